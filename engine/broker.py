@@ -1,0 +1,597 @@
+"""A broker: hosts partition replicas, answers Produce and Fetch, fetches as a follower, coordinates groups.
+
+Request handling follows Kafka's ReplicaManager: a leader appends a produce batch and answers at once for
+acks=0/1, or parks it in the DelayedProduce purgatory until the high watermark covers it (acks=all). Fetches
+are long polls (DelayedFetch): consumers read only below the high watermark, followers up to the LEO.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import (
+    CorruptRecordError,
+    FencedLeaderEpochError,
+    KafkaError,
+    NotEnoughReplicasAfterAppendError,
+    NotEnoughReplicasError,
+    NotLeaderOrFollowerError,
+    OffsetOutOfRangeError,
+    OutOfOrderSequenceError,
+    RequestTimedOutError,
+)
+from .group import GroupCoordinator
+from .replica import ProducerStateEntry, Replica
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+    from .records import RecordBatch
+
+TP = tuple[str, int]
+REPLICA_MAX_BYTES = 1048576  # replica.fetch.max.bytes
+REPLICA_FETCH_BACKOFF_MS = 1000  # replica.fetch.backoff.ms
+REPLICA_SOCKET_TIMEOUT_MS = 30000  # replica.socket.timeout.ms
+
+
+class ProduceRequest:
+    """One Produce request from a producer to a leader: batches for several partitions, answered once."""
+
+    __slots__ = ("id", "producer", "batches", "acks", "timeout_ms", "results", "pending", "timer", "done")
+
+    def __init__(self, id: int, producer: object, batches: dict[TP, RecordBatch], acks: int, timeout_ms: int) -> None:
+        self.id = id
+        self.producer = producer  # the Producer; its on_produce_response gets the results
+        self.batches = batches
+        self.acks = acks
+        self.timeout_ms = timeout_ms
+        self.results: dict[TP, tuple[KafkaError | None, int]] = {}
+        self.pending = 0
+        self.timer = None
+        self.done = False
+
+
+class DelayedFetch:
+    """A parked fetch (Kafka's DelayedFetch): answered when enough data arrives or max wait passes."""
+
+    __slots__ = ("replica_fetch", "requester", "parts", "min_bytes", "max_bytes", "timer", "done", "reply",
+                 "isolation_committed")
+
+    def __init__(self, replica_fetch: bool, requester: str, parts: dict[TP, int], min_bytes: int,
+                 max_bytes: int, reply) -> None:
+        self.replica_fetch = replica_fetch
+        self.requester = requester  # broker id for followers, consumer id for consumers
+        self.parts = parts  # tp -> fetch offset
+        self.min_bytes = min_bytes
+        self.max_bytes = max_bytes
+        self.timer = None
+        self.done = False
+        self.reply = reply
+
+
+class Broker:
+    def __init__(self, cluster: Cluster, broker_id: int) -> None:
+        self.cluster = cluster
+        self.id = broker_id
+        self.name = f"broker-{broker_id}"
+        self.alive = True
+        self.isolated = False
+        self.replicas: dict[TP, Replica] = {}
+        self.coordinator = GroupCoordinator(self)
+        # follower side: leader id -> partitions fetched from it; plus a generation to retire stale loops
+        self.fetch_from: dict[int, set[TP]] = {}
+        self.fetch_in_flight: dict[int, int] = {}  # leader id -> id of the fetch on the wire
+        self._fetch_seq = 0
+        self.epoch = 0  # incremented on every restart: stale timers and responses check it
+        self.isr_check_timer = None
+        self.leader_epoch_waits: dict[TP, int] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    @property
+    def online(self) -> bool:
+        return self.alive and not self.isolated
+
+    def start(self) -> None:
+        c = self.cluster
+        interval = max(1, c.broker_config.replica_lag_time_max_ms // 2)
+        c.scheduler.after(interval, self._isr_expiration_check, self.epoch)
+
+    def crash(self) -> None:
+        """The process dies: memory (purgatories, fetchers, group state) is gone; logs stay on disk."""
+        self.alive = False
+        self.epoch += 1
+        self.fetch_from.clear()
+        self.fetch_in_flight.clear()
+        self.leader_epoch_waits.clear()
+        for r in self.replicas.values():
+            r.delayed_produce.clear()
+            r.parked_fetches.clear()
+            r.is_leader = False
+            r.followers = {}
+            r.pending_isr = None
+        self.coordinator = GroupCoordinator(self)
+
+    def restart(self) -> None:
+        self.alive = True
+        self.epoch += 1
+        for r in self.replicas.values():
+            r.hw = min(r.hw, r.leo)  # the HW checkpoint file survives, bounded by the log
+            r.producers = _rebuild_producer_state(r)
+        self.start()
+
+    # -- metadata from the controller ------------------------------------------------------------------------
+    def on_leader_and_isr(self, tp: TP, leader: int | None, epoch: int, replicas: list[int], isr: list[int],
+                          partition_epoch: int, deleting: bool = False) -> None:
+        """LeaderAndIsr (ZooKeeper mode) / a partition record from the metadata log (KRaft)."""
+        c = self.cluster
+        r = self.replicas.get(tp)
+        if deleting:
+            if r is not None:
+                self._abandon_leadership(r, NotLeaderOrFollowerError)
+                self._stop_following(tp)
+                del self.replicas[tp]
+            return
+        if self.id not in replicas:
+            return
+        if r is None:
+            r = self.replicas[tp] = Replica(tp[0], tp[1], self.id, c.now)
+        if epoch < r.leader_epoch or (epoch == r.leader_epoch and partition_epoch <= r.partition_epoch
+                                      and r.leader_id == leader):
+            if epoch == r.leader_epoch and partition_epoch > r.partition_epoch:
+                r.isr, r.partition_epoch = list(isr), partition_epoch
+            return
+        if leader == self.id:
+            was_leader = r.is_leader and r.leader_epoch == epoch
+            if r.is_leader and epoch == r.leader_epoch:
+                r.replicas, r.isr, r.partition_epoch = list(replicas), list(isr), partition_epoch
+                return
+            self._stop_following(tp)
+            r.become_leader(epoch, replicas, isr, partition_epoch, c.now)
+            c.on_became_leader(r)
+            if not was_leader:
+                self._maybe_advance_hw(r)
+        else:
+            if r.is_leader:
+                self._abandon_leadership(r, NotLeaderOrFollowerError)
+            r.become_follower(leader, epoch, replicas, isr, partition_epoch)
+            self._stop_following(tp)
+            if leader is not None:
+                self._start_following(r, leader)
+
+    def _abandon_leadership(self, r: Replica, err: type[KafkaError]) -> None:
+        r.is_leader = False
+        pending, r.delayed_produce = r.delayed_produce, []
+        for _required, req in pending:
+            self._complete_produce(req, r.tp, err(f"{self.name} is no longer the leader of {r.topic}-{r.partition}"), -1)
+        parked, r.parked_fetches = r.parked_fetches, []
+        for f in parked:
+            self._answer_fetch(f, force=True)
+
+    def on_metadata(self, client, topics: list[str]) -> None:
+        """Metadata: leaders per partition, as this broker's metadata cache knows them."""
+        c = self.cluster
+        c.network.send(self.name, client.id, "MetadataResponse", client.on_metadata_response,
+                       {t: c.leaders_of(t) for t in topics})
+
+    # -- produce ---------------------------------------------------------------------------------------------
+    def on_produce(self, req: ProduceRequest) -> None:
+        c = self.cluster
+        now = c.now
+        for tp, batch in req.batches.items():
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                req.results[tp] = (NotLeaderOrFollowerError(
+                    f"{self.name} is not the leader of {tp[0]}-{tp[1]}; the producer refreshes its metadata"), -1)
+                continue
+            tcfg = c.topic_config(tp[0])
+            min_isr = r.effective_min_isr(tcfg.min_insync_replicas)
+            if req.acks == -1 and len(r.isr) < min_isr:
+                err = NotEnoughReplicasError(
+                    f"{tp[0]}-{tp[1]} has {len(r.isr)} in-sync replica(s) {sorted(r.isr)} but min.insync.replicas="
+                    f"{min_isr}: nothing was written (acks=all refuses to write with too few copies)")
+                req.results[tp] = (err, -1)
+                c.emit("produce_rejected", f"{self.name} refused a batch for {tp[0]}-{tp[1]}: NOT_ENOUGH_REPLICAS "
+                       f"(ISR {sorted(r.isr)} < min.insync.replicas={min_isr})", actors=(self.name, req.producer.id),
+                       topic=tp[0], partition=tp[1], error="NOT_ENOUGH_REPLICAS")
+                continue
+            if tcfg.compact and any(k is None for k in batch.keys):
+                req.results[tp] = (CorruptRecordError("Compacted topic cannot accept message without key in topic "
+                                                      f"partition {tp[0]}-{tp[1]}."), -1)
+                continue
+            if batch.producer_id >= 0:
+                dup = self._check_sequence(r, batch, req)
+                if dup is not None:
+                    continue
+            placed = batch.at(r.leo, r.leader_epoch)
+            rolled = r.log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
+            if batch.producer_id >= 0:
+                entry = r.producers.setdefault(batch.producer_id, ProducerStateEntry(batch.producer_epoch))
+                entry.batches.append((batch.base_sequence, batch.base_sequence + batch.count - 1,
+                                      placed.base_offset, placed.last_offset))
+            c.on_appended(r, placed, req.producer.id, req.acks)
+            if rolled:
+                c.emit("segment_rolled", f"{self.name} rolled a new segment of {tp[0]}-{tp[1]} at offset "
+                       f"{placed.base_offset} (segment.bytes={tcfg.segment_bytes})", actors=(self.name,),
+                       topic=tp[0], partition=tp[1], base_offset=placed.base_offset)
+            self._wake_fetches(r, replica_only=True)
+            if len(r.isr_for_hw()) == 1 or not r.followers:
+                self._maybe_advance_hw(r)
+            if req.acks == -1 and r.hw < placed.next_offset:
+                r.delayed_produce.append((placed.next_offset, req))
+                req.results[tp] = (None, placed.base_offset)
+                req.pending += 1
+            else:
+                req.results[tp] = (None, placed.base_offset)
+        if req.acks == 0:
+            return
+        if req.pending:
+            req.timer = c.scheduler.after(req.timeout_ms, self._produce_timeout, req, self.epoch, timer=True)
+        else:
+            self._respond_produce(req)
+
+    def _check_sequence(self, r: Replica, batch: RecordBatch, req: ProduceRequest) -> bool | None:
+        """Idempotent producer (KIP-98): a batch already in the log is acknowledged again, not re-appended."""
+        tp = r.tp
+        entry = r.producers.get(batch.producer_id)
+        if entry is None:
+            return None
+        last = batch.base_sequence + batch.count - 1
+        dup = entry.find_duplicate(batch.base_sequence, last)
+        if dup is not None:
+            req.results[tp] = (None, dup[0])
+            self.cluster.emit("duplicate_batch", f"{self.name} recognised a retried batch from {req.producer.id} "
+                              f"(producer id {batch.producer_id}, sequence {batch.base_sequence}-{last}) already at "
+                              f"offsets {dup[0]}-{dup[1]} of {tp[0]}-{tp[1]}: not written twice",
+                              actors=(self.name, req.producer.id), topic=tp[0], partition=tp[1],
+                              base_offset=dup[0], producer_id=batch.producer_id, sequence=batch.base_sequence)
+            if req.acks == -1 and r.hw <= dup[1]:
+                r.delayed_produce.append((dup[1] + 1, req))
+                req.pending += 1
+            return True
+        if batch.base_sequence != entry.last_seq + 1 and batch.producer_epoch == entry.epoch:
+            req.results[tp] = (OutOfOrderSequenceError(
+                f"{tp[0]}-{tp[1]} expected sequence {entry.last_seq + 1} from producer id {batch.producer_id} "
+                f"but got {batch.base_sequence}"), -1)
+            return True
+        return None
+
+    def _produce_timeout(self, req: ProduceRequest, epoch: int) -> None:
+        if req.done or epoch != self.epoch:
+            return
+        for tp in req.batches:
+            r = self.replicas.get(tp)
+            if r is None:
+                continue
+            keep = [(o, q) for o, q in r.delayed_produce if q is not req]
+            if len(keep) != len(r.delayed_produce):
+                r.delayed_produce = keep
+                req.results[tp] = (RequestTimedOutError(
+                    f"{tp[0]}-{tp[1]}: the high watermark did not reach the batch within request.timeout.ms="
+                    f"{req.timeout_ms} (followers not in sync?)"), -1)
+        req.pending = 0
+        self._respond_produce(req)
+
+    def _complete_produce(self, req: ProduceRequest, tp: TP, err: KafkaError | None, offset: int) -> None:
+        if req.done:
+            return
+        if err is not None:
+            req.results[tp] = (err, -1)
+        req.pending -= 1
+        if req.pending <= 0:
+            if req.timer is not None:
+                req.timer.cancel()
+            self._respond_produce(req)
+
+    def _respond_produce(self, req: ProduceRequest) -> None:
+        req.done = True
+        c = self.cluster
+        c.network.send(self.name, req.producer.id, "ProduceResponse", req.producer.on_produce_response, req,
+                       dict(req.results))
+
+    # -- high watermark and ISR (leader side) ------------------------------------------------------------------
+    def _maybe_advance_hw(self, r: Replica) -> None:
+        c = self.cluster
+        min_insync = c.topic_config(r.topic).min_insync_replicas
+        new_hw = r.compute_hw(min_insync)
+        if new_hw > r.hw:
+            old = r.hw
+            r.hw = new_hw
+            c.on_high_watermark(r, old)
+            self._complete_delayed_produce(r, min_insync)
+            self._wake_fetches(r, replica_only=False)
+
+    def _complete_delayed_produce(self, r: Replica, min_insync: int) -> None:
+        if not r.delayed_produce:
+            return
+        ready = [(o, q) for o, q in r.delayed_produce if o <= r.hw]
+        if not ready:
+            return
+        r.delayed_produce = [(o, q) for o, q in r.delayed_produce if o > r.hw]
+        min_isr = r.effective_min_isr(min_insync)
+        for _o, req in ready:
+            err = None
+            if len(r.isr_for_hw()) < min_isr:  # Partition.checkEnoughReplicasReachOffset
+                err = NotEnoughReplicasAfterAppendError(
+                    f"{r.topic}-{r.partition}: written, but the ISR shrank to {sorted(r.isr)} below "
+                    f"min.insync.replicas={min_isr} before it was replicated; the producer will retry")
+            self._complete_produce(req, r.tp, err, -1)
+
+    def _isr_expiration_check(self, epoch: int) -> None:
+        """Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, drop followers that fell behind."""
+        if epoch != self.epoch or not self.alive:
+            return
+        c = self.cluster
+        lag_max = c.broker_config.replica_lag_time_max_ms
+        now = c.now
+        for r in self.replicas.values():
+            if not r.is_leader or r.pending_isr is not None:
+                continue
+            out = [b for b in r.isr if b != self.id and (f := r.followers.get(b)) is not None
+                   and (now - f.last_caught_up_ms > lag_max)]
+            if out:
+                new_isr = [b for b in r.isr if b not in out]
+                self._alter_partition(r, new_isr, f"not caught up for more than replica.lag.time.max.ms={lag_max}")
+        c.scheduler.after(max(1, lag_max // 2), self._isr_expiration_check, epoch)
+
+    def _alter_partition(self, r: Replica, new_isr: list[int], reason: str) -> None:
+        """AlterPartition (KIP-497): ISR changes go through the controller; an isolated leader cannot make them."""
+        r.pending_isr = new_isr
+        c = self.cluster
+        c.network.send(self.name, "controller", "AlterPartition", c.controller.on_alter_partition, self.id, r.tp,
+                       r.leader_epoch, r.partition_epoch, list(new_isr), reason, topic=r.topic, partition=r.partition)
+
+    def on_alter_partition_response(self, tp: TP, ok: bool, isr: list[int], partition_epoch: int, epoch: int) -> None:
+        r = self.replicas.get(tp)
+        if r is None or not r.is_leader or r.leader_epoch != epoch:
+            return
+        r.pending_isr = None
+        if ok:
+            r.isr, r.partition_epoch = list(isr), partition_epoch
+            self._maybe_advance_hw(r)
+            self._complete_delayed_produce(r, self.cluster.topic_config(r.topic).min_insync_replicas)
+
+    # -- replica fetch: leader side ------------------------------------------------------------------------
+    def on_replica_fetch(self, follower_id: int, parts: dict[TP, tuple[int, int]], fetcher_epoch: int,
+                         rid: int) -> None:
+        c = self.cluster
+        now = c.now
+        offsets: dict[TP, int] = {}
+        errors: dict[TP, KafkaError] = {}
+        for tp, (fetch_offset, epoch) in parts.items():
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                errors[tp] = NotLeaderOrFollowerError(f"{self.name} does not lead {tp[0]}-{tp[1]}")
+                continue
+            if epoch != r.leader_epoch:
+                errors[tp] = FencedLeaderEpochError(f"epoch {epoch} is not the current {r.leader_epoch}")
+                continue
+            f = r.followers.get(follower_id)
+            if f is None:
+                errors[tp] = NotLeaderOrFollowerError(f"broker {follower_id} is not a replica of {tp[0]}-{tp[1]}")
+                continue
+            f.on_fetch(fetch_offset, r.leo, now)
+            offsets[tp] = fetch_offset
+            self._maybe_expand_isr(r, follower_id, fetch_offset)
+            self._maybe_advance_hw(r)
+        fetch = DelayedFetch(True, str(follower_id), offsets, c.broker_config.replica_fetch_min_bytes,
+                             REPLICA_MAX_BYTES, (follower_id, fetcher_epoch, rid, errors))
+        if errors or self._fetch_bytes(fetch) >= fetch.min_bytes:
+            self._answer_fetch(fetch, force=True)
+        else:
+            self._park(fetch, c.broker_config.replica_fetch_wait_max_ms)
+
+    def _maybe_expand_isr(self, r: Replica, follower_id: int, fetch_offset: int) -> None:
+        """A follower outside the ISR rejoins once it has caught up to the high watermark (and this epoch)."""
+        if follower_id in r.isr or r.pending_isr is not None:
+            return
+        epoch_start = next((s for e, s in r.log.epochs if e == r.leader_epoch), r.leo)
+        if fetch_offset >= r.hw and fetch_offset >= epoch_start and self.cluster.controller.is_live(follower_id):
+            self._alter_partition(r, sorted(set(r.isr) | {follower_id}, key=r.replicas.index),
+                                  f"broker {follower_id} caught up to the high watermark {r.hw}")
+
+    # -- consumer fetch: leader side ---------------------------------------------------------------------------
+    def on_fetch(self, consumer, parts: dict[TP, int], min_bytes: int, max_wait_ms: int, max_bytes: int,
+                 req_id: int) -> None:
+        errors: dict[TP, KafkaError] = {}
+        ok: dict[TP, int] = {}
+        for tp, offset in parts.items():
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                errors[tp] = NotLeaderOrFollowerError(f"{self.name} is not the leader of {tp[0]}-{tp[1]}")
+            elif offset < r.log.log_start_offset or offset > r.leo:
+                errors[tp] = OffsetOutOfRangeError(
+                    f"offset {offset} is outside {tp[0]}-{tp[1]}'s log [{r.log.log_start_offset}, {r.leo}]")
+            else:
+                ok[tp] = offset
+        fetch = DelayedFetch(False, consumer.id, ok, min_bytes, max_bytes, (consumer, req_id, errors))
+        if errors or not ok or self._fetch_bytes(fetch) >= max(1, min_bytes) or max_wait_ms == 0:
+            self._answer_fetch(fetch, force=True)
+        else:
+            self._park(fetch, max_wait_ms)
+
+    # -- shared fetch plumbing --------------------------------------------------------------------------------
+    def _fetch_bytes(self, f: DelayedFetch) -> int:
+        total = 0
+        for tp, offset in f.parts.items():
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                return 1 << 30  # something changed: answer now
+            upto = r.leo if f.replica_fetch else r.hw
+            if upto > offset:
+                for b in r.log.read(offset, upto, f.max_bytes):
+                    total += b.wire_bytes
+                    if total >= f.min_bytes:
+                        return total
+        return total
+
+    def _park(self, f: DelayedFetch, wait_ms: int) -> None:
+        for tp in f.parts:
+            self.replicas[tp].parked_fetches.append(f)
+        f.timer = self.cluster.scheduler.after(wait_ms, self._fetch_expired, f, self.epoch, timer=True)
+
+    def _fetch_expired(self, f: DelayedFetch, epoch: int) -> None:
+        if epoch == self.epoch and not f.done:
+            self._answer_fetch(f, force=True)
+
+    def _wake_fetches(self, r: Replica, replica_only: bool) -> None:
+        if not r.parked_fetches:
+            return
+        still = []
+        for f in r.parked_fetches:
+            if f.done:
+                continue
+            if (replica_only and not f.replica_fetch) or self._fetch_bytes(f) < f.min_bytes:
+                still.append(f)
+            else:
+                self._answer_fetch(f, force=True)
+        r.parked_fetches = still
+
+    def _answer_fetch(self, f: DelayedFetch, force: bool) -> None:
+        if f.done:
+            return
+        f.done = True
+        if f.timer is not None:
+            f.timer.cancel()
+        c = self.cluster
+        data: dict[TP, tuple[list, int, int]] = {}
+        budget = f.max_bytes
+        for tp, offset in f.parts.items():
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                continue
+            upto = r.leo if f.replica_fetch else r.hw
+            batches = r.log.read(offset, upto, min(budget, REPLICA_MAX_BYTES if f.replica_fetch else budget))
+            budget -= sum(b.wire_bytes for b in batches)
+            data[tp] = (batches, r.hw, r.log.log_start_offset)
+        if f.replica_fetch:
+            follower_id, fetcher_epoch, rid, errors = f.reply
+            follower = c.brokers[follower_id]
+            c.network.send(self.name, follower.name, "ReplicaFetchResponse", follower.on_replica_fetch_response,
+                           self.id, fetcher_epoch, rid, data, errors)
+        else:
+            consumer, req_id, errors = f.reply
+            c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id, req_id,
+                           data, errors)
+
+    # -- follower side ------------------------------------------------------------------------------------
+    def _start_following(self, r: Replica, leader: int) -> None:
+        """KIP-279: ask the leader where our latest epoch ends, truncate a divergent suffix, then fetch."""
+        c = self.cluster
+        tp = r.tp
+        self.leader_epoch_waits[tp] = r.leader_epoch
+        if r.log.latest_epoch < 0:
+            self._add_to_fetcher(tp, leader)
+            return
+        c.network.send(self.name, f"broker-{leader}", "OffsetsForLeaderEpoch",
+                       c.brokers[leader].on_offsets_for_leader_epoch, self.id, tp, r.log.latest_epoch,
+                       r.leader_epoch, self.epoch, topic=tp[0], partition=tp[1])
+
+    def on_offsets_for_leader_epoch(self, follower_id: int, tp: TP, asked_epoch: int, current_epoch: int,
+                                    follower_epoch: int) -> None:
+        r = self.replicas.get(tp)
+        c = self.cluster
+        follower = c.brokers[follower_id]
+        if r is None or not r.is_leader or r.leader_epoch != current_epoch:
+            answer = None
+        else:
+            answer = r.log.end_offset_for_epoch(asked_epoch)
+        c.network.send(self.name, follower.name, "OffsetsForLeaderEpochResponse",
+                       follower.on_offsets_for_leader_epoch_response, self.id, tp, current_epoch, answer,
+                       follower_epoch, topic=tp[0], partition=tp[1])
+
+    def on_offsets_for_leader_epoch_response(self, leader_id: int, tp: TP, epoch: int,
+                                             answer: tuple[int, int] | None, my_epoch: int) -> None:
+        r = self.replicas.get(tp)
+        if my_epoch != self.epoch or r is None or r.is_leader or r.leader_id != leader_id or r.leader_epoch != epoch:
+            return
+        if answer is None:  # the leader changed again: the next LeaderAndIsr restarts this
+            self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._retry_follow, tp, epoch, self.epoch)
+            return
+        _, end = answer
+        if end < r.leo:
+            removed = r.log.truncate_to(end)
+            r.hw = min(r.hw, r.leo)
+            self.cluster.on_truncated(r, removed, leader_id)
+        self._add_to_fetcher(tp, leader_id)
+
+    def _retry_follow(self, tp: TP, epoch: int, my_epoch: int) -> None:
+        r = self.replicas.get(tp)
+        if my_epoch == self.epoch and r is not None and not r.is_leader and r.leader_epoch == epoch \
+                and r.leader_id is not None:
+            self._start_following(r, r.leader_id)
+
+    def _add_to_fetcher(self, tp: TP, leader: int) -> None:
+        self.fetch_from.setdefault(leader, set()).add(tp)
+        if leader not in self.fetch_in_flight:
+            self._send_replica_fetch(leader)
+
+    def _stop_following(self, tp: TP) -> None:
+        self.leader_epoch_waits.pop(tp, None)
+        for leader, tps in list(self.fetch_from.items()):
+            tps.discard(tp)
+            if not tps:
+                del self.fetch_from[leader]
+                self.fetch_in_flight.pop(leader, None)  # that fetcher thread stops; a late answer is ignored
+
+    def _send_replica_fetch(self, leader: int, epoch: int | None = None) -> None:
+        if (epoch is not None and epoch != self.epoch) or not self.alive or leader in self.fetch_in_flight:
+            return
+        tps = self.fetch_from.get(leader)
+        if not tps:
+            return
+        c = self.cluster
+        parts = {tp: (self.replicas[tp].leo, self.replicas[tp].leader_epoch) for tp in sorted(tps)}
+        self._fetch_seq += 1
+        self.fetch_in_flight[leader] = self._fetch_seq
+        c.network.send(self.name, f"broker-{leader}", "ReplicaFetch", c.brokers[leader].on_replica_fetch,
+                       self.id, parts, self.epoch, self._fetch_seq)
+        c.scheduler.after(REPLICA_SOCKET_TIMEOUT_MS, self._replica_fetch_timeout, leader, self.epoch, self._fetch_seq)
+
+    def _replica_fetch_timeout(self, leader: int, epoch: int, rid: int) -> None:
+        """replica.socket.timeout.ms: a fetch to a dead or unreachable leader is given up and retried."""
+        if epoch != self.epoch or self.fetch_in_flight.get(leader) != rid:
+            return
+        del self.fetch_in_flight[leader]
+        self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader, epoch)
+
+    def on_replica_fetch_response(self, leader_id: int, fetcher_epoch: int, rid: int, data: dict,
+                                  errors: dict) -> None:
+        if fetcher_epoch != self.epoch or not self.alive or self.fetch_in_flight.get(leader_id) != rid:
+            return
+        del self.fetch_in_flight[leader_id]
+        c = self.cluster
+        now = c.now
+        for tp, (batches, leader_hw, leader_lso) in data.items():
+            r = self.replicas.get(tp)
+            if r is None or r.is_leader or r.leader_id != leader_id or tp not in self.fetch_from.get(leader_id, ()):
+                continue
+            appended = 0
+            tcfg = c.topic_config(tp[0])
+            for b in batches:
+                if b.base_offset < r.leo <= b.last_offset or b.base_offset > r.leo:
+                    break  # not contiguous (a concurrent truncation): the next fetch sorts it out
+                if b.next_offset <= r.leo:
+                    continue
+                r.log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
+                appended += b.count
+            if leader_lso > r.log.log_start_offset:
+                c.retention.follow_log_start(r, leader_lso)
+            new_hw = min(leader_hw, r.leo)
+            if new_hw > r.hw:
+                r.hw = new_hw
+            if appended:
+                c.on_replicated(r, leader_id, appended, batches)
+        if errors:
+            for tp in errors:
+                self._stop_following(tp)
+        if leader_id in self.fetch_from:
+            self._send_replica_fetch(leader_id)
+
+
+def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:
+    """On restart Kafka rebuilds producer state from the log's batch headers (snapshot + log scan)."""
+    out: dict[int, ProducerStateEntry] = {}
+    for b in r.log.batches():
+        if b.producer_id >= 0:
+            e = out.setdefault(b.producer_id, ProducerStateEntry(b.producer_epoch))
+            e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
+    return out

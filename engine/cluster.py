@@ -1,0 +1,615 @@
+"""`Cluster`: the simulated Kafka cluster and the engine's public face.
+
+It owns the clock and scheduler, the network, the event log, the seeded RNG, the brokers, the controller,
+the clients and the loss ledger, and it offers the commands the UI, lessons, notebooks and tests use.
+Same seed + same commands => identical event log.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .broker import Broker
+from .config import BrokerConfig, TopicConfig
+from .consumer import Consumer
+from .controller import Controller
+from .errors import (
+    ConfigError,
+    InvalidPartitionsError,
+    InvalidReplicationFactorError,
+    InvalidTopicError,
+    SimulationLimitError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
+from .events import Event, EventLog
+from .losses import LossLedger
+from .metrics import Metrics
+from .network import Message, Network
+from .partitioner import coordinator_partition
+from .producer import Producer
+from .retention import Retention
+from .scheduler import Scheduler
+from .snapshot import ClusterSnapshot
+from .snapshot_builder import build_snapshot
+
+TP = tuple[str, int]
+OFFSETS_TOPIC = "__consumer_offsets"
+_LEGAL = re.compile(r"^[a-zA-Z0-9._-]+$")
+MAX_TOPIC_NAME = 249
+MAX_BROKERS = 12
+MAX_PARTITIONS = 128
+
+
+class Topic:
+    __slots__ = ("name", "partitions", "replication_factor", "config", "internal")
+
+    def __init__(self, name: str, partitions: int, rf: int, config: TopicConfig, internal: bool) -> None:
+        self.name, self.partitions, self.replication_factor = name, partitions, rf
+        self.config, self.internal = config, internal
+
+
+def validate_topic_name(name: Any) -> str:
+    """Kafka's Topic.validate: 1-249 chars of [a-zA-Z0-9._-], not "." or ".."."""
+    if not isinstance(name, str) or not name:
+        raise InvalidTopicError("Topic name must be a non-empty string, e.g. 'orders'.")
+    if name in (".", ".."):
+        raise InvalidTopicError(f"Topic name cannot be {name!r}: '.' and '..' are reserved.")
+    if len(name) > MAX_TOPIC_NAME:
+        raise InvalidTopicError(f"Topic name is {len(name)} characters long; the maximum is {MAX_TOPIC_NAME}.")
+    if not _LEGAL.match(name):
+        bad = sorted({ch for ch in name if not re.match(r"[a-zA-Z0-9._-]", ch)})
+        raise InvalidTopicError(f"Topic name {name!r} contains illegal character(s) {bad}: only ASCII letters, "
+                                f"digits, '.', '_' and '-' are allowed.")
+    return name
+
+
+class Cluster:
+    """A simulated Kafka cluster. `Cluster(brokers=3, seed=7)`; controller="kraft" (default) or "zookeeper"."""
+
+    def __init__(self, brokers: int = 3, seed: int = 0, controller: str = "kraft",
+                 config: dict[str, Any] | None = None) -> None:
+        if not isinstance(brokers, int) or isinstance(brokers, bool) or not 1 <= brokers <= MAX_BROKERS:
+            raise ConfigError(f"brokers must be a whole number from 1 to {MAX_BROKERS}, got {brokers!r}")
+        if controller not in ("kraft", "zookeeper"):
+            raise ConfigError(f"controller must be 'kraft' or 'zookeeper', got {controller!r}")
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.broker_config = BrokerConfig.parse(config, where="cluster")
+        self.scheduler = Scheduler()
+        self.events = EventLog()
+        self.network = Network(self.scheduler, self.broker_config.network_latency_ms, self.reachable, self._dropped)
+        self.brokers: dict[int, Broker] = {}
+        self.topics: dict[str, Topic] = {}
+        self.producers: dict[str, Producer] = {}
+        self.consumers: dict[str, Consumer] = {}
+        self.load_generators: dict[str, Any] = {}  # producer id -> LoadGenerator (scenario-driven producers)
+        self.losses = LossLedger()
+        self.metrics = Metrics()
+        self.retention = Retention(self)
+        self.controller = Controller(self, controller)
+        self.in_simulation = False
+        self._next_pid = 1000
+        self.isolated_clients_ok: dict[int, bool] = {}
+        for i in range(1, brokers + 1):
+            self.brokers[i] = Broker(self, i)
+        self.emit("cluster_created", f"A {brokers}-broker Kafka cluster started in {'KRaft' if controller == 'kraft' else 'ZooKeeper'} "
+                  f"mode (seed {seed})", actors=tuple(b.name for b in self.brokers.values()), brokers=brokers,
+                  mode=controller)
+        self.controller.bootstrap(sorted(self.brokers))
+        for b in self.brokers.values():
+            b.start()
+        self.retention.start()
+        if controller == "kraft":
+            self.scheduler.after(500, self._quorum_check)
+
+    # -- time ----------------------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self.scheduler.now_ms
+
+    def step(self) -> bool:
+        """Run the next scheduled action (one heap entry). False if nothing is scheduled."""
+        self.in_simulation = True
+        try:
+            return self.scheduler.step()
+        finally:
+            self.in_simulation = False
+
+    def step_event(self, max_actions: int = 200_000) -> list[Event]:
+        """Run until at least one new event is emitted (the UI's `Step`); returns the new events."""
+        start = self.events.seq
+        self.in_simulation = True
+        try:
+            sched = self.scheduler
+            for _ in range(max_actions):
+                if not sched.step():
+                    break
+                if self.events.seq != start:
+                    break
+        finally:
+            self.in_simulation = False
+        return self.events.since(start)
+
+    def run_for(self, ms: int) -> list[Event]:
+        """Advance simulated time by `ms`, running everything due until then."""
+        if ms < 0:
+            raise ConfigError(f"run_for needs a time of 0 ms or more, got {ms}")
+        start = self.events.seq
+        end = self.now + ms
+        self.in_simulation = True
+        try:
+            sched = self.scheduler
+            while True:
+                t = sched.next_time()
+                if t is None or t > end:
+                    break
+                sched.step()
+            sched.now_ms = max(sched.now_ms, end)
+        finally:
+            self.in_simulation = False
+        return self.events.since(start)
+
+    def run_until(self, predicate: Callable[[], bool], limit_ms: int, quiet: bool = False) -> bool:
+        """Run until `predicate()` holds or `limit_ms` of simulated time passed. Returns whether it held."""
+        end = self.now + limit_ms
+        sched = self.scheduler
+        self.in_simulation = True
+        try:
+            while not predicate():
+                t = sched.next_time()
+                if t is None or t > end:
+                    sched.now_ms = max(sched.now_ms, end)
+                    return predicate()
+                sched.step()
+            return True
+        finally:
+            self.in_simulation = False
+
+    def run_until_idle(self, max_ms: int = 600_000, max_actions: int = 2_000_000) -> list[Event]:
+        """Run until nothing is in progress (no unsent or unacknowledged batches, no rebalance, no replica or
+        auto-polling consumer behind). Background chatter (heartbeats, idle fetches) does not count.
+        Raises SimulationLimitError rather than spin forever."""
+        start = self.events.seq
+        end = self.now + max_ms
+        sched = self.scheduler
+        self.in_simulation = True
+        try:
+            actions = 0
+            while self.busy():
+                t = sched.next_time()
+                if t is None:
+                    break
+                if t > end or actions >= max_actions:
+                    raise SimulationLimitError(
+                        f"run_until_idle stopped after {self.now} ms / {actions} actions and the cluster is still busy: "
+                        f"{'; '.join(self.busy()[:3])}. Use run_for(ms) to advance a fixed time.")
+                sched.step()
+                actions += 1
+        finally:
+            self.in_simulation = False
+        return self.events.since(start)
+
+    def busy(self) -> list[str]:
+        """Why the cluster is not idle (empty list when idle)."""
+        why = []
+        for p in self.producers.values():
+            if p.pending:
+                why.append(f"producer {p.id} has {p.pending} unacknowledged batch(es)")
+        for c in self.consumers.values():
+            if c.alive and c.subscription is not None and c.state in ("joining", "syncing"):
+                why.append(f"consumer {c.id} is {c.state} group {c.group_id}")
+            elif c.alive and (c.pending_positions or (c.auto_interval and self._behind(c))):
+                why.append(f"consumer {c.id} has not caught up")
+        for b in self.brokers.values():
+            if not b.alive:
+                continue
+            for g in b.coordinator.groups.values():
+                if g.state in ("PreparingRebalance", "CompletingRebalance") and self.coordinator_for(g.group_id) == b.id:
+                    why.append(f"group {g.group_id} is rebalancing")
+            for r in b.replicas.values():
+                if r.is_leader and not r.topic.startswith("__"):
+                    for fid, f in r.followers.items():
+                        if self.brokers[fid].online and f.leo < r.leo and fid in r.replicas:
+                            why.append(f"broker {fid} is copying {r.topic}-{r.partition}")
+                            break
+        for tp, ps in self.controller.partitions.items():
+            if ps.adding or ps.removing:
+                why.append(f"{tp[0]}-{tp[1]} is being reassigned")
+        return why
+
+    def _behind(self, c: Consumer) -> bool:
+        for tp in c.assignment:
+            pos = c.positions.get(tp)
+            r = self.leader_replica(tp)
+            if r is not None and pos is not None and pos < r.hw and self.brokers[r.broker_id].online:
+                return True
+        return False
+
+    # -- events --------------------------------------------------------------------------------------------
+    def emit(self, kind: str, summary: str, *, actors: tuple[str, ...] = (), topic: str | None = None,
+             partition: int | None = None, **data: Any) -> Event | None:
+        if topic is not None and topic.startswith("__") and kind != "topic_created":
+            return self._internal_event(kind, topic, partition, data)
+        return self.events.emit(self.now, kind, summary, actors=actors, topic=topic, partition=partition, **data)
+
+    def _internal_event(self, kind: str, topic: str, partition: int | None, data: dict) -> Event | None:
+        """Internal partitions (50 of __consumer_offsets) stay quiet, except a group coordinator moving."""
+        if kind != "leader_elected" or topic != OFFSETS_TOPIC:
+            return None
+        groups = sorted({k.group_id for k in self.consumers.values()
+                         if k.group_id and self.offsets_partition(k.group_id) == partition})
+        if not groups:
+            return None
+        new = data.get("leader")
+        return self.events.emit(self.now, "leader_elected", f"Group coordinator for {', '.join(groups)} moved to broker "
+                                f"{new}, the new leader of {topic}-{partition}; members find it again "
+                                f"(FindCoordinator) and keep their committed offsets", actors=("controller",),
+                                topic=topic, partition=partition, groups=groups, **data)
+
+    def _dropped(self, msg: Message, why: str) -> None:
+        if msg.topic is not None and msg.topic.startswith("__"):
+            return
+        if msg.kind in ("Produce", "ProduceResponse", "Fetch", "FetchResponse", "JoinGroup", "SyncGroup",
+                        "OffsetCommit", "AlterPartition") or why != "unreachable":
+            where = f" for {msg.topic}-{msg.partition}" if msg.topic is not None and msg.partition is not None else ""
+            self.emit("message_dropped", f"{msg.kind} from {msg.src} to {msg.dst}{where} was lost: {why}",
+                      actors=(msg.src, msg.dst), topic=msg.topic, partition=msg.partition, message=msg.kind)
+
+    # -- the network's view of who is up ------------------------------------------------------------------------
+    def _broker_of(self, actor: str) -> Broker | None:
+        if actor.startswith("broker-"):
+            return self.brokers.get(int(actor[7:]))
+        if actor == "controller":
+            a = self.controller.active
+            return self.brokers.get(a) if a is not None else None
+        return None
+
+    def reachable(self, src: str, dst: str) -> bool:
+        """Can a message from `src` arrive at `dst` now? (dead destination, isolation, crashed clients)"""
+        if dst == "zookeeper":
+            b = self._broker_of(src)
+            return b is None or not b.isolated
+        if dst == "controller" and self.controller.active is None:
+            return False
+        db = self._broker_of(dst)
+        sb = self._broker_of(src) if src != "zookeeper" else None
+        if db is not None:
+            if not db.alive:
+                return False
+            if db.isolated and (sb is not None or src in ("controller", "zookeeper") or not self.isolated_clients_ok.get(db.id)):
+                return sb is db
+        elif dst in self.consumers:
+            if not self.consumers[dst].alive:
+                return False
+        elif dst in self.producers:
+            if not self.producers[dst].alive:
+                return False
+        if sb is not None and sb.isolated and sb is not db:
+            return db is None and dst not in ("controller", "zookeeper") and bool(self.isolated_clients_ok.get(sb.id))
+        return True
+
+    def any_reachable_broker(self, client: str) -> Broker | None:
+        """A broker the client can talk to (clients pick the least loaded node; we pick deterministically)."""
+        live = [b for b in self.brokers.values() if b.alive and (not b.isolated or self.isolated_clients_ok.get(b.id))]
+        if not live:
+            return None
+        return live[self.rng.randrange(len(live))]
+
+    # -- topics ---------------------------------------------------------------------------------------------
+    def create_topic(self, name: str, partitions: int = 1, replication_factor: int = 1,
+                     config: dict[str, Any] | None = None, auto: bool = False) -> None:
+        """kafka-topics.sh --create: validate, place replicas (rack-unaware), elect the preferred leaders."""
+        validate_topic_name(name)
+        internal = name == OFFSETS_TOPIC
+        if name in self.topics:
+            raise TopicAlreadyExistsError(f"Topic '{name}' already exists.")
+        if name.startswith("__") and not internal:
+            raise InvalidTopicError(f"Topic names starting with '__' are reserved for Kafka's internal topics ({name!r}).")
+        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
+            raise InvalidPartitionsError(f"partitions must be at least 1, got {partitions!r}")
+        if partitions > MAX_PARTITIONS and not internal:
+            raise InvalidPartitionsError(f"partitions is {partitions}; this simulator allows at most {MAX_PARTITIONS} "
+                                         f"per topic")
+        if not isinstance(replication_factor, int) or isinstance(replication_factor, bool) or replication_factor < 1:
+            raise InvalidReplicationFactorError(f"replication_factor must be at least 1, got {replication_factor!r}")
+        tcfg = TopicConfig.parse(config, where=f"topic {name!r}")
+        explicit = tcfg.model_fields_set
+        bc = self.broker_config
+        inherited = {}
+        if "min_insync_replicas" not in explicit:
+            inherited["min.insync.replicas"] = bc.min_insync_replicas
+        if "unclean_leader_election_enable" not in explicit:
+            inherited["unclean.leader.election.enable"] = bc.unclean_leader_election_enable
+        if inherited:
+            tcfg = TopicConfig.parse({**tcfg.explicit(), **inherited}, where=f"topic {name!r}")
+        self.controller.create_partitions(name, partitions, replication_factor)
+        self.topics[name] = Topic(name, partitions, replication_factor, tcfg, internal)
+        collide = "." in name and "_" in name
+        note = " (note: '.' and '_' collide in metric names, Kafka warns about mixing them)" if collide else ""
+        how = "auto-created on first use (auto.create.topics.enable=true)" if auto else "created"
+        placement = "; ".join(f"p{p}: {self.controller.partitions[(name, p)].replicas}" for p in range(min(partitions, 6)))
+        more = " ..." if partitions > 6 else ""
+        self.emit("topic_created", f"Topic {name} {how} with {partitions} partition(s), replication factor "
+                  f"{replication_factor}; replicas {placement}{more}{note}", actors=("controller",), topic=name,
+                  partitions=partitions, replication_factor=replication_factor, config=tcfg.explicit())
+
+    def delete_topic(self, name: str) -> None:
+        if name not in self.topics:
+            raise UnknownTopicOrPartitionError(f"Topic '{name}' does not exist.")
+        self.controller.delete_topic(name)
+        del self.topics[name]
+        self.emit("note", f"Topic {name} deleted", actors=("controller",), topic=name)
+
+    def topic_config(self, topic: str) -> TopicConfig:
+        t = self.topics.get(topic)
+        return t.config if t is not None else _DEFAULT_TOPIC_CONFIG
+
+    def leaders_of(self, topic: str) -> list[int | None]:
+        """What a Metadata response says about a topic's leaders (the controller's published state)."""
+        t = self.topics.get(topic)
+        if t is None:
+            return []
+        parts = self.controller.partitions
+        return [parts[(topic, p)].leader if (topic, p) in parts else None for p in range(t.partitions)]
+
+    def leader_replica(self, tp: TP):
+        ps = self.controller.partitions.get(tp)
+        if ps is None or ps.leader is None:
+            return None
+        r = self.brokers[ps.leader].replicas.get(tp)
+        return r if r is not None and r.is_leader else None
+
+    # -- clients ----------------------------------------------------------------------------------------------
+    def producer(self, producer_id: str, config: dict[str, Any] | None = None) -> Producer:
+        self._check_client_id(producer_id)
+        p = Producer(self, producer_id, config)
+        self.producers[producer_id] = p
+        return p
+
+    def consumer(self, consumer_id: str, group_id: str | None = None, topics: list[str] | None = None,
+                 config: dict[str, Any] | None = None) -> Consumer:
+        self._check_client_id(consumer_id)
+        c = Consumer(self, consumer_id, group_id, None, config)
+        self.consumers[consumer_id] = c
+        if topics:
+            c.subscribe(topics)
+        return c
+
+    def _check_client_id(self, cid: str) -> None:
+        if not isinstance(cid, str) or not cid or cid in self.producers or cid in self.consumers \
+                or cid.startswith("broker-") or cid in ("controller", "zookeeper"):
+            raise ConfigError(f"client id {cid!r} is empty, reserved or already used; pick a new name like 'c3'")
+
+    def next_producer_id(self) -> int:
+        self._next_pid += 1
+        return self._next_pid
+
+    # -- group coordination glue ------------------------------------------------------------------------------
+    def offsets_partition(self, group_id: str) -> int:
+        return coordinator_partition(group_id, self.broker_config.offsets_topic_num_partitions)
+
+    def coordinator_for(self, group_id: str) -> int | None:
+        """The leader of __consumer_offsets partition abs(hash(group.id)) % offsets.topic.num.partitions."""
+        ps = self.controller.partitions.get((OFFSETS_TOPIC, self.offsets_partition(group_id)))
+        return ps.leader if ps is not None else None
+
+    def group_state(self, group_id: str):
+        co = self.coordinator_for(group_id)
+        if co is None:
+            return None
+        return self.brokers[co].coordinator.groups.get(group_id)
+
+    def _ensure_offsets_topic(self) -> str | None:
+        """Kafka creates __consumer_offsets on the first FindCoordinator; it needs enough live brokers."""
+        if OFFSETS_TOPIC in self.topics:
+            return None
+        bc = self.broker_config
+        live = len(self.controller.live)
+        if live < bc.offsets_topic_replication_factor:
+            return (f"__consumer_offsets needs offsets.topic.replication.factor={bc.offsets_topic_replication_factor} "
+                    f"live brokers but only {live} are up: groups cannot start (COORDINATOR_NOT_AVAILABLE). On a "
+                    f"one-broker cluster set offsets.topic.replication.factor=1, as the classic Docker setup does.")
+        self.create_topic(OFFSETS_TOPIC, bc.offsets_topic_num_partitions, bc.offsets_topic_replication_factor,
+                          {"cleanup.policy": "compact"})
+        return None
+
+    def on_find_coordinator(self, broker_id: int, consumer: Consumer, group_id: str) -> None:
+        b = self.brokers[broker_id]
+        problem = self._ensure_offsets_topic()
+        if problem and not any(e.kind == "note" and e.data.get("coordinator_problem") for e in self.events.events[-50:]):
+            self.emit("note", problem, actors=(b.name, consumer.id), coordinator_problem=True)
+        co = None if problem else self.coordinator_for(group_id)
+        self.network.send(b.name, consumer.id, "FindCoordinatorResponse", consumer.on_find_coordinator_response, co)
+
+    def load_offsets(self, broker: Broker, group_id: str) -> dict[TP, int]:
+        """A coordinator taking over a group reads its committed offsets back from __consumer_offsets."""
+        tp = (OFFSETS_TOPIC, self.offsets_partition(group_id))
+        r = broker.replicas.get(tp)
+        out: dict[TP, int] = {}
+        if r is None:
+            return out
+        prefix = f"{group_id}/".encode()
+        for b in r.log.batches():
+            if b.base_offset >= r.hw and r.is_leader:
+                break
+            for k, v in zip(b.keys, b.values, strict=True):
+                if k and k.startswith(prefix):
+                    _, topic, part = k.decode().rsplit("/", 2)
+                    out[(topic, int(part))] = int(v)
+        return out
+
+    def on_list_offsets(self, broker_id: int, consumer: Consumer, tp: TP, policy: str, why: str) -> None:
+        b = self.brokers[broker_id]
+        r = b.replicas.get(tp)
+        off = None
+        if r is not None and r.is_leader:
+            off = r.log.log_start_offset if policy == "earliest" else r.hw
+        self.network.send(b.name, consumer.id, "ListOffsetsResponse", consumer.on_list_offsets_response, tp, off,
+                          policy, why)
+
+    # -- hooks from brokers and clients (events, ledger, metrics) --------------------------------------------
+    def on_appended(self, r, placed, producer_id: str, acks: int) -> None:
+        self.metrics.on_appended(self.now, placed.count)
+        self.emit("batch_appended", f"Leader broker {r.broker_id} appended {placed.count} record(s) from {producer_id} "
+                  f"to {r.topic}-{r.partition} at offsets {placed.base_offset}-{placed.last_offset} "
+                  f"(log end offset now {r.leo})", actors=(f"broker-{r.broker_id}", producer_id), topic=r.topic,
+                  partition=r.partition, base_offset=placed.base_offset, last_offset=placed.last_offset,
+                  leo=r.leo, records=placed.count, acks=acks)
+
+    def on_high_watermark(self, r, old: int) -> None:
+        if r.topic.startswith("__"):
+            return
+        self.emit("high_watermark", f"High watermark of {r.topic}-{r.partition} moved {old} -> {r.hw}: offsets "
+                  f"below {r.hw} are on every in-sync replica {sorted(r.isr)} and consumers may read them",
+                  actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition, old=old, hw=r.hw)
+
+    def on_replicated(self, r, leader_id: int, count: int, batches) -> None:
+        if r.topic.startswith("__"):
+            return
+        self.emit("records_replicated", f"Follower broker {r.broker_id} copied {count} record(s) of {r.topic}-"
+                  f"{r.partition} from leader broker {leader_id} (its log end offset is now {r.leo})",
+                  actors=(f"broker-{r.broker_id}", f"broker-{leader_id}"), topic=r.topic, partition=r.partition,
+                  leo=r.leo, records=count, leader=leader_id)
+
+    def on_truncated(self, r, removed, leader_id: int) -> None:
+        n = sum(b.count for b in removed)
+        if not n:
+            return
+        first = removed[0].base_offset
+        self.emit("truncated", f"Broker {r.broker_id} truncated {n} record(s) of {r.topic}-{r.partition} from offset "
+                  f"{first}: the new leader (broker {leader_id}) never had them (KIP-101 leader epochs)",
+                  actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition, from_offset=first,
+                  records=n, leader=leader_id)
+
+    def on_became_leader(self, r) -> None:
+        lost = self.losses.check(r, self.now)
+        if lost:
+            n = sum(e.last - e.base + 1 for e in lost)
+            offs = ", ".join(f"{e.base}-{e.last}" if e.last > e.base else str(e.base) for e in lost[:5])
+            self.emit("records_lost", f"{n} acknowledged record(s) of {r.topic}-{r.partition} (offsets {offs}) are "
+                      f"gone: {lost[0].lost_reason}", actors=(f"broker-{r.broker_id}",), topic=r.topic,
+                      partition=r.partition, records=n, offsets=[[e.base, e.last] for e in lost],
+                      reason=lost[0].lost_reason)
+
+    def on_acked(self, producer: Producer, b) -> None:
+        self.losses.record_ack(b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id)
+        self.metrics.on_acked(self.now, b.count, self.now - b.created_ms)
+        self.emit("batch_acked", f"{producer.id} got the acknowledgement for {b.count} record(s) on {b.tp[0]}-{b.tp[1]} "
+                  f"offsets {b.base_offset}-{b.base_offset + b.count - 1} (acks={producer.config.acks})",
+                  actors=(producer.id,), topic=b.tp[0], partition=b.tp[1], base_offset=b.base_offset,
+                  records=b.count, acks=producer.config.acks)
+
+    def on_delivered(self, consumer: Consumer, records) -> None:
+        now = self.now
+        self.metrics.on_consumed(now, len(records), sum(now - r.timestamp for r in records))
+
+    # -- failures and operations (replication issue) ---------------------------------------------------------
+    def crash_broker(self, broker_id: int) -> None:
+        """The broker process dies: memory is lost, its log stays on disk; the controller notices later."""
+        b = self._broker(broker_id)
+        if not b.alive:
+            return
+        b.crash()
+        self.emit("broker_crashed", f"Broker {broker_id} crashed: it stops answering; its log files survive on "
+                  f"disk. The controller notices when its {'heartbeats' if self.controller.mode == 'kraft' else 'ZooKeeper session'} "
+                  f"time out", actors=(b.name,), broker=broker_id)
+
+    def restart_broker(self, broker_id: int) -> None:
+        b = self._broker(broker_id)
+        if b.alive:
+            return
+        b.restart()
+        self.emit("broker_restarted", f"Broker {broker_id} restarted: it recovers its log from disk, registers with "
+                  f"the {'controller' if self.controller.mode == 'kraft' else 'ZooKeeper'} and catches up as a follower",
+                  actors=(b.name,), broker=broker_id)
+        self.controller.on_heartbeat(broker_id, b.epoch)
+        self.scheduler.after(self.controller._heartbeat_interval(), self.controller._send_heartbeat, broker_id, b.epoch)
+
+    def isolate_broker(self, broker_id: int, clients_can_reach: bool = True) -> None:
+        """Network partition: the broker loses the other brokers and the controller/ZooKeeper. By default clients
+        on its side can still reach it, so a stale leader ("zombie") can still be sent writes."""
+        b = self._broker(broker_id)
+        b.isolated = True
+        self.isolated_clients_ok[broker_id] = clients_can_reach
+        side = " (clients can still reach it)" if clients_can_reach else " (clients cannot reach it either)"
+        self.emit("broker_isolated", f"Broker {broker_id} is cut off from the other brokers and the controller{side}: "
+                  f"it may still believe it leads its partitions", actors=(b.name,), broker=broker_id)
+
+    def heal_broker(self, broker_id: int) -> None:
+        b = self._broker(broker_id)
+        if not b.isolated:
+            return
+        b.isolated = False
+        self.emit("broker_healed", f"Broker {broker_id}'s network is back", actors=(b.name,), broker=broker_id)
+
+    def slow_broker(self, broker_id: int, extra_latency_ms: int) -> None:
+        b = self._broker(broker_id)
+        if not isinstance(extra_latency_ms, int) or extra_latency_ms < 0:
+            raise ConfigError(f"extra_latency_ms must be a whole number of ms, 0 or more, got {extra_latency_ms!r}")
+        self.network.extra_ms[b.name] = extra_latency_ms
+        self.emit("broker_slowed", f"Broker {broker_id}'s network is {extra_latency_ms} ms slower each way",
+                  actors=(b.name,), broker=broker_id, extra_latency_ms=extra_latency_ms)
+
+    def add_broker(self) -> int:
+        """Start a new broker (online expansion). It holds no partitions until a reassignment moves some."""
+        if len(self.brokers) >= MAX_BROKERS:
+            raise ConfigError(f"this simulator runs at most {MAX_BROKERS} brokers")
+        new_id = max(self.brokers) + 1
+        b = self.brokers[new_id] = Broker(self, new_id)
+        b.start()
+        self.emit("broker_added", f"Broker {new_id} joined the cluster; it holds no partitions until they are "
+                  f"reassigned to it (kafka-reassign-partitions.sh)", actors=(b.name,), broker=new_id)
+        self.controller.on_heartbeat(new_id, b.epoch)
+        self.scheduler.after(self.controller._heartbeat_interval(), self.controller._send_heartbeat, new_id, b.epoch)
+        return new_id
+
+    def reassign_partitions(self, assignment: dict[TP, list[int]]) -> None:
+        """kafka-reassign-partitions.sh --execute: move replicas while the cluster keeps serving."""
+        for tp, target in assignment.items():
+            tp = tuple(tp)
+            if tp not in self.controller.partitions:
+                raise UnknownTopicOrPartitionError(f"no partition {tp[0]}-{tp[1]}")
+            if not target or len(set(target)) != len(target):
+                raise InvalidReplicationFactorError(f"target replicas {target} for {tp[0]}-{tp[1]} must be distinct")
+            self.controller.reassign(tp, list(target))
+
+    def preferred_leader_election(self, topic: str | None = None) -> int:
+        """kafka-leader-election.sh --election-type PREFERRED: returns how many leaders moved."""
+        return sum(self.controller.preferred_election(tp) for tp in sorted(self.controller.partitions)
+                   if topic is None or tp[0] == topic)
+
+    def drop_messages(self, kind: str, count: int = 1) -> None:
+        """Fault injection: the next `count` messages of `kind` (e.g. "ProduceResponse") are lost."""
+        self.network.drop_next(kind, count)
+
+    def _broker(self, broker_id: int) -> Broker:
+        b = self.brokers.get(broker_id)
+        if b is None:
+            raise ConfigError(f"there is no broker {broker_id}; brokers are {sorted(self.brokers)}")
+        return b
+
+    def _quorum_check(self) -> None:
+        """KRaft voters notice a dead active controller after controller.quorum.fetch.timeout.ms."""
+        ctl = self.controller
+        if ctl.active is not None and not self.brokers[ctl.active].online and not ctl.election_pending:
+            ctl._controller_lost()
+        elif ctl.active is None and not ctl.election_pending:
+            ctl._controller_lost()
+        self.scheduler.after(500, self._quorum_check)
+
+    # -- views ----------------------------------------------------------------------------------------------
+    def snapshot(self, tail: int = 24, include_internal: bool = False) -> ClusterSnapshot:
+        """Plain immutable data for rendering (see engine.snapshot)."""
+        return build_snapshot(self, tail, include_internal)
+
+    def clone(self) -> Cluster:
+        """An exact, independent copy (records and events are shared, being immutable): a checkpoint."""
+        return copy.deepcopy(self)
+
+
+_DEFAULT_TOPIC_CONFIG = TopicConfig.parse({})

@@ -1,0 +1,653 @@
+"""The consumer: group membership (client side), fetching, poll(), positions and offset commits.
+
+Follows KafkaConsumer with the classic protocol (ConsumerCoordinator / AbstractCoordinator / Fetcher):
+FindCoordinator -> JoinGroup (MEMBER_ID_REQUIRED first, KIP-394) -> the leader member runs the assignor
+-> SyncGroup -> OffsetFetch for committed positions (else `auto.offset.reset` via ListOffsets) -> Fetch
+long polls to each partition leader. Heartbeats every `heartbeat.interval.ms`; a member that does not
+poll within `max.poll.interval.ms` leaves the group. Eager assignors revoke everything before rejoining;
+cooperative-sticky (KIP-429) revokes only the partitions that move, then rejoins for a second round.
+`poll()` advances simulated time up to its timeout, so notebook code reads like real Kafka code.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .assignors import assign
+from .config import ConsumerConfig
+from .errors import (
+    CommitFailedError,
+    IllegalStateError,
+    NoOffsetForPartitionError,
+)
+from .records import ConsumerRecord
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+    from .records import RecordBatch
+
+TP = tuple[str, int]
+HISTORY = 2000  # records kept per consumer for views and tests (oldest dropped)
+
+
+class Consumer:
+    def __init__(self, cluster: Cluster, consumer_id: str, group_id: str | None = None,
+                 topics: list[str] | None = None, config: dict[str, Any] | None = None) -> None:
+        self.cluster = cluster
+        self.id = consumer_id
+        self.group_id = group_id
+        self.config = ConsumerConfig.parse(config, where=f"consumer {consumer_id!r}")
+        cfg = self.config
+        self.subscription: list[str] | None = None
+        self.manual: list[TP] | None = None
+        self.state = "unjoined"  # unjoined | joining | syncing | stable | crashed | closed
+        self.alive = True
+        self.coordinator: int | None = None
+        self.member_id = ""
+        self.generation = -1
+        self.protocol: str | None = None
+        self.is_leader = False
+        self.assignment: list[TP] = []
+        self.positions: dict[TP, int] = {}
+        self.pending_positions: set[TP] = set()
+        self.buffer: deque[tuple[TP, RecordBatch]] = deque()
+        self.buffered: set[TP] = set()
+        self.fetching: dict[int, int] = {}  # broker id -> fetch request id
+        self.metadata: dict[str, list[int | None]] = {}
+        self.last_poll_ms = cluster.now
+        self.last_commit_ms = cluster.now
+        self.received = 0
+        self.duplicates = 0
+        self.history: deque[ConsumerRecord] = deque(maxlen=HISTORY)
+        self.max_delivered: dict[TP, int] = {}
+        self.committed_ack: dict[TP, int] = {}
+        self._req_seq = 0
+        self._hb_epoch = 0
+        self._join_epoch = 0
+        self.auto_interval: int | None = None
+        self.needs_rejoin = False
+        self.rebalance_pending_commit = False
+        self.commit_results: dict[int, str | None] = {}
+        self.strategies = list(cfg.partition_assignment_strategy)
+        if topics:
+            self.subscribe(topics)
+
+    def __repr__(self) -> str:
+        return f"<Consumer {self.id} group={self.group_id} state={self.state} assignment={self.assignment}>"
+
+    # -- public API ------------------------------------------------------------------------------------------
+    def subscribe(self, topics: list[str]) -> None:
+        if self.group_id is None:
+            raise IllegalStateError("subscribe() needs a group_id: give one, or use assign() for manual partitions")
+        self._check_alive()
+        self.subscription = list(topics)
+        self.manual = None
+        self._ensure_joined()
+
+    def assign(self, partitions: list[TP]) -> None:
+        """Manual assignment: no group membership, no rebalances (KafkaConsumer.assign)."""
+        self._check_alive()
+        self.subscription = None
+        self.manual = [tuple(tp) for tp in partitions]
+        self.assignment = list(self.manual)
+        self.state = "stable"
+        self._init_positions(self.assignment)
+
+    def poll(self, timeout_ms: int = 1000, max_records: int | None = None) -> list[ConsumerRecord]:
+        """Return buffered records; if none, run the simulation up to `timeout_ms` until some arrive."""
+        self._check_alive()
+        c = self.cluster
+        records = self._poll_once(max_records)
+        if records or timeout_ms <= 0 or c.in_simulation:
+            return records
+        c.run_until(lambda: bool(self.buffer) or not self.alive, timeout_ms, quiet=True)
+        return self._poll_once(max_records)
+
+    def commit(self, offsets: dict[TP, int] | None = None, asynchronous: bool = False) -> None:
+        """commitSync / commitAsync: store positions (or the given offsets) in the group's coordinator."""
+        self._check_alive()
+        c = self.cluster
+        offs = dict(offsets) if offsets is not None else {tp: self.positions[tp] for tp in self.assignment
+                                                          if tp in self.positions}
+        if not offs or self.group_id is None:
+            return
+        req = self._send_commit(offs)
+        if asynchronous or c.in_simulation:
+            return
+        c.run_until(lambda: req in self.commit_results or not self.alive, self.config.request_timeout_ms, quiet=True)
+        err = self.commit_results.pop(req, "TIMEOUT")
+        if err is not None:
+            raise CommitFailedError(
+                f"commit failed with {err}: the group rebalanced (or the coordinator moved) and these partitions may "
+                f"now belong to another member; the records since the last commit will be processed again")
+
+    def position(self, tp: TP) -> int | None:
+        return self.positions.get(tuple(tp))
+
+    def seek(self, tp: TP, offset: int) -> None:
+        tp = tuple(tp)
+        if tp not in self.assignment:
+            raise IllegalStateError(f"{tp[0]}-{tp[1]} is not assigned to {self.id}")
+        self.positions[tp] = offset
+        self._drop_buffered(tp)
+
+    def committed(self, tp: TP) -> int | None:
+        """The group's committed offset as the coordinator knows it (read directly, for notebooks)."""
+        g = self.cluster.group_state(self.group_id) if self.group_id else None
+        return g.offsets.get(tuple(tp)) if g else None
+
+    def start(self, poll_interval_ms: int = 100) -> None:
+        """Let the simulation call poll() every `poll_interval_ms` (how the Playground's consumers run)."""
+        self.auto_interval = poll_interval_ms
+        self.cluster.scheduler.after(poll_interval_ms, self._auto_poll, self._hb_epoch)
+
+    def crash(self) -> None:
+        """The process dies: no LeaveGroup, no commit. The coordinator notices after session.timeout.ms."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.state = "crashed"
+        self._hb_epoch += 1
+        self.cluster.emit("consumer_crashed", f"{self.id} crashed: it stops heartbeating without leaving group "
+                          f"{self.group_id}; its partitions stay assigned until session.timeout.ms="
+                          f"{self.config.session_timeout_ms} ms passes", actors=(self.id,), group=self.group_id)
+
+    def close(self) -> None:
+        """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once."""
+        if not self.alive:
+            return
+        c = self.cluster
+        if self.config.enable_auto_commit and self.group_id and self.assignment:
+            self._send_commit({tp: self.positions[tp] for tp in self.assignment if tp in self.positions})
+        if self.member_id and self.coordinator is not None:
+            co = c.brokers[self.coordinator]
+            c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id, self.member_id)
+        self.alive = False
+        self.state = "closed"
+        self._hb_epoch += 1
+        c.emit("consumer_closed", f"{self.id} closed and sent LeaveGroup: group {self.group_id} rebalances without "
+               f"waiting for a timeout", actors=(self.id,), group=self.group_id)
+
+    # -- poll internals -----------------------------------------------------------------------------------------
+    def _check_alive(self) -> None:
+        if not self.alive:
+            raise IllegalStateError(f"consumer {self.id} is {self.state}")
+
+    def _auto_poll(self, epoch: int) -> None:
+        if epoch != self._hb_epoch or not self.alive or self.auto_interval is None:
+            return
+        self._poll_once(None)
+        self.cluster.scheduler.after(self.auto_interval, self._auto_poll, epoch)
+
+    def _poll_once(self, max_records: int | None) -> list[ConsumerRecord]:
+        c = self.cluster
+        now = c.now
+        self.last_poll_ms = now
+        if self.subscription is not None:
+            if self.needs_rejoin or self.state == "unjoined":
+                self._ensure_joined()
+        if self.config.enable_auto_commit and self.group_id and self.state == "stable" \
+                and now - self.last_commit_ms >= self.config.auto_commit_interval_ms:
+            self.last_commit_ms = now
+            offs = {tp: self.positions[tp] for tp in self.assignment if tp in self.positions}
+            if offs:
+                self._send_commit(offs)
+        out = self._drain(max_records or self.config.max_poll_records)
+        self._maybe_fetch()
+        return out
+
+    def _drain(self, limit: int) -> list[ConsumerRecord]:
+        out: list[ConsumerRecord] = []
+        buf = self.buffer
+        while buf and len(out) < limit:
+            tp, b = buf[0]
+            pos = self.positions.get(tp)
+            if pos is None or tp not in self.assignment:
+                buf.popleft()
+                self.buffered.discard(tp)
+                continue
+            topic, part = tp
+            offs = b.record_offsets()
+            keys, values, ts = b.keys, b.values, b.timestamps
+            hdrs = b.headers
+            epoch = b.leader_epoch
+            start = 0 if b.offsets is not None else max(0, pos - b.base_offset)
+            i = start
+            n = b.count
+            if b.offsets is not None:
+                while i < n and offs[i] < pos:
+                    i += 1
+            take = min(n, i + (limit - len(out)))
+            for j in range(i, take):
+                out.append(ConsumerRecord(topic, part, offs[j], keys[j], values[j], ts[j],
+                                          hdrs[j] if hdrs else (), epoch))
+            if take >= n:
+                buf.popleft()
+                self.positions[tp] = b.next_offset
+                if not any(t == tp for t, _ in buf):
+                    self.buffered.discard(tp)
+            else:
+                self.positions[tp] = offs[take]
+        if out:
+            self._record_delivery(out)
+        return out
+
+    def _record_delivery(self, out: list[ConsumerRecord]) -> None:
+        c = self.cluster
+        self.received += len(out)
+        self.history.extend(out)
+        dups = 0
+        first: dict[TP, int] = {}
+        last: dict[TP, int] = {}
+        for r in out:
+            tp = (r.topic, r.partition)
+            seen = self.max_delivered.get(tp, -1)
+            if r.offset <= seen:
+                dups += 1
+            else:
+                self.max_delivered[tp] = r.offset
+            first.setdefault(tp, r.offset)
+            last[tp] = r.offset
+        c.on_delivered(self, out)
+        if dups:
+            self.duplicates += dups
+        ranges = ", ".join(f"{t}-{p}@{first[(t, p)]}..{last[(t, p)]}" for (t, p) in first)
+        dup = f" ({dups} already seen before: delivered again after a rebalance)" if dups else ""
+        c.emit("records_polled", f"{self.id} poll() returned {len(out)} record(s): {ranges}{dup}",
+               actors=(self.id,), group=self.group_id, records=len(out), duplicates=dups,
+               ranges={f"{t}-{p}": [first[(t, p)], last[(t, p)]] for (t, p) in first})
+
+    def _drop_buffered(self, tp: TP) -> None:
+        if tp in self.buffered:
+            self.buffer = deque((t, b) for t, b in self.buffer if t != tp)
+            self.buffered.discard(tp)
+
+    # -- fetching -----------------------------------------------------------------------------------------------
+    def _leader(self, tp: TP) -> int | None:
+        leaders = self.metadata.get(tp[0])
+        if leaders is None:
+            leaders = self.metadata[tp[0]] = self.cluster.leaders_of(tp[0])
+        return leaders[tp[1]] if tp[1] < len(leaders) else None
+
+    def _maybe_fetch(self) -> None:
+        if not self.alive or self.state != "stable":
+            return
+        c = self.cluster
+        cfg = self.config
+        per_leader: dict[int, dict[TP, int]] = {}
+        for tp in self.assignment:
+            if tp in self.buffered or tp in self.pending_positions:
+                continue
+            pos = self.positions.get(tp)
+            if pos is None:
+                continue
+            leader = self._leader(tp)
+            if leader is None:
+                self._refresh_metadata()
+                continue
+            if leader in self.fetching:
+                continue
+            per_leader.setdefault(leader, {})[tp] = pos
+        for leader, parts in per_leader.items():
+            self._req_seq += 1
+            self.fetching[leader] = self._req_seq
+            broker = c.brokers[leader]
+            c.network.send(self.id, broker.name, "Fetch", broker.on_fetch, self, parts, cfg.fetch_min_bytes,
+                           cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq)
+            c.scheduler.after(cfg.request_timeout_ms, self._fetch_timeout, leader, self._req_seq)
+
+    def _fetch_timeout(self, leader: int, req_id: int) -> None:
+        if self.fetching.get(leader) == req_id:
+            del self.fetching[leader]
+            self._refresh_metadata()
+            self._maybe_fetch()
+
+    def on_fetch_response(self, broker_id: int, req_id: int, data: dict, errors: dict) -> None:
+        if not self.alive or self.fetching.get(broker_id) != req_id:
+            return
+        del self.fetching[broker_id]
+        c = self.cluster
+        got = 0
+        parts = []
+        for tp, (batches, _hw, _lso) in data.items():
+            pos = self.positions.get(tp)
+            if pos is None or tp not in self.assignment or tp in self.buffered:
+                continue
+            useful = [b for b in batches if b.last_offset >= pos]
+            if useful:
+                for b in useful:
+                    self.buffer.append((tp, b))
+                self.buffered.add(tp)
+                n = sum(b.count for b in useful)
+                got += n
+                parts.append(f"{tp[0]}-{tp[1]}@{useful[0].base_offset}..{useful[-1].last_offset}")
+        if got:
+            c.emit("records_fetched", f"{self.id} fetched {got} record(s) from broker {broker_id}: {', '.join(parts)}",
+                   actors=(self.id, f"broker-{broker_id}"), records=got, broker=broker_id)
+        refresh = False
+        for tp, err in errors.items():
+            if err.name == "OFFSET_OUT_OF_RANGE" and tp in self.assignment:
+                self._reset_position(tp, f"offset {self.positions.get(tp)} is out of range ({err})")
+            else:
+                refresh = True
+        if refresh:
+            self._refresh_metadata()
+        if self.auto_interval is None and not c.in_simulation:
+            pass
+        self._maybe_fetch()
+
+    def _refresh_metadata(self) -> None:
+        c = self.cluster
+        for topic in list(self.metadata):
+            self.metadata[topic] = c.leaders_of(topic)  # clients re-read metadata from a live broker
+
+    # -- positions ----------------------------------------------------------------------------------------
+    def _init_positions(self, tps: list[TP]) -> None:
+        need = [tp for tp in tps if tp not in self.positions]
+        if not need:
+            self._maybe_fetch()
+            return
+        self.pending_positions.update(need)
+        if self.group_id is not None and self._coordinator_broker() is not None:
+            co = self._coordinator_broker()
+            self._req_seq += 1
+            self.cluster.network.send(self.id, co.name, "OffsetFetch", co.coordinator.on_offset_fetch, self,
+                                      self.group_id, need, self._req_seq)
+        else:
+            for tp in need:
+                self._reset_position(tp, "no committed offset")
+
+    def on_offset_fetch_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
+        if not self.alive:
+            return
+        if err is not None:
+            self._rediscover_coordinator()
+            return
+        for tp, off in offsets.items():
+            if tp in self.pending_positions:
+                self.pending_positions.discard(tp)
+                self.positions[tp] = off
+        for tp in list(self.pending_positions):
+            if tp not in offsets and tp in self.assignment:
+                self._reset_position(tp, "the group has no committed offset for it")
+        self._maybe_fetch()
+
+    def _reset_position(self, tp: TP, why: str) -> None:
+        """auto.offset.reset: earliest -> log start offset, latest -> high watermark, none -> error."""
+        c = self.cluster
+        policy = self.config.auto_offset_reset
+        if policy == "none":
+            self.pending_positions.discard(tp)
+            raise NoOffsetForPartitionError(f"{tp[0]}-{tp[1]}: {why} and auto.offset.reset=none")
+        leader = self._leader(tp)
+        self.pending_positions.add(tp)
+        self.positions.pop(tp, None)
+        self._drop_buffered(tp)
+        if leader is None:
+            c.scheduler.after(self.config.retry_backoff_ms, self._retry_reset, tp, why)
+            return
+        broker = c.brokers[leader]
+        c.network.send(self.id, broker.name, "ListOffsets", c.on_list_offsets, broker.id, self, tp, policy, why)
+
+    def _retry_reset(self, tp: TP, why: str) -> None:
+        if self.alive and tp in self.assignment and tp in self.pending_positions:
+            self._refresh_metadata()
+            self._reset_position(tp, why)
+
+    def on_list_offsets_response(self, tp: TP, offset: int | None, policy: str, why: str) -> None:
+        if not self.alive or tp not in self.pending_positions:
+            return
+        if offset is None:
+            self.cluster.scheduler.after(self.config.retry_backoff_ms, self._retry_reset, tp, why)
+            return
+        self.pending_positions.discard(tp)
+        self.positions[tp] = offset
+        self.cluster.emit("offset_reset", f"{self.id} starts {tp[0]}-{tp[1]} at offset {offset}: {why}, so "
+                          f"auto.offset.reset={policy} applies", actors=(self.id,), topic=tp[0], partition=tp[1],
+                          offset=offset, policy=policy)
+        self._maybe_fetch()
+
+    # -- commits ------------------------------------------------------------------------------------------------
+    def _send_commit(self, offsets: dict[TP, int]) -> int:
+        c = self.cluster
+        self._req_seq += 1
+        co = self._coordinator_broker()
+        if co is None:
+            self.commit_results[self._req_seq] = "COORDINATOR_NOT_AVAILABLE"
+            return self._req_seq
+        gen = self.generation if self.subscription is not None else -1
+        member = self.member_id if self.subscription is not None else ""
+        c.network.send(self.id, co.name, "OffsetCommit", co.coordinator.on_offset_commit, self, self.group_id, gen,
+                       member, dict(offsets), self._req_seq)
+        return self._req_seq
+
+    def on_commit_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
+        self.commit_results[req_id] = err
+        if len(self.commit_results) > 100:
+            for k in sorted(self.commit_results)[:-50]:
+                del self.commit_results[k]
+        if err is None:
+            self.committed_ack.update(offsets)
+        elif err == "NOT_COORDINATOR":
+            self._rediscover_coordinator()
+
+    # -- group membership -------------------------------------------------------------------------------------
+    def _coordinator_broker(self):
+        if self.coordinator is None:
+            return None
+        return self.cluster.brokers.get(self.coordinator)
+
+    def _ensure_joined(self) -> None:
+        if not self.alive or self.subscription is None or self.state in ("joining", "syncing"):
+            return
+        self.needs_rejoin = False
+        self.state = "joining"
+        if self.coordinator is None:
+            self._find_coordinator()
+        else:
+            self._send_join()
+
+    def _find_coordinator(self) -> None:
+        c = self.cluster
+        broker = c.any_reachable_broker(self.id)
+        if broker is None:
+            c.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
+            return
+        c.network.send(self.id, broker.name, "FindCoordinator", c.on_find_coordinator, broker.id, self, self.group_id)
+
+    def _retry_find(self, epoch: int) -> None:
+        if epoch == self._hb_epoch and self.alive and self.state == "joining":
+            self._find_coordinator()
+
+    def on_find_coordinator_response(self, coordinator: int | None) -> None:
+        if not self.alive or self.state != "joining":
+            return
+        if coordinator is None:
+            self.cluster.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
+            return
+        self.coordinator = coordinator
+        self._send_join()
+
+    def _rediscover_coordinator(self) -> None:
+        self.coordinator = None
+        if self.subscription is not None and self.state not in ("joining", "syncing"):
+            self.state = "unjoined"
+            self.needs_rejoin = True
+            self._ensure_joined()
+        elif self.state == "joining":
+            self._find_coordinator()
+
+    def _eager(self) -> bool:
+        return self.protocol != "cooperative-sticky" if self.protocol else "cooperative-sticky" not in self.strategies[:1]
+
+    def _send_join(self) -> None:
+        c = self.cluster
+        co = self._coordinator_broker()
+        if co is None:
+            self._find_coordinator()
+            return
+        if self._eager() and self.assignment and self.protocol is not None:
+            self._revoke(list(self.assignment), "eager rebalance: give up every partition before rejoining")
+        self._join_epoch += 1
+        self.state = "joining"
+        cfg = self.config
+        c.network.send(self.id, co.name, "JoinGroup", co.coordinator.on_join, self, self.group_id, self.member_id,
+                       list(self.subscription or []), list(self.strategies), list(self.assignment),
+                       cfg.session_timeout_ms, cfg.max_poll_interval_ms)
+        c.scheduler.after(cfg.max_poll_interval_ms + 5000, self._join_timeout, self._join_epoch)
+
+    def _join_timeout(self, join_epoch: int) -> None:
+        if join_epoch == self._join_epoch and self.alive and self.state in ("joining", "syncing"):
+            self.state = "unjoined"
+            self._rediscover_coordinator()
+
+    def _revoke(self, tps: list[TP], why: str) -> None:
+        if not tps:
+            return
+        if self.config.enable_auto_commit and self.group_id:
+            offs = {tp: self.positions[tp] for tp in tps if tp in self.positions}
+            if offs:
+                self._send_commit(offs)  # onJoinPrepare: auto-commit before giving partitions up
+        for tp in tps:
+            self.positions.pop(tp, None)
+            self.pending_positions.discard(tp)
+            self._drop_buffered(tp)
+        self.assignment = [tp for tp in self.assignment if tp not in tps]
+        self.cluster.emit("partitions_revoked", f"{self.id} revoked {_fmt(tps)} ({why})", actors=(self.id,),
+                          group=self.group_id, partitions=[list(tp) for tp in tps])
+
+    def on_join_response(self, group_id: str, err: str | None, payload: dict | None) -> None:
+        if not self.alive or self.state != "joining":
+            return
+        c = self.cluster
+        if err == "MEMBER_ID_REQUIRED":
+            self.member_id = payload["member_id"]
+            self._send_join()
+            return
+        if err == "UNKNOWN_MEMBER_ID":
+            self._lose_membership("the coordinator no longer knows this member")
+            self._send_join()
+            return
+        if err in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
+            self.coordinator = None
+            c.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
+            return
+        if err == "INVALID_SESSION_TIMEOUT":
+            bc = c.broker_config
+            self.state = "unjoined"
+            c.emit("note", f"{self.id} cannot join {group_id}: session.timeout.ms={self.config.session_timeout_ms} "
+                   f"is outside the broker's [{bc.group_min_session_timeout_ms}, {bc.group_max_session_timeout_ms}] "
+                   f"(INVALID_SESSION_TIMEOUT)", actors=(self.id,), group=group_id)
+            return
+        if err is not None:
+            self._send_join()
+            return
+        self.generation = payload["generation"]
+        self.protocol = payload["protocol"]
+        self.is_leader = payload["leader"] == self.member_id
+        assignments = self._compute_assignment(payload["members"]) if self.is_leader else None
+        self.state = "syncing"
+        co = self._coordinator_broker()
+        if co is None:
+            self._rediscover_coordinator()
+            return
+        c.network.send(self.id, co.name, "SyncGroup", co.coordinator.on_sync, self, group_id, self.generation,
+                       self.member_id, assignments)
+        self._start_heartbeats()
+
+    def _compute_assignment(self, members: dict[str, tuple[list[str], list[TP]]]) -> dict[str, list[TP]]:
+        """The leader member runs the assignor (ConsumerCoordinator.onLeaderElected)."""
+        c = self.cluster
+        subs = {mid: topics for mid, (topics, _owned) in members.items()}
+        topics = {t for ts in subs.values() for t in ts}
+        counts = {t: c.topics[t].partitions for t in topics if t in c.topics}
+        owned = {mid: list(o) for mid, (_t, o) in members.items()}
+        target = assign(self.protocol, subs, counts, owned if self.protocol in ("sticky", "cooperative-sticky")
+                        else None)
+        if self.protocol == "cooperative-sticky":
+            # KIP-429: a partition moving between members is first only revoked; it is handed out next round
+            prev_owner = {tp: mid for mid, tps in owned.items() for tp in tps}
+            target = {mid: [tp for tp in tps if prev_owner.get(tp, mid) == mid] for mid, tps in target.items()}
+        return target
+
+    def on_sync_response(self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None) -> None:
+        if not self.alive or self.state != "syncing":
+            return
+        if err is not None:
+            if err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
+                self._lose_membership(f"SyncGroup failed with {err}")
+            self.state = "unjoined"
+            self._ensure_joined()
+            return
+        new = [tuple(tp) for tp in assignment or []]
+        revoked = [tp for tp in self.assignment if tp not in new]
+        self.state = "stable"
+        if revoked:
+            self._revoke(revoked, "cooperative rebalance: these partitions move to another member")
+        added = [tp for tp in new if tp not in self.assignment]
+        self.assignment = list(new)
+        self._init_positions(added)
+        if revoked and self.protocol == "cooperative-sticky":
+            self.needs_rejoin = True  # second round hands the revoked partitions to their new owners
+            self.state = "unjoined"
+            self._ensure_joined()
+
+    def _lose_membership(self, why: str) -> None:
+        """The group moved on without us (session expired): partitions are lost, not revoked; no commit."""
+        if self.assignment:
+            tps = list(self.assignment)
+            for tp in tps:
+                self.positions.pop(tp, None)
+                self._drop_buffered(tp)
+            self.assignment = []
+            self.cluster.emit("partitions_revoked", f"{self.id} lost {_fmt(tps)}: {why}", actors=(self.id,),
+                              group=self.group_id, partitions=[list(tp) for tp in tps], lost=True)
+        self.member_id = ""
+        self.generation = -1
+
+    def _start_heartbeats(self) -> None:
+        self._hb_epoch += 1
+        self.cluster.scheduler.after(self.config.heartbeat_interval_ms, self._heartbeat, self._hb_epoch)
+        if self.auto_interval is not None:
+            self.cluster.scheduler.after(self.auto_interval, self._auto_poll, self._hb_epoch)
+
+    def _heartbeat(self, epoch: int) -> None:
+        if epoch != self._hb_epoch or not self.alive or self.subscription is None:
+            return
+        c = self.cluster
+        cfg = self.config
+        if c.now - self.last_poll_ms > cfg.max_poll_interval_ms and self.member_id:
+            co = self._coordinator_broker()
+            if co is not None:
+                c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id,
+                               self.member_id)
+            c.emit("member_left", f"{self.id} did not call poll() for max.poll.interval.ms={cfg.max_poll_interval_ms} "
+                   f"ms: it leaves group {self.group_id} (it rejoins on its next poll)", actors=(self.id,),
+                   group=self.group_id)
+            self._lose_membership("max.poll.interval.ms exceeded")
+            self.state = "unjoined"
+            self.needs_rejoin = True
+            return
+        co = self._coordinator_broker()
+        if co is not None and self.state in ("stable", "syncing"):
+            c.network.send(self.id, co.name, "Heartbeat", co.coordinator.on_heartbeat, self, self.group_id,
+                           self.generation, self.member_id)
+        c.scheduler.after(cfg.heartbeat_interval_ms, self._heartbeat, epoch)
+
+    def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
+        if not self.alive or err is None or self.state != "stable":
+            return
+        if err == "REBALANCE_IN_PROGRESS":
+            self.state = "unjoined"
+            self._ensure_joined()
+        elif err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
+            self._lose_membership(f"heartbeat answered {err}")
+            self.state = "unjoined"
+            self._ensure_joined()
+        elif err == "NOT_COORDINATOR":
+            self._rediscover_coordinator()
+
+
+def _fmt(tps: list[TP]) -> str:
+    return "[" + ", ".join(f"{t}-{p}" for t, p in sorted(tps)) + "]"

@@ -1,0 +1,132 @@
+"""Kafka's error names as exception classes, each with a message a student can act on.
+
+Error codes follow `org.apache.kafka.common.protocol.Errors`; `retriable` mirrors Kafka's
+RetriableException split (the producer retries those until `delivery.timeout.ms`).
+"""
+
+from __future__ import annotations
+
+
+class KafkaError(Exception):
+    """Base of every error the engine raises or puts in a future."""
+
+    code: int = -1  # Kafka's error code (Errors.java); -1 = UNKNOWN_SERVER_ERROR
+    name: str = "UNKNOWN_SERVER_ERROR"
+    retriable: bool = False
+
+
+class ConfigError(KafkaError, ValueError):
+    """A configuration mistake: names the key, the bad value and what is allowed (Kafka: ConfigException)."""
+
+    name = "INVALID_CONFIG"
+    code = 40
+
+
+class InvalidTopicError(KafkaError, ValueError):
+    name, code = "INVALID_TOPIC_EXCEPTION", 17
+
+
+class TopicAlreadyExistsError(KafkaError):
+    name, code = "TOPIC_ALREADY_EXISTS", 36
+
+
+class InvalidPartitionsError(KafkaError, ValueError):
+    name, code = "INVALID_PARTITIONS", 37
+
+
+class InvalidReplicationFactorError(KafkaError, ValueError):
+    name, code = "INVALID_REPLICATION_FACTOR", 38
+
+
+class UnknownTopicOrPartitionError(KafkaError):
+    name, code, retriable = "UNKNOWN_TOPIC_OR_PARTITION", 3, True
+
+
+class NotLeaderOrFollowerError(KafkaError):
+    name, code, retriable = "NOT_LEADER_OR_FOLLOWER", 6, True
+
+
+class LeaderNotAvailableError(KafkaError):
+    name, code, retriable = "LEADER_NOT_AVAILABLE", 5, True
+
+
+class RequestTimedOutError(KafkaError):
+    name, code, retriable = "REQUEST_TIMED_OUT", 7, True
+
+
+class NetworkError(KafkaError):
+    name, code, retriable = "NETWORK_EXCEPTION", 13, True
+
+
+class NotEnoughReplicasError(KafkaError):
+    name, code, retriable = "NOT_ENOUGH_REPLICAS", 19, True
+
+
+class NotEnoughReplicasAfterAppendError(KafkaError):
+    name, code, retriable = "NOT_ENOUGH_REPLICAS_AFTER_APPEND", 20, True
+
+
+class RecordTooLargeError(KafkaError):
+    name, code = "RECORD_TOO_LARGE", 10
+
+
+class CorruptRecordError(KafkaError):
+    name, code = "CORRUPT_MESSAGE", 2
+
+
+class OutOfOrderSequenceError(KafkaError):
+    name, code = "OUT_OF_ORDER_SEQUENCE_NUMBER", 45
+
+
+class OffsetOutOfRangeError(KafkaError):
+    name, code = "OFFSET_OUT_OF_RANGE", 1
+
+
+class NoOffsetForPartitionError(KafkaError):
+    """auto.offset.reset=none and no committed offset (Kafka: NoOffsetForPartitionException)."""
+
+    name = "NO_OFFSET_FOR_PARTITION"
+
+
+class KafkaTimeoutError(KafkaError):
+    """A client-side wait ran out (delivery.timeout.ms, max.block.ms): Kafka's TimeoutException."""
+
+    name = "TIMEOUT"
+
+
+class BufferExhaustedError(KafkaTimeoutError):
+    """send() could not get room in buffer.memory within max.block.ms."""
+
+    name = "BUFFER_EXHAUSTED"
+
+
+class IllegalStateError(KafkaError):
+    name = "ILLEGAL_STATE"
+
+
+class CommitFailedError(KafkaError):
+    """The group rebalanced and gave the partitions to another member before this commit arrived."""
+
+    name = "COMMIT_FAILED"
+
+
+class RebalanceInProgressError(KafkaError):
+    name, code, retriable = "REBALANCE_IN_PROGRESS", 27, True
+
+
+class UnknownMemberIdError(KafkaError):
+    name, code = "UNKNOWN_MEMBER_ID", 25
+
+
+class IllegalGenerationError(KafkaError):
+    name, code = "ILLEGAL_GENERATION", 22
+
+
+class FencedLeaderEpochError(KafkaError):
+    name, code, retriable = "FENCED_LEADER_EPOCH", 74, True
+
+
+class SimulationLimitError(KafkaError):
+    """run_until_idle() or another loop hit its safety bound instead of spinning forever."""
+
+    name = "SIMULATION_LIMIT"

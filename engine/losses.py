@@ -1,0 +1,99 @@
+"""The loss ledger: every acknowledged record, and which of them no longer exist in the partition's log.
+
+Real Kafka can lose acknowledged records: with acks=1 when the leader dies before a follower copied the
+batch, with an unclean leader election, or when a returning replica truncates its divergent suffix. The
+ledger remembers each acknowledged batch (a reference to the immutable batch, not a copy) and, whenever a
+partition gets a new leader, checks the newest acknowledged batches against the new leader's log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .snapshot import LostRecordView
+
+if TYPE_CHECKING:
+    from .replica import Replica
+
+TP = tuple[str, int]
+
+
+class AckedBatch:
+    __slots__ = ("base", "last", "keys", "values", "acks", "time_ms", "producer", "lost_reason", "lost_ms")
+
+    def __init__(self, base: int, last: int, keys: tuple, values: tuple, acks: int, time_ms: int, producer: str):
+        self.base, self.last, self.keys, self.values = base, last, keys, values
+        self.acks, self.time_ms, self.producer = acks, time_ms, producer
+        self.lost_reason: str | None = None
+        self.lost_ms = -1
+
+
+class LossLedger:
+    def __init__(self) -> None:
+        self.acked: dict[TP, list[AckedBatch]] = {}
+        self.lost: dict[TP, list[AckedBatch]] = {}
+        self.unclean: dict[TP, int] = {}  # tp -> broker elected uncleanly (pending reason for the next check)
+        self.acked_records = 0
+
+    def record_ack(self, tp: TP, base: int, keys: tuple, values: tuple, acks: int, now: int, producer: str) -> None:
+        self.acked.setdefault(tp, []).append(AckedBatch(base, base + len(keys) - 1, keys, values, acks, now, producer))
+        self.acked_records += len(keys)
+
+    def note_unclean(self, tp: TP, broker: int) -> None:
+        self.unclean[tp] = broker
+
+    def check(self, leader: Replica, now: int) -> list[AckedBatch]:
+        """Compare the newest acknowledged batches with the new leader's log (divergence is always a suffix)."""
+        tp = leader.tp
+        entries = self.acked.get(tp)
+        if not entries:
+            self.unclean.pop(tp, None)
+            return []
+        unclean = self.unclean.pop(tp, None)
+        log = leader.log
+        newly: list[AckedBatch] = []
+        for e in reversed(entries):
+            if e.lost_reason is not None:
+                continue
+            if _present(log, e):
+                break
+            if unclean is not None:
+                e.lost_reason = f"unclean leader election: broker {unclean} led without this record"
+            elif e.acks == 1:
+                e.lost_reason = ("acks=1: the leader acknowledged it before any follower copied it, then lost "
+                                 "leadership; the new leader never had it")
+            else:
+                e.lost_reason = "truncated: the new leader's log does not contain it"
+            e.lost_ms = now
+            newly.append(e)
+        if newly:
+            self.lost.setdefault(tp, []).extend(reversed(newly))
+        return newly
+
+    def lost_records(self, tp: TP | None = None) -> list[LostRecordView]:
+        out = []
+        for key, entries in self.lost.items():
+            if tp is not None and key != tp:
+                continue
+            for e in entries:
+                for i in range(e.last - e.base + 1):
+                    out.append(LostRecordView(key[0], key[1], e.base + i, e.keys[i], e.values[i],
+                                              e.lost_reason or "", e.lost_ms))
+        return out
+
+    @property
+    def lost_count(self) -> int:
+        return sum(e.last - e.base + 1 for es in self.lost.values() for e in es)
+
+
+def _present(log, e: AckedBatch) -> bool:
+    """Is this acknowledged batch (the same records, at the same offset) still in the log?"""
+    if e.last < log.log_start_offset:
+        return True  # deleted by retention, which is not a loss
+    if e.base >= log.log_end_offset:
+        return False
+    for b in log.batches_at(e.base):
+        if b.offsets is not None:
+            return True  # compaction rewrote this batch: records it dropped were superseded, not lost
+        return b.keys is e.keys or (b.base_offset == e.base and b.keys == e.keys)
+    return False

@@ -1,0 +1,474 @@
+"""The producer: serialize, partition, batch in the RecordAccumulator, send with the Sender, retry.
+
+Follows KafkaProducer / RecordAccumulator / Sender (Kafka 4.x defaults, see `ProducerConfig`): records wait
+in a per-partition batch until it is full (`batch.size`) or `linger.ms` has passed; the sender drains ready
+batches per leader broker into one Produce request, at most `max.in.flight.requests.per.connection` at a
+time; retriable errors go back to the front of the queue after `retry.backoff.ms` until
+`delivery.timeout.ms` runs out. With `enable.idempotence` (the default) batches carry a producer id and
+sequence numbers so a retried batch is never written twice.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .broker import ProduceRequest
+from .config import ProducerConfig
+from .errors import (
+    BufferExhaustedError,
+    IllegalStateError,
+    KafkaError,
+    KafkaTimeoutError,
+    NetworkError,
+    RecordTooLargeError,
+    UnknownTopicOrPartitionError,
+)
+from .partitioner import StickyPartitioner, partition_for_key
+from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, record_size
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+TP = tuple[str, int]
+_REFRESH_METADATA_ON = frozenset({"NOT_LEADER_OR_FOLLOWER", "NETWORK_EXCEPTION", "UNKNOWN_TOPIC_OR_PARTITION",
+                                  "LEADER_NOT_AVAILABLE", "FENCED_LEADER_EPOCH"})
+
+
+class RecordMetadataFuture:
+    """What send() returns: `done`, `partition`, `offset`, `error` (Kafka's Future<RecordMetadata>)."""
+
+    __slots__ = ("topic", "partition", "_batch", "_index", "key", "value")
+
+    def __init__(self, topic: str, partition: int, batch: ProducerBatch, index: int, key, value) -> None:
+        self.topic = topic
+        self.partition = partition
+        self._batch = batch
+        self._index = index
+        self.key = key
+        self.value = value
+
+    @property
+    def done(self) -> bool:
+        return self._batch.done
+
+    @property
+    def error(self) -> KafkaError | None:
+        return self._batch.error
+
+    @property
+    def offset(self) -> int | None:
+        """The record's offset once acknowledged; -1 with acks=0 (the producer never learns it)."""
+        b = self._batch
+        if not b.done or b.error is not None:
+            return None
+        return -1 if b.base_offset < 0 else b.base_offset + self._index
+
+    @property
+    def succeeded(self) -> bool:
+        return self._batch.done and self._batch.error is None
+
+    def result(self):
+        if not self.done:
+            raise IllegalStateError("not acknowledged yet: call producer.flush() or run the cluster first")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def __repr__(self) -> str:
+        state = ("pending" if not self.done else f"error={self.error.name}" if self.error
+                 else f"offset={self.offset}")
+        return f"<send {self.topic}-{self.partition} {state}>"
+
+
+class ProducerBatch:
+    """An open or in-flight batch for one partition (Kafka's ProducerBatch)."""
+
+    __slots__ = ("tp", "keys", "values", "timestamps", "headers", "size", "created_ms", "attempts", "done",
+                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry")
+
+    def __init__(self, tp: TP, now_ms: int) -> None:
+        self.tp = tp
+        self.keys: list = []
+        self.values: list = []
+        self.timestamps: list[int] = []
+        self.headers: list | None = None
+        self.size = BATCH_OVERHEAD
+        self.created_ms = now_ms
+        self.attempts = 0
+        self.done = False
+        self.error: KafkaError | None = None
+        self.base_offset = -1
+        self.sealed: RecordBatch | None = None  # the immutable wire form once closed
+        self.base_sequence = -1
+        self.last_attempt_ms = 0
+        self.state = "open"  # open | ready | in_flight | retrying
+        self.wire = 0
+        self.in_retry = False
+
+    @property
+    def count(self) -> int:
+        return len(self.keys)
+
+
+def _to_bytes(v: Any, what: str) -> bytes | None:
+    """StringSerializer / ByteArraySerializer: str is UTF-8 encoded, bytes pass through, None stays null."""
+    if v is None or isinstance(v, bytes):
+        return v
+    if isinstance(v, str):
+        return v.encode()
+    if isinstance(v, bytearray | memoryview):
+        return bytes(v)
+    if isinstance(v, int):
+        return str(v).encode()
+    raise TypeError(f"{what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
+                    f"not {type(v).__name__}")
+
+
+class Producer:
+    def __init__(self, cluster: Cluster, producer_id: str, config: dict[str, Any] | None = None) -> None:
+        self.cluster = cluster
+        self.id = producer_id
+        self.config = ProducerConfig.parse(config, where=f"producer {producer_id!r}")
+        cfg = self.config
+        self.acks = cfg.acks_int
+        self.batches: dict[TP, deque[ProducerBatch]] = {}
+        self.in_flight: dict[int, int] = {}  # broker id -> requests in flight
+        self.requests: dict[int, tuple[ProduceRequest, list[ProducerBatch]]] = {}
+        self.sticky = StickyPartitioner(cluster.rng)
+        self.buffer_used = 0
+        self.sent = 0
+        self.acked = 0
+        self.failed = 0
+        self.alive = True
+        self.pid = -1
+        self.producer_epoch = 0
+        self.sequences: dict[TP, int] = {}
+        self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
+        self.key_cache: dict[tuple[str, bytes], int] = {}  # per-topic key -> partition (murmur2 is the hot spot)
+        self.linger_timer = None
+        self.wake_at: int | None = None
+        self.flushing = False
+        self._req_seq = 0
+        self.load = None
+        self.metadata_refresh_pending = False
+        if cfg.enable_idempotence:
+            self.pid = cluster.next_producer_id()  # InitProducerId (simplified: answered at once)
+
+    # -- the public API ---------------------------------------------------------------------------------------
+    def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
+             timestamp_ms: int | None = None, headers: list[tuple[str, bytes]] | None = None) -> RecordMetadataFuture:
+        """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
+        if not self.alive:
+            raise IllegalStateError(f"producer {self.id} is closed")
+        c = self.cluster
+        kb = _to_bytes(key, "key")
+        vb = _to_bytes(value, "value")
+        leaders = self.metadata.get(topic)
+        if leaders is None:
+            leaders = self._fetch_metadata(topic)
+        n = len(leaders)
+        if partition is not None:
+            if not 0 <= partition < n:
+                raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
+            p = partition
+        elif kb is not None and not self.config.partitioner_ignore_keys:
+            ck = (topic, kb)
+            p = self.key_cache.get(ck)
+            if p is None:
+                p = self.key_cache[ck] = partition_for_key(kb, n)
+        else:
+            p = self.sticky.partition(topic, n)
+        size = record_size(kb, vb, 1, 1, tuple(headers) if headers else None)
+        cfg = self.config
+        if size + BATCH_OVERHEAD > cfg.max_request_size:
+            raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
+                                      f"{cfg.max_request_size}")
+        if self.buffer_used + size > cfg.buffer_memory:
+            self._wait_for_buffer(size)
+        now = c.now
+        tp = (topic, p)
+        dq = self.batches.get(tp)
+        if dq is None:
+            dq = self.batches[tp] = deque()
+        b = dq[-1] if dq else None
+        new_batch = False
+        if b is None or b.state != "open" or (b.keys and b.size + size > cfg.batch_size):
+            if b is not None and b.state == "open":
+                b.state = "ready"  # full: it goes out on the next drain
+            b = ProducerBatch(tp, now)
+            dq.append(b)
+            new_batch = True
+        idx = len(b.keys)
+        b.keys.append(kb)
+        b.values.append(vb)
+        b.timestamps.append(timestamp_ms if timestamp_ms is not None else now)
+        if headers:
+            if b.headers is None:
+                b.headers = [()] * idx
+            b.headers.append(tuple(headers))
+        elif b.headers is not None:
+            b.headers.append(())
+        b.size += size
+        self.buffer_used += size
+        self.sent += 1
+        if kb is None and partition is None:
+            self.sticky.record_appended(topic, size, cfg.batch_size, n)
+        if b.size >= cfg.batch_size:
+            b.state = "ready"
+        if new_batch or b.state == "ready":
+            self._wake(now if b.state == "ready" or len(dq) > 1 else now + cfg.linger_ms)
+        return RecordMetadataFuture(topic, p, b, idx, kb, vb)
+
+    def flush(self, timeout_ms: int | None = None) -> None:
+        """Send everything now and run the cluster until every record sent so far is acknowledged or failed."""
+        self.flushing = True
+        self._wake(self.cluster.now)
+        limit = timeout_ms if timeout_ms is not None else self.config.delivery_timeout_ms + 60000
+        try:
+            self.cluster.run_until(lambda: self.buffer_used == 0 and not self.requests, limit)
+        finally:
+            self.flushing = False
+
+    def close(self) -> None:
+        self.flush()
+        self.alive = False
+
+    @property
+    def pending(self) -> int:
+        return sum(len(d) for d in self.batches.values()) + len(self.requests)
+
+    # -- metadata ------------------------------------------------------------------------------------------
+    def _fetch_metadata(self, topic: str) -> list[int | None]:
+        """First use of a topic: the client blocks on a Metadata request (max.block.ms). Answered from the
+        controller's published state; a topic that does not exist is auto-created if the brokers allow it."""
+        c = self.cluster
+        if topic not in c.topics:
+            if c.broker_config.auto_create_topics_enable and not topic.startswith("__"):
+                c.create_topic(topic, partitions=c.broker_config.num_partitions,
+                               replication_factor=min(c.broker_config.default_replication_factor, len(c.brokers)),
+                               auto=True)
+            else:
+                raise UnknownTopicOrPartitionError(
+                    f"topic {topic!r} does not exist (auto.create.topics.enable=false): create it first "
+                    f"(kafka-topics.sh --create --topic {topic})")
+        leaders = c.leaders_of(topic)
+        self.metadata[topic] = leaders
+        return leaders
+
+    def _refresh_metadata(self) -> None:
+        """After NOT_LEADER_OR_FOLLOWER and the like: a Metadata request to a live broker, then retry."""
+        if self.metadata_refresh_pending:
+            return
+        c = self.cluster
+        broker = c.any_reachable_broker(self.id)
+        if broker is None:
+            c.scheduler.after(self.config.retry_backoff_ms, self._retry_refresh)
+            self.metadata_refresh_pending = True
+            return
+        self.metadata_refresh_pending = True
+        c.network.send(self.id, broker.name, "Metadata", broker.on_metadata, self, sorted(self.metadata))
+
+    def _retry_refresh(self) -> None:
+        self.metadata_refresh_pending = False
+        self._refresh_metadata()
+
+    def on_metadata_response(self, leaders: dict[str, list[int | None]]) -> None:
+        self.metadata_refresh_pending = False
+        self.metadata.update(leaders)
+        self._wake(self.cluster.now)
+
+    # -- the sender loop ------------------------------------------------------------------------------------
+    def _wake(self, at_ms: int) -> None:
+        """Schedule a drain at `at_ms` unless one is already due earlier."""
+        if self.wake_at is not None and self.wake_at <= at_ms:
+            return
+        self.wake_at = at_ms
+        self.cluster.scheduler.at(at_ms, self._drain, at_ms)
+
+    def _drain(self, planned: int) -> None:
+        if planned != self.wake_at:
+            return
+        self.wake_at = None
+        if not self.alive and not self.batches:
+            return
+        c = self.cluster
+        now = c.now
+        cfg = self.config
+        linger = cfg.linger_ms
+        next_wake: int | None = None
+        per_broker: dict[int, dict[TP, ProducerBatch]] = {}
+        sizes: dict[int, int] = {}
+        for tp, dq in self.batches.items():
+            if not dq:
+                continue
+            b = dq[0]
+            if b.state == "in_flight":
+                continue
+            if b.state == "retrying":
+                due = b.last_attempt_ms + cfg.retry_backoff_ms
+                if now < due:
+                    next_wake = due if next_wake is None else min(next_wake, due)
+                    continue
+            if now - b.created_ms >= cfg.delivery_timeout_ms:
+                self._expire(tp, dq)
+                continue
+            ready = (b.state in ("ready", "retrying") or len(dq) > 1 or now - b.created_ms >= linger
+                     or self.flushing or self.buffer_used >= cfg.buffer_memory)
+            if not ready:
+                due = b.created_ms + linger
+                next_wake = due if next_wake is None else min(next_wake, due)
+                continue
+            leaders = self.metadata.get(tp[0])
+            leader = leaders[tp[1]] if leaders else None
+            if leader is None:
+                self._refresh_metadata()
+                continue
+            if self.in_flight.get(leader, 0) >= cfg.max_in_flight:
+                continue
+            size = b.size if b.sealed is None else b.sealed.wire_bytes
+            if sizes.get(leader, 0) and sizes[leader] + size > cfg.max_request_size:
+                continue
+            per_broker.setdefault(leader, {})[tp] = b
+            sizes[leader] = sizes.get(leader, 0) + size
+        for leader, parts in per_broker.items():
+            self._send_request(leader, parts)
+        if next_wake is not None:
+            self._wake(max(next_wake, now + 1) if next_wake <= now else next_wake)
+
+    def _seal(self, b: ProducerBatch) -> RecordBatch:
+        """Close a batch: freeze its columns, assign idempotent sequences, compress."""
+        if b.sealed is not None:
+            return b.sealed
+        cfg = self.config
+        keys, values = tuple(b.keys), tuple(b.values)
+        if self.pid >= 0:
+            seq = self.sequences.get(b.tp, 0)
+            b.base_sequence = seq
+            self.sequences[b.tp] = seq + len(keys)
+        codec = cfg.compression_type
+        wire = b.size if codec == "none" else compressed_size(keys, values, codec)
+        b.wire = wire
+        b.sealed = RecordBatch(-1, -1, keys, values, tuple(b.timestamps), tuple(b.headers) if b.headers else None,
+                               self.pid, self.producer_epoch, b.base_sequence, b.size, codec, wire)
+        return b.sealed
+
+    def _send_request(self, leader: int, parts: dict[TP, ProducerBatch]) -> None:
+        c = self.cluster
+        now = c.now
+        self._req_seq += 1
+        sealed = {}
+        for tp, b in parts.items():
+            sealed[tp] = self._seal(b)
+            b.state = "in_flight"
+            b.attempts += 1
+            b.last_attempt_ms = now
+        req = ProduceRequest(self._req_seq, self, sealed, self.acks, self.config.request_timeout_ms)
+        self.requests[req.id] = (req, list(parts.values()), leader)
+        self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
+        broker = c.brokers[leader]
+        n = sum(b.count for b in parts.values())
+        detail = ", ".join(f"{t}-{p} ({b.count} rec, {b.sealed.wire_bytes} B)" for (t, p), b in parts.items())
+        retry = " (retry)" if any(b.attempts > 1 for b in parts.values()) else ""
+        first = next(iter(parts))
+        c.emit("batch_sent", f"{self.id} sent {n} record(s) to broker {leader}{retry}: {detail}",
+               actors=(self.id, broker.name), topic=first[0], partition=first[1] if len(parts) == 1 else None,
+               records=n, broker=leader, partitions=[list(tp) for tp in parts], request=req.id)
+        c.network.send(self.id, broker.name, "Produce", broker.on_produce, req,
+                       topic=first[0], partition=first[1] if len(parts) == 1 else None)
+        if self.acks == 0:
+            # acks=0: the request is "done" once on the wire; no response will come
+            c.scheduler.after(0, self._complete_acks0, req.id)
+        else:
+            c.scheduler.after(self.config.request_timeout_ms, self._request_timeout, req.id)
+
+    def _complete_acks0(self, req_id: int) -> None:
+        entry = self.requests.pop(req_id, None)
+        if entry is None:
+            return
+        _req, batches, leader = entry
+        self.in_flight[leader] -= 1
+        for b in batches:
+            self._finish(b, None, -1)
+        self._wake(self.cluster.now)
+
+    def _request_timeout(self, req_id: int) -> None:
+        entry = self.requests.get(req_id)
+        if entry is None:
+            return
+        req, _batches, leader = entry
+        err = NetworkError(f"no response from broker {leader} within request.timeout.ms="
+                           f"{self.config.request_timeout_ms}")
+        self.on_produce_response(req, {tp: (err, -1) for tp in req.batches})
+
+    def on_produce_response(self, req: ProduceRequest, results: dict) -> None:
+        entry = self.requests.pop(req.id, None)
+        if entry is None:
+            return  # this request already timed out and its batches were retried
+        c = self.cluster
+        _, batches, leader = entry
+        self.in_flight[leader] -= 1
+        for b in batches:
+            err, base = results.get(b.tp, (None, -1))
+            if err is None:
+                self._finish(b, None, base)
+            elif err.retriable and b.attempts <= self.config.retries and \
+                    c.now - b.created_ms < self.config.delivery_timeout_ms:
+                b.state = "retrying"
+                b.last_attempt_ms = c.now
+                c.emit("batch_retried", f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} ({b.count} rec) failed with "
+                       f"{err.name}; retrying after retry.backoff.ms={self.config.retry_backoff_ms}",
+                       actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name, attempt=b.attempts)
+                if err.name in _REFRESH_METADATA_ON:
+                    self._refresh_metadata()
+            elif err.retriable:
+                self._finish(b, KafkaTimeoutError(
+                    f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {c.now - b.created_ms} ms has passed since "
+                    f"batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}); last error "
+                    f"{err.name}: {err}"), -1)
+            else:
+                self._finish(b, err, -1)
+        self._wake(c.now)
+
+    def _finish(self, b: ProducerBatch, err: KafkaError | None, base_offset: int) -> None:
+        c = self.cluster
+        b.done = True
+        b.error = err
+        b.base_offset = base_offset
+        dq = self.batches.get(b.tp)
+        if dq:
+            try:
+                dq.remove(b)
+            except ValueError:
+                pass
+        self.buffer_used -= b.size - BATCH_OVERHEAD
+        if self.buffer_used < 0:
+            self.buffer_used = 0
+        if err is None:
+            self.acked += b.count
+            if self.acks != 0:
+                c.on_acked(self, b)
+        else:
+            self.failed += b.count
+            c.emit("batch_failed", f"{self.id}'s batch of {b.count} record(s) for {b.tp[0]}-{b.tp[1]} failed: "
+                   f"{err.name}: {err}", actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name,
+                   records=b.count)
+
+    def _expire(self, tp: TP, dq: deque[ProducerBatch]) -> None:
+        b = dq[0]
+        self._finish(b, KafkaTimeoutError(
+            f"Expiring {b.count} record(s) for {tp[0]}-{tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
+            f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms})"), -1)
+
+    def _wait_for_buffer(self, size: int) -> None:
+        """buffer.memory is full: send() blocks (simulated time runs) up to max.block.ms, then fails."""
+        c = self.cluster
+        cfg = self.config
+        if c.in_simulation:
+            raise BufferExhaustedError(f"{self.id}: buffer.memory={cfg.buffer_memory} is full")
+        self._wake(c.now)
+        ok = c.run_until(lambda: self.buffer_used + size <= cfg.buffer_memory, cfg.max_block_ms, quiet=True)
+        if not ok:
+            raise BufferExhaustedError(
+                f"Failed to allocate {size} bytes within the configured max blocking time {cfg.max_block_ms} ms: "
+                f"buffer.memory={cfg.buffer_memory} is full of unacknowledged batches (is the leader reachable?)")

@@ -1,0 +1,139 @@
+"""One broker's replica of one partition, and what it does when it leads (Kafka's Partition.scala).
+
+A leader tracks each follower's log end offset from the offsets its fetches ask for, keeps the high
+watermark at the smallest LEO over the ISR, and proposes ISR changes to the controller (AlterPartition).
+Since Kafka 3.7 (KAFKA-15583) the high watermark does not advance while the ISR is smaller than the
+effective `min.insync.replicas` = min(min.insync.replicas, replication factor); we model that.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .log import PartitionLog
+
+
+class FollowerState:
+    """What the leader knows of one follower (Kafka's Replica state on the leader)."""
+
+    __slots__ = ("leo", "last_caught_up_ms", "last_fetch_ms", "last_fetch_leader_leo")
+
+    def __init__(self, now_ms: int) -> None:
+        self.leo = 0
+        self.last_caught_up_ms = now_ms
+        self.last_fetch_ms = now_ms
+        self.last_fetch_leader_leo = 0
+
+    def on_fetch(self, fetch_offset: int, leader_leo: int, now_ms: int) -> None:
+        """Replica.updateFetchState: caught up if the fetch reached the leader's LEO of now, or of the last fetch."""
+        if fetch_offset >= leader_leo:
+            self.last_caught_up_ms = now_ms
+        elif fetch_offset >= self.last_fetch_leader_leo:
+            self.last_caught_up_ms = max(self.last_caught_up_ms, self.last_fetch_ms)
+        self.leo = fetch_offset
+        self.last_fetch_leader_leo = leader_leo
+        self.last_fetch_ms = now_ms
+
+
+class ProducerStateEntry:
+    """Idempotence (KIP-98): the last 5 batches' sequence ranges per producer id, for de-duplication."""
+
+    __slots__ = ("epoch", "batches")
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.batches: deque[tuple[int, int, int, int]] = deque(maxlen=5)  # first seq, last seq, base, last offset
+
+    def find_duplicate(self, first_seq: int, last_seq: int) -> tuple[int, int] | None:
+        for f, last, base, last_off in self.batches:
+            if f == first_seq and last == last_seq:
+                return base, last_off
+        return None
+
+    @property
+    def last_seq(self) -> int:
+        return self.batches[-1][1] if self.batches else -1
+
+
+class Replica:
+    """A partition replica on one broker: its own log, its view of the HW, and leader duties when leading."""
+
+    __slots__ = ("topic", "partition", "broker_id", "log", "hw", "leader_epoch", "is_leader", "leader_id",
+                 "replicas", "isr", "partition_epoch", "followers", "pending_isr", "producers", "delayed_produce",
+                 "parked_fetches", "online")
+
+    def __init__(self, topic: str, partition: int, broker_id: int, now_ms: int) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.broker_id = broker_id
+        self.log = PartitionLog(now_ms)
+        self.hw = 0
+        self.leader_epoch = -1
+        self.is_leader = False
+        self.leader_id: int | None = None
+        self.replicas: list[int] = []
+        self.isr: list[int] = []
+        self.partition_epoch = 0
+        self.followers: dict[int, FollowerState] = {}
+        self.pending_isr: list[int] | None = None  # an AlterPartition in flight
+        self.producers: dict[int, ProducerStateEntry] = {}
+        # DelayedProduce purgatory: (required offset, request, tp) waiting for the HW to reach it.
+        self.delayed_produce: list[tuple[int, object]] = []
+        self.parked_fetches: list[object] = []  # DelayedFetch requests waiting for data
+        self.online = True
+
+    @property
+    def tp(self) -> tuple[str, int]:
+        return (self.topic, self.partition)
+
+    @property
+    def leo(self) -> int:
+        return self.log.log_end_offset
+
+    # -- leader side ---------------------------------------------------------------------------------------
+    def become_leader(self, epoch: int, replicas: list[int], isr: list[int], partition_epoch: int,
+                      now_ms: int) -> None:
+        """LeaderAndIsr: reset follower states (Kafka assumes followers caught up at election time)."""
+        self.is_leader = True
+        self.leader_id = self.broker_id
+        self.leader_epoch = epoch
+        self.replicas = list(replicas)
+        self.isr = list(isr)
+        self.partition_epoch = partition_epoch
+        self.pending_isr = None
+        self.followers = {b: FollowerState(now_ms) for b in replicas if b != self.broker_id}
+        for f in self.followers.values():
+            f.leo = -1  # unknown until the follower's first fetch
+
+    def become_follower(self, leader: int | None, epoch: int, replicas: list[int], isr: list[int],
+                        partition_epoch: int) -> None:
+        self.is_leader = False
+        self.leader_id = leader
+        self.leader_epoch = epoch
+        self.replicas = list(replicas)
+        self.isr = list(isr)
+        self.partition_epoch = partition_epoch
+        self.followers = {}
+        self.pending_isr = None
+
+    def effective_min_isr(self, min_insync: int) -> int:
+        """min(min.insync.replicas, replication factor) (KAFKA-15583, Kafka 3.7)."""
+        return min(min_insync, max(1, len(self.replicas)))
+
+    def isr_for_hw(self) -> list[int]:
+        """The maximal ISR: the committed ISR plus any replicas a pending AlterPartition adds (Kafka: maximalIsr)."""
+        if self.pending_isr is not None and len(self.pending_isr) > len(self.isr):
+            return self.pending_isr
+        return self.isr
+
+    def compute_hw(self, min_insync: int) -> int:
+        """min LEO over the ISR, never backwards; held still while the ISR is below the effective min ISR."""
+        isr = self.isr_for_hw()
+        if len(self.isr) < self.effective_min_isr(min_insync):
+            return self.hw
+        new_hw = self.leo
+        for b in isr:
+            if b != self.broker_id:
+                f = self.followers.get(b)
+                new_hw = min(new_hw, f.leo if f is not None and f.leo >= 0 else self.hw)
+        return max(self.hw, new_hw)

@@ -1,0 +1,64 @@
+"""Simulated time: one priority queue of scheduled actions, ordered by (time, sequence).
+
+As small as SimPy's core: `at()` / `after()` push, `step()` pops and runs one action. Actions are bound
+methods plus arguments (never closures), so `copy.deepcopy` of the whole cluster is an exact checkpoint.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from typing import Any
+
+
+class Timer:
+    """A handle to a scheduled action; `cancel()` makes it a no-op when its time comes."""
+
+    __slots__ = ("time_ms", "cancelled")
+
+    def __init__(self, time_ms: int) -> None:
+        self.time_ms = time_ms
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Scheduler:
+    __slots__ = ("now_ms", "_heap", "_seq", "actions_run")
+
+    def __init__(self) -> None:
+        self.now_ms = 0
+        self._heap: list[tuple[int, int, Timer | None, Callable[..., Any], tuple]] = []
+        self._seq = 0
+        self.actions_run = 0
+
+    def at(self, time_ms: int, fn: Callable[..., Any], *args: Any, timer: bool = False) -> Timer | None:
+        """Run `fn(*args)` at `time_ms` (never in the past). Returns a cancellable Timer if asked."""
+        t = Timer(time_ms) if timer else None
+        self._seq += 1
+        heapq.heappush(self._heap, (max(time_ms, self.now_ms), self._seq, t, fn, args))
+        return t
+
+    def after(self, delay_ms: int, fn: Callable[..., Any], *args: Any, timer: bool = False) -> Timer | None:
+        return self.at(self.now_ms + delay_ms, fn, *args, timer=timer)
+
+    def next_time(self) -> int | None:
+        """Time of the next live action, dropping cancelled ones from the top of the heap."""
+        heap = self._heap
+        while heap and heap[0][2] is not None and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def step(self) -> bool:
+        """Run the next action. False when nothing is scheduled."""
+        if self.next_time() is None:
+            return False
+        time_ms, _, _, fn, args = heapq.heappop(self._heap)
+        self.now_ms = time_ms
+        self.actions_run += 1
+        fn(*args)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._heap)

@@ -1,0 +1,168 @@
+"""Build a `ClusterSnapshot` (plain immutable data) from the live engine objects."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .snapshot import (
+    BatchView,
+    BrokerView,
+    ClusterSnapshot,
+    ConsumerView,
+    ControllerView,
+    GroupView,
+    InFlightView,
+    MemberView,
+    PartitionView,
+    ProducerView,
+    RecordView,
+    ReplicaView,
+    TopicView,
+)
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+
+def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnapshot:
+    ctl = c.controller
+    now = c.now
+    lost_all = c.losses.lost_records()
+    lost_by_tp: dict[tuple[str, int], list] = {}
+    for lr in lost_all:
+        lost_by_tp.setdefault((lr.topic, lr.partition), []).append(lr)
+
+    leaders_count: dict[int, int] = {}
+    replicas_count: dict[int, int] = {}
+    partitions = []
+    for tp in sorted(ctl.partitions):
+        topic = c.topics.get(tp[0])
+        if topic is None or (topic.internal and not include_internal):
+            ps = ctl.partitions[tp]
+            for b in ps.replicas:
+                replicas_count[b] = replicas_count.get(b, 0) + 1
+            if ps.leader is not None:
+                leaders_count[ps.leader] = leaders_count.get(ps.leader, 0) + 1
+            continue
+        partitions.append(_partition_view(c, tp, tail, lost_by_tp.get(tp, ()), leaders_count, replicas_count))
+
+    brokers = tuple(
+        BrokerView(id=b.id, alive=b.alive, isolated=b.isolated, controller=(ctl.active == b.id),
+                   fenced=b.alive and b.id not in ctl.live, extra_latency_ms=c.network.extra_ms.get(b.name, 0),
+                   leaders=leaders_count.get(b.id, 0), replicas=replicas_count.get(b.id, 0))
+        for b in c.brokers.values())
+    topics = tuple(TopicView(t.name, t.partitions, t.replication_factor, t.config.explicit(), t.internal)
+                   for t in c.topics.values() if include_internal or not t.internal)
+    producers = tuple(_producer_view(p, now) for p in c.producers.values())
+    consumers = tuple(
+        ConsumerView(id=k.id, group_id=k.group_id, member_id=k.member_id or None, assignment=tuple(sorted(k.assignment)),
+                     positions=dict(k.positions), state=k.state, records_received=k.received, alive=k.alive)
+        for k in c.consumers.values())
+    groups = tuple(_group_views(c))
+    in_flight = tuple(
+        InFlightView(m.id, m.kind, m.src, m.dst, m.sent_ms, m.arrive_ms, m.topic, m.partition)
+        for m in c.network.in_flight.values()
+        if include_internal or (m.topic is None or not m.topic.startswith("__")))
+    controller = ControllerView(mode=ctl.mode, active=ctl.active, epoch=ctl.epoch,
+                                nodes=tuple(ctl.voters) if ctl.mode == "kraft" else (),
+                                metadata_offset=ctl.metadata_offset, registered_brokers=tuple(sorted(ctl.live)))
+    return ClusterSnapshot(time_ms=now, brokers=brokers, topics=topics, partitions=tuple(partitions),
+                           producers=producers, consumers=consumers, groups=groups, in_flight=in_flight,
+                           controller=controller, last_event_seq=c.events.seq, lost=tuple(lost_all))
+
+
+def _partition_view(c: Cluster, tp, tail: int, lost, leaders_count, replicas_count) -> PartitionView:
+    ps = c.controller.partitions[tp]
+    for b in ps.replicas:
+        replicas_count[b] = replicas_count.get(b, 0) + 1
+    if ps.leader is not None:
+        leaders_count[ps.leader] = leaders_count.get(ps.leader, 0) + 1
+    states = []
+    leader_rep = None
+    best = None
+    for bid in ps.replicas:
+        broker = c.brokers[bid]
+        r = broker.replicas.get(tp)
+        if r is None:
+            states.append(ReplicaView(bid, 0, 0, 0, False, bid in ps.isr, broker.online))
+            continue
+        if r.is_leader and broker.alive and bid == ps.leader:
+            leader_rep = r
+        if best is None or r.leo > best.leo:
+            best = r
+        states.append(ReplicaView(broker=bid, log_end_offset=r.leo, log_start_offset=r.log.log_start_offset,
+                                  high_watermark=r.hw, is_leader=(bid == ps.leader and r.is_leader),
+                                  in_isr=bid in ps.isr, online=broker.online, segments=len(r.log.segments)))
+    shown = leader_rep or best
+    records = ()
+    if shown is not None and tail > 0:
+        records = tuple(RecordView(tp[0], tp[1], off, b.keys[i], b.values[i], b.timestamps[i], b.leader_epoch)
+                        for off, b, i in shown.log.tail(tail))
+    hw = leader_rep.hw if leader_rep is not None else (shown.hw if shown is not None else 0)
+    return PartitionView(
+        topic=tp[0], partition=tp[1], leader=ps.leader, leader_epoch=ps.leader_epoch, replicas=tuple(ps.replicas),
+        isr=tuple(ps.isr), high_watermark=hw,
+        log_start_offset=shown.log.log_start_offset if shown is not None else 0,
+        log_end_offset=shown.leo if shown is not None else 0, replica_states=tuple(states), tail=records,
+        lost=tuple(lost), offline=ps.leader is None, adding_replicas=tuple(ps.adding),
+        removing_replicas=tuple(ps.removing))
+
+
+def _producer_view(p, now: int) -> ProducerView:
+    cfg = p.config
+    batches = []
+    for dq in p.batches.values():
+        for b in dq:
+            state = b.state
+            batches.append(BatchView(topic=b.tp[0], partition=b.tp[1], record_count=b.count, size_bytes=b.size,
+                                     batch_size=cfg.batch_size, age_ms=now - b.created_ms, linger_ms=cfg.linger_ms,
+                                     state=state, compressed_bytes=b.sealed.wire_bytes if b.sealed is not None
+                                     and cfg.compression_type != "none" else None, attempts=b.attempts))
+    shown = {"acks": cfg.acks, "linger.ms": cfg.linger_ms, "batch.size": cfg.batch_size,
+             "compression.type": cfg.compression_type, "enable.idempotence": cfg.enable_idempotence,
+             "max.in.flight.requests.per.connection": cfg.max_in_flight}
+    return ProducerView(id=p.id, config=shown, batches=tuple(batches), sent=p.sent, acked=p.acked, failed=p.failed,
+                        buffer_used=p.buffer_used, producer_id=p.pid if p.pid >= 0 else None, alive=p.alive)
+
+
+def _group_views(c: Cluster):
+    seen = set()
+    for b in sorted(c.brokers.values(), key=lambda b: b.id):
+        for gid, g in b.coordinator.groups.items():
+            co = c.coordinator_for(gid)
+            if co != b.id or gid in seen or not b.alive:
+                continue
+            seen.add(gid)
+            yield _group_view(c, g, co)
+    # groups whose coordinator is down still show, from the consumers' side
+    for k in c.consumers.values():
+        gid = k.group_id
+        if gid and gid not in seen and k.subscription is not None:
+            seen.add(gid)
+            yield GroupView(group_id=gid, state="Unknown" if c.coordinator_for(gid) is None else "Empty",
+                            generation=max(0, k.generation), protocol=k.protocol, leader=None,
+                            coordinator=c.coordinator_for(gid), members=(), committed={}, lag={})
+
+
+def _group_view(c: Cluster, g, coordinator: int) -> GroupView:
+    members = []
+    for mid, m in g.members.items():
+        consumer = c.consumers.get(m.client_id)
+        members.append(MemberView(member_id=mid, client_id=m.client_id, assignment=tuple(sorted(m.assignment)),
+                                  alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader)))
+    subscribed = {t for m in g.members.values() for t in m.topics} | {tp[0] for tp in g.offsets}
+    lag = {}
+    for t in sorted(subscribed):
+        topic = c.topics.get(t)
+        if topic is None:
+            continue
+        for p in range(topic.partitions):
+            r = c.leader_replica((t, p))
+            if r is None:
+                continue
+            committed = g.offsets.get((t, p))
+            lag[(t, p)] = max(0, r.hw - (committed if committed is not None else r.log.log_start_offset))
+    protocol = g.protocol
+    return GroupView(group_id=g.group_id, state=g.state, generation=g.generation, protocol=protocol,
+                     leader=g.leader, coordinator=coordinator, members=tuple(members), committed=dict(g.offsets),
+                     lag=lag, rebalance="cooperative" if protocol == "cooperative-sticky" else "eager")

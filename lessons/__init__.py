@@ -1,0 +1,1 @@
+"""Lesson content (YAML) and the tools that validate and run it."""

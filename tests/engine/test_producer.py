@@ -1,0 +1,159 @@
+"""The producer batches, compresses, retries and de-duplicates as KafkaProducer does."""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+from engine import Cluster
+from engine.errors import BufferExhaustedError, IllegalStateError, KafkaTimeoutError, RecordTooLargeError
+from helpers import make_cluster
+
+
+def _batches_sent(c: Cluster):
+    return [e for e in c.events.events if e.kind == "batch_sent"]
+
+
+def test_linger_collects_a_trickle_into_one_batch():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"linger.ms": 50})
+    futs = []
+    for i in range(10):  # one record every 4 ms: all within linger.ms
+        futs.append(p.send("orders", key="k", value=f"v{i}"))
+        c.run_for(4)
+    c.run_for(200)
+    sent = _batches_sent(c)
+    assert len(sent) == 1 and sent[0].data["records"] == 10
+    assert sent[0].time_ms == 50  # the first record waited exactly linger.ms
+    assert [f.offset for f in futs] == list(range(10))
+
+
+def test_linger_zero_sends_each_record_at_once():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"linger.ms": 0, "max.in.flight.requests.per.connection": 5})
+    for i in range(5):
+        p.send("orders", key="k", value=f"v{i}")
+        c.run_for(10)
+    assert len(_batches_sent(c)) == 5
+
+
+def test_a_full_batch_leaves_before_linger_expires():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"linger.ms": 10_000, "batch.size": 1000})
+    for _ in range(30):
+        p.send("orders", key="k", value="x" * 90)
+    c.run_for(20)
+    sent = _batches_sent(c)
+    assert sent, "a full batch must not wait for linger.ms"
+    assert all(e.time_ms < 100 for e in sent)
+    assert sent[0].data["records"] < 30  # batch.size split the records
+
+
+def test_gzip_compression_size_is_computed_by_the_codec():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"compression.type": "gzip", "linger.ms": 100})
+    values = [(f"order-{i:05d}:" + "A" * 200).encode() for i in range(50)]
+    for v in values:
+        p.send("orders", value=v, key=b"k")
+    p.flush()
+    batch = next(iter(c.brokers[c.leaders_of("orders")[0]].replicas[("orders", 0)].log.batches()))
+    raw = b"".join(b"k" + v for v in values)
+    assert batch.compression == "gzip"
+    assert batch.wire_bytes < batch.size_bytes / 5  # repetitive data compresses well, truly
+    assert abs(batch.wire_bytes - (len(zlib.compress(raw, 6)) + 71)) <= 1
+
+
+def test_acks_zero_never_learns_the_offset():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"acks": 0})
+    f = p.send("orders", value="fire and forget")
+    p.flush()
+    assert f.done and f.error is None and f.offset == -1
+
+
+def test_buffer_memory_full_blocks_then_fails_after_max_block_ms():
+    c = make_cluster(partitions=1)
+    leader = c.leaders_of("orders")[0]
+    c.crash_broker(leader)  # nothing can drain the buffer
+    p = c.producer("p1", {"buffer.memory": 4000, "max.block.ms": 2000, "linger.ms": 0})
+    with pytest.raises(BufferExhaustedError, match="max blocking time 2000 ms"):
+        for _ in range(100):
+            p.send("orders", value="x" * 100)
+    assert c.now >= 2000  # send() blocked in simulated time, as KafkaProducer.send blocks
+
+
+def test_delivery_timeout_fails_records_when_no_leader():
+    c = make_cluster(partitions=1)
+    c.crash_broker(c.leaders_of("orders")[0])
+    p = c.producer("p1", {"delivery.timeout.ms": 5000, "request.timeout.ms": 1000, "linger.ms": 0})
+    f = p.send("orders", value="v")
+    p.flush()
+    assert f.done and isinstance(f.error, KafkaTimeoutError)
+    with pytest.raises(KafkaTimeoutError):
+        f.result()
+
+
+def test_record_larger_than_max_request_size():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"max.request.size": 1000})
+    with pytest.raises(RecordTooLargeError, match="max.request.size=1000"):
+        p.send("orders", value="x" * 2000)
+
+
+def test_idempotent_retry_is_not_written_twice():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"request.timeout.ms": 500, "linger.ms": 0})
+    c.drop_messages("ProduceResponse", 1)  # the leader appends, but the acknowledgement is lost
+    f = p.send("orders", key="k", value="once")
+    p.flush()
+    assert f.error is None and f.offset == 0
+    r = c.leader_replica(("orders", 0))
+    assert r.leo == 1, "the retried batch must not be appended again"
+    kinds = [e.kind for e in c.events.events]
+    assert "batch_retried" in kinds and "duplicate_batch" in kinds
+
+
+def test_without_idempotence_a_retry_duplicates_the_record():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"request.timeout.ms": 500, "linger.ms": 0, "enable.idempotence": False})
+    c.drop_messages("ProduceResponse", 1)
+    f = p.send("orders", key="k", value="twice")
+    p.flush()
+    r = c.leader_replica(("orders", 0))
+    assert r.leo == 2 and f.offset == 1  # written twice: at-least-once without idempotence
+    values = [v for b in r.log.batches() for v in b.values]
+    assert values == [b"twice", b"twice"]
+
+
+def test_flush_waits_for_every_acknowledgement_and_close_stops_sending():
+    c = make_cluster(partitions=3, rf=3, topic_config={"min.insync.replicas": 2})
+    p = c.producer("p1")
+    futs = [p.send("orders", key=f"k{i}", value="v") for i in range(100)]
+    p.flush()
+    assert all(f.done and f.error is None for f in futs)
+    assert p.acked == 100 and p.buffer_used == 0
+    p.close()
+    with pytest.raises(IllegalStateError):
+        p.send("orders", value="late")
+
+
+def test_acks_all_waits_for_the_high_watermark():
+    c = make_cluster(partitions=1, rf=3)
+    p = c.producer("p1", {"linger.ms": 0})
+    f = p.send("orders", value="v")
+    c.run_until(lambda: f.done, 1000)
+    appended = next(e for e in c.events.events if e.kind == "batch_appended")
+    hw = next(e for e in c.events.events if e.kind == "high_watermark")
+    acked = next(e for e in c.events.events if e.kind == "batch_acked")
+    assert appended.time_ms < hw.time_ms <= acked.time_ms  # followers fetched before the acknowledgement
+
+
+def test_unknown_topic_is_auto_created_like_kafka_default():
+    c = Cluster(brokers=1)
+    p = c.producer("p1")
+    p.send("new-topic", value="v")
+    assert c.topics["new-topic"].partitions == 1
+    strict = Cluster(brokers=1, config={"auto.create.topics.enable": False})
+    with pytest.raises(Exception, match="does not exist"):
+        strict.producer("p1").send("nope", value="v")
