@@ -21,7 +21,7 @@ from .errors import (
     RequestTimedOutError,
 )
 from .group import GroupCoordinator
-from .replica import ProducerStateEntry, Replica
+from .replica import FollowerState, ProducerStateEntry, Replica
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -143,6 +143,13 @@ class Broker:
             was_leader = r.is_leader and r.leader_epoch == epoch
             if r.is_leader and epoch == r.leader_epoch:
                 r.replicas, r.isr, r.partition_epoch = list(replicas), list(isr), partition_epoch
+                for b in replicas:  # a reassignment added replicas: start tracking them as followers
+                    if b != self.id and b not in r.followers:
+                        r.followers[b] = FollowerState(c.now)
+                        r.followers[b].leo = -1
+                for b in [b for b in r.followers if b not in replicas]:
+                    del r.followers[b]
+                self._maybe_advance_hw(r)
                 return
             self._stop_following(tp)
             r.become_leader(epoch, replicas, isr, partition_epoch, c.now)

@@ -104,6 +104,7 @@ class Cluster:
         for b in self.brokers.values():
             b.start()
         self.retention.start()
+        self.controller.start_leader_rebalance()
         if controller == "kraft":
             self.scheduler.after(500, self._quorum_check)
 
@@ -252,6 +253,13 @@ class Cluster:
                                 topic=topic, partition=partition, groups=groups, **data)
 
     def _dropped(self, msg: Message, why: str) -> None:
+        db = self._broker_of(msg.dst)
+        if db is not None and not db.alive:
+            # a crashed broker refuses connections: the client notices at once (NetworkClient disconnect),
+            # unlike an isolated one, where only request.timeout.ms tells
+            client = self.producers.get(msg.src) or self.consumers.get(msg.src)
+            if client is not None:
+                self.scheduler.after(self.network.latency(msg.dst, msg.src), client.on_disconnect, db.id)
         if msg.topic is not None and msg.topic.startswith("__"):
             return
         if msg.kind in ("Produce", "ProduceResponse", "Fetch", "FetchResponse", "JoinGroup", "SyncGroup",
@@ -515,6 +523,11 @@ class Cluster:
         if not b.alive:
             return
         b.crash()
+        self.network.drop_from(b.name)
+        # its TCP connections are reset: every connected client sees the disconnect (NetworkClient)
+        for client in [*self.producers.values(), *self.consumers.values()]:
+            if client.alive:
+                self.scheduler.after(self.network.latency(b.name, client.id), client.on_disconnect, broker_id)
         self.emit("broker_crashed", f"Broker {broker_id} crashed: it stops answering; its log files survive on "
                   f"disk. The controller notices when its {'heartbeats' if self.controller.mode == 'kraft' else 'ZooKeeper session'} "
                   f"time out", actors=(b.name,), broker=broker_id)

@@ -130,7 +130,9 @@ class Consumer:
         if tp not in self.assignment:
             raise IllegalStateError(f"{tp[0]}-{tp[1]} is not assigned to {self.id}")
         self.positions[tp] = offset
+        self.pending_positions.discard(tp)  # an explicit seek wins over a pending offset lookup
         self._drop_buffered(tp)
+        self._maybe_fetch()
 
     def committed(self, tp: TP) -> int | None:
         """The group's committed offset as the coordinator knows it (read directly, for notebooks)."""
@@ -336,6 +338,16 @@ class Consumer:
         if self.auto_interval is None and not c.in_simulation:
             pass
         self._maybe_fetch()
+
+    def on_disconnect(self, broker_id: int) -> None:
+        """The connection to a broker broke: forget its fetch; find the coordinator again if it was that one."""
+        if not self.alive:
+            return
+        self.fetching.pop(broker_id, None)
+        self._refresh_metadata()
+        if broker_id == self.coordinator:
+            self._rediscover_coordinator()
+        self.cluster.scheduler.after(self.config.retry_backoff_ms, self._maybe_fetch)
 
     def _refresh_metadata(self) -> None:
         c = self.cluster

@@ -306,6 +306,27 @@ class Controller:
             c.losses.note_unclean(tp, new)
         self._publish(tp)
 
+    def start_leader_rebalance(self) -> None:
+        bc = self.cluster.broker_config
+        if bc.auto_leader_rebalance_enable:
+            self.cluster.scheduler.after(bc.leader_imbalance_check_interval_seconds * 1000, self._leader_rebalance_tick)
+
+    def _leader_rebalance_tick(self) -> None:
+        """auto.leader.rebalance.enable: every leader.imbalance.check.interval.seconds, a broker whose share of
+        partitions it prefers but does not lead is above leader.imbalance.per.broker.percentage gets them back."""
+        c = self.cluster
+        bc = c.broker_config
+        if self.active is not None:
+            for b in sorted(self.live):
+                preferred = [tp for tp, ps in self.partitions.items() if ps.replicas and ps.replicas[0] == b]
+                if not preferred:
+                    continue
+                not_led = [tp for tp in preferred if self.partitions[tp].leader != b]
+                if len(not_led) * 100 > bc.leader_imbalance_per_broker_percentage * len(preferred):
+                    for tp in sorted(not_led):
+                        self.preferred_election(tp)
+        c.scheduler.after(bc.leader_imbalance_check_interval_seconds * 1000, self._leader_rebalance_tick)
+
     def preferred_election(self, tp: TP) -> bool:
         """kafka-leader-election.sh --election-type PREFERRED: move leadership to replicas[0] if it is in the ISR."""
         ps = self.partitions[tp]

@@ -23,6 +23,10 @@ class Message:
         self.topic, self.partition = topic, partition
 
 
+def _lost() -> None:
+    """Marks a message whose sender crashed while it was in flight."""
+
+
 class Network:
     """Point-to-point links with a base latency plus per-actor extra latency (slow_broker)."""
 
@@ -60,8 +64,21 @@ class Network:
         """Fault injection: lose the next `count` messages of this kind (e.g. "ProduceResponse")."""
         self._drop_rules.append([kind, count, src, dst])
 
+    def drop_from(self, actor: str) -> int:
+        """A machine failure: what the actor had sent but not yet delivered is lost with it."""
+        n = 0
+        for msg in self.in_flight.values():
+            if msg.src == actor and msg.handler is not _lost:
+                msg.handler, msg.args = _lost, ()
+                n += 1
+        return n
+
     def _deliver(self, msg: Message) -> None:
         del self.in_flight[msg.id]
+        if msg.handler is _lost:
+            self.dropped += 1
+            self.on_drop(msg, f"{msg.src} crashed before it arrived")
+            return
         if self._drop_rules and self._matches_drop_rule(msg):
             self.dropped += 1
             self.on_drop(msg, "lost on the network (injected fault)")

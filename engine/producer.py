@@ -401,6 +401,13 @@ class Producer:
                            f"{self.config.request_timeout_ms}")
         self.on_produce_response(req, {tp: (err, -1) for tp in req.batches})
 
+    def on_disconnect(self, broker_id: int) -> None:
+        """The connection to a broker broke: its in-flight requests fail with a retriable NetworkError."""
+        for _req_id, (req, _batches, leader) in list(self.requests.items()):
+            if leader == broker_id:
+                err = NetworkError(f"connection to broker {broker_id} was refused or reset (it is down)")
+                self.on_produce_response(req, {tp: (err, -1) for tp in req.batches})
+
     def on_produce_response(self, req: ProduceRequest, results: dict) -> None:
         entry = self.requests.pop(req.id, None)
         if entry is None:
