@@ -34,6 +34,7 @@ from .partitioner import coordinator_partition
 from .producer import Producer
 from .retention import Retention
 from .scheduler import Scheduler
+from .share import ShareConsumer, ShareManager
 from .snapshot import ClusterSnapshot
 from .snapshot_builder import build_snapshot
 
@@ -87,6 +88,8 @@ class Cluster:
         self.topics: dict[str, Topic] = {}
         self.producers: dict[str, Producer] = {}
         self.consumers: dict[str, Consumer] = {}
+        self.share_consumers: dict[str, ShareConsumer] = {}
+        self.shares = ShareManager(self)
         self.load_generators: dict[str, Any] = {}  # producer id -> LoadGenerator (scenario-driven producers)
         self.losses = LossLedger()
         self.metrics = Metrics()
@@ -257,7 +260,8 @@ class Cluster:
         if db is not None and not db.alive:
             # a crashed broker refuses connections: the client notices at once (NetworkClient disconnect),
             # unlike an isolated one, where only request.timeout.ms tells
-            client = self.producers.get(msg.src) or self.consumers.get(msg.src)
+            client = (self.producers.get(msg.src) or self.consumers.get(msg.src)
+                      or self.share_consumers.get(msg.src))
             if client is not None:
                 self.scheduler.after(self.network.latency(msg.dst, msg.src), client.on_disconnect, db.id)
         if msg.topic is not None and msg.topic.startswith("__"):
@@ -296,6 +300,9 @@ class Cluster:
                 return False
         elif dst in self.producers:
             if not self.producers[dst].alive:
+                return False
+        elif dst in self.share_consumers:
+            if not self.share_consumers[dst].alive:
                 return False
         if sb is not None and sb.isolated and sb is not db:
             return db is None and dst not in ("controller", "zookeeper") and bool(self.isolated_clients_ok.get(sb.id))
@@ -388,8 +395,19 @@ class Cluster:
             c.subscribe(topics)
         return c
 
+    def share_consumer(self, consumer_id: str, group_id: str, topics: list[str],
+                       config: dict[str, Any] | None = None) -> ShareConsumer:
+        """A member of a share group (KIP-932): records, not partitions, are shared out."""
+        self._check_client_id(consumer_id)
+        sc = ShareConsumer(self, consumer_id, group_id, topics, config)
+        self.share_consumers[consumer_id] = sc
+        self.shares.join(sc)
+        self.shares.start_ticking()
+        return sc
+
     def _check_client_id(self, cid: str) -> None:
         if not isinstance(cid, str) or not cid or cid in self.producers or cid in self.consumers \
+                or cid in self.share_consumers \
                 or cid.startswith("broker-") or cid in ("controller", "zookeeper"):
             raise ConfigError(f"client id {cid!r} is empty, reserved or already used; pick a new name like 'c3'")
 
@@ -525,7 +543,7 @@ class Cluster:
         b.crash()
         self.network.drop_from(b.name)
         # its TCP connections are reset: every connected client sees the disconnect (NetworkClient)
-        for client in [*self.producers.values(), *self.consumers.values()]:
+        for client in [*self.producers.values(), *self.consumers.values(), *self.share_consumers.values()]:
             if client.alive:
                 self.scheduler.after(self.network.latency(b.name, client.id), client.on_disconnect, broker_id)
         self.emit("broker_crashed", f"Broker {broker_id} crashed: it stops answering; its log files survive on "

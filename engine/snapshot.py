@@ -184,6 +184,35 @@ class ControllerView:
 
 
 @dataclass(frozen=True, slots=True)
+class ShareRecordView:
+    offset: int
+    state: str  # "Available" | "Acquired" | "Acknowledged" | "Archived"
+    delivery_count: int
+    owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SharePartitionView:
+    """A share group's view of one partition (KIP-932): start/end offsets and in-flight records."""
+
+    group_id: str
+    topic: str
+    partition: int
+    start_offset: int  # SPSO
+    end_offset: int  # SPEO
+    records: tuple[ShareRecordView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShareGroupView:
+    group_id: str
+    epoch: int
+    members: tuple[str, ...]
+    assignment: dict[str, tuple[TopicPartition, ...]]
+    partitions: tuple[SharePartitionView, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterSnapshot:
     time_ms: int
     brokers: tuple[BrokerView, ...]
@@ -196,6 +225,7 @@ class ClusterSnapshot:
     controller: ControllerView
     last_event_seq: int
     lost: tuple[LostRecordView, ...] = field(default=())
+    share_groups: tuple[ShareGroupView, ...] = field(default=())
 
     def partition(self, topic: str, partition: int) -> PartitionView:
         for p in self.partitions:

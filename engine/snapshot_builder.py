@@ -17,6 +17,9 @@ from .snapshot import (
     ProducerView,
     RecordView,
     ReplicaView,
+    ShareGroupView,
+    SharePartitionView,
+    ShareRecordView,
     TopicView,
 )
 
@@ -68,7 +71,19 @@ def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnap
                                 metadata_offset=ctl.metadata_offset, registered_brokers=tuple(sorted(ctl.live)))
     return ClusterSnapshot(time_ms=now, brokers=brokers, topics=topics, partitions=tuple(partitions),
                            producers=producers, consumers=consumers, groups=groups, in_flight=in_flight,
-                           controller=controller, last_event_seq=c.events.seq, lost=tuple(lost_all))
+                           controller=controller, last_event_seq=c.events.seq, lost=tuple(lost_all),
+                           share_groups=tuple(_share_group_views(c)))
+
+
+def _share_group_views(c: Cluster):
+    for gid, g in sorted(c.shares.groups.items()):
+        parts = tuple(
+            SharePartitionView(gid, tp[0], tp[1], sp.start_offset, sp.end_offset,
+                               tuple(ShareRecordView(o, r.state, r.delivery_count, r.owner)
+                                     for o, r in sorted(sp.records.items())))
+            for (g2, tp), sp in sorted(c.shares.partitions.items()) if g2 == gid)
+        yield ShareGroupView(gid, g.epoch, tuple(sorted(g.members)),
+                             {m: tuple(v) for m, v in g.assignment.items()}, parts)
 
 
 def _partition_view(c: Cluster, tp, tail: int, lost, leaders_count, replicas_count) -> PartitionView:
