@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .errors import (
     CorruptRecordError,
     FencedLeaderEpochError,
+    InvalidProducerEpochError,
     KafkaError,
     NotEnoughReplicasAfterAppendError,
     NotEnoughReplicasError,
@@ -22,6 +23,7 @@ from .errors import (
 )
 from .group import GroupCoordinator
 from .replica import FollowerState, ProducerStateEntry, Replica
+from .transactions import aborted_in, last_stable_offset, rebuild_index, track_append
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -66,6 +68,7 @@ class DelayedFetch:
         self.timer = None
         self.done = False
         self.reply = reply
+        self.isolation_committed = False  # isolation.level=read_committed: read below the LSO only
 
 
 class Broker:
@@ -205,6 +208,15 @@ class Broker:
                                                       f"partition {tp[0]}-{tp[1]}."), -1)
                 continue
             if batch.producer_id >= 0:
+                entry = r.producers.get(batch.producer_id)
+                if entry is not None and batch.producer_epoch < entry.epoch:
+                    req.results[tp] = (InvalidProducerEpochError(
+                        f"producer id {batch.producer_id} epoch {batch.producer_epoch} is older than epoch "
+                        f"{entry.epoch} on {tp[0]}-{tp[1]}: a newer instance fenced this producer"), -1)
+                    continue
+                if entry is not None and batch.producer_epoch > entry.epoch:
+                    entry.epoch = batch.producer_epoch  # a new epoch starts its sequences again
+                    entry.batches.clear()
                 dup = self._check_sequence(r, batch, req)
                 if dup is not None:
                     continue
@@ -214,6 +226,8 @@ class Broker:
                 entry = r.producers.setdefault(batch.producer_id, ProducerStateEntry(batch.producer_epoch))
                 entry.batches.append((batch.base_sequence, batch.base_sequence + batch.count - 1,
                                       placed.base_offset, placed.last_offset))
+            if placed.is_transactional:
+                track_append(r, placed)
             c.on_appended(r, placed, req.producer.id, req.acks)
             if rolled:
                 c.emit("segment_rolled", f"{self.name} rolled a new segment of {tp[0]}-{tp[1]} at offset "
@@ -397,7 +411,7 @@ class Broker:
 
     # -- consumer fetch: leader side ---------------------------------------------------------------------------
     def on_fetch(self, consumer, parts: dict[TP, int], min_bytes: int, max_wait_ms: int, max_bytes: int,
-                 req_id: int) -> None:
+                 req_id: int, read_committed: bool = False) -> None:
         errors: dict[TP, KafkaError] = {}
         ok: dict[TP, int] = {}
         for tp, offset in parts.items():
@@ -410,6 +424,7 @@ class Broker:
             else:
                 ok[tp] = offset
         fetch = DelayedFetch(False, consumer.id, ok, min_bytes, max_bytes, (consumer, req_id, errors))
+        fetch.isolation_committed = read_committed
         if errors or not ok or self._fetch_bytes(fetch) >= max(1, min_bytes) or max_wait_ms == 0:
             self._answer_fetch(fetch, force=True)
         else:
@@ -422,7 +437,7 @@ class Broker:
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
                 return 1 << 30  # something changed: answer now
-            upto = r.leo if f.replica_fetch else r.hw
+            upto = r.leo if f.replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
             if upto > offset:
                 for b in r.log.read(offset, upto, f.max_bytes):
                     total += b.wire_bytes
@@ -460,15 +475,18 @@ class Broker:
             f.timer.cancel()
         c = self.cluster
         data: dict[TP, tuple[list, int, int]] = {}
+        aborted: dict[TP, list[tuple[int, int, int]]] = {}
         budget = f.max_bytes
         for tp, offset in f.parts.items():
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
                 continue
-            upto = r.leo if f.replica_fetch else r.hw
+            upto = r.leo if f.replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
             batches = r.log.read(offset, upto, min(budget, REPLICA_MAX_BYTES if f.replica_fetch else budget))
             budget -= sum(b.wire_bytes for b in batches)
             data[tp] = (batches, r.hw, r.log.log_start_offset)
+            if f.isolation_committed and r.aborted_txns and batches:
+                aborted[tp] = aborted_in(r, offset, batches[-1].next_offset)
         if f.replica_fetch:
             follower_id, fetcher_epoch, rid, errors = f.reply
             follower = c.brokers[follower_id]
@@ -476,8 +494,12 @@ class Broker:
                            self.id, fetcher_epoch, rid, data, errors)
         else:
             consumer, req_id, errors = f.reply
-            c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id, req_id,
-                           data, errors)
+            if f.isolation_committed:  # the response carries the aborted transactions in range (KIP-98)
+                c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id,
+                               req_id, data, errors, aborted)
+            else:
+                c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id,
+                               req_id, data, errors)
 
     # -- follower side ------------------------------------------------------------------------------------
     def _start_following(self, r: Replica, leader: int) -> None:
@@ -517,6 +539,8 @@ class Broker:
         if end < r.leo:
             removed = r.log.truncate_to(end)
             r.hw = min(r.hw, r.leo)
+            if r.ongoing_txns or r.aborted_txns:
+                rebuild_index(r)
             self.cluster.on_truncated(r, removed, leader_id)
         self._add_to_fetcher(tp, leader_id)
 
@@ -579,6 +603,8 @@ class Broker:
                 if b.next_offset <= r.leo:
                     continue
                 r.log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
+                if b.is_transactional:
+                    track_append(r, b)
                 appended += b.count
             if leader_lso > r.log.log_start_offset:
                 c.retention.follow_log_start(r, leader_lso)

@@ -37,9 +37,11 @@ from .scheduler import Scheduler
 from .share import ShareConsumer, ShareManager
 from .snapshot import ClusterSnapshot
 from .snapshot_builder import build_snapshot
+from .transactions import TransactionCoordinator
 
 TP = tuple[str, int]
 OFFSETS_TOPIC = "__consumer_offsets"
+INTERNAL_TOPICS = (OFFSETS_TOPIC, "__transaction_state")
 _LEGAL = re.compile(r"^[a-zA-Z0-9._-]+$")
 MAX_TOPIC_NAME = 249
 MAX_BROKERS = 12
@@ -90,6 +92,7 @@ class Cluster:
         self.consumers: dict[str, Consumer] = {}
         self.share_consumers: dict[str, ShareConsumer] = {}
         self.shares = ShareManager(self)
+        self.txn_coordinator = TransactionCoordinator(self)
         self.load_generators: dict[str, Any] = {}  # producer id -> LoadGenerator (scenario-driven producers)
         self.losses = LossLedger()
         self.metrics = Metrics()
@@ -320,7 +323,7 @@ class Cluster:
                      config: dict[str, Any] | None = None, auto: bool = False) -> None:
         """kafka-topics.sh --create: validate, place replicas (rack-unaware), elect the preferred leaders."""
         validate_topic_name(name)
-        internal = name == OFFSETS_TOPIC
+        internal = name in INTERNAL_TOPICS
         if name in self.topics:
             raise TopicAlreadyExistsError(f"Topic '{name}' already exists.")
         if name.startswith("__") and not internal:
@@ -468,6 +471,19 @@ class Cluster:
                     _, topic, part = k.decode().rsplit("/", 2)
                     out[(topic, int(part))] = int(v)
         return out
+
+    def commit_offsets_directly(self, group_id: str, offsets: dict[TP, int], via: str) -> None:
+        """A transaction's committed offsets become the group's committed offsets (TxnOffsetCommit + marker)."""
+        co = self.coordinator_for(group_id)
+        if co is None:
+            return
+        coord = self.brokers[co].coordinator
+        g = coord.group(group_id)
+        g.offsets.update(offsets)
+        coord._append_offsets(g, dict(offsets))
+        self.emit("offsets_committed", f"Offsets {', '.join(f'{t}-{p}@{o}' for (t, p), o in sorted(offsets.items()))} "
+                  f"of group {group_id} committed by {via}", actors=(group_id,), group=group_id,
+                  offsets=dict(offsets), member=None)
 
     def on_list_offsets(self, broker_id: int, consumer: Consumer, tp: TP, policy: str, why: str) -> None:
         b = self.brokers[broker_id]

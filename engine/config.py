@@ -128,6 +128,9 @@ class ProducerConfig(KafkaConfig):
                 f"({self.linger_ms + self.request_timeout_ms}); raise delivery.timeout.ms or lower the others")
         explicit = "enable_idempotence" in self.model_fields_set
         conflict = self.acks != "all" or self.retries == 0 or self.max_in_flight > 5
+        if self.transactional_id and (not self.enable_idempotence or conflict):
+            raise ValueError("transactional.id needs the idempotent producer: enable.idempotence=true, acks=all, "
+                             "retries > 0 and max.in.flight.requests.per.connection <= 5")
         if self.enable_idempotence and conflict:
             if explicit:
                 raise ValueError(

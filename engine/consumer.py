@@ -51,6 +51,7 @@ class Consumer:
         self.assignment: list[TP] = []
         self.positions: dict[TP, int] = {}
         self.pending_positions: set[TP] = set()
+        self.pending_since: dict[TP, int] = {}  # when each pending position lookup was sent
         self.buffer: deque[tuple[TP, RecordBatch]] = deque()
         self.buffered: set[TP] = set()
         self.fetching: dict[int, int] = {}  # broker id -> fetch request id
@@ -209,6 +210,12 @@ class Consumer:
                 buf.popleft()
                 self.buffered.discard(tp)
                 continue
+            if b.control is not None:  # a transaction marker, or an aborted batch: skipped, position moves on
+                buf.popleft()
+                self.positions[tp] = max(pos, b.next_offset)
+                if not any(t == tp for t, _ in buf):
+                    self.buffered.discard(tp)
+                continue
             topic, part = tp
             offs = b.record_offsets()
             keys, values, ts = b.keys, b.values, b.timestamps
@@ -277,6 +284,8 @@ class Consumer:
             return
         c = self.cluster
         cfg = self.config
+        if self.pending_positions:
+            self._retry_stale_lookups()
         per_leader: dict[int, dict[TP, int]] = {}
         for tp in self.assignment:
             if tp in self.buffered or tp in self.pending_positions:
@@ -296,7 +305,8 @@ class Consumer:
             self.fetching[leader] = self._req_seq
             broker = c.brokers[leader]
             c.network.send(self.id, broker.name, "Fetch", broker.on_fetch, self, parts, cfg.fetch_min_bytes,
-                           cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq)
+                           cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq,
+                           cfg.isolation_level == "read_committed")
             c.scheduler.after(cfg.request_timeout_ms, self._fetch_timeout, leader, self._req_seq)
 
     def _fetch_timeout(self, leader: int, req_id: int) -> None:
@@ -305,12 +315,14 @@ class Consumer:
             self._refresh_metadata()
             self._maybe_fetch()
 
-    def on_fetch_response(self, broker_id: int, req_id: int, data: dict, errors: dict) -> None:
+    def on_fetch_response(self, broker_id: int, req_id: int, data: dict, errors: dict,
+                          aborted: dict | None = None) -> None:
         if not self.alive or self.fetching.get(broker_id) != req_id:
             return
         del self.fetching[broker_id]
         c = self.cluster
         got = 0
+        skipped = 0
         parts = []
         for tp, (batches, _hw, _lso) in data.items():
             pos = self.positions.get(tp)
@@ -318,15 +330,22 @@ class Consumer:
                 continue
             useful = [b for b in batches if b.last_offset >= pos]
             if useful:
+                gone = aborted.get(tp) if aborted else None
                 for b in useful:
+                    if gone and b.is_transactional and b.control is None and any(
+                            pid == b.producer_id and first <= b.base_offset < marker for pid, first, marker in gone):
+                        skipped += b.count
+                        b = SkippedBatch(b)  # read_committed: records of an aborted transaction are never returned
                     self.buffer.append((tp, b))
                 self.buffered.add(tp)
-                n = sum(b.count for b in useful)
+                n = sum(b.count for b in useful if b.control is None)
                 got += n
                 parts.append(f"{tp[0]}-{tp[1]}@{useful[0].base_offset}..{useful[-1].last_offset}")
         if got:
-            c.emit("records_fetched", f"{self.id} fetched {got} record(s) from broker {broker_id}: {', '.join(parts)}",
-                   actors=(self.id, f"broker-{broker_id}"), records=got, broker=broker_id)
+            extra = f" ({skipped} of them from aborted transactions, skipped: read_committed)" if skipped else ""
+            c.emit("records_fetched", f"{self.id} fetched {got} record(s) from broker {broker_id}: "
+                   f"{', '.join(parts)}{extra}", actors=(self.id, f"broker-{broker_id}"), records=got,
+                   broker=broker_id, skipped_aborted=skipped)
         refresh = False
         for tp, err in errors.items():
             if err.name == "OFFSET_OUT_OF_RANGE" and tp in self.assignment:
@@ -361,6 +380,8 @@ class Consumer:
             self._maybe_fetch()
             return
         self.pending_positions.update(need)
+        for tp in need:
+            self.pending_since[tp] = self.cluster.now
         if self.group_id is not None and self._coordinator_broker() is not None:
             co = self._coordinator_broker()
             self._req_seq += 1
@@ -394,6 +415,7 @@ class Consumer:
             raise NoOffsetForPartitionError(f"{tp[0]}-{tp[1]}: {why} and auto.offset.reset=none")
         leader = self._leader(tp)
         self.pending_positions.add(tp)
+        self.pending_since[tp] = c.now
         self.positions.pop(tp, None)
         self._drop_buffered(tp)
         if leader is None:
@@ -401,6 +423,18 @@ class Consumer:
             return
         broker = c.brokers[leader]
         c.network.send(self.id, broker.name, "ListOffsets", c.on_list_offsets, broker.id, self, tp, policy, why)
+
+    def _retry_stale_lookups(self) -> None:
+        """A position lookup (OffsetFetch / ListOffsets) lost with a dead broker is asked again."""
+        now = self.cluster.now
+        stale = [tp for tp in self.pending_positions
+                 if now - self.pending_since.get(tp, now) > self.config.request_timeout_ms // 10]
+        if stale:
+            for tp in stale:
+                self.pending_positions.discard(tp)
+                self.positions.pop(tp, None)
+            self._refresh_metadata()
+            self._init_positions([tp for tp in stale if tp in self.assignment])
 
     def _retry_reset(self, tp: TP, why: str) -> None:
         if self.alive and tp in self.assignment and tp in self.pending_positions:
@@ -659,6 +693,24 @@ class Consumer:
             self._ensure_joined()
         elif err == "NOT_COORDINATOR":
             self._rediscover_coordinator()
+
+
+class SkippedBatch:
+    """Stands in for a batch a read_committed consumer must not return (its transaction aborted)."""
+
+    __slots__ = ("base_offset", "last_offset", "control")
+
+    def __init__(self, b: RecordBatch) -> None:
+        self.base_offset, self.last_offset, self.control = b.base_offset, b.last_offset, "ABORTED"
+
+    @property
+    def next_offset(self) -> int:
+        return self.last_offset + 1
+
+    count = 0
+
+    def __deepcopy__(self, memo: dict) -> SkippedBatch:
+        return self
 
 
 def _fmt(tps: list[TP]) -> str:

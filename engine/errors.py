@@ -130,3 +130,27 @@ class SimulationLimitError(KafkaError):
     """run_until_idle() or another loop hit its safety bound instead of spinning forever."""
 
     name = "SIMULATION_LIMIT"
+
+
+class ProducerFencedError(KafkaError):
+    """Another producer instance with the same transactional.id called init_transactions (a newer epoch)."""
+
+    name, code = "PRODUCER_FENCED", 90
+
+
+class InvalidProducerEpochError(ProducerFencedError):
+    name, code = "INVALID_PRODUCER_EPOCH", 47
+
+
+class InvalidTxnStateError(KafkaError):
+    """A transactional call out of order, e.g. send() before begin_transaction()."""
+
+    name, code = "INVALID_TXN_STATE", 48
+
+
+class TransactionAbortedError(KafkaError):
+    name, code = "TRANSACTION_ABORTED", 91
+
+
+class CoordinatorNotAvailableError(KafkaError):
+    name, code, retriable = "COORDINATOR_NOT_AVAILABLE", 15, True

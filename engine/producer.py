@@ -26,6 +26,7 @@ from .errors import (
 )
 from .partitioner import StickyPartitioner, partition_for_key
 from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, record_size
+from .transactions import TransactionManager
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -152,15 +153,67 @@ class Producer:
         self._req_seq = 0
         self.load = None
         self.metadata_refresh_pending = False
-        if cfg.enable_idempotence:
+        self.crashed = False
+        self.failed_batches: list[ProducerBatch] = []  # failures since the transaction began
+        self.txn: TransactionManager | None = None
+        if cfg.transactional_id:
+            self.txn = TransactionManager(self)  # the producer id comes from init_transactions()
+        elif cfg.enable_idempotence:
             self.pid = cluster.next_producer_id()  # InitProducerId (simplified: answered at once)
+
+    # -- transactions (KIP-98): see engine.transactions ------------------------------------------------------
+    def init_transactions(self) -> None:
+        """Get a producer id and a new epoch for transactional.id, fencing older instances."""
+        self._txn().init()
+
+    def begin_transaction(self) -> None:
+        self._txn().begin()
+        self.failed_batches = []
+
+    def send_offsets_to_transaction(self, offsets: dict[TP, int], group_id: str) -> None:
+        """Commit a consumer group's offsets atomically with this transaction's records (KIP-447)."""
+        self._txn().send_offsets({tuple(tp): o for tp, o in offsets.items()}, group_id)
+
+    def commit_transaction(self) -> None:
+        self._txn().commit()
+
+    def abort_transaction(self) -> None:
+        self._txn().abort()
+
+    def _txn(self) -> TransactionManager:
+        if self.txn is None:
+            raise IllegalStateError("this producer has no transactional.id: set it in the config to use transactions")
+        if not self.alive:
+            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
+        return self.txn
+
+    def crash(self) -> None:
+        """The producer process dies: unsent batches are gone, nothing more is sent or retried."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.crashed = True
+        self.batches.clear()
+        self.requests.clear()
+        self.buffer_used = 0
+        self.cluster.emit("note", f"Producer {self.id} crashed: its unsent batches are lost"
+                          + (f"; its open transaction stays open until a new instance with transactional.id "
+                             f"{self.txn.txn_id!r} calls init_transactions() or transaction.timeout.ms passes"
+                             if self.txn and self.txn.state == "InTransaction" else ""), actors=(self.id,))
+
+    def _fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
+        for dq in list(self.batches.values()):
+            for b in list(dq):
+                if only_unsent and b.state in ("in_flight", "retrying"):
+                    continue
+                self._finish(b, err, -1)
 
     # -- the public API ---------------------------------------------------------------------------------------
     def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
              timestamp_ms: int | None = None, headers: list[tuple[str, bytes]] | None = None) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
         if not self.alive:
-            raise IllegalStateError(f"producer {self.id} is closed")
+            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         c = self.cluster
         kb = _to_bytes(key, "key")
         vb = _to_bytes(value, "value")
@@ -188,6 +241,8 @@ class Producer:
             self._wait_for_buffer(size)
         now = c.now
         tp = (topic, p)
+        if self.txn is not None:
+            self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
         dq = self.batches.get(tp)
         if dq is None:
             dq = self.batches[tp] = deque()
@@ -319,6 +374,8 @@ class Producer:
                 due = b.created_ms + linger
                 next_wake = due if next_wake is None else min(next_wake, due)
                 continue
+            if self.txn is not None and tp in self.txn.pending_add:
+                continue  # the coordinator has not confirmed this partition joined the transaction yet
             leaders = self.metadata.get(tp[0])
             leader = leaders[tp[1]] if leaders else None
             if leader is None:
@@ -350,7 +407,8 @@ class Producer:
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
         b.sealed = RecordBatch(-1, -1, keys, values, tuple(b.timestamps), tuple(b.headers) if b.headers else None,
-                               self.pid, self.producer_epoch, b.base_sequence, b.size, codec, wire)
+                               self.pid, self.producer_epoch, b.base_sequence, b.size, codec, wire,
+                               is_transactional=self.txn is not None)
         return b.sealed
 
     def _send_request(self, leader: int, parts: dict[TP, ProducerBatch]) -> None:
@@ -403,6 +461,10 @@ class Producer:
 
     def on_disconnect(self, broker_id: int) -> None:
         """The connection to a broker broke: its in-flight requests fail with a retriable NetworkError."""
+        if not self.alive:
+            return
+        if self.txn is not None:
+            self.txn.on_disconnect(broker_id)
         for _req_id, (req, _batches, leader) in list(self.requests.items()):
             if leader == broker_id:
                 err = NetworkError(f"connection to broker {broker_id} was refused or reset (it is down)")
@@ -457,6 +519,9 @@ class Producer:
                 c.on_acked(self, b)
         else:
             self.failed += b.count
+            self.failed_batches.append(b)
+            if self.txn is not None and err.name in ("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"):
+                self.txn.state = "Fenced"
             c.emit("batch_failed", f"{self.id}'s batch of {b.count} record(s) for {b.tp[0]}-{b.tp[1]} failed: "
                    f"{err.name}: {err}", actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name,
                    records=b.count)

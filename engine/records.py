@@ -57,12 +57,12 @@ class RecordBatch:
 
     __slots__ = ("base_offset", "last_offset", "leader_epoch", "keys", "values", "timestamps", "headers",
                  "offsets", "producer_id", "producer_epoch", "base_sequence", "size_bytes", "compression",
-                 "wire_bytes", "max_timestamp")
+                 "wire_bytes", "max_timestamp", "is_transactional", "control")
 
     def __init__(self, base_offset: int, leader_epoch: int, keys: tuple, values: tuple, timestamps: tuple,
                  headers: tuple | None, producer_id: int, producer_epoch: int, base_sequence: int,
                  size_bytes: int, compression: str, wire_bytes: int, offsets: tuple[int, ...] | None = None,
-                 last_offset: int | None = None) -> None:
+                 last_offset: int | None = None, is_transactional: bool = False, control: str | None = None) -> None:
         self.base_offset = base_offset
         self.leader_epoch = leader_epoch
         self.keys = keys
@@ -78,6 +78,8 @@ class RecordBatch:
         self.compression = compression
         self.wire_bytes = wire_bytes  # what travels and what is stored (compressed size when compressed)
         self.max_timestamp = max(timestamps) if timestamps else -1
+        self.is_transactional = is_transactional  # part of a transaction (KIP-98)
+        self.control = control  # "COMMIT" / "ABORT" for a transaction marker (a control batch), else None
 
     def __deepcopy__(self, memo: dict) -> RecordBatch:  # immutable: shared by checkpoints
         return self
@@ -94,7 +96,7 @@ class RecordBatch:
         """The same records placed at an offset by a leader (shares the record tuples)."""
         return RecordBatch(base_offset, leader_epoch, self.keys, self.values, self.timestamps, self.headers,
                            self.producer_id, self.producer_epoch, self.base_sequence, self.size_bytes,
-                           self.compression, self.wire_bytes)
+                           self.compression, self.wire_bytes, None, None, self.is_transactional, self.control)
 
     def record_offsets(self) -> range | tuple[int, ...]:
         return self.offsets if self.offsets is not None else range(self.base_offset, self.last_offset + 1)
@@ -109,7 +111,8 @@ class RecordBatch:
                            pick(self.headers) if self.headers else None, self.producer_id, self.producer_epoch,
                            self.base_sequence, size, self.compression,
                            size if self.compression == "none" else min(size, self.wire_bytes),
-                           offsets=tuple(offs[i] for i in indexes), last_offset=self.last_offset)
+                           offsets=tuple(offs[i] for i in indexes), last_offset=self.last_offset,
+                           is_transactional=self.is_transactional, control=self.control)
 
 
 class ConsumerRecord(NamedTuple):

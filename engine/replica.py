@@ -60,7 +60,7 @@ class Replica:
 
     __slots__ = ("topic", "partition", "broker_id", "log", "hw", "leader_epoch", "is_leader", "leader_id",
                  "replicas", "isr", "partition_epoch", "followers", "pending_isr", "producers", "delayed_produce",
-                 "parked_fetches", "online")
+                 "parked_fetches", "online", "ongoing_txns", "aborted_txns")
 
     def __init__(self, topic: str, partition: int, broker_id: int, now_ms: int) -> None:
         self.topic = topic
@@ -81,6 +81,8 @@ class Replica:
         self.delayed_produce: list[tuple[int, object]] = []
         self.parked_fetches: list[object] = []  # DelayedFetch requests waiting for data
         self.online = True
+        self.ongoing_txns: dict[int, int] = {}  # producer id -> first offset of its open transaction here
+        self.aborted_txns: list[tuple[int, int, int]] = []  # (producer id, first offset, abort marker offset)
 
     @property
     def tp(self) -> tuple[str, int]:

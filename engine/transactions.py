@@ -1,0 +1,459 @@
+"""Transactions and exactly-once (KIP-98, KIP-447): the transaction coordinator, markers and the LSO.
+
+A transactional producer (`transactional.id`) calls `init_transactions()`: the transaction coordinator (the
+leader of `__transaction_state` partition abs(hash(transactional.id)) % 50) gives it a producer id and a
+new epoch, fencing any older instance with the same id and aborting what it left open. Inside
+`begin_transaction()` ... `commit_transaction()` the producer registers each partition it writes
+(AddPartitionsToTxn) and the consumer offsets it wants committed with the output (AddOffsetsToTxn +
+TxnOffsetCommit). On commit or abort the coordinator writes a marker (a control batch) into every partition
+of the transaction. A partition's last stable offset (LSO) is the first offset of its oldest open
+transaction: `read_committed` consumers read only below it and skip records of aborted transactions;
+`read_uncommitted` consumers see everything (but never the markers).
+
+Simplified, and said so: the coordinator's state stands for the `__transaction_state` log (it survives a
+coordinator move); marker writes complete on the leader's append.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import (
+    CoordinatorNotAvailableError,
+    IllegalStateError,
+    InvalidTxnStateError,
+    KafkaError,
+    KafkaTimeoutError,
+    ProducerFencedError,
+)
+from .partitioner import coordinator_partition
+from .records import BATCH_OVERHEAD, RecordBatch
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+    from .producer import Producer
+    from .replica import Replica
+
+TP = tuple[str, int]
+TXN_TOPIC = "__transaction_state"
+TXN_PARTITIONS = 50  # transaction.state.log.num.partitions
+TXN_TIMEOUT_MS = 60000  # transaction.timeout.ms
+
+
+# -- the partition side: which transactions are open or aborted in a replica's log ----------------------------
+def track_append(r: Replica, b: RecordBatch) -> None:
+    """Keep the replica's open/aborted transaction index current (Kafka's ProducerStateManager + txn index)."""
+    if b.control is not None:
+        first = r.ongoing_txns.pop(b.producer_id, None)
+        if b.control == "ABORT" and first is not None:
+            r.aborted_txns.append((b.producer_id, first, b.base_offset))
+    elif b.is_transactional and b.producer_id not in r.ongoing_txns:
+        r.ongoing_txns[b.producer_id] = b.base_offset
+
+
+def rebuild_index(r: Replica) -> None:
+    """After a truncation the index is rebuilt from the log itself."""
+    r.ongoing_txns = {}
+    r.aborted_txns = []
+    for b in r.log.batches():
+        track_append(r, b)
+
+
+def last_stable_offset(r: Replica) -> int:
+    """LSO: below the HW and below the first offset of every still-open transaction."""
+    if not r.ongoing_txns:
+        return r.hw
+    return min(r.hw, min(r.ongoing_txns.values()))
+
+
+def aborted_in(r: Replica, start: int, end: int) -> list[tuple[int, int, int]]:
+    """Aborted transactions (producer id, first offset, marker offset) overlapping [start, end)."""
+    return [a for a in r.aborted_txns if a[2] >= start and a[1] < end]
+
+
+def marker_batch(pid: int, epoch: int, commit: bool, now: int) -> RecordBatch:
+    kind = "COMMIT" if commit else "ABORT"
+    size = BATCH_OVERHEAD + 8
+    return RecordBatch(-1, -1, (kind.encode(),), (None,), (now,), None, pid, epoch, -1, size, "none", size,
+                       is_transactional=True, control=kind)
+
+
+# -- the coordinator ------------------------------------------------------------------------------------------
+class TxnMetadata:
+    __slots__ = ("txn_id", "pid", "epoch", "state", "partitions", "offsets", "started_ms", "timeout_ms",
+                 "pending_markers", "waiter", "timer")
+
+    def __init__(self, txn_id: str, pid: int, timeout_ms: int) -> None:
+        self.txn_id = txn_id
+        self.pid = pid
+        self.epoch = -1
+        self.state = "Empty"  # Empty | Ongoing | PrepareCommit | PrepareAbort | CompleteCommit | CompleteAbort
+        self.partitions: set[TP] = set()
+        self.offsets: dict[str, dict[TP, int]] = {}  # group -> offsets committed with the transaction
+        self.started_ms = 0
+        self.timeout_ms = timeout_ms
+        self.pending_markers: set[TP] = set()
+        self.waiter = None  # (producer, request id) to answer when the markers are written
+        self.timer = None
+
+
+class TransactionCoordinator:
+    """All transactional ids of the cluster (the state stands for the replicated __transaction_state log)."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.txns: dict[str, TxnMetadata] = {}
+
+    def broker_for(self, txn_id: str) -> int | None:
+        c = self.cluster
+        if TXN_TOPIC not in c.topics:
+            if len(c.controller.live) < min(3, len(c.brokers)):
+                return None
+            c.create_topic(TXN_TOPIC, TXN_PARTITIONS, min(3, len(c.brokers)),
+                           {"min.insync.replicas": min(2, len(c.brokers)), "cleanup.policy": "compact"})
+        ps = c.controller.partitions.get((TXN_TOPIC, coordinator_partition(txn_id, TXN_PARTITIONS)))
+        return ps.leader if ps is not None else None
+
+    def _emit(self, kind: str, summary: str, tm: TxnMetadata, **data) -> None:
+        self.cluster.emit(kind, summary, actors=("txn-coordinator", tm.txn_id), transactional_id=tm.txn_id, **data)
+
+    def _answer(self, broker_id: int, producer: Producer, req: int, err: KafkaError | None, result=None) -> None:
+        c = self.cluster
+        c.network.send(f"broker-{broker_id}", producer.id, "TxnResponse", producer.txn.on_response, req, err, result)
+
+    def _check(self, broker_id: int, tm: TxnMetadata | None, pid: int, epoch: int) -> KafkaError | None:
+        if self.broker_for(tm.txn_id if tm else "") != broker_id and tm is not None:
+            return CoordinatorNotAvailableError("the transaction coordinator moved; find it again")
+        if tm is None or tm.pid != pid:
+            return InvalidTxnStateError("unknown transactional producer: call init_transactions() first")
+        if epoch < tm.epoch:
+            return ProducerFencedError(
+                f"transactional.id {tm.txn_id!r} was taken over by a newer producer instance (epoch {tm.epoch} > "
+                f"{epoch}): this producer is a fenced zombie and must close")
+        return None
+
+    # InitProducerId (KIP-98): new epoch, fence and abort whatever an older instance left open
+    def on_init(self, broker_id: int, producer: Producer, req: int, txn_id: str, timeout_ms: int) -> None:
+        c = self.cluster
+        if self.broker_for(txn_id) != broker_id:
+            self._answer(broker_id, producer, req, CoordinatorNotAvailableError("not the coordinator"))
+            return
+        tm = self.txns.get(txn_id)
+        if tm is None:
+            tm = self.txns[txn_id] = TxnMetadata(txn_id, c.next_producer_id(), timeout_ms)
+        if tm.state in ("PrepareCommit", "PrepareAbort"):
+            self._answer(broker_id, producer, req, CoordinatorNotAvailableError(
+                "a previous transaction is still being completed; retry"))
+            return
+        fenced_open = tm.state == "Ongoing"
+        tm.epoch += 1
+        tm.timeout_ms = timeout_ms
+        self._emit("txn_init", f"{producer.id} registered transactional.id {txn_id!r}: producer id {tm.pid}, epoch "
+                   f"{tm.epoch}" + (" — older instances with this id are now fenced" if tm.epoch > 0 else ""), tm,
+                   pid=tm.pid, epoch=tm.epoch)
+        if fenced_open:
+            self._end(tm, commit=False, reason="a new instance called init_transactions")
+            tm.waiter = (broker_id, producer, req, (tm.pid, tm.epoch))
+        else:
+            tm.state = "Empty"
+            self._answer(broker_id, producer, req, None, (tm.pid, tm.epoch))
+
+    def on_add_partitions(self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int,
+                          tps: list[TP]) -> None:
+        tm = self.txns.get(txn_id)
+        err = self._check(broker_id, tm, pid, epoch)
+        if err is None and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort"):
+            err = CoordinatorNotAvailableError("concurrent transaction completion; retry")
+        if err is None:
+            self._begin(tm)
+            new = [tp for tp in tps if tp not in tm.partitions]
+            tm.partitions.update(tps)
+            if new:
+                self._emit("txn_partitions", f"Transaction {txn_id!r} now spans {_fmt(sorted(tm.partitions))}", tm,
+                           partitions=[list(tp) for tp in sorted(tm.partitions)])
+        self._answer(broker_id, producer, req, err)
+
+    def on_add_offsets(self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int,
+                       group_id: str, offsets: dict[TP, int]) -> None:
+        """AddOffsetsToTxn + TxnOffsetCommit (folded into one request here)."""
+        tm = self.txns.get(txn_id)
+        err = self._check(broker_id, tm, pid, epoch)
+        if err is None and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort"):
+            err = CoordinatorNotAvailableError("concurrent transaction completion; retry")
+        if err is None:
+            self._begin(tm)  # AddOffsetsToTxn adds the group's __consumer_offsets partition to the transaction
+            tm.offsets.setdefault(group_id, {}).update(offsets)
+            self._emit("txn_offsets", f"Transaction {txn_id!r} will commit {group_id}'s offsets "
+                       f"{_fmt_offsets(offsets)} only if it commits", tm, group=group_id)
+        self._answer(broker_id, producer, req, err)
+
+    def on_end(self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int,
+               commit: bool) -> None:
+        tm = self.txns.get(txn_id)
+        err = self._check(broker_id, tm, pid, epoch)
+        if err is None and tm.state in ("Empty", "CompleteCommit", "CompleteAbort") and not tm.partitions:
+            self._answer(broker_id, producer, req, None)  # nothing was written: nothing to mark
+            return
+        if err is None and tm.state != "Ongoing":
+            err = InvalidTxnStateError(f"cannot end a transaction in state {tm.state}")
+        if err is not None:
+            self._answer(broker_id, producer, req, err)
+            return
+        tm.waiter = (broker_id, producer, req, None)
+        self._end(tm, commit, reason="the producer asked")
+
+    def _begin(self, tm: TxnMetadata) -> None:
+        """The first AddPartitionsToTxn / AddOffsetsToTxn of a transaction makes it Ongoing."""
+        if tm.state != "Ongoing":
+            tm.state = "Ongoing"
+            tm.started_ms = self.cluster.now
+            tm.partitions = set()
+            tm.offsets = {}
+            self._arm_timeout(tm)
+
+    def _arm_timeout(self, tm: TxnMetadata) -> None:
+        if tm.timer is not None:
+            tm.timer.cancel()
+        tm.timer = self.cluster.scheduler.after(tm.timeout_ms, self._timed_out, tm.txn_id, tm.epoch, tm.started_ms,
+                                                timer=True)
+
+    def _timed_out(self, txn_id: str, epoch: int, started: int) -> None:
+        tm = self.txns.get(txn_id)
+        if tm is None or tm.state != "Ongoing" or tm.epoch != epoch or tm.started_ms != started:
+            return
+        tm.epoch += 1  # Kafka bumps the epoch on a timeout abort: the slow producer is fenced
+        self._end(tm, commit=False, reason=f"transaction.timeout.ms={tm.timeout_ms} passed")
+
+    def _end(self, tm: TxnMetadata, commit: bool, reason: str) -> None:
+        if tm.timer is not None:
+            tm.timer.cancel()
+        tm.state = "PrepareCommit" if commit else "PrepareAbort"
+        tm.pending_markers = set(tm.partitions)
+        word = "commit" if commit else "abort"
+        self._emit("txn_ending", f"Transaction {tm.txn_id!r} is prepared to {word} ({reason}): markers go to "
+                   f"{_fmt(sorted(tm.partitions)) or 'no partitions'}", tm, commit=commit)
+        if not tm.pending_markers:
+            self._complete(tm, commit)
+            return
+        for tp in sorted(tm.partitions):
+            self._send_marker(tm.txn_id, tp, commit)
+
+    def _send_marker(self, txn_id: str, tp: TP, commit: bool) -> None:
+        c = self.cluster
+        tm = self.txns[txn_id]
+        if tp not in tm.pending_markers:
+            return
+        leader = c.controller.partitions.get(tp).leader if tp in c.controller.partitions else None
+        if leader is None or not c.brokers[leader].alive:
+            c.scheduler.after(500, self._send_marker, txn_id, tp, commit)  # retried until a leader appears
+            return
+        b = c.brokers[leader]
+        c.network.send("txn-coordinator", b.name, "WriteTxnMarkers", self.on_write_marker, leader, txn_id, tp,
+                       tm.pid, tm.epoch, commit, topic=tp[0], partition=tp[1])
+        c.scheduler.after(2000, self._send_marker, txn_id, tp, commit)  # resent if no confirmation came
+
+    def on_write_marker(self, broker_id: int, txn_id: str, tp: TP, pid: int, epoch: int, commit: bool) -> None:
+        """WriteTxnMarkers at the partition leader: append the control batch, the LSO moves."""
+        c = self.cluster
+        tm = self.txns.get(txn_id)
+        b = c.brokers[broker_id]
+        r = b.replicas.get(tp)
+        if tm is None or tp not in tm.pending_markers or r is None or not r.is_leader:
+            return
+        placed = marker_batch(pid, epoch, commit, c.now).at(r.leo, r.leader_epoch)
+        tcfg = c.topic_config(tp[0])
+        r.log.append(placed, c.now, tcfg.segment_bytes, tcfg.segment_ms)
+        track_append(r, placed)
+        b._wake_fetches(r, replica_only=True)
+        b._maybe_advance_hw(r)
+        b._wake_fetches(r, replica_only=False)
+        tm.pending_markers.discard(tp)
+        if not tm.pending_markers:
+            self._complete(tm, commit)
+
+    def _complete(self, tm: TxnMetadata, commit: bool) -> None:
+        c = self.cluster
+        tm.state = "CompleteCommit" if commit else "CompleteAbort"
+        if commit:
+            for group, offs in tm.offsets.items():
+                c.commit_offsets_directly(group, offs, via=f"transaction {tm.txn_id!r}")
+        word = "committed" if commit else "aborted"
+        self._emit("txn_completed", f"Transaction {tm.txn_id!r} {word}: markers written to "
+                   f"{_fmt(sorted(tm.partitions)) or 'no partitions'}"
+                   + ("; read_committed consumers can now read its records" if commit else
+                      "; read_committed consumers will skip its records"), tm, commit=commit)
+        tm.partitions = set()
+        tm.offsets = {}
+        waiter, tm.waiter = tm.waiter, None
+        if waiter is not None:
+            broker_id, producer, req, result = waiter
+            self._answer(broker_id, producer, req, None, result)
+
+
+# -- the producer side ---------------------------------------------------------------------------------------
+class TransactionManager:
+    """The transactional producer's state machine (Kafka's TransactionManager)."""
+
+    def __init__(self, producer: Producer) -> None:
+        self.producer = producer
+        self.txn_id = producer.config.transactional_id
+        self.state = "Uninitialized"  # Uninitialized | Ready | InTransaction | Committing | Aborting | Fenced
+        self.partitions: set[TP] = set()
+        self.pending_add: set[TP] = set()
+        self._req = 0
+        self.results: dict[int, tuple[KafkaError | None, object]] = {}
+        self.adding = False
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.producer.cluster
+
+    def _call(self, what: str, handler_name: str, *args) -> object:
+        """Send a request to the transaction coordinator and run the simulation until it answers."""
+        c = self.cluster
+        p = self.producer
+        deadline = c.now + p.config.max_block_ms
+        while c.now <= deadline:
+            broker = c.txn_coordinator.broker_for(self.txn_id)
+            if broker is None or not c.brokers[broker].alive:
+                c.run_until(lambda: False, p.config.retry_backoff_ms * 5, quiet=True)
+                continue
+            self._req += 1
+            req = self._req
+            c.network.send(p.id, f"broker-{broker}", what, getattr(c.txn_coordinator, handler_name), broker, p, req,
+                           *args)
+            c.run_until(lambda req=req, b=broker: req in self.results or not p.alive or not c.brokers[b].alive,
+                        p.config.request_timeout_ms, quiet=True)
+            if not p.alive:
+                raise IllegalStateError(f"producer {p.id} crashed")
+            err, result = self.results.pop(req, (CoordinatorNotAvailableError("no answer"), None))
+            if err is None:
+                return result
+            if isinstance(err, ProducerFencedError):
+                self.state = "Fenced"
+                raise err
+            if not err.retriable:
+                raise err
+            c.run_until(lambda: False, p.config.retry_backoff_ms, quiet=True)
+        raise KafkaTimeoutError(f"{what} for transactional.id {self.txn_id!r} timed out after max.block.ms")
+
+    def on_response(self, req: int, err: KafkaError | None, result) -> None:
+        if not self.on_add_response(req, err):
+            self.results[req] = (err, result)
+
+    def init(self) -> None:
+        pid, epoch = self._call("InitProducerId", "on_init", self.txn_id, TXN_TIMEOUT_MS)
+        p = self.producer
+        p.pid, p.producer_epoch = pid, epoch
+        p.sequences = {}
+        self.state = "Ready"
+
+    def begin(self) -> None:
+        self._require("Ready", "begin_transaction")
+        self.state = "InTransaction"
+        self.partitions = set()
+
+    def on_send(self, tp: TP) -> None:
+        if self.state == "Fenced":
+            raise ProducerFencedError(f"producer {self.producer.id} is fenced: a newer instance owns "
+                                      f"transactional.id {self.txn_id!r}")
+        self._require("InTransaction", "send")
+        if tp not in self.partitions:
+            self.partitions.add(tp)
+            self.pending_add.add(tp)
+            self._add_partitions_async()
+
+    def _add_partitions_async(self) -> None:
+        """AddPartitionsToTxn goes ahead of the data: batches for these partitions wait for the answer."""
+        if self.adding or not self.pending_add:
+            return
+        c = self.cluster
+        broker = c.txn_coordinator.broker_for(self.txn_id)
+        if broker is None:
+            c.scheduler.after(self.producer.config.retry_backoff_ms, self._retry_add)
+            return
+        self.adding = True
+        self._req += 1
+        tps = sorted(self.pending_add)
+        p = self.producer
+        c.network.send(p.id, f"broker-{broker}", "AddPartitionsToTxn", c.txn_coordinator.on_add_partitions, broker, p,
+                       self._req, self.txn_id, p.pid, p.producer_epoch, tps)
+        c.scheduler.after(p.config.request_timeout_ms, self._add_timeout, self._req)
+        self._add_req = (self._req, tps, broker)
+
+    def on_disconnect(self, broker_id: int) -> None:
+        """The coordinator's broker went down: retry AddPartitionsToTxn (it will find the new coordinator)."""
+        add = getattr(self, "_add_req", None)
+        if self.adding and add is not None and add[2] == broker_id:
+            self.adding = False
+            self.cluster.scheduler.after(self.producer.config.retry_backoff_ms, self._retry_add)
+
+    def _retry_add(self) -> None:
+        self.adding = False
+        self._add_partitions_async()
+
+    def _add_timeout(self, req: int) -> None:
+        if self.adding and getattr(self, "_add_req", (None,))[0] == req:
+            self.adding = False
+            self._add_partitions_async()
+
+    def on_add_response(self, req: int, err: KafkaError | None) -> bool:
+        """Called for every coordinator answer; True if it was the AddPartitionsToTxn in flight."""
+        add = getattr(self, "_add_req", None)
+        if add is None or add[0] != req:
+            return False
+        self.adding = False
+        if err is None:
+            self.pending_add -= set(add[1])
+            self.producer._wake(self.cluster.now)
+        elif isinstance(err, ProducerFencedError):
+            self.state = "Fenced"
+            self.producer._fail_all(err)
+        else:
+            self.cluster.scheduler.after(self.producer.config.retry_backoff_ms, self._retry_add)
+        self._add_partitions_async()
+        return True
+
+    def send_offsets(self, offsets: dict[TP, int], group_id: str) -> None:
+        self._require("InTransaction", "send_offsets_to_transaction")
+        p = self.producer
+        self._call("AddOffsetsToTxn", "on_add_offsets", self.txn_id, p.pid, p.producer_epoch, group_id, dict(offsets))
+
+    def commit(self) -> None:
+        self._require("InTransaction", "commit_transaction")
+        p = self.producer
+        self.state = "Committing"
+        p.flush()
+        failed = [b for b in p.failed_batches if b.error is not None]
+        if failed:
+            self.state = "InTransaction"
+            raise failed[0].error
+        self._call("EndTxn", "on_end", self.txn_id, p.pid, p.producer_epoch, True)
+        self.state = "Ready"
+
+    def abort(self) -> None:
+        if self.state not in ("InTransaction", "Committing"):
+            self._require("InTransaction", "abort_transaction")
+        p = self.producer
+        self.state = "Aborting"
+        p._fail_all(KafkaError("the transaction was aborted before this record was sent"), only_unsent=True)
+        p.flush()
+        self._call("EndTxn", "on_end", self.txn_id, p.pid, p.producer_epoch, False)
+        self.state = "Ready"
+
+    def _require(self, state: str, call: str) -> None:
+        if self.state == "Fenced":
+            raise ProducerFencedError(f"producer {self.producer.id} is fenced: a newer instance owns "
+                                      f"transactional.id {self.txn_id!r}")
+        if self.state != state:
+            hint = {"Uninitialized": "call init_transactions() first", "Ready": "call begin_transaction() first",
+                    "InTransaction": "a transaction is already open: commit or abort it"}.get(self.state, "")
+            raise InvalidTxnStateError(f"{call}() is not allowed in state {self.state}: {hint}")
+
+
+def _fmt(tps) -> str:
+    return ", ".join(f"{t}-{p}" for t, p in tps)
+
+
+def _fmt_offsets(offsets: dict[TP, int]) -> str:
+    return ", ".join(f"{t}-{p}@{o}" for (t, p), o in sorted(offsets.items()))
