@@ -169,6 +169,7 @@ class ConsumerConfig(KafkaConfig):
     request_timeout_ms: int = Field(30000, alias="request.timeout.ms", ge=1)
     retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
     group_protocol: Literal["classic", "consumer"] = Field("classic", alias="group.protocol")
+    group_remote_assignor: Literal["uniform", "range"] | None = Field(None, alias="group.remote.assignor")
     isolation_level: Literal["read_uncommitted", "read_committed"] = Field("read_uncommitted", alias="isolation.level")
     client_id: str = Field("", alias="client.id")
 

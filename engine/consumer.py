@@ -165,7 +165,12 @@ class Consumer:
             self._send_commit({tp: self.positions[tp] for tp in self.assignment if tp in self.positions})
         if self.member_id and self.coordinator is not None:
             co = c.brokers[self.coordinator]
-            c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id, self.member_id)
+            if self._kip848:  # a heartbeat with member epoch -1 is how a KIP-848 member leaves
+                c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
+                               self.group_id, self.member_id, -1, [], [], None)
+            else:
+                c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id,
+                               self.member_id)
         self.alive = False
         self.state = "closed"
         self._hb_epoch += 1
@@ -527,11 +532,69 @@ class Consumer:
     def _eager(self) -> bool:
         return self.protocol != "cooperative-sticky" if self.protocol else "cooperative-sticky" not in self.strategies[:1]
 
+    # -- KIP-848 (group.protocol=consumer): heartbeats carry everything ---------------------------------------
+    @property
+    def _kip848(self) -> bool:
+        return self.config.group_protocol == "consumer"
+
+    def _send_cg_heartbeat(self, epoch: int | None = None) -> None:
+        if epoch is not None and epoch != self._hb_epoch:
+            return
+        if not self.alive or self.subscription is None:
+            return
+        c = self.cluster
+        co = self._coordinator_broker()
+        if co is None:
+            self._find_coordinator()
+            return
+        if not self.member_id:
+            self.member_id = f"{self.id}-{c.rng.getrandbits(32):08x}"  # KIP-848 members pick their own id
+            self.generation = 0
+        c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
+                       self.group_id, self.member_id, max(self.generation, 0), list(self.subscription),
+                       list(self.assignment), self.config.group_remote_assignor)
+
+    def on_cg_heartbeat_response(self, group_id: str, err: str | None, member_id: str, epoch: int,
+                                 assignment: list[TP] | None, interval_ms: int) -> None:
+        """Reconcile with what the coordinator says: revoke what moved away, start on what was added."""
+        if not self.alive:
+            return
+        c = self.cluster
+        if err == "NOT_COORDINATOR":
+            self._rediscover_coordinator()
+            return
+        if err in ("UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH"):
+            self._lose_membership(f"ConsumerGroupHeartbeat answered {err}")
+            self.generation = 0
+            self._send_cg_heartbeat()
+            return
+        self.generation = epoch
+        self.protocol = "consumer"
+        new = [tuple(tp) for tp in assignment or []]
+        revoked = [tp for tp in self.assignment if tp not in new]
+        added = [tp for tp in new if tp not in self.assignment]
+        self.state = "stable"
+        if revoked:
+            self._revoke(revoked, "KIP-848: the coordinator moved them to another member; the others keep theirs")
+        if added:
+            self.assignment = sorted(set(self.assignment) | set(added))
+            self._init_positions(added)
+        self._hb_epoch += 1
+        if revoked:
+            self._send_cg_heartbeat()  # acknowledge a revocation at once, so its new owner can start sooner
+        c.scheduler.after(interval_ms, self._send_cg_heartbeat, self._hb_epoch)
+        if self.auto_interval is not None:
+            c.scheduler.after(self.auto_interval, self._auto_poll, self._hb_epoch)
+
     def _send_join(self) -> None:
         c = self.cluster
         co = self._coordinator_broker()
         if co is None:
             self._find_coordinator()
+            return
+        if self._kip848:
+            self.state = "joining"
+            self._send_cg_heartbeat()
             return
         if self._eager() and self.assignment and self.protocol is not None:
             self._revoke(list(self.assignment), "eager rebalance: give up every partition before rejoining")

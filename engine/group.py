@@ -19,6 +19,7 @@ from .errors import (
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
+from .group848 import ConsumerProtocolCoordinator
 from .records import BATCH_OVERHEAD, RecordBatch, record_size
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class GroupCoordinator:
         self.broker = broker
         self.groups: dict[str, Group] = {}
         self._member_seq = 0
+        self.kip848 = ConsumerProtocolCoordinator(self)
 
     @property
     def cluster(self):
@@ -344,6 +346,15 @@ class GroupCoordinator:
         err: str | None = None
         if not self.is_coordinator(group_id):
             err = "NOT_COORDINATOR"
+        elif group_id in self.kip848.groups:
+            g = self.group(group_id)
+            m848 = self.kip848.groups[group_id].members.get(member_id)
+            if m848 is None:
+                err = "UNKNOWN_MEMBER_ID"
+            elif generation != m848.epoch:
+                err = "STALE_MEMBER_EPOCH"  # KIP-848 checks the member epoch instead of a generation
+            if err is None:
+                self._store_offsets(g, offsets, consumer, member_id)
         else:
             g = self.group(group_id)
             if generation >= 0 or member_id:  # a group member's commit is checked; manual assign uses -1
@@ -356,15 +367,18 @@ class GroupCoordinator:
             elif g.members:
                 err = "UNKNOWN_MEMBER_ID"  # a standalone commit into an active group is refused
             if err is None:
-                changed = {tp: o for tp, o in offsets.items() if g.offsets.get(tp) != o}
-                g.offsets.update(offsets)
-                if changed:
-                    self._append_offsets(g, changed)
-                    c.emit("offsets_committed", f"{consumer.id} committed {_fmt_offsets(changed)} for group "
-                           f"{group_id}", actors=(consumer.id, self.broker.name, group_id), group=group_id,
-                           offsets=dict(changed), member=member_id)
+                self._store_offsets(g, offsets, consumer, member_id)
         c.network.send(self.broker.name, consumer.id, "OffsetCommitResponse", consumer.on_commit_response,
                        group_id, req_id, err, dict(offsets))
+
+    def _store_offsets(self, g: Group, offsets: dict[TP, int], consumer, member_id: str) -> None:
+        changed = {tp: o for tp, o in offsets.items() if g.offsets.get(tp) != o}
+        g.offsets.update(offsets)
+        if changed:
+            self._append_offsets(g, changed)
+            self.cluster.emit("offsets_committed", f"{consumer.id} committed {_fmt_offsets(changed)} for group "
+                              f"{g.group_id}", actors=(consumer.id, self.broker.name, g.group_id),
+                              group=g.group_id, offsets=dict(changed), member=member_id)
 
     def _append_offsets(self, g: Group, offsets: dict[TP, int]) -> None:
         """Offset commit records go into the group's __consumer_offsets partition (key: group, topic, partition)."""

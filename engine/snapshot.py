@@ -131,6 +131,7 @@ class MemberView:
     assignment: tuple[TopicPartition, ...]
     alive: bool
     is_leader: bool = False
+    member_epoch: int | None = None  # KIP-848 members only
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ class GroupView:
     members: tuple[MemberView, ...]
     committed: dict[TopicPartition, int]  # committed offsets
     lag: dict[TopicPartition, int]  # high watermark - committed offset (or - log start when none committed)
-    rebalance: str = "eager"  # "eager" | "cooperative"
+    rebalance: str = "eager"  # "eager" | "cooperative" | "consumer (KIP-848)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,6 +143,10 @@ def _producer_view(p, now: int) -> ProducerView:
 def _group_views(c: Cluster):
     seen = set()
     for b in sorted(c.brokers.values(), key=lambda b: b.id):
+        for gid, g848 in b.coordinator.kip848.groups.items():
+            if c.coordinator_for(gid) == b.id and b.alive and gid not in seen:
+                seen.add(gid)
+                yield _group848_view(c, g848, b.coordinator.group(gid).offsets, b.id)
         for gid, g in b.coordinator.groups.items():
             co = c.coordinator_for(gid)
             if co != b.id or gid in seen or not b.alive:
@@ -159,15 +163,20 @@ def _group_views(c: Cluster):
                             coordinator=c.coordinator_for(gid), members=(), committed={}, lag={})
 
 
-def _group_view(c: Cluster, g, coordinator: int) -> GroupView:
-    members = []
-    for mid, m in g.members.items():
-        consumer = c.consumers.get(m.client_id)
-        members.append(MemberView(member_id=mid, client_id=m.client_id, assignment=tuple(sorted(m.assignment)),
-                                  alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader)))
-    subscribed = {t for m in g.members.values() for t in m.topics} | {tp[0] for tp in g.offsets}
+def _group848_view(c: Cluster, g, offsets, coordinator: int) -> GroupView:
+    """A KIP-848 group: the group epoch stands where a classic group shows its generation."""
+    members = tuple(MemberView(member_id=mid, client_id=m.consumer.id, assignment=tuple(sorted(m.assigned)),
+                               alive=m.consumer.alive, is_leader=False, member_epoch=m.epoch)
+                    for mid, m in g.members.items())
+    return GroupView(group_id=g.group_id, state=g.state, generation=g.epoch, protocol=g.assignor, leader=None,
+                     coordinator=coordinator, members=members, committed=dict(offsets),
+                     lag=_lag(c, {t for m in g.members.values() for t in m.topics}, offsets),
+                     rebalance="consumer (KIP-848)")
+
+
+def _lag(c: Cluster, topics, offsets) -> dict:
     lag = {}
-    for t in sorted(subscribed):
+    for t in sorted(topics | {tp[0] for tp in offsets}):
         topic = c.topics.get(t)
         if topic is None:
             continue
@@ -175,8 +184,18 @@ def _group_view(c: Cluster, g, coordinator: int) -> GroupView:
             r = c.leader_replica((t, p))
             if r is None:
                 continue
-            committed = g.offsets.get((t, p))
+            committed = offsets.get((t, p))
             lag[(t, p)] = max(0, r.hw - (committed if committed is not None else r.log.log_start_offset))
+    return lag
+
+
+def _group_view(c: Cluster, g, coordinator: int) -> GroupView:
+    members = []
+    for mid, m in g.members.items():
+        consumer = c.consumers.get(m.client_id)
+        members.append(MemberView(member_id=mid, client_id=m.client_id, assignment=tuple(sorted(m.assignment)),
+                                  alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader)))
+    lag = _lag(c, {t for m in g.members.values() for t in m.topics}, g.offsets)
     protocol = g.protocol
     return GroupView(group_id=g.group_id, state=g.state, generation=g.generation, protocol=protocol,
                      leader=g.leader, coordinator=coordinator, members=tuple(members), committed=dict(g.offsets),

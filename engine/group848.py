@@ -1,0 +1,181 @@
+"""The new consumer rebalance protocol (KIP-848, `group.protocol=consumer`, GA in Kafka 4.0).
+
+No JoinGroup/SyncGroup barrier: each member sends ConsumerGroupHeartbeat (every
+`group.consumer.heartbeat.interval.ms`, default 5000) with its subscription and the partitions it owns.
+The coordinator bumps the *group epoch* when membership or subscriptions change, computes the *target
+assignment* itself with a server-side assignor (`uniform`, the default, or `range`), and reconciles each
+member on its own: first it asks the member to revoke partitions that move away (the member keeps its
+epoch), then it moves the member to the new epoch and hands it the partitions once their previous owners
+released them. Members whose partitions do not move are never interrupted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .assignors import assign
+
+if TYPE_CHECKING:
+    from .group import GroupCoordinator
+
+TP = tuple[str, int]
+HEARTBEAT_MS = 5000  # group.consumer.heartbeat.interval.ms
+SESSION_MS = 45000  # group.consumer.session.timeout.ms
+SERVER_ASSIGNORS = {"uniform": "sticky", "range": "range"}  # group.consumer.assignors
+
+
+class Member848:
+    __slots__ = ("member_id", "consumer", "topics", "epoch", "assigned", "owned", "timer", "assignor")
+
+    def __init__(self, member_id: str, consumer, topics: list[str], assignor: str) -> None:
+        self.member_id = member_id
+        self.consumer = consumer
+        self.topics = topics
+        self.epoch = 0  # member epoch
+        self.assigned: list[TP] = []  # what the coordinator last gave the member
+        self.owned: list[TP] = []  # what the member says it owns
+        self.timer = None
+        self.assignor = assignor
+
+
+class Group848:
+    def __init__(self, group_id: str) -> None:
+        self.group_id = group_id
+        self.epoch = 0  # group epoch
+        self.target_epoch = 0  # the epoch of the target assignment
+        self.target: dict[str, list[TP]] = {}
+        self.members: dict[str, Member848] = {}
+        self.assignor = "uniform"
+
+    @property
+    def state(self) -> str:
+        if not self.members:
+            return "Empty"
+        if any(m.epoch != self.target_epoch or sorted(m.assigned) != sorted(self.target.get(mid, []))
+               for mid, m in self.members.items()):
+            return "Reconciling"
+        return "Stable"
+
+
+class ConsumerProtocolCoordinator:
+    """The KIP-848 half of a broker's group coordinator."""
+
+    def __init__(self, coordinator: GroupCoordinator) -> None:
+        self.coordinator = coordinator
+        self.groups: dict[str, Group848] = {}
+
+    @property
+    def cluster(self):
+        return self.coordinator.cluster
+
+    def on_heartbeat(self, consumer, group_id: str, member_id: str, member_epoch: int, topics: list[str],
+                     owned: list[TP], assignor: str | None) -> None:
+        """ConsumerGroupHeartbeat: join (epoch 0), leave (epoch -1), or report and get the next assignment."""
+        c = self.cluster
+        co = self.coordinator
+        if not co.is_coordinator(group_id):
+            self._reply(consumer, group_id, "NOT_COORDINATOR", member_id, member_epoch, None)
+            return
+        g = self.groups.setdefault(group_id, Group848(group_id))
+        m = g.members.get(member_id)
+        if member_epoch == -1:
+            if m is not None:
+                self._remove(g, m, f"{consumer.id} left the group")
+            return
+        if m is None:
+            if member_epoch != 0:
+                self._reply(consumer, group_id, "UNKNOWN_MEMBER_ID", member_id, member_epoch, None)
+                return
+            m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor or g.assignor)
+            g.assignor = assignor or g.assignor
+            c.emit("member_joined", f"{consumer.id} joined group {group_id} with a ConsumerGroupHeartbeat (KIP-848): "
+                   f"no JoinGroup, no SyncGroup", actors=(co.broker.name, group_id, consumer.id), group=group_id,
+                   member=member_id)
+            self._bump(g, f"{consumer.id} joined")
+        elif member_epoch not in (m.epoch, m.epoch - 1) and member_epoch != 0:
+            self._reply(consumer, group_id, "FENCED_MEMBER_EPOCH", member_id, member_epoch, None)
+            return
+        elif sorted(topics) != sorted(m.topics):
+            m.topics = list(topics)
+            self._bump(g, f"{consumer.id} changed its subscription")
+        m.owned = [tuple(tp) for tp in owned]
+        self._touch(g, m)
+        self._reconcile(g, m)
+        self._reply(consumer, group_id, None, member_id, m.epoch, list(m.assigned))
+
+    def _bump(self, g: Group848, why: str) -> None:
+        """A new group epoch and, computed by the broker itself, a new target assignment."""
+        c = self.cluster
+        g.epoch += 1
+        subs = {mid: mm.topics for mid, mm in g.members.items()}
+        topics = {t for ts in subs.values() for t in ts}
+        counts = {t: c.topics[t].partitions for t in topics if t in c.topics}
+        current = {mid: list(g.target.get(mid, mm.assigned)) for mid, mm in g.members.items()}
+        strategy = SERVER_ASSIGNORS.get(g.assignor, "sticky")
+        g.target = assign(strategy, subs, counts, current if strategy == "sticky" else None) if subs else {}
+        g.target_epoch = g.epoch
+        table = "; ".join(f"{g.members[mid].consumer.id}: {_fmt(tps)}" for mid, tps in g.target.items())
+        c.emit("rebalance_started", f"Group {g.group_id} epoch {g.epoch} ({why}): the coordinator's {g.assignor} "
+               f"assignor set the target assignment {table or '(no members)'}; members that keep their partitions "
+               f"carry on consuming", actors=(self.coordinator.broker.name, g.group_id), group=g.group_id,
+               epoch=g.epoch, protocol="consumer", target={g.members[mid].consumer.id: list(v)
+                                                           for mid, v in g.target.items()})
+
+    def _reconcile(self, g: Group848, m: Member848) -> None:
+        """KIP-848 reconciliation for one member: revoke what moves away, then take what is free."""
+        target = set(g.target.get(m.member_id, []))
+        current = set(m.assigned)
+        if current - target:  # step 1: the member must first give up partitions that move away
+            m.assigned = sorted(current & target)
+            return
+        if set(m.owned) - target:
+            return  # still waiting for the member to confirm the revocation
+        owned_by_others = {tp for mid, o in g.members.items() if mid != m.member_id
+                           for tp in set(o.owned) | set(o.assigned)}
+        m.epoch = g.target_epoch
+        m.assigned = sorted(tp for tp in target if tp not in owned_by_others)
+        if g.state == "Stable":
+            table = "; ".join(f"{mm.consumer.id}: {_fmt(mm.assigned)}" for mm in g.members.values())
+            last = getattr(g, "_announced", None)
+            if last != g.epoch:
+                g._announced = g.epoch
+                self.cluster.emit("assignment_received", f"Group {g.group_id} is Stable at epoch {g.epoch} (KIP-848). "
+                                  f"Assignment: {table}", actors=(self.coordinator.broker.name, g.group_id),
+                                  group=g.group_id, generation=g.epoch, protocol="consumer",
+                                  assignment={mm.consumer.id: list(mm.assigned) for mm in g.members.values()})
+
+    def _touch(self, g: Group848, m: Member848) -> None:
+        if m.timer is not None:
+            m.timer.cancel()
+        m.timer = self.cluster.scheduler.after(SESSION_MS if m.consumer.config.session_timeout_ms == 45000
+                                               else m.consumer.config.session_timeout_ms, self._expired,
+                                               g.group_id, m.member_id, self.coordinator.broker.epoch, timer=True)
+
+    def _expired(self, group_id: str, member_id: str, epoch: int) -> None:
+        g = self.groups.get(group_id)
+        if g is None or epoch != self.coordinator.broker.epoch or member_id not in g.members:
+            return
+        m = g.members[member_id]
+        self.cluster.emit("member_expired", f"The coordinator heard no ConsumerGroupHeartbeat from {m.consumer.id} "
+                          f"within the session timeout: it is removed from group {group_id}",
+                          actors=(self.coordinator.broker.name, group_id, m.consumer.id), group=group_id,
+                          member=member_id)
+        self._remove(g, m, f"{m.consumer.id}'s session expired")
+
+    def _remove(self, g: Group848, m: Member848, why: str) -> None:
+        if m.timer is not None:
+            m.timer.cancel()
+        del g.members[m.member_id]
+        self.cluster.emit("member_left", f"{m.consumer.id} is no longer a member of group {g.group_id}: {why}",
+                          actors=(g.group_id, m.consumer.id), group=g.group_id, member=m.member_id)
+        self._bump(g, why)
+
+    def _reply(self, consumer, group_id: str, err: str | None, member_id: str, epoch: int,
+               assignment: list[TP] | None) -> None:
+        self.cluster.network.send(self.coordinator.broker.name, consumer.id, "ConsumerGroupHeartbeatResponse",
+                                  consumer.on_cg_heartbeat_response, group_id, err, member_id, epoch, assignment,
+                                  HEARTBEAT_MS)
+
+
+def _fmt(tps) -> str:
+    return "[" + ", ".join(f"{t}-{p}" for t, p in sorted(tps)) + "]" if tps else "nothing"
