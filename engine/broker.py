@@ -228,7 +228,7 @@ class Broker:
                                       placed.base_offset, placed.last_offset))
             if placed.is_transactional:
                 track_append(r, placed)
-            c.on_appended(r, placed, req.producer.id, req.acks)
+            c.on_appended(r, placed, req.producer.id, req.acks, req.id)
             if rolled:
                 c.emit("segment_rolled", f"{self.name} rolled a new segment of {tp[0]}-{tp[1]} at offset "
                        f"{placed.base_offset} (segment.bytes={tcfg.segment_bytes})", actors=(self.name,),

@@ -495,13 +495,13 @@ class Cluster:
                           policy, why)
 
     # -- hooks from brokers and clients (events, ledger, metrics) --------------------------------------------
-    def on_appended(self, r, placed, producer_id: str, acks: int) -> None:
+    def on_appended(self, r, placed, producer_id: str, acks: int, request: int | None = None) -> None:
         self.metrics.on_appended(self.now, placed.count)
         self.emit("batch_appended", f"Leader broker {r.broker_id} appended {placed.count} record(s) from {producer_id} "
                   f"to {r.topic}-{r.partition} at offsets {placed.base_offset}-{placed.last_offset} "
                   f"(log end offset now {r.leo})", actors=(f"broker-{r.broker_id}", producer_id), topic=r.topic,
                   partition=r.partition, base_offset=placed.base_offset, last_offset=placed.last_offset,
-                  leo=r.leo, records=placed.count, acks=acks)
+                  leo=r.leo, records=placed.count, acks=acks, request=request, producer=producer_id)
 
     def on_high_watermark(self, r, old: int) -> None:
         if r.topic.startswith("__"):
@@ -648,6 +648,17 @@ class Cluster:
         elif ctl.active is None and not ctl.election_pending:
             ctl._controller_lost()
         self.scheduler.after(500, self._quorum_check)
+
+    def trace(self, topic: str, partition: int | None = None, offset: int | None = None, *, key=None):
+        """Follow a record end to end: `trace(topic, partition, offset)`, or `trace(topic, key=...)` for every
+        record with that key (see engine.trace)."""
+        from .trace import trace, trace_key
+
+        if key is not None:
+            return trace_key(self, topic, key)
+        if partition is None or offset is None:
+            raise ConfigError("trace needs (topic, partition, offset) or (topic, key=...)")
+        return trace(self, topic, partition, offset)
 
     # -- views ----------------------------------------------------------------------------------------------
     def snapshot(self, tail: int = 24, include_internal: bool = False) -> ClusterSnapshot:

@@ -1,0 +1,160 @@
+"""Follow one message end to end: its whole life, read back from the event log and the logs.
+
+`trace(cluster, topic, partition, offset)` (or `trace_key`) answers: which partition its key hashed to
+(murmur2), the batch it rode in and how long it lingered, the leader's append, each follower's copy, the
+high watermark passing it, the acknowledgement, each consumer's fetch and poll, each group's commit past
+it — and, where it happened, its loss or its delivery to the same group twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .partitioner import murmur2, partition_for_key, to_positive
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+    from .events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    time_ms: int
+    kind: str  # "partitioned" | "batched" | "sent" | "appended" | "replicated" | "committed" | "acked" | ...
+    actor: str
+    summary: str
+    seq: int = 0  # the event it comes from (0 for facts computed from the record itself)
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    steps: tuple[TraceStep, ...]
+
+    def kinds(self) -> list[str]:
+        return [s.kind for s in self.steps]
+
+
+def _in(e: Event, topic: str, partition: int) -> bool:
+    return e.topic == topic and e.partition == partition
+
+
+def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
+    """The life of the record at topic-partition@offset, in time order."""
+    tp = (topic, partition)
+    rec = _find_record(c, tp, offset)
+    key, value, ts = rec if rec else (None, None, None)
+    steps: list[TraceStep] = []
+    n = c.topics[topic].partitions if topic in c.topics else 1
+    if key is not None:
+        h = murmur2(key)
+        steps.append(TraceStep(ts or 0, "partitioned", "producer",
+                               f"key {key!r} -> murmur2 {h} -> toPositive {to_positive(h)} % {n} = partition "
+                               f"{partition_for_key(key, n)}"))
+    elif ts is not None:
+        steps.append(TraceStep(ts, "partitioned", "producer",
+                               "no key: the sticky partitioner chose this partition for the whole batch"))
+    appended = None
+    for e in c.events.events:
+        if e.kind == "batch_appended" and _in(e, topic, partition) and \
+                e.data["base_offset"] <= offset <= e.data["last_offset"]:
+            appended = e
+    if appended is not None:
+        req, producer = appended.data.get("request"), appended.data.get("producer")
+        sent = [e for e in c.events.events if e.kind == "batch_sent" and e.data.get("request") == req
+                and producer in e.actors and e.seq < appended.seq]
+        if sent:
+            s = sent[-1]
+            wait = f"; it waited {s.time_ms - ts} ms in the accumulator (linger.ms / batch filling)" if ts is not None else ""
+            steps.append(TraceStep(s.time_ms, "sent", producer, f"{s.summary}{wait}", s.seq))
+        steps.append(TraceStep(appended.time_ms, "appended", appended.actors[0],
+                               f"{appended.summary}; this record is offset {offset}", appended.seq))
+    after = appended.seq if appended is not None else 0
+    seen_followers: set[str] = set()
+    hw_done = acked_done = False
+    polled: dict[str, int] = {}
+    committed_groups: set[str] = set()
+    for e in c.events.since(after):
+        if e.kind == "records_replicated" and _in(e, topic, partition) and e.data.get("leo", 0) > offset \
+                and e.actors[0] not in seen_followers:
+            seen_followers.add(e.actors[0])
+            steps.append(TraceStep(e.time_ms, "replicated", e.actors[0], e.summary, e.seq))
+        elif e.kind == "high_watermark" and _in(e, topic, partition) and not hw_done \
+                and e.data["old"] <= offset < e.data["hw"]:
+            hw_done = True
+            steps.append(TraceStep(e.time_ms, "committed", e.actors[0], e.summary, e.seq))
+        elif e.kind == "batch_acked" and _in(e, topic, partition) and not acked_done \
+                and e.data["base_offset"] <= offset < e.data["base_offset"] + e.data["records"]:
+            acked_done = True
+            steps.append(TraceStep(e.time_ms, "acked", e.actors[0], e.summary, e.seq))
+        elif e.kind == "records_polled":
+            rng = e.data.get("ranges", {}).get(f"{topic}-{partition}")
+            if rng and rng[0] <= offset <= rng[1]:
+                who = e.actors[0]
+                group = e.data.get("group")
+                reader = group or who  # a group reads a record once; a second delivery is a duplicate
+                polled[reader] = polled.get(reader, 0) + 1
+                again = polled[reader] > 1
+                kind = "redelivered" if again else "polled"
+                note = (f" — delivered again to group {group} (at-least-once: processed before a rebalance but "
+                        f"not committed)") if again and group else ""
+                steps.append(TraceStep(e.time_ms, kind, who, f"{who} (group {group}) got it from poll(){note}", e.seq))
+        elif e.kind == "offsets_committed":
+            off = e.data.get("offsets", {}).get(tp)
+            group = e.data.get("group")
+            if off is not None and off > offset and group not in committed_groups:
+                committed_groups.add(group)
+                steps.append(TraceStep(e.time_ms, "offset_committed", e.actors[0] if e.actors else group,
+                                       f"group {group} committed offset {off} on {topic}-{partition}: this record "
+                                       f"is done for the group", e.seq))
+        elif e.kind == "records_lost" and _in(e, topic, partition) and \
+                any(a <= offset <= b for a, b in e.data.get("offsets", [])):
+            steps.append(TraceStep(e.time_ms, "lost", e.actors[0] if e.actors else "cluster",
+                                   f"LOST: {e.data.get('reason', e.summary)}", e.seq))
+        elif e.kind == "truncated" and _in(e, topic, partition) and e.data.get("from_offset", 1 << 62) <= offset:
+            steps.append(TraceStep(e.time_ms, "truncated", e.actors[0], e.summary, e.seq))
+    steps.sort(key=lambda s: (s.time_ms, s.seq))
+    return Trace(topic, partition, offset, key, value, tuple(steps))
+
+
+def trace_key(c: Cluster, topic: str, key: bytes | str) -> list[Trace]:
+    """Every record with this key still in the topic's partition (murmur2 says which one)."""
+    kb = key.encode() if isinstance(key, str) else key
+    p = partition_for_key(kb, c.topics[topic].partitions)
+    out = []
+    r = c.leader_replica((topic, p)) or _any_replica(c, (topic, p))
+    if r is None:
+        return out
+    for b in r.log.batches():
+        for i, o in enumerate(b.record_offsets()):
+            if b.keys[i] == kb and b.control is None:
+                out.append(trace(c, topic, p, o))
+    return out
+
+
+def _any_replica(c: Cluster, tp):
+    for b in c.brokers.values():
+        if tp in b.replicas:
+            return b.replicas[tp]
+    return None
+
+
+def _find_record(c: Cluster, tp, offset: int):
+    """(key, value, timestamp) of the record, from any replica that still has it."""
+    candidates = [c.leader_replica(tp)] + [b.replicas.get(tp) for b in c.brokers.values()]
+    for r in candidates:
+        if r is None:
+            continue
+        for b in r.log.batches_at(offset):
+            for i, o in enumerate(b.record_offsets()):
+                if o == offset:
+                    return b.keys[i], b.values[i], b.timestamps[i]
+    for lr in c.losses.lost_records(tp):
+        if lr.offset == offset:
+            return lr.key, lr.value, None
+    return None

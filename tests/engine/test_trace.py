@@ -1,0 +1,60 @@
+"""Follow one message: its life, in time order, consistent with the event log."""
+
+from __future__ import annotations
+
+from engine import Cluster
+from engine.partitioner import partition_for_key
+from helpers import GROUP_FAST
+
+
+def test_trace_of_an_acks_all_record_at_rf3_lists_its_whole_life_in_order():
+    c = Cluster(brokers=3, seed=3)
+    c.create_topic("orders", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
+    p = c.producer("p1", {"acks": "all", "linger.ms": 5})
+    fut = p.send("orders", key="alice", value="order-1")
+    c.run_until(lambda: fut.done, 1000)  # (flush() would send at once, skipping linger.ms)
+    k = c.consumer("c1", group_id="g1", topics=["orders"], config={**GROUP_FAST, "auto.commit.interval.ms": 100})
+    k.poll(5000)
+    k.poll(500)
+    k.poll(200)  # auto-commit happens inside poll() once auto.commit.interval.ms has passed
+    t = c.trace("orders", fut.partition, fut.offset)
+    assert t.key == b"alice" and t.partition == partition_for_key(b"alice", 3)
+    kinds = t.kinds()
+    for needed in ("partitioned", "sent", "appended", "replicated", "committed", "acked", "polled",
+                   "offset_committed"):
+        assert needed in kinds, f"{needed} missing from {kinds}"
+    assert kinds.count("replicated") == 2  # both followers
+    order = [kinds.index(k_) for k_ in ("sent", "appended", "replicated", "committed", "acked", "polled")]
+    assert order == sorted(order)
+    times = [s.time_ms for s in t.steps]
+    assert times == sorted(times)
+    by_seq = {e.seq: e for e in c.events.events}
+    for s in t.steps:
+        if s.seq:
+            assert by_seq[s.seq].time_ms == s.time_ms  # consistent with the event log
+    appended = next(s for s in t.steps if s.kind == "appended")
+    assert f"offset {fut.offset}" in appended.summary
+    assert "murmur2" in t.steps[0].summary and "5 ms in the accumulator" in next(
+        s for s in t.steps if s.kind == "sent").summary
+
+
+def test_trace_by_key_and_a_lost_record():
+    c = Cluster(brokers=3, seed=3)
+    c.create_topic("orders", partitions=1, replication_factor=3)
+    leader = c.leaders_of("orders")[0]
+    p = c.producer("p1", {"acks": 1, "linger.ms": 0})
+    p.send("orders", key="bob", value="kept")
+    p.flush()
+    c.run_for(100)
+    for b in (1, 2, 3):
+        if b != leader:
+            c.slow_broker(b, 20)
+    f = p.send("orders", key="bob", value="doomed")
+    c.run_until(lambda: f.done, 1000)
+    c.crash_broker(leader)
+    c.run_for(15_000)
+    t = c.trace("orders", 0, f.offset)
+    assert t.value == b"doomed" and "lost" in t.kinds() and "acked" in t.kinds()
+    assert "acks=1" in next(s for s in t.steps if s.kind == "lost").summary
+    by_key = c.trace("orders", key="bob")
+    assert [tr.value for tr in by_key] == [b"kept"]  # the lost one is no longer in the log
