@@ -28,6 +28,7 @@ from .transactions import aborted_in, last_stable_offset, rebuild_index, track_a
 if TYPE_CHECKING:
     from .cluster import Cluster
     from .records import RecordBatch
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 REPLICA_MAX_BYTES = 1048576  # replica.fetch.max.bytes
@@ -83,6 +84,7 @@ class Broker:
         # follower side: leader id -> partitions fetched from it; plus a generation to retire stale loops
         self.fetch_from: dict[int, set[TP]] = {}
         self.fetch_in_flight: dict[int, int] = {}  # leader id -> id of the fetch on the wire
+        self.fetch_timers: dict[int, Timer] = {}  # leader id -> its replica.socket.timeout.ms timer
         self._fetch_seq = 0
         self.epoch = 0  # incremented on every restart: stale timers and responses check it
         self.isr_check_timer = None
@@ -119,12 +121,15 @@ class Broker:
         for r in self.replicas.values():
             r.hw = min(r.hw, r.leo)  # the HW checkpoint file survives, bounded by the log
             r.producers = _rebuild_producer_state(r)
+            r.leader_id = None  # in memory only: relearnt from the controller, even if its epoch did not change
         self.start()
 
     # -- metadata from the controller ------------------------------------------------------------------------
     def on_leader_and_isr(self, tp: TP, leader: int | None, epoch: int, replicas: list[int], isr: list[int],
-                          partition_epoch: int, deleting: bool = False) -> None:
+                          partition_epoch: int, deleting: bool = False, broker_epoch: int | None = None) -> None:
         """LeaderAndIsr (ZooKeeper mode) / a partition record from the metadata log (KRaft)."""
+        if broker_epoch is not None and broker_epoch != self.epoch:
+            return  # KIP-380: addressed to this broker's previous incarnation (it restarted since): stale
         c = self.cluster
         r = self.replicas.get(tp)
         if deleting:
@@ -377,8 +382,10 @@ class Broker:
         now = c.now
         offsets: dict[TP, int] = {}
         errors: dict[TP, KafkaError] = {}
+        replicas = self.replicas
+        behind = False  # does any partition have records past the follower's fetch offset?
         for tp, (fetch_offset, epoch) in parts.items():
-            r = self.replicas.get(tp)
+            r = replicas.get(tp)
             if r is None or not r.is_leader:
                 errors[tp] = NotLeaderOrFollowerError(f"{self.name} does not lead {tp[0]}-{tp[1]}")
                 continue
@@ -389,13 +396,22 @@ class Broker:
             if f is None:
                 errors[tp] = NotLeaderOrFollowerError(f"broker {follower_id} is not a replica of {tp[0]}-{tp[1]}")
                 continue
-            f.on_fetch(fetch_offset, r.leo, now)
+            moved = fetch_offset != f.leo
+            leo = r.log.log_end_offset
+            f.on_fetch(fetch_offset, leo, now)
             offsets[tp] = fetch_offset
-            self._maybe_expand_isr(r, follower_id, fetch_offset)
-            self._maybe_advance_hw(r)
+            if fetch_offset < leo:
+                behind = True
+            if follower_id not in r.isr:
+                self._maybe_expand_isr(r, follower_id, fetch_offset)
+            if moved or fetch_offset > r.hw:
+                # a follower that stands still at or below the HW cannot move it (its LEO caps the minimum):
+                # skipping that case keeps idle partitions (e.g. 50 of __consumer_offsets) cheap
+                self._maybe_advance_hw(r)
         fetch = DelayedFetch(True, str(follower_id), offsets, c.broker_config.replica_fetch_min_bytes,
                              REPLICA_MAX_BYTES, (follower_id, fetcher_epoch, rid, errors))
-        if errors or self._fetch_bytes(fetch) >= fetch.min_bytes:
+        # a caught-up follower has 0 bytes to read: no need to scan every partition's log to find that out
+        if errors or (self._fetch_bytes(fetch) if behind else 0) >= fetch.min_bytes:
             self._answer_fetch(fetch, force=True)
         else:
             self._park(fetch, c.broker_config.replica_fetch_wait_max_ms)
@@ -433,11 +449,13 @@ class Broker:
     # -- shared fetch plumbing --------------------------------------------------------------------------------
     def _fetch_bytes(self, f: DelayedFetch) -> int:
         total = 0
+        replicas = self.replicas
+        replica_fetch = f.replica_fetch
         for tp, offset in f.parts.items():
-            r = self.replicas.get(tp)
+            r = replicas.get(tp)
             if r is None or not r.is_leader:
                 return 1 << 30  # something changed: answer now
-            upto = r.leo if f.replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
+            upto = r.log.log_end_offset if replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
             if upto > offset:
                 for b in r.log.read(offset, upto, f.max_bytes):
                     total += b.wire_bytes
@@ -447,7 +465,12 @@ class Broker:
 
     def _park(self, f: DelayedFetch, wait_ms: int) -> None:
         for tp in f.parts:
-            self.replicas[tp].parked_fetches.append(f)
+            parked = self.replicas[tp].parked_fetches
+            if len(parked) >= 4:
+                # a fetch answered through another partition stays listed here until this one gets data,
+                # which on an idle partition is never: sweep those out (order of the live ones is kept)
+                parked[:] = [p for p in parked if not p.done]
+            parked.append(f)
         f.timer = self.cluster.scheduler.after(wait_ms, self._fetch_expired, f, self.epoch, timer=True)
 
     def _fetch_expired(self, f: DelayedFetch, epoch: int) -> None:
@@ -458,10 +481,13 @@ class Broker:
         if not r.parked_fetches:
             return
         still = []
+        leo = r.log.log_end_offset
         for f in r.parked_fetches:
             if f.done:
                 continue
-            if (replica_only and not f.replica_fetch) or self._fetch_bytes(f) < f.min_bytes:
+            if f.replica_fetch and f.min_bytes <= 1 and f.parts.get(r.tp, leo) < leo:
+                self._answer_fetch(f, force=True)  # this partition alone has a batch (>= 61 bytes) to send
+            elif (replica_only and not f.replica_fetch) or self._fetch_bytes(f) < f.min_bytes:
                 still.append(f)
             else:
                 self._answer_fetch(f, force=True)
@@ -477,14 +503,20 @@ class Broker:
         data: dict[TP, tuple[list, int, int]] = {}
         aborted: dict[TP, list[tuple[int, int, int]]] = {}
         budget = f.max_bytes
+        replicas = self.replicas
+        replica_fetch = f.replica_fetch
         for tp, offset in f.parts.items():
-            r = self.replicas.get(tp)
+            r = replicas.get(tp)
             if r is None or not r.is_leader:
                 continue
-            upto = r.leo if f.replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
-            batches = r.log.read(offset, upto, min(budget, REPLICA_MAX_BYTES if f.replica_fetch else budget))
-            budget -= sum(b.wire_bytes for b in batches)
-            data[tp] = (batches, r.hw, r.log.log_start_offset)
+            log = r.log
+            upto = log.log_end_offset if replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
+            if upto > offset:
+                batches = log.read(offset, upto, min(budget, REPLICA_MAX_BYTES if replica_fetch else budget))
+                budget -= sum(b.wire_bytes for b in batches)
+            else:
+                batches = []  # nothing new (most partitions of most fetches): skip the log
+            data[tp] = (batches, r.hw, log.log_start_offset)
             if f.isolation_committed and r.aborted_txns and batches:
                 aborted[tp] = aborted_in(r, offset, batches[-1].next_offset)
         if f.replica_fetch:
@@ -539,6 +571,7 @@ class Broker:
         if end < r.leo:
             removed = r.log.truncate_to(end)
             r.hw = min(r.hw, r.leo)
+            r.producers = _rebuild_producer_state(r)  # the truncated batches' sequences are gone too
             if r.ongoing_txns or r.aborted_txns:
                 rebuild_index(r)
             self.cluster.on_truncated(r, removed, leader_id)
@@ -570,12 +603,17 @@ class Broker:
         if not tps:
             return
         c = self.cluster
-        parts = {tp: (self.replicas[tp].leo, self.replicas[tp].leader_epoch) for tp in sorted(tps)}
+        replicas = self.replicas
+        parts = {}
+        for tp in sorted(tps):
+            r = replicas[tp]
+            parts[tp] = (r.log.log_end_offset, r.leader_epoch)
         self._fetch_seq += 1
         self.fetch_in_flight[leader] = self._fetch_seq
         c.network.send(self.name, f"broker-{leader}", "ReplicaFetch", c.brokers[leader].on_replica_fetch,
                        self.id, parts, self.epoch, self._fetch_seq)
-        c.scheduler.after(REPLICA_SOCKET_TIMEOUT_MS, self._replica_fetch_timeout, leader, self.epoch, self._fetch_seq)
+        self.fetch_timers[leader] = c.scheduler.after(REPLICA_SOCKET_TIMEOUT_MS, self._replica_fetch_timeout, leader,
+                                                      self.epoch, self._fetch_seq, timer=True)
 
     def _replica_fetch_timeout(self, leader: int, epoch: int, rid: int) -> None:
         """replica.socket.timeout.ms: a fetch to a dead or unreachable leader is given up and retried."""
@@ -589,42 +627,61 @@ class Broker:
         if fetcher_epoch != self.epoch or not self.alive or self.fetch_in_flight.get(leader_id) != rid:
             return
         del self.fetch_in_flight[leader_id]
+        timeout = self.fetch_timers.pop(leader_id, None)
+        if timeout is not None:
+            timeout.cancel()  # answered: the timeout would find nothing to do
         c = self.cluster
         now = c.now
+        replicas = self.replicas
+        following = self.fetch_from.get(leader_id, ())
         for tp, (batches, leader_hw, leader_lso) in data.items():
-            r = self.replicas.get(tp)
-            if r is None or r.is_leader or r.leader_id != leader_id or tp not in self.fetch_from.get(leader_id, ()):
+            r = replicas.get(tp)
+            if r is None or r.is_leader or r.leader_id != leader_id or tp not in following:
                 continue
             appended = 0
-            tcfg = c.topic_config(tp[0])
+            tcfg = c.topic_config(tp[0]) if batches else None
             for b in batches:
                 if b.base_offset < r.leo <= b.last_offset or b.base_offset > r.leo:
                     break  # not contiguous (a concurrent truncation): the next fetch sorts it out
                 if b.next_offset <= r.leo:
                     continue
                 r.log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
+                _follow_producer_state(r, b)
                 if b.is_transactional:
                     track_append(r, b)
                 appended += b.count
             if leader_lso > r.log.log_start_offset:
                 c.retention.follow_log_start(r, leader_lso)
-            new_hw = min(leader_hw, r.leo)
+            leo = r.log.log_end_offset
+            new_hw = leader_hw if leader_hw < leo else leo
             if new_hw > r.hw:
                 r.hw = new_hw
             if appended:
                 c.on_replicated(r, leader_id, appended, batches)
         if errors:
-            for tp in errors:
-                self._stop_following(tp)
-        if leader_id in self.fetch_from:
+            # AbstractFetcherThread backs off and retries failed partitions (delayPartitions) rather than give
+            # up: the leader may just not have processed its own LeaderAndIsr yet. New metadata moves them anyway.
+            self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader_id, self.epoch)
+        elif leader_id in self.fetch_from:
             self._send_replica_fetch(leader_id)
+
+
+def _follow_producer_state(r: Replica, b: RecordBatch) -> None:
+    """A follower keeps idempotent-producer state too (Kafka: UnifiedLog.appendAsFollower updates the
+    ProducerStateManager), so as a new leader it still recognises retried batches and continues sequences."""
+    if b.producer_id < 0 or b.control is not None:
+        return
+    e = r.producers.get(b.producer_id)
+    if e is None or b.producer_epoch > e.epoch:
+        e = r.producers[b.producer_id] = ProducerStateEntry(b.producer_epoch)
+    e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
 
 
 def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:
     """On restart Kafka rebuilds producer state from the log's batch headers (snapshot + log scan)."""
     out: dict[int, ProducerStateEntry] = {}
     for b in r.log.batches():
-        if b.producer_id >= 0:
+        if b.producer_id >= 0 and b.control is None:  # transaction markers carry no sequence numbers
             e = out.setdefault(b.producer_id, ProducerStateEntry(b.producer_epoch))
             e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
     return out

@@ -1,0 +1,360 @@
+"""The asyncio TCP server: one listener per simulated broker, Kafka framing, and the clock.
+
+Each simulated broker gets its own port, so Metadata can advertise real leaders and a client follows a
+leader change exactly as against a real cluster: a crashed broker's connections are reset and its port
+refuses service until it restarts. Like Kafka's SocketServer, a connection's requests are handled one at a
+time and answered in order. A frame larger than socket.request.max.bytes, a frame that does not parse, a
+client that stalls mid-frame or stops reading, closes that connection only.
+
+Simulated time follows the wall clock (times `speed`) while the server runs: a clock task calls
+`Cluster.run_for` from the event loop, the only thread that touches the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..cluster import Cluster
+from .adapter import Connection, KafkaAdapter
+from .protocol import (
+    SOCKET_REQUEST_MAX_BYTES,
+    MalformedRequest,
+    encode_response,
+    parse_request,
+    unsupported_response,
+)
+
+log = logging.getLogger("engine.server")
+CHUNK_MS = 200  # simulated ms run between two looks at the sockets
+MAX_LAG_MS = 2000  # further behind the wall clock than this, simulated time skips ahead instead of racing
+
+
+class KafkaServer:
+    """Serve `cluster` over the Kafka protocol. `port` is broker 1's; broker N listens on port + N - 1
+    (port=0: every broker on a free port, for tests)."""
+
+    def __init__(self, cluster: Cluster, host: str = "127.0.0.1", port: int = 9092, *,
+                 advertised_host: str | None = None, speed: float = 1.0,
+                 max_request_bytes: int = SOCKET_REQUEST_MAX_BYTES, idle_timeout_s: float = 600.0,
+                 frame_timeout_s: float = 30.0, write_timeout_s: float = 30.0, max_queued_requests: int = 64,
+                 cluster_id: str = "kafka-classroom") -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.cluster = cluster
+        self.host = host
+        self.base_port = port
+        self.advertised_host = advertised_host or host
+        self.speed = speed
+        self.max_request_bytes = max_request_bytes
+        self.idle_timeout_s = idle_timeout_s  # connections.max.idle.ms
+        self.frame_timeout_s = frame_timeout_s
+        self.write_timeout_s = write_timeout_s
+        self.max_queued = max_queued_requests
+        self.ports: dict[int, int] = {}
+        self._listeners: dict[int, asyncio.AbstractServer] = {}
+        self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
+        self._kick = asyncio.Event()
+        self._stopping = False
+        self._clock_task: asyncio.Task | None = None
+        self._paused = False
+        self._wall0 = 0.0
+        self._sim0 = 0
+        self._last_sweep = 0
+        self.requests_served = 0
+        self.connections_closed_bad = 0
+        self.adapter = KafkaAdapter(cluster, self.endpoint, self.kick, cluster_id)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        for bid in sorted(self.cluster.brokers):
+            await self._listen(bid)
+        loop = asyncio.get_running_loop()
+        self._wall0, self._sim0 = loop.time(), self.cluster.now
+        self._clock_task = asyncio.create_task(self._clock(), name="kafka-classroom-clock")
+
+    async def _listen(self, bid: int) -> None:
+        port = 0 if self.base_port == 0 else self.base_port + bid - min(self.cluster.brokers)
+        srv = await asyncio.start_server(lambda r, w, b=bid: self._accept(r, w, b), self.host, port,
+                                         reuse_address=True, limit=1 << 16)
+        self._listeners[bid] = srv
+        self.ports[bid] = srv.sockets[0].getsockname()[1]
+        log.info("broker %s listens on %s:%s", bid, self.host, self.ports[bid])
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._clock_task is not None:
+            self._clock_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._clock_task
+        for srv in self._listeners.values():
+            srv.close()
+        for cid in list(self._conns):
+            self._close(cid)
+        for srv in self._listeners.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(srv.wait_closed(), 2)
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"{self.advertised_host}:{p}" for _, p in sorted(self.ports.items()))
+
+    def endpoint(self, broker_id: int) -> tuple[str, int] | None:
+        port = self.ports.get(broker_id)
+        return (self.advertised_host, port) if port is not None else None
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        if self._paused:
+            self._paused = False
+            self._wall0, self._sim0 = asyncio.get_running_loop().time(), self.cluster.now
+            self.kick()
+
+    # -- the clock ----------------------------------------------------------------------------------------------
+    async def _clock(self) -> None:
+        loop = asyncio.get_running_loop()
+        c = self.cluster
+        while not self._stopping:
+            behind = 0
+            if not self._paused:
+                target = self._sim0 + int((loop.time() - self._wall0) * 1000 * self.speed)
+                if target - c.now > MAX_LAG_MS:  # the process was suspended, or the engine is overloaded:
+                    self._sim0 -= target - c.now - MAX_LAG_MS  # let go of the excess instead of racing
+                    target = c.now + MAX_LAG_MS
+                if target > c.now:
+                    step = min(target - c.now, CHUNK_MS)  # in slices, so sockets are served while catching up
+                    try:
+                        c.run_for(step)
+                    except Exception:  # an engine bug must not take the server down
+                        log.exception("engine error while advancing simulated time")
+                        self._wall0, self._sim0 = loop.time(), c.now
+                    behind = target - c.now
+            await self._housekeeping()
+            nxt = c.scheduler.next_time()
+            if behind > 0:
+                delay = 0.0
+            else:
+                delay = 0.05 if nxt is None or self._paused else (nxt - c.now) / 1000 / self.speed
+            self._kick.clear()
+            if delay <= 0:
+                await asyncio.sleep(0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), min(0.05, max(0.0005, delay)))
+
+    async def _housekeeping(self) -> None:
+        c = self.cluster
+        for cid, (conn, _w, _t) in list(self._conns.items()):
+            b = c.brokers.get(conn.broker_id)
+            if b is None or not b.alive:  # a crashed broker's TCP connections are reset
+                self._close(cid)
+        for bid in c.brokers:
+            if bid not in self._listeners and not self._stopping:  # add_broker() at run time
+                try:
+                    await self._listen(bid)
+                except OSError as exc:
+                    log.warning("cannot open a port for new broker %s: %s", bid, exc)
+                    self._listeners[bid] = None  # type: ignore[assignment]
+        if c.now - self._last_sweep >= 1000:
+            self._last_sweep = c.now
+            self.adapter.sweep()
+
+    # -- connections -------------------------------------------------------------------------------------------
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, broker_id: int) -> None:
+        b = self.cluster.brokers.get(broker_id)
+        if self._stopping or b is None or not b.alive:
+            writer.close()  # connection refused, as by a dead broker's host
+            return
+        peer = writer.get_extra_info("peername")
+        conn = Connection(broker_id, f"{peer[0]}:{peer[1]}" if peer else "?")
+        queue: asyncio.Queue[bytes] = asyncio.Queue(self.max_queued)
+        tasks = {asyncio.create_task(self._read(conn, reader, queue)),
+                 asyncio.create_task(self._process(conn, writer, queue))}
+        self._conns[conn.id] = (conn, writer, tasks)
+        self.adapter.connections[conn.id] = conn
+        conn.close_cb = lambda cid=conn.id: self._close(cid)
+        try:
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if not t.cancelled() and t.exception() is not None:
+                    log.warning("connection %s to broker %s failed: %r", conn.peer, broker_id, t.exception())
+        finally:
+            self._close(conn.id)
+
+    def _close(self, cid: int) -> None:
+        entry = self._conns.pop(cid, None)
+        self.adapter.connections.pop(cid, None)
+        if entry is None:
+            return
+        conn, writer, tasks = entry
+        conn.closed = True
+        for t in tasks:
+            t.cancel()
+        for fut in list(conn.futures):
+            fut.cancel()
+        with contextlib.suppress(Exception):
+            writer.close()
+
+    async def _read(self, conn: Connection, reader: asyncio.StreamReader, queue: asyncio.Queue) -> None:
+        while True:
+            try:
+                head = await asyncio.wait_for(reader.readexactly(4), self.idle_timeout_s)
+            except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+                return  # closed, reset, or idle for connections.max.idle.ms
+            (size,) = struct.unpack(">i", head)
+            if size < 8 or size > self.max_request_bytes:
+                self.connections_closed_bad += 1
+                log.info("closing %s: frame size %s is outside 8..%s (socket.request.max.bytes)", conn.peer, size,
+                         self.max_request_bytes)
+                return
+            try:
+                frame = await asyncio.wait_for(reader.readexactly(size), self.frame_timeout_s)
+            except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+                self.connections_closed_bad += 1
+                return  # vanished or stalled mid-frame
+            await queue.put(frame)
+
+    async def _process(self, conn: Connection, writer: asyncio.StreamWriter, queue: asyncio.Queue) -> None:
+        adapter = self.adapter
+        while True:
+            frame = await queue.get()
+            try:
+                req = parse_request(frame)
+            except MalformedRequest as exc:
+                self.connections_closed_bad += 1
+                log.info("closing %s: %s", conn.peer, exc)
+                return
+            if req.client_id and not conn.client_id:
+                conn.client_id = req.client_id
+            if not req.supported:
+                out = unsupported_response(req)
+            else:
+                if not adapter.reachable(conn, conn.client_id or "client"):
+                    # an isolated broker the client cannot reach: nothing comes back (request.timeout.ms tells)
+                    await asyncio.get_running_loop().create_future()
+                try:
+                    body = await adapter.handlers[req.api_key](conn, req)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("error handling %s v%s from %s", req.api_key, req.api_version, conn.peer)
+                    return
+                if body is None:  # Produce with acks=0: Kafka sends no response
+                    self.requests_served += 1
+                    continue
+                out = encode_response(req.api_key, req.api_version, req.correlation_id, body)
+            self.requests_served += 1
+            writer.write(out)
+            try:
+                await asyncio.wait_for(writer.drain(), self.write_timeout_s)
+            except (ConnectionError, TimeoutError):
+                return  # the client stopped reading, or went away
+
+
+class ServerHandle:
+    """A KafkaServer running on its own thread and event loop (for the Playground and tests).
+
+    The engine is single-threaded: while the server runs, touch the cluster only through `call()`, which runs a
+    function on the server's thread, e.g. `handle.call(cluster.crash_broker, 2)` or
+    `snap = handle.call(cluster.snapshot)`."""
+
+    def __init__(self, server: KafkaServer, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+        self.server = server
+        self.cluster = server.cluster
+        self._loop = loop
+        self._thread = thread
+
+    @property
+    def ports(self) -> dict[int, int]:
+        return dict(self.server.ports)
+
+    @property
+    def bootstrap(self) -> str:
+        return self.server.bootstrap
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 30.0, **kwargs: Any) -> Any:
+        """Run `fn(*args, **kwargs)` on the server thread and return its result (or raise its exception)."""
+        async def run() -> Any:
+            result = fn(*args, **kwargs)
+            self.server.kick()
+            return result
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
+    def pause(self) -> None:
+        """Stop simulated time (connections stay open; requests wait)."""
+        self._loop.call_soon_threadsafe(self.server.pause)
+
+    def resume(self) -> None:
+        self._loop.call_soon_threadsafe(self.server.resume)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self._thread.is_alive():
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(timeout)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_in_background(cluster: Cluster, port: int = 9092, host: str = "127.0.0.1", **kwargs: Any) -> ServerHandle:
+    """Start serving `cluster` on a daemon thread; returns once every broker's port is open.
+
+    `port=0` picks free ports. Raises OSError if a port is taken. Keyword arguments go to KafkaServer."""
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def main() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        box["loop"] = loop
+        try:
+            server = KafkaServer(cluster, host, port, **kwargs)
+            loop.run_until_complete(server.start())
+            box["server"] = server
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller
+            box["error"] = exc
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            with contextlib.suppress(Exception):
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for t in pending:
+                    t.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
+    thread = threading.Thread(target=main, name="kafka-classroom-server", daemon=True)
+    thread.start()
+    ready.wait(30)
+    if "error" in box:
+        raise box["error"]
+    if "server" not in box:
+        raise TimeoutError("the Kafka server did not start within 30 s")
+    return ServerHandle(box["server"], box["loop"], thread)
+
+
+__all__ = ["KafkaServer", "ServerHandle", "start_in_background"]
