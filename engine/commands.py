@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .cluster import Cluster
-from .errors import ConfigError, KafkaError
+from .errors import ConfigError, KafkaError, ProducerFencedError
 
 
 class _Cmd(BaseModel):
@@ -73,6 +73,7 @@ class Produce(_Cmd):
     key: str | None = None
     value: str | None = None
     topic: str | None = None  # the producer's scenario topic when omitted
+    tombstone: bool = False  # a null value (delete marker on a compacted topic); `value: null` means "default"
 
 
 class SetRate(_Cmd):
@@ -98,19 +99,71 @@ class PreferredElection(_Cmd):
     topic: str | None = None
 
 
+# -- modern Kafka (issue 11): share groups, transactions ---------------------------------------------------------
+class AddShareConsumer(_Cmd):
+    """Start `count` members of a share group (KIP-932); scenarios cannot describe share groups."""
+
+    op: Literal["add_share_consumer"] = "add_share_consumer"
+    group: str = Field(min_length=1, max_length=40)
+    topics: list[str] | None = None  # default: the topics the group's members read
+    consumer: str | None = None  # a fresh id like s1 when omitted
+    count: int = Field(1, ge=1, le=12)
+    config: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    poll_interval_ms: int = Field(100, ge=1, le=60_000)
+    release_keys: list[str] = Field(default_factory=list, max_length=20)  # RELEASEd, never processed: "poison"
+
+
+class InitTransactions(_Cmd):
+    op: Literal["init_transactions"] = "init_transactions"
+    producer: str
+
+
+class BeginTransaction(_Cmd):
+    op: Literal["begin_transaction"] = "begin_transaction"
+    producer: str
+
+
+class CommitTransaction(_Cmd):
+    op: Literal["commit_transaction"] = "commit_transaction"
+    producer: str
+
+
+class AbortTransaction(_Cmd):
+    op: Literal["abort_transaction"] = "abort_transaction"
+    producer: str
+
+
+class ConsumeTransformProduce(_Cmd):
+    """One round of the exactly-once loop: poll, begin, send results, send the offsets, then end."""
+
+    op: Literal["consume_transform_produce"] = "consume_transform_produce"
+    producer: str  # transactional (transactional.id set)
+    consumer: str  # created on first use in `group`, reading `from_topic` with isolation.level=read_committed
+    group: str
+    from_topic: str
+    to_topic: str
+    max_records: int = Field(10, ge=1, le=500)
+    end: Literal["commit", "abort", "open"] = "commit"  # open: the app stops before committing
+
+
 Command = Annotated[
     CrashBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
-    | CloseConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection,
+    | CloseConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
+    | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 COMMAND_OPS = ("crash_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
                "crash_consumer", "close_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
-               "preferred_election")
+               "preferred_election", "add_share_consumer", "init_transactions", "begin_transaction",
+               "commit_transaction", "abort_transaction", "consume_transform_produce")
 
 
 def parse_command(data: dict) -> Command:
     """Validate one command (from a lesson file or URL); errors name the field and the allowed ops."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"A command must be a mapping like {{'op': 'crash_broker', 'broker': 1}}, got "
+                          f"{type(data).__name__}")
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -123,10 +176,19 @@ def parse_command(data: dict) -> Command:
 
 
 def _consumer(c: Cluster, cid: str):
-    k = c.consumers.get(cid)
+    k = c.consumers.get(cid) or c.share_consumers.get(cid)
     if k is None:
-        raise ConfigError(f"there is no consumer {cid!r}; consumers are {sorted(c.consumers)}")
+        raise ConfigError(f"there is no consumer {cid!r}; consumers are {sorted([*c.consumers, *c.share_consumers])}")
     return k
+
+
+def _txn_producer(c: Cluster, pid: str):
+    p = c.producers.get(pid)
+    if p is None:
+        raise ConfigError(f"there is no producer {pid!r}; producers are {sorted(c.producers)}")
+    if p.txn is None:
+        raise ConfigError(f"producer {pid!r} has no transactional.id: set it in the producer's config")
+    return p
 
 
 def apply_command(c: Cluster, cmd: Command) -> str:
@@ -157,7 +219,7 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             return f"Closed consumer {cid}"
         case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv):
             return add_consumer(c, g, cid, iv)
-        case Produce(producer=pid, count=n, key=key, value=value, topic=topic):
+        case Produce(producer=pid, count=n, key=key, value=value, topic=topic, tombstone=tombstone):
             p = c.producers.get(pid)
             if p is None:
                 raise ConfigError(f"there is no producer {pid!r}; producers are {sorted(c.producers)}")
@@ -166,8 +228,9 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             if topic is None:
                 raise ConfigError(f"produce: give a topic for producer {pid!r}")
             for i in range(n):
-                p.send(topic, value=value if value is not None else f"{pid}-manual-{i}", key=key)
-            return f"{pid} sent {n} record(s) to {topic}"
+                p.send(topic, value=None if tombstone else value if value is not None else f"{pid}-manual-{i}",
+                       key=key)
+            return f"{pid} sent {n} {'tombstone' if tombstone else 'record'}(s) to {topic}"
         case SetRate(producer=pid, rate_per_s=rate):
             gen = c.load_generators.get(pid)
             if gen is None:
@@ -185,7 +248,103 @@ def apply_command(c: Cluster, cmd: Command) -> str:
         case PreferredElection(topic=t):
             n = c.preferred_leader_election(t)
             return f"Preferred leader election moved {n} leader(s)"
+        case AddShareConsumer():
+            return add_share_consumers(c, cmd)
+        case InitTransactions(producer=pid):
+            p = _txn_producer(c, pid)
+            p.init_transactions()
+            return (f"{pid} called init_transactions(): transactional.id {p.txn.txn_id!r} has producer id {p.pid}, "
+                    f"epoch {p.producer_epoch}")
+        case BeginTransaction(producer=pid):
+            _txn_producer(c, pid).begin_transaction()
+            return f"{pid} began a transaction"
+        case CommitTransaction(producer=pid) | AbortTransaction(producer=pid):
+            p = _txn_producer(c, pid)
+            commit = isinstance(cmd, CommitTransaction)
+            return _fenced_note(c, p, lambda: p.commit_transaction() if commit else p.abort_transaction(),
+                                f"{pid} {'committed' if commit else 'aborted'} its transaction")
+        case ConsumeTransformProduce():
+            return consume_transform_produce(c, cmd)
     raise ConfigError(f"unknown command {cmd!r}")
+
+
+def _fenced_note(c: Cluster, p, action, done: str) -> str:
+    """A fenced zombie is an outcome to show, not a broken command: say it in the event log."""
+    try:
+        action()
+    except ProducerFencedError as exc:
+        msg = f"{p.id} got ProducerFencedError: {exc}"
+        c.emit("note", msg, actors=(p.id,), fenced=True, transactional_id=p.txn.txn_id)
+        return msg
+    return done
+
+
+def add_share_consumers(c: Cluster, cmd: AddShareConsumer) -> str:
+    """Start share consumers that poll on their own (implicitly accepting, except `release_keys`)."""
+    members = [k for k in c.share_consumers.values() if k.group_id == cmd.group and k.alive]
+    topics = list(cmd.topics or (members[0].topics if members else []))
+    if not topics:
+        raise ConfigError(f"add_share_consumer: share group {cmd.group!r} has no members yet: give its topics")
+    missing = [t for t in topics if t not in c.topics]
+    if missing:
+        raise ConfigError(f"add_share_consumer: no topic {missing[0]!r}; topics are {sorted(c.topics)}")
+    if cmd.consumer is not None and cmd.count > 1:
+        raise ConfigError("add_share_consumer: give either one consumer id or a count, not both")
+    config = dict(cmd.config) if cmd.config or not members else members[0].config.explicit()
+    release = [k.encode() for k in cmd.release_keys] or (sorted(members[0].auto_release) if members else [])
+    ids = []
+    for _ in range(cmd.count):
+        cid = cmd.consumer
+        if cid is None:
+            n = len(c.share_consumers) + 1
+            while f"s{n}" in c.share_consumers or f"s{n}" in c.consumers or f"s{n}" in c.producers:
+                n += 1
+            cid = f"s{n}"
+        c.share_consumer(cid, cmd.group, topics, config).start(cmd.poll_interval_ms, release)
+        ids.append(cid)
+    return f"Added share consumer(s) {', '.join(ids)} to share group {cmd.group} reading {', '.join(topics)}"
+
+
+def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
+    """Kafka's exactly-once loop (KIP-447) for one poll; `end: open` leaves the transaction hanging."""
+    p = _txn_producer(c, cmd.producer)
+    if cmd.from_topic not in c.topics or cmd.to_topic not in c.topics:
+        raise ConfigError(f"consume_transform_produce: topics are {sorted(c.topics)}")
+    k = c.consumers.get(cmd.consumer)
+    if k is None:
+        k = c.consumer(cmd.consumer, group_id=cmd.group, topics=[cmd.from_topic],
+                       config={"auto.offset.reset": "earliest", "enable.auto.commit": False,
+                               "isolation.level": "read_committed", "max.poll.records": cmd.max_records,
+                               "session.timeout.ms": 10000, "heartbeat.interval.ms": 3000})
+    if p.txn.state == "Uninitialized":
+        p.init_transactions()
+    recs = []
+    for _ in range(15):  # joining the group takes a few simulated seconds the first time
+        recs = k.poll(1000)
+        if recs:
+            break
+    if not recs:
+        return f"{cmd.consumer} found nothing new in {cmd.from_topic}: no transaction started"
+
+    def run() -> None:
+        p.begin_transaction()
+        for r in recs:
+            value = b"processed " + (r.value or b"")
+            p.send(cmd.to_topic, key=r.key, value=value)
+        offsets: dict[tuple[str, int], int] = {}
+        for r in recs:
+            offsets[(r.topic, r.partition)] = max(offsets.get((r.topic, r.partition), 0), r.offset + 1)
+        p.send_offsets_to_transaction(offsets, cmd.group)
+        if cmd.end == "commit":
+            p.commit_transaction()
+        elif cmd.end == "abort":
+            p.abort_transaction()
+        else:
+            p.flush()  # written to the log, but neither committed nor aborted
+
+    what = {"commit": "committed", "abort": "aborted", "open": "left open (the app stopped before committing)"}
+    return _fenced_note(c, p, run, f"{cmd.producer} read {len(recs)} record(s) of {cmd.from_topic}, wrote their "
+                                   f"results to {cmd.to_topic} and {what[cmd.end]} the transaction")
 
 
 def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_ms: int = 100) -> str:
@@ -204,4 +363,5 @@ def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_m
     return f"Added consumer {cid} to group {group}"
 
 
-__all__ = ["Command", "apply_command", "parse_command", "add_consumer", "KafkaError", "COMMAND_OPS"]
+__all__ = ["Command", "apply_command", "parse_command", "add_consumer", "add_share_consumers",
+           "consume_transform_produce", "KafkaError", "COMMAND_OPS"]

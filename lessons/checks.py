@@ -1,0 +1,698 @@
+"""Declarative checks: what a lesson step claims about the cluster, tested against the real engine.
+
+A check is a small mapping whose *subject* key says what it looks at, and whose other keys are the
+fields to compare. Expected values are literals, or a comparison such as `{gte: 2}` (ops: eq, ne, gt,
+gte, lt, lte, in, contains). Checks read only public things: `Cluster.snapshot()`, the event log,
+and the results of a step's sweep, so a lesson can never drift from what the engine does.
+
+    {partition: orders-1, leader: 3, isr: [1, 3]}
+    {group: g1, state: Stable, generation: 2, assignment: {c1: [orders-0], c2: [orders-1]}}
+    {consumer: c3, assignment: []}
+    {broker: 2, alive: false}
+    {producer: p1, acked: {gte: 10}}
+    {record: {topic: orders, key: k7}, lost: true}
+    {event: leader_elected, partition: orders-1, count: 1}      # events of this step (scope: lesson for all)
+    {controller: zookeeper, active: 2}
+    {topic: orders, partitions: 2}
+    {cluster: {lost_records: 0}}
+    {sweep: linger.ms, metric: records_per_request, trend: increasing}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from engine.events import KINDS, Event
+from engine.snapshot import ClusterSnapshot
+
+if TYPE_CHECKING:
+    from engine.cluster import Cluster
+
+OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "not_contains"}
+SUBJECTS = ("event", "record", "partition", "group", "consumer", "broker", "producer", "topic", "controller",
+            "cluster", "sweep")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "partition": ("leader", "leader_epoch", "replicas", "isr", "isr_size", "high_watermark", "log_end_offset",
+                  "uncommitted",
+                  "log_start_offset", "offline", "lost", "segments", "record_count", "keys", "adding_replicas"),
+    "group": ("state", "generation", "protocol", "members", "assignment", "assignment_sizes", "committed", "lag",
+              "coordinator", "rebalance", "redelivered", "revoked"),
+    "consumer": ("assignment", "state", "alive", "received", "positions", "duplicates", "polled"),
+    "broker": ("alive", "controller", "fenced", "isolated", "leaders", "replicas", "exists"),
+    "producer": ("sent", "acked", "failed", "buffer_used", "batches", "idempotent", "acks"),
+    "topic": ("exists", "partitions", "replication_factor", "config"),
+    "controller": ("active", "epoch", "registered_brokers", "nodes", "metadata_offset"),
+    "cluster": ("lost_records", "time_ms", "brokers", "brokers_alive", "in_flight"),
+    "record": ("lost", "present", "count", "in_partition", "reason"),
+    "event": ("count", "scope", "topic", "partition", "actor", "group", "contains", "where"),
+    "sweep": ("metric", "trend", "at", "expect"),
+}
+
+
+class CheckError(ValueError):
+    """A check mapping that cannot be understood; `field` names the key that is wrong."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# -- comparisons ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Expect:
+    """An expected value: a literal (equality) or one comparison such as {gte: 2}."""
+
+    op: str
+    value: Any
+
+    def test(self, got: Any) -> bool:
+        v, g = self.value, got
+        try:
+            match self.op:
+                case "eq":
+                    return _norm(g) == _norm(v)
+                case "ne":
+                    return _norm(g) != _norm(v)
+                case "gt":
+                    return g is not None and g > v
+                case "gte":
+                    return g is not None and g >= v
+                case "lt":
+                    return g is not None and g < v
+                case "lte":
+                    return g is not None and g <= v
+                case "in":
+                    return _norm(g) in [_norm(x) for x in v]
+                case "contains":
+                    return _contains(g, v)
+                case "not_contains":
+                    return not _contains(g, v)
+        except TypeError:
+            return False
+        return False
+
+    def describe(self) -> str:
+        sym = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "in", "contains": "contains",
+               "not_contains": "does not contain"}[self.op]
+        return f"{sym} {_show(self.value)}"
+
+    def python(self, expr: str) -> str:
+        v = _py(_norm(self.value))
+        if " " in expr and not expr.startswith(("sorted(", "len(", "sum(", "{", "next(")):
+            expr = f"({expr})"  # `a is not None == False` would chain; `(a is not None) == False` does not
+        match self.op:
+            case "eq":
+                return f"{expr} is None" if self.value is None else f"{expr} == {v}"
+            case "ne":
+                return f"{expr} is not None" if self.value is None else f"{expr} != {v}"
+            case "in":
+                return f"{expr} in {v}"
+            case "contains":
+                return f"{v} in {expr}"
+            case "not_contains":
+                return f"{v} not in {expr}"
+        sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[self.op]
+        return f"{expr} {sym} {v}"
+
+
+def parse_expect(raw: Any, where: str) -> Expect:
+    if isinstance(raw, dict) and raw and set(raw) <= OPS:
+        if len(raw) != 1:
+            raise CheckError(f"{where}: give one comparison, e.g. {{gte: 2}}, not {raw}", where)
+        op, value = next(iter(raw.items()))
+        if op in ("gt", "gte", "lt", "lte") and not isinstance(value, int | float):
+            raise CheckError(f"{where}: {op} needs a number, got {value!r}", where)
+        if op == "in" and not isinstance(value, list):
+            raise CheckError(f"{where}: 'in' needs a list, got {value!r}", where)
+        return Expect(op, value)
+    return Expect("eq", raw)
+
+
+def _norm(v: Any) -> Any:
+    """Compare lists as sorted (ISR and assignments are sets to a student), bytes as text."""
+    if isinstance(v, bytes):
+        return v.decode(errors="replace")
+    if isinstance(v, tuple | list):
+        items = [_norm(x) for x in v]
+        try:
+            return sorted(items)
+        except TypeError:
+            return items
+    if isinstance(v, dict):
+        return {str(k): _norm(x) for k, x in v.items()}
+    return v
+
+
+def _contains(g: Any, v: Any) -> bool:
+    if isinstance(g, str):
+        return str(v) in g
+    if isinstance(g, dict):
+        return str(v) in g
+    return _norm(v) in [_norm(x) for x in (g or [])]
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    try:
+        return json.dumps(_norm(v), default=str)
+    except (TypeError, ValueError):
+        return repr(v)
+
+
+def _py(v: Any) -> str:
+    return repr(v)
+
+
+def parse_tp(s: Any, where: str) -> tuple[str, int]:
+    """"orders-1" -> ("orders", 1): Kafka's own way of naming a partition."""
+    if isinstance(s, str) and "-" in s:
+        topic, _, num = s.rpartition("-")
+        if topic and num.isdigit():
+            return topic, int(num)
+    raise CheckError(f"{where}: a partition is written topic-number, like orders-1; got {s!r}", where)
+
+
+def tp_name(tp: tuple[str, int] | list) -> str:
+    return f"{tp[0]}-{tp[1]}"
+
+
+# -- the context a check reads --------------------------------------------------------------------------------
+@dataclass
+class CheckContext:
+    """What checks may look at after a step: the snapshot, this step's events and all events so far."""
+
+    cluster: Cluster
+    snap: ClusterSnapshot | None  # None: built on first use (run_until evaluates checks after every step)
+    step_events: list[Event]
+    all_events: list[Event]
+    sweep: dict[str, Any] | None = None
+    _full: ClusterSnapshot | None = field(default=None, repr=False)
+
+    @property
+    def snapshot(self) -> ClusterSnapshot:
+        if self.snap is None:
+            self.snap = self.cluster.snapshot(tail=0)
+        return self.snap
+
+    @property
+    def full(self) -> ClusterSnapshot:
+        """A snapshot whose partition tails hold the whole log (for record checks)."""
+        if self._full is None:
+            self._full = self.cluster.snapshot(tail=100_000)
+        return self._full
+
+
+@dataclass(frozen=True)
+class Failure:
+    field: str
+    expected: str
+    got: str
+    message: str
+
+
+# -- checks -----------------------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    subject: str  # one of SUBJECTS
+    target: Any  # "orders-1" as ("orders", 1), a group id, a consumer id, a broker id, a record pattern, ...
+    fields: dict[str, Expect]
+    options: dict[str, Any]
+    raw: dict[str, Any]
+
+    # ---- describing -----------------------------------------------------------------------------------------
+    def label(self) -> str:
+        t = self.target
+        match self.subject:
+            case "partition":
+                return tp_name(t)
+            case "group" | "consumer" | "producer" | "topic":
+                return f"{self.subject} {t}"
+            case "broker":
+                return f"broker {t}"
+            case "record":
+                return "record " + ", ".join(f"{k}={'null' if v is None else v}" for k, v in t.items())
+            case "event":
+                kinds = " or ".join(t)
+                return f"event {kinds}"
+            case "controller":
+                return f"{t} controller" if t else "controller"
+            case "sweep":
+                return f"sweep over {t}"
+        return "cluster"
+
+    def describe(self) -> str:
+        """One line a student can read: "orders-1: leader = 3, ISR = [1, 3]"."""
+        if self.subject == "event":
+            n = self.fields.get("count", Expect("gte", 1))
+            filt = ", ".join(f"{k} {_show(v)}" for k, v in self.options.items() if k not in ("scope",))
+            when = "so far" if self.options.get("scope") == "lesson" else "in this step"
+            return f"{self.label()}{' (' + filt + ')' if filt else ''}: count {n.describe()} {when}"
+        if self.subject == "sweep":
+            m = self.options.get("metric")
+            if "trend" in self.options:
+                return f"{self.label()}: {m} is {self.options['trend']}"
+            return f"{self.label()}: {m} at {self.options.get('at')} {self.fields['expect'].describe()}"
+        parts = [f"{k} {e.describe()}" for k, e in self.fields.items()]
+        return f"{self.label()}: " + ", ".join(parts)
+
+    # ---- evaluating -----------------------------------------------------------------------------------------
+    def evaluate(self, ctx: CheckContext) -> list[Failure]:
+        try:
+            got = self.values(ctx)
+        except KeyError as exc:
+            msg = str(exc.args[0]) if exc.args else str(exc)
+            return [Failure(self.subject, _show(self.target), "missing", msg)]
+        out = []
+        for name, exp in self.fields.items():
+            g = got.get(name)
+            if not exp.test(g):
+                out.append(Failure(name, exp.describe(), _show(g),
+                                   f"{self.label()}: {name} should be {exp.describe()} but the engine has {_show(g)}"))
+        return out
+
+    def values(self, ctx: CheckContext) -> dict[str, Any]:
+        return _VALUES[self.subject](self, ctx)
+
+    # ---- as Python, for notebooks ------------------------------------------------------------------------------
+    def python_parts(self) -> tuple[str, list[tuple[str, str]]] | None:
+        """(setup line, [(condition, value expression)]) over `snap`; None when a helper is needed."""
+        exprs = _PY.get(self.subject)
+        if exprs is None:
+            return None
+        setup, table = exprs(self)
+        conds = []
+        for name, exp in self.fields.items():
+            expr = table.get(name)
+            if expr is None:
+                return None
+            conds.append((exp.python(expr), expr))
+        return setup, conds
+
+    def python(self) -> list[str] | None:
+        """Plain asserts on the snapshot a student can read and edit; None when a helper is needed."""
+        parts = self.python_parts()
+        if parts is None:
+            return None
+        setup, conds = parts
+        return ([setup] if setup else []) + [f"assert {cond}, {expr}" for cond, expr in conds]
+
+
+def parse_check(raw: Any) -> Check:
+    """A check mapping -> Check, or CheckError naming the key that is wrong and what is allowed."""
+    if not isinstance(raw, dict) or not raw:
+        raise CheckError(f"a check is a mapping like {{partition: orders-1, leader: 3}}, got {raw!r}")
+    subject = next(iter(raw))
+    if subject not in SUBJECTS:
+        raise CheckError(f"a check starts with its subject ({', '.join(SUBJECTS)}), e.g. {{partition: orders-1, "
+                         f"leader: 3}}; this one starts with {subject!r}", str(subject))
+    allowed = FIELDS[subject]
+    rest = {k: v for k, v in raw.items() if k != subject}
+    target = raw[subject]
+    fields: dict[str, Expect] = {}
+    options: dict[str, Any] = {}
+    for k in rest:
+        if k not in allowed:
+            raise CheckError(f"{subject} checks know the fields {', '.join(allowed)}; '{k}' is not one of them", k)
+
+    if subject == "partition":
+        target = parse_tp(target, "partition")
+    elif subject == "broker":
+        if not isinstance(target, int):
+            raise CheckError(f"broker: give the broker id as a number, got {target!r}", "broker")
+    elif subject in ("group", "consumer", "producer", "topic"):
+        if not isinstance(target, str) or not target:
+            raise CheckError(f"{subject}: give its id as text, got {target!r}", subject)
+    elif subject == "controller":
+        if target not in ("kraft", "zookeeper", "any"):
+            raise CheckError(f"controller: write the mode, kraft or zookeeper (or any), got {target!r}", "controller")
+    elif subject == "cluster":
+        if not isinstance(target, dict) or not target:
+            raise CheckError("cluster: give a mapping of fields, e.g. {cluster: {lost_records: 0}}", "cluster")
+        for k in target:
+            if k not in FIELDS["cluster"]:
+                raise CheckError(f"cluster checks know {', '.join(FIELDS['cluster'])}; '{k}' is not one of them", k)
+        fields = {k: parse_expect(v, k) for k, v in target.items()}
+        return Check(subject, None, fields, options, raw)
+    elif subject == "record":
+        if not isinstance(target, dict) or "topic" not in target:
+            raise CheckError("record: give a mapping with at least the topic, e.g. {topic: orders, key: k7}", "record")
+        bad = set(target) - {"topic", "key", "value", "partition", "offset"}
+        if bad:
+            raise CheckError(f"record: a record is matched by topic, key, value, partition, offset; not {sorted(bad)}",
+                             "record")
+        if not rest:
+            raise CheckError("record: say what to check, e.g. lost: true or present: true", "record")
+    elif subject == "event":
+        kinds = target if isinstance(target, list) else [target]
+        for k in kinds:
+            if k not in KINDS:
+                import difflib
+
+                near = difflib.get_close_matches(str(k), KINDS, n=1)
+                hint = f" Did you mean {near[0]}?" if near else ""
+                raise CheckError(f"event: {k!r} is not an event kind.{hint}", "event")
+        target = list(kinds)
+        for k, v in rest.items():
+            if k == "count":
+                fields["count"] = parse_expect(v, "count")
+            elif k == "scope":
+                if v not in ("step", "lesson"):
+                    raise CheckError("event: scope is step (this step's events, the default) or lesson", "scope")
+                options[k] = v
+            elif k == "partition":
+                options[k] = tp_name(parse_tp(v, "partition"))
+            elif k == "where":
+                if not isinstance(v, dict):
+                    raise CheckError("event: where is a mapping of event data fields, e.g. {records: 1000}", "where")
+                options[k] = v
+            else:
+                options[k] = v
+        fields.setdefault("count", Expect("gte", 1))
+        return Check(subject, target, fields, options, raw)
+    elif subject == "sweep":
+        if not isinstance(target, str):
+            raise CheckError("sweep: name the swept config, e.g. sweep: linger.ms", "sweep")
+        from .model import SWEEP_METRICS
+
+        metric = rest.get("metric")
+        if metric not in SWEEP_METRICS:
+            raise CheckError(f"sweep: metric must be one of {', '.join(SWEEP_METRICS)}, got {metric!r}", "metric")
+        options["metric"] = metric
+        if "trend" in rest:
+            if rest["trend"] not in ("increasing", "decreasing", "non-increasing", "non-decreasing"):
+                raise CheckError("sweep: trend is increasing, decreasing, non-increasing or non-decreasing", "trend")
+            options["trend"] = rest["trend"]
+        elif "at" in rest and "expect" in rest:
+            options["at"] = rest["at"]
+            fields["expect"] = parse_expect(rest["expect"], "expect")
+        else:
+            raise CheckError("sweep: give trend: increasing|decreasing, or at: <value> with expect: <comparison>",
+                             "trend")
+        return Check(subject, target, fields, options, raw)
+
+    for k, v in rest.items():
+        if subject == "partition" and k in ("replicas", "isr", "adding_replicas") and not _is_cmp(v) \
+                and not isinstance(v, list):
+            raise CheckError(f"{k}: give a list of broker ids, e.g. [1, 3]", k)
+        if k in ("assignment",) and subject == "consumer" and not _is_cmp(v):
+            if not isinstance(v, list):
+                raise CheckError("assignment: give a list of partitions like [orders-0], or [] for none", k)
+            v = [tp_name(parse_tp(x, k)) for x in v]
+        if k == "assignment" and subject == "group" and not _is_cmp(v):
+            if not isinstance(v, dict):
+                raise CheckError("assignment: give a mapping of consumer -> partitions, e.g. {c1: [orders-0]}", k)
+            v = {str(c): [tp_name(parse_tp(x, k)) for x in (tps or [])] for c, tps in v.items()}
+        fields[k] = parse_expect(v, k)
+    if not fields:
+        raise CheckError(f"{subject} check says nothing to compare; add a field such as {allowed[0]}", subject)
+    return Check(subject, target, fields, options, raw)
+
+
+def _is_cmp(v: Any) -> bool:
+    return isinstance(v, dict) and bool(v) and set(v) <= OPS
+
+
+# -- reading values ---------------------------------------------------------------------------------------------
+def _partition_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    topic, num = ch.target
+    try:
+        p = ctx.snapshot.partition(topic, num)
+    except KeyError:
+        raise KeyError(f"there is no partition {topic}-{num}; partitions are "
+                       f"{[tp_name(q.key) for q in ctx.snapshot.partitions][:12]}") from None
+    leader_state = next((r for r in p.replica_states if r.is_leader), None)
+    out: dict[str, Any] = {
+        "leader": p.leader, "leader_epoch": p.leader_epoch, "replicas": list(p.replicas), "isr": list(p.isr),
+        "isr_size": len(p.isr), "high_watermark": p.high_watermark, "log_end_offset": p.log_end_offset,
+        "uncommitted": p.log_end_offset - p.high_watermark, "log_start_offset": p.log_start_offset,
+        "offline": p.offline, "lost": len(p.lost),
+        "segments": leader_state.segments if leader_state else None, "adding_replicas": list(p.adding_replicas)}
+    if "record_count" in ch.fields or "keys" in ch.fields:
+        full = ctx.full.partition(topic, num)
+        out["record_count"] = len(full.tail)
+        out["keys"] = sorted({r.key.decode(errors="replace") for r in full.tail if r.key is not None})
+    return out
+
+
+def _group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    try:
+        g = ctx.snapshot.group(ch.target)
+    except KeyError:
+        raise KeyError(f"there is no group {ch.target!r}; groups are {[x.group_id for x in ctx.snapshot.groups]}") \
+            from None
+    out: dict[str, Any] = {
+        "state": g.state, "generation": g.generation, "protocol": g.protocol, "members": len(g.members),
+        "assignment": {m.client_id: [tp_name(tp) for tp in m.assignment] for m in g.members},
+        "assignment_sizes": sorted(len(m.assignment) for m in g.members),
+        "committed": {tp_name(tp): o for tp, o in g.committed.items()}, "lag": sum(g.lag.values()),
+        "coordinator": g.coordinator, "rebalance": g.rebalance}
+    if "redelivered" in ch.fields:
+        out["redelivered"] = redelivered(ctx.all_events, ch.target)
+    if "revoked" in ch.fields:
+        out["revoked"] = sum(len(e.data.get("partitions", ())) for e in ctx.step_events
+                             if e.kind == "partitions_revoked" and e.data.get("group") == ch.target)
+    return out
+
+
+def redelivered(events: list[Event], group: str) -> int:
+    """Records the group's members received more than once (e.g. again after a rebalance): at-least-once."""
+    seen: dict[str, set[int]] = {}
+    again = 0
+    for e in events:
+        if e.kind != "records_polled" or e.data.get("group") != group:
+            continue
+        for tp, (a, b) in e.data.get("ranges", {}).items():
+            s = seen.setdefault(tp, set())
+            for off in range(a, b + 1):
+                if off in s:
+                    again += 1
+                else:
+                    s.add(off)
+    return again
+
+
+def _consumer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    k = next((c for c in ctx.snapshot.consumers if c.id == ch.target), None)
+    if k is None:
+        raise KeyError(f"there is no consumer {ch.target!r}; consumers are {[c.id for c in ctx.snapshot.consumers]}")
+    polled = [e for e in ctx.step_events if e.kind == "records_polled" and e.actors[:1] == (k.id,)]
+    return {"assignment": [tp_name(tp) for tp in k.assignment], "state": k.state, "alive": k.alive,
+            "received": k.records_received, "positions": {tp_name(tp): o for tp, o in k.positions.items()},
+            "duplicates": sum(e.data.get("duplicates", 0) for e in ctx.all_events
+                              if e.kind == "records_polled" and e.actors[:1] == (k.id,)),
+            "polled": sum(e.data.get("records", 0) for e in polled)}
+
+
+def _broker_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    b = next((x for x in ctx.snapshot.brokers if x.id == ch.target), None)
+    if b is None:
+        return {"exists": False}
+    return {"alive": b.alive, "controller": b.controller, "fenced": b.fenced, "isolated": b.isolated,
+            "leaders": sum(1 for p in ctx.snapshot.partitions if p.leader == b.id),
+            "replicas": sum(1 for p in ctx.snapshot.partitions if b.id in p.replicas), "exists": True}
+
+
+def _producer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    p = next((x for x in ctx.snapshot.producers if x.id == ch.target), None)
+    if p is None:
+        raise KeyError(f"there is no producer {ch.target!r}; producers are {[x.id for x in ctx.snapshot.producers]}")
+    return {"sent": p.sent, "acked": p.acked, "failed": p.failed, "buffer_used": p.buffer_used,
+            "batches": len(p.batches), "idempotent": p.producer_id is not None, "acks": str(p.config.get("acks"))}
+
+
+def _topic_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    t = next((x for x in ctx.snapshot.topics if x.name == ch.target), None)
+    if t is None:
+        full = ctx.cluster.snapshot(tail=0, include_internal=True)
+        t = next((x for x in full.topics if x.name == ch.target), None)
+    if t is None:
+        return {"exists": False}
+    return {"exists": True, "partitions": t.partitions, "replication_factor": t.replication_factor,
+            "config": dict(t.config)}
+
+
+def _controller_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    c = ctx.snapshot.controller
+    if ch.target != "any" and c.mode != ch.target:
+        raise KeyError(f"the cluster runs a {c.mode} controller, not {ch.target}")
+    return {"active": c.active, "epoch": c.epoch, "registered_brokers": list(c.registered_brokers),
+            "nodes": list(c.nodes), "metadata_offset": c.metadata_offset}
+
+
+def _cluster_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    s = ctx.snapshot
+    return {"lost_records": len(s.lost), "time_ms": s.time_ms, "brokers": len(s.brokers),
+            "brokers_alive": sum(1 for b in s.brokers if b.alive), "in_flight": len(s.in_flight)}
+
+
+def _record_matches(ch: Check, topic: str, partition: int, offset: int, key: Any, value: Any) -> bool:
+    t = ch.target
+    if topic != t["topic"]:
+        return False
+    if "partition" in t and partition != t["partition"]:
+        return False
+    if "offset" in t and offset != t["offset"]:
+        return False
+    if "key" in t and _text(key) != (None if t["key"] is None else str(t["key"])):
+        return False
+    if "value" in t and _text(value) != (None if t["value"] is None else str(t["value"])):
+        return False
+    return True
+
+
+def _text(b: Any) -> str | None:
+    if b is None:
+        return None
+    return b.decode(errors="replace") if isinstance(b, bytes) else str(b)
+
+
+def _record_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    lost = [r for r in ctx.snapshot.lost if _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)]
+    out: dict[str, Any] = {"lost": bool(lost), "reason": lost[0].reason if lost else None}
+    if {"present", "count", "in_partition"} & set(ch.fields):
+        found = [r for p in ctx.full.partitions for r in p.tail
+                 if _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)]
+        parts = sorted({r.partition for r in found})
+        out.update(present=bool(found), count=len(found), in_partition=parts[0] if len(parts) == 1 else parts)
+    return out
+
+
+def _event_match(ch: Check, e: Event) -> bool:
+    if e.kind not in ch.target:
+        return False
+    o = ch.options
+    if "topic" in o and e.topic != o["topic"]:
+        return False
+    if "partition" in o and (e.topic is None or f"{e.topic}-{e.partition}" != o["partition"]):
+        return False
+    if "actor" in o and str(o["actor"]) not in e.actors:
+        return False
+    if "group" in o and e.data.get("group") != o["group"] and o["group"] not in e.actors:
+        return False
+    if "contains" in o and str(o["contains"]).lower() not in e.summary.lower():
+        return False
+    for k, v in o.get("where", {}).items():
+        if _norm(e.data.get(k)) != _norm(v):
+            return False
+    return True
+
+
+def _event_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    events = ctx.all_events if ch.options.get("scope") == "lesson" else ctx.step_events
+    return {"count": sum(1 for e in events if _event_match(ch, e))}
+
+
+def _sweep_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    sw = ctx.sweep
+    if not sw or sw.get("config") != ch.target:
+        raise KeyError(f"this step ran no sweep over {ch.target}; add a sweep command to the step")
+    metric = ch.options["metric"]
+    ys = [row[metric] for row in sw["rows"]]
+    if "trend" in ch.options:
+        trend = ch.options["trend"]
+        pairs = list(zip(ys, ys[1:], strict=False))
+        ok = {"increasing": all(b > a for a, b in pairs), "decreasing": all(b < a for a, b in pairs),
+              "non-decreasing": all(b >= a for a, b in pairs),
+              "non-increasing": all(b <= a for a, b in pairs)}[trend]
+        if not ok:
+            raise KeyError(f"{metric} is not {trend} over {ch.target} {sw['values']}: {ys}")
+        return {}
+    at = ch.options["at"]
+    row = next((r for r in sw["rows"] if r["value"] == at), None)
+    if row is None:
+        raise KeyError(f"the sweep has no value {at!r}; it ran {sw['values']}")
+    return {"expect": row[metric]}
+
+
+_VALUES: dict[str, Callable[[Check, CheckContext], dict[str, Any]]] = {
+    "partition": _partition_values, "group": _group_values, "consumer": _consumer_values, "broker": _broker_values,
+    "producer": _producer_values, "topic": _topic_values, "controller": _controller_values,
+    "cluster": _cluster_values, "record": _record_values, "event": _event_values, "sweep": _sweep_values}
+
+
+# -- Python for notebooks -----------------------------------------------------------------------------------------
+def _py_partition(ch: Check) -> tuple[str, dict[str, str]]:
+    t, n = ch.target
+    v = f"p_{t.replace('-', '_').replace('.', '_')}_{n}"
+    return (f"{v} = snap.partition({t!r}, {n})",
+            {"leader": f"{v}.leader", "leader_epoch": f"{v}.leader_epoch", "replicas": f"sorted({v}.replicas)",
+             "isr": f"sorted({v}.isr)", "isr_size": f"len({v}.isr)", "high_watermark": f"{v}.high_watermark",
+             "log_end_offset": f"{v}.log_end_offset",
+             "uncommitted": f"{v}.log_end_offset - {v}.high_watermark", "log_start_offset": f"{v}.log_start_offset",
+             "offline": f"{v}.offline", "lost": f"len({v}.lost)"})
+
+
+def _py_group(ch: Check) -> tuple[str, dict[str, str]]:
+    v = "g_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
+    return (f"{v} = snap.group({ch.target!r})",
+            {"state": f"{v}.state", "generation": f"{v}.generation", "protocol": f"{v}.protocol",
+             "members": f"len({v}.members)",
+             "assignment": f"{{m.client_id: sorted(f'{{t}}-{{p}}' for t, p in m.assignment) for m in {v}.members}}",
+             "assignment_sizes": f"sorted(len(m.assignment) for m in {v}.members)",
+             "lag": f"sum({v}.lag.values())", "coordinator": f"{v}.coordinator", "rebalance": f"{v}.rebalance"})
+
+
+def _py_consumer(ch: Check) -> tuple[str, dict[str, str]]:
+    v = "k_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
+    return (f"{v} = next(k for k in snap.consumers if k.id == {ch.target!r})",
+            {"assignment": f"sorted(f'{{t}}-{{p}}' for t, p in {v}.assignment)", "state": f"{v}.state",
+             "alive": f"{v}.alive", "received": f"{v}.records_received"})
+
+
+def _py_broker(ch: Check) -> tuple[str, dict[str, str]]:
+    v = f"b{ch.target}"
+    return (f"{v} = next(b for b in snap.brokers if b.id == {ch.target})",
+            {"alive": f"{v}.alive", "controller": f"{v}.controller", "fenced": f"{v}.fenced",
+             "isolated": f"{v}.isolated", "leaders": f"sum(p.leader == {ch.target} for p in snap.partitions)",
+             "replicas": f"sum({ch.target} in p.replicas for p in snap.partitions)"})
+
+
+def _py_producer(ch: Check) -> tuple[str, dict[str, str]]:
+    v = "pr_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
+    return (f"{v} = next(p for p in snap.producers if p.id == {ch.target!r})",
+            {"sent": f"{v}.sent", "acked": f"{v}.acked", "failed": f"{v}.failed", "buffer_used": f"{v}.buffer_used",
+             "batches": f"len({v}.batches)"})
+
+
+def _py_topic(ch: Check) -> tuple[str, dict[str, str]]:
+    v = "t_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
+    if ch.target.startswith("__"):  # internal topics only show in a snapshot that asks for them
+        return (f"{v} = next((t for t in tl.cluster.snapshot(tail=0, include_internal=True).topics "
+                f"if t.name == {ch.target!r}), None)",
+                {"exists": f"{v} is not None", "partitions": f"{v}.partitions",
+                 "replication_factor": f"{v}.replication_factor"})
+    return (f"{v} = next((t for t in snap.topics if t.name == {ch.target!r}), None)",
+            {"exists": f"{v} is not None", "partitions": f"{v}.partitions",
+             "replication_factor": f"{v}.replication_factor"})
+
+
+def _py_cluster(ch: Check) -> tuple[str, dict[str, str]]:
+    return ("", {"lost_records": "len(snap.lost)", "time_ms": "snap.time_ms", "brokers": "len(snap.brokers)",
+                 "brokers_alive": "sum(b.alive for b in snap.brokers)"})
+
+
+def _py_controller(ch: Check) -> tuple[str, dict[str, str]]:
+    return ("", {"active": "snap.controller.active", "epoch": "snap.controller.epoch",
+                 "registered_brokers": "sorted(snap.controller.registered_brokers)"})
+
+
+_PY: dict[str, Callable[[Check], tuple[str, dict[str, str]]]] = {
+    "partition": _py_partition, "group": _py_group, "consumer": _py_consumer, "broker": _py_broker,
+    "producer": _py_producer, "cluster": _py_cluster, "controller": _py_controller, "topic": _py_topic}
+
+
+def run_checks(checks: list[Check], ctx: CheckContext) -> list[tuple[Check, list[Failure]]]:
+    return [(ch, ch.evaluate(ctx)) for ch in checks]
+
+
+def check_mapping(raw: dict[str, Any], ctx: CheckContext) -> list[Failure]:
+    """Parse and evaluate one check mapping (what `run_until: {a check}` and notebooks use)."""
+    return parse_check(raw).evaluate(ctx)
+
+
+__all__ = ["Check", "CheckContext", "CheckError", "Expect", "Failure", "parse_check", "run_checks", "check_mapping",
+           "parse_tp", "tp_name", "redelivered", "SUBJECTS", "FIELDS"]

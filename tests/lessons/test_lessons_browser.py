@@ -1,0 +1,154 @@
+"""The Lessons page in a real browser: a step opened from its shared link shows the same step and picture.
+
+Playwright drives Debian's Chromium against `streamlit run app.py` on a free localhost port (stopped by its
+own pid). Pictures are compared as the browser holds them: each chart's plotly shapes, annotations and
+trace data, read from the DOM. Screenshots are written to pytest's tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+pytestmark = pytest.mark.e2e
+
+PICTURE = """key => {
+  const el = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+  if (!el || !el.layout) return null;
+  return JSON.stringify({
+    shapes: (el.layout.shapes || []).map(s => [s.name, s.fillcolor, s.line && s.line.color, s.line && s.line.dash,
+                                              s.x0, s.y0, s.x1, s.y1, s.path || null]),
+    annotations: (el.layout.annotations || []).map(a => [a.text, a.x, a.y]),
+    data: el.data.map(t => [t.name, t.x, t.y])});
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium): real-browser tests skipped")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("streamlit-lessons") / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail(f"streamlit did not start on {url}; see {log.name}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def settle(page) -> None:
+    """Wait until the app is connected and no script run is going on (as Streamlit's own e2e tests do)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=60_000)
+    page.wait_for_timeout(200)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+
+
+def click(page, key: str) -> None:
+    page.locator(f".st-key-{key} button").first.click()
+    page.wait_for_timeout(150)
+    settle(page)
+
+
+def picture(page, key: str) -> dict:
+    """A chart's data once it stops changing (plotly draws asynchronously after the rerun)."""
+    last = None
+    for _ in range(60):
+        now = page.evaluate(PICTURE, key)
+        if now is not None and now == last:
+            return json.loads(now)
+        last = now
+        page.wait_for_timeout(100)
+    raise AssertionError(f"chart {key!r} never settled")
+
+
+def step_title(page) -> str:
+    return page.locator("h3").first.inner_text()
+
+
+def test_shared_link_lands_on_the_same_step_and_picture(server, browser, tmp_path):
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    page.goto(f"{server}/lessons_page")
+    settle(page)
+    click(page, "open_lesson_queue-vs-pubsub")
+    click(page, "lesson_next")
+    for _ in range(2):  # steps 2 and 3 ask first
+        page.get_by_text("Each owns one partition" if "group-1" in step_title(page) else "Twice; once to",
+                         exact=False).first.click()
+        settle(page)
+        click(page, "predict_check")
+        assert page.get_by_text("Right.", exact=False).count() >= 1
+        if "group-2" not in step_title(page):
+            click(page, "lesson_next")
+    page.wait_for_url("**/lessons_page?lesson=queue-vs-pubsub&step=3", timeout=10_000)
+    link = page.url
+    title = step_title(page)
+    before = {k: picture(page, k) for k in ("lesson_assignment", "lesson_diagram", "lesson_log")}
+    page.screenshot(path=str(tmp_path / "walked.png"), full_page=True)
+    assert title == "group-2: one consumer reads both"
+
+    other = browser.new_context(viewport=VIEWPORT)  # a different browser session: a friend opening the link
+    page2 = other.new_page()
+    page2.goto(link)
+    settle(page2)
+    assert step_title(page2) == title
+    after = {k: picture(page2, k) for k in before}
+    page2.screenshot(path=str(tmp_path / "from-link.png"), full_page=True)
+    for key in before:
+        assert after[key] == before[key], f"{key} differs between the walked step and the shared link"
+    assert page2.get_by_text("Opened from a link", exact=False).count() == 1
+    assert page2.url == link
+    ctx.close()
+    other.close()

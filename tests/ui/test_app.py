@@ -1,0 +1,304 @@
+"""The Streamlit app through `streamlit.testing.v1.AppTest`: pages render, controls change the session's
+cluster, bad input is an error message (never a traceback) and the current cluster survives it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.scenario import PRESETS
+from ui.session import SESSION_KEY, PlaygroundSession
+from ui.share import encode_state
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+
+
+def open_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def playground(at: AppTest | None = None) -> AppTest:
+    at = at or open_app()
+    at.switch_page("ui/playground.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def session(at: AppTest) -> PlaygroundSession:
+    return at.session_state[SESSION_KEY]
+
+
+def diagram_spec(at: AppTest) -> dict:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(s for s in specs if any((sh.get("name") or "").startswith("broker-")
+                                        for sh in s["layout"].get("shapes", [])))
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+# -- pages --------------------------------------------------------------------------------------------------
+def test_home_renders_pictures_and_ways_in():
+    at = open_app()
+    assert at.title[0].value == "Kafka Classroom"
+    assert len(at.get("plotly_chart")) == 4
+    assert {"go_playground", "go_lessons"} <= {b.key for b in at.button}
+
+
+def test_every_page_renders_without_exception():
+    at = playground()
+    keys = {b.key for b in at.button}
+    assert {"step", "back", "play", "reset", "run_rebalance", "run_election", "crash_b1", "isolate_b1",
+            "add_broker", "crash_c_c1", "close_c_c1", "add_c_g1"} <= keys
+    assert [b.label for b in at.button if b.key in ("step", "back", "play", "reset")] == ["Step", "Back", "Play",
+                                                                                           "Reset"]
+    at.switch_page("ui/lessons_page.py").run()  # the lessons page has its own tests; here: it renders
+    assert not at.exception
+
+
+def test_diagram_is_read_from_the_chart_spec():
+    spec = diagram_spec(playground())
+    names = {sh.get("name") for sh in spec["layout"]["shapes"]}
+    assert {"broker-1", "broker-2", "broker-3", "member:c1", "member:c2", "producer:p1"} <= names
+    assert sum(1 for n in names if n and n.startswith("replica:orders-")) == 9
+
+
+# -- controls -----------------------------------------------------------------------------------------------
+def test_step_advances_the_cluster_and_the_narration():
+    at = playground()
+    s = session(at)
+    first = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    for _ in range(3):
+        click(at, "step")
+    assert s.position == 3 and s.cluster.now > 0
+    assert [m.value for m in at.markdown if m.value.startswith("#### ")] != first
+    assert any(m.value.startswith("**Step 3**") for m in at.markdown)
+
+
+def test_back_restores_the_exact_picture():
+    at = playground()
+    for _ in range(6):
+        click(at, "step")
+    before = diagram_spec(at)
+    click(at, "step")
+    click(at, "back")
+    assert session(at).position == 6
+    assert diagram_spec(at) == before
+
+
+def test_timeline_entries_jump_to_their_step():
+    at = playground()
+    for _ in range(5):
+        click(at, "step")
+    click(at, "goto_2")
+    assert session(at).position == 2
+
+
+def test_play_pause_speed_and_reset():
+    at = playground()
+    click(at, "play")
+    assert session(at).playing and at.button(key="play").label == "Pause"
+    assert at.button(key="step").disabled
+    at.selectbox(key="speed").select("10 steps/s").run()
+    assert session(at).speed == "10 steps/s"
+    click(at, "play")
+    assert not session(at).playing and at.button(key="play").label == "Play"
+    click(at, "step")
+    click(at, "reset")
+    assert session(at).position == 0
+
+
+def test_run_until_rebalance_and_election():
+    at = playground()
+    click(at, "run_rebalance")
+    s = session(at)
+    assert any(e.kind.startswith("rebalance") or e.kind == "assignment_received" for e in s.current_events())
+    leader = s.cluster.snapshot().partitions[0].leader
+    click(at, f"crash_b{leader}")
+    click(at, "run_election")
+    assert any(e.kind in ("leader_elected", "partition_offline") for e in s.current_events())
+    assert s.cluster.snapshot().partitions[0].leader != leader
+
+
+def test_broker_failure_buttons():
+    at = playground()
+    s = session(at)
+    click(at, "crash_b2")
+    assert not s.cluster.brokers[2].alive
+    spec = diagram_spec(at)
+    crossed = [sh for sh in spec["layout"]["shapes"] if (sh.get("name") or "").startswith("crossed:broker-2")]
+    assert len(crossed) == 2
+    click(at, "restart_b2")
+    assert s.cluster.brokers[2].alive
+    click(at, "isolate_b1")
+    assert s.cluster.brokers[1].isolated
+    click(at, "heal_b1")
+    assert not s.cluster.brokers[1].isolated
+    click(at, "add_broker")
+    assert sorted(s.cluster.brokers) == [1, 2, 3, 4]
+    assert "crash_b4" in {b.key for b in at.button}
+
+
+def test_consumer_buttons():
+    at = playground()
+    s = session(at)
+    click(at, "crash_c_c1")
+    assert not s.cluster.consumers["c1"].alive
+    click(at, "close_c_c2")
+    assert s.cluster.consumers["c2"].state == "closed"
+    click(at, "add_c_g1")
+    assert len(s.cluster.consumers) == 3 and "crash_c_c3" in {b.key for b in at.button}
+    assert [c for c, _ in s.timeline.commands] == [0, 0, 0]
+
+
+def test_each_action_shows_its_real_kafka_equivalent():
+    at = playground()
+    click(at, "crash_b3")
+    assert any("kill -9" in c.value for c in at.code)
+    assert "Crashed broker 3" in session(at).last_action
+
+
+# -- scenario input -------------------------------------------------------------------------------------------
+def test_bad_scenario_text_shows_an_error_and_keeps_the_cluster():
+    at = playground()
+    click(at, "step")
+    s = session(at)
+    cluster, pos = s.cluster, s.position
+    at.text_area(key=f"scenario_text_{s.version}").set_value("brokers: 0\ntopics: []").run()
+    click(at, "apply_text")
+    msgs = errors(at)
+    assert msgs and "brokers" in msgs[0] and "greater than or equal to 1" in msgs[0]
+    assert "unchanged" in msgs[0]
+    assert s.cluster is cluster and s.position == pos
+
+
+def test_unreadable_scenario_text_is_an_error_too():
+    at = playground()
+    s = session(at)
+    at.text_area(key=f"scenario_text_{s.version}").set_value("{not: [valid").run()
+    click(at, "apply_text")
+    assert errors(at) and "YAML" in errors(at)[0]
+
+
+def test_scenario_text_applies_a_new_cluster():
+    at = playground()
+    s = session(at)
+    at.text_area(key=f"scenario_text_{s.version}").set_value(PRESETS["Batching"].to_json()).run()
+    click(at, "apply_text")
+    assert not errors(at) and s.scenario.name == "Batching" and s.position == 0
+
+
+def test_builder_form_builds_and_validates():
+    at = playground()
+    s = session(at)
+    v = s.version
+    at.slider(key=f"b_brokers_{v}").set_value(2)  # form widgets are sent with the submit click
+    next(b for b in at.button if b.label == "Apply scenario").click().run()
+    assert not at.exception
+    msgs = errors(at)
+    assert msgs and "replication_factor 3" in msgs[0] and s.version == v  # RF 3 on 2 brokers: refused
+    at.slider(key=f"b_brokers_{v}").set_value(5)
+    next(b for b in at.button if b.label == "Apply scenario").click().run()
+    assert not errors(at) and len(s.cluster.brokers) == 5 and s.version == v + 1
+
+
+def test_presets_load():
+    at = playground()
+    s = session(at)
+    at.selectbox(key=f"preset_{s.version}").select("Queue vs pub-sub").run()
+    click(at, "load_preset")
+    assert s.scenario.name == "Queue vs pub-sub"
+    assert {"add_c_group-1", "add_c_group-2"} <= {b.key for b in at.button}
+
+
+# -- shareable links ----------------------------------------------------------------------------------------------
+def test_query_params_follow_the_run_and_reopen_it():
+    at = playground()
+    for _ in range(4):
+        click(at, "step")
+    assert any("?step=4&state=" in c.value for c in at.code)  # the Share box holds the same link
+    params = {k: at.query_params[k] for k in ("step", "state")}
+    assert params["step"] in ("4", ["4"])
+    state = params["state"][0] if isinstance(params["state"], list) else params["state"]
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params["state"] = state
+    again.query_params["step"] = "4"
+    again.run()
+    playground(again)
+    assert session(again).position == 4
+    assert diagram_spec(again) == diagram_spec(at)
+
+
+@pytest.mark.parametrize("params, word", [({"state": "%%%", "step": "2"}, "state"),
+                                          ({"state": encode_state({"scenario": {"brokers": 0}})["state"]}, "brokers"),
+                                          ({"state": encode_state({"scenario": {}})["state"], "step": "x"}, "step")])
+def test_bad_query_params_show_an_error_not_a_traceback(params, word):
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    playground(at)
+    assert errors(at) and word in errors(at)[0]
+    assert session(at).scenario.name == "Default"
+
+
+def open_panel(at: AppTest, label: str) -> AppTest:
+    at.session_state["panel"] = label  # the tabs are lazy (on_change="rerun"): only the open one runs
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_every_panel_renders_and_shows_its_real_kafka_command():
+    at = playground()
+    click(at, "run_rebalance")
+    open_panel(at, "Partition logs")
+    logs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1]
+    assert any((sh.get("name") or "").startswith("lane:orders-") for sh in logs["layout"]["shapes"])
+    assert any("kafka-topics.sh" in m.value for m in at.markdown)
+    open_panel(at, "Producers")
+    assert [m.label for m in at.metric] == ["sent", "acked", "failed", "buffer bytes", "in flight"]
+    sent = session(at).cluster.producers["p1"].sent
+    click(at, "produce10")
+    assert session(at).cluster.producers["p1"].sent == sent + 10
+    assert any("bootstrap.servers=localhost:9092" in c.value for c in at.code)
+    open_panel(at, "Consumer groups")
+    assert any("kafka-consumer-groups.sh" in c.value for c in at.code)
+    states = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1]
+    assert {sh["name"] for sh in states["layout"]["shapes"] if sh["name"].startswith("state:")} == {
+        "state:Empty", "state:PreparingRebalance", "state:CompletingRebalance", "state:Stable"}
+    open_panel(at, "Charts")
+    assert len(at.get("plotly_chart")) == 4
+    open_panel(at, "Real Kafka")
+    assert any("kafka-topics.sh --bootstrap-server localhost:9092 --create --topic orders" in c.value
+               for c in at.code)
+
+
+def test_scenario_files_import_and_export():
+    at = playground()
+    s = session(at)
+    exported = at.get("download_button")[0]
+    assert "Download this scenario" in exported.proto.label
+    up = at.file_uploader(key="scenario_file")
+    up.upload("batching.yaml", b"name: Uploaded\nbrokers: 2\ntopics:\n  - {name: t, partitions: 2, replication_factor: 2}\n",
+              "application/x-yaml").run()
+    assert not at.exception and not errors(at)
+    assert s.scenario.name == "Uploaded" and len(s.cluster.brokers) == 2
+    cluster = s.cluster
+    at.file_uploader(key="scenario_file").upload("bad.json", b'{"brokers": 3, "topics": [{"name": "a b"}]}',
+                                                  "application/json").run()
+    assert errors(at) and "topics.0.name" in errors(at)[0] and s.cluster is cluster

@@ -1,0 +1,263 @@
+"""Figure builders, tested without Streamlit: a snapshot in, the figure's data checked out.
+
+Shapes are named (``broker-1``, ``replica:orders-0@2``, ``member:c1``, ``cell:orders-0@3``, ...), so the
+tests read the picture the way a student sees it: which box is filled, outlined, dashed, red or crossed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+from ui_fixtures import make_snapshot
+
+from engine.scenario import PRESETS
+from engine.timeline import Timeline
+from ui.figures import style as S
+from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
+from ui.figures.diagram import cluster_diagram, diagram_layout, message_family
+from ui.figures.groups import STATES, assignment_rows, group_state_figure, lag_figure
+from ui.figures.logs import log_strips, topic_table, window_start
+from ui.figures.overview import fan_in_fan_out, latency_histogram, online_scaling, replicated_log
+from ui.figures.producer import producer_panel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shapes(fig: go.Figure) -> dict[str, dict]:
+    return {s.name: s.to_plotly_json() for s in fig.layout.shapes if s.name}
+
+
+def names(fig: go.Figure, prefix: str) -> list[str]:
+    return sorted(n for n in shapes(fig) if n.startswith(prefix))
+
+
+# -- the cluster diagram -----------------------------------------------------------------------------------
+def test_one_box_per_broker_replica_member_and_producer(snap):
+    fig = cluster_diagram(snap)
+    assert names(fig, "broker-") == ["broker-1", "broker-2", "broker-3"]
+    expected = sorted(f"replica:{p.topic}-{p.partition}@{b}" for p in snap.partitions for b in p.replicas)
+    assert names(fig, "replica:") == expected
+    assert names(fig, "member:") == ["member:c1", "member:c2"]
+    assert names(fig, "producer:") == ["producer:p1"]
+    assert names(fig, "group:") == ["group:g1"]
+
+
+def test_replica_styles_leader_follower_out_of_isr_down_offline(snap):
+    sh = shapes(cluster_diagram(snap))
+    leader = sh["replica:orders-0@1"]
+    follower = sh["replica:orders-0@2"]
+    out_of_isr = sh["replica:orders-1@1"]
+    on_down_broker = sh["replica:orders-0@3"]
+    offline = sh["replica:orders-2@3"]
+    assert leader["fillcolor"] == S.LEADER and leader["line"]["dash"] == "solid"
+    assert follower["fillcolor"] == S.WHITE and follower["line"]["color"] == S.FOLLOWER
+    assert follower["line"]["dash"] == "solid"
+    assert out_of_isr["fillcolor"] == S.WHITE and out_of_isr["line"]["dash"] == "dash"
+    assert out_of_isr["line"]["color"] == S.OUT_OF_ISR
+    assert on_down_broker["line"]["color"] == S.OFFLINE and on_down_broker["line"]["dash"] == "dot"
+    assert offline["fillcolor"] == S.OFFLINE
+    assert "<b>" in leader["label"]["text"] and "<b>" not in follower["label"]["text"]
+
+
+def test_crashed_broker_is_red_and_crossed_out_controller_is_marked(snap):
+    sh = shapes(cluster_diagram(snap))
+    assert sh["broker-3"]["line"]["color"] == S.OFFLINE and sh["broker-3"]["fillcolor"] == S.DOWN_FILL
+    assert len([n for n in sh if n.startswith("crossed:broker-3")]) == 2
+    assert not [n for n in sh if n.startswith("crossed:broker-1")]
+    assert sh["broker-1"]["line"]["width"] > sh["broker-2"]["line"]["width"]  # the controller's box
+    assert sh["voter-1"]["fillcolor"] == S.BLACK  # the active KRaft controller
+    assert sh["voter-3"]["line"]["dash"] == "dot"  # its broker is down
+
+
+def test_zookeeper_mode_draws_the_ensemble():
+    fig = cluster_diagram(make_snapshot("zookeeper"))
+    sh = shapes(fig)
+    assert "zookeeper" in sh and "zk-controller-link" in sh
+    assert not [n for n in sh if n.startswith("voter-")]
+
+
+def test_members_link_to_the_leader_replica_of_owned_partitions(snap):
+    sh = shapes(cluster_diagram(snap))
+    edges = sorted(n for n in sh if n.startswith("edge:c"))
+    assert edges == ["edge:c1->replica:orders-0@1", "edge:c1->replica:orders-1@2"]
+    assert sh["member:c1"]["fillcolor"] == S.group_colour(["g1"], "g1")  # stable: filled in the group colour
+    assert sh["member:c2"]["line"]["color"] == S.OFFLINE and sh["member:c2"]["line"]["dash"] == "dash"
+
+
+def test_in_flight_messages_sit_along_their_edge(snap):
+    fig = cluster_diagram(snap)
+    g = diagram_layout(snap)
+    produce = next(t for t in fig.data if t.meta == "produce")
+    assert len([x for x in produce.x if x is not None]) == 1
+    # Produce p1 -> broker-1 for orders-0, sent at 100, arrives at 110, now 105: halfway from p1 to the chip.
+    p1, chip = g.nodes["p1"]["box"], g.nodes["replica:orders-0@1"]["box"]
+    assert produce.x[0] == pytest.approx((p1.x1 + chip.x0) / 2)
+    assert produce.y[0] == pytest.approx((p1.cy + chip.cy) / 2)
+    assert message_family("ReplicaFetchResponse") == "replication"
+    assert message_family("Heartbeat") == "group"
+    assert message_family("FetchResponse") == "fetch"
+
+
+def test_positions_do_not_depend_on_state():
+    """Nothing jumps: the same ids keep the same boxes across steps, failures and group changes."""
+    tl = Timeline(PRESETS["Default"])
+    tl.steps(5)
+    before = diagram_layout(tl.cluster.snapshot())
+    tl.steps(400)
+    tl.apply({"op": "crash_broker", "broker": 2})
+    tl.steps(50)
+    after = diagram_layout(tl.cluster.snapshot())
+    for n in before.nodes:
+        assert before.nodes[n]["box"] == after.nodes[n]["box"], n
+    tl.apply({"op": "add_broker"})  # a new broker takes a new slot; the old ones stay put
+    grown = diagram_layout(tl.cluster.snapshot())
+    for n in ("broker-1", "broker-2", "broker-3", "p1", "c1", "c2"):
+        assert grown.nodes[n]["box"] == before.nodes[n]["box"]
+
+
+def test_large_cluster_fits_without_overlapping_boxes():
+    tl = Timeline(PRESETS["Large"])
+    tl.steps(50)
+    g = diagram_layout(tl.cluster.snapshot())
+    boxes = [(n, g.nodes[n]["box"]) for n in g.nodes if g.nodes[n]["kind"] in ("broker", "producer", "group")]
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            overlap = ba.x0 < bb.x1 and bb.x0 < ba.x1 and ba.y0 < bb.y1 and bb.y0 < ba.y1
+            assert not overlap, (a, b)
+    chips = [g.nodes[n] for n in g.nodes if g.nodes[n]["kind"] == "replica"]
+    assert len(chips) == 3 * 12 * 3
+    for c in chips:  # every chip inside its broker's box
+        bb = g.nodes[f"broker-{c['broker']}"]["box"]
+        assert bb.x0 <= c["box"].x0 and c["box"].x1 <= bb.x1 and bb.y0 <= c["box"].y0 and c["box"].y1 <= bb.y1
+
+
+def test_highlight_draws_a_halo_around_the_event_actors(snap):
+    sh = shapes(cluster_diagram(snap, highlight=("broker-2", "p1")))
+    assert {"halo:broker-2", "halo:p1"} <= set(sh)
+
+
+# -- partition logs ----------------------------------------------------------------------------------------------
+def test_log_cells_markers_and_lost_records(snap):
+    fig = log_strips(snap, "orders")
+    sh = shapes(fig)
+    cells = names(fig, "cell:orders-0@")
+    assert cells == sorted(f"cell:orders-0@{o}" for o in range(6))
+    assert sh["cell:orders-0@3"]["opacity"] == 1.0  # below the high watermark (4): committed
+    assert sh["cell:orders-0@4"]["opacity"] < 1.0  # above it: not readable yet
+    assert sh["cell:orders-0@0"]["fillcolor"] == S.key_colour(b"k0")
+    assert sh["cell:orders-0@3"]["fillcolor"] == S.key_colour(b"k0")  # same key, same colour
+    assert sh["cell:orders-1@0"]["fillcolor"] == S.NULL_KEY
+    assert {"hw:orders-0", "leo:orders-0"} <= set(sh)
+    assert sh["hw:orders-0"]["x0"] == pytest.approx(4 - window_start(snap.partition("orders", 0)) - 0.5)
+    lost = sh["lost:orders-0@5"]
+    assert lost["line"]["color"] == S.OFFLINE
+    assert len([n for n in sh if n.startswith("lost-x:orders-0@5")]) == 2
+    hover = next(t for t in fig.data if t.name == "hover")
+    assert any("acks=1 leader crashed" in h for h in hover.hovertext)
+    marker_names = [t.name for t in fig.data if t.name and ":" in t.name]
+    assert "committed:orders-0:g1" in marker_names and "position:orders-0:c1" in marker_names
+
+
+def test_log_strips_without_topics_say_so():
+    empty = make_snapshot()
+    empty = type(empty)(**{**{f: getattr(empty, f) for f in empty.__dataclass_fields__}, "topics": (),
+                           "partitions": ()})
+    fig = log_strips(empty)
+    assert "No topics" in fig.layout.annotations[0].text
+
+
+def test_topic_table_is_describe_output(snap):
+    rows = topic_table(snap, "orders")
+    assert [r["leader"] for r in rows] == [1, 2, None]
+    assert rows[0]["ISR"] == "1, 2" and rows[0]["lost records"] == 1
+
+
+# -- producers, groups, charts, home -------------------------------------------------------------------------------
+def test_producer_panel_one_row_per_partition(snap):
+    fig = producer_panel(snap, "p1", "orders")
+    fill = fig.data[0]
+    assert list(fill.y) == ["orders-0", "orders-1", "orders-2"]
+    assert fill.x[0] == pytest.approx(100 * 300 / 16384)
+    assert "filling" in fill.text[0]
+    assert list(fig.data[2].x) == [0, 1, 0]  # orders-1 has one batch in flight
+
+
+def test_group_state_machine_highlights_the_current_state(snap):
+    fig = group_state_figure(snap, "g1")
+    sh = shapes(fig)
+    assert [n for n in sh if n.startswith("state:")] == [f"state:{s}" for s in STATES]
+    colour = S.group_colour(["g1"], "g1")
+    assert sh["state:Stable"]["fillcolor"] == colour
+    assert all(sh[f"state:{s}"]["fillcolor"] == S.WHITE for s in STATES if s != "Stable")
+    assert "generation <b>3</b>" in fig.layout.annotations[-2].text
+
+
+def test_assignment_rows_and_lag(snap):
+    rows = assignment_rows(snap, "g1")
+    assert [(r["partition"], r["consumer"], r["committed offset"], r["lag"]) for r in rows] == [
+        (0, "c1", 2, 2), (1, "c1", 2, 0)]
+    fig = lag_figure(snap, "g1")
+    assert list(fig.data[0].y) == [2, 0]
+
+
+def test_charts_from_real_metrics():
+    tl = Timeline(PRESETS["Default"])
+    tl.cluster.run_for(3000)
+    series = tl.cluster.metrics.series()
+    fig = throughput_figure(series)
+    assert [t.name for t in fig.data] == ["appended by leaders", "acknowledged to producers", "consumed"]
+    assert max(fig.data[0].y) > 0
+    assert len(latency_figure(series).data) == 2
+    lag = lag_history_figure([(0.1, {"g1": 3}), (0.2, {"g1": 1, "g2": 4})], ["g1", "g2"])
+    assert [list(t.y) for t in lag.data] == [[3, 1], [4]]
+    assert throughput_figure({}).layout.annotations  # empty: says "press Step"
+
+
+def test_home_pictures_build():
+    for fig in (fan_in_fan_out(), replicated_log(), online_scaling(), latency_histogram([40, 60, 80])):
+        assert isinstance(fig, go.Figure) and fig.layout.height
+
+
+def test_figures_import_without_streamlit():
+    code = ("import sys; import ui.figures.diagram, ui.figures.logs, ui.figures.producer, ui.figures.groups, "
+            "ui.figures.charts, ui.figures.overview, ui.session, ui.kafka_cli, ui.share; "
+            "assert 'streamlit' not in sys.modules, 'streamlit was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_okabe_ito_palette_and_readable_fonts(snap):
+    for fig in (cluster_diagram(snap), log_strips(snap)):
+        assert fig.layout.font.size >= 14
+    assert S.text_on(S.BLUE) == S.WHITE and S.text_on(S.YELLOW) == S.INK
+
+
+def test_every_builder_output_passes_plotly_validation(snap):
+    """Builders skip validation for speed (style.figure); this re-validates every property they set."""
+    tl = Timeline(PRESETS["Default"])
+    tl.cluster.run_for(2000)
+    series = tl.cluster.metrics.series()
+    figs = [cluster_diagram(snap, highlight=("broker-1",)), cluster_diagram(make_snapshot("zookeeper")),
+            log_strips(snap), producer_panel(snap), group_state_figure(snap, "g1"), lag_figure(snap, "g1"),
+            throughput_figure(series), latency_figure(series), lag_history_figure([(0.1, {"g1": 1})], ["g1"]),
+            throughput_figure({}), fan_in_fan_out(), replicated_log(), online_scaling(), latency_histogram([1, 2, 3]),
+            cluster_diagram(tl.cluster.snapshot()), log_strips(tl.cluster.snapshot())]
+    for fig in figs:
+        go.Figure(fig.to_plotly_json())  # raises ValueError on any invalid property
+
+
+def test_a_leader_chosen_but_not_yet_serving_is_drawn_as_leader_elect():
+    import dataclasses
+
+    snap = make_snapshot()
+    p0 = snap.partition("orders", 0)
+    states = tuple(dataclasses.replace(r, is_leader=False) if r.broker == 1 else r for r in p0.replica_states)
+    moving = dataclasses.replace(p0, leader=2, replica_states=states)  # controller says 2, broker 2 not told yet
+    snap = dataclasses.replace(snap, partitions=(moving, *snap.partitions[1:]))
+    sh = shapes(cluster_diagram(snap))
+    assert sh["replica:orders-0@2"]["fillcolor"] == S.LEADER_ELECT
+    assert sh["replica:orders-0@2"]["line"]["dash"] == "dash"
+    assert sh["replica:orders-0@1"]["fillcolor"] == S.WHITE

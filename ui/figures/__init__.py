@@ -1,0 +1,15 @@
+"""Pure figure builders: engine data in, plotly `go.Figure` out. No Streamlit here, so notebooks can use them.
+
+One module per picture: `diagram` (the cluster), `logs` (partition log strips), `producer` (accumulator),
+`groups` (group state machine, assignment, lag), `charts` (throughput, latency, lag over time),
+`overview` (Home page pictures); `style` holds the shared palette and layout helpers.
+"""
+
+from .charts import lag_history_figure, latency_figure, throughput_figure
+from .diagram import cluster_diagram, diagram_layout
+from .groups import assignment_rows, group_state_figure, lag_figure
+from .logs import log_strips, topic_table
+from .producer import producer_panel
+
+__all__ = ["cluster_diagram", "diagram_layout", "log_strips", "topic_table", "producer_panel", "group_state_figure",
+           "lag_figure", "assignment_rows", "throughput_figure", "latency_figure", "lag_history_figure"]

@@ -1,0 +1,562 @@
+"""The cluster diagram: producers left, brokers (holding partition replicas) middle, groups right.
+
+Pure: `cluster_diagram(snapshot) -> go.Figure`, importable without Streamlit (notebooks use it too).
+The layout is a networkx graph whose node positions depend only on broker ids, partition keys and
+client ids, never on state, so nothing jumps between steps; state only changes colours, dashes and
+the edges drawn. Every box is a named layout shape (``broker-1``, ``replica:orders-0@2``,
+``member:c1``, ...), so tests and notebooks can read the picture as data. Shapes sit on the "below"
+layer, so the in-flight message dots (scatter traces) are always drawn on top of them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import networkx as nx
+import plotly.graph_objects as go
+
+from engine.snapshot import ClusterSnapshot, InFlightView, PartitionView
+
+from . import style as S
+
+DESIGN_WIDTH_PX = 800  # the narrowest width the diagram is drawn for (1280x800 window with the sidebar)
+X_MAX = 100.0
+PX_PER_X = DESIGN_WIDTH_PX / X_MAX
+CHIP_FONT = 13
+CHIP_H = 26
+CHIP_GAP = 6
+BOX_HEADER = 46
+TOP_BAND = 74  # controller quorum / ZooKeeper band above the brokers
+GRID_COLS = 3  # brokers 1-3 on the first row, 4-6 on the second...: adding a broker never moves the others
+PRODUCERS_X = (0.5, 15.5)
+BROKERS_X = (18.5, 77.5)
+GROUPS_X = (80.5, 99.5)
+PRODUCER_H = 66
+MEMBER_H = 30
+GROUP_HEADER = 62
+MAX_PRODUCER_EDGES = 6  # beyond this, produce edges are left out (the moving dots still show)
+MAX_CONSUMER_EDGES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def width_px(self) -> float:
+        return (self.x1 - self.x0) * PX_PER_X
+
+
+def text_px(text: str, size: int = CHIP_FONT, bold: bool = False) -> float:
+    """A conservative width estimate for sans-serif text (used to avoid clipped or overlapping labels)."""
+    return len(text) * size * (0.64 if bold else 0.6)
+
+
+def fit(text: str, px: float, size: int = CHIP_FONT, bold: bool = False) -> str:
+    """`text`, elided with an ellipsis if it would not fit in `px` pixels."""
+    if text_px(text, size, bold) <= px:
+        return text
+    n = max(1, int(px / (size * (0.64 if bold else 0.6))) - 1)
+    return text[:n] + "…"
+
+
+def natural_key(s: str) -> tuple:
+    """c2 before c10: client ids sort the way people count."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s))
+
+
+def topic_abbreviations(topics: list[str]) -> dict[str, str]:
+    """Shortest prefixes (3 letters or more) that still tell the topics apart, for crowded brokers."""
+    out = {}
+    for t in topics:
+        n = 3
+        while n < len(t) and sum(1 for o in topics if o[:n] == t[:n]) > 1:
+            n += 1
+        out[t] = t[:n]
+    return out
+
+
+# -- layout -------------------------------------------------------------------------------------------------
+def diagram_layout(snap: ClusterSnapshot) -> nx.DiGraph:
+    """Nodes with fixed boxes (attribute ``box``) for every actor and replica; no edges (state adds them)."""
+    g = nx.DiGraph()
+    broker_ids = sorted(b.id for b in snap.brokers)
+    hosted: dict[int, list[tuple[str, int]]] = {b: [] for b in broker_ids}
+    for p in snap.partitions:
+        for b in (*p.replicas, *p.adding_replicas):
+            if b in hosted and p.key not in hosted[b]:
+                hosted[b].append(p.key)
+    for b in hosted:
+        hosted[b].sort()
+
+    # Broker boxes: a fixed 3-column grid; chips per row chosen for the narrowest supported width.
+    gap = 2.0
+    box_w = (BROKERS_X[1] - BROKERS_X[0] - gap * (GRID_COLS - 1)) / GRID_COLS
+    inner_px = box_w * PX_PER_X - CHIP_GAP
+    topics = sorted({p.topic for p in snap.partitions})
+    abbrev = topic_abbreviations(topics)
+    most = max((len(v) for v in hosted.values()), default=0)
+
+    def per_row(labels: list[str]) -> int:
+        widest = max((text_px(s) for s in labels), default=40) + 14
+        return max(1, int(inner_px // (widest + CHIP_GAP)))
+
+    full = [f"{t}-{p}" for t, p in {k for v in hosted.values() for k in v}]
+    short = [f"{abbrev[t]}-{p}" for t, p in {k for v in hosted.values() for k in v}]
+    use_short = bool(most) and math.ceil(most / per_row(full)) > 4
+    chips_per_row = per_row(short if use_short else full)
+    g.graph.update(chips_per_row=chips_per_row, short_labels=use_short, abbrev=abbrev)
+
+    rows = [[b for b in broker_ids if (b - 1) // GRID_COLS == r]
+            for r in range((max(broker_ids, default=1) - 1) // GRID_COLS + 1)]
+    y = TOP_BAND + 14
+    for r, row in enumerate(rows):
+        chip_rows = max([math.ceil(len(hosted[b]) / chips_per_row) for b in row] + [1])
+        h = BOX_HEADER + chip_rows * (CHIP_H + CHIP_GAP) + CHIP_GAP
+        for b in row:
+            col = (b - 1) % GRID_COLS
+            x0 = BROKERS_X[0] + col * (box_w + gap)
+            box = Box(x0, y, x0 + box_w, y + h)
+            g.add_node(f"broker-{b}", kind="broker", box=box, broker=b, row=r)
+            chip_w = (box_w - CHIP_GAP / PX_PER_X * (chips_per_row + 1)) / chips_per_row
+            for i, (t, p) in enumerate(hosted[b]):
+                cr, cc = divmod(i, chips_per_row)
+                cx0 = x0 + CHIP_GAP / PX_PER_X + cc * (chip_w + CHIP_GAP / PX_PER_X)
+                cy0 = y + BOX_HEADER + cr * (CHIP_H + CHIP_GAP)
+                label = f"{abbrev[t]}-{p}" if use_short else f"{t}-{p}"
+                g.add_node(replica_node(t, p, b), kind="replica", box=Box(cx0, cy0, cx0 + chip_w, cy0 + CHIP_H),
+                           broker=b, topic=t, partition=p, label=label)
+        y += h + 16
+    brokers_bottom = y
+
+    # Controller band: KRaft quorum voters or the ZooKeeper ensemble, centred over the broker grid.
+    band = Box(BROKERS_X[0], 8, BROKERS_X[1], TOP_BAND)
+    g.add_node("controller-band", kind="band", box=band)
+    if snap.controller.mode == "kraft":
+        voters = sorted(snap.controller.nodes) or broker_ids[:3]
+        d = 5.0
+        start = band.cx - d * (len(voters) - 1) / 2
+        for i, v in enumerate(voters):
+            g.add_node(f"voter-{v}", kind="voter", voter=v, box=Box(start + i * d - 1.9, 36, start + i * d + 1.9, 66))
+    else:
+        g.add_node("zookeeper", kind="zookeeper", box=Box(band.cx - 9, 32, band.cx + 9, 68))
+
+    # Producers: stacked on the left in id order.
+    y = TOP_BAND + 14
+    for pv in sorted(snap.producers, key=lambda p: natural_key(p.id)):
+        g.add_node(pv.id, kind="producer", box=Box(PRODUCERS_X[0], y, PRODUCERS_X[1], y + PRODUCER_H))
+        y += PRODUCER_H + 14
+    producers_bottom = y
+
+    # Groups on the right: one region per group id, members (consumer ids) inside, in id order.
+    members: dict[str, list[str]] = {}
+    for k in snap.consumers:
+        members.setdefault(k.group_id or "(no group)", []).append(k.id)
+    for gv in snap.groups:
+        members.setdefault(gv.group_id, [])
+    y = TOP_BAND + 14
+    for gid in sorted(members, key=natural_key):
+        ids = sorted(members[gid], key=natural_key)
+        h = GROUP_HEADER + max(1, len(ids)) * (MEMBER_H + 8) + 6
+        g.add_node(f"group:{gid}", kind="group", group=gid, box=Box(GROUPS_X[0], y, GROUPS_X[1], y + h))
+        for i, cid in enumerate(ids):
+            my = y + GROUP_HEADER + i * (MEMBER_H + 8)
+            g.add_node(cid, kind="member", group=gid, box=Box(GROUPS_X[0] + 1.2, my, GROUPS_X[1] - 1.2, my + MEMBER_H))
+        y += h + 14
+    groups_bottom = y
+    g.graph["height"] = max(brokers_bottom, producers_bottom, groups_bottom + 50, 260) + 4
+    return g
+
+
+def replica_node(topic: str, partition: int, broker: int) -> str:
+    return f"replica:{topic}-{partition}@{broker}"
+
+
+# -- state -> styles ----------------------------------------------------------------------------------------
+def replica_style(p: PartitionView, broker: int) -> dict:
+    """How one replica chip looks: the single place that maps replica state to fill, outline and dash."""
+    rs = next((r for r in p.replica_states if r.broker == broker), None)
+    online = rs.online if rs is not None else False
+    if broker in p.adding_replicas and broker not in p.replicas:
+        return dict(state="adding", fill=S.WHITE, line=S.GREEN, dash="dash", text=S.GREEN)
+    if p.offline:
+        return dict(state="offline", fill=S.OFFLINE, line=S.OFFLINE, dash="solid", text=S.WHITE)
+    if not online:
+        return dict(state="down", fill=S.DOWN_FILL, line=S.OFFLINE, dash="dot", text=S.OFFLINE)
+    if rs is not None and rs.is_leader:
+        return dict(state="leader", fill=S.LEADER, line=S.LEADER, dash="solid", text=S.WHITE)
+    if p.leader == broker:  # the controller chose it; the broker has not taken over yet (LeaderAndIsr in flight)
+        return dict(state="leader-elect", fill=S.LEADER_ELECT, line=S.LEADER, dash="dash", text=S.BLUE)
+    if broker in p.isr:
+        return dict(state="follower", fill=S.WHITE, line=S.FOLLOWER, dash="solid", text=S.BLUE)
+    return dict(state="out-of-isr", fill=S.WHITE, line=S.OUT_OF_ISR, dash="dash", text=S.INK)
+
+
+def message_family(kind: str) -> str:
+    k = kind.lower()
+    if k.startswith("replicafetch"):
+        return "replication"
+    if k.startswith("produce"):
+        return "produce"
+    if k.startswith("fetch"):
+        return "fetch"
+    if any(w in k for w in ("join", "sync", "heartbeat", "commit", "offsetfetch", "leavegroup", "coordinator",
+                             "listoffsets")):
+        return "group"
+    return "control"
+
+
+# -- drawing ------------------------------------------------------------------------------------------------
+def _rect(box: Box, name: str, fill: str, line: str, width: float = 1.5, dash: str = "solid",
+          label: str | None = None, font_size: int = CHIP_FONT, font_colour: str = S.INK, bold: bool = False,
+          radius: bool = True) -> dict:
+    r = 0.45 if radius else 0
+    ry = 6 if radius else 0
+    # A rounded rectangle as an SVG path (plotly rects have no corner radius).
+    path = (f"M {box.x0 + r},{box.y0} L {box.x1 - r},{box.y0} Q {box.x1},{box.y0} {box.x1},{box.y0 + ry} "
+            f"L {box.x1},{box.y1 - ry} Q {box.x1},{box.y1} {box.x1 - r},{box.y1} L {box.x0 + r},{box.y1} "
+            f"Q {box.x0},{box.y1} {box.x0},{box.y1 - ry} L {box.x0},{box.y0 + ry} Q {box.x0},{box.y0} "
+            f"{box.x0 + r},{box.y0} Z")
+    shape = dict(type="path", path=path, name=name, xref="x", yref="y", fillcolor=fill,
+                 line=dict(color=line, width=width, dash=dash), layer="below")
+    if label:
+        shape["label"] = dict(text=f"<b>{label}</b>" if bold else label, font=dict(size=font_size, color=font_colour),
+                              textposition="middle center")
+    return shape
+
+
+def _text(x: float, y: float, text: str, size: int = 14, colour: str = S.INK, anchor: str = "left",
+          bold: bool = False, name: str | None = None) -> dict:
+    return dict(x=x, y=y, xref="x", yref="y", text=f"<b>{text}</b>" if bold else text, showarrow=False,
+                font=dict(size=size, color=colour), xanchor=anchor, yanchor="middle", name=name)
+
+
+def _curve(a: tuple[float, float], b: tuple[float, float], colour: str, name: str, width: float = 2.0,
+           dash: str = "solid", opacity: float = 0.55) -> dict:
+    """A horizontal-tangent cubic Bezier from a to b: edges that do not cut corners through boxes."""
+    (x0, y0), (x1, y1) = a, b
+    mx = (x0 + x1) / 2
+    return dict(type="path", path=f"M {x0},{y0} C {mx},{y0} {mx},{y1} {x1},{y1}", name=name, xref="x", yref="y",
+                line=dict(color=colour, width=width, dash=dash), opacity=opacity, layer="below")
+
+
+def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), title: str | None = None) -> go.Figure:
+    """The whole cluster at one instant. `highlight`: actor names of the current event, drawn with a halo."""
+    g = diagram_layout(snap)
+    traces: list[dict] = []
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+    hover_x: list[float] = []
+    hover_y: list[float] = []
+    hover_text: list[str] = []
+    height = g.graph["height"]
+    highlight_set = set(highlight)
+
+    def hover(box: Box, text: str) -> None:
+        hover_x.append(box.cx)
+        hover_y.append(box.cy)
+        hover_text.append(text)
+
+    def halo(box: Box, name: str) -> None:
+        if name in highlight_set:
+            pad = 0.6
+            shapes.append(_rect(Box(box.x0 - pad, box.y0 - 5, box.x1 + pad, box.y1 + 5), f"halo:{name}",
+                                "rgba(240,228,66,0.45)", S.YELLOW, width=3))
+
+    brokers = {b.id: b for b in snap.brokers}
+    parts = {p.key: p for p in snap.partitions}
+    leaders: dict[int, int] = {}
+    for p in snap.partitions:
+        if p.leader is not None:
+            leaders[p.leader] = leaders.get(p.leader, 0) + 1
+    group_ids = [gv.group_id for gv in snap.groups] + [k.group_id for k in snap.consumers if k.group_id]
+
+    # Controller band.
+    band = g.nodes["controller-band"]["box"]
+    ctl = snap.controller
+    if ctl.mode == "kraft":
+        annotations.append(_text(band.cx, 18, f"KRaft controller quorum · metadata offset {ctl.metadata_offset} · "
+                                 f"epoch {ctl.epoch}", size=13, colour=S.MUTED, anchor="center"))
+        for n in g.nodes:
+            if g.nodes[n]["kind"] != "voter":
+                continue
+            v = g.nodes[n]["voter"]
+            box = g.nodes[n]["box"]
+            up = brokers[v].alive and not brokers[v].isolated if v in brokers else False
+            active = ctl.active == v
+            fill = S.BLACK if active else (S.WHITE if up else S.DOWN_FILL)
+            line = S.BLACK if up else S.OFFLINE
+            shapes.append(dict(type="circle", name=f"voter-{v}", xref="x", yref="y", x0=box.x0, y0=box.y0,
+                               x1=box.x1, y1=box.y1, fillcolor=fill, line=dict(color=line, width=2,
+                                                                               dash="solid" if up else "dot"),
+                               label=dict(text=f"<b>{v}</b>", font=dict(size=13, color=S.WHITE if active else S.INK)),
+                               layer="below"))
+            state = "active controller" if active else ("voter" if up else "voter (down)")
+            hover(box, f"KRaft controller node {v}: {state}")
+    else:
+        box = g.nodes["zookeeper"]["box"]
+        shapes.append(_rect(box, "zookeeper", S.WHITE, S.GREEN, width=2, label="ZooKeeper", bold=True,
+                            font_colour=S.GREEN))
+        who = f"controller: broker {ctl.active}" if ctl.active is not None else "no controller"
+        annotations.append(_text(band.cx, 18, f"ZooKeeper mode · {who} · controller epoch {ctl.epoch}", size=13,
+                                 colour=S.MUTED, anchor="center"))
+        hover(box, f"ZooKeeper ensemble: brokers registered {list(ctl.registered_brokers)}; {who}")
+        if ctl.active is not None and f"broker-{ctl.active}" in g:
+            b = g.nodes[f"broker-{ctl.active}"]["box"]
+            shapes.append(dict(type="line", name="zk-controller-link", xref="x", yref="y", x0=box.cx, y0=box.y1,
+                               x1=b.cx, y1=b.y0, line=dict(color=S.GREEN, width=2, dash="dot"), layer="below"))
+
+    # Broker boxes.
+    for n in sorted((n for n in g.nodes if g.nodes[n]["kind"] == "broker"), key=natural_key):
+        box = g.nodes[n]["box"]
+        bv = brokers[g.nodes[n]["broker"]]
+        halo(box, n)
+        leads = leaders.get(bv.id, 0)
+        if not bv.alive:
+            fill, line, dash, status = S.DOWN_FILL, S.OFFLINE, "dash", "DOWN (crashed)"
+        elif bv.isolated:
+            fill, line, dash, status = S.PANEL, S.ORANGE, "dot", "isolated (network cut)"
+        elif bv.fenced:
+            fill, line, dash, status = S.PANEL, S.ORANGE, "dash", "fenced by controller"
+        elif bv.controller:
+            fill, line, dash, status = S.PANEL, S.INK, "solid", "★ controller"
+        else:
+            fill, line, dash, status = S.PANEL, S.INK, "solid", f"leads {leads} partition{'s' * (leads != 1)}"
+        if bv.extra_latency_ms:
+            status = f"slow +{bv.extra_latency_ms} ms · " + status
+        shapes.append(_rect(box, n, fill, line, width=3 if bv.controller else 1.8, dash=dash))
+        annotations.append(_text(box.x0 + 0.8, box.y0 + 14, f"Broker {bv.id}", size=15, bold=True,
+                                 colour=S.OFFLINE if not bv.alive else S.INK, name=f"label:{n}"))
+        annotations.append(_text(box.x0 + 0.8, box.y0 + 33, fit(status, box.width_px - 12, 12), size=12,
+                                 colour=S.OFFLINE if not bv.alive else S.MUTED))
+        hover(Box(box.x0, box.y0, box.x1, box.y0 + BOX_HEADER),
+              f"Broker {bv.id}: {'alive' if bv.alive else 'crashed'}{', isolated' if bv.isolated else ''}"
+              f"{', fenced' if bv.fenced else ''}{', active controller' if bv.controller else ''}<br>leader of "
+              f"{leads} partition(s) shown here ({bv.leaders} incl. __consumer_offsets)")
+
+    # Producer -> leader edges and member -> leader edges (state), drawn before chips so chips sit on top.
+    for pv in snap.producers:
+        topics = {b.topic for b in pv.batches}
+        gen_topics = topics or {p.topic for p in snap.partitions}
+        own = [p for p in snap.partitions if p.topic in gen_topics and p.leader is not None]
+        if (not topics and len({p.topic for p in snap.partitions}) > 1) or len(own) > MAX_PRODUCER_EDGES:
+            own = []  # unknown target topic, or so many partitions that lines would hide the picture
+        for p in own:
+            node = replica_node(p.topic, p.partition, p.leader)
+            if node in g:
+                g.add_edge(pv.id, node, kind="produce")
+    for k in snap.consumers:
+        if not k.alive:
+            continue
+        for t, pn in k.assignment:
+            p = parts.get((t, pn))
+            if p is None:
+                continue
+            target = p.leader if p.leader is not None else p.replicas[0]
+            node = replica_node(t, pn, target)
+            if node in g and k.id in g:
+                g.add_edge(k.id, node, kind="consume", group=k.group_id, offline=p.leader is None)
+
+    # Replica chips.
+    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "replica"):
+        d = g.nodes[n]
+        p = parts[(d["topic"], d["partition"])]
+        st = replica_style(p, d["broker"])
+        shapes.append(_rect(d["box"], n, st["fill"], st["line"], width=2.2, dash=st["dash"],
+                            label=fit(d["label"], d["box"].width_px - 8), font_colour=st["text"],
+                            bold=st["state"] in ("leader", "leader-elect")))
+        rs = next((r for r in p.replica_states if r.broker == d["broker"]), None)
+        leo = rs.log_end_offset if rs else 0
+        words = {"leader": "leader", "leader-elect": "elected leader by the controller, not serving yet (the "
+                 "broker has not received the new leadership)", "follower": "follower, in sync (ISR)",
+                 "out-of-isr": "follower, OUT of ISR",
+                 "down": "broker down", "offline": "partition OFFLINE (no leader)", "adding": "being added"}
+        hover(d["box"], f"<b>{p.topic}-{p.partition}</b> on broker {d['broker']}: {words[st['state']]}<br>"
+                        f"log end offset {leo} · high watermark {p.high_watermark} · leader epoch "
+                        f"{p.leader_epoch}<br>replicas {list(p.replicas)} · ISR {list(p.isr)}")
+
+    # A crashed broker is crossed out, over its chips.
+    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "broker"):
+        if not brokers[g.nodes[n]["broker"]].alive:
+            box = g.nodes[n]["box"]
+            for i, (y0, y1) in enumerate(((box.y0 + BOX_HEADER - 4, box.y1 - 4), (box.y1 - 4, box.y0 + BOX_HEADER - 4))):
+                shapes.append(dict(type="line", name=f"crossed:{n}:{i}", xref="x", yref="y", x0=box.x0 + 0.6, y0=y0,
+                                   x1=box.x1 - 0.6, y1=y1, line=dict(color=S.OFFLINE, width=3), opacity=0.55,
+                                   layer="below"))
+
+    # Edges on top of the chips, each ending in a dot on the chip it reaches (so crossings stay readable).
+    consume = [e for e in g.edges(data=True) if e[2]["kind"] == "consume"]
+    if len(consume) > MAX_CONSUMER_EDGES:  # a hairball teaches nothing: say where to look instead
+        g.remove_edges_from([(u, v) for u, v, _ in consume])
+        last = max((g.nodes[n]["box"].y1 for n in g.nodes if g.nodes[n]["kind"] == "group"), default=0)
+        annotations.append(_text(GROUPS_X[0], last + 4, f"{len(consume)} consumer→partition links<br>hidden: see "
+                                 f"the Consumer<br>groups tab", size=11, colour=S.MUTED))
+        annotations[-1]["yanchor"] = "top"
+    for u, v, data in g.edges(data=True):
+        a, b = g.nodes[u]["box"], g.nodes[v]["box"]
+        if data["kind"] == "produce":
+            end = (b.x0, b.cy)
+            colour, width, dash, opacity = S.MUTED, 1.6, "solid", 0.5
+            shapes.append(_curve((a.x1, a.cy), end, colour, f"edge:{u}->{v}", width=width, opacity=opacity))
+        else:
+            end = (b.x1, b.cy)
+            colour = S.OFFLINE if data["offline"] else S.group_colour(group_ids, data.get("group"))
+            width, dash, opacity = 2.4, "dot" if data["offline"] else "solid", 0.8
+            shapes.append(_curve((a.x0, a.cy), end, colour, f"edge:{u}->{v}", width=width, dash=dash,
+                                 opacity=opacity))
+        r = 4.5 / PX_PER_X
+        shapes.append(dict(type="circle", name=f"edge-end:{u}->{v}", xref="x", yref="y", x0=end[0] - r,
+                           y0=end[1] - 4.5, x1=end[0] + r, y1=end[1] + 4.5, fillcolor=colour,
+                           line=dict(color=S.WHITE, width=1), layer="below"))
+
+    # Producers.
+    for pv in snap.producers:
+        box = g.nodes[pv.id]["box"]
+        halo(box, pv.id)
+        topics = sorted({b.topic for b in pv.batches})
+        inflight = sum(1 for b in pv.batches if b.state in ("in_flight", "retrying"))
+        shapes.append(_rect(box, f"producer:{pv.id}", S.WHITE if pv.alive else S.DOWN_FILL,
+                            S.INK if pv.alive else S.OFFLINE, width=1.8))
+        w = box.width_px - 10
+        annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{pv.id}", w, 15, True), size=15, bold=True))
+        annotations.append(_text(box.x1 - 0.7, box.y0 + 14, "producer", size=11, colour=S.MUTED, anchor="right"))
+        annotations.append(_text(box.x0 + 0.7, box.y0 + 33, fit(f"acks={pv.config.get('acks')}", w, 12), size=12,
+                                 colour=S.MUTED))
+        annotations.append(_text(box.x0 + 0.7, box.y0 + 51, fit(f"{pv.acked}/{pv.sent} acked", w, 12), size=12,
+                                 colour=S.MUTED))
+        hover(box, f"Producer {pv.id}{' (' + ', '.join(topics) + ')' if topics else ''}: sent {pv.sent}, acked "
+                   f"{pv.acked}, failed {pv.failed}<br>{len(pv.batches)} batch(es) in the accumulator or in "
+                   f"flight ({inflight} in flight)<br>" + ", ".join(f"{k}={v}" for k, v in pv.config.items()))
+
+    # Groups and members.
+    gviews = {gv.group_id: gv for gv in snap.groups}
+    consumers = {k.id: k for k in snap.consumers}
+    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "group"):
+        gid = g.nodes[n]["group"]
+        box = g.nodes[n]["box"]
+        colour = S.group_colour(group_ids, gid)
+        gv = gviews.get(gid)
+        shapes.append(_rect(box, n, "rgba(255,255,255,0)", colour, width=2.5))
+        w = box.width_px - 10
+        annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{gid}", w - 50, 15, True), size=15, bold=True,
+                                 colour=S.INK))
+        annotations.append(_text(box.x1 - 0.7, box.y0 + 14, "group", size=11, colour=S.MUTED, anchor="right"))
+        state = gv.state if gv and gv.state != "Unknown" else "no coordinator"
+        annotations.append(_text(box.x0 + 0.7, box.y0 + 32, fit(state, w, 12), size=12, colour=S.MUTED))
+        gen = f"gen {gv.generation}" + (f" · {gv.protocol}" if gv.protocol else "") if gv else ""
+        annotations.append(_text(box.x0 + 0.7, box.y0 + 48, fit(gen, w, 12), size=12, colour=S.MUTED))
+        if gv is not None:
+            hover(Box(box.x0, box.y0, box.x1, box.y0 + GROUP_HEADER),
+                  f"Group {gid}: {gv.state}, generation {gv.generation}, coordinator broker {gv.coordinator}<br>"
+                  f"total lag {sum(gv.lag.values())} record(s)")
+    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "member"):
+        box = g.nodes[n]["box"]
+        k = consumers[n]
+        gid = g.nodes[n]["group"]
+        colour = S.group_colour(group_ids, gid)
+        gv = gviews.get(gid)
+        mv = next((m for m in gv.members if m.client_id == n), None) if gv else None
+        halo(box, n)
+        if k.state == "crashed" or not k.alive:
+            fill, line, dash, tag = S.DOWN_FILL, S.OFFLINE, "dash", "crashed"
+        elif k.state == "closed":
+            fill, line, dash, tag = S.PANEL, S.MUTED, "dash", "closed"
+        elif k.state == "stable":
+            fill, line, dash, tag = colour, colour, "solid", ""
+        else:
+            fill, line, dash, tag = S.WHITE, colour, "dash", k.state
+        star = " ★" if mv is not None and mv.is_leader else ""
+        text = f"{n}{star}" + (f" · {tag}" if tag else f" · {len(k.assignment)} part.")
+        shapes.append(_rect(box, f"member:{n}", fill, line, width=2, dash=dash,
+                            label=fit(text, box.width_px - 10, 13), font_colour=S.text_on(fill) if fill != S.PANEL
+                            else S.MUTED, bold=not tag))
+        owned = ", ".join(f"{t}-{p}" for t, p in k.assignment) or "nothing"
+        hover(box, f"Consumer {n} ({k.state}){' — group leader' if star else ''}<br>owns {owned}<br>"
+                   f"received {k.records_received} record(s)")
+
+    # In-flight messages: dots along the line between sender and receiver.
+    fams: dict[str, tuple[list[float], list[float], list[str]]] = {f: ([], [], []) for f in S.MESSAGE_FAMILIES}
+    for m in snap.in_flight:
+        a = _anchor(g, m.src, m.dst, m)
+        b = _anchor(g, m.dst, m.src, m)
+        if a is None or b is None:
+            continue
+        span = m.arrive_ms - m.sent_ms
+        f = 0.5 if span <= 0 else min(1.0, max(0.0, (snap.time_ms - m.sent_ms) / span))
+        xs, ys, ts = fams[message_family(m.kind)]
+        xs.append(a[0] + (b[0] - a[0]) * f)
+        ys.append(a[1] + (b[1] - a[1]) * f)
+        tp = f" {m.topic}-{m.partition}" if m.topic is not None and m.partition is not None else ""
+        ts.append(f"{m.kind}{tp}: {m.src} → {m.dst}<br>sent at {m.sent_ms} ms, arrives at {m.arrive_ms} ms")
+
+    traces.append(dict(type="scatter", x=hover_x, y=hover_y, mode="markers", hovertext=hover_text, hoverinfo="text",
+                             marker=dict(size=18, color="rgba(0,0,0,0)"), showlegend=False, name="hover"))
+    # Legend entries: always the same list (nothing jumps), drawn as standalone markers.
+    for label, sym, colour, line_colour in (("Leader replica", "square", S.LEADER, S.LEADER),
+                                            ("Leader elected, taking over", "square", S.LEADER_ELECT, S.LEADER),
+                                            ("Follower in ISR", "square-open", S.FOLLOWER, S.FOLLOWER),
+                                            ("Follower out of ISR", "square-open", S.OUT_OF_ISR, S.OUT_OF_ISR),
+                                            ("Offline / broker down", "square", S.DOWN_FILL, S.OFFLINE)):
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label, legendgroup="replicas",
+                                 marker=dict(symbol=sym, size=14, color=colour, line=dict(color=line_colour, width=2))))
+    for fam, (label, colour) in S.MESSAGE_FAMILIES.items():
+        xs, ys, ts = fams[fam]
+        traces.append(dict(type="scatter", x=xs or [None], y=ys or [None], mode="markers", name=label, hovertext=ts,
+                                 hoverinfo="text", legendgroup="messages", meta=fam,
+                                 marker=dict(size=12, color=colour, line=dict(color=S.WHITE, width=1.5))))
+
+    layout = S.base_layout(height=int(height) + 112 + (40 if title else 0), title=title, show_legend=True,
+                           margin=dict(l=6, r=6, t=48 if title else 6, b=106), shapes=shapes, annotations=annotations,
+                           legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=190, traceorder="grouped"),
+                           **S.hidden_axes((0, X_MAX), (height, 0)))
+    return S.figure(traces, layout)
+
+
+def _anchor(g: nx.DiGraph, actor: str, other: str, m: InFlightView) -> tuple[float, float] | None:
+    """Where a message leaves or reaches `actor`: a replica chip when the message names its partition."""
+    if actor == "controller":
+        for n in g.nodes:
+            if g.nodes[n]["kind"] in ("zookeeper",):
+                box = g.nodes[n]["box"]
+                return box.cx, box.y1
+        band = g.nodes["controller-band"]["box"]
+        return band.cx, 66
+    if actor == "zookeeper":
+        if "zookeeper" in g:
+            box = g.nodes["zookeeper"]["box"]
+            return box.cx, box.y1
+        return None
+    if actor not in g:
+        return None
+    d = g.nodes[actor]
+    box = d["box"]
+    if d["kind"] == "broker":
+        if m.topic is not None and m.partition is not None:
+            node = replica_node(m.topic, m.partition, d["broker"])
+            if node in g:  # the chip's side that faces the other end, so dots never sit on its label
+                c = g.nodes[node]["box"]
+                kind = g.nodes[other]["kind"] if other in g else None
+                return (c.x0 if kind == "producer" else c.x1 if kind == "member" else c.cx), c.cy
+        if other in g and g.nodes[other]["kind"] == "producer":
+            return box.x0, box.cy
+        if other in g and g.nodes[other]["kind"] == "member":
+            return box.x1, box.cy
+        return box.cx, box.y0 + BOX_HEADER / 2
+    if d["kind"] == "producer":
+        return box.x1, box.cy
+    if d["kind"] == "member":
+        return box.x0, box.cy
+    return box.cx, box.cy

@@ -1,0 +1,225 @@
+"""Partition log strips: the last offsets of each partition as cells, with the markers Kafka talks about.
+
+Pure: `log_strips(snapshot, topic) -> go.Figure`. A cell is one record (colour = its key, so keyed
+ordering per partition is visible); records above the high watermark are drawn faded because consumers
+cannot read them yet. Markers: log start offset, high watermark (HW), log end offset (LEO), each group's
+committed offset and each consumer's position. Acknowledged records that were lost are drawn red and
+crossed, on their own lane, with the reason on hover.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from engine.snapshot import ClusterSnapshot, PartitionView
+
+from . import style as S
+from .diagram import fit, natural_key
+
+WINDOW = 20  # offsets shown per partition (the snapshot keeps the last 24 records)
+ROW_PX = 104
+# Lanes inside one partition row, in row units (1 row = ROW_PX pixels; y grows downwards).
+Y_TOP_LABEL = 0.12
+Y_CELL0, Y_CELL1 = 0.22, 0.52
+Y_POSITION = 0.63
+Y_COMMITTED = 0.80
+LOST_PX = 44
+MAX_KEY_LEGEND = 8
+
+
+def window_start(p: PartitionView, window: int = WINDOW) -> int:
+    """The first offset drawn: the newest `window` offsets, never before the log start."""
+    return max(p.log_start_offset, p.log_end_offset - window)
+
+
+def _cell(x: int, y0: float, y1: float, name: str, fill: str, line: str, label: str, font_colour: str,
+          opacity: float = 1.0, dash: str = "solid") -> dict:
+    return dict(type="rect", name=name, xref="x", yref="y", x0=x - 0.46, x1=x + 0.46, y0=y0, y1=y1,
+                fillcolor=fill, opacity=opacity, line=dict(color=line, width=1.5, dash=dash), layer="above",
+                label=dict(text=label, font=dict(size=12, color=font_colour)))
+
+
+def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WINDOW,
+               width_px: int = 760) -> go.Figure:
+    """One strip per partition of `topic` (default: the first topic). `width_px`: the narrowest width drawn for."""
+    topics = [t.name for t in snap.topics if not t.internal]
+    topic = topic if topic in topics else (topics[0] if topics else None)
+    parts = sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition)
+    data: list[dict] = []
+    if topic is None or not parts:
+        return S.figure([], S.base_layout(height=160, annotations=[S.empty_note(
+            "No topics yet: add one in the scenario builder.")], **S.hidden_axes((0, 1), (1, 0))))
+
+    group_ids = [g.group_id for g in snap.groups] + [k.group_id for k in snap.consumers if k.group_id]
+    cell_px = (width_px - 146) / (window + 1.7)
+    shapes: list[dict] = []
+    ann: list[dict] = []
+    hx: list[float] = []
+    hy: list[float] = []
+    ht: list[str] = []
+    keys_seen: dict[str, str] = {}
+    y = 0.0  # in rows; lost lanes add a fraction of a row
+    row_top: dict[int, float] = {}
+
+    for p in parts:
+        row_top[p.partition] = y
+        ws = window_start(p, window)
+        name = f"{p.topic}-{p.partition}"
+        who = f"leader: broker {p.leader}" if p.leader is not None else "OFFLINE: no leader"
+        ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 - 0.09, text=f"<b>{fit(name, 120, 14, True)}</b>",
+                        showarrow=False, xanchor="right", font=dict(size=14), xref="paper", yref="y"))
+        ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 + 0.13, text=fit(who, 122, 12),
+                        showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE if p.leader is None
+                                                                     else S.MUTED), xref="paper", yref="y"))
+        # Background lane: where offsets will go.
+        shapes.append(dict(type="rect", name=f"lane:{name}", xref="x", yref="y", x0=-0.5, x1=window + 0.5,
+                           y0=y + Y_CELL0 - 0.03, y1=y + Y_CELL1 + 0.03, fillcolor=S.PANEL, line=dict(width=0),
+                           layer="below"))
+        for r in p.tail:
+            if r.offset < ws:
+                continue
+            x = r.offset - ws
+            fill = S.key_colour(r.key)
+            key = S.show(r.key, 16)
+            keys_seen.setdefault(key, fill)
+            committed = r.offset < p.high_watermark
+            label = str(r.offset)
+            label = label if len(label) * 7.2 <= cell_px - 4 else label[-max(1, int((cell_px - 4) / 7.2)):]
+            shapes.append(_cell(x, y + Y_CELL0, y + Y_CELL1, f"cell:{name}@{r.offset}", fill,
+                                S.WHITE if committed else fill, label, S.text_on(fill) if committed else S.INK,
+                                opacity=1.0 if committed else 0.35, dash="solid" if committed else "dot"))
+            hx.append(x)
+            hy.append(y + (Y_CELL0 + Y_CELL1) / 2)
+            ht.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show(r.value, 28)}<br>"
+                      f"timestamp {r.timestamp_ms} ms · leader epoch {r.leader_epoch}<br>"
+                      + ("committed: below the high watermark, consumers can read it" if committed else
+                         "NOT committed yet: above the high watermark, consumers cannot read it"))
+
+        # Offset markers above the cells (merged when they coincide, so labels never overlap).
+        marks: dict[float, list[str]] = {}
+        behind = []
+        for label, off, colour, dash, width in (("start", p.log_start_offset, S.MUTED, "dot", 2),
+                                                ("HW", p.high_watermark, S.BLACK, "solid", 3.5),
+                                                ("LEO", p.log_end_offset, S.BLUE, "dash", 2.5)):
+            if label == "start" and off == 0:
+                continue
+            if off < ws:
+                behind.append(f"{label} at {off}")
+                continue
+            x = off - ws - 0.5
+            marks.setdefault(x, []).append(label)
+            shapes.append(dict(type="line", name=f"{label.lower()}:{name}", xref="x", yref="y", x0=x, x1=x,
+                               y0=y + Y_CELL0 - 0.06, y1=y + Y_CELL1 + 0.04, line=dict(color=colour, width=width,
+                                                                                       dash=dash), layer="above"))
+        if behind:  # a marker older than the offsets shown: say where it is, at the left edge
+            ann.append(dict(x=-0.5, y=y + Y_TOP_LABEL, text=f"<b>◀ {', '.join(behind)}</b>", showarrow=False,
+                            xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y"))
+            marks = {x: v for x, v in marks.items() if x * cell_px > text_w(f"◀ {', '.join(behind)}") + 30}
+        xs = sorted(marks)
+        for i, x in enumerate(xs):
+            text = "=".join(marks[x])
+            anchor = "center"
+            if i + 1 < len(xs) and (xs[i + 1] - x) * cell_px < (text_w(text) + text_w("=".join(marks[xs[i + 1]]))) / 2 + 4:
+                anchor = "right"  # neighbours too close: push this label left of its line
+            ann.append(dict(x=x, y=y + Y_TOP_LABEL, text=f"<b>{text}</b>", showarrow=False, xanchor=anchor,
+                            font=dict(size=12, color=S.INK), xref="x", yref="y"))
+        hx.append(max(0.0, p.high_watermark - ws - 0.5))
+        hy.append(y + Y_TOP_LABEL)
+        ht.append(f"{name}: log start {p.log_start_offset} · high watermark {p.high_watermark} · log end offset "
+                  f"{p.log_end_offset}<br>replicas {list(p.replicas)}, ISR {list(p.isr)}")
+
+        # Consumer positions (lane 1) and committed offsets (lane 2), in the group's colour.
+        lanes = (
+            (Y_POSITION, "diamond", [(k.id, k.positions[p.key], k.group_id) for k in snap.consumers
+                                     if k.alive and p.key in k.positions], "position of"),
+            (Y_COMMITTED, "triangle-up", [(g.group_id, g.committed[p.key], g.group_id) for g in snap.groups
+                                          if p.key in g.committed], "committed offset of group"),
+        )
+        for lane_y, symbol, items, what in lanes:
+            at: dict[float, list[tuple[str, str | None, int]]] = {}
+            for who_id, off, gid in sorted(items, key=lambda it: natural_key(it[0])):
+                x = max(-0.5, off - ws - 0.5)
+                at.setdefault(x, []).append((who_id, gid, off))
+            prev_right = -1e9
+            for x in sorted(at):
+                entries = at[x]
+                colour = S.group_colour(group_ids, entries[0][1])
+                clipped = entries[0][2] < ws
+                names = ", ".join(e[0] for e in entries)
+                text = f"◀ {names} at {entries[0][2]}" if clipped else names
+                name_kind = "position" if symbol == "diamond" else "committed"
+                data.append(dict(type="scatter",
+                    x=[x], y=[y + lane_y], mode="markers", name=f"{name_kind}:{name}:{text}", showlegend=False,
+                    marker=dict(symbol=symbol, size=12, color=colour, line=dict(color=S.WHITE, width=1)),
+                    hovertext=[f"{what} {', '.join(e[0] for e in entries)} on {name}: offset {entries[0][2]}"
+                               + (" (older than the offsets shown)" if clipped else "")],
+                    hoverinfo="text"))
+                left = x * cell_px + 8
+                if left > prev_right:  # skip a label that would overlap its neighbour (hover still has it)
+                    ann.append(dict(x=x + 8 / cell_px, y=y + lane_y, text=fit(text, 120, 12), showarrow=False,
+                                    xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y"))
+                    prev_right = left + text_w(fit(text, 120, 12))
+        y += 1.0
+
+        # Lost records: their own lane, red and crossed, with the reason on hover.
+        if p.lost:
+            lane0 = y
+            y += LOST_PX / ROW_PX
+            shown = [lr for lr in p.lost if ws <= lr.offset < ws + window + 1]
+            ann.append(dict(x=0, xshift=-8, y=lane0 + LOST_PX / ROW_PX / 2, text=f"<b>lost: {len(p.lost)}</b>",
+                            showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE), xref="paper",
+                            yref="y"))
+            for lr in shown:
+                x = lr.offset - ws
+                y0, y1 = lane0 + 0.02, lane0 + LOST_PX / ROW_PX - 0.06
+                shapes.append(_cell(x, y0, y1, f"lost:{name}@{lr.offset}", S.DOWN_FILL, S.OFFLINE, "", S.OFFLINE))
+                for i, (a, b) in enumerate(((y0, y1), (y1, y0))):
+                    shapes.append(dict(type="line", name=f"lost-x:{name}@{lr.offset}:{i}", xref="x", yref="y",
+                                       x0=x - 0.4, x1=x + 0.4, y0=a, y1=b, line=dict(color=S.OFFLINE, width=2),
+                                       layer="above"))
+                hx.append(x)
+                hy.append((y0 + y1) / 2)
+                ht.append(f"<b>LOST: {name} offset {lr.offset}</b> (key {S.show(lr.key, 16)})<br>acknowledged, "
+                          f"then gone: {lr.reason}")
+            if len(shown) < len(p.lost):
+                ann.append(dict(x=window + 0.5, y=lane0 + LOST_PX / ROW_PX / 2, showarrow=False, xanchor="right",
+                                text=f"{len(p.lost) - len(shown)} more older", font=dict(size=11, color=S.OFFLINE),
+                                xref="x", yref="y"))
+
+    data.append(dict(type="scatter", x=hx, y=hy, mode="markers", hovertext=ht, hoverinfo="text", name="hover",
+                             marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"), showlegend=False))
+    # Legend: key colours seen, then what the markers mean (fixed order).
+    keys = sorted(keys_seen.items(), key=lambda kv: natural_key(kv[0]))
+    for key, colour in keys[:MAX_KEY_LEGEND]:
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"key {key}",
+                                 marker=dict(symbol="square", size=13, color=colour)))
+    if len(keys) > MAX_KEY_LEGEND:
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"+{len(keys) - MAX_KEY_LEGEND} more keys",
+                                 marker=dict(symbol="square", size=13, color=S.GRID)))
+    for label, symbol, colour in (("consumer position", "diamond", S.MUTED),
+                                  ("group committed offset", "triangle-up", S.MUTED)):
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
+                                 marker=dict(symbol=symbol, size=12, color=colour)))
+    height = int(y * ROW_PX)
+    legend_rows = 1 + (min(len(keys), MAX_KEY_LEGEND + 1) + 2) // 5
+    layout = S.base_layout(height=height + 36 + 26 * legend_rows, show_legend=True,
+                           margin=dict(l=134, r=10, t=6, b=30 + 26 * legend_rows), shapes=shapes, annotations=ann,
+                           legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=140),
+                           **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)))
+    return S.figure(data, layout)
+
+
+def text_w(text: str, size: int = 12) -> float:
+    return len(text) * size * 0.62
+
+
+def topic_table(snap: ClusterSnapshot, topic: str) -> list[dict]:
+    """What `kafka-topics.sh --describe` prints, one row per partition (leader None = offline)."""
+    rows = []
+    for p in sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition):
+        rows.append({"partition": p.partition, "leader": p.leader,
+                     "leader epoch": p.leader_epoch, "replicas": ", ".join(map(str, p.replicas)),
+                     "ISR": ", ".join(map(str, p.isr)), "log start": p.log_start_offset,
+                     "high watermark": p.high_watermark, "log end offset": p.log_end_offset,
+                     "lost records": len(p.lost)})
+    return rows

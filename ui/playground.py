@@ -1,0 +1,314 @@
+"""The Playground page: step through a simulated Kafka cluster, break it, and watch what Kafka does.
+
+Layout, top to bottom: controls (Step, Back, Play/Pause, speed, Reset, run-until), the narration of the
+current step next to a clickable list of recent steps, the cluster diagram, failure buttons, then tabs
+for partition logs, producers, consumer groups, charts and the real-Kafka commands. Everything below
+the sidebar is one `st.fragment`, so a click or a Play tick redraws the run without rerunning the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from engine.errors import KafkaError
+from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
+from ui import builder, kafka_cli
+from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
+from ui.figures.diagram import cluster_diagram, natural_key
+from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
+from ui.figures.logs import log_strips, topic_table
+from ui.figures.producer import producer_panel, producer_summary
+from ui.session import SPEEDS, PlaygroundSession, get_session
+
+PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
+KIND_BADGE = {  # event kind prefix -> badge colour in the narration
+    "broker_crashed": "red", "records_lost": "red", "partition_offline": "red", "batch_failed": "red",
+    "leader_elected": "orange", "controller_elected": "orange", "isr_shrink": "orange", "isr_expand": "green",
+    "rebalance": "violet", "assignment_received": "violet", "member": "violet", "high_watermark": "green",
+}
+
+
+def render() -> None:
+    s = get_session()
+    builder.render_sidebar(s)
+    mode = (s.playing, s.speed)
+    every = SPEEDS[s.speed][0] if s.playing else None
+    st.fragment(run_every=every)(_live)(s, mode)
+
+
+# -- callbacks: the only code that changes the run -------------------------------------------------------------
+def _guard(s: PlaygroundSession, action: Callable[[], Any]) -> None:
+    """Run a control's action; a Kafka or validation error becomes a message, never a traceback."""
+    s.skip_tick = True
+    try:
+        out = action()
+    except (KafkaError, ValueError) as exc:
+        s.flash.append(("error", str(exc)))
+        return
+    if isinstance(out, str):
+        s.flash.append(("info", out))
+
+
+def _command(s: PlaygroundSession, cmd: dict) -> None:
+    _guard(s, lambda: s.apply(cmd))
+
+
+def _toggle_play(s: PlaygroundSession) -> None:
+    s.playing = not s.playing
+    s.skip_tick = True
+
+
+def _set_speed(s: PlaygroundSession) -> None:
+    s.speed = st.session_state.get("speed") or s.speed
+    s.skip_tick = True
+
+
+# -- the live part ----------------------------------------------------------------------------------------------
+def _live(s: PlaygroundSession, mode: tuple[bool, str]) -> None:
+    if (s.playing, s.speed) != mode:
+        st.rerun(scope="app")  # Play/Pause or speed changed: rebuild the fragment with the new timer
+    if s.playing and not s.skip_tick:  # a Play timer tick (a click sets skip_tick: it already acted)
+        _guard(s, lambda: s.step(SPEEDS[s.speed][1]))
+    s.skip_tick = False
+
+    _controls(s)
+    notes = [msg for level, msg in s.flash if level != "error"]  # shown inside the narration: nothing jumps
+    for msg in (msg for level, msg in s.flash if level == "error"):
+        st.error(msg, icon=":material/error:")
+    s.flash.clear()
+
+    snap = s.cluster.snapshot()
+    events = s.current_events()
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        _narration(s, events, notes)
+    with right:
+        _timeline(s)
+
+    head = PlaygroundSession.headline(events)
+    st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key="diagram",
+                    config=PLOTLY_CONFIG)
+    _failures(s, snap)
+    _tabs(s, snap)
+    _sync_link(s)
+
+
+def _controls(s: PlaygroundSession) -> None:
+    with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
+        st.button("Step", key="step", type="primary", disabled=s.playing, on_click=_guard,
+                  args=(s, lambda: s.step() and None), help="Run until the next thing a student would notice.")
+        st.button("Back", key="back", disabled=s.playing or s.position == 0, on_click=_guard,
+                  args=(s, s.back), help="The exact previous step (replayed from a checkpoint).")
+        st.button("Pause" if s.playing else "Play", key="play", on_click=_toggle_play, args=(s,),
+                  help="Advance automatically at the chosen speed.")
+        st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="speed", on_change=_set_speed,
+                     args=(s,), label_visibility="collapsed", width=130)
+        st.button("Reset", key="reset", on_click=_guard, args=(s, s.reset),
+                  help="Back to step 0 of this scenario, forgetting what you broke.")
+        st.button("Next rebalance", key="run_rebalance", disabled=s.playing, on_click=_guard,
+                  args=(s, lambda: s.run_until(REBALANCE_KINDS, "rebalance")),
+                  help="Step until a consumer group starts or finishes a rebalance.")
+        st.button("Next election", key="run_election", disabled=s.playing, on_click=_guard,
+                  args=(s, lambda: s.run_until(ELECTION_KINDS, "leader election")),
+                  help="Step until a partition leader or the controller is elected (crash a broker first).")
+        st.button("+1 s", key="skip_1s", disabled=s.playing, on_click=_command,
+                  args=(s, {"op": "run_for", "ms": 1000}), help="Let one simulated second pass in one go.")
+        with st.popover("Share", key="share", help="A link that reopens exactly this picture."):
+            builder.share_box(s)
+
+
+def _badge(kind: str) -> str:
+    colour = next((c for k, c in KIND_BADGE.items() if kind.startswith(k)), "gray")
+    return f":{colour}-badge[{kind.replace('_', ' ')}]"
+
+
+def _narration(s: PlaygroundSession, events: list[Event], notes: list[str]) -> None:
+    head = PlaygroundSession.headline(events)
+    with st.container(border=True, key="narration"):
+        for note in notes:
+            st.caption(f":material/info: {note}")
+        t = s.cluster.now / 1000
+        st.markdown(f"**Step {s.position}** · simulated time **{t:.3f} s**" + (f" · {_badge(head.kind)}"
+                                                                               if head else ""))
+        if head is not None:
+            text = head.summary
+        elif s.position == 0:
+            text = "Press Step to start the cluster."
+        else:
+            text = "Nothing visible happened: the cluster is idle."
+        st.markdown(f"#### {text}")
+        others = [e for e in events if e is not head]
+        if others:
+            more = f"  \n… and {len(others) - 3} more (see Recent steps)" if len(others) > 3 else ""
+            st.caption("Also in this step:  \n" + "  \n".join(f"• {e.summary}" for e in others[:3]) + more)
+    if s.last_action:
+        with st.expander(f"Last action: {s.last_action} — how to do it on a real cluster", expanded=False):
+            st.code(s.last_cli or kafka_cli.STEP_NOTE, language="bash", wrap_lines=True)
+
+
+def _timeline(s: PlaygroundSession) -> None:
+    st.markdown("**Recent steps** — click one to go back to it")
+    with st.container(height=236, key="timeline"):
+        for p, evs in s.history(40):
+            head = PlaygroundSession.headline(evs)
+            text = head.summary if head else "(nothing visible)"
+            text = text if len(text) <= 110 else text[:109] + "…"
+            t = (evs[-1].time_ms if evs else 0) / 1000
+            if p == s.position:
+                st.markdown(f":blue-background[**▶ #{p} · {t:.3f} s · {text}**]")
+            else:
+                st.button(f"#{p} · {t:.3f} s · {text}", key=f"goto_{p}", type="tertiary", width="stretch",
+                          on_click=_guard, args=(s, lambda p=p: s.goto(p)))
+
+
+def _failures(s: PlaygroundSession, snap) -> None:
+    st.markdown("#### Break something")
+    st.caption("Hover a button for the real-Kafka equivalent.")
+    brokers = sorted(snap.brokers, key=lambda b: b.id)
+    for row in range(0, len(brokers), 3):
+        cols = st.columns(3)
+        for col, b in zip(cols, brokers[row:row + 3], strict=False):
+            with col, st.container(border=True, key=f"broker_ctl_{b.id}"):
+                state = "down" if not b.alive else ("isolated" if b.isolated else "up")
+                st.markdown(f"**Broker {b.id}** · {state}{' · ★ controller' if b.controller else ''}")
+                with st.container(horizontal=True):
+                    if b.alive:
+                        cmd = {"op": "crash_broker", "broker": b.id}
+                        st.button("Crash", key=f"crash_b{b.id}", on_click=_command, args=(s, cmd),
+                                  help=kafka_cli.for_command(cmd))
+                    else:
+                        cmd = {"op": "restart_broker", "broker": b.id}
+                        st.button("Restart", key=f"restart_b{b.id}", on_click=_command, args=(s, cmd),
+                                  help=kafka_cli.for_command(cmd))
+                    if b.isolated:
+                        cmd = {"op": "heal_broker", "broker": b.id}
+                        st.button("Heal", key=f"heal_b{b.id}", on_click=_command, args=(s, cmd),
+                                  help=kafka_cli.for_command(cmd))
+                    else:
+                        cmd = {"op": "isolate_broker", "broker": b.id}
+                        st.button("Isolate", key=f"isolate_b{b.id}", on_click=_command, args=(s, cmd),
+                                  disabled=not b.alive, help=kafka_cli.for_command(cmd))
+    add = {"op": "add_broker"}
+    st.button("Add a broker", key="add_broker", on_click=_command, args=(s, add), disabled=len(brokers) >= 12,
+              help=kafka_cli.for_command(add))
+
+    gids = group_ids(snap)
+    if not gids:
+        return
+    cols = st.columns(min(3, len(gids)))
+    for i, gid in enumerate(gids):
+        with cols[i % len(cols)], st.container(border=True, key=f"group_ctl_{gid}"):
+            st.markdown(f"**Group {gid}**")
+            for k in sorted((k for k in snap.consumers if k.group_id == gid), key=lambda k: natural_key(k.id)):
+                with st.container(horizontal=True, vertical_alignment="center"):
+                    st.markdown(f"`{k.id}` {k.state}")
+                    crash = {"op": "crash_consumer", "consumer": k.id}
+                    close = {"op": "close_consumer", "consumer": k.id}
+                    live = k.alive and k.state not in ("closed", "crashed")
+                    st.button("Crash", key=f"crash_c_{k.id}", on_click=_command, args=(s, crash), disabled=not live,
+                              help=kafka_cli.for_command(crash))
+                    st.button("Close", key=f"close_c_{k.id}", on_click=_command, args=(s, close), disabled=not live,
+                              help=kafka_cli.for_command(close))
+            add_c = {"op": "add_consumer", "group": gid}
+            st.button("Add a consumer", key=f"add_c_{gid}", on_click=_command, args=(s, add_c),
+                      help=kafka_cli.for_command(add_c, s.topic_of()))
+
+
+def _tabs(s: PlaygroundSession, snap) -> None:
+    # Lazy tabs: only the open one runs, so a Step redraws one panel, not five.
+    logs, producers, groups, charts, real = st.tabs(["Partition logs", "Producers", "Consumer groups", "Charts",
+                                                     "Real Kafka"], key="panel", on_change="rerun")
+    topics = [t.name for t in snap.topics if not t.internal]
+    if logs.open:
+        with logs:
+            _logs_tab(s, snap, topics)
+    if producers.open:
+        with producers:
+            _producers_tab(s, snap)
+    if groups.open:
+        with groups:
+            _groups_tab(snap)
+    if charts.open:
+        with charts:
+            _charts_tab(s, snap)
+    if real.open:
+        with real:
+            _real_tab(s)
+
+
+def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
+    topic = st.selectbox("Topic", topics, key="log_topic") if len(topics) > 1 else (topics[0] if topics else None)
+    st.caption("Each cell is a record (colour = key). Faded cells are above the high watermark: written to "
+               "the leader but not yet on every in-sync replica, so consumers cannot read them.")
+    st.plotly_chart(log_strips(snap, topic), key="logs", config=PLOTLY_CONFIG)
+    if topic:
+        st.markdown(f"`{kafka_cli.topic_describe(topic)}`")
+        st.dataframe(_table(topic_table(snap, topic)), hide_index=True, width="stretch")
+
+
+def _producers_tab(s: PlaygroundSession, snap) -> None:
+    ids = [p.id for p in snap.producers]
+    pid = st.selectbox("Producer", ids, key="producer_pick") if len(ids) > 1 else (ids[0] if ids else None)
+    pv = next((p for p in snap.producers if p.id == pid), None)
+    if pv is not None:
+        cols = st.columns(5)
+        for col, (label, value) in zip(cols, producer_summary(pv).items(), strict=True):
+            col.metric(label, value)
+    st.plotly_chart(producer_panel(snap, pid, s.topic_of().get(pid or "")), key="producer",
+                    config=PLOTLY_CONFIG)
+    if pid:
+        cmd = {"op": "produce", "producer": pid, "count": 10}
+        st.button(f"Send 10 records from {pid} now", key="produce10", on_click=_command, args=(s, cmd),
+                  help=kafka_cli.for_command(cmd, s.topic_of()))
+        spec = next((p for p in s.scenario.producers if p.id == pid), None)
+        if spec is not None:
+            st.caption("The same producer in Java (producer.properties):")
+            st.code(kafka_cli.producer_properties(spec), language="properties")
+
+
+def _groups_tab(snap) -> None:
+    gids = group_ids(snap)
+    gid = st.selectbox("Group", gids, key="group_pick") if len(gids) > 1 else (gids[0] if gids else None)
+    if gid is None:
+        st.info("No consumer groups in this scenario.")
+    else:
+        st.plotly_chart(group_state_figure(snap, gid), key="group_state", config=PLOTLY_CONFIG)
+        st.plotly_chart(lag_figure(snap, gid), key="group_lag", config=PLOTLY_CONFIG)
+        st.markdown(f"`kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group {gid}`")
+        st.dataframe(_table(assignment_rows(snap, gid)), hide_index=True, width="stretch")
+        st.code(kafka_cli.group_describe(gid), language="bash")
+
+
+def _charts_tab(s: PlaygroundSession, snap) -> None:
+    series = s.cluster.metrics.series()
+    st.plotly_chart(throughput_figure(series), key="throughput", config=PLOTLY_CONFIG)
+    st.plotly_chart(latency_figure(series), key="latency", config=PLOTLY_CONFIG)
+    st.plotly_chart(lag_history_figure(s.lag_history(), group_ids(snap)), key="lag_history",
+                    config=PLOTLY_CONFIG)
+
+
+def _real_tab(s: PlaygroundSession) -> None:
+    st.caption(kafka_cli.STEP_NOTE)
+    st.markdown("**Build this scenario on a real cluster**")
+    st.code(kafka_cli.scenario_setup(s.scenario), language="bash")
+    st.markdown("**Who is the controller?**")
+    st.code(kafka_cli.controller_status(s.scenario.controller), language="bash")
+
+
+def _table(rows: list[dict]) -> list[dict]:
+    """Rows as text, "—" for missing values (like Kafka's CLI "-"): one type per column for Arrow."""
+    return [{k: "—" if v is None else str(v) for k, v in r.items()} for r in rows]
+
+
+def _sync_link(s: PlaygroundSession) -> None:
+    """Keep the URL's query parameters equal to this run, so copying the address bar shares it."""
+    params = s.share_params()
+    if any(st.query_params.get(k) != v for k, v in params.items()):
+        st.query_params.update(params)
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__; importing this module draws nothing
+    render()

@@ -1,0 +1,243 @@
+"""One Playground run per browser session, and the only place where a click becomes an engine command.
+
+`PlaygroundSession` wraps an `engine.timeline.Timeline` and remembers, per visible step, the last event
+sequence number (so the narration can show "what this step did" and the timeline list can jump back)
+and a lag sample (for the lag chart; the engine's metrics have no lag series). It imports no Streamlit:
+`get_session()` is the only function that touches `st.session_state`, so the logic is testable alone.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.commands import parse_command
+from engine.errors import KafkaError
+from engine.events import Event
+from engine.scenario import PRESETS, Scenario, ScenarioError
+from engine.timeline import Timeline
+
+from . import kafka_cli
+from .share import ShareError, decode_params, encode_state
+
+SESSION_KEY = "kc_playground"
+DEFAULT_PRESET = "Default"
+RUN_UNTIL_SECONDS = 6.0  # wall-clock budget of "run until": big clusters take many steps per simulated second
+RUN_UNTIL_STEPS = 4000
+# Events worth the big narration line when a step produced several.
+PRIORITY = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed",
+            "broker_isolated", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
+            "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "produce_rejected")
+IDLE_NOTE = ("Nothing visible happens any more: the cluster is idle (no producer is sending). Send records "
+             "(Producers tab), add a consumer or break something, then Step again.")
+SPEEDS: dict[str, tuple[float, int]] = {  # label -> (seconds between reruns, steps per rerun)
+    "1 step/s": (1.0, 1),
+    "3 steps/s": (0.35, 1),
+    "10 steps/s": (0.4, 4),
+    "50 steps/s": (0.5, 25),
+}
+
+
+@dataclass
+class PlaygroundSession:
+    timeline: Timeline
+    marks: dict[int, int] = field(default_factory=dict)  # position -> cluster.events.seq once there
+    lag: dict[int, tuple[float, dict[str, int]]] = field(default_factory=dict)  # position -> (time s, lags)
+    version: int = 0  # bumps on every new scenario, so builder widgets re-read their defaults
+    playing: bool = False
+    speed: str = "3 steps/s"
+    skip_tick: bool = False  # a button rerun, not a Play timer tick: do not also step
+    last_action: str | None = None
+    last_cli: str | None = None
+    flash: list[tuple[str, str]] = field(default_factory=list)  # (level, message), shown once
+
+    def __post_init__(self) -> None:
+        if not self.marks:  # built around an existing timeline (e.g. handed over by the Lessons page)
+            self._record()
+
+    # -- construction -------------------------------------------------------------------------------------------
+    @classmethod
+    def new(cls, scenario: Scenario) -> PlaygroundSession:
+        return cls(Timeline(scenario))
+
+    @classmethod
+    def from_link(cls, params: dict[str, str]) -> PlaygroundSession:
+        """Rebuild the run a shared link describes (ShareError if the link is bad)."""
+        state = decode_params(params)
+        try:
+            tl = Timeline.from_state({**state, "position": 0})
+        except (KafkaError, ValueError) as exc:
+            raise ShareError(f"Link parameter 'state' holds an invalid run: {exc}") from None
+        s = cls(tl)
+        s.goto(state["position"])
+        return s
+
+    def load(self, scenario: Scenario) -> None:
+        """Start over with another scenario (the builder's Apply, a preset or an uploaded file)."""
+        self.timeline = Timeline(scenario)
+        self.marks, self.lag = {}, {}
+        self.version += 1
+        self.playing = False
+        self.last_action = f"Loaded scenario “{scenario.name}”"
+        self.last_cli = kafka_cli.scenario_setup(scenario)
+        self._record()
+
+    # -- views ----------------------------------------------------------------------------------------------
+    @property
+    def cluster(self):
+        return self.timeline.cluster
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.timeline.scenario
+
+    @property
+    def position(self) -> int:
+        return self.timeline.position
+
+    def events_at(self, position: int) -> list[Event] | None:
+        """The events the step to `position` produced (None when unknown, e.g. beyond the recorded marks)."""
+        if position not in self.marks or position > self.position:
+            return None
+        start = self.marks.get(position - 1, 0) if position > 0 else 0
+        if position > 0 and position - 1 not in self.marks:
+            return None
+        log = self.cluster.events
+        return [e for e in log.since(start) if e.seq <= self.marks[position]]
+
+    def current_events(self) -> list[Event]:
+        evs = self.events_at(self.position)
+        if evs is None:
+            evs = self.cluster.events.events[-1:]
+        return evs
+
+    @staticmethod
+    def headline(events: list[Event]) -> Event | None:
+        """The event to narrate in big letters: the most important one of the step."""
+        if not events:
+            return None
+        for kind in PRIORITY:
+            for e in events:
+                if e.kind == kind:
+                    return e
+        return events[0]
+
+    def history(self, limit: int = 40) -> list[tuple[int, list[Event]]]:
+        """The last `limit` steps up to now, newest first, with their events (for the clickable timeline)."""
+        out = []
+        for p in range(self.position, -1, -1):
+            evs = self.events_at(p)
+            if evs is None:
+                break
+            out.append((p, evs))
+            if len(out) >= limit:
+                break
+        return out
+
+    def lag_history(self) -> list[tuple[float, dict[str, int]]]:
+        return [self.lag[p] for p in sorted(self.lag) if p <= self.position]
+
+    def topic_of(self) -> dict[str, str]:
+        """Producer id or group id -> the (first) topic it uses, from the scenario."""
+        out = {p.id: p.topic for p in self.scenario.producers}
+        out.update({g.group_id: g.topics[0] for g in self.scenario.groups})
+        return out
+
+    def share_params(self) -> dict[str, str]:
+        return encode_state(self.timeline.to_state())
+
+    # -- moving -------------------------------------------------------------------------------------------------
+    def step(self, n: int = 1) -> list[Event]:
+        """`n` visible steps. A step with no event means the cluster is idle: stop there and say so."""
+        out: list[Event] = []
+        for _ in range(n):
+            evs = self.timeline.step()
+            self._record()
+            out.extend(evs)
+            if not evs:
+                self.playing = False
+                self.flash.append(("info", IDLE_NOTE))
+                break
+        return out
+
+    def back(self) -> None:
+        self.timeline.back()
+
+    def goto(self, position: int) -> None:
+        """Jump to a step: back through the timeline's checkpoints, forward by stepping (recording marks)."""
+        position = max(0, int(position))
+        if position < self.position:
+            self.timeline.goto(position)
+        while self.position < position:
+            self.step()
+
+    def reset(self) -> None:
+        """Back to step 0 of the same scenario, forgetting the commands applied."""
+        self.timeline.reset()
+        self.marks, self.lag = {}, {}
+        self.playing = False
+        self.last_action, self.last_cli = "Reset to step 0", None
+        self._record()
+
+    def run_until(self, kinds: set[str] | frozenset[str], what: str) -> str:
+        """Step until an event of `kinds`, within a wall-clock budget; returns a sentence for the user."""
+        t0 = time.monotonic()
+        start_ms = self.cluster.now
+        for n in range(1, RUN_UNTIL_STEPS + 1):
+            evs = self.step()
+            hit = next((e for e in evs if e.kind in kinds), None)
+            if hit is not None:
+                return f"Ran {n} step(s) to the next {what}: {hit.summary}"
+            if not evs:
+                return f"Nothing more happens: no {what} ahead (ran {n} step(s))."
+            if time.monotonic() - t0 > RUN_UNTIL_SECONDS:
+                break
+        secs = (self.cluster.now - start_ms) / 1000
+        return (f"No {what} yet after {n} step(s) ({secs:.1f} s of simulated time); press again to keep going, "
+                f"or cause one (crash a broker, add or crash a consumer).")
+
+    # -- commands -----------------------------------------------------------------------------------------------
+    def apply(self, command: dict[str, Any]) -> str:
+        """Validate and apply one command at this step (KafkaError / ValueError propagate to the page)."""
+        cmd = parse_command(command)
+        msg = self.timeline.apply(cmd)
+        self.marks = {p: s for p, s in self.marks.items() if p < self.position}
+        self.lag = {p: s for p, s in self.lag.items() if p < self.position}
+        self._record()
+        self.last_action = msg
+        self.last_cli = kafka_cli.for_command(command, self.topic_of())
+        return msg
+
+    def _record(self) -> None:
+        p = self.position
+        c = self.cluster
+        self.marks[p] = c.events.seq
+        snap = c.snapshot(tail=0)
+        self.lag[p] = (c.now / 1000, {g.group_id: sum(g.lag.values()) for g in snap.groups})
+
+
+def preset(name: str) -> Scenario:
+    if name not in PRESETS:
+        raise ScenarioError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}")
+    return PRESETS[name]
+
+
+def get_session() -> PlaygroundSession:
+    """This browser session's run: created on first use from the link's query parameters, else the default."""
+    import streamlit as st
+
+    s = st.session_state.get(SESSION_KEY)
+    if s is None:
+        params = {k: st.query_params[k] for k in st.query_params}
+        if "state" in params:
+            try:
+                s = PlaygroundSession.from_link(params)
+                s.flash.append(("success", f"Opened the shared run “{s.scenario.name}” at step {s.position}."))
+            except ShareError as exc:
+                s = PlaygroundSession.new(preset(DEFAULT_PRESET))
+                s.flash.append(("error", f"{exc} Showing the Default scenario instead."))
+        else:
+            s = PlaygroundSession.new(preset(DEFAULT_PRESET))
+        st.session_state[SESSION_KEY] = s
+    return s

@@ -1,0 +1,62 @@
+"""Shareable links: the scenario and the commands applied so far, packed into two URL query parameters.
+
+`?step=15&state=<zlib+base64url JSON>`: the engine is deterministic, so scenario + commands + step
+reproduce the exact picture. Everything read back from a URL is validated (pydantic here, the engine's
+own validators for the scenario and commands); a bad link raises `ShareError` naming the parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MAX_STATE_CHARS = 8000
+MAX_STEP = 100_000
+
+
+class ShareError(ValueError):
+    """A link whose query parameters do not describe a run; the message says which parameter and why."""
+
+
+class SharedLink(BaseModel):
+    """The query parameters of a shared Playground link."""
+
+    model_config = ConfigDict(extra="ignore")
+    step: int = Field(0, ge=0, le=MAX_STEP, description="visible steps taken")
+    state: str = Field(min_length=4, max_length=MAX_STATE_CHARS, pattern=r"^[A-Za-z0-9_-]+={0,2}$")
+
+
+def encode_state(state: dict[str, Any]) -> dict[str, str]:
+    """Timeline.to_state() -> {"step": ..., "state": ...} for st.query_params."""
+    body = {k: v for k, v in state.items() if k != "position"}
+    raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+    return {"step": str(int(state.get("position", 0))), "state": packed}
+
+
+def decode_params(params: dict[str, str]) -> dict[str, Any]:
+    """Query parameters -> a dict for Timeline.from_state (raises ShareError with a readable reason)."""
+    try:
+        link = SharedLink.model_validate(dict(params))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "state"
+        allowed = {"step": f"a whole number from 0 to {MAX_STEP}",
+                   "state": f"the text a 'Share' link carries (letters, digits, - and _; at most {MAX_STATE_CHARS})"}
+        raise ShareError(f"Link parameter '{field}' is not valid ({err['msg']}); it must be "
+                         f"{allowed.get(field, 'as in a link copied from the Playground')}.") from None
+    text = link.state + "=" * (-len(link.state) % 4)
+    try:
+        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(text), 256 * 1024)
+        body = json.loads(raw)
+    except (binascii.Error, zlib.error, ValueError) as exc:
+        raise ShareError(f"Link parameter 'state' could not be read ({type(exc).__name__}): copy the whole link "
+                         f"again from the Playground's Share box.") from None
+    if not isinstance(body, dict) or "scenario" not in body:
+        raise ShareError("Link parameter 'state' does not contain a scenario: copy the link again.")
+    return {**body, "position": link.step}
