@@ -83,6 +83,7 @@ class Broker:
         self.coordinator = GroupCoordinator(self)
         # follower side: leader id -> partitions fetched from it; plus a generation to retire stale loops
         self.fetch_from: dict[int, set[TP]] = {}
+        self._fetch_order: dict[int, list[TP]] = {}  # leader id -> sorted(fetch_from[leader]); dropped on change
         self.fetch_in_flight: dict[int, int] = {}  # leader id -> id of the fetch on the wire
         self.fetch_timers: dict[int, Timer] = {}  # leader id -> its replica.socket.timeout.ms timer
         self._fetch_seq = 0
@@ -105,6 +106,7 @@ class Broker:
         self.alive = False
         self.epoch += 1
         self.fetch_from.clear()
+        self._fetch_order.clear()
         self.fetch_in_flight.clear()
         self.leader_epoch_waits.clear()
         for r in self.replicas.values():
@@ -133,7 +135,9 @@ class Broker:
         c = self.cluster
         r = self.replicas.get(tp)
         if deleting:
-            if r is not None:
+            # KIP-570: a StopReplica older than the state this replica already follows (the partition was given
+            # back to this broker since, and the messages crossed) is stale and ignored
+            if r is not None and partition_epoch >= r.partition_epoch:
                 self._abandon_leadership(r, NotLeaderOrFollowerError)
                 self._stop_following(tp)
                 del self.replicas[tp]
@@ -228,7 +232,9 @@ class Broker:
             placed = batch.at(r.leo, r.leader_epoch)
             rolled = r.log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
             if batch.producer_id >= 0:
-                entry = r.producers.setdefault(batch.producer_id, ProducerStateEntry(batch.producer_epoch))
+                entry = r.producers.get(batch.producer_id)
+                if entry is None:  # (setdefault would build a throw-away entry for every batch)
+                    entry = r.producers[batch.producer_id] = ProducerStateEntry(batch.producer_epoch)
                 entry.batches.append((batch.base_sequence, batch.base_sequence + batch.count - 1,
                                       placed.base_offset, placed.last_offset))
             if placed.is_transactional:
@@ -466,7 +472,7 @@ class Broker:
     def _park(self, f: DelayedFetch, wait_ms: int) -> None:
         for tp in f.parts:
             parked = self.replicas[tp].parked_fetches
-            if len(parked) >= 4:
+            if len(parked) >= 8:
                 # a fetch answered through another partition stays listed here until this one gets data,
                 # which on an idle partition is never: sweep those out (order of the live ones is kept)
                 parked[:] = [p for p in parked if not p.done]
@@ -585,11 +591,13 @@ class Broker:
 
     def _add_to_fetcher(self, tp: TP, leader: int) -> None:
         self.fetch_from.setdefault(leader, set()).add(tp)
+        self._fetch_order.pop(leader, None)
         if leader not in self.fetch_in_flight:
             self._send_replica_fetch(leader)
 
     def _stop_following(self, tp: TP) -> None:
         self.leader_epoch_waits.pop(tp, None)
+        self._fetch_order.clear()
         for leader, tps in list(self.fetch_from.items()):
             tps.discard(tp)
             if not tps:
@@ -604,8 +612,11 @@ class Broker:
             return
         c = self.cluster
         replicas = self.replicas
+        order = self._fetch_order.get(leader)
+        if order is None:
+            order = self._fetch_order[leader] = sorted(tps)  # fixed until the set changes: sort once
         parts = {}
-        for tp in sorted(tps):
+        for tp in order:
             r = replicas[tp]
             parts[tp] = (r.log.log_end_offset, r.leader_epoch)
         self._fetch_seq += 1

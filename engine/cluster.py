@@ -127,13 +127,20 @@ class Cluster:
         finally:
             self.in_simulation = False
 
-    def step_event(self, max_actions: int = 200_000) -> list[Event]:
-        """Run until at least one new event is emitted (the UI's `Step`); returns the new events."""
+    def step_event(self, max_actions: int = 200_000, max_ms: int | None = None) -> list[Event]:
+        """Run until at least one new event is emitted (the UI's `Step`); returns the new events.
+        With `max_ms`, an idle cluster stops after that much simulated time (returning no events)."""
         start = self.events.seq
+        end = self.now + max_ms if max_ms is not None else None
         self.in_simulation = True
         try:
             sched = self.scheduler
             for _ in range(max_actions):
+                if end is not None:
+                    t = sched.next_time()
+                    if t is None or t > end:
+                        sched.now_ms = max(sched.now_ms, end)
+                        break
                 if not sched.step():
                     break
                 if self.events.seq != start:
@@ -242,7 +249,7 @@ class Cluster:
              partition: int | None = None, **data: Any) -> Event | None:
         if topic is not None and topic.startswith("__") and kind != "topic_created":
             return self._internal_event(kind, topic, partition, data)
-        return self.events.emit(self.now, kind, summary, actors=actors, topic=topic, partition=partition, **data)
+        return self.events.add(self.scheduler.now_ms, kind, summary, actors, topic, partition, data)
 
     def _internal_event(self, kind: str, topic: str, partition: int | None, data: dict) -> Event | None:
         """Internal partitions (50 of __consumer_offsets) stay quiet, except a group coordinator moving."""
@@ -260,6 +267,8 @@ class Cluster:
 
     def _dropped(self, msg: Message, why: str) -> None:
         db = self._broker_of(msg.dst)
+        if msg.kind in ("MetadataUpdate", "LeaderAndIsr") and db is not None and db.alive:
+            self.controller.on_metadata_dropped(msg)  # the broker still gets it later: resent after a backoff
         if db is not None and not db.alive:
             # a crashed broker refuses connections: the client notices at once (NetworkClient disconnect),
             # unlike an isolated one, where only request.timeout.ms tells
@@ -546,9 +555,9 @@ class Cluster:
                   actors=(producer.id,), topic=b.tp[0], partition=b.tp[1], base_offset=b.base_offset,
                   records=b.count, acks=producer.config.acks)
 
-    def on_delivered(self, consumer: Consumer, records) -> None:
-        now = self.now
-        self.metrics.on_consumed(now, len(records), sum(now - r.timestamp for r in records))
+    def on_delivered(self, consumer: Consumer, count: int, latency_sum: int) -> None:
+        """poll() returned `count` records whose send -> poll latencies add up to `latency_sum` ms."""
+        self.metrics.on_consumed(self.now, count, latency_sum)
 
     # -- failures and operations (replication issue) ---------------------------------------------------------
     def crash_broker(self, broker_id: int) -> None:
@@ -574,6 +583,8 @@ class Cluster:
         self.emit("broker_restarted", f"Broker {broker_id} restarted: it recovers its log from disk, registers with "
                   f"the {'controller' if self.controller.mode == 'kraft' else 'ZooKeeper'} and catches up as a follower",
                   actors=(b.name,), broker=broker_id)
+        if broker_id in self.controller.live:
+            self.controller.on_broker_bounced(broker_id)  # back before its session expired: fail the old incarnation
         self.controller.on_heartbeat(broker_id, b.epoch)
         self.scheduler.after(self.controller._heartbeat_interval(), self.controller._send_heartbeat, broker_id, b.epoch)
 

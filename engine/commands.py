@@ -69,7 +69,7 @@ class AddConsumer(_Cmd):
 class Produce(_Cmd):
     op: Literal["produce"] = "produce"
     producer: str
-    count: int = Field(1, ge=1, le=1_000_000)
+    count: int = Field(1, ge=1, le=10_000)  # per click/URL command: a million sends froze a session ~90 s
     key: str | None = None
     value: str | None = None
     topic: str | None = None  # the producer's scenario topic when omitted

@@ -27,6 +27,9 @@ class KafkaConfig(BaseModel):
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None = None, *, where: str = "") -> Self:
+        if raw is not None and not isinstance(raw, Mapping):
+            raise ConfigError(f"{where or cls.scope}: a config must be a mapping of {cls.scope} config names to "
+                              f"values, like {{'linger.ms': 5}}; got {type(raw).__name__}")
         raw = dict(raw or {})
         for key in raw:
             if not isinstance(key, str):

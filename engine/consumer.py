@@ -11,7 +11,10 @@ cooperative-sticky (KIP-429) revokes only the partitions that move, then rejoins
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import deque
+from functools import partial
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from .assignors import assign
@@ -26,9 +29,11 @@ from .records import ConsumerRecord
 if TYPE_CHECKING:
     from .cluster import Cluster
     from .records import RecordBatch
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 HISTORY = 2000  # records kept per consumer for views and tests (oldest dropped)
+_new_record = partial(tuple.__new__, ConsumerRecord)  # a ConsumerRecord from a tuple, built in C
 
 
 class Consumer:
@@ -55,6 +60,7 @@ class Consumer:
         self.buffer: deque[tuple[TP, RecordBatch]] = deque()
         self.buffered: set[TP] = set()
         self.fetching: dict[int, int] = {}  # broker id -> fetch request id
+        self._fetch_timers: dict[int, Timer] = {}  # broker id -> that fetch's request.timeout.ms timer
         self.metadata: dict[str, list[int | None]] = {}
         self.last_poll_ms = cluster.now
         self.last_commit_ms = cluster.now
@@ -206,7 +212,9 @@ class Consumer:
         return out
 
     def _drain(self, limit: int) -> list[ConsumerRecord]:
+        """Hand out up to `limit` buffered records, a batch slice at a time (records are built in C by zip)."""
         out: list[ConsumerRecord] = []
+        chunks: list[tuple[TP, range | tuple[int, ...], int, int, tuple]] = []  # tp, offsets, start, stop, ts
         buf = self.buffer
         while buf and len(out) < limit:
             tp, b = buf[0]
@@ -221,21 +229,21 @@ class Consumer:
                 if not any(t == tp for t, _ in buf):
                     self.buffered.discard(tp)
                 continue
-            topic, part = tp
             offs = b.record_offsets()
-            keys, values, ts = b.keys, b.values, b.timestamps
-            hdrs = b.headers
-            epoch = b.leader_epoch
-            start = 0 if b.offsets is not None else max(0, pos - b.base_offset)
-            i = start
             n = b.count
-            if b.offsets is not None:
-                while i < n and offs[i] < pos:
-                    i += 1
+            if b.offsets is None:
+                i = max(0, pos - b.base_offset)
+            else:
+                i = bisect_left(offs, pos)
             take = min(n, i + (limit - len(out)))
-            for j in range(i, take):
-                out.append(ConsumerRecord(topic, part, offs[j], keys[j], values[j], ts[j],
-                                          hdrs[j] if hdrs else (), epoch))
+            if take > i:
+                k = take - i
+                hdrs = b.headers
+                out.extend(map(_new_record, zip(repeat(tp[0], k), repeat(tp[1], k), offs[i:take], b.keys[i:take],
+                                                b.values[i:take], b.timestamps[i:take],
+                                                hdrs[i:take] if hdrs else repeat((), k), repeat(b.leader_epoch, k),
+                                                strict=True)))
+                chunks.append((tp, offs, i, take, b.timestamps))
             if take >= n:
                 buf.popleft()
                 self.positions[tp] = b.next_offset
@@ -244,26 +252,31 @@ class Consumer:
             else:
                 self.positions[tp] = offs[take]
         if out:
-            self._record_delivery(out)
+            self._record_delivery(out, chunks)
         return out
 
-    def _record_delivery(self, out: list[ConsumerRecord]) -> None:
+    def _record_delivery(self, out: list[ConsumerRecord], chunks: list) -> None:
+        """Counters, duplicate detection and the event, per batch slice (offsets ascend within a slice)."""
         c = self.cluster
+        now = c.now
         self.received += len(out)
         self.history.extend(out)
         dups = 0
+        latency = 0
         first: dict[TP, int] = {}
         last: dict[TP, int] = {}
-        for r in out:
-            tp = (r.topic, r.partition)
-            seen = self.max_delivered.get(tp, -1)
-            if r.offset <= seen:
-                dups += 1
-            else:
-                self.max_delivered[tp] = r.offset
-            first.setdefault(tp, r.offset)
-            last[tp] = r.offset
-        c.on_delivered(self, out)
+        max_delivered = self.max_delivered
+        for tp, offs, i, take, ts in chunks:
+            seen = max_delivered.get(tp, -1)
+            lo, hi = offs[i], offs[take - 1]
+            if lo <= seen:
+                dups += bisect_right(offs, seen, i, take) - i
+            if hi > seen:
+                max_delivered[tp] = hi
+            first.setdefault(tp, lo)
+            last[tp] = hi
+            latency += now * (take - i) - sum(ts[i:take])
+        c.on_delivered(self, len(out), latency)
         if dups:
             self.duplicates += dups
         ranges = ", ".join(f"{t}-{p}@{first[(t, p)]}..{last[(t, p)]}" for (t, p) in first)
@@ -312,7 +325,8 @@ class Consumer:
             c.network.send(self.id, broker.name, "Fetch", broker.on_fetch, self, parts, cfg.fetch_min_bytes,
                            cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq,
                            cfg.isolation_level == "read_committed")
-            c.scheduler.after(cfg.request_timeout_ms, self._fetch_timeout, leader, self._req_seq)
+            self._fetch_timers[leader] = c.scheduler.after(cfg.request_timeout_ms, self._fetch_timeout, leader,
+                                                           self._req_seq, timer=True)
 
     def _fetch_timeout(self, leader: int, req_id: int) -> None:
         if self.fetching.get(leader) == req_id:
@@ -325,6 +339,9 @@ class Consumer:
         if not self.alive or self.fetching.get(broker_id) != req_id:
             return
         del self.fetching[broker_id]
+        timeout = self._fetch_timers.pop(broker_id, None)
+        if timeout is not None:
+            timeout.cancel()  # answered: the timeout would find nothing to do
         c = self.cluster
         got = 0
         skipped = 0

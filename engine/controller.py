@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 TP = tuple[str, int]
 QUORUM_FETCH_TIMEOUT_MS = 2000  # controller.quorum.fetch.timeout.ms
 QUORUM_ELECTION_TIMEOUT_MS = 1000  # controller.quorum.election.timeout.ms
+METADATA_RETRY_MS = 1000  # how soon a partition update lost on the network is sent again
 
 
 class PartitionState:
@@ -75,6 +76,7 @@ class Controller:
         self.metadata_offset = 0  # KRaft: records in the metadata log
         self.sessions: dict[int, object] = {}  # broker id -> session expiry timer
         self.election_pending = False
+        self.quorum_lost = False  # KRaft: no majority of voters; they keep retrying until one is back
 
     # -- set-up ----------------------------------------------------------------------------------------------
     def bootstrap(self, broker_ids: list[int]) -> None:
@@ -167,15 +169,31 @@ class Controller:
             return
         alive_voters = [v for v in self.voters if c.brokers[v].online]
         if len(alive_voters) * 2 <= len(self.voters):
-            c.emit("note", f"Only {len(alive_voters)} of {len(self.voters)} KRaft controllers are alive: without "
-                   f"a majority no controller can be elected and no leader elections happen",
-                   actors=("controller",))
+            if not self.quorum_lost:
+                c.emit("note", f"Only {len(alive_voters)} of {len(self.voters)} KRaft controllers are alive: without "
+                       f"a majority no controller can be elected and no leader elections happen",
+                       actors=("controller",))
+                self.quorum_lost = True
+                c.scheduler.after(QUORUM_FETCH_TIMEOUT_MS, self._retry_quorum)
             self.election_pending = True
             return
+        self.quorum_lost = False
         winner = alive_voters[c.rng.randrange(len(alive_voters))]
         delay = QUORUM_FETCH_TIMEOUT_MS + c.rng.randrange(QUORUM_ELECTION_TIMEOUT_MS)
         self.election_pending = True
         c.scheduler.after(delay, self._finish_kraft_election, winner)
+
+    def _retry_quorum(self) -> None:
+        """Voters without a majority keep timing out and retrying; once enough are back one of them wins.
+        (Without this a cluster that once lost its quorum never elected a controller again.)"""
+        if not self.quorum_lost or self.active is not None:
+            self.quorum_lost = False
+            return
+        c = self.cluster
+        if sum(c.brokers[v].online for v in self.voters) * 2 <= len(self.voters):
+            c.scheduler.after(QUORUM_FETCH_TIMEOUT_MS, self._retry_quorum)
+            return
+        self._controller_lost()
 
     def _finish_kraft_election(self, winner: int) -> None:
         c = self.cluster
@@ -216,6 +234,18 @@ class Controller:
                     self._elect(tp, f"broker {broker_id} came back")
                 else:
                     self._publish(tp)
+
+    def on_broker_bounced(self, broker_id: int) -> None:
+        """A broker restarted before its session expired. Its new incarnation's registration tells the controller
+        the old one is gone (KRaft fences the old incarnation; ZooKeeper mode's KafkaController handles "bounced
+        brokers" as a failure then a startup), so leadership moves away and the broker rejoins as a follower.
+        Without this the controller would keep a leader that, having restarted, no longer acts as one."""
+        self.live.discard(broker_id)
+        self._record()
+        self.cluster.emit("broker_fenced", f"Broker {broker_id} registered again before its session expired: the "
+                          f"controller treats its previous incarnation as failed and moves its leaderships",
+                          actors=(self.actor, f"broker-{broker_id}"), broker=broker_id, bounced=True)
+        self._on_broker_failure(broker_id)
 
     def _on_broker_failure(self, broker_id: int) -> None:
         if self.active is None:
@@ -268,7 +298,9 @@ class Controller:
         c = self.cluster
         ps = self.partitions[tp]
         old = ps.leader
-        candidates = [b for b in ps.replicas if b in self.live and c.brokers[b].alive and b not in ps.removing]
+        # KIP-455: replicas a running reassignment will remove still count (replicas lists them last), or a
+        # partition whose only live ISR member is leaving would stay offline and the reassignment never finish
+        candidates = [b for b in ps.replicas if b in self.live and c.brokers[b].alive]
         clean = [b for b in candidates if b in ps.isr]
         tcfg = c.topic_config(tp[0])
         if clean:
@@ -391,14 +423,38 @@ class Controller:
             if b in self.live:
                 self._publish_to(tp, b)
 
+    def on_metadata_dropped(self, msg) -> None:
+        """A partition update to a live broker was lost (an isolated controller or broker, an injected fault).
+        Real brokers never miss one for good: KRaft brokers catch up on the metadata log and ZooKeeper mode's
+        controller channel resends. So the current state (or the deletion) goes out again after a backoff."""
+        deleting = len(msg.args) > 6 and msg.args[6] is True
+        self.cluster.scheduler.after(METADATA_RETRY_MS, self._republish, msg.args[0], int(msg.dst[7:]), deleting)
+
+    def _republish(self, tp: TP, broker_id: int, deleting: bool) -> None:
+        c = self.cluster
+        br = c.brokers[broker_id]
+        if broker_id not in self.live or not br.alive:
+            return  # once it registers again it gets every partition's state anyway
+        ps = self.partitions.get(tp)
+        if deleting or ps is None or (broker_id not in ps.replicas and broker_id not in ps.adding):
+            if tp in br.replicas and (ps is None or broker_id not in ps.replicas):
+                r = br.replicas[tp]
+                epoch, pe = (ps.leader_epoch, ps.partition_epoch) if ps is not None else (r.leader_epoch + 1,
+                                                                                           r.partition_epoch + 1)
+                c.network.send(self.actor, br.name, self._update_kind(), br.on_leader_and_isr, tp, None, epoch,
+                               list(ps.replicas) if ps is not None else [], [], pe, True, topic=tp[0],
+                               partition=tp[1])
+            return
+        self._publish_to(tp, broker_id)
+
     def _publish_to(self, tp: TP, broker_id: int) -> None:
         c = self.cluster
         ps = self.partitions[tp]
         br = c.brokers[broker_id]
         replicas = ps.replicas
         c.network.send(self.actor, br.name, self._update_kind(), br.on_leader_and_isr, tp, ps.leader,
-                       ps.leader_epoch, list(replicas), list(ps.isr), ps.partition_epoch, topic=tp[0],
-                       partition=tp[1])
+                       ps.leader_epoch, list(replicas), list(ps.isr), ps.partition_epoch, False, br.epoch,
+                       topic=tp[0], partition=tp[1])  # br.epoch: the registered incarnation (KIP-380)
 
     # -- reassignment (kafka-reassign-partitions.sh) -----------------------------------------------------------
     def reassign(self, tp: TP, target: list[int]) -> None:
@@ -408,7 +464,9 @@ class Controller:
         for b in target:
             if b not in c.brokers:
                 raise InvalidReplicationFactorError(f"broker {b} does not exist (brokers: {sorted(c.brokers)})")
-        adding = [b for b in target if b not in ps.replicas]
+        # a replica an earlier, unfinished reassignment is still adding has not caught up: it stays "adding"
+        # (else a second reassignment could finish at once and delete every copy of the data)
+        adding = [b for b in target if b not in ps.replicas or b in ps.adding or b in ps.removing]
         removing = [b for b in ps.replicas if b not in target]
         ps.adding, ps.removing = adding, removing
         ps.replicas = list(dict.fromkeys(target + ps.replicas))
@@ -424,10 +482,10 @@ class Controller:
         ps = self.partitions[tp]
         if not ps.adding and not ps.removing:
             return
-        if not all(b in ps.isr for b in ps.adding):
-            return
-        c = self.cluster
         target = [b for b in ps.replicas if b not in ps.removing]
+        if not all(b in ps.isr for b in target):
+            return  # Kafka completes a reassignment once every target replica is in the ISR
+        c = self.cluster
         removing = ps.removing
         ps.replicas = target
         ps.isr = [b for b in ps.isr if b in target]

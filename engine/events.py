@@ -37,24 +37,54 @@ KINDS = (
     "member_left", "member_expired", "records_fetched", "records_polled", "offsets_committed", "offset_reset",
     "consumer_crashed", "consumer_closed", "segment_rolled", "segments_deleted", "log_compacted",
     "reassignment_started", "reassignment_completed", "note",
+    "share_acquired", "share_acknowledged", "share_lock_expired",  # share groups (KIP-932)
+    "txn_init", "txn_partitions", "txn_offsets", "txn_ending", "txn_completed",  # transactions (KIP-98)
 )
 
 
+MAX_EVENTS = 5000  # events a session keeps: a long run must not grow without bound on the hosted demo
+
+
 class EventLog:
-    """Append-only list of events with a monotonically increasing seq."""
+    """Append-only list of events with a monotonically increasing seq. It keeps the newest `max_events`:
+    beyond that the oldest are trimmed (seqs never change, so `since()` still works) and a note says so."""
 
-    __slots__ = ("events", "_seq")
+    __slots__ = ("events", "_seq", "max_events", "trimmed")
 
-    def __init__(self) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS) -> None:
         self.events: list[Event] = []
         self._seq = 0
+        self.max_events = max(10, max_events)
+        self.trimmed = 0  # how many old events were dropped so far
 
     def emit(self, time_ms: int, kind: str, summary: str, *, actors: tuple[str, ...] = (),
              topic: str | None = None, partition: int | None = None, **data: Any) -> Event:
         self._seq += 1
         ev = Event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
         self.events.append(ev)
+        if len(self.events) > self.max_events:
+            self._trim(time_ms)
         return ev
+
+    def add(self, time_ms: int, kind: str, summary: str, actors: tuple[str, ...], topic: str | None,
+            partition: int | None, data: dict[str, Any]) -> Event:
+        """emit() for a caller that already holds `data` as a dict (Cluster.emit): no second **data repack."""
+        self._seq += 1
+        ev = Event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
+        self.events.append(ev)
+        if len(self.events) > self.max_events:
+            self._trim(time_ms)
+        return ev
+
+    def _trim(self, time_ms: int) -> None:
+        """Drop the oldest fifth in one go (not one per emit) and append a visible note with the count."""
+        drop = len(self.events) - self.max_events * 4 // 5
+        del self.events[:drop]
+        self.trimmed += drop
+        self._seq += 1
+        self.events.append(Event(self._seq, time_ms, "note", f"Older events trimmed: this session keeps the newest "
+                                 f"{self.max_events} events; {self.trimmed} older ones were dropped (events from "
+                                 f"#{self.events[0].seq} on remain)", (), None, None, {"events_trimmed": self.trimmed}))
 
     @property
     def seq(self) -> int:

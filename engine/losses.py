@@ -27,6 +27,13 @@ class AckedBatch:
         self.lost_reason: str | None = None
         self.lost_ms = -1
 
+    def __deepcopy__(self, memo: dict) -> AckedBatch:
+        """A checkpoint copies the two mutable fields and shares the record tuples (immutable, and as long
+        as the whole history: deep-copying them made every checkpoint cost O(records acknowledged))."""
+        twin = AckedBatch(self.base, self.last, self.keys, self.values, self.acks, self.time_ms, self.producer)
+        twin.lost_reason, twin.lost_ms = self.lost_reason, self.lost_ms
+        return twin
+
 
 class LossLedger:
     def __init__(self) -> None:

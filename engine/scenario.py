@@ -154,6 +154,8 @@ def parse_scenario(text: str | bytes) -> Scenario:
             data = yaml.safe_load(text)
         except (yaml.YAMLError, RecursionError) as exc:
             raise ScenarioError(f"Scenario file is neither valid JSON nor valid YAML: {str(exc)[:200]}") from None
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits (Python's int conversion limit)
+            raise ScenarioError(f"Scenario file holds a value that cannot be read: {str(exc)[:120]}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"A scenario must be a mapping with keys like brokers, topics, producers, groups; "
                             f"got {type(data).__name__}.")
@@ -222,4 +224,30 @@ PRESETS: dict[str, Scenario] = {
                    for i, n in enumerate(("orders", "payments", "clicks"))],
         groups=[GroupSpec(group_id=f"g{i + 1}", topics=[n], members=3, config=dict(_FAST_GROUP))
                 for i, n in enumerate(("orders", "payments", "clicks"))]),
+    # Modern Kafka (issue 11). Share consumers are not part of a scenario: the Playground's "Add a share group
+    # of 3" button adds them (an add_share_consumer command), next to this consumer group with two idle members.
+    "Share group (KIP-932)": Scenario(
+        name="Share group (KIP-932)",
+        description="One partition: consumer group 'classic' has three members and two are idle. Add a share "
+                    "group of 3 (under Break something): all three share the partition, record by record.",
+        topics=[TopicSpec(name="jobs", partitions=1, replication_factor=3)],
+        producers=[ProducerSpec(id="p1", topic="jobs", keys="user_ids", key_count=12, rate_per_s=10)],
+        groups=[GroupSpec(group_id="classic", topics=["jobs"], members=3, member_ids=["c1", "c2", "c3"],
+                          config=dict(_FAST_GROUP))]),
+    "Transactions": Scenario(
+        name="Transactions",
+        description="A billing app turns orders into receipts with a transactional producer (billing-1; billing-2 "
+                    "shares its transactional.id). rc reads receipts read_committed, ru read_uncommitted. Use the "
+                    "Producers tab: process a batch and commit, abort or stop; then initTransactions() on billing-2.",
+        topics=[TopicSpec(name="orders", partitions=1, replication_factor=3, config={"min.insync.replicas": 2}),
+                TopicSpec(name="receipts", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})],
+        producers=[ProducerSpec(id="shop", topic="orders", keys="user_ids", key_count=8, rate_per_s=2),
+                   ProducerSpec(id="billing-1", topic="receipts", rate_per_s=0,
+                                config={"transactional.id": "billing-app"}),
+                   ProducerSpec(id="billing-2", topic="receipts", rate_per_s=0,
+                                config={"transactional.id": "billing-app"})],
+        groups=[GroupSpec(group_id="audit-committed", topics=["receipts"], members=1, member_ids=["rc"],
+                          config={**_FAST_GROUP, "isolation.level": "read_committed"}),
+                GroupSpec(group_id="audit-all", topics=["receipts"], members=1, member_ids=["ru"],
+                          config={**_FAST_GROUP, "isolation.level": "read_uncommitted"})]),
 }

@@ -10,6 +10,8 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
+_PURGE_MIN = 256  # heap size at which cancelled timers are swept out (then twice the live size)
+
 
 class Timer:
     """A handle to a scheduled action; `cancel()` makes it a no-op when its time comes."""
@@ -25,20 +27,33 @@ class Timer:
 
 
 class Scheduler:
-    __slots__ = ("now_ms", "_heap", "_seq", "actions_run")
+    __slots__ = ("now_ms", "_heap", "_seq", "actions_run", "_purge_at")
 
     def __init__(self) -> None:
         self.now_ms = 0
         self._heap: list[tuple[int, int, Timer | None, Callable[..., Any], tuple]] = []
         self._seq = 0
         self.actions_run = 0
+        self._purge_at = _PURGE_MIN
 
     def at(self, time_ms: int, fn: Callable[..., Any], *args: Any, timer: bool = False) -> Timer | None:
         """Run `fn(*args)` at `time_ms` (never in the past). Returns a cancellable Timer if asked."""
         t = Timer(time_ms) if timer else None
         self._seq += 1
-        heapq.heappush(self._heap, (max(time_ms, self.now_ms), self._seq, t, fn, args))
+        heap = self._heap
+        heapq.heappush(heap, (max(time_ms, self.now_ms), self._seq, t, fn, args))
+        if len(heap) > self._purge_at:
+            self._purge()
         return t
+
+    def _purge(self) -> None:
+        """Drop cancelled timers from anywhere in the heap (asyncio does the same): a cancelled 30 s request
+        timeout would otherwise sit there, with everything its arguments reference, and be copied into every
+        checkpoint. Keys (time, seq) are unique, so the run order is unchanged."""
+        heap = [e for e in self._heap if e[2] is None or not e[2].cancelled]
+        heapq.heapify(heap)
+        self._heap = heap
+        self._purge_at = max(_PURGE_MIN, 2 * len(heap))
 
     def after(self, delay_ms: int, fn: Callable[..., Any], *args: Any, timer: bool = False) -> Timer | None:
         return self.at(self.now_ms + delay_ms, fn, *args, timer=timer)

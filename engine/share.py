@@ -78,6 +78,7 @@ class SharePartition:
         self.records: dict[int, InFlight] = {}
         self.lock_ms = lock_ms
         self.limit = limit
+        self.archived: list[int] = []  # offsets archived lately, kept after the SPSO passes them: for the views
 
     @property
     def end_offset(self) -> int:
@@ -90,6 +91,8 @@ class SharePartition:
             rec = self.records.get(self.start_offset)
             if rec is not None and rec.state not in (ACKNOWLEDGED, ARCHIVED):
                 break
+            if rec is not None and rec.state == ARCHIVED:
+                self.archived = [*self.archived[-19:], self.start_offset]
             self.records.pop(self.start_offset, None)
             self.start_offset += 1
 
@@ -273,7 +276,8 @@ class ShareManager:
                     archived.append(off)
         sp.advance_start()
         if any(counts.values()):
-            parts = [f"{n} {k.lower()}ed" if k != "ACCEPT" else f"{n} accepted" for k, n in counts.items() if n]
+            done = {"ACCEPT": "accepted", "RELEASE": "released", "REJECT": "rejected"}
+            parts = [f"{n} {done[k]}" for k, n in counts.items() if n]
             arch = (f"; offsets {archived} reached group.share.delivery.count.limit={sp.limit} and are archived"
                     if archived else "")
             self.cluster.emit("share_acknowledged", f"{consumer.id} acknowledged records of {tp[0]}-{tp[1]}: "

@@ -36,6 +36,8 @@ class RecordView:
     value: bytes | None
     timestamp_ms: int
     leader_epoch: int = 0
+    control: str | None = None  # "COMMIT" / "ABORT": a transaction marker (control batch), not data
+    txn: str | None = None  # records of a transaction: "open" | "committed" | "aborted"; None otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class PartitionView:
     offline: bool = False
     adding_replicas: tuple[int, ...] = ()  # reassignment in progress
     removing_replicas: tuple[int, ...] = ()
+    last_stable_offset: int | None = None  # LSO: read_committed reads below it (= HW with no open transaction)
 
     @property
     def key(self) -> TopicPartition:
@@ -122,6 +125,9 @@ class ProducerView:
     buffer_used: int  # bytes held in buffer.memory
     producer_id: int | None = None  # idempotent producer id (InitProducerId)
     alive: bool = True
+    transactional_id: str | None = None
+    txn_state: str | None = None  # the client's TransactionManager: Uninitialized | Ready | InTransaction | Fenced ...
+    producer_epoch: int | None = None  # transactional producers: bumped by each init_transactions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +191,18 @@ class ControllerView:
 
 
 @dataclass(frozen=True, slots=True)
+class TransactionView:
+    """The transaction coordinator's state of one transactional.id (what `kafka-transactions.sh` describes)."""
+
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    state: str  # Empty | Ongoing | PrepareCommit | PrepareAbort | CompleteCommit | CompleteAbort
+    partitions: tuple[TopicPartition, ...]  # partitions of the ongoing transaction
+    coordinator: int | None  # broker leading the transactional.id's __transaction_state partition
+
+
+@dataclass(frozen=True, slots=True)
 class ShareRecordView:
     offset: int
     state: str  # "Available" | "Acquired" | "Acknowledged" | "Archived"
@@ -202,6 +220,7 @@ class SharePartitionView:
     start_offset: int  # SPSO
     end_offset: int  # SPEO
     records: tuple[ShareRecordView, ...]
+    archived: tuple[int, ...] = ()  # offsets archived lately that are behind the SPSO now (the last 20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +246,7 @@ class ClusterSnapshot:
     last_event_seq: int
     lost: tuple[LostRecordView, ...] = field(default=())
     share_groups: tuple[ShareGroupView, ...] = field(default=())
+    transactions: tuple[TransactionView, ...] = field(default=())
 
     def partition(self, topic: str, partition: int) -> PartitionView:
         for p in self.partitions:

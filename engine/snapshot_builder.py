@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .partitioner import coordinator_partition
 from .snapshot import (
     BatchView,
     BrokerView,
@@ -21,7 +22,9 @@ from .snapshot import (
     SharePartitionView,
     ShareRecordView,
     TopicView,
+    TransactionView,
 )
+from .transactions import TXN_PARTITIONS, TXN_TOPIC, last_stable_offset
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -72,7 +75,15 @@ def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnap
     return ClusterSnapshot(time_ms=now, brokers=brokers, topics=topics, partitions=tuple(partitions),
                            producers=producers, consumers=consumers, groups=groups, in_flight=in_flight,
                            controller=controller, last_event_seq=c.events.seq, lost=tuple(lost_all),
-                           share_groups=tuple(_share_group_views(c)))
+                           share_groups=tuple(_share_group_views(c)), transactions=tuple(_transaction_views(c)))
+
+
+def _transaction_views(c: Cluster):
+    co = c.txn_coordinator
+    for txn_id, tm in sorted(co.txns.items()):
+        ps = c.controller.partitions.get((TXN_TOPIC, coordinator_partition(txn_id, TXN_PARTITIONS)))
+        yield TransactionView(txn_id, tm.pid, tm.epoch, tm.state, tuple(sorted(tm.partitions)),
+                              ps.leader if ps is not None else None)
 
 
 def _share_group_views(c: Cluster):
@@ -80,7 +91,7 @@ def _share_group_views(c: Cluster):
         parts = tuple(
             SharePartitionView(gid, tp[0], tp[1], sp.start_offset, sp.end_offset,
                                tuple(ShareRecordView(o, r.state, r.delivery_count, r.owner)
-                                     for o, r in sorted(sp.records.items())))
+                                     for o, r in sorted(sp.records.items())), tuple(sp.archived))
             for (g2, tp), sp in sorted(c.shares.partitions.items()) if g2 == gid)
         yield ShareGroupView(gid, g.epoch, tuple(sorted(g.members)),
                              {m: tuple(v) for m, v in g.assignment.items()}, parts)
@@ -111,7 +122,8 @@ def _partition_view(c: Cluster, tp, tail: int, lost, leaders_count, replicas_cou
     shown = leader_rep or best
     records = ()
     if shown is not None and tail > 0:
-        records = tuple(RecordView(tp[0], tp[1], off, b.keys[i], b.values[i], b.timestamps[i], b.leader_epoch)
+        records = tuple(RecordView(tp[0], tp[1], off, b.keys[i], b.values[i], b.timestamps[i], b.leader_epoch,
+                                   b.control, _txn_state(shown, b, off) if b.is_transactional else None)
                         for off, b, i in shown.log.tail(tail))
     hw = leader_rep.hw if leader_rep is not None else (shown.hw if shown is not None else 0)
     return PartitionView(
@@ -120,7 +132,20 @@ def _partition_view(c: Cluster, tp, tail: int, lost, leaders_count, replicas_cou
         log_start_offset=shown.log.log_start_offset if shown is not None else 0,
         log_end_offset=shown.leo if shown is not None else 0, replica_states=tuple(states), tail=records,
         lost=tuple(lost), offline=ps.leader is None, adding_replicas=tuple(ps.adding),
-        removing_replicas=tuple(ps.removing))
+        removing_replicas=tuple(ps.removing),
+        last_stable_offset=last_stable_offset(shown) if shown is not None else None)
+
+
+def _txn_state(r, b, offset: int) -> str | None:
+    """A transactional record's fate from the replica's transaction index: open, committed or aborted."""
+    if b.control is not None:
+        return None
+    first = r.ongoing_txns.get(b.producer_id)
+    if first is not None and offset >= first:
+        return "open"
+    if any(pid == b.producer_id and start <= offset < marker for pid, start, marker in r.aborted_txns):
+        return "aborted"
+    return "committed"
 
 
 def _producer_view(p, now: int) -> ProducerView:
@@ -136,8 +161,11 @@ def _producer_view(p, now: int) -> ProducerView:
     shown = {"acks": cfg.acks, "linger.ms": cfg.linger_ms, "batch.size": cfg.batch_size,
              "compression.type": cfg.compression_type, "enable.idempotence": cfg.enable_idempotence,
              "max.in.flight.requests.per.connection": cfg.max_in_flight}
+    txn = getattr(p, "txn", None)  # external (wire-protocol) producers have no transaction manager
     return ProducerView(id=p.id, config=shown, batches=tuple(batches), sent=p.sent, acked=p.acked, failed=p.failed,
-                        buffer_used=p.buffer_used, producer_id=p.pid if p.pid >= 0 else None, alive=p.alive)
+                        buffer_used=p.buffer_used, producer_id=p.pid if p.pid >= 0 else None, alive=p.alive,
+                        transactional_id=txn.txn_id if txn else None, txn_state=txn.state if txn else None,
+                        producer_epoch=p.producer_epoch if txn and p.pid >= 0 else None)
 
 
 def _group_views(c: Cluster):

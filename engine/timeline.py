@@ -17,6 +17,7 @@ from .events import Event
 from .scenario import Scenario, build_cluster, validate_scenario
 
 MAX_CHECKPOINTS = 60
+STEP_MAX_MS = 60_000  # an idle cluster's Step stops after a simulated minute instead of skipping hours
 
 
 class Timeline:
@@ -33,7 +34,7 @@ class Timeline:
     def step(self) -> list[Event]:
         """One visible step: run until the next event a student would notice."""
         self._maybe_checkpoint()
-        events = self.cluster.step_event()
+        events = self.cluster.step_event(max_ms=STEP_MAX_MS)
         self.position += 1
         self._apply_pending()
         return events
@@ -119,7 +120,7 @@ class Timeline:
             raise ValueError("timeline state must be a mapping with scenario, position and commands")
         scenario = validate_scenario(state.get("scenario", {}))
         position = state.get("position", 0)
-        if not isinstance(position, int) or not 0 <= position <= 100_000:
+        if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 100_000:
             raise ValueError(f"position must be a whole number from 0 to 100000, got {position!r}")
         raw = state.get("commands", [])
         if not isinstance(raw, list) or len(raw) > 1000:
@@ -131,8 +132,8 @@ class Timeline:
                 raise ValueError(f"each command must be a mapping, got {item!r}")
             item = dict(item)
             at = item.pop("at", 0)
-            if not isinstance(at, int) or at < 0:
-                raise ValueError(f"command 'at' must be a step number, got {at!r}")
+            if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at <= 100_000:
+                raise ValueError(f"command 'at' must be a step number from 0 to 100000, got {at!r}")
             pending.append((at, parse_command(item)))
         pending.sort(key=lambda pc: pc[0])
         for at, cmd in pending:

@@ -121,3 +121,15 @@ def test_snapshot_is_plain_immutable_data():
     assert s.group("group-1").state == "Stable"
     assert {b.id for b in s.brokers} == {1, 2, 3}
     assert sum(b.controller for b in s.brokers) == 1
+
+
+def test_step_event_on_an_idle_cluster_stops_after_max_ms():
+    from engine.scenario import Scenario, TopicSpec
+    from engine.timeline import STEP_MAX_MS, Timeline
+
+    c = Cluster(brokers=1)
+    c.run_for(10)
+    assert c.step_event(max_ms=5000) == [] and c.now == 5010
+    tl = Timeline(Scenario(brokers=1, topics=[TopicSpec(name="t", replication_factor=1)]))
+    tl.steps(3)  # nothing produces: each Step advances at most a simulated minute
+    assert tl.cluster.now <= 3 * STEP_MAX_MS

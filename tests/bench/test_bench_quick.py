@@ -1,0 +1,63 @@
+"""Smoke test of the benchmark runner: `python -m bench --quick` runs every benchmark at tiny sizes and
+reports in the agreed format. No timing is asserted (a test machine's speed is not the engine's)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # bench/ is not an installed package: import it from the checkout
+    sys.path.insert(0, str(ROOT))
+
+from bench import Result  # noqa: E402
+from bench.__main__ import BENCHMARKS  # noqa: E402
+
+LINE = re.compile(r"^(?P<name>[a-z_]+): (?P<shown>.+) \(target: (?P<target>.+), (?P<status>PASS|MISS)\)$")
+EXPECTED = {"throughput", "throughput_vs_mockafka", "scaling", "memory", "step_server_default", "step_browser",
+            "time_travel", "bulk_lesson"}
+
+
+def test_quick_run_prints_one_line_per_benchmark_and_writes_results(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [ln for ln in proc.stdout.splitlines() if ln and not ln.startswith("#")]
+    parsed = [LINE.match(ln) for ln in lines]
+    assert all(parsed), [ln for ln, m in zip(lines, parsed, strict=True) if not m]
+    assert {m["name"] for m in parsed} == EXPECTED
+
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["quick"] is True
+    assert {"cores", "python", "date"} <= set(data["machine"])
+    by_name = {r["name"]: r for r in data["results"]}
+    assert set(by_name) == EXPECTED
+    for r in data["results"]:
+        assert r["status"] in ("PASS", "MISS") and r["line"] in lines
+        assert r["figure"] is None or isinstance(r["figure"], int | float)
+    for name in ("throughput", "scaling", "memory", "time_travel"):  # pure-engine ones always measure
+        assert by_name[name]["figure"] is not None, by_name[name]["line"]
+
+    table = (tmp_path / "benchmarks.md").read_text()
+    assert "| Benchmark | Result | Same, from CPU time | Target | Status |" in table
+    assert f"{data['machine']['cores']} cores" in table
+
+
+def test_quick_run_leaves_the_real_results_alone():
+    real = ROOT / "bench" / "results.json"
+    before = real.read_bytes() if real.exists() else None
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "step_browser"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (real.read_bytes() if real.exists() else None) == before
+
+
+def test_result_line_format():
+    assert Result("x", 512345.4, "records/s", ">= 500,000 records/s", True).line() == \
+        "x: 512,345 records/s (target: >= 500,000 records/s, PASS)"
+    assert Result("y", None, "ms", "<= 450 ms", None, note="not collected").line() == \
+        "y: not collected (target: <= 450 ms, MISS)"
+    assert set(BENCHMARKS) >= {"throughput", "memory", "bulk_lesson"}
