@@ -321,6 +321,11 @@ class Producer:
         self.alive = False
 
     @property
+    def requests_sent(self) -> int:
+        """Produce requests sent so far (each carries one batch per partition for one broker)."""
+        return self._req_seq
+
+    @property
     def pending(self) -> int:
         return sum(len(d) for d in self.batches.values()) + len(self.requests)
 
