@@ -13,5 +13,7 @@ pages = [
     st.Page("ui/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("ui/playground.py", title="Playground", icon=":material/science:"),
     st.Page("ui/lessons_page.py", title="Lessons", icon=":material/menu_book:"),
+    st.Page("ui/compare_page.py", title="Compare", icon=":material/compare:", url_path="compare"),
+    st.Page("ui/room_page.py", title="Classroom", icon=":material/groups:", url_path="classroom"),
 ]
 st.navigation(pages, position="top").run()

@@ -551,6 +551,15 @@ class Broker:
         c.network.send(self.name, f"broker-{leader}", "OffsetsForLeaderEpoch",
                        c.brokers[leader].on_offsets_for_leader_epoch, self.id, tp, r.log.latest_epoch,
                        r.leader_epoch, self.epoch, topic=tp[0], partition=tp[1])
+        # no answer (the leader died or is cut off): ask again after replica.socket.timeout.ms, as the fetcher
+        # thread does, or this replica would never fetch again under the same leader epoch
+        c.scheduler.after(REPLICA_SOCKET_TIMEOUT_MS, self._epoch_request_timeout, tp, r.leader_epoch, self.epoch)
+
+    def _epoch_request_timeout(self, tp: TP, epoch: int, my_epoch: int) -> None:
+        r = self.replicas.get(tp)
+        if my_epoch == self.epoch and r is not None and self.leader_epoch_waits.get(tp) == epoch \
+                and not any(tp in tps for tps in self.fetch_from.values()):
+            self._retry_follow(tp, epoch, my_epoch)
 
     def on_offsets_for_leader_epoch(self, follower_id: int, tp: TP, asked_epoch: int, current_epoch: int,
                                     follower_epoch: int) -> None:

@@ -31,7 +31,7 @@ class Network:
     """Point-to-point links with a base latency plus per-actor extra latency (slow_broker)."""
 
     __slots__ = ("scheduler", "latency_ms", "extra_ms", "in_flight", "reachable", "on_drop", "_next_id",
-                 "_drop_rules", "delivered", "dropped")
+                 "_drop_rules", "delivered", "dropped", "_last_arrival")
 
     def __init__(self, scheduler: Scheduler, latency_ms: int, reachable: Callable[[str, str], bool],
                  on_drop: Callable[[Message, str], None]) -> None:
@@ -43,6 +43,7 @@ class Network:
         self.on_drop = on_drop
         self._next_id = 0
         self._drop_rules: list[list] = []  # [kind, remaining count, src or None, dst or None]
+        self._last_arrival: dict[tuple[str, str], int] = {}  # per link, once latencies vary (slow_broker)
         self.delivered = 0
         self.dropped = 0
 
@@ -55,7 +56,13 @@ class Network:
         """Put a message on the wire; `handler(*args)` runs at the destination when it arrives."""
         self._next_id += 1
         now = self.scheduler.now_ms
-        msg = Message(self._next_id, kind, src, dst, now, now + self.latency(src, dst), handler, args, topic, partition)
+        arrive = now + self.latency(src, dst)
+        if self.extra_ms:
+            # a link is one TCP connection: nothing overtakes what was sent before it on the same link, even when
+            # slow_broker() changes the latency in between (else a stale LeaderAndIsr lands after a newer one)
+            last = self._last_arrival.get((src, dst), arrive)
+            arrive = self._last_arrival[(src, dst)] = last if last > arrive else arrive
+        msg = Message(self._next_id, kind, src, dst, now, arrive, handler, args, topic, partition)
         self.in_flight[msg.id] = msg
         self.scheduler.at(msg.arrive_ms, self._deliver, msg)
         return msg

@@ -16,6 +16,9 @@ and the results of a step's sweep, so a lesson can never drift from what the eng
     {topic: orders, partitions: 2}
     {cluster: {lost_records: 0}}
     {sweep: linger.ms, metric: records_per_request, trend: increasing}
+    {share_group: workers, members: 3, archived: 1}                # share groups (KIP-932)
+    {share_consumer: s2, received: {gte: 1}}
+    {transaction: billing-app, state: CompleteAbort, epoch: 1}     # the transaction coordinator's view
 """
 
 from __future__ import annotations
@@ -33,22 +36,28 @@ if TYPE_CHECKING:
 
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "not_contains"}
 SUBJECTS = ("event", "record", "partition", "group", "consumer", "broker", "producer", "topic", "controller",
-            "cluster", "sweep")
+            "cluster", "sweep", "share_group", "share_consumer", "transaction")
 FIELDS: dict[str, tuple[str, ...]] = {
     "partition": ("leader", "leader_epoch", "replicas", "isr", "isr_size", "high_watermark", "log_end_offset",
                   "uncommitted",
-                  "log_start_offset", "offline", "lost", "segments", "record_count", "keys", "adding_replicas"),
+                  "log_start_offset", "offline", "lost", "segments", "record_count", "keys", "adding_replicas",
+                  "last_stable_offset", "markers", "aborted_records", "open_records"),
     "group": ("state", "generation", "protocol", "members", "assignment", "assignment_sizes", "committed", "lag",
-              "coordinator", "rebalance", "redelivered", "revoked"),
+              "coordinator", "rebalance", "redelivered", "revoked", "member_epochs"),
     "consumer": ("assignment", "state", "alive", "received", "positions", "duplicates", "polled"),
     "broker": ("alive", "controller", "fenced", "isolated", "leaders", "replicas", "exists"),
-    "producer": ("sent", "acked", "failed", "buffer_used", "batches", "idempotent", "acks"),
+    "producer": ("sent", "acked", "failed", "buffer_used", "batches", "idempotent", "acks", "transactional_id",
+                 "txn_state", "epoch"),
     "topic": ("exists", "partitions", "replication_factor", "config"),
     "controller": ("active", "epoch", "registered_brokers", "nodes", "metadata_offset"),
     "cluster": ("lost_records", "time_ms", "brokers", "brokers_alive", "in_flight"),
     "record": ("lost", "present", "count", "in_partition", "reason"),
     "event": ("count", "scope", "topic", "partition", "actor", "group", "contains", "where"),
     "sweep": ("metric", "trend", "at", "expect"),
+    "share_group": ("members", "assignment", "start_offset", "end_offset", "in_flight", "states",
+                    "max_delivery_count", "redelivered", "archived"),
+    "share_consumer": ("received", "polled", "redelivered", "assignment", "member"),
+    "transaction": ("state", "epoch", "producer_id", "partitions", "coordinator"),
 }
 
 
@@ -231,6 +240,10 @@ class Check:
                 return tp_name(t)
             case "group" | "consumer" | "producer" | "topic":
                 return f"{self.subject} {t}"
+            case "share_group" | "share_consumer":
+                return f"{self.subject.replace('_', ' ')} {t}"
+            case "transaction":
+                return f"transactional.id {t}"
             case "broker":
                 return f"broker {t}"
             case "record":
@@ -323,7 +336,7 @@ def parse_check(raw: Any) -> Check:
     elif subject == "broker":
         if not isinstance(target, int):
             raise CheckError(f"broker: give the broker id as a number, got {target!r}", "broker")
-    elif subject in ("group", "consumer", "producer", "topic"):
+    elif subject in ("group", "consumer", "producer", "topic", "share_group", "share_consumer", "transaction"):
         if not isinstance(target, str) or not target:
             raise CheckError(f"{subject}: give its id as text, got {target!r}", subject)
     elif subject == "controller":
@@ -402,7 +415,15 @@ def parse_check(raw: Any) -> Check:
             if not isinstance(v, list):
                 raise CheckError("assignment: give a list of partitions like [orders-0], or [] for none", k)
             v = [tp_name(parse_tp(x, k)) for x in v]
-        if k == "assignment" and subject == "group" and not _is_cmp(v):
+        if k == "assignment" and subject == "share_consumer" and not _is_cmp(v):
+            if not isinstance(v, list):
+                raise CheckError("assignment: give a list of partitions like [jobs-0]", k)
+            v = [tp_name(parse_tp(x, k)) for x in v]
+        if k == "partitions" and subject == "transaction" and not _is_cmp(v):
+            if not isinstance(v, list):
+                raise CheckError("partitions: give a list of partitions like [receipts-0], or [] for none", k)
+            v = [tp_name(parse_tp(x, k)) for x in v]
+        if k == "assignment" and subject in ("group", "share_group") and not _is_cmp(v):
             if not isinstance(v, dict):
                 raise CheckError("assignment: give a mapping of consumer -> partitions, e.g. {c1: [orders-0]}", k)
             v = {str(c): [tp_name(parse_tp(x, k)) for x in (tps or [])] for c, tps in v.items()}
@@ -431,10 +452,15 @@ def _partition_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         "uncommitted": p.log_end_offset - p.high_watermark, "log_start_offset": p.log_start_offset,
         "offline": p.offline, "lost": len(p.lost),
         "segments": leader_state.segments if leader_state else None, "adding_replicas": list(p.adding_replicas)}
-    if "record_count" in ch.fields or "keys" in ch.fields:
+    out["last_stable_offset"] = p.last_stable_offset
+    if {"record_count", "keys", "markers", "aborted_records", "open_records"} & set(ch.fields):
         full = ctx.full.partition(topic, num)
-        out["record_count"] = len(full.tail)
-        out["keys"] = sorted({r.key.decode(errors="replace") for r in full.tail if r.key is not None})
+        data = [r for r in full.tail if r.control is None]
+        out["record_count"] = len(data)
+        out["keys"] = sorted({r.key.decode(errors="replace") for r in data if r.key is not None})
+        out["markers"] = [r.control for r in full.tail if r.control is not None]
+        out["aborted_records"] = sum(r.txn == "aborted" for r in data)
+        out["open_records"] = sum(r.txn == "open" for r in data)
     return out
 
 
@@ -449,7 +475,8 @@ def _group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         "assignment": {m.client_id: [tp_name(tp) for tp in m.assignment] for m in g.members},
         "assignment_sizes": sorted(len(m.assignment) for m in g.members),
         "committed": {tp_name(tp): o for tp, o in g.committed.items()}, "lag": sum(g.lag.values()),
-        "coordinator": g.coordinator, "rebalance": g.rebalance}
+        "coordinator": g.coordinator, "rebalance": g.rebalance,
+        "member_epochs": {m.client_id: m.member_epoch for m in g.members if m.member_epoch is not None}}
     if "redelivered" in ch.fields:
         out["redelivered"] = redelivered(ctx.all_events, ch.target)
     if "revoked" in ch.fields:
@@ -501,7 +528,61 @@ def _producer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     if p is None:
         raise KeyError(f"there is no producer {ch.target!r}; producers are {[x.id for x in ctx.snapshot.producers]}")
     return {"sent": p.sent, "acked": p.acked, "failed": p.failed, "buffer_used": p.buffer_used,
-            "batches": len(p.batches), "idempotent": p.producer_id is not None, "acks": str(p.config.get("acks"))}
+            "batches": len(p.batches), "idempotent": p.producer_id is not None, "acks": str(p.config.get("acks")),
+            "transactional_id": p.transactional_id, "txn_state": p.txn_state, "epoch": p.producer_epoch}
+
+
+def _share_group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    """A share group (KIP-932): members, its share-partitions' offsets and record states, and from the event
+    log what it delivered more than once and what it archived (finished records leave the snapshot)."""
+    g = next((x for x in ctx.snapshot.share_groups if x.group_id == ch.target), None)
+    if g is None:
+        raise KeyError(f"there is no share group {ch.target!r}; share groups are "
+                       f"{[x.group_id for x in ctx.snapshot.share_groups]}")
+    recs = [r for sp in g.partitions for r in sp.records]
+    states: dict[str, int] = {}
+    for r in recs:
+        states[r.state] = states.get(r.state, 0) + 1
+    mine = [e for e in ctx.all_events if e.data.get("group") == ch.target]
+    # archived so far: released at the limit (events), behind the SPSO now, or still in flight
+    archived = {(e.topic, e.partition, o) for e in mine if e.kind == "share_acknowledged"
+                for o in e.data.get("archived", ())}
+    archived |= {(sp.topic, sp.partition, o) for sp in g.partitions for o in sp.archived}
+    archived |= {(sp.topic, sp.partition, r.offset) for sp in g.partitions for r in sp.records
+                 if r.state == "Archived"}
+    return {"members": len(g.members),
+            "assignment": {m: [tp_name(tp) for tp in tps] for m, tps in g.assignment.items()},
+            "start_offset": sum(sp.start_offset for sp in g.partitions),
+            "end_offset": sum(sp.end_offset for sp in g.partitions), "in_flight": len(recs), "states": states,
+            "max_delivery_count": max((r.delivery_count for r in recs), default=0),
+            "redelivered": sum(n > 1 for e in mine if e.kind == "share_acquired"
+                               for n in e.data.get("delivery_counts", ())),
+            "archived": len(archived)}
+
+
+def _share_consumer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    """A share consumer: what it acquired (from share_acquired events), so far and in this step."""
+    g = next((x for x in ctx.snapshot.share_groups if ch.target in x.assignment), None)
+    if g is None:
+        names = sorted(m for x in ctx.snapshot.share_groups for m in x.assignment)
+        raise KeyError(f"there is no share consumer {ch.target!r} in a share group; share consumers are {names}")
+
+    def got(events: list[Event]) -> list[int]:
+        return [n for e in events if e.kind == "share_acquired" and e.actors[:1] == (ch.target,)
+                for n in e.data.get("delivery_counts", ())]
+
+    every = got(ctx.all_events)
+    return {"received": len(every), "polled": len(got(ctx.step_events)), "redelivered": sum(n > 1 for n in every),
+            "assignment": [tp_name(tp) for tp in g.assignment[ch.target]], "member": ch.target in g.members}
+
+
+def _transaction_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    t = next((x for x in ctx.snapshot.transactions if x.transactional_id == ch.target), None)
+    if t is None:
+        raise KeyError(f"the transaction coordinator knows no transactional.id {ch.target!r}; it knows "
+                       f"{[x.transactional_id for x in ctx.snapshot.transactions]}")
+    return {"state": t.state, "epoch": t.producer_epoch, "producer_id": t.producer_id,
+            "partitions": [tp_name(tp) for tp in t.partitions], "coordinator": t.coordinator}
 
 
 def _topic_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -555,7 +636,7 @@ def _record_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     out: dict[str, Any] = {"lost": bool(lost), "reason": lost[0].reason if lost else None}
     if {"present", "count", "in_partition"} & set(ch.fields):
         found = [r for p in ctx.full.partitions for r in p.tail
-                 if _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)]
+                 if r.control is None and _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)]
         parts = sorted({r.partition for r in found})
         out.update(present=bool(found), count=len(found), in_partition=parts[0] if len(parts) == 1 else parts)
     return out
@@ -611,7 +692,9 @@ def _sweep_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
 _VALUES: dict[str, Callable[[Check, CheckContext], dict[str, Any]]] = {
     "partition": _partition_values, "group": _group_values, "consumer": _consumer_values, "broker": _broker_values,
     "producer": _producer_values, "topic": _topic_values, "controller": _controller_values,
-    "cluster": _cluster_values, "record": _record_values, "event": _event_values, "sweep": _sweep_values}
+    "cluster": _cluster_values, "record": _record_values, "event": _event_values, "sweep": _sweep_values,
+    "share_group": _share_group_values, "share_consumer": _share_consumer_values,
+    "transaction": _transaction_values}
 
 
 # -- Python for notebooks -----------------------------------------------------------------------------------------

@@ -242,9 +242,10 @@ class Predict(_Model):
         return self
 
 
-VIEWS = ("diagram", "log", "records", "assignment", "group_state", "revoked", "producer", "events", "sweep", "lost")
+VIEWS = ("diagram", "log", "records", "assignment", "group_state", "revoked", "producer", "events", "sweep", "lost",
+         "share", "member_epochs", "transactions")
 View = Literal["diagram", "log", "records", "assignment", "group_state", "revoked", "producer", "events", "sweep",
-               "lost"]
+               "lost", "share", "member_epochs", "transactions"]
 
 
 class Focus(_Model):

@@ -206,9 +206,16 @@ def record_rows(snap: ClusterSnapshot, topic: str | None) -> list[dict[str, Any]
             why = "" if committed else "above the high watermark: not on every in-sync replica yet"
             if p.offline:
                 why = "the partition is offline (no leader): unreadable until an in-sync replica returns"
-            rows.append({"partition": f"{p.topic}-{p.partition}", "offset": r.offset, "key": text(r.key),
-                         "value": text(r.value), "state": "committed" if committed else "not committed",
-                         "why": why, "lost": False})
+            state = "committed" if committed else "not committed"
+            if r.control is not None:  # transactions (KIP-98): a marker is a record, but no consumer gets it
+                state, why = f"{r.control} marker", "a control record from the transaction coordinator"
+            elif r.txn in ("aborted", "open"):
+                state = f"{r.txn} transaction"
+                why = ("read_committed consumers skip it" if r.txn == "aborted" else
+                       "above the last stable offset: read_committed consumers wait")
+            rows.append({"partition": f"{p.topic}-{p.partition}", "offset": r.offset,
+                         "key": "—" if r.control else text(r.key), "value": "—" if r.control else text(r.value),
+                         "state": state, "why": why, "lost": False})
         for lr in p.lost:
             rows.append({"partition": f"{p.topic}-{p.partition}", "offset": lr.offset, "key": text(lr.key),
                          "value": text(lr.value), "state": "LOST", "why": lr.reason, "lost": True})

@@ -22,7 +22,8 @@ from .session import PlaygroundSession
 MAX_BROKERS_UI = 9
 KEYS = ["user_ids", "fixed", "none"]
 ACKS = ["all", "1", "0"]
-ASSIGNORS = ["range", "roundrobin", "sticky", "cooperative-sticky"]
+KIP848 = "KIP-848 (group.protocol=consumer)"  # the broker assigns: no assignor on the client
+ASSIGNORS = ["range", "roundrobin", "sticky", "cooperative-sticky", KIP848]
 RESETS = ["earliest", "latest"]
 ERROR_KEY = "kc_builder_error"
 UPLOAD_KEY = "kc_uploaded"
@@ -133,6 +134,8 @@ def _producer_rows(sc: Scenario) -> pd.DataFrame:
 
 def _group_rows(sc: Scenario) -> pd.DataFrame:
     def assignor(cfg: dict) -> str:
+        if cfg.get("group.protocol") == "consumer":
+            return KIP848
         return str(cfg.get("partition.assignment.strategy", "range"))
 
     return pd.DataFrame([{"group_id": g.group_id, "topics": ", ".join(g.topics), "members": g.members,
@@ -191,8 +194,12 @@ def scenario_from_builder(old: Scenario, brokers: int, controller: str, seed: in
     for r in groups:
         prev = old_g.get(r.get("group_id"))
         cfg = dict(prev.config) if prev else {"auto.offset.reset": "earliest", "session.timeout.ms": 10000}
-        if r.get("assignor"):
+        if r.get("assignor") == KIP848:
+            cfg["group.protocol"] = "consumer"
+            cfg.pop("partition.assignment.strategy", None)
+        elif r.get("assignor"):
             cfg["partition.assignment.strategy"] = r["assignor"]
+            cfg.pop("group.protocol", None)
         if r.get("auto.offset.reset"):
             cfg["auto.offset.reset"] = r["auto.offset.reset"]
         topics_text = str(r.get("topics") or "")

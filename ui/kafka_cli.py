@@ -127,6 +127,10 @@ def for_command(cmd: dict, topic_of: dict[str, str] | None = None) -> str:
         return "# nothing to type: on a real cluster time simply passes"
     if op == "set_rate":
         return "# change how fast your application calls producer.send()"
+    from .modern import MODERN_OPS, real_kafka  # share groups and transactions
+
+    if op in MODERN_OPS:
+        return real_kafka(cmd)
     return f"# no direct equivalent for {op}"
 
 

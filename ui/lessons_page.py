@@ -31,6 +31,7 @@ from lessons.views import (
     sweep_table,
     traffic_summary,
 )
+from ui import modern
 from ui.figures import style
 from ui.figures.diagram import cluster_diagram
 from ui.figures.groups import group_ids, group_state_figure
@@ -266,6 +267,8 @@ def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult 
             st.dataframe(sweep_table(res.sweep), hide_index=True, width="stretch", key="lesson_sweep_table")
         elif view == "events" and res is not None:
             _happened(res, expanded=True)
+        elif view in modern.LESSON_VIEWS:  # share groups, KIP-848 member epochs, transactions
+            modern.lesson_view(view, snap, _focus_groups(step, snap))
 
 
 def _revoked(step: Step, snap: ClusterSnapshot, res: StepResult) -> None:

@@ -15,13 +15,14 @@ import streamlit as st
 
 from engine.errors import KafkaError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
-from ui import builder, kafka_cli
+from ui import builder, kafka_cli, modern
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
 from ui.figures.logs import log_strips, topic_table
 from ui.figures.producer import producer_panel, producer_summary
 from ui.session import SPEEDS, PlaygroundSession, get_session
+from ui.trace_panel import render_trace_panel
 
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 KIND_BADGE = {  # event kind prefix -> badge colour in the narration
@@ -194,6 +195,7 @@ def _failures(s: PlaygroundSession, snap) -> None:
     add = {"op": "add_broker"}
     st.button("Add a broker", key="add_broker", on_click=_command, args=(s, add), disabled=len(brokers) >= 12,
               help=kafka_cli.for_command(add))
+    modern.share_controls(s, snap, _command)  # share groups (KIP-932): scenarios cannot describe them
 
     gids = group_ids(snap)
     if not gids:
@@ -219,8 +221,9 @@ def _failures(s: PlaygroundSession, snap) -> None:
 
 def _tabs(s: PlaygroundSession, snap) -> None:
     # Lazy tabs: only the open one runs, so a Step redraws one panel, not five.
-    logs, producers, groups, charts, real = st.tabs(["Partition logs", "Producers", "Consumer groups", "Charts",
-                                                     "Real Kafka"], key="panel", on_change="rerun")
+    logs, producers, groups, charts, follow, real = st.tabs(["Partition logs", "Producers", "Consumer groups",
+                                                             "Charts", "Follow a message", "Real Kafka"],
+                                                            key="panel", on_change="rerun")
     topics = [t.name for t in snap.topics if not t.internal]
     if logs.open:
         with logs:
@@ -234,6 +237,9 @@ def _tabs(s: PlaygroundSession, snap) -> None:
     if charts.open:
         with charts:
             _charts_tab(s, snap)
+    if follow.open:
+        with follow:
+            render_trace_panel(s.cluster, key="pg_trace", snap=snap)
     if real.open:
         with real:
             _real_tab(s)
@@ -247,6 +253,7 @@ def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
     if topic:
         st.markdown(f"`{kafka_cli.topic_describe(topic)}`")
         st.dataframe(_table(topic_table(snap, topic)), hide_index=True, width="stretch")
+    modern.transactions_panel(snap)  # only when something is transactional
 
 
 def _producers_tab(s: PlaygroundSession, snap) -> None:
@@ -263,6 +270,7 @@ def _producers_tab(s: PlaygroundSession, snap) -> None:
         cmd = {"op": "produce", "producer": pid, "count": 10}
         st.button(f"Send 10 records from {pid} now", key="produce10", on_click=_command, args=(s, cmd),
                   help=kafka_cli.for_command(cmd, s.topic_of()))
+        modern.txn_controls(s, snap, pid, _command)  # transactional producers only
         spec = next((p for p in s.scenario.producers if p.id == pid), None)
         if spec is not None:
             st.caption("The same producer in Java (producer.properties):")
@@ -275,11 +283,13 @@ def _groups_tab(snap) -> None:
     if gid is None:
         st.info("No consumer groups in this scenario.")
     else:
-        st.plotly_chart(group_state_figure(snap, gid), key="group_state", config=PLOTLY_CONFIG)
+        if not modern.member_epochs_panel(snap, gid):  # KIP-848 groups: member epochs, not the classic states
+            st.plotly_chart(group_state_figure(snap, gid), key="group_state", config=PLOTLY_CONFIG)
         st.plotly_chart(lag_figure(snap, gid), key="group_lag", config=PLOTLY_CONFIG)
         st.markdown(f"`kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group {gid}`")
         st.dataframe(_table(assignment_rows(snap, gid)), hide_index=True, width="stretch")
         st.code(kafka_cli.group_describe(gid), language="bash")
+    modern.share_panel(snap)
 
 
 def _charts_tab(s: PlaygroundSession, snap) -> None:

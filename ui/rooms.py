@@ -47,6 +47,7 @@ class Question:
     explanation: str = ""
     counts: tuple[int, ...] = ()
     revealed: bool = False
+    markdown: bool = False  # from a lesson file (trusted Markdown); a typed question is shown as plain text
 
     @property
     def total(self) -> int:
@@ -59,7 +60,7 @@ class _Room:
     token: str  # only the teacher's session knows it: students cannot move the room
     state_json: str
     step: int
-    version: int = 1  # bumps on every change of state, step or question: pollers redraw only then
+    version: int = 1  # bumps on a change of run, step or question (not on answers): students redraw only then
     question: Question | None = None
     touched: float = 0.0
     next_qid: int = 1
@@ -146,7 +147,7 @@ class RoomStore:
             return room.version
 
     def pose(self, code: str, token: str, text: str, choices: list[str] | tuple[str, ...],
-             answer: int | None = None, explanation: str = "") -> Question:
+             answer: int | None = None, explanation: str = "", markdown: bool = False) -> Question:
         """Ask the room a multiple-choice question; counts start at zero and stay hidden until revealed."""
         text = str(text or "").strip()
         opts = tuple(str(c).strip() for c in (choices or ()) if str(c).strip())
@@ -162,7 +163,8 @@ class RoomStore:
                             f"poll), got {answer!r}")
         with self._lock:
             room = self._own(code, token)
-            q = Question(room.next_qid, text, opts, answer, str(explanation or "")[:2000], (0,) * len(opts))
+            q = Question(room.next_qid, text, opts, answer, str(explanation or "")[:2000], (0,) * len(opts),
+                         markdown=bool(markdown))
             room.next_qid += 1
             room.question = q
             room.version += 1
@@ -226,8 +228,7 @@ class RoomStore:
                 counts[previous] -= 1
             counts[choice] += 1
             room.question = replace(q, counts=tuple(counts))
-            room.touched = self.clock()
-            room.version += 1
+            room.touched = self.clock()  # no new version: counts alone must not redraw 30 students' screens
             return room.question
 
     # -- housekeeping -------------------------------------------------------------------------------------------

@@ -290,3 +290,82 @@ def test_one_produce_command_is_bounded():
     assert parse_command({"op": "produce", "producer": "p1", "count": 10_000}).count == 10_000
     with pytest.raises(ConfigError, match="count"):
         parse_command({"op": "produce", "producer": "p1", "count": 10_001})
+
+
+def test_a_follower_whose_epoch_lookup_was_lost_asks_again():
+    # found by: produce_then_crash_its_leader(p_zero, t2, after_ms=6) / wait(30000) /
+    # produce_then_crash_its_leader(p_all, t1, after_ms=5) / crash_leader(t1, 0) / restart_broker(3) /
+    # wait(30000) / settle -> broker 3 kept an unreplicated record of t2-1 for ever: it restarted as a follower of
+    # a leader that had just crashed, its OffsetsForLeaderEpoch was lost, and nothing asked again (the leader
+    # later came back under the same epoch, so no new LeaderAndIsr restarted it)
+    c = Cluster(brokers=3, seed=11, config={"replica.lag.time.max.ms": 3000, "offsets.topic.num.partitions": 4,
+                                            "group.initial.rebalance.delay.ms": 0,
+                                            "leader.imbalance.check.interval.seconds": 20})
+    c.create_topic("t1", partitions=3, replication_factor=3, config=SAFE)
+    c.create_topic("t2", partitions=2, replication_factor=2)
+    timeouts = {"linger.ms": 5, "request.timeout.ms": 3000, "delivery.timeout.ms": 20000}
+    p0 = c.producer("p_zero", {"acks": "0", "enable.idempotence": False, **timeouts})
+    pa = c.producer("p_all", {"acks": "all", "enable.idempotence": False, **timeouts})
+
+    def produce_then_crash_its_leader(p, topic, after_ms):
+        f = p.send(topic, key="k0", value="v")
+        c.run_for(after_ms)
+        c.crash_broker(c.controller.partitions[(topic, f.partition)].leader)
+        return f.partition
+
+    part = produce_then_crash_its_leader(p0, "t2", 6)
+    c.run_for(30_000)
+    produce_then_crash_its_leader(pa, "t1", 5)
+    c.crash_broker(c.controller.partitions[("t1", 0)].leader)
+    c.restart_broker(3)
+    c.run_for(30_000)
+    for b in sorted(c.brokers):
+        c.restart_broker(b)
+        c.heal_broker(b)
+    c.run_for(40_000)
+    leader = c.leader_replica(("t2", part))
+    assert leader is not None
+    leos = {b: c.brokers[b].replicas[("t2", part)].leo for b in c.controller.partitions[("t2", part)].replicas}
+    assert set(leos.values()) == {leader.leo}, leos
+
+
+def test_messages_on_one_link_never_overtake_each_other():
+    # found by: add_broker() x2 / isolate_broker(4) / ... / restart_broker(3) / advance_time(6) / crash_broker(2) /
+    # slow_broker(3, 2500) / produce_then_crash_its_leader(p_all, t1, 6) / settle -> invariant 1 failed (an
+    # acks=all record "lost"): LeaderAndIsr messages sent to broker 3 while it was slow arrived after the
+    # StopReplica sent once it was fast again, re-created the deleted replica and made it a leader with an empty
+    # log. A link is one TCP connection: the network now keeps each link's messages in order.
+    c = Cluster(brokers=3, seed=11)
+    c.create_topic("t", partitions=1, replication_factor=3)
+    leader = c.leaders_of("t")[0]
+    slow = next(b for b in (1, 2, 3) if b != leader and b != c.controller.active)
+    c.slow_broker(slow, 2500)
+    c.crash_broker(leader)
+    c.restart_broker(leader)  # a bounce: new leader, LeaderAndIsr to every replica (slowly to `slow`)
+    c.slow_broker(slow, 0)
+    keep = [b for b in (1, 2, 3) if b != slow]
+    c.reassign_partitions({("t", 0): keep})  # completes at once: StopReplica to `slow`, now fast
+    c.run_for(10_000)
+    assert ("t", 0) not in c.brokers[slow].replicas  # the stale LeaderAndIsr did not bring it back
+    order: list[str] = []
+    net = c.network
+    c.slow_broker(slow, 300)
+    net.send("controller", f"broker-{slow}", "Test", order.append, "first")
+    c.slow_broker(slow, 0)
+    net.send("controller", f"broker-{slow}", "Test", order.append, "second")
+    c.run_for(1000)
+    assert order == ["first", "second"]
+
+
+def test_the_event_log_is_bounded_and_since_still_works():
+    # not a crash but a leak: the event log grew by one event per visible step for ever (10,000 steps ~ 10 MB
+    # of a 60 MB session budget). It now keeps the newest MAX_EVENTS, trimmed with a note and a counter.
+    from engine.events import MAX_EVENTS, EventLog
+
+    log = EventLog(max_events=100)
+    for i in range(1000):
+        log.emit(i, "note", f"e{i}")
+    assert len(log) <= 100 and log.trimmed == log.seq - len(log)
+    assert [e.seq for e in log.since(log.seq - 3)] == [log.seq - 2, log.seq - 1, log.seq]
+    assert any(e.data.get("events_trimmed") for e in log.events)
+    assert Cluster(brokers=1).events.max_events == MAX_EVENTS

@@ -108,7 +108,8 @@ def test_open_in_playground_carries_the_exact_state():
                                        "keys-and-partitioning", "idle-consumer", "rebalance-on-failure",
                                        "offsets-and-delivery", "replication", "broker-failure-and-data-loss",
                                        "the-controller", "producer-batching", "durability-on-disk", "scaling-online",
-                                       "docker-to-simulator-and-back"])
+                                       "docker-to-simulator-and-back", "share-groups", "kip848-rebalance",
+                                       "transactions-exactly-once"])
 def test_every_step_of_every_lesson_renders(lesson_id, lesson_by_id):
     """Every view of every step draws without an exception (answers revealed, as from a link)."""
     at = _lessons_page(lesson=lesson_id, step="1")

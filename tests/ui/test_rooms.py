@@ -167,3 +167,108 @@ def test_close_and_concurrent_answers():
     assert store.get(code).question.counts == (200, 200)
     store.close(code, token)
     assert store.get(code) is None
+
+
+# -- following: the student's replay equals the teacher's run ------------------------------------------------------
+def test_follow_replays_incrementally_and_rebuilds_when_the_teacher_goes_back():
+    from ui.room_page import follow
+    from ui.session import PlaygroundSession
+
+    store = RoomStore()
+    teacher = PlaygroundSession(Timeline(PRESETS["Broker failure"]))
+    code, token = store.create(teacher.timeline.to_state())
+
+    def publish():
+        store.update(code, token, state=teacher.timeline.to_state(), step=teacher.position)
+
+    run, synced = None, None
+
+    def sync():
+        nonlocal run, synced
+        view = store.get(code)
+        run = follow(run, synced, view)
+        synced = view.state_json
+        return run
+
+    teacher.step(30)
+    publish()
+    first = sync()
+    teacher.apply({"op": "crash_broker", "broker": 2})
+    teacher.step(10)
+    publish()
+    assert sync() is first  # only new steps and commands were replayed, on the same run
+    assert run.cluster.snapshot() == teacher.cluster.snapshot()
+    assert [e.seq for e in run.current_events()] == [e.seq for e in teacher.current_events()]
+    teacher.goto(20)  # back before the crash: the recipe loses the command, so the student rebuilds
+    publish()
+    assert sync() is not first and run.position == 20
+    assert run.cluster.snapshot() == teacher.cluster.snapshot()
+
+
+def test_teacher_and_student_pages_through_apptest():
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    page = str(Path(__file__).resolve().parents[2] / "ui" / "room_page.py")
+    teacher = AppTest.from_file(page, default_timeout=60)
+    teacher.run()
+    teacher.button(key="room_start").click().run()
+    t = teacher.session_state["kc_room_teacher"]
+    assert any(t.code in m.value for m in teacher.markdown)
+    assert any(f"?room={t.code}" in c.value for c in teacher.code)
+    for _ in range(4):
+        teacher.button(key="room_step").click().run()
+    teacher.toggle(key="room_playing").set_value(True).run()  # one Play tick (1 step/s)
+    teacher.toggle(key="room_playing").set_value(False).run()
+
+    student = AppTest.from_file(page, default_timeout=60)
+    student.query_params["room"] = t.code.lower()
+    student.run()
+    assert not student.exception, student.exception
+    s = student.session_state["kc_room_student"]
+
+    def diagram(at):
+        return next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                    if any((sh.get("name") or "").startswith("broker-")
+                           for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])))
+
+    assert s.run.position == 5 and diagram(student) == diagram(teacher)
+    # a free question: students answer, the teacher's histogram counts, reveal shows the right one
+    teacher.radio(key="room_q_src").set_value("Your own question").run()
+    teacher.text_input(key="room_q_text").set_value("Which broker leads orders-0?")
+    teacher.text_area(key="room_q_choices").set_value("broker 1\nbroker 2\nbroker 3").run()
+    teacher.selectbox(key="room_q_answer").set_value("A")
+    teacher.button(key="room_pose").click().run()
+    student.run()
+    assert any("Which broker leads orders-0?" in m.value for m in student.markdown)
+    student.radio(key="room_answer_1").set_value(0)
+    student.button(key="room_send").click().run()
+    assert not student.error
+    teacher.run()
+    hist = next(json.loads(c.proto.spec) for c in teacher.get("plotly_chart")
+                if json.loads(c.proto.spec)["data"][0].get("name") == "answers")
+    assert hist["data"][0]["x"] == [1, 0, 0]
+    teacher.button(key="room_reveal").click().run()
+    student.run()
+    assert any(sc.value.startswith("Right answer: **A.**") for sc in student.success)
+    # break away: the teacher's steps no longer move this screen; rejoin snaps back
+    student.button(key="room_break").click().run()
+    teacher.button(key="room_step").click().run()
+    student.run()
+    assert s.run.position == 5 and any("the teacher is at step **6**" in m.value for m in student.markdown)
+    student.button(key="room_s_step").click().run()
+    student.button(key="room_s_crash_broker_1").click().run()  # the student's own copy only
+    assert t.run.cluster.brokers[1].alive and not s.run.cluster.brokers[1].alive
+    student.button(key="room_rejoin").click().run()
+    assert s.run.position == 6 and s.run.cluster.brokers[1].alive
+    assert diagram(student) == diagram(teacher)
+    # a bad link names the field; closing the room tells the student
+    other = AppTest.from_file(page, default_timeout=60)
+    other.query_params["room"] = "<b>x</b>"
+    other.run()
+    assert other.error and other.error[0].value.startswith("Link parameter room code:")
+    teacher.button(key="room_close").click().run()
+    student.run()
+    assert any("closed or has expired" in w.value for w in student.warning)

@@ -75,10 +75,15 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
         shapes.append(dict(type="rect", name=f"lane:{name}", xref="x", yref="y", x0=-0.5, x1=window + 0.5,
                            y0=y + Y_CELL0 - 0.03, y1=y + Y_CELL1 + 0.03, fillcolor=S.PANEL, line=dict(width=0),
                            layer="below"))
+        txn_seen = False
         for r in p.tail:
             if r.offset < ws:
                 continue
             x = r.offset - ws
+            if r.control is not None or r.txn is not None:  # transactions: markers, aborted and open records
+                txn_seen = True
+                _txn_cell(r, x, y, name, cell_px, p.high_watermark, shapes, keys_seen, (hx, hy, ht))
+                continue
             fill = S.key_colour(r.key)
             key = S.show(r.key, 16)
             keys_seen.setdefault(key, fill)
@@ -98,7 +103,9 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
         # Offset markers above the cells (merged when they coincide, so labels never overlap).
         marks: dict[float, list[str]] = {}
         behind = []
-        for label, off, colour, dash, width in (("start", p.log_start_offset, S.MUTED, "dot", 2),
+        lso = (("LSO", p.last_stable_offset, S.ORANGE, "dashdot", 3),) \
+            if txn_seen and p.last_stable_offset is not None else ()
+        for label, off, colour, dash, width in (("start", p.log_start_offset, S.MUTED, "dot", 2), *lso,
                                                 ("HW", p.high_watermark, S.BLACK, "solid", 3.5),
                                                 ("LEO", p.log_end_offset, S.BLUE, "dash", 2.5)):
             if label == "start" and off == 0:
@@ -189,13 +196,18 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
     data.append(dict(type="scatter", x=hx, y=hy, mode="markers", hovertext=ht, hoverinfo="text", name="hover",
                              marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"), showlegend=False))
     # Legend: key colours seen, then what the markers mean (fixed order).
-    keys = sorted(keys_seen.items(), key=lambda kv: natural_key(kv[0]))
+    keys = sorted(((k, c) for k, c in keys_seen.items() if k not in TXN_LEGEND), key=lambda kv: natural_key(kv[0]))
     for key, colour in keys[:MAX_KEY_LEGEND]:
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"key {key}",
                                  marker=dict(symbol="square", size=13, color=colour)))
     if len(keys) > MAX_KEY_LEGEND:
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"+{len(keys) - MAX_KEY_LEGEND} more keys",
                                  marker=dict(symbol="square", size=13, color=S.GRID)))
+    for label, colour in ((lb, c) for lb, c in TXN_LEGEND.items() if lb in keys_seen):
+        aborted = label.startswith("aborted")
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
+                         marker=dict(symbol="square-x-open" if aborted else "square", size=13, color=colour,
+                                     line=dict(color=colour if aborted else S.INK, width=1))))
     for label, symbol, colour in (("consumer position", "diamond", S.MUTED),
                                   ("group committed offset", "triangle-up", S.MUTED)):
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
@@ -207,6 +219,47 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
                            legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=140),
                            **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)))
     return S.figure(data, layout)
+
+
+TXN_LEGEND = {"COMMIT / ABORT marker": S.BLACK, "aborted txn record": S.MUTED}
+TXN_HELP = {"committed": "in a committed transaction: read_committed consumers read it",
+            "aborted": "in an ABORTED transaction: read_committed consumers skip it, read_uncommitted ones see it",
+            "open": "in an OPEN transaction: above the LSO, read_committed consumers wait for its marker"}
+
+
+def _txn_cell(r, x: int, y: float, name: str, cell_px: float, hw: int, shapes: list[dict],
+              keys_seen: dict[str, str], hover: tuple[list, list, list]) -> None:
+    """Transactions (KIP-98): a control batch is a marker cell (COMMIT / ABORT, it takes an offset of its
+    own); records of aborted transactions are greyed and struck through; open ones get a dashed outline."""
+    committed = r.offset < hw
+    y0, y1 = y + Y_CELL0, y + Y_CELL1
+    if r.control is not None:
+        keys_seen.setdefault("COMMIT / ABORT marker", S.BLACK)  # black: no key colour is black
+        abort = r.control == "ABORT"
+        cell = _cell(x, y0, y1, f"marker:{name}@{r.offset}", S.BLACK, S.VERMILLION if abort else S.BLACK,
+                     f"<b>{r.control if cell_px >= 40 else r.control[0]}</b>", S.WHITE, dash="dash" if abort else "solid")
+        cell["line"]["width"] = 2.5 if abort else 1.5
+        cell["label"]["font"]["size"] = 9 if cell_px >= 40 else 12
+        shapes.append(cell)
+        text = (f"<b>{name} offset {r.offset}: {r.control} marker</b><br>a control record written by the transaction "
+                f"coordinator; consumers never receive it")
+    elif r.txn == "aborted":
+        keys_seen.setdefault("aborted txn record", S.MUTED)
+        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", S.WHITE, S.MUTED, str(r.offset)[-3:], S.MUTED,
+                            dash="dot"))
+        shapes.append(dict(type="line", name=f"aborted-x:{name}@{r.offset}", xref="x", yref="y", x0=x - 0.4,
+                           x1=x + 0.4, y0=y1 - 0.02, y1=y0 + 0.02, line=dict(color=S.MUTED, width=1.5), layer="above"))
+        text = f"<b>{name} offset {r.offset}</b> · value {S.show(r.value, 28)}<br>{TXN_HELP['aborted']}"
+    else:
+        fill = S.key_colour(r.key)
+        keys_seen.setdefault(S.show(r.key, 16), fill)
+        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", fill, S.INK if r.txn == "open" else S.WHITE,
+                            str(r.offset)[-3:], S.text_on(fill), opacity=1.0 if committed else 0.35,
+                            dash="dash" if r.txn == "open" else "solid"))
+        text = f"<b>{name} offset {r.offset}</b> · value {S.show(r.value, 28)}<br>{TXN_HELP.get(r.txn or '', '')}"
+    hover[0].append(x)
+    hover[1].append(y + (Y_CELL0 + Y_CELL1) / 2)
+    hover[2].append(text)
 
 
 def text_w(text: str, size: int = 12) -> float:

@@ -16,8 +16,8 @@ from engine.trace import Trace, TraceStep
 from . import style as S
 from .diagram import fit
 
-LANE_PX = 64
-LABEL_PX = 150
+LANE_PX = 78
+LABEL_PX = 190
 BAD_KINDS = ("lost", "redelivered", "truncated")
 # kind -> (short label, colour, marker symbol); the list below the figure has the full sentences.
 KIND_STYLE: dict[str, tuple[str, str, str]] = {
@@ -60,8 +60,10 @@ def lanes(trace: Trace) -> list[tuple[str, str]]:
             continue
         role_of[a] = {"partitioned": "producer", "sent": "producer", "acked": "producer", "appended": "leader",
                       "committed": "leader", "replicated": "follower", "polled": "consumer",
-                      "redelivered": "consumer", "offset_committed": "commits"}.get(s.kind, "")
-    order = {"producer": 0, "leader": 1, "follower": 2, "consumer": 3, "commits": 4, "": 5}
+                      "redelivered": "consumer", "offset_committed": "commits",
+                      "lost": "new leader", "truncated": "truncated"}.get(s.kind, "")
+    order = {"producer": 0, "leader": 1, "follower": 2, "new leader": 3, "truncated": 3, "consumer": 4, "commits": 5,
+             "": 6}
     actors = sorted(role_of, key=lambda a: order[role_of[a]])  # stable: first appearance within a role
     return [(a, f"{_pretty(a)} · {role_of[a]}" if role_of[a] else _pretty(a)) for a in actors]
 
@@ -90,7 +92,7 @@ def trace_title(trace: Trace) -> str:
     return f"{trace.topic}-{trace.partition} offset {trace.offset} · key {key} · value {S.show(trace.value, 20)}"
 
 
-def trace_figure(trace: Trace | None, width_px: int = 900) -> go.Figure:
+def trace_figure(trace: Trace | None) -> go.Figure:
     """The record's life: one marker per step in its actor's lane, the path between them, hop durations."""
     if trace is None or not trace.steps:
         text = "Pick a record to follow." if trace is None else "Nothing is known about this record yet."
@@ -139,17 +141,18 @@ def trace_figure(trace: Trace | None, width_px: int = 900) -> go.Figure:
         name = f"<b>{label}</b>" if bad else label
         when = f"<span style='font-size:11px'>t={s.time_ms} ms</span>"
         up = i % 2 == 0  # alternate above / below the marker so neighbours never collide
-        ann.append(dict(x=xs[i], y=ys[i], xref="x", yref="y", showarrow=False, yshift=24 if up else -26,
+        shift = 36 if bad else 30  # clear of the bigger problem marker
+        ann.append(dict(x=xs[i], y=ys[i], xref="x", yref="y", showarrow=False, yshift=shift if up else -shift,
                         text=f"{name}<br>{when}" if up else f"{when}<br>{name}",
                         font=dict(size=12, color=S.VERMILLION if bad else S.INK), name=f"step:{i}:{s.kind}"))
     first_problem = next(iter(problems(trace)), None)
     if first_problem is not None:  # the reason, in words, under the picture
         s = first_problem
         ann.append(dict(x=0, y=0, xref="paper", yref="paper", yanchor="top", xanchor="left", yshift=-8,
-                        showarrow=False, text=f"<b>{kind_style(s.kind)[0]}</b> at t={s.time_ms} ms: "
-                        f"{fit(s.summary.removeprefix('LOST: '), width_px - LABEL_PX - 40, 13)}",
+                        showarrow=False, align="left", text=_wrap(f"<b>{kind_style(s.kind)[0]}</b> at t={s.time_ms} ms: "
+                                                                  f"{s.summary.removeprefix('LOST: ')}", 120),
                         font=dict(size=13, color=S.VERMILLION), name=f"problem:{s.kind}"))
-    extra = 30 if first_problem is not None else 0
+    extra = 20 + 18 * _wrap(first_problem.summary, 120).count("<br>") if first_problem is not None else 0
     height = len(lane_list) * LANE_PX + 70 + extra
     layout = S.base_layout(
         height=height, title=trace_title(trace), shapes=shapes, annotations=ann,

@@ -1,0 +1,494 @@
+"""The Compare page: one scenario, two runs that differ in one setting, driven by the same buttons.
+
+Top: what to compare (a preset and a ready-made pair such as acks=1 vs acks=all, or your own
+`scope.config=value` per side). Then one Step / Back / Play that moves both runs to the next moment either
+has something to show (`engine.compare.ComparePair`, aligned on simulated time), commands that hit both
+(crash a broker, slow a broker, crash a consumer), the difference strip (where the runs part first, and
+the outcome of each), and two panels with the same pictures side by side. The run lives in
+`st.session_state` (one `CompareSession` per browser session); nothing is shared between users.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from engine.compare import ComparePair, apply_changes
+from engine.errors import KafkaError
+from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
+from engine.scenario import PRESETS, build_cluster
+from ui.figures.compare import outcome_figure, race_figure
+from ui.figures.diagram import cluster_diagram, natural_key
+from ui.figures.logs import log_strips
+from ui.session import PlaygroundSession
+from ui.trace_panel import md_escape, render_trace_panel
+
+SESSION_KEY = "kc_compare"
+PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
+CUSTOM = "Your own settings"
+# label -> (left changes, right changes, preset it shows best on, what to try)
+PAIRS: dict[str, tuple[list[str], list[str], str, str]] = {
+    "acks=1 vs acks=all": (
+        ["producer.acks=1"], ["producer.acks=all"], "Broker failure",
+        "**Slow** the two brokers that follow payments-0's leader (its chip is filled blue), **Step until the next "
+        "acknowledgement** of payments-0, then **Crash** its leader and **Step until a lost record**: acks=1 "
+        "loses what its leader had acknowledged alone; acks=all loses nothing, but its writes stall until the "
+        "dead broker leaves the ISR (watch throughput)."),
+    "eager (range) vs cooperative-sticky": (
+        ["consumer.partition.assignment.strategy=range"],
+        ["consumer.partition.assignment.strategy=cooperative-sticky"], "Default",
+        "Let the group settle, then **Add a consumer** (or crash one) and **Step until the next rebalance**: "
+        "eager revokes every partition first; cooperative moves only the ones that change owner."),
+    "range vs sticky": (
+        ["consumer.partition.assignment.strategy=range"], ["consumer.partition.assignment.strategy=sticky"],
+        "Queue vs pub-sub",
+        "**Crash a consumer** and compare who owns what after the rebalance: sticky keeps most partitions "
+        "where they were."),
+    "linger.ms=0 vs linger.ms=50": (
+        ["producer.linger.ms=0"], ["producer.linger.ms=50"], "Default",
+        "Play for a few seconds and compare ack latency and the batches: waiting 50 ms fills bigger batches "
+        "(fewer requests) at the price of latency."),
+}
+DEFAULT_PAIR = "acks=1 vs acks=all"
+DEFAULT_PRESET = PAIRS[DEFAULT_PAIR][2]
+# label -> (seconds between ticks, steps per tick). One tick a second at most: each tick redraws six charts,
+# and a browser busy redrawing faster than that answers clicks late.
+SPEEDS: dict[str, tuple[float, int]] = {"1 step/s": (1.0, 1), "5 steps/s": (1.0, 5), "25 steps/s": (1.0, 25)}
+UNTIL: dict[str, tuple[str, Callable[[Event], bool]]] = {  # label -> (what, does this event end the run?)
+    "the next acknowledgement": ("acknowledgement", lambda e: e.kind == "batch_acked"),
+    "the next leader election": ("leader election", lambda e: e.kind in ELECTION_KINDS),
+    "the next rebalance": ("rebalance", lambda e: e.kind in REBALANCE_KINDS),
+    "a lost record": ("lost record", lambda e: e.kind == "records_lost"),
+}
+ONE_SECOND = "1 s of simulated time"
+RUN_UNTIL_SECONDS = 8.0
+RUN_UNTIL_STEPS = 5000
+SLOW_MS = 30
+MAX_CHANGE_CHARS = 300
+SAME = "same as left"
+MAX_CHECKPOINTS = 40
+
+
+class CompareError(ValueError):
+    """A comparison that cannot be built; the message starts with the field ("Left settings: ...")."""
+
+
+def parse_changes(text: str, side: str) -> list[str]:
+    """`scope.config=value` changes, one per line (or separated by ';'), validated against Kafka's configs."""
+    if len(text or "") > MAX_CHANGE_CHARS:
+        raise CompareError(f"{side} settings: at most {MAX_CHANGE_CHARS} characters")
+    out = [c.strip() for line in (text or "").splitlines() for c in line.split(";") if c.strip()]
+    if not out:
+        raise CompareError(f"{side} settings: write at least one change like producer.acks=1 "
+                           f"(scope.config=value; scope is producer, consumer, topic or broker)")
+    return out
+
+
+@dataclass
+class CompareSession:
+    """One browser session's two runs, their per-step event marks and the play state."""
+
+    preset: str
+    pair_name: str
+    left_changes: list[str]
+    right_changes: list[str]
+    pair: ComparePair
+    marks: dict[int, tuple[int, int]] = field(default_factory=dict)  # position -> (left seq, right seq)
+    playing: bool = False
+    speed: str = "5 steps/s"
+    skip_tick: bool = False
+    flash: list[tuple[str, str]] = field(default_factory=list)
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        self._record()
+
+    @classmethod
+    def build(cls, preset: str, pair_name: str, left_text: str | None = None,
+              right_text: str | None = None) -> CompareSession:
+        """Both runs from a preset and a named pair (or, for CUSTOM, the two settings texts)."""
+        if preset not in PRESETS:
+            raise CompareError(f"Preset: choose one of {', '.join(PRESETS)}")
+        if pair_name in PAIRS and pair_name != CUSTOM:
+            left, right = list(PAIRS[pair_name][0]), list(PAIRS[pair_name][1])
+        elif pair_name == CUSTOM:
+            left, right = parse_changes(left_text or "", "Left"), parse_changes(right_text or "", "Right")
+        else:
+            raise CompareError(f"Compare: choose one of {', '.join([*PAIRS, CUSTOM])}")
+        scenario = PRESETS[preset]
+        for side, changes in (("Left", left), ("Right", right)):
+            try:
+                build_cluster(apply_changes(scenario, changes))  # name the side before building the pair
+            except (KafkaError, ValueError) as exc:
+                raise CompareError(f"{side} settings: {exc}") from None
+        return cls(preset, pair_name, left, right, ComparePair(scenario, left=left, right=right))
+
+    # -- views --------------------------------------------------------------------------------------------------
+    @property
+    def position(self) -> int:
+        return self.pair.position
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        return "; ".join(self.left_changes), "; ".join(self.right_changes)
+
+    def events_now(self) -> tuple[list[Event], list[Event]]:
+        """The events of the current step on each side (what the narration tells)."""
+        p = self.position
+        if p not in self.marks:
+            return self.pair.left.events.events[-1:], self.pair.right.events.events[-1:]
+        start = self.marks.get(p - 1, (0, 0)) if p > 0 else (0, 0)
+        end = self.marks[p]
+        out = []
+        for c, a, b in ((self.pair.left, start[0], end[0]), (self.pair.right, start[1], end[1])):
+            out.append([e for e in c.events.since(a) if e.seq <= b])
+        return out[0], out[1]
+
+    # -- moving -------------------------------------------------------------------------------------------------
+    def step(self, n: int = 1) -> list[tuple[list[Event], list[Event]]]:
+        out = []
+        for _ in range(n):
+            a, b = self.pair.step()
+            self._record()
+            out.append((a, b))
+            if not a and not b:
+                self.playing = False
+                self.flash.append(("info", "Nothing more happens in either run: both clusters are idle."))
+                break
+        return out
+
+    def back(self) -> None:
+        self.pair.back()
+
+    def reset(self) -> None:
+        """Back to step 0 of the same comparison, forgetting the commands."""
+        fresh = CompareSession.build(self.preset, CUSTOM, "\n".join(self.left_changes), "\n".join(self.right_changes))
+        self.pair, self.marks, self.playing = fresh.pair, fresh.marks, False
+
+    def apply(self, command: dict[str, Any]) -> str:
+        """The same command on both runs, at this step (KafkaError / ValueError propagate to the page)."""
+        msg = self.pair.apply(command)
+        self.marks = {p: m for p, m in self.marks.items() if p < self.position}
+        self._record()
+        return msg
+
+    def run_until(self, label: str) -> str:
+        """Step both runs until either shows the event `label` names, within a wall-clock budget."""
+        if label not in UNTIL and label != ONE_SECOND:
+            raise CompareError(f"Step until: choose one of {', '.join([*UNTIL, ONE_SECOND])}")
+        t0 = time.monotonic()
+        start = self.pair.left.now
+        if label == ONE_SECOND:
+            n = 0
+            while self.pair.left.now < start + 1000 and time.monotonic() - t0 < RUN_UNTIL_SECONDS:
+                n += 1
+                a, b = self.step()[-1]
+                if not a and not b:
+                    break
+            return f"Ran {n} step(s): {(self.pair.left.now - start) / 1000:.3f} s of simulated time passed."
+        what, hit = UNTIL[label]
+        for n in range(1, RUN_UNTIL_STEPS + 1):
+            a, b = self.step()[-1]
+            found = [(side, e) for side, evs in (("left", a), ("right", b)) for e in evs if hit(e)]
+            if found:
+                side, e = found[0]
+                return f"Ran {n} step(s) to the next {what} ({side} run): {e.summary}"
+            if not a and not b:
+                return f"Nothing more happens: no {what} ahead."
+            if time.monotonic() - t0 > RUN_UNTIL_SECONDS:
+                break
+        secs = (self.pair.left.now - start) / 1000
+        return f"No {what} yet after {n} step(s) ({secs:.1f} s of simulated time); press again to keep going."
+
+    def _record(self) -> None:
+        self.marks[self.position] = (self.pair.left.events.seq, self.pair.right.events.seq)
+        self._thin_checkpoints()
+
+    def _thin_checkpoints(self) -> None:
+        """Keep at most MAX_CHECKPOINTS pairs of cluster copies (engine gap: `ComparePair` keeps one every 25
+        steps forever, ~60 KB a step pair, so a long Play would grow without bound). Thinning the older half,
+        as `Timeline` does, keeps Back exact (it replays from the nearest earlier checkpoint) and recent
+        steps cheap."""
+        cps = self.pair._checkpoints  # noqa: SLF001 - see the docstring; engine/ is not ours to change
+        if len(cps) <= MAX_CHECKPOINTS:
+            return
+        keys = sorted(cps)
+        for k in keys[1: len(keys) // 2: 2]:
+            del cps[k]
+
+
+def get_session() -> CompareSession:
+    s = st.session_state.get(SESSION_KEY)
+    if s is None:
+        s = CompareSession.build(DEFAULT_PRESET, DEFAULT_PAIR)
+        st.session_state[SESSION_KEY] = s
+    return s
+
+
+# -- page --------------------------------------------------------------------------------------------------------
+def render() -> None:
+    st.title("Compare two runs")
+    st.caption("The same scenario and seed twice, one setting changed. One Step moves both runs to the next "
+               "moment either has something to show, so they stay aligned on simulated time.")
+    s = get_session()
+    _setup(s)
+    every = SPEEDS[s.speed][0] if s.playing else None
+    st.fragment(run_every=every)(_live)(s, (s.playing, s.speed))
+
+
+def _guard(s: CompareSession, action: Callable[[], Any]) -> None:
+    """Run a control's action; a Kafka or validation error becomes a message, never a traceback."""
+    s.skip_tick = True
+    try:
+        out = action()
+    except (KafkaError, ValueError) as exc:
+        s.flash.append(("error", str(exc)))
+        return
+    if isinstance(out, str):
+        s.flash.append(("info", out))
+
+
+def _setup(s: CompareSession) -> None:
+    with st.expander(f"**What to compare** — {s.preset}: left {code_span(s.labels[0])} vs right "
+                     f"{code_span(s.labels[1])}", expanded=False, key="cmp_setup"):
+        ss = st.session_state
+        ss.setdefault("cmp_preset", s.preset)
+        ss.setdefault("cmp_pair", s.pair_name)
+        cols = st.columns([1, 1, 1])
+        cols[0].selectbox("Preset", list(PRESETS), key="cmp_preset")
+        pair_name = cols[1].selectbox("Compare", [*PAIRS, CUSTOM], key="cmp_pair", on_change=_pair_picked)
+        if pair_name == CUSTOM:
+            ss.setdefault("cmp_left", "\n".join(s.left_changes))
+            ss.setdefault("cmp_right", "\n".join(s.right_changes))
+            a, b = st.columns(2)
+            a.text_area("Left settings", key="cmp_left", height=80,
+                        help="One scope.config=value per line; scope is producer, consumer, topic or broker.")
+            b.text_area("Right settings", key="cmp_right", height=80,
+                        help="For example producer.linger.ms=50 or topic.unclean.leader.election.enable=true.")
+        else:
+            st.caption(f"Left `{'; '.join(PAIRS[pair_name][0])}` · right `{'; '.join(PAIRS[pair_name][1])}` · "
+                       f"shows best on the “{PAIRS[pair_name][2]}” preset.")
+        cols[2].button("Build both runs", key="cmp_build", type="primary", on_click=_rebuild)
+
+
+def _pair_picked() -> None:
+    """A ready-made pair comes with the preset it shows best on (the teacher can still change it)."""
+    pair = st.session_state.get("cmp_pair")
+    if pair in PAIRS:
+        st.session_state["cmp_preset"] = PAIRS[pair][2]
+
+
+def _rebuild() -> None:
+    """Build from the widgets' values as they are now (a callback's bound args would be one rerun old)."""
+    old = st.session_state.get(SESSION_KEY)
+    ss = st.session_state
+    preset, pair_name = ss.get("cmp_preset", DEFAULT_PRESET), ss.get("cmp_pair", DEFAULT_PAIR)
+    left, right = ss.get("cmp_left"), ss.get("cmp_right")
+    try:
+        s = CompareSession.build(preset, pair_name, left, right)
+    except CompareError as exc:
+        if old is not None:
+            old.flash.append(("error", f"{exc} (the current comparison is kept)"))
+        return
+    s.version = (old.version + 1) if old is not None else 0
+    _stop_playing()
+    s.flash.append(("info", f"Built both runs of “{preset}”: left {s.labels[0]} vs right {s.labels[1]}."))
+    st.session_state[SESSION_KEY] = s
+
+
+def _stop_playing() -> None:
+    st.session_state["cmp_playing"] = False
+
+
+def _reset(s: CompareSession) -> None:
+    _stop_playing()
+    _guard(s, s.reset)
+
+
+def _set_speed(s: CompareSession) -> None:
+    s.speed = st.session_state.get("cmp_speed") or s.speed
+    s.skip_tick = True
+
+
+def _live(s: CompareSession, mode: tuple[bool, str]) -> None:
+    s = st.session_state.get(SESSION_KEY, s)  # a rebuild replaced the session: draw the new one
+    # Play is a toggle, not a button: its value rides along with every request, so a click that lands
+    # while a timer tick is running cannot get lost the way a one-shot button trigger can.
+    s.playing = bool(st.session_state.get("cmp_playing", False))
+    if (s.playing, s.speed) != mode:
+        st.rerun(scope="app")
+    if s.playing and not s.skip_tick:
+        _guard(s, lambda: s.step(SPEEDS[s.speed][1]) and None)
+        if not s.playing:  # the runs went idle
+            _stop_playing()
+    s.skip_tick = False
+    _controls(s)
+    for level, msg in s.flash:
+        (st.error if level == "error" else st.info)(md_escape(msg), icon=":material/error:" if level == "error"
+                                                     else ":material/info:")
+    s.flash.clear()
+    _commands(s)
+    _difference(s)
+    _panels(s)
+    _follow(s)
+
+
+def _controls(s: CompareSession) -> None:
+    with st.container(horizontal=True, vertical_alignment="bottom", key="cmp_controls"):
+        st.button("Step", key="cmp_step", type="primary", disabled=s.playing, on_click=_guard,
+                  args=(s, lambda: s.step() and None), help="Both runs to the next moment either shows something.")
+        st.button("Back", key="cmp_back", disabled=s.playing or s.position == 0, on_click=_guard, args=(s, s.back),
+                  help="Both runs to the exact previous step (replayed from a checkpoint).")
+        st.toggle("Play", key="cmp_playing", help="Step both runs automatically at the chosen speed.")
+        st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="cmp_speed",
+                     on_change=_set_speed, args=(s,), label_visibility="collapsed", width=130)
+        st.button("Reset", key="cmp_reset", on_click=_reset, args=(s,),
+                  help="Back to step 0 of both runs, forgetting what you broke.")
+        st.selectbox("Step until", [*UNTIL, ONE_SECOND], key="cmp_until", width=240, label_visibility="collapsed")
+        st.button("Step until", key="cmp_run_until", disabled=s.playing, on_click=_guard,
+                  args=(s, lambda: s.run_until(st.session_state.get("cmp_until") or next(iter(UNTIL)))),
+                  help="Step both runs until either shows this.")
+    st.markdown(f"**Step {s.position}** · simulated time **{s.pair.left.now / 1000:.3f} s**")
+
+
+def _commands(s: CompareSession) -> None:
+    snap = s.pair.left.snapshot(tail=0)
+    with st.container(border=True, key="cmp_commands"):
+        st.markdown("**Do the same thing to both runs**")
+        with st.container(horizontal=True, key="cmp_broker_cmds"):
+            for b in sorted(snap.brokers, key=lambda b: b.id):
+                if b.alive:
+                    st.button(f"Crash broker {b.id}", key=f"cmp_crash_b{b.id}", on_click=_guard,
+                              args=(s, lambda b=b.id: s.apply({"op": "crash_broker", "broker": b})))
+                else:
+                    st.button(f"Restart broker {b.id}", key=f"cmp_restart_b{b.id}", on_click=_guard,
+                              args=(s, lambda b=b.id: s.apply({"op": "restart_broker", "broker": b})))
+                slow = 0 if b.extra_latency_ms else SLOW_MS
+                st.button(f"Slow broker {b.id}" if slow else f"Unslow broker {b.id}", key=f"cmp_slow_b{b.id}",
+                          disabled=not b.alive, on_click=_guard,
+                          args=(s, lambda b=b.id, ms=slow: s.apply({"op": "slow_broker", "broker": b,
+                                                                     "extra_latency_ms": ms})),
+                          help=f"Add {SLOW_MS} ms to every message to and from this broker (followers fall behind)."
+                          if slow else "Back to normal network latency.")
+        with st.container(horizontal=True, key="cmp_consumer_cmds"):
+            for k in sorted(snap.consumers, key=lambda k: natural_key(k.id)):
+                live = k.alive and k.state not in ("closed", "crashed")
+                st.button(f"Crash consumer {k.id}", key=f"cmp_crash_c_{k.id}", disabled=not live, on_click=_guard,
+                          args=(s, lambda k=k.id: s.apply({"op": "crash_consumer", "consumer": k})))
+            for gid in sorted({g.group_id for g in snap.groups}, key=natural_key):
+                st.button(f"Add a consumer to {gid}", key=f"cmp_add_c_{gid}", on_click=_guard,
+                          args=(s, lambda g=gid: s.apply({"op": "add_consumer", "group": g})))
+        if s.pair_name in PAIRS:
+            st.caption(f":material/lightbulb: Try: {PAIRS[s.pair_name][3]}")
+
+
+def divergence_text(s: CompareSession) -> str:
+    """The engine's divergence sentence, one line per run when it names both."""
+    d = s.pair.divergence()
+    if not d:
+        return "**The two runs are identical so far.**"
+    m = re.fullmatch(r"t=(\d+) ms: left (.*); right (.*)", d, flags=re.S)
+    if m is None:
+        return f"**Where the runs part:** {md_escape(d)}"
+    return (f"**Where the runs part:** t={m.group(1)} ms, the first event that differs  \n"
+            f"{_swatch('left')} {md_escape(m.group(2))}  \n{_swatch('right')} {md_escape(m.group(3))}")
+
+
+def _difference(s: CompareSession) -> None:
+    left, right = s.pair.outcomes()
+    with st.container(border=True, key="cmp_difference"):
+        st.markdown(divergence_text(s))
+        # one row per run, the same outcome in the same column: the eye compares straight down
+        for side, o, other in (("Left", left, None), ("Right", right, left)):
+            label = s.labels[0] if side == "Left" else s.labels[1]
+            cols = st.columns([1.4, 1, 1, 1, 1, 1, 1], vertical_alignment="center")
+            cols[0].markdown(f"{_swatch(side)}  \n{code_span(label)}")
+            for col, (title, value, delta, inverse) in zip(cols[1:], _outcome_cells(o, other), strict=True):
+                same = delta == SAME  # keeps the right row's boxes as tall as their neighbours
+                col.metric(title, value, delta, delta_color="off" if same else ("inverse" if inverse else "normal"),
+                           delta_arrow="off" if same else "auto", border=True)
+        c1, c2 = st.columns([3, 2])
+        with c1:
+            moments = [(e.time_ms, e.summary.split(":")[0][:28]) for e in s.pair.left.events.events
+                       if e.kind in ("broker_crashed", "consumer_crashed", "broker_restarted")][-4:]
+            lost_l = sorted({r.time_ms for r in s.pair.left.losses.lost_records()})
+            lost_r = sorted({r.time_ms for r in s.pair.right.losses.lost_records()})
+            st.plotly_chart(race_figure(s.pair.left.metrics.series(), s.pair.right.metrics.series(), lost_l, lost_r,
+                                        s.pair.left.now, labels=("left", "right"), moments=moments),
+                            key="cmp_race", config=PLOTLY_CONFIG)
+        with c2:
+            st.plotly_chart(outcome_figure(left, right, labels=("left", "right")), key="cmp_outcome",
+                            config=PLOTLY_CONFIG)
+
+
+def _outcome_cells(o, other) -> list[tuple[str, str, str | None, bool]]:
+    """(label, value, delta against the left run or None, is a rise bad?) for the outcome metrics."""
+    def delta(a, b, unit: str = "", fmt: str = "{:+.0f}") -> str | None:
+        if other is None:
+            return None
+        if a is None or b is None or a == b:
+            return SAME
+        return fmt.format(a - b) + unit
+
+    return [
+        ("records acked", str(o.records_acked), delta(o.records_acked, other and other.records_acked), False),
+        ("lost after ack", str(o.records_lost), delta(o.records_lost, other and other.records_lost), True),
+        ("duplicates", str(o.duplicates), delta(o.duplicates, other and other.duplicates), True),
+        ("ack p50", _ms(o.ack_latency_p50_ms), delta(o.ack_latency_p50_ms, other and other.ack_latency_p50_ms,
+                                                     " ms"), True),
+        ("ack p99", _ms(o.ack_latency_p99_ms), delta(o.ack_latency_p99_ms, other and other.ack_latency_p99_ms,
+                                                     " ms"), True),
+        ("acked per s", f"{o.throughput_per_s:.1f}", delta(o.throughput_per_s, other and other.throughput_per_s,
+                                                          "", "{:+.1f}"), False),
+    ]
+
+
+def _swatch(side: str) -> str:
+    """The side's name on its colour (Streamlit's blue / orange, the nearest to the figures' Okabe-Ito pair)."""
+    return f":blue-background[**{side.title()}**]" if side.lower() == "left" else f":orange-background[**{side.title()}**]"
+
+
+def code_span(text: str) -> str:
+    """User text as inline code: Markdown is not interpreted inside, and a backtick cannot close it."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ")[:MAX_CHANGE_CHARS] + "`"
+
+
+def _ms(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0f} ms"
+
+
+def _panels(s: CompareSession) -> None:
+    ev_l, ev_r = s.events_now()
+    snaps = (s.pair.left.snapshot(), s.pair.right.snapshot())
+    topics = [t.name for t in snaps[0].topics if not t.internal]
+    topic = st.selectbox("Topic", topics, key="cmp_topic") if len(topics) > 1 else (topics[0] if topics else None)
+    cols = st.columns(2, gap="medium")
+    for col, side, snap, events in ((cols[0], "left", snaps[0], ev_l), (cols[1], "right", snaps[1], ev_r)):
+        with col, st.container(key=f"cmp_panel_{side}"):
+            head = PlaygroundSession.headline(events)
+            label = s.labels[0] if side == "left" else s.labels[1]
+            st.markdown(f"{_swatch(side)} run · {code_span(label)}")
+            text = head.summary if head else ("Press Step to start both runs." if s.position == 0 else
+                                              "Nothing visible happened in this run at this step.")
+            with st.container(border=True, height=110, key=f"cmp_narration_{side}"):
+                st.markdown(md_escape(text))
+            st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key=f"cmp_diagram_{side}",
+                            config=PLOTLY_CONFIG)
+            st.plotly_chart(log_strips(snap, topic, width_px=600), key=f"cmp_logs_{side}", config=PLOTLY_CONFIG)
+
+
+def _follow(s: CompareSession) -> None:
+    with st.container(key="cmp_follow"):
+        st.markdown("#### Follow one message")
+        side = st.segmented_control("In the run", ["left", "right"], default="left", key="cmp_trace_side") or "left"
+        c = s.pair.left if side == "left" else s.pair.right
+        render_trace_panel(c, key=f"cmp_trace_{side}", show_diagram=False)
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__; importing this module draws nothing
+    render()

@@ -1,0 +1,531 @@
+"""The Classroom page: a teacher-led room whose students' screens follow the teacher's run live.
+
+"Start a room" gives the teacher a short code and a link (`?room=CODE`). The room in the shared store
+(`ui.rooms`) carries only the run's recipe (scenario + commands), the teacher's step and the current
+question's anonymous counts. A student's browser polls the store once a second in a small
+`st.fragment(run_every=...)`; when the room's version changes it reruns the page, which replays the same
+run on the student's own `Timeline` (deterministic: same recipe + same step = the same picture). "Break
+away" keeps that copy for the student to explore; "Rejoin" snaps back to the teacher. The teacher poses a
+lesson's predict question (or their own) and watches the answer histogram fill before revealing it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from engine.errors import KafkaError
+from engine.scenario import PRESETS
+from engine.timeline import Timeline
+from ui.figures.diagram import cluster_diagram, natural_key
+from ui.figures.logs import log_strips
+from ui.figures.room import answer_histogram
+from ui.rooms import IDLE_SECONDS, STORE, RoomError, RoomStore, RoomView, normalize_code
+from ui.session import SESSION_KEY as PLAYGROUND_KEY
+from ui.session import PlaygroundSession
+from ui.trace_panel import md_escape
+
+TEACHER_KEY = "kc_room_teacher"
+STUDENT_KEY = "kc_room_student"
+PAGE_PATH = "classroom"
+POLL_SECONDS = 1.0
+HISTOGRAM_SECONDS = 1.5
+PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
+MY_PLAYGROUND = "My Playground run"
+FREE, LESSON = "Your own question", "A lesson's question"
+# label -> (seconds between ticks, steps per tick): one tick a second, since every tick also redraws every
+# student's screen.
+SPEEDS: dict[str, tuple[float, int]] = {"1 step/s": (1.0, 1), "3 steps/s": (1.0, 3), "10 steps/s": (1.0, 10)}
+
+
+@st.cache_resource
+def get_store() -> RoomStore:
+    """The one process-wide room store (it holds recipes and counts, never an engine)."""
+    return STORE
+
+
+@dataclass
+class TeacherRoom:
+    code: str
+    token: str
+    run: PlaygroundSession
+    playing: bool = False
+    speed: str = "1 step/s"
+    skip_tick: bool = False
+    flash: list[tuple[str, str]] = field(default_factory=list)
+
+    def publish(self, store: RoomStore) -> None:
+        """Put this run's recipe and step in the room (students follow on their next poll)."""
+        store.update(self.code, self.token, state=self.run.timeline.to_state(), step=self.run.position)
+
+
+@dataclass
+class StudentRoom:
+    code: str
+    following: bool = True
+    run: PlaygroundSession | None = None
+    synced_json: str | None = None  # the recipe `run` was built from (None: rebuild on the next sync)
+    drawn: Any = None  # what the page last drew from the room: the poller reruns the page when it changes
+    answers: dict[int, int] = field(default_factory=dict)  # qid -> choice, in this browser only
+    flash: list[tuple[str, str]] = field(default_factory=list)
+
+
+def follow(run: PlaygroundSession | None, synced_json: str | None, view: RoomView) -> PlaygroundSession:
+    """The student's run at the room's recipe and step. Replays only what is new when the teacher just
+    stepped or added commands; rebuilds from the recipe when the teacher went back or changed scenario."""
+    state = view.state()
+    if run is not None and synced_json is not None:
+        old = json.loads(synced_json)
+        oc, nc = old["commands"], state["commands"]
+        if old["scenario"] == state["scenario"] and nc[: len(oc)] == oc:
+            for item in nc[len(oc):]:
+                item = dict(item)
+                at = item.pop("at")
+                run.goto(at)
+                run.apply(item)
+            run.goto(view.step)
+            return run
+    tl = Timeline.from_state({**state, "position": 0})
+    run = PlaygroundSession(tl)
+    run.goto(view.step)
+    return run
+
+
+def signature(s: StudentRoom, view: RoomView | None) -> Any:
+    """What, in the room, changes this student's screen: everything while following; only the question
+    (new, revealed) while exploring alone."""
+    if view is None:
+        return None
+    if s.following:
+        return view.version
+    q = view.question
+    return (q.qid, q.revealed) if q else 0
+
+
+# -- page -----------------------------------------------------------------------------------------------------------
+def render() -> None:
+    st.title("Classroom")
+    store = get_store()
+    ss = st.session_state
+    _from_link(store)
+    if ss.get(TEACHER_KEY) is not None:
+        _teacher(ss[TEACHER_KEY], store)
+    elif ss.get(STUDENT_KEY) is not None:
+        _student(ss[STUDENT_KEY], store)
+    else:
+        _lobby(store)
+
+
+def _from_link(store: RoomStore) -> None:
+    """`?room=CODE` joins that room as a student (validated; a bad or unknown code is an error, not a crash)."""
+    raw = st.query_params.get("room")
+    ss = st.session_state
+    if raw is None or ss.get(TEACHER_KEY) is not None:
+        return
+    try:
+        code = normalize_code(raw)
+    except RoomError as exc:
+        st.error(f"Link parameter {exc}", icon=":material/error:")
+        return
+    current = ss.get(STUDENT_KEY)
+    if current is not None and current.code == code:
+        return
+    if store.get(code) is None:
+        st.error("room code: there is no open room with this code (it may have expired after inactivity); "
+                 "ask your teacher for the current code", icon=":material/error:")
+        return
+    ss[STUDENT_KEY] = StudentRoom(code)
+
+
+def _lobby(store: RoomStore) -> None:
+    st.caption("A teacher starts a room; students join with its code and their screens follow the teacher's "
+               "cluster step by step. A room keeps only the scenario, the step and anonymous answer counts.")
+    teach, join = st.columns(2, gap="large")
+    with teach, st.container(border=True, key="room_teach"):
+        st.markdown("#### Teach")
+        options = list(PRESETS) + ([MY_PLAYGROUND] if st.session_state.get(PLAYGROUND_KEY) is not None else [])
+        st.selectbox("Start from", options, key="room_start_from",
+                     help="A preset, or the run you built in the Playground (with what you broke in it).")
+        st.button("Start a room", key="room_start", type="primary", on_click=_start, args=(store,))
+    with join, st.container(border=True, key="room_join"):
+        st.markdown("#### Join")
+        st.text_input("Room code", key="room_code_input", max_chars=12, placeholder="e.g. K7MQ3R")
+        st.button("Join", key="room_join_btn", on_click=_join, args=(store,))
+    for level, msg in st.session_state.pop("room_lobby_flash", []):
+        (st.error if level == "error" else st.info)(md_escape(msg))  # messages may quote what was typed
+
+
+def _start(store: RoomStore) -> None:
+    ss = st.session_state
+    pick = ss.get("room_start_from") or "Default"
+    try:
+        if pick == MY_PLAYGROUND and ss.get(PLAYGROUND_KEY) is not None:
+            tl = Timeline.from_state(ss[PLAYGROUND_KEY].timeline.to_state())
+        elif pick in PRESETS:
+            tl = Timeline(PRESETS[pick])
+        else:
+            raise RoomError(f"start from: choose one of {', '.join(PRESETS)}")
+        run = PlaygroundSession(tl)
+        code, token = store.create(tl.to_state(), tl.position)
+    except (RoomError, KafkaError, ValueError) as exc:
+        ss["room_lobby_flash"] = [("error", str(exc))]
+        return
+    ss[TEACHER_KEY] = TeacherRoom(code, token, run)
+
+
+def _join(store: RoomStore) -> None:
+    ss = st.session_state
+    try:
+        code = normalize_code(ss.get("room_code_input"))
+        if store.get(code) is None:
+            raise RoomError("room code: there is no open room with this code; check it with your teacher")
+    except RoomError as exc:
+        ss["room_lobby_flash"] = [("error", str(exc))]
+        return
+    ss[STUDENT_KEY] = StudentRoom(code)
+    st.query_params["room"] = code  # a reload keeps the student in the room
+
+
+# -- the shared picture ---------------------------------------------------------------------------------------------
+def _picture(run: PlaygroundSession, who: str) -> None:
+    """Narration, diagram and log strips: the same builders and keys for teacher and students, so their
+    screens are the same picture when they are at the same step."""
+    events = run.current_events()
+    head = PlaygroundSession.headline(events)
+    with st.container(border=True, key="room_narration"):
+        st.markdown(f"**Step {run.position}** · simulated time **{run.cluster.now / 1000:.3f} s**")
+        text = head.summary if head else ("Press Step to start the cluster." if run.position == 0 and who == "teacher"
+                                          else "Nothing visible happened at this step.")
+        st.markdown(f"#### {md_escape(text)}")
+    snap = run.cluster.snapshot()
+    st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key="room_diagram",
+                    config=PLOTLY_CONFIG)
+    topics = [t.name for t in snap.topics if not t.internal]
+    st.plotly_chart(log_strips(snap, topics[0] if topics else None), key="room_logs", config=PLOTLY_CONFIG)
+
+
+def _guard(flash: list, action: Callable[[], Any]) -> bool:
+    try:
+        out = action()
+    except (RoomError, KafkaError, ValueError) as exc:
+        flash.append(("error", str(exc)))
+        return False
+    if isinstance(out, str):
+        flash.append(("info", out))
+    return True
+
+
+def _commands(run: PlaygroundSession, prefix: str, act: Callable[[dict], None]) -> None:
+    """Crash / restart brokers and crash consumers, applied through `act` (teacher: also publishes)."""
+    snap = run.cluster.snapshot(tail=0)
+    with st.container(horizontal=True, key=f"{prefix}_commands"):
+        for b in sorted(snap.brokers, key=lambda b: b.id):
+            op, label = ("crash_broker", "Crash") if b.alive else ("restart_broker", "Restart")
+            st.button(f"{label} broker {b.id}", key=f"{prefix}_{op}_{b.id}", on_click=act,
+                      args=({"op": op, "broker": b.id},))
+        for k in sorted(snap.consumers, key=lambda k: natural_key(k.id)):
+            live = k.alive and k.state not in ("closed", "crashed")
+            st.button(f"Crash {k.id}", key=f"{prefix}_crash_c_{k.id}", disabled=not live, on_click=act,
+                      args=({"op": "crash_consumer", "consumer": k.id},))
+
+
+# -- teacher --------------------------------------------------------------------------------------------------------
+def _teacher(t: TeacherRoom, store: RoomStore) -> None:
+    try:
+        store.peek(t.code, t.token)
+    except RoomError as exc:
+        st.warning(str(exc), icon=":material/timer_off:")
+        st.button("Back to the start", key="room_restart", on_click=_forget, args=(TEACHER_KEY,))
+        return
+    with st.container(border=True, key="room_header"):
+        a, b = st.columns([1, 2], vertical_alignment="center")
+        with a, st.container(key="room_code"):
+            st.markdown(f"## Room code: **{t.code}**")
+        with b:
+            st.caption(f"Students open this link, or enter the code on the Classroom page. The room closes after "
+                       f"{IDLE_SECONDS // 3600} h without activity.")
+            st.code(_room_link(t.code), language=None)
+            st.button("Close the room", key="room_close", on_click=_close, args=(t, store))
+    mode = (t.playing, t.speed)
+    st.fragment(run_every=SPEEDS[t.speed][0] if t.playing else None)(_teacher_live)(t, store, mode)
+    with st.sidebar:  # the question and its live histogram stay in view while the teacher steps
+        _ask(t, store)
+        view = store.peek(t.code, t.token)
+        st.fragment(run_every=HISTOGRAM_SECONDS if view.question is not None else None)(_answers)(t, store)
+
+
+def _room_link(code: str) -> str:
+    base = ""
+    try:
+        base = (st.context.url or "").split("?")[0]
+    except Exception:  # noqa: BLE001 - no browser URL (e.g. AppTest): a relative link still works
+        base = ""
+    if base and not base.rstrip("/").endswith(PAGE_PATH):
+        base = base.rstrip("/") + "/" + PAGE_PATH
+    return f"{base or PAGE_PATH}?room={code}"
+
+
+def _forget(key: str) -> None:
+    st.session_state.pop(key, None)
+    if key == STUDENT_KEY and "room" in st.query_params:
+        del st.query_params["room"]
+
+
+def _close(t: TeacherRoom, store: RoomStore) -> None:
+    try:
+        store.close(t.code, t.token)
+    except RoomError:
+        pass  # already gone
+    _forget(TEACHER_KEY)
+
+
+def _teacher_act(t: TeacherRoom, store: RoomStore, action: Callable[[], Any]) -> None:
+    t.skip_tick = True
+    if _guard(t.flash, action):
+        _guard(t.flash, lambda: t.publish(store))
+
+
+def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> None:
+    # Play is a toggle (its value rides along with every request; a button click could be lost to a tick).
+    t.playing = bool(st.session_state.get("room_playing", False))
+    if (t.playing, t.speed) != mode:
+        st.rerun(scope="app")
+    if t.playing and not t.skip_tick:
+        t.run.playing = True
+        _teacher_act(t, store, lambda: t.run.step(SPEEDS[t.speed][1]) and None)
+        if not t.run.playing:  # the run stops itself when the cluster goes idle
+            t.playing = False
+            st.session_state["room_playing"] = False
+    t.skip_tick = False
+    run = t.run
+    with st.container(horizontal=True, vertical_alignment="bottom", key="room_controls"):
+        st.button("Step", key="room_step", type="primary", disabled=t.playing, on_click=_teacher_act,
+                  args=(t, store, lambda: run.step() and None))
+        st.button("Back", key="room_back", disabled=t.playing or run.position == 0, on_click=_teacher_act,
+                  args=(t, store, run.back))
+        st.toggle("Play", key="room_playing", help="Step automatically; every student's screen follows.")
+        st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(t.speed), key="room_speed",
+                     on_change=_set_speed, args=(t,), label_visibility="collapsed", width=130)
+        st.button("Reset", key="room_reset", on_click=_teacher_reset, args=(t, store))
+    _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: run.apply(cmd)))
+    for level, msg in t.flash:
+        (st.error if level == "error" else st.caption)(md_escape(msg))
+    t.flash.clear()
+    run.flash.clear()
+    _picture(run, "teacher")
+
+
+def _teacher_reset(t: TeacherRoom, store: RoomStore) -> None:
+    st.session_state["room_playing"] = False
+    _teacher_act(t, store, t.run.reset)
+
+
+def _set_speed(t: TeacherRoom) -> None:
+    t.speed = st.session_state.get("room_speed") or t.speed
+    t.skip_tick = True
+
+
+def lesson_questions() -> list[tuple[str, Any]]:
+    """(label, Predict) for every predict question of the course, in course order."""
+    try:
+        from lessons.loader import load_course_lenient
+
+        lessons, _ = load_course_lenient()
+    except Exception:  # noqa: BLE001 - a broken course folder must not break the room
+        return []
+    return [(f"{lesson.title} · {step.title}", step.predict) for lesson in lessons for step in lesson.steps
+            if step.predict is not None]
+
+
+def _ask(t: TeacherRoom, store: RoomStore) -> None:
+    with st.container(border=True, key="room_ask"):
+        st.markdown("#### Ask the room")
+        src = st.radio("Question", [LESSON, FREE], horizontal=True, key="room_q_src", label_visibility="collapsed")
+        if src == LESSON:
+            qs = lesson_questions()
+            if not qs:
+                st.info("No lesson questions found; write your own.")
+                return
+            labels = [label for label, _ in qs]
+            i = st.selectbox("Lesson step", range(len(qs)), format_func=lambda i: labels[i], key="room_q_lesson")
+            p = qs[i or 0][1]
+            st.markdown(p.question)
+            st.caption("  \n".join(f"{chr(65 + j)}. {c}" for j, c in enumerate(p.choices)))
+        else:
+            st.text_input("Question", key="room_q_text", max_chars=500,
+                          placeholder="What happens to acks=1 writes when the leader crashes?")
+            st.text_area("Choices, one per line (2 to 6)", key="room_q_choices", height=110)
+            n = len([c for c in (st.session_state.get("room_q_choices") or "").splitlines() if c.strip()])
+            st.selectbox("Right answer", ["none (a poll)"] + [chr(65 + j) for j in range(max(n, 0))],
+                         key="room_q_answer")
+            st.text_input("Explanation shown on reveal (optional)", key="room_q_expl", max_chars=500)
+        st.button("Pose to the room", key="room_pose", type="primary", on_click=_pose, args=(t, store))
+
+
+def _pose(t: TeacherRoom, store: RoomStore) -> None:
+    ss = st.session_state
+
+    def pose() -> None:
+        if ss.get("room_q_src", LESSON) == LESSON:
+            qs = lesson_questions()
+            i = ss.get("room_q_lesson") or 0
+            if not 0 <= i < len(qs):
+                raise RoomError("lesson step: choose a question from the list")
+            p = qs[i][1]
+            store.pose(t.code, t.token, p.question, p.choices, p.answer, p.explanation, markdown=True)
+        else:
+            choices = [c.strip() for c in (ss.get("room_q_choices") or "").splitlines() if c.strip()]
+            pick = ss.get("room_q_answer") or "none (a poll)"
+            answer = None if pick.startswith("none") else ord(pick) - 65
+            store.pose(t.code, t.token, ss.get("room_q_text") or "", choices, answer, ss.get("room_q_expl") or "")
+
+    _guard(t.flash, pose)
+
+
+def _answers(t: TeacherRoom, store: RoomStore) -> None:
+    try:
+        view = store.peek(t.code, t.token)
+    except RoomError as exc:
+        st.warning(str(exc))
+        return
+    q = view.question
+    with st.container(border=True, key="room_answers"):
+        if q is None:
+            st.caption("No question posed yet. Students see the question on their screen as soon as you pose it.")
+            return
+        st.markdown(f"**Asked:** {_qtext(q.text, q.markdown)}")
+        st.caption("  \n".join(f"{chr(65 + j)}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
+        st.plotly_chart(answer_histogram(q.choices, q.counts, q.answer, q.revealed), key="room_histogram",
+                        config=PLOTLY_CONFIG)
+        with st.container(horizontal=True):
+            st.button("Reveal the answer", key="room_reveal", disabled=q.revealed, type="primary",
+                      on_click=lambda: _guard(t.flash, lambda: store.reveal(t.code, t.token) and None))
+            st.button("Clear the question", key="room_clear",
+                      on_click=lambda: _guard(t.flash, lambda: store.clear_question(t.code, t.token)))
+        if q.revealed:
+            _reveal_text(q)
+
+
+def _qtext(text: str, markdown: bool) -> str:
+    return text if markdown else md_escape(text)
+
+
+def _reveal_text(q) -> None:
+    if q.answer is not None:
+        st.success(f"Right answer: **{chr(65 + q.answer)}.** {_qtext(q.choices[q.answer], q.markdown)}",
+                   icon=":material/check_circle:")
+    else:
+        st.info("A poll: no right answer.")
+    if q.explanation:
+        st.markdown(_qtext(q.explanation, q.markdown))
+
+
+# -- student --------------------------------------------------------------------------------------------------------
+def _student(s: StudentRoom, store: RoomStore) -> None:
+    view = store.get(s.code)
+    if view is None:
+        st.warning("This room is closed or has expired. Ask your teacher for a new code.", icon=":material/timer_off:")
+        st.button("Back to the start", key="room_leave_closed", on_click=_forget, args=(STUDENT_KEY,))
+        return
+    if s.following:
+        try:
+            s.run = follow(s.run, s.synced_json, view)
+            s.synced_json = view.state_json
+        except (KafkaError, ValueError) as exc:  # a recipe that does not replay: say so, keep the old picture
+            st.error(f"room state: could not replay the teacher's run: {exc}")
+    s.drawn = signature(s, view)
+    with st.container(horizontal=True, vertical_alignment="center", key="room_status"):
+        if s.following:
+            st.markdown(f":green-badge[:material/sensors: Following the teacher] · room **{s.code}**")
+            st.button("Break away", key="room_break", on_click=_break_away, args=(s,),
+                      help="Explore on your own copy of this run; the teacher's steps no longer move your screen.")
+        else:
+            st.markdown(f":orange-badge[:material/explore: On your own copy] · room **{s.code}**")
+            st.button("Rejoin", key="room_rejoin", type="primary", on_click=_rejoin, args=(s,),
+                      help="Snap back to the teacher's run and step.")
+        st.fragment(run_every=POLL_SECONDS)(_poll)(s, store)
+        st.button("Leave the room", key="room_leave", on_click=_forget, args=(STUDENT_KEY,))
+    for level, msg in s.flash:
+        (st.error if level == "error" else st.caption)(md_escape(msg))
+    s.flash.clear()
+    if s.run is None:
+        return
+    if not s.following:
+        run = s.run
+        with st.container(horizontal=True, key="room_own_controls"):
+            st.button("Step", key="room_s_step", type="primary", on_click=_guard,
+                      args=(s.flash, lambda: run.step() and None))
+            st.button("Back", key="room_s_back", disabled=run.position == 0, on_click=_guard, args=(s.flash, run.back))
+        _commands(run, "room_s", lambda cmd: _student_command(s, cmd))
+        run.flash.clear()
+    _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
+    _picture(s.run, "student")
+
+
+def _poll(s: StudentRoom, store: RoomStore) -> None:
+    """Once a second: has the room changed what this student should see? Then redraw the page. While the
+    student explores alone, only this line follows the teacher."""
+    view = store.get(s.code)
+    if signature(s, view) != s.drawn:
+        st.rerun(scope="app")
+    if view is not None and not s.following:
+        st.markdown(f"the teacher is at step **{view.step}**", width="content")
+
+
+def _break_away(s: StudentRoom) -> None:
+    s.following = False
+
+
+def _rejoin(s: StudentRoom) -> None:
+    s.following = True
+    s.drawn = None
+
+
+def _student_command(s: StudentRoom, cmd: dict) -> None:
+    if s.run is not None and _guard(s.flash, lambda: s.run.apply(cmd)):
+        s.synced_json = None  # the copy now differs from the teacher's recipe: rebuild on rejoin
+
+
+def _student_question(s: StudentRoom, view: RoomView, store: RoomStore) -> None:
+    q = view.question
+    if q is None:
+        st.caption(":material/quiz: When your teacher asks a question, it appears here.")
+        return
+    with st.container(border=True, key="room_question"):
+        st.markdown("#### Your teacher asks")
+        st.markdown(_qtext(q.text, q.markdown))
+        letters = [chr(65 + j) for j in range(len(q.choices))]
+        mine = s.answers.get(q.qid)
+        if not q.revealed:
+            st.radio("Your answer", range(len(q.choices)), index=None, key=f"room_answer_{q.qid}",
+                     format_func=lambda j: f"{letters[j]}. {_qtext(q.choices[j], q.markdown)}")
+            st.button("Change my answer" if mine is not None else "Send my answer", key="room_send", type="primary",
+                      on_click=_send, args=(s, store, q.qid))
+            if mine is not None:
+                st.caption(f"You answered {letters[mine]}. You can change it until your teacher reveals the answer. "
+                           f"Answers are anonymous: only the counts are kept.")
+        else:
+            if mine is not None:
+                right = q.answer is not None and mine == q.answer
+                st.markdown(f"You answered **{letters[mine]}**" + (" — right!" if right else ""))
+            _reveal_text(q)
+            st.caption("  \n".join(f"{letters[j]}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
+            st.plotly_chart(answer_histogram(q.choices, q.counts, q.answer, True), key="room_student_histogram",
+                            config=PLOTLY_CONFIG)
+
+
+def _send(s: StudentRoom, store: RoomStore, qid: int) -> None:
+    choice = st.session_state.get(f"room_answer_{qid}")
+    if choice is None:
+        s.flash.append(("error", "answer: pick one of the choices first"))
+        return
+    if _guard(s.flash, lambda: store.answer(s.code, qid, choice, s.answers.get(qid)) and None):
+        s.answers[qid] = choice
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__; importing this module draws nothing
+    render()
