@@ -23,6 +23,7 @@ from .errors import ConfigError
 from .events import Event
 from .metrics import Metrics
 from .scenario import Scenario, build_cluster, validate_scenario
+from .timeline import thin_checkpoints
 
 SCOPES = ("producer", "consumer", "topic", "broker")
 
@@ -116,6 +117,7 @@ class ComparePair:
         """Advance both runs together to the next moment either has an event."""
         if self.position % self.checkpoint_every == 0 and self.position not in self._checkpoints:
             self._checkpoints[self.position] = self._copy(self._applied())
+            thin_checkpoints(self._checkpoints)
         a0, b0 = self.left.events.seq, self.right.events.seq
         for _ in range(max_rounds):
             times = [t for t in (self.left.scheduler.next_time(), self.right.scheduler.next_time()) if t is not None]

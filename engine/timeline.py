@@ -20,6 +20,15 @@ MAX_CHECKPOINTS = 60
 STEP_MAX_MS = 60_000  # an idle cluster's Step stops after a simulated minute instead of skipping hours
 
 
+def thin_checkpoints(checkpoints: dict[int, Any], limit: int = MAX_CHECKPOINTS) -> None:
+    """Bound the checkpoints kept: past `limit`, drop every other one of the older half, so memory stays flat,
+    Back stays exact (it replays from the nearest earlier checkpoint) and recent steps stay cheap."""
+    if len(checkpoints) > limit:
+        keys = sorted(checkpoints)
+        for k in keys[1: len(keys) // 2: 2]:
+            del checkpoints[k]
+
+
 class Timeline:
     def __init__(self, scenario: Scenario, checkpoint_every: int = 25) -> None:
         self.scenario = scenario
@@ -102,11 +111,7 @@ class Timeline:
         if p % self.checkpoint_every or p in self._checkpoints:
             return
         self._checkpoints[p] = (copy.deepcopy(self.cluster), self._applied)
-        if len(self._checkpoints) > MAX_CHECKPOINTS:
-            # thin the older half: keep every other one, so recent steps stay cheap to go back to
-            keys = sorted(self._checkpoints)
-            for k in keys[1: len(keys) // 2: 2]:
-                del self._checkpoints[k]
+        thin_checkpoints(self._checkpoints)
 
     # -- sharing ----------------------------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:

@@ -71,7 +71,6 @@ RUN_UNTIL_STEPS = 5000
 SLOW_MS = 30
 MAX_CHANGE_CHARS = 300
 SAME = "same as left"
-MAX_CHECKPOINTS = 40
 
 
 class CompareError(ValueError):
@@ -207,19 +206,6 @@ class CompareSession:
 
     def _record(self) -> None:
         self.marks[self.position] = (self.pair.left.events.seq, self.pair.right.events.seq)
-        self._thin_checkpoints()
-
-    def _thin_checkpoints(self) -> None:
-        """Keep at most MAX_CHECKPOINTS pairs of cluster copies (engine gap: `ComparePair` keeps one every 25
-        steps forever, ~60 KB a step pair, so a long Play would grow without bound). Thinning the older half,
-        as `Timeline` does, keeps Back exact (it replays from the nearest earlier checkpoint) and recent
-        steps cheap."""
-        cps = self.pair._checkpoints  # noqa: SLF001 - see the docstring; engine/ is not ours to change
-        if len(cps) <= MAX_CHECKPOINTS:
-            return
-        keys = sorted(cps)
-        for k in keys[1: len(keys) // 2: 2]:
-            del cps[k]
 
 
 def get_session() -> CompareSession:

@@ -65,3 +65,16 @@ def test_changes_are_validated():
                                            "topic.unclean.leader.election.enable=true"])
     assert s.groups[0].config["partition.assignment.strategy"] == "cooperative-sticky"
     assert s.topics[0].config["unclean.leader.election.enable"] is True
+
+
+def test_compare_checkpoints_stay_bounded_and_back_stays_exact():
+    from engine.timeline import MAX_CHECKPOINTS
+
+    pair = ComparePair(PRESETS["Default"], left=[], right=["producer.linger.ms=50"], checkpoint_every=1)
+    for _ in range(MAX_CHECKPOINTS + 40):
+        pair.step()
+    assert len(pair._checkpoints) <= MAX_CHECKPOINTS + 1
+    before = (pair.left.snapshot(), pair.right.snapshot())
+    pair.step()
+    pair.back()
+    assert (pair.left.snapshot(), pair.right.snapshot()) == before
