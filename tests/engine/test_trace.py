@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine import Cluster
 from engine.partitioner import partition_for_key
-from helpers import GROUP_FAST
+from helpers import GROUP_FAST, acks1_loss
 
 
 def test_trace_of_an_acks_all_record_at_rf3_lists_its_whole_life_in_order():
@@ -39,20 +39,7 @@ def test_trace_of_an_acks_all_record_at_rf3_lists_its_whole_life_in_order():
 
 
 def test_trace_by_key_and_a_lost_record():
-    c = Cluster(brokers=3, seed=3)
-    c.create_topic("orders", partitions=1, replication_factor=3)
-    leader = c.leaders_of("orders")[0]
-    p = c.producer("p1", {"acks": 1, "linger.ms": 0})
-    p.send("orders", key="bob", value="kept")
-    p.flush()
-    c.run_for(100)
-    for b in (1, 2, 3):
-        if b != leader:
-            c.slow_broker(b, 20)
-    f = p.send("orders", key="bob", value="doomed")
-    c.run_until(lambda: f.done, 1000)
-    c.crash_broker(leader)
-    c.run_for(15_000)
+    c, _leader, _kept, f = acks1_loss()
     t = c.trace("orders", 0, f.offset)
     assert t.value == b"doomed" and "lost" in t.kinds() and "acked" in t.kinds()
     assert "acks=1" in next(s for s in t.steps if s.kind == "lost").summary

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from streamlit.testing.v1 import AppTest
 
 from engine import Cluster
-from helpers import GROUP_FAST
+from helpers import GROUP_FAST, acks1_loss
 from ui.figures import style as S
 from ui.figures.trace import lanes, path_actors, trace_figure, trace_rows
 from ui.trace_panel import md_escape, record_choices, trace_record, traces_for_key
@@ -67,20 +67,8 @@ def test_trace_figure_and_list_for_a_known_record():
 def _lost_then_reused():
     """acks=1, slow followers, leader crash: 'doomed' is acknowledged then lost, and the new leader writes a
     different record at the same offset."""
-    c = Cluster(brokers=3, seed=3)
-    c.create_topic("orders", partitions=1, replication_factor=3)
-    leader = c.leaders_of("orders")[0]
-    p = c.producer("p1", {"acks": 1, "linger.ms": 0})
-    p.send("orders", key="bob", value="kept")
-    p.flush()
-    c.run_for(100)
-    for b in (1, 2, 3):
-        if b != leader:
-            c.slow_broker(b, 20)
-    f = p.send("orders", key="bob", value="doomed")
-    c.run_until(lambda: f.done, 1000)
-    c.crash_broker(leader)
-    c.run_for(15_000)
+    c, _leader, _kept, f = acks1_loss()
+    p = c.producers["p1"]
     g = p.send("orders", key="carol", value="after")
     c.run_until(lambda: g.done, 5000)
     return c, f, g
