@@ -171,7 +171,9 @@ class Producer:
         self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
         # topic -> {key: (topic, partition)}: murmur2 once per distinct key, not per send (a topic's partition
         # count never changes here; the metadata code drops a topic's entry if it ever did)
-        self.key_cache: dict[str, dict[bytes, TP]] = {}
+        # topic -> key -> (partition, record sizes by value length for that key's length): send()'s one lookup
+        self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int]]]] = {}
+        self._sizes_by_key_len: dict[int, dict[int, int]] = {}
         self.linger_timer = None
         self.wake_at: int | None = None
         self.flushing = False
@@ -246,23 +248,35 @@ class Producer:
         if leaders is None:
             leaders = self._fetch_metadata(topic)
         n = len(leaders)
-        if partition is not None:
-            if not 0 <= partition < n:
-                raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
-            tp = (topic, partition)
-        elif kb is not None and self._keyed:
+        if partition is None and kb is not None and self._keyed and not headers:
+            # the hot path of every bulk run: one lookup gives this key's partition and its record sizes
             cache = self.key_cache.get(topic)
             if cache is None:
                 cache = self.key_cache[topic] = {}
-            tp = cache.get(kb)
-            if tp is None:
-                tp = cache[kb] = (topic, partition_for_key(kb, n))
+            hit = cache.get(kb)
+            if hit is None:
+                sizes = self._sizes_by_key_len.get(len(kb))
+                if sizes is None:
+                    sizes = self._sizes_by_key_len[len(kb)] = {}  # value length -> record size
+                hit = cache[kb] = ((topic, partition_for_key(kb, n)), sizes)
+            tp, sizes = hit
+            vlen = -1 if vb is None else len(vb)
+            size = sizes.get(vlen)
+            if size is None:
+                size = sizes[vlen] = plain_record_size(len(kb), vlen)
         else:
-            tp = (topic, self.sticky.partition(topic, n))
-        if headers:
-            size = record_size(kb, vb, 1, 1, tuple(headers))
-        else:
-            size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
+            if partition is not None:
+                if not 0 <= partition < n:
+                    raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
+                tp = (topic, partition)
+            elif kb is not None and self._keyed:
+                tp = (topic, partition_for_key(kb, n))
+            else:
+                tp = (topic, self.sticky.partition(topic, n))
+            if headers:
+                size = record_size(kb, vb, 1, 1, tuple(headers))
+            else:
+                size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
         if size > self._max_record:
             raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
                                       f"{self.config.max_request_size}")
