@@ -21,6 +21,7 @@ from .errors import (
     OutOfOrderSequenceError,
     RequestTimedOutError,
 )
+from .fetch_session import FetchSession, can_be_quiet
 from .group import GroupCoordinator
 from .replica import FollowerState, ProducerStateEntry, Replica
 from .transactions import aborted_in, last_stable_offset, rebuild_index, track_append
@@ -57,7 +58,7 @@ class DelayedFetch:
     """A parked fetch (Kafka's DelayedFetch): answered when enough data arrives or max wait passes."""
 
     __slots__ = ("replica_fetch", "requester", "parts", "min_bytes", "max_bytes", "timer", "done", "reply",
-                 "isolation_committed")
+                 "isolation_committed", "session", "parked_seq")
 
     def __init__(self, replica_fetch: bool, requester: str, parts: dict[TP, int], min_bytes: int,
                  max_bytes: int, reply) -> None:
@@ -70,6 +71,8 @@ class DelayedFetch:
         self.done = False
         self.reply = reply
         self.isolation_committed = False  # isolation.level=read_committed: read below the LSO only
+        self.session: FetchSession | None = None  # a follower's fetch session: its quiet partitions wake it too
+        self.parked_seq = 0
 
 
 class Broker:
@@ -90,6 +93,14 @@ class Broker:
         self.epoch = 0  # incremented on every restart: stale timers and responses check it
         self.isr_check_timer = None
         self.leader_epoch_waits: dict[TP, int] = {}
+        # KIP-227 fetch sessions. Leader side: follower id -> its session; parked follower fetches (they also
+        # wait on the session's quiet partitions). Follower side: leaders with an open session, and per leader
+        # the partitions whose fetch offset moved since the last request (the next incremental request's parts).
+        self.fetch_sessions: dict[int, FetchSession] = {}
+        self.parked_replica_fetches: list[DelayedFetch] = []
+        self._park_seq = 0
+        self.session_open: set[int] = set()
+        self.session_dirty: dict[int, set[TP]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------------------
     @property
@@ -108,6 +119,10 @@ class Broker:
         self.fetch_from.clear()
         self._fetch_order.clear()
         self.fetch_in_flight.clear()
+        self.fetch_sessions.clear()
+        self.parked_replica_fetches = []
+        self.session_open.clear()
+        self.session_dirty.clear()
         self.leader_epoch_waits.clear()
         for r in self.replicas.values():
             r.delayed_produce.clear()
@@ -184,6 +199,10 @@ class Broker:
         parked, r.parked_fetches = r.parked_fetches, []
         for f in parked:
             self._answer_fetch(f, force=True)
+        for f in self.parked_replica_fetches:
+            if not f.done and r.tp in f.session.quiet:
+                f.session.wake(r.tp)
+                self._answer_fetch(f, force=True)
 
     def on_metadata(self, client, topics: list[str]) -> None:
         """Metadata: leaders per partition, as this broker's metadata cache knows them."""
@@ -383,14 +402,45 @@ class Broker:
 
     # -- replica fetch: leader side ------------------------------------------------------------------------
     def on_replica_fetch(self, follower_id: int, parts: dict[TP, tuple[int, int]], fetcher_epoch: int,
-                         rid: int) -> None:
+                         rid: int, full: bool = True) -> None:
+        """A follower's fetch: `full` opens a new fetch session, otherwise `parts` holds only the partitions
+        whose fetch offset changed and the rest come from the session (KIP-227, engine.fetch_session)."""
         c = self.cluster
         now = c.now
-        offsets: dict[TP, int] = {}
+        sess = self.fetch_sessions.get(follower_id)
+        if not c.broker_config.max_incremental_fetch_session_cache_slots:
+            sess = None  # sessions off: a full fetch each time, and the answer tells the follower so
+        elif full:
+            if sess is not None:
+                sess.wake_all()
+            sess = self.fetch_sessions[follower_id] = FetchSession(fetcher_epoch, now)
+            sess.offsets = dict(parts)
+            work = parts
+        elif sess is None or sess.follower_epoch != fetcher_epoch:
+            # FETCH_SESSION_ID_NOT_FOUND (this broker restarted since): the follower starts a full session
+            follower = c.brokers[follower_id]
+            c.network.send(self.name, follower.name, "ReplicaFetchResponse", follower.on_replica_fetch_response,
+                           self.id, fetcher_epoch, rid, {}, {}, "not_found")
+            return
+        else:
+            offsets = sess.offsets
+            offsets.update(parts)
+            quiet = sess.quiet
+            for tp in parts:
+                if tp in quiet:
+                    sess.wake(tp)
+            for tp in sess.changed():
+                sess.wake(tp)
+            work = {tp: offsets[tp] for tp in sorted(offsets.keys() - quiet.keys())} if quiet else offsets
+        if sess is None:
+            work = parts
+        else:
+            sess.last_fetch_ms = now
+        offsets_out: dict[TP, int] = {}
         errors: dict[TP, KafkaError] = {}
         replicas = self.replicas
         behind = False  # does any partition have records past the follower's fetch offset?
-        for tp, (fetch_offset, epoch) in parts.items():
+        for tp, (fetch_offset, epoch) in work.items():
             r = replicas.get(tp)
             if r is None or not r.is_leader:
                 errors[tp] = NotLeaderOrFollowerError(f"{self.name} does not lead {tp[0]}-{tp[1]}")
@@ -405,22 +455,26 @@ class Broker:
             moved = fetch_offset != f.leo
             leo = r.log.log_end_offset
             f.on_fetch(fetch_offset, leo, now)
-            offsets[tp] = fetch_offset
+            offsets_out[tp] = fetch_offset
             if fetch_offset < leo:
                 behind = True
             if follower_id not in r.isr:
                 self._maybe_expand_isr(r, follower_id, fetch_offset)
             if moved or fetch_offset > r.hw:
-                # a follower that stands still at or below the HW cannot move it (its LEO caps the minimum):
-                # skipping that case keeps idle partitions (e.g. 50 of __consumer_offsets) cheap
+                # a follower that stands still at or below the HW cannot move it (its LEO caps the minimum)
                 self._maybe_advance_hw(r)
-        fetch = DelayedFetch(True, str(follower_id), offsets, c.broker_config.replica_fetch_min_bytes,
+            if sess is not None and can_be_quiet(r, follower_id, fetch_offset, leo):
+                sess.make_quiet(tp, r, f, leo)
+        fetch = DelayedFetch(True, str(follower_id), offsets_out, c.broker_config.replica_fetch_min_bytes,
                              REPLICA_MAX_BYTES, (follower_id, fetcher_epoch, rid, errors))
+        fetch.session = sess
         # a caught-up follower has 0 bytes to read: no need to scan every partition's log to find that out
         if errors or (self._fetch_bytes(fetch) if behind else 0) >= fetch.min_bytes:
             self._answer_fetch(fetch, force=True)
         else:
             self._park(fetch, c.broker_config.replica_fetch_wait_max_ms)
+            if sess is not None:
+                self.parked_replica_fetches = [p for p in self.parked_replica_fetches if not p.done] + [fetch]
 
     def _maybe_expand_isr(self, r: Replica, follower_id: int, fetch_offset: int) -> None:
         """A follower outside the ISR rejoins once it has caught up to the high watermark (and this epoch)."""
@@ -470,6 +524,8 @@ class Broker:
         return total
 
     def _park(self, f: DelayedFetch, wait_ms: int) -> None:
+        self._park_seq += 1
+        f.parked_seq = self._park_seq
         for tp in f.parts:
             parked = self.replicas[tp].parked_fetches
             if len(parked) >= 8:
@@ -484,6 +540,8 @@ class Broker:
             self._answer_fetch(f, force=True)
 
     def _wake_fetches(self, r: Replica, replica_only: bool) -> None:
+        if self.parked_replica_fetches:
+            self._wake_sessions(r)
         if not r.parked_fetches:
             return
         still = []
@@ -498,6 +556,25 @@ class Broker:
             else:
                 self._answer_fetch(f, force=True)
         r.parked_fetches = still
+
+    def _wake_sessions(self, r: Replica) -> None:
+        """New records on a partition that is quiet in parked follower fetches' sessions: those fetches now
+        watch it too, in the order they were parked (as if they had been parked on it all along)."""
+        tp = r.tp
+        leo = r.log.log_end_offset
+        woken = False
+        for f in self.parked_replica_fetches:
+            sess = f.session
+            q = sess.quiet.get(tp)
+            if f.done or q is None or q[2] == leo:
+                continue
+            sess.wake(tp)
+            f.parts = dict(sorted({**f.parts, tp: sess.offsets[tp][0]}.items()))  # a full fetch's order
+            r.parked_fetches.append(f)
+            woken = True
+        if woken:
+            r.parked_fetches.sort(key=_parked_order)
+        self.parked_replica_fetches = [f for f in self.parked_replica_fetches if not f.done]
 
     def _answer_fetch(self, f: DelayedFetch, force: bool) -> None:
         if f.done:
@@ -529,7 +606,7 @@ class Broker:
             follower_id, fetcher_epoch, rid, errors = f.reply
             follower = c.brokers[follower_id]
             c.network.send(self.name, follower.name, "ReplicaFetchResponse", follower.on_replica_fetch_response,
-                           self.id, fetcher_epoch, rid, data, errors)
+                           self.id, fetcher_epoch, rid, data, errors, "open" if f.session is not None else "none")
         else:
             consumer, req_id, errors = f.reply
             if f.isolation_committed:  # the response carries the aborted transactions in range (KIP-98)
@@ -624,14 +701,20 @@ class Broker:
         order = self._fetch_order.get(leader)
         if order is None:
             order = self._fetch_order[leader] = sorted(tps)  # fixed until the set changes: sort once
-        parts = {}
-        for tp in order:
-            r = replicas[tp]
-            parts[tp] = (r.log.log_end_offset, r.leader_epoch)
+            self.session_open.discard(leader)  # and the set changed: open a new fetch session
+        full = leader not in self.session_open
+        if full:  # KIP-227: a full request opens the session ...
+            parts = {tp: (replicas[tp].log.log_end_offset, replicas[tp].leader_epoch) for tp in order}
+            self.session_open.add(leader)
+            self.session_dirty[leader] = set()
+        else:  # ... then only the partitions whose fetch offset moved
+            dirty = self.session_dirty[leader]
+            parts = {tp: (replicas[tp].log.log_end_offset, replicas[tp].leader_epoch) for tp in sorted(dirty)}
+            dirty.clear()
         self._fetch_seq += 1
         self.fetch_in_flight[leader] = self._fetch_seq
         c.network.send(self.name, f"broker-{leader}", "ReplicaFetch", c.brokers[leader].on_replica_fetch,
-                       self.id, parts, self.epoch, self._fetch_seq)
+                       self.id, parts, self.epoch, self._fetch_seq, full)
         self.fetch_timers[leader] = c.scheduler.after(REPLICA_SOCKET_TIMEOUT_MS, self._replica_fetch_timeout, leader,
                                                       self.epoch, self._fetch_seq, timer=True)
 
@@ -640,16 +723,23 @@ class Broker:
         if epoch != self.epoch or self.fetch_in_flight.get(leader) != rid:
             return
         del self.fetch_in_flight[leader]
+        self.session_open.discard(leader)  # the connection is given up, and its fetch session with it
         self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader, epoch)
 
     def on_replica_fetch_response(self, leader_id: int, fetcher_epoch: int, rid: int, data: dict,
-                                  errors: dict) -> None:
+                                  errors: dict, session: str = "none") -> None:
         if fetcher_epoch != self.epoch or not self.alive or self.fetch_in_flight.get(leader_id) != rid:
             return
         del self.fetch_in_flight[leader_id]
         timeout = self.fetch_timers.pop(leader_id, None)
         if timeout is not None:
             timeout.cancel()  # answered: the timeout would find nothing to do
+        if session != "open":  # the leader keeps no session for us: the next request is a full one again
+            self.session_open.discard(leader_id)
+        if session == "not_found":  # FETCH_SESSION_ID_NOT_FOUND: the leader restarted since
+            self._send_replica_fetch(leader_id)
+            return
+        dirty = self.session_dirty.get(leader_id)
         c = self.cluster
         now = c.now
         replicas = self.replicas
@@ -677,6 +767,8 @@ class Broker:
             if new_hw > r.hw:
                 r.hw = new_hw
             if appended:
+                if dirty is not None:
+                    dirty.add(tp)
                 c.on_replicated(r, leader_id, appended, batches)
         if errors:
             # AbstractFetcherThread backs off and retries failed partitions (delayPartitions) rather than give
@@ -684,6 +776,10 @@ class Broker:
             self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader_id, self.epoch)
         elif leader_id in self.fetch_from:
             self._send_replica_fetch(leader_id)
+
+
+def _parked_order(f: DelayedFetch) -> int:
+    return f.parked_seq
 
 
 def _follow_producer_state(r: Replica, b: RecordBatch) -> None:

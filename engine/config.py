@@ -232,6 +232,9 @@ class BrokerConfig(KafkaConfig):
     replica_lag_time_max_ms: int = Field(30000, alias="replica.lag.time.max.ms", ge=1)
     replica_fetch_wait_max_ms: int = Field(500, alias="replica.fetch.wait.max.ms", **_NON_NEG)
     replica_fetch_min_bytes: int = Field(1, alias="replica.fetch.min.bytes", ge=1)
+    # KIP-227 incremental fetch sessions between brokers; 0 turns them off (every fetch names every partition)
+    max_incremental_fetch_session_cache_slots: int = Field(1000, alias="max.incremental.fetch.session.cache.slots",
+                                                           **_NON_NEG)
     min_insync_replicas: int = Field(1, alias="min.insync.replicas", ge=1)
     unclean_leader_election_enable: bool = Field(False, alias="unclean.leader.election.enable")
     default_replication_factor: int = Field(1, alias="default.replication.factor", ge=1)

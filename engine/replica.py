@@ -14,25 +14,44 @@ from .log import PartitionLog
 
 
 class FollowerState:
-    """What the leader knows of one follower (Kafka's Replica state on the leader)."""
+    """What the leader knows of one follower (Kafka's Replica state on the leader).
 
-    __slots__ = ("leo", "last_caught_up_ms", "last_fetch_ms", "last_fetch_leader_leo")
+    While its partition is quiet in the follower's fetch session (engine.fetch_session, KIP-227), the
+    session's last fetch time stands in for the fetch times: every skipped fetch would have set them to it."""
+
+    __slots__ = ("leo", "_caught_up_ms", "_fetch_ms", "last_fetch_leader_leo", "session")
 
     def __init__(self, now_ms: int) -> None:
         self.leo = 0
-        self.last_caught_up_ms = now_ms
-        self.last_fetch_ms = now_ms
+        self._caught_up_ms = now_ms
+        self._fetch_ms = now_ms
         self.last_fetch_leader_leo = 0
+        self.session = None  # the FetchSession this partition is quiet in, if any
+
+    @property
+    def last_caught_up_ms(self) -> int:
+        s = self.session
+        return self._caught_up_ms if s is None else s.last_fetch_ms
+
+    @property
+    def last_fetch_ms(self) -> int:
+        s = self.session
+        return self._fetch_ms if s is None else s.last_fetch_ms
+
+    def restore(self, fetch_ms: int, leader_leo: int) -> None:
+        """Leaving quiet: the state the skipped fetches (caught up, the last at `fetch_ms`) would have left."""
+        self._caught_up_ms = self._fetch_ms = fetch_ms
+        self.last_fetch_leader_leo = leader_leo
 
     def on_fetch(self, fetch_offset: int, leader_leo: int, now_ms: int) -> None:
         """Replica.updateFetchState: caught up if the fetch reached the leader's LEO of now, or of the last fetch."""
         if fetch_offset >= leader_leo:
-            self.last_caught_up_ms = now_ms
+            self._caught_up_ms = now_ms
         elif fetch_offset >= self.last_fetch_leader_leo:
-            self.last_caught_up_ms = max(self.last_caught_up_ms, self.last_fetch_ms)
+            self._caught_up_ms = max(self._caught_up_ms, self._fetch_ms)
         self.leo = fetch_offset
         self.last_fetch_leader_leo = leader_leo
-        self.last_fetch_ms = now_ms
+        self._fetch_ms = now_ms
 
 
 class ProducerStateEntry:

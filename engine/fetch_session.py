@@ -1,0 +1,67 @@
+"""Incremental fetch sessions between brokers (KIP-227), the leader's side.
+
+A follower fetches every partition it follows from one leader in one request, over and over; most of them
+(the 50 `__consumer_offsets` partitions, idle topics) have nothing new. With a fetch session the follower
+sends a full request once, then only the partitions whose fetch offset changed, and the leader answers only
+partitions with something to say (KIP-227: "incremental fetch requests/responses").
+
+What a fetch does to a partition that is caught up, in the ISR and has its high watermark at its log end is
+always the same: the follower is caught up *now* (Kafka's Replica.updateFetchState sets lastCaughtUpTimeMs).
+Such a partition is "quiet" here: it is not touched per fetch; its follower state reads the session's last
+fetch time instead, and it stops being quiet (its state written back, exactly as the skipped fetches would
+have left it) as soon as anything about it differs: the request names it, or the leader's log end, high
+watermark, log start, partition epoch or leadership changed. So the ISR, the high watermark and every event
+are the same as with full fetches; only the work per fetch no longer grows with idle partitions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .replica import FollowerState, Replica
+
+TP = tuple[str, int]
+
+
+class FetchSession:
+    """One follower's session on a leader: each partition's fetch offset, and which partitions are quiet."""
+
+    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms")
+
+    def __init__(self, follower_epoch: int, now_ms: int) -> None:
+        self.follower_epoch = follower_epoch  # the follower broker's incarnation: a restart starts a new session
+        self.offsets: dict[TP, tuple[int, int]] = {}  # tp -> (fetch offset, leader epoch) as last sent
+        # tp -> (replica, follower state, log end offset, partition epoch, log start offset) when it went quiet
+        self.quiet: dict[TP, tuple[Replica, FollowerState, int, int, int]] = {}
+        self.last_fetch_ms = now_ms
+
+    def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
+        """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
+        self.quiet[tp] = (r, f, leo, r.partition_epoch, r.log.log_start_offset)
+        f.session = self
+
+    def wake(self, tp: TP) -> None:
+        """Leave quiet: write back what every skipped fetch would have written (caught up at the last fetch)."""
+        _r, f, leo, _pe, _ls = self.quiet.pop(tp)
+        f.session = None
+        f.restore(self.last_fetch_ms, leo)
+
+    def wake_all(self) -> None:
+        for tp in list(self.quiet):
+            self.wake(tp)
+
+    def changed(self) -> list[TP]:
+        """Quiet partitions whose leader state moved since they went quiet (checked once per fetch)."""
+        out = []
+        for tp, (r, _f, leo, pe, ls) in self.quiet.items():
+            log = r.log
+            if (log.log_end_offset != leo or r.hw != leo or not r.is_leader or r.partition_epoch != pe
+                    or r.pending_isr is not None or log.log_start_offset != ls):
+                out.append(tp)
+        return out
+
+
+def can_be_quiet(r: Replica, follower_id: int, fetch_offset: int, leo: int) -> bool:
+    """Caught up, in the ISR, nothing to move: a repeat of this fetch would change nothing but the time."""
+    return fetch_offset == leo == r.hw and r.pending_isr is None and follower_id in r.isr
