@@ -3,8 +3,8 @@
 `ComparePair(scenario, left=["producer.acks=1"], right=["producer.acks=all"])` builds two clusters that
 differ only in those settings. One `step()` moves both to the next moment either of them has something to
 show, so they stay aligned on simulated time; commands (crash broker 2, ...) go to both. `divergence()`
-names the first event where the runs differ, and `outcome()` sums up each side: records lost, duplicates,
-acknowledgement latency p50/p99, throughput.
+names the first event where the runs differ (`first_difference()` gives it as data), and `outcome()` sums up
+each side: records lost, duplicates, acknowledgement latency p50/p99, throughput.
 
 A change is `scope.config=value`: scope is producer, consumer, topic or broker (every producer / group /
 topic of the scenario, or the cluster config), e.g. `consumer.partition.assignment.strategy=cooperative-sticky`,
@@ -38,17 +38,22 @@ def _value(raw: str) -> Any:
         return raw.strip()
 
 
+def parse_change(ch: str) -> tuple[str, str, Any]:
+    """`producer.acks=1` -> ("producer", "acks", 1); ConfigError when it is not `scope.config=value`."""
+    if not isinstance(ch, str) or "=" not in ch or "." not in ch.split("=", 1)[0]:
+        raise ConfigError(f"a change looks like 'producer.acks=1' (scope.config=value), got {ch!r}")
+    lhs, raw = ch.split("=", 1)
+    scope, key = lhs.strip().split(".", 1)
+    if scope not in SCOPES:
+        raise ConfigError(f"change {ch!r}: scope must be one of {', '.join(SCOPES)}")
+    return scope, key, _value(raw)
+
+
 def apply_changes(s: Scenario, changes: list[str]) -> Scenario:
     """A copy of the scenario with `scope.config=value` changes applied (validated like any scenario)."""
     data = s.model_dump()
     for ch in changes:
-        if "=" not in ch or "." not in ch.split("=", 1)[0]:
-            raise ConfigError(f"a change looks like 'producer.acks=1' (scope.config=value), got {ch!r}")
-        lhs, raw = ch.split("=", 1)
-        scope, key = lhs.strip().split(".", 1)
-        if scope not in SCOPES:
-            raise ConfigError(f"change {ch!r}: scope must be one of {', '.join(SCOPES)}")
-        val = _value(raw)
+        scope, key, val = parse_change(ch)
         if scope == "broker":
             data["broker_config"][key] = val
         else:
@@ -78,17 +83,38 @@ def outcome(c: Cluster) -> Outcome:
                    Metrics.percentile(lat, 0.5), Metrics.percentile(lat, 0.99), acked / secs)
 
 
-def divergence(left: list[Event], right: list[Event]) -> str | None:
-    """The first moment the two runs' events differ, in a sentence (None while they agree)."""
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """The first event where two runs differ: its time, and each run's event there (None: that run has none)."""
+
+    time_ms: int
+    left: Event | None
+    right: Event | None
+
+    def __str__(self) -> str:
+        if self.left is not None and self.right is not None:
+            return f"t={self.time_ms} ms: left {_short(self.left)}; right {_short(self.right)}"
+        side, e = ("left", self.left) if self.left is not None else ("right", self.right)
+        assert e is not None
+        return f"t={self.time_ms} ms: only the {side} run: {_short(e)}"
+
+
+def first_difference(left: list[Event], right: list[Event]) -> Divergence | None:
+    """The first moment the two runs' events differ (None while they agree)."""
     for a, b in zip(left, right, strict=False):
         if (a.time_ms, a.kind, a.summary) != (b.time_ms, b.kind, b.summary):
-            t = min(a.time_ms, b.time_ms)
-            return f"t={t} ms: left {_short(a)}; right {_short(b)}"
+            return Divergence(min(a.time_ms, b.time_ms), a, b)
     if len(left) != len(right):
-        longer, side = (left, "left") if len(left) > len(right) else (right, "right")
-        e = longer[min(len(left), len(right))]
-        return f"t={e.time_ms} ms: only the {side} run: {_short(e)}"
+        n = min(len(left), len(right))
+        e = left[n] if len(left) > len(right) else right[n]
+        return Divergence(e.time_ms, e if len(left) > len(right) else None, e if len(right) > len(left) else None)
     return None
+
+
+def divergence(left: list[Event], right: list[Event]) -> str | None:
+    """The first moment the two runs' events differ, in a sentence (None while they agree)."""
+    d = first_difference(left, right)
+    return None if d is None else str(d)
 
 
 def _short(e: Event) -> str:
@@ -164,6 +190,9 @@ class ComparePair:
 
     def divergence(self) -> str | None:
         return divergence(self.left.events.events, self.right.events.events)
+
+    def first_difference(self) -> Divergence | None:
+        return first_difference(self.left.events.events, self.right.events.events)
 
     def outcomes(self) -> tuple[Outcome, Outcome]:
         return outcome(self.left), outcome(self.right)

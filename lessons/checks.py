@@ -19,6 +19,8 @@ and the results of a step's sweep, so a lesson can never drift from what the eng
     {share_group: workers, members: 3, archived: 1}                # share groups (KIP-932)
     {share_consumer: s2, received: {gte: 1}}
     {transaction: billing-app, state: CompleteAbort, epoch: 1}     # the transaction coordinator's view
+    {compare: left, records_lost: {gt: 0}}                         # the step's compare (engine.compare.Outcome)
+    {compare: divergence, found: true, time_ms: {lt: 1000}}        # where its two runs part first
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ if TYPE_CHECKING:
 
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "not_contains"}
 SUBJECTS = ("event", "record", "partition", "group", "consumer", "broker", "producer", "topic", "controller",
-            "cluster", "sweep", "share_group", "share_consumer", "transaction")
+            "cluster", "sweep", "share_group", "share_consumer", "transaction", "compare")
+# {compare: left|right, ...} reads engine.compare.Outcome's fields; {compare: divergence, ...} the first difference
+COMPARE_OUTCOME = ("records_acked", "records_lost", "duplicates", "ack_latency_p50_ms", "ack_latency_p99_ms",
+                   "throughput_per_s")
+COMPARE_DIVERGENCE = ("found", "time_ms", "text")
 FIELDS: dict[str, tuple[str, ...]] = {
     "partition": ("leader", "leader_epoch", "replicas", "isr", "isr_size", "high_watermark", "log_end_offset",
                   "uncommitted",
@@ -58,6 +64,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
                     "max_delivery_count", "redelivered", "archived"),
     "share_consumer": ("received", "polled", "redelivered", "assignment", "member"),
     "transaction": ("state", "epoch", "producer_id", "partitions", "coordinator"),
+    "compare": COMPARE_OUTCOME + COMPARE_DIVERGENCE,
 }
 
 
@@ -199,6 +206,7 @@ class CheckContext:
     step_events: list[Event]
     all_events: list[Event]
     sweep: dict[str, Any] | None = None
+    compare: Any = None  # the step's lessons.comparison.CompareResult, for {compare: ...} checks
     _full: ClusterSnapshot | None = field(default=None, repr=False)
 
     @property
@@ -255,6 +263,8 @@ class Check:
                 return f"{t} controller" if t else "controller"
             case "sweep":
                 return f"sweep over {t}"
+            case "compare":
+                return "compare: where the runs part" if t == "divergence" else f"compare: the {t} run"
         return "cluster"
 
     def describe(self) -> str:
@@ -386,6 +396,14 @@ def parse_check(raw: Any) -> Check:
                 options[k] = v
         fields.setdefault("count", Expect("gte", 1))
         return Check(subject, target, fields, options, raw)
+    elif subject == "compare":
+        allowed_here = {"left": COMPARE_OUTCOME, "right": COMPARE_OUTCOME, "divergence": COMPARE_DIVERGENCE}
+        if target not in allowed_here:
+            raise CheckError(f"compare: write left, right or divergence, got {target!r}", "compare")
+        for k in rest:
+            if k not in allowed_here[target]:
+                raise CheckError(f"compare: {target} checks know {', '.join(allowed_here[target])}; '{k}' is not "
+                                 f"one of them", k)
     elif subject == "sweep":
         if not isinstance(target, str):
             raise CheckError("sweep: name the swept config, e.g. sweep: linger.ms", "sweep")
@@ -689,12 +707,23 @@ def _sweep_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     return {"expect": row[metric]}
 
 
+def _compare_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
+    cmp = ctx.compare
+    if cmp is None:
+        raise KeyError("this step ran no compare; put the check in the step whose commands have the compare")
+    if ch.target == "divergence":
+        d = cmp.divergence()
+        return {"found": d is not None, "time_ms": None if d is None else d.time_ms, "text": "" if d is None else str(d)}
+    o = cmp.outcomes()[0 if ch.target == "left" else 1]
+    return {k: getattr(o, k) for k in COMPARE_OUTCOME}
+
+
 _VALUES: dict[str, Callable[[Check, CheckContext], dict[str, Any]]] = {
     "partition": _partition_values, "group": _group_values, "consumer": _consumer_values, "broker": _broker_values,
     "producer": _producer_values, "topic": _topic_values, "controller": _controller_values,
     "cluster": _cluster_values, "record": _record_values, "event": _event_values, "sweep": _sweep_values,
     "share_group": _share_group_values, "share_consumer": _share_consumer_values,
-    "transaction": _transaction_values}
+    "transaction": _transaction_values, "compare": _compare_values}
 
 
 # -- Python for notebooks -----------------------------------------------------------------------------------------
@@ -763,9 +792,19 @@ def _py_controller(ch: Check) -> tuple[str, dict[str, str]]:
                  "registered_brokers": "sorted(snap.controller.registered_brokers)"})
 
 
+def _py_compare(ch: Check) -> tuple[str, dict[str, str]]:
+    """Over the notebook's `pair` (an engine.compare.ComparePair)."""
+    if ch.target == "divergence":
+        return ("d = pair.first_difference()",
+                {"found": "d is not None", "time_ms": "d.time_ms", "text": "str(d)"})
+    v = f"o_{ch.target}"
+    return (f"{v} = pair.outcomes()[{0 if ch.target == 'left' else 1}]", {k: f"{v}.{k}" for k in COMPARE_OUTCOME})
+
+
 _PY: dict[str, Callable[[Check], tuple[str, dict[str, str]]]] = {
     "partition": _py_partition, "group": _py_group, "consumer": _py_consumer, "broker": _py_broker,
-    "producer": _py_producer, "cluster": _py_cluster, "controller": _py_controller, "topic": _py_topic}
+    "producer": _py_producer, "cluster": _py_cluster, "controller": _py_controller, "topic": _py_topic,
+    "compare": _py_compare}
 
 
 def run_checks(checks: list[Check], ctx: CheckContext) -> list[tuple[Check, list[Failure]]]:

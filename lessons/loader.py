@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from .checks import CheckError
-from .model import CommandError, Lesson, parse_lesson_command
+from .model import CommandError, CompareOp, Lesson, NewClusterOp, check_side, parse_lesson_command
 from .runner import LessonRun, StepFailed
 
 COURSE_DIR = Path(__file__).parent / "course"
@@ -116,10 +116,19 @@ def validate_file(path: str | Path) -> tuple[Lesson | None, list[Problem]]:
     except ValidationError as exc:
         return None, _pydantic_problems(file, exc)
     problems: list[Problem] = []
+    current = lesson.scenario  # the scenario of the cluster the lesson is on (new_cluster changes it)
     for si, step in enumerate(lesson.steps, start=1):
+        extra_topics: set[str] = set()
         for ci, raw_cmd in enumerate(step.commands):
             try:
-                parse_lesson_command(raw_cmd)
+                cmd = parse_lesson_command(raw_cmd)
+                if isinstance(cmd, NewClusterOp):
+                    current = cmd.scenario
+                if isinstance(cmd, CompareOp):
+                    extra_topics |= {t.name for t in (cmd.scenario or current).topics}
+                    if cmd.scenario is None:  # with its own scenario the model has built both sides already
+                        check_side(current, cmd.left, "left")
+                        check_side(current, cmd.right, "right")
             except CommandError as exc:
                 field = f"commands[{ci}]" + (f".{exc.field}" if exc.field else "")
                 problems.append(Problem(file, si, field, str(exc),
@@ -132,7 +141,7 @@ def validate_file(path: str | Path) -> tuple[Lesson | None, list[Problem]]:
             except CheckError as exc:
                 field = f"checks[{ki}]" + (f".{exc.field}" if exc.field else "")
                 problems.append(Problem(file, si, field, str(exc), "see 'Checks' in lessons/README.md"))
-        names = {t.name for t in lesson.scenario.topics}
+        names = {t.name for t in lesson.scenario.topics} | extra_topics
         for t in [step.focus.topic, *step.focus.topics]:
             if t and t not in names and not any(isinstance(c, dict) and "new_cluster" in c for c in step.commands):
                 problems.append(Problem(file, si, "focus.topic", f"topic {t!r} is not in the scenario",

@@ -13,11 +13,23 @@ Lesson ops, besides every engine op (`crash_broker`, `produce`, `run_for`, ...):
     - drop_next: ProduceResponse    # fault injection: lose the next message of this kind
     - sweep: {config: linger.ms, values: [0, 5, 50], ...}   # bulk runs of fresh clusters (lesson 11)
     - new_cluster: {preset: Default, brokers: 1}            # start over on another cluster (a new Timeline)
+    - compare:                      # two runs side by side (engine.compare.ComparePair), the page's Compare view
+        scenario: {preset: Broker failure}     # optional; default: the scenario of the cluster the lesson is on
+        left: [producer.acks=1]                # scope.config=value changes, the Compare page's vocabulary
+        right: [producer.acks=all]
+        commands:                              # applied to both runs at the same moment
+          - run_for_ms: 400
+          - {op: crash_broker, broker: 2}
+          - run_until: records_lost            # side: either (default) | left | right | both
+          - run_for_ms: 10000
+
+A step has at most one `compare`; its checks can read it with `{compare: left|right, records_lost: ...}` and
+`{compare: divergence, found: true}` (lessons.checks), and its pictures default to the `compare` view.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,21 +37,25 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from engine.commands import COMMAND_OPS, Command
-from engine.errors import ConfigError
+from engine.compare import SCOPES, apply_changes, parse_change
+from engine.errors import ConfigError, KafkaError
 from engine.events import KINDS
-from engine.scenario import PRESETS, Scenario
+from engine.scenario import PRESETS, Scenario, build_cluster
 
 _ID = r"^[a-z0-9][a-z0-9-]{0,59}$"
 RUN_UNTIL_NAMES = ("rebalance", "election", "idle", "stable")
-LESSON_OPS = ("steps", "run_until", "run_for_ms", "drop_next", "sweep", "new_cluster")
+LESSON_OPS = ("steps", "run_until", "run_for_ms", "drop_next", "sweep", "new_cluster", "compare")
 # One-key shorthands a teacher may write instead of the `op:` form, and the field their value fills.
 SHORTHANDS = {"steps": "n", "run_until": "until", "run_for_ms": "ms", "drop_next": "message", "sweep": None,
-              "new_cluster": "scenario"}
+              "new_cluster": "scenario", "compare": None}
+# Inside a compare: every engine op (run_for_ms is the engine's run_for) plus these lesson ops, on both runs.
+COMPARE_OPS = ("steps", "run_until", "run_for_ms")
 MESSAGE_KINDS = ("Produce", "ProduceResponse", "Fetch", "FetchResponse", "JoinGroup", "SyncGroup", "Heartbeat",
                  "OffsetCommit", "OffsetCommitResponse", "LeaveGroup", "ReplicaFetch", "ReplicaFetchResponse")
 SWEEP_METRICS = ("records_per_request", "requests_per_s", "acked_per_s", "p50_latency_ms", "p99_latency_ms",
@@ -66,6 +82,8 @@ class RunUntilOp(_Model):
     max_steps: int = Field(4000, ge=1, le=50_000)
     max_ms: int = Field(120_000, ge=1, le=3_600_000, description="give up after this much simulated time")
 
+    in_compare: ClassVar[bool] = False  # a {compare: ...} check can only stop a run inside a compare
+
     @field_validator("until")
     @classmethod
     def _known(cls, v: str | dict) -> str | dict:
@@ -75,8 +93,18 @@ class RunUntilOp(_Model):
         if isinstance(v, dict):
             from .checks import parse_check  # a check as the stop condition
 
+            if next(iter(v), None) == "compare" and not cls.in_compare:
+                raise ValueError("a {compare: ...} check reads a comparison: use it in checks after a compare "
+                                 "command, or in a run_until inside the compare's commands")
             parse_check(v)
         return v
+
+
+class CompareUntilOp(RunUntilOp):
+    """run_until inside a compare: the condition is looked for on `side` (either run, the default)."""
+
+    in_compare: ClassVar[bool] = True
+    side: Literal["either", "left", "right", "both"] = "either"
 
 
 class DropNextOp(_Model):
@@ -136,9 +164,67 @@ class EngineOp(_Model):
     command: Command
 
 
-LessonOp = StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | EngineOp
+class CompareOp(_Model):
+    """Two runs side by side, as on the Compare page (`engine.compare.ComparePair`): the same scenario and seed,
+    differing only in `left` / `right` (`scope.config=value`, scope = producer, consumer, topic or broker), with
+    `commands` applied to both at the same moment. Runs outside the step's timeline (two fresh clusters)."""
+
+    op: Literal["compare"] = "compare"
+    scenario: Scenario | None = Field(None, description="a scenario or {preset: ...}; default: the lesson's cluster")
+    left: list[str] = Field(min_length=1, max_length=8, description="the left run's changes, e.g. producer.acks=1")
+    right: list[str] = Field(min_length=1, max_length=8, description="the right run's changes")
+    commands: list[Any] = Field(default_factory=list, max_length=60)
+
+    @field_validator("scenario", mode="before")
+    @classmethod
+    def _preset(cls, v: Any) -> Any:
+        return resolve_scenario(v)
+
+    @field_validator("left", "right", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("left", "right")
+    @classmethod
+    def _changes(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        for ch in v:
+            try:
+                parse_change(ch)
+            except ConfigError as exc:
+                hint = "" if "scope must be" in str(exc) else f"; the scope is one of {', '.join(SCOPES)}"
+                raise ValueError(f"{exc}{hint}") from None
+        if info.field_name == "right" and sorted(v) == sorted(info.data.get("left") or []):
+            raise ValueError(f"right {v} is the same as left: change at least one setting on one side")
+        scenario = info.data.get("scenario")
+        if scenario is not None:
+            check_side(scenario, v, str(info.field_name))
+        return v
+
+    def parsed_commands(self) -> list[LessonOp]:
+        """The commands for both runs; CommandError's field is `commands[i].<field>`."""
+        out = []
+        for i, raw in enumerate(self.commands):
+            try:
+                out.append(parse_compare_command(raw))
+            except CommandError as exc:
+                raise CommandError(f"compare: commands[{i}]: {exc}",
+                                   f"commands[{i}]" + (f".{exc.field}" if exc.field else "")) from None
+        return out
+
+
+def check_side(scenario: Scenario, changes: list[str], side: str) -> None:
+    """Build one side's cluster as the Compare page does: a config typo fails here, naming the side."""
+    try:
+        build_cluster(apply_changes(scenario, changes))
+    except (KafkaError, ValueError) as exc:
+        raise CommandError(f"the {side} run's settings {changes} do not build a cluster: {exc}", side) from None
+
+
+LessonOp = StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | CompareOp | EngineOp
 _LESSON_ADAPTER: TypeAdapter[Any] = TypeAdapter(
-    Annotated[StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp, Field(discriminator="op")])
+    Annotated[StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | CompareOp, Field(discriminator="op")])
+_COMPARE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Annotated[StepsOp | CompareUntilOp, Field(discriminator="op")])
 _ENGINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Command)
 
 
@@ -178,12 +264,39 @@ def parse_lesson_command(raw: Any) -> LessonOp:
     data = normalize_command(raw)
     op = data.get("op")
     if op in LESSON_OPS:
-        try:
-            return _LESSON_ADAPTER.validate_python(data)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"][1:]) or "op"
-            raise CommandError(f"{op}: field '{loc}': {err['msg'].removeprefix('Value error, ')}", loc) from None
+        cmd = _validate(_LESSON_ADAPTER, data, op, CompareOp if op == "compare" else None)
+        if isinstance(cmd, CompareOp):
+            cmd.parsed_commands()  # the commands for both runs, checked now (errors name commands[i])
+        return cmd
+    return _engine_command(data, op, (*COMMAND_OPS, *LESSON_OPS))
+
+
+def parse_compare_command(raw: Any) -> LessonOp:
+    """One command of a compare (applied to both runs): an engine op, `steps`, `run_until` or `run_for_ms`."""
+    data = normalize_command(raw)
+    op = data.get("op")
+    if op in LESSON_OPS and op not in COMPARE_OPS:
+        raise CommandError(f"{op} cannot run inside a compare; there use an engine op or "
+                           f"{', '.join(COMPARE_OPS)}", "op")
+    if op in COMPARE_OPS:
+        return _validate(_COMPARE_ADAPTER, data, op, CompareUntilOp if op == "run_until" else StepsOp)
+    return _engine_command(data, op, (*COMMAND_OPS, *COMPARE_OPS))
+
+
+def _validate(adapter: TypeAdapter[Any], data: dict[str, Any], op: Any, model: type[BaseModel] | None) -> Any:
+    """Validate a lesson op; `model` (when given) lists its fields for a misspelt one."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"][1:]) or "op"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden" and model is not None:
+            msg = f"'{loc}' is not a field of {op} (its fields: {', '.join(f for f in model.model_fields if f != 'op')})"
+        raise CommandError(f"{op}: field '{loc}': {msg}", loc) from None
+
+
+def _engine_command(data: dict[str, Any], op: Any, allowed_ops: tuple[str, ...]) -> EngineOp:
     if op in COMMAND_OPS:
         try:
             return EngineOp(command=_ENGINE_ADAPTER.validate_python(data))
@@ -203,8 +316,7 @@ def parse_lesson_command(raw: Any) -> LessonOp:
             elif err["type"] == "missing":
                 msg = f"{op} needs '{loc}'"
             raise CommandError(f"{op}: field '{loc}': {msg}", loc) from None
-    allowed = ", ".join((*COMMAND_OPS, *LESSON_OPS))
-    raise CommandError(f"unknown command {op!r}; allowed ops are {allowed}", "op")
+    raise CommandError(f"unknown command {op!r}; allowed ops are {', '.join(allowed_ops)}", "op")
 
 
 def _command_fields(op: str) -> list[str]:
@@ -222,6 +334,8 @@ def command_to_dict(cmd: LessonOp) -> dict[str, Any]:
     """The `op:` form of a parsed command (what notebooks and reports show)."""
     if isinstance(cmd, EngineOp):
         return cmd.command.model_dump()
+    if isinstance(cmd, CompareOp):  # name the scenario rather than print all of it
+        return {**cmd.model_dump(exclude={"scenario"}), **({"scenario": cmd.scenario.name} if cmd.scenario else {})}
     return cmd.model_dump()
 
 
@@ -243,9 +357,9 @@ class Predict(_Model):
 
 
 VIEWS = ("diagram", "log", "records", "assignment", "group_state", "revoked", "producer", "events", "sweep", "lost",
-         "share", "member_epochs", "transactions")
+         "share", "member_epochs", "transactions", "compare")
 View = Literal["diagram", "log", "records", "assignment", "group_state", "revoked", "producer", "events", "sweep",
-               "lost", "share", "member_epochs", "transactions"]
+               "lost", "share", "member_epochs", "transactions", "compare"]
 
 
 class Focus(_Model):
@@ -268,6 +382,20 @@ class Step(_Model):
     try_it: str | None = Field(None, max_length=500)
     focus: Focus = Field(default_factory=Focus)
     checks: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _compare_view(self) -> Step:
+        """A step with a compare shows it: the `compare` view by default, or added to the views given."""
+        n = sum(1 for c in self.commands if isinstance(c, dict) and (c.get("op") == "compare" or "compare" in c))
+        if n > 1:
+            raise ValueError(f"commands: a step runs at most one compare, this one has {n}; split it into steps")
+        if not n and "compare" in self.focus.views:
+            raise ValueError("focus.views: 'compare' draws the step's compare command, and this step has none; "
+                             "add a compare to its commands or remove the view")
+        if n and "compare" not in self.focus.views:
+            given = "views" in self.focus.model_fields_set
+            self.focus.views = [*self.focus.views, "compare"] if given else ["compare"]
+        return self
 
     def parsed_commands(self) -> list[LessonOp]:
         return [parse_lesson_command(c) for c in self.commands]
@@ -313,5 +441,6 @@ def resolve_scenario(v: Any) -> Any:
 
 
 __all__ = ["Lesson", "Step", "Predict", "Focus", "LessonOp", "EngineOp", "StepsOp", "RunUntilOp", "DropNextOp",
-           "SweepOp", "NewClusterOp", "CommandError", "parse_lesson_command", "normalize_command", "command_to_dict",
-           "resolve_scenario", "ConfigError", "LESSON_OPS", "RUN_UNTIL_NAMES", "SWEEP_METRICS", "VIEWS"]
+           "SweepOp", "NewClusterOp", "CompareOp", "CompareUntilOp", "CommandError", "parse_lesson_command",
+           "parse_compare_command", "check_side", "normalize_command", "command_to_dict", "resolve_scenario",
+           "ConfigError", "LESSON_OPS", "COMPARE_OPS", "RUN_UNTIL_NAMES", "SWEEP_METRICS", "VIEWS"]

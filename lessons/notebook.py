@@ -17,6 +17,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .checks import Check, parse_check
 from .model import (
+    CompareOp,
+    CompareUntilOp,
     DropNextOp,
     EngineOp,
     Lesson,
@@ -51,10 +53,11 @@ from engine.scenario import Scenario, build_cluster
 from engine.timeline import Timeline
 
 try:  # the app's own figures; a plain table otherwise
+    from ui.figures.compare import moments_of, outcome_figure, race_figure
     from ui.figures.diagram import cluster_diagram
     from ui.figures.logs import log_strips
 except ImportError:
-    cluster_diagram = log_strips = None
+    cluster_diagram = log_strips = moments_of = outcome_figure = race_figure = None
 
 IMPORTANT = {important}
 
@@ -118,6 +121,24 @@ def show(tl, topic=None, highlight=()):
     for g in snap.groups:
         print(g.group_id, g.state, "generation", g.generation,
               {{m.client_id: [f"{{t}}-{{n}}" for t, n in m.assignment] for m in g.members}})
+
+
+def show_compare(pair, topic=None):
+    """Two runs side by side, as on the app's Compare page: where they part, each run's outcome, both clusters."""
+    print(pair.divergence() or "The two runs are identical so far.")
+    for side, o in zip(("left", "right"), pair.outcomes()):
+        print(f"{{side:>5}} run: {{o.records_acked}} acknowledged, {{o.records_lost}} lost after ack, "
+              f"{{o.duplicates}} duplicates, ack p50 {{o.ack_latency_p50_ms}} ms, p99 {{o.ack_latency_p99_ms}} ms")
+    if outcome_figure is None:
+        return
+    lost = [sorted({{r.time_ms for r in c.losses.lost_records()}}) for c in (pair.left, pair.right)]
+    race_figure(pair.left.metrics.series(), pair.right.metrics.series(), lost[0], lost[1], pair.left.now,
+                moments=moments_of(pair.left.events.events)).show()
+    outcome_figure(*pair.outcomes()).show()
+    for c in (pair.left, pair.right):
+        snap = c.snapshot()
+        cluster_diagram(snap).show()
+        log_strips(snap, topic).show()
 
 
 def check(tl, mapping, since=0):
@@ -214,7 +235,27 @@ def command_code(cmd: LessonOp) -> list[str]:
                     "        tl.step()"]
         case SweepOp():
             return _sweep_code(cmd)
+        case CompareOp():
+            return _compare_code(cmd)
     raise ValueError(f"no notebook code for {cmd!r}")
+
+
+def _compare_code(op: CompareOp) -> list[str]:
+    """Rebuild the step's ComparePair and drive it with the calls the lesson runner makes (lessons.comparison)."""
+    base = f"Scenario.model_validate({_scenario_literal(op.scenario)})" if op.scenario else "tl.scenario"
+    out = [f"# Two runs side by side (the app's Compare page): the same scenario and seed, left {op.left} vs "
+           f"right {op.right}.", "# Every command below goes to both runs at the same moment.",
+           "from engine.compare import ComparePair", "from lessons.comparison import compare_until", "",
+           f"pair = ComparePair({base}, left={op.left!r}, right={op.right!r})"]
+    for cmd in op.parsed_commands():
+        match cmd:
+            case EngineOp():
+                out.append(f"pair.apply({_kv(command_to_dict(cmd))})")
+            case StepsOp(n=n):
+                out += [f"for _ in range({n}):  # both runs to the next moment either has an event", "    pair.step()"]
+            case CompareUntilOp(until=until, side=side, max_steps=limit, max_ms=max_ms):
+                out.append(f"compare_until(pair, {until!r}, side={side!r}, max_steps={limit}, max_ms={max_ms})")
+    return out
 
 
 def _sweep_code(op: SweepOp) -> list[str]:
@@ -317,6 +358,8 @@ def build_notebook(lesson: Lesson) -> nbformat.NotebookNode:
         views = step.focus.views
         if "diagram" in views or "log" in views or "lost" in views or "producer" in views:
             code.append(f"show(tl, topic={step.focus.topic!r}, highlight={step.focus.highlight!r})")
+        if "compare" in views:
+            code.append(f"show_compare(pair, topic={step.focus.topic!r})")
         cells.append(new_code_cell("\n".join(code)))
         checks = step.parsed_checks()
         if checks and i < len(lesson.steps):

@@ -18,8 +18,10 @@ from engine.snapshot import ClusterSnapshot
 from engine.timeline import Timeline
 
 from .checks import Check, CheckContext, Failure, parse_check, run_checks
+from .comparison import CompareResult, quiet, run_compare
 from .experiments import Progress, run_sweep
 from .model import (
+    CompareOp,
     DropNextOp,
     EngineOp,
     Lesson,
@@ -53,6 +55,7 @@ class StepResult:
     checks: list[tuple[Check, list[Failure]]]
     state: dict[str, Any]  # Timeline.to_state() after the step
     sweep: dict[str, Any] | None = None
+    compare: CompareResult | None = None  # the step's side-by-side runs (a compare op); not in `state`
     replayable: bool = True  # False once a step used a lesson-only fault (drop_next) the Timeline cannot record
     seconds: float = 0.0
     all_events: list[Event] = field(default_factory=list, repr=False)  # the cluster's event log after the step
@@ -106,7 +109,7 @@ class LessonRun:
         t0 = time.perf_counter()
         start_seq = self.timeline.cluster.events.seq
         messages: list[str] = []
-        sweep = None
+        sweep = compare = None
         for n, cmd in enumerate(step.parsed_commands()):
             try:
                 msg, out = self._apply(cmd)
@@ -115,25 +118,27 @@ class LessonRun:
             messages.append(msg)
             if isinstance(cmd, NewClusterOp):
                 start_seq = 0  # a new cluster: its whole event log belongs to this step
-            if out is not None:
+            if isinstance(out, CompareResult):
+                compare = out
+            elif out is not None:
                 sweep = out
         tl = self.timeline
         c = tl.cluster
         snap = c.snapshot()
         events = list(c.events.since(start_seq))
         all_events = list(c.events.events)
-        ctx = CheckContext(c, snap, events, all_events, sweep)
+        ctx = CheckContext(c, snap, events, all_events, sweep, compare)
         checks = run_checks(step.parsed_checks(), ctx)
         state = tl.to_state()
         if self.drops:
             state["lesson_faults"] = list(self.drops)
-        res = StepResult(i, snap, events, messages, checks, state, sweep, self.replayable,
+        res = StepResult(i, snap, events, messages, checks, state, sweep, compare, self.replayable,
                          time.perf_counter() - t0, all_events)
         self.results.append(res)
         return res
 
     # -- one command ------------------------------------------------------------------------------------------
-    def _apply(self, cmd: LessonOp) -> tuple[str, dict[str, Any] | None]:
+    def _apply(self, cmd: LessonOp) -> tuple[str, dict[str, Any] | CompareResult | None]:
         tl = self.timeline
         match cmd:
             case EngineOp(command=command):
@@ -155,6 +160,11 @@ class LessonRun:
             case SweepOp():
                 out = run_sweep(self.lesson.scenario, cmd, self.progress)
                 return f"Ran {len(cmd.values)} clusters with {cmd.config} = {cmd.values}", out
+            case CompareOp():  # two fresh runs side by side; the step's own cluster is left as it is
+                res = run_compare(cmd, tl.scenario)
+                lost = [o.records_lost for o in res.outcomes()]
+                return (f"Compared left {res.labels[0]} with right {res.labels[1]} "
+                        f"({len(res.messages)} command(s) on both; lost after ack: {lost[0]} vs {lost[1]})", res)
         raise ValueError(f"unknown command {cmd!r}")
 
     def _run_until(self, until: str | dict, limit: int, max_ms: int) -> str:
@@ -190,13 +200,7 @@ class LessonRun:
                          f"that causes it before this one")
 
     def _quiet(self, what: str) -> bool:
-        c = self.timeline.cluster
-        if what == "idle":
-            return not c.busy()
-        snap = c.snapshot(tail=0)
-        if any(k.alive and k.group_id and k.state != "stable" for k in snap.consumers):
-            return False
-        return all(g.state in ("Stable", "Empty", "Dead") for g in snap.groups)
+        return quiet(self.timeline.cluster, what)
 
 
 def run_lesson(lesson: Lesson) -> LessonRun:

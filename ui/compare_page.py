@@ -10,7 +10,6 @@ the outcome of each), and two panels with the same pictures side by side. The ru
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,14 +21,11 @@ from engine.compare import ComparePair, apply_changes
 from engine.errors import KafkaError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
 from engine.scenario import PRESETS, build_cluster
-from ui.figures.compare import outcome_figure, race_figure
-from ui.figures.diagram import cluster_diagram, natural_key
-from ui.figures.logs import log_strips
-from ui.session import PlaygroundSession
+from ui.compare_view import code_span, render_difference, render_panels
+from ui.figures.diagram import natural_key
 from ui.trace_panel import md_escape, render_trace_panel
 
 SESSION_KEY = "kc_compare"
-PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 CUSTOM = "Your own settings"
 # label -> (left changes, right changes, preset it shows best on, what to try)
 PAIRS: dict[str, tuple[list[str], list[str], str, str]] = {
@@ -70,7 +66,6 @@ RUN_UNTIL_SECONDS = 8.0
 RUN_UNTIL_STEPS = 5000
 SLOW_MS = 30
 MAX_CHANGE_CHARS = 300
-SAME = "same as left"
 
 
 class CompareError(ValueError):
@@ -373,99 +368,16 @@ def _commands(s: CompareSession) -> None:
             st.caption(f":material/lightbulb: Try: {PAIRS[s.pair_name][3]}")
 
 
-def divergence_text(s: CompareSession) -> str:
-    """The engine's divergence sentence, one line per run when it names both."""
-    d = s.pair.divergence()
-    if not d:
-        return "**The two runs are identical so far.**"
-    m = re.fullmatch(r"t=(\d+) ms: left (.*); right (.*)", d, flags=re.S)
-    if m is None:
-        return f"**Where the runs part:** {md_escape(d)}"
-    return (f"**Where the runs part:** t={m.group(1)} ms, the first event that differs  \n"
-            f"{_swatch('left')} {md_escape(m.group(2))}  \n{_swatch('right')} {md_escape(m.group(3))}")
-
-
 def _difference(s: CompareSession) -> None:
-    left, right = s.pair.outcomes()
-    with st.container(border=True, key="cmp_difference"):
-        st.markdown(divergence_text(s))
-        # one row per run, the same outcome in the same column: the eye compares straight down
-        for side, o, other in (("Left", left, None), ("Right", right, left)):
-            label = s.labels[0] if side == "Left" else s.labels[1]
-            cols = st.columns([1.4, 1, 1, 1, 1, 1, 1], vertical_alignment="center")
-            cols[0].markdown(f"{_swatch(side)}  \n{code_span(label)}")
-            for col, (title, value, delta, inverse) in zip(cols[1:], _outcome_cells(o, other), strict=True):
-                same = delta == SAME  # keeps the right row's boxes as tall as their neighbours
-                col.metric(title, value, delta, delta_color="off" if same else ("inverse" if inverse else "normal"),
-                           delta_arrow="off" if same else "auto", border=True)
-        c1, c2 = st.columns([3, 2])
-        with c1:
-            moments = [(e.time_ms, e.summary.split(":")[0][:28]) for e in s.pair.left.events.events
-                       if e.kind in ("broker_crashed", "consumer_crashed", "broker_restarted")][-4:]
-            lost_l = sorted({r.time_ms for r in s.pair.left.losses.lost_records()})
-            lost_r = sorted({r.time_ms for r in s.pair.right.losses.lost_records()})
-            st.plotly_chart(race_figure(s.pair.left.metrics.series(), s.pair.right.metrics.series(), lost_l, lost_r,
-                                        s.pair.left.now, labels=("left", "right"), moments=moments),
-                            key="cmp_race", config=PLOTLY_CONFIG)
-        with c2:
-            st.plotly_chart(outcome_figure(left, right, labels=("left", "right")), key="cmp_outcome",
-                            config=PLOTLY_CONFIG)
-
-
-def _outcome_cells(o, other) -> list[tuple[str, str, str | None, bool]]:
-    """(label, value, delta against the left run or None, is a rise bad?) for the outcome metrics."""
-    def delta(a, b, unit: str = "", fmt: str = "{:+.0f}") -> str | None:
-        if other is None:
-            return None
-        if a is None or b is None or a == b:
-            return SAME
-        return fmt.format(a - b) + unit
-
-    return [
-        ("records acked", str(o.records_acked), delta(o.records_acked, other and other.records_acked), False),
-        ("lost after ack", str(o.records_lost), delta(o.records_lost, other and other.records_lost), True),
-        ("duplicates", str(o.duplicates), delta(o.duplicates, other and other.duplicates), True),
-        ("ack p50", _ms(o.ack_latency_p50_ms), delta(o.ack_latency_p50_ms, other and other.ack_latency_p50_ms,
-                                                     " ms"), True),
-        ("ack p99", _ms(o.ack_latency_p99_ms), delta(o.ack_latency_p99_ms, other and other.ack_latency_p99_ms,
-                                                     " ms"), True),
-        ("acked per s", f"{o.throughput_per_s:.1f}", delta(o.throughput_per_s, other and other.throughput_per_s,
-                                                          "", "{:+.1f}"), False),
-    ]
-
-
-def _swatch(side: str) -> str:
-    """The side's name on its colour (Streamlit's blue / orange, the nearest to the figures' Okabe-Ito pair)."""
-    return f":blue-background[**{side.title()}**]" if side.lower() == "left" else f":orange-background[**{side.title()}**]"
-
-
-def code_span(text: str) -> str:
-    """User text as inline code: Markdown is not interpreted inside, and a backtick cannot close it."""
-    return "`" + str(text).replace("`", "'").replace("\n", " ")[:MAX_CHANGE_CHARS] + "`"
-
-
-def _ms(v: float | None) -> str:
-    return "—" if v is None else f"{v:.0f} ms"
+    render_difference(s.pair, s.labels, key="cmp")
 
 
 def _panels(s: CompareSession) -> None:
-    ev_l, ev_r = s.events_now()
-    snaps = (s.pair.left.snapshot(), s.pair.right.snapshot())
-    topics = [t.name for t in snaps[0].topics if not t.internal]
+    snap = s.pair.left.snapshot(tail=0)
+    topics = [t.name for t in snap.topics if not t.internal]
     topic = st.selectbox("Topic", topics, key="cmp_topic") if len(topics) > 1 else (topics[0] if topics else None)
-    cols = st.columns(2, gap="medium")
-    for col, side, snap, events in ((cols[0], "left", snaps[0], ev_l), (cols[1], "right", snaps[1], ev_r)):
-        with col, st.container(key=f"cmp_panel_{side}"):
-            head = PlaygroundSession.headline(events)
-            label = s.labels[0] if side == "left" else s.labels[1]
-            st.markdown(f"{_swatch(side)} run · {code_span(label)}")
-            text = head.summary if head else ("Press Step to start both runs." if s.position == 0 else
-                                              "Nothing visible happened in this run at this step.")
-            with st.container(border=True, height=110, key=f"cmp_narration_{side}"):
-                st.markdown(md_escape(text))
-            st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key=f"cmp_diagram_{side}",
-                            config=PLOTLY_CONFIG)
-            st.plotly_chart(log_strips(snap, topic, width_px=600), key=f"cmp_logs_{side}", config=PLOTLY_CONFIG)
+    quiet = "Press Step to start both runs." if s.position == 0 else "Nothing visible happened in this run at this step."
+    render_panels(s.pair, s.labels, s.events_now(), topic, key="cmp", quiet_text=quiet)
 
 
 def _follow(s: CompareSession) -> None:

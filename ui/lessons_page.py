@@ -18,6 +18,7 @@ import streamlit as st
 
 from engine.errors import KafkaError
 from engine.snapshot import ClusterSnapshot
+from lessons.comparison import CompareResult
 from lessons.loader import load_course_lenient
 from lessons.model import Lesson, Step
 from lessons.runner import LessonRun, StepResult
@@ -32,11 +33,13 @@ from lessons.views import (
     traffic_summary,
 )
 from ui import modern
+from ui.compare_view import code_span, render_difference, render_panels
 from ui.figures import style
 from ui.figures.diagram import cluster_diagram
 from ui.figures.groups import group_ids, group_state_figure
 from ui.figures.logs import log_strips
 from ui.figures.producer import producer_panel
+from ui.trace_panel import md_escape
 
 SESSION_KEY = "kc_lessons"
 PENDING_KEY = "kc_lessons_to_playground"
@@ -224,7 +227,8 @@ def _focus_groups(step: Step, snap: ClusterSnapshot) -> list[str]:
     return lit or group_ids(snap)
 
 
-def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult | None) -> None:
+def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult | None,
+             compare: CompareResult | None = None) -> None:
     topic = step.focus.topic or next((t.name for t in snap.topics if not t.internal), None)
     if step.focus.caption:
         if res is not None:
@@ -267,8 +271,31 @@ def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult 
             st.dataframe(sweep_table(res.sweep), hide_index=True, width="stretch", key="lesson_sweep_table")
         elif view == "events" and res is not None:
             _happened(res, expanded=True)
+        elif view == "compare" and compare is not None:
+            _compare(step, compare, after=res is not None)
         elif view in modern.LESSON_VIEWS:  # share groups, KIP-848 member epochs, transactions
             modern.lesson_view(view, snap, _focus_groups(step, snap))
+
+
+def _compare(step: Step, cmp: CompareResult, after: bool) -> None:
+    """The step's two runs, drawn as the Compare page draws them (ui.compare_view); before the reveal, only
+    the cluster both runs start from."""
+    left, right = (code_span(x) for x in cmp.labels)
+    start = cmp.start
+    topic = step.focus.topic or (next((t.name for t in start.topics if not t.internal), None) if start else None)
+    if not after:
+        st.markdown(f"**Two runs of this cluster, the same seed:** left {left} vs right {right}.")
+        if start is not None:
+            st.plotly_chart(cluster_diagram(start), key="lesson_cmp_start", config=PLOTLY_CONFIG)
+        return
+    st.markdown(f"**Side by side** (as on the Compare page): the same scenario and seed twice, left {left} vs "
+                f"right {right}; every command below went to both runs at the same moment.")
+    with st.expander(f"What was done to both runs ({len(cmp.messages)} commands)"):
+        for m in cmp.messages:
+            st.markdown(f"- {md_escape(m)}")
+    render_difference(cmp.pair, cmp.labels, key="lesson_cmp")
+    render_panels(cmp.pair, cmp.labels, cmp.events_now(), topic, key="lesson_cmp",
+                  quiet_text="Nothing visible happened in this run after the last command.")
 
 
 def _revoked(step: Step, snap: ClusterSnapshot, res: StepResult) -> None:
@@ -405,9 +432,9 @@ def render() -> None:
     _nav(s, lesson, res, show_after)
     if res is not None:
         snap = res.snapshot if show_after else run.snapshot_before(s.step)
-        _figures(step, lesson, snap, res if show_after else None)
+        _figures(step, lesson, snap, res if show_after else None, res.compare)
         if show_after:
-            if "events" not in step.focus.views:
+            if "events" not in step.focus.views and (res.events or res.compare is None):
                 _happened(res)
             _checks(res)
     _share(s)

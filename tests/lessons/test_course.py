@@ -68,8 +68,9 @@ def test_notebook_asserts_say_what_the_checks_say(lesson_by_id, lesson_id):
             lines = check.python()
             if lines is None:
                 continue
-            exec("\n".join(lines), {"snap": snap, "tl": _TL})  # noqa: S102 - our own generated asserts
+            pair = res.compare.pair if res.compare else None  # the notebook's `pair` of a compare step
+            exec("\n".join(lines), {"snap": snap, "tl": _TL, "pair": pair})  # noqa: S102 - our own generated asserts
         # and the same checks, evaluated again on a fresh context, still pass (no hidden state)
         c = run.timeline.cluster
-        ctx = CheckContext(c, None, res.events, c.events.events, res.sweep)
+        ctx = CheckContext(c, None, res.events, c.events.events, res.sweep, res.compare)
         assert all(not ch.evaluate(ctx) for ch, _ in res.checks)

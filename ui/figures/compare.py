@@ -1,7 +1,7 @@
 """Compare two runs: outcome bars and the two runs on one simulated-time axis.
 
 Pure: `outcome_figure(left, right)` takes two `engine.compare.Outcome`s; `race_figure(...)` takes the two
-clusters' `metrics.series()` plus the loss times. The left run is always blue and the right run orange in
+clusters' `metrics.series()` plus the loss times and `moments_of(events)`, the crashes to mark. The left run is always blue and the right run orange in
 every compare picture (and solid vs dashed lines), so a student never has to re-read a legend.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from engine.compare import Outcome
+from engine.events import Event
 
 from . import style as S
 
@@ -72,6 +73,14 @@ def outcome_figure(left: Outcome, right: Outcome, labels: tuple[str, str] = ("le
     layout = S.base_layout(height=150 * rows + 40, margin=dict(l=10, r=10, t=30, b=10), annotations=ann,
                            bargap=0.3, **layout_axes)
     return S.figure(data, layout)
+
+
+MOMENT_KINDS = ("broker_crashed", "consumer_crashed", "broker_restarted")
+
+
+def moments_of(events: list[Event], limit: int = 4) -> list[tuple[int, str]]:
+    """The commands done to both runs (crashes, restarts) as (time, short label), for `race_figure`."""
+    return [(e.time_ms, e.summary.split(":")[0][:28]) for e in events if e.kind in MOMENT_KINDS][-limit:]
 
 
 def _cumulative(series: dict[str, list]) -> tuple[list[float], list[float]]:
