@@ -52,7 +52,8 @@ class KafkaConfig(BaseModel):
     def explicit(self) -> dict[str, Any]:
         """Only the configs the user set, by Kafka name (what `kafka-configs.sh --describe` shows)."""
         fields = type(self).model_fields
-        return {fields[n].alias or n: getattr(self, n) for n in self.model_fields_set}
+        # in declaration order: model_fields_set is a set, whose order changes from one process to the next
+        return {f.alias or n: getattr(self, n) for n, f in fields.items() if n in self.model_fields_set}
 
     def as_kafka_dict(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
