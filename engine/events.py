@@ -45,6 +45,30 @@ KINDS = (
 MAX_EVENTS = 5000  # events a session keeps: a long run must not grow without bound on the hosted demo
 
 
+_SET_FIELDS = tuple(Event.__dict__[f].__set__ for f in
+                    ("seq", "time_ms", "kind", "summary", "actors", "topic", "partition", "data"))
+
+
+def _event(seq: int, time_ms: int, kind: str, summary: str, actors: tuple[str, ...], topic: str | None,
+           partition: int | None, data: dict[str, Any]) -> Event:
+    """Event(...) without the frozen dataclass __init__ (one object.__setattr__ per field, ~3x slower):
+    the engine makes one per batch per hop, and the result is the same immutable Event."""
+    ev = _new_object(Event)
+    s_seq, s_time, s_kind, s_summary, s_actors, s_topic, s_partition, s_data = _SET_FIELDS
+    s_seq(ev, seq)
+    s_time(ev, time_ms)
+    s_kind(ev, kind)
+    s_summary(ev, summary)
+    s_actors(ev, actors)
+    s_topic(ev, topic)
+    s_partition(ev, partition)
+    s_data(ev, data)
+    return ev
+
+
+_new_object = object.__new__
+
+
 class EventLog:
     """Append-only list of events with a monotonically increasing seq. It keeps the newest `max_events`:
     beyond that the oldest are trimmed (seqs never change, so `since()` still works) and a note says so."""
@@ -60,7 +84,7 @@ class EventLog:
     def emit(self, time_ms: int, kind: str, summary: str, *, actors: tuple[str, ...] = (),
              topic: str | None = None, partition: int | None = None, **data: Any) -> Event:
         self._seq += 1
-        ev = Event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
+        ev = _event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
         self.events.append(ev)
         if len(self.events) > self.max_events:
             self._trim(time_ms)
@@ -70,7 +94,7 @@ class EventLog:
             partition: int | None, data: dict[str, Any]) -> Event:
         """emit() for a caller that already holds `data` as a dict (Cluster.emit): no second **data repack."""
         self._seq += 1
-        ev = Event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
+        ev = _event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
         self.events.append(ev)
         if len(self.events) > self.max_events:
             self._trim(time_ms)

@@ -171,8 +171,9 @@ class Producer:
         self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
         # topic -> {key: (topic, partition)}: murmur2 once per distinct key, not per send (a topic's partition
         # count never changes here; the metadata code drops a topic's entry if it ever did)
-        # topic -> key -> (partition, record sizes by value length for that key's length): send()'s one lookup
-        self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int]]]] = {}
+        # topic -> key -> (partition, record sizes by value length for that key's length, that partition's
+        # batches): send()'s one lookup; dropped when the topic's partition count changes
+        self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int], deque[ProducerBatch]]]] = {}
         self._sizes_by_key_len: dict[int, dict[int, int]] = {}
         self.linger_timer = None
         self.wake_at: int | None = None
@@ -221,6 +222,7 @@ class Producer:
         self.alive = False
         self.crashed = True
         self.batches.clear()
+        self.key_cache.clear()  # it holds the batch deques too
         self.requests.clear()
         self.buffer_used = 0
         self.cluster.emit("note", f"Producer {self.id} crashed: its unsent batches are lost"
@@ -244,27 +246,24 @@ class Producer:
         kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
         vb = value if value is None or value.__class__ is bytes else \
             value.encode() if value.__class__ is str else _to_bytes(value, "value")
-        leaders = self.metadata.get(topic)
-        if leaders is None:
-            leaders = self._fetch_metadata(topic)
-        n = len(leaders)
+        n = 0
         if partition is None and kb is not None and self._keyed and not headers:
-            # the hot path of every bulk run: one lookup gives this key's partition and its record sizes
+            # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
+            # its record size by value length (DefaultPartitioner: murmur2 of the key, cached per topic)
             cache = self.key_cache.get(topic)
-            if cache is None:
-                cache = self.key_cache[topic] = {}
-            hit = cache.get(kb)
+            hit = None if cache is None else cache.get(kb)
             if hit is None:
-                sizes = self._sizes_by_key_len.get(len(kb))
-                if sizes is None:
-                    sizes = self._sizes_by_key_len[len(kb)] = {}  # value length -> record size
-                hit = cache[kb] = ((topic, partition_for_key(kb, n)), sizes)
-            tp, sizes = hit
+                hit = self._cache_key(topic, kb)
+            tp, sizes, dq = hit
             vlen = -1 if vb is None else len(vb)
             size = sizes.get(vlen)
             if size is None:
                 size = sizes[vlen] = plain_record_size(len(kb), vlen)
         else:
+            leaders = self.metadata.get(topic)
+            if leaders is None:
+                leaders = self._fetch_metadata(topic)
+            n = len(leaders)
             if partition is not None:
                 if not 0 <= partition < n:
                     raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
@@ -277,6 +276,9 @@ class Producer:
                 size = record_size(kb, vb, 1, 1, tuple(headers))
             else:
                 size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
+            dq = self.batches.get(tp)
+            if dq is None:
+                dq = self.batches[tp] = deque()
         if size > self._max_record:
             raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
                                       f"{self.config.max_request_size}")
@@ -285,9 +287,6 @@ class Producer:
         now = self._scheduler.now_ms
         if self.txn is not None:
             self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
-        dq = self.batches.get(tp)
-        if dq is None:
-            dq = self.batches[tp] = deque()
         b = dq[-1] if dq else None
         new_batch = False
         batch_size = self._batch_size
@@ -319,6 +318,21 @@ class Producer:
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
         return RecordMetadataFuture(b, idx)
+
+    def _cache_key(self, topic: str, kb: bytes) -> tuple[TP, dict[int, int], deque[ProducerBatch]]:
+        """First send of a key to a topic: its partition, the size table for its key length, its batches."""
+        leaders = self.metadata.get(topic)
+        if leaders is None:
+            leaders = self._fetch_metadata(topic)
+        tp = (topic, partition_for_key(kb, len(leaders)))
+        sizes = self._sizes_by_key_len.get(len(kb))
+        if sizes is None:
+            sizes = self._sizes_by_key_len[len(kb)] = {}  # value length -> record size
+        dq = self.batches.get(tp)
+        if dq is None:
+            dq = self.batches[tp] = deque()
+        hit = self.key_cache.setdefault(topic, {})[kb] = (tp, sizes, dq)
+        return hit
 
     def flush(self, timeout_ms: int | None = None) -> None:
         """Send everything now and run the cluster until every record sent so far is acknowledged or failed."""
