@@ -158,11 +158,9 @@ class Cluster:
         self.in_simulation = True
         try:
             sched = self.scheduler
-            while True:
-                t = sched.next_time()
-                if t is None or t > end:
-                    break
-                sched.step()
+            step_until = sched.step_until
+            while step_until(end):
+                pass
             sched.now_ms = max(sched.now_ms, end)
         finally:
             self.in_simulation = False
@@ -174,12 +172,11 @@ class Cluster:
         sched = self.scheduler
         self.in_simulation = True
         try:
+            step_until = sched.step_until
             while not predicate():
-                t = sched.next_time()
-                if t is None or t > end:
+                if not step_until(end):
                     sched.now_ms = max(sched.now_ms, end)
                     return predicate()
-                sched.step()
             return True
         finally:
             self.in_simulation = False

@@ -56,15 +56,16 @@ class Network:
         """Put a message on the wire; `handler(*args)` runs at the destination when it arrives."""
         self._next_id += 1
         now = self.scheduler.now_ms
-        arrive = now + self.latency(src, dst)
-        if self.extra_ms:
+        extra = self.extra_ms
+        arrive = now + self.latency_ms + (extra.get(src, 0) + extra.get(dst, 0) if extra else 0)  # latency()
+        if extra:
             # a link is one TCP connection: nothing overtakes what was sent before it on the same link, even when
             # slow_broker() changes the latency in between (else a stale LeaderAndIsr lands after a newer one)
             last = self._last_arrival.get((src, dst), arrive)
             arrive = self._last_arrival[(src, dst)] = last if last > arrive else arrive
         msg = Message(self._next_id, kind, src, dst, now, arrive, handler, args, topic, partition)
         self.in_flight[msg.id] = msg
-        self.scheduler.at(msg.arrive_ms, self._deliver, msg)
+        self.scheduler.push(arrive, self._deliver, (msg,))
         return msg
 
     def drop_next(self, kind: str, count: int = 1, src: str | None = None, dst: str | None = None) -> None:

@@ -67,13 +67,32 @@ class Scheduler:
 
     def step(self) -> bool:
         """Run the next action. False when nothing is scheduled."""
-        if self.next_time() is None:
-            return False
-        time_ms, _, _, fn, args = heapq.heappop(self._heap)
-        self.now_ms = time_ms
-        self.actions_run += 1
-        fn(*args)
-        return True
+        return self.step_until(None)
+
+    def step_until(self, end_ms: int | None) -> bool:
+        """Run the next action if one is due by `end_ms` (None: any time). False when none is.
+
+        The run loops' one call per action (next_time() and step() in one): it is the engine's innermost loop."""
+        heap = self._heap
+        while heap:
+            entry = heap[0]
+            timer = entry[2]
+            if timer is not None and timer.cancelled:
+                heapq.heappop(heap)
+                continue
+            if end_ms is not None and entry[0] > end_ms:
+                return False
+            heapq.heappop(heap)
+            self.now_ms = entry[0]
+            self.actions_run += 1
+            entry[3](*entry[4])
+            return True
+        return False
+
+    def push(self, time_ms: int, fn: Callable[..., Any], args: tuple) -> None:
+        """at() for the network's deliveries: never in the past, never cancelled (no Timer, no sweep check)."""
+        self._seq += 1
+        heapq.heappush(self._heap, (time_ms, self._seq, None, fn, args))
 
     def __len__(self) -> int:
         return len(self._heap)
