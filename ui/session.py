@@ -4,6 +4,11 @@
 sequence number (so the narration can show "what this step did" and the timeline list can jump back)
 and a lag sample (for the lag chart; the engine's metrics have no lag series). It imports no Streamlit:
 `get_session()` is the only function that touches `st.session_state`, so the logic is testable alone.
+
+While real Kafka clients are served (`live`, see ui/real_clients.py) the run is off the timeline: `cluster` is
+the latest copy of the served cluster, commands go to the server's thread, and everything that moves along
+the timeline (step, back, goto, reset, run_until) raises a ValueError saying why, until serving stops and the
+run is back at the step where it began.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ RUN_UNTIL_STEPS = 4000
 PRIORITY = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed",
             "broker_isolated", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
             "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "produce_rejected")
+LIVE_NOTE = ("Real Kafka clients are connected, so simulated time follows the wall clock: Step, Back, Play, Reset "
+             "and jumping to a step are off. Switch off “Accept real clients” to return to step {position} and "
+             "step again.")
 IDLE_NOTE = ("Nothing visible happens any more: the cluster is idle (no producer is sending). Send records "
              "(Producers tab), add a consumer or break something, then Step again.")
 SPEEDS: dict[str, tuple[float, int]] = {  # label -> (seconds between reruns, steps per rerun)
@@ -51,6 +59,9 @@ class PlaygroundSession:
     last_action: str | None = None
     last_cli: str | None = None
     flash: list[tuple[str, str]] = field(default_factory=list)  # (level, message), shown once
+    live: Any = None  # a ui.real_clients.LiveRun while real Kafka clients are served, else None
+    real_port: int = 9092  # the first broker's port for "Accept real clients"
+    real_error: str | None = None  # why the last attempt to accept real clients failed (shown until fixed)
 
     def __post_init__(self) -> None:
         if not self.marks:  # built around an existing timeline (e.g. handed over by the Lessons page)
@@ -75,6 +86,11 @@ class PlaygroundSession:
 
     def load(self, scenario: Scenario) -> None:
         """Start over with another scenario (the builder's Apply, a preset or an uploaded file)."""
+        if self.live is not None:
+            from .real_clients import stop
+
+            stop(self, f"Loading “{scenario.name}”")
+        self.real_error = None
         self.timeline = Timeline(scenario)
         self.marks, self.lag = {}, {}
         self.version += 1
@@ -86,7 +102,22 @@ class PlaygroundSession:
     # -- views ----------------------------------------------------------------------------------------------
     @property
     def cluster(self):
-        return self.timeline.cluster
+        """The cluster to draw: the timeline's, or while serving real clients the latest copy of the served one."""
+        return self.live.view if self.live is not None else self.timeline.cluster
+
+    @property
+    def serving(self) -> bool:
+        """Real Kafka clients are being served. A server that stopped by itself (nobody watched it for a while)
+        is cleaned up here: the run goes back to the step where serving began."""
+        if self.live is not None and not self.live.running:
+            from .real_clients import stop
+
+            stop(self)
+        return self.live is not None
+
+    def _not_live(self) -> None:
+        if self.serving:
+            raise ValueError(LIVE_NOTE.format(position=self.position))
 
     @property
     def scenario(self) -> Scenario:
@@ -103,10 +134,12 @@ class PlaygroundSession:
         start = self.marks.get(position - 1, 0) if position > 0 else 0
         if position > 0 and position - 1 not in self.marks:
             return None
-        log = self.cluster.events
+        log = self.timeline.cluster.events  # the timeline's own, also while real clients use a served copy
         return [e for e in log.since(start) if e.seq <= self.marks[position]]
 
     def current_events(self) -> list[Event]:
+        if self.live is not None:  # serving: what happened since the previous redraw
+            return self.live.current_events()
         evs = self.events_at(self.position)
         if evs is None:
             evs = self.cluster.events.events[-1:]
@@ -150,6 +183,7 @@ class PlaygroundSession:
     # -- moving -------------------------------------------------------------------------------------------------
     def step(self, n: int = 1) -> list[Event]:
         """`n` visible steps. A step with no event means the cluster is idle: stop there and say so."""
+        self._not_live()
         out: list[Event] = []
         for _ in range(n):
             evs = self.timeline.step()
@@ -162,10 +196,12 @@ class PlaygroundSession:
         return out
 
     def back(self) -> None:
+        self._not_live()
         self.timeline.back()
 
     def goto(self, position: int) -> None:
         """Jump to a step: back through the timeline's checkpoints, forward by stepping (recording marks)."""
+        self._not_live()
         position = max(0, int(position))
         if position < self.position:
             self.timeline.goto(position)
@@ -174,6 +210,7 @@ class PlaygroundSession:
 
     def reset(self) -> None:
         """Back to step 0 of the same scenario, forgetting the commands applied."""
+        self._not_live()
         self.timeline.reset()
         self.marks, self.lag = {}, {}
         self.playing = False
@@ -182,6 +219,7 @@ class PlaygroundSession:
 
     def run_until(self, kinds: set[str] | frozenset[str], what: str) -> str:
         """Step until an event of `kinds`, within a wall-clock budget; returns a sentence for the user."""
+        self._not_live()
         t0 = time.monotonic()
         start_ms = self.cluster.now
         for n in range(1, RUN_UNTIL_STEPS + 1):
@@ -199,8 +237,14 @@ class PlaygroundSession:
 
     # -- commands -----------------------------------------------------------------------------------------------
     def apply(self, command: dict[str, Any]) -> str:
-        """Validate and apply one command at this step (KafkaError / ValueError propagate to the page)."""
+        """Validate and apply one command at this step (KafkaError / ValueError propagate to the page). While
+        serving real clients it runs on the served cluster instead and is not recorded: it cannot be replayed."""
         cmd = parse_command(command)
+        if self.serving:
+            msg = self.live.apply(cmd)
+            self.last_action = f"{msg} (live, with real clients: not part of the replayable run)"
+            self.last_cli = kafka_cli.for_command(command, self.topic_of())
+            return msg
         msg = self.timeline.apply(cmd)
         self.marks = {p: s for p, s in self.marks.items() if p < self.position}
         self.lag = {p: s for p, s in self.lag.items() if p < self.position}

@@ -17,6 +17,6 @@ schemas as Python dataclasses); the engine itself does not.
 """
 
 from .protocol import SUPPORTED
-from .server import KafkaServer, ServerHandle, start_in_background
+from .server import KafkaServer, PortInUseError, ServerHandle, start_in_background
 
-__all__ = ["KafkaServer", "ServerHandle", "start_in_background", "SUPPORTED"]
+__all__ = ["KafkaServer", "PortInUseError", "ServerHandle", "start_in_background", "SUPPORTED"]

@@ -216,6 +216,17 @@ class KafkaAdapter:
         for name in [n for n in self.topic_ids if n not in self.c.topics]:
             del self.topic_ids[name]
 
+    def _retire_stale(self, group: str, client_id: str) -> None:
+        """Forget this client's stand-ins in `group` that the coordinator no longer knows (as `sweep` would a
+        moment later), so a member rejoining with a fresh member id, e.g. after its coordinator's broker crashed,
+        keeps its name (`reader`, not `reader#2`). Another live member with the same client.id is kept."""
+        g = self.c.group_state(group)
+        for k in list(self.proxies):
+            if k.group_id != group or k.client_id != client_id or not k.member_id or k.join_waiters or k.sync_waiters:
+                continue
+            if g is None or (k.member_id not in g.members and k.member_id not in g.pending_members):
+                self._unregister(k)
+
     def topic_id(self, name: str) -> uuid.UUID:
         tid = self.topic_ids.get(name)
         if tid is None:
@@ -642,6 +653,7 @@ class KafkaAdapter:
         member_id = b.member_id or ""
         k = self.members.get((group, member_id)) if member_id else None
         if k is None:
+            self._retire_stale(group, conn.client_id)  # rejoining after its coordinator moved: keep its name
             k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, group, self)
             k.member_id = member_id
             self.proxies.append(k)

@@ -1,9 +1,9 @@
 """The asyncio TCP server: one listener per simulated broker, Kafka framing, and the clock.
 
 Each simulated broker gets its own port, so Metadata can advertise real leaders and a client follows a
-leader change exactly as against a real cluster: a crashed broker's connections are reset and its port
-refuses service until it restarts. Like Kafka's SocketServer, a connection's requests are handled one at a
-time and answered in order. A frame larger than socket.request.max.bytes, a frame that does not parse, a
+leader change exactly as against a real cluster: a crashed broker's connections are reset and its port is
+closed (connections are refused, as by a host whose Kafka process died) until it restarts on the same port.
+Like Kafka's SocketServer, a connection's requests are handled one at a time and answered in order. A frame larger than socket.request.max.bytes, a frame that does not parse, a
 client that stalls mid-frame or stops reading, closes that connection only.
 
 Simulated time follows the wall clock (times `speed`) while the server runs: a clock task calls
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +35,18 @@ from .protocol import (
 log = logging.getLogger("engine.server")
 CHUNK_MS = 200  # simulated ms run between two looks at the sockets
 MAX_LAG_MS = 2000  # further behind the wall clock than this, simulated time skips ahead instead of racing
+
+
+class PortInUseError(OSError):
+    """A broker's port cannot be opened (`port` says which): usually another program already listens there."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        busy = cause.errno == errno.EADDRINUSE
+        why = "is already in use" if busy else f"cannot be opened ({cause.strerror or cause})"
+        super().__init__(cause.errno, f"port {port} on {host} {why}")
+        self.host = host
+        self.port = port
+        self.in_use = busy
 
 
 class KafkaServer:
@@ -57,7 +71,8 @@ class KafkaServer:
         self.write_timeout_s = write_timeout_s
         self.max_queued = max_queued_requests
         self.ports: dict[int, int] = {}
-        self._listeners: dict[int, asyncio.AbstractServer] = {}
+        self._listeners: dict[int, asyncio.AbstractServer | None] = {}  # None: the broker is down (port closed)
+        self._unlistenable: set[int] = set()
         self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
         self._kick = asyncio.Event()
         self._stopping = False
@@ -72,16 +87,32 @@ class KafkaServer:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     async def start(self) -> None:
-        for bid in sorted(self.cluster.brokers):
-            await self._listen(bid)
+        try:
+            for bid in sorted(self.cluster.brokers):
+                await self._listen(bid)
+        except BaseException:  # one port is taken: close the ones already opened, so they are free again
+            for srv in self._listeners.values():
+                if srv is not None:
+                    srv.close()
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(srv.wait_closed(), 2)
+            self._listeners.clear()
+            self.ports.clear()
+            raise
         loop = asyncio.get_running_loop()
         self._wall0, self._sim0 = loop.time(), self.cluster.now
         self._clock_task = asyncio.create_task(self._clock(), name="kafka-classroom-clock")
 
     async def _listen(self, bid: int) -> None:
-        port = 0 if self.base_port == 0 else self.base_port + bid - min(self.cluster.brokers)
-        srv = await asyncio.start_server(lambda r, w, b=bid: self._accept(r, w, b), self.host, port,
-                                         reuse_address=True, limit=1 << 16)
+        if bid in self.ports:  # reopening after a restart: the same port, so what clients know stays right
+            port = self.ports[bid]
+        else:
+            port = 0 if self.base_port == 0 else self.base_port + bid - min(self.cluster.brokers)
+        try:
+            srv = await asyncio.start_server(lambda r, w, b=bid: self._accept(r, w, b), self.host, port,
+                                             reuse_address=True, limit=1 << 16)
+        except OSError as exc:
+            raise PortInUseError(self.host, port, exc) from exc
         self._listeners[bid] = srv
         self.ports[bid] = srv.sockets[0].getsockname()[1]
         log.info("broker %s listens on %s:%s", bid, self.host, self.ports[bid])
@@ -92,11 +123,12 @@ class KafkaServer:
             self._clock_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._clock_task
-        for srv in self._listeners.values():
+        listeners = [srv for srv in self._listeners.values() if srv is not None]
+        for srv in listeners:
             srv.close()
         for cid in list(self._conns):
             self._close(cid)
-        for srv in self._listeners.values():
+        for srv in listeners:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(srv.wait_closed(), 2)
 
@@ -158,12 +190,22 @@ class KafkaServer:
             b = c.brokers.get(conn.broker_id)
             if b is None or not b.alive:  # a crashed broker's TCP connections are reset
                 self._close(cid)
-        for bid in c.brokers:
-            if bid not in self._listeners and not self._stopping:  # add_broker() at run time
+        for bid, b in list(c.brokers.items()):
+            if self._stopping:
+                break
+            if not b.alive:
+                srv = self._listeners.get(bid)
+                if srv is not None:  # a crashed broker's process is gone: its port refuses connections
+                    srv.close()
+                    self._listeners[bid] = None  # type: ignore[assignment]
+            elif self._listeners.get(bid) is None:  # restarted, or new (add_broker() at run time)
                 try:
                     await self._listen(bid)
+                    self._unlistenable.discard(bid)
                 except OSError as exc:
-                    log.warning("cannot open a port for new broker %s: %s", bid, exc)
+                    if bid not in self._unlistenable:  # say it once; try again on the next tick
+                        log.warning("cannot open a port for broker %s: %s", bid, exc)
+                        self._unlistenable.add(bid)
                     self._listeners[bid] = None  # type: ignore[assignment]
         if c.now - self._last_sweep >= 1000:
             self._last_sweep = c.now
@@ -273,6 +315,9 @@ class ServerHandle:
         self.cluster = server.cluster
         self._loop = loop
         self._thread = thread
+        self.stop_reason: str | None = None  # why it stopped by itself ("idle"), None while running or if stop()ped
+        self._touched = time.monotonic()
+        self._closing = False
 
     @property
     def ports(self) -> dict[int, int]:
@@ -287,7 +332,11 @@ class ServerHandle:
         return self._thread.is_alive()
 
     def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 30.0, **kwargs: Any) -> Any:
-        """Run `fn(*args, **kwargs)` on the server thread and return its result (or raise its exception)."""
+        """Run `fn(*args, **kwargs)` on the server thread and return its result (or raise its exception).
+        RuntimeError at once if the server has stopped (rather than waiting `timeout` for a loop that is gone)."""
+        if self._closing or not self._thread.is_alive():
+            raise RuntimeError("the Kafka server has stopped")
+
         async def run() -> Any:
             result = fn(*args, **kwargs)
             self.server.kick()
@@ -301,8 +350,49 @@ class ServerHandle:
     def resume(self) -> None:
         self._loop.call_soon_threadsafe(self.server.resume)
 
+    def touch(self) -> None:
+        """Someone is still watching: postpone the `stop_after_idle` deadline."""
+        self._touched = time.monotonic()
+
+    def stop_after_idle(self, seconds: float) -> None:
+        """Stop by itself once `touch()` has not been called for `seconds` (a watchdog for a server started
+        from a page the user may leave: the Playground touches it on every refresh)."""
+        async def watch() -> None:
+            while True:
+                await asyncio.sleep(min(1.0, seconds / 4))
+                if time.monotonic() - self._touched > seconds:
+                    self.stop_reason = "idle"
+                    log.info("nobody watched the server for %.0f s: stopping it", seconds)
+                    await self._shutdown()
+                    return
+        self.touch()
+        self._loop.call_soon_threadsafe(lambda: self._loop.create_task(watch(), name="kafka-classroom-idle"))
+
+    async def _shutdown(self) -> None:
+        self._closing = True
+        with contextlib.suppress(Exception):
+            await self.server.stop()
+        self._loop.stop()
+
+    def stop_soon(self) -> None:
+        """Start stopping without waiting: safe from any thread, the server's own included (e.g. a finalizer)."""
+        if self._closing or not self._thread.is_alive() or self._loop.is_closed():
+            return
+        self._closing = True
+        coro = self._shutdown()
+        try:
+            asyncio.run_coroutine_threadsafe(coro, self._loop)
+        except RuntimeError:  # the loop closed in between: nothing left to stop
+            coro.close()
+
     def stop(self, timeout: float = 10.0) -> None:
         if not self._thread.is_alive():
+            return
+        if threading.current_thread() is self._thread:  # called from the server's own thread: cannot wait
+            self.stop_soon()
+            return
+        if self._closing:  # already shutting down by itself (idle watchdog, stop_soon): just wait for it
+            self._thread.join(timeout)
             return
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(timeout)
@@ -319,7 +409,8 @@ class ServerHandle:
 def start_in_background(cluster: Cluster, port: int = 9092, host: str = "127.0.0.1", **kwargs: Any) -> ServerHandle:
     """Start serving `cluster` on a daemon thread; returns once every broker's port is open.
 
-    `port=0` picks free ports. Raises OSError if a port is taken. Keyword arguments go to KafkaServer."""
+    `port=0` picks free ports. Raises PortInUseError (an OSError naming the port) if a port is taken; the
+    ports opened before it are closed again. Keyword arguments go to KafkaServer."""
     ready = threading.Event()
     box: dict[str, Any] = {}
 
@@ -357,4 +448,4 @@ def start_in_background(cluster: Cluster, port: int = 9092, host: str = "127.0.0
     return ServerHandle(box["server"], box["loop"], thread)
 
 
-__all__ = ["KafkaServer", "ServerHandle", "start_in_background"]
+__all__ = ["KafkaServer", "PortInUseError", "ServerHandle", "start_in_background"]
