@@ -15,14 +15,14 @@ import streamlit as st
 
 from engine.errors import KafkaError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
-from ui import builder, kafka_cli, modern
+from ui import builder, kafka_cli, modern, real_clients
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
-from ui.figures.logs import log_strips, topic_table
+from ui.figures.logs import topic_table
 from ui.figures.producer import producer_panel, producer_summary
 from ui.session import SPEEDS, PlaygroundSession, get_session
-from ui.trace_panel import render_trace_panel
+from ui.trace_panel import render_clickable_logs, render_follow_bar, render_trace_panel
 
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 KIND_BADGE = {  # event kind prefix -> badge colour in the narration
@@ -35,8 +35,8 @@ KIND_BADGE = {  # event kind prefix -> badge colour in the narration
 def render() -> None:
     s = get_session()
     builder.render_sidebar(s)
-    mode = (s.playing, s.speed)
-    every = SPEEDS[s.speed][0] if s.playing else None
+    mode = (s.playing, s.speed, s.serving)
+    every = SPEEDS[s.speed][0] if s.playing else real_clients.REFRESH_S if s.serving else None  # serving: follow it
     st.fragment(run_every=every)(_live)(s, mode)
 
 
@@ -68,8 +68,8 @@ def _set_speed(s: PlaygroundSession) -> None:
 
 
 # -- the live part ----------------------------------------------------------------------------------------------
-def _live(s: PlaygroundSession, mode: tuple[bool, str]) -> None:
-    if (s.playing, s.speed) != mode:
+def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
+    if (s.playing, s.speed, s.serving) != mode:
         st.rerun(scope="app")  # Play/Pause or speed changed: rebuild the fragment with the new timer
     if s.playing and not s.skip_tick:  # a Play timer tick (a click sets skip_tick: it already acted)
         _guard(s, lambda: s.step(SPEEDS[s.speed][1]))
@@ -81,6 +81,7 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str]) -> None:
         st.error(msg, icon=":material/error:")
     s.flash.clear()
 
+    real_clients.panel(s)  # while serving real clients: their address, and a fresh copy of the served cluster
     snap = s.cluster.snapshot()
     events = s.current_events()
     left, right = st.columns([3, 2], gap="medium")
@@ -90,7 +91,9 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str]) -> None:
         _timeline(s)
 
     head = PlaygroundSession.headline(events)
-    st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key="diagram",
+    # The followed record (a click in Partition logs, or Follow a message): named above, its route drawn on it.
+    path = render_follow_bar(s.cluster, pick=("panel", "Follow a message"), then=lambda: _no_tick(s))
+    st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else (), path=path), key="diagram",
                     config=PLOTLY_CONFIG)
     _failures(s, snap)
     _tabs(s, snap)
@@ -98,27 +101,29 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str]) -> None:
 
 
 def _controls(s: PlaygroundSession) -> None:
+    locked = s.serving  # real clients connected: time follows the wall clock, no stepping (ui/real_clients.py)
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
-        st.button("Step", key="step", type="primary", disabled=s.playing, on_click=_guard,
+        st.button("Step", key="step", type="primary", disabled=s.playing or locked, on_click=_guard,
                   args=(s, lambda: s.step() and None), help="Run until the next thing a student would notice.")
-        st.button("Back", key="back", disabled=s.playing or s.position == 0, on_click=_guard,
+        st.button("Back", key="back", disabled=s.playing or locked or s.position == 0, on_click=_guard,
                   args=(s, s.back), help="The exact previous step (replayed from a checkpoint).")
-        st.button("Pause" if s.playing else "Play", key="play", on_click=_toggle_play, args=(s,),
+        st.button("Pause" if s.playing else "Play", key="play", on_click=_toggle_play, args=(s,), disabled=locked,
                   help="Advance automatically at the chosen speed.")
         st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="speed", on_change=_set_speed,
                      args=(s,), label_visibility="collapsed", width=130)
-        st.button("Reset", key="reset", on_click=_guard, args=(s, s.reset),
+        st.button("Reset", key="reset", on_click=_guard, args=(s, s.reset), disabled=locked,
                   help="Back to step 0 of this scenario, forgetting what you broke.")
-        st.button("Next rebalance", key="run_rebalance", disabled=s.playing, on_click=_guard,
+        st.button("Next rebalance", key="run_rebalance", disabled=s.playing or locked, on_click=_guard,
                   args=(s, lambda: s.run_until(REBALANCE_KINDS, "rebalance")),
                   help="Step until a consumer group starts or finishes a rebalance.")
-        st.button("Next election", key="run_election", disabled=s.playing, on_click=_guard,
+        st.button("Next election", key="run_election", disabled=s.playing or locked, on_click=_guard,
                   args=(s, lambda: s.run_until(ELECTION_KINDS, "leader election")),
                   help="Step until a partition leader or the controller is elected (crash a broker first).")
-        st.button("+1 s", key="skip_1s", disabled=s.playing, on_click=_command,
+        st.button("+1 s", key="skip_1s", disabled=s.playing or locked, on_click=_command,
                   args=(s, {"op": "run_for", "ms": 1000}), help="Let one simulated second pass in one go.")
         with st.popover("Share", key="share", help="A link that reopens exactly this picture."):
             builder.share_box(s)
+        real_clients.toggle(s)
 
 
 def _badge(kind: str) -> str:
@@ -239,17 +244,24 @@ def _tabs(s: PlaygroundSession, snap) -> None:
             _charts_tab(s, snap)
     if follow.open:
         with follow:
-            render_trace_panel(s.cluster, key="pg_trace", snap=snap)
+            render_trace_panel(s.cluster, key="pg_trace", snap=snap, follow=True, then=lambda: _no_tick(s))
     if real.open:
         with real:
             _real_tab(s)
 
 
+def _no_tick(s: PlaygroundSession) -> None:
+    s.skip_tick = True  # a click during Play follows a record; it does not also step
+
+
 def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
     topic = st.selectbox("Topic", topics, key="log_topic") if len(topics) > 1 else (topics[0] if topics else None)
     st.caption("Each cell is a record (colour = key). Faded cells are above the high watermark: written to "
-               "the leader but not yet on every in-sync replica, so consumers cannot read them.")
-    st.plotly_chart(log_strips(snap, topic), key="logs", config=PLOTLY_CONFIG)
+               "the leader but not yet on every in-sync replica, so consumers cannot read them. "
+               # while playing the strip is redrawn several times a second and a click can land on an old one
+               + ("**Pause, then click a record to follow it**" if s.playing else "**Click a record to follow it**")
+               + ": its life appears under the strips, its path on the diagram.")
+    render_clickable_logs(s.cluster, snap, topic, key="logs", config=PLOTLY_CONFIG, then=lambda: _no_tick(s))
     if topic:
         st.markdown(f"`{kafka_cli.topic_describe(topic)}`")
         st.dataframe(_table(topic_table(snap, topic)), hide_index=True, width="stretch")
@@ -306,6 +318,7 @@ def _real_tab(s: PlaygroundSession) -> None:
     st.code(kafka_cli.scenario_setup(s.scenario), language="bash")
     st.markdown("**Who is the controller?**")
     st.code(kafka_cli.controller_status(s.scenario.controller), language="bash")
+    real_clients.real_tab(s)  # point your own Kafka client at this cluster
 
 
 def _table(rows: list[dict]) -> list[dict]:

@@ -1,9 +1,15 @@
 """Follow one message: pick a record (a recent offset, a lost record, or a key) and see its whole life.
 
 The panel is reusable: the Playground shows it as a tab and the Compare page once per side. The pure
-helpers (`record_choices`, `trace_record`, `traces_for_key`) take a `Cluster` and return engine
-`Trace`s; `render_trace_panel` is the Streamlit part. Widget keys are prefixed, so two panels can live on
-one page.
+helpers (`record_choices`, `trace_record`, `traces_for_key`, `followed_from_selection`, `followed_trace`)
+take a `Cluster` (or a chart's selection) and return engine `Trace`s; `render_trace_panel` is the Streamlit
+part. Widget keys are prefixed, so two panels can live on one page.
+
+The Playground also *follows* one record (`Followed`, kept in `st.session_state[FOLLOW_KEY]`): a click on a
+cell of the partition log strip (`render_clickable_logs`: a plotly selection event whose point carries the
+record in `customdata`) or "Follow it on the cluster diagram" in the tab picks it; its trace is shown right
+under the strip, and `render_follow_bar` (above the cluster diagram) names it, offers "Stop following" and
+hands `cluster_diagram(path=...)` its route.
 
 Engine gap worked around here: `engine.trace.trace(c, topic, partition, offset)` traces whatever record is
 *now* at that offset. After an acks=1 loss the new leader reuses the offset for a different record, so the
@@ -15,6 +21,9 @@ taken from the loss ledger), which is exactly the lost record's story.
 from __future__ import annotations
 
 import dataclasses
+import html
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -25,12 +34,31 @@ from engine.snapshot import ClusterSnapshot
 from engine.trace import Trace, TraceStep, trace
 
 from .figures import style as S
-from .figures.diagram import cluster_diagram
-from .figures.trace import path_actors, problems, trace_figure, trace_rows
+from .figures.diagram import LOST_PATH_COLOUR, PATH_COLOUR, MessagePath, cluster_diagram
+from .figures.logs import log_strips
+from .figures.trace import message_path, path_actors, problems, route_text, trace_figure, trace_rows
 
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 MAX_KEY_CHARS = 100
 LOST_PREFIX = "lost:"
+FOLLOW_KEY = "kc_follow"  # st.session_state: the Playground's followed record (a `Followed` or None)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Followed:
+    """The record being followed: where it is (or was, for a lost record)."""
+
+    topic: str
+    partition: int
+    offset: int
+    lost: bool = False
+
+    def as_tuple(self) -> tuple[str, int, int, bool]:
+        return (self.topic, self.partition, self.offset, self.lost)
+
+    @property
+    def label(self) -> str:
+        return f"{self.topic}-{self.partition} offset {self.offset}" + (" (lost)" if self.lost else "")
 
 
 # -- pure helpers --------------------------------------------------------------------------------------------------
@@ -121,6 +149,38 @@ def traces_for_key(c: Cluster, topic: str, key: str) -> tuple[int, list[Trace]]:
     return part, found
 
 
+def followed_from_selection(state: Any) -> Followed | None:
+    """The record a click selected, from a log strip's selection event (`st.plotly_chart(on_select=...)`):
+    the first selected point of the clickable ``records`` trace, its customdata [topic, partition, offset,
+    "log" | "lost"]. None for an empty selection or a point that is not a record."""
+    try:
+        points = state["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for pt in points or []:
+        cd = pt.get("customdata") if isinstance(pt, dict) else None
+        if not isinstance(cd, list | tuple) or len(cd) != 4 or cd[3] not in ("log", "lost"):
+            continue
+        try:
+            return Followed(str(cd[0]), int(cd[1]), int(cd[2]), cd[3] == "lost")
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def followed_trace(c: Cluster, rec: Followed) -> Trace | None:
+    """The followed record's trace now; None when its partition no longer exists (another scenario).
+    A lost record stepped back to before its loss is traced where it still lives, in the log."""
+    if rec.topic not in c.topics or not 0 <= rec.partition < c.topics[rec.topic].partitions:
+        return None
+    if rec.lost:
+        try:
+            return trace_record(c, rec.topic, rec.partition, rec.offset, lost=True)
+        except ValueError:
+            pass
+    return trace_record(c, rec.topic, rec.partition, rec.offset)
+
+
 def md_escape(text: str) -> str:
     """Text from a user or a record, safe inside Streamlit Markdown (no formatting, no links)."""
     s = str(text)
@@ -133,15 +193,117 @@ def md_escape(text: str) -> str:
     return "\\" + esc if esc[:1] in ("#", "+", "-", "=") else esc
 
 
+# -- following one record in the Playground ------------------------------------------------------------------
+def get_followed() -> Followed | None:
+    rec = st.session_state.get(FOLLOW_KEY)
+    return rec if isinstance(rec, Followed) else None
+
+
+def set_followed(rec: Followed | None) -> None:
+    st.session_state[FOLLOW_KEY] = rec
+
+
+def _on_record_click(chart_key: str, then: Callable[[], None] | None) -> None:
+    """The log strip's on_select callback: follow the clicked record (an empty selection changes nothing)."""
+    rec = followed_from_selection(st.session_state.get(chart_key))
+    if rec is not None:
+        set_followed(rec)
+    if then is not None:
+        then()
+
+
+def follow_bar_lines(rec: Followed | None, path: MessagePath | None) -> tuple[str, str]:
+    """The two lines above the diagram (HTML, user text escaped): which record and its route in words, or how
+    to pick one. Always two lines, so the diagram below never moves when following starts or stops."""
+    if rec is None:
+        return ("<b>Follow one record through the cluster</b>",
+                "click a record in <i>Partition logs</i>, or pick one by key in <i>Follow a message</i>")
+    if path is None:
+        return (f"<b>Following {html.escape(rec.label)}</b>",
+                "not written yet at this step (it was sent later): step on, or stop following")
+    colour = LOST_PATH_COLOUR if path.lost else PATH_COLOUR
+    what = "LOST record" if path.lost else "Following"
+    return (f"<span style='color:{colour};font-weight:900'>━━</span> <b>{what} {html.escape(path.label)}</b>",
+            f"its path on the diagram: {html.escape(route_text(path))}")
+
+
+def render_follow_bar(c: Cluster, key: str = "follow_bar", pick: tuple[str, str] | None = None,
+                      then: Callable[[], None] | None = None) -> MessagePath | None:
+    """Two lines above the cluster diagram: which record is followed (its route in words, in the route's
+    colour) and "Stop following"; or, when none is, how to pick one (`pick`: (tabs key, tab label) to open).
+    Returns the route for `cluster_diagram(path=...)`."""
+    rec = get_followed()
+    tr = followed_trace(c, rec) if rec is not None else None
+    if rec is not None and tr is None:  # its topic is gone (another scenario was loaded)
+        set_followed(None)
+        rec = None
+    path = message_path(tr)
+    head, sub = follow_bar_lines(rec, path)
+    line = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
+    with st.container(key=key):
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.markdown(f"<div style='{line}'>{head}</div><div style='{line};color:#6B7280;font-size:0.9em'>{sub}</div>",
+                      unsafe_allow_html=True)  # safe-html: follow_bar_lines() escapes the record's text
+        with button:
+            if rec is not None:
+                st.button("Stop following", key=f"{key}_stop", type="tertiary", icon=":material/close:",
+                          on_click=_stop, args=(then,))
+            elif pick is not None:
+                st.button("Pick a record", key=f"{key}_pick", type="tertiary", icon=":material/ads_click:",
+                          on_click=_open_tab, args=(pick, then))
+    return path
+
+
+def _open_tab(pick: tuple[str, str], then: Callable[[], None] | None) -> None:
+    st.session_state[pick[0]] = pick[1]
+    if then is not None:
+        then()
+
+
+def _stop(then: Callable[[], None] | None) -> None:
+    set_followed(None)
+    if then is not None:
+        then()
+
+
+def render_clickable_logs(c: Cluster, snap: ClusterSnapshot, topic: str | None, key: str = "logs",
+                          config: dict | None = None, then: Callable[[], None] | None = None) -> None:
+    """The partition log strips, each record clickable; the followed record's trace right under them.
+    `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step)."""
+    rec = get_followed()
+    ring = rec.as_tuple() if rec is not None and rec.topic == topic else None
+    st.plotly_chart(log_strips(snap, topic, followed=ring), key=key, config=config or PLOTLY_CONFIG,
+                    on_select=partial(_on_record_click, key, then), selection_mode="points")
+    if rec is None:
+        return
+    tr = followed_trace(c, rec)
+    with st.container(border=True, key=f"{key}_followed"):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(f"#### :material/conversion_path: The life of {md_escape(rec.label)}", width="stretch")
+            st.button("Stop following", key=f"{key}_stop", icon=":material/close:", on_click=_stop, args=(then,))
+        if tr is None or not tr.steps:
+            st.info(f"{rec.label} is not in the log at this step: it was sent later. Step on to see it.")
+            return
+        st.caption("Its path is drawn on the cluster diagram above; click another record to follow that one.")
+        _show(tr, f"{key}_followed")
+
+
 # -- the panel -------------------------------------------------------------------------------------------------
 def render_trace_panel(c: Cluster, key: str, snap: ClusterSnapshot | None = None, show_diagram: bool = True,
-                       default_topic: str | None = None) -> Trace | None:
-    """The "Follow a message" panel for cluster `c`; returns the trace shown (None when nothing picked)."""
+                       default_topic: str | None = None, follow: bool = False,
+                       then: Callable[[], None] | None = None) -> Trace | None:
+    """The "Follow a message" panel for cluster `c`; returns the trace shown (None when nothing picked).
+
+    `follow=True` (the Playground): the pickers start on the followed record, and a button follows the shown
+    record on the page's own cluster diagram (instead of `show_diagram`'s separate diagram)."""
     snap = snap or c.snapshot()
     topics = [t.name for t in snap.topics if not t.internal]
     if not topics:
         st.info("No topics yet: there is no message to follow.")
         return None
+    rec = get_followed() if follow else None
+    if rec is not None and rec.topic in topics:
+        default_topic = rec.topic
     cols = st.columns([2, 1, 2]) if len(topics) > 1 else [None, *st.columns([1, 3])]
     if cols[0] is not None:
         with cols[0]:
@@ -152,30 +314,56 @@ def render_trace_panel(c: Cluster, key: str, snap: ClusterSnapshot | None = None
     parts = sorted(p.partition for p in snap.partitions if p.topic == topic)
     with cols[1]:
         lost_parts = [p.partition for p in snap.partitions if p.topic == topic and p.lost]
-        partition = st.selectbox("Partition", parts, index=parts.index(lost_parts[0]) if lost_parts else 0,
-                                 key=f"{key}_partition")
+        if rec is not None and rec.topic == topic and rec.partition in parts:
+            start = parts.index(rec.partition)
+        else:
+            start = parts.index(lost_parts[0]) if lost_parts else 0
+        partition = st.selectbox("Partition", parts, index=start, key=f"{key}_partition")
     with cols[2]:
         how = st.radio("Pick the record by", ["Recent offset", "Key"], horizontal=True, key=f"{key}_how")
     tr: Trace | None = None
+    lost = False
     try:
         if how == "Key":
             tr = _by_key(c, key, topic)
+            lost = tr is not None and bool(problems(tr)) and problems(tr)[-1].kind == "lost"
         else:
-            tr = _by_offset(c, snap, key, topic, partition)
+            picked = _by_offset(c, snap, key, topic, partition, rec)
+            if picked is not None:
+                tr, lost = picked
     except (ValueError, KeyError) as exc:
         st.error(str(exc), icon=":material/error:")
         return None
     if tr is None:
         return None
     _show(tr, key)
-    if show_diagram and st.toggle("Show its path on the cluster diagram", key=f"{key}_on_diagram",
-                                  help="Halos mark the producer, brokers and consumers the record went through."):
-        st.plotly_chart(cluster_diagram(snap, highlight=path_actors(tr)), key=f"{key}_path_diagram",
-                        config=PLOTLY_CONFIG)
+    if follow:
+        shown = Followed(tr.topic, tr.partition, tr.offset, lost)
+        if shown == rec:
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.success("Its path is highlighted on the cluster diagram above.", icon=":material/conversion_path:",
+                           width="stretch")
+                st.button("Stop following", key=f"{key}_stop", icon=":material/close:", on_click=_stop, args=(then,))
+        else:
+            st.button("Follow it on the cluster diagram", key=f"{key}_follow", type="primary",
+                      icon=":material/conversion_path:", on_click=_follow_shown, args=(shown, then),
+                      help="Draws its path (producer → leader → followers → consumers) on the diagram above and "
+                           "keeps its life under the partition log strip while you step.")
+    elif show_diagram and st.toggle("Show its path on the cluster diagram", key=f"{key}_on_diagram",
+                                    help="Halos mark the producer, brokers and consumers the record went through."):
+        st.plotly_chart(cluster_diagram(snap, highlight=path_actors(tr), path=message_path(tr)),
+                        key=f"{key}_path_diagram", config=PLOTLY_CONFIG)
     return tr
 
 
-def _by_offset(c: Cluster, snap: ClusterSnapshot, key: str, topic: str, partition: int) -> Trace | None:
+def _follow_shown(rec: Followed, then: Callable[[], None] | None) -> None:
+    set_followed(rec)
+    if then is not None:
+        then()
+
+
+def _by_offset(c: Cluster, snap: ClusterSnapshot, key: str, topic: str, partition: int,
+               rec: Followed | None = None) -> tuple[Trace, bool] | None:
     choices = record_choices(snap, topic, partition)
     if not choices:
         st.info(f"{topic}-{partition} has no records yet: press Step (or Play) until the producer has sent some.")
@@ -184,11 +372,14 @@ def _by_offset(c: Cluster, snap: ClusterSnapshot, key: str, topic: str, partitio
     committed = next((tok for tok, label in choices if label.endswith("· committed")), choices[0][0])
     default = choices[0][0] if choices[0][0].startswith(LOST_PREFIX) else committed
     options = [tok for tok, _ in choices]
+    if rec is not None and (rec.topic, rec.partition) == (topic, partition):
+        mine = f"{LOST_PREFIX}{rec.offset}" if rec.lost else str(rec.offset)
+        default = mine if mine in options else default
     token = st.selectbox("Record", options, index=options.index(default), format_func=labels.get,
                          key=f"{key}_record_{topic}_{partition}",
                          help="Lost records first, then the newest records of the partition's log.")
     lost = token.startswith(LOST_PREFIX)
-    return trace_record(c, topic, partition, int(token.removeprefix(LOST_PREFIX)), lost=lost)
+    return trace_record(c, topic, partition, int(token.removeprefix(LOST_PREFIX)), lost=lost), lost
 
 
 def _by_key(c: Cluster, key: str, topic: str) -> Trace | None:

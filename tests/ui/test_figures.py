@@ -18,7 +18,7 @@ from engine.scenario import PRESETS
 from engine.timeline import Timeline
 from ui.figures import style as S
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
-from ui.figures.diagram import cluster_diagram, diagram_layout, message_family
+from ui.figures.diagram import PATH_COLOUR, cluster_diagram, diagram_layout, message_family
 from ui.figures.groups import STATES, assignment_rows, group_state_figure, lag_figure
 from ui.figures.logs import log_strips, topic_table, window_start
 from ui.figures.overview import fan_in_fan_out, latency_histogram, online_scaling, replicated_log
@@ -156,10 +156,45 @@ def test_log_cells_markers_and_lost_records(snap):
     lost = sh["lost:orders-0@5"]
     assert lost["line"]["color"] == S.OFFLINE
     assert len([n for n in sh if n.startswith("lost-x:orders-0@5")]) == 2
-    hover = next(t for t in fig.data if t.name == "hover")
-    assert any("acks=1 leader crashed" in h for h in hover.hovertext)
+    records = next(t for t in fig.data if t.name == "records")  # cells and lost cells: hover text + clickable
+    assert any("acks=1 leader crashed" in h for h in records.hovertext)
     marker_names = [t.name for t in fig.data if t.name and ":" in t.name]
     assert "committed:orders-0:g1" in marker_names and "position:orders-0:c1" in marker_names
+
+
+def test_every_record_cell_is_clickable_and_says_which_record_it_is(snap):
+    """One invisible marker per drawn record (lost ones too), on the cell, carrying [topic, partition, offset,
+    "log" | "lost"] for the Streamlit selection event; markers, HW lines and positions are not clickable."""
+    fig = log_strips(snap, "orders")
+    sh = shapes(fig)
+    records = next(t for t in fig.data if t.name == "records")
+    points = {(tuple(cd)): (x, y) for cd, x, y in zip(records.customdata, records.x, records.y, strict=True)}
+    expected = {}
+    for name, cell in sh.items():
+        kind, _, where = name.partition(":")
+        if kind in ("cell", "lost"):
+            tp, off = where.rsplit("@", 1)
+            topic, part = tp.rsplit("-", 1)
+            expected[(topic, int(part), int(off), "lost" if kind == "lost" else "log")] = (
+                (cell["x0"] + cell["x1"]) / 2, (cell["y0"] + cell["y1"]) / 2)
+    assert set(points) == set(expected) and ("orders", 0, 5, "lost") in points
+    for rec, (x, y) in expected.items():  # the marker sits on its cell
+        assert points[rec] == (pytest.approx(x), pytest.approx(y)), rec
+    assert all("click to follow" in h for h in records.hovertext)
+    assert records.marker.color == "rgba(0,0,0,0)"  # invisible: the cell shapes are what the student sees
+    # a click-selection must not dim the consumer-position and committed-offset markers
+    assert all(t.unselected.marker.opacity == 1 for t in fig.data if t.name and t.name.startswith("position:"))
+
+
+def test_the_followed_record_is_ringed_in_the_route_colour(snap):
+    ring = shapes(log_strips(snap, "orders", followed=("orders", 0, 3, False)))["followed:orders-0@3"]
+    cell = shapes(log_strips(snap, "orders"))["cell:orders-0@3"]
+    assert ring["line"]["color"] == PATH_COLOUR
+    assert ring["x0"] < cell["x0"] < cell["x1"] < ring["x1"] and ring["y0"] < cell["y0"] < cell["y1"] < ring["y1"]
+    lost = shapes(log_strips(snap, "orders", followed=("orders", 0, 5, True)))
+    assert lost["followed:orders-0@5"]["y0"] > lost["lost:orders-0@5"]["y0"] - 0.1  # on the lost lane
+    for other in (("orders", 0, 99, False), ("payments", 0, 3, False), ("orders", 0, 3, True)):
+        assert not names(log_strips(snap, "orders", followed=other), "followed:"), other
 
 
 def test_log_strips_without_topics_say_so():
@@ -244,7 +279,8 @@ def test_every_builder_output_passes_plotly_validation(snap):
             log_strips(snap), producer_panel(snap), group_state_figure(snap, "g1"), lag_figure(snap, "g1"),
             throughput_figure(series), latency_figure(series), lag_history_figure([(0.1, {"g1": 1})], ["g1"]),
             throughput_figure({}), fan_in_fan_out(), replicated_log(), online_scaling(), latency_histogram([1, 2, 3]),
-            cluster_diagram(tl.cluster.snapshot()), log_strips(tl.cluster.snapshot())]
+            cluster_diagram(tl.cluster.snapshot()), log_strips(tl.cluster.snapshot()),
+            log_strips(snap, followed=("orders", 0, 3, False)), log_strips(snap, followed=("orders", 0, 5, True))]
     for fig in figs:
         go.Figure(fig.to_plotly_json())  # raises ValueError on any invalid property
 

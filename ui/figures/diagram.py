@@ -6,6 +6,12 @@ client ids, never on state, so nothing jumps between steps; state only changes c
 the edges drawn. Every box is a named layout shape (``broker-1``, ``replica:orders-0@2``,
 ``member:c1``, ...), so tests and notebooks can read the picture as data. Shapes sit on the "below"
 layer, so the in-flight message dots (scatter traces) are always drawn on top of them.
+
+A followed record (`MessagePath`, built from the engine's trace by `ui.figures.trace.message_path`) is drawn
+as a reddish-purple route: rings around the producer, the leader replica that appended it, the follower
+replicas that copied it and the consumers that fetched it, joined by thick arrows (``path:<node>``,
+``path-edge:<a>-><b>``), and named in the empty corner above the producers (``path-label``), so the legend
+and the layout stay exactly as they are. A lost record's route is vermillion.
 """
 
 from __future__ import annotations
@@ -38,6 +44,35 @@ MEMBER_H = 30
 GROUP_HEADER = 62
 MAX_PRODUCER_EDGES = 6  # beyond this, produce edges are left out (the moving dots still show)
 MAX_CONSUMER_EDGES = 12
+PATH_COLOUR = S.PURPLE  # the followed record's route (Okabe-Ito reddish purple: not a replica-state colour)
+LOST_PATH_COLOUR = S.VERMILLION
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePath:
+    """Where one record went, as plain data for `cluster_diagram(path=...)` (see `ui.figures.trace.message_path`).
+
+    `leader` is the broker whose replica appended it, `followers` the brokers whose replicas copied it,
+    `readers` the consumers that fetched it (in order), `twice` those that got it a second time."""
+
+    topic: str
+    partition: int
+    offset: int
+    label: str  # "orders-0 offset 17 · key user-3": the legend names the record
+    producer: str | None = None
+    leader: int | None = None
+    followers: tuple[int, ...] = ()
+    readers: tuple[str, ...] = ()
+    twice: tuple[str, ...] = ()
+    lost: bool = False
+
+
+def path_nodes(path: MessagePath) -> list[str]:
+    """Diagram node names on the route, in order: producer, leader replica, follower replicas, consumers."""
+    out = [path.producer] if path.producer else []
+    out += [replica_node(path.topic, path.partition, b) for b in (path.leader, *path.followers) if b is not None]
+    out += [r for r in path.readers if r not in out]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +288,10 @@ def _curve(a: tuple[float, float], b: tuple[float, float], colour: str, name: st
                 line=dict(color=colour, width=width, dash=dash), opacity=opacity, layer="below")
 
 
-def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), title: str | None = None) -> go.Figure:
-    """The whole cluster at one instant. `highlight`: actor names of the current event, drawn with a halo."""
+def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), title: str | None = None,
+                    path: MessagePath | None = None) -> go.Figure:
+    """The whole cluster at one instant. `highlight`: actor names of the current event, drawn with a halo.
+    `path`: a followed record's route (producer → leader → followers → consumers), drawn over everything."""
     g = diagram_layout(snap)
     traces: list[dict] = []
     shapes: list[dict] = []
@@ -487,6 +524,9 @@ def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), titl
         hover(box, f"Consumer {n} ({k.state}){' — group leader' if star else ''}<br>owns {owned}<br>"
                    f"received {k.records_received} record(s)")
 
+    if path is not None:
+        _draw_path(g, snap, path, shapes, annotations)
+
     # In-flight messages: dots along the line between sender and receiver.
     fams: dict[str, tuple[list[float], list[float], list[str]]] = {f: ([], [], []) for f in S.MESSAGE_FAMILIES}
     for m in snap.in_flight:
@@ -523,6 +563,129 @@ def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), titl
                            legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=190, traceorder="grouped"),
                            **S.hidden_axes((0, X_MAX), (height, 0)))
     return S.figure(traces, layout)
+
+
+def _rounded(points: list[tuple[float, float]], r_px: float = 7.0) -> str:
+    """An SVG path through axis-aligned `points` with rounded corners (x in diagram units, y in pixels)."""
+    def toward(corner: tuple[float, float], other: tuple[float, float]) -> tuple[float, float]:
+        dx, dy = (other[0] - corner[0]) * PX_PER_X, other[1] - corner[1]
+        d = math.hypot(dx, dy) or 1.0
+        k = min(r_px, d / 2) / d
+        return corner[0] + dx * k / PX_PER_X, corner[1] + dy * k
+
+    pts = [pt for i, pt in enumerate(points) if i == 0 or pt != points[i - 1]]
+    out = [f"M {pts[0][0]:.3f},{pts[0][1]:.2f}"]
+    for i in range(1, len(pts) - 1):
+        (x0, y0), (x1, y1) = toward(pts[i], pts[i - 1]), toward(pts[i], pts[i + 1])
+        out.append(f"L {x0:.3f},{y0:.2f} Q {pts[i][0]:.3f},{pts[i][1]:.2f} {x1:.3f},{y1:.2f}")
+    out.append(f"L {pts[-1][0]:.3f},{pts[-1][1]:.2f}")
+    return " ".join(out)
+
+
+def _subway(start: tuple[float, float], gap_out: float, gap_in: float, end: tuple[float, float],
+            lane: float) -> list[tuple[float, float]]:
+    """A route that never crosses a box: out sideways into a vertical gap, along a horizontal lane between
+    rows when it must change gaps, down/up the target's gap, in sideways."""
+    pts = [start, (gap_out, start[1])]
+    if abs(gap_out - gap_in) > 1e-6:
+        pts += [(gap_out, lane), (gap_in, lane)]
+    return pts + [(gap_in, end[1]), end]
+
+
+def _draw_path(g: nx.DiGraph, snap: ClusterSnapshot, path: MessagePath, shapes: list[dict],
+               annotations: list[dict]) -> None:
+    """The followed record's route: a ring on every node it went through, an arrow for every hop.
+
+    Hops run like a subway map through the gaps between boxes, so the route never passes over a chip it
+    did not visit: produce and fetch hops use the lane above the broker row, replication hops the lane
+    below, and each enters or leaves a chip at its own height (produce/fetch upper, replication lower)."""
+    colour = LOST_PATH_COLOUR if path.lost else PATH_COLOUR
+    chip = {b: replica_node(path.topic, path.partition, b) for b in (path.leader, *path.followers) if b is not None}
+    rows: dict[int, tuple[float, float]] = {}
+    for n in g.nodes:
+        if g.nodes[n]["kind"] == "broker":
+            b, r = g.nodes[n]["box"], g.nodes[n]["row"]
+            top, bottom = rows.get(r, (b.y0, b.y1))
+            rows[r] = (min(top, b.y0), max(bottom, b.y1))
+
+    def host(node: str) -> tuple[Box, Box, int]:  # chip box, its broker's box, the broker's row
+        d = g.nodes[node]
+        broker = g.nodes[f"broker-{d['broker']}"]
+        return d["box"], broker["box"], broker["row"]
+
+    def above(row: int) -> float:
+        return rows[row][0] - (14 if row == 0 else 8)  # row 0: midway between the quorum and the boxes
+
+    def below(row: int) -> float:
+        return rows[row][1] + 8
+
+    def side(node: str, toward_x: float) -> float:
+        """+1: the chip connects on its right, -1: on its left. A chip in the left column of its box connects
+        on the left (the right would cross its neighbour); a chip as wide as its box faces the other end."""
+        c, box, _ = host(node)
+        if c.x1 - c.x0 > (box.x1 - box.x0) * 0.6:
+            return 1.0 if toward_x >= c.cx else -1.0
+        return 1.0 if c.cx > box.cx else -1.0
+
+    def port(node: str, s: float, dy: float) -> tuple[tuple[float, float], float]:
+        """Where a route touches the chip (its side, `dy` off centre) and the vertical gap beside it."""
+        c, box, _ = host(node)
+        return ((c.x1 if s > 0 else c.x0), c.cy + dy), (box.x1 + 1 if s > 0 else box.x0 - 1)
+
+    hops: list[tuple[str, str, list[tuple[float, float]], float]] = []  # (from, to, points, arrow direction)
+    lead = chip.get(path.leader)
+    if lead is not None and lead in g:
+        c, _, row = host(lead)
+        if path.producer in g:
+            p = g.nodes[path.producer]["box"]
+            s_in = side(lead, -1.0)
+            end, gap_in = port(lead, s_in, -6)
+            hops.append((path.producer, lead, _subway((p.x1, p.cy), BROKERS_X[0] - 1, gap_in, end, above(row)), -s_in))
+        for f in path.followers:
+            node = chip.get(f)
+            if node is None or node not in g or node == lead:
+                continue
+            fc = g.nodes[node]["box"]
+            s_out, s_in = side(lead, fc.cx), side(node, c.cx)
+            start, gap_out = port(lead, s_out, 6)
+            end, gap_in = port(node, s_in, 6)
+            hops.append((lead, node, _subway(start, gap_out, gap_in, end, below(row)), -s_in))
+    # Consumers fetch from the leader of the moment: the current leader if it holds the record.
+    part = snap.partition(path.topic, path.partition)
+    source = chip.get(part.leader if part is not None else None) or lead
+    if source is not None and source in g:
+        _, _, row = host(source)
+        start, gap_out = port(source, side(source, X_MAX), -6)
+        for r in dict.fromkeys(path.readers):
+            if r in g:
+                m = g.nodes[r]["box"]
+                hops.append((source, r, _subway(start, gap_out, BROKERS_X[1] + 1, (m.x0, m.cy), above(row)), 1.0))
+    for u, v, pts, d in hops:
+        x1, y1 = pts[-1]
+        shapes.append(dict(type="path", path=_rounded(pts), name=f"path-edge:{u}->{v}", xref="x", yref="y",
+                           line=dict(color=colour, width=4, dash="dash" if path.lost else "solid"), opacity=0.9,
+                           layer="below"))
+        annotations.append(dict(x=x1, y=y1, ax=x1 - d * 1.2, ay=y1, xref="x", yref="y", axref="x", ayref="y", text="",
+                                showarrow=True, arrowhead=2, arrowsize=1.4, arrowwidth=2.5, arrowcolor=colour,
+                                standoff=0, name=f"path-arrow:{u}->{v}"))
+    # The key: which record this route is, top left (above the producers, left of the controller band).
+    px = (BROKERS_X[0] - PRODUCERS_X[0] - 1) * PX_PER_X
+    key = path.label.partition(" · ")[2]
+    at = f" @{path.offset}"
+    lines = [f"<b>━━ {'LOST' if path.lost else 'Followed'}</b>",
+             f"<b>{fit(f'{path.topic}-{path.partition}', px - text_px(at, 12, True), 12, True)}{at}</b>", fit(key, px, 12)]
+    annotations.append(dict(x=PRODUCERS_X[0], y=TOP_BAND - 2, xref="x", yref="y", xanchor="left", yanchor="bottom",
+                            align="left", showarrow=False, text="<br>".join(x for x in lines if x),
+                            font=dict(size=12, color=colour), name="path-label"))
+    for n in path_nodes(path):
+        if n not in g:
+            continue
+        box = g.nodes[n]["box"]
+        pad = 0.55 if g.nodes[n]["kind"] == "replica" else 0.8
+        twice = n in path.twice
+        ring = Box(max(0.15, box.x0 - pad), box.y0 - 4, min(X_MAX - 0.15, box.x1 + pad), box.y1 + 4)
+        shapes.append(_rect(ring, f"path:{n}", "rgba(0,0,0,0)",
+                            LOST_PATH_COLOUR if twice else colour, width=4, dash="dot" if twice else "solid"))
 
 
 def _anchor(g: nx.DiGraph, actor: str, other: str, m: InFlightView) -> tuple[float, float] | None:

@@ -5,6 +5,10 @@ ordering per partition is visible); records above the high watermark are drawn f
 cannot read them yet. Markers: log start offset, high watermark (HW), log end offset (LEO), each group's
 committed offset and each consumer's position. Acknowledged records that were lost are drawn red and
 crossed, on their own lane, with the reason on hover.
+
+Cells are clickable: one invisible square marker per record (and per lost record) in the scatter trace named
+``records``, its `customdata` ``[topic, partition, offset, "log" | "lost"]``, so a Streamlit selection event
+(`st.plotly_chart(on_select=...)`) says which record was clicked. `followed` rings the record being followed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import plotly.graph_objects as go
 from engine.snapshot import ClusterSnapshot, PartitionView
 
 from . import style as S
-from .diagram import fit, natural_key
+from .diagram import PATH_COLOUR, fit, natural_key
 
 WINDOW = 20  # offsets shown per partition (the snapshot keeps the last 24 records)
 ROW_PX = 104
@@ -25,6 +29,8 @@ Y_POSITION = 0.63
 Y_COMMITTED = 0.80
 LOST_PX = 44
 MAX_KEY_LEGEND = 8
+RECORDS_TRACE = "records"  # the clickable trace: customdata [topic, partition, offset, "log" | "lost"]
+KEEP_OPACITY = dict(marker=dict(opacity=1))  # a click-selection must not dim the other markers
 
 
 def window_start(p: PartitionView, window: int = WINDOW) -> int:
@@ -40,8 +46,9 @@ def _cell(x: int, y0: float, y1: float, name: str, fill: str, line: str, label: 
 
 
 def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WINDOW,
-               width_px: int = 760) -> go.Figure:
-    """One strip per partition of `topic` (default: the first topic). `width_px`: the narrowest width drawn for."""
+               width_px: int = 760, followed: tuple[str, int, int, bool] | None = None) -> go.Figure:
+    """One strip per partition of `topic` (default: the first topic). `width_px`: the narrowest width drawn for.
+    `followed`: (topic, partition, offset, lost) of the record being followed, ringed in the route colour."""
     topics = [t.name for t in snap.topics if not t.internal]
     topic = topic if topic in topics else (topics[0] if topics else None)
     parts = sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition)
@@ -57,6 +64,10 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
     hx: list[float] = []
     hy: list[float] = []
     ht: list[str] = []
+    rx: list[float] = []  # the clickable records: position, hover text, customdata
+    ry: list[float] = []
+    rt: list[str] = []
+    rd: list[list] = []
     keys_seen: dict[str, str] = {}
     y = 0.0  # in rows; lost lanes add a fraction of a row
     row_top: dict[int, float] = {}
@@ -82,7 +93,10 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
             x = r.offset - ws
             if r.control is not None or r.txn is not None:  # transactions: markers, aborted and open records
                 txn_seen = True
-                _txn_cell(r, x, y, name, cell_px, p.high_watermark, shapes, keys_seen, (hx, hy, ht))
+                records = (rx, ry, rt) if r.control is None else (hx, hy, ht)  # a marker is not a record
+                _txn_cell(r, x, y, name, cell_px, p.high_watermark, shapes, keys_seen, records)
+                if r.control is None:
+                    rd.append([p.topic, p.partition, r.offset, "log"])
                 continue
             fill = S.key_colour(r.key)
             key = S.show(r.key, 16)
@@ -93,12 +107,14 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
             shapes.append(_cell(x, y + Y_CELL0, y + Y_CELL1, f"cell:{name}@{r.offset}", fill,
                                 S.WHITE if committed else fill, label, S.text_on(fill) if committed else S.INK,
                                 opacity=1.0 if committed else 0.35, dash="solid" if committed else "dot"))
-            hx.append(x)
-            hy.append(y + (Y_CELL0 + Y_CELL1) / 2)
-            ht.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show(r.value, 28)}<br>"
+            rx.append(x)
+            ry.append(y + (Y_CELL0 + Y_CELL1) / 2)
+            rt.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show(r.value, 28)}<br>"
                       f"timestamp {r.timestamp_ms} ms · leader epoch {r.leader_epoch}<br>"
                       + ("committed: below the high watermark, consumers can read it" if committed else
-                         "NOT committed yet: above the high watermark, consumers cannot read it"))
+                         "NOT committed yet: above the high watermark, consumers cannot read it")
+                      + "<br><i>click to follow it</i>")
+            rd.append([p.topic, p.partition, r.offset, "log"])
 
         # Offset markers above the cells (merged when they coincide, so labels never overlap).
         marks: dict[float, list[str]] = {}
@@ -158,6 +174,7 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
                 data.append(dict(type="scatter",
                     x=[x], y=[y + lane_y], mode="markers", name=f"{name_kind}:{name}:{text}", showlegend=False,
                     marker=dict(symbol=symbol, size=12, color=colour, line=dict(color=S.WHITE, width=1)),
+                    selected=KEEP_OPACITY, unselected=KEEP_OPACITY,
                     hovertext=[f"{what} {', '.join(e[0] for e in entries)} on {name}: offset {entries[0][2]}"
                                + (" (older than the offsets shown)" if clipped else "")],
                     hoverinfo="text"))
@@ -184,17 +201,25 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
                     shapes.append(dict(type="line", name=f"lost-x:{name}@{lr.offset}:{i}", xref="x", yref="y",
                                        x0=x - 0.4, x1=x + 0.4, y0=a, y1=b, line=dict(color=S.OFFLINE, width=2),
                                        layer="above"))
-                hx.append(x)
-                hy.append((y0 + y1) / 2)
-                ht.append(f"<b>LOST: {name} offset {lr.offset}</b> (key {S.show(lr.key, 16)})<br>acknowledged, "
-                          f"then gone: {lr.reason}")
+                rx.append(x)
+                ry.append((y0 + y1) / 2)
+                rt.append(f"<b>LOST: {name} offset {lr.offset}</b> (key {S.show(lr.key, 16)})<br>acknowledged, "
+                          f"then gone: {lr.reason}<br><i>click to follow it</i>")
+                rd.append([p.topic, p.partition, lr.offset, "lost"])
             if len(shown) < len(p.lost):
                 ann.append(dict(x=window + 0.5, y=lane0 + LOST_PX / ROW_PX / 2, showarrow=False, xanchor="right",
                                 text=f"{len(p.lost) - len(shown)} more older", font=dict(size=11, color=S.OFFLINE),
                                 xref="x", yref="y"))
 
     data.append(dict(type="scatter", x=hx, y=hy, mode="markers", hovertext=ht, hoverinfo="text", name="hover",
-                             marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"), showlegend=False))
+                     marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"), showlegend=False,
+                     selected=KEEP_OPACITY, unselected=KEEP_OPACITY))
+    # The clickable records: invisible squares over the cells (plotly shapes take no clicks; points do).
+    data.append(dict(type="scatter", x=rx, y=ry, mode="markers", hovertext=rt, hoverinfo="text", name=RECORDS_TRACE,
+                     customdata=rd, showlegend=False, selected=KEEP_OPACITY, unselected=KEEP_OPACITY,
+                     marker=dict(size=max(12, min(28, int(cell_px) - 4)), symbol="square", color="rgba(0,0,0,0)")))
+    if followed is not None:
+        _ring_followed(followed, parts, row_top, window, shapes)
     # Legend: key colours seen, then what the markers mean (fixed order).
     keys = sorted(((k, c) for k, c in keys_seen.items() if k not in TXN_LEGEND), key=lambda kv: natural_key(kv[0]))
     for key, colour in keys[:MAX_KEY_LEGEND]:
@@ -219,6 +244,30 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
                            legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=140),
                            **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)))
     return S.figure(data, layout)
+
+
+def _ring_followed(followed: tuple[str, int, int, bool], parts: list[PartitionView], row_top: dict[int, float],
+                   window: int, shapes: list[dict]) -> None:
+    """A ring in the route colour around the followed record's cell (or its lost cell), if it is drawn."""
+    topic, partition, offset, lost = followed
+    p = next((p for p in parts if (p.topic, p.partition) == (topic, partition)), None)
+    if p is None:
+        return
+    ws = window_start(p, window)
+    if not ws <= offset < ws + window + 1:
+        return
+    x, y = offset - ws, row_top[partition]
+    if lost:
+        if not any(lr.offset == offset for lr in p.lost):
+            return
+        y0, y1 = y + 1.0 + 0.02, y + 1.0 + LOST_PX / ROW_PX - 0.06
+    else:
+        if not any(r.offset == offset for r in p.tail):
+            return
+        y0, y1 = y + Y_CELL0, y + Y_CELL1
+    shapes.append(dict(type="rect", name=f"followed:{topic}-{partition}@{offset}", xref="x", yref="y", x0=x - 0.56,
+                       x1=x + 0.56, y0=y0 - 0.06, y1=y1 + 0.06, fillcolor="rgba(0,0,0,0)",
+                       line=dict(color=PATH_COLOUR, width=3.5), layer="above"))
 
 
 TXN_LEGEND = {"COMMIT / ABORT marker": S.BLACK, "aborted txn record": S.MUTED}
