@@ -188,6 +188,7 @@ class Producer:
             self.txn = TransactionManager(self)  # the producer id comes from init_transactions()
         elif cfg.enable_idempotence:
             self.pid = cluster.next_producer_id()  # InitProducerId (simplified: answered at once)
+        self._fast = self._keyed and self.txn is None  # send()'s shortcut applies (cleared when it stops)
 
     # -- transactions (KIP-98): see engine.transactions ------------------------------------------------------
     def init_transactions(self) -> None:
@@ -220,6 +221,7 @@ class Producer:
         if not self.alive:
             return
         self.alive = False
+        self._fast = False
         self.crashed = True
         self.batches.clear()
         self.key_cache.clear()  # it holds the batch deques too
@@ -241,6 +243,32 @@ class Producer:
     def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
              timestamp_ms: int | None = None, headers: list[tuple[str, bytes]] | None = None) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
+        if self._fast and partition is None and headers is None and timestamp_ms is None \
+                and key.__class__ is bytes and value.__class__ is bytes:
+            # The common case of every bulk run, in as few steps as Python allows: a known key (its partition,
+            # batch deque and record size cached), one more record for that partition's open batch.
+            cache = self.key_cache.get(topic)
+            hit = None if cache is None else cache.get(key)
+            if hit is not None:
+                tp, sizes, dq = hit
+                size = sizes.get(len(value))  # only sizes within max.request.size are cached
+                if size is not None and self.buffer_used + size <= self._buffer_memory and dq:
+                    b = dq[-1]
+                    if b.state == "open" and b.size + size <= self._batch_size:
+                        keys = b.keys
+                        idx = len(keys)
+                        keys.append(key)
+                        b.values.append(value)
+                        b.timestamps.append(self._scheduler.now_ms)
+                        if b.headers is not None:
+                            b.headers.append(())
+                        filled = b.size = b.size + size
+                        self.buffer_used += size
+                        self.sent += 1
+                        if filled >= self._batch_size:
+                            b.state = "ready"
+                            self._wake(self._scheduler.now_ms)
+                        return RecordMetadataFuture(b, idx)
         if not self.alive:
             raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
@@ -258,7 +286,9 @@ class Producer:
             vlen = -1 if vb is None else len(vb)
             size = sizes.get(vlen)
             if size is None:
-                size = sizes[vlen] = plain_record_size(len(kb), vlen)
+                size = plain_record_size(len(kb), vlen)
+                if size <= self._max_record:
+                    sizes[vlen] = size
         else:
             leaders = self.metadata.get(topic)
             if leaders is None:
@@ -347,6 +377,7 @@ class Producer:
     def close(self) -> None:
         self.flush()
         self.alive = False
+        self._fast = False
 
     @property
     def requests_sent(self) -> int:
