@@ -61,3 +61,20 @@ def test_result_line_format():
     assert Result("y", None, "ms", "<= 450 ms", None, note="not collected").line() == \
         "y: not collected (target: <= 450 ms, MISS)"
     assert set(BENCHMARKS) >= {"throughput", "memory", "bulk_lesson"}
+
+
+def test_a_full_run_rewrites_only_the_readme_table(tmp_path):
+    from bench.__main__ import README_END, README_START, readme_table, update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nbefore\n\n{README_START}\nold table\n{README_END}\n\nafter\n")
+    results = [Result("throughput", 612345, "records/s", ">= 500,000 records/s", True)]
+    update_readme(readme, readme_table(results, {"date": "2026-11-29", "cores": 2, "python": "3.11.7",
+                                                 "load_average_1m": 0.4}))
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("# Title\n\nbefore\n") and text.endswith("\n\nafter\n")
+    assert "| 1. End-to-end engine throughput | 612,345 records/s | >= 500,000 records/s | PASS |" in text
+    assert "2026-11-29" in text
+    # the real README has the markers, so a full run has somewhere to write
+    real = (ROOT / "README.md").read_text()
+    assert real.index(README_START) < real.index(README_END)
