@@ -424,9 +424,9 @@ class Consumer:
             if tp in self.pending_positions:
                 self.pending_positions.discard(tp)
                 self.positions[tp] = off
-        for tp in list(self.pending_positions):
-            if tp not in offsets and tp in self.assignment:
-                self._reset_position(tp, "the group has no committed offset for it")
+        # in assignment order: pending_positions is a set, whose order changes with PYTHONHASHSEED
+        for tp in [tp for tp in self.assignment if tp in self.pending_positions and tp not in offsets]:
+            self._reset_position(tp, "the group has no committed offset for it")
         self._maybe_fetch()
 
     def _reset_position(self, tp: TP, why: str) -> None:
@@ -450,8 +450,8 @@ class Consumer:
     def _retry_stale_lookups(self) -> None:
         """A position lookup (OffsetFetch / ListOffsets) lost with a dead broker is asked again."""
         now = self.cluster.now
-        stale = [tp for tp in self.pending_positions
-                 if now - self.pending_since.get(tp, now) > self.config.request_timeout_ms // 10]
+        stale = sorted(tp for tp in self.pending_positions
+                       if now - self.pending_since.get(tp, now) > self.config.request_timeout_ms // 10)
         if stale:
             for tp in stale:
                 self.pending_positions.discard(tp)

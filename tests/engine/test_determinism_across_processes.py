@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = """
 from engine.scenario import PRESETS
 from engine.timeline import Timeline
-for name in ("Default", "Broker failure"):
+for name in ("Default", "Broker failure", "Queue vs pub-sub", "Batching"):
     tl = Timeline(PRESETS[name])
-    for i in range(400):
+    for i in range(300):
         tl.step()
-        if i == 40:
+        if i == 60:
             tl.apply({"op": "crash_broker", "broker": 2})
+        if i == 150:
+            tl.apply({"op": "restart_broker", "broker": 2})
     print([(e.time_ms, e.kind, e.summary) for e in tl.cluster.events.since(0)])
     print(repr(tl.cluster.snapshot(include_internal=True)))
 """
@@ -33,5 +35,5 @@ def _run(hash_seed: str) -> str:
 def test_same_scenario_same_run_whatever_the_hash_seed():
     first = _run("1")
     assert "leader_elected" in first  # the crash happened, so elections and ISR changes are compared too
-    for seed in ("2", "3"):
+    for seed in ("3", "7"):  # 7 once put two partitions' auto.offset.reset lookups the other way round
         assert _run(seed) == first
