@@ -24,12 +24,12 @@ from .errors import (
 from .fetch_session import FetchSession, can_be_quiet
 from .group import GroupCoordinator
 from .replica import FollowerState, ProducerStateEntry, Replica
+from .scheduler import Watchdog
 from .transactions import aborted_in, last_stable_offset, rebuild_index, track_append
 
 if TYPE_CHECKING:
     from .cluster import Cluster
     from .records import RecordBatch
-    from .scheduler import Timer
 
 TP = tuple[str, int]
 REPLICA_MAX_BYTES = 1048576  # replica.fetch.max.bytes
@@ -88,7 +88,9 @@ class Broker:
         self.fetch_from: dict[int, set[TP]] = {}
         self._fetch_order: dict[int, list[TP]] = {}  # leader id -> sorted(fetch_from[leader]); dropped on change
         self.fetch_in_flight: dict[int, int] = {}  # leader id -> id of the fetch on the wire
-        self.fetch_timers: dict[int, Timer] = {}  # leader id -> its replica.socket.timeout.ms timer
+        # replica.socket.timeout.ms of the fetch in flight to each leader (token: the leader id)
+        self.fetch_watchdog = Watchdog(cluster.scheduler, self._replica_fetch_timeout)
+        self.park_watchdog = Watchdog(cluster.scheduler, self._fetch_expired)  # parked follower fetches' wait
         self._fetch_seq = 0
         self.epoch = 0  # incremented on every restart: stale timers and responses check it
         self.isr_check_timer = None
@@ -533,7 +535,10 @@ class Broker:
                 # which on an idle partition is never: sweep those out (order of the live ones is kept)
                 parked[:] = [p for p in parked if not p.done]
             parked.append(f)
-        f.timer = self.cluster.scheduler.after(wait_ms, self._fetch_expired, f, self.epoch, timer=True)
+        if f.replica_fetch:  # replica.fetch.wait.max.ms: the same wait for every follower fetch
+            self.park_watchdog.start(f, wait_ms, f, self.epoch)
+        else:
+            f.timer = self.cluster.scheduler.after(wait_ms, self._fetch_expired, f, self.epoch, timer=True)
 
     def _fetch_expired(self, f: DelayedFetch, epoch: int) -> None:
         if epoch == self.epoch and not f.done:
@@ -582,6 +587,8 @@ class Broker:
         f.done = True
         if f.timer is not None:
             f.timer.cancel()
+        elif f.replica_fetch:
+            self.park_watchdog.stop(f)
         c = self.cluster
         data: dict[TP, tuple[list, int, int]] = {}
         aborted: dict[TP, list[tuple[int, int, int]]] = {}
@@ -715,8 +722,7 @@ class Broker:
         self.fetch_in_flight[leader] = self._fetch_seq
         c.network.send(self.name, f"broker-{leader}", "ReplicaFetch", c.brokers[leader].on_replica_fetch,
                        self.id, parts, self.epoch, self._fetch_seq, full)
-        self.fetch_timers[leader] = c.scheduler.after(REPLICA_SOCKET_TIMEOUT_MS, self._replica_fetch_timeout, leader,
-                                                      self.epoch, self._fetch_seq, timer=True)
+        self.fetch_watchdog.start(leader, REPLICA_SOCKET_TIMEOUT_MS, leader, self.epoch, self._fetch_seq)
 
     def _replica_fetch_timeout(self, leader: int, epoch: int, rid: int) -> None:
         """replica.socket.timeout.ms: a fetch to a dead or unreachable leader is given up and retried."""
@@ -731,9 +737,7 @@ class Broker:
         if fetcher_epoch != self.epoch or not self.alive or self.fetch_in_flight.get(leader_id) != rid:
             return
         del self.fetch_in_flight[leader_id]
-        timeout = self.fetch_timers.pop(leader_id, None)
-        if timeout is not None:
-            timeout.cancel()  # answered: the timeout would find nothing to do
+        self.fetch_watchdog.stop(leader_id)  # answered: the timeout would find nothing to do
         if session != "open":  # the leader keeps no session for us: the next request is a full one again
             self.session_open.discard(leader_id)
         if session == "not_found":  # FETCH_SESSION_ID_NOT_FOUND: the leader restarted since

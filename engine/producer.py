@@ -26,11 +26,11 @@ from .errors import (
 )
 from .partitioner import StickyPartitioner, partition_for_key
 from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, plain_record_size, record_size
+from .scheduler import Watchdog
 from .transactions import TransactionManager
 
 if TYPE_CHECKING:
     from .cluster import Cluster
-    from .scheduler import Timer
 
 TP = tuple[str, int]
 _REFRESH_METADATA_ON = frozenset({"NOT_LEADER_OR_FOLLOWER", "NETWORK_EXCEPTION", "UNKNOWN_TOPIC_OR_PARTITION",
@@ -158,7 +158,8 @@ class Producer:
         self.batches: dict[TP, deque[ProducerBatch]] = {}
         self.in_flight: dict[int, int] = {}  # broker id -> requests in flight
         self.requests: dict[int, tuple[ProduceRequest, list[ProducerBatch]]] = {}
-        self._timeouts: dict[int, Timer] = {}  # request id -> its request.timeout.ms timer, cancelled on answer
+        # request.timeout.ms of each request in flight (token: the request id), stopped by its answer
+        self._timeouts = Watchdog(cluster.scheduler, self._request_timeout)
         self.sticky = StickyPartitioner(cluster.rng)
         self.buffer_used = 0
         self.sent = 0
@@ -537,8 +538,7 @@ class Producer:
             # acks=0: the request is "done" once on the wire; no response will come
             c.scheduler.after(0, self._complete_acks0, req.id)
         else:
-            self._timeouts[req.id] = c.scheduler.after(self.config.request_timeout_ms, self._request_timeout, req.id,
-                                                       timer=True)
+            self._timeouts.start(req.id, self.config.request_timeout_ms, req.id)
 
     def _complete_acks0(self, req_id: int) -> None:
         entry = self.requests.pop(req_id, None)
@@ -574,9 +574,7 @@ class Producer:
         entry = self.requests.pop(req.id, None)
         if entry is None:
             return  # this request already timed out and its batches were retried
-        timeout = self._timeouts.pop(req.id, None)
-        if timeout is not None:
-            timeout.cancel()
+        self._timeouts.stop(req.id)
         c = self.cluster
         _, batches, leader = entry
         self.in_flight[leader] -= 1

@@ -94,5 +94,63 @@ class Scheduler:
         self._seq += 1
         heapq.heappush(self._heap, (time_ms, self._seq, None, fn, args))
 
+    def reserve(self, delay_ms: int) -> tuple[int, int]:
+        """The (time, sequence) key an action `delay_ms` from now would get, without scheduling it yet."""
+        self._seq += 1
+        return (self.now_ms + max(delay_ms, 0), self._seq)
+
+    def push_keyed(self, key: tuple[int, int], fn: Callable[..., Any], args: tuple) -> None:
+        """Schedule with a key from reserve(): it runs exactly where it would have run if pushed back then."""
+        heapq.heappush(self._heap, (key[0], key[1], None, fn, args))
+
     def __len__(self) -> int:
         return len(self._heap)
+
+
+class Watchdog:
+    """Request timeouts that are nearly always answered in time, for one requester with one fixed timeout.
+
+    A Timer per request is a heap entry pushed, cancelled and swept out again, for every request. A watchdog
+    keeps the pending deadlines in creation order (a fixed timeout makes that deadline order) and has one heap
+    entry, at the oldest; each deadline keeps the (time, sequence) key its own timer would have had, so every
+    timeout fires at the same point of the run as it did with a timer per request.
+    """
+
+    __slots__ = ("scheduler", "fn", "pending", "armed")
+
+    def __init__(self, scheduler: Scheduler, fn: Callable[..., Any]) -> None:
+        self.scheduler = scheduler
+        self.fn = fn  # called with the token's args when its deadline passes unanswered
+        self.pending: dict[Any, tuple[tuple[int, int], tuple]] = {}  # token -> (key, args), oldest first
+        self.armed: tuple[int, int] | None = None  # the key of the one entry in the heap
+
+    def start(self, token: Any, delay_ms: int, *args: Any) -> None:
+        """A request went out: `fn(*args)` unless stop(token) comes within `delay_ms`."""
+        self.pending.pop(token, None)  # a token started again goes to the back
+        key = self.scheduler.reserve(delay_ms)
+        self.pending[token] = (key, args)
+        if self.armed is None:
+            self._arm(key)
+
+    def stop(self, token: Any) -> None:
+        """The answer came."""
+        self.pending.pop(token, None)
+
+    def _arm(self, key: tuple[int, int]) -> None:
+        self.armed = key
+        self.scheduler.push_keyed(key, self._fire, (key,))
+
+    def _fire(self, key: tuple[int, int]) -> None:
+        self.armed = None
+        if not self.pending:
+            return  # everything was answered
+        token = next(iter(self.pending))
+        oldest, args = self.pending[token]
+        if oldest != key:
+            self._arm(oldest)  # the deadline this entry was for was answered: wait for the oldest one left
+            return
+        del self.pending[token]
+        for nxt, _ in self.pending.values():
+            self._arm(nxt)
+            break
+        self.fn(*args)
