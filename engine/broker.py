@@ -91,6 +91,7 @@ class Broker:
         # replica.socket.timeout.ms of the fetch in flight to each leader (token: the leader id)
         self.fetch_watchdog = Watchdog(cluster.scheduler, self._replica_fetch_timeout)
         self.park_watchdog = Watchdog(cluster.scheduler, self._fetch_expired)  # parked follower fetches' wait
+        self.produce_watchdogs: dict[int, Watchdog] = {}  # request.timeout.ms -> acks=all produces waiting
         self._fetch_seq = 0
         self.epoch = 0  # incremented on every restart: stale timers and responses check it
         self.isr_check_timer = None
@@ -276,8 +277,12 @@ class Broker:
                 req.results[tp] = (None, placed.base_offset)
         if req.acks == 0:
             return
-        if req.pending:
-            req.timer = c.scheduler.after(req.timeout_ms, self._produce_timeout, req, self.epoch, timer=True)
+        if req.pending:  # DelayedProduce: answered by the HW, or by its request.timeout.ms
+            dog = self.produce_watchdogs.get(req.timeout_ms)
+            if dog is None:  # one per timeout value: a Watchdog needs one fixed timeout
+                dog = self.produce_watchdogs[req.timeout_ms] = Watchdog(c.scheduler, self._produce_timeout)
+            dog.start(req, req.timeout_ms, req, self.epoch)
+            req.timer = dog
         else:
             self._respond_produce(req)
 
@@ -331,7 +336,7 @@ class Broker:
         req.pending -= 1
         if req.pending <= 0:
             if req.timer is not None:
-                req.timer.cancel()
+                req.timer.stop(req)
             self._respond_produce(req)
 
     def _respond_produce(self, req: ProduceRequest) -> None:
