@@ -22,7 +22,15 @@ from ui.figures.groups import assignment_rows, group_ids, group_state_figure, la
 from ui.figures.logs import topic_table
 from ui.figures.producer import producer_panel, producer_summary
 from ui.session import SPEEDS, PlaygroundSession, get_session
-from ui.trace_panel import render_clickable_logs, render_follow_bar, render_trace_panel
+from ui.trace_panel import (
+    acked_batch_rows,
+    consumer_output_rows,
+    md_escape,
+    render_clickable_logs,
+    render_follow_bar,
+    render_record_table,
+    render_trace_panel,
+)
 
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 KIND_BADGE = {  # event kind prefix -> badge colour in the narration
@@ -238,7 +246,7 @@ def _tabs(s: PlaygroundSession, snap) -> None:
             _producers_tab(s, snap)
     if groups.open:
         with groups:
-            _groups_tab(snap)
+            _groups_tab(s, snap)
     if charts.open:
         with charts:
             _charts_tab(s, snap)
@@ -278,6 +286,15 @@ def _producers_tab(s: PlaygroundSession, snap) -> None:
             col.metric(label, value)
     st.plotly_chart(producer_panel(snap, pid, s.topic_of().get(pid or "")), key="producer",
                     config=PLOTLY_CONFIG)
+    if pv is not None:  # batches get an offset only when acknowledged: follow one from here
+        st.markdown("**Last acknowledged batches** — tick a row to follow its first record")
+        if str(pv.config.get("acks")) == "0":
+            st.caption("acks=0: the producer never learns where its records landed, so it has no offsets to "
+                       "follow; click a record in *Partition logs* instead.")
+        elif rows := acked_batch_rows(s.cluster, pv.id):
+            render_record_table(rows, key=f"acked_{pv.id}", then=lambda: _no_tick(s))
+        else:
+            st.caption("No batch acknowledged yet: press Step.")
     if pid:
         cmd = {"op": "produce", "producer": pid, "count": 10}
         st.button(f"Send 10 records from {pid} now", key="produce10", on_click=_command, args=(s, cmd),
@@ -289,7 +306,7 @@ def _producers_tab(s: PlaygroundSession, snap) -> None:
             st.code(kafka_cli.producer_properties(spec), language="properties")
 
 
-def _groups_tab(snap) -> None:
+def _groups_tab(s: PlaygroundSession, snap) -> None:
     gids = group_ids(snap)
     gid = st.selectbox("Group", gids, key="group_pick") if len(gids) > 1 else (gids[0] if gids else None)
     if gid is None:
@@ -301,6 +318,18 @@ def _groups_tab(snap) -> None:
         st.markdown(f"`kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group {gid}`")
         st.dataframe(_table(assignment_rows(snap, gid)), hide_index=True, width="stretch")
         st.code(kafka_cli.group_describe(gid), language="bash")
+        live = sorted((k.id for k in snap.consumers if k.group_id == gid and k.alive
+                       and k.state not in ("closed", "crashed")), key=natural_key)
+        if live:
+            st.caption("What each consumer's `poll()` returned, newest first: tick a row to follow that record.")
+        for row in range(0, len(live), 3):  # the consumer output, three consumers a row
+            for col, cid in zip(st.columns(3), live[row:row + 3], strict=False):
+                with col:
+                    st.markdown(f"**Last records {md_escape(cid)} received**")
+                    if rows := consumer_output_rows(s.cluster, cid):
+                        render_record_table(rows, key=f"output_{cid}", then=lambda: _no_tick(s))
+                    else:
+                        st.caption("Nothing yet.")
     modern.share_panel(snap)
 
 

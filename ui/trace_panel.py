@@ -7,7 +7,8 @@ part. Widget keys are prefixed, so two panels can live on one page.
 
 The Playground also *follows* one record (`Followed`, kept in `st.session_state[FOLLOW_KEY]`): a click on a
 cell of the partition log strip (`render_clickable_logs`: a plotly selection event whose point carries the
-record in `customdata`) or "Follow it on the cluster diagram" in the tab picks it; its trace is shown right
+record in `customdata`), a ticked row of a record table (`render_record_table`: a consumer's output, a
+producer's acknowledged batches) or "Follow it on the cluster diagram" in the tab picks it; its trace is shown right
 under the strip, and `render_follow_bar` (above the cluster diagram) names it, offers "Stop following" and
 hands `cluster_diagram(path=...)` its route.
 
@@ -286,6 +287,107 @@ def render_clickable_logs(c: Cluster, snap: ClusterSnapshot, topic: str | None, 
             return
         st.caption("Its path is drawn on the cluster diagram above; click another record to follow that one.")
         _show(tr, f"{key}_followed")
+
+
+# -- tables whose rows are records: consumer output, acknowledged batches ------------------------------------------
+FOLLOW_MARK = "▶ "  # prefixes the followed record's row in a record table
+TABLE_ROUND_KEY = "kc_follow_tables"  # st.session_state: bumped by each table row that follows a record
+
+
+def consumer_output_rows(c: Cluster, consumer_id: str, n: int = 20) -> list[tuple[Followed, dict[str, str]]]:
+    """The newest `n` records `poll()` handed this consumer (its `history`), newest first: (record, row).
+    A record the loss ledger says was lost since (same offset, key and value: an unclean election can take
+    records consumers already read) is followed as the lost record, as a click on its red cell would be; the
+    log may hold another record at its offset now."""
+    k = c.consumers.get(consumer_id)
+    if k is None:
+        return []
+    lost: dict[tuple[str, int], set] = {}
+    out = []
+    for r in list(k.history)[-n:][::-1]:
+        tp = (r.topic, r.partition)
+        if tp not in lost:
+            lost[tp] = {(lr.offset, lr.key, lr.value) for lr in c.losses.lost_records(tp)}
+        gone = (r.offset, r.key, r.value) in lost[tp]
+        out.append((Followed(r.topic, r.partition, r.offset, gone),
+                    {"record": f"{r.topic}-{r.partition} @{r.offset}" + (" (lost since)" if gone else ""),
+                     "key": S.show(r.key, 24), "value": S.show(r.value, 40)}))
+    return out
+
+
+SCAN_BATCHES = 500  # acknowledged batches looked at per partition (newest first) to find a producer's last ones
+
+
+def acked_batch_rows(c: Cluster, producer_id: str, n: int = 10) -> list[tuple[Followed, dict[str, str]]]:
+    """The producer's newest `n` acknowledged batches, newest first: (its first record, row). Read from the
+    engine's loss ledger, which keeps every acknowledged batch (the accumulator forgets a batch once it is
+    acknowledged, and acks=0 batches never learn an offset, so they are not there)."""
+    found = []
+    for (topic, partition), entries in c.losses.acked.items():
+        mine = 0
+        for i in range(len(entries) - 1, max(-1, len(entries) - 1 - SCAN_BATCHES), -1):
+            e = entries[i]
+            if e.producer == producer_id:
+                found.append((e.time_ms, topic, partition, e))
+                mine += 1
+                if mine >= n:
+                    break
+    found.sort(key=lambda f: (f[0], f[1], f[2], f[3].base), reverse=True)
+    out = []
+    for time_ms, topic, partition, e in found[:n]:
+        lost = e.lost_reason is not None
+        out.append((Followed(topic, partition, e.base, lost),
+                    {"first record": f"{topic}-{partition} @{e.base}",
+                     "offsets": f"{e.base}–{e.last}" if e.last > e.base else str(e.base),
+                     "first key": S.show(e.keys[0] if e.keys else None, 24), "acked at": f"{time_ms} ms",
+                     "status": f"LOST: {e.lost_reason}" if lost else "acknowledged"}))
+    return out
+
+
+def followed_from_rows(state: Any, records: tuple[Followed, ...] | list[Followed]) -> Followed | None:
+    """The record of the row a table selection (`st.dataframe(on_select=...)`) picked; None when nothing is
+    selected or the row is not one of `records` (the rows as they were drawn)."""
+    try:
+        rows = state["selection"]["rows"]
+    except (KeyError, TypeError):
+        return None
+    for i in rows or []:
+        if isinstance(i, int) and 0 <= i < len(records):
+            return records[i]
+    return None
+
+
+def _on_row_select(widget_key: str, records: tuple[Followed, ...], then: Callable[[], None] | None) -> None:
+    """A record table's on_select callback: follow the selected row's record, and start every record table
+    afresh (a new widget key, so no row stays ticked: the table is redrawn as the run moves on, and a kept
+    tick would soon sit on another record; the followed row is marked with FOLLOW_MARK instead)."""
+    rec = followed_from_rows(st.session_state.get(widget_key), records)
+    if rec is not None:
+        set_followed(rec)
+        st.session_state[TABLE_ROUND_KEY] = st.session_state.get(TABLE_ROUND_KEY, 0) + 1
+    if then is not None:
+        then()
+
+
+def record_table_key(key: str) -> str:
+    """The widget key `render_record_table(key=key)` uses now (it changes after each row that follows a record)."""
+    return f"{key}_{st.session_state.get(TABLE_ROUND_KEY, 0)}"
+
+
+def render_record_table(rows: list[tuple[Followed, dict[str, str]]], key: str,
+                        then: Callable[[], None] | None = None) -> None:
+    """A table whose rows are records: ticking a row follows that record, exactly as a click on its cell in the
+    partition log strip does (the same `Followed` in `st.session_state[FOLLOW_KEY]`). The first column names the
+    record, marked FOLLOW_MARK when it is the one followed. Record text is shown as data (never as HTML)."""
+    rec = get_followed()
+    shown = []
+    for r, row in rows:
+        first, *rest = row.items()
+        shown.append({first[0]: (FOLLOW_MARK if r == rec else "") + first[1], **dict(rest)})
+    records = tuple(r for r, _ in rows)
+    wkey = record_table_key(key)
+    st.dataframe(shown, key=wkey, hide_index=True, width="stretch",
+                 on_select=partial(_on_row_select, wkey, records, then), selection_mode="single-row")
 
 
 # -- the panel -------------------------------------------------------------------------------------------------
