@@ -73,7 +73,8 @@ class RecordBatch:
     def __init__(self, base_offset: int, leader_epoch: int, keys: tuple, values: tuple, timestamps: tuple,
                  headers: tuple | None, producer_id: int, producer_epoch: int, base_sequence: int,
                  size_bytes: int, compression: str, wire_bytes: int, offsets: tuple[int, ...] | None = None,
-                 last_offset: int | None = None, is_transactional: bool = False, control: str | None = None) -> None:
+                 last_offset: int | None = None, is_transactional: bool = False, control: str | None = None,
+                 max_timestamp: int | None = None) -> None:
         self.base_offset = base_offset
         self.leader_epoch = leader_epoch
         self.keys = keys
@@ -88,7 +89,7 @@ class RecordBatch:
         self.size_bytes = size_bytes  # uncompressed v2 size
         self.compression = compression
         self.wire_bytes = wire_bytes  # what travels and what is stored (compressed size when compressed)
-        self.max_timestamp = max(timestamps) if timestamps else -1
+        self.max_timestamp = max_timestamp if max_timestamp is not None else max(timestamps) if timestamps else -1
         self.is_transactional = is_transactional  # part of a transaction (KIP-98)
         self.control = control  # "COMMIT" / "ABORT" for a transaction marker (a control batch), else None
 
@@ -104,10 +105,11 @@ class RecordBatch:
         return self.last_offset + 1
 
     def at(self, base_offset: int, leader_epoch: int) -> RecordBatch:
-        """The same records placed at an offset by a leader (shares the record tuples)."""
+        """The same records placed at an offset by a leader (shares the record tuples and their max timestamp)."""
         return RecordBatch(base_offset, leader_epoch, self.keys, self.values, self.timestamps, self.headers,
                            self.producer_id, self.producer_epoch, self.base_sequence, self.size_bytes,
-                           self.compression, self.wire_bytes, None, None, self.is_transactional, self.control)
+                           self.compression, self.wire_bytes, None, None, self.is_transactional, self.control,
+                           self.max_timestamp)
 
     def record_offsets(self) -> range | tuple[int, ...]:
         return self.offsets if self.offsets is not None else range(self.base_offset, self.last_offset + 1)
