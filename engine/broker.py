@@ -103,6 +103,7 @@ class Broker:
         self.parked_replica_fetches: list[DelayedFetch] = []
         self._park_seq = 0
         self.session_open: set[int] = set()
+        self.meta_version = 0  # bumped by every change of a replica's leadership, epochs or ISR (fetch sessions)
         self.session_dirty: dict[int, set[TP]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------------------
@@ -117,6 +118,7 @@ class Broker:
 
     def crash(self) -> None:
         """The process dies: memory (purgatories, fetchers, group state) is gone; logs stay on disk."""
+        self.meta_version += 1
         self.alive = False
         self.epoch += 1
         self.fetch_from.clear()
@@ -150,6 +152,7 @@ class Broker:
         """LeaderAndIsr (ZooKeeper mode) / a partition record from the metadata log (KRaft)."""
         if broker_epoch is not None and broker_epoch != self.epoch:
             return  # KIP-380: addressed to this broker's previous incarnation (it restarted since): stale
+        self.meta_version += 1
         c = self.cluster
         r = self.replicas.get(tp)
         if deleting:
@@ -195,6 +198,7 @@ class Broker:
                 self._start_following(r, leader)
 
     def _abandon_leadership(self, r: Replica, err: type[KafkaError]) -> None:
+        self.meta_version += 1
         r.is_leader = False
         pending, r.delayed_produce = r.delayed_produce, []
         for _required, req in pending:
@@ -393,6 +397,7 @@ class Broker:
     def _alter_partition(self, r: Replica, new_isr: list[int], reason: str) -> None:
         """AlterPartition (KIP-497): ISR changes go through the controller; an isolated leader cannot make them."""
         r.pending_isr = new_isr
+        self.meta_version += 1
         c = self.cluster
         c.network.send(self.name, "controller", "AlterPartition", c.controller.on_alter_partition, self.id, r.tp,
                        r.leader_epoch, r.partition_epoch, list(new_isr), reason, topic=r.topic, partition=r.partition)
@@ -402,6 +407,7 @@ class Broker:
         if r is None or not r.is_leader or r.leader_epoch != epoch:
             return
         r.pending_isr = None
+        self.meta_version += 1
         if ok:
             r.isr, r.partition_epoch = list(isr), partition_epoch
             self._maybe_advance_hw(r)
@@ -436,7 +442,7 @@ class Broker:
             for tp in parts:
                 if tp in quiet:
                     sess.wake(tp)
-            for tp in sess.changed():
+            for tp in sess.changed(self.meta_version):
                 sess.wake(tp)
             work = {tp: offsets[tp] for tp in sorted(offsets.keys() - quiet.keys())} if quiet else offsets
         if sess is None:

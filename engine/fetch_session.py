@@ -27,7 +27,7 @@ TP = tuple[str, int]
 class FetchSession:
     """One follower's session on a leader: each partition's fetch offset, and which partitions are quiet."""
 
-    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms")
+    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms", "checked_version")
 
     def __init__(self, follower_epoch: int, now_ms: int) -> None:
         self.follower_epoch = follower_epoch  # the follower broker's incarnation: a restart starts a new session
@@ -35,6 +35,7 @@ class FetchSession:
         # tp -> (replica, follower state, log end offset, partition epoch, log start offset) when it went quiet
         self.quiet: dict[TP, tuple[Replica, FollowerState, int, int, int]] = {}
         self.last_fetch_ms = now_ms
+        self.checked_version = -1  # the leader's Broker.meta_version when leadership/ISR/epochs were last checked
 
     def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
@@ -51,9 +52,19 @@ class FetchSession:
         for tp in list(self.quiet):
             self.wake(tp)
 
-    def changed(self) -> list[TP]:
-        """Quiet partitions whose leader state moved since they went quiet (checked once per fetch)."""
+    def changed(self, meta_version: int) -> list[TP]:
+        """Quiet partitions whose leader state moved since they went quiet (checked once per fetch).
+
+        The log end, high watermark and log start are compared every time; leadership, the partition epoch
+        and a pending ISR change only when the leader's meta_version moved (every such change bumps it)."""
         out = []
+        if meta_version == self.checked_version:
+            for tp, (r, _f, leo, _pe, ls) in self.quiet.items():
+                log = r.log
+                if log.log_end_offset != leo or r.hw != leo or log.log_start_offset != ls:
+                    out.append(tp)
+            return out
+        self.checked_version = meta_version
         for tp, (r, _f, leo, pe, ls) in self.quiet.items():
             log = r.log
             if (log.log_end_offset != leo or r.hw != leo or not r.is_leader or r.partition_epoch != pe
