@@ -248,6 +248,14 @@ class Cluster:
             return self._internal_event(kind, topic, partition, data)
         return self.events.add(self.scheduler.now_ms, kind, summary, actors, topic, partition, data)
 
+    def emit_lazy(self, kind: str, template: str, args: tuple, *, actors: tuple[str, ...] = (),
+                  topic: str | None = None, partition: int | None = None, **data: Any) -> None:
+        """emit() with the sentence as `template.format(*args)`, formatted when first read (EventLog.add_lazy)."""
+        if topic is not None and topic.startswith("__"):
+            self._internal_event(kind, topic, partition, data)
+            return
+        self.events.add_lazy(self.scheduler.now_ms, kind, template, args, actors, topic, partition, data)
+
     def _internal_event(self, kind: str, topic: str, partition: int | None, data: dict) -> Event | None:
         """Internal partitions (50 of __consumer_offsets) stay quiet, except a group coordinator moving."""
         if kind != "leader_elected" or topic != OFFSETS_TOPIC:
@@ -503,26 +511,28 @@ class Cluster:
     # -- hooks from brokers and clients (events, ledger, metrics) --------------------------------------------
     def on_appended(self, r, placed, producer_id: str, acks: int, request: int | None = None) -> None:
         self.metrics.on_appended(self.now, placed.count)
-        self.emit("batch_appended", f"Leader broker {r.broker_id} appended {placed.count} record(s) from {producer_id} "
-                  f"to {r.topic}-{r.partition} at offsets {placed.base_offset}-{placed.last_offset} "
-                  f"(log end offset now {r.leo})", actors=(f"broker-{r.broker_id}", producer_id), topic=r.topic,
-                  partition=r.partition, base_offset=placed.base_offset, last_offset=placed.last_offset,
-                  leo=r.leo, records=placed.count, acks=acks, request=request, producer=producer_id)
+        self.emit_lazy("batch_appended", "Leader broker {} appended {} record(s) from {} to {}-{} at offsets {}-{} "
+                       "(log end offset now {})", (r.broker_id, placed.count, producer_id, r.topic, r.partition,
+                                                   placed.base_offset, placed.last_offset, r.leo),
+                       actors=(f"broker-{r.broker_id}", producer_id), topic=r.topic,
+                       partition=r.partition, base_offset=placed.base_offset, last_offset=placed.last_offset,
+                       leo=r.leo, records=placed.count, acks=acks, request=request, producer=producer_id)
 
     def on_high_watermark(self, r, old: int) -> None:
         if r.topic.startswith("__"):
             return
-        self.emit("high_watermark", f"High watermark of {r.topic}-{r.partition} moved {old} -> {r.hw}: offsets "
-                  f"below {r.hw} are on every in-sync replica {sorted(r.isr)} and consumers may read them",
-                  actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition, old=old, hw=r.hw)
+        self.emit_lazy("high_watermark", "High watermark of {}-{} moved {} -> {}: offsets below {} are on every "
+                       "in-sync replica {} and consumers may read them",
+                       (r.topic, r.partition, old, r.hw, r.hw, sorted(r.isr)),
+                       actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition, old=old, hw=r.hw)
 
     def on_replicated(self, r, leader_id: int, count: int, batches) -> None:
         if r.topic.startswith("__"):
             return
-        self.emit("records_replicated", f"Follower broker {r.broker_id} copied {count} record(s) of {r.topic}-"
-                  f"{r.partition} from leader broker {leader_id} (its log end offset is now {r.leo})",
-                  actors=(f"broker-{r.broker_id}", f"broker-{leader_id}"), topic=r.topic, partition=r.partition,
-                  leo=r.leo, records=count, leader=leader_id)
+        self.emit_lazy("records_replicated", "Follower broker {} copied {} record(s) of {}-{} from leader broker {} "
+                       "(its log end offset is now {})", (r.broker_id, count, r.topic, r.partition, leader_id, r.leo),
+                       actors=(f"broker-{r.broker_id}", f"broker-{leader_id}"), topic=r.topic, partition=r.partition,
+                       leo=r.leo, records=count, leader=leader_id)
 
     def on_truncated(self, r, removed, leader_id: int) -> None:
         n = sum(b.count for b in removed)
@@ -547,10 +557,11 @@ class Cluster:
     def on_acked(self, producer: Producer, b) -> None:
         self.losses.record_ack(b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id)
         self.metrics.on_acked(self.now, b.count, self.now - b.created_ms)
-        self.emit("batch_acked", f"{producer.id} got the acknowledgement for {b.count} record(s) on {b.tp[0]}-{b.tp[1]} "
-                  f"offsets {b.base_offset}-{b.base_offset + b.count - 1} (acks={producer.config.acks})",
-                  actors=(producer.id,), topic=b.tp[0], partition=b.tp[1], base_offset=b.base_offset,
-                  records=b.count, acks=producer.config.acks)
+        self.emit_lazy("batch_acked", "{} got the acknowledgement for {} record(s) on {}-{} offsets {}-{} (acks={})",
+                       (producer.id, b.count, b.tp[0], b.tp[1], b.base_offset, b.base_offset + b.count - 1,
+                        producer.config.acks),
+                       actors=(producer.id,), topic=b.tp[0], partition=b.tp[1], base_offset=b.base_offset,
+                       records=b.count, acks=producer.config.acks)
 
     def on_delivered(self, consumer: Consumer, count: int, latency_sum: int) -> None:
         """poll() returned `count` records whose send -> poll latencies add up to `latency_sum` ms."""

@@ -69,46 +69,98 @@ def _event(seq: int, time_ms: int, kind: str, summary: str, actors: tuple[str, .
 _new_object = object.__new__
 
 
+class _Pending(tuple):
+    """An event not read yet: (seq, time_ms, kind, template, args, actors, topic, partition, data). Its sentence
+    is formatted, and its Event built, the first time anyone reads the log there; most events of a bulk run
+    are trimmed before anyone does. Immutable, so checkpoints share it."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> _Pending:
+        return self
+
+
+_new_pending = tuple.__new__
+
+
+class Later:
+    """An argument of a lazy event sentence that is itself built only when the sentence is: `Later(fn, *args)`
+    formats as `fn(*args)`."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self.fn, self.args = fn, args
+
+    def __format__(self, spec: str) -> str:
+        return format(self.fn(*self.args), spec)
+
+    def __deepcopy__(self, memo: dict) -> Later:
+        return self
+
+
 class EventLog:
     """Append-only list of events with a monotonically increasing seq. It keeps the newest `max_events`:
     beyond that the oldest are trimmed (seqs never change, so `since()` still works) and a note says so."""
 
-    __slots__ = ("events", "_seq", "max_events", "trimmed")
+    __slots__ = ("_events", "_lazy_from", "_seq", "max_events", "trimmed")
 
     def __init__(self, max_events: int = MAX_EVENTS) -> None:
-        self.events: list[Event] = []
+        self._events: list[Event | _Pending] = []
+        self._lazy_from = 0  # entries before this index are Events; from here on some may be _Pending
         self._seq = 0
         self.max_events = max(10, max_events)
         self.trimmed = 0  # how many old events were dropped so far
 
+    @property
+    def events(self) -> list[Event]:
+        """The kept events, oldest first (pending ones are built now, once)."""
+        evs = self._events
+        for i in range(self._lazy_from, len(evs)):
+            p = evs[i]
+            if p.__class__ is _Pending:
+                seq, time_ms, kind, template, args, actors, topic, partition, data = p
+                evs[i] = _event(seq, time_ms, kind, template.format(*args), actors, topic, partition, data)
+        self._lazy_from = len(evs)
+        return evs
+
     def emit(self, time_ms: int, kind: str, summary: str, *, actors: tuple[str, ...] = (),
              topic: str | None = None, partition: int | None = None, **data: Any) -> Event:
-        self._seq += 1
-        ev = _event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
-        self.events.append(ev)
-        if len(self.events) > self.max_events:
-            self._trim(time_ms)
-        return ev
+        return self.add(time_ms, kind, summary, actors, topic, partition, data)
 
     def add(self, time_ms: int, kind: str, summary: str, actors: tuple[str, ...], topic: str | None,
             partition: int | None, data: dict[str, Any]) -> Event:
         """emit() for a caller that already holds `data` as a dict (Cluster.emit): no second **data repack."""
         self._seq += 1
         ev = _event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
-        self.events.append(ev)
-        if len(self.events) > self.max_events:
+        self._events.append(ev)
+        if len(self._events) > self.max_events:
             self._trim(time_ms)
         return ev
 
+    def add_lazy(self, time_ms: int, kind: str, template: str, args: tuple, actors: tuple[str, ...],
+                 topic: str | None, partition: int | None, data: dict[str, Any]) -> None:
+        """add() whose sentence is `template.format(*args)`, formatted when the event is first read: the
+        engine's hot paths (a batch appended, replicated, acknowledged) say what happened without paying for
+        the words in bulk runs nobody reads."""
+        self._seq += 1
+        self._events.append(_new_pending(_Pending, (self._seq, time_ms, kind, template, args, actors, topic,
+                                                    partition, data)))
+        if len(self._events) > self.max_events:
+            self._trim(time_ms)
+
     def _trim(self, time_ms: int) -> None:
         """Drop the oldest fifth in one go (not one per emit) and append a visible note with the count."""
-        drop = len(self.events) - self.max_events * 4 // 5
-        del self.events[:drop]
+        evs = self._events
+        drop = len(evs) - self.max_events * 4 // 5
+        del evs[:drop]
+        self._lazy_from = max(0, self._lazy_from - drop)
         self.trimmed += drop
         self._seq += 1
-        self.events.append(Event(self._seq, time_ms, "note", f"Older events trimmed: this session keeps the newest "
-                                 f"{self.max_events} events; {self.trimmed} older ones were dropped (events from "
-                                 f"#{self.events[0].seq} on remain)", (), None, None, {"events_trimmed": self.trimmed}))
+        first = evs[0][0] if evs[0].__class__ is _Pending else evs[0].seq
+        evs.append(Event(self._seq, time_ms, "note", f"Older events trimmed: this session keeps the newest "
+                         f"{self.max_events} events; {self.trimmed} older ones were dropped (events from "
+                         f"#{first} on remain)", (), None, None, {"events_trimmed": self.trimmed}))
 
     @property
     def seq(self) -> int:
@@ -116,8 +168,9 @@ class EventLog:
 
     def since(self, seq: int) -> list[Event]:
         """Events with seq > `seq` (the log is dense, so this is a slice)."""
-        first = self.events[0].seq if self.events else 1
-        return self.events[max(0, seq + 1 - first):]
+        evs = self.events
+        first = evs[0].seq if evs else 1
+        return evs[max(0, seq + 1 - first):]
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self._events)

@@ -24,6 +24,7 @@ from .errors import (
     RecordTooLargeError,
     UnknownTopicOrPartitionError,
 )
+from .events import Later
 from .partitioner import StickyPartitioner, partition_for_key
 from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, plain_record_size, record_size
 from .scheduler import Watchdog
@@ -126,6 +127,11 @@ class ProducerBatch:
     @property
     def count(self) -> int:
         return len(self.keys)
+
+
+def _sent_detail(items: tuple[tuple[TP, int, int], ...]) -> str:
+    """The batch_sent sentence's list: "orders-0 (145 rec, 16384 B), ..."."""
+    return ", ".join(f"{t}-{p} ({count} rec, {wire} B)" for (t, p), count, wire in items)
 
 
 def _to_bytes(v: Any, what: str) -> bytes | None:
@@ -526,12 +532,12 @@ class Producer:
         self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
         broker = c.brokers[leader]
         n = sum(b.count for b in parts.values())
-        detail = ", ".join(f"{t}-{p} ({b.count} rec, {b.sealed.wire_bytes} B)" for (t, p), b in parts.items())
         retry = " (retry)" if any(b.attempts > 1 for b in parts.values()) else ""
         first = next(iter(parts))
-        c.emit("batch_sent", f"{self.id} sent {n} record(s) to broker {leader}{retry}: {detail}",
-               actors=(self.id, broker.name), topic=first[0], partition=first[1] if len(parts) == 1 else None,
-               records=n, broker=leader, partitions=[list(tp) for tp in parts], request=req.id)
+        detail = Later(_sent_detail, tuple((tp, b.count, b.sealed.wire_bytes) for tp, b in parts.items()))
+        c.emit_lazy("batch_sent", "{} sent {} record(s) to broker {}{}: {}", (self.id, n, leader, retry, detail),
+                    actors=(self.id, broker.name), topic=first[0], partition=first[1] if len(parts) == 1 else None,
+                    records=n, broker=leader, partitions=[list(tp) for tp in parts], request=req.id)
         c.network.send(self.id, broker.name, "Produce", broker.on_produce, req,
                        topic=first[0], partition=first[1] if len(parts) == 1 else None)
         if self.acks == 0:
