@@ -23,6 +23,7 @@ from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
 from engine.scenario import PRESETS, build_cluster
 from ui.compare_view import code_span, render_difference, render_panels
 from ui.figures.diagram import natural_key
+from ui.session import guarded
 from ui.trace_panel import md_escape, render_trace_panel
 
 SESSION_KEY = "kc_compare"
@@ -222,18 +223,6 @@ def render() -> None:
     st.fragment(run_every=every)(_live)(s, (s.playing, s.speed))
 
 
-def _guard(s: CompareSession, action: Callable[[], Any]) -> None:
-    """Run a control's action; a Kafka or validation error becomes a message, never a traceback."""
-    s.skip_tick = True
-    try:
-        out = action()
-    except (KafkaError, ValueError) as exc:
-        s.flash.append(("error", str(exc)))
-        return
-    if isinstance(out, str):
-        s.flash.append(("info", out))
-
-
 def _setup(s: CompareSession) -> None:
     with st.expander(f"**What to compare** — {s.preset}: left {code_span(s.labels[0])} vs right "
                      f"{code_span(s.labels[1])}", expanded=False, key="cmp_setup"):
@@ -288,7 +277,7 @@ def _stop_playing() -> None:
 
 def _reset(s: CompareSession) -> None:
     _stop_playing()
-    _guard(s, s.reset)
+    guarded(s, s.reset)
 
 
 def _set_speed(s: CompareSession) -> None:
@@ -304,7 +293,7 @@ def _live(s: CompareSession, mode: tuple[bool, str]) -> None:
     if (s.playing, s.speed) != mode:
         st.rerun(scope="app")
     if s.playing and not s.skip_tick:
-        _guard(s, lambda: s.step(SPEEDS[s.speed][1]) and None)
+        guarded(s, lambda: s.step(SPEEDS[s.speed][1]) and None)
         if not s.playing:  # the runs went idle
             _stop_playing()
     s.skip_tick = False
@@ -321,9 +310,9 @@ def _live(s: CompareSession, mode: tuple[bool, str]) -> None:
 
 def _controls(s: CompareSession) -> None:
     with st.container(horizontal=True, vertical_alignment="bottom", key="cmp_controls"):
-        st.button("Step", key="cmp_step", type="primary", disabled=s.playing, on_click=_guard,
+        st.button("Step", key="cmp_step", type="primary", disabled=s.playing, on_click=guarded,
                   args=(s, lambda: s.step() and None), help="Both runs to the next moment either shows something.")
-        st.button("Back", key="cmp_back", disabled=s.playing or s.position == 0, on_click=_guard, args=(s, s.back),
+        st.button("Back", key="cmp_back", disabled=s.playing or s.position == 0, on_click=guarded, args=(s, s.back),
                   help="Both runs to the exact previous step (replayed from a checkpoint).")
         st.toggle("Play", key="cmp_playing", help="Step both runs automatically at the chosen speed.")
         st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="cmp_speed",
@@ -331,7 +320,7 @@ def _controls(s: CompareSession) -> None:
         st.button("Reset", key="cmp_reset", on_click=_reset, args=(s,),
                   help="Back to step 0 of both runs, forgetting what you broke.")
         st.selectbox("Step until", [*UNTIL, ONE_SECOND], key="cmp_until", width=240, label_visibility="collapsed")
-        st.button("Step until", key="cmp_run_until", disabled=s.playing, on_click=_guard,
+        st.button("Step until", key="cmp_run_until", disabled=s.playing, on_click=guarded,
                   args=(s, lambda: s.run_until(st.session_state.get("cmp_until") or next(iter(UNTIL)))),
                   help="Step both runs until either shows this.")
     st.markdown(f"**Step {s.position}** · simulated time **{s.pair.left.now / 1000:.3f} s**")
@@ -344,14 +333,14 @@ def _commands(s: CompareSession) -> None:
         with st.container(horizontal=True, key="cmp_broker_cmds"):
             for b in sorted(snap.brokers, key=lambda b: b.id):
                 if b.alive:
-                    st.button(f"Crash broker {b.id}", key=f"cmp_crash_b{b.id}", on_click=_guard,
+                    st.button(f"Crash broker {b.id}", key=f"cmp_crash_b{b.id}", on_click=guarded,
                               args=(s, lambda b=b.id: s.apply({"op": "crash_broker", "broker": b})))
                 else:
-                    st.button(f"Restart broker {b.id}", key=f"cmp_restart_b{b.id}", on_click=_guard,
+                    st.button(f"Restart broker {b.id}", key=f"cmp_restart_b{b.id}", on_click=guarded,
                               args=(s, lambda b=b.id: s.apply({"op": "restart_broker", "broker": b})))
                 slow = 0 if b.extra_latency_ms else SLOW_MS
                 st.button(f"Slow broker {b.id}" if slow else f"Unslow broker {b.id}", key=f"cmp_slow_b{b.id}",
-                          disabled=not b.alive, on_click=_guard,
+                          disabled=not b.alive, on_click=guarded,
                           args=(s, lambda b=b.id, ms=slow: s.apply({"op": "slow_broker", "broker": b,
                                                                      "extra_latency_ms": ms})),
                           help=f"Add {SLOW_MS} ms to every message to and from this broker (followers fall behind)."
@@ -359,10 +348,10 @@ def _commands(s: CompareSession) -> None:
         with st.container(horizontal=True, key="cmp_consumer_cmds"):
             for k in sorted(snap.consumers, key=lambda k: natural_key(k.id)):
                 live = k.alive and k.state not in ("closed", "crashed")
-                st.button(f"Crash consumer {k.id}", key=f"cmp_crash_c_{k.id}", disabled=not live, on_click=_guard,
+                st.button(f"Crash consumer {k.id}", key=f"cmp_crash_c_{k.id}", disabled=not live, on_click=guarded,
                           args=(s, lambda k=k.id: s.apply({"op": "crash_consumer", "consumer": k})))
             for gid in sorted({g.group_id for g in snap.groups}, key=natural_key):
-                st.button(f"Add a consumer to {gid}", key=f"cmp_add_c_{gid}", on_click=_guard,
+                st.button(f"Add a consumer to {gid}", key=f"cmp_add_c_{gid}", on_click=guarded,
                           args=(s, lambda g=gid: s.apply({"op": "add_consumer", "group": g})))
         if s.pair_name in PAIRS:
             st.caption(f":material/lightbulb: Try: {PAIRS[s.pair_name][3]}")

@@ -8,12 +8,8 @@ the sidebar is one `st.fragment`, so a click or a Play tick redraws the run with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
 
-from engine.errors import KafkaError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
 from ui import builder, kafka_cli, modern, real_clients
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
@@ -21,7 +17,7 @@ from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
 from ui.figures.logs import topic_table
 from ui.figures.producer import producer_panel, producer_summary
-from ui.session import SPEEDS, PlaygroundSession, get_session
+from ui.session import SPEEDS, PlaygroundSession, get_session, guarded
 from ui.trace_panel import (
     acked_batch_rows,
     consumer_output_rows,
@@ -49,20 +45,8 @@ def render() -> None:
 
 
 # -- callbacks: the only code that changes the run -------------------------------------------------------------
-def _guard(s: PlaygroundSession, action: Callable[[], Any]) -> None:
-    """Run a control's action; a Kafka or validation error becomes a message, never a traceback."""
-    s.skip_tick = True
-    try:
-        out = action()
-    except (KafkaError, ValueError) as exc:
-        s.flash.append(("error", str(exc)))
-        return
-    if isinstance(out, str):
-        s.flash.append(("info", out))
-
-
 def _command(s: PlaygroundSession, cmd: dict) -> None:
-    _guard(s, lambda: s.apply(cmd))
+    guarded(s, lambda: s.apply(cmd))
 
 
 def _toggle_play(s: PlaygroundSession) -> None:
@@ -80,7 +64,7 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     if (s.playing, s.speed, s.serving) != mode:
         st.rerun(scope="app")  # Play/Pause or speed changed: rebuild the fragment with the new timer
     if s.playing and not s.skip_tick:  # a Play timer tick (a click sets skip_tick: it already acted)
-        _guard(s, lambda: s.step(SPEEDS[s.speed][1]))
+        guarded(s, lambda: s.step(SPEEDS[s.speed][1]))
     s.skip_tick = False
 
     _controls(s)
@@ -111,20 +95,20 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
 def _controls(s: PlaygroundSession) -> None:
     locked = s.serving  # real clients connected: time follows the wall clock, no stepping (ui/real_clients.py)
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
-        st.button("Step", key="step", type="primary", disabled=s.playing or locked, on_click=_guard,
+        st.button("Step", key="step", type="primary", disabled=s.playing or locked, on_click=guarded,
                   args=(s, lambda: s.step() and None), help="Run until the next thing a student would notice.")
-        st.button("Back", key="back", disabled=s.playing or locked or s.position == 0, on_click=_guard,
+        st.button("Back", key="back", disabled=s.playing or locked or s.position == 0, on_click=guarded,
                   args=(s, s.back), help="The exact previous step (replayed from a checkpoint).")
         st.button("Pause" if s.playing else "Play", key="play", on_click=_toggle_play, args=(s,), disabled=locked,
                   help="Advance automatically at the chosen speed.")
         st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="speed", on_change=_set_speed,
                      args=(s,), label_visibility="collapsed", width=130)
-        st.button("Reset", key="reset", on_click=_guard, args=(s, s.reset), disabled=locked,
+        st.button("Reset", key="reset", on_click=guarded, args=(s, s.reset), disabled=locked,
                   help="Back to step 0 of this scenario, forgetting what you broke.")
-        st.button("Next rebalance", key="run_rebalance", disabled=s.playing or locked, on_click=_guard,
+        st.button("Next rebalance", key="run_rebalance", disabled=s.playing or locked, on_click=guarded,
                   args=(s, lambda: s.run_until(REBALANCE_KINDS, "rebalance")),
                   help="Step until a consumer group starts or finishes a rebalance.")
-        st.button("Next election", key="run_election", disabled=s.playing or locked, on_click=_guard,
+        st.button("Next election", key="run_election", disabled=s.playing or locked, on_click=guarded,
                   args=(s, lambda: s.run_until(ELECTION_KINDS, "leader election")),
                   help="Step until a partition leader or the controller is elected (crash a broker first).")
         st.button("+1 s", key="skip_1s", disabled=s.playing or locked, on_click=_command,
@@ -175,7 +159,7 @@ def _timeline(s: PlaygroundSession) -> None:
                 st.markdown(f":blue-background[**▶ #{p} · {t:.3f} s · {text}**]")
             else:
                 st.button(f"#{p} · {t:.3f} s · {text}", key=f"goto_{p}", type="tertiary", width="stretch",
-                          on_click=_guard, args=(s, lambda p=p: s.goto(p)))
+                          on_click=guarded, args=(s, lambda p=p: s.goto(p)))
 
 
 def _failures(s: PlaygroundSession, snap) -> None:

@@ -285,3 +285,16 @@ def get_session() -> PlaygroundSession:
             s = PlaygroundSession.new(preset(DEFAULT_PRESET))
         st.session_state[SESSION_KEY] = s
     return s
+
+
+def guarded(s: Any, action: Any) -> None:
+    """Run a page control's action (Playground, Compare: sessions with `skip_tick` and `flash`); a Kafka or
+    validation error becomes a message, never a traceback. The click already acted: Play must not also step."""
+    s.skip_tick = True
+    try:
+        out = action()
+    except (KafkaError, ValueError) as exc:
+        s.flash.append(("error", str(exc)))
+        return
+    if isinstance(out, str):
+        s.flash.append(("info", out))
