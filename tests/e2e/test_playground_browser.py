@@ -13,7 +13,7 @@ import statistics
 import time
 
 import pytest
-from browser import ROOT, chromium_browser, streamlit_app
+from browser import ROOT
 
 VIEWPORT = {"width": 1280, "height": 800}
 LEADER_FILL = "#0072B2"  # ui.figures.style.LEADER
@@ -48,16 +48,6 @@ PICTURE = """key => {
     annotations: (el.layout.annotations || []).map(a => a.text),
     data: el.data.map(t => [t.name, t.x, t.y])});
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from streamlit_app(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    yield from chromium_browser()
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------

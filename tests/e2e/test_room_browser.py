@@ -12,7 +12,6 @@ import re
 import time
 
 import pytest
-from browser import chromium_browser, streamlit_app
 
 VIEWPORT = {"width": 1280, "height": 900}
 FOLLOW_SECONDS = 6.0  # "within a few seconds": the student polls once a second
@@ -35,16 +34,6 @@ HISTOGRAM = """() => {
   const el = document.querySelector('.st-key-room_histogram .js-plotly-plot');
   return el && el.data ? el.data[0].x : null;
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from streamlit_app(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    yield from chromium_browser()
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -14,7 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import chromium_browser, streamlit_app
 
 VIEWPORT = {"width": 1280, "height": 900}
 PATH_COLOUR = "#CC79A7"  # ui.figures.diagram.PATH_COLOUR (style.PURPLE)
@@ -49,16 +48,6 @@ SHAPES = """key => {
                          label: (el.layout.annotations || []).filter(a => a.name === 'path-label').map(a => a.text)});
 }"""
 IDLE = "() => document.querySelector(\"[data-testid='stApp']\").getAttribute('data-test-script-state') === 'notRunning'"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from streamlit_app(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    yield from chromium_browser()
 
 
 def settled(page) -> None:

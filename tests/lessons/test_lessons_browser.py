@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser import chromium_browser, streamlit_app
 
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -25,16 +24,6 @@ PICTURE = """key => {
     annotations: (el.layout.annotations || []).map(a => [a.text, a.x, a.y]),
     data: el.data.map(t => [t.name, t.x, t.y])});
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from streamlit_app(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    yield from chromium_browser()
 
 
 def settle(page) -> None:
