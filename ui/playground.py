@@ -49,6 +49,11 @@ def _command(s: PlaygroundSession, cmd: dict) -> None:
     guarded(s, lambda: s.apply(cmd))
 
 
+def _command_button(s: PlaygroundSession, label: str, key: str, cmd: dict, disabled: bool = False) -> None:
+    """A button that applies one engine command; its tooltip is the same action on a real cluster."""
+    st.button(label, key=key, on_click=_command, args=(s, cmd), disabled=disabled, help=kafka_cli.for_command(cmd))
+
+
 def _toggle_play(s: PlaygroundSession) -> None:
     s.playing = not s.playing
     s.skip_tick = True
@@ -174,24 +179,15 @@ def _failures(s: PlaygroundSession, snap) -> None:
                 st.markdown(f"**Broker {b.id}** · {state}{' · ★ controller' if b.controller else ''}")
                 with st.container(horizontal=True):
                     if b.alive:
-                        cmd = {"op": "crash_broker", "broker": b.id}
-                        st.button("Crash", key=f"crash_b{b.id}", on_click=_command, args=(s, cmd),
-                                  help=kafka_cli.for_command(cmd))
+                        _command_button(s, "Crash", f"crash_b{b.id}", {"op": "crash_broker", "broker": b.id})
                     else:
-                        cmd = {"op": "restart_broker", "broker": b.id}
-                        st.button("Restart", key=f"restart_b{b.id}", on_click=_command, args=(s, cmd),
-                                  help=kafka_cli.for_command(cmd))
+                        _command_button(s, "Restart", f"restart_b{b.id}", {"op": "restart_broker", "broker": b.id})
                     if b.isolated:
-                        cmd = {"op": "heal_broker", "broker": b.id}
-                        st.button("Heal", key=f"heal_b{b.id}", on_click=_command, args=(s, cmd),
-                                  help=kafka_cli.for_command(cmd))
+                        _command_button(s, "Heal", f"heal_b{b.id}", {"op": "heal_broker", "broker": b.id})
                     else:
-                        cmd = {"op": "isolate_broker", "broker": b.id}
-                        st.button("Isolate", key=f"isolate_b{b.id}", on_click=_command, args=(s, cmd),
-                                  disabled=not b.alive, help=kafka_cli.for_command(cmd))
-    add = {"op": "add_broker"}
-    st.button("Add a broker", key="add_broker", on_click=_command, args=(s, add), disabled=len(brokers) >= 12,
-              help=kafka_cli.for_command(add))
+                        _command_button(s, "Isolate", f"isolate_b{b.id}", {"op": "isolate_broker", "broker": b.id},
+                                        disabled=not b.alive)
+    _command_button(s, "Add a broker", "add_broker", {"op": "add_broker"}, disabled=len(brokers) >= 12)
     modern.share_controls(s, snap, _command)  # share groups (KIP-932): scenarios cannot describe them
 
     gids = group_ids(snap)
