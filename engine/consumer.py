@@ -24,11 +24,11 @@ from .errors import (
     NoOffsetForPartitionError,
 )
 from .records import ConsumerRecord
+from .scheduler import Watchdog
 
 if TYPE_CHECKING:
     from .cluster import Cluster
     from .records import RecordBatch
-    from .scheduler import Timer
 
 TP = tuple[str, int]
 HISTORY = 2000  # records kept per consumer for views and tests (oldest dropped)
@@ -59,7 +59,8 @@ class Consumer:
         self.buffer: deque[tuple[TP, RecordBatch]] = deque()
         self.buffered: set[TP] = set()
         self.fetching: dict[int, int] = {}  # broker id -> fetch request id
-        self._fetch_timers: dict[int, Timer] = {}  # broker id -> that fetch's request.timeout.ms timer
+        # request.timeout.ms of the fetch in flight to each broker (token: the broker id)
+        self._fetch_timers = Watchdog(cluster.scheduler, self._fetch_timeout)
         self.metadata: dict[str, list[int | None]] = {}
         self.last_poll_ms = cluster.now
         self.last_commit_ms = cluster.now
@@ -326,8 +327,7 @@ class Consumer:
             c.network.send(self.id, broker.name, "Fetch", broker.on_fetch, self, parts, cfg.fetch_min_bytes,
                            cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq,
                            cfg.isolation_level == "read_committed")
-            self._fetch_timers[leader] = c.scheduler.after(cfg.request_timeout_ms, self._fetch_timeout, leader,
-                                                           self._req_seq, timer=True)
+            self._fetch_timers.start(leader, cfg.request_timeout_ms, leader, self._req_seq)
 
     def _fetch_timeout(self, leader: int, req_id: int) -> None:
         if self.fetching.get(leader) == req_id:
@@ -340,9 +340,7 @@ class Consumer:
         if not self.alive or self.fetching.get(broker_id) != req_id:
             return
         del self.fetching[broker_id]
-        timeout = self._fetch_timers.pop(broker_id, None)
-        if timeout is not None:
-            timeout.cancel()  # answered: the timeout would find nothing to do
+        self._fetch_timers.stop(broker_id)  # answered: the timeout would find nothing to do
         c = self.cluster
         got = 0
         skipped = 0
