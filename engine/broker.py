@@ -97,14 +97,13 @@ class Broker:
         self.isr_check_timer = None
         self.leader_epoch_waits: dict[TP, int] = {}
         # KIP-227 fetch sessions. Leader side: follower id -> its session; parked follower fetches (they also
-        # wait on the session's quiet partitions). Follower side: leaders with an open session, and per leader
-        # the partitions whose fetch offset moved since the last request (the next incremental request's parts).
+        # wait on the session's quiet partitions). Follower side: per leader with an open session, the
+        # partitions whose fetch offset moved since the last request (the next incremental request's parts).
         self.fetch_sessions: dict[int, FetchSession] = {}
         self.parked_replica_fetches: list[DelayedFetch] = []
         self._park_seq = 0
-        self.session_open: set[int] = set()
         self.meta_version = 0  # bumped by every change of a replica's leadership, epochs or ISR (fetch sessions)
-        self.session_dirty: dict[int, set[TP]] = {}
+        self.session_dirty: dict[int, set[TP]] = {}  # leader id -> moved partitions; no entry: no open session
 
     # -- lifecycle --------------------------------------------------------------------------------------------
     @property
@@ -126,7 +125,6 @@ class Broker:
         self.fetch_in_flight.clear()
         self.fetch_sessions.clear()
         self.parked_replica_fetches = []
-        self.session_open.clear()
         self.session_dirty.clear()
         self.leader_epoch_waits.clear()
         for r in self.replicas.values():
@@ -719,11 +717,10 @@ class Broker:
         order = self._fetch_order.get(leader)
         if order is None:
             order = self._fetch_order[leader] = sorted(tps)  # fixed until the set changes: sort once
-            self.session_open.discard(leader)  # and the set changed: open a new fetch session
-        full = leader not in self.session_open
+            self.session_dirty.pop(leader, None)  # and the set changed: open a new fetch session
+        full = leader not in self.session_dirty
         if full:  # KIP-227: a full request opens the session ...
             parts = {tp: (replicas[tp].log.log_end_offset, replicas[tp].leader_epoch) for tp in order}
-            self.session_open.add(leader)
             self.session_dirty[leader] = set()
         else:  # ... then only the partitions whose fetch offset moved
             dirty = self.session_dirty[leader]
@@ -740,7 +737,7 @@ class Broker:
         if epoch != self.epoch or self.fetch_in_flight.get(leader) != rid:
             return
         del self.fetch_in_flight[leader]
-        self.session_open.discard(leader)  # the connection is given up, and its fetch session with it
+        self.session_dirty.pop(leader, None)  # the connection is given up, and its fetch session with it
         self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader, epoch)
 
     def on_replica_fetch_response(self, leader_id: int, fetcher_epoch: int, rid: int, data: dict,
@@ -750,7 +747,7 @@ class Broker:
         del self.fetch_in_flight[leader_id]
         self.fetch_watchdog.stop(leader_id)  # answered: the timeout would find nothing to do
         if session != "open":  # the leader keeps no session for us: the next request is a full one again
-            self.session_open.discard(leader_id)
+            self.session_dirty.pop(leader_id, None)
         if session == "not_found":  # FETCH_SESSION_ID_NOT_FOUND: the leader restarted since
             self._send_replica_fetch(leader_id)
             return

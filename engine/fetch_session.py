@@ -57,18 +57,13 @@ class FetchSession:
 
         The log end, high watermark and log start are compared every time; leadership, the partition epoch
         and a pending ISR change only when the leader's meta_version moved (every such change bumps it)."""
-        out = []
-        if meta_version == self.checked_version:
-            for tp, (r, _f, leo, _pe, ls) in self.quiet.items():
-                log = r.log
-                if log.log_end_offset != leo or r.hw != leo or log.log_start_offset != ls:
-                    out.append(tp)
-            return out
+        full = meta_version != self.checked_version
         self.checked_version = meta_version
+        out = []
         for tp, (r, _f, leo, pe, ls) in self.quiet.items():
             log = r.log
-            if (log.log_end_offset != leo or r.hw != leo or not r.is_leader or r.partition_epoch != pe
-                    or r.pending_isr is not None or log.log_start_offset != ls):
+            if (log.log_end_offset != leo or r.hw != leo or log.log_start_offset != ls
+                    or full and (not r.is_leader or r.partition_epoch != pe or r.pending_isr is not None)):
                 out.append(tp)
         return out
 
