@@ -67,6 +67,17 @@ def subscription_type(members: Mapping[str, MemberSpec]) -> SubscriptionType:
     return "homogeneous" if len(subs) <= 1 else "heterogeneous"
 
 
+def preferred_server_assignor(choices: Iterable[str | None]) -> str | None:
+    """ConsumerGroup.computePreferredServerAssignor: the group.remote.assignor most members ask for, None if
+    none asks (the coordinator then uses the first of group.consumer.assignors). Kafka breaks a tie by HashMap
+    order; we break it by name."""
+    counts: dict[str, int] = {}
+    for name in choices:
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
+    return min(counts, key=lambda a: (-counts[a], a)) if counts else None
+
+
 def assign(
     name: str, members: Mapping[str, MemberSpec], partitions: Mapping[str, int]
 ) -> dict[str, list[TP]]:
