@@ -189,11 +189,36 @@ class ConsumerConfig(KafkaConfig):
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
+        _check_protocol_configs(self)
         if self.heartbeat_interval_ms >= self.session_timeout_ms:
             raise ValueError(
                 f"heartbeat.interval.ms ({self.heartbeat_interval_ms}) must be lower than session.timeout.ms "
                 f"({self.session_timeout_ms}); Kafka recommends at most a third of it")
         return self
+
+
+# ConsumerConfig.CLASSIC_PROTOCOL_UNSUPPORTED_CONFIGS / CONSUMER_PROTOCOL_UNSUPPORTED_CONFIGS (Kafka 4.0)
+_UNSUPPORTED = {
+    "classic": (("group.remote.assignor", "group_remote_assignor"),),
+    "consumer": (("partition.assignment.strategy", "partition_assignment_strategy"),
+                 ("heartbeat.interval.ms", "heartbeat_interval_ms"), ("session.timeout.ms", "session_timeout_ms")),
+}
+_WHY = {
+    "classic": "the server-side assignor is a KIP-848 setting; with the classic protocol the group leader runs the "
+               "client's partition.assignment.strategy (or set group.protocol=consumer)",
+    "consumer": "with KIP-848 the broker assigns partitions (its group.consumer.assignors; a member may pick one "
+                "with group.remote.assignor) and the broker sets the session timeout and heartbeat interval "
+                "(group.consumer.session.timeout.ms, default 45000, and group.consumer.heartbeat.interval.ms, "
+                "default 5000); remove them from the consumer's config",
+}
+
+
+def _check_protocol_configs(cfg: ConsumerConfig) -> None:
+    """ConsumerConfig.checkUnsupportedConfigsPostProcess: the Java client throws ConfigException for these."""
+    bad = [name for name, field in _UNSUPPORTED[cfg.group_protocol] if field in cfg.model_fields_set]
+    if bad:
+        raise ValueError(f"{', '.join(bad)} cannot be set when group.protocol={cfg.group_protocol.upper()}: "
+                         f"{_WHY[cfg.group_protocol]}")
 
 
 CleanupPolicy = Literal["delete", "compact", "compact,delete", "delete,compact"]
@@ -245,6 +270,21 @@ class BrokerConfig(KafkaConfig):
     group_initial_rebalance_delay_ms: int = Field(3000, alias="group.initial.rebalance.delay.ms", **_NON_NEG)
     group_min_session_timeout_ms: int = Field(6000, alias="group.min.session.timeout.ms", **_NON_NEG)
     group_max_session_timeout_ms: int = Field(1800000, alias="group.max.session.timeout.ms", ge=1)
+    # KIP-848 consumer groups (GroupCoordinatorConfig): the broker, not the member, sets these
+    group_consumer_session_timeout_ms: int = Field(45000, alias="group.consumer.session.timeout.ms", ge=1)
+    group_consumer_min_session_timeout_ms: int = Field(45000, alias="group.consumer.min.session.timeout.ms", ge=1)
+    group_consumer_max_session_timeout_ms: int = Field(60000, alias="group.consumer.max.session.timeout.ms", ge=1)
+    group_consumer_heartbeat_interval_ms: int = Field(5000, alias="group.consumer.heartbeat.interval.ms", ge=1)
+    group_consumer_min_heartbeat_interval_ms: int = Field(5000, alias="group.consumer.min.heartbeat.interval.ms",
+                                                          ge=1)
+    group_consumer_max_heartbeat_interval_ms: int = Field(15000, alias="group.consumer.max.heartbeat.interval.ms",
+                                                          ge=1)
+    group_consumer_assignors: tuple[Literal["uniform", "range"], ...] = Field(
+        ("uniform", "range"), alias="group.consumer.assignors",
+        description="A list of: uniform, range (or Kafka's class names); the first is the default.")
+    # ShareGroupConfig (KIP-932): how often a share group delivers a record before archiving it
+    group_share_delivery_count_limit: int = Field(5, alias="group.share.delivery.count.limit", ge=2, le=10,
+                                                  description="Between 2 and 10.")
     auto_leader_rebalance_enable: bool = Field(True, alias="auto.leader.rebalance.enable")
     leader_imbalance_check_interval_seconds: int = Field(300, alias="leader.imbalance.check.interval.seconds", ge=1)
     leader_imbalance_per_broker_percentage: int = Field(10, alias="leader.imbalance.per.broker.percentage", **_NON_NEG)
@@ -257,3 +297,26 @@ class BrokerConfig(KafkaConfig):
     message_max_bytes: int = Field(1048588, alias="message.max.bytes", ge=0)
     # Simulator-only: one-way network latency between any two actors, in simulated ms.
     network_latency_ms: int = Field(1, alias="simulator.network.latency.ms", ge=0, le=60000)
+
+    @field_validator("group_consumer_assignors", mode="before")
+    @classmethod
+    def _assignors(cls, v: Any) -> tuple[str, ...]:
+        items = [s.strip() for s in v.split(",")] if isinstance(v, str) else list(v)
+        if not items:
+            raise ValueError("give at least one server-side assignor")
+        return tuple(str(s).rsplit(".", 1)[-1].removesuffix("Assignor").lower() for s in items)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        """GroupCoordinatorConfig's checks of the KIP-848 session timeout and heartbeat interval."""
+        for name, low, value, high in (
+                ("group.consumer.session.timeout.ms", self.group_consumer_min_session_timeout_ms,
+                 self.group_consumer_session_timeout_ms, self.group_consumer_max_session_timeout_ms),
+                ("group.consumer.heartbeat.interval.ms", self.group_consumer_min_heartbeat_interval_ms,
+                 self.group_consumer_heartbeat_interval_ms, self.group_consumer_max_heartbeat_interval_ms)):
+            if not low <= value <= high:
+                raise ValueError(f"{name} ({value}) must lie within its min and max ({low}..{high}); "
+                                 f"change {name.replace('group.consumer.', 'group.consumer.min.')} / .max too")
+        if self.group_consumer_heartbeat_interval_ms >= self.group_consumer_session_timeout_ms:
+            raise ValueError("group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms")
+        return self

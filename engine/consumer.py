@@ -158,9 +158,13 @@ class Consumer:
         self.alive = False
         self.state = "crashed"
         self._hb_epoch += 1
+        # a KIP-848 member's session timeout is the broker's group.consumer.session.timeout.ms
+        session = (f"the broker's group.consumer.session.timeout.ms="
+                   f"{self.cluster.broker_config.group_consumer_session_timeout_ms}" if self._kip848
+                   else f"session.timeout.ms={self.config.session_timeout_ms}")
         self.cluster.emit("consumer_crashed", f"{self.id} crashed: it stops heartbeating without leaving group "
-                          f"{self.group_id}; its partitions stay assigned until session.timeout.ms="
-                          f"{self.config.session_timeout_ms} ms passes", actors=(self.id,), group=self.group_id)
+                          f"{self.group_id}; its partitions stay assigned until {session} ms passes",
+                          actors=(self.id,), group=self.group_id)
 
     def close(self) -> None:
         """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once."""

@@ -1,9 +1,12 @@
 """The new consumer rebalance protocol (KIP-848, `group.protocol=consumer`, GA in Kafka 4.0).
 
 No JoinGroup/SyncGroup barrier: each member sends ConsumerGroupHeartbeat (every
-`group.consumer.heartbeat.interval.ms`, default 5000) with its subscription and the partitions it owns.
+`group.consumer.heartbeat.interval.ms`, default 5000, a broker config) with its subscription and the partitions
+it owns; a member silent for the broker's `group.consumer.session.timeout.ms` (45000) is removed.
 The coordinator bumps the *group epoch* when membership or subscriptions change, computes the *target
-assignment* itself with a server-side assignor (`uniform`, the default, or `range`), and reconciles each
+assignment* itself with a server-side assignor (engine/server_assignors.py: `uniform`, the default, or
+`range`; the broker's `group.consumer.assignors`, a member may ask for one with `group.remote.assignor`;
+like Kafka's ConsumerGroup.computePreferredServerAssignor the one most members ask for wins), and reconciles each
 member on its own: first it asks the member to revoke partitions that move away (the member keeps its
 epoch), then it moves the member to the new epoch and hands it the partitions once their previous owners
 released them. Members whose partitions do not move are never interrupted.
@@ -13,21 +16,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .assignors import assign
+from . import server_assignors
 
 if TYPE_CHECKING:
     from .group import GroupCoordinator
 
 TP = tuple[str, int]
-HEARTBEAT_MS = 5000  # group.consumer.heartbeat.interval.ms
-SESSION_MS = 45000  # group.consumer.session.timeout.ms
-SERVER_ASSIGNORS = {"uniform": "sticky", "range": "range"}  # group.consumer.assignors
 
 
 class Member848:
     __slots__ = ("member_id", "consumer", "topics", "epoch", "assigned", "owned", "timer", "assignor")
 
-    def __init__(self, member_id: str, consumer, topics: list[str], assignor: str) -> None:
+    def __init__(self, member_id: str, consumer, topics: list[str], assignor: str | None) -> None:
         self.member_id = member_id
         self.consumer = consumer
         self.topics = topics
@@ -35,7 +35,7 @@ class Member848:
         self.assigned: list[TP] = []  # what the coordinator last gave the member
         self.owned: list[TP] = []  # what the member says it owns
         self.timer = None
-        self.assignor = assignor
+        self.assignor = assignor  # group.remote.assignor, or None for the broker's default
 
 
 class Group848:
@@ -46,6 +46,7 @@ class Group848:
         self.target: dict[str, list[TP]] = {}
         self.members: dict[str, Member848] = {}
         self.assignor = "uniform"
+        self.metadata: dict[str, int] = {}  # partition counts of the subscribed topics the target was built on
 
     @property
     def state(self) -> str:
@@ -86,8 +87,7 @@ class ConsumerProtocolCoordinator:
             if member_epoch != 0:
                 self._reply(consumer, group_id, "UNKNOWN_MEMBER_ID", member_id, member_epoch, None)
                 return
-            m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor or g.assignor)
-            g.assignor = assignor or g.assignor
+            m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor)
             c.emit("member_joined", f"{consumer.id} joined group {group_id} with a ConsumerGroupHeartbeat (KIP-848): "
                    f"no JoinGroup, no SyncGroup", actors=(co.broker.name, group_id, consumer.id), group=group_id,
                    member=member_id)
@@ -98,6 +98,8 @@ class ConsumerProtocolCoordinator:
         elif sorted(topics) != sorted(m.topics):
             m.topics = list(topics)
             self._bump(g, f"{consumer.id} changed its subscription")
+        if self._subscribed_partitions(g) != g.metadata:  # a subscribed topic was created or grew
+            self._bump(g, "the partitions of its subscribed topics changed")
         m.owned = [tuple(tp) for tp in owned]
         self._touch(g, m)
         self._reconcile(g, m)
@@ -107,12 +109,12 @@ class ConsumerProtocolCoordinator:
         """A new group epoch and, computed by the broker itself, a new target assignment."""
         c = self.cluster
         g.epoch += 1
-        subs = {mid: mm.topics for mid, mm in g.members.items()}
-        topics = {t for ts in subs.values() for t in ts}
-        counts = {t: c.topics[t].partitions for t in topics if t in c.topics}
-        current = {mid: list(g.target.get(mid, mm.assigned)) for mid, mm in g.members.items()}
-        strategy = SERVER_ASSIGNORS.get(g.assignor, "sticky")
-        g.target = assign(strategy, subs, counts, current if strategy == "sticky" else None) if subs else {}
+        g.assignor = self._preferred_assignor(g)
+        counts = g.metadata = self._subscribed_partitions(g)
+        specs = {mid: server_assignors.member([t for t in mm.topics if t in counts], g.target.get(mid, ()))
+                 for mid, mm in g.members.items()}
+        target = server_assignors.assign(g.assignor, specs, counts)
+        g.target = {mid: target.get(mid, []) for mid in g.members}
         g.target_epoch = g.epoch
         table = "; ".join(f"{g.members[mid].consumer.id}: {_fmt(tps)}" for mid, tps in g.target.items())
         c.emit("rebalance_started", f"Group {g.group_id} epoch {g.epoch} ({why}): the coordinator's {g.assignor} "
@@ -120,6 +122,19 @@ class ConsumerProtocolCoordinator:
                f"carry on consuming", actors=(self.coordinator.broker.name, g.group_id), group=g.group_id,
                epoch=g.epoch, protocol="consumer", target={g.members[mid].consumer.id: list(v)
                                                            for mid, v in g.target.items()})
+
+    def _subscribed_partitions(self, g: Group848) -> dict[str, int]:
+        """Partition counts of the subscribed topics that exist, by name: a topic not (yet) created is ignored.
+        Kafka's coordinator refreshes this subscription metadata on heartbeats and bumps the group epoch when
+        it changes (GroupMetadataManager.consumerGroupHeartbeat)."""
+        c = self.cluster
+        names = sorted({t for m in g.members.values() for t in m.topics})
+        return {t: c.topics[t].partitions for t in names if t in c.topics}
+
+    def _preferred_assignor(self, g: Group848) -> str:
+        """The server assignor most members ask for, else the first of the broker's group.consumer.assignors."""
+        preferred = server_assignors.preferred_server_assignor(mm.assignor for mm in g.members.values())
+        return preferred or self.cluster.broker_config.group_consumer_assignors[0]
 
     def _reconcile(self, g: Group848, m: Member848) -> None:
         """KIP-848 reconciliation for one member: revoke what moves away, then take what is free."""
@@ -147,9 +162,9 @@ class ConsumerProtocolCoordinator:
     def _touch(self, g: Group848, m: Member848) -> None:
         if m.timer is not None:
             m.timer.cancel()
-        m.timer = self.cluster.scheduler.after(SESSION_MS if m.consumer.config.session_timeout_ms == 45000
-                                               else m.consumer.config.session_timeout_ms, self._expired,
-                                               g.group_id, m.member_id, self.coordinator.broker.epoch, timer=True)
+        session_ms = self.cluster.broker_config.group_consumer_session_timeout_ms  # the broker's, not the member's
+        m.timer = self.cluster.scheduler.after(session_ms, self._expired, g.group_id, m.member_id,
+                                               self.coordinator.broker.epoch, timer=True)
 
     def _expired(self, group_id: str, member_id: str, epoch: int) -> None:
         g = self.groups.get(group_id)
@@ -174,7 +189,7 @@ class ConsumerProtocolCoordinator:
                assignment: list[TP] | None) -> None:
         self.cluster.network.send(self.coordinator.broker.name, consumer.id, "ConsumerGroupHeartbeatResponse",
                                   consumer.on_cg_heartbeat_response, group_id, err, member_id, epoch, assignment,
-                                  HEARTBEAT_MS)
+                                  self.cluster.broker_config.group_consumer_heartbeat_interval_ms)
 
 
 def _fmt(tps) -> str:

@@ -6,8 +6,8 @@ each in-flight record is Available, Acquired (by one member, under a lock of
 `group.share.record.lock.duration.ms`), Acknowledged or Archived. A consumer's ShareFetch acquires
 available records and counts a delivery; it then acknowledges each record ACCEPT (done), RELEASE (give it
 back for redelivery) or REJECT (unprocessable: archive). A lock that expires releases the record. A record
-whose delivery count reaches `group.share.delivery.count.limit` (default 5; the KIP draft called it the
-delivery attempt limit) is archived instead of redelivered, so a poison message cannot loop forever.
+whose delivery count reaches the broker's `group.share.delivery.count.limit` (default 5, a setting of the
+group, not of its members; the KIP draft called it the delivery attempt limit) is archived instead of redelivered, so a poison message cannot loop forever.
 
 Simplifications, said plainly: the share-partition state lives with the cluster (Kafka persists it in
 `__share_group_state`, so it likewise survives a leader change); the share group coordinator's assignment
@@ -16,7 +16,8 @@ Simplifications, said plainly: the share-partition state lives with the cluster 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Self
 
 from pydantic import Field
 
@@ -32,17 +33,45 @@ ACK_TYPES = ("ACCEPT", "RELEASE", "REJECT")
 TICK_MS = 500
 
 
+# ShareConsumerConfig.SHARE_GROUP_UNSUPPORTED_CONFIGS: the Java share consumer throws ConfigException for these
+_UNSUPPORTED = ("auto.offset.reset", "enable.auto.commit", "group.instance.id", "isolation.level",
+                "partition.assignment.strategy", "interceptor.classes", "session.timeout.ms", "heartbeat.interval.ms",
+                "group.protocol", "group.remote.assignor")
+# Settings of the share group that live on the broker (ShareGroupConfig), not on its members
+_BROKER_SIDE = ("group.share.delivery.count.limit", "share.delivery.count.limit")
+
+
 class ShareConsumerConfig(KafkaConfig):
     """Share consumer and share group configs (Kafka 4.x names and defaults)."""
 
     scope: ClassVar[str] = "share consumer"
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None = None, *, where: str = "") -> Self:
+        """Refuse, saying why, what a real KafkaShareConsumer refuses, before the generic unknown-key check."""
+        keys = [k for k in (raw or {}) if isinstance(raw, Mapping)]
+        bad = [k for k in _UNSUPPORTED if k in keys]
+        if bad:
+            raise ConfigError(f"{', '.join(bad)} cannot be set when using a share group{_in(where)}: a share "
+                              f"consumer has no partition assignment, offsets or session of its own")
+        limit = next((k for k in _BROKER_SIDE if k in keys), None)
+        if limit is not None:
+            raise ConfigError(f"{limit} cannot be set on a share consumer{_in(where)}: the delivery-count limit is a "
+                              f"setting of the share group on the broker (broker config "
+                              f"group.share.delivery.count.limit, default 5, allowed 2..10; in Kafka also the "
+                              f"group config share.delivery.count.limit), the same for every member")
+        return super().parse(raw, where=where)
+
     share_auto_offset_reset: Literal["latest", "earliest"] = Field("latest", alias="share.auto.offset.reset")
     share_acknowledgement_mode: Literal["implicit", "explicit"] = Field("implicit", alias="share.acknowledgement.mode")
     record_lock_duration_ms: int = Field(30000, alias="group.share.record.lock.duration.ms", ge=1000)
-    delivery_count_limit: int = Field(5, alias="group.share.delivery.count.limit", ge=2, le=10)
     max_poll_records: int = Field(500, alias="max.poll.records", ge=1)
     session_timeout_ms: int = Field(45000, alias="group.share.session.timeout.ms", ge=1)
     heartbeat_interval_ms: int = Field(5000, alias="group.share.heartbeat.interval.ms", ge=1)
+
+
+def _in(where: str) -> str:
+    return f" (in {where})" if where else ""
 
 
 class ShareRecord(NamedTuple):
@@ -185,8 +214,8 @@ class ShareManager:
             if r is None:
                 return None
             start = r.log.log_start_offset if reset == "earliest" else r.hw
-            sp = self.partitions[key] = SharePartition(group_id, tp, start, cfg.record_lock_duration_ms,
-                                                       cfg.delivery_count_limit)
+            limit = self.cluster.broker_config.group_share_delivery_count_limit  # ShareGroupConfig, on the broker
+            sp = self.partitions[key] = SharePartition(group_id, tp, start, cfg.record_lock_duration_ms, limit)
         return sp
 
     def on_share_fetch(self, broker_id: int, consumer: ShareConsumer, tps: list[TP], acks: dict[TP, dict[int, str]],

@@ -196,7 +196,9 @@ def scenario_from_builder(old: Scenario, brokers: int, controller: str, seed: in
         cfg = dict(prev.config) if prev else {"auto.offset.reset": "earliest", "session.timeout.ms": 10000}
         if r.get("assignor") == KIP848:
             cfg["group.protocol"] = "consumer"
-            cfg.pop("partition.assignment.strategy", None)
+            # the Java client refuses these with group.protocol=consumer: the broker assigns and times sessions
+            for key in ("partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms"):
+                cfg.pop(key, None)
         elif r.get("assignor"):
             cfg["partition.assignment.strategy"] = r["assignor"]
             cfg.pop("group.protocol", None)

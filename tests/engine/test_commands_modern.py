@@ -19,7 +19,8 @@ FAST = {"auto.offset.reset": "earliest", "session.timeout.ms": 10000}
 
 def _share_timeline() -> Timeline:
     return Timeline(validate_scenario({
-        "seed": 3, "topics": [{"name": "jobs", "partitions": 1, "replication_factor": 3}],
+        "seed": 3, "broker_config": {"group.share.delivery.count.limit": 2},  # a share group setting, on the broker
+        "topics": [{"name": "jobs", "partitions": 1, "replication_factor": 3}],
         "producers": [{"id": "p1", "topic": "jobs", "rate_per_s": 20}]}))
 
 
@@ -64,7 +65,7 @@ def test_share_commands_replay_exactly_from_a_link_and_back():
     tl = _share_timeline()
     tl.steps(20)
     tl.apply({"op": "add_share_consumer", "group": "workers", "topics": ["jobs"], "count": 2,
-              "config": {"share.auto.offset.reset": "earliest", "group.share.delivery.count.limit": 2},
+              "config": {"share.auto.offset.reset": "earliest"},
               "release_keys": ["poison"]})
     tl.apply({"op": "produce", "producer": "p1", "key": "poison", "value": "bad"})
     tl.steps(200)

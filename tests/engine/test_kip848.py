@@ -9,9 +9,9 @@ def _grow_group(protocol: str):
     c = Cluster(brokers=3, seed=21)
     c.create_topic("orders", partitions=6, replication_factor=3)
     p = c.producer("p1", {"linger.ms": 0})
-    base = {"auto.offset.reset": "earliest", "session.timeout.ms": 10000}
+    base = {"auto.offset.reset": "earliest"}  # a KIP-848 member may not set session.timeout.ms: the broker does
     cfg = {**base, "group.protocol": "consumer"} if protocol == "consumer" else \
-        {**base, "partition.assignment.strategy": "range"}
+        {**base, "session.timeout.ms": 10000, "partition.assignment.strategy": "range"}
     ks = [c.consumer(f"c{i}", group_id="g", topics=["orders"], config=cfg) for i in (1, 2, 3)]
     for k in ks:
         k.start(100)

@@ -8,8 +8,8 @@ from engine import Cluster
 from engine.errors import ConfigError, IllegalStateError
 
 
-def _cluster(n: int = 30) -> Cluster:
-    c = Cluster(brokers=3, seed=5)
+def _cluster(n: int = 30, config: dict | None = None) -> Cluster:
+    c = Cluster(brokers=3, seed=5, config=config)
     c.create_topic("jobs", partitions=1, replication_factor=3)
     p = c.producer("p1")
     for i in range(n):
@@ -55,9 +55,8 @@ def test_released_record_is_redelivered_with_delivery_count_two():
 
 
 def test_after_the_delivery_limit_a_record_is_archived_and_never_delivered_again():
-    c = _cluster(1)
-    cfg = {"share.auto.offset.reset": "earliest", "share.acknowledgement.mode": "explicit",
-           "group.share.delivery.count.limit": 3}
+    c = _cluster(1, {"group.share.delivery.count.limit": 3})  # a broker (share group) config
+    cfg = {"share.auto.offset.reset": "earliest", "share.acknowledgement.mode": "explicit"}
     k = c.share_consumer("s1", "workers", ["jobs"], cfg)
     counts = []
     for _ in range(6):
@@ -90,7 +89,7 @@ def test_lock_expiry_gives_a_crashed_consumers_records_to_another():
 def test_share_consumer_input_errors():
     c = _cluster(1)
     with pytest.raises(ConfigError, match="group.share.delivery.count.limit"):
-        c.share_consumer("s1", "w", ["jobs"], {"group.share.delivery.count.limit": 50})
+        Cluster(config={"group.share.delivery.count.limit": 50})  # ShareGroupConfig: between 2 and 10
     k = c.share_consumer("s2", "w", ["jobs"], {"share.acknowledgement.mode": "explicit",
                                                "share.auto.offset.reset": "earliest"})
     r = k.poll(2000)[0]

@@ -42,15 +42,14 @@ def texts(fig: go.Figure) -> list[str]:
 def share_snap():
     """One partition, three share consumers: some records acquired, some acknowledged, one released (delivery
     count 2), and a poison record archived at group.share.delivery.count.limit=2."""
-    c = Cluster(brokers=3, seed=5)
+    c = Cluster(brokers=3, seed=5, config={"group.share.delivery.count.limit": 2})
     c.create_topic("jobs", partitions=1, replication_factor=3)
     p = c.producer("p1")
     p.send("jobs", key="poison", value="bad")
     for i in range(11):
         p.send("jobs", key=f"job-{i}", value=f"v{i}")
     p.flush()
-    cfg = {"share.auto.offset.reset": "earliest", "share.acknowledgement.mode": "explicit", "max.poll.records": 3,
-           "group.share.delivery.count.limit": 2}
+    cfg = {"share.auto.offset.reset": "earliest", "share.acknowledgement.mode": "explicit", "max.poll.records": 3}
     s1, s2, s3 = (c.share_consumer(f"s{i}", "workers", ["jobs"], cfg) for i in (1, 2, 3))
     for _ in range(2):  # the poison record (offset 0) is released twice: archived at the limit
         for r in s1.poll(2000):
