@@ -85,5 +85,13 @@ def lesson_predicts(lesson: Lesson) -> list[tuple[int, Predict]]:
     return [(i, s.predict) for i, s in enumerate(lesson.steps, start=1) if s.predict is not None]
 
 
-__all__ = ["choice_order", "shuffled", "normalise", "giveaway", "crowded_position", "position_counts",
-           "lesson_predicts", "MIN_CLAUSE_WORDS"]
+__all__ = [
+    "choice_order",
+    "shuffled",
+    "normalise",
+    "giveaway",
+    "crowded_position",
+    "position_counts",
+    "lesson_predicts",
+    "MIN_CLAUSE_WORDS",
+]

@@ -11,6 +11,7 @@ between users.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import streamlit as st
 
 from engine.errors import KafkaError
 from engine.snapshot import ClusterSnapshot
+from lessons.choices import choice_order
 from lessons.comparison import CompareResult
 from lessons.loader import load_course_lenient
 from lessons.model import Lesson, Step
@@ -55,8 +57,8 @@ class LessonsState:
     lesson_id: str
     step: int = 0  # 0-based index of the step shown
     runs: dict[str, LessonRun] = field(default_factory=dict)
-    answers: dict[str, int] = field(default_factory=dict)  # "lesson/step" -> chosen choice index
-    from_link: set[str] = field(default_factory=set)  # steps opened from a shared link: shown revealed
+    answers: dict[str, int] = field(default_factory=dict)  # "lesson/step" -> chosen choice (index in the file)
+    seed: int = field(default_factory=lambda: secrets.randbits(32))  # this session's order of the choices
     seen: dict[str, set[int]] = field(default_factory=dict)  # lesson id -> steps seen (0-based)
     link_note: str | None = None
 
@@ -70,7 +72,7 @@ class LessonsState:
         return f"{lesson_id or self.lesson_id}/{self.step if step is None else step}"
 
     def revealed(self, step: Step) -> bool:
-        return step.predict is None or self.key() in self.answers or self.key() in self.from_link
+        return step.predict is None or self.key() in self.answers
 
     def see(self) -> None:
         self.seen.setdefault(self.lesson_id, set()).add(self.step)
@@ -108,8 +110,7 @@ def get_state(lessons: list[Lesson]) -> LessonsState:
             if isinstance(got, str):
                 s.link_note = f"This link could not be opened ({got}); here is the first lesson instead."
             else:
-                s.lesson_id, s.step = got
-                s.from_link.add(s.key())
+                s.lesson_id, s.step = got  # a link opens the step unanswered: it must not spoil the question
         st.session_state[SESSION_KEY] = s
     return s
 
@@ -126,6 +127,7 @@ def _move(s: LessonsState, delta: int, n: int) -> None:
 
 
 def _answer(s: LessonsState, key: str, widget: str, choices: list[str]) -> None:
+    """Remember the choice as its index in the lesson file, whatever order it was shown in."""
     choice = st.session_state.get(widget)
     if choice in choices:
         s.answers[key] = choices.index(choice)
@@ -191,21 +193,19 @@ def _predict(s: LessonsState, step: Step) -> bool:
         return True
     key = s.key()
     widget = f"predict_{key}"
+    shown = [p.choices[i] for i in choice_order(p, s.seed)]  # shuffled per session: positions give nothing away
     with st.container(border=True, key="predict_box"):
         st.markdown(f"**Predict:** {p.question}")
         if key in s.answers:
             chosen = s.answers[key]
-            st.radio("Your answer", p.choices, index=chosen, key=f"{widget}_done", disabled=True,
-                     label_visibility="collapsed")
+            st.radio("Your answer", shown, index=shown.index(p.choices[chosen]), key=f"{widget}_done",
+                     disabled=True, label_visibility="collapsed")
             if chosen == p.answer:
                 st.success(f"**Right.** {p.explanation}")
             else:
                 st.error(f"**Not quite.** The answer is: *{p.choices[p.answer]}*. {p.explanation}")
             return True
-        if key in s.from_link:
-            st.info(f"Opened from a link, so here is the answer: *{p.choices[p.answer]}*. {p.explanation}")
-            return True
-        st.radio("Your answer", p.choices, index=None, key=widget, label_visibility="collapsed")
+        st.radio("Your answer", shown, index=None, key=widget, label_visibility="collapsed")
         st.button("Check my answer", key="predict_check", type="primary", on_click=_answer,
                   args=(s, key, widget, p.choices), disabled=st.session_state.get(widget) is None)
         st.caption("The picture below is the cluster *before* this step. Answer to run the step and see.")
@@ -446,7 +446,7 @@ def _nav(s: LessonsState, lesson: Lesson, res: StepResult | None, show_after: bo
         st.button("← Previous", key="lesson_prev", disabled=s.step == 0, on_click=_move, args=(s, -1, n))
         st.button("Next →", key="lesson_next", type="primary", disabled=s.step >= n - 1 or not show_after,
                   on_click=_move, args=(s, 1, n),
-                  help=None if show_after else "Answer the question first (or open the step from a link).")
+                  help=None if show_after else "Answer the question first.")
         if res is not None and show_after:
             st.button("Open in Playground", key="open_playground", on_click=_to_playground, args=(res.state,),
                       help="Continue from exactly this state in the Playground, with every control.")
