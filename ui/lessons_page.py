@@ -6,7 +6,8 @@ focused on what the step is about, and what the engine confirms. Every step is r
 (`?lesson=<id>&step=<n>`) reopens it, and "Open in Playground" carries the run's `Timeline.to_state()`.
 
 State lives in `st.session_state` (one `LessonsState` per browser session): lesson runs are never shared
-between users.
+between users. The learner's progress (steps seen, answers, the choice-order seed) is also kept in a cookie
+(`lessons.progress`), so a reload or a return visit in the same browser continues where it left off.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import streamlit as st
 
 from engine.errors import KafkaError
 from engine.snapshot import ClusterSnapshot
+from lessons import progress
 from lessons.choices import choice_order
 from lessons.comparison import CompareResult
 from lessons.loader import load_course_lenient
@@ -61,6 +63,7 @@ class LessonsState:
     seed: int = field(default_factory=lambda: secrets.randbits(32))  # this session's order of the choices
     seen: dict[str, set[int]] = field(default_factory=dict)  # lesson id -> steps seen (0-based)
     link_note: str | None = None
+    saved: str = ""  # the progress cookie value last written (written again only when it changes)
 
     def run(self, lesson: Lesson) -> LessonRun:
         r = self.runs.get(lesson.id)
@@ -105,6 +108,7 @@ def get_state(lessons: list[Lesson]) -> LessonsState:
     if s is None:
         params = {k: st.query_params[k] for k in st.query_params}
         s = LessonsState(lessons[0].id)
+        _restore(s, lessons)
         if "lesson" in params or "step" in params:
             got = parse_link(params, lessons)
             if isinstance(got, str):
@@ -113,6 +117,36 @@ def get_state(lessons: list[Lesson]) -> LessonsState:
                 s.lesson_id, s.step = got  # a link opens the step unanswered: it must not spoil the question
         st.session_state[SESSION_KEY] = s
     return s
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(progress.COOKIE)
+    except (AttributeError, RuntimeError, KeyError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _restore(s: LessonsState, lessons: list[Lesson]) -> None:
+    """A new session picks up the progress this browser saved (a reload, a return visit)."""
+    saved = progress.decode(_cookie(), lessons)
+    s.answers.update(saved.answers)
+    for lid, steps in saved.seen.items():
+        s.seen.setdefault(lid, set()).update(steps)
+    if saved.seed is not None:
+        s.seed = saved.seed
+    if saved.seen:  # open the lesson the learner was in last (the furthest in course order)
+        last = max((i for i, x in enumerate(lessons) if x.id in saved.seen), default=0)
+        s.lesson_id = lessons[last].id
+        s.step = s.furthest(s.lesson_id)
+
+
+def _save(s: LessonsState) -> None:
+    """Write the progress cookie when it changed (JavaScript in the page itself: st.html is not iframed)."""
+    value = progress.encode(progress.Progress(s.answers, s.seen, s.seed))
+    if value != s.saved:
+        st.html(progress.cookie_script(value), unsafe_allow_javascript=True)
+        s.saved = value
 
 
 # -- callbacks ---------------------------------------------------------------------------------------------------
@@ -438,6 +472,7 @@ def render() -> None:
                 _happened(res)
             _checks(res)
     _share(s)
+    _save(s)
 
 
 def _nav(s: LessonsState, lesson: Lesson, res: StepResult | None, show_after: bool) -> None:
