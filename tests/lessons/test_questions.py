@@ -138,3 +138,12 @@ def test_the_course_has_no_gameable_question(course):
 
     assert [str(p) for lesson in course for p in question_problems(lesson, lesson.id)] == []
     assert crowded_position([s.predict for lesson in course for s in lesson.steps if s.predict]) is None
+
+
+def test_repeated_choices_are_refused():
+    """The page matches a shuffled choice by its text, so two equal choices could not be told apart."""
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="choices repeat"):
+        Predict(question="Which?", choices=["a", "b", "a"], answer=0, explanation="xyz")
