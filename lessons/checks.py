@@ -16,6 +16,10 @@ and the results of a step's sweep, so a lesson can never drift from what the eng
     {topic: orders, partitions: 2}
     {cluster: {lost_records: 0}}
     {sweep: linger.ms, metric: records_per_request, trend: increasing}
+    {record: {topic: orders, key: alice}, read_by: c1, read_in_order: true}   # c1 read them all, in offset order
+    {consumer: m1, polled: {gte: 1}, between: [partitions_revoked, assignment_received]}  # polls inside a window
+    {partition: logs-0, active_segment_base: 27, segment_bases: [0, 14, 27]}   # the leader's segment files
+    {controller: kraft, voters_alive: [1, 2, 3]}
     {share_group: workers, members: 3, archived: 1}                # share groups (KIP-932)
     {share_consumer: s2, received: {gte: 1}}
     {transaction: billing-app, state: CompleteAbort, epoch: 1}     # the transaction coordinator's view
@@ -47,17 +51,18 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "partition": ("leader", "leader_epoch", "replicas", "isr", "isr_size", "high_watermark", "log_end_offset",
                   "uncommitted",
                   "log_start_offset", "offline", "lost", "segments", "record_count", "keys", "adding_replicas",
-                  "last_stable_offset", "markers", "aborted_records", "open_records"),
+                  "last_stable_offset", "markers", "aborted_records", "open_records", "active_segment_base",
+                  "segment_bases"),
     "group": ("state", "generation", "protocol", "members", "assignment", "assignment_sizes", "committed", "lag",
               "coordinator", "rebalance", "redelivered", "revoked", "member_epochs"),
-    "consumer": ("assignment", "state", "alive", "received", "positions", "duplicates", "polled"),
+    "consumer": ("assignment", "state", "alive", "received", "positions", "duplicates", "polled", "between"),
     "broker": ("alive", "controller", "fenced", "isolated", "leaders", "replicas", "exists"),
     "producer": ("sent", "acked", "failed", "buffer_used", "batches", "idempotent", "acks", "transactional_id",
                  "txn_state", "epoch"),
     "topic": ("exists", "partitions", "replication_factor", "config"),
-    "controller": ("active", "epoch", "registered_brokers", "nodes", "metadata_offset"),
+    "controller": ("active", "epoch", "registered_brokers", "nodes", "metadata_offset", "voters_alive"),
     "cluster": ("lost_records", "time_ms", "brokers", "brokers_alive", "in_flight"),
-    "record": ("lost", "present", "count", "in_partition", "reason"),
+    "record": ("lost", "present", "count", "in_partition", "reason", "read_by", "read_in_order"),
     "event": ("count", "scope", "topic", "partition", "actor", "group", "contains", "where"),
     "sweep": ("metric", "trend", "at", "expect"),
     "share_group": ("members", "assignment", "start_offset", "end_offset", "in_flight", "states",
@@ -349,6 +354,8 @@ def parse_check(raw: Any) -> Check:
     elif subject in ("group", "consumer", "producer", "topic", "share_group", "share_consumer", "transaction"):
         if not isinstance(target, str) or not target:
             raise CheckError(f"{subject}: give its id as text, got {target!r}", subject)
+        if subject == "consumer" and "between" in rest:
+            options["between"] = _window(rest.pop("between"))
     elif subject == "controller":
         if target not in ("kraft", "zookeeper", "any"):
             raise CheckError(f"controller: write the mode, kraft or zookeeper (or any), got {target!r}", "controller")
@@ -369,6 +376,11 @@ def parse_check(raw: Any) -> Check:
                              "record")
         if not rest:
             raise CheckError("record: say what to check, e.g. lost: true or present: true", "record")
+        if ("read_by" in rest) != ("read_in_order" in rest):
+            raise CheckError("record: read_in_order needs read_by (the consumer), e.g. read_by: c1, "
+                             "read_in_order: true", "read_by")
+        if "read_by" in rest:
+            options["read_by"] = str(rest.pop("read_by"))
     elif subject == "event":
         kinds = target if isinstance(target, list) else [target]
         for k in kinds:
@@ -451,6 +463,14 @@ def parse_check(raw: Any) -> Check:
     return Check(subject, target, fields, options, raw)
 
 
+def _window(v: Any) -> tuple[str, str]:
+    """`between: [partitions_revoked, assignment_received]`: two event kinds bounding a window of the step."""
+    if not (isinstance(v, list) and len(v) == 2 and all(k in KINDS for k in v)):
+        raise CheckError(f"between: give two event kinds, e.g. [partitions_revoked, assignment_received]; got {v!r}",
+                         "between")
+    return v[0], v[1]
+
+
 def _is_cmp(v: Any) -> bool:
     return isinstance(v, dict) and bool(v) and set(v) <= OPS
 
@@ -471,6 +491,10 @@ def _partition_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         "offline": p.offline, "lost": len(p.lost),
         "segments": leader_state.segments if leader_state else None, "adding_replicas": list(p.adding_replicas)}
     out["last_stable_offset"] = p.last_stable_offset
+    if {"active_segment_base", "segment_bases"} & set(ch.fields):
+        bases = _segment_bases(ctx, topic, num, p.leader)
+        out["segment_bases"] = bases
+        out["active_segment_base"] = bases[-1] if bases else None
     if {"record_count", "keys", "markers", "aborted_records", "open_records"} & set(ch.fields):
         full = ctx.full.partition(topic, num)
         data = [r for r in full.tail if r.control is None]
@@ -480,6 +504,13 @@ def _partition_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         out["aborted_records"] = sum(r.txn == "aborted" for r in data)
         out["open_records"] = sum(r.txn == "open" for r in data)
     return out
+
+
+def _segment_bases(ctx: CheckContext, topic: str, num: int, leader: int | None) -> list[int]:
+    """The base offsets of the leader's segment files, oldest first (the last one is the active segment)."""
+    broker = ctx.cluster.brokers.get(leader) if leader is not None else None
+    replica = broker.replicas.get((topic, num)) if broker is not None else None
+    return [] if replica is None else [seg.base_offset for seg in replica.log.segments]
 
 
 def _group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -524,12 +555,28 @@ def _consumer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     k = next((c for c in ctx.snapshot.consumers if c.id == ch.target), None)
     if k is None:
         raise KeyError(f"there is no consumer {ch.target!r}; consumers are {[c.id for c in ctx.snapshot.consumers]}")
-    polled = [e for e in ctx.step_events if e.kind == "records_polled" and e.actors[:1] == (k.id,)]
+    events = _window_events(ctx.step_events, ch.options["between"], k.group_id) if "between" in ch.options \
+        else ctx.step_events
+    polled = [e for e in events if e.kind == "records_polled" and e.actors[:1] == (k.id,)]
     return {"assignment": [tp_name(tp) for tp in k.assignment], "state": k.state, "alive": k.alive,
             "received": k.records_received, "positions": {tp_name(tp): o for tp, o in k.positions.items()},
             "duplicates": sum(e.data.get("duplicates", 0) for e in ctx.all_events
                               if e.kind == "records_polled" and e.actors[:1] == (k.id,)),
             "polled": sum(e.data.get("records", 0) for e in polled)}
+
+
+def _window_events(events: list[Event], kinds: tuple[str, str], group: str | None) -> list[Event]:
+    """The step's events from the first `kinds[0]` of the group to the first `kinds[1]` of it after that."""
+    start, end = kinds
+    ours = [i for i, e in enumerate(events) if e.data.get("group") == group]
+    i = next((i for i in ours if events[i].kind == start), None)
+    if i is None:
+        raise KeyError(f"no {start} event of group {group} in this step: the window between {start} and {end} "
+                       f"never opened")
+    j = next((j for j in ours if j > i and events[j].kind == end), None)
+    if j is None:
+        raise KeyError(f"no {end} event of group {group} after its {start} in this step: the window never closed")
+    return events[i:j + 1]
 
 
 def _broker_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -618,8 +665,10 @@ def _controller_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     c = ctx.snapshot.controller
     if ch.target != "any" and c.mode != ch.target:
         raise KeyError(f"the cluster runs a {c.mode} controller, not {ch.target}")
+    voters = getattr(ctx.cluster.controller, "voters", [])
+    alive = [v for v in voters if v in ctx.cluster.brokers and ctx.cluster.brokers[v].online]
     return {"active": c.active, "epoch": c.epoch, "registered_brokers": list(c.registered_brokers),
-            "nodes": list(c.nodes), "metadata_offset": c.metadata_offset}
+            "nodes": list(c.nodes), "metadata_offset": c.metadata_offset, "voters_alive": alive}
 
 
 def _cluster_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -657,7 +706,39 @@ def _record_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
                  if r.control is None and _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)]
         parts = sorted({r.partition for r in found})
         out.update(present=bool(found), count=len(found), in_partition=parts[0] if len(parts) == 1 else parts)
+    if "read_by" in ch.options:
+        out["read_in_order"] = _read_in_order(ch, ctx, ch.options["read_by"])
     return out
+
+
+def _read_in_order(ch: Check, ctx: CheckContext, consumer: str) -> bool:
+    """Did `consumer` receive every matching record, each for the first time in offset (= append) order?
+
+    The records of one key sit in one partition, appended in the order the producer sent them, so this is
+    "the consumer saw that key's records in the order they were sent". Polls come from the event log.
+    """
+    found = sorted((r.partition, r.offset) for p in ctx.full.partitions for r in p.tail
+                   if r.control is None and _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value))
+    if not found:
+        return False
+    wanted = set(found)
+    first_seen: list[tuple[int, int]] = []
+    seen: set[tuple[int, int]] = set()
+    topic = ch.target["topic"]
+    for e in ctx.all_events:
+        if e.kind != "records_polled" or e.actors[:1] != (consumer,):
+            continue
+        for tp, (a, b) in e.data.get("ranges", {}).items():
+            t, _, num = tp.rpartition("-")
+            if t != topic:
+                continue
+            for off in range(a, b + 1):
+                key = (int(num), off)
+                if key in wanted and key not in seen:
+                    seen.add(key)
+                    first_seen.append(key)
+    per_partition = [[o for p, o in first_seen if p == part] for part in sorted({p for p, _ in found})]
+    return seen == wanted and all(xs == sorted(xs) for xs in per_partition)
 
 
 def _event_match(ch: Check, e: Event) -> bool:

@@ -155,6 +155,7 @@ def check_file(path: str | Path) -> tuple[Lesson | None, int, list[Problem]]:
     if lesson is None:
         return None, 0, problems
     file = _show_path(Path(path))
+    problems += question_problems(lesson, file)
     try:
         run = LessonRun(lesson)
     except Exception as exc:  # a scenario the engine refuses
@@ -174,6 +175,29 @@ def check_file(path: str | Path) -> tuple[Lesson | None, int, list[Problem]]:
     return lesson, len(lesson.steps), problems
 
 
+def question_problems(lesson: Lesson, file: str) -> list[Problem]:
+    """Questions that can be gamed: right answers crowding one position, or spelled out before the reveal."""
+    from .choices import crowded_position, giveaway, lesson_predicts
+
+    out: list[Problem] = []
+    predicts = lesson_predicts(lesson)
+    crowded = crowded_position([p for _, p in predicts])
+    if crowded is not None:
+        pos, n = crowded
+        out.append(Problem(file, None, "predict.answer", f"{n} of the lesson's {len(predicts)} right answers are "
+                           f"choice {pos} (counting from 0): a learner can guess the position",
+                           "reorder the choices so the right answers sit at different positions"))
+    for si, p in predicts:
+        step = lesson.steps[si - 1]
+        words = giveaway(p, [lesson.title, step.title, step.narration])
+        if words is not None:
+            out.append(Problem(file, si, "predict.answer", f"the right choice is spelled out before the question: "
+                               f"{words!r} is in the lesson title, the step title or its narration",
+                               "move that sentence after the reveal (into the explanation or the next step), "
+                               "or ask a question the text does not answer"))
+    return out
+
+
 def check_paths(paths: list[str | Path] | None = None) -> tuple[int, int, list[Problem]]:
     """Check every lesson file; also that lesson ids are unique. Returns (lessons, steps, problems)."""
     files = lesson_files(paths)
@@ -182,17 +206,33 @@ def check_paths(paths: list[str | Path] | None = None) -> tuple[int, int, list[P
         return 0, 0, [Problem(str(paths), None, "files", "no lesson files found", "give .yaml files or folders")]
     n_lessons = n_steps = 0
     seen: dict[str, str] = {}
+    checked: list[Lesson] = []
     for f in files:
         lesson, steps, probs = check_file(f)
         problems += probs
         if lesson is not None:
             n_lessons += 1
             n_steps += steps
+            checked.append(lesson)
             if lesson.id in seen:
                 problems.append(Problem(_show_path(f), None, "id", f"lesson id {lesson.id!r} is also used by "
                                         f"{seen[lesson.id]}", "give each lesson its own id"))
             seen[lesson.id] = _show_path(f)
+    problems += _course_position_problems(checked)
     return n_lessons, n_steps, problems
+
+
+def _course_position_problems(lessons: list[Lesson]) -> list[Problem]:
+    """Over the course too (one-question lessons count here): no position holds most right answers."""
+    from .choices import crowded_position, lesson_predicts
+
+    predicts = [p for lesson in lessons for _, p in lesson_predicts(lesson)]
+    crowded = crowded_position(predicts) if len(lessons) > 1 else None
+    if crowded is None:
+        return []
+    pos, n = crowded
+    return [Problem("course", None, "predict.answer", f"{n} of the course's {len(predicts)} right answers are "
+                    f"choice {pos} (counting from 0)", "spread the right answers over the positions")]
 
 
 def load_lesson(path: str | Path) -> Lesson:
@@ -241,4 +281,5 @@ def find_lesson(lesson_id: str, folder: str | Path = COURSE_DIR) -> Lesson:
 
 
 __all__ = ["Problem", "LessonFileError", "COURSE_DIR", "lesson_files", "validate_file", "check_file", "check_paths",
+           "question_problems",
            "load_lesson", "load_course", "load_course_lenient", "find_lesson"]

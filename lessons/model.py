@@ -353,6 +353,8 @@ class Predict(_Model):
         if self.answer >= len(self.choices):
             raise ValueError(f"answer is {self.answer} but there are only {len(self.choices)} choices "
                              f"(answers count from 0, so use 0..{len(self.choices) - 1})")
+        if len(set(self.choices)) != len(self.choices):  # shown shuffled and matched by text: each must differ
+            raise ValueError(f"choices repeat: {self.choices}; give each choice its own text")
         return self
 
 

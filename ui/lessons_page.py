@@ -6,11 +6,13 @@ focused on what the step is about, and what the engine confirms. Every step is r
 (`?lesson=<id>&step=<n>`) reopens it, and "Open in Playground" carries the run's `Timeline.to_state()`.
 
 State lives in `st.session_state` (one `LessonsState` per browser session): lesson runs are never shared
-between users.
+between users. The learner's progress (steps seen, answers, the choice-order seed) is also kept in a cookie
+(`lessons.progress`), so a reload or a return visit in the same browser continues where it left off.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,8 @@ import streamlit as st
 
 from engine.errors import KafkaError
 from engine.snapshot import ClusterSnapshot
+from lessons import progress
+from lessons.choices import choice_order
 from lessons.comparison import CompareResult
 from lessons.loader import load_course_lenient
 from lessons.model import Lesson, Step
@@ -55,10 +59,11 @@ class LessonsState:
     lesson_id: str
     step: int = 0  # 0-based index of the step shown
     runs: dict[str, LessonRun] = field(default_factory=dict)
-    answers: dict[str, int] = field(default_factory=dict)  # "lesson/step" -> chosen choice index
-    from_link: set[str] = field(default_factory=set)  # steps opened from a shared link: shown revealed
+    answers: dict[str, int] = field(default_factory=dict)  # "lesson/step" -> chosen choice (index in the file)
+    seed: int = field(default_factory=lambda: secrets.randbits(32))  # this session's order of the choices
     seen: dict[str, set[int]] = field(default_factory=dict)  # lesson id -> steps seen (0-based)
     link_note: str | None = None
+    saved: str = ""  # the progress cookie value last written (written again only when it changes)
 
     def run(self, lesson: Lesson) -> LessonRun:
         r = self.runs.get(lesson.id)
@@ -70,7 +75,7 @@ class LessonsState:
         return f"{lesson_id or self.lesson_id}/{self.step if step is None else step}"
 
     def revealed(self, step: Step) -> bool:
-        return step.predict is None or self.key() in self.answers or self.key() in self.from_link
+        return step.predict is None or self.key() in self.answers
 
     def see(self) -> None:
         self.seen.setdefault(self.lesson_id, set()).add(self.step)
@@ -103,15 +108,45 @@ def get_state(lessons: list[Lesson]) -> LessonsState:
     if s is None:
         params = {k: st.query_params[k] for k in st.query_params}
         s = LessonsState(lessons[0].id)
+        _restore(s, lessons)
         if "lesson" in params or "step" in params:
             got = parse_link(params, lessons)
             if isinstance(got, str):
                 s.link_note = f"This link could not be opened ({got}); here is the first lesson instead."
             else:
-                s.lesson_id, s.step = got
-                s.from_link.add(s.key())
+                s.lesson_id, s.step = got  # a link opens the step unanswered: it must not spoil the question
         st.session_state[SESSION_KEY] = s
     return s
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(progress.COOKIE)
+    except (AttributeError, RuntimeError, KeyError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _restore(s: LessonsState, lessons: list[Lesson]) -> None:
+    """A new session picks up the progress this browser saved (a reload, a return visit)."""
+    saved = progress.decode(_cookie(), lessons)
+    s.answers.update(saved.answers)
+    for lid, steps in saved.seen.items():
+        s.seen.setdefault(lid, set()).update(steps)
+    if saved.seed is not None:
+        s.seed = saved.seed
+    if saved.seen:  # open the lesson the learner was in last (the furthest in course order)
+        last = max((i for i, x in enumerate(lessons) if x.id in saved.seen), default=0)
+        s.lesson_id = lessons[last].id
+        s.step = s.furthest(s.lesson_id)
+
+
+def _save(s: LessonsState) -> None:
+    """Write the progress cookie when it changed (JavaScript in the page itself: st.html is not iframed)."""
+    value = progress.encode(progress.Progress(s.answers, s.seen, s.seed))
+    if value != s.saved:
+        st.html(progress.cookie_script(value), unsafe_allow_javascript=True)
+        s.saved = value
 
 
 # -- callbacks ---------------------------------------------------------------------------------------------------
@@ -126,6 +161,7 @@ def _move(s: LessonsState, delta: int, n: int) -> None:
 
 
 def _answer(s: LessonsState, key: str, widget: str, choices: list[str]) -> None:
+    """Remember the choice as its index in the lesson file, whatever order it was shown in."""
     choice = st.session_state.get(widget)
     if choice in choices:
         s.answers[key] = choices.index(choice)
@@ -191,21 +227,19 @@ def _predict(s: LessonsState, step: Step) -> bool:
         return True
     key = s.key()
     widget = f"predict_{key}"
+    shown = [p.choices[i] for i in choice_order(p, s.seed)]  # shuffled per session: positions give nothing away
     with st.container(border=True, key="predict_box"):
         st.markdown(f"**Predict:** {p.question}")
         if key in s.answers:
             chosen = s.answers[key]
-            st.radio("Your answer", p.choices, index=chosen, key=f"{widget}_done", disabled=True,
-                     label_visibility="collapsed")
+            st.radio("Your answer", shown, index=shown.index(p.choices[chosen]), key=f"{widget}_done",
+                     disabled=True, label_visibility="collapsed")
             if chosen == p.answer:
                 st.success(f"**Right.** {p.explanation}")
             else:
                 st.error(f"**Not quite.** The answer is: *{p.choices[p.answer]}*. {p.explanation}")
             return True
-        if key in s.from_link:
-            st.info(f"Opened from a link, so here is the answer: *{p.choices[p.answer]}*. {p.explanation}")
-            return True
-        st.radio("Your answer", p.choices, index=None, key=widget, label_visibility="collapsed")
+        st.radio("Your answer", shown, index=None, key=widget, label_visibility="collapsed")
         st.button("Check my answer", key="predict_check", type="primary", on_click=_answer,
                   args=(s, key, widget, p.choices), disabled=st.session_state.get(widget) is None)
         st.caption("The picture below is the cluster *before* this step. Answer to run the step and see.")
@@ -438,6 +472,7 @@ def render() -> None:
                 _happened(res)
             _checks(res)
     _share(s)
+    _save(s)
 
 
 def _nav(s: LessonsState, lesson: Lesson, res: StepResult | None, show_after: bool) -> None:
@@ -446,7 +481,7 @@ def _nav(s: LessonsState, lesson: Lesson, res: StepResult | None, show_after: bo
         st.button("← Previous", key="lesson_prev", disabled=s.step == 0, on_click=_move, args=(s, -1, n))
         st.button("Next →", key="lesson_next", type="primary", disabled=s.step >= n - 1 or not show_after,
                   on_click=_move, args=(s, 1, n),
-                  help=None if show_after else "Answer the question first (or open the step from a link).")
+                  help=None if show_after else "Answer the question first.")
         if res is not None and show_after:
             st.button("Open in Playground", key="open_playground", on_click=_to_playground, args=(res.state,),
                       help="Continue from exactly this state in the Playground, with every control.")

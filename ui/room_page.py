@@ -21,6 +21,7 @@ import streamlit as st
 from engine.errors import KafkaError
 from engine.scenario import PRESETS
 from engine.timeline import Timeline
+from lessons.choices import shuffled
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.logs import log_strips
 from ui.figures.room import answer_histogram
@@ -354,7 +355,8 @@ def _ask(t: TeacherRoom, store: RoomStore) -> None:
             i = st.selectbox("Lesson step", range(len(qs)), format_func=lambda i: labels[i], key="room_q_lesson")
             p = qs[i or 0][1]
             st.markdown(p.question)
-            st.caption("  \n".join(f"{chr(65 + j)}. {c}" for j, c in enumerate(p.choices)))
+            shown, _ = shuffled(p, t.code)  # the order the room will see
+            st.caption("  \n".join(f"{chr(65 + j)}. {c}" for j, c in enumerate(shown)))
         else:
             st.text_input("Question", key="room_q_text", max_chars=500,
                           placeholder="What happens to acks=1 writes when the leader crashes?")
@@ -376,7 +378,9 @@ def _pose(t: TeacherRoom, store: RoomStore) -> None:
             if not 0 <= i < len(qs):
                 raise RoomError("lesson step: choose a question from the list")
             p = qs[i][1]
-            store.pose(t.code, t.token, p.question, p.choices, p.answer, p.explanation, markdown=True)
+            # the room's code seeds the order: every student sees the same letters as the teacher's histogram
+            choices, answer = shuffled(p, t.code)
+            store.pose(t.code, t.token, p.question, choices, answer, p.explanation, markdown=True)
         else:
             choices = [c.strip() for c in (ss.get("room_q_choices") or "").splitlines() if c.strip()]
             pick = ss.get("room_q_answer") or "none (a poll)"

@@ -264,8 +264,15 @@ def _charts(at: AppTest) -> dict[str, dict]:
     return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
 
 
-def test_the_lessons_page_shows_both_panels_and_where_the_runs_part(lesson_run, step_index):
-    at = _page(step_index + 1)
+def _answered(at: AppTest, lesson, step_index: int) -> AppTest:
+    """As if the student had answered the step's question rightly (a link alone reveals nothing)."""
+    at.session_state["kc_lessons"].answers[f"{LESSON}/{step_index}"] = lesson.steps[step_index].predict.answer
+    at.run()
+    return at
+
+
+def test_the_lessons_page_shows_both_panels_and_where_the_runs_part(lesson_run, step_index, lesson_by_id):
+    at = _answered(_page(step_index + 1), lesson_by_id[LESSON], step_index)
     assert [m.value for m in at.markdown if m.value.startswith("### ")] == [f"### {TITLE}"]
     pair = lesson_run.results[step_index].compare.pair
     charts = _charts(at)
@@ -288,15 +295,14 @@ def test_the_lessons_page_shows_both_panels_and_where_the_runs_part(lesson_run, 
     assert any("What was done to both runs" in e.label for e in at.expander)
 
 
-def test_before_the_answer_only_the_starting_cluster_is_shown(step_index):
-    at = _page(step_index + 1)
-    at.session_state["kc_lessons"].from_link.clear()  # as if walked here: the question comes first
-    at.run()
+def test_before_the_answer_only_the_starting_cluster_is_shown(step_index, lesson_by_id):
+    at = _page(step_index + 1)  # opened from a link: the question comes first
     charts = _charts(at)
     assert "lesson_cmp_start" in charts and "lesson_cmp_diagram_left" not in charts
     assert not any(m.value.startswith("**Where the runs part:**") for m in at.markdown)
     radio = next(r for r in at.radio if not r.disabled)
-    radio.set_value(radio.options[1]).run()
+    p = lesson_by_id[LESSON].steps[step_index].predict
+    radio.set_value(p.choices[p.answer]).run()
     at.button(key="predict_check").click().run()
     assert any(s.value.startswith("**Right.**") for s in at.success)
     charts = _charts(at)

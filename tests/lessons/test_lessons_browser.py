@@ -1,4 +1,5 @@
-"""The Lessons page in a real browser: a step opened from its shared link shows the same step and picture.
+"""The Lessons page in a real browser: a step opened from its shared link asks its question, then shows the same
+step and picture; a reload keeps the answer.
 
 Playwright drives Debian's Chromium against `streamlit run app.py` on a free localhost port (stopped by its
 own pid). Pictures are compared as the browser holds them: each chart's plotly shapes, annotations and
@@ -82,11 +83,22 @@ def test_shared_link_lands_on_the_same_step_and_picture(server, browser, tmp_pat
     page2.goto(link)
     settle(page2)
     assert step_title(page2) == title
+    # issue 16: the link does not spoil the question: it is asked unanswered; answering reveals it
+    assert page2.get_by_text("Right.", exact=False).count() == 0
+    assert page2.locator(".st-key-lesson_next button").first.is_disabled()
+    page2.get_by_text("Twice; once to", exact=False).first.click()
+    settle(page2)
+    click(page2, "predict_check")
+    assert page2.get_by_text("Right.", exact=False).count() >= 1
     after = {k: picture(page2, k) for k in before}
     page2.screenshot(path=str(tmp_path / "from-link.png"), full_page=True)
     for key in before:
         assert after[key] == before[key], f"{key} differs between the walked step and the shared link"
-    assert page2.get_by_text("Opened from a link", exact=False).count() == 1
     assert page2.url == link
+    # issue 16: a reload keeps the progress (the answer is remembered in a cookie)
+    page2.reload()
+    settle(page2)
+    assert step_title(page2) == title
+    assert page2.get_by_text("Right.", exact=False).count() >= 1
     ctx.close()
     other.close()

@@ -30,7 +30,14 @@ def _charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
-def test_walk_lesson_four_answering_the_predictions():
+def _right(at: AppTest, lesson_by_id) -> str:
+    """The right choice's text for the step on screen (the page shows choices in a shuffled order)."""
+    s = at.session_state["kc_lessons"]
+    p = lesson_by_id[s.lesson_id].steps[s.step].predict
+    return p.choices[p.answer]
+
+
+def test_walk_lesson_four_answering_the_predictions(lesson_by_id):
     at = _lessons_page()
     at.button(key="open_lesson_queue-vs-pubsub").click().run()
     steps, answered = [], 0
@@ -42,7 +49,7 @@ def test_walk_lesson_four_answering_the_predictions():
         if radio:
             assert at.button(key="lesson_next").disabled  # predict first, then reveal
             at.button(key="predict_check")  # exists before an answer is chosen
-            radio[0].set_value(radio[0].options[1]).run()  # answer 1 is right in both of lesson 4's questions
+            radio[0].set_value(_right(at, lesson_by_id)).run()
             at.button(key="predict_check").click().run()
             assert any(s.value.startswith("**Right.**") for s in at.success)
             answered += 1
@@ -62,25 +69,44 @@ def test_walk_lesson_four_answering_the_predictions():
                              "cell:group-2:c3:orders-1"]
     # the choice is remembered: going back shows the answer, not the question again
     at.button(key="lesson_prev").click().run()
-    assert at.radio[0].disabled and at.radio[0].value == at.radio[0].options[1]
+    assert at.radio[0].disabled and at.radio[0].value == _right(at, lesson_by_id)
 
 
 def test_a_wrong_answer_is_explained():
     at = _lessons_page(lesson="idle-consumer", step="2")
-    at.session_state["kc_lessons"].from_link.clear()  # as if walked here: ask the question
-    at.run()
     radio = next(r for r in at.radio if not r.disabled)
-    radio.set_value(radio.options[0]).run()
+    radio.set_value("It takes over both partitions, as the newest member").run()
     at.button(key="predict_check").click().run()
     assert any("Not quite" in e.value and "Nothing; it stays idle" in e.value for e in at.error)
 
 
-def test_a_shared_link_opens_that_step_revealed():
+def test_a_shared_link_opens_that_step_unanswered(lesson_by_id):
+    """Issue 16: a teacher's link must not spoil the question: it is asked, the answer comes only by answering."""
     at = _lessons_page(lesson="broker-failure-and-data-loss", step="5")
     assert _titles(at) == ["### The data-loss experiment: acks=1"]
-    assert any("Opened from a link" in i.value for i in at.info)
+    radio = [r for r in at.radio if not r.disabled]
+    assert radio and radio[0].value is None
+    assert at.button(key="lesson_next").disabled
+    right = _right(at, lesson_by_id)
+    page_text = " ".join([m.value for m in at.markdown] + [i.value for i in at.info] + [s.value for s in at.success])
+    assert right not in page_text and "acknowledged record(s) lost" not in page_text
+    radio[0].set_value(right).run()
+    at.button(key="predict_check").click().run()
+    assert any(s.value.startswith("**Right.**") for s in at.success)
     assert not at.button(key="lesson_next").disabled
     assert any("acknowledged record(s) lost" in m.value for m in at.markdown)
+
+
+def test_the_choices_are_shuffled_per_session(lesson_by_id):
+    """Issue 16: the right answer's position is not the file's: two sessions see their own orders."""
+    p = lesson_by_id["broker-failure-and-data-loss"].steps[4].predict
+    orders = set()
+    for _ in range(4):
+        at = _lessons_page(lesson="broker-failure-and-data-loss", step="5")
+        radio = next(r for r in at.radio if not r.disabled)
+        assert sorted(radio.options) == sorted(p.choices)
+        orders.add(tuple(radio.options))
+    assert len(orders) > 1
 
 
 @pytest.mark.parametrize("params", [{"lesson": "no-such-lesson", "step": "1"},
@@ -92,9 +118,12 @@ def test_a_bad_link_falls_back_to_the_first_lesson(params):
     assert _titles(at) == ["### A cluster of brokers"]
 
 
-def test_open_in_playground_carries_the_exact_state():
+def test_open_in_playground_carries_the_exact_state(lesson_by_id):
     at = _lessons_page(lesson="queue-vs-pubsub", step="3")
     lessons_state = at.session_state["kc_lessons"]
+    assert not [b for b in at.button if b.key == "open_playground"]  # not before the question is answered
+    lessons_state.answers["queue-vs-pubsub/2"] = lesson_by_id["queue-vs-pubsub"].steps[2].predict.answer
+    at.run()
     res = lessons_state.runs["queue-vs-pubsub"].results[2]
     at.button(key="open_playground").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -111,10 +140,13 @@ def test_open_in_playground_carries_the_exact_state():
                                        "docker-to-simulator-and-back", "share-groups", "kip848-rebalance",
                                        "transactions-exactly-once"])
 def test_every_step_of_every_lesson_renders(lesson_id, lesson_by_id):
-    """Every view of every step draws without an exception (answers revealed, as from a link)."""
+    """Every view of every step draws without an exception (every question answered)."""
     at = _lessons_page(lesson=lesson_id, step="1")
-    n = len(lesson_by_id[lesson_id].steps)
-    at.session_state["kc_lessons"].from_link.update(f"{lesson_id}/{i}" for i in range(n))
+    steps = lesson_by_id[lesson_id].steps
+    n = len(steps)
+    at.session_state["kc_lessons"].answers.update({f"{lesson_id}/{i}": s.predict.answer
+                                                   for i, s in enumerate(steps) if s.predict is not None})
+    at.run()
     for i in range(n):
         assert not at.exception, (lesson_id, i + 1, [e.value for e in at.exception])
         assert not at.error, (lesson_id, i + 1, [e.value for e in at.error])

@@ -67,3 +67,18 @@ def test_a_student_edit_is_caught_by_the_final_assert(tmp_path):
     client.execute()
     errs = [o for o in nb.cells[-1].outputs if o.output_type == "error"]
     assert errs and errs[0]["ename"] == "AssertionError"  # group-2 now splits the partitions
+
+
+@pytest.mark.parametrize("lesson_id", ["keys-and-partitioning", "kip848-rebalance", "rebalance-on-failure",
+                                       "the-controller", "durability-on-disk"])
+def test_lessons_with_issue16_claim_checks_run_as_notebooks(lesson_id, tmp_path):
+    """The new check kinds (read_in_order, polls between two events, segment bases, live voters) hold in the
+    exported notebook too, where they run through its check() helper against the notebook's own timeline."""
+    out = tmp_path / f"{lesson_id}.ipynb"
+    assert main(["export", lesson_id, "-o", str(out)]) == 0
+    nb = nbformat.read(str(out), as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name=_ensure_kernel(),
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()  # raises CellExecutionError on any failing cell
+    final = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
+    assert "All of the lesson's final checks hold." in final

@@ -272,3 +272,34 @@ def test_teacher_and_student_pages_through_apptest():
     teacher.button(key="room_close").click().run()
     student.run()
     assert any("closed or has expired" in w.value for w in student.warning)
+
+
+def test_a_lesson_question_shows_the_whole_room_the_same_shuffled_order():
+    """Issue 16: a room's lesson question is shuffled with the room code as seed, so every student sees the
+    same letters as the teacher's histogram, and the right answer is where the shuffle put it."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from lessons.choices import shuffled
+    from ui.room_page import lesson_questions
+
+    page = str(Path(__file__).resolve().parents[2] / "ui" / "room_page.py")
+    teacher = AppTest.from_file(page, default_timeout=60)
+    teacher.run()
+    teacher.button(key="room_start").click().run()
+    t = teacher.session_state["kc_room_teacher"]
+    p = lesson_questions()[0][1]
+    teacher.button(key="room_pose").click().run()  # the default: the course's first lesson question
+    choices, answer = shuffled(p, t.code)
+    views = []
+    for _ in range(2):
+        student = AppTest.from_file(page, default_timeout=60)
+        student.query_params["room"] = t.code
+        student.run()
+        assert not student.exception, student.exception
+        radio = next(r for r in student.radio if r.key and r.key.startswith("room_answer_"))
+        views.append(list(radio.options))  # "A. <choice>", as the student sees them
+    assert views[0] == views[1]
+    assert [v.split(". ", 1)[1] for v in views[0]] == choices
+    assert choices[answer] == p.choices[p.answer]
