@@ -25,7 +25,7 @@ from .errors import (
     UnknownTopicOrPartitionError,
 )
 from .events import Later
-from .partitioner import StickyPartitioner, partition_for_key
+from .partitioner import BuiltInPartitioner, partition_for_key
 from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, plain_record_size, record_size
 from .scheduler import Watchdog
 from .transactions import TransactionManager
@@ -129,6 +129,18 @@ class ProducerBatch:
         return len(self.keys)
 
 
+def _all_batches_full(dq: deque[ProducerBatch], batch_size: int) -> bool:
+    """RecordAccumulator.allBatchesFull: the last batch takes no more records. A batch holding one record
+    bigger than batch.size is not full in Kafka (its buffer was sized to fit that record), so it counts as
+    open until the next record is refused."""
+    if not dq:
+        return True
+    b = dq[-1]
+    if b.state == "open":
+        return False
+    return not (b.state == "ready" and len(b.keys) == 1 and b.size > batch_size)
+
+
 def _sent_detail(items: tuple[tuple[TP, int, int], ...]) -> str:
     """The batch_sent sentence's list: "orders-0 (145 rec, 16384 B), ..."."""
     return ", ".join(f"{t}-{p} ({count} rec, {wire} B)" for (t, p), count, wire in items)
@@ -166,7 +178,9 @@ class Producer:
         self.requests: dict[int, tuple[ProduceRequest, list[ProducerBatch]]] = {}
         # request.timeout.ms of each request in flight (token: the request id), stopped by its answer
         self._timeouts = Watchdog(cluster.scheduler, self._request_timeout)
-        self.sticky = StickyPartitioner(cluster.rng)
+        self.partitioners: dict[str, BuiltInPartitioner] = {}  # keyless records: one per topic (KIP-794)
+        self._node_ready_ms: dict[int, int] = {}  # NodeLatencyStats: last time a broker had data to send ...
+        self._node_drain_ms: dict[int, int] = {}  # ... and last time it could take it
         self.buffer_used = 0
         self.sent = 0
         self.acked = 0
@@ -281,7 +295,7 @@ class Producer:
         kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
         vb = value if value is None or value.__class__ is bytes else \
             value.encode() if value.__class__ is str else _to_bytes(value, "value")
-        n = 0
+        sticky = None
         if partition is None and kb is not None and self._keyed and not headers:
             # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
             # its record size by value length (DefaultPartitioner: murmur2 of the key, cached per topic)
@@ -308,11 +322,16 @@ class Producer:
             elif kb is not None and self._keyed:
                 tp = (topic, partition_for_key(kb, n))
             else:
-                tp = (topic, self.sticky.partition(topic, n))
+                tp = None  # the built-in partitioner decides below, once the record's size is known
             if headers:
                 size = record_size(kb, vb, 1, 1, tuple(headers))
             else:
                 size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
+            if tp is None:
+                if size > self._max_record:
+                    raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than "
+                                              f"max.request.size={self.config.max_request_size}")
+                sticky, tp = self._sticky_partition(topic, leaders, size)
             dq = self.batches.get(tp)
             if dq is None:
                 dq = self.batches[tp] = deque()
@@ -344,17 +363,38 @@ class Producer:
             b.headers.append(tuple(headers))
         elif b.headers is not None:
             b.headers.append(())
+        appended = size + BATCH_OVERHEAD if new_batch else size
         filled = b.size = b.size + size
         self.buffer_used += size
         self.sent += 1
-        if kb is None and partition is None:
-            self.sticky.record_appended(topic, size, batch_size, n)
+        if sticky is not None:
+            # RecordAccumulator.append: switching is allowed only once the partition's batches are all full
+            sticky.update_partition_info(appended, self.metadata[topic], _all_batches_full(dq, batch_size))
         if filled >= batch_size:
             b.state = "ready"
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
         return RecordMetadataFuture(b, idx)
+
+    def _sticky_partition(self, topic: str, leaders: list[int | None], size: int) -> tuple[BuiltInPartitioner, TP]:
+        """A keyless record's partition (RecordAccumulator.append with the topic's BuiltInPartitioner): when
+        the sticky partition's last batch is full or cannot take this record, Kafka closes it and completes a
+        switch that was held back (`partitionChanged`), then appends to the (maybe new) sticky partition."""
+        bp = self.partitioners.get(topic)
+        if bp is None:
+            bp = self.partitioners[topic] = BuiltInPartitioner(topic, max(1, self._batch_size), self.cluster.rng)
+        while True:
+            p = bp.peek_current_partition(leaders)
+            dq = self.batches.get((topic, p))
+            last = dq[-1] if dq else None
+            if last is not None and last.state == "open" and last.size + size <= self._batch_size:
+                return bp, (topic, p)  # room in the open batch: no switch before appending
+            if last is not None and last.state == "open":
+                last.state = "ready"  # closed for appends (ProducerBatch.closeForRecordAppends)
+                self._wake(self._scheduler.now_ms)
+            if not bp.update_partition_info(0, leaders, True):
+                return bp, (topic, p)
 
     def _cache_key(self, topic: str, kb: bytes) -> tuple[TP, dict[int, int], deque[ProducerBatch]]:
         """First send of a key to a topic: its partition, the size table for its key length, its batches."""
@@ -460,6 +500,8 @@ class Producer:
         next_wake: int | None = None
         per_broker: dict[int, dict[TP, ProducerBatch]] = {}
         sizes: dict[int, int] = {}
+        if self.partitioners:
+            self._update_load_stats(now)
         for tp, dq in self.batches.items():
             if not dq:
                 continue
@@ -488,7 +530,9 @@ class Producer:
                 self._refresh_metadata()
                 continue
             if self.in_flight.get(leader, 0) >= cfg.max_in_flight:
+                self._node_ready_ms[leader] = now  # ready but cannot drain (updateNodeLatencyStats)
                 continue
+            self._node_ready_ms[leader] = self._node_drain_ms[leader] = now
             size = b.size if b.sealed is None else b.sealed.wire_bytes
             if sizes.get(leader, 0) and sizes[leader] + size > cfg.max_request_size:
                 continue
@@ -498,6 +542,34 @@ class Producer:
             self._send_request(leader, parts)
         if next_wake is not None:
             self._wake(max(next_wake, now + 1) if next_wake <= now else next_wake)
+
+    def _update_load_stats(self, now: int) -> None:
+        """RecordAccumulator.partitionReady's input to adaptive partitioning (KIP-794): per keyless topic, the
+        queue of unsent batches of each partition with a leader, once every partition has had a batch; with
+        partitioner.availability.timeout.ms > 0, partitions whose leader had data it could not drain for longer
+        are left out (Kafka measures that per node the same way: ready time minus drain time)."""
+        cfg = self.config
+        timeout = cfg.partitioner_availability_timeout_ms
+        for topic, bp in self.partitioners.items():
+            leaders = self.metadata.get(topic) or []
+            queues = [self.batches.get((topic, p)) for p in range(len(leaders))]
+            if not cfg.partitioner_adaptive or any(q is None for q in queues):
+                bp.update_partition_load_stats(None, [], 0)
+                continue
+            sizes: list[int] = []
+            ids: list[int] = []
+            for p, q in enumerate(queues):
+                leader = leaders[p]
+                if leader is None:
+                    continue
+                if timeout > 0 and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout:
+                    continue
+                ids.append(p)
+                sizes.append(sum(1 for b in q if b.state != "in_flight"))
+            total = len(leaders)
+            # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
+            padded = sizes + [0] * (total - len(sizes))
+            bp.update_partition_load_stats(padded, ids + [0] * (total - len(ids)), len(sizes))
 
     def _seal(self, b: ProducerBatch) -> RecordBatch:
         """Close a batch: freeze its columns, assign idempotent sequences, compress."""
