@@ -103,7 +103,8 @@ class ProducerBatch:
     """An open or in-flight batch for one partition (Kafka's ProducerBatch)."""
 
     __slots__ = ("tp", "keys", "values", "timestamps", "headers", "size", "created_ms", "attempts", "done",
-                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry")
+                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry",
+                 "sent_at")
 
     def __init__(self, tp: TP, now_ms: int) -> None:
         self.tp = tp
@@ -123,6 +124,8 @@ class ProducerBatch:
         self.state = "open"  # open | ready | in_flight | retrying
         self.wire = 0
         self.in_retry = False
+        # send() times when a record carried its own timestamp (None: `timestamps` are the send times)
+        self.sent_at: list[int] | None = None
 
     @property
     def count(self) -> int:
@@ -275,7 +278,7 @@ class Producer:
                 size = sizes.get(len(value))  # only sizes within max.request.size are cached
                 if size is not None and self.buffer_used + size <= self._buffer_memory and dq:
                     b = dq[-1]
-                    if b.state == "open" and b.size + size <= self._batch_size:
+                    if b.state == "open" and b.size + size <= self._batch_size and b.sent_at is None:
                         keys = b.keys
                         idx = len(keys)
                         keys.append(key)
@@ -357,6 +360,10 @@ class Producer:
         keys.append(kb)
         b.values.append(vb)
         b.timestamps.append(timestamp_ms if timestamp_ms is not None else now)
+        if timestamp_ms is not None and b.sent_at is None:
+            b.sent_at = b.timestamps[:idx]  # the earlier records' timestamps were their send times
+        if b.sent_at is not None:
+            b.sent_at.append(now)
         if headers:
             if b.headers is None:
                 b.headers = [()] * idx
