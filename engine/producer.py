@@ -334,6 +334,8 @@ class Producer:
                 if size > self._max_record:
                     raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than "
                                               f"max.request.size={self.config.max_request_size}")
+                if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+                    return self._buffer_exhausted(topic, -1, kb, vb)
                 sticky, tp = self._sticky_partition(topic, leaders, size)
             dq = self.batches.get(tp)
             if dq is None:
@@ -341,8 +343,8 @@ class Producer:
         if size > self._max_record:
             raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
                                       f"{self.config.max_request_size}")
-        if self.buffer_used + size > self._buffer_memory:
-            self._wait_for_buffer(size)
+        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+            return self._buffer_exhausted(tp[0], tp[1], kb, vb)
         now = self._scheduler.now_ms
         if self.txn is not None:
             self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
@@ -718,15 +720,40 @@ class Producer:
             f"Expiring {b.count} record(s) for {tp[0]}-{tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
             f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms})"), -1)
 
-    def _wait_for_buffer(self, size: int) -> None:
-        """buffer.memory is full: send() blocks (simulated time runs) up to max.block.ms, then fails."""
+    def _wait_for_buffer(self, size: int) -> bool:
+        """buffer.memory is full: send() blocks (BufferPool.allocate) while simulated time runs, up to max.block.ms.
+        True once there is room. Inside a scheduled action nothing can block: it raises BufferExhaustedError at
+        once, and the caller (the load generator, see engine.load) models the blocked thread itself."""
         c = self.cluster
         cfg = self.config
         if c.in_simulation:
-            raise BufferExhaustedError(f"{self.id}: buffer.memory={cfg.buffer_memory} is full")
+            raise BufferExhaustedError(f"{self.id}: buffer.memory={cfg.buffer_memory} is full: send() would block")
         self._wake(c.now)
-        ok = c.run_until(lambda: self.buffer_used + size <= cfg.buffer_memory, cfg.max_block_ms, quiet=True)
-        if not ok:
-            raise BufferExhaustedError(
-                f"Failed to allocate {size} bytes within the configured max blocking time {cfg.max_block_ms} ms: "
-                f"buffer.memory={cfg.buffer_memory} is full of unacknowledged batches (is the leader reachable?)")
+        return c.run_until(lambda: self.buffer_used + size <= cfg.buffer_memory, cfg.max_block_ms, quiet=True)
+
+    def fail_blocked_send(self, topic: str, key: Any = None, value: Any = None) -> RecordMetadataFuture:
+        """A send() that stayed blocked on a full buffer for max.block.ms: it fails (for the load generator)."""
+        return self._buffer_exhausted(topic, -1, _to_bytes(key, "key"), _to_bytes(value, "value"))
+
+    def _buffer_exhausted(self, topic: str, partition: int, kb: bytes | None, vb: bytes | None) -> RecordMetadataFuture:
+        """KafkaProducer.doSend: BufferPool.allocate gave up after max.block.ms with a BufferExhaustedException (a
+        TimeoutException, an ApiException), so send() returns a failed future (FutureFailure) and counts an
+        error: the record is never silently dropped. `.result()` raises it, as Java's `get()` would."""
+        cfg = self.config
+        err = BufferExhaustedError(
+            f"Failed to allocate memory within the configured max blocking time {cfg.max_block_ms} ms: "
+            f"buffer.memory={cfg.buffer_memory} is full of batches not acknowledged yet (is the leader reachable?)")
+        b = ProducerBatch((topic, partition), self.cluster.now)
+        b.keys.append(kb)
+        b.values.append(vb)
+        b.timestamps.append(b.created_ms)
+        b.state = "failed"
+        b.done = True
+        b.error = err
+        self.sent += 1
+        self.failed += 1
+        self.cluster.emit("send_failed", f"{self.id}'s send() to {topic} waited max.block.ms={cfg.max_block_ms} for "
+                          f"room in buffer.memory={cfg.buffer_memory} and failed: {err.name} (a TimeoutException)",
+                          actors=(self.id,), topic=topic, partition=None if partition < 0 else partition,
+                          error=err.name, records=1)
+        return RecordMetadataFuture(b, 0)

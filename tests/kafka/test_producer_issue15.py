@@ -26,3 +26,52 @@ def test_ack_latency_p99_is_per_record():
     assert all(f.succeeded for f in futs)
     p99 = outcome(c).ack_latency_p99_ms
     assert p99 is not None and p99 >= 9000
+
+
+def _stuck_topic(c: Cluster) -> int:
+    """A one-replica topic whose leader then crashes: every batch for it stays in the producer's buffer."""
+    c.create_topic("t", partitions=1, replication_factor=1)
+    c.run_for(100)
+    leader = c.leaders_of("t")[0]
+    c.crash_broker(leader)
+    return leader
+
+
+def test_full_buffer_send_blocks_max_block_ms_then_fails_its_future():
+    """Issue 15 behaviour 8: send() on a full buffer blocks max.block.ms, then fails with a TimeoutException
+    (KafkaProducer returns a failed future: `get()` throws BufferExhaustedException)."""
+    from engine.errors import BufferExhaustedError, KafkaTimeoutError
+
+    c = Cluster(brokers=2, seed=1)
+    _stuck_topic(c)
+    p = c.producer("p", {"buffer.memory": 2048, "max.block.ms": 1000, "linger.ms": 0})
+    futs = [p.send("t", key=b"k", value=b"x" * 40) for _ in range(42)]
+    assert p.buffer_used + 48 > 2048  # 42 records of 48 bytes: the next one does not fit
+    started = c.now
+    blocked = p.send("t", key=b"k", value=b"x" * 40)
+    assert c.now - started == 1000  # simulated time ran while send() blocked
+    assert blocked.done and isinstance(blocked.error, BufferExhaustedError)
+    assert isinstance(blocked.error, KafkaTimeoutError)
+    assert "max blocking time 1000 ms" in str(blocked.error)
+    assert not any(f.done for f in futs)  # the buffered records are still waiting, not dropped
+    assert p.failed == 1 and p.sent == 43
+    assert any(e.kind == "send_failed" for e in c.events.events)
+
+
+def test_load_generator_counts_blocked_sends_that_time_out_as_failed():
+    """Issue 15 behaviour 8: the steady-load generator's records that time out on a full buffer are failed
+    records with an event, never silently skipped."""
+    from engine.load import LoadGenerator
+
+    c = Cluster(brokers=2, seed=1)
+    _stuck_topic(c)
+    p = c.producer("p", {"buffer.memory": 4096, "max.block.ms": 1000})
+    gen = LoadGenerator(c, p, "t", rate_per_s=100, keys="fixed", key_count=1, value_bytes=40)
+    gen.start()
+    c.run_for(5000)
+    kinds = [e.kind for e in c.events.events]
+    assert "send_blocked" in kinds and "send_failed" in kinds
+    assert gen.failed >= 3 and p.failed >= gen.failed
+    # every record the generator made is accounted for: acknowledged, failed, or still buffered / blocked
+    buffered = sum(b.count for dq in p.batches.values() for b in dq)
+    assert gen.sent == p.acked + p.failed + buffered + (gen.blocked is not None)
