@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .cluster import Cluster
 
 TP = tuple[str, int]
+# KIP-360: an idempotent (non-transactional) producer retries these after bumping its epoch (TransactionManager.canRetry)
+_EPOCH_BUMP_ON = frozenset({"OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID"})
 _REFRESH_METADATA_ON = frozenset({"NOT_LEADER_OR_FOLLOWER", "NETWORK_EXCEPTION", "UNKNOWN_TOPIC_OR_PARTITION",
                                   "LEADER_NOT_AVAILABLE", "FENCED_LEADER_EPOCH"})
 
@@ -192,6 +194,7 @@ class Producer:
         self.pid = -1
         self.producer_epoch = 0
         self.sequences: dict[TP, int] = {}
+        self._seq_epoch: dict[TP, tuple[int, int]] = {}  # the (producer id, epoch) each partition's sequences count in
         self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
         # topic -> {key: (topic, partition)}: murmur2 once per distinct key, not per send (a topic's partition
         # count never changes here; the metadata code drops a topic's entry if it ever did)
@@ -587,7 +590,10 @@ class Producer:
         cfg = self.config
         keys, values = tuple(b.keys), tuple(b.values)
         if self.pid >= 0:
-            seq = self.sequences.get(b.tp, 0)
+            # TransactionManager.maybeUpdateProducerIdAndEpoch: a partition's first batch under a new producer id
+            # or epoch starts again at sequence 0 (its older batches are all done: one batch in flight each)
+            seq = self.sequences.get(b.tp, 0) if self._seq_epoch.get(b.tp) == (self.pid, self.producer_epoch) else 0
+            self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
             b.base_sequence = seq
             self.sequences[b.tp] = seq + len(keys)
         codec = cfg.compression_type
@@ -669,6 +675,9 @@ class Producer:
             err, base = results.get(b.tp, (None, -1))
             if err is None:
                 self._finish(b, None, base)
+            elif err.name in _EPOCH_BUMP_ON and self.txn is None and self.pid >= 0 \
+                    and b.attempts <= self.config.retries and c.now - b.created_ms < self.config.delivery_timeout_ms:
+                self._bump_epoch_and_retry(b, err)
             elif err.retriable and b.attempts <= self.config.retries and \
                     c.now - b.created_ms < self.config.delivery_timeout_ms:
                 b.state = "retrying"
@@ -686,6 +695,29 @@ class Producer:
             else:
                 self._finish(b, err, -1)
         self._wake(c.now)
+
+    def _bump_epoch_and_retry(self, b: ProducerBatch, err: KafkaError) -> None:
+        """KIP-360 for an idempotent, non-transactional producer (TransactionManager.canRetry /
+        bumpIdempotentEpochAndResetIdIfNeeded): the broker lost this producer's state or has a gap in its
+        sequences (e.g. after an unclean leader election), so the producer bumps its epoch (a new producer id once
+        the epoch reaches Short.MAX_VALUE), restarts this partition's sequences at 0 and retries the batch.
+        Records the old leader had acknowledged may be gone; new ones are written once, in order."""
+        c = self.cluster
+        sealed = b.sealed
+        if sealed is not None and (sealed.producer_id, sealed.producer_epoch) == (self.pid, self.producer_epoch):
+            old = (self.pid, self.producer_epoch)
+            if self.producer_epoch >= 32767:
+                self.pid, self.producer_epoch = c.next_producer_id(), 0
+            else:
+                self.producer_epoch += 1
+            c.emit("producer_epoch_bumped", f"{self.id} got {err.name} for {b.tp[0]}-{b.tp[1]} (the leader's record of "
+                   f"its sequences has a gap, e.g. after an unclean election): as KIP-360 says it bumps producer id "
+                   f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch}, restarts the sequences at 0 "
+                   f"and retries instead of failing", actors=(self.id,), topic=b.tp[0], partition=b.tp[1],
+                   error=err.name, producer_id=self.pid, producer_epoch=self.producer_epoch)
+        b.sealed = None  # startSequencesAtBeginning: stamped again with the new epoch and sequence 0 when resent
+        b.state = "retrying"
+        b.last_attempt_ms = c.now  # then resent after retry.backoff.ms, as any retried batch
 
     def _finish(self, b: ProducerBatch, err: KafkaError | None, base_offset: int) -> None:
         c = self.cluster

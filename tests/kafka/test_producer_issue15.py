@@ -75,3 +75,35 @@ def test_load_generator_counts_blocked_sends_that_time_out_as_failed():
     # every record the generator made is accounted for: acknowledged, failed, or still buffered / blocked
     buffered = sum(b.count for dq in p.batches.values() for b in dq)
     assert gen.sent == p.acked + p.failed + buffered + (gen.blocked is not None)
+
+
+def test_idempotent_producer_keeps_working_after_an_unclean_election():
+    """Issue 15 behaviour 3: after an unclean election the new leader's producer state has a gap, and the
+    idempotent producer bumps its epoch, resets its sequences and retries (KIP-360) instead of failing."""
+    c = Cluster(brokers=3, seed=4)
+    c.create_topic("t", partitions=1, replication_factor=2, config={"unclean.leader.election.enable": True})
+    c.run_for(200)
+    leader = c.leaders_of("t")[0]
+    follower = next(r for r in c.controller.partitions[("t", 0)].replicas if r != leader)
+    p = c.producer("p", {"linger.ms": 0})  # idempotent by default (Kafka 3.0+)
+    for i in range(3):
+        p.send("t", key=b"k", value=b"a%d" % i)
+    p.flush()
+    c.crash_broker(follower)
+    c.run_for(40000)  # replica.lag.time.max.ms: the ISR shrinks to the leader, which takes 3 more records
+    for i in range(3):
+        p.send("t", key=b"k", value=b"b%d" % i)
+    p.flush()
+    c.crash_broker(leader)
+    c.run_for(12000)
+    c.restart_broker(follower)  # the only replica left: elected although it missed b0-b2 (unclean)
+    c.run_for(15000)
+    assert c.leaders_of("t") == [follower]
+    after = [p.send("t", key=b"k", value=b"c%d" % i) for i in range(2)]
+    p.flush()
+    later = p.send("t", key=b"k", value=b"d")
+    p.flush()
+    assert [f.error for f in [*after, later]] == [None, None, None]
+    assert [f.offset for f in [*after, later]] == [3, 4, 5]  # written once each, in order, after a0-a2
+    assert any(e.kind == "producer_epoch_bumped" for e in c.events.events)
+    assert p.producer_epoch == 1
