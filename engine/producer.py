@@ -513,7 +513,7 @@ class Producer:
         per_broker: dict[int, dict[TP, ProducerBatch]] = {}
         sizes: dict[int, int] = {}
         if self.partitioners:
-            self._update_load_stats(now)
+            self.update_load_stats(now)
         for tp, dq in self.batches.items():
             if not dq:
                 continue
@@ -555,7 +555,7 @@ class Producer:
         if next_wake is not None:
             self._wake(max(next_wake, now + 1) if next_wake <= now else next_wake)
 
-    def _update_load_stats(self, now: int) -> None:
+    def update_load_stats(self, now: int) -> None:
         """RecordAccumulator.partitionReady's input to adaptive partitioning (KIP-794): per keyless topic, the
         queue of unsent batches of each partition with a leader, once every partition has had a batch; with
         partitioner.availability.timeout.ms > 0, partitions whose leader had data it could not drain for longer

@@ -107,3 +107,22 @@ def test_idempotent_producer_keeps_working_after_an_unclean_election():
     assert [f.offset for f in [*after, later]] == [3, 4, 5]  # written once each, in order, after a0-a2
     assert any(e.kind == "producer_epoch_bumped" for e in c.events.events)
     assert p.producer_epoch == 1
+
+
+def test_keyless_records_only_go_to_partitions_with_a_leader():
+    """Issue 15 behaviour 1: BuiltInPartitioner picks a keyless record's partition among those with a leader
+    (availablePartitionsForTopic)."""
+    c = Cluster(brokers=3, seed=2)
+    c.create_topic("t", partitions=3, replication_factor=1)
+    c.run_for(100)
+    c.crash_broker(c.leaders_of("t")[1])
+    c.run_for(15000)  # fenced: t-1 has no leader now
+    assert c.leaders_of("t")[1] is None
+    p = c.producer("p", {"batch.size": 200, "linger.ms": 0, "delivery.timeout.ms": 40000})
+    futs = []
+    for i in range(300):
+        futs.append(p.send("t", value=b"v%03d" % i))
+        c.run_for(1)
+    p.flush()
+    assert {f.partition for f in futs} == {0, 2}
+    assert all(f.succeeded for f in futs)
