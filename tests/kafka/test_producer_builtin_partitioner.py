@@ -160,7 +160,9 @@ def test_uniform_builtin_partitioner():
 
 def test_adaptive_builtin_partitioner():
     # RecordAccumulatorTest.testAdaptiveBuiltInPartitioner (the uniform-by-load half; see NOT_PORTED-producer.md)
-    c, p = _accumulator(batch_size=128, linger_ms=10_000, brokers=3, **{"max.in.flight.requests.per.connection": 1})
+    c, p = _accumulator(
+        batch_size=128, linger_ms=10_000, brokers=3, **{"max.in.flight.requests.per.connection": 1}
+    )
     bp = p.partitioners["test"] = SequentialPartitioner("test", 128)
     large = bytes(128)
     queue_sizes = [1, 7, 2]
