@@ -134,6 +134,37 @@ class ProducerBatch:
         return len(self.keys)
 
 
+def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
+    """The key and value serializers (ByteArray / String), with the common cases first."""
+    kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
+    vb = value if value is None or value.__class__ is bytes else \
+        value.encode() if value.__class__ is str else _to_bytes(value, "value")
+    return kb, vb
+
+
+def _new_batch(dq: deque[ProducerBatch], last: ProducerBatch | None, tp: TP, now: int) -> ProducerBatch:
+    """The partition's open batch cannot take the record: close it (it goes out on the next drain), open one."""
+    if last is not None and last.state == "open":
+        last.state = "ready"
+    b = ProducerBatch(tp, now)
+    dq.append(b)
+    return b
+
+
+def _extra_columns(b: ProducerBatch, idx: int, timestamp_ms: int | None, now: int, headers: Any) -> None:
+    """The columns most records leave empty: send times (when a record carries its own timestamp) and headers."""
+    if timestamp_ms is not None and b.sent_at is None:
+        b.sent_at = b.timestamps[:idx]  # the earlier records' timestamps were their send times
+    if b.sent_at is not None:
+        b.sent_at.append(now)
+    if headers:
+        if b.headers is None:
+            b.headers = [()] * idx
+        b.headers.append(tuple(headers))
+    elif b.headers is not None:
+        b.headers.append(())
+
+
 def _all_batches_full(dq: deque[ProducerBatch], batch_size: int) -> bool:
     """RecordAccumulator.allBatchesFull: the last batch takes no more records. A batch holding one record
     bigger than batch.size is not full in Kafka (its buffer was sized to fit that record), so it counts as
@@ -296,11 +327,7 @@ class Producer:
                             b.state = "ready"
                             self._wake(self._scheduler.now_ms)
                         return RecordMetadataFuture(b, idx)
-        if not self.alive:
-            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
-        kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
-        vb = value if value is None or value.__class__ is bytes else \
-            value.encode() if value.__class__ is str else _to_bytes(value, "value")
+        kb, vb = self._serialize(key, value)
         sticky = None
         if partition is None and kb is not None and self._keyed and not headers:
             # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
@@ -313,39 +340,17 @@ class Producer:
             vlen = -1 if vb is None else len(vb)
             size = sizes.get(vlen)
             if size is None:
-                size = plain_record_size(len(kb), vlen)
-                if size <= self._max_record:
-                    sizes[vlen] = size
+                size = self._new_size(sizes, len(kb), vlen)
         else:
-            leaders = self.metadata.get(topic)
-            if leaders is None:
-                leaders = self._fetch_metadata(topic)
-            n = len(leaders)
-            if partition is not None:
-                if not 0 <= partition < n:
-                    raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
-                tp = (topic, partition)
-            elif kb is not None and self._keyed:
-                tp = (topic, partition_for_key(kb, n))
-            else:
-                tp = None  # the built-in partitioner decides below, once the record's size is known
-            if headers:
-                size = record_size(kb, vb, 1, 1, tuple(headers))
-            else:
-                size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
-            if tp is None:
-                if size > self._max_record:
-                    raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than "
-                                              f"max.request.size={self.config.max_request_size}")
-                if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-                    return self._buffer_exhausted(topic, -1, kb, vb)
-                sticky, tp = self._sticky_partition(topic, leaders, size)
+            placed = self._place(topic, kb, vb, partition, headers)
+            if placed.__class__ is RecordMetadataFuture:
+                return placed  # a keyless record that found no room in buffer.memory
+            tp, size, sticky = placed
             dq = self.batches.get(tp)
             if dq is None:
                 dq = self.batches[tp] = deque()
         if size > self._max_record:
-            raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
-                                      f"{self.config.max_request_size}")
+            self._too_large(size)
         if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
             return self._buffer_exhausted(tp[0], tp[1], kb, vb)
         now = self._scheduler.now_ms
@@ -355,26 +360,15 @@ class Producer:
         new_batch = False
         batch_size = self._batch_size
         if b is None or b.state != "open" or (b.keys and b.size + size > batch_size):
-            if b is not None and b.state == "open":
-                b.state = "ready"  # full: it goes out on the next drain
-            b = ProducerBatch(tp, now)
-            dq.append(b)
+            b = _new_batch(dq, b, tp, now)
             new_batch = True
         keys = b.keys
         idx = len(keys)
         keys.append(kb)
         b.values.append(vb)
-        b.timestamps.append(timestamp_ms if timestamp_ms is not None else now)
-        if timestamp_ms is not None and b.sent_at is None:
-            b.sent_at = b.timestamps[:idx]  # the earlier records' timestamps were their send times
-        if b.sent_at is not None:
-            b.sent_at.append(now)
-        if headers:
-            if b.headers is None:
-                b.headers = [()] * idx
-            b.headers.append(tuple(headers))
-        elif b.headers is not None:
-            b.headers.append(())
+        b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
+        if timestamp_ms is not None or headers or b.headers is not None or b.sent_at is not None:
+            _extra_columns(b, idx, timestamp_ms, now, headers)
         appended = size + BATCH_OVERHEAD if new_batch else size
         filled = b.size = b.size + size
         self.buffer_used += size
@@ -388,6 +382,48 @@ class Producer:
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
         return RecordMetadataFuture(b, idx)
+
+    def _place(self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
+               ) -> tuple[TP, int, BuiltInPartitioner | None] | RecordMetadataFuture:
+        """send() off the keyed fast path: an explicit partition, a key with headers, or no key (the
+        BuiltInPartitioner, which needs the record's size first). Returns (partition, size, partitioner)."""
+        leaders = self.metadata.get(topic)
+        if leaders is None:
+            leaders = self._fetch_metadata(topic)
+        n = len(leaders)
+        if headers:
+            size = record_size(kb, vb, 1, 1, tuple(headers))
+        else:
+            size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
+        if partition is not None:
+            if not 0 <= partition < n:
+                raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
+            return (topic, partition), size, None
+        if kb is not None and self._keyed:
+            return (topic, partition_for_key(kb, n)), size, None
+        if size > self._max_record:
+            self._too_large(size)
+        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+            return self._buffer_exhausted(topic, -1, kb, vb)
+        sticky, tp = self._sticky_partition(topic, leaders, size)
+        return tp, size, sticky
+
+    def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
+        """KafkaProducer.doSend's first steps: refuse if closed (IllegalStateException), then serialize."""
+        if not self.alive:
+            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
+        return _serialize_record(key, value)
+
+    def _new_size(self, sizes: dict[int, int], key_len: int, value_len: int) -> int:
+        """A record size not in the key length's table yet: computed once, cached if within max.request.size."""
+        size = plain_record_size(key_len, value_len)
+        if size <= self._max_record:
+            sizes[value_len] = size
+        return size
+
+    def _too_large(self, size: int) -> None:
+        raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
+                                  f"{self.config.max_request_size}")
 
     def _sticky_partition(self, topic: str, leaders: list[int | None], size: int) -> tuple[BuiltInPartitioner, TP]:
         """A keyless record's partition (RecordAccumulator.append with the topic's BuiltInPartitioner): when
