@@ -126,3 +126,29 @@ def test_keyless_records_only_go_to_partitions_with_a_leader():
     p.flush()
     assert {f.partition for f in futs} == {0, 2}
     assert all(f.succeeded for f in futs)
+
+
+def _keyless_load_with_a_slow_broker(config: dict) -> tuple[int, int]:
+    """(records the generator made, records for the slow broker's partition still in the producer)."""
+    from engine.load import LoadGenerator
+
+    c = Cluster(brokers=3, seed=5)
+    c.create_topic("t", partitions=3, replication_factor=1)
+    c.run_for(200)
+    c.slow_broker(c.leaders_of("t")[0], 300)  # t-0's leader answers 600 ms later than the others
+    p = c.producer("p", {"batch.size": 1024, "acks": "1", **config})
+    gen = LoadGenerator(c, p, "t", rate_per_s=2000, keys="none", value_bytes=50)
+    gen.start()
+    c.run_for(5000)
+    return gen.sent, sum(b.count for b in p.batches.get(("t", 0), ()))
+
+
+def test_adaptive_partitioning_sends_fewer_keyless_records_to_a_slow_partition():
+    """Issue 15 behaviour 1: partitioner.adaptive.partitioning.enable (default true) weights the sticky
+    partition's draw by the inverse of each partition's queue (KIP-794), so a slow leader's queue stays short."""
+    sent, queued = _keyless_load_with_a_slow_broker({})
+    assert queued < sent * 0.1
+    sent_uniform, queued_uniform = _keyless_load_with_a_slow_broker(
+        {"partitioner.adaptive.partitioning.enable": False}
+    )
+    assert queued_uniform > sent_uniform * 0.25  # uniform: a third of the records wait for the slow leader
