@@ -13,12 +13,14 @@ from .errors import (
     CorruptRecordError,
     FencedLeaderEpochError,
     InvalidProducerEpochError,
+    InvalidTopicError,
     KafkaError,
     NotEnoughReplicasAfterAppendError,
     NotEnoughReplicasError,
     NotLeaderOrFollowerError,
     OffsetOutOfRangeError,
     OutOfOrderSequenceError,
+    RecordTooLargeError,
     RequestTimedOutError,
 )
 from .fetch_session import FetchSession, can_be_quiet
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from .records import RecordBatch
 
 TP = tuple[str, int]
+_INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})  # Topic.isInternal
 REPLICA_MAX_BYTES = 1048576  # replica.fetch.max.bytes
 REPLICA_FETCH_BACKOFF_MS = 1000  # replica.fetch.backoff.ms
 REPLICA_SOCKET_TIMEOUT_MS = 30000  # replica.socket.timeout.ms
@@ -236,6 +239,10 @@ class Broker:
                        f"(ISR {sorted(r.isr)} < min.insync.replicas={min_isr})", actors=(self.name, req.producer.id),
                        topic=tp[0], partition=tp[1], error="NOT_ENOUGH_REPLICAS")
                 continue
+            refused = self._refuse_append(tp, batch, tcfg)
+            if refused is not None:
+                req.results[tp] = (refused, -1)
+                continue
             if tcfg.compact and any(k is None for k in batch.keys):
                 req.results[tp] = (CorruptRecordError("Compacted topic cannot accept message without key in topic "
                                                       f"partition {tp[0]}-{tp[1]}."), -1)
@@ -287,6 +294,20 @@ class Broker:
             req.timer = dog
         else:
             self._respond_produce(req)
+
+    def _refuse_append(self, tp: tuple[str, int], batch: RecordBatch, tcfg) -> KafkaError | None:
+        """Checks before a client's batch is appended: no writes to internal topics (ReplicaManager.appendToLocalLog:
+        "Cannot append to internal topic"), and a batch no bigger than the topic's max.message.bytes, which
+        defaults to the broker's message.max.bytes (UnifiedLog.analyzeAndValidateRecords)."""
+        if tp[0] in _INTERNAL_TOPICS:
+            return InvalidTopicError(f"Cannot append to internal topic {tp[0]}")
+        limit = tcfg.max_message_bytes if "max_message_bytes" in tcfg.model_fields_set else \
+            self.cluster.broker_config.message_max_bytes
+        if batch.wire_bytes > limit:
+            return RecordTooLargeError(
+                f"the batch for {tp[0]}-{tp[1]} is {batch.wire_bytes} bytes, larger than max.message.bytes={limit} "
+                f"(topic config, default: the broker's message.max.bytes)")
+        return None
 
     def _check_sequence(self, r: Replica, batch: RecordBatch, req: ProduceRequest) -> bool | None:
         """Idempotent producer (KIP-98): a batch already in the log is acknowledged again, not re-appended."""

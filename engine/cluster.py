@@ -556,7 +556,7 @@ class Cluster:
 
     def on_acked(self, producer: Producer, b) -> None:
         self.losses.record_ack(b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id)
-        self.metrics.on_acked(self.now, b.count, self.now - b.created_ms)
+        self.metrics.on_acked(self.now, b.timestamps if b.sent_at is None else b.sent_at)
         self.emit_lazy("batch_acked", "{} got the acknowledgement for {} record(s) on {}-{} offsets {}-{} (acks={})",
                        (producer.id, b.count, b.tp[0], b.tp[1], b.base_offset, b.base_offset + b.count - 1,
                         producer.config.acks),

@@ -21,7 +21,6 @@ from .cluster import Cluster
 from .commands import Command, apply_command, parse_command
 from .errors import ConfigError
 from .events import Event
-from .metrics import Metrics
 from .scenario import Scenario, build_cluster, validate_scenario
 from .timeline import thin_checkpoints
 
@@ -76,11 +75,11 @@ class Outcome:
 
 
 def outcome(c: Cluster) -> Outcome:
-    lat = list(c.metrics.ack_latencies)
+    m = c.metrics
     acked = sum(p.acked for p in c.producers.values())
     secs = max(c.now, 1) / 1000
     return Outcome(acked, c.losses.lost_count, sum(k.duplicates for k in c.consumers.values()),
-                   Metrics.percentile(lat, 0.5), Metrics.percentile(lat, 0.99), acked / secs)
+                   m.ack_percentile(0.5), m.ack_percentile(0.99), acked / secs)
 
 
 @dataclass(frozen=True, slots=True)

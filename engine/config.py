@@ -118,6 +118,8 @@ class ProducerConfig(KafkaConfig):
     compression_type: Compression = Field("none", alias="compression.type")
     max_request_size: int = Field(1048576, alias="max.request.size", ge=1)
     partitioner_ignore_keys: bool = Field(False, alias="partitioner.ignore.keys")
+    partitioner_adaptive: bool = Field(True, alias="partitioner.adaptive.partitioning.enable")
+    partitioner_availability_timeout_ms: int = Field(0, alias="partitioner.availability.timeout.ms", **_NON_NEG)
     metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", **_NON_NEG)
     client_id: str = Field("", alias="client.id")
     transactional_id: str | None = Field(None, alias="transactional.id")

@@ -31,6 +31,7 @@ KINDS = (
     "cluster_created", "topic_created", "broker_crashed", "broker_restarted", "broker_isolated", "broker_healed",
     "broker_slowed", "broker_added", "broker_fenced", "broker_unfenced", "controller_elected",
     "batch_sent", "batch_appended", "batch_acked", "batch_failed", "batch_retried", "duplicate_batch",
+    "send_blocked", "send_failed", "producer_epoch_bumped",  # the producer's own troubles
     "produce_rejected", "records_replicated", "high_watermark", "isr_shrink", "isr_expand",
     "leader_elected", "partition_offline", "truncated", "records_lost", "message_dropped",
     "member_joined", "rebalance_started", "rebalance_completed", "assignment_received", "partitions_revoked",

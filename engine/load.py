@@ -31,7 +31,9 @@ class LoadGenerator:
         self.key_count = max(1, key_count)
         self.value_bytes = value_bytes
         self.sent = 0
-        self.skipped = 0
+        self.failed = 0  # records whose send() stayed blocked on a full buffer for max.block.ms
+        self.blocked: tuple[int, str | None, bytes] | None = None  # (since ms, key, value) while send() blocks
+        self._sent_base = 0
         self.running = False
         self.started_ms = 0
         self.generation = 0
@@ -43,11 +45,14 @@ class LoadGenerator:
         self.generation += 1
         self.started_ms = self.cluster.now
         self.sent = 0
+        self._sent_base = 0
+        self.blocked = None
         self.cluster.scheduler.after(self._interval(), self._tick, self.generation)
 
     def stop(self) -> None:
         self.running = False
         self.generation += 1
+        self.blocked = None
 
     def _interval(self) -> int:
         return max(1, int(1000 / self.rate_per_s))
@@ -63,20 +68,57 @@ class LoadGenerator:
         if generation != self.generation or not self.producer.alive:
             return
         c = self.cluster
-        due = int((c.now - self.started_ms) * self.rate_per_s / 1000) - self.sent
+        due = int((c.now - self.started_ms) * self.rate_per_s / 1000) - (self.sent - self._sent_base)
         # a bulk lesson run sends millions of records from here: look things up once per tick, not per record
         send, topic, keyless = self.producer.send, self.topic, self.keys == "none"
         prefix, width, cut = f"{self.producer.id}-".encode(), self.value_bytes, max(self.value_bytes, 1)
         for _ in range(max(0, due)):
             n = self.sent
             value = (prefix + str(n).encode()).ljust(width, b".")[:cut]  # client ids are ASCII: same bytes
+            key = None if keyless else self._key(n)
             self.sent += 1
             try:
-                send(topic, value=value, key=None if keyless else self._key(n))
+                send(topic, value=value, key=key)
             except BufferExhaustedError:
-                self.skipped += 1
+                self._block(generation, key, value)
+                return
             except KafkaError as exc:  # e.g. the topic was deleted: stop quietly, say why
                 self.running = False
                 c.emit("note", f"{self.producer.id} stopped producing to {self.topic}: {exc}", actors=(self.producer.id,))
                 return
+        c.scheduler.after(self._interval(), self._tick, generation)
+
+    # -- a full buffer: the application thread blocks in send() (KafkaProducer / BufferPool.allocate) ---------
+    def _block(self, generation: int, key: str | None, value: bytes) -> None:
+        """send() found buffer.memory full. The thread calling send() blocks, so no more records are made until
+        this one gets room (then the stream resumes at its rate, without a burst) or max.block.ms passes (then
+        this record fails with BufferExhaustedError, counted in `failed` and the producer's `failed`)."""
+        c = self.cluster
+        self.blocked = (c.now, key, value)
+        c.emit("send_blocked", f"{self.producer.id}'s send() blocks: buffer.memory={self.producer.config.buffer_memory} "
+               f"is full of unacknowledged batches; it waits up to max.block.ms={self.producer.config.max_block_ms}",
+               actors=(self.producer.id,), topic=self.topic)
+        c.scheduler.after(self._interval(), self._retry_blocked, generation)
+
+    def _retry_blocked(self, generation: int) -> None:
+        if generation != self.generation or not self.producer.alive or self.blocked is None:
+            return
+        c = self.cluster
+        since, key, value = self.blocked
+        try:
+            self.producer.send(self.topic, value=value, key=key)
+        except BufferExhaustedError:
+            waited = c.now - since
+            limit = self.producer.config.max_block_ms
+            if waited < limit:
+                c.scheduler.after(min(self._interval(), limit - waited), self._retry_blocked, generation)
+                return
+            self.producer.fail_blocked_send(self.topic, key, value)
+            self.failed += 1
+        except KafkaError as exc:
+            self.running = False
+            c.emit("note", f"{self.producer.id} stopped producing to {self.topic}: {exc}", actors=(self.producer.id,))
+            return
+        self.blocked = None
+        self.started_ms, self._sent_base = c.now, self.sent  # a blocked thread made no records meanwhile
         c.scheduler.after(self._interval(), self._tick, generation)

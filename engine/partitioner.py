@@ -3,11 +3,12 @@
 Follows `org.apache.kafka.common.utils.Utils.murmur2` / `toPositive` and the producer's
 `BuiltInPartitioner` (KIP-794, Kafka 3.3+): an explicit partition wins; a keyed record goes to
 `toPositive(murmur2(key)) % numPartitions`; a keyless record sticks to one partition until a batch for it
-is closed, then moves on (see `StickyPartitioner`).
+is full, then moves on (see `BuiltInPartitioner`).
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 
 _M = 0x5BD1E995
@@ -71,39 +72,82 @@ def coordinator_partition(group_id: str, offsets_partitions: int = 50) -> int:
     return kafka_abs(java_string_hash(group_id)) % offsets_partitions
 
 
-class StickyPartitioner:
-    """Keyless records: the built-in sticky partitioner (KIP-480, reworked by KIP-794).
+class BuiltInPartitioner:
+    """Keyless records of one topic: Kafka's `BuiltInPartitioner` (KIP-794, Kafka 3.3+), one per topic.
 
-    The producer stays on one partition until it has sent about `batch.size` bytes there (a batch was
-    closed), then picks another at random. Kafka weights that choice by queue sizes when
-    `partitioner.adaptive.partitioning.enable=true`; we pick uniformly among the other partitions (the
-    difference only shows with one slow broker), and skip partitions without a leader as Kafka does.
+    The producer sticks to one partition until `stickyBatchSize` (= batch.size) bytes have gone to it and the
+    partition's last batch is full (`updatePartitionInfo`'s `enableSwitch`), or twice that many bytes in any
+    case; then `nextPartition` draws a new one at random among the partitions that have a leader
+    (`availablePartitionsForTopic`; all partitions when none has one). The draw may pick the same partition
+    again. With adaptive partitioning the draw is weighted by the inverse of each partition's queue of
+    unsent batches (`updatePartitionLoadStats`, fed by the sender, see `Producer._update_load_stats`).
+    `random_partition` is the seam Kafka's tests mock (`Utils.toPositive(ThreadLocalRandom.nextInt())`);
+    here it draws from the cluster's seeded RNG, so a run stays deterministic.
     """
 
-    __slots__ = ("_rng", "_current", "_bytes")
+    __slots__ = ("topic", "sticky_batch_size", "_rng", "current", "produced_bytes", "_cft", "_ids")
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, topic: str, sticky_batch_size: int, rng: random.Random | None = None) -> None:
+        if sticky_batch_size < 1:
+            raise ValueError(f"stickyBatchSize must be >= 1 but got {sticky_batch_size}")
+        self.topic = topic
+        self.sticky_batch_size = sticky_batch_size
         self._rng = rng
-        self._current: dict[str, int] = {}
-        self._bytes: dict[str, int] = {}
+        self.current: int | None = None  # StickyPartitionInfo.partition(); None until the first record
+        self.produced_bytes = 0  # StickyPartitionInfo.producedBytes
+        self._cft: list[int] | None = None  # PartitionLoadStats: cumulative frequency table, None = uniform
+        self._ids: list[int] = []
 
-    def partition(self, topic: str, num_partitions: int, available: list[int] | None = None) -> int:
-        p = self._current.get(topic)
-        if p is None or p >= num_partitions or (available is not None and p not in available):
-            p = self._pick(topic, num_partitions, available, avoid=None)
-        return p
+    def random_partition(self) -> int:
+        """A non-negative random int, as `Utils.toPositive(ThreadLocalRandom.current().nextInt())`."""
+        return self._rng.getrandbits(31)
 
-    def record_appended(self, topic: str, size: int, batch_size: int, num_partitions: int,
-                        available: list[int] | None = None) -> None:
-        """Count bytes sent to the sticky partition; switch once a batch's worth has gone there."""
-        sent = self._bytes.get(topic, 0) + size
-        if sent >= batch_size:
-            self._pick(topic, num_partitions, available, avoid=self._current.get(topic))
-            sent = 0
-        self._bytes[topic] = sent
+    def next_partition(self, leaders: list[int | None]) -> int:
+        """BuiltInPartitioner.nextPartition: uniform over available partitions, or weighted by load stats."""
+        r = self.random_partition()
+        cft = self._cft
+        if cft is None:
+            available = [p for p, leader in enumerate(leaders) if leader is not None]
+            return available[r % len(available)] if available else r % len(leaders)
+        # the first entry strictly greater than the weighted random number (Arrays.binarySearch + 1)
+        return self._ids[bisect.bisect_right(cft, r % cft[-1])]
 
-    def _pick(self, topic: str, n: int, available: list[int] | None, avoid: int | None) -> int:
-        choices = [p for p in (available if available else range(n)) if p != avoid] or [avoid or 0]
-        p = choices[self._rng.randrange(len(choices))]
-        self._current[topic] = p
-        return p
+    def peek_current_partition(self, leaders: list[int | None]) -> int:
+        """peekCurrentPartitionInfo: the sticky partition, chosen on first use."""
+        if self.current is None:
+            self.current = self.next_partition(leaders)
+            self.produced_bytes = 0
+        return self.current
+
+    def update_partition_info(self, appended_bytes: int, leaders: list[int | None], enable_switch: bool = True) -> bool:
+        """updatePartitionInfo: count appended bytes; switch after stickyBatchSize (if the caller allows it,
+        i.e. the partition's batches are full) or after twice that in any case. True if it switched."""
+        produced = self.produced_bytes = self.produced_bytes + appended_bytes
+        if (produced >= self.sticky_batch_size and enable_switch) or produced >= 2 * self.sticky_batch_size:
+            self.current = self.next_partition(leaders)
+            self.produced_bytes = 0
+            return True
+        return False
+
+    def update_partition_load_stats(self, queue_sizes: list[int] | None, partition_ids: list[int],
+                                    length: int) -> None:
+        """updatePartitionLoadStats: a cumulative frequency table of (max queue + 1 - queue size) over the
+        first `length` partitions (those with a leader that are not excluded); None when it would be uniform."""
+        if queue_sizes is None or length < 1 or len(queue_sizes) < 2:
+            self._cft = None
+            return
+        sizes = queue_sizes[:length]
+        top = max(sizes) + 1
+        if length == len(queue_sizes) and min(sizes) == max(sizes):
+            self._cft = None  # all queues equal and none excluded: plain uniform choice
+            return
+        running, cft = 0, []
+        for s in sizes:
+            running += top - s
+            cft.append(running)
+        self._cft, self._ids = cft, list(partition_ids[:length])
+
+    def load_stats_range_end(self) -> int:
+        """Test seam as in Kafka (loadStatsRangeEnd): the sum of all weights."""
+        assert self._cft is not None
+        return self._cft[-1]

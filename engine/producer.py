@@ -25,7 +25,7 @@ from .errors import (
     UnknownTopicOrPartitionError,
 )
 from .events import Later
-from .partitioner import StickyPartitioner, partition_for_key
+from .partitioner import BuiltInPartitioner, partition_for_key
 from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, plain_record_size, record_size
 from .scheduler import Watchdog
 from .transactions import TransactionManager
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .cluster import Cluster
 
 TP = tuple[str, int]
+# KIP-360: an idempotent (non-transactional) producer retries these after bumping its epoch (TransactionManager.canRetry)
+_EPOCH_BUMP_ON = frozenset({"OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID"})
 _REFRESH_METADATA_ON = frozenset({"NOT_LEADER_OR_FOLLOWER", "NETWORK_EXCEPTION", "UNKNOWN_TOPIC_OR_PARTITION",
                                   "LEADER_NOT_AVAILABLE", "FENCED_LEADER_EPOCH"})
 
@@ -103,7 +105,8 @@ class ProducerBatch:
     """An open or in-flight batch for one partition (Kafka's ProducerBatch)."""
 
     __slots__ = ("tp", "keys", "values", "timestamps", "headers", "size", "created_ms", "attempts", "done",
-                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry")
+                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry",
+                 "sent_at")
 
     def __init__(self, tp: TP, now_ms: int) -> None:
         self.tp = tp
@@ -123,10 +126,55 @@ class ProducerBatch:
         self.state = "open"  # open | ready | in_flight | retrying
         self.wire = 0
         self.in_retry = False
+        # send() times when a record carried its own timestamp (None: `timestamps` are the send times)
+        self.sent_at: list[int] | None = None
 
     @property
     def count(self) -> int:
         return len(self.keys)
+
+
+def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
+    """The key and value serializers (ByteArray / String), with the common cases first."""
+    kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
+    vb = value if value is None or value.__class__ is bytes else \
+        value.encode() if value.__class__ is str else _to_bytes(value, "value")
+    return kb, vb
+
+
+def _new_batch(dq: deque[ProducerBatch], last: ProducerBatch | None, tp: TP, now: int) -> ProducerBatch:
+    """The partition's open batch cannot take the record: close it (it goes out on the next drain), open one."""
+    if last is not None and last.state == "open":
+        last.state = "ready"
+    b = ProducerBatch(tp, now)
+    dq.append(b)
+    return b
+
+
+def _extra_columns(b: ProducerBatch, idx: int, timestamp_ms: int | None, now: int, headers: Any) -> None:
+    """The columns most records leave empty: send times (when a record carries its own timestamp) and headers."""
+    if timestamp_ms is not None and b.sent_at is None:
+        b.sent_at = b.timestamps[:idx]  # the earlier records' timestamps were their send times
+    if b.sent_at is not None:
+        b.sent_at.append(now)
+    if headers:
+        if b.headers is None:
+            b.headers = [()] * idx
+        b.headers.append(tuple(headers))
+    elif b.headers is not None:
+        b.headers.append(())
+
+
+def _all_batches_full(dq: deque[ProducerBatch], batch_size: int) -> bool:
+    """RecordAccumulator.allBatchesFull: the last batch takes no more records. A batch holding one record
+    bigger than batch.size is not full in Kafka (its buffer was sized to fit that record), so it counts as
+    open until the next record is refused."""
+    if not dq:
+        return True
+    b = dq[-1]
+    if b.state == "open":
+        return False
+    return not (b.state == "ready" and len(b.keys) == 1 and b.size > batch_size)
 
 
 def _sent_detail(items: tuple[tuple[TP, int, int], ...]) -> str:
@@ -166,7 +214,9 @@ class Producer:
         self.requests: dict[int, tuple[ProduceRequest, list[ProducerBatch]]] = {}
         # request.timeout.ms of each request in flight (token: the request id), stopped by its answer
         self._timeouts = Watchdog(cluster.scheduler, self._request_timeout)
-        self.sticky = StickyPartitioner(cluster.rng)
+        self.partitioners: dict[str, BuiltInPartitioner] = {}  # keyless records: one per topic (KIP-794)
+        self._node_ready_ms: dict[int, int] = {}  # NodeLatencyStats: last time a broker had data to send ...
+        self._node_drain_ms: dict[int, int] = {}  # ... and last time it could take it
         self.buffer_used = 0
         self.sent = 0
         self.acked = 0
@@ -175,6 +225,7 @@ class Producer:
         self.pid = -1
         self.producer_epoch = 0
         self.sequences: dict[TP, int] = {}
+        self._seq_epoch: dict[TP, tuple[int, int]] = {}  # the (producer id, epoch) each partition's sequences count in
         self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
         # topic -> {key: (topic, partition)}: murmur2 once per distinct key, not per send (a topic's partition
         # count never changes here; the metadata code drops a topic's entry if it ever did)
@@ -261,7 +312,7 @@ class Producer:
                 size = sizes.get(len(value))  # only sizes within max.request.size are cached
                 if size is not None and self.buffer_used + size <= self._buffer_memory and dq:
                     b = dq[-1]
-                    if b.state == "open" and b.size + size <= self._batch_size:
+                    if b.state == "open" and b.size + size <= self._batch_size and b.sent_at is None:
                         keys = b.keys
                         idx = len(keys)
                         keys.append(key)
@@ -276,12 +327,8 @@ class Producer:
                             b.state = "ready"
                             self._wake(self._scheduler.now_ms)
                         return RecordMetadataFuture(b, idx)
-        if not self.alive:
-            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
-        kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
-        vb = value if value is None or value.__class__ is bytes else \
-            value.encode() if value.__class__ is str else _to_bytes(value, "value")
-        n = 0
+        kb, vb = self._serialize(key, value)
+        sticky = None
         if partition is None and kb is not None and self._keyed and not headers:
             # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
             # its record size by value length (DefaultPartitioner: murmur2 of the key, cached per topic)
@@ -293,34 +340,19 @@ class Producer:
             vlen = -1 if vb is None else len(vb)
             size = sizes.get(vlen)
             if size is None:
-                size = plain_record_size(len(kb), vlen)
-                if size <= self._max_record:
-                    sizes[vlen] = size
+                size = self._new_size(sizes, len(kb), vlen)
         else:
-            leaders = self.metadata.get(topic)
-            if leaders is None:
-                leaders = self._fetch_metadata(topic)
-            n = len(leaders)
-            if partition is not None:
-                if not 0 <= partition < n:
-                    raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
-                tp = (topic, partition)
-            elif kb is not None and self._keyed:
-                tp = (topic, partition_for_key(kb, n))
-            else:
-                tp = (topic, self.sticky.partition(topic, n))
-            if headers:
-                size = record_size(kb, vb, 1, 1, tuple(headers))
-            else:
-                size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
+            placed = self._place(topic, kb, vb, partition, headers)
+            if placed.__class__ is RecordMetadataFuture:
+                return placed  # a keyless record that found no room in buffer.memory
+            tp, size, sticky = placed
             dq = self.batches.get(tp)
             if dq is None:
                 dq = self.batches[tp] = deque()
         if size > self._max_record:
-            raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
-                                      f"{self.config.max_request_size}")
-        if self.buffer_used + size > self._buffer_memory:
-            self._wait_for_buffer(size)
+            self._too_large(size)
+        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+            return self._buffer_exhausted(tp[0], tp[1], kb, vb)
         now = self._scheduler.now_ms
         if self.txn is not None:
             self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
@@ -328,33 +360,89 @@ class Producer:
         new_batch = False
         batch_size = self._batch_size
         if b is None or b.state != "open" or (b.keys and b.size + size > batch_size):
-            if b is not None and b.state == "open":
-                b.state = "ready"  # full: it goes out on the next drain
-            b = ProducerBatch(tp, now)
-            dq.append(b)
+            b = _new_batch(dq, b, tp, now)
             new_batch = True
         keys = b.keys
         idx = len(keys)
         keys.append(kb)
         b.values.append(vb)
-        b.timestamps.append(timestamp_ms if timestamp_ms is not None else now)
-        if headers:
-            if b.headers is None:
-                b.headers = [()] * idx
-            b.headers.append(tuple(headers))
-        elif b.headers is not None:
-            b.headers.append(())
+        b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
+        if timestamp_ms is not None or headers or b.headers is not None or b.sent_at is not None:
+            _extra_columns(b, idx, timestamp_ms, now, headers)
+        appended = size + BATCH_OVERHEAD if new_batch else size
         filled = b.size = b.size + size
         self.buffer_used += size
         self.sent += 1
-        if kb is None and partition is None:
-            self.sticky.record_appended(topic, size, batch_size, n)
+        if sticky is not None:
+            # RecordAccumulator.append: switching is allowed only once the partition's batches are all full
+            sticky.update_partition_info(appended, self.metadata[topic], _all_batches_full(dq, batch_size))
         if filled >= batch_size:
             b.state = "ready"
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
         return RecordMetadataFuture(b, idx)
+
+    def _place(self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
+               ) -> tuple[TP, int, BuiltInPartitioner | None] | RecordMetadataFuture:
+        """send() off the keyed fast path: an explicit partition, a key with headers, or no key (the
+        BuiltInPartitioner, which needs the record's size first). Returns (partition, size, partitioner)."""
+        leaders = self.metadata.get(topic)
+        if leaders is None:
+            leaders = self._fetch_metadata(topic)
+        n = len(leaders)
+        if headers:
+            size = record_size(kb, vb, 1, 1, tuple(headers))
+        else:
+            size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
+        if partition is not None:
+            if not 0 <= partition < n:
+                raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
+            return (topic, partition), size, None
+        if kb is not None and self._keyed:
+            return (topic, partition_for_key(kb, n)), size, None
+        if size > self._max_record:
+            self._too_large(size)
+        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+            return self._buffer_exhausted(topic, -1, kb, vb)
+        sticky, tp = self._sticky_partition(topic, leaders, size)
+        return tp, size, sticky
+
+    def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
+        """KafkaProducer.doSend's first steps: refuse if closed (IllegalStateException), then serialize."""
+        if not self.alive:
+            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
+        return _serialize_record(key, value)
+
+    def _new_size(self, sizes: dict[int, int], key_len: int, value_len: int) -> int:
+        """A record size not in the key length's table yet: computed once, cached if within max.request.size."""
+        size = plain_record_size(key_len, value_len)
+        if size <= self._max_record:
+            sizes[value_len] = size
+        return size
+
+    def _too_large(self, size: int) -> None:
+        raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
+                                  f"{self.config.max_request_size}")
+
+    def _sticky_partition(self, topic: str, leaders: list[int | None], size: int) -> tuple[BuiltInPartitioner, TP]:
+        """A keyless record's partition (RecordAccumulator.append with the topic's BuiltInPartitioner): when
+        the sticky partition's last batch is full or cannot take this record, Kafka closes it and completes a
+        switch that was held back (`partitionChanged`), then appends to the (maybe new) sticky partition."""
+        bp = self.partitioners.get(topic)
+        if bp is None:
+            bp = self.partitioners[topic] = BuiltInPartitioner(topic, max(1, self._batch_size), self.cluster.rng)
+        while True:
+            p = bp.peek_current_partition(leaders)
+            dq = self.batches.get((topic, p))
+            last = dq[-1] if dq else None
+            if last is not None and last.state == "open" and last.size + size <= self._batch_size:
+                return bp, (topic, p)  # room in the open batch: no switch before appending
+            if last is not None and last.state == "open":
+                last.state = "ready"  # closed for appends (ProducerBatch.closeForRecordAppends)
+                self._wake(self._scheduler.now_ms)
+            if not bp.update_partition_info(0, leaders, True):
+                return bp, (topic, p)
 
     def _cache_key(self, topic: str, kb: bytes) -> tuple[TP, dict[int, int], deque[ProducerBatch]]:
         """First send of a key to a topic: its partition, the size table for its key length, its batches."""
@@ -460,6 +548,8 @@ class Producer:
         next_wake: int | None = None
         per_broker: dict[int, dict[TP, ProducerBatch]] = {}
         sizes: dict[int, int] = {}
+        if self.partitioners:
+            self.update_load_stats(now)
         for tp, dq in self.batches.items():
             if not dq:
                 continue
@@ -488,7 +578,9 @@ class Producer:
                 self._refresh_metadata()
                 continue
             if self.in_flight.get(leader, 0) >= cfg.max_in_flight:
+                self._node_ready_ms[leader] = now  # ready but cannot drain (updateNodeLatencyStats)
                 continue
+            self._node_ready_ms[leader] = self._node_drain_ms[leader] = now
             size = b.size if b.sealed is None else b.sealed.wire_bytes
             if sizes.get(leader, 0) and sizes[leader] + size > cfg.max_request_size:
                 continue
@@ -499,6 +591,34 @@ class Producer:
         if next_wake is not None:
             self._wake(max(next_wake, now + 1) if next_wake <= now else next_wake)
 
+    def update_load_stats(self, now: int) -> None:
+        """RecordAccumulator.partitionReady's input to adaptive partitioning (KIP-794): per keyless topic, the
+        queue of unsent batches of each partition with a leader, once every partition has had a batch; with
+        partitioner.availability.timeout.ms > 0, partitions whose leader had data it could not drain for longer
+        are left out (Kafka measures that per node the same way: ready time minus drain time)."""
+        cfg = self.config
+        timeout = cfg.partitioner_availability_timeout_ms
+        for topic, bp in self.partitioners.items():
+            leaders = self.metadata.get(topic) or []
+            queues = [self.batches.get((topic, p)) for p in range(len(leaders))]
+            if not cfg.partitioner_adaptive or any(q is None for q in queues):
+                bp.update_partition_load_stats(None, [], 0)
+                continue
+            sizes: list[int] = []
+            ids: list[int] = []
+            for p, q in enumerate(queues):
+                leader = leaders[p]
+                if leader is None:
+                    continue
+                if timeout > 0 and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout:
+                    continue
+                ids.append(p)
+                sizes.append(sum(1 for b in q if b.state != "in_flight"))
+            total = len(leaders)
+            # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
+            padded = sizes + [0] * (total - len(sizes))
+            bp.update_partition_load_stats(padded, ids + [0] * (total - len(ids)), len(sizes))
+
     def _seal(self, b: ProducerBatch) -> RecordBatch:
         """Close a batch: freeze its columns, assign idempotent sequences, compress."""
         if b.sealed is not None:
@@ -506,7 +626,10 @@ class Producer:
         cfg = self.config
         keys, values = tuple(b.keys), tuple(b.values)
         if self.pid >= 0:
-            seq = self.sequences.get(b.tp, 0)
+            # TransactionManager.maybeUpdateProducerIdAndEpoch: a partition's first batch under a new producer id
+            # or epoch starts again at sequence 0 (its older batches are all done: one batch in flight each)
+            seq = self.sequences.get(b.tp, 0) if self._seq_epoch.get(b.tp) == (self.pid, self.producer_epoch) else 0
+            self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
             b.base_sequence = seq
             self.sequences[b.tp] = seq + len(keys)
         codec = cfg.compression_type
@@ -588,6 +711,9 @@ class Producer:
             err, base = results.get(b.tp, (None, -1))
             if err is None:
                 self._finish(b, None, base)
+            elif err.name in _EPOCH_BUMP_ON and self.txn is None and self.pid >= 0 \
+                    and b.attempts <= self.config.retries and c.now - b.created_ms < self.config.delivery_timeout_ms:
+                self._bump_epoch_and_retry(b, err)
             elif err.retriable and b.attempts <= self.config.retries and \
                     c.now - b.created_ms < self.config.delivery_timeout_ms:
                 b.state = "retrying"
@@ -605,6 +731,29 @@ class Producer:
             else:
                 self._finish(b, err, -1)
         self._wake(c.now)
+
+    def _bump_epoch_and_retry(self, b: ProducerBatch, err: KafkaError) -> None:
+        """KIP-360 for an idempotent, non-transactional producer (TransactionManager.canRetry /
+        bumpIdempotentEpochAndResetIdIfNeeded): the broker lost this producer's state or has a gap in its
+        sequences (e.g. after an unclean leader election), so the producer bumps its epoch (a new producer id once
+        the epoch reaches Short.MAX_VALUE), restarts this partition's sequences at 0 and retries the batch.
+        Records the old leader had acknowledged may be gone; new ones are written once, in order."""
+        c = self.cluster
+        sealed = b.sealed
+        if sealed is not None and (sealed.producer_id, sealed.producer_epoch) == (self.pid, self.producer_epoch):
+            old = (self.pid, self.producer_epoch)
+            if self.producer_epoch >= 32767:
+                self.pid, self.producer_epoch = c.next_producer_id(), 0
+            else:
+                self.producer_epoch += 1
+            c.emit("producer_epoch_bumped", f"{self.id} got {err.name} for {b.tp[0]}-{b.tp[1]} (the leader's record of "
+                   f"its sequences has a gap, e.g. after an unclean election): as KIP-360 says it bumps producer id "
+                   f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch}, restarts the sequences at 0 "
+                   f"and retries instead of failing", actors=(self.id,), topic=b.tp[0], partition=b.tp[1],
+                   error=err.name, producer_id=self.pid, producer_epoch=self.producer_epoch)
+        b.sealed = None  # startSequencesAtBeginning: stamped again with the new epoch and sequence 0 when resent
+        b.state = "retrying"
+        b.last_attempt_ms = c.now  # then resent after retry.backoff.ms, as any retried batch
 
     def _finish(self, b: ProducerBatch, err: KafkaError | None, base_offset: int) -> None:
         c = self.cluster
@@ -639,15 +788,40 @@ class Producer:
             f"Expiring {b.count} record(s) for {tp[0]}-{tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
             f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms})"), -1)
 
-    def _wait_for_buffer(self, size: int) -> None:
-        """buffer.memory is full: send() blocks (simulated time runs) up to max.block.ms, then fails."""
+    def _wait_for_buffer(self, size: int) -> bool:
+        """buffer.memory is full: send() blocks (BufferPool.allocate) while simulated time runs, up to max.block.ms.
+        True once there is room. Inside a scheduled action nothing can block: it raises BufferExhaustedError at
+        once, and the caller (the load generator, see engine.load) models the blocked thread itself."""
         c = self.cluster
         cfg = self.config
         if c.in_simulation:
-            raise BufferExhaustedError(f"{self.id}: buffer.memory={cfg.buffer_memory} is full")
+            raise BufferExhaustedError(f"{self.id}: buffer.memory={cfg.buffer_memory} is full: send() would block")
         self._wake(c.now)
-        ok = c.run_until(lambda: self.buffer_used + size <= cfg.buffer_memory, cfg.max_block_ms, quiet=True)
-        if not ok:
-            raise BufferExhaustedError(
-                f"Failed to allocate {size} bytes within the configured max blocking time {cfg.max_block_ms} ms: "
-                f"buffer.memory={cfg.buffer_memory} is full of unacknowledged batches (is the leader reachable?)")
+        return c.run_until(lambda: self.buffer_used + size <= cfg.buffer_memory, cfg.max_block_ms, quiet=True)
+
+    def fail_blocked_send(self, topic: str, key: Any = None, value: Any = None) -> RecordMetadataFuture:
+        """A send() that stayed blocked on a full buffer for max.block.ms: it fails (for the load generator)."""
+        return self._buffer_exhausted(topic, -1, _to_bytes(key, "key"), _to_bytes(value, "value"))
+
+    def _buffer_exhausted(self, topic: str, partition: int, kb: bytes | None, vb: bytes | None) -> RecordMetadataFuture:
+        """KafkaProducer.doSend: BufferPool.allocate gave up after max.block.ms with a BufferExhaustedException (a
+        TimeoutException, an ApiException), so send() returns a failed future (FutureFailure) and counts an
+        error: the record is never silently dropped. `.result()` raises it, as Java's `get()` would."""
+        cfg = self.config
+        err = BufferExhaustedError(
+            f"Failed to allocate memory within the configured max blocking time {cfg.max_block_ms} ms: "
+            f"buffer.memory={cfg.buffer_memory} is full of batches not acknowledged yet (is the leader reachable?)")
+        b = ProducerBatch((topic, partition), self.cluster.now)
+        b.keys.append(kb)
+        b.values.append(vb)
+        b.timestamps.append(b.created_ms)
+        b.state = "failed"
+        b.done = True
+        b.error = err
+        self.sent += 1
+        self.failed += 1
+        self.cluster.emit("send_failed", f"{self.id}'s send() to {topic} waited max.block.ms={cfg.max_block_ms} for "
+                          f"room in buffer.memory={cfg.buffer_memory} and failed: {err.name} (a TimeoutException)",
+                          actors=(self.id,), topic=topic, partition=None if partition < 0 else partition,
+                          error=err.name, records=1)
+        return RecordMetadataFuture(b, 0)

@@ -275,15 +275,13 @@ for value in {op.values!r}:
     topic = next(p["topic"] for p in data["producers"] if p["id"] == {op.producer!r})
     requests = sum(1 for e in c.events.events if e.kind == "batch_sent" and e.actors[0] == {op.producer!r})
     batches = [b for n in range(c.topics[topic].partitions) for b in c.leader_replica((topic, n)).log.batches()]
-    latencies = sorted(c.metrics.ack_latencies)
     seconds = {op.run_ms / 1000!r}
     rows.append({{"value": value,
                  "records_per_request": round(producer.acked / max(1, requests), 1),
                  "requests_per_s": round(requests / seconds, 1),
                  "acked_per_s": round(producer.acked / seconds, 1),
-                 "p50_latency_ms": latencies[len(latencies) // 2] if latencies else 0,
-                 "p99_latency_ms": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
-                 if latencies else 0,
+                 "p50_latency_ms": c.metrics.ack_percentile(0.5) or 0,
+                 "p99_latency_ms": c.metrics.ack_percentile(0.99) or 0,
                  "wire_kb": round(sum(b.wire_bytes for b in batches) / 1024, 1),
                  "compression_ratio": round(sum(b.size_bytes for b in batches)
                                             / max(1, sum(b.wire_bytes for b in batches)), 2)}})

@@ -31,6 +31,7 @@ from ui.trace_panel import (
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 KIND_BADGE = {  # event kind prefix -> badge colour in the narration
     "broker_crashed": "red", "records_lost": "red", "partition_offline": "red", "batch_failed": "red",
+    "send_failed": "red", "send_blocked": "orange", "producer_epoch_bumped": "orange",
     "leader_elected": "orange", "controller_elected": "orange", "isr_shrink": "orange", "isr_expand": "green",
     "rebalance": "violet", "assignment_received": "violet", "member": "violet", "high_watermark": "green",
 }

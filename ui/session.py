@@ -33,7 +33,8 @@ RUN_UNTIL_STEPS = 4000
 # Events worth the big narration line when a step produced several.
 PRIORITY = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed",
             "broker_isolated", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
-            "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "produce_rejected")
+            "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "send_failed", "producer_epoch_bumped",
+            "send_blocked", "produce_rejected")
 LIVE_NOTE = ("Real Kafka clients are connected, so simulated time follows the wall clock: Step, Back, Play, Reset "
              "and jumping to a step are off. Switch off “Accept real clients” to return to step {position} and "
              "step again.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 
 import pytest
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 
 from engine import Cluster
 from engine.partitioner import (
-    StickyPartitioner,
+    BuiltInPartitioner,
     coordinator_partition,
     java_string_hash,
     kafka_abs,
@@ -85,13 +84,21 @@ def test_same_key_keeps_its_order_in_one_partition():
 
 
 def test_sticky_partitioner_stays_until_a_batch_worth_then_switches():
-    sp = StickyPartitioner(random.Random(3))
-    first = sp.partition("t", 4)
+    class Counting(BuiltInPartitioner):  # a deterministic "random" (Kafka's tests mock it the same way)
+        n = 0
+
+        def random_partition(self) -> int:
+            self.n += 1
+            return self.n
+
+    sp = Counting("t", 1000)
+    leaders = [0, 1, 2, 0]
+    first = sp.peek_current_partition(leaders)
     for _ in range(9):
-        sp.record_appended("t", 100, 1000, 4)
-        assert sp.partition("t", 4) == first
-    sp.record_appended("t", 100, 1000, 4)  # 1000 bytes reached: a new sticky partition
-    assert sp.partition("t", 4) != first
+        sp.update_partition_info(100, leaders)
+        assert sp.peek_current_partition(leaders) == first
+    sp.update_partition_info(100, leaders)  # 1000 bytes reached: a new draw picks the next sticky partition
+    assert sp.peek_current_partition(leaders) == (first + 1) % 4
 
 
 def test_keyless_records_fill_one_batch_per_partition():

@@ -77,9 +77,11 @@ def test_buffer_memory_full_blocks_then_fails_after_max_block_ms():
     leader = c.leaders_of("orders")[0]
     c.crash_broker(leader)  # nothing can drain the buffer
     p = c.producer("p1", {"buffer.memory": 4000, "max.block.ms": 2000, "linger.ms": 0})
+    futs = [p.send("orders", value="x" * 100) for _ in range(40)]
+    failed = [f for f in futs if f.done]
+    assert failed  # KafkaProducer.send returns a failed future (FutureFailure); get() throws
     with pytest.raises(BufferExhaustedError, match="max blocking time 2000 ms"):
-        for _ in range(100):
-            p.send("orders", value="x" * 100)
+        failed[0].result()
     assert c.now >= 2000  # send() blocked in simulated time, as KafkaProducer.send blocks
 
 
