@@ -69,11 +69,13 @@ class AssignorResult:
     """What Kafka's assignor computes: ``assignment`` is what it returns (for cooperative-sticky without the
     partitions still to be revoked, as ``CooperativeStickyAssignor.adjustAssignment`` does), ``target`` the
     balanced assignment before that, ``transferring`` the partitions changing owner (KIP-429) and
-    ``is_sticky`` AbstractStickyAssignor.isSticky()."""
+    ``is_sticky`` AbstractStickyAssignor.isSticky(). ``transferring`` is AbstractStickyAssignor's
+    ``partitionsTransferringOwnership``: set by the equal-subscriptions path, None on the general path (where
+    cooperative-sticky computes the moving partitions itself)."""
 
     assignment: dict[str, list[TopicPartition]]
     target: dict[str, list[TopicPartition]]
-    transferring: dict[TopicPartition, str]
+    transferring: dict[TopicPartition, str] | None
     is_sticky: bool = True
 
 
@@ -123,7 +125,8 @@ def assign_detailed(
     counts = {t: int(n) for t, n in partitions.items() if t in subscribed and int(n) > 0}
     racks = dict(member_racks or {})
     replica_racks = {(t, int(p)): set(r) for (t, p), r in (partition_racks or {}).items()}
-    transferring: dict[TopicPartition, str] = {}
+    transferring: dict[TopicPartition, str] | None = {}
+    moving: dict[TopicPartition, str] = {}
     sticky = True
     if strategy == "range":
         result = _range(subs, counts, dict(group_instance_ids or {}), racks, replica_racks, prefer_rack_aware)
@@ -134,12 +137,11 @@ def assign_detailed(
         order = hashmap_order(subs)
         rack = RackInfo(order, _all(counts), racks, replica_racks, prefer_rack_aware)
         out = sticky_assign(order, subs, counts, owned, dict(generations or {}), rack)
-        result, sticky = out.assignment, out.is_sticky
+        result, sticky, transferring = out.assignment, out.is_sticky, out.transferring
         if strategy == "cooperative-sticky":
-            moving = out.transferring
-            transferring = moving if moving is not None else _transferring(owned, result)
+            moving = transferring if transferring is not None else _transferring(owned, result)
     target = {member: sorted(result[member]) for member in subscriptions}
-    returned = {m: [tp for tp in tps if transferring.get(tp) != m] for m, tps in target.items()}
+    returned = {m: [tp for tp in tps if moving.get(tp) != m] for m, tps in target.items()}
     return AssignorResult(returned, target, transferring, sticky)
 
 

@@ -192,3 +192,80 @@ class RackSetup:
             prefer_rack_aware=True,
             **options,  # type: ignore[arg-type]
         )
+
+
+class Sub:
+    """A ConsumerPartitionAssignor.Subscription: topics, owned partitions, their generation, client.rack."""
+
+    def __init__(self, topics: Sequence[str], owned: Sequence[TP] = (), generation: int = -1, rack: str | None = None):
+        self.topics, self.owned, self.generation, self.rack = list(topics), list(owned), generation, rack
+
+
+class StickyHarness:
+    """AbstractStickyAssignorTest's fixture for one assignor ("sticky" or "cooperative-sticky")."""
+
+    generation_id = 1
+
+    def __init__(self, strategy: str, rack_config: str | None = None) -> None:
+        self.strategy = strategy
+        self.cooperative = strategy == "cooperative-sticky"
+        self.setup = RackSetup(rack_config or "NO_CONSUMER_RACK", 3)
+        if rack_config is None:  # no initializeRacks(): Kafka's field defaults, preferRackAwareLogic off
+            self.setup.replication_factor, self.setup.num_broker_racks = 2, 0
+        self.prefer = rack_config is not None
+        self.subs: dict[str, Sub] = {}
+        self.transferring: dict[TP, str] | None = {}
+        self.is_sticky = True
+
+    def partitions(self, topic: str, n: int) -> int:
+        """partitionInfos(topic, n)."""
+        return self.setup.partitions(topic, n)
+
+    def subscription(self, topics: Sequence[str], index: int) -> Sub:
+        """subscription(topics, consumerIndex): nothing owned, DEFAULT_GENERATION."""
+        return Sub(topics, (), -1, self.setup.rack(index))
+
+    def v2(self, topics: Sequence[str], owned: Sequence[TP], generation: int, index: int) -> Sub:
+        """buildSubscriptionV2Above (StickyAssignorTest's carries no rack, CooperativeStickyAssignorTest's does)."""
+        return Sub(topics, owned, generation, self.setup.rack(index) if self.cooperative else None)
+
+    def assign(self, counts: Mapping[str, int]) -> dict[str, list[TP]]:
+        """assignor.assignPartitions(partitionsPerTopic, subscriptions)."""
+        result = assign_detailed(
+            self.strategy,
+            {m: s.topics for m, s in self.subs.items()},
+            dict(counts),
+            {m: s.owned for m, s in self.subs.items()},
+            generations={m: s.generation for m, s in self.subs.items()},
+            member_racks={m: s.rack for m, s in self.subs.items()},
+            partition_racks=self.setup.partition_racks,
+            prefer_rack_aware=self.prefer,
+        )
+        self.transferring = result.transferring
+        self.is_sticky = result.is_sticky
+        return {m: list(v) for m, v in result.assignment.items()}
+
+    def verify(self, assignment: dict[str, list[TP]], counts: Mapping[str, int]) -> None:
+        """verifyValidityAndBalance; the cooperative test first runs the follow-up rebalances (in place)."""
+        rebalances = 0
+        while self.cooperative and self._revoking(assignment):
+            for m, tps in assignment.items():
+                old = self.subs[m]
+                self.subs[m] = Sub(old.topics, tps, self.generation_id, old.rack)
+            fresh = self.assign(counts)
+            assignment.clear()
+            assignment.update(fresh)
+            rebalances += 1
+            assert rebalances <= 4
+        verify_validity_and_balance({m: s.topics for m, s in self.subs.items()}, assignment)
+
+    def _revoking(self, assignment: Mapping[str, Sequence[TP]]) -> bool:
+        """CooperativeStickyAssignorTest.verifyCooperativeValidity."""
+        added: set[TP] = set()
+        revoked: set[TP] = set()
+        for m, tps in assignment.items():
+            owned = set(self.subs[m].owned)
+            revoked |= owned - set(tps)
+            added |= set(tps) - owned
+        assert not added & revoked, f"assigned while still being revoked: {added & revoked}"
+        return bool(revoked)
