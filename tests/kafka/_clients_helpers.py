@@ -156,7 +156,9 @@ class RackSetup:
     def partitions(self, topic: str, n: int, advance: bool = True) -> int:
         """partitionInfos(topic, n): records the replica racks; sticky tests advance the node index."""
         self.partition_racks.update(
-            replica_racks_n(topic, n, self.replication_factor, self.num_broker_racks, self.next_partition_index)
+            replica_racks_n(
+                topic, n, self.replication_factor, self.num_broker_racks, self.next_partition_index
+            )
         )
         if advance:
             self.next_partition_index += 1
@@ -197,7 +199,9 @@ class RackSetup:
 class Sub:
     """A ConsumerPartitionAssignor.Subscription: topics, owned partitions, their generation, client.rack."""
 
-    def __init__(self, topics: Sequence[str], owned: Sequence[TP] = (), generation: int = -1, rack: str | None = None):
+    def __init__(
+        self, topics: Sequence[str], owned: Sequence[TP] = (), generation: int = -1, rack: str | None = None
+    ):
         self.topics, self.owned, self.generation, self.rack = list(topics), list(owned), generation, rack
 
 

@@ -189,7 +189,9 @@ def test_consumer_owning_min_quota_expected_max_quota(strategy: str, rack_config
 
 @both
 @rack_configs
-def test_max_quota_consumer_more_than_num_expected_max_capacity_members(strategy: str, rack_config: str) -> None:
+def test_max_quota_consumer_more_than_num_expected_max_capacity_members(
+    strategy: str, rack_config: str
+) -> None:
     """AbstractStickyAssignorTest.testMaxQuotaConsumerMoreThanNumExpectedMaxCapacityMembers"""
     h = _h(strategy, rack_config)
     counts = {T1: h.partitions(T1, 2), T2: h.partitions(T2, 2)}
@@ -213,7 +215,11 @@ def test_all_consumers_are_under_min_quota(strategy: str, rack_config: str) -> N
     h = _h(strategy, rack_config)
     counts = {T1: h.partitions(T1, 2), T2: h.partitions(T2, 3)}
     topics = [T1, T2]
-    h.subs = {C1: h.v2(topics, [(T1, 0)], GEN, 0), C2: h.v2(topics, [(T1, 1)], GEN, 1), C3: h.v2(topics, [], GEN, 2)}
+    h.subs = {
+        C1: h.v2(topics, [(T1, 0)], GEN, 0),
+        C2: h.v2(topics, [(T1, 1)], GEN, 1),
+        C3: h.v2(topics, [], GEN, 2),
+    }
     a = h.assign(counts)
     assert h.transferring == {}
     h.verify(a, counts)
@@ -464,15 +470,21 @@ def test_large_assignment_and_group_with_uniform_subscription(strategy: str, has
 
 @both
 @consumer_rack
-def test_large_assignment_and_group_with_non_equal_subscription(strategy: str, has_consumer_rack: bool) -> None:
+def test_large_assignment_and_group_with_non_equal_subscription(
+    strategy: str, has_consumer_rack: bool
+) -> None:
     """AbstractStickyAssignorTest.testLargeAssignmentAndGroupWithNonEqualSubscription (scaled down)"""
     n = 30
-    _large(_hr(strategy, has_consumer_rack), 10, 20, n, lambda topics, i: topics[:1] if i == n - 1 else topics)
+    _large(
+        _hr(strategy, has_consumer_rack), 10, 20, n, lambda topics, i: topics[:1] if i == n - 1 else topics
+    )
 
 
 @both
 @consumer_rack
-def test_assignment_and_group_with_non_equal_subscription_not_timeout(strategy: str, has_consumer_rack: bool) -> None:
+def test_assignment_and_group_with_non_equal_subscription_not_timeout(
+    strategy: str, has_consumer_rack: bool
+) -> None:
     """AbstractStickyAssignorTest.testAssignmentAndGroupWithNonEqualSubscriptionNotTimeout (scaled down)"""
     tc = 10
     _large(
@@ -553,7 +565,9 @@ def test_move_existing_assignments(strategy: str, rack_config: str) -> None:
     h.subs = {
         C1: h.v2([T1, T2], [(T1, 0)], GEN, 0),
         C2: h.v2([T1, T2, T3, "topic4"], [(T2, 0), (T3, 0)], GEN, 1),
-        C3: h.v2([T2, T3, "topic4", "topic5", "topic6"], [("topic4", 0), ("topic5", 0), ("topic6", 0)], GEN, 2),
+        C3: h.v2(
+            [T2, T3, "topic4", "topic5", "topic6"], [("topic4", 0), ("topic5", 0), ("topic6", 0)], GEN, 2
+        ),
     }
     a = h.assign(counts)
     assert h.transferring is None
@@ -647,7 +661,9 @@ def test_reassignment_with_random_subscriptions_and_changes(strategy: str, rack_
 
 @both
 @rack_configs
-def test_all_consumers_reach_expected_quota_and_are_considered_filled(strategy: str, rack_config: str) -> None:
+def test_all_consumers_reach_expected_quota_and_are_considered_filled(
+    strategy: str, rack_config: str
+) -> None:
     """AbstractStickyAssignorTest.testAllConsumersReachExpectedQuotaAndAreConsideredFilled"""
     h = _h(strategy, rack_config)
     counts = {TOPIC: h.partitions(TOPIC, 4)}
@@ -671,7 +687,9 @@ def _two_topics_gen(h: StickyHarness, own1, gen1: int, own2, gen2: int) -> dict:
 
 @both
 @rack_configs
-def test_owned_partitions_are_invalidated_for_consumer_with_stale_generation(strategy: str, rack_config: str) -> None:
+def test_owned_partitions_are_invalidated_for_consumer_with_stale_generation(
+    strategy: str, rack_config: str
+) -> None:
     """AbstractStickyAssignorTest.testOwnedPartitionsAreInvalidatedForConsumerWithStaleGeneration"""
     h = _h(strategy, rack_config)
     owned = [(TOPIC, 0), (TOPIC, 2), (T2, 1)]
@@ -686,7 +704,9 @@ def test_owned_partitions_are_invalidated_for_consumer_with_stale_generation(str
 
 @both
 @rack_configs
-def test_owned_partitions_are_invalidated_for_consumer_with_no_generation(strategy: str, rack_config: str) -> None:
+def test_owned_partitions_are_invalidated_for_consumer_with_no_generation(
+    strategy: str, rack_config: str
+) -> None:
     """AbstractStickyAssignorTest.testOwnedPartitionsAreInvalidatedForConsumerWithNoGeneration"""
     h = _h(strategy, rack_config)
     owned = [(TOPIC, 0), (TOPIC, 2), (T2, 1)]
@@ -777,7 +797,9 @@ def test_owned_partitions_are_invalidated_for_consumer_with_multiple_generation(
     assert is_fully_balanced(a)
 
 
-def _uniform(strategy: str, rf: int, brokers, consumers, topics, expected, mismatched: int, prefer=False) -> None:  # noqa: ANN001
+def _uniform(
+    strategy: str, rf: int, brokers, consumers, topics, expected, mismatched: int, prefer=False
+) -> None:  # noqa: ANN001
     """AbstractStickyAssignorTest.verifyUniformSubscription / verifyNonEqualSubscription: without, then with
     the expected assignment already owned (StickyAssignorTest's plain subscriptions carry no userData, so
     the sticky assignor ignores owned partitions there; the cooperative one reads them)."""
@@ -848,7 +870,11 @@ def test_rack_aware_assignment_with_non_equal_subscription(strategy: str) -> Non
         intermediate = ["t1-3", "t2-1", "t3-1"]
         _owned(strategy, 1, topics, owned, intermediate, 0)
         _owned(strategy, 1, topics, intermediate, rf1, 4)
-        final = ["t1-2, t1-3, t1-4, t2-4, t2-5", "t2-0, t2-1, t2-2, t2-3, t2-6", "t1-0, t1-1, t1-5, t3-0, t3-1"]
+        final = [
+            "t1-2, t1-3, t1-4, t2-4, t2-5",
+            "t2-0, t2-1, t2-2, t2-3, t2-6",
+            "t1-0, t1-1, t1-5, t3-0, t3-1",
+        ]
         intermediate = ["t1-2, t1-3, t1-4", "t2-0, t2-1, t2-2, t2-3", "t3-0, t3-1"]
         for prefer in (False, True):
             _owned(strategy, 3, topics, owned, intermediate, 0, prefer=prefer)

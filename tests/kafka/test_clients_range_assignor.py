@@ -204,7 +204,9 @@ def _non_rack_aware(counts: dict[str, int], topics: list[list[str]], expected: l
     verify_rack_assignment("range", counts, 4, racks(4), racks(3), topics, expected, 0)
     verify_rack_assignment("range", counts, 3, racks(3), ["d", "e", "f"], topics, expected, -1)
     verify_rack_assignment("range", counts, 3, racks(3), [None, "e", "f"], topics, expected, -1)
-    verify_rack_assignment("range", counts, 3, racks(3), racks(3), topics, expected, 0, prefer_rack_aware=True)
+    verify_rack_assignment(
+        "range", counts, 3, racks(3), racks(3), topics, expected, 0, prefer_rack_aware=True
+    )
 
 
 def test_rack_aware_assignment_with_uniform_subscription() -> None:
@@ -213,7 +215,9 @@ def test_rack_aware_assignment_with_uniform_subscription() -> None:
     every = ["t1", "t2", "t3"]
     topics = [every, every, every]
     _non_rack_aware(
-        counts, topics, ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0", "t1-2, t1-3, t2-3, t2-4, t3-1", "t1-4, t1-5, t2-5, t2-6"]
+        counts,
+        topics,
+        ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0", "t1-2, t1-3, t2-3, t2-4, t3-1", "t1-4, t1-5, t2-5, t2-6"],
     )
     verify_rack_assignment(
         "range", counts, 1, racks(3), racks(3), topics,
@@ -235,7 +239,9 @@ def test_rack_aware_assignment_with_non_equal_subscription() -> None:
     every = ["t1", "t2", "t3"]
     topics = [every, every, ["t1", "t3"]]
     _non_rack_aware(
-        counts, topics, ["t1-0, t1-1, t2-0, t2-1, t2-2, t2-3, t3-0", "t1-2, t1-3, t2-4, t2-5, t2-6, t3-1", "t1-4, t1-5"]
+        counts,
+        topics,
+        ["t1-0, t1-1, t2-0, t2-1, t2-2, t2-3, t3-0", "t1-2, t1-3, t2-4, t2-5, t2-6, t3-1", "t1-4, t1-5"],
     )
     verify_rack_assignment(
         "range", counts, 1, racks(3), racks(3), topics,
@@ -269,7 +275,9 @@ def test_rack_aware_assignment_with_uniform_partitions_non_equal_subscription() 
     every = ["t1", "t2", "t3"]
     topics = [every, every, ["t1", "t3"]]
     _non_rack_aware(
-        counts, topics, ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0, t3-1", "t1-2, t1-3, t2-3, t2-4, t3-2, t3-3", "t1-4, t3-4"]
+        counts,
+        topics,
+        ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0, t3-1", "t1-2, t1-3, t2-3, t2-4, t3-2, t3-3", "t1-4, t3-4"],
     )
     verify_rack_assignment(
         "range", counts, 1, racks(3), racks(3), topics,
@@ -290,7 +298,12 @@ def test_rack_aware_assignment_with_co_partitioning() -> None:
     counts = {"t1": 6, "t2": 6, "t3": 2, "t4": 2}
     topics = [["t1", "t2"], ["t1", "t2"], ["t3", "t4"], ["t3", "t4"]]
     consumer_racks = [ALL_RACKS[0], ALL_RACKS[1], ALL_RACKS[1], ALL_RACKS[0]]
-    plain = ["t1-0, t1-1, t1-2, t2-0, t2-1, t2-2", "t1-3, t1-4, t1-5, t2-3, t2-4, t2-5", "t3-0, t4-0", "t3-1, t4-1"]
+    plain = [
+        "t1-0, t1-1, t1-2, t2-0, t2-1, t2-2",
+        "t1-3, t1-4, t1-5, t2-3, t2-4, t2-5",
+        "t3-0, t4-0",
+        "t3-1, t4-1",
+    ]
     verify_rack_assignment("range", counts, 3, racks(2), consumer_racks, topics, plain, -1)
     verify_rack_assignment("range", counts, 2, racks(2), consumer_racks, topics, plain, 0)
     verify_rack_assignment(
@@ -299,7 +312,12 @@ def test_rack_aware_assignment_with_co_partitioning() -> None:
     )  # fmt: skip
     every = ["t1", "t2", "t3", "t4"]
     topics = [every, every, every, every]
-    plain = ["t1-0, t1-1, t2-0, t2-1, t3-0, t4-0", "t1-2, t1-3, t2-2, t2-3, t3-1, t4-1", "t1-4, t2-4", "t1-5, t2-5"]
+    plain = [
+        "t1-0, t1-1, t2-0, t2-1, t3-0, t4-0",
+        "t1-2, t1-3, t2-2, t2-3, t3-1, t4-1",
+        "t1-4, t2-4",
+        "t1-5, t2-5",
+    ]
     verify_rack_assignment("range", counts, 3, racks(2), consumer_racks, topics, plain, -1)
     verify_rack_assignment("range", counts, 2, racks(2), consumer_racks, topics, plain, 0)
     verify_rack_assignment(
@@ -324,11 +342,14 @@ def test_co_partitioned_assignment_with_same_subscription() -> None:
         "t1-4, t1-5, t2-4, t2-5, t5-3, t6-3",
     ]
     verify_rack_assignment("range", counts, 3, null_racks(3), consumer_racks, topics, plain, -1)
-    verify_rack_assignment("range", counts, 3, racks(3), consumer_racks, topics, plain, 0, prefer_rack_aware=True)
+    verify_rack_assignment(
+        "range", counts, 3, racks(3), consumer_racks, topics, plain, 0, prefer_rack_aware=True
+    )
     rack_aware = [
         "t1-0, t1-2, t2-0, t2-2, t3-0, t4-0, t5-1, t6-1",
         "t1-1, t1-3, t2-1, t2-3, t3-1, t4-1, t5-2, t6-2",
         "t1-4, t1-5, t2-4, t2-5, t5-0, t5-3, t6-0, t6-3",
     ]
-    verify_rack_assignment("range", counts, 2, racks(3), consumer_racks, topics, rack_aware, 0, prefer_rack_aware=True)
-
+    verify_rack_assignment(
+        "range", counts, 2, racks(3), consumer_racks, topics, rack_aware, 0, prefer_rack_aware=True
+    )
