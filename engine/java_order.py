@@ -11,19 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from engine.partitioner import java_string_hash as string_hash
+
 
 def _int32(n: int) -> int:
     n &= 0xFFFFFFFF
     return n - (1 << 32) if n & 0x80000000 else n
-
-
-def string_hash(text: str) -> int:
-    """Java ``String.hashCode``: s[0]*31^(n-1) + ... + s[n-1] over UTF-16 code units, int32 wrap-around."""
-    h = 0
-    data = text.encode("utf-16-be")
-    for i in range(0, len(data), 2):
-        h = (31 * h + ((data[i] << 8) | data[i + 1])) & 0xFFFFFFFF
-    return _int32(h)
 
 
 def topic_partition_hash(tp: tuple[str, int]) -> int:
