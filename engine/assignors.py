@@ -162,7 +162,7 @@ def _transferring(
     return {tp: m for tp, m in added.items() if tp in revoked}
 
 
-def _member_order(members: Iterable[str], instance_ids: Mapping[str, str | None]) -> list[str]:
+def member_order(members: Iterable[str], instance_ids: Mapping[str, str | None]) -> list[str]:
     """AbstractPartitionAssignor.MemberInfo order: static members by group.instance.id, then the rest by id."""
     return sorted(members, key=lambda m: (0, instance_ids[m], m) if instance_ids.get(m) else (1, m, m))
 
@@ -226,7 +226,7 @@ def _range(
         _TopicState(
             t,
             counts[t],
-            _member_order([m for m in subs if t in subs[m]], instance_ids),
+            member_order([m for m in subs if t in subs[m]], instance_ids),
             racks,
             replica_racks,
             prefer,
@@ -286,7 +286,7 @@ def _roundrobin(
 ) -> Assignment:
     """RoundRobinAssignor.java: a circular iterator over sorted members skips those not subscribed."""
     result: Assignment = {member: [] for member in subs}
-    members = _member_order(subs, instance_ids)
+    members = member_order(subs, instance_ids)
     cursor = 0
     for topic in sorted(counts):
         for p in range(counts[topic]):
