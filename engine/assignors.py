@@ -235,8 +235,8 @@ def _range(
     ]
     if any(s.needs_racks for s in states):
         groups: dict[tuple[str, ...], dict[int, list[_TopicState]]] = {}
-        for s in states:
-            groups.setdefault(tuple(s.members), {}).setdefault(len(s.unassigned), []).append(s)
+        for s in states:  # Kafka groups by partitionRacks.size(): 0 for topics whose members have no rack
+            groups.setdefault(tuple(s.members), {}).setdefault(len(s.partition_racks), []).append(s)
         for by_count in groups.values():
             for n, group in sorted(by_count.items()):
                 if len(group) > 1:
