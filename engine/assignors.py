@@ -7,8 +7,10 @@ The group leader runs one of these on every rebalance (``partition.assignment.st
 * ``sticky``             -- ``StickyAssignor.java`` / ``AbstractStickyAssignor.java`` (KIP-54): balanced,
   and keeps partitions with their previous owners wherever balance allows.
 * ``cooperative-sticky`` -- ``CooperativeStickyAssignor.java`` (KIP-429): the same *target* as ``sticky``;
-  the incremental part (revoke moved partitions first, assign them in a follow-up rebalance) belongs to
-  the group protocol, not to the assignor function.
+  ``assign`` returns that target, ``assign_detailed(...).assignment`` what Kafka's assignor returns (the
+  target minus partitions another member must revoke first, handed out in the follow-up rebalance).
+
+The sticky algorithm itself lives in engine.sticky_assignor (AbstractStickyAssignor).
 
 Everything is pure and deterministic: no randomness; where Kafka's result hangs on a Java ``HashMap``'s
 iteration order we replay that order (engine.java_order), otherwise ties go by member id and (topic,
