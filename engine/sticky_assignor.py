@@ -489,7 +489,12 @@ class _General:
             return False
         load = len(self.current[member])
         previous = prev.get(tp)
-        if previous is not None and previous[0] in self.current and load > len(self.current[previous[0]]) + 1:
+        # Kafka does not check that the previous owner still subscribes to the topic (a member that left the
+        # topic in a later generation could get it back); we never hand a partition to a non-subscriber
+        back = (
+            previous is not None and previous[0] in self.current and tp[0] in self.member_topics[previous[0]]
+        )
+        if back and load > len(self.current[previous[0]]) + 1:
             self._reassign(tp, previous[0])
             return True
         rack = self.rack.consumer_racks.get(member)

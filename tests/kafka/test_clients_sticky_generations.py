@@ -59,3 +59,36 @@ def test_older_generation_owner_gets_partition_back_on_unequal_subscriptions() -
     out = assign("sticky", subs, counts, {C1: c1_0, C2: c2_0, C3: c3_0}, generations={C1: 1, C2: 2, C3: 2})
     assert [len(out[c]) for c in (C1, C2, C3)] == [4, 4, 4]
     assert set(out[C2]) <= set(c2_0) and set(out[C3]) <= set(c3_0)
+
+
+def test_previous_generation_owner_gets_back_only_topics_it_still_subscribes_to() -> None:
+    """A member of an older generation that owned t0-4 / t2-0 but no longer subscribes to t0 / t2 does not get
+    them back. Kafka's GeneralAssignmentBuilder.performReassignments moves a partition back to its
+    previous-generation owner without checking the subscription; here every partition goes to a subscriber."""
+    subs = {
+        "m0": ["t0", "t1", "t3"],
+        "m1": ["t3", "t1"],
+        "m2": ["t0", "t1", "t3", "t2"],
+        "m3": ["t1", "t0", "t2", "t3"],
+        "m4": ["t1", "t3"],
+        "m5": ["t2", "t1", "t3"],
+    }
+    current = {
+        "m0": [("t0", 0), ("t1", 0), ("t3", 1), ("t3", 0)],
+        "m1": [("t0", 4), ("t2", 0), ("t3", 1), ("t3", 3)],
+        "m2": [("t3", 2)],
+        "m3": [],
+        "m4": [("t3", 0), ("t2", 1), ("t2", 0)],
+        "m5": [("t3", 2)],
+    }
+    generations = {"m0": 3, "m1": 2, "m2": 3, "m3": 2, "m4": -1, "m5": 2}
+    racks = {"m0": None, "m1": "a", "m2": "b", "m3": "b", "m4": "b", "m5": "a"}
+    out = assign("sticky", subs, {"t0": 5, "t1": 1, "t2": 2, "t3": 4}, current, generations=generations,
+                 member_racks=racks)  # fmt: skip
+    assert all(t in subs[m] for m, tps in out.items() for t, _ in tps)
+    assert sorted(tp for tps in out.values() for tp in tps) == sorted(
+        [("t0", p) for p in range(5)]
+        + [("t1", 0)]
+        + [("t2", p) for p in range(2)]
+        + [("t3", p) for p in range(4)]
+    )
