@@ -7,19 +7,26 @@ The group leader runs one of these on every rebalance (``partition.assignment.st
 * ``sticky``             -- ``StickyAssignor.java`` / ``AbstractStickyAssignor.java`` (KIP-54): balanced,
   and keeps partitions with their previous owners wherever balance allows.
 * ``cooperative-sticky`` -- ``CooperativeStickyAssignor.java`` (KIP-429): the same *target* as ``sticky``;
-  the incremental part (revoke moved partitions first, assign them in a follow-up rebalance) belongs to
-  the group protocol, not to the assignor function.
+  ``assign`` returns that target, ``assign_detailed(...).assignment`` what Kafka's assignor returns (the
+  target minus partitions another member must revoke first, handed out in the follow-up rebalance).
 
-Everything is pure and deterministic: no randomness, ties broken by member id and (topic, partition) order,
-so a classroom replay always shows the same assignment. Static membership (``group.instance.id`` ordering),
-rack awareness and generation numbers are not modelled.
+The sticky algorithm itself lives in engine.sticky_assignor (AbstractStickyAssignor).
+
+Everything is pure and deterministic: no randomness; where Kafka's result hangs on a Java ``HashMap``'s
+iteration order we replay that order (engine.java_order), otherwise ties go by member id and (topic,
+partition). Owned partitions carry their member's generation, members may carry ``group.instance.id``
+(static members sort first, RangeAssignor / RoundRobinAssignor) and ``client.rack`` with the replicas' racks
+(KIP-881 rack-aware range and sticky assignment).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
+
+from engine.java_order import hashmap_order
+from engine.sticky_assignor import RackInfo, sticky_assign, use_rack_aware
 
 TopicPartition = tuple[str, int]
 Assignment = dict[str, list[TopicPartition]]
@@ -59,206 +66,234 @@ def strategy_from_config(value: str) -> str:
     )
 
 
+@dataclass
+class AssignorResult:
+    """What Kafka's assignor computes: ``assignment`` is what it returns (for cooperative-sticky without the
+    partitions still to be revoked, as ``CooperativeStickyAssignor.adjustAssignment`` does), ``target`` the
+    balanced assignment before that, ``transferring`` the partitions changing owner (KIP-429) and
+    ``is_sticky`` AbstractStickyAssignor.isSticky(). ``transferring`` is AbstractStickyAssignor's
+    ``partitionsTransferringOwnership``: set by the equal-subscriptions path, None on the general path (where
+    cooperative-sticky computes the moving partitions itself)."""
+
+    assignment: dict[str, list[TopicPartition]]
+    target: dict[str, list[TopicPartition]]
+    transferring: dict[TopicPartition, str] | None
+    is_sticky: bool = True
+
+
 def assign(
     strategy: str,
     subscriptions: dict[str, list[str]],
     partitions: dict[str, int],
     current: dict[str, list[tuple[str, int]]] | None = None,
+    **options: object,
 ) -> dict[str, list[tuple[str, int]]]:
     """Compute the group assignment the leader would send back in SyncGroup.
 
     ``subscriptions`` maps member id to topics, ``partitions`` topic to partition count, ``current`` the
     partitions each member owned before (only the sticky strategies read it; stale entries are ignored).
     Topics without metadata are skipped, as Kafka does. Every member appears in the result, with a sorted
-    list of (topic, partition).
+    list of (topic, partition). For cooperative-sticky this is the balanced *target*; the group protocol
+    withholds moving partitions for a second round. Keyword options: see ``assign_detailed``.
+    """
+    return assign_detailed(strategy, subscriptions, partitions, current, **options).target  # type: ignore[arg-type]
+
+
+def assign_detailed(
+    strategy: str,
+    subscriptions: Mapping[str, Iterable[str]],
+    partitions: Mapping[str, int],
+    current: Mapping[str, Iterable[tuple[str, int]]] | None = None,
+    *,
+    generations: Mapping[str, int] | None = None,
+    member_racks: Mapping[str, str | None] | None = None,
+    partition_racks: Mapping[tuple[str, int], Iterable[str]] | None = None,
+    group_instance_ids: Mapping[str, str | None] | None = None,
+    prefer_rack_aware: bool = False,
+) -> AssignorResult:
+    """The assignor run with everything a ConsumerProtocolSubscription carries.
+
+    ``generations``: the generation each member's owned partitions come from (missing: -1, Kafka's
+    DEFAULT_GENERATION); ``member_racks``: ``client.rack``; ``partition_racks``: the racks of each
+    partition's replicas; ``group_instance_ids``: ``group.instance.id`` of static members;
+    ``prefer_rack_aware``: Kafka's test-only ``preferRackAwareLogic`` (use the rack-aware path even when every
+    partition has a replica on every rack).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown assignment strategy {strategy!r}; expected one of {_allowed()}")
-    subs = {
-        member: sorted({t for t in topics if t in partitions}) for member, topics in subscriptions.items()
-    }
-    counts = {topic: max(0, int(n)) for topic, n in partitions.items()}
+    subs = {member: list(dict.fromkeys(topics)) for member, topics in subscriptions.items()}
+    subscribed = {t for topics in subs.values() for t in topics}
+    # AbstractPartitionAssignor.assign: only subscribed topics with metadata and at least one partition
+    counts = {t: int(n) for t, n in partitions.items() if t in subscribed and int(n) > 0}
+    racks = dict(member_racks or {})
+    replica_racks = {(t, int(p)): set(r) for (t, p), r in (partition_racks or {}).items()}
+    transferring: dict[TopicPartition, str] | None = {}
+    moving: dict[TopicPartition, str] = {}
+    sticky = True
     if strategy == "range":
-        result = _range(subs, counts)
+        result = _range(subs, counts, dict(group_instance_ids or {}), racks, replica_racks, prefer_rack_aware)
     elif strategy == "roundrobin":
-        result = _roundrobin(subs, counts)
+        result = _roundrobin(subs, counts, dict(group_instance_ids or {}))
     else:
-        result = _sticky(subs, counts, current or {})
-    return {member: sorted(result[member]) for member in subscriptions}
+        owned = {m: [(t, int(p)) for t, p in tps] for m, tps in (current or {}).items() if m in subs}
+        order = hashmap_order(subs)
+        rack = RackInfo(order, _all(counts), racks, replica_racks, prefer_rack_aware)
+        out = sticky_assign(order, subs, counts, owned, dict(generations or {}), rack)
+        result, sticky, transferring = out.assignment, out.is_sticky, out.transferring
+        if strategy == "cooperative-sticky":
+            moving = transferring if transferring is not None else _transferring(owned, result)
+    target = {member: sorted(result[member]) for member in subscriptions}
+    returned = {m: [tp for tp in tps if moving.get(tp) != m] for m, tps in target.items()}
+    return AssignorResult(returned, target, transferring, sticky)
 
 
-def _range(subs: dict[str, list[str]], counts: dict[str, int]) -> Assignment:
-    """RangeAssignor.java: per topic, member i (by sorted id) gets n // m, the first n % m one more."""
+def _all(counts: Mapping[str, int]) -> list[TopicPartition]:
+    return [(t, p) for t in counts for p in range(counts[t])]
+
+
+def _transferring(
+    owned: Mapping[str, list[TopicPartition]], result: Mapping[str, list[TopicPartition]]
+) -> dict[TopicPartition, str]:
+    """CooperativeStickyAssignor.computePartitionsTransferringOwnership: added to one, revoked from another."""
+    added: dict[TopicPartition, str] = {}
+    revoked: set[TopicPartition] = set()
+    for member, assigned in result.items():
+        mine = set(owned.get(member, ()))
+        added.update({tp: member for tp in assigned if tp not in mine})
+        revoked.update(tp for tp in mine if tp not in set(assigned))
+    return {tp: m for tp, m in added.items() if tp in revoked}
+
+
+def member_order(members: Iterable[str], instance_ids: Mapping[str, str | None]) -> list[str]:
+    """AbstractPartitionAssignor.MemberInfo order: static members by group.instance.id, then the rest by id."""
+    return sorted(members, key=lambda m: (0, instance_ids[m], m) if instance_ids.get(m) else (1, m, m))
+
+
+class _TopicState:
+    """RangeAssignor.TopicAssignmentState: one topic's members, racks and remaining quota."""
+
+    def __init__(
+        self,
+        topic: str,
+        n: int,
+        members: list[str],
+        racks: Mapping[str, str | None],
+        replica_racks: Mapping[TopicPartition, set[str]],
+        prefer: bool,
+    ) -> None:
+        self.topic, self.members = topic, members
+        self.unassigned = [(topic, p) for p in range(n)]
+        self.assigned = dict.fromkeys(members, 0)
+        self.per_member = n // len(members) if members else 0
+        self.extra = n % len(members) if members else 0
+        self.member_racks = {m: racks.get(m) or None for m in members}
+        consumer_racks = {r for r in self.member_racks.values() if r}
+        self.partition_racks: dict[TopicPartition, set[str]] = {}
+        if consumer_racks:
+            self.partition_racks = {tp: replica_racks.get(tp, set()) for tp in self.unassigned}
+        all_racks = set().union(*self.partition_racks.values()) if self.partition_racks else set()
+        self.needs_racks = use_rack_aware(consumer_racks, all_racks, self.partition_racks, prefer)
+
+    def racks_match(self, member: str, tp: TopicPartition) -> bool:
+        rack = self.member_racks[member]
+        return rack is None or rack in self.partition_racks.get(tp, set())
+
+    def max_assignable(self, member: str) -> int:
+        return max(0, self.per_member + (1 if self.extra > 0 else 0) - self.assigned[member])
+
+    def take(self, member: str, tps: list[TopicPartition], result: Assignment) -> None:
+        result[member].extend(tps)
+        self.assigned[member] += len(tps)
+        if self.assigned[member] > self.per_member:
+            self.extra -= 1
+        self.unassigned = [tp for tp in self.unassigned if tp not in tps]
+
+
+def _range(
+    subs: dict[str, list[str]],
+    counts: dict[str, int],
+    instance_ids: Mapping[str, str | None],
+    racks: Mapping[str, str | None],
+    replica_racks: Mapping[TopicPartition, set[str]],
+    prefer: bool,
+) -> Assignment:
+    """RangeAssignor.assignPartitions (KIP-881): rack-matched ranges first if racks matter, then plain ranges.
+
+    Per topic, members sorted by group.instance.id / member id; each may take n // m, the first n % m one
+    more, in partition order. With racks, rack-local partitions are taken first within the same quotas, and
+    co-partitioned topics (same members, same partition count) keep partition p on one member.
+    """
     result: Assignment = {member: [] for member in subs}
-    for topic in sorted(counts):
-        members = sorted(m for m, topics in subs.items() if topic in topics)
-        if not members:
-            continue
-        per_member, extra = divmod(counts[topic], len(members))
-        for i, member in enumerate(members):
-            start = per_member * i + min(i, extra)
-            length = per_member + (1 if i < extra else 0)
-            result[member].extend((topic, p) for p in range(start, start + length))
+    states = [
+        _TopicState(
+            t,
+            counts[t],
+            member_order([m for m in subs if t in subs[m]], instance_ids),
+            racks,
+            replica_racks,
+            prefer,
+        )
+        for t in sorted(counts)
+    ]
+    if any(s.needs_racks for s in states):
+        groups: dict[tuple[str, ...], dict[int, list[_TopicState]]] = {}
+        for s in states:  # Kafka groups by partitionRacks.size(): 0 for topics whose members have no rack
+            groups.setdefault(tuple(s.members), {}).setdefault(len(s.partition_racks), []).append(s)
+        for by_count in groups.values():
+            for n, group in sorted(by_count.items()):
+                if len(group) > 1:
+                    _co_partitioned(group, n, result)
+                elif group[0].needs_racks:
+                    _ranges(group[0], group[0].racks_match, result)
+    for s in states:
+        _ranges(s, lambda _m, _tp: True, result)
     return result
 
 
-def _roundrobin(subs: dict[str, list[str]], counts: dict[str, int]) -> Assignment:
+def _ranges(state: _TopicState, may_assign, result: Assignment) -> None:  # noqa: ANN001
+    """RangeAssignor.assignRanges: each member in order takes what it may, up to its quota."""
+    for member in state.members:
+        if not state.unassigned:
+            break
+        limit = state.max_assignable(member)
+        tps = [tp for tp in state.unassigned if may_assign(member, tp)][:limit]
+        if tps:
+            state.take(member, tps, result)
+
+
+def _co_partitioned(states: list[_TopicState], n: int, result: Assignment) -> None:
+    """RangeAssignor.assignCoPartitionedWithRackMatching: partition p of every topic to one rack-local member."""
+    remaining = list(states[0].members)
+    for p in range(n):
+        member = next(
+            (
+                m
+                for m in remaining
+                if all(s.racks_match(m, (s.topic, p)) and s.max_assignable(m) > 0 for s in states)
+            ),
+            None,
+        )
+        if member is None:
+            continue
+        for s in states:
+            s.take(member, [(s.topic, p)], result)
+        if not any(s.max_assignable(member) > 0 for s in states):
+            remaining.remove(member)
+            if not remaining:
+                break
+
+
+def _roundrobin(
+    subs: dict[str, list[str]], counts: dict[str, int], instance_ids: Mapping[str, str | None]
+) -> Assignment:
     """RoundRobinAssignor.java: a circular iterator over sorted members skips those not subscribed."""
     result: Assignment = {member: [] for member in subs}
-    members = sorted(subs)
-    subscribed = {t for topics in subs.values() for t in topics}
+    members = member_order(subs, instance_ids)
     cursor = 0
-    for topic in sorted(subscribed):
+    for topic in sorted(counts):
         for p in range(counts[topic]):
             while topic not in subs[members[cursor]]:
                 cursor = (cursor + 1) % len(members)
             result[members[cursor]].append((topic, p))
             cursor = (cursor + 1) % len(members)
     return result
-
-
-def _owned_partitions(
-    subs: dict[str, list[str]], counts: dict[str, int], current: Mapping[str, Iterable[tuple[str, int]]]
-) -> dict[str, list[TopicPartition]]:
-    """Previous ownership that is still valid, each partition claimed by at most one member.
-
-    Claims from departed members, for unsubscribed or deleted topics, or for partitions past the topic's
-    count are dropped. AbstractStickyAssignor resolves double claims by generation (and drops same-generation
-    duplicates entirely); we have no generations, so the claimant with fewest uncontested partitions keeps
-    it (ties by member id): it stays with one previous owner and the choice helps balance.
-    """
-    claims: dict[TopicPartition, list[str]] = {}
-    for member in sorted(current):
-        if member not in subs:
-            continue
-        topics = set(subs[member])
-        for entry in current[member]:
-            topic, partition = entry
-            if topic not in topics:
-                continue
-            tp = (topic, int(partition))
-            if 0 <= tp[1] < counts[topic]:
-                owners = claims.setdefault(tp, [])
-                if member not in owners:
-                    owners.append(member)
-    owned: dict[str, list[TopicPartition]] = {member: [] for member in subs}
-    contested: list[TopicPartition] = []
-    for tp, owners in claims.items():
-        if len(owners) == 1:
-            owned[owners[0]].append(tp)
-        else:
-            contested.append(tp)
-    for tp in sorted(contested):
-        winner = min(claims[tp], key=lambda m: (len(owned[m]), m))
-        owned[winner].append(tp)
-    return {member: sorted(tps) for member, tps in owned.items()}
-
-
-def _sticky(
-    subs: dict[str, list[str]], counts: dict[str, int], current: Mapping[str, Iterable[tuple[str, int]]]
-) -> Assignment:
-    """AbstractStickyAssignor.java (KIP-54; KIP-429 reuses it): constrained path if subscriptions are equal."""
-    owned = _owned_partitions(subs, counts, current)
-    if len({tuple(topics) for topics in subs.values()}) <= 1:
-        return _constrained(subs, counts, owned)
-    return _general(subs, counts, owned)
-
-
-def _constrained(
-    subs: dict[str, list[str]], counts: dict[str, int], owned: dict[str, list[TopicPartition]]
-) -> Assignment:
-    """AbstractStickyAssignor's ConstrainedAssignmentBuilder: quotas first, then round-robin the rest.
-
-    With P partitions and M members everyone ends with floor(P/M) or ceil(P/M), exactly P % M members
-    with the larger share. Owners keep up to their quota, first in (partition, topic) order like Kafka;
-    the ceil slots go to owners of at least ceil(P/M) in member-id order (Kafka walks a HashMap; any order
-    keeps the same number, so ids just make it deterministic). Revoked and orphaned partitions are then
-    dealt round-robin to members below the floor, and the leftovers one each to members at the floor.
-    A member therefore never loses a partition while gaining another: movement is the minimum balance needs.
-    """
-    members = sorted(subs)
-    result: Assignment = {member: [] for member in members}
-    if not members:
-        return result
-    topics = subs[members[0]]
-    every = [(topic, p) for topic in topics for p in range(counts[topic])]
-    min_quota, over_slots = divmod(len(every), len(members))
-    max_quota = min_quota + (1 if over_slots else 0)
-
-    kept: set[TopicPartition] = set()
-    for member in members:
-        mine = sorted(owned[member], key=lambda tp: (tp[1], tp[0]))
-        quota = min_quota
-        if over_slots and len(mine) > min_quota:
-            quota = max_quota
-            over_slots -= 1
-        result[member] = mine[:quota]
-        kept.update(result[member])
-
-    under = [m for m in members if len(result[m]) < min_quota]
-    at_min = deque(m for m in members if len(result[m]) == min_quota) if over_slots else deque()
-    cursor = 0
-    for tp in (tp for tp in every if tp not in kept):
-        if under:
-            cursor %= len(under)
-            member = under[cursor]
-            result[member].append(tp)
-            if len(result[member]) == min_quota:
-                under.pop(cursor)
-                at_min.append(member)
-            else:
-                cursor += 1
-        else:
-            result[at_min.popleft()].append(tp)
-    return result
-
-
-def _general(
-    subs: dict[str, list[str]], counts: dict[str, int], owned: dict[str, list[TopicPartition]]
-) -> Assignment:
-    """AbstractStickyAssignor's GeneralAssignmentBuilder, simplified, for unequal subscriptions.
-
-    Keep every valid owned partition; give each unowned one, hardest to place first (fewest eligible
-    members), to the least-loaded eligible member; then move partitions from a member to an eligible one
-    holding at least two fewer until no such move exists. Each move strictly lowers the sum of squared
-    loads, so the loop ends; newly placed partitions move before previously owned ones.
-    """
-    members = sorted(subs)
-    eligible = {topic: [m for m in members if topic in subs[m]] for topic in counts}
-    result: Assignment = {member: list(owned[member]) for member in members}
-    previously = {tp: member for member, tps in owned.items() for tp in tps}
-
-    taken = set(previously)
-    orphans = [
-        (topic, p)
-        for topic in counts
-        if eligible[topic]
-        for p in range(counts[topic])
-        if (topic, p) not in taken
-    ]
-    orphans.sort(key=lambda tp: (len(eligible[tp[0]]), tp))
-    for tp in orphans:
-        member = min(eligible[tp[0]], key=lambda m: (len(result[m]), m))
-        result[member].append(tp)
-
-    while True:
-        move = _find_move(result, eligible, previously)
-        if move is None:
-            return result
-        tp, source, target = move
-        result[source].remove(tp)
-        result[target].append(tp)
-
-
-def _find_move(
-    result: Assignment, eligible: dict[str, list[str]], previously: dict[TopicPartition, str]
-) -> tuple[TopicPartition, str, str] | None:
-    """The next balancing move: from the most loaded member, a partition it did not own before if possible."""
-    for source in sorted(result, key=lambda m: (-len(result[m]), m)):
-        load = len(result[source])
-        candidates = sorted(result[source], key=lambda tp: (previously.get(tp) == source, tp))
-        for tp in candidates:
-            receivers = [m for m in eligible[tp[0]] if len(result[m]) <= load - 2]
-            if receivers:
-                return tp, source, min(receivers, key=lambda m: (len(result[m]), m))
-    return None

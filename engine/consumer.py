@@ -16,7 +16,7 @@ from collections import deque
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
-from .assignors import assign
+from .assignors import assign_detailed
 from .config import ConsumerConfig
 from .errors import (
     CommitFailedError,
@@ -692,13 +692,10 @@ class Consumer:
         topics = {t for ts in subs.values() for t in ts}
         counts = {t: c.topics[t].partitions for t in topics if t in c.topics}
         owned = {mid: list(o) for mid, (_t, o) in members.items()}
-        target = assign(self.protocol, subs, counts, owned if self.protocol in ("sticky", "cooperative-sticky")
-                        else None)
-        if self.protocol == "cooperative-sticky":
-            # KIP-429: a partition moving between members is first only revoked; it is handed out next round
-            prev_owner = {tp: mid for mid, tps in owned.items() for tp in tps}
-            target = {mid: [tp for tp in tps if prev_owner.get(tp, mid) == mid] for mid, tps in target.items()}
-        return target
+        # KIP-429: cooperative-sticky withholds a partition moving between members until its owner revoked it
+        # (CooperativeStickyAssignor.adjustAssignment); it is handed out in the follow-up round
+        return assign_detailed(self.protocol, subs, counts,
+                               owned if self.protocol in ("sticky", "cooperative-sticky") else None).assignment
 
     def on_sync_response(self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None) -> None:
         if not self.alive or self.state != "syncing":
