@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine import Cluster
 from engine.scenario import PRESETS, validate_scenario
+from lessons.loader import find_lesson
 from ui import kafka_cli
 from ui.figures import style as S
 from ui.figures.logs import log_strips
@@ -312,6 +313,12 @@ def test_lessons_page_draws_the_modern_views(lesson, step, shape):
     at.run()
     at.switch_page("ui/lessons_page.py").run()
     assert not at.exception, at.exception
+    radio = [r for r in at.radio if not r.disabled]
+    if radio:  # a link opens the step's question unanswered (issue 16): answer it to see the step's picture
+        s = at.session_state["kc_lessons"]
+        predict = find_lesson(s.lesson_id).steps[s.step].predict
+        radio[0].set_value(predict.choices[predict.answer]).run()
+        at.button(key="predict_check").click().run()
     assert any(any(n.startswith(shape) for n in _names(c)) for c in _charts(at))
     if lesson.startswith("transactions"):
         assert any("kafka-transactions.sh" in m.value for m in at.markdown)  # the coordinator's table
