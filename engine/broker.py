@@ -76,9 +76,10 @@ class DelayedFetch:
 
 
 class Broker:
-    def __init__(self, cluster: Cluster, broker_id: int) -> None:
+    def __init__(self, cluster: Cluster, broker_id: int, rack: str | None = None) -> None:
         self.cluster = cluster
         self.id = broker_id
+        self.rack = rack  # broker.rack (None: not set); replica placement spreads replicas over racks
         self.name = f"broker-{broker_id}"
         self.alive = True
         self.isolated = False
