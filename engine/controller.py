@@ -123,6 +123,8 @@ class Controller:
     def _session_expired(self, broker_id: int) -> None:
         if broker_id not in self.live:
             return
+        if self.mode == "kraft" and self.active is None:
+            return  # only an active controller fences; the next one gives every broker a fresh session
         c = self.cluster
         self.live.discard(broker_id)
         if self.mode == "kraft":
@@ -192,6 +194,11 @@ class Controller:
         self._record()
         c.emit("controller_elected", f"Broker {broker_id} {how}: it is the new controller (epoch {self.epoch})",
                actors=("controller", f"broker-{broker_id}"), broker=broker_id, epoch=self.epoch)
+        if self.mode == "kraft":
+            # ClusterControlManager.activate: a new BrokerHeartbeatManager starts every registered broker's
+            # session now, so brokers whose heartbeats went nowhere during the election are not fenced for it
+            for b in sorted(self.live):
+                self._touch_session(b)
         # the new controller re-checks every partition (ZooKeeper: it reads the state back from ZooKeeper)
         for b in list(self.live):
             if not c.brokers[b].online and b not in self.sessions:

@@ -151,3 +151,18 @@ def test_scenario_carries_racks():
     assert [b.rack for b in c.snapshot().brokers] == ["a", "b", "c"]
     with pytest.raises(ScenarioError):
         parse_scenario('{"brokers": 3, "racks": {"5": "a"}}')
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_kraft_controller_failover_does_not_fence_the_surviving_brokers(seed):
+    """ClusterControlManager.activate: a new active controller starts every broker's session afresh, so
+    heartbeats lost while no controller was active do not fence live brokers. (The new placement's rng draws
+    made tests/server/test_engine_hooks.py hit this: an election longer than broker.session.timeout.ms fenced
+    brokers 2 and 3 and left the partition offline.)"""
+    c = Cluster(brokers=3, seed=seed, config={"broker.session.timeout.ms": 3000})
+    c.create_topic("t", 1, 3)
+    c.crash_broker(c.controller.active)
+    c.run_for(12_000)
+    fenced = {e.data["broker"] for e in c.events.events if e.kind == "broker_fenced"}
+    assert fenced == {1}
+    assert c.controller.partitions[("t", 0)].leader in (2, 3)
