@@ -47,6 +47,7 @@ class SlowBroker(_Cmd):
 
 class AddBroker(_Cmd):
     op: Literal["add_broker"] = "add_broker"
+    rack: str | None = Field(None, min_length=1, max_length=64, description="the new broker's broker.rack")
 
 
 class CrashConsumer(_Cmd):
@@ -209,8 +210,8 @@ def apply_command(c: Cluster, cmd: Command) -> str:
         case SlowBroker(broker=b, extra_latency_ms=ms):
             c.slow_broker(b, ms)
             return f"Broker {b} is {ms} ms slower"
-        case AddBroker():
-            return f"Added broker {c.add_broker()}"
+        case AddBroker(rack=rack):
+            return f"Added broker {c.add_broker(rack)}" + (f" in rack {rack}" if rack is not None else "")
         case CrashConsumer(consumer=cid):
             _consumer(c, cid).crash()
             return f"Crashed consumer {cid}"

@@ -178,6 +178,10 @@ class ConsumerConfig(KafkaConfig):
     group_remote_assignor: Literal["uniform", "range"] | None = Field(None, alias="group.remote.assignor")
     isolation_level: Literal["read_uncommitted", "read_committed"] = Field("read_uncommitted", alias="isolation.level")
     client_id: str = Field("", alias="client.id")
+    # KIP-392: the consumer's rack, sent with every fetch; a leader with a replica.selector.class may then
+    # name a same-rack follower to read from, for metadata.max.age.ms
+    client_rack: str = Field("", alias="client.rack")
+    metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", **_NON_NEG)
 
     @field_validator("partition_assignment_strategy", mode="before")
     @classmethod
@@ -222,6 +226,11 @@ def _check_protocol_configs(cfg: ConsumerConfig) -> None:
         raise ValueError(f"{', '.join(bad)} cannot be set when group.protocol={cfg.group_protocol.upper()}: "
                          f"{_WHY[cfg.group_protocol]}")
 
+
+RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+LEADER_SELECTOR = "org.apache.kafka.common.replica.LeaderSelector"
+ReplicaSelector = Literal["org.apache.kafka.common.replica.RackAwareReplicaSelector",
+                          "org.apache.kafka.common.replica.LeaderSelector"]
 
 CleanupPolicy = Literal["delete", "compact", "compact,delete", "delete,compact"]
 
@@ -297,6 +306,8 @@ class BrokerConfig(KafkaConfig):
     log_cleaner_backoff_ms: int = Field(15000, alias="log.cleaner.backoff.ms", ge=1)
     auto_create_topics_enable: bool = Field(True, alias="auto.create.topics.enable")
     message_max_bytes: int = Field(1048588, alias="message.max.bytes", ge=0)
+    # KIP-392: which replica a consumer reads from; None (Kafka's default): always the leader
+    replica_selector_class: ReplicaSelector | None = Field(None, alias="replica.selector.class")
     # Simulator-only: one-way network latency between any two actors, in simulated ms.
     network_latency_ms: int = Field(1, alias="simulator.network.latency.ms", ge=0, le=60000)
 

@@ -59,6 +59,8 @@ class Consumer:
         self.buffer: deque[tuple[TP, RecordBatch]] = deque()
         self.buffered: set[TP] = set()
         self.fetching: dict[int, int] = {}  # broker id -> fetch request id
+        # KIP-392: partition -> (preferred read replica, expiry time) a leader named (SubscriptionState)
+        self.read_replicas: dict[TP, tuple[int, int]] = {}
         # request.timeout.ms of the fetch in flight to each broker (token: the broker id)
         self._fetch_timers = Watchdog(cluster.scheduler, self._fetch_timeout)
         self.metadata: dict[str, list[int | None]] = {}
@@ -303,6 +305,19 @@ class Consumer:
             leaders = self.metadata[tp[0]] = self.cluster.leaders_of(tp[0])
         return leaders[tp[1]] if tp[1] < len(leaders) else None
 
+    def _read_replica(self, tp: TP, leader: int) -> int:
+        """AbstractFetch.selectReadReplica: the preferred read replica while it has not expired and is an online
+        replica of the partition, else the leader (KIP-392)."""
+        pref = self.read_replicas.get(tp)
+        if pref is None:
+            return leader
+        c = self.cluster
+        ps = c.controller.partitions.get(tp)
+        if pref[1] > c.now and ps is not None and pref[0] in ps.replicas and c.controller.is_live(pref[0]):
+            return pref[0]
+        del self.read_replicas[tp]
+        return leader
+
     def _maybe_fetch(self) -> None:
         if not self.alive or self.state != "stable":
             return
@@ -310,7 +325,8 @@ class Consumer:
         cfg = self.config
         if self.pending_positions:
             self._retry_stale_lookups()
-        per_leader: dict[int, dict[TP, int]] = {}
+        per_node: dict[int, dict[TP, int]] = {}
+        from_follower: dict[int, set[TP]] = {}  # partitions fetched from a preferred read replica (KIP-392)
         for tp in self.assignment:
             if tp in self.buffered or tp in self.pending_positions:
                 continue
@@ -321,31 +337,42 @@ class Consumer:
             if leader is None:
                 self._refresh_metadata()
                 continue
-            if leader in self.fetching:
+            node = self._read_replica(tp, leader) if self.read_replicas else leader
+            if node in self.fetching:
                 continue
-            per_leader.setdefault(leader, {})[tp] = pos
-        for leader, parts in per_leader.items():
+            per_node.setdefault(node, {})[tp] = pos
+            if node != leader:
+                from_follower.setdefault(node, set()).add(tp)
+        for node, parts in per_node.items():
             self._req_seq += 1
-            self.fetching[leader] = self._req_seq
-            broker = c.brokers[leader]
+            self.fetching[node] = self._req_seq
+            broker = c.brokers[node]
             c.network.send(self.id, broker.name, "Fetch", broker.on_fetch, self, parts, cfg.fetch_min_bytes,
                            cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq,
-                           cfg.isolation_level == "read_committed")
-            self._fetch_timers.start(leader, cfg.request_timeout_ms, leader, self._req_seq)
+                           cfg.isolation_level == "read_committed", cfg.client_rack, from_follower.get(node))
+            self._fetch_timers.start(node, cfg.request_timeout_ms, node, self._req_seq)
 
     def _fetch_timeout(self, leader: int, req_id: int) -> None:
         if self.fetching.get(leader) == req_id:
             del self.fetching[leader]
+            self._forget_read_replica(leader)
             self._refresh_metadata()
             self._maybe_fetch()
 
+    def _forget_read_replica(self, broker_id: int) -> None:
+        """AbstractFetch.handleFetchFailure: a failed fetch clears the preferred read replica it went to."""
+        for tp in [tp for tp, (b, _) in self.read_replicas.items() if b == broker_id]:
+            del self.read_replicas[tp]
+
     def on_fetch_response(self, broker_id: int, req_id: int, data: dict, errors: dict,
-                          aborted: dict | None = None) -> None:
+                          aborted: dict | None = None, preferred: dict | None = None) -> None:
         if not self.alive or self.fetching.get(broker_id) != req_id:
             return
         del self.fetching[broker_id]
         self._fetch_timers.stop(broker_id)  # answered: the timeout would find nothing to do
         c = self.cluster
+        if preferred:
+            self._set_read_replicas(broker_id, preferred)
         got = 0
         skipped = 0
         parts = []
@@ -373,8 +400,12 @@ class Consumer:
                    broker=broker_id, skipped_aborted=skipped)
         refresh = False
         for tp, err in errors.items():
+            # FetchCollector.handleInitializeErrors: an error clears the preferred read replica; an offset out of
+            # range on a follower sends the consumer back to the leader instead of resetting its position
+            cleared = self.read_replicas.pop(tp, None)
             if err.name == "OFFSET_OUT_OF_RANGE" and tp in self.assignment:
-                self._reset_position(tp, f"offset {self.positions.get(tp)} is out of range ({err})")
+                if cleared is None:
+                    self._reset_position(tp, f"offset {self.positions.get(tp)} is out of range ({err})")
             else:
                 refresh = True
         if refresh:
@@ -383,11 +414,26 @@ class Consumer:
             pass
         self._maybe_fetch()
 
+    def _set_read_replicas(self, leader: int, preferred: dict[TP, int]) -> None:
+        """FetchCollector: remember each preferred read replica for metadata.max.age.ms."""
+        c = self.cluster
+        expires = c.now + self.config.metadata_max_age_ms
+        for tp, node in preferred.items():
+            old = self.read_replicas.get(tp)
+            self.read_replicas[tp] = (node, expires)
+            if old is None or old[0] != node:
+                c.emit("note", f"{self.id} (client.rack={self.config.client_rack}) reads {tp[0]}-{tp[1]} from follower "
+                       f"broker {node} in its rack: leader broker {leader} named it the preferred read replica "
+                       f"(KIP-392, RackAwareReplicaSelector) for metadata.max.age.ms={self.config.metadata_max_age_ms}",
+                       actors=(self.id, f"broker-{leader}", f"broker-{node}"), topic=tp[0], partition=tp[1],
+                       preferred_read_replica=node, leader=leader)
+
     def on_disconnect(self, broker_id: int) -> None:
         """The connection to a broker broke: forget its fetch; find the coordinator again if it was that one."""
         if not self.alive:
             return
         self.fetching.pop(broker_id, None)
+        self._forget_read_replica(broker_id)
         self._refresh_metadata()
         if broker_id == self.coordinator:
             self._rediscover_coordinator()

@@ -74,12 +74,17 @@ class Scenario(_Model):
     brokers: int = Field(3, ge=1, le=MAX_BROKERS)
     controller: Literal["kraft", "zookeeper"] = "kraft"
     broker_config: dict[str, ConfigValue] = Field(default_factory=dict)
+    racks: dict[int, str] = Field(default_factory=dict, description="broker.rack per broker id, e.g. {1: a, 2: b}")
     topics: list[TopicSpec] = Field(default_factory=list, max_length=20)
     producers: list[ProducerSpec] = Field(default_factory=list, max_length=20)
     groups: list[GroupSpec] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        for b, rack in self.racks.items():
+            if not 1 <= b <= self.brokers or not rack.strip() or len(rack) > 64:
+                raise ValueError(f"racks: broker {b} -> {rack!r}: keys are broker ids 1 to {self.brokers}, values "
+                                 f"non-empty rack names of at most 64 characters")
         names = [t.name for t in self.topics]
         if len(set(names)) != len(names):
             raise ValueError(f"topic names must be unique, got {names}")
@@ -165,7 +170,8 @@ def parse_scenario(text: str | bytes) -> Scenario:
 def build_cluster(s: Scenario) -> Cluster:
     """Create the cluster a scenario describes and start its producers' load and consumers' poll loops."""
     try:
-        c = Cluster(brokers=s.brokers, seed=s.seed, controller=s.controller, config=dict(s.broker_config))
+        c = Cluster(brokers=s.brokers, seed=s.seed, controller=s.controller, config=dict(s.broker_config),
+                    racks=dict(s.racks) or None)
         for t in s.topics:
             c.create_topic(t.name, t.partitions, t.replication_factor, dict(t.config))
         for p in s.producers:

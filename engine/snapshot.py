@@ -23,6 +23,7 @@ class BrokerView:
     extra_latency_ms: int = 0  # slow_broker()
     leaders: int = 0  # partitions this broker currently leads
     replicas: int = 0  # partition replicas hosted
+    rack: str | None = None  # broker.rack (None: not set)
 
 
 @dataclass(frozen=True, slots=True)

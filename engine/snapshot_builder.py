@@ -55,7 +55,7 @@ def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnap
     brokers = tuple(
         BrokerView(id=b.id, alive=b.alive, isolated=b.isolated, controller=(ctl.active == b.id),
                    fenced=b.alive and b.id not in ctl.live, extra_latency_ms=c.network.extra_ms.get(b.name, 0),
-                   leaders=leaders_count.get(b.id, 0), replicas=replicas_count.get(b.id, 0))
+                   leaders=leaders_count.get(b.id, 0), replicas=replicas_count.get(b.id, 0), rack=b.rack)
         for b in c.brokers.values())
     topics = tuple(TopicView(t.name, t.partitions, t.replication_factor, t.config.explicit(), t.internal)
                    for t in c.topics.values() if include_internal or not t.internal)

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from engine import Cluster
-from engine.controller import assign_replicas_rack_unaware
+from engine.placement import BrokerMetadata, EngineRandom, assign_replicas_to_brokers
 from helpers import GROUP_FAST, acks1_loss
 
 SAFE = {"min.insync.replicas": 2}
@@ -31,7 +31,8 @@ def _read_all(c: Cluster, topic: str, reader: str, limit_ms: int = 30_000) -> di
 
 def test_replica_placement_is_kafkas_rack_unaware_round_robin():
     # AdminUtils: leaders round-robin from the start index, followers shifted per lap around the brokers
-    got = assign_replicas_rack_unaware([1, 2, 3, 4, 5], 10, 3, start_index=0, shift=0)
+    placed = assign_replicas_to_brokers([BrokerMetadata(b) for b in [1, 2, 3, 4, 5]], 10, 3, EngineRandom(None), 0)
+    got = [placed[p] for p in range(10)]
     assert got[:5] == [[1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 1], [5, 1, 2]]
     assert got[5:] == [[1, 3, 4], [2, 4, 5], [3, 5, 1], [4, 1, 2], [5, 2, 3]]  # second lap: shift + 1
     c = Cluster(brokers=3, seed=5)
