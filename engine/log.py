@@ -103,6 +103,16 @@ class PartitionLog:
             self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         return gone
 
+    def roll_and_delete_all(self, now_ms: int) -> list[Segment]:
+        """Retention expired every segment (UnifiedLog.deleteSegments): a log always has one segment, so a new
+        empty active segment is rolled at the LEO first and all the old ones, the old active one too, go.
+        The log is empty and its log start offset is its log end offset."""
+        gone = self.segments
+        self.segments = [Segment(self.log_end_offset, now_ms)]
+        self.size_bytes = 0
+        self.log_start_offset = self.log_end_offset
+        return gone
+
     def replace_segments(self, segments: list[Segment]) -> None:
         """Compaction swaps cleaned copies of closed segments in (offsets unchanged)."""
         self.segments = [s for s in segments if s.batches] + [self.segments[-1]]
