@@ -176,8 +176,7 @@ class Broker:
                 r.replicas, r.isr, r.partition_epoch = list(replicas), list(isr), partition_epoch
                 for b in replicas:  # a reassignment added replicas: start tracking them as followers
                     if b != self.id and b not in r.followers:
-                        r.followers[b] = FollowerState(c.now, in_sync=False)  # a new Replica: never caught up
-                        r.followers[b].leo = -1
+                        r.followers[b] = FollowerState.reset(c.now, r.leo, False, None)  # a new Replica
                 for b in [b for b in r.followers if b not in replicas]:
                     del r.followers[b]
                 self._maybe_advance_hw(r)

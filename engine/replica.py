@@ -35,6 +35,20 @@ class FollowerState:
         self.last_fetch_leader_leo = 0
         self.session = None  # the FetchSession this partition is quiet in, if any
 
+    @classmethod
+    def reset(cls, now_ms: int, leader_leo: int, in_sync: bool, previous: FollowerState | None) -> FollowerState:
+        """Replica.resetReplicaState on a new leader epoch. A new leader knows nothing of the follower (LEO and
+        last fetch unknown); a re-elected one keeps the LEO it saw. Either way an ISR member counts as caught up
+        now, any other replica as never. A new object: a fetch session's quiet entry keeps the old one."""
+        f = cls(now_ms, in_sync)
+        if previous is None:
+            f.leo = f.last_fetch_leader_leo = -1
+            f._fetch_ms = NEVER_MS
+        else:
+            f.leo = previous.leo
+            f.last_fetch_leader_leo = leader_leo
+        return f
+
     @property
     def last_caught_up_ms(self) -> int:
         s = self.session
@@ -125,8 +139,9 @@ class Replica:
     # -- leader side ---------------------------------------------------------------------------------------
     def become_leader(self, epoch: int, replicas: list[int], isr: list[int], partition_epoch: int,
                       now_ms: int) -> None:
-        """LeaderAndIsr with a new leader epoch: reset follower states (Replica.resetReplicaState: ISR members
-        count as caught up at election time, the others as never caught up)."""
+        """LeaderAndIsr with a new leader epoch (Partition.makeLeader): record where the epoch starts in the
+        leader-epoch cache and reset the follower states (FollowerState.reset)."""
+        previous = self.followers if self.is_leader else {}
         self.is_leader = True
         self.leader_id = self.broker_id
         self.leader_epoch = epoch
@@ -134,9 +149,10 @@ class Replica:
         self.isr = list(isr)
         self.partition_epoch = partition_epoch
         self.pending_isr = None
-        self.followers = {b: FollowerState(now_ms, b in isr) for b in replicas if b != self.broker_id}
-        for f in self.followers.values():
-            f.leo = -1  # unknown until the follower's first fetch
+        leo = self.log.log_end_offset
+        self.followers = {b: FollowerState.reset(now_ms, leo, b in isr, previous.get(b))
+                          for b in replicas if b != self.broker_id}
+        self.log.assign_epoch_start(epoch, leo)
 
     def become_follower(self, leader: int | None, epoch: int, replicas: list[int], isr: list[int],
                         partition_epoch: int) -> None:

@@ -108,6 +108,7 @@ class Retention:
         if count:
             log.delete_segments_before(count)
         log.log_start_offset = max(log.log_start_offset, min(leader_log_start, log.log_end_offset))
+        log.trim_epochs_to_start()
 
     # -- compact -----------------------------------------------------------------------------------------------
     def run_cleaner(self) -> None:

@@ -13,7 +13,6 @@ from _core_helpers import PartitionHarness, records
 
 def _expired_log(n: int = 100) -> PartitionHarness:
     h = PartitionHarness(brokers=1, topic_config={"retention.ms": 999, "segment.bytes": 512})
-    h.make_leader(1, [1], [1], 1)
     h.sleep(10_000)
     log = h.r.log
     for _ in range(n):  # TestUtils.singletonRecords(timestamp = now - 1000)
@@ -61,6 +60,8 @@ def test_delete_old_segments_expire_all():
     """UnifiedLogTest.testDeleteOldSegments: no HW, nothing deleted; HW at the end, one (empty) segment left."""
     h = _expired_log()
     log = h.r.log
+    log.assign_epoch_start(0, 40)  # log.maybeAssignEpochStartOffset(0, 40)
+    log.assign_epoch_start(1, 90)
     n = len(log.segments)
     h.r.hw = 0
     _delete_old_segments(h)
@@ -73,6 +74,7 @@ def test_delete_old_segments_expire_all():
     h.r.hw = log.log_end_offset
     _delete_old_segments(h)
     assert len(log.segments) == 1  # "The deleted segments should be gone."
+    assert log.epochs == [(1, 100)]  # "Epoch entry should be the latest epoch and the leo."
     assert log.log_start_offset == log.log_end_offset == 100
 
 
