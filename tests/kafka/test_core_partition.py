@@ -33,8 +33,8 @@ def test_make_leader_updates_epoch_cache():
     assert log.log_end_offset == 4
     h.make_leader(8, [LEADER, F1], [LEADER, F1], 1)
     assert h.leo == 4
-    # lastOffsetForLeaderEpoch(current 8, asked 8): the end offset 4 (here: of the latest epoch <= 8 we hold)
-    assert log.end_offset_for_epoch(8)[1] == 4
+    # lastOffsetForLeaderEpoch(currentLeaderEpoch = 8, leaderEpoch = 8): epoch 8 ends at offset 4
+    assert log.end_offset_for_epoch(8) == (8, 4)
 
 
 def h_records(epoch: int, at: int):
@@ -136,12 +136,11 @@ def test_do_not_reset_replica_state_if_leader_epoch_is_not_bumped():
 
 
 def test_do_not_update_epoch_start_offset_if_leader_epoch_is_not_bumped():
-    """PartitionTest.testDoNotUpdateEpochStartOffsetIfLeaderEpochIsNotBumped (the epoch entry is checked after
-    the first append: our epoch cache gets the new epoch's entry then, Kafka's at makeLeader)."""
+    """PartitionTest.testDoNotUpdateEpochStartOffsetIfLeaderEpochIsNotBumped"""
     h = PartitionHarness(brokers=2)
     assert h.make_leader(8, [LEADER], [LEADER, F1], 1)
+    assert h.r.log.epochs[-1] == (8, 0)  # leaderEpochCache.latestEntry
     h.append_as_leader(2)
-    assert h.r.log.epochs[-1] == (8, 0)
     assert not h.make_leader(8, [LEADER], [LEADER, F1], 2)
     assert h.r.partition_epoch == 2 and h.r.leader_epoch == 8
     assert h.r.log.epochs[-1] == (8, 0)
@@ -243,6 +242,23 @@ def test_high_watermark_increases_with_fenced_or_shutdown_follower(broker_state)
     assert not h.make_leader(5, [LEADER], [LEADER, F1], 2)  # the controller shrinks the ISR
     assert h.r.is_leader and h.isr == {LEADER} and h.maximal_isr == {LEADER}
     assert h.hw == (10 if broker_state == "unfenced" else 20)
+
+
+def test_high_watermark_waits_for_a_caught_up_follower_outside_the_isr():
+    """Issue 15 behaviour 12: Partition.maybeIncrementLeaderHW (its doc: "if a replica is considered caught-up,
+    but its log end offset is smaller than HW, we will wait for this replica"), until it is no longer caught up
+    (replica.lag.time.max.ms without reaching the leader's log end)."""
+    h = _seeded()
+    h.make_leader(5, [LEADER], [LEADER, F1], 1)
+    assert h.hw == 10
+    h.fetch_follower(F1, 10)  # caught up: an expansion is proposed ...
+    h.fail_isr_update()  # ... and rejected: F1 is caught up but not in the ISR
+    assert h.isr == {LEADER} and not h.inflight
+    h.append_as_leader(5)
+    assert h.hw == 10  # held at F1's log end offset
+    h.sleep(LAG_MAX_MS + 1)
+    h.append_as_leader(1)
+    assert h.hw == 16  # F1 fell behind for longer than replica.lag.time.max.ms: it no longer holds the HW
 
 
 def test_high_watermark_advance_should_not_advance_when_under_min_isr():
@@ -372,3 +388,26 @@ def test_use_checkpoint_to_initialize_high_watermark():
     h.r.hw = 4  # replication-offset-checkpoint
     h.make_leader(6, [LEADER, F1], [LEADER, F1], 1)
     assert h.hw == 4
+
+
+# -- AlterPartition on the controller (KIP-841) -------------------------------------------------------------------
+def test_alter_partition_should_reject_fenced_brokers():
+    """ReplicationControlManagerTest.testAlterPartitionShouldRejectFencedBrokers: a new ISR naming a fenced
+    broker is refused as a whole (INELIGIBLE_REPLICA); once the broker is unfenced the same request is applied."""
+    h = PartitionHarness(brokers=4)
+    ctl = h.c.controller
+    ps = ctl.partitions[("t", 0)]
+    fenced = next(b for b in ps.replicas if b not in (ps.leader, ctl.active))
+    ctl._session_expired(fenced)  # handleBrokerFenced: the controller takes it out of the ISR
+    assert fenced not in ps.isr and len(ps.isr) == 3
+    before = (list(ps.isr), ps.partition_epoch)
+    ctl.on_alter_partition(
+        ps.leader, ("t", 0), ps.leader_epoch, ps.partition_epoch, list(ps.replicas), "test"
+    )
+    assert (ps.isr, ps.partition_epoch) == before  # INELIGIBLE_REPLICA: nothing applied
+    assert "INELIGIBLE_REPLICA" in h.c.events.events[-1].summary
+    ctl.live.add(fenced)  # handleBrokerUnfenced
+    ctl.on_alter_partition(
+        ps.leader, ("t", 0), ps.leader_epoch, ps.partition_epoch, list(ps.replicas), "test"
+    )
+    assert ps.isr == list(ps.replicas) and ps.partition_epoch == before[1] + 1
