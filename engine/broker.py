@@ -183,8 +183,7 @@ class Broker:
                 r.replicas, r.isr, r.partition_epoch = list(replicas), list(isr), partition_epoch
                 for b in replicas:  # a reassignment added replicas: start tracking them as followers
                     if b != self.id and b not in r.followers:
-                        r.followers[b] = FollowerState(c.now)
-                        r.followers[b].leo = -1
+                        r.followers[b] = FollowerState.reset(c.now, r.leo, False, None)  # a new Replica
                 for b in [b for b in r.followers if b not in replicas]:
                     del r.followers[b]
                 self._maybe_advance_hw(r)
@@ -323,6 +322,7 @@ class Broker:
         dup = entry.find_duplicate(batch.base_sequence, last)
         if dup is not None:
             req.results[tp] = (None, dup[0])
+            self._maybe_advance_hw(r)  # Partition.appendRecordsToLeader checks the HW after a duplicate too
             self.cluster.emit("duplicate_batch", f"{self.name} recognised a retried batch from {req.producer.id} "
                               f"(producer id {batch.producer_id}, sequence {batch.base_sequence}-{last}) already at "
                               f"offsets {dup[0]}-{dup[1]} of {tp[0]}-{tp[1]}: not written twice",
@@ -376,7 +376,7 @@ class Broker:
     def _maybe_advance_hw(self, r: Replica) -> None:
         c = self.cluster
         min_insync = c.topic_config(r.topic).min_insync_replicas
-        new_hw = r.compute_hw(min_insync)
+        new_hw = r.compute_hw(min_insync, c.now, c.broker_config.replica_lag_time_max_ms, c.controller.is_live)
         if new_hw > r.hw:
             old = r.hw
             r.hw = new_hw
@@ -410,8 +410,9 @@ class Broker:
         for r in self.replicas.values():
             if not r.is_leader or r.pending_isr is not None:
                 continue
+            leo = r.leo  # Partition.getOutOfSyncReplicas: not ReplicaState.isCaughtUp (at the LEO, or recently)
             out = [b for b in r.isr if b != self.id and (f := r.followers.get(b)) is not None
-                   and (now - f.last_caught_up_ms > lag_max)]
+                   and not f.is_caught_up(leo, now, lag_max)]
             if out:
                 new_isr = [b for b in r.isr if b not in out]
                 self._alter_partition(r, new_isr, f"not caught up for more than replica.lag.time.max.ms={lag_max}")

@@ -394,9 +394,15 @@ class Controller:
         broker = c.brokers[broker_id]
         ok = (ps is not None and ps.leader == broker_id and ps.leader_epoch == leader_epoch
               and ps.partition_epoch == partition_epoch and self.active is not None)
+        # KIP-841 (ReplicationControlManager.ineligibleReplicasForIsr): a new ISR naming a fenced or offline
+        # broker is refused as a whole with INELIGIBLE_REPLICA; the leader goes back to the committed ISR
+        ineligible = [b for b in new_isr if b != broker_id and b not in self.live] if ok else []
+        if ineligible:
+            ok = False
+            c.emit("note", f"The controller rejected an ISR change from broker {broker_id} for {tp[0]}-{tp[1]}: "
+                   f"INELIGIBLE_REPLICA, broker(s) {ineligible} are fenced or offline and cannot be in the ISR",
+                   actors=(self.actor, f"broker-{broker_id}"), topic=tp[0], partition=tp[1])
         if ok:
-            # KIP-841: a broker that is fenced or shutting down may not be added to the ISR
-            new_isr = [b for b in new_isr if b in self.live or b == broker_id]
             added = [b for b in new_isr if b not in ps.isr]
             removed = [b for b in ps.isr if b not in new_isr]
             ps.isr = list(new_isr)
