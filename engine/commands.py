@@ -59,6 +59,13 @@ class CloseConsumer(_Cmd):
     consumer: str
 
 
+class RestartConsumer(_Cmd):
+    """Start a crashed or closed consumer again with the same config (a static member keeps its instance id)."""
+
+    op: Literal["restart_consumer"] = "restart_consumer"
+    consumer: str
+
+
 class AddConsumer(_Cmd):
     op: Literal["add_consumer"] = "add_consumer"
     group: str
@@ -148,13 +155,13 @@ class ConsumeTransformProduce(_Cmd):
 
 Command = Annotated[
     CrashBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
-    | CloseConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
+    | CloseConsumer | RestartConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
     | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 COMMAND_OPS = ("crash_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
-               "crash_consumer", "close_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
+               "crash_consumer", "close_consumer", "restart_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
                "preferred_election", "add_share_consumer", "init_transactions", "begin_transaction",
                "commit_transaction", "abort_transaction", "consume_transform_produce")
 
@@ -217,6 +224,9 @@ def apply_command(c: Cluster, cmd: Command) -> str:
         case CloseConsumer(consumer=cid):
             _consumer(c, cid).close()
             return f"Closed consumer {cid}"
+        case RestartConsumer(consumer=cid):
+            c.restart_consumer(cid)
+            return f"Restarted consumer {cid}"
         case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv):
             return add_consumer(c, g, cid, iv)
         case Produce(producer=pid, count=n, key=key, value=value, topic=topic, tombstone=tombstone):

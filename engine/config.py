@@ -173,6 +173,10 @@ class ConsumerConfig(KafkaConfig):
     request_timeout_ms: int = Field(30000, alias="request.timeout.ms", ge=1)
     retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
     group_protocol: Literal["classic", "consumer"] = Field("classic", alias="group.protocol")
+    # KIP-345 static membership: a restart within session.timeout.ms keeps the partitions, no rebalance
+    group_instance_id: str | None = Field(None, alias="group.instance.id", min_length=1, max_length=249,
+                                          pattern=r"^[a-zA-Z0-9._-]+$",
+                                          description="1-249 characters of a-z, A-Z, 0-9, '.', '_', '-'.")
     group_remote_assignor: Literal["uniform", "range"] | None = Field(None, alias="group.remote.assignor")
     isolation_level: Literal["read_uncommitted", "read_committed"] = Field("read_uncommitted", alias="isolation.level")
     client_id: str = Field("", alias="client.id")

@@ -20,6 +20,7 @@ from .assignors import assign
 from .config import ConsumerConfig
 from .errors import (
     CommitFailedError,
+    FencedInstanceIdError,
     IllegalStateError,
     NoOffsetForPartitionError,
 )
@@ -163,12 +164,22 @@ class Consumer:
                           f"{self.config.session_timeout_ms} ms passes", actors=(self.id,), group=self.group_id)
 
     def close(self) -> None:
-        """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once."""
+        """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once. A static member
+        (group.instance.id) sends no LeaveGroup (AbstractCoordinator.maybeLeaveGroup): it may come back."""
         if not self.alive:
             return
         c = self.cluster
         if self.config.enable_auto_commit and self.group_id and self.assignment:
             self._send_commit({tp: self.positions[tp] for tp in self.assignment if tp in self.positions})
+        static = self.config.group_instance_id
+        if static is not None and not self._kip848:
+            self.alive = False
+            self.state = "closed"
+            self._hb_epoch += 1
+            c.emit("consumer_closed", f"{self.id} closed without a LeaveGroup: as static member {static!r} it keeps "
+                   f"its partitions until session.timeout.ms={self.config.session_timeout_ms} ms passes without it "
+                   f"coming back", actors=(self.id,), group=self.group_id)
+            return
         if self.member_id and self.coordinator is not None:
             co = c.brokers[self.coordinator]
             if self._kip848:  # a heartbeat with member epoch -1 is how a KIP-848 member leaves
@@ -185,6 +196,9 @@ class Consumer:
 
     # -- poll internals -----------------------------------------------------------------------------------------
     def _check_alive(self) -> None:
+        if self.state == "fenced":
+            raise FencedInstanceIdError(f"consumer {self.id} was fenced: another instance joined group "
+                                        f"{self.group_id} with group.instance.id={self.config.group_instance_id!r}")
         if not self.alive:
             raise IllegalStateError(f"consumer {self.id} is {self.state}")
 
@@ -486,7 +500,8 @@ class Consumer:
         gen = self.generation if self.subscription is not None else -1
         member = self.member_id if self.subscription is not None else ""
         c.network.send(self.id, co.name, "OffsetCommit", co.coordinator.on_offset_commit, self, self.group_id, gen,
-                       member, dict(offsets), self._req_seq)
+                       member, dict(offsets), self._req_seq,
+                       self.config.group_instance_id if self.subscription is not None else None)
         return self._req_seq
 
     def on_commit_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
@@ -496,6 +511,8 @@ class Consumer:
                 del self.commit_results[k]
         if err is None:
             self.committed_ack.update(offsets)
+        elif err == "FENCED_INSTANCE_ID":
+            self._fenced("OffsetCommit")
         elif err == "NOT_COORDINATOR":
             self._rediscover_coordinator()
 
@@ -619,7 +636,7 @@ class Consumer:
         cfg = self.config
         c.network.send(self.id, co.name, "JoinGroup", co.coordinator.on_join, self, self.group_id, self.member_id,
                        list(self.subscription or []), list(self.strategies), list(self.assignment),
-                       cfg.session_timeout_ms, cfg.max_poll_interval_ms)
+                       cfg.session_timeout_ms, cfg.max_poll_interval_ms, cfg.group_instance_id)
         c.scheduler.after(cfg.max_poll_interval_ms + 5000, self._join_timeout, self._join_epoch)
 
     def _join_timeout(self, join_epoch: int) -> None:
@@ -654,6 +671,9 @@ class Consumer:
             self._lose_membership("the coordinator no longer knows this member")
             self._send_join()
             return
+        if err == "FENCED_INSTANCE_ID":
+            self._fenced("JoinGroup")
+            return
         if err in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
             self.coordinator = None
             c.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
@@ -668,17 +688,20 @@ class Consumer:
         if err is not None:
             self._send_join()
             return
+        self.member_id = payload["member_id"]  # a static member learns its id here (no MEMBER_ID_REQUIRED round)
         self.generation = payload["generation"]
         self.protocol = payload["protocol"]
         self.is_leader = payload["leader"] == self.member_id
-        assignments = self._compute_assignment(payload["members"]) if self.is_leader else None
+        # a static leader that replaced itself in a Stable group is told to skip the assignment (KIP-345)
+        compute = self.is_leader and payload.get("members") is not None and not payload.get("skip_assignment")
+        assignments = self._compute_assignment(payload["members"]) if compute else None
         self.state = "syncing"
         co = self._coordinator_broker()
         if co is None:
             self._rediscover_coordinator()
             return
         c.network.send(self.id, co.name, "SyncGroup", co.coordinator.on_sync, self, group_id, self.generation,
-                       self.member_id, assignments)
+                       self.member_id, assignments, self.config.group_instance_id)
         self._start_heartbeats()
 
     def _compute_assignment(self, members: dict[str, tuple[list[str], list[TP]]]) -> dict[str, list[TP]]:
@@ -699,6 +722,9 @@ class Consumer:
     def on_sync_response(self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None) -> None:
         if not self.alive or self.state != "syncing":
             return
+        if err == "FENCED_INSTANCE_ID":
+            self._fenced("SyncGroup")
+            return
         if err is not None:
             if err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
                 self._lose_membership(f"SyncGroup failed with {err}")
@@ -717,6 +743,19 @@ class Consumer:
             self.needs_rejoin = True  # second round hands the revoked partitions to their new owners
             self.state = "unjoined"
             self._ensure_joined()
+
+    def _fenced(self, request: str) -> None:
+        """FENCED_INSTANCE_ID is fatal for the client (AbstractCoordinator): another process owns the instance id."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.state = "fenced"
+        self._hb_epoch += 1
+        self.assignment = []
+        self.cluster.emit("consumer_fenced", f"{self.id} was fenced ({request} answered FENCED_INSTANCE_ID): another "
+                          f"process joined group {self.group_id} as static member "
+                          f"{self.config.group_instance_id!r}; this one stops (FencedInstanceIdException)",
+                          actors=(self.id,), group=self.group_id)
 
     def _lose_membership(self, why: str) -> None:
         """The group moved on without us (session expired): partitions are lost, not revoked; no commit."""
@@ -744,7 +783,7 @@ class Consumer:
         cfg = self.config
         if c.now - self.last_poll_ms > cfg.max_poll_interval_ms and self.member_id:
             co = self._coordinator_broker()
-            if co is not None:
+            if co is not None and cfg.group_instance_id is None:  # static members never send LeaveGroup
                 c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id,
                                self.member_id)
             c.emit("member_left", f"{self.id} did not call poll() for max.poll.interval.ms={cfg.max_poll_interval_ms} "
@@ -757,7 +796,7 @@ class Consumer:
         co = self._coordinator_broker()
         if co is not None and self.state in ("stable", "syncing"):
             c.network.send(self.id, co.name, "Heartbeat", co.coordinator.on_heartbeat, self, self.group_id,
-                           self.generation, self.member_id)
+                           self.generation, self.member_id, cfg.group_instance_id)
         c.scheduler.after(cfg.heartbeat_interval_ms, self._heartbeat, epoch)
 
     def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
@@ -766,6 +805,8 @@ class Consumer:
         if err == "REBALANCE_IN_PROGRESS":
             self.state = "unjoined"
             self._ensure_joined()
+        elif err == "FENCED_INSTANCE_ID":
+            self._fenced("Heartbeat")
         elif err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
             self._lose_membership(f"heartbeat answered {err}")
             self.state = "unjoined"

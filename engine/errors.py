@@ -122,6 +122,12 @@ class IllegalGenerationError(KafkaError):
     name, code = "ILLEGAL_GENERATION", 22
 
 
+class FencedInstanceIdError(KafkaError):
+    """Another process joined with this consumer's group.instance.id (KIP-345): this one must stop."""
+
+    name, code = "FENCED_INSTANCE_ID", 82
+
+
 class FencedLeaderEpochError(KafkaError):
     name, code, retriable = "FENCED_LEADER_EPOCH", 74, True
 

@@ -138,6 +138,7 @@ class MemberView:
     alive: bool
     is_leader: bool = False
     member_epoch: int | None = None  # KIP-848 members only
+    group_instance_id: str | None = None  # static members (KIP-345): the id that survives restarts
 
 
 @dataclass(frozen=True, slots=True)
