@@ -259,5 +259,8 @@ class BrokerConfig(KafkaConfig):
     log_cleaner_backoff_ms: int = Field(15000, alias="log.cleaner.backoff.ms", ge=1)
     auto_create_topics_enable: bool = Field(True, alias="auto.create.topics.enable")
     message_max_bytes: int = Field(1048588, alias="message.max.bytes", ge=0)
+    # the cluster's finalized `transaction.version` feature (KIP-890; `kafka-features.sh`, not server.properties):
+    # 2, the Kafka 4.x default for new clusters, bumps the producer epoch at the end of every transaction
+    transaction_version: Literal[1, 2] = Field(2, alias="transaction.version", description="1 or 2.")
     # Simulator-only: one-way network latency between any two actors, in simulated ms.
     network_latency_ms: int = Field(1, alias="simulator.network.latency.ms", ge=0, le=60000)

@@ -158,5 +158,11 @@ class TransactionAbortedError(KafkaError):
     name, code = "TRANSACTION_ABORTED", 91
 
 
+class ConcurrentTransactionsError(KafkaError):
+    """The transaction is still being completed (markers being written): retry shortly."""
+
+    name, code, retriable = "CONCURRENT_TRANSACTIONS", 51, True
+
+
 class CoordinatorNotAvailableError(KafkaError):
     name, code, retriable = "COORDINATOR_NOT_AVAILABLE", 15, True

@@ -127,7 +127,8 @@ class ProducerView:
     alive: bool = True
     transactional_id: str | None = None
     txn_state: str | None = None  # the client's TransactionManager: Uninitialized | Ready | InTransaction | Fenced ...
-    producer_epoch: int | None = None  # transactional producers: bumped by each init_transactions()
+    producer_epoch: int | None = None  # transactional producers: bumped by init_transactions() and, with
+    # transaction.version=2 (KIP-890), by the end of every transaction
 
 
 @dataclass(frozen=True, slots=True)
