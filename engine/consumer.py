@@ -172,13 +172,18 @@ class Consumer:
         if self.config.enable_auto_commit and self.group_id and self.assignment:
             self._send_commit({tp: self.positions[tp] for tp in self.assignment if tp in self.positions})
         static = self.config.group_instance_id
-        if static is not None and not self._kip848:
+        if static is not None and self._kip848 and self.member_id and self.coordinator is not None:
+            co = c.brokers[self.coordinator]  # member epoch -2: a static member leaves for now (KIP-848)
+            c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
+                           self.group_id, self.member_id, -2, [], [], None, static)
+        if static is not None:
             self.alive = False
             self.state = "closed"
             self._hb_epoch += 1
-            c.emit("consumer_closed", f"{self.id} closed without a LeaveGroup: as static member {static!r} it keeps "
-                   f"its partitions until session.timeout.ms={self.config.session_timeout_ms} ms passes without it "
-                   f"coming back", actors=(self.id,), group=self.group_id)
+            how = "left with member epoch -2 (KIP-848)" if self._kip848 else "sent no LeaveGroup"
+            c.emit("consumer_closed", f"{self.id} closed as static member {static!r}: it {how}, so it keeps its "
+                   f"partitions and the group does not rebalance unless it stays away longer than the session timeout",
+                   actors=(self.id,), group=self.group_id)
             return
         if self.member_id and self.coordinator is not None:
             co = c.brokers[self.coordinator]
@@ -585,7 +590,7 @@ class Consumer:
             self.generation = 0
         c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
                        self.group_id, self.member_id, max(self.generation, 0), list(self.subscription),
-                       list(self.assignment), self.config.group_remote_assignor)
+                       list(self.assignment), self.config.group_remote_assignor, self.config.group_instance_id)
 
     def on_cg_heartbeat_response(self, group_id: str, err: str | None, member_id: str, epoch: int,
                                  assignment: list[TP] | None, interval_ms: int) -> None:
@@ -595,6 +600,9 @@ class Consumer:
         c = self.cluster
         if err == "NOT_COORDINATOR":
             self._rediscover_coordinator()
+            return
+        if err in ("FENCED_INSTANCE_ID", "UNRELEASED_INSTANCE_ID"):
+            self._fenced("ConsumerGroupHeartbeat", err)  # both fatal for the client (KIP-848 static membership)
             return
         if err in ("UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH"):
             self._lose_membership(f"ConsumerGroupHeartbeat answered {err}")
@@ -744,18 +752,21 @@ class Consumer:
             self.state = "unjoined"
             self._ensure_joined()
 
-    def _fenced(self, request: str) -> None:
-        """FENCED_INSTANCE_ID is fatal for the client (AbstractCoordinator): another process owns the instance id."""
+    def _fenced(self, request: str, err: str = "FENCED_INSTANCE_ID") -> None:
+        """FENCED_INSTANCE_ID (another process owns the instance id) and, with KIP-848, UNRELEASED_INSTANCE_ID (the
+        old member still holds it: it neither left with epoch -2 nor timed out) are fatal for the client."""
         if not self.alive:
             return
         self.alive = False
         self.state = "fenced"
         self._hb_epoch += 1
         self.assignment = []
-        self.cluster.emit("consumer_fenced", f"{self.id} was fenced ({request} answered FENCED_INSTANCE_ID): another "
-                          f"process joined group {self.group_id} as static member "
-                          f"{self.config.group_instance_id!r}; this one stops (FencedInstanceIdException)",
-                          actors=(self.id,), group=self.group_id)
+        iid = self.config.group_instance_id
+        why = (f"another process joined group {self.group_id} as static member {iid!r}" if err == "FENCED_INSTANCE_ID"
+               else f"static member {iid!r} of group {self.group_id} is still held by its previous member, which "
+                    f"neither left (member epoch -2) nor timed out")
+        self.cluster.emit("consumer_fenced", f"{self.id} stops: {request} answered {err}: {why}",
+                          actors=(self.id,), group=self.group_id, error=err)
 
     def _lose_membership(self, why: str) -> None:
         """The group moved on without us (session expired): partitions are lost, not revoked; no commit."""

@@ -209,3 +209,72 @@ class ClassicGroupHarness:
         assert fsync.done and fsync.error is None and g.state == "Stable"
         assert len(g.members) == 2 and g.generation == 1
         return RebalanceResult(1, lid, lsync.assignment, fid, fsync.assignment)
+
+
+# -- KIP-848 (group.protocol=consumer) --------------------------------------------------------------------------
+class _Config:
+    session_timeout_ms = 45000  # the group's group.consumer.session.timeout.ms applies
+
+
+class PendingHeartbeat:
+    """One ConsumerGroupHeartbeat's client side: records the answer."""
+
+    def __init__(self, name: str) -> None:
+        self.id = name
+        self.alive = True
+        self.config = _Config()
+        self.done = False
+        self.error: str | None = None
+        self.member_epoch: int | None = None
+        self.assignment: list | None = None
+
+    def on_cg_heartbeat_response(
+        self,
+        group_id: str,
+        err: str | None,
+        member_id: str,
+        epoch: int,
+        assignment: list | None,
+        interval_ms: int,
+    ) -> None:
+        self.done, self.error, self.member_epoch, self.assignment = True, err, epoch, assignment
+
+
+class ConsumerGroupHarness(ClassicGroupHarness):
+    """GroupMetadataManagerTestContext for a KIP-848 consumer group ("fooup") with topics foo (6) and bar (3)."""
+
+    GROUP = "fooup"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cluster.create_topic("foo", partitions=6, replication_factor=1)
+        self.cluster.create_topic("bar", partitions=3, replication_factor=1)
+        self.kip848 = self.cluster.brokers[self.cluster.coordinator_for(self.GROUP)].coordinator.kip848
+
+    def with_group(self, epoch: int, members: dict[str, list], topics: list[str] = ("foo", "bar")):
+        """ConsumerGroupBuilder: static members (instance id = member id) at `epoch`, assigned and targeted."""
+        from engine.group848 import Group848, Member848
+
+        g = self.kip848.groups[self.GROUP] = Group848(self.GROUP)
+        g.epoch = g.target_epoch = epoch
+        g.assignor = "range"
+        for mid, assigned in members.items():
+            m = Member848(mid, PendingHeartbeat(mid), list(topics), "range", mid)
+            m.epoch, m.assigned, m.owned = epoch, sorted(assigned), sorted(assigned)
+            g.members[mid], g.target[mid], g.static[mid] = m, sorted(assigned), mid
+        return g
+
+    def heartbeat848(
+        self,
+        member_id: str,
+        instance_id: str | None,
+        member_epoch: int,
+        topics: list[str] = ("foo", "bar"),
+        owned: list = (),
+    ) -> PendingHeartbeat:
+        p = PendingHeartbeat(f"request-{member_id}")
+        self.kip848.on_heartbeat(
+            p, self.GROUP, member_id, member_epoch, list(topics), list(owned), "range", instance_id
+        )
+        self.settle()
+        return p
