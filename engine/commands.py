@@ -368,7 +368,10 @@ def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_m
         while f"c{n}" in c.consumers:
             n += 1
         cid = f"c{n}"
-    k = c.consumer(cid, group_id=group, topics=list(peer.subscription or []), config=peer.config.explicit())
+    cfg = peer.config.explicit()
+    if "group.instance.id" in cfg:  # a static group: the newcomer gets its own instance id (a copy would fence)
+        cfg["group.instance.id"] = cid
+    k = c.consumer(cid, group_id=group, topics=list(peer.subscription or []), config=cfg)
     k.start(poll_interval_ms)
     return f"Added consumer {cid} to group {group}"
 

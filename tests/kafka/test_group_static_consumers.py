@@ -124,3 +124,53 @@ def test_restart_consumer_command_for_unknown_consumer_names_the_consumers():
     c = _cluster()
     with pytest.raises(ConfigError, match="c1"):
         apply_command(c, parse_command({"op": "restart_consumer", "consumer": "nope"}))
+
+
+def _static_timeline():
+    from engine.scenario import GroupSpec, Scenario, TopicSpec
+    from engine.timeline import Timeline
+
+    s = Scenario(
+        seed=4,
+        topics=[TopicSpec(name="orders", partitions=4, replication_factor=3)],
+        groups=[
+            GroupSpec(
+                group_id="g",
+                topics=["orders"],
+                members=2,
+                member_ids=["c1", "c2"],
+                static_membership=True,
+                config={"session.timeout.ms": SESSION, "heartbeat.interval.ms": 1000},
+            )
+        ],
+    )
+    tl = Timeline(s)
+    tl.apply({"op": "run_for", "ms": 8000})
+    return tl
+
+
+def test_scenario_static_membership_gives_each_member_its_own_instance_id_and_replays_exactly():
+    """A scenario group with static_membership: group.instance.id = member id; restart keeps partitions; the
+    run replays to the same snapshot (determinism)."""
+    tl = _static_timeline()
+    c = tl.cluster
+    assert {k.config.group_instance_id for k in c.consumers.values()} == {"c1", "c2"}
+    before = list(c.consumers["c2"].assignment)
+    gen = c.group_state("g").generation
+    tl.apply({"op": "crash_consumer", "consumer": "c2"})
+    tl.apply({"op": "run_for", "ms": 2000})
+    tl.apply({"op": "restart_consumer", "consumer": "c2"})
+    tl.apply({"op": "run_for", "ms": 3000})
+    assert c.consumers["c2"].assignment == before and c.group_state("g").generation == gen
+    assert type(tl).from_state(tl.to_state()).cluster.snapshot() == c.snapshot()
+
+
+def test_add_consumer_to_a_static_group_gets_its_own_instance_id():
+    """Copying a peer's group.instance.id would fence the peer; the new member is static under its own id."""
+    tl = _static_timeline()
+    tl.apply({"op": "add_consumer", "group": "g", "consumer": "c3"})
+    tl.apply({"op": "run_for", "ms": 8000})
+    c = tl.cluster
+    assert c.consumers["c3"].config.group_instance_id == "c3"
+    assert all(k.state == "stable" for k in c.consumers.values())
+    assert set(c.group_state("g").static_members) == {"c1", "c2", "c3"}
