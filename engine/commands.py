@@ -189,6 +189,19 @@ def _consumer(c: Cluster, cid: str):
     return k
 
 
+def _consumer_lifecycle(c: Cluster, cmd: CrashConsumer | CloseConsumer | RestartConsumer) -> str:
+    """A consumer process crashes, closes, or starts again (a static member keeps its group.instance.id)."""
+    if isinstance(cmd, RestartConsumer):
+        c.restart_consumer(cmd.consumer)
+        return f"Restarted consumer {cmd.consumer}"
+    k = _consumer(c, cmd.consumer)
+    if isinstance(cmd, CrashConsumer):
+        k.crash()
+        return f"Crashed consumer {cmd.consumer}"
+    k.close()
+    return f"Closed consumer {cmd.consumer}"
+
+
 def _txn_producer(c: Cluster, pid: str):
     p = c.producers.get(pid)
     if p is None:
@@ -218,15 +231,8 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             return f"Broker {b} is {ms} ms slower"
         case AddBroker():
             return f"Added broker {c.add_broker()}"
-        case CrashConsumer(consumer=cid):
-            _consumer(c, cid).crash()
-            return f"Crashed consumer {cid}"
-        case CloseConsumer(consumer=cid):
-            _consumer(c, cid).close()
-            return f"Closed consumer {cid}"
-        case RestartConsumer(consumer=cid):
-            c.restart_consumer(cid)
-            return f"Restarted consumer {cid}"
+        case CrashConsumer() | CloseConsumer() | RestartConsumer():
+            return _consumer_lifecycle(c, cmd)
         case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv):
             return add_consumer(c, g, cid, iv)
         case Produce(producer=pid, count=n, key=key, value=value, topic=topic, tombstone=tombstone):

@@ -7,6 +7,8 @@ long polls to each partition leader. Heartbeats every `heartbeat.interval.ms`; a
 poll within `max.poll.interval.ms` leaves the group. Eager assignors revoke everything before rejoining;
 cooperative-sticky (KIP-429) revokes only the partitions that move, then rejoins for a second round.
 `poll()` advances simulated time up to its timeout, so notebook code reads like real Kafka code.
+With `group.instance.id` (static membership, KIP-345) the member joins without the MEMBER_ID_REQUIRED round,
+never sends LeaveGroup (KIP-848: it leaves with member epoch -2), and FENCED_INSTANCE_ID stops it for good.
 """
 
 from __future__ import annotations
