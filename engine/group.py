@@ -449,8 +449,9 @@ class GroupCoordinator:
         m = g.members[member_id]
         if m.awaiting_join and g.state == PREPARING:
             return  # a member waiting in JoinGroup is kept until the rebalance timeout decides
+        static = f" (static member {m.group_instance_id!r} did not come back in time)" if m.group_instance_id else ""
         self.cluster.emit("member_expired", f"The coordinator heard nothing from {m.client_id} for "
-                          f"session.timeout.ms={m.session_timeout_ms} ms: it is removed from group {group_id}",
+                          f"session.timeout.ms={m.session_timeout_ms} ms{static}: it is removed from group {group_id}",
                           actors=(self.broker.name, group_id, m.client_id), group=group_id, member=member_id)
         self._remove_member(g, m, f"{m.client_id}'s session expired")
 
