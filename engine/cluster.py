@@ -441,6 +441,32 @@ class Cluster:
             c.subscribe(topics)
         return c
 
+    def restart_consumer(self, consumer_id: str) -> Consumer:
+        """The consumer's process starts again with the same id, subscription and config (so a static member
+        keeps its group.instance.id). A running one is closed first, as in a rolling restart."""
+        old = self.consumers.get(consumer_id)
+        if old is None:
+            raise ConfigError(f"there is no consumer {consumer_id!r}; consumers are {sorted(self.consumers)}")
+        if old.alive:
+            old.close()
+        new = Consumer(self, consumer_id, old.group_id, None, old.config.explicit())
+        # the simulator's delivery bookkeeping carries over, so redeliveries after the restart show as duplicates
+        new.received, new.duplicates, new.history, new.max_delivered = (old.received, old.duplicates, old.history,
+                                                                          old.max_delivered)
+        self.consumers[consumer_id] = new
+        static = old.config.group_instance_id
+        how = (f" with group.instance.id={static!r}: it rejoins as the same static member" if static
+               else f" without a group.instance.id: it joins group {old.group_id} as a new member" if old.group_id
+               else "")
+        self.emit("consumer_restarted", f"{consumer_id} started again{how}", actors=(consumer_id,), group=old.group_id)
+        if old.subscription is not None:
+            new.subscribe(list(old.subscription))
+        elif old.manual is not None:
+            new.assign(list(old.manual))
+        if old.auto_interval is not None:
+            new.start(old.auto_interval)
+        return new
+
     def share_consumer(self, consumer_id: str, group_id: str, topics: list[str],
                        config: dict[str, Any] | None = None) -> ShareConsumer:
         """A member of a share group (KIP-932): records, not partitions, are shared out."""

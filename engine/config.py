@@ -175,6 +175,10 @@ class ConsumerConfig(KafkaConfig):
     request_timeout_ms: int = Field(30000, alias="request.timeout.ms", ge=1)
     retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
     group_protocol: Literal["classic", "consumer"] = Field("classic", alias="group.protocol")
+    # KIP-345 static membership: a restart within session.timeout.ms keeps the partitions, no rebalance
+    group_instance_id: str | None = Field(None, alias="group.instance.id", min_length=1, max_length=249,
+                                          pattern=r"^[a-zA-Z0-9._-]+$",
+                                          description="1-249 characters of a-z, A-Z, 0-9, '.', '_', '-'.")
     group_remote_assignor: Literal["uniform", "range"] | None = Field(None, alias="group.remote.assignor")
     isolation_level: Literal["read_uncommitted", "read_committed"] = Field("read_uncommitted", alias="isolation.level")
     client_id: str = Field("", alias="client.id")
@@ -308,6 +312,9 @@ class BrokerConfig(KafkaConfig):
     message_max_bytes: int = Field(1048588, alias="message.max.bytes", ge=0)
     # KIP-392: which replica a consumer reads from; None (Kafka's default): always the leader
     replica_selector_class: ReplicaSelector | None = Field(None, alias="replica.selector.class")
+    # the cluster's finalized `transaction.version` feature (KIP-890; `kafka-features.sh`, not server.properties):
+    # 2, the Kafka 4.x default for new clusters, bumps the producer epoch at the end of every transaction
+    transaction_version: Literal[1, 2] = Field(2, alias="transaction.version", description="1 or 2.")
     # Simulator-only: one-way network latency between any two actors, in simulated ms.
     network_latency_ms: int = Field(1, alias="simulator.network.latency.ms", ge=0, le=60000)
 

@@ -65,6 +65,9 @@ class GroupSpec(_Model):
     config: dict[str, ConfigValue] = Field(default_factory=dict)
     poll_interval_ms: int = Field(100, ge=1, le=60_000)
     member_ids: list[str] | None = Field(None, description="optional names for the members, e.g. [c1, c2]")
+    # KIP-345: each member sets group.instance.id to its own id, so a restart within session.timeout.ms keeps
+    # its partitions without a rebalance (one shared config cannot give every member its own instance id)
+    static_membership: bool = False
 
 
 class Scenario(_Model):
@@ -181,7 +184,8 @@ def build_cluster(s: Scenario) -> Cluster:
             gen.start()
         for g in s.groups:
             for mid in member_ids(s, g):
-                k = c.consumer(mid, group_id=g.group_id, topics=list(g.topics), config=dict(g.config))
+                cfg = dict(g.config) | ({"group.instance.id": mid} if g.static_membership else {})
+                k = c.consumer(mid, group_id=g.group_id, topics=list(g.topics), config=cfg)
                 k.start(g.poll_interval_ms)
     except ConfigError as exc:
         raise ScenarioError(f"Invalid scenario - {exc}") from None

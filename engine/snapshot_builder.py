@@ -221,8 +221,11 @@ def _group_view(c: Cluster, g, coordinator: int) -> GroupView:
     members = []
     for mid, m in g.members.items():
         consumer = c.consumers.get(m.client_id)
+        if consumer is not None and m.consumer is not consumer and hasattr(m.consumer, "alive"):
+            consumer = m.consumer  # a restarted consumer's old process, not yet replaced in the group
         members.append(MemberView(member_id=mid, client_id=m.client_id, assignment=tuple(sorted(m.assignment)),
-                                  alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader)))
+                                  alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader),
+                                  group_instance_id=m.group_instance_id))
     lag = _lag(c, {t for m in g.members.values() for t in m.topics}, g.offsets)
     protocol = g.protocol
     return GroupView(group_id=g.group_id, state=g.state, generation=g.generation, protocol=protocol,

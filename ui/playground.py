@@ -208,6 +208,9 @@ def _failures(s: PlaygroundSession, snap) -> None:
                               help=kafka_cli.for_command(crash))
                     st.button("Close", key=f"close_c_{k.id}", on_click=_command, args=(s, close), disabled=not live,
                               help=kafka_cli.for_command(close))
+                    restart = {"op": "restart_consumer", "consumer": k.id}
+                    st.button("Restart", key=f"restart_c_{k.id}", on_click=_command, args=(s, restart),
+                              disabled=live, help=kafka_cli.for_command(restart))
             add_c = {"op": "add_consumer", "group": gid}
             st.button("Add a consumer", key=f"add_c_{gid}", on_click=_command, args=(s, add_c),
                       help=kafka_cli.for_command(add_c, s.topic_of()))

@@ -215,7 +215,8 @@ def test_transaction_tables(txn_snap):
     (row,) = transaction_rows(txn_snap)
     assert row["transactional.id"] == "t1" and row["state"] == "Ongoing" and row["partitions"] == "out-0"
     (prow,) = producer_txn_rows(txn_snap)
-    assert prow["client state"] == "InTransaction" and prow["its epoch"] == 0
+    # transaction.version=2 (KIP-890): the commit and the abort each bumped the epoch (0 -> 1 -> 2)
+    assert prow["client state"] == "InTransaction" and prow["its epoch"] == 2
 
 
 def test_every_modern_builder_output_passes_plotly_validation(share_snap, kip848_snaps, txn_snap):
