@@ -35,10 +35,14 @@ def _broker_wait(c: Cluster) -> str | None:
         if (not b.alive or b.isolated) and bid in ctl.live:
             bc = c.broker_config
             if ctl.mode == "kraft":
-                return (f"broker {bid} sends no heartbeats; the controller waits "
-                        f"broker.session.timeout.ms={bc.broker_session_timeout_ms} ms before it fences it")
-            return (f"broker {bid} is gone; ZooKeeper keeps its session for "
-                    f"zookeeper.session.timeout.ms={bc.zookeeper_session_timeout_ms} ms")
+                return (
+                    f"broker {bid} sends no heartbeats; the controller waits "
+                    f"broker.session.timeout.ms={bc.broker_session_timeout_ms} ms before it fences it"
+                )
+            return (
+                f"broker {bid} is gone; ZooKeeper keeps its session for "
+                f"zookeeper.session.timeout.ms={bc.zookeeper_session_timeout_ms} ms"
+            )
     return None
 
 
@@ -54,9 +58,13 @@ def _group_wait(c: Cluster) -> str | None:
                 continue
             if g.state == "PreparingRebalance":
                 if g.initial_delay_until is not None:
-                    return (f"group {gid}'s coordinator waits group.initial.rebalance.delay.ms="
-                            f"{c.broker_config.group_initial_rebalance_delay_ms} ms for more members to join")
-                return f"group {gid} waits for every member to rejoin (each learns it from its next heartbeat)"
+                    return (
+                        f"group {gid}'s coordinator waits group.initial.rebalance.delay.ms="
+                        f"{c.broker_config.group_initial_rebalance_delay_ms} ms for more members to join"
+                    )
+                return (
+                    f"group {gid} waits for every member to rejoin (each learns it from its next heartbeat)"
+                )
             if g.state == "CompletingRebalance":
                 return f"group {gid} waits for its leader's assignment (SyncGroup)"
     return None
@@ -70,8 +78,10 @@ def _consumer_wait(c: Cluster) -> str | None:
                 co = c.brokers[bid].coordinator
                 g = co.groups.get(k.group_id)
                 if g is not None and co.is_coordinator(k.group_id) and k.member_id in g.members:
-                    return (f"{cid} crashed; the coordinator waits session.timeout.ms="
-                            f"{k.config.session_timeout_ms} ms for its heartbeats")
+                    return (
+                        f"{cid} crashed; the coordinator waits session.timeout.ms="
+                        f"{k.config.session_timeout_ms} ms for its heartbeats"
+                    )
     return None
 
 
@@ -111,7 +121,9 @@ def step_visible(c: Cluster, max_ms: int, waiting: bool) -> list[Event]:
                     if done and all(k in PRODUCE_HOPS or k in RIDE_ALONG_KINDS for k in kinds):
                         done, round_trip_until = False, sched.now_ms + ROUND_TRIP_MAX_MS
                 else:
-                    done = any(k in PRODUCE_ENDS or ends_step(k, False) and k not in ROUTINE_KINDS for k in kinds)
+                    done = any(
+                        k in PRODUCE_ENDS or ends_step(k, False) and k not in ROUTINE_KINDS for k in kinds
+                    )
     finally:
         c.in_simulation = False
     return log.since(start)
