@@ -1,0 +1,102 @@
+"""Issue 17 in the Playground (AppTest): Steps are moments, +1 s is a step Back undoes, the narration says how
+long a step took, "… and N more" points at a list that exists, and the narration agrees with the diagram."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from engine.scenario import PRESETS
+from ui.figures.diagram import cluster_diagram
+from ui.session import SESSION_KEY, PlaygroundSession
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def _playground() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("ui/playground.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _click(at: AppTest, key: str) -> None:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+
+
+def _headline(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### "))
+
+
+def _member_labels(at: AppTest) -> dict[str, str]:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    spec = next(
+        s
+        for s in specs
+        if any((sh.get("name") or "").startswith("member:") for sh in s["layout"].get("shapes", []))
+    )
+    return {
+        sh["name"]: (sh.get("label") or {}).get("text", "")
+        for sh in spec["layout"]["shapes"]
+        if (sh.get("name") or "").startswith("member:")
+    }
+
+
+def test_ten_steps_reach_a_consumed_record_and_plus_one_second_is_undone_by_back():
+    """Issue 17: 10 Steps on Default reach a Stable group and a poll() with records; +1 s is one step whose
+    narration says a second passed, and Back returns the picture from before it."""
+    at = _playground()
+    s: PlaygroundSession = at.session_state[SESSION_KEY]
+    for _ in range(10):
+        _click(at, "step")
+    snap = s.cluster.snapshot(tail=0)
+    assert [g.state for g in snap.groups] == ["Stable"]
+    assert sum(k.records_received for k in snap.consumers) > 0
+    waited = [t for p in range(1, 11) for t in [s.story(p, s.events_at(p) or [])[1]] if "s pass" in t]
+    assert any("3.0 s pass" in w for w in waited)  # the initial rebalance delay, as one step
+
+    pos, now, head = s.position, s.cluster.now, _headline(at)
+    _click(at, "skip_1s")
+    assert (s.position, s.cluster.now) == (pos + 1, now + 1000)
+    assert _headline(at).startswith("#### 1 s passes")
+    assert _headline(at) != head
+    _click(at, "back")
+    assert (s.position, s.cluster.now) == (pos, now)
+    assert _headline(at) == head
+
+
+def test_and_n_more_points_at_a_list_that_exists():
+    at = _playground()
+    for _ in range(3):  # the third step waits out the 3 s initial rebalance delay: hundreds of events
+        _click(at, "step")
+    also = next(c.value for c in at.caption if c.value.startswith("Also in this step"))
+    assert "more" in also and "Every event of this step" in also
+    assert any(e.label.startswith("Every event of this step") for e in at.expander)
+
+
+def test_run_until_is_one_step():
+    at = _playground()
+    s: PlaygroundSession = at.session_state[SESSION_KEY]
+    _click(at, "run_rebalance")
+    assert s.position == 1
+    _click(at, "back")
+    assert s.position == 0 and s.cluster.now == 0
+
+
+def test_narration_never_says_stable_while_a_member_box_says_syncing():
+    """Issue 17: the text and the picture read the same state (the coordinator's view of the group)."""
+    s = PlaygroundSession.new(PRESETS["Default"])
+    checked = 0
+    for _ in range(12):
+        s.step()
+        _head, text, _passed = s.story(s.position, s.current_events())
+        fig = cluster_diagram(s.cluster.snapshot())
+        labels = [sh.label.text or "" for sh in fig.layout.shapes if (sh.name or "").startswith("member:")]
+        if "Stable" in text:
+            checked += 1
+            assert not any("syncing" in lab or "joining" in lab for lab in labels), (text, labels)
+    assert checked  # the step where the group becomes Stable was looked at
