@@ -167,7 +167,7 @@ def _also(others: list[Event]) -> None:
     shown = (key + [e for e in others if e not in key])[:ALSO_SHOWN]
     lines = [f"• {md_escape(e.summary)}" for e in shown]
     if len(others) > len(shown):
-        bits = background(others)
+        bits = background([e for e in others if e not in shown])
         lines.append(f"… and {len(others) - len(shown)} more" + (f" ({bits})" if bits else "")
                      + ": listed under “Every event of this step” below")
     st.caption("Also in this step:  \n" + "  \n".join(lines))
