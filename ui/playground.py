@@ -123,7 +123,8 @@ def _controls(s: PlaygroundSession) -> None:
                   help="One step to the next leader or controller election (crash a broker first; Back undoes it).")
         st.button("+1 s", key="skip_1s", disabled=s.playing or locked, on_click=guarded,
                   args=(s, lambda: s.skip(1000)), help="Let one simulated second pass as one step (Back undoes it).")
-        st.toggle("every event", key="every_event", value=s.timeline.every_event, on_change=_set_every_event,
+        st.session_state["every_event"] = s.timeline.every_event  # a new scenario starts with visible steps
+        st.toggle("every event", key="every_event", on_change=_set_every_event,
                   args=(s,), disabled=locked,
                   help="Expert stepping: each Step runs to the next single event (a heartbeat-free fetch, each hop "
                        "of a batch), instead of to the next moment the picture shows.")

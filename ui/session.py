@@ -33,8 +33,7 @@ RUN_UNTIL_STEPS = 4000
 # Events worth the big narration line when a step produced several.
 PRIORITY = ("records_lost", "partition_offline", "broker_fenced", "leader_elected", "controller_elected", "broker_crashed",
             "broker_isolated", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
-            "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "produce_rejected",
-            "records_polled")
+            "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "produce_rejected")
 # What a long step did in the background, kind -> words for "N <words>" (the rest are counted as "other").
 BACKGROUND = {"batch_sent": "batch(es) sent", "batch_appended": "batch(es) appended by leaders",
               "records_replicated": "copies by followers", "high_watermark": "high watermark moves",
@@ -165,7 +164,8 @@ class PlaygroundSession:
                 if e.kind == kind:
                     return e
         for pick in (lambda e: e.kind not in ROUTINE_KINDS and e.kind not in RIDE_ALONG_KINDS,
-                     lambda e: e.kind in PRODUCE_ENDS, lambda e: e.kind not in RIDE_ALONG_KINDS):
+                     lambda e: e.kind == "records_polled", lambda e: e.kind in PRODUCE_ENDS,
+                     lambda e: e.kind not in RIDE_ALONG_KINDS):
             for e in reversed(events):
                 if pick(e):
                     return e
@@ -181,7 +181,7 @@ class PlaygroundSession:
         wait = self.waits.get(position)
         if move is not None and move.startswith("ms:"):
             bits = background(events)
-            text = f"{secs}: " + (head.summary if head is not None and head.kind in PRIORITY else
+            text = f"{secs}: " + (head.summary if head is not None and head.kind not in ROUTINE_KINDS | RIDE_ALONG_KINDS else
                                   (bits[0].upper() + bits[1:] if bits else "nothing visible happens"))
             return head, text, None
         if move is not None and move.startswith("until:"):

@@ -100,3 +100,14 @@ def test_narration_never_says_stable_while_a_member_box_says_syncing():
             checked += 1
             assert not any("syncing" in lab or "joining" in lab for lab in labels), (text, labels)
     assert checked  # the step where the group becomes Stable was looked at
+
+
+def test_every_event_toggle_steps_one_event_and_is_recorded():
+    at = _playground()
+    s: PlaygroundSession = at.session_state[SESSION_KEY]
+    at.toggle(key="every_event").set_value(True).run()
+    assert not at.exception, at.exception
+    for _ in range(3):
+        _click(at, "step")
+    assert s.timeline.every_event and s.timeline.moves == [[0, 2, "event"]]
+    assert s.cluster.now < 100  # three single events: still in the first 0.1 s
