@@ -111,3 +111,20 @@ def test_every_event_toggle_steps_one_event_and_is_recorded():
         _click(at, "step")
     assert s.timeline.every_event and s.timeline.moves == [[0, 2, "event"]]
     assert s.cluster.now < 100  # three single events: still in the first 0.1 s
+
+
+def test_share_link_replays_plus_one_second_and_until_steps():
+    """A link carries the recorded moves (state v2): it reopens the same step and the same picture."""
+    s = PlaygroundSession.new(PRESETS["Broker failure"])
+    s.step(4)
+    s.skip(1000)
+    s.apply({"op": "crash_broker", "broker": 2})
+    s.run_until("election", "leader election")
+    s.step(2)
+    again = PlaygroundSession.from_link(s.share_params())
+    assert (again.position, again.cluster.now, again.cluster.events.seq) == (
+        s.position,
+        s.cluster.now,
+        s.cluster.events.seq,
+    )
+    assert cluster_diagram(again.cluster.snapshot()) == cluster_diagram(s.cluster.snapshot())
