@@ -78,8 +78,9 @@ class Timeline:
         `max_substeps` or until `budget()` says stop; recorded with its count so a replay is exact."""
         kinds = UNTIL_KINDS[name]
         recorded = self.move_at(self.position)
-        if recorded is None or not recorded.startswith(f"until:{name}:"):
-            self._forget_future()
+        if recorded is not None and recorded.startswith(f"until:{name}:"):
+            return self.step(recorded)  # the same click again after Back: the recorded step, exactly
+        self._forget_future()
         self._maybe_checkpoint()
         out: list[Event] = []
         n = 0

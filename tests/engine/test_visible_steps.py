@@ -112,3 +112,12 @@ def test_visible_steps_are_deterministic():
     ka = [(e.seq, e.kind, e.time_ms) for e in a.steps(15)]
     kb = [(e.seq, e.kind, e.time_ms) for e in b.steps(15)]
     assert ka == kb
+
+
+def test_step_until_again_after_back_replays_the_recorded_step():
+    tl = Timeline(PRESETS["Default"])
+    tl.step("until:rebalance")
+    after = _snap_key(tl)
+    tl.back()
+    tl.step_until("rebalance", max_substeps=1)  # a smaller budget this time: the recorded step wins
+    assert _snap_key(tl) == after and len(tl.moves) == 1
