@@ -233,7 +233,7 @@ class Timeline:
                 raise ValueError(f"command 'at' must be a step number from 0 to 100000, got {at!r}")
             pending.append((at, parse_command(item)))
         pending.sort(key=lambda pc: pc[0])
-        tl.moves = _parse_moves(state, position, max((at for at, _ in pending), default=0))
+        tl.moves = parse_moves(state, position, max((at for at, _ in pending), default=0))
         for at, cmd in pending:
             tl.goto(at)
             apply_command(tl.cluster, cmd)  # not apply(): the recorded moves after `at` stay
@@ -243,7 +243,7 @@ class Timeline:
         return tl
 
 
-def _parse_moves(state: dict[str, Any], position: int, last_command: int) -> list[list[Any]]:
+def parse_moves(state: dict[str, Any], position: int, last_command: int) -> list[list[Any]]:
     """The recorded moves of a state. A version-1 state (links made before visible steps, no "v") stepped one
     event per step: all its steps are replayed that way, so an old link still lands on the same picture."""
     version = state.get("v", 1)

@@ -128,3 +128,34 @@ def test_share_link_replays_plus_one_second_and_until_steps():
         s.cluster.events.seq,
     )
     assert cluster_diagram(again.cluster.snapshot()) == cluster_diagram(s.cluster.snapshot())
+
+
+def test_a_room_student_follows_the_teachers_plus_one_second_and_until_steps():
+    """The room's recipe carries the step moves: a student (incremental or joining late) sees the teacher's picture."""
+    from ui.room_page import follow
+    from ui.rooms import RoomStore
+    from ui.session import PlaygroundSession as Session
+
+    store = RoomStore()
+    teacher = Session.new(PRESETS["Broker failure"])
+    code, token = store.create(teacher.timeline.to_state())
+    run, synced = None, None
+
+    def sync() -> Session:
+        nonlocal run, synced
+        store.update(code, token, state=teacher.timeline.to_state(), step=teacher.position)
+        view = store.get(code)
+        run = follow(run, synced, view)
+        synced = view.state_json
+        return run
+
+    teacher.step(4)
+    first = sync()
+    teacher.skip(1000)
+    teacher.apply({"op": "crash_broker", "broker": 2})
+    teacher.run_until("election", "leader election")
+    teacher.step(2)
+    assert sync() is first
+    assert run.cluster.snapshot() == teacher.cluster.snapshot()
+    late = follow(None, None, store.get(code))
+    assert late.cluster.snapshot() == teacher.cluster.snapshot()
