@@ -20,7 +20,7 @@ import streamlit as st
 
 from engine.errors import KafkaError
 from engine.scenario import PRESETS
-from engine.timeline import Timeline
+from engine.timeline import Timeline, parse_moves
 from lessons.choices import shuffled
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.logs import log_strips
@@ -82,18 +82,28 @@ def follow(run: PlaygroundSession | None, synced_json: str | None, view: RoomVie
     if run is not None and synced_json is not None:
         old = json.loads(synced_json)
         oc, nc = old["commands"], state["commands"]
-        if old["scenario"] == state["scenario"] and nc[: len(oc)] == oc:
+        # the teacher's recorded moves (+1 s, Step until, every event): the same as ours up to where we are
+        moves = parse_moves(state, 0, max((c.get("at", 0) for c in nc), default=0))
+        same_past = _clip(run.timeline.moves, run.position) == _clip(moves, run.position)
+        if old["scenario"] == state["scenario"] and nc[: len(oc)] == oc and same_past:
             for item in nc[len(oc):]:
                 item = dict(item)
                 at = item.pop("at")
+                run.timeline.moves = [list(m) for m in moves]
                 run.goto(at)
-                run.apply(item)
+                run.apply(item)  # (forgets the moves after `at`: they are set again below)
+            run.timeline.moves = [list(m) for m in moves]
             run.goto(view.step)
             return run
     tl = Timeline.from_state({**state, "position": 0})
     run = PlaygroundSession(tl)
     run.goto(view.step)
     return run
+
+
+def _clip(moves: list[list[Any]], position: int) -> list[list[Any]]:
+    """The recorded moves of the steps before `position`."""
+    return [[f, min(last, position - 1), m] for f, last, m in moves if f < position]
 
 
 def signature(s: StudentRoom, view: RoomView | None) -> Any:
