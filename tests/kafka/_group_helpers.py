@@ -262,6 +262,7 @@ class ConsumerGroupHarness(ClassicGroupHarness):
             m = Member848(mid, PendingHeartbeat(mid), list(topics), "range", mid)
             m.epoch, m.assigned, m.owned = epoch, sorted(assigned), sorted(assigned)
             g.members[mid], g.target[mid], g.static[mid] = m, sorted(assigned), mid
+        g.metadata = self.kip848._subscribed_partitions(g)  # the builder's subscription metadata is current
         return g
 
     def heartbeat848(
