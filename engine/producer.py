@@ -461,10 +461,8 @@ class Producer:
         per_broker: dict[int, dict[TP, ProducerBatch]] = {}
         sizes: dict[int, int] = {}
         for tp, dq in self.batches.items():
-            if not dq:
-                continue
-            b = dq[0]
-            if b.state == "in_flight":
+            b = self._next_to_send(dq)
+            if b is None:
                 continue
             if b.state == "retrying":
                 due = b.last_attempt_ms + cfg.retry_backoff_ms
@@ -474,7 +472,7 @@ class Producer:
             if now - b.created_ms >= cfg.delivery_timeout_ms:
                 self._expire(tp, dq)
                 continue
-            ready = (b.state in ("ready", "retrying") or len(dq) > 1 or now - b.created_ms >= linger
+            ready = (b.state in ("ready", "retrying") or b is not dq[-1] or now - b.created_ms >= linger
                      or self.flushing or self.buffer_used >= cfg.buffer_memory)
             if not ready:
                 due = b.created_ms + linger
@@ -498,6 +496,23 @@ class Producer:
             self._send_request(leader, parts)
         if next_wake is not None:
             self._wake(max(next_wake, now + 1) if next_wake <= now else next_wake)
+
+    def _next_to_send(self, dq: deque[ProducerBatch]) -> ProducerBatch | None:
+        """The partition's first batch not in flight, if it may go now (RecordAccumulator.drain): with
+        max.in.flight=1 the partition is muted while a batch is in flight (guaranteeMessageOrder); an idempotent
+        producer resends a batch that already has its sequence only once every earlier one is done
+        (`shouldStopDrainBatchesForPartition`). Without idempotence later batches go while an earlier one is
+        out, which is how a retried batch lands behind them."""
+        ahead = 0
+        for b in dq:
+            if b.state != "in_flight":
+                break
+            ahead += 1
+        else:
+            return None
+        if ahead and (self.config.max_in_flight == 1 or (self.pid >= 0 and b.sealed is not None)):
+            return None
+        return b
 
     def _seal(self, b: ProducerBatch) -> RecordBatch:
         """Close a batch: freeze its columns, assign idempotent sequences, compress."""
@@ -588,7 +603,7 @@ class Producer:
             err, base = results.get(b.tp, (None, -1))
             if err is None:
                 self._finish(b, None, base)
-            elif err.retriable and b.attempts <= self.config.retries and \
+            elif (err.retriable or self._out_of_turn(b, err)) and b.attempts <= self.config.retries and \
                     c.now - b.created_ms < self.config.delivery_timeout_ms:
                 b.state = "retrying"
                 b.last_attempt_ms = c.now
@@ -605,6 +620,14 @@ class Producer:
             else:
                 self._finish(b, err, -1)
         self._wake(c.now)
+
+    def _out_of_turn(self, b: ProducerBatch, err: KafkaError) -> bool:
+        """OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next one (an earlier batch of its partition
+        is still unfinished) is retried: the gap is that earlier batch, not lost data (TransactionManager.canRetry)."""
+        if err.name != "OUT_OF_ORDER_SEQUENCE_NUMBER" or self.pid < 0:
+            return False
+        dq = self.batches.get(b.tp)
+        return bool(dq) and dq[0] is not b
 
     def _finish(self, b: ProducerBatch, err: KafkaError | None, base_offset: int) -> None:
         c = self.cluster
