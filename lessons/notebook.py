@@ -255,6 +255,9 @@ def _compare_code(op: CompareOp) -> list[str]:
                 out += [f"for _ in range({n}):  # both runs to the next moment either has an event", "    pair.step()"]
             case CompareUntilOp(until=until, side=side, max_steps=limit, max_ms=max_ms):
                 out.append(f"compare_until(pair, {until!r}, side={side!r}, max_steps={limit}, max_ms={max_ms})")
+            case DropNextOp(message=kind, count=count):
+                out += [f"pair.left.drop_messages({kind!r}, {count})  # the same fault in both runs: lose the next "
+                        f"{kind}", f"pair.right.drop_messages({kind!r}, {count})"]
     return out
 
 
