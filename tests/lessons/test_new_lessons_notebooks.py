@@ -10,7 +10,7 @@ from lessons.notebook import build_notebook
 
 nbclient = pytest.importorskip("nbclient", reason="nbclient is in the dev extra")
 
-NEW_LESSONS = ["consumer-lag-and-liveness", "ordering-under-retries"]
+NEW_LESSONS = ["consumer-lag-and-liveness", "ordering-under-retries", "poison-records"]
 
 
 def _kernel() -> str:
