@@ -154,3 +154,9 @@ class TransactionAbortedError(KafkaError):
 
 class CoordinatorNotAvailableError(KafkaError):
     name, code, retriable = "COORDINATOR_NOT_AVAILABLE", 15, True
+
+
+class GroupNotEmptyError(KafkaError):
+    """An admin change that needs an inactive group (no members), e.g. resetting its offsets."""
+
+    name, code = "NON_EMPTY_GROUP", 68

@@ -208,7 +208,8 @@ def command_code(cmd: LessonOp) -> list[str]:
             return [f"tl.cluster.drop_messages({kind!r}, {count})  # fault injection: lose the next {kind}"]
         case NewClusterOp(scenario=scenario):
             return ["# start over on another cluster",
-                    f"scenario = Scenario.model_validate({_scenario_literal(scenario)})", "tl = Timeline(scenario)"]
+                    f"scenario = Scenario.model_validate({_scenario_literal(scenario)})", "tl = Timeline(scenario)",
+                    "_since = 0  # this step's events are counted on the new cluster"]
         case RunUntilOp(until=until, max_steps=limit):
             if until == "rebalance":
                 return [f"run_until(tl, REBALANCE_KINDS, max_steps={limit})"]
