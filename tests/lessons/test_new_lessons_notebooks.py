@@ -10,7 +10,7 @@ from lessons.notebook import build_notebook
 
 nbclient = pytest.importorskip("nbclient", reason="nbclient is in the dev extra")
 
-NEW_LESSONS = ["consumer-lag-and-liveness", "ordering-under-retries", "poison-records"]
+NEW_LESSONS = ["consumer-lag-and-liveness", "ordering-under-retries", "poison-records", "offset-management", "choosing-partition-count"]
 
 
 def _kernel() -> str:
