@@ -36,7 +36,7 @@ IMPORTANT = ("records_lost", "partition_offline", "leader_elected", "controller_
              "broker_fenced", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
              "assignment_received", "member_expired", "member_left", "consumer_crashed", "produce_rejected",
              "duplicate_batch", "batch_retried", "truncated", "segments_deleted", "log_compacted",
-             "reassignment_completed", "offsets_committed", "note")
+             "reassignment_completed", "offsets_committed", "note", "partitions_added", "batch_failed")
 
 SETUP = '''\
 import sys
