@@ -126,3 +126,14 @@ def test_auto_offset_reset_none_stops_a_polling_application():
     c.run_for(8000)  # raised out of the simulation before
     assert k.state == "closed"
     assert any(e.kind == "note" and "NoOffsetForPartitionException" in e.summary for e in c.events.events)
+
+
+def test_auto_offset_reset_none_is_thrown_by_poll():
+    """KafkaConsumer.poll() throws NoOffsetForPartitionException for a subscribed group with no offsets."""
+    from engine.errors import NoOffsetForPartitionError
+
+    c = _cluster()
+    k = c.consumer("c1", group_id="fresh", topics=["orders"], config={"auto.offset.reset": "none"})
+    with pytest.raises(NoOffsetForPartitionError, match="no committed offset"):
+        for _ in range(10):
+            k.poll(2000)
