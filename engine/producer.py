@@ -103,7 +103,8 @@ class ProducerBatch:
     """An open or in-flight batch for one partition (Kafka's ProducerBatch)."""
 
     __slots__ = ("tp", "keys", "values", "timestamps", "headers", "size", "created_ms", "attempts", "done",
-                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry")
+                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry",
+                 "last_error")
 
     def __init__(self, tp: TP, now_ms: int) -> None:
         self.tp = tp
@@ -123,6 +124,7 @@ class ProducerBatch:
         self.state = "open"  # open | ready | in_flight | retrying
         self.wire = 0
         self.in_retry = False
+        self.last_error: KafkaError | None = None  # the retriable error of the last attempt, for the expiry message
 
     @property
     def count(self) -> int:
@@ -560,6 +562,11 @@ class Producer:
             c.scheduler.after(0, self._complete_acks0, req.id)
         else:
             self._timeouts.start(req.id, self.config.request_timeout_ms, req.id)
+            deadline = now + self.config.request_timeout_ms
+            for b in parts.values():  # rare: only a batch whose delivery.timeout.ms ends before this request's
+                due = b.created_ms + self.config.delivery_timeout_ms
+                if due < deadline:
+                    c.scheduler.at(due, self._expire_in_flight, b, b.attempts)
 
     def _complete_acks0(self, req_id: int) -> None:
         entry = self.requests.pop(req_id, None)
@@ -600,6 +607,8 @@ class Producer:
         _, batches, leader = entry
         self.in_flight[leader] -= 1
         for b in batches:
+            if b.done:
+                continue  # expired while in flight (delivery.timeout.ms): the late answer changes nothing
             err, base = results.get(b.tp, (None, -1))
             if err is None:
                 self._finish(b, None, base)
@@ -607,6 +616,7 @@ class Producer:
                     c.now - b.created_ms < self.config.delivery_timeout_ms:
                 b.state = "retrying"
                 b.last_attempt_ms = c.now
+                b.last_error = err
                 c.emit("batch_retried", f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} ({b.count} rec) failed with "
                        f"{err.name}; retrying after retry.backoff.ms={self.config.retry_backoff_ms}",
                        actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name, attempt=b.attempts)
@@ -655,6 +665,17 @@ class Producer:
             c.emit("batch_failed", f"{self.id}'s batch of {b.count} record(s) for {b.tp[0]}-{b.tp[1]} failed: "
                    f"{err.name}: {err}", actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name,
                    records=b.count)
+
+    def _expire_in_flight(self, b: ProducerBatch, attempts: int) -> None:
+        """Sender.getExpiredInflightBatches: a batch still waiting for its answer fails when delivery.timeout.ms
+        has passed since it was created, not when the answer (or request.timeout.ms) comes."""
+        if b.done or b.attempts != attempts or b.state != "in_flight" or not self.alive:
+            return
+        self._finish(b, KafkaTimeoutError(
+            f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
+            f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}), while in flight"
+            + (f"; last error {b.last_error.name}: {b.last_error}" if b.last_error is not None else "")), -1)
+        self._wake(self.cluster.now)
 
     def _expire(self, tp: TP, dq: deque[ProducerBatch]) -> None:
         b = dq[0]

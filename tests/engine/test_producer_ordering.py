@@ -44,3 +44,20 @@ def test_idempotence_keeps_the_order_with_five_in_flight():
     retried = [e.data["error"] for e in c.events.events if e.kind == "batch_retried"]
     assert "OUT_OF_ORDER_SEQUENCE_NUMBER" in retried
     assert c.producers["p1"].failed == 0
+
+
+def test_an_in_flight_batch_expires_at_delivery_timeout():
+    """Sender.getExpiredInflightBatches: the batch fails delivery.timeout.ms after creation, not at the late answer."""
+    c = Cluster(brokers=3, seed=5)
+    c.create_topic("orders", partitions=1, replication_factor=3)
+    p = c.producer("p1", {"linger.ms": 0, "request.timeout.ms": 10000, "delivery.timeout.ms": 15000})
+    p.send("orders", key="k", value="warm-up")
+    p.flush()
+    c.drop_messages("Produce", 10)  # every attempt is lost: the second one is in flight at 15 s
+    start = c.now
+    fut = p.send("orders", key="k", value="never")
+    c.run_for(30000)
+    failed = [e for e in c.events.events if e.kind == "batch_failed"]
+    assert fut.done and fut.error is not None and len(failed) == 1
+    assert failed[0].time_ms - start == 15000
+    assert p.failed == 1 and p.acked == 1
