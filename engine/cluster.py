@@ -399,6 +399,55 @@ class Cluster:
                   f"{replication_factor}; replicas {placement}{more}{note}", actors=("controller",), topic=name,
                   partitions=partitions, replication_factor=replication_factor, config=tcfg.explicit())
 
+    def create_partitions(self, name: str, partitions: int) -> None:
+        """Admin.createPartitions / kafka-topics.sh --alter --partitions: grow a topic to `partitions` in total.
+        Kafka never removes partitions (ReplicationControlManager.createPartitions refuses a decrease). Clients
+        learn the new count from their next metadata refresh (within metadata.max.age.ms, 5 min, in Kafka;
+        here at once): producers map keys over the new count, and the groups reading the topic rebalance."""
+        t = self.topics.get(name)
+        if t is None or t.internal:
+            raise UnknownTopicOrPartitionError(f"Topic '{name}' does not exist.")
+        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions == t.partitions:
+            raise InvalidPartitionsError(f"Topic already has {t.partitions} partition(s).")
+        if partitions < t.partitions:
+            raise InvalidPartitionsError(f"The topic {name} currently has {t.partitions} partition(s); {partitions} "
+                                         f"would not be an increase.")
+        if partitions > MAX_PARTITIONS:
+            raise InvalidPartitionsError(f"partitions is {partitions}; this simulator allows at most {MAX_PARTITIONS} "
+                                         f"per topic")
+        old = t.partitions
+        self.controller.create_partitions(name, partitions - old, t.replication_factor, first_partition=old)
+        t.partitions = partitions
+        placement = "; ".join(f"p{p}: {self.controller.partitions[(name, p)].replicas}"
+                              for p in range(old, min(partitions, old + 6)))
+        self.emit("partitions_added", f"Topic {name} grew from {old} to {partitions} partitions; new replicas "
+                  f"{placement}. Keys now hash over {partitions} partitions", actors=("controller",), topic=name,
+                  old=old, partitions=partitions)
+        self._tell_clients_partitions_changed(name)
+
+    def _tell_clients_partitions_changed(self, topic: str) -> None:
+        """Metadata refresh: producers re-map keys; a classic group's leader sees the new partition count and
+        rejoins (ConsumerCoordinator: metadata snapshot changed); a KIP-848 coordinator bumps the group epoch."""
+        for p in self.producers.values():
+            if p.alive and topic in p.metadata:
+                p._refresh_metadata()
+        bumped: set[str] = set()
+        for k in self.consumers.values():
+            if k.alive and topic in k.metadata:
+                k._refresh_metadata()
+            if not (k.alive and k.group_id and topic in (k.subscription or [])):
+                continue
+            if k._kip848:
+                co = self.coordinator_for(k.group_id)
+                kip848 = self.brokers[co].coordinator.kip848 if co is not None else None
+                g = kip848.groups.get(k.group_id) if kip848 is not None else None
+                if g is not None and k.group_id not in bumped:
+                    bumped.add(k.group_id)
+                    kip848._bump(g, f"topic {topic} has more partitions")
+            elif k.is_leader and k.state == "stable":
+                k.state = "unjoined"
+                k._ensure_joined()
+
     def delete_topic(self, name: str) -> None:
         if name not in self.topics:
             raise UnknownTopicOrPartitionError(f"Topic '{name}' does not exist.")

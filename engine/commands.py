@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .cluster import Cluster
-from .errors import ConfigError, KafkaError, ProducerFencedError
+from .errors import ConfigError, GroupNotEmptyError, InvalidPartitionsError, KafkaError, ProducerFencedError
 
 
 class _Cmd(BaseModel):
@@ -107,6 +107,25 @@ class PreferredElection(_Cmd):
     topic: str | None = None
 
 
+class AlterPartitions(_Cmd):
+    """kafka-topics.sh --alter --topic T --partitions N: grow a topic to N partitions (never fewer)."""
+
+    op: Literal["alter_partitions"] = "alter_partitions"
+    topic: str = Field(min_length=1)
+    partitions: int = Field(ge=1, le=1000)
+
+
+class ResetOffsets(_Cmd):
+    """kafka-consumer-groups.sh --reset-offsets --group G --topic T --to-earliest|--to-latest|--to-offset N
+    --execute: rewrite an inactive group's committed offsets."""
+
+    op: Literal["reset_offsets"] = "reset_offsets"
+    group: str = Field(min_length=1)
+    topic: str = Field(min_length=1)
+    to: Literal["earliest", "latest", "offset"] = "earliest"
+    offset: int | None = Field(None, ge=0)  # with to: offset
+
+
 # -- modern Kafka (issue 11): share groups, transactions ---------------------------------------------------------
 class AddShareConsumer(_Cmd):
     """Start `count` members of a share group (KIP-932); scenarios cannot describe share groups."""
@@ -157,14 +176,16 @@ class ConsumeTransformProduce(_Cmd):
 Command = Annotated[
     CrashBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
     | CloseConsumer | RestartConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
-    | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce,
+    | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce
+    | AlterPartitions | ResetOffsets,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 COMMAND_OPS = ("crash_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
                "crash_consumer", "close_consumer", "restart_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
                "preferred_election", "add_share_consumer", "init_transactions", "begin_transaction",
-               "commit_transaction", "abort_transaction", "consume_transform_produce")
+               "commit_transaction", "abort_transaction", "consume_transform_produce", "alter_partitions",
+               "reset_offsets")
 
 
 def parse_command(data: dict) -> Command:
@@ -282,6 +303,11 @@ def apply_command(c: Cluster, cmd: Command) -> str:
                                 f"{pid} {'committed' if commit else 'aborted'} its transaction")
         case ConsumeTransformProduce():
             return consume_transform_produce(c, cmd)
+        case AlterPartitions(topic=t, partitions=n):
+            return _refused_note(c, lambda: c.create_partitions(t, n), f"Topic {t} now has {n} partitions",
+                                 topic=t, tool="kafka-topics.sh --alter")
+        case ResetOffsets():
+            return reset_offsets(c, cmd)
     raise ConfigError(f"unknown command {cmd!r}")
 
 
@@ -294,6 +320,59 @@ def _fenced_note(c: Cluster, p, action, done: str) -> str:
         c.emit("note", msg, actors=(p.id,), fenced=True, transactional_id=p.txn.txn_id)
         return msg
     return done
+
+
+def _refused_note(c: Cluster, action, done: str, topic: str | None, tool: str) -> str:
+    """An admin tool that Kafka answers with an error changes nothing and prints the error: an outcome to show
+    in the event log (as a `note` with `refused: true`), not a broken command."""
+    try:
+        action()
+    except (InvalidPartitionsError, GroupNotEmptyError) as exc:
+        java = type(exc).__name__.removesuffix("Error") + "Exception"
+        msg = f"{tool}: Error: {exc} ({java}); nothing changed"
+        c.emit("note", msg, actors=("admin",), topic=topic, refused=True, error=exc.name)
+        return msg
+    return done
+
+
+def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
+    """ConsumerGroupCommand.resetOffsets: only for a group with no active members (Empty or Dead); --to-offset
+    is clamped into [log start offset, log end offset] as the tool does (checkOffsetsRange)."""
+    topic = c.topics.get(cmd.topic)
+    if topic is None:
+        raise ConfigError(f"reset_offsets: no topic {cmd.topic!r}; topics are {sorted(c.topics)}")
+    if (cmd.to == "offset") != (cmd.offset is not None):
+        raise ConfigError("reset_offsets: give offset exactly when to is 'offset' (--to-offset N)")
+    problem = c._ensure_offsets_topic()  # the tool's FindCoordinator creates __consumer_offsets, as a client's does
+    co = None if problem else c.coordinator_for(cmd.group)
+    if co is None:
+        raise ConfigError(problem or f"reset_offsets: the coordinator of group {cmd.group!r} is not available")
+    coordinator = c.brokers[co].coordinator
+    g = coordinator.group(cmd.group)
+    g848 = coordinator.kip848.groups.get(cmd.group)
+    state = g848.state if g848 is not None and g848.members else g.state
+    offsets: dict[tuple[str, int], int] = {}
+    for p in range(topic.partitions):
+        r = c.leader_replica((cmd.topic, p))
+        if r is None:
+            raise ConfigError(f"reset_offsets: {cmd.topic}-{p} has no leader; try again when it has one")
+        lo, hi = r.log.log_start_offset, r.hw
+        want = {"earliest": lo, "latest": hi}.get(cmd.to, cmd.offset)
+        offsets[(cmd.topic, p)] = min(max(want, lo), hi)
+
+    def run() -> None:
+        if state not in ("Empty", "Dead"):
+            raise GroupNotEmptyError(f"Assignments can only be reset if the group '{cmd.group}' is inactive, but "
+                                     f"the current state is {state}.")
+        g.offsets.update(offsets)
+        coordinator._append_offsets(g, offsets)
+        shown = ", ".join(f"{t}-{p}: {o}" for (t, p), o in offsets.items())
+        c.emit("offsets_committed", f"kafka-consumer-groups.sh --reset-offsets --to-{cmd.to} --execute set group "
+               f"{cmd.group}'s committed offsets to {shown}", actors=("admin", c.brokers[co].name, cmd.group),
+               group=cmd.group, offsets=dict(offsets), reset=cmd.to)
+
+    return _refused_note(c, run, f"Reset group {cmd.group}'s offsets of {cmd.topic} to {cmd.to}", cmd.topic,
+                         "kafka-consumer-groups.sh --reset-offsets")
 
 
 def add_share_consumers(c: Cluster, cmd: AddShareConsumer) -> str:

@@ -24,6 +24,7 @@ from .errors import (
     CommitFailedError,
     FencedInstanceIdError,
     IllegalStateError,
+    KafkaError,
     NoOffsetForPartitionError,
 )
 from .records import ConsumerRecord
@@ -81,6 +82,7 @@ class Consumer:
         self.needs_rejoin = False
         self.rebalance_pending_commit = False
         self.commit_results: dict[int, str | None] = {}
+        self.poll_error: KafkaError | None = None  # raised by the next poll(), as KafkaConsumer.poll() does
         self.strategies = list(cfg.partition_assignment_strategy)
         if topics:
             self.subscribe(topics)
@@ -218,10 +220,21 @@ class Consumer:
     def _auto_poll(self, epoch: int) -> None:
         if epoch != self._hb_epoch or not self.alive or self.auto_interval is None:
             return
-        self._poll_once(None)
+        try:
+            self._poll_once(None)
+        except NoOffsetForPartitionError as exc:
+            # the simulated application does not catch it: its poll loop ends and it closes the consumer
+            self.cluster.emit("note", f"{self.id}'s poll() threw NoOffsetForPartitionException ({exc}); the "
+                              f"application stops and closes the consumer", actors=(self.id,), group=self.group_id,
+                              error="NoOffsetForPartitionException")
+            self.close()
+            return
         self.cluster.scheduler.after(self.auto_interval, self._auto_poll, epoch)
 
     def _poll_once(self, max_records: int | None) -> list[ConsumerRecord]:
+        if self.poll_error is not None:
+            err, self.poll_error = self.poll_error, None
+            raise err
         c = self.cluster
         now = c.now
         self.last_poll_ms = now
@@ -504,7 +517,11 @@ class Consumer:
         policy = self.config.auto_offset_reset
         if policy == "none":
             self.pending_positions.discard(tp)
-            raise NoOffsetForPartitionError(f"{tp[0]}-{tp[1]}: {why} and auto.offset.reset=none")
+            err = NoOffsetForPartitionError(f"{tp[0]}-{tp[1]}: {why} and auto.offset.reset=none")
+            if not c.in_simulation:
+                raise err
+            self.poll_error = self.poll_error or err  # found by a response: the application's next poll() throws
+            return
         leader = self._leader(tp)
         self.pending_positions.add(tp)
         self.pending_since[tp] = c.now

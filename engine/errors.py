@@ -166,3 +166,9 @@ class ConcurrentTransactionsError(KafkaError):
 
 class CoordinatorNotAvailableError(KafkaError):
     name, code, retriable = "COORDINATOR_NOT_AVAILABLE", 15, True
+
+
+class GroupNotEmptyError(KafkaError):
+    """An admin change that needs an inactive group (no members), e.g. resetting its offsets."""
+
+    name, code = "NON_EMPTY_GROUP", 68

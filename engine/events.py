@@ -61,7 +61,7 @@ KINDS = (
     "member_left", "member_expired", "records_fetched", "records_polled", "offsets_committed", "offset_reset",
     "consumer_crashed", "consumer_closed", "consumer_restarted", "consumer_fenced", "static_member_rejoined",
     "segment_rolled", "segments_deleted", "log_compacted",
-    "reassignment_started", "reassignment_completed", "note",
+    "reassignment_started", "reassignment_completed", "note", "partitions_added",
     "share_acquired", "share_acknowledged", "share_lock_expired",  # share groups (KIP-932)
     "txn_init", "txn_partitions", "txn_offsets", "txn_ending", "txn_completed",  # transactions (KIP-98)
 )

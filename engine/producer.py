@@ -106,7 +106,7 @@ class ProducerBatch:
 
     __slots__ = ("tp", "keys", "values", "timestamps", "headers", "size", "created_ms", "attempts", "done",
                  "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry",
-                 "sent_at")
+                 "sent_at", "last_error")
 
     def __init__(self, tp: TP, now_ms: int) -> None:
         self.tp = tp
@@ -128,6 +128,7 @@ class ProducerBatch:
         self.in_retry = False
         # send() times when a record carried its own timestamp (None: `timestamps` are the send times)
         self.sent_at: list[int] | None = None
+        self.last_error: KafkaError | None = None  # the retriable error of the last attempt, for the expiry message
 
     @property
     def count(self) -> int:
@@ -551,10 +552,8 @@ class Producer:
         if self.partitioners:
             self.update_load_stats(now)
         for tp, dq in self.batches.items():
-            if not dq:
-                continue
-            b = dq[0]
-            if b.state == "in_flight":
+            b = self._next_to_send(dq)
+            if b is None:
                 continue
             if b.state == "retrying":
                 due = b.last_attempt_ms + cfg.retry_backoff_ms
@@ -564,7 +563,7 @@ class Producer:
             if now - b.created_ms >= cfg.delivery_timeout_ms:
                 self._expire(tp, dq)
                 continue
-            ready = (b.state in ("ready", "retrying") or len(dq) > 1 or now - b.created_ms >= linger
+            ready = (b.state in ("ready", "retrying") or b is not dq[-1] or now - b.created_ms >= linger
                      or self.flushing or self.buffer_used >= cfg.buffer_memory)
             if not ready:
                 due = b.created_ms + linger
@@ -619,6 +618,23 @@ class Producer:
             padded = sizes + [0] * (total - len(sizes))
             bp.update_partition_load_stats(padded, ids + [0] * (total - len(ids)), len(sizes))
 
+    def _next_to_send(self, dq: deque[ProducerBatch]) -> ProducerBatch | None:
+        """The partition's first batch not in flight, if it may go now (RecordAccumulator.drain): with
+        max.in.flight=1 the partition is muted while a batch is in flight (guaranteeMessageOrder); an idempotent
+        producer resends a batch that already has its sequence only once every earlier one is done
+        (`shouldStopDrainBatchesForPartition`). Without idempotence later batches go while an earlier one is
+        out, which is how a retried batch lands behind them."""
+        ahead = 0
+        for b in dq:
+            if b.state != "in_flight":
+                break
+            ahead += 1
+        else:
+            return None
+        if ahead and (self.config.max_in_flight == 1 or (self.pid >= 0 and b.sealed is not None)):
+            return None
+        return b
+
     def _seal(self, b: ProducerBatch) -> RecordBatch:
         """Close a batch: freeze its columns, assign idempotent sequences, compress."""
         if b.sealed is not None:
@@ -668,6 +684,11 @@ class Producer:
             c.scheduler.after(0, self._complete_acks0, req.id)
         else:
             self._timeouts.start(req.id, self.config.request_timeout_ms, req.id)
+            deadline = now + self.config.request_timeout_ms
+            for b in parts.values():  # rare: only a batch whose delivery.timeout.ms ends before this request's
+                due = b.created_ms + self.config.delivery_timeout_ms
+                if due < deadline:
+                    c.scheduler.at(due, self._expire_in_flight, b, b.attempts)
 
     def _complete_acks0(self, req_id: int) -> None:
         entry = self.requests.pop(req_id, None)
@@ -708,16 +729,19 @@ class Producer:
         _, batches, leader = entry
         self.in_flight[leader] -= 1
         for b in batches:
+            if b.done:
+                continue  # expired while in flight (delivery.timeout.ms): the late answer changes nothing
             err, base = results.get(b.tp, (None, -1))
             if err is None:
                 self._finish(b, None, base)
-            elif err.name in _EPOCH_BUMP_ON and self.txn is None and self.pid >= 0 \
+            elif err.name in _EPOCH_BUMP_ON and not self._out_of_turn(b, err) and self.txn is None and self.pid >= 0 \
                     and b.attempts <= self.config.retries and c.now - b.created_ms < self.config.delivery_timeout_ms:
                 self._bump_epoch_and_retry(b, err)
-            elif err.retriable and b.attempts <= self.config.retries and \
+            elif (err.retriable or self._out_of_turn(b, err)) and b.attempts <= self.config.retries and \
                     c.now - b.created_ms < self.config.delivery_timeout_ms:
                 b.state = "retrying"
                 b.last_attempt_ms = c.now
+                b.last_error = err
                 c.emit("batch_retried", f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} ({b.count} rec) failed with "
                        f"{err.name}; retrying after retry.backoff.ms={self.config.retry_backoff_ms}",
                        actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name, attempt=b.attempts)
@@ -755,6 +779,14 @@ class Producer:
         b.state = "retrying"
         b.last_attempt_ms = c.now  # then resent after retry.backoff.ms, as any retried batch
 
+    def _out_of_turn(self, b: ProducerBatch, err: KafkaError) -> bool:
+        """OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next one (an earlier batch of its partition
+        is still unfinished) is retried: the gap is that earlier batch, not lost data (TransactionManager.canRetry)."""
+        if err.name != "OUT_OF_ORDER_SEQUENCE_NUMBER" or self.pid < 0:
+            return False
+        dq = self.batches.get(b.tp)
+        return bool(dq) and dq[0] is not b
+
     def _finish(self, b: ProducerBatch, err: KafkaError | None, base_offset: int) -> None:
         c = self.cluster
         b.done = True
@@ -781,6 +813,17 @@ class Producer:
             c.emit("batch_failed", f"{self.id}'s batch of {b.count} record(s) for {b.tp[0]}-{b.tp[1]} failed: "
                    f"{err.name}: {err}", actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name,
                    records=b.count)
+
+    def _expire_in_flight(self, b: ProducerBatch, attempts: int) -> None:
+        """Sender.getExpiredInflightBatches: a batch still waiting for its answer fails when delivery.timeout.ms
+        has passed since it was created, not when the answer (or request.timeout.ms) comes."""
+        if b.done or b.attempts != attempts or b.state != "in_flight" or not self.alive:
+            return
+        self._finish(b, KafkaTimeoutError(
+            f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
+            f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}), while in flight"
+            + (f"; last error {b.last_error.name}: {b.last_error}" if b.last_error is not None else "")), -1)
+        self._wake(self.cluster.now)
 
     def _expire(self, tp: TP, dq: deque[ProducerBatch]) -> None:
         b = dq[0]

@@ -54,7 +54,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
                   "last_stable_offset", "markers", "aborted_records", "open_records", "active_segment_base",
                   "segment_bases"),
     "group": ("state", "generation", "protocol", "members", "assignment", "assignment_sizes", "committed", "lag",
-              "coordinator", "rebalance", "redelivered", "revoked", "member_epochs"),
+              "coordinator", "rebalance", "redelivered", "revoked", "member_epochs",
+              "lag_column"),
     "consumer": ("assignment", "state", "alive", "received", "positions", "duplicates", "polled", "between"),
     "broker": ("alive", "controller", "fenced", "isolated", "leaders", "replicas", "exists"),
     "producer": ("sent", "acked", "failed", "buffer_used", "batches", "idempotent", "acks", "transactional_id",
@@ -526,12 +527,23 @@ def _group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         "committed": {tp_name(tp): o for tp, o in g.committed.items()}, "lag": sum(g.lag.values()),
         "coordinator": g.coordinator, "rebalance": g.rebalance,
         "member_epochs": {m.client_id: m.member_epoch for m in g.members if m.member_epoch is not None}}
+    if "lag_column" in ch.fields:
+        out["lag_column"] = lag_column(ctx.snapshot, g)
     if "redelivered" in ch.fields:
         out["redelivered"] = redelivered(ctx.all_events, ch.target)
     if "revoked" in ch.fields:
         out["revoked"] = sum(len(e.data.get("partitions", ())) for e in ctx.step_events
                              if e.kind == "partitions_revoked" and e.data.get("group") == ch.target)
     return out
+
+
+def lag_column(snap: ClusterSnapshot, g: Any) -> dict[str, int | str]:
+    """The LAG column of `kafka-consumer-groups.sh --describe`: LOG-END-OFFSET (the high watermark) minus the
+    group's committed offset, per partition a member owns or the group committed; "-" where nothing is committed
+    (ConsumerGroupCommand prints MISSING_COLUMN_VALUE), whatever the consumer has read."""
+    tps = sorted({tp for m in g.members for tp in m.assignment} | set(g.committed))
+    return {tp_name(tp): max(0, snap.partition(*tp).high_watermark - g.committed[tp]) if tp in g.committed else "-"
+            for tp in tps}
 
 
 def redelivered(events: list[Event], group: str) -> int:
@@ -826,7 +838,10 @@ def _py_group(ch: Check) -> tuple[str, dict[str, str]]:
              "members": f"len({v}.members)",
              "assignment": f"{{m.client_id: sorted(f'{{t}}-{{p}}' for t, p in m.assignment) for m in {v}.members}}",
              "assignment_sizes": f"sorted(len(m.assignment) for m in {v}.members)",
-             "lag": f"sum({v}.lag.values())", "coordinator": f"{v}.coordinator", "rebalance": f"{v}.rebalance"})
+             "lag": f"sum({v}.lag.values())", "coordinator": f"{v}.coordinator", "rebalance": f"{v}.rebalance",
+             "lag_column": f"{{f'{{t}}-{{p}}': max(0, snap.partition(t, p).high_watermark - {v}.committed[(t, p)]) "
+                           f"if (t, p) in {v}.committed else '-' for t, p in sorted({{tp for m in {v}.members "
+                           f"for tp in m.assignment}} | set({v}.committed))}}"})
 
 
 def _py_consumer(ch: Check) -> tuple[str, dict[str, str]]:

@@ -8,7 +8,9 @@ anywhere:
 - an engine op (`crash_broker`, `slow_broker`, `run_for` / `run_for_ms`, ...) -> `pair.apply(command)`;
 - `steps: N` -> `pair.step()` N times (each moves both runs to the next moment either has an event);
 - `run_until` -> `compare_until(pair, until, side)`: step until the event kind / named moment / check
-  comes on `side` (either run, left, right, or both), with the lesson runner's limits and error message.
+  comes on `side` (either run, left, right, or both), with the lesson runner's limits and error message;
+- `drop_next` -> `drop_messages(kind, count)` on both clusters: the same network fault in both runs (like any
+  drop_next, a lesson-only fault: not recorded in the pair's commands, so the Compare page cannot replay it).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from engine.scenario import Scenario
 from engine.snapshot import ClusterSnapshot
 
 from .checks import CheckContext, parse_check
-from .model import CompareOp, CompareUntilOp, EngineOp, StepsOp, command_to_dict
+from .model import CompareOp, CompareUntilOp, DropNextOp, EngineOp, StepsOp, command_to_dict
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
@@ -83,6 +85,10 @@ def _apply(res: CompareResult, cmd: Any) -> str:
             return f"Stepped both runs {n} time(s), to t={pair.left.now} ms"
         case CompareUntilOp():
             return compare_until(pair, cmd.until, cmd.side, cmd.max_steps, cmd.max_ms, res)
+        case DropNextOp(message=kind, count=count):
+            pair.left.drop_messages(kind, count)
+            pair.right.drop_messages(kind, count)
+            return f"Both runs: the network will lose the next {count} {kind} message(s)"
     raise ValueError(f"{command_to_dict(cmd)} cannot run inside a compare")
 
 

@@ -55,7 +55,7 @@ LESSON_OPS = ("steps", "run_until", "run_for_ms", "drop_next", "sweep", "new_clu
 SHORTHANDS = {"steps": "n", "run_until": "until", "run_for_ms": "ms", "drop_next": "message", "sweep": None,
               "new_cluster": "scenario", "compare": None}
 # Inside a compare: every engine op (run_for_ms is the engine's run_for) plus these lesson ops, on both runs.
-COMPARE_OPS = ("steps", "run_until", "run_for_ms")
+COMPARE_OPS = ("steps", "run_until", "run_for_ms", "drop_next")  # drop_next: the same fault in both runs
 MESSAGE_KINDS = ("Produce", "ProduceResponse", "Fetch", "FetchResponse", "JoinGroup", "SyncGroup", "Heartbeat",
                  "OffsetCommit", "OffsetCommitResponse", "LeaveGroup", "ReplicaFetch", "ReplicaFetchResponse")
 SWEEP_METRICS = ("records_per_request", "requests_per_s", "acked_per_s", "p50_latency_ms", "p99_latency_ms",
@@ -224,7 +224,8 @@ def check_side(scenario: Scenario, changes: list[str], side: str) -> None:
 LessonOp = StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | CompareOp | EngineOp
 _LESSON_ADAPTER: TypeAdapter[Any] = TypeAdapter(
     Annotated[StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | CompareOp, Field(discriminator="op")])
-_COMPARE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Annotated[StepsOp | CompareUntilOp, Field(discriminator="op")])
+_COMPARE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Annotated[StepsOp | CompareUntilOp | DropNextOp,
+                                                            Field(discriminator="op")])
 _ENGINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Command)
 
 
@@ -279,7 +280,8 @@ def parse_compare_command(raw: Any) -> LessonOp:
         raise CommandError(f"{op} cannot run inside a compare; there use an engine op or "
                            f"{', '.join(COMPARE_OPS)}", "op")
     if op in COMPARE_OPS:
-        return _validate(_COMPARE_ADAPTER, data, op, CompareUntilOp if op == "run_until" else StepsOp)
+        model = {"run_until": CompareUntilOp, "drop_next": DropNextOp}.get(op, StepsOp)
+        return _validate(_COMPARE_ADAPTER, data, op, model)
     return _engine_command(data, op, (*COMMAND_OPS, *COMPARE_OPS))
 
 

@@ -36,7 +36,7 @@ IMPORTANT = ("records_lost", "partition_offline", "leader_elected", "controller_
              "broker_fenced", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
              "assignment_received", "member_expired", "member_left", "consumer_crashed", "produce_rejected",
              "duplicate_batch", "batch_retried", "truncated", "segments_deleted", "log_compacted",
-             "reassignment_completed", "offsets_committed", "note")
+             "reassignment_completed", "offsets_committed", "note", "partitions_added", "batch_failed")
 
 SETUP = '''\
 import sys
@@ -208,7 +208,8 @@ def command_code(cmd: LessonOp) -> list[str]:
             return [f"tl.cluster.drop_messages({kind!r}, {count})  # fault injection: lose the next {kind}"]
         case NewClusterOp(scenario=scenario):
             return ["# start over on another cluster",
-                    f"scenario = Scenario.model_validate({_scenario_literal(scenario)})", "tl = Timeline(scenario)"]
+                    f"scenario = Scenario.model_validate({_scenario_literal(scenario)})", "tl = Timeline(scenario)",
+                    "_since = 0  # this step's events are counted on the new cluster"]
         case RunUntilOp(until=until, max_steps=limit):
             if until == "rebalance":
                 return [f"run_until(tl, REBALANCE_KINDS, max_steps={limit})"]
@@ -255,6 +256,9 @@ def _compare_code(op: CompareOp) -> list[str]:
                 out += [f"for _ in range({n}):  # both runs to the next moment either has an event", "    pair.step()"]
             case CompareUntilOp(until=until, side=side, max_steps=limit, max_ms=max_ms):
                 out.append(f"compare_until(pair, {until!r}, side={side!r}, max_steps={limit}, max_ms={max_ms})")
+            case DropNextOp(message=kind, count=count):
+                out += [f"pair.left.drop_messages({kind!r}, {count})  # the same fault in both runs: lose the next "
+                        f"{kind}", f"pair.right.drop_messages({kind!r}, {count})"]
     return out
 
 

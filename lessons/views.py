@@ -21,7 +21,7 @@ HEADLINE_KINDS = ("records_lost", "partition_offline", "leader_elected", "contro
                   "rebalance_completed", "assignment_received", "duplicate_batch", "batch_retried",
                   "message_dropped", "offsets_committed", "segments_deleted", "log_compacted", "segment_rolled",
                   "reassignment_started", "reassignment_completed", "broker_added", "broker_restarted",
-                  "broker_slowed", "topic_created", "note")
+                  "broker_slowed", "topic_created", "partitions_added", "note")
 QUIET = frozenset({"batch_sent", "batch_appended", "batch_acked", "records_replicated", "high_watermark",
                    "records_fetched", "records_polled", "offset_reset", "member_joined", "broker_unfenced",
                    "cluster_created"})

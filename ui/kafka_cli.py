@@ -126,6 +126,14 @@ def for_command(cmd: dict, topic_of: dict[str, str] | None = None) -> str:
                 f"kafka-reassign-partitions.sh {BOOTSTRAP} --execute --reassignment-json-file move.json")
     if op == "preferred_election":
         return f"kafka-leader-election.sh {BOOTSTRAP} --election-type PREFERRED --all-topic-partitions"
+    if op == "alter_partitions":
+        return (f"kafka-topics.sh {BOOTSTRAP} --alter --topic {cmd.get('topic')} --partitions {cmd.get('partitions')}"
+                "\n# partitions can be added, never removed; keys hash over the new count from now on")
+    if op == "reset_offsets":
+        to = cmd.get("to", "earliest")
+        how = f"--to-offset {cmd.get('offset')}" if to == "offset" else f"--to-{to}"
+        return (f"kafka-consumer-groups.sh {BOOTSTRAP} --reset-offsets --group {cmd.get('group')} "
+                f"--topic {cmd.get('topic')} {how} --execute   # the group must have no active members")
     if op == "run_for":
         return "# nothing to type: on a real cluster time simply passes"
     if op == "set_rate":

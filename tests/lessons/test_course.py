@@ -16,6 +16,9 @@ COURSE_ORDER = [
     "brokers-producers-consumers", "topics-partitions-offsets", "keys-and-partitioning", "queue-vs-pubsub",
     "idle-consumer", "rebalance-on-failure", "offsets-and-delivery", "replication", "broker-failure-and-data-loss",
     "the-controller", "producer-batching", "durability-on-disk", "scaling-online", "docker-to-simulator-and-back",
+    # issue 16's new lessons, ranked by what learners need next
+    "consumer-lag-and-liveness", "ordering-under-retries", "poison-records", "offset-management",
+    "choosing-partition-count",
 ]
 
 
