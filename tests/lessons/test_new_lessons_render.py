@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_new_lessons_notebooks import NEW_LESSONS
+
+NEW_LESSONS = ["consumer-lag-and-liveness", "ordering-under-retries", "poison-records", "offset-management",
+               "choosing-partition-count"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
