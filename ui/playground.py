@@ -332,8 +332,8 @@ def _real_tab(s: PlaygroundSession) -> None:
 
 
 def _table(rows: list[dict]) -> list[dict]:
-    """Rows as text, "—" for missing values (like Kafka's CLI "-"): one type per column for Arrow."""
-    return [{k: "—" if v is None else str(v) for k, v in r.items()} for r in rows]
+    """Rows as text, "-" for missing values (as Kafka's CLI prints them): one type per column for Arrow."""
+    return [{k: "-" if v is None else str(v) for k, v in r.items()} for r in rows]
 
 
 def _sync_link(s: PlaygroundSession) -> None:

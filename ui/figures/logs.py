@@ -1,8 +1,10 @@
 """Partition log strips: the last offsets of each partition as cells, with the markers Kafka talks about.
 
 Pure: `log_strips(snapshot, topic) -> go.Figure`. A cell is one record (colour = its key, so keyed
-ordering per partition is visible); records above the high watermark are drawn faded because consumers
-cannot read them yet. Markers: log start offset, high watermark (HW), log end offset (LEO), each group's
+ordering per partition is visible; keys shown together never share a colour, see `palette.key_colours`);
+records above the high watermark are hatched with a dashed outline because consumers cannot read them yet
+(a paler tint would look like another key). When older records exist, the strip says how many ("◀ 37
+older records"). Markers: log start offset, high watermark (HW), log end offset (LEO), each group's
 committed offset and each consumer's position. Acknowledged records that were lost are drawn red and
 crossed, on their own lane, with the reason on hover.
 
@@ -17,6 +19,7 @@ import plotly.graph_objects as go
 
 from engine.snapshot import ClusterSnapshot, PartitionView
 
+from . import palette as P
 from . import style as S
 from .diagram import PATH_COLOUR, fit, natural_key
 
@@ -28,7 +31,8 @@ Y_CELL0, Y_CELL1 = 0.22, 0.52
 Y_POSITION = 0.63
 Y_COMMITTED = 0.80
 LOST_PX = 44
-MAX_KEY_LEGEND = 8
+MAX_KEY_LEGEND = 12  # keys named in the legend; the others are on hover ("+N more keys")
+NULL_LABEL = "null (no key)"
 RECORDS_TRACE = "records"  # the clickable trace: customdata [topic, partition, offset, "log" | "lost"]
 KEEP_OPACITY = dict(marker=dict(opacity=1))  # a click-selection must not dim the other markers
 
@@ -57,7 +61,10 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
         return S.figure([], S.base_layout(height=160, annotations=[S.empty_note(
             "No topics yet: add one in the scenario builder.")], **S.hidden_axes((0, 1), (1, 0))))
 
-    group_ids = [g.group_id for g in snap.groups] + [k.group_id for k in snap.consumers if k.group_id]
+    group_ids = S.colour_group_ids(snap)
+    colours = S.key_colours((r.key for p in parts for r in p.tail if r.offset >= window_start(p, window)
+                             and r.control is None and r.txn != "aborted"),
+                            avoid=[S.group_colour(group_ids, g) for g in group_ids])
     cell_px = (width_px - 146) / (window + 1.7)
     shapes: list[dict] = []
     ann: list[dict] = []
@@ -94,22 +101,23 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
             if r.control is not None or r.txn is not None:  # transactions: markers, aborted and open records
                 txn_seen = True
                 records = (rx, ry, rt) if r.control is None else (hx, hy, ht)  # a marker is not a record
-                _txn_cell(r, x, y, name, cell_px, p.high_watermark, shapes, keys_seen, records)
+                _txn_cell(r, x, y, name, cell_px, p.high_watermark, shapes, keys_seen, records, colours)
                 if r.control is None:
                     rd.append([p.topic, p.partition, r.offset, "log"])
                 continue
-            fill = S.key_colour(r.key)
+            fill = colours[P.key_text(r.key)]
             key = S.show(r.key, 16)
-            keys_seen.setdefault(key, fill)
+            keys_seen.setdefault(key if r.key is not None else NULL_LABEL, fill)
             committed = r.offset < p.high_watermark
             label = str(r.offset)
             label = label if len(label) * 7.2 <= cell_px - 4 else label[-max(1, int((cell_px - 4) / 7.2)):]
             shapes.append(_cell(x, y + Y_CELL0, y + Y_CELL1, f"cell:{name}@{r.offset}", fill,
-                                S.WHITE if committed else fill, label, S.text_on(fill) if committed else S.INK,
-                                opacity=1.0 if committed else 0.35, dash="solid" if committed else "dot"))
+                                _outline(fill, committed), label, S.text_on(fill), dash="solid" if committed else "dash"))
+            if not committed:
+                shapes.append(_hatch(x, y + Y_CELL0, y + Y_CELL1, f"hatch:{name}@{r.offset}"))
             rx.append(x)
             ry.append(y + (Y_CELL0 + Y_CELL1) / 2)
-            rt.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show(r.value, 28)}<br>"
+            rt.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show_value(r.value)}<br>"
                       f"timestamp {r.timestamp_ms} ms · leader epoch {r.leader_epoch}<br>"
                       + ("committed: below the high watermark, consumers can read it" if committed else
                          "NOT committed yet: above the high watermark, consumers cannot read it")
@@ -119,11 +127,12 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
         # Offset markers above the cells (merged when they coincide, so labels never overlap).
         marks: dict[float, list[str]] = {}
         behind = []
-        lso = (("LSO", p.last_stable_offset, S.ORANGE, "dashdot", 3),) \
+        lso = (("LSO", p.last_stable_offset, S.INK, "dashdot", 3),) \
             if txn_seen and p.last_stable_offset is not None else ()
+        # Offset markers are ink lines told apart by width, dash and their label: no key colour is reused.
         for label, off, colour, dash, width in (("start", p.log_start_offset, S.MUTED, "dot", 2), *lso,
-                                                ("HW", p.high_watermark, S.BLACK, "solid", 3.5),
-                                                ("LEO", p.log_end_offset, S.BLUE, "dash", 2.5)):
+                                                ("HW", p.high_watermark, S.INK, "solid", 3.5),
+                                                ("LEO", p.log_end_offset, S.INK, "dash", 2)):
             if label == "start" and off == 0:
                 continue
             if off < ws:
@@ -134,10 +143,14 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
             shapes.append(dict(type="line", name=f"{label.lower()}:{name}", xref="x", yref="y", x0=x, x1=x,
                                y0=y + Y_CELL0 - 0.06, y1=y + Y_CELL1 + 0.04, line=dict(color=colour, width=width,
                                                                                        dash=dash), layer="above"))
-        if behind:  # a marker older than the offsets shown: say where it is, at the left edge
-            ann.append(dict(x=-0.5, y=y + Y_TOP_LABEL, text=f"<b>◀ {', '.join(behind)}</b>", showarrow=False,
-                            xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y"))
-            marks = {x: v for x, v in marks.items() if x * cell_px > text_w(f"◀ {', '.join(behind)}") + 30}
+        older = ws - p.log_start_offset
+        if older > 0:  # only the newest offsets are drawn: say how many come before them
+            behind.insert(0, f"{older} older record{'s' * (older != 1)}")
+            behind = [b for b in behind if not b.startswith("start at")]
+        if behind:  # older records, or a marker older than the offsets shown: say so at the left edge
+            ann.append(dict(x=-0.5, y=y + Y_TOP_LABEL, text=f"<b>◀ {' · '.join(behind)}</b>", showarrow=False,
+                            xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y", name=f"older:{name}"))
+            marks = {x: v for x, v in marks.items() if x * cell_px > text_w(f"◀ {' · '.join(behind)}") + 30}
         xs = sorted(marks)
         for i, x in enumerate(xs):
             text = "=".join(marks[x])
@@ -220,14 +233,7 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
                      marker=dict(size=max(12, min(28, int(cell_px) - 4)), symbol="square", color="rgba(0,0,0,0)")))
     if followed is not None:
         _ring_followed(followed, parts, row_top, window, shapes)
-    # Legend: key colours seen, then what the markers mean (fixed order).
-    keys = sorted(((k, c) for k, c in keys_seen.items() if k not in TXN_LEGEND), key=lambda kv: natural_key(kv[0]))
-    for key, colour in keys[:MAX_KEY_LEGEND]:
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"key {key}",
-                                 marker=dict(symbol="square", size=13, color=colour)))
-    if len(keys) > MAX_KEY_LEGEND:
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"+{len(keys) - MAX_KEY_LEGEND} more keys",
-                                 marker=dict(symbol="square", size=13, color=S.GRID)))
+    keys = _key_legend(data, keys_seen)
     for label, colour in ((lb, c) for lb, c in TXN_LEGEND.items() if lb in keys_seen):
         aborted = label.startswith("aborted")
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
@@ -238,7 +244,7 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
                                  marker=dict(symbol=symbol, size=12, color=colour)))
     height = int(y * ROW_PX)
-    legend_rows = 1 + (min(len(keys), MAX_KEY_LEGEND + 1) + 2) // 5
+    legend_rows = 1 + (keys + 3) // 5
     layout = S.base_layout(height=height + 36 + 26 * legend_rows, show_legend=True,
                            margin=dict(l=134, r=10, t=6, b=30 + 26 * legend_rows), shapes=shapes, annotations=ann,
                            legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=140),
@@ -277,7 +283,7 @@ TXN_HELP = {"committed": "in a committed transaction: read_committed consumers r
 
 
 def _txn_cell(r, x: int, y: float, name: str, cell_px: float, hw: int, shapes: list[dict],
-              keys_seen: dict[str, str], hover: tuple[list, list, list]) -> None:
+              keys_seen: dict[str, str], hover: tuple[list, list, list], colours: dict[str | None, str]) -> None:
     """Transactions (KIP-98): a control batch is a marker cell (COMMIT / ABORT, it takes an offset of its
     own); records of aborted transactions are greyed and struck through; open ones get a dashed outline."""
     committed = r.offset < hw
@@ -298,17 +304,57 @@ def _txn_cell(r, x: int, y: float, name: str, cell_px: float, hw: int, shapes: l
                             dash="dot"))
         shapes.append(dict(type="line", name=f"aborted-x:{name}@{r.offset}", xref="x", yref="y", x0=x - 0.4,
                            x1=x + 0.4, y0=y1 - 0.02, y1=y0 + 0.02, line=dict(color=S.MUTED, width=1.5), layer="above"))
-        text = f"<b>{name} offset {r.offset}</b> · value {S.show(r.value, 28)}<br>{TXN_HELP['aborted']}"
+        text = f"<b>{name} offset {r.offset}</b> · value {S.show_value(r.value)}<br>{TXN_HELP['aborted']}"
     else:
-        fill = S.key_colour(r.key)
-        keys_seen.setdefault(S.show(r.key, 16), fill)
-        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", fill, S.INK if r.txn == "open" else S.WHITE,
-                            str(r.offset)[-3:], S.text_on(fill), opacity=1.0 if committed else 0.35,
-                            dash="dash" if r.txn == "open" else "solid"))
-        text = f"<b>{name} offset {r.offset}</b> · value {S.show(r.value, 28)}<br>{TXN_HELP.get(r.txn or '', '')}"
+        fill = colours[P.key_text(r.key)]
+        keys_seen.setdefault(S.show(r.key, 16) if r.key is not None else NULL_LABEL, fill)
+        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", fill, S.INK if r.txn == "open" or not committed
+                            else _outline(fill, True), str(r.offset)[-3:], S.text_on(fill),
+                            dash="dash" if r.txn == "open" or not committed else "solid"))
+        if not committed:
+            shapes.append(_hatch(x, y0, y1, f"hatch:{name}@{r.offset}"))
+        text = f"<b>{name} offset {r.offset}</b> · value {S.show_value(r.value)}<br>{TXN_HELP.get(r.txn or '', '')}"
     hover[0].append(x)
     hover[1].append(y + (Y_CELL0 + Y_CELL1) / 2)
     hover[2].append(text)
+
+
+def _outline(fill: str, committed: bool) -> str:
+    """A committed cell's outline: white between neighbours, grey around an empty (null-key) cell."""
+    if not committed:
+        return P.NOT_COMMITTED
+    return S.NULL_KEY_LINE if fill == S.NULL_KEY else S.WHITE
+
+
+def _hatch(x: int, y0: float, y1: float, name: str) -> dict:
+    """Diagonal hatching over a cell above the high watermark: written, not readable by consumers yet."""
+    lines = " ".join(f"M {x - 0.46 + i * 0.23:.3f},{y1:.3f} L {x - 0.46 + (i + 1) * 0.23:.3f},{y0:.3f}"
+                     for i in range(4))
+    return dict(type="path", name=name, xref="x", yref="y", path=lines, layer="above",
+                line=dict(color=P.NOT_COMMITTED, width=1.4))
+
+
+def _key_legend(data: list[dict], keys_seen: dict[str, str]) -> int:
+    """Legend entries: the keys seen (null and other keys last), "above the high watermark", transaction
+    markers and the consumer markers. Returns how many key entries were added."""
+    special = {NULL_LABEL, *TXN_LEGEND}
+    keys = sorted(((k, c) for k, c in keys_seen.items() if k not in special and c != S.OTHER_KEYS),
+                  key=lambda kv: natural_key(kv[0]))
+    entries = [(f"key {k}", c) for k, c in keys[:MAX_KEY_LEGEND]]
+    if len(keys) > MAX_KEY_LEGEND:
+        entries.append((f"+{len(keys) - MAX_KEY_LEGEND} more keys (hover a cell)", "rgba(0,0,0,0)"))
+    if any(c == S.OTHER_KEYS for c in keys_seen.values()):
+        entries.append(("other keys (beyond 24 colours)", S.OTHER_KEYS))
+    if NULL_LABEL in keys_seen:
+        entries.append((NULL_LABEL, S.NULL_KEY))
+    for label, colour in entries:
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
+                         marker=dict(symbol="square", size=13, color=colour,
+                                     line=dict(color=S.NULL_KEY_LINE if colour == S.NULL_KEY else colour, width=1))))
+    data.append(dict(type="bar", x=[None], y=[None], name="above the high watermark (not readable yet)",
+                     marker=dict(color=S.WHITE, line=dict(color=P.NOT_COMMITTED, width=1.5),
+                                 pattern=dict(shape=P.HATCH, fgcolor=P.NOT_COMMITTED, size=6, solidity=0.3))))
+    return len(entries) + 1
 
 
 def text_w(text: str, size: int = 12) -> float:
