@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
-from ui import builder, kafka_cli, modern, real_clients
+from ui import builder, kafka_cli, modern, real_clients, theme
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
@@ -91,8 +91,8 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     head = PlaygroundSession.headline(events)
     # The followed record (a click in Partition logs, or Follow a message): named above, its route drawn on it.
     path = render_follow_bar(s.cluster, pick=("panel", "Follow a message"), then=lambda: _no_tick(s))
-    st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else (), path=path), key="diagram",
-                    config=PLOTLY_CONFIG)
+    theme.scaled_chart(cluster_diagram(snap, highlight=head.actors if head else (), path=path), "diagram",
+                       PLOTLY_CONFIG)
     _failures(s, snap)
     _tabs(s, snap)
     _sync_link(s)
@@ -245,7 +245,7 @@ def _no_tick(s: PlaygroundSession) -> None:
 
 def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
     topic = st.selectbox("Topic", topics, key="log_topic") if len(topics) > 1 else (topics[0] if topics else None)
-    st.caption("Each cell is a record (colour = key). Faded cells are above the high watermark: written to "
+    st.caption("Each cell is a record (colour = key). Hatched cells are above the high watermark: written to "
                "the leader but not yet on every in-sync replica, so consumers cannot read them. "
                # while playing the strip is redrawn several times a second and a click can land on an old one
                + ("**Pause, then click a record to follow it**" if s.playing else "**Click a record to follow it**")

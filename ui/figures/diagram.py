@@ -323,8 +323,9 @@ class _Canvas:
     def halo(self, box: Box, name: str) -> None:
         """The yellow ring of the current step's actors (the legend's "in this step")."""
         if name in self.highlight:
-            pad = 0.6
-            self.shapes.append(_rect(Box(box.x0 - pad, box.y0 - 5, box.x1 + pad, box.y1 + 5), f"halo:{name}",
+            pad = 0.6  # never past the figure's edge, where it would be cut off
+            ring = Box(max(0.1, box.x0 - pad), box.y0 - 5, min(X_MAX - 0.1, box.x1 + pad), box.y1 + 5)
+            self.shapes.append(_rect(ring, f"halo:{name}",
                                      S.HIGHLIGHT_FILL, S.HIGHLIGHT, width=3))
 
     def group_colour(self, gid: str | None) -> str:
@@ -402,7 +403,7 @@ def _broker_look(bv) -> tuple[str, str, str, str]:
     elif bv.fenced:
         look = (S.PANEL, S.OUT_OF_ISR, "dash", "fenced by controller")
     elif bv.controller:
-        look = (S.PANEL, S.INK, "solid", "★ active controller")
+        look = (S.PANEL, S.INK, "solid", "★ controller")
     else:
         look = (S.PANEL, S.INK, "solid", "")
     if bv.extra_latency_ms:
