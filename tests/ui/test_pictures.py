@@ -216,3 +216,34 @@ def test_lag_is_a_dash_without_a_committed_offset_in_the_table_and_the_chart():
     bars = lag_figure(snap, "g1").data[0]
     assert list(bars.y) == [2, 0]
     assert bars.text[0].startswith("2 ·") and bars.text[1].startswith("- ·")
+
+
+def test_in_flight_dots_never_sit_on_a_label():
+    """Request dots travel through the gaps and lanes like the edges: over 120 steps of Default (joins,
+    produce, follower fetches, consumer fetches) no dot lands inside a chip, a broker header or a client box."""
+    tl = Timeline(PRESETS["Default"])
+    seen = 0
+    for _ in range(120):
+        tl.step()
+        snap = tl.cluster.snapshot()
+        g = diagram_layout(snap)
+        labels = []
+        for _n, d in g.nodes(data=True):
+            box = d["box"]
+            if d["kind"] == "broker":
+                labels.append(type(box)(box.x0, box.y0, box.x1, box.y0 + BOX_HEADER))
+            elif d["kind"] in ("replica", "producer", "member"):
+                labels.append(box)
+        for t in cluster_diagram(snap).data:
+            if t.legendgroup != "messages":
+                continue
+            for x, y in zip(t.x, t.y, strict=True):
+                if x is None:
+                    continue
+                seen += 1
+                assert not any(b.x0 + 0.3 < x < b.x1 - 0.3 and b.y0 + 2 < y < b.y1 - 2 for b in labels), (
+                    t.name,
+                    x,
+                    y,
+                )
+    assert seen > 50

@@ -540,13 +540,20 @@ def _chip_port(g: nx.DiGraph, node: str, s: float, dy: float) -> tuple[tuple[flo
 
 
 def _client_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], client: str,
-                  chip: str) -> list[tuple[float, float]]:
-    """From a producer (left) or a group member (right) to a replica chip, through the gaps and lanes."""
-    box, row = g.nodes[client]["box"], g.nodes[f"broker-{g.nodes[chip]['broker']}"]["row"]
-    if g.nodes[client]["kind"] == "producer":
-        end, gap_in = _chip_port(g, chip, _chip_side(g, chip, -1.0), 0)
+                  target: str) -> list[tuple[float, float]]:
+    """From a producer (left) or a group member (right) to a replica chip, or to the side of a broker's
+    header (requests without a partition), through the gaps and lanes."""
+    box = g.nodes[client]["box"]
+    producer = g.nodes[client]["kind"] == "producer"
+    if g.nodes[target]["kind"] == "broker":
+        b = g.nodes[target]["box"]
+        end, gap_in = ((b.x0, b.y0 + 16), b.x0 - 1) if producer else ((b.x1, b.y0 + 16), b.x1 + 1)
+        row = g.nodes[target]["row"]
+    else:
+        end, gap_in = _chip_port(g, target, _chip_side(g, target, -1.0 if producer else X_MAX), 0)
+        row = g.nodes[f"broker-{g.nodes[target]['broker']}"]["row"]
+    if producer:
         return _subway((box.x1, box.cy), BROKERS_X[0] - 1, gap_in, end, _lane_above(rows, row))
-    end, gap_in = _chip_port(g, chip, _chip_side(g, chip, X_MAX), 0)
     return _subway((box.x0, box.cy), BROKERS_X[1] + 1, gap_in, end, _lane_above(rows, row))
 
 
@@ -668,20 +675,28 @@ def _draw_members(cv: _Canvas) -> None:
 
 
 def _message_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], m: InFlightView) -> list[tuple[float, float]]:
-    """The points a message travels through, from sender to receiver: along the drawn edge when it runs
-    between a client and a replica chip, else straight."""
+    """The points a message travels through, from sender to receiver, through the gaps and lanes like the
+    edges (so a dot never sits on a label): client <-> replica chip along the drawn edge, client <-> broker
+    to the side of its header, broker <-> broker over the lane above their row; anything else straight."""
     a = _anchor(g, m.src, m.dst, m)
     b = _anchor(g, m.dst, m.src, m)
     if a is None or b is None:
         return []
-    if m.topic is not None and m.partition is not None:
-        for client, broker, forward in ((m.src, m.dst, True), (m.dst, m.src, False)):
-            kind = g.nodes[client]["kind"] if client in g else None
-            if kind in ("producer", "member") and broker in g and g.nodes[broker]["kind"] == "broker":
-                chip = replica_node(m.topic, m.partition, g.nodes[broker]["broker"])
-                if chip in g:
-                    pts = _client_route(g, rows, client, chip)
-                    return pts if forward else pts[::-1]
+    kinds = [g.nodes[n]["kind"] if n in g else None for n in (m.src, m.dst)]
+    if kinds == ["broker", "broker"]:
+        ra, rb = (g.nodes[n]["row"] for n in (m.src, m.dst))
+        if ra == rb:
+            lane = _lane_above(rows, ra)
+            return [a, (a[0], lane), (b[0], lane), b]
+        return [a, b]
+    for client, broker, forward in ((m.src, m.dst, True), (m.dst, m.src, False)):
+        if client not in g or g.nodes[client]["kind"] not in ("producer", "member"):
+            continue
+        if broker not in g or g.nodes[broker]["kind"] != "broker":
+            continue
+        chip = replica_node(m.topic, m.partition, g.nodes[broker]["broker"]) if m.partition is not None else None
+        pts = _client_route(g, rows, client, chip if chip in g else broker)
+        return pts if forward else pts[::-1]
     return [a, b]
 
 
@@ -883,15 +898,15 @@ def _anchor(g: nx.DiGraph, actor: str, other: str, m: InFlightView) -> tuple[flo
     if d["kind"] == "broker":
         if m.topic is not None and m.partition is not None:
             node = replica_node(m.topic, m.partition, d["broker"])
-            if node in g:  # the chip's side that faces the other end, so dots never sit on its label
+            kind = g.nodes[other]["kind"] if other in g else None
+            if node in g and kind in ("producer", "member"):  # the chip's side facing the other end
                 c = g.nodes[node]["box"]
-                kind = g.nodes[other]["kind"] if other in g else None
-                return (c.x0 if kind == "producer" else c.x1 if kind == "member" else c.cx), c.cy
+                return (c.x0 if kind == "producer" else c.x1), c.cy
         if other in g and g.nodes[other]["kind"] == "producer":
             return box.x0, box.cy
         if other in g and g.nodes[other]["kind"] == "member":
             return box.x1, box.cy
-        return box.cx, box.y0 + BOX_HEADER / 2
+        return box.cx, box.y0  # the top edge: messages from the controller or another broker never cover a label
     if d["kind"] == "producer":
         return box.x1, box.cy
     if d["kind"] == "member":
