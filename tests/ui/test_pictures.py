@@ -247,3 +247,24 @@ def test_in_flight_dots_never_sit_on_a_label():
                     y,
                 )
     assert seen > 50
+
+
+def test_a_label_cut_short_has_its_full_text_on_hover():
+    snap = make_snapshot()
+    long_p, long_g = "payments-service-producer", "fraud-detection-consumers"
+    snap = dataclasses.replace(
+        snap,
+        producers=(dataclasses.replace(snap.producers[0], id=long_p),),
+        consumers=tuple(dataclasses.replace(k, group_id=long_g) for k in snap.consumers),
+        groups=(dataclasses.replace(snap.groups[0], group_id=long_g),),
+    )
+    fig = cluster_diagram(snap)
+    texts = [a.text for a in fig.layout.annotations if a.text]
+    texts += [s.label.text for s in fig.layout.shapes if s.label and s.label.text]
+    cut = [re.sub(r"<[^>]+>", "", t) for t in texts if "…" in t]
+    assert cut  # the long names do not fit their boxes
+    hovers = " ".join(h for t in fig.data if t.name == "hover" for h in t.hovertext)
+    for t in cut:
+        head = t.split("…")[0]
+        assert re.search(re.escape(head) + r"\w", hovers), t  # the hover carries the whole word
+    assert long_p in hovers and long_g in hovers
