@@ -620,7 +620,7 @@ def _draw_groups(cv: _Canvas) -> None:
         cv.annotations.append(_text(box.x1 - 0.7, box.y0 + 14, tag, size=11, colour=S.MUTED, anchor="right"))
         if d["share"]:
             sg = sviews[gid]
-            lines = (f"epoch {sg.epoch}", f"{len(sg.members)} member{'s' * (len(sg.members) != 1)} share records")
+            lines = (f"epoch {sg.epoch}", f"{len(sg.members)} member{'s' * (len(sg.members) != 1)}")
             text = (f"Share group {gid} (KIP-932): group epoch {sg.epoch}; members {', '.join(sg.members) or 'none'} "
                     f"take records one by one from the same partitions")
         else:
