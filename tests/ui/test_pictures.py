@@ -268,3 +268,13 @@ def test_a_label_cut_short_has_its_full_text_on_hover():
         head = t.split("…")[0]
         assert re.search(re.escape(head) + r"\w", hovers), t  # the hover carries the whole word
     assert long_p in hovers and long_g in hovers
+
+
+def test_the_followed_record_ring_is_in_the_log_strip_legend_and_no_key_wears_its_colour():
+    snap = make_snapshot()
+    fig = log_strips(snap, "orders", followed=("orders", 0, 3, False))
+    assert _legend(fig)["followed record"] == P.ROUTE
+    assert "followed record" not in _legend(log_strips(snap, "orders"))
+    special = {P.ROUTE, P.FAILURE, P.FAILURE_FILL, P.OTHER_KEYS, P.NULL_KEY, P.NOT_COMMITTED}
+    assert not {c.upper() for c in P.KEY_COLOURS} & {c.upper() for c in special}
+    assert min(_delta_e(k, c) for k in P.KEY_COLOURS for c in special) >= 25

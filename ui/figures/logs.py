@@ -110,9 +110,10 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
                      name=RECORDS_TRACE, customdata=st.rd, showlegend=False, selected=KEEP_OPACITY,
                      unselected=KEEP_OPACITY, marker=dict(size=max(12, min(28, int(st.cell_px) - 4)), symbol="square",
                                                           color="rgba(0,0,0,0)")))
-    if followed is not None:
-        _ring_followed(followed, parts, row_top, window, st.shapes)
     keys = _key_legend(data, st.keys_seen)
+    if followed is not None and _ring_followed(followed, parts, row_top, window, st.shapes):
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name="followed record",
+                         marker=dict(symbol="square-open", size=14, color=PATH_COLOUR, line=dict(width=3))))
     for label, colour in ((lb, c) for lb, c in TXN_LEGEND.items() if lb in st.keys_seen):
         aborted = label.startswith("aborted")
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
@@ -288,27 +289,29 @@ def _lost_lane(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> fl
 
 
 def _ring_followed(followed: tuple[str, int, int, bool], parts: list[PartitionView], row_top: dict[int, float],
-                   window: int, shapes: list[dict]) -> None:
-    """A ring in the route colour around the followed record's cell (or its lost cell), if it is drawn."""
+                   window: int, shapes: list[dict]) -> bool:
+    """A ring in the route colour around the followed record's cell (or its lost cell), if it is drawn
+    (returns whether it is, so the legend names the ring only then)."""
     topic, partition, offset, lost = followed
     p = next((p for p in parts if (p.topic, p.partition) == (topic, partition)), None)
     if p is None:
-        return
+        return False
     ws = window_start(p, window)
     if not ws <= offset < ws + window + 1:
-        return
+        return False
     x, y = offset - ws, row_top[partition]
     if lost:
         if not any(lr.offset == offset for lr in p.lost):
-            return
+            return False
         y0, y1 = y + 1.0 + 0.02, y + 1.0 + LOST_PX / ROW_PX - 0.06
     else:
         if not any(r.offset == offset for r in p.tail):
-            return
+            return False
         y0, y1 = y + Y_CELL0, y + Y_CELL1
     shapes.append(dict(type="rect", name=f"followed:{topic}-{partition}@{offset}", xref="x", yref="y", x0=x - 0.56,
                        x1=x + 0.56, y0=y0 - 0.06, y1=y1 + 0.06, fillcolor="rgba(0,0,0,0)",
                        line=dict(color=PATH_COLOUR, width=3.5), layer="above"))
+    return True
 
 
 TXN_LEGEND = {"COMMIT / ABORT marker": S.BLACK, "aborted txn record": S.MUTED}
