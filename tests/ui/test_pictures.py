@@ -116,7 +116,7 @@ def test_above_the_high_watermark_is_hatched_not_a_paler_key():
     sh = _shapes(fig)
     assert all(sh[f"cell:orders-0@{o}"].get("opacity", 1) == 1 for o in range(6))  # no tint
     assert {n for n in sh if n.startswith("hatch:orders-0@")} == {"hatch:orders-0@4", "hatch:orders-0@5"}
-    legend = [t for t in fig.data if t.name == "above the high watermark (not readable yet)"]
+    legend = [t for t in fig.data if t.name == "above HW: not readable"]
     assert legend and legend[0].marker.pattern.shape == P.HATCH
 
 

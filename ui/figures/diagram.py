@@ -351,8 +351,8 @@ def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), titl
     fams = _in_flight(cv)
     _legend(cv, fams)
     height = cv.g.graph["height"]
-    layout = S.base_layout(height=int(height) + 112 + (40 if title else 0), title=title, show_legend=True,
-                           margin=dict(l=6, r=6, t=48 if title else 6, b=106), shapes=cv.shapes,
+    layout = S.base_layout(height=int(height) + 130 + (40 if title else 0), title=title, show_legend=True,
+                           margin=dict(l=6, r=6, t=48 if title else 6, b=124), shapes=cv.shapes,
                            annotations=cv.annotations,
                            legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=190, traceorder="grouped"),
                            **S.hidden_axes((0, X_MAX), (height, 0)))

@@ -35,6 +35,8 @@ Y_COMMITTED = 0.80
 LOST_PX = 44
 MAX_KEY_LEGEND = 12  # keys named in the legend; the others are on hover ("+N more keys")
 NULL_LABEL = "null (no key)"
+ABOVE_HW = "above HW: not readable"  # legend of the hatched cells (the hover says why)
+LEGEND_ENTRY_PX = 160
 RECORDS_TRACE = "records"  # the clickable trace: customdata [topic, partition, offset, "log" | "lost"]
 KEEP_OPACITY = dict(marker=dict(opacity=1))  # a click-selection must not dim the other markers
 
@@ -110,7 +112,7 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
                      name=RECORDS_TRACE, customdata=st.rd, showlegend=False, selected=KEEP_OPACITY,
                      unselected=KEEP_OPACITY, marker=dict(size=max(12, min(28, int(st.cell_px) - 4)), symbol="square",
                                                           color="rgba(0,0,0,0)")))
-    keys = _key_legend(data, st.keys_seen)
+    _key_legend(data, st.keys_seen)
     if followed is not None and _ring_followed(followed, parts, row_top, window, st.shapes):
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name="followed record",
                          marker=dict(symbol="square-open", size=14, color=PATH_COLOUR, line=dict(width=3))))
@@ -124,10 +126,12 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
                          marker=dict(symbol=symbol, size=12, color=colour)))
     height = int(y * ROW_PX)
-    legend_rows = 1 + (keys + 3) // 5
-    layout = S.base_layout(height=height + 36 + 26 * legend_rows, show_legend=True,
-                           margin=dict(l=134, r=10, t=6, b=30 + 26 * legend_rows), shapes=st.shapes,
-                           annotations=st.ann, legend=dict(y=-0.01),
+    # Fixed-width legend entries in rows (never a scroll box): as many rows as the narrowest width needs.
+    entries = sum(1 for t in data if t.get("showlegend", True) and t["name"] not in ("hover", RECORDS_TRACE))
+    legend_rows = -(-entries // max(1, int((width_px - 144) // (LEGEND_ENTRY_PX + 40))))
+    layout = S.base_layout(height=height + 36 + 24 * legend_rows, show_legend=True,
+                           margin=dict(l=134, r=10, t=6, b=30 + 24 * legend_rows), shapes=st.shapes,
+                           annotations=st.ann, legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=LEGEND_ENTRY_PX),
                            **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)))
     return S.figure(data, layout)
 
@@ -389,7 +393,7 @@ def _key_legend(data: list[dict], keys_seen: dict[str, str]) -> int:
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
                          marker=dict(symbol="square", size=13, color=colour,
                                      line=dict(color=S.NULL_KEY_LINE if colour == S.NULL_KEY else colour, width=1))))
-    data.append(dict(type="bar", x=[None], y=[None], name="above the high watermark (not readable yet)",
+    data.append(dict(type="bar", x=[None], y=[None], name=ABOVE_HW,
                      marker=dict(color=S.WHITE, line=dict(color=P.NOT_COMMITTED, width=1.5),
                                  pattern=dict(shape=P.HATCH, fgcolor=P.NOT_COMMITTED, size=6, solidity=0.3))))
     return len(entries) + 1
