@@ -247,8 +247,8 @@ def _predict(s: LessonsState, step: Step) -> bool:
 
 
 def _colours(snap: ClusterSnapshot):
-    """Group -> colour, the same as in the diagram."""
-    ids = tuple(group_ids(snap))
+    """Group -> colour, the same as in the diagram (ranked among all groups, share groups too)."""
+    ids = tuple(style.colour_group_ids(snap))
     return lambda g: style.group_colour(ids, g)
 
 

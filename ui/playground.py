@@ -16,6 +16,7 @@ from ui.figures.charts import lag_history_figure, latency_figure, throughput_fig
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
 from ui.figures.logs import topic_table
+from ui.figures.palette import colour_group_ids
 from ui.figures.producer import producer_panel, producer_summary
 from ui.session import SPEEDS, PlaygroundSession, get_session, guarded
 from ui.trace_panel import (
@@ -318,7 +319,7 @@ def _charts_tab(s: PlaygroundSession, snap) -> None:
     series = s.cluster.metrics.series()
     st.plotly_chart(throughput_figure(series), key="throughput", config=PLOTLY_CONFIG)
     st.plotly_chart(latency_figure(series), key="latency", config=PLOTLY_CONFIG)
-    st.plotly_chart(lag_history_figure(s.lag_history(), group_ids(snap)), key="lag_history",
+    st.plotly_chart(lag_history_figure(s.lag_history(), group_ids(snap), colour_group_ids(snap)), key="lag_history",
                     config=PLOTLY_CONFIG)
 
 

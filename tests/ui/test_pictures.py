@@ -278,3 +278,24 @@ def test_the_followed_record_ring_is_in_the_log_strip_legend_and_no_key_wears_it
     special = {P.ROUTE, P.FAILURE, P.FAILURE_FILL, P.OTHER_KEYS, P.NULL_KEY, P.NOT_COMMITTED}
     assert not {c.upper() for c in P.KEY_COLOURS} & {c.upper() for c in special}
     assert min(_delta_e(k, c) for k in P.KEY_COLOURS for c in special) >= 25
+
+
+def test_a_group_keeps_one_colour_in_every_picture_even_next_to_a_share_group():
+    """The share group "a-jobs" sorts before g1: g1's colour must still match across the diagram, the state
+    machine, the lag bars, the lag history and its markers in the log strip."""
+    from engine.snapshot import ShareGroupView
+    from ui.figures.charts import lag_history_figure
+    from ui.figures.groups import group_state_figure
+
+    snap = make_snapshot()
+    snap = dataclasses.replace(
+        snap, share_groups=(ShareGroupView("a-jobs", 1, ("s1",), {"s1": (("orders", 0),)}, ()),)
+    )
+    colour = _shapes(cluster_diagram(snap))["group:g1"]["line"]["color"]
+    assert colour != _shapes(cluster_diagram(snap))["group:a-jobs"]["line"]["color"]
+    assert _shapes(group_state_figure(snap, "g1"))["state:Stable"]["fillcolor"] == colour
+    assert lag_figure(snap, "g1").data[0].marker.color == colour
+    history = lag_history_figure([(0.1, {"g1": 2})], ["g1"], S.colour_group_ids(snap))
+    assert history.data[0].line.color == colour
+    strip = log_strips(snap, "orders")
+    assert next(t for t in strip.data if t.name.startswith("committed:orders-0:")).marker.color == colour
