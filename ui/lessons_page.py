@@ -36,7 +36,7 @@ from lessons.views import (
     sweep_table,
     traffic_summary,
 )
-from ui import modern
+from ui import modern, theme
 from ui.compare_view import code_span, render_difference, render_panels
 from ui.figures import style
 from ui.figures.diagram import cluster_diagram
@@ -247,8 +247,8 @@ def _predict(s: LessonsState, step: Step) -> bool:
 
 
 def _colours(snap: ClusterSnapshot):
-    """Group -> colour, the same as in the diagram."""
-    ids = tuple(group_ids(snap))
+    """Group -> colour, the same as in the diagram (ranked among all groups, share groups too)."""
+    ids = tuple(style.colour_group_ids(snap))
     return lambda g: style.group_colour(ids, g)
 
 
@@ -271,8 +271,8 @@ def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult 
             st.markdown("**The picture shows the cluster before this step.** Make your prediction above.")
     for view in step.focus.views:
         if view == "diagram":
-            st.plotly_chart(cluster_diagram(snap, highlight=_highlight(step, snap)), key="lesson_diagram",
-                            config=PLOTLY_CONFIG)
+            theme.scaled_chart(cluster_diagram(snap, highlight=_highlight(step, snap)), "lesson_diagram",
+                               PLOTLY_CONFIG)
         elif view == "assignment":
             st.plotly_chart(assignment_figure(snap, _focus_groups(step, snap), _colours(snap)),
                             key="lesson_assignment", config=PLOTLY_CONFIG, width="content")
@@ -282,7 +282,7 @@ def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult 
                                 config=PLOTLY_CONFIG)
         elif view == "log":
             st.markdown(f"**Partition log{'s' if len([p for p in snap.partitions if p.topic == topic]) > 1 else ''} "
-                        f"of `{topic}`** — each cell is a record (colour = key); faded cells are above the high "
+                        f"of `{topic}`** — each cell is a record (colour = key); hatched cells are above the high "
                         f"watermark")
             st.plotly_chart(log_strips(snap, topic), key="lesson_log", config=PLOTLY_CONFIG)
         elif view == "producer":

@@ -11,11 +11,12 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.events import RIDE_ALONG_KINDS, ROUTINE_KINDS, Event
-from ui import builder, kafka_cli, modern, real_clients
+from ui import builder, kafka_cli, modern, real_clients, theme
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import cluster_diagram, member_state, natural_key
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
 from ui.figures.logs import topic_table
+from ui.figures.palette import colour_group_ids
 from ui.figures.producer import producer_panel, producer_summary
 from ui.session import SPEEDS, PlaygroundSession, background, get_session, guarded
 from ui.trace_panel import (
@@ -96,8 +97,8 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     head = PlaygroundSession.headline(events)
     # The followed record (a click in Partition logs, or Follow a message): named above, its route drawn on it.
     path = render_follow_bar(s.cluster, pick=("panel", "Follow a message"), then=lambda: _no_tick(s))
-    st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else (), path=path), key="diagram",
-                    config=PLOTLY_CONFIG)
+    theme.scaled_chart(cluster_diagram(snap, highlight=head.actors if head else (), path=path), "diagram",
+                       PLOTLY_CONFIG)
     _failures(s, snap)
     _tabs(s, snap)
     _sync_link(s)
@@ -276,7 +277,7 @@ def _no_tick(s: PlaygroundSession) -> None:
 
 def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
     topic = st.selectbox("Topic", topics, key="log_topic") if len(topics) > 1 else (topics[0] if topics else None)
-    st.caption("Each cell is a record (colour = key). Faded cells are above the high watermark: written to "
+    st.caption("Each cell is a record (colour = key). Hatched cells are above the high watermark: written to "
                "the leader but not yet on every in-sync replica, so consumers cannot read them. "
                # while playing the strip is redrawn several times a second and a click can land on an old one
                + ("**Pause, then click a record to follow it**" if s.playing else "**Click a record to follow it**")
@@ -349,7 +350,7 @@ def _charts_tab(s: PlaygroundSession, snap) -> None:
     series = s.cluster.metrics.series()
     st.plotly_chart(throughput_figure(series), key="throughput", config=PLOTLY_CONFIG)
     st.plotly_chart(latency_figure(series), key="latency", config=PLOTLY_CONFIG)
-    st.plotly_chart(lag_history_figure(s.lag_history(), group_ids(snap)), key="lag_history",
+    st.plotly_chart(lag_history_figure(s.lag_history(), group_ids(snap), colour_group_ids(snap)), key="lag_history",
                     config=PLOTLY_CONFIG)
 
 
@@ -363,8 +364,8 @@ def _real_tab(s: PlaygroundSession) -> None:
 
 
 def _table(rows: list[dict]) -> list[dict]:
-    """Rows as text, "—" for missing values (like Kafka's CLI "-"): one type per column for Arrow."""
-    return [{k: "—" if v is None else str(v) for k, v in r.items()} for r in rows]
+    """Rows as text, "-" for missing values (as Kafka's CLI prints them): one type per column for Arrow."""
+    return [{k: "-" if v is None else str(v) for k, v in r.items()} for r in rows]
 
 
 def _sync_link(s: PlaygroundSession) -> None:

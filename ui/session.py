@@ -320,7 +320,9 @@ class PlaygroundSession:
         else:
             self.waits.pop(p, None)
         snap = c.snapshot(tail=0)
-        self.lag[p] = (c.now / 1000, {g.group_id: sum(g.lag.values()) for g in snap.groups})
+        # Lag as kafka-consumer-groups.sh counts it: partitions without a committed offset have none ("-").
+        self.lag[p] = (c.now / 1000, {g.group_id: sum(v for tp, v in g.lag.items() if tp in g.committed)
+                                      for g in snap.groups})
 
 
 def background(events: list[Event]) -> str:

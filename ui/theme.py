@@ -22,3 +22,22 @@ CSS = """
 
 def apply() -> None:
     st.html(CSS)
+
+
+def scaled_chart(fig, key: str, config: dict, design_width: float = 800) -> None:
+    """A picture drawn for `design_width` px (the cluster diagram) that grows with the page instead of
+    staying a strip: the plot area keeps its aspect ratio, sized by CSS container-query units (the server
+    does not know the page width), never smaller than drawn. Fonts stay projector-size; boxes get room."""
+    layout = fig.layout
+    margin = layout.margin
+    top, bottom = (margin.t or 0), (margin.b or 0)
+    sides = (margin.l or 0) + (margin.r or 0)
+    height = layout.height or 450
+    plot = (height - top - bottom) / (design_width - sides)
+    box = f"{key}_box"
+    st.html(f"<style>.st-key-{box} {{ container-type: inline-size; }} .st-key-{box} [data-testid='stPlotlyChart'] "
+            f"{{ height: min(max({height}px, calc((100cqw - {sides}px) * {plot:.4f} + {top + bottom}px)), "
+            f"{height * 1.7:.0f}px); }}</style>")
+    fig.layout.height = None  # plotly fills the element, whose height the CSS above sets
+    with st.container(key=box):
+        st.plotly_chart(fig, key=key, config=config, height="stretch")

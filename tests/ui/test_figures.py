@@ -93,10 +93,14 @@ def test_in_flight_messages_sit_along_their_edge(snap):
     g = diagram_layout(snap)
     produce = next(t for t in fig.data if t.meta == "produce")
     assert len([x for x in produce.x if x is not None]) == 1
-    # Produce p1 -> broker-1 for orders-0, sent at 100, arrives at 110, now 105: halfway from p1 to the chip.
+    # Produce p1 -> broker-1 for orders-0, sent at 100, arrives at 110, now 105: halfway along the drawn edge,
+    # which runs out of p1, down the gap left of broker 1 and into the chip (issue 17: dots move along edges).
     p1, chip = g.nodes["p1"]["box"], g.nodes["replica:orders-0@1"]["box"]
-    assert produce.x[0] == pytest.approx((p1.x1 + chip.x0) / 2)
-    assert produce.y[0] == pytest.approx((p1.cy + chip.cy) / 2)
+    gap = g.nodes["broker-1"]["box"].x0 - 1
+    assert produce.x[0] == pytest.approx(gap)
+    assert min(p1.cy, chip.cy) < produce.y[0] < max(p1.cy, chip.cy)
+    edge = shapes(fig)["edge:p1->replica:orders-0@1"]["path"]
+    assert f"{gap:.3f}" in edge  # the edge runs through that same gap
     assert message_family("ReplicaFetchResponse") == "replication"
     assert message_family("Heartbeat") == "group"
     assert message_family("FetchResponse") == "fetch"
@@ -146,10 +150,14 @@ def test_log_cells_markers_and_lost_records(snap):
     sh = shapes(fig)
     cells = names(fig, "cell:orders-0@")
     assert cells == sorted(f"cell:orders-0@{o}" for o in range(6))
-    assert sh["cell:orders-0@3"]["opacity"] == 1.0  # below the high watermark (4): committed
-    assert sh["cell:orders-0@4"]["opacity"] < 1.0  # above it: not readable yet
+    # Issue 17: above the high watermark (4) a cell keeps its key's colour and is hatched with a dashed
+    # outline (it used to be a paler tint, which read as another key).
+    assert "hatch:orders-0@3" not in sh and sh["cell:orders-0@3"]["line"]["dash"] == "solid"  # committed
+    assert "hatch:orders-0@4" in sh and sh["cell:orders-0@4"]["line"]["dash"] == "dash"  # not readable yet
+    assert sh["cell:orders-0@4"]["fillcolor"] == sh["cell:orders-0@1"]["fillcolor"]  # k1 both: same colour
     assert sh["cell:orders-0@0"]["fillcolor"] == S.key_colour(b"k0")
     assert sh["cell:orders-0@3"]["fillcolor"] == S.key_colour(b"k0")  # same key, same colour
+    assert len({sh[f"cell:orders-0@{o}"]["fillcolor"] for o in range(3)}) == 3  # k0, k1, k2: three colours
     assert sh["cell:orders-1@0"]["fillcolor"] == S.NULL_KEY
     assert {"hw:orders-0", "leo:orders-0"} <= set(sh)
     assert sh["hw:orders-0"]["x0"] == pytest.approx(4 - window_start(snap.partition("orders", 0)) - 0.5)

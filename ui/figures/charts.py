@@ -45,11 +45,14 @@ def latency_figure(series: dict[str, list]) -> go.Figure:
     return _chart(data, "Latency", "ms")
 
 
-def lag_history_figure(history: list[tuple[float, dict[str, int]]], group_order: list[str]) -> go.Figure:
-    """Total lag of each group over simulated time (the UI samples it after every step)."""
+def lag_history_figure(history: list[tuple[float, dict[str, int]]], group_order: list[str],
+                       colour_ids: list[str] | None = None) -> go.Figure:
+    """Total lag of each group over simulated time (the UI samples it after every step). `colour_ids`: every
+    group id of the picture (`palette.colour_group_ids`, share groups too), so a group keeps its diagram colour."""
     data = []
+    colour_ids = colour_ids or group_order
     for gid in group_order:
         pts = [(t, lags[gid]) for t, lags in history if gid in lags]
         data.append(dict(type="scatter", x=[p[0] for p in pts], y=[p[1] for p in pts], name=f"group {gid}",
-                         mode="lines", line=dict(color=S.group_colour(group_order, gid), width=2.5, shape="hv")))
+                         mode="lines", line=dict(color=S.group_colour(colour_ids, gid), width=2.5, shape="hv")))
     return _chart(data, "Consumer lag (high watermark − committed offset)", "records")

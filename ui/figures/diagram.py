@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import plotly.graph_objects as go
 
 from engine.snapshot import ClusterSnapshot, InFlightView, PartitionView
 
+from . import palette as P
 from . import style as S
 
 DESIGN_WIDTH_PX = 800  # the narrowest width the diagram is drawn for (1280x800 window with the sidebar)
@@ -33,7 +34,7 @@ PX_PER_X = DESIGN_WIDTH_PX / X_MAX
 CHIP_FONT = 13
 CHIP_H = 26
 CHIP_GAP = 6
-BOX_HEADER = 46
+BOX_HEADER = 60  # name, "leads N partitions", state
 TOP_BAND = 74  # controller quorum / ZooKeeper band above the brokers
 GRID_COLS = 3  # brokers 1-3 on the first row, 4-6 on the second...: adding a broker never moves the others
 PRODUCERS_X = (0.5, 15.5)
@@ -44,8 +45,8 @@ MEMBER_H = 30
 GROUP_HEADER = 62
 MAX_PRODUCER_EDGES = 6  # beyond this, produce edges are left out (the moving dots still show)
 MAX_CONSUMER_EDGES = 12
-PATH_COLOUR = S.PURPLE  # the followed record's route (Okabe-Ito reddish purple: not a replica-state colour)
-LOST_PATH_COLOUR = S.VERMILLION
+PATH_COLOUR = P.ROUTE  # the followed record's route (not a replica-state, request or group colour)
+LOST_PATH_COLOUR = P.FAILURE
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,20 +197,28 @@ def diagram_layout(snap: ClusterSnapshot) -> nx.DiGraph:
         y += PRODUCER_H + 14
     producers_bottom = y
 
-    # Groups on the right: one region per group id, members (consumer ids) inside, in id order.
+    # Groups on the right: one region per group id (consumer groups and share groups), members inside.
     members: dict[str, list[str]] = {}
+    share: set[str] = set()
     for k in snap.consumers:
         members.setdefault(k.group_id or "(no group)", []).append(k.id)
     for gv in snap.groups:
         members.setdefault(gv.group_id, [])
+    for sg in snap.share_groups:  # KIP-932: share consumers are not in snap.consumers
+        key = sg.group_id if sg.group_id not in members else f"{sg.group_id} (share)"
+        members[key] = [m for m in sg.members if m not in g]
+        share.add(key)
     y = TOP_BAND + 14
     for gid in sorted(members, key=natural_key):
         ids = sorted(members[gid], key=natural_key)
         h = GROUP_HEADER + max(1, len(ids)) * (MEMBER_H + 8) + 6
-        g.add_node(f"group:{gid}", kind="group", group=gid, box=Box(GROUPS_X[0], y, GROUPS_X[1], y + h))
+        real_id = gid.removesuffix(" (share)") if gid in share else gid
+        g.add_node(f"group:{gid}", kind="group", group=real_id, share=gid in share,
+                   box=Box(GROUPS_X[0], y, GROUPS_X[1], y + h))
         for i, cid in enumerate(ids):
             my = y + GROUP_HEADER + i * (MEMBER_H + 8)
-            g.add_node(cid, kind="member", group=gid, box=Box(GROUPS_X[0] + 1.2, my, GROUPS_X[1] - 1.2, my + MEMBER_H))
+            g.add_node(cid, kind="member", group=real_id, share=gid in share,
+                       box=Box(GROUPS_X[0] + 1.2, my, GROUPS_X[1] - 1.2, my + MEMBER_H))
         y += h + 14
     groups_bottom = y
     g.graph["height"] = max(brokers_bottom, producers_bottom, groups_bottom + 50, 260) + 4
@@ -236,7 +245,7 @@ def replica_style(p: PartitionView, broker: int) -> dict:
     rs = next((r for r in p.replica_states if r.broker == broker), None)
     online = rs.online if rs is not None else False
     if broker in p.adding_replicas and broker not in p.replicas:
-        return dict(state="adding", fill=S.WHITE, line=S.GREEN, dash="dash", text=S.GREEN)
+        return dict(state="adding", fill=S.WHITE, line=S.MUTED, dash="dash", text=S.MUTED)
     if p.offline:
         return dict(state="offline", fill=S.OFFLINE, line=S.OFFLINE, dash="solid", text=S.WHITE)
     if not online:
@@ -244,9 +253,9 @@ def replica_style(p: PartitionView, broker: int) -> dict:
     if rs is not None and rs.is_leader:
         return dict(state="leader", fill=S.LEADER, line=S.LEADER, dash="solid", text=S.WHITE)
     if p.leader == broker:  # the controller chose it; the broker has not taken over yet (LeaderAndIsr in flight)
-        return dict(state="leader-elect", fill=S.LEADER_ELECT, line=S.LEADER, dash="dash", text=S.BLUE)
+        return dict(state="leader-elect", fill=S.LEADER_ELECT, line=S.LEADER, dash="dash", text=S.LEADER)
     if broker in p.isr:
-        return dict(state="follower", fill=S.WHITE, line=S.FOLLOWER, dash="solid", text=S.BLUE)
+        return dict(state="follower", fill=S.WHITE, line=S.FOLLOWER, dash="solid", text=S.LEADER)
     return dict(state="out-of-isr", fill=S.WHITE, line=S.OUT_OF_ISR, dash="dash", text=S.INK)
 
 
@@ -298,103 +307,155 @@ def _curve(a: tuple[float, float], b: tuple[float, float], colour: str, name: st
                 line=dict(color=colour, width=width, dash=dash), opacity=opacity, layer="below")
 
 
+@dataclass
+class _Canvas:
+    """What the section painters below add to: the layout graph, and the figure's traces, shapes, labels."""
+
+    g: nx.DiGraph
+    snap: ClusterSnapshot
+    highlight: set[str]
+    group_ids: list[str]
+    traces: list[dict] = field(default_factory=list)
+    shapes: list[dict] = field(default_factory=list)
+    annotations: list[dict] = field(default_factory=list)
+    hover_x: list[float] = field(default_factory=list)
+    hover_y: list[float] = field(default_factory=list)
+    hover_text: list[str] = field(default_factory=list)
+
+    def nodes(self, kind: str) -> list[str]:
+        return [n for n in self.g.nodes if self.g.nodes[n]["kind"] == kind]
+
+    def hover(self, box: Box, text: str) -> None:
+        self.hover_x.append(box.cx)
+        self.hover_y.append(box.cy)
+        self.hover_text.append(text)
+
+    def halo(self, box: Box, name: str) -> None:
+        """The yellow ring of the current step's actors (the legend's "in this step")."""
+        if name in self.highlight:
+            pad = 0.6  # never past the figure's edge, where it would be cut off
+            ring = Box(max(0.1, box.x0 - pad), box.y0 - 5, min(X_MAX - 0.1, box.x1 + pad), box.y1 + 5)
+            self.shapes.append(_rect(ring, f"halo:{name}",
+                                     S.HIGHLIGHT_FILL, S.HIGHLIGHT, width=3))
+
+    def group_colour(self, gid: str | None) -> str:
+        return S.group_colour(self.group_ids, gid)
+
+
 def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), title: str | None = None,
                     path: MessagePath | None = None) -> go.Figure:
     """The whole cluster at one instant. `highlight`: actor names of the current event, drawn with a halo.
     `path`: a followed record's route (producer → leader → followers → consumers), drawn over everything."""
-    g = diagram_layout(snap)
-    traces: list[dict] = []
-    shapes: list[dict] = []
-    annotations: list[dict] = []
-    hover_x: list[float] = []
-    hover_y: list[float] = []
-    hover_text: list[str] = []
-    height = g.graph["height"]
-    highlight_set = set(highlight)
+    cv = _Canvas(diagram_layout(snap), snap, set(highlight), S.colour_group_ids(snap))
+    _draw_controller(cv)
+    _draw_brokers(cv)
+    _add_edges(cv)
+    _draw_replicas(cv)
+    _draw_crossed(cv)
+    _draw_edges(cv)
+    _draw_producers(cv)
+    _draw_groups(cv)
+    _draw_members(cv)
+    if path is not None:
+        _draw_path(cv.g, snap, path, cv.shapes, cv.annotations)
+    fams = _in_flight(cv)
+    _legend(cv, fams)
+    height = cv.g.graph["height"]
+    layout = S.base_layout(height=int(height) + 130 + (40 if title else 0), title=title, show_legend=True,
+                           margin=dict(l=6, r=6, t=48 if title else 6, b=124), shapes=cv.shapes,
+                           annotations=cv.annotations,
+                           legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=190, traceorder="grouped"),
+                           **S.hidden_axes((0, X_MAX), (height, 0)))
+    return S.figure(cv.traces, layout)
 
-    def hover(box: Box, text: str) -> None:
-        hover_x.append(box.cx)
-        hover_y.append(box.cy)
-        hover_text.append(text)
 
-    def halo(box: Box, name: str) -> None:
-        if name in highlight_set:
-            pad = 0.6
-            shapes.append(_rect(Box(box.x0 - pad, box.y0 - 5, box.x1 + pad, box.y1 + 5), f"halo:{name}",
-                                "rgba(240,228,66,0.45)", S.YELLOW, width=3))
-
-    brokers = {b.id: b for b in snap.brokers}
-    parts = {p.key: p for p in snap.partitions}
-    leaders: dict[int, int] = {}
-    for p in snap.partitions:
-        if p.leader is not None:
-            leaders[p.leader] = leaders.get(p.leader, 0) + 1
-    group_ids = [gv.group_id for gv in snap.groups] + [k.group_id for k in snap.consumers if k.group_id]
-
-    # Controller band.
+def _draw_controller(cv: _Canvas) -> None:
+    """The band above the brokers: KRaft quorum voters (the active one filled black) or ZooKeeper."""
+    g, ctl = cv.g, cv.snap.controller
+    brokers = {b.id: b for b in cv.snap.brokers}
     band = g.nodes["controller-band"]["box"]
-    ctl = snap.controller
     if ctl.mode == "kraft":
-        annotations.append(_text(band.cx, 18, f"KRaft controller quorum · metadata offset {ctl.metadata_offset} · "
-                                 f"epoch {ctl.epoch}", size=13, colour=S.MUTED, anchor="center"))
-        for n in g.nodes:
-            if g.nodes[n]["kind"] != "voter":
-                continue
+        cv.annotations.append(_text(band.cx, 18, f"KRaft controller quorum · metadata offset {ctl.metadata_offset} · "
+                                    f"epoch {ctl.epoch}", size=13, colour=S.MUTED, anchor="center"))
+        for n in cv.nodes("voter"):
             v = g.nodes[n]["voter"]
             box = g.nodes[n]["box"]
             up = brokers[v].alive and not brokers[v].isolated if v in brokers else False
             active = ctl.active == v
-            fill = S.BLACK if active else (S.WHITE if up else S.DOWN_FILL)
-            line = S.BLACK if up else S.OFFLINE
-            shapes.append(dict(type="circle", name=f"voter-{v}", xref="x", yref="y", x0=box.x0, y0=box.y0,
-                               x1=box.x1, y1=box.y1, fillcolor=fill, line=dict(color=line, width=2,
-                                                                               dash="solid" if up else "dot"),
-                               label=dict(text=f"<b>{v}</b>", font=dict(size=13, color=S.WHITE if active else S.INK)),
-                               layer="below"))
+            fill = P.ACTIVE_CONTROLLER if active else (S.WHITE if up else S.DOWN_FILL)
+            line = S.INK if up else S.OFFLINE
+            cv.shapes.append(dict(type="circle", name=f"voter-{v}", xref="x", yref="y", x0=box.x0, y0=box.y0,
+                                  x1=box.x1, y1=box.y1, fillcolor=fill,
+                                  line=dict(color=line, width=2, dash="solid" if up else "dot"),
+                                  label=dict(text=f"<b>{v}</b>", font=dict(size=13, color=S.WHITE if active else S.INK)),
+                                  layer="below"))
             state = "active controller" if active else ("voter" if up else "voter (down)")
-            hover(box, f"KRaft controller node {v}: {state}")
-    else:
-        box = g.nodes["zookeeper"]["box"]
-        shapes.append(_rect(box, "zookeeper", S.WHITE, S.GREEN, width=2, label="ZooKeeper", bold=True,
-                            font_colour=S.GREEN))
-        who = f"controller: broker {ctl.active}" if ctl.active is not None else "no controller"
-        annotations.append(_text(band.cx, 18, f"ZooKeeper mode · {who} · controller epoch {ctl.epoch}", size=13,
-                                 colour=S.MUTED, anchor="center"))
-        hover(box, f"ZooKeeper ensemble: brokers registered {list(ctl.registered_brokers)}; {who}")
-        if ctl.active is not None and f"broker-{ctl.active}" in g:
-            b = g.nodes[f"broker-{ctl.active}"]["box"]
-            shapes.append(dict(type="line", name="zk-controller-link", xref="x", yref="y", x0=box.cx, y0=box.y1,
-                               x1=b.cx, y1=b.y0, line=dict(color=S.GREEN, width=2, dash="dot"), layer="below"))
+            cv.hover(box, f"KRaft controller node {v}: {state}")
+        return
+    box = g.nodes["zookeeper"]["box"]
+    cv.shapes.append(_rect(box, "zookeeper", S.WHITE, S.INK, width=2, label="ZooKeeper", bold=True))
+    who = f"controller: broker {ctl.active}" if ctl.active is not None else "no controller"
+    cv.annotations.append(_text(band.cx, 18, f"ZooKeeper mode · {who} · controller epoch {ctl.epoch}", size=13,
+                                colour=S.MUTED, anchor="center"))
+    cv.hover(box, f"ZooKeeper ensemble: brokers registered {list(ctl.registered_brokers)}; {who}")
+    if ctl.active is not None and f"broker-{ctl.active}" in g:
+        b = g.nodes[f"broker-{ctl.active}"]["box"]
+        cv.shapes.append(dict(type="line", name="zk-controller-link", xref="x", yref="y", x0=box.cx, y0=box.y1,
+                              x1=b.cx, y1=b.y0, line=dict(color=S.INK, width=2, dash="dot"), layer="below"))
 
-    # Broker boxes.
-    for n in sorted((n for n in g.nodes if g.nodes[n]["kind"] == "broker"), key=natural_key):
+
+def _broker_look(bv) -> tuple[str, str, str, str]:
+    """(fill, outline, dash, state line) of a broker box: the state line is empty for a plain broker."""
+    if not bv.alive:
+        look = (S.DOWN_FILL, S.OFFLINE, "dash", "DOWN (crashed)")
+    elif bv.isolated:
+        look = (S.PANEL, S.OUT_OF_ISR, "dot", "isolated (network cut)")
+    elif bv.fenced:
+        look = (S.PANEL, S.OUT_OF_ISR, "dash", "fenced by controller")
+    elif bv.controller:
+        look = (S.PANEL, S.INK, "solid", "★ controller")
+    else:
+        look = (S.PANEL, S.INK, "solid", "")
+    if bv.extra_latency_ms:
+        look = (*look[:3], f"slow +{bv.extra_latency_ms} ms" + (f" · {look[3]}" if look[3] else ""))
+    return look
+
+
+def _draw_brokers(cv: _Canvas) -> None:
+    """Broker boxes: name, how many partitions it leads (always), and its state when not plain."""
+    g = cv.g
+    brokers = {b.id: b for b in cv.snap.brokers}
+    leaders: dict[int, int] = {}
+    for p in cv.snap.partitions:
+        if p.leader is not None:
+            leaders[p.leader] = leaders.get(p.leader, 0) + 1
+    for n in sorted(cv.nodes("broker"), key=natural_key):
         box = g.nodes[n]["box"]
         bv = brokers[g.nodes[n]["broker"]]
-        halo(box, n)
+        cv.halo(box, n)
         leads = leaders.get(bv.id, 0)
-        if not bv.alive:
-            fill, line, dash, status = S.DOWN_FILL, S.OFFLINE, "dash", "DOWN (crashed)"
-        elif bv.isolated:
-            fill, line, dash, status = S.PANEL, S.ORANGE, "dot", "isolated (network cut)"
-        elif bv.fenced:
-            fill, line, dash, status = S.PANEL, S.ORANGE, "dash", "fenced by controller"
-        elif bv.controller:
-            fill, line, dash, status = S.PANEL, S.INK, "solid", "★ controller"
-        else:
-            fill, line, dash, status = S.PANEL, S.INK, "solid", f"leads {leads} partition{'s' * (leads != 1)}"
-        if bv.extra_latency_ms:
-            status = f"slow +{bv.extra_latency_ms} ms · " + status
-        shapes.append(_rect(box, n, fill, line, width=3 if bv.controller else 1.8, dash=dash))
-        annotations.append(_text(box.x0 + 0.8, box.y0 + 14, f"Broker {bv.id}", size=15, bold=True,
-                                 colour=S.OFFLINE if not bv.alive else S.INK, name=f"label:{n}"))
-        annotations.append(_text(box.x0 + 0.8, box.y0 + 33, fit(status, box.width_px - 12, 12), size=12,
-                                 colour=S.OFFLINE if not bv.alive else S.MUTED))
-        hover(Box(box.x0, box.y0, box.x1, box.y0 + BOX_HEADER),
-              f"Broker {bv.id}: {'alive' if bv.alive else 'crashed'}{', isolated' if bv.isolated else ''}"
-              f"{', fenced' if bv.fenced else ''}{', active controller' if bv.controller else ''}<br>leader of "
-              f"{leads} partition(s) shown here ({bv.leaders} incl. __consumer_offsets)")
+        fill, line, dash, status = _broker_look(bv)
+        down = not bv.alive
+        cv.shapes.append(_rect(box, n, fill, line, width=3 if bv.controller else 1.8, dash=dash))
+        cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 14, f"Broker {bv.id}", size=15, bold=True,
+                                    colour=S.OFFLINE if down else S.INK, name=f"label:{n}"))
+        cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 32, fit(f"leads {leads} partition{'s' * (leads != 1)}",
+                                                                   box.width_px - 12, 12), size=12,
+                                    colour=S.MUTED, name=f"leads:{n}"))
+        if status:
+            cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 48, fit(status, box.width_px - 12, 12), size=12,
+                                        colour=S.OFFLINE if down else S.INK, name=f"status:{n}"))
+        cv.hover(Box(box.x0, box.y0, box.x1, box.y0 + BOX_HEADER),
+                 f"Broker {bv.id}: {'alive' if bv.alive else 'crashed'}{', isolated' if bv.isolated else ''}"
+                 f"{', fenced' if bv.fenced else ''}{', active controller' if bv.controller else ''}"
+                 f"{f', {bv.extra_latency_ms} ms slower' if bv.extra_latency_ms else ''}<br>leader of "
+                 f"{leads} partition(s) shown here ({bv.leaders} incl. __consumer_offsets)")
 
-    # Producer -> leader edges and member -> leader edges (state), drawn before chips so chips sit on top.
+
+def _add_edges(cv: _Canvas) -> None:
+    """Producer -> leader and member -> leader edges (state), as graph edges the painters route."""
+    snap, g = cv.snap, cv.g
+    parts = {p.key: p for p in snap.partitions}
     for pv in snap.producers:
         topics = {b.topic for b in pv.batches}
         gen_topics = topics or {p.topic for p in snap.partitions}
@@ -405,176 +466,308 @@ def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), titl
             node = replica_node(p.topic, p.partition, p.leader)
             if node in g:
                 g.add_edge(pv.id, node, kind="produce")
-    for k in snap.consumers:
-        if not k.alive:
-            continue
-        for t, pn in k.assignment:
+    owned = [(k.id, k.group_id, k.assignment) for k in snap.consumers if k.alive]
+    owned += [(m, sg.group_id, sg.assignment.get(m, ())) for sg in snap.share_groups for m in sg.members]
+    for cid, gid, assignment in owned:
+        for t, pn in assignment:
             p = parts.get((t, pn))
             if p is None:
                 continue
             target = p.leader if p.leader is not None else p.replicas[0]
             node = replica_node(t, pn, target)
-            if node in g and k.id in g:
-                g.add_edge(k.id, node, kind="consume", group=k.group_id, offline=p.leader is None)
+            if node in g and cid in g:
+                g.add_edge(cid, node, kind="consume", group=gid, offline=p.leader is None)
 
-    # Replica chips.
-    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "replica"):
+
+REPLICA_WORDS = {"leader": "leader", "leader-elect": "elected leader by the controller, not serving yet (the "
+                 "broker has not received the new leadership)", "follower": "follower, in sync (ISR)",
+                 "out-of-isr": "follower, OUT of ISR", "down": "broker down", "offline": "partition OFFLINE (no leader)",
+                 "adding": "being added"}
+
+
+def _draw_replicas(cv: _Canvas) -> None:
+    """One chip per replica, styled by `replica_style`; the hover has the full name and offsets."""
+    g = cv.g
+    parts = {p.key: p for p in cv.snap.partitions}
+    for n in cv.nodes("replica"):
         d = g.nodes[n]
         p = parts[(d["topic"], d["partition"])]
         st = replica_style(p, d["broker"])
-        shapes.append(_rect(d["box"], n, st["fill"], st["line"], width=2.2, dash=st["dash"],
-                            label=fit(d["label"], d["box"].width_px - 8), font_colour=st["text"],
-                            bold=st["state"] in ("leader", "leader-elect")))
+        cv.shapes.append(_rect(d["box"], n, st["fill"], st["line"], width=2.2, dash=st["dash"],
+                               label=fit(d["label"], d["box"].width_px - 8), font_colour=st["text"],
+                               bold=st["state"] in ("leader", "leader-elect")))
         rs = next((r for r in p.replica_states if r.broker == d["broker"]), None)
         leo = rs.log_end_offset if rs else 0
-        words = {"leader": "leader", "leader-elect": "elected leader by the controller, not serving yet (the "
-                 "broker has not received the new leadership)", "follower": "follower, in sync (ISR)",
-                 "out-of-isr": "follower, OUT of ISR",
-                 "down": "broker down", "offline": "partition OFFLINE (no leader)", "adding": "being added"}
-        hover(d["box"], f"<b>{p.topic}-{p.partition}</b> on broker {d['broker']}: {words[st['state']]}<br>"
-                        f"log end offset {leo} · high watermark {p.high_watermark} · leader epoch "
-                        f"{p.leader_epoch}<br>replicas {list(p.replicas)} · ISR {list(p.isr)}")
+        cv.hover(d["box"], f"<b>{p.topic}-{p.partition}</b> on broker {d['broker']}: {REPLICA_WORDS[st['state']]}<br>"
+                           f"log end offset {leo} · high watermark {p.high_watermark} · leader epoch "
+                           f"{p.leader_epoch}<br>replicas {list(p.replicas)} · ISR {list(p.isr)}")
 
-    # A crashed broker is crossed out, over its chips.
-    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "broker"):
-        if not brokers[g.nodes[n]["broker"]].alive:
-            box = g.nodes[n]["box"]
-            for i, (y0, y1) in enumerate(((box.y0 + BOX_HEADER - 4, box.y1 - 4), (box.y1 - 4, box.y0 + BOX_HEADER - 4))):
-                shapes.append(dict(type="line", name=f"crossed:{n}:{i}", xref="x", yref="y", x0=box.x0 + 0.6, y0=y0,
-                                   x1=box.x1 - 0.6, y1=y1, line=dict(color=S.OFFLINE, width=3), opacity=0.55,
-                                   layer="below"))
 
-    # Edges on top of the chips, each ending in a dot on the chip it reaches (so crossings stay readable).
+def _draw_crossed(cv: _Canvas) -> None:
+    """A crashed broker is crossed out, over its chips."""
+    brokers = {b.id: b for b in cv.snap.brokers}
+    for n in cv.nodes("broker"):
+        if brokers[cv.g.nodes[n]["broker"]].alive:
+            continue
+        box = cv.g.nodes[n]["box"]
+        for i, (y0, y1) in enumerate(((box.y0 + BOX_HEADER - 4, box.y1 - 4), (box.y1 - 4, box.y0 + BOX_HEADER - 4))):
+            cv.shapes.append(dict(type="line", name=f"crossed:{n}:{i}", xref="x", yref="y", x0=box.x0 + 0.6, y0=y0,
+                                  x1=box.x1 - 0.6, y1=y1, line=dict(color=S.OFFLINE, width=3), opacity=0.55,
+                                  layer="below"))
+
+
+# -- routes: edges run through the gaps between boxes, so no line crosses a label ----------------------------
+def _row_spans(g: nx.DiGraph) -> dict[int, tuple[float, float]]:
+    """Top and bottom of every row of broker boxes."""
+    rows: dict[int, tuple[float, float]] = {}
+    for n in g.nodes:
+        if g.nodes[n]["kind"] == "broker":
+            b, r = g.nodes[n]["box"], g.nodes[n]["row"]
+            top, bottom = rows.get(r, (b.y0, b.y1))
+            rows[r] = (min(top, b.y0), max(bottom, b.y1))
+    return rows
+
+
+def _lane_above(rows: dict[int, tuple[float, float]], row: int) -> float:
+    return rows[row][0] - (14 if row == 0 else 8)  # row 0: midway between the quorum and the boxes
+
+
+def _chip_side(g: nx.DiGraph, node: str, toward_x: float) -> float:
+    """+1: the chip connects on its right, -1: on its left. A chip in the left column of its box connects
+    on the left (the right would cross its neighbour); a chip as wide as its box faces the other end."""
+    c = g.nodes[node]["box"]
+    box = g.nodes[f"broker-{g.nodes[node]['broker']}"]["box"]
+    if c.x1 - c.x0 > (box.x1 - box.x0) * 0.6:
+        return 1.0 if toward_x >= c.cx else -1.0
+    return 1.0 if c.cx > box.cx else -1.0
+
+
+def _chip_port(g: nx.DiGraph, node: str, s: float, dy: float) -> tuple[tuple[float, float], float]:
+    """Where a route touches the chip (its side, `dy` off centre) and the vertical gap beside its box."""
+    c = g.nodes[node]["box"]
+    box = g.nodes[f"broker-{g.nodes[node]['broker']}"]["box"]
+    return ((c.x1 if s > 0 else c.x0), c.cy + dy), (box.x1 + 1 if s > 0 else box.x0 - 1)
+
+
+def _client_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], client: str,
+                  target: str) -> list[tuple[float, float]]:
+    """From a producer (left) or a group member (right) to a replica chip, or to the side of a broker's
+    header (requests without a partition), through the gaps and lanes."""
+    box = g.nodes[client]["box"]
+    producer = g.nodes[client]["kind"] == "producer"
+    if g.nodes[target]["kind"] == "broker":
+        b = g.nodes[target]["box"]
+        end, gap_in = ((b.x0, b.y0 + 16), b.x0 - 1) if producer else ((b.x1, b.y0 + 16), b.x1 + 1)
+        row = g.nodes[target]["row"]
+    else:
+        end, gap_in = _chip_port(g, target, _chip_side(g, target, -1.0 if producer else X_MAX), 0)
+        row = g.nodes[f"broker-{g.nodes[target]['broker']}"]["row"]
+    if producer:
+        return _subway((box.x1, box.cy), BROKERS_X[0] - 1, gap_in, end, _lane_above(rows, row))
+    return _subway((box.x0, box.cy), BROKERS_X[1] + 1, gap_in, end, _lane_above(rows, row))
+
+
+def _draw_edges(cv: _Canvas) -> None:
+    """Producer and consumer edges, each ending in a dot on the chip it reaches; too many: a note instead."""
+    g = cv.g
     consume = [e for e in g.edges(data=True) if e[2]["kind"] == "consume"]
     if len(consume) > MAX_CONSUMER_EDGES:  # a hairball teaches nothing: say where to look instead
         g.remove_edges_from([(u, v) for u, v, _ in consume])
-        last = max((g.nodes[n]["box"].y1 for n in g.nodes if g.nodes[n]["kind"] == "group"), default=0)
-        annotations.append(_text(GROUPS_X[0], last + 4, f"{len(consume)} consumer→partition links<br>hidden: see "
-                                 f"the Consumer<br>groups tab", size=11, colour=S.MUTED))
-        annotations[-1]["yanchor"] = "top"
+        last = max((g.nodes[n]["box"].y1 for n in cv.nodes("group")), default=0)
+        note = _text(GROUPS_X[0], last + 4, f"{len(consume)} consumer→partition links<br>hidden: see the "
+                     f"Consumer<br>groups tab", size=11, colour=S.MUTED)
+        cv.annotations.append(note | dict(yanchor="top"))
+    rows = _row_spans(g)
     for u, v, data in g.edges(data=True):
-        a, b = g.nodes[u]["box"], g.nodes[v]["box"]
+        pts = _client_route(g, rows, u, v)
         if data["kind"] == "produce":
-            end = (b.x0, b.cy)
-            colour, width, dash, opacity = S.MUTED, 1.6, "solid", 0.5
-            shapes.append(_curve((a.x1, a.cy), end, colour, f"edge:{u}->{v}", width=width, opacity=opacity))
+            colour, dash, width, opacity = S.MUTED, "solid", 1.6, 0.55
         else:
-            end = (b.x1, b.cy)
-            colour = S.OFFLINE if data["offline"] else S.group_colour(group_ids, data.get("group"))
-            width, dash, opacity = 2.4, "dot" if data["offline"] else "solid", 0.8
-            shapes.append(_curve((a.x0, a.cy), end, colour, f"edge:{u}->{v}", width=width, dash=dash,
-                                 opacity=opacity))
+            colour = S.OFFLINE if data["offline"] else cv.group_colour(data.get("group"))
+            dash, width, opacity = ("dot" if data["offline"] else "solid"), 2.4, 0.8
+        cv.shapes.append(dict(type="path", path=_rounded(pts), name=f"edge:{u}->{v}", xref="x", yref="y",
+                              line=dict(color=colour, width=width, dash=dash), opacity=opacity, layer="below"))
+        end = pts[-1]
         r = 4.5 / PX_PER_X
-        shapes.append(dict(type="circle", name=f"edge-end:{u}->{v}", xref="x", yref="y", x0=end[0] - r,
-                           y0=end[1] - 4.5, x1=end[0] + r, y1=end[1] + 4.5, fillcolor=colour,
-                           line=dict(color=S.WHITE, width=1), layer="below"))
+        cv.shapes.append(dict(type="circle", name=f"edge-end:{u}->{v}", xref="x", yref="y", x0=end[0] - r,
+                              y0=end[1] - 4.5, x1=end[0] + r, y1=end[1] + 4.5, fillcolor=colour,
+                              line=dict(color=S.WHITE, width=1), layer="below"))
 
-    # Producers.
-    for pv in snap.producers:
-        box = g.nodes[pv.id]["box"]
-        halo(box, pv.id)
+
+def _draw_producers(cv: _Canvas) -> None:
+    for pv in cv.snap.producers:
+        box = cv.g.nodes[pv.id]["box"]
+        cv.halo(box, pv.id)
         topics = sorted({b.topic for b in pv.batches})
         inflight = sum(1 for b in pv.batches if b.state in ("in_flight", "retrying"))
-        shapes.append(_rect(box, f"producer:{pv.id}", S.WHITE if pv.alive else S.DOWN_FILL,
-                            S.INK if pv.alive else S.OFFLINE, width=1.8))
+        cv.shapes.append(_rect(box, f"producer:{pv.id}", S.WHITE if pv.alive else S.DOWN_FILL,
+                               S.INK if pv.alive else S.OFFLINE, width=1.8))
         w = box.width_px - 10
-        annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{pv.id}", w, 15, True), size=15, bold=True))
-        annotations.append(_text(box.x1 - 0.7, box.y0 + 14, "producer", size=11, colour=S.MUTED, anchor="right"))
-        annotations.append(_text(box.x0 + 0.7, box.y0 + 33, fit(f"acks={pv.config.get('acks')}", w, 12), size=12,
-                                 colour=S.MUTED))
-        annotations.append(_text(box.x0 + 0.7, box.y0 + 51, fit(f"{pv.acked}/{pv.sent} acked", w, 12), size=12,
-                                 colour=S.MUTED))
-        hover(box, f"Producer {pv.id}{' (' + ', '.join(topics) + ')' if topics else ''}: sent {pv.sent}, acked "
-                   f"{pv.acked}, failed {pv.failed}<br>{len(pv.batches)} batch(es) in the accumulator or in "
-                   f"flight ({inflight} in flight)<br>" + ", ".join(f"{k}={v}" for k, v in pv.config.items()))
+        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{pv.id}", w - 56, 15, True), size=15, bold=True))
+        cv.annotations.append(_text(box.x1 - 0.7, box.y0 + 14, "producer", size=11, colour=S.MUTED, anchor="right"))
+        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 33, fit(f"acks={pv.config.get('acks')}", w, 12), size=12,
+                                    colour=S.MUTED))
+        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 51, fit(f"{pv.acked}/{pv.sent} acked", w, 12), size=12,
+                                    colour=S.MUTED))
+        cv.hover(box, f"Producer {pv.id}{' (' + ', '.join(topics) + ')' if topics else ''}: sent {pv.sent}, acked "
+                      f"{pv.acked}, failed {pv.failed}<br>{len(pv.batches)} batch(es) in the accumulator or in "
+                      f"flight ({inflight} in flight)<br>" + ", ".join(f"{k}={v}" for k, v in pv.config.items()))
 
-    # Groups and members.
-    gviews = {gv.group_id: gv for gv in snap.groups}
-    consumers = {k.id: k for k in snap.consumers}
-    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "group"):
-        gid = g.nodes[n]["group"]
-        box = g.nodes[n]["box"]
-        colour = S.group_colour(group_ids, gid)
-        gv = gviews.get(gid)
-        shapes.append(_rect(box, n, "rgba(255,255,255,0)", colour, width=2.5))
+
+def _draw_groups(cv: _Canvas) -> None:
+    """One region per consumer group or share group, outlined in the group's colour, with its state."""
+    gviews = {gv.group_id: gv for gv in cv.snap.groups}
+    sviews = {sg.group_id: sg for sg in cv.snap.share_groups}
+    for n in cv.nodes("group"):
+        d = cv.g.nodes[n]
+        gid, box = d["group"], d["box"]
+        colour = cv.group_colour(gid)
+        cv.shapes.append(_rect(box, n, "rgba(255,255,255,0)", colour, width=2.5, dash="dash" if d["share"] else "solid"))
         w = box.width_px - 10
-        annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{gid}", w - 50, 15, True), size=15, bold=True,
-                                 colour=S.INK))
-        annotations.append(_text(box.x1 - 0.7, box.y0 + 14, "group", size=11, colour=S.MUTED, anchor="right"))
-        state = gv.state if gv and gv.state != "Unknown" else "no coordinator"
-        annotations.append(_text(box.x0 + 0.7, box.y0 + 32, fit(state, w, 12), size=12, colour=S.MUTED))
-        gen = f"gen {gv.generation}" + (f" · {gv.protocol}" if gv.protocol else "") if gv else ""
-        annotations.append(_text(box.x0 + 0.7, box.y0 + 48, fit(gen, w, 12), size=12, colour=S.MUTED))
-        if gv is not None:
-            hover(Box(box.x0, box.y0, box.x1, box.y0 + GROUP_HEADER),
-                  f"Group {gid}: {gv.state}, generation {gv.generation}, coordinator broker {gv.coordinator}<br>"
-                  f"total lag {sum(gv.lag.values())} record(s)")
-    for n in (n for n in g.nodes if g.nodes[n]["kind"] == "member"):
-        box = g.nodes[n]["box"]
-        k = consumers[n]
-        gid = g.nodes[n]["group"]
-        colour = S.group_colour(group_ids, gid)
-        gv = gviews.get(gid)
-        mv = next((m for m in gv.members if m.client_id == n), None) if gv else None
-        halo(box, n)
-        if k.state == "crashed" or not k.alive:
-            fill, line, dash, tag = S.DOWN_FILL, S.OFFLINE, "dash", "crashed"
-        elif k.state == "closed":
-            fill, line, dash, tag = S.PANEL, S.MUTED, "dash", "closed"
-        elif member_state(gv, k) == "stable":
-            fill, line, dash, tag = colour, colour, "solid", ""
+        tag = "share group" if d["share"] else "group"
+        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{gid}", w - text_px(tag, 11), 15, True), size=15,
+                                    bold=True, colour=S.INK))
+        cv.annotations.append(_text(box.x1 - 0.7, box.y0 + 14, tag, size=11, colour=S.MUTED, anchor="right"))
+        if d["share"]:
+            sg = sviews[gid]
+            lines = (f"epoch {sg.epoch}", f"{len(sg.members)} member{'s' * (len(sg.members) != 1)}")
+            text = (f"Share group {gid} (KIP-932): group epoch {sg.epoch}; members {', '.join(sg.members) or 'none'} "
+                    f"take records one by one from the same partitions")
         else:
-            fill, line, dash, tag = S.WHITE, colour, "dash", k.state
+            gv = gviews.get(gid)
+            state = gv.state if gv and gv.state != "Unknown" else "no coordinator"
+            lines = (state, f"gen {gv.generation}" + (f" · {gv.protocol}" if gv.protocol else "") if gv else "")
+            text = (f"Group {gid}: {gv.state}, generation {gv.generation}, coordinator broker {gv.coordinator}<br>"
+                    f"total lag {sum(gv.lag[tp] for tp in gv.committed if tp in gv.lag)} record(s) "
+                    f"(partitions with a committed offset)" if gv else f"Group {gid}: no coordinator yet")
+        for i, line in enumerate(lines):
+            cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 32 + 16 * i, fit(line, w, 12), size=12, colour=S.MUTED))
+        cv.hover(Box(box.x0, box.y0, box.x1, box.y0 + GROUP_HEADER), text)
+
+
+def _member_look(k, gv, colour: str) -> tuple[str, str, str, str]:
+    """(fill, outline, dash, tag) of a consumer box: filled in its group's colour once stable (the coordinator's
+    view, `member_state`, so the box and the narration agree)."""
+    if k is None:  # a share consumer: no join protocol, it fetches as soon as it has partitions
+        return colour, colour, "solid", ""
+    if k.state == "crashed" or not k.alive:
+        return S.DOWN_FILL, S.OFFLINE, "dash", "crashed"
+    if k.state == "closed":
+        return S.PANEL, S.MUTED, "dash", "closed"
+    state = member_state(gv, k)
+    if state == "stable":
+        return colour, colour, "solid", ""
+    return S.WHITE, colour, "dash", state
+
+
+def _draw_members(cv: _Canvas) -> None:
+    gviews = {gv.group_id: gv for gv in cv.snap.groups}
+    consumers = {k.id: k for k in cv.snap.consumers}
+    shares = {m: sg for sg in cv.snap.share_groups for m in sg.members}
+    for n in cv.nodes("member"):
+        box = cv.g.nodes[n]["box"]
+        gid = cv.g.nodes[n]["group"]
+        k = None if cv.g.nodes[n]["share"] else consumers[n]
+        gv = gviews.get(gid)
+        mv = next((m for m in gv.members if m.client_id == n), None) if gv and k is not None else None
+        cv.halo(box, n)
+        fill, line, dash, tag = _member_look(k, gv, cv.group_colour(gid))
+        if k is None:
+            assignment = shares[n].assignment.get(n, ())
+        else:  # what the coordinator assigned once the group is Stable, else what the client holds
+            assignment = mv.assignment if mv is not None and gv.state == "Stable" else k.assignment
         star = " ★" if mv is not None and mv.is_leader else ""
-        owned_tps = mv.assignment if mv is not None and gv.state == "Stable" else k.assignment
-        text = f"{n}{star}" + (f" · {tag}" if tag else f" · {len(owned_tps)} part.")
-        shapes.append(_rect(box, f"member:{n}", fill, line, width=2, dash=dash,
-                            label=fit(text, box.width_px - 10, 13), font_colour=S.text_on(fill) if fill != S.PANEL
-                            else S.MUTED, bold=not tag))
-        owned = ", ".join(f"{t}-{p}" for t, p in owned_tps) or "nothing"
-        client = " — its SyncGroup response is on its way" if k.state == "syncing" and not tag else ""
-        hover(box, f"Consumer {n} ({k.state}{client}){' — group leader' if star else ''}<br>owns {owned}<br>"
-                   f"received {k.records_received} record(s)")
+        text = f"{n}{star}" + (f" · {tag}" if tag else f" · {len(assignment)} part.")
+        cv.shapes.append(_rect(box, f"member:{n}", fill, line, width=2, dash=dash,
+                               label=fit(text, box.width_px - 10, 13),
+                               font_colour=S.text_on(fill) if fill != S.PANEL else S.MUTED, bold=not tag))
+        owned = ", ".join(f"{t}-{p}" for t, p in assignment) or "nothing"
+        if k is None:
+            cv.hover(box, f"Share consumer {n} of share group {gid}<br>shares {owned} with the other members")
+        else:
+            client = " — its SyncGroup response is on its way" if k.state == "syncing" and not tag else ""
+            cv.hover(box, f"Consumer {n} ({k.state}{client}){' — group leader' if star else ''}<br>owns {owned}<br>"
+                          f"received {k.records_received} record(s)")
 
-    if path is not None:
-        _draw_path(g, snap, path, shapes, annotations)
 
-    # In-flight messages: dots along the line between sender and receiver.
+def _message_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], m: InFlightView) -> list[tuple[float, float]]:
+    """The points a message travels through, from sender to receiver, through the gaps and lanes like the
+    edges (so a dot never sits on a label): client <-> replica chip along the drawn edge, client <-> broker
+    to the side of its header, broker <-> broker over the lane above their row; anything else straight."""
+    a = _anchor(g, m.src, m.dst, m)
+    b = _anchor(g, m.dst, m.src, m)
+    if a is None or b is None:
+        return []
+    kinds = [g.nodes[n]["kind"] if n in g else None for n in (m.src, m.dst)]
+    if kinds == ["broker", "broker"]:
+        ra, rb = (g.nodes[n]["row"] for n in (m.src, m.dst))
+        if ra == rb:
+            lane = _lane_above(rows, ra)
+            return [a, (a[0], lane), (b[0], lane), b]
+        return [a, b]
+    for client, broker, forward in ((m.src, m.dst, True), (m.dst, m.src, False)):
+        if client not in g or g.nodes[client]["kind"] not in ("producer", "member"):
+            continue
+        if broker not in g or g.nodes[broker]["kind"] != "broker":
+            continue
+        chip = replica_node(m.topic, m.partition, g.nodes[broker]["broker"]) if m.partition is not None else None
+        pts = _client_route(g, rows, client, chip if chip in g else broker)
+        return pts if forward else pts[::-1]
+    return [a, b]
+
+
+def _along(pts: list[tuple[float, float]], f: float) -> tuple[float, float]:
+    """The point a fraction `f` of the way along a polyline (lengths measured in pixels)."""
+    segs = [(p, q, math.hypot((q[0] - p[0]) * PX_PER_X, q[1] - p[1])) for p, q in zip(pts, pts[1:], strict=False)]
+    left = f * sum(d for _, _, d in segs)
+    for p, q, d in segs:
+        if left <= d and d > 0:
+            k = left / d
+            return p[0] + (q[0] - p[0]) * k, p[1] + (q[1] - p[1]) * k
+        left -= d
+    return pts[-1]
+
+
+def _in_flight(cv: _Canvas) -> dict[str, tuple[list[float], list[float], list[str]]]:
+    """In-flight messages: dots along the route between sender and receiver, by request kind."""
     fams: dict[str, tuple[list[float], list[float], list[str]]] = {f: ([], [], []) for f in S.MESSAGE_FAMILIES}
+    rows = _row_spans(cv.g)
+    snap = cv.snap
     for m in snap.in_flight:
-        a = _anchor(g, m.src, m.dst, m)
-        b = _anchor(g, m.dst, m.src, m)
-        if a is None or b is None:
+        pts = _message_route(cv.g, rows, m)
+        if not pts:
             continue
         span = m.arrive_ms - m.sent_ms
         f = 0.5 if span <= 0 else min(1.0, max(0.0, (snap.time_ms - m.sent_ms) / span))
+        x, y = _along(pts, f)
         xs, ys, ts = fams[message_family(m.kind)]
-        xs.append(a[0] + (b[0] - a[0]) * f)
-        ys.append(a[1] + (b[1] - a[1]) * f)
+        xs.append(x)
+        ys.append(y)
         tp = f" {m.topic}-{m.partition}" if m.topic is not None and m.partition is not None else ""
         ts.append(f"{m.kind}{tp}: {m.src} → {m.dst}<br>sent at {m.sent_ms} ms, arrives at {m.arrive_ms} ms")
+    return fams
 
-    traces.append(dict(type="scatter", x=hover_x, y=hover_y, mode="markers", hovertext=hover_text, hoverinfo="text",
-                             marker=dict(size=18, color="rgba(0,0,0,0)"), showlegend=False, name="hover"))
-    # Legend entries: always the same list (nothing jumps), drawn as standalone markers.
-    for label, sym, colour, line_colour in (("Leader replica", "square", S.LEADER, S.LEADER),
-                                            ("Leader elected, taking over", "square", S.LEADER_ELECT, S.LEADER),
-                                            ("Follower in ISR", "square-open", S.FOLLOWER, S.FOLLOWER),
-                                            ("Follower out of ISR", "square-open", S.OUT_OF_ISR, S.OUT_OF_ISR),
-                                            ("Offline / broker down", "square", S.DOWN_FILL, S.OFFLINE)):
-        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label, legendgroup="replicas",
-                                 marker=dict(symbol=sym, size=14, color=colour, line=dict(color=line_colour, width=2))))
+
+LEGEND_REPLICAS = (("Leader replica", "square", S.LEADER, S.LEADER),
+                   ("Leader elected, taking over", "square", S.LEADER_ELECT, S.LEADER),
+                   ("Follower in ISR", "square-open", S.FOLLOWER, S.FOLLOWER),
+                   ("Follower out of ISR", "square-open", S.OUT_OF_ISR, S.OUT_OF_ISR),
+                   ("Offline / broker down", "square", S.DOWN_FILL, S.OFFLINE),
+                   ("In this step (highlighted)", "square", S.HIGHLIGHT_FILL, S.HIGHLIGHT))
+
+
+def _legend(cv: _Canvas, fams: dict[str, tuple[list[float], list[float], list[str]]]) -> None:
+    """The hover layer, then the legend: always the same entries (nothing jumps), the message dots among them."""
+    cv.traces.append(dict(type="scatter", x=cv.hover_x, y=cv.hover_y, mode="markers", hovertext=cv.hover_text,
+                          hoverinfo="text", marker=dict(size=18, color="rgba(0,0,0,0)"), showlegend=False, name="hover"))
+    for label, sym, colour, line_colour in LEGEND_REPLICAS:
+        cv.traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label, legendgroup="replicas",
+                              marker=dict(symbol=sym, size=14, color=colour, line=dict(color=line_colour, width=2))))
     for fam, (label, colour) in S.MESSAGE_FAMILIES.items():
         xs, ys, ts = fams[fam]
-        traces.append(dict(type="scatter", x=xs or [None], y=ys or [None], mode="markers", name=label, hovertext=ts,
-                                 hoverinfo="text", legendgroup="messages", meta=fam,
-                                 marker=dict(size=12, color=colour, line=dict(color=S.WHITE, width=1.5))))
-
-    layout = S.base_layout(height=int(height) + 112 + (40 if title else 0), title=title, show_legend=True,
-                           margin=dict(l=6, r=6, t=48 if title else 6, b=106), shapes=shapes, annotations=annotations,
-                           legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=190, traceorder="grouped"),
-                           **S.hidden_axes((0, X_MAX), (height, 0)))
-    return S.figure(traces, layout)
+        cv.traces.append(dict(type="scatter", x=xs or [None], y=ys or [None], mode="markers", name=label, hovertext=ts,
+                              hoverinfo="text", legendgroup="messages", meta=fam,
+                              marker=dict(size=12, color=colour, line=dict(color=S.WHITE, width=1.5))))
 
 
 def _rounded(points: list[tuple[float, float]], r_px: float = 7.0) -> str:
@@ -721,15 +914,15 @@ def _anchor(g: nx.DiGraph, actor: str, other: str, m: InFlightView) -> tuple[flo
     if d["kind"] == "broker":
         if m.topic is not None and m.partition is not None:
             node = replica_node(m.topic, m.partition, d["broker"])
-            if node in g:  # the chip's side that faces the other end, so dots never sit on its label
+            kind = g.nodes[other]["kind"] if other in g else None
+            if node in g and kind in ("producer", "member"):  # the chip's side facing the other end
                 c = g.nodes[node]["box"]
-                kind = g.nodes[other]["kind"] if other in g else None
-                return (c.x0 if kind == "producer" else c.x1 if kind == "member" else c.cx), c.cy
+                return (c.x0 if kind == "producer" else c.x1), c.cy
         if other in g and g.nodes[other]["kind"] == "producer":
             return box.x0, box.cy
         if other in g and g.nodes[other]["kind"] == "member":
             return box.x1, box.cy
-        return box.cx, box.y0 + BOX_HEADER / 2
+        return box.cx, box.y0  # the top edge: messages from the controller or another broker never cover a label
     if d["kind"] == "producer":
         return box.x1, box.cy
     if d["kind"] == "member":

@@ -42,7 +42,7 @@ def _group(snap: ClusterSnapshot, group_id: str) -> GroupView | None:
 def group_state_figure(snap: ClusterSnapshot, group_id: str) -> go.Figure:
     """Four states in a row, the current one filled in the group's colour, with generation and leader."""
     g = _group(snap, group_id)
-    colour = S.group_colour(group_ids(snap), group_id)
+    colour = S.group_colour(S.colour_group_ids(snap), group_id)
     current = g.state if g else "Unknown"
     shapes, ann = [], []
     xs = {s: i * 25 + 1 for i, s in enumerate(STATES)}
@@ -88,11 +88,20 @@ def _wrap(state: str) -> str:
     return state
 
 
+def kafka_lag(g: GroupView | None) -> dict[tuple[str, int], int]:
+    """Lag as `kafka-consumer-groups.sh --describe` reports it: only for partitions with a committed offset
+    (ConsumerGroupCommand prints "-" for CURRENT-OFFSET and LAG when the group never committed one)."""
+    if g is None:
+        return {}
+    return {tp: lag for tp, lag in g.lag.items() if tp in g.committed}
+
+
 def assignment_rows(snap: ClusterSnapshot, group_id: str) -> list[dict]:
     """What `kafka-consumer-groups.sh --describe --group <id>` prints: one row per partition (None = "-").
 
-    `lag` is the coordinator's (high watermark - committed offset); `unread` is how far the owning
-    consumer's position is behind, which is smaller until the next offset commit.
+    `lag` is the coordinator's (high watermark - committed offset), None ("-") while nothing is committed;
+    `unread` is how far the owning consumer's position is behind, which is smaller until the next offset
+    commit.
     """
     g = _group(snap, group_id)
     owners = {}
@@ -106,31 +115,35 @@ def assignment_rows(snap: ClusterSnapshot, group_id: str) -> list[dict]:
         positions.update({tp: off for tp, off in k.positions.items() if k.alive and tp in k.assignment})
     tps = sorted(set(g.lag if g else {}) | set(g.committed if g else {}) | set(owners))
     hws = {p.key: p.high_watermark for p in snap.partitions}
+    lag = kafka_lag(g)
     rows = []
     for tp in tps:
         committed = g.committed.get(tp) if g else None
         pos = positions.get(tp)
         hw = hws.get(tp)
         rows.append({"topic": tp[0], "partition": tp[1], "consumer": owners.get(tp), "position": pos,
-                     "committed offset": committed, "high watermark": hw, "lag": g.lag.get(tp) if g else None,
+                     "committed offset": committed, "high watermark": hw, "lag": lag.get(tp),
                      "unread": max(0, hw - pos) if hw is not None and pos is not None else None})
     return rows
 
 
 def lag_figure(snap: ClusterSnapshot, group_id: str) -> go.Figure:
-    """Lag per partition (high watermark - committed offset), each bar in the colour of its owner's group."""
+    """Lag per partition (high watermark - committed offset), each bar in the colour of its owner's group.
+    A partition without a committed offset has no bar and the label "-", as in the table."""
     rows = assignment_rows(snap, group_id)
-    colour = S.group_colour(group_ids(snap), group_id)
+    colour = S.group_colour(S.colour_group_ids(snap), group_id)
     labels = [f"{r['topic']}-{r['partition']}" for r in rows]
-    lags = [r["lag"] or 0 for r in rows]
-    text = [f"{lag} · {r['consumer'] or 'no owner'}" for lag, r in zip(lags, rows, strict=True)]
-    bars = dict(type="bar", x=labels, y=lags, marker=dict(color=colour), text=text, textposition="outside",
-                           cliponaxis=False, name="lag",
-                           hovertext=[f"{lb}: lag {lag} record(s), owned by {r['consumer'] or 'nobody'}"
-                                      for lb, lag, r in zip(labels, lags, rows, strict=True)], hoverinfo="text")
+    lags = [r["lag"] for r in rows]
+    text = [f"{'-' if lag is None else lag} · {r['consumer'] or 'no owner'}" for lag, r in zip(lags, rows, strict=True)]
+    hover = [f"{lb}: lag {lag} record(s), owned by {r['consumer'] or 'nobody'}" if lag is not None else
+             f"{lb}: lag - (no committed offset yet), owned by {r['consumer'] or 'nobody'}"
+             for lb, lag, r in zip(labels, lags, rows, strict=True)]
+    bars = dict(type="bar", x=labels, y=[lag or 0 for lag in lags], marker=dict(color=colour), text=text,
+                textposition="outside", cliponaxis=False, name="lag", hovertext=hover, hoverinfo="text")
+    top = max((lag for lag in lags if lag is not None), default=0)
     layout = S.base_layout(height=260, title=f"Lag per partition — group {group_id}",
                            margin=dict(l=50, r=10, t=48, b=40),
                            yaxis=dict(title="records behind", rangemode="tozero", fixedrange=True, gridcolor=S.GRID,
-                                      range=[0, max(5, max(lags, default=0)) * 1.25]),
+                                      range=[0, max(5, top) * 1.25]),
                            xaxis=dict(fixedrange=True, type="category"))
     return S.figure([bars], layout)

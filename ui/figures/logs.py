@@ -1,8 +1,10 @@
 """Partition log strips: the last offsets of each partition as cells, with the markers Kafka talks about.
 
 Pure: `log_strips(snapshot, topic) -> go.Figure`. A cell is one record (colour = its key, so keyed
-ordering per partition is visible); records above the high watermark are drawn faded because consumers
-cannot read them yet. Markers: log start offset, high watermark (HW), log end offset (LEO), each group's
+ordering per partition is visible; keys shown together never share a colour, see `palette.key_colours`);
+records above the high watermark are hatched with a dashed outline because consumers cannot read them yet
+(a paler tint would look like another key). When older records exist, the strip says how many ("◀ 37
+older records"). Markers: log start offset, high watermark (HW), log end offset (LEO), each group's
 committed offset and each consumer's position. Acknowledged records that were lost are drawn red and
 crossed, on their own lane, with the reason on hover.
 
@@ -13,10 +15,13 @@ Cells are clickable: one invisible square marker per record (and per lost record
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import plotly.graph_objects as go
 
 from engine.snapshot import ClusterSnapshot, PartitionView
 
+from . import palette as P
 from . import style as S
 from .diagram import PATH_COLOUR, fit, natural_key
 
@@ -28,7 +33,10 @@ Y_CELL0, Y_CELL1 = 0.22, 0.52
 Y_POSITION = 0.63
 Y_COMMITTED = 0.80
 LOST_PX = 44
-MAX_KEY_LEGEND = 8
+MAX_KEY_LEGEND = 12  # keys named in the legend; the others are on hover ("+N more keys")
+NULL_LABEL = "null (no key)"
+ABOVE_HW = "above HW: not readable"  # legend of the hatched cells (the hover says why)
+LEGEND_ENTRY_PX = 160
 RECORDS_TRACE = "records"  # the clickable trace: customdata [topic, partition, offset, "log" | "lost"]
 KEEP_OPACITY = dict(marker=dict(opacity=1))  # a click-selection must not dim the other markers
 
@@ -45,6 +53,28 @@ def _cell(x: int, y0: float, y1: float, name: str, fill: str, line: str, label: 
                 label=dict(text=label, font=dict(size=12, color=font_colour)))
 
 
+@dataclass
+class _Strip:
+    """What the painters of one log-strip figure add to (cells, markers, hover points, clickable records)."""
+
+    snap: ClusterSnapshot
+    window: int
+    cell_px: float
+    colours: dict[str | None, str]
+    group_ids: list[str]
+    data: list[dict] = field(default_factory=list)
+    shapes: list[dict] = field(default_factory=list)
+    ann: list[dict] = field(default_factory=list)
+    hx: list[float] = field(default_factory=list)
+    hy: list[float] = field(default_factory=list)
+    ht: list[str] = field(default_factory=list)
+    rx: list[float] = field(default_factory=list)  # the clickable records: position, hover text, customdata
+    ry: list[float] = field(default_factory=list)
+    rt: list[str] = field(default_factory=list)
+    rd: list[list] = field(default_factory=list)
+    keys_seen: dict[str, str] = field(default_factory=dict)
+
+
 def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WINDOW,
                width_px: int = 760, followed: tuple[str, int, int, bool] | None = None) -> go.Figure:
     """One strip per partition of `topic` (default: the first topic). `width_px`: the narrowest width drawn for.
@@ -52,183 +82,41 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
     topics = [t.name for t in snap.topics if not t.internal]
     topic = topic if topic in topics else (topics[0] if topics else None)
     parts = sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition)
-    data: list[dict] = []
     if topic is None or not parts:
         return S.figure([], S.base_layout(height=160, annotations=[S.empty_note(
             "No topics yet: add one in the scenario builder.")], **S.hidden_axes((0, 1), (1, 0))))
 
-    group_ids = [g.group_id for g in snap.groups] + [k.group_id for k in snap.consumers if k.group_id]
-    cell_px = (width_px - 146) / (window + 1.7)
-    shapes: list[dict] = []
-    ann: list[dict] = []
-    hx: list[float] = []
-    hy: list[float] = []
-    ht: list[str] = []
-    rx: list[float] = []  # the clickable records: position, hover text, customdata
-    ry: list[float] = []
-    rt: list[str] = []
-    rd: list[list] = []
-    keys_seen: dict[str, str] = {}
+    group_ids = S.colour_group_ids(snap)
+    colours = S.key_colours((r.key for p in parts for r in p.tail if r.offset >= window_start(p, window)
+                             and r.control is None and r.txn != "aborted"),
+                            avoid=[S.group_colour(group_ids, g) for g in group_ids])
+    st = _Strip(snap, window, (width_px - 146) / (window + 1.7), colours, group_ids)
     y = 0.0  # in rows; lost lanes add a fraction of a row
     row_top: dict[int, float] = {}
-
     for p in parts:
         row_top[p.partition] = y
         ws = window_start(p, window)
         name = f"{p.topic}-{p.partition}"
-        who = f"leader: broker {p.leader}" if p.leader is not None else "OFFLINE: no leader"
-        ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 - 0.09, text=f"<b>{fit(name, 120, 14, True)}</b>",
-                        showarrow=False, xanchor="right", font=dict(size=14), xref="paper", yref="y"))
-        ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 + 0.13, text=fit(who, 122, 12),
-                        showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE if p.leader is None
-                                                                     else S.MUTED), xref="paper", yref="y"))
-        # Background lane: where offsets will go.
-        shapes.append(dict(type="rect", name=f"lane:{name}", xref="x", yref="y", x0=-0.5, x1=window + 0.5,
-                           y0=y + Y_CELL0 - 0.03, y1=y + Y_CELL1 + 0.03, fillcolor=S.PANEL, line=dict(width=0),
-                           layer="below"))
-        txn_seen = False
-        for r in p.tail:
-            if r.offset < ws:
-                continue
-            x = r.offset - ws
-            if r.control is not None or r.txn is not None:  # transactions: markers, aborted and open records
-                txn_seen = True
-                records = (rx, ry, rt) if r.control is None else (hx, hy, ht)  # a marker is not a record
-                _txn_cell(r, x, y, name, cell_px, p.high_watermark, shapes, keys_seen, records)
-                if r.control is None:
-                    rd.append([p.topic, p.partition, r.offset, "log"])
-                continue
-            fill = S.key_colour(r.key)
-            key = S.show(r.key, 16)
-            keys_seen.setdefault(key, fill)
-            committed = r.offset < p.high_watermark
-            label = str(r.offset)
-            label = label if len(label) * 7.2 <= cell_px - 4 else label[-max(1, int((cell_px - 4) / 7.2)):]
-            shapes.append(_cell(x, y + Y_CELL0, y + Y_CELL1, f"cell:{name}@{r.offset}", fill,
-                                S.WHITE if committed else fill, label, S.text_on(fill) if committed else S.INK,
-                                opacity=1.0 if committed else 0.35, dash="solid" if committed else "dot"))
-            rx.append(x)
-            ry.append(y + (Y_CELL0 + Y_CELL1) / 2)
-            rt.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show(r.value, 28)}<br>"
-                      f"timestamp {r.timestamp_ms} ms · leader epoch {r.leader_epoch}<br>"
-                      + ("committed: below the high watermark, consumers can read it" if committed else
-                         "NOT committed yet: above the high watermark, consumers cannot read it")
-                      + "<br><i>click to follow it</i>")
-            rd.append([p.topic, p.partition, r.offset, "log"])
+        _partition_label(st, p, y, name)
+        txn_seen = _cells(st, p, ws, y, name)
+        _offset_markers(st, p, ws, y, name, txn_seen)
+        _consumer_markers(st, p, ws, y, name)
+        y = _lost_lane(st, p, ws, y + 1.0, name)
 
-        # Offset markers above the cells (merged when they coincide, so labels never overlap).
-        marks: dict[float, list[str]] = {}
-        behind = []
-        lso = (("LSO", p.last_stable_offset, S.ORANGE, "dashdot", 3),) \
-            if txn_seen and p.last_stable_offset is not None else ()
-        for label, off, colour, dash, width in (("start", p.log_start_offset, S.MUTED, "dot", 2), *lso,
-                                                ("HW", p.high_watermark, S.BLACK, "solid", 3.5),
-                                                ("LEO", p.log_end_offset, S.BLUE, "dash", 2.5)):
-            if label == "start" and off == 0:
-                continue
-            if off < ws:
-                behind.append(f"{label} at {off}")
-                continue
-            x = off - ws - 0.5
-            marks.setdefault(x, []).append(label)
-            shapes.append(dict(type="line", name=f"{label.lower()}:{name}", xref="x", yref="y", x0=x, x1=x,
-                               y0=y + Y_CELL0 - 0.06, y1=y + Y_CELL1 + 0.04, line=dict(color=colour, width=width,
-                                                                                       dash=dash), layer="above"))
-        if behind:  # a marker older than the offsets shown: say where it is, at the left edge
-            ann.append(dict(x=-0.5, y=y + Y_TOP_LABEL, text=f"<b>◀ {', '.join(behind)}</b>", showarrow=False,
-                            xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y"))
-            marks = {x: v for x, v in marks.items() if x * cell_px > text_w(f"◀ {', '.join(behind)}") + 30}
-        xs = sorted(marks)
-        for i, x in enumerate(xs):
-            text = "=".join(marks[x])
-            anchor = "center"
-            if i + 1 < len(xs) and (xs[i + 1] - x) * cell_px < (text_w(text) + text_w("=".join(marks[xs[i + 1]]))) / 2 + 4:
-                anchor = "right"  # neighbours too close: push this label left of its line
-            ann.append(dict(x=x, y=y + Y_TOP_LABEL, text=f"<b>{text}</b>", showarrow=False, xanchor=anchor,
-                            font=dict(size=12, color=S.INK), xref="x", yref="y"))
-        hx.append(max(0.0, p.high_watermark - ws - 0.5))
-        hy.append(y + Y_TOP_LABEL)
-        ht.append(f"{name}: log start {p.log_start_offset} · high watermark {p.high_watermark} · log end offset "
-                  f"{p.log_end_offset}<br>replicas {list(p.replicas)}, ISR {list(p.isr)}")
-
-        # Consumer positions (lane 1) and committed offsets (lane 2), in the group's colour.
-        lanes = (
-            (Y_POSITION, "diamond", [(k.id, k.positions[p.key], k.group_id) for k in snap.consumers
-                                     if k.alive and p.key in k.positions], "position of"),
-            (Y_COMMITTED, "triangle-up", [(g.group_id, g.committed[p.key], g.group_id) for g in snap.groups
-                                          if p.key in g.committed], "committed offset of group"),
-        )
-        for lane_y, symbol, items, what in lanes:
-            at: dict[float, list[tuple[str, str | None, int]]] = {}
-            for who_id, off, gid in sorted(items, key=lambda it: natural_key(it[0])):
-                x = max(-0.5, off - ws - 0.5)
-                at.setdefault(x, []).append((who_id, gid, off))
-            prev_right = -1e9
-            for x in sorted(at):
-                entries = at[x]
-                colour = S.group_colour(group_ids, entries[0][1])
-                clipped = entries[0][2] < ws
-                names = ", ".join(e[0] for e in entries)
-                text = f"◀ {names} at {entries[0][2]}" if clipped else names
-                name_kind = "position" if symbol == "diamond" else "committed"
-                data.append(dict(type="scatter",
-                    x=[x], y=[y + lane_y], mode="markers", name=f"{name_kind}:{name}:{text}", showlegend=False,
-                    marker=dict(symbol=symbol, size=12, color=colour, line=dict(color=S.WHITE, width=1)),
-                    selected=KEEP_OPACITY, unselected=KEEP_OPACITY,
-                    hovertext=[f"{what} {', '.join(e[0] for e in entries)} on {name}: offset {entries[0][2]}"
-                               + (" (older than the offsets shown)" if clipped else "")],
-                    hoverinfo="text"))
-                left = x * cell_px + 8
-                if left > prev_right:  # skip a label that would overlap its neighbour (hover still has it)
-                    ann.append(dict(x=x + 8 / cell_px, y=y + lane_y, text=fit(text, 120, 12), showarrow=False,
-                                    xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y"))
-                    prev_right = left + text_w(fit(text, 120, 12))
-        y += 1.0
-
-        # Lost records: their own lane, red and crossed, with the reason on hover.
-        if p.lost:
-            lane0 = y
-            y += LOST_PX / ROW_PX
-            shown = [lr for lr in p.lost if ws <= lr.offset < ws + window + 1]
-            ann.append(dict(x=0, xshift=-8, y=lane0 + LOST_PX / ROW_PX / 2, text=f"<b>lost: {len(p.lost)}</b>",
-                            showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE), xref="paper",
-                            yref="y"))
-            for lr in shown:
-                x = lr.offset - ws
-                y0, y1 = lane0 + 0.02, lane0 + LOST_PX / ROW_PX - 0.06
-                shapes.append(_cell(x, y0, y1, f"lost:{name}@{lr.offset}", S.DOWN_FILL, S.OFFLINE, "", S.OFFLINE))
-                for i, (a, b) in enumerate(((y0, y1), (y1, y0))):
-                    shapes.append(dict(type="line", name=f"lost-x:{name}@{lr.offset}:{i}", xref="x", yref="y",
-                                       x0=x - 0.4, x1=x + 0.4, y0=a, y1=b, line=dict(color=S.OFFLINE, width=2),
-                                       layer="above"))
-                rx.append(x)
-                ry.append((y0 + y1) / 2)
-                rt.append(f"<b>LOST: {name} offset {lr.offset}</b> (key {S.show(lr.key, 16)})<br>acknowledged, "
-                          f"then gone: {lr.reason}<br><i>click to follow it</i>")
-                rd.append([p.topic, p.partition, lr.offset, "lost"])
-            if len(shown) < len(p.lost):
-                ann.append(dict(x=window + 0.5, y=lane0 + LOST_PX / ROW_PX / 2, showarrow=False, xanchor="right",
-                                text=f"{len(p.lost) - len(shown)} more older", font=dict(size=11, color=S.OFFLINE),
-                                xref="x", yref="y"))
-
-    data.append(dict(type="scatter", x=hx, y=hy, mode="markers", hovertext=ht, hoverinfo="text", name="hover",
-                     marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"), showlegend=False,
+    data = st.data
+    data.append(dict(type="scatter", x=st.hx, y=st.hy, mode="markers", hovertext=st.ht, hoverinfo="text",
+                     name="hover", marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"), showlegend=False,
                      selected=KEEP_OPACITY, unselected=KEEP_OPACITY))
     # The clickable records: invisible squares over the cells (plotly shapes take no clicks; points do).
-    data.append(dict(type="scatter", x=rx, y=ry, mode="markers", hovertext=rt, hoverinfo="text", name=RECORDS_TRACE,
-                     customdata=rd, showlegend=False, selected=KEEP_OPACITY, unselected=KEEP_OPACITY,
-                     marker=dict(size=max(12, min(28, int(cell_px) - 4)), symbol="square", color="rgba(0,0,0,0)")))
-    if followed is not None:
-        _ring_followed(followed, parts, row_top, window, shapes)
-    # Legend: key colours seen, then what the markers mean (fixed order).
-    keys = sorted(((k, c) for k, c in keys_seen.items() if k not in TXN_LEGEND), key=lambda kv: natural_key(kv[0]))
-    for key, colour in keys[:MAX_KEY_LEGEND]:
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"key {key}",
-                                 marker=dict(symbol="square", size=13, color=colour)))
-    if len(keys) > MAX_KEY_LEGEND:
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"+{len(keys) - MAX_KEY_LEGEND} more keys",
-                                 marker=dict(symbol="square", size=13, color=S.GRID)))
-    for label, colour in ((lb, c) for lb, c in TXN_LEGEND.items() if lb in keys_seen):
+    data.append(dict(type="scatter", x=st.rx, y=st.ry, mode="markers", hovertext=st.rt, hoverinfo="text",
+                     name=RECORDS_TRACE, customdata=st.rd, showlegend=False, selected=KEEP_OPACITY,
+                     unselected=KEEP_OPACITY, marker=dict(size=max(12, min(28, int(st.cell_px) - 4)), symbol="square",
+                                                          color="rgba(0,0,0,0)")))
+    _key_legend(data, st.keys_seen)
+    if followed is not None and _ring_followed(followed, parts, row_top, window, st.shapes):
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name="followed record",
+                         marker=dict(symbol="square-open", size=14, color=PATH_COLOUR, line=dict(width=3))))
+    for label, colour in ((lb, c) for lb, c in TXN_LEGEND.items() if lb in st.keys_seen):
         aborted = label.startswith("aborted")
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
                          marker=dict(symbol="square-x-open" if aborted else "square", size=13, color=colour,
@@ -236,38 +124,198 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
     for label, symbol, colour in (("consumer position", "diamond", S.MUTED),
                                   ("group committed offset", "triangle-up", S.MUTED)):
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
-                                 marker=dict(symbol=symbol, size=12, color=colour)))
+                         marker=dict(symbol=symbol, size=12, color=colour)))
     height = int(y * ROW_PX)
-    legend_rows = 1 + (min(len(keys), MAX_KEY_LEGEND + 1) + 2) // 5
-    layout = S.base_layout(height=height + 36 + 26 * legend_rows, show_legend=True,
-                           margin=dict(l=134, r=10, t=6, b=30 + 26 * legend_rows), shapes=shapes, annotations=ann,
-                           legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=140),
+    # Fixed-width legend entries in rows (never a scroll box): as many rows as the narrowest width needs.
+    entries = sum(1 for t in data if t.get("showlegend", True) and t["name"] not in ("hover", RECORDS_TRACE))
+    legend_rows = -(-entries // max(1, int((width_px - 144) // (LEGEND_ENTRY_PX + 40))))
+    layout = S.base_layout(height=height + 36 + 24 * legend_rows, show_legend=True,
+                           margin=dict(l=134, r=10, t=6, b=30 + 24 * legend_rows), shapes=st.shapes,
+                           annotations=st.ann, legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=LEGEND_ENTRY_PX),
                            **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)))
     return S.figure(data, layout)
 
 
+def _partition_label(st: _Strip, p: PartitionView, y: float, name: str) -> None:
+    """The partition's name and leader left of its strip, and the background lane where offsets go."""
+    who = f"leader: broker {p.leader}" if p.leader is not None else "OFFLINE: no leader"
+    st.ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 - 0.09, text=f"<b>{fit(name, 120, 14, True)}</b>",
+                       showarrow=False, xanchor="right", font=dict(size=14), xref="paper", yref="y"))
+    st.ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 + 0.13, text=fit(who, 122, 12),
+                       showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE if p.leader is None
+                                                                    else S.MUTED), xref="paper", yref="y"))
+    st.shapes.append(dict(type="rect", name=f"lane:{name}", xref="x", yref="y", x0=-0.5, x1=st.window + 0.5,
+                          y0=y + Y_CELL0 - 0.03, y1=y + Y_CELL1 + 0.03, fillcolor=S.PANEL, line=dict(width=0),
+                          layer="below"))
+
+
+def _cells(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> bool:
+    """One cell per record shown, in its key's colour, hatched above the high watermark. Returns whether
+    the partition holds transactional records (then the LSO is drawn too)."""
+    txn_seen = False
+    for r in p.tail:
+        if r.offset < ws:
+            continue
+        x = r.offset - ws
+        if r.control is not None or r.txn is not None:  # transactions: markers, aborted and open records
+            txn_seen = True
+            records = (st.rx, st.ry, st.rt) if r.control is None else (st.hx, st.hy, st.ht)  # a marker is no record
+            _txn_cell(r, x, y, name, st.cell_px, p.high_watermark, st.shapes, st.keys_seen, records, st.colours)
+            if r.control is None:
+                st.rd.append([p.topic, p.partition, r.offset, "log"])
+            continue
+        fill = st.colours[P.key_text(r.key)]
+        key = S.show(r.key, 16)
+        st.keys_seen.setdefault(key if r.key is not None else NULL_LABEL, fill)
+        committed = r.offset < p.high_watermark
+        label = str(r.offset)
+        fits = max(1, int((st.cell_px - 4) / 7.2))
+        label = label if len(label) <= fits else label[-fits:]
+        st.shapes.append(_cell(x, y + Y_CELL0, y + Y_CELL1, f"cell:{name}@{r.offset}", fill, _outline(fill, committed),
+                               label, S.text_on(fill), dash="solid" if committed else "dash"))
+        if not committed:
+            st.shapes.append(_hatch(x, y + Y_CELL0, y + Y_CELL1, f"hatch:{name}@{r.offset}"))
+        st.rx.append(x)
+        st.ry.append(y + (Y_CELL0 + Y_CELL1) / 2)
+        st.rt.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show_value(r.value)}<br>"
+                     f"timestamp {r.timestamp_ms} ms · leader epoch {r.leader_epoch}<br>"
+                     + ("committed: below the high watermark, consumers can read it" if committed else
+                        "NOT committed yet: above the high watermark, consumers cannot read it")
+                     + "<br><i>click to follow it</i>")
+        st.rd.append([p.topic, p.partition, r.offset, "log"])
+    return txn_seen
+
+
+def _offset_markers(st: _Strip, p: PartitionView, ws: int, y: float, name: str, txn_seen: bool) -> None:
+    """start / LSO / HW / LEO lines above the cells (labels merged when they coincide), and at the left edge
+    how many older records are not drawn and which markers lie among them."""
+    marks: dict[float, list[str]] = {}
+    behind = []
+    lso = (("LSO", p.last_stable_offset, S.INK, "dashdot", 3),) if txn_seen and p.last_stable_offset is not None else ()
+    # Offset markers are ink lines told apart by width, dash and their label: no key colour is reused.
+    for label, off, colour, dash, width in (("start", p.log_start_offset, S.MUTED, "dot", 2), *lso,
+                                            ("HW", p.high_watermark, S.INK, "solid", 3.5),
+                                            ("LEO", p.log_end_offset, S.INK, "dash", 2)):
+        if label == "start" and off == 0:
+            continue
+        if off < ws:
+            behind.append(f"{label} at {off}")
+            continue
+        x = off - ws - 0.5
+        marks.setdefault(x, []).append(label)
+        st.shapes.append(dict(type="line", name=f"{label.lower()}:{name}", xref="x", yref="y", x0=x, x1=x,
+                              y0=y + Y_CELL0 - 0.06, y1=y + Y_CELL1 + 0.04,
+                              line=dict(color=colour, width=width, dash=dash), layer="above"))
+    older = ws - p.log_start_offset
+    if older > 0:  # only the newest offsets are drawn: say how many come before them
+        behind = [f"{older} older record{'s' * (older != 1)}"] + [b for b in behind if not b.startswith("start at")]
+    if behind:  # older records, or a marker older than the offsets shown: say so at the left edge
+        text = f"◀ {' · '.join(behind)}"
+        st.ann.append(dict(x=-0.5, y=y + Y_TOP_LABEL, text=f"<b>{text}</b>", showarrow=False, xanchor="left",
+                           font=dict(size=12, color=S.INK), xref="x", yref="y", name=f"older:{name}"))
+        marks = {x: v for x, v in marks.items() if x * st.cell_px > text_w(text) + 30}
+    xs = sorted(marks)
+    for i, x in enumerate(xs):
+        text = "=".join(marks[x])
+        anchor = "center"
+        if i + 1 < len(xs) and (xs[i + 1] - x) * st.cell_px < (text_w(text) + text_w("=".join(marks[xs[i + 1]]))) / 2 + 4:
+            anchor = "right"  # neighbours too close: push this label left of its line
+        st.ann.append(dict(x=x, y=y + Y_TOP_LABEL, text=f"<b>{text}</b>", showarrow=False, xanchor=anchor,
+                           font=dict(size=12, color=S.INK), xref="x", yref="y"))
+    st.hx.append(max(0.0, p.high_watermark - ws - 0.5))
+    st.hy.append(y + Y_TOP_LABEL)
+    st.ht.append(f"{name}: log start {p.log_start_offset} · high watermark {p.high_watermark} · log end offset "
+                 f"{p.log_end_offset}<br>replicas {list(p.replicas)}, ISR {list(p.isr)}")
+
+
+def _consumer_markers(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> None:
+    """Consumer positions (lane 1) and committed offsets (lane 2), in the group's colour, named beside."""
+    snap = st.snap
+    lanes = (
+        (Y_POSITION, "diamond", [(k.id, k.positions[p.key], k.group_id) for k in snap.consumers
+                                 if k.alive and p.key in k.positions], "position of"),
+        (Y_COMMITTED, "triangle-up", [(g.group_id, g.committed[p.key], g.group_id) for g in snap.groups
+                                      if p.key in g.committed], "committed offset of group"),
+    )
+    for lane_y, symbol, items, what in lanes:
+        at: dict[float, list[tuple[str, str | None, int]]] = {}
+        for who_id, off, gid in sorted(items, key=lambda it: natural_key(it[0])):
+            at.setdefault(max(-0.5, off - ws - 0.5), []).append((who_id, gid, off))
+        prev_right = -1e9
+        for x in sorted(at):
+            entries = at[x]
+            clipped = entries[0][2] < ws
+            names = ", ".join(e[0] for e in entries)
+            text = f"◀ {names} at {entries[0][2]}" if clipped else names
+            name_kind = "position" if symbol == "diamond" else "committed"
+            st.data.append(dict(type="scatter", x=[x], y=[y + lane_y], mode="markers",
+                                name=f"{name_kind}:{name}:{text}", showlegend=False,
+                                marker=dict(symbol=symbol, size=12, color=S.group_colour(st.group_ids, entries[0][1]),
+                                            line=dict(color=S.WHITE, width=1)),
+                                selected=KEEP_OPACITY, unselected=KEEP_OPACITY,
+                                hovertext=[f"{what} {names} on {name}: offset {entries[0][2]}"
+                                           + (" (older than the offsets shown)" if clipped else "")],
+                                hoverinfo="text"))
+            left = x * st.cell_px + 8
+            if left > prev_right:  # skip a label that would overlap its neighbour (hover still has it)
+                st.ann.append(dict(x=x + 8 / st.cell_px, y=y + lane_y, text=fit(text, 120, 12), showarrow=False,
+                                   xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y"))
+                prev_right = left + text_w(fit(text, 120, 12))
+
+
+def _lost_lane(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> float:
+    """Lost records: their own lane under the strip, red and crossed, the reason on hover. Returns the y
+    where the next partition starts."""
+    if not p.lost:
+        return y
+    lane0 = y
+    shown = [lr for lr in p.lost if ws <= lr.offset < ws + st.window + 1]
+    st.ann.append(dict(x=0, xshift=-8, y=lane0 + LOST_PX / ROW_PX / 2, text=f"<b>lost: {len(p.lost)}</b>",
+                       showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE), xref="paper", yref="y"))
+    y0, y1 = lane0 + 0.02, lane0 + LOST_PX / ROW_PX - 0.06
+    for lr in shown:
+        x = lr.offset - ws
+        st.shapes.append(_cell(x, y0, y1, f"lost:{name}@{lr.offset}", S.DOWN_FILL, S.OFFLINE, "", S.OFFLINE))
+        for i, (a, b) in enumerate(((y0, y1), (y1, y0))):
+            st.shapes.append(dict(type="line", name=f"lost-x:{name}@{lr.offset}:{i}", xref="x", yref="y",
+                                  x0=x - 0.4, x1=x + 0.4, y0=a, y1=b, line=dict(color=S.OFFLINE, width=2),
+                                  layer="above"))
+        st.rx.append(x)
+        st.ry.append((y0 + y1) / 2)
+        st.rt.append(f"<b>LOST: {name} offset {lr.offset}</b> (key {S.show(lr.key, 16)})<br>acknowledged, "
+                     f"then gone: {lr.reason}<br><i>click to follow it</i>")
+        st.rd.append([p.topic, p.partition, lr.offset, "lost"])
+    if len(shown) < len(p.lost):
+        st.ann.append(dict(x=st.window + 0.5, y=lane0 + LOST_PX / ROW_PX / 2, showarrow=False, xanchor="right",
+                           text=f"{len(p.lost) - len(shown)} more older", font=dict(size=11, color=S.OFFLINE),
+                           xref="x", yref="y"))
+    return lane0 + LOST_PX / ROW_PX
+
+
 def _ring_followed(followed: tuple[str, int, int, bool], parts: list[PartitionView], row_top: dict[int, float],
-                   window: int, shapes: list[dict]) -> None:
-    """A ring in the route colour around the followed record's cell (or its lost cell), if it is drawn."""
+                   window: int, shapes: list[dict]) -> bool:
+    """A ring in the route colour around the followed record's cell (or its lost cell), if it is drawn
+    (returns whether it is, so the legend names the ring only then)."""
     topic, partition, offset, lost = followed
     p = next((p for p in parts if (p.topic, p.partition) == (topic, partition)), None)
     if p is None:
-        return
+        return False
     ws = window_start(p, window)
     if not ws <= offset < ws + window + 1:
-        return
+        return False
     x, y = offset - ws, row_top[partition]
     if lost:
         if not any(lr.offset == offset for lr in p.lost):
-            return
+            return False
         y0, y1 = y + 1.0 + 0.02, y + 1.0 + LOST_PX / ROW_PX - 0.06
     else:
         if not any(r.offset == offset for r in p.tail):
-            return
+            return False
         y0, y1 = y + Y_CELL0, y + Y_CELL1
     shapes.append(dict(type="rect", name=f"followed:{topic}-{partition}@{offset}", xref="x", yref="y", x0=x - 0.56,
                        x1=x + 0.56, y0=y0 - 0.06, y1=y1 + 0.06, fillcolor="rgba(0,0,0,0)",
                        line=dict(color=PATH_COLOUR, width=3.5), layer="above"))
+    return True
 
 
 TXN_LEGEND = {"COMMIT / ABORT marker": S.BLACK, "aborted txn record": S.MUTED}
@@ -277,7 +325,7 @@ TXN_HELP = {"committed": "in a committed transaction: read_committed consumers r
 
 
 def _txn_cell(r, x: int, y: float, name: str, cell_px: float, hw: int, shapes: list[dict],
-              keys_seen: dict[str, str], hover: tuple[list, list, list]) -> None:
+              keys_seen: dict[str, str], hover: tuple[list, list, list], colours: dict[str | None, str]) -> None:
     """Transactions (KIP-98): a control batch is a marker cell (COMMIT / ABORT, it takes an offset of its
     own); records of aborted transactions are greyed and struck through; open ones get a dashed outline."""
     committed = r.offset < hw
@@ -298,17 +346,57 @@ def _txn_cell(r, x: int, y: float, name: str, cell_px: float, hw: int, shapes: l
                             dash="dot"))
         shapes.append(dict(type="line", name=f"aborted-x:{name}@{r.offset}", xref="x", yref="y", x0=x - 0.4,
                            x1=x + 0.4, y0=y1 - 0.02, y1=y0 + 0.02, line=dict(color=S.MUTED, width=1.5), layer="above"))
-        text = f"<b>{name} offset {r.offset}</b> · value {S.show(r.value, 28)}<br>{TXN_HELP['aborted']}"
+        text = f"<b>{name} offset {r.offset}</b> · value {S.show_value(r.value)}<br>{TXN_HELP['aborted']}"
     else:
-        fill = S.key_colour(r.key)
-        keys_seen.setdefault(S.show(r.key, 16), fill)
-        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", fill, S.INK if r.txn == "open" else S.WHITE,
-                            str(r.offset)[-3:], S.text_on(fill), opacity=1.0 if committed else 0.35,
-                            dash="dash" if r.txn == "open" else "solid"))
-        text = f"<b>{name} offset {r.offset}</b> · value {S.show(r.value, 28)}<br>{TXN_HELP.get(r.txn or '', '')}"
+        fill = colours[P.key_text(r.key)]
+        keys_seen.setdefault(S.show(r.key, 16) if r.key is not None else NULL_LABEL, fill)
+        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", fill, S.INK if r.txn == "open" or not committed
+                            else _outline(fill, True), str(r.offset)[-3:], S.text_on(fill),
+                            dash="dash" if r.txn == "open" or not committed else "solid"))
+        if not committed:
+            shapes.append(_hatch(x, y0, y1, f"hatch:{name}@{r.offset}"))
+        text = f"<b>{name} offset {r.offset}</b> · value {S.show_value(r.value)}<br>{TXN_HELP.get(r.txn or '', '')}"
     hover[0].append(x)
     hover[1].append(y + (Y_CELL0 + Y_CELL1) / 2)
     hover[2].append(text)
+
+
+def _outline(fill: str, committed: bool) -> str:
+    """A committed cell's outline: white between neighbours, grey around an empty (null-key) cell."""
+    if not committed:
+        return P.NOT_COMMITTED
+    return S.NULL_KEY_LINE if fill == S.NULL_KEY else S.WHITE
+
+
+def _hatch(x: int, y0: float, y1: float, name: str) -> dict:
+    """Diagonal hatching over a cell above the high watermark: written, not readable by consumers yet."""
+    lines = " ".join(f"M {x - 0.46 + i * 0.23:.3f},{y1:.3f} L {x - 0.46 + (i + 1) * 0.23:.3f},{y0:.3f}"
+                     for i in range(4))
+    return dict(type="path", name=name, xref="x", yref="y", path=lines, layer="above",
+                line=dict(color=P.NOT_COMMITTED, width=1.4))
+
+
+def _key_legend(data: list[dict], keys_seen: dict[str, str]) -> int:
+    """Legend entries: the keys seen (null and other keys last), "above the high watermark", transaction
+    markers and the consumer markers. Returns how many key entries were added."""
+    special = {NULL_LABEL, *TXN_LEGEND}
+    keys = sorted(((k, c) for k, c in keys_seen.items() if k not in special and c != S.OTHER_KEYS),
+                  key=lambda kv: natural_key(kv[0]))
+    entries = [(f"key {k}", c) for k, c in keys[:MAX_KEY_LEGEND]]
+    if len(keys) > MAX_KEY_LEGEND:
+        entries.append((f"+{len(keys) - MAX_KEY_LEGEND} more keys (hover a cell)", "rgba(0,0,0,0)"))
+    if any(c == S.OTHER_KEYS for c in keys_seen.values()):
+        entries.append(("other keys (beyond 24 colours)", S.OTHER_KEYS))
+    if NULL_LABEL in keys_seen:
+        entries.append((NULL_LABEL, S.NULL_KEY))
+    for label, colour in entries:
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
+                         marker=dict(symbol="square", size=13, color=colour,
+                                     line=dict(color=S.NULL_KEY_LINE if colour == S.NULL_KEY else colour, width=1))))
+    data.append(dict(type="bar", x=[None], y=[None], name=ABOVE_HW,
+                     marker=dict(color=S.WHITE, line=dict(color=P.NOT_COMMITTED, width=1.5),
+                                 pattern=dict(shape=P.HATCH, fgcolor=P.NOT_COMMITTED, size=6, solidity=0.3))))
+    return len(entries) + 1
 
 
 def text_w(text: str, size: int = 12) -> float:

@@ -52,7 +52,7 @@ def member_epochs_figure(snap: ClusterSnapshot, group_id: str | None = None) -> 
     def ex(epoch: int) -> float:
         return X_EPOCH0 + (epoch - lo) / span * (X_EPOCH1 - X_EPOCH0)
 
-    colour = S.group_colour([x.group_id for x in snap.groups], g.group_id)
+    colour = S.group_colour(S.colour_group_ids(snap), g.group_id)
     shapes: list[dict] = []
     ann: list[dict] = []
     data: list[dict] = []

@@ -1,14 +1,17 @@
 """Shared colours, fonts and small helpers for every figure (one look across the app).
 
-Colours are the Okabe-Ito palette, chosen because it stays distinguishable for the common forms of
-colour blindness; state is never shown by colour alone (fill vs outline vs dash carry it too).
+Colours that carry a meaning come from `palette` (one meaning, one colour, checked by a test); the
+Okabe-Ito names below are for decoration and the other figures. State is never shown by colour alone
+(fill vs outline vs dash carry it too).
 """
 
 from __future__ import annotations
 
-import zlib
+import re
 
 import plotly.graph_objects as go
+
+from . import palette as P
 
 # Okabe & Ito (2008), "Color Universal Design".
 BLACK = "#000000"
@@ -25,29 +28,24 @@ MUTED = "#6B7280"  # secondary text
 GRID = "#D0D5DD"
 PANEL = "#F2F4F7"  # box fill, matches secondaryBackgroundColor
 WHITE = "#FFFFFF"
-DOWN_FILL = "#FBE3D6"  # light vermillion: a crashed broker / lost record background
 
-LEADER = BLUE
-LEADER_ELECT = "#B3D4EA"  # light blue: chosen by the controller, not serving yet
-FOLLOWER = BLUE
-OUT_OF_ISR = ORANGE
-OFFLINE = VERMILLION
-
-# Consumer groups get one colour each, in this order (blue and vermillion are taken by replica states).
-GROUP_COLOURS = (ORANGE, GREEN, PURPLE, SKY, BLACK, YELLOW)
-# Record keys: the full palette plus lighter tints, so 12 keys stay apart; null keys are grey.
-KEY_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW, "#7F7F7F",
-               "#8FB9D9", "#F2CC7F", "#7FCEB9", "#E5BCD3")
-NULL_KEY = "#C9CED6"
-
-# In-flight message families: what a student should tell apart on the wire.
-MESSAGE_FAMILIES = {
-    "produce": ("Produce (+ ack)", ORANGE),
-    "fetch": ("Consumer fetch", SKY),
-    "replication": ("Follower fetch", GREEN),
-    "group": ("Group protocol", PURPLE),
-    "control": ("Controller / metadata", BLACK),
-}
+# Colours that mean something live in `palette` (one meaning, one colour); the names below are the figures'.
+DOWN_FILL = P.FAILURE_FILL  # a crashed broker / lost record background
+LEADER = P.IN_SYNC
+LEADER_ELECT = P.LEADER_ELECT
+FOLLOWER = P.IN_SYNC
+OUT_OF_ISR = P.OUT_OF_ISR
+OFFLINE = P.FAILURE
+HIGHLIGHT = P.HIGHLIGHT
+HIGHLIGHT_FILL = P.HIGHLIGHT_FILL
+GROUP_COLOURS = P.GROUP_COLOURS
+KEY_COLOURS = P.KEY_COLOURS
+NULL_KEY = P.NULL_KEY
+NULL_KEY_LINE = P.NULL_KEY_LINE
+OTHER_KEYS = P.OTHER_KEYS
+MESSAGE_FAMILIES = P.MESSAGE_FAMILIES
+key_colours = P.key_colours
+colour_group_ids = P.colour_group_ids
 
 FONT = dict(family="Inter, 'Source Sans Pro', 'Helvetica Neue', Arial, sans-serif", size=15, color=INK)
 TITLE_SIZE = 18
@@ -71,18 +69,13 @@ def merge(base: dict, extra: dict) -> dict:
 
 def group_colour(group_ids: list[str] | tuple[str, ...], group_id: str | None) -> str:
     """Colour of a group: by its rank among the sorted group ids, so it never changes with state."""
-    if group_id is None:
-        return MUTED
-    ids = sorted(set(group_ids) | {group_id})
-    return GROUP_COLOURS[ids.index(group_id) % len(GROUP_COLOURS)]
+    return P.group_colour(group_ids, group_id, fallback=MUTED)
 
 
 def key_colour(key: bytes | str | None) -> str:
-    """Colour of a record key: a stable hash, so the same key has the same colour on every partition."""
-    if key is None:
-        return NULL_KEY
-    data = key.encode() if isinstance(key, str) else bytes(key)
-    return KEY_COLOURS[zlib.crc32(data) % len(KEY_COLOURS)]
+    """Colour of one key on its own (a picture showing several keys uses `key_colours`, which never
+    hands two of them the same colour)."""
+    return P.key_colours([key])[P.key_text(key)]
 
 
 def text_on(fill: str) -> str:
@@ -99,12 +92,25 @@ def text_on(fill: str) -> str:
     return WHITE if lum < 0.35 else INK
 
 
+PADDING = re.compile(r"^(.*-\d+)\.{2,}$")  # engine/load.py pads "p1-17" with dots up to value_bytes
+
+
 def show(value: bytes | str | None, limit: int = 24) -> str:
-    """Bytes for a human: decoded when they are text, elided when long."""
+    """Bytes for a human: decoded when they are text, elided when long. A generated value is shown as the
+    producer wrote it ("p1-17"), without the dots that only pad it to the scenario's value size."""
     if value is None:
         return "null"
     s = value.decode("utf-8", "replace") if isinstance(value, bytes | bytearray) else str(value)
+    if m := PADDING.match(s):
+        s = m.group(1)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def show_value(value: bytes | str | None, limit: int = 28) -> str:
+    """A record value with its size when it was padded: "p1-17 (20 bytes)"."""
+    text = show(value, limit)
+    size = len(value) if isinstance(value, bytes | bytearray) else None
+    return f"{text} ({size} bytes)" if size is not None and PADDING.match(value.decode("utf-8", "replace")) else text
 
 
 def base_layout(*, height: int, title: str | None = None, show_legend: bool = False, margin: dict | None = None,
