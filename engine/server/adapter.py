@@ -696,10 +696,10 @@ class KafkaAdapter:
         members = []
         if payload["members"] is not None:
             proto = payload["protocol"]
-            for mid, (mtopics, mowned) in payload["members"].items():
+            for mid, sub in payload["members"].items():
                 raw = self.metadata_bytes.get((group, mid), {}).get(proto)
                 members.append({"member_id": mid, "group_instance_id": None,
-                                "metadata": raw if raw is not None else encode_subscription(mtopics, mowned)})
+                                "metadata": raw if raw is not None else encode_subscription(sub.topics, sub.owned)})
         return {"throttle_time": 0, "error_code": NONE, "generation_id": payload["generation"],
                 "protocol_type": b.protocol_type, "protocol_name": payload["protocol"], "leader": payload["leader"],
                 "skip_assignment": False, "member_id": payload["member_id"], "members": members}
