@@ -120,3 +120,23 @@ def test_cooperative_sticky_group_keeps_rack_local_partitions():
     assert got["c2"] == [1, 5]
     assert 0 in got["c1"] and len(got["c1"]) == 2
     assert set(got["c3"]) < {2, 3, 4} and len(got["c3"]) == 2
+
+
+def test_snapshot_shows_member_racks_and_broker_racks():
+    # what the UI reads: each member's client.rack (MemberView.rack) and each broker's broker.rack
+    c = _group("orders", 6, 1, {"c1": "a", "c2": "b", "c3": None})
+    (gv,) = [g for g in c.snapshot().groups if g.group_id == "g"]
+    assert {m.client_id: m.rack for m in gv.members} == {"c1": "a", "c2": "b", "c3": None}
+    assert {b.id: b.rack for b in c.snapshot().brokers} == RACKS
+
+
+def test_kip848_member_view_shows_rack():
+    # KIP-848: ConsumerGroupHeartbeatRequest carries RackId; the member view shows it too
+    c = Cluster(brokers=3, seed=1, racks=RACKS)
+    c.create_topic("orders", partitions=3, replication_factor=1)
+    c.consumer(
+        "c1", group_id="g", topics=["orders"], config={"group.protocol": "consumer", "client.rack": "b"}
+    ).start()
+    c.run_for(10_000)
+    (gv,) = [g for g in c.snapshot().groups if g.group_id == "g"]
+    assert [m.rack for m in gv.members] == ["b"]

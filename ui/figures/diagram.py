@@ -385,7 +385,8 @@ def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), titl
         if bv.extra_latency_ms:
             status = f"slow +{bv.extra_latency_ms} ms · " + status
         shapes.append(_rect(box, n, fill, line, width=3 if bv.controller else 1.8, dash=dash))
-        annotations.append(_text(box.x0 + 0.8, box.y0 + 14, f"Broker {bv.id}", size=15, bold=True,
+        title = f"Broker {bv.id}" + (f" · rack {bv.rack}" if bv.rack else "")  # broker.rack, when set
+        annotations.append(_text(box.x0 + 0.8, box.y0 + 14, title, size=15, bold=True,
                                  colour=S.OFFLINE if not bv.alive else S.INK, name=f"label:{n}"))
         annotations.append(_text(box.x0 + 0.8, box.y0 + 33, fit(status, box.width_px - 12, 12), size=12,
                                  colour=S.OFFLINE if not bv.alive else S.MUTED))
