@@ -32,6 +32,7 @@ from .scheduler import Watchdog
 
 if TYPE_CHECKING:
     from .cluster import Cluster
+    from .group import Subscription
     from .records import RecordBatch
 
 TP = tuple[str, int]
@@ -711,9 +712,12 @@ class Consumer:
         self._join_epoch += 1
         self.state = "joining"
         cfg = self.config
+        # ConsumerCoordinator.metadata(): the subscription carries the owned partitions, their generation and
+        # client.rack (ConsumerProtocolSubscription v1-v3; KIP-792 generation, KIP-881 rack)
         c.network.send(self.id, co.name, "JoinGroup", co.coordinator.on_join, self, self.group_id, self.member_id,
                        list(self.subscription or []), list(self.strategies), list(self.assignment),
-                       cfg.session_timeout_ms, cfg.max_poll_interval_ms, cfg.group_instance_id)
+                       cfg.session_timeout_ms, cfg.max_poll_interval_ms, cfg.group_instance_id, self.generation,
+                       cfg.client_rack or None)
         c.scheduler.after(cfg.max_poll_interval_ms + 5000, self._join_timeout, self._join_epoch)
 
     def _join_timeout(self, join_epoch: int) -> None:
@@ -781,17 +785,38 @@ class Consumer:
                        self.member_id, assignments, self.config.group_instance_id)
         self._start_heartbeats()
 
-    def _compute_assignment(self, members: dict[str, tuple[list[str], list[TP]]]) -> dict[str, list[TP]]:
-        """The leader member runs the assignor (ConsumerCoordinator.onLeaderElected)."""
+    def _compute_assignment(self, members: dict[str, Subscription]) -> dict[str, list[TP]]:
+        """The leader member runs the assignor (ConsumerCoordinator.onLeaderElected) with every member's
+        subscription: owned partitions with their generation, group.instance.id and client.rack (KIP-881),
+        and each partition's replica racks from its metadata (AbstractPartitionAssignor.assign)."""
         c = self.cluster
-        subs = {mid: topics for mid, (topics, _owned) in members.items()}
+        subs = {mid: s.topics for mid, s in members.items()}
         topics = {t for ts in subs.values() for t in ts}
         counts = {t: c.topics[t].partitions for t in topics if t in c.topics}
-        owned = {mid: list(o) for mid, (_t, o) in members.items()}
+        owned = {mid: list(s.owned) for mid, s in members.items()}
         # KIP-429: cooperative-sticky withholds a partition moving between members until its owner revoked it
         # (CooperativeStickyAssignor.adjustAssignment); it is handed out in the follow-up round
         return assign_detailed(self.protocol, subs, counts,
-                               owned if self.protocol in ("sticky", "cooperative-sticky") else None).assignment
+                               owned if self.protocol in ("sticky", "cooperative-sticky") else None,
+                               generations={mid: s.generation_id for mid, s in members.items()},
+                               member_racks={mid: s.rack_id for mid, s in members.items()},
+                               partition_racks=self._replica_racks(counts),
+                               group_instance_ids={mid: s.group_instance_id for mid, s in members.items()}).assignment
+
+    def _replica_racks(self, counts: dict[str, int]) -> dict[TP, set[str]]:
+        """Each partition's replica racks as the leader's metadata shows them (PartitionInfo.replicas' Node.rack).
+        A replica on a broker missing from the metadata (not live) has no rack there
+        (MetadataResponse.convertToNodeArray), so it counts for no rack."""
+        c = self.cluster
+        ctl = c.controller
+        out: dict[TP, set[str]] = {}
+        for t in sorted(counts):
+            for p in range(counts[t]):
+                ps = ctl.partitions.get((t, p))
+                replicas = ps.replicas if ps is not None else []
+                out[(t, p)] = {c.brokers[b].rack for b in replicas
+                               if b in c.brokers and c.brokers[b].rack and ctl.is_live(b)}
+        return out
 
     def on_sync_response(self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None) -> None:
         if not self.alive or self.state != "syncing":

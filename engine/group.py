@@ -16,7 +16,7 @@ in a Stable group whose selected protocol does not change, no rebalance. The old
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import (
     IllegalGenerationError,
@@ -38,10 +38,27 @@ class MemberIdRequired(KafkaError):
     name, code = "MEMBER_ID_REQUIRED", 79
 
 
+class Subscription(NamedTuple):
+    """One member's ConsumerProtocolSubscription as the leader reads it in the JoinGroup response: topics,
+    owned partitions (v1), the generation they come from (v2, -1 unknown) and `client.rack` (v3, KIP-881),
+    with the member's `group.instance.id` from JoinGroupResponseMember (ConsumerCoordinator.onLeaderElected)."""
+
+    topics: list[str]
+    owned: list[TP]
+    generation_id: int = -1
+    rack_id: str | None = None
+    group_instance_id: str | None = None
+
+
+def _subscription_extras(req: tuple) -> tuple[int, str | None]:
+    """(GenerationId, RackId) of a JoinGroup request tuple; a request without them is a v0-v1 subscription."""
+    return (req[6], req[7]) if len(req) >= 8 else (-1, None)
+
+
 class Member:
     __slots__ = ("member_id", "client_id", "consumer", "topics", "protocols", "owned", "session_timeout_ms",
                  "rebalance_timeout_ms", "awaiting_join", "awaiting_sync", "assignment", "session_timer",
-                 "group_instance_id")
+                 "group_instance_id", "generation_id", "rack_id")
 
     def __init__(self, member_id: str, consumer, topics: list[str], protocols: list[str], owned: list[TP],
                  session_timeout_ms: int, rebalance_timeout_ms: int, group_instance_id: str | None = None) -> None:
@@ -58,11 +75,14 @@ class Member:
         self.awaiting_sync = False
         self.assignment: list[TP] = []
         self.session_timer = None
+        self.generation_id = -1  # the generation of `owned`, as the member's JoinGroup subscription said
+        self.rack_id: str | None = None  # client.rack from the subscription (KIP-881)
 
-    def matches(self, topics: list[str], protocols: list[str], owned: list[TP]) -> bool:
-        """ClassicGroupMember.matches: the same protocols with the same metadata (subscription, owned)."""
+    def matches(self, topics: list[str], protocols: list[str], owned: list[TP], rack_id: str | None = None) -> bool:
+        """ClassicGroupMember.matches: the same protocols with the same metadata (subscription, owned, rack).
+        Real Kafka compares the metadata bytes, which also hold the GenerationId; we leave the generation out."""
         return list(self.protocols) == list(protocols) and list(self.topics) == list(topics) \
-            and sorted(self.owned) == sorted(owned)
+            and sorted(self.owned) == sorted(owned) and self.rack_id == rack_id
 
 
 class Group:
@@ -124,7 +144,9 @@ class GroupCoordinator:
     # -- JoinGroup ----------------------------------------------------------------------------------------------
     def on_join(self, consumer, group_id: str, member_id: str, topics: list[str], protocols: list[str],
                 owned: list[TP], session_timeout_ms: int, rebalance_timeout_ms: int,
-                group_instance_id: str | None = None) -> None:
+                group_instance_id: str | None = None, generation_id: int = -1, rack_id: str | None = None) -> None:
+        """JoinGroup; `generation_id` and `rack_id` are the ConsumerProtocolSubscription's GenerationId (v2) and
+        RackId (v3) that ConsumerCoordinator.metadata() sends with the topics and owned partitions."""
         c = self.cluster
         if not self.is_coordinator(group_id):
             self._reply(consumer, "JoinGroupResponse", consumer.on_join_response, group_id, "NOT_COORDINATOR", None)
@@ -135,7 +157,8 @@ class GroupCoordinator:
                         "INVALID_SESSION_TIMEOUT", None)
             return
         g = self.group(group_id)
-        req = (consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms)
+        req = (consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms, generation_id,
+               rack_id or None)
         if not member_id:
             if group_instance_id is not None:  # classicGroupJoinNewStaticMember: no MEMBER_ID_REQUIRED round
                 new_id = f"{group_instance_id}-{c.rng.getrandbits(32):08x}"
@@ -163,9 +186,10 @@ class GroupCoordinator:
 
     def _add_member(self, g: Group, member_id: str, group_instance_id: str | None, req: tuple) -> None:
         """addMemberThenRebalanceOrCompleteJoin: a new member starts (or joins) a rebalance."""
-        consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms = req
+        consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms = req[:6]
         m = g.members[member_id] = Member(member_id, consumer, topics, protocols, owned, session_timeout_ms,
                                           rebalance_timeout_ms, group_instance_id)
+        m.generation_id, m.rack_id = _subscription_extras(req)
         if group_instance_id is not None:
             g.static_members[group_instance_id] = member_id
         static = f" (static member {group_instance_id!r})" if group_instance_id is not None else ""
@@ -187,8 +211,8 @@ class GroupCoordinator:
     def _join_existing_member(self, g: Group, m: Member, req: tuple) -> None:
         """classicGroupJoinExistingMember: a follower rejoining with unchanged metadata gets the current
         generation back; the leader, or a member whose subscription changed, starts a rebalance."""
-        consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms = req
-        unchanged = m.matches(topics, protocols, owned)
+        consumer, topics, protocols, owned = req[:4]
+        unchanged = m.matches(topics, protocols, owned, _subscription_extras(req)[1])
         m.consumer = consumer
         self._touch_session(g, m)
         if g.state == PREPARING:
@@ -209,7 +233,8 @@ class GroupCoordinator:
 
     @staticmethod
     def _update_member(m: Member, req: tuple) -> None:
-        _consumer, m.topics, m.protocols, m.owned, m.session_timeout_ms, m.rebalance_timeout_ms = req
+        _consumer, m.topics, m.protocols, m.owned, m.session_timeout_ms, m.rebalance_timeout_ms = req[:6]
+        m.generation_id, m.rack_id = _subscription_extras(req)
 
     def _answer_join(self, g: Group, m: Member, with_members: bool = True, skip_assignment: bool = False) -> None:
         """A JoinGroup answered with the current generation (no new rebalance round)."""
@@ -220,8 +245,9 @@ class GroupCoordinator:
         self._reply(m.consumer, "JoinGroupResponse", m.consumer.on_join_response, g.group_id, None, payload)
 
     @staticmethod
-    def _members_meta(g: Group) -> dict[str, tuple[list[str], list[TP]]]:
-        return {mid: (m.topics, list(m.owned)) for mid, m in g.members.items()}
+    def _members_meta(g: Group) -> dict[str, Subscription]:
+        return {mid: Subscription(m.topics, list(m.owned), m.generation_id, m.rack_id, m.group_instance_id)
+                for mid, m in g.members.items()}
 
     def _replace_static_member(self, g: Group, old_id: str, new_id: str, instance_id: str, req: tuple) -> None:
         """updateStaticMemberThenRebalanceOrCompleteJoin / ClassicGroup.replaceStaticMember: the new member id

@@ -68,6 +68,8 @@ class GroupSpec(_Model):
     # KIP-345: each member sets group.instance.id to its own id, so a restart within session.timeout.ms keeps
     # its partitions without a rebalance (one shared config cannot give every member its own instance id)
     static_membership: bool = False
+    # KIP-881 / KIP-392: client.rack per member, in member order (one shared config cannot give each its own rack)
+    client_racks: list[str] | None = Field(None, description="client.rack of each member in order, e.g. [a, b, c]")
 
 
 class Scenario(_Model):
@@ -99,6 +101,10 @@ class Scenario(_Model):
             if p.topic not in names:
                 raise ValueError(f"producer {p.id!r} writes to topic {p.topic!r}, which is not in topics {names}")
         for g in self.groups:
+            if g.client_racks is not None and (len(g.client_racks) > g.members
+                                               or not all(r.strip() and len(r) <= 64 for r in g.client_racks)):
+                raise ValueError(f"group {g.group_id!r}: client_racks {g.client_racks} must name at most one rack "
+                                 f"(non-empty, at most 64 characters) per member ({g.members} members)")
             for t in g.topics:
                 if t not in names:
                     raise ValueError(f"group {g.group_id!r} reads topic {t!r}, which is not in topics {names}")
@@ -183,8 +189,10 @@ def build_cluster(s: Scenario) -> Cluster:
             c.load_generators[p.id] = gen
             gen.start()
         for g in s.groups:
-            for mid in member_ids(s, g):
+            racks = list(g.client_racks or [])
+            for i, mid in enumerate(member_ids(s, g)):
                 cfg = dict(g.config) | ({"group.instance.id": mid} if g.static_membership else {})
+                cfg |= {"client.rack": racks[i]} if i < len(racks) else {}
                 k = c.consumer(mid, group_id=g.group_id, topics=list(g.topics), config=cfg)
                 k.start(g.poll_interval_ms)
     except ConfigError as exc:

@@ -141,6 +141,7 @@ class MemberView:
     is_leader: bool = False
     member_epoch: int | None = None  # KIP-848 members only
     group_instance_id: str | None = None  # static members (KIP-345): the id that survives restarts
+    rack: str | None = None  # the member's client.rack (KIP-881: sent in its subscription; None: not set)
 
 
 @dataclass(frozen=True, slots=True)

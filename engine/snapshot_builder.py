@@ -194,12 +194,19 @@ def _group_views(c: Cluster):
 def _group848_view(c: Cluster, g, offsets, coordinator: int) -> GroupView:
     """A KIP-848 group: the group epoch stands where a classic group shows its generation."""
     members = tuple(MemberView(member_id=mid, client_id=m.consumer.id, assignment=tuple(sorted(m.assigned)),
-                               alive=m.consumer.alive, is_leader=False, member_epoch=m.epoch)
+                               alive=m.consumer.alive, is_leader=False, member_epoch=m.epoch,
+                               rack=_client_rack(m.consumer))
                     for mid, m in g.members.items())
     return GroupView(group_id=g.group_id, state=g.state, generation=g.epoch, protocol=g.assignor, leader=None,
                      coordinator=coordinator, members=members, committed=dict(offsets),
                      lag=_lag(c, {t for m in g.members.values() for t in m.topics}, offsets),
                      rebalance="consumer (KIP-848)")
+
+
+def _client_rack(consumer) -> str | None:
+    """A KIP-848 member's rack: the RackId its ConsumerGroupHeartbeat carries (the consumer's client.rack)."""
+    cfg = getattr(consumer, "config", None)
+    return getattr(cfg, "client_rack", None) or None
 
 
 def _lag(c: Cluster, topics, offsets) -> dict:
@@ -225,7 +232,7 @@ def _group_view(c: Cluster, g, coordinator: int) -> GroupView:
             consumer = m.consumer  # a restarted consumer's old process, not yet replaced in the group
         members.append(MemberView(member_id=mid, client_id=m.client_id, assignment=tuple(sorted(m.assignment)),
                                   alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader),
-                                  group_instance_id=m.group_instance_id))
+                                  group_instance_id=m.group_instance_id, rack=m.rack_id))
     lag = _lag(c, {t for m in g.members.values() for t in m.topics}, g.offsets)
     protocol = g.protocol
     return GroupView(group_id=g.group_id, state=g.state, generation=g.generation, protocol=protocol,

@@ -52,7 +52,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
                   "uncommitted",
                   "log_start_offset", "offline", "lost", "segments", "record_count", "keys", "adding_replicas",
                   "last_stable_offset", "markers", "aborted_records", "open_records", "active_segment_base",
-                  "segment_bases"),
+                  "segment_bases", "replica_racks"),
     "group": ("state", "generation", "protocol", "members", "assignment", "assignment_sizes", "committed", "lag",
               "coordinator", "rebalance", "redelivered", "revoked", "member_epochs",
               "lag_column"),
@@ -492,6 +492,9 @@ def _partition_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         "offline": p.offline, "lost": len(p.lost),
         "segments": leader_state.segments if leader_state else None, "adding_replicas": list(p.adding_replicas)}
     out["last_stable_offset"] = p.last_stable_offset
+    if "replica_racks" in ch.fields:  # broker.rack of each replica (a replica on a broker without one: none)
+        racks = {b.id: b.rack for b in ctx.snapshot.brokers}
+        out["replica_racks"] = sorted({racks[r] for r in p.replicas if racks.get(r)})
     if {"active_segment_base", "segment_bases"} & set(ch.fields):
         bases = _segment_bases(ctx, topic, num, p.leader)
         out["segment_bases"] = bases

@@ -25,7 +25,13 @@ from ..config import TopicConfig
 from ..errors import KafkaError
 from ..records import RecordBatch
 from .clients import ExternalConsumer, ExternalProducer, Reply
-from .groups import decode_assignment, decode_subscription, encode_assignment, encode_subscription
+from .groups import (
+    decode_assignment,
+    decode_subscription,
+    decode_subscription_extras,
+    encode_assignment,
+    encode_subscription,
+)
 from .protocol import Request, api_versions_body
 from .recordbatch import BatchEncoder, InvalidRecordError, decode_batches
 
@@ -650,6 +656,9 @@ class KafkaAdapter:
         protocols = [(p.name, bytes(p.metadata)) for p in b.protocols]
         topics, owned = decode_subscription(protocols[0][1]) if protocols and b.protocol_type == "consumer" \
             else ([], [])
+        # a real client's generation and client.rack, for a simulated leader's assignor (KIP-881)
+        generation_id, rack_id = decode_subscription_extras(protocols[0][1]) \
+            if protocols and b.protocol_type == "consumer" else (-1, None)
         member_id = b.member_id or ""
         k = self.members.get((group, member_id)) if member_id else None
         if k is None:
@@ -671,7 +680,7 @@ class KafkaAdapter:
             fut, resolve = self._future(conn)
             k.join_waiters.append(resolve)
             self._send(k.id, conn, "JoinGroup", broker.coordinator.on_join, k, group, member_id, topics, names,
-                       owned, session, rebalance)
+                       owned, session, rebalance, None, generation_id, rack_id)
             try:
                 err, payload = await fut
             finally:
@@ -696,10 +705,10 @@ class KafkaAdapter:
         members = []
         if payload["members"] is not None:
             proto = payload["protocol"]
-            for mid, (mtopics, mowned) in payload["members"].items():
+            for mid, sub in payload["members"].items():
                 raw = self.metadata_bytes.get((group, mid), {}).get(proto)
                 members.append({"member_id": mid, "group_instance_id": None,
-                                "metadata": raw if raw is not None else encode_subscription(mtopics, mowned)})
+                                "metadata": raw if raw is not None else encode_subscription(sub.topics, sub.owned)})
         return {"throttle_time": 0, "error_code": NONE, "generation_id": payload["generation"],
                 "protocol_type": b.protocol_type, "protocol_name": payload["protocol"], "leader": payload["leader"],
                 "skip_assignment": False, "member_id": payload["member_id"], "members": members}

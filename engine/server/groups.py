@@ -47,6 +47,16 @@ def decode_subscription(data: bytes) -> tuple[list[str], list[TP]]:
     return [str(t) for t in sub.topics], owned
 
 
+def decode_subscription_extras(data: bytes) -> tuple[int, str | None]:
+    """(GenerationId, RackId) of a subscription: v2 added the generation of the owned partitions, v3 the
+    consumer's client.rack (KIP-881); (-1, None) when older or unreadable, ConsumerProtocol's defaults."""
+    try:
+        sub = _decode("consumer_protocol_subscription", data)
+    except Exception:
+        return -1, None
+    return int(getattr(sub, "generation_id", -1)), getattr(sub, "rack_id", None) or None
+
+
 def decode_assignment(data: bytes) -> list[TP] | None:
     try:
         a = _decode("consumer_protocol_assignment", data)
@@ -80,4 +90,4 @@ def encode_assignment(tps: list[TP]) -> bytes:
     return _encode("consumer_protocol_assignment", 1, {"assigned_partitions": _by_topic(tps), "user_data": None})
 
 
-__all__ = ["decode_subscription", "decode_assignment", "encode_subscription", "encode_assignment"]
+__all__ = ["decode_subscription", "decode_subscription_extras", "decode_assignment", "encode_subscription", "encode_assignment"]

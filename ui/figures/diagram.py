@@ -437,7 +437,8 @@ def _draw_brokers(cv: _Canvas) -> None:
         fill, line, dash, status = _broker_look(bv)
         down = not bv.alive
         cv.shapes.append(_rect(box, n, fill, line, width=3 if bv.controller else 1.8, dash=dash))
-        cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 14, f"Broker {bv.id}", size=15, bold=True,
+        title = f"Broker {bv.id}" + (f" · rack {bv.rack}" if bv.rack else "")  # broker.rack, when set
+        cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 14, fit(title, box.width_px - 12, 15, True), size=15, bold=True,
                                     colour=S.OFFLINE if down else S.INK, name=f"label:{n}"))
         cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 32, fit(f"leads {leads} partition{'s' * (leads != 1)}",
                                                                    box.width_px - 12, 12), size=12,
