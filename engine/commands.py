@@ -72,6 +72,9 @@ class AddConsumer(_Cmd):
     group: str
     consumer: str | None = None  # a fresh id like c4 when omitted
     poll_interval_ms: int = Field(100, ge=1, le=60_000)
+    # KIP-345: start the newcomer with this group.instance.id; a running member's id makes it a second process
+    # of the same static member, which takes its place and fences it (FENCED_INSTANCE_ID)
+    group_instance_id: str | None = None
 
 
 class Produce(_Cmd):
@@ -234,8 +237,8 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             return f"Added broker {c.add_broker(rack)}" + (f" in rack {rack}" if rack is not None else "")
         case CrashConsumer() | CloseConsumer() | RestartConsumer():
             return _consumer_lifecycle(c, cmd)
-        case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv):
-            return add_consumer(c, g, cid, iv)
+        case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv, group_instance_id=iid):
+            return add_consumer(c, g, cid, iv, iid)
         case Produce(producer=pid, count=n, key=key, value=value, topic=topic, tombstone=tombstone):
             p = c.producers.get(pid)
             if p is None:
@@ -364,8 +367,10 @@ def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
                                    f"results to {cmd.to_topic} and {what[cmd.end]} the transaction")
 
 
-def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_ms: int = 100) -> str:
-    """Start one more member in an existing group, with the same subscription and config as its peers."""
+def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_ms: int = 100,
+                 group_instance_id: str | None = None) -> str:
+    """Start one more member in an existing group, with the same subscription and config as its peers (and
+    `group_instance_id` as its group.instance.id when given)."""
     peers = [k for k in c.consumers.values() if k.group_id == group]
     if not peers:
         raise ConfigError(f"there is no group {group!r}; groups are {sorted({k.group_id for k in c.consumers.values() if k.group_id})}")
@@ -376,7 +381,9 @@ def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_m
             n += 1
         cid = f"c{n}"
     cfg = peer.config.explicit()
-    if "group.instance.id" in cfg:  # a static group: the newcomer gets its own instance id (a copy would fence)
+    if group_instance_id is not None:
+        cfg["group.instance.id"] = group_instance_id
+    elif "group.instance.id" in cfg:  # a static group: the newcomer gets its own instance id (a copy would fence)
         cfg["group.instance.id"] = cid
     k = c.consumer(cid, group_id=group, topics=list(peer.subscription or []), config=cfg)
     k.start(poll_interval_ms)
