@@ -23,6 +23,13 @@ class CrashBroker(_Cmd):
     broker: int = Field(ge=1, le=12)
 
 
+class ShutdownBroker(_Cmd):
+    """A clean stop (SIGTERM, a rolling restart): a controlled shutdown moves its leaderships first."""
+
+    op: Literal["shutdown_broker"] = "shutdown_broker"
+    broker: int = Field(ge=1, le=12)
+
+
 class RestartBroker(_Cmd):
     op: Literal["restart_broker"] = "restart_broker"
     broker: int = Field(ge=1, le=12)
@@ -158,13 +165,13 @@ class ConsumeTransformProduce(_Cmd):
 
 
 Command = Annotated[
-    CrashBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
+    CrashBroker | ShutdownBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
     | CloseConsumer | RestartConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
     | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
-COMMAND_OPS = ("crash_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
+COMMAND_OPS = ("crash_broker", "shutdown_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
                "crash_consumer", "close_consumer", "restart_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
                "preferred_election", "add_share_consumer", "init_transactions", "begin_transaction",
                "commit_transaction", "abort_transaction", "consume_transform_produce")
@@ -221,6 +228,9 @@ def apply_command(c: Cluster, cmd: Command) -> str:
         case CrashBroker(broker=b):
             c.crash_broker(b)
             return f"Crashed broker {b}"
+        case ShutdownBroker(broker=b):
+            c.shutdown_broker(b)
+            return f"Asked broker {b} to shut down (controlled shutdown)"
         case RestartBroker(broker=b):
             c.restart_broker(b)
             return f"Restarted broker {b}"
