@@ -71,7 +71,7 @@ def test_a_student_edit_is_caught_by_the_final_assert(tmp_path):
 
 @pytest.mark.parametrize("lesson_id", ["keys-and-partitioning", "kip848-rebalance", "rebalance-on-failure",
                                        "the-controller", "durability-on-disk", "static-membership",
-                                       "producer-batching"])
+                                       "producer-batching", "rolling-restart"])
 def test_lessons_with_issue16_claim_checks_run_as_notebooks(lesson_id, tmp_path):
     """The new check kinds (read_in_order, polls between two events, segment bases, live voters) hold in the
     exported notebook too, where they run through its check() helper against the notebook's own timeline."""
