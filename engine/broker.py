@@ -376,7 +376,8 @@ class Broker:
     def _maybe_advance_hw(self, r: Replica) -> None:
         c = self.cluster
         min_insync = c.topic_config(r.topic).min_insync_replicas
-        new_hw = r.compute_hw(min_insync, c.now, c.broker_config.replica_lag_time_max_ms, c.controller.is_live)
+        new_hw = r.compute_hw(min_insync, c.now, c.broker_config.replica_lag_time_max_ms,
+                               c.controller.isr_eligible)
         if new_hw > r.hw:
             old = r.hw
             r.hw = new_hw
@@ -518,7 +519,7 @@ class Broker:
         if follower_id in r.isr or r.pending_isr is not None:
             return
         epoch_start = next((s for e, s in r.log.epochs if e == r.leader_epoch), r.leo)
-        if fetch_offset >= r.hw and fetch_offset >= epoch_start and self.cluster.controller.is_live(follower_id):
+        if fetch_offset >= r.hw and fetch_offset >= epoch_start and self.cluster.controller.isr_eligible(follower_id):
             self._alter_partition(r, sorted(set(r.isr) | {follower_id}, key=r.replicas.index),
                                   f"broker {follower_id} caught up to the high watermark {r.hw}")
 

@@ -677,15 +677,52 @@ class Cluster:
         b = self._broker(broker_id)
         if not b.alive:
             return
+        self._stop_process(broker_id)
+        self.emit("broker_crashed", f"Broker {broker_id} crashed: it stops answering; its log files survive on "
+                  f"disk. The controller notices when its {'heartbeats' if self.controller.mode == 'kraft' else 'ZooKeeper session'} "
+                  f"time out", actors=(b.name,), broker=broker_id)
+
+    def _stop_process(self, broker_id: int) -> None:
+        b = self.brokers[broker_id]
         b.crash()
+        self.controller.shutdown.stopped(broker_id)
         self.network.drop_from(b.name)
         # its TCP connections are reset: every connected client sees the disconnect (NetworkClient)
         for client in [*self.producers.values(), *self.consumers.values(), *self.share_consumers.values()]:
             if client.alive:
                 self.scheduler.after(self.network.latency(b.name, client.id), client.on_disconnect, broker_id)
-        self.emit("broker_crashed", f"Broker {broker_id} crashed: it stops answering; its log files survive on "
-                  f"disk. The controller notices when its {'heartbeats' if self.controller.mode == 'kraft' else 'ZooKeeper session'} "
-                  f"time out", actors=(b.name,), broker=broker_id)
+
+    def shutdown_broker(self, broker_id: int) -> None:
+        """A clean stop (SIGTERM, a rolling restart): with controlled.shutdown.enable (default true) the broker
+        first has the controller move its leaderships and take it out of the ISRs, then stops (engine.shutdown);
+        without it, it just stops and the controller notices when its heartbeats time out."""
+        b = self._broker(broker_id)
+        if not b.alive or self.controller.shutdown.is_shutting_down(broker_id):
+            return
+        if self.broker_config.controlled_shutdown_enable:
+            self.controller.shutdown.begin(broker_id)
+        else:
+            self.finish_broker_shutdown(broker_id, approved=False)
+
+    def finish_broker_shutdown(self, broker_id: int, approved: bool) -> None:
+        """The broker process exits. Approved (SHUTDOWN_NOW): the controller fences it at once; otherwise it
+        learns of it as of a crash, when the session times out."""
+        b = self.brokers[broker_id]
+        if not b.alive:
+            return
+        ctl = self.controller
+        self._stop_process(broker_id)
+        if approved:
+            self.emit("broker_stopped", f"Broker {broker_id} leads no partition any more: the controller lets it go "
+                      f"and it shuts down cleanly; its log files stay on disk", actors=(b.name, ctl.actor),
+                      broker=broker_id, controlled=True)
+            ctl.fence_stopped(broker_id)
+        else:
+            why = ("controlled.shutdown.enable=false" if not self.broker_config.controlled_shutdown_enable
+                   else "the controller did not answer in time")
+            self.emit("broker_stopped", f"Broker {broker_id} shut down without a controlled shutdown ({why}): its "
+                      f"leaderships move only when the controller notices it is gone", actors=(b.name,),
+                      broker=broker_id, controlled=False)
 
     def restart_broker(self, broker_id: int) -> None:
         b = self._broker(broker_id)

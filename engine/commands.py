@@ -23,6 +23,13 @@ class CrashBroker(_Cmd):
     broker: int = Field(ge=1, le=12)
 
 
+class ShutdownBroker(_Cmd):
+    """A clean stop (SIGTERM, a rolling restart): a controlled shutdown moves its leaderships first."""
+
+    op: Literal["shutdown_broker"] = "shutdown_broker"
+    broker: int = Field(ge=1, le=12)
+
+
 class RestartBroker(_Cmd):
     op: Literal["restart_broker"] = "restart_broker"
     broker: int = Field(ge=1, le=12)
@@ -72,6 +79,9 @@ class AddConsumer(_Cmd):
     group: str
     consumer: str | None = None  # a fresh id like c4 when omitted
     poll_interval_ms: int = Field(100, ge=1, le=60_000)
+    # KIP-345: start the newcomer with this group.instance.id; a running member's id makes it a second process
+    # of the same static member, which takes its place and fences it (FENCED_INSTANCE_ID)
+    group_instance_id: str | None = None
 
 
 class Produce(_Cmd):
@@ -174,14 +184,14 @@ class ConsumeTransformProduce(_Cmd):
 
 
 Command = Annotated[
-    CrashBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
+    CrashBroker | ShutdownBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
     | CloseConsumer | RestartConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
     | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce
     | AlterPartitions | ResetOffsets,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
-COMMAND_OPS = ("crash_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
+COMMAND_OPS = ("crash_broker", "shutdown_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
                "crash_consumer", "close_consumer", "restart_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
                "preferred_election", "add_share_consumer", "init_transactions", "begin_transaction",
                "commit_transaction", "abort_transaction", "consume_transform_produce", "alter_partitions",
@@ -239,6 +249,9 @@ def apply_command(c: Cluster, cmd: Command) -> str:
         case CrashBroker(broker=b):
             c.crash_broker(b)
             return f"Crashed broker {b}"
+        case ShutdownBroker(broker=b):
+            c.shutdown_broker(b)
+            return f"Asked broker {b} to shut down (controlled shutdown)"
         case RestartBroker(broker=b):
             c.restart_broker(b)
             return f"Restarted broker {b}"
@@ -255,8 +268,8 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             return f"Added broker {c.add_broker(rack)}" + (f" in rack {rack}" if rack is not None else "")
         case CrashConsumer() | CloseConsumer() | RestartConsumer():
             return _consumer_lifecycle(c, cmd)
-        case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv):
-            return add_consumer(c, g, cid, iv)
+        case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv, group_instance_id=iid):
+            return add_consumer(c, g, cid, iv, iid)
         case Produce(producer=pid, count=n, key=key, value=value, topic=topic, tombstone=tombstone):
             p = c.producers.get(pid)
             if p is None:
@@ -443,8 +456,10 @@ def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
                                    f"results to {cmd.to_topic} and {what[cmd.end]} the transaction")
 
 
-def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_ms: int = 100) -> str:
-    """Start one more member in an existing group, with the same subscription and config as its peers."""
+def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_ms: int = 100,
+                 group_instance_id: str | None = None) -> str:
+    """Start one more member in an existing group, with the same subscription and config as its peers (and
+    `group_instance_id` as its group.instance.id when given)."""
     peers = [k for k in c.consumers.values() if k.group_id == group]
     if not peers:
         raise ConfigError(f"there is no group {group!r}; groups are {sorted({k.group_id for k in c.consumers.values() if k.group_id})}")
@@ -455,7 +470,9 @@ def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_m
             n += 1
         cid = f"c{n}"
     cfg = peer.config.explicit()
-    if "group.instance.id" in cfg:  # a static group: the newcomer gets its own instance id (a copy would fence)
+    if group_instance_id is not None:
+        cfg["group.instance.id"] = group_instance_id
+    elif "group.instance.id" in cfg:  # a static group: the newcomer gets its own instance id (a copy would fence)
         cfg["group.instance.id"] = cid
     k = c.consumer(cid, group_id=group, topics=list(peer.subscription or []), config=cfg)
     k.start(poll_interval_ms)

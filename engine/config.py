@@ -301,6 +301,8 @@ class BrokerConfig(KafkaConfig):
     group_share_delivery_count_limit: int = Field(5, alias="group.share.delivery.count.limit", ge=2, le=10,
                                                   description="Between 2 and 10.")
     auto_leader_rebalance_enable: bool = Field(True, alias="auto.leader.rebalance.enable")
+    # a broker asked to stop first has the controller move its leaderships (engine.shutdown)
+    controlled_shutdown_enable: bool = Field(True, alias="controlled.shutdown.enable")
     leader_imbalance_check_interval_seconds: int = Field(300, alias="leader.imbalance.check.interval.seconds", ge=1)
     leader_imbalance_per_broker_percentage: int = Field(10, alias="leader.imbalance.per.broker.percentage", **_NON_NEG)
     broker_heartbeat_interval_ms: int = Field(2000, alias="broker.heartbeat.interval.ms", ge=1)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from .errors import InvalidReplicationFactorError
 from .placement import BrokerMetadata, EngineRandom, UsableBroker, assign_replicas_to_brokers, striped_place
+from .shutdown import ControlledShutdown
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -59,6 +60,7 @@ class Controller:
         self.sessions: dict[int, object] = {}  # broker id -> session expiry timer
         self.election_pending = False
         self.quorum_lost = False  # KRaft: no majority of voters; they keep retrying until one is back
+        self.shutdown = ControlledShutdown(cluster)  # brokers asked to stop cleanly (controlled shutdown)
 
     # -- set-up ----------------------------------------------------------------------------------------------
     def bootstrap(self, broker_ids: list[int]) -> None:
@@ -83,6 +85,10 @@ class Controller:
 
     def is_live(self, broker_id: int) -> bool:
         return broker_id in self.live
+
+    def isr_eligible(self, broker_id: int) -> bool:
+        """Partition.isReplicaIsrEligible: neither fenced nor in controlled shutdown (KIP-841)."""
+        return broker_id in self.live and not self.shutdown.is_shutting_down(broker_id)
 
     def _record(self, n: int = 1) -> None:
         self.metadata_offset += n
@@ -224,6 +230,23 @@ class Controller:
                 else:
                     self._publish(tp)
 
+    def fence_stopped(self, broker_id: int) -> None:
+        """SHUTDOWN_NOW after a controlled shutdown (ReplicationControlManager.handleBrokerFenced): the broker is
+        fenced at once, not after broker.session.timeout.ms; partitions it still held alone go offline."""
+        if broker_id not in self.live:
+            return
+        self.live.discard(broker_id)
+        t = self.sessions.pop(broker_id, None)
+        if t is not None:
+            t.cancel()
+        self._record()
+        self.cluster.emit("broker_fenced", f"The controller fenced broker {broker_id}, which shut down in a "
+                          f"controlled way", actors=(self.actor, f"broker-{broker_id}"), broker=broker_id,
+                          controlled=True)
+        if broker_id == self.active:
+            self._controller_lost()  # combined mode: its controller stops with it; the other voters elect one
+        self._on_broker_failure(broker_id)
+
     def on_broker_bounced(self, broker_id: int) -> None:
         """A broker restarted before its session expired. Its new incarnation's registration tells the controller
         the old one is gone (KRaft fences the old incarnation; ZooKeeper mode's KafkaController handles "bounced
@@ -309,12 +332,14 @@ class Controller:
         old = ps.leader
         # KIP-455: replicas a running reassignment will remove still count (replicas lists them last), or a
         # partition whose only live ISR member is leaving would stay offline and the reassignment never finish
-        candidates = [b for b in ps.replicas if b in self.live and c.brokers[b].alive]
+        # ClusterControlManager.isActive: a broker in controlled shutdown is neither a leader nor an ISR member
+        stopping = self.shutdown.shutting_down
+        candidates = [b for b in ps.replicas if b in self.live and c.brokers[b].alive and b not in stopping]
         clean = [b for b in candidates if b in ps.isr]
         tcfg = c.topic_config(tp[0])
         if clean:
             new, unclean = clean[0], False
-            new_isr = [b for b in ps.isr if b in self.live]
+            new_isr = [b for b in ps.isr if b in self.live and b not in stopping]
         elif candidates and tcfg.unclean_leader_election_enable:
             new, unclean = candidates[0], True
             new_isr = [new]
@@ -396,11 +421,13 @@ class Controller:
               and ps.partition_epoch == partition_epoch and self.active is not None)
         # KIP-841 (ReplicationControlManager.ineligibleReplicasForIsr): a new ISR naming a fenced or offline
         # broker is refused as a whole with INELIGIBLE_REPLICA; the leader goes back to the committed ISR
-        ineligible = [b for b in new_isr if b != broker_id and b not in self.live] if ok else []
+        # (and "shutting down": a broker in controlled shutdown)
+        ineligible = [b for b in new_isr if b != broker_id and (b not in self.live or self.shutdown.is_shutting_down(b))
+                      ] if ok else []
         if ineligible:
             ok = False
             c.emit("note", f"The controller rejected an ISR change from broker {broker_id} for {tp[0]}-{tp[1]}: "
-                   f"INELIGIBLE_REPLICA, broker(s) {ineligible} are fenced or offline and cannot be in the ISR",
+                   f"INELIGIBLE_REPLICA, broker(s) {ineligible} are fenced, offline or shutting down and cannot be in the ISR",
                    actors=(self.actor, f"broker-{broker_id}"), topic=tp[0], partition=tp[1])
         if ok:
             added = [b for b in new_isr if b not in ps.isr]

@@ -52,6 +52,7 @@ PRODUCE_ENDS = frozenset({"batch_acked", "batch_failed", "produce_rejected"})
 UNTIL_KINDS = {"rebalance": REBALANCE_KINDS, "election": ELECTION_KINDS}
 KINDS = (
     "cluster_created", "topic_created", "broker_crashed", "broker_restarted", "broker_isolated", "broker_healed",
+    "controlled_shutdown_requested", "controlled_shutdown", "broker_stopped",  # a clean stop (engine.shutdown)
     "broker_slowed", "broker_added", "broker_fenced", "broker_unfenced", "controller_elected",
     "batch_sent", "batch_appended", "batch_acked", "batch_failed", "batch_retried", "duplicate_batch",
     "send_blocked", "send_failed", "producer_epoch_bumped",  # the producer's own troubles

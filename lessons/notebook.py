@@ -32,7 +32,7 @@ from .model import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-IMPORTANT = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed",
+IMPORTANT = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed", "broker_stopped", "controlled_shutdown",
              "broker_fenced", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
              "assignment_received", "member_expired", "member_left", "consumer_crashed", "produce_rejected",
              "duplicate_batch", "batch_retried", "truncated", "segments_deleted", "log_compacted",

@@ -15,7 +15,7 @@ from engine.events import Event
 from engine.snapshot import ClusterSnapshot
 
 # Most telling first: what a student should read about a step, in this order.
-HEADLINE_KINDS = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed",
+HEADLINE_KINDS = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed", "broker_stopped", "controlled_shutdown",
                   "broker_fenced", "produce_rejected", "truncated", "isr_shrink", "isr_expand", "member_expired",
                   "consumer_crashed", "consumer_closed", "member_left", "rebalance_started", "partitions_revoked",
                   "rebalance_completed", "assignment_received", "duplicate_batch", "batch_retried",

@@ -90,6 +90,9 @@ def for_command(cmd: dict, topic_of: dict[str, str] | None = None) -> str:
     if op == "crash_broker":
         return (f"kill -9 $(pgrep -f 'server-{b}.properties')   # or: docker kill kafka-{b}\n"
                 f"# the process dies at once; its log files stay on disk")
+    if op == "shutdown_broker":
+        return (f"kafka-server-stop.sh   # on broker {b}'s host: SIGTERM; or: docker stop kafka-{b}\n"
+                f"# controlled.shutdown.enable=true (default): its leaderships move before it exits")
     if op == "restart_broker":
         return f"kafka-server-start.sh -daemon config/server-{b}.properties   # or: docker start kafka-{b}"
     if op == "isolate_broker":

@@ -31,7 +31,7 @@ DEFAULT_PRESET = "Default"
 RUN_UNTIL_SECONDS = 6.0  # wall-clock budget of "run until": big clusters take many steps per simulated second
 RUN_UNTIL_STEPS = 4000
 # Events worth the big narration line when a step produced several.
-PRIORITY = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed",
+PRIORITY = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed", "broker_stopped", "controlled_shutdown",
             "broker_isolated", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
             "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "send_failed", "producer_epoch_bumped",
             "send_blocked", "produce_rejected")

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 
 from engine import Cluster
 from engine.scenario import ScenarioError, build_cluster, validate_scenario
-from lessons.__main__ import main
 from lessons.checks import CheckContext, parse_check
 
 
@@ -55,17 +53,3 @@ def test_scenario_refuses_more_racks_than_members():
             }
         )
 
-
-def test_rack_awareness_lesson_runs_as_a_notebook(tmp_path):
-    nbclient = pytest.importorskip("nbclient", reason="nbclient is in the dev extra")
-    from test_notebook_export import _ensure_kernel
-
-    out = tmp_path / "rack-awareness.ipynb"
-    assert main(["export", "rack-awareness", "-o", str(out)]) == 0
-    nb = nbformat.read(str(out), as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name=_ensure_kernel(), resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()  # raises CellExecutionError on any failing cell
-    final = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
-    assert "All of the lesson's final checks hold." in final

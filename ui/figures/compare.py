@@ -75,7 +75,7 @@ def outcome_figure(left: Outcome, right: Outcome, labels: tuple[str, str] = ("le
     return S.figure(data, layout)
 
 
-MOMENT_KINDS = ("broker_crashed", "consumer_crashed", "broker_restarted")
+MOMENT_KINDS = ("broker_crashed", "broker_stopped", "consumer_crashed", "broker_restarted")
 
 
 def moments_of(events: list[Event], limit: int = 4) -> list[tuple[int, str]]:
