@@ -224,7 +224,7 @@ def test_in_flight_dots_never_sit_on_a_label():
     tl = Timeline(PRESETS["Default"])
     seen = 0
     for _ in range(120):
-        tl.step()
+        tl.step("event")  # one event at a time (the expert stepping): many pictures with requests in flight
         snap = tl.cluster.snapshot()
         g = diagram_layout(snap)
         labels = []
