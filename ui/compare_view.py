@@ -23,13 +23,17 @@ PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": Tru
 CODE_SPAN_CHARS = 300
 SUMMARY_CHARS = 140
 SAME = "same"
-PANEL_MIN_PX = 540  # narrower than this, a cluster diagram's labels crowd: the two panels stack instead
+PANEL_MIN_PX = 600  # narrower than this, a cluster diagram's labels crowd: the two panels stack instead
 CHART_MIN_PX = 420  # the race chart and the outcome bars: below this their titles would collide
 
 
 def swatch(side: str) -> str:
     """The side's name on its colour (Streamlit's blue / orange, the nearest to the figures' Okabe-Ito pair)."""
-    return f":blue-background[**{side.title()}**]" if side.lower() == "left" else f":orange-background[**{side.title()}**]"
+    return (
+        f":blue-background[**{side.title()}**]"
+        if side.lower() == "left"
+        else f":orange-background[**{side.title()}**]"
+    )
 
 
 def code_span(text: str) -> str:
@@ -39,7 +43,7 @@ def code_span(text: str) -> str:
 
 def _clip(e: Event) -> str:
     s = e.summary
-    return s if len(s) <= SUMMARY_CHARS else s[:SUMMARY_CHARS - 3] + "..."
+    return s if len(s) <= SUMMARY_CHARS else s[: SUMMARY_CHARS - 3] + "..."
 
 
 def divergence_text(d: Divergence | None) -> str:
@@ -48,8 +52,10 @@ def divergence_text(d: Divergence | None) -> str:
         return "**The two runs are identical so far.**"
     if d.left is None or d.right is None:
         return f"**Where the runs part:** {md_escape(str(d))}"
-    return (f"**Where the runs part:** t={d.time_ms} ms, the first event that differs  \n"
-            f"{swatch('left')} {md_escape(_clip(d.left))}  \n{swatch('right')} {md_escape(_clip(d.right))}")
+    return (
+        f"**Where the runs part:** t={d.time_ms} ms, the first event that differs  \n"
+        f"{swatch('left')} {md_escape(_clip(d.left))}  \n{swatch('right')} {md_escape(_clip(d.right))}"
+    )
 
 
 def _num(v: float | None) -> str:
@@ -60,6 +66,7 @@ def _num(v: float | None) -> str:
 def outcome_cells(o: Outcome, other: Outcome | None) -> list[tuple[str, str, str | None, bool]]:
     """(label with its unit, value, delta against the left run or None, is a rise bad?) for the outcome
     metrics: whole numbers, so a tile on a 1280x720 projector never cuts one ("67…")."""
+
     def delta(a: float | None, b: float | None, unit: str = "") -> str | None:
         if other is None:
             return None
@@ -72,8 +79,18 @@ def outcome_cells(o: Outcome, other: Outcome | None) -> list[tuple[str, str, str
         ("records acked", _num(o.records_acked), delta(o.records_acked, o2.records_acked), False),
         ("lost after ack", _num(o.records_lost), delta(o.records_lost, o2.records_lost), True),
         ("duplicates", _num(o.duplicates), delta(o.duplicates, o2.duplicates), True),
-        ("ack p50 (ms)", _num(o.ack_latency_p50_ms), delta(o.ack_latency_p50_ms, o2.ack_latency_p50_ms), True),
-        ("ack p99 (ms)", _num(o.ack_latency_p99_ms), delta(o.ack_latency_p99_ms, o2.ack_latency_p99_ms), True),
+        (
+            "ack p50 (ms)",
+            _num(o.ack_latency_p50_ms),
+            delta(o.ack_latency_p50_ms, o2.ack_latency_p50_ms),
+            True,
+        ),
+        (
+            "ack p99 (ms)",
+            _num(o.ack_latency_p99_ms),
+            delta(o.ack_latency_p99_ms, o2.ack_latency_p99_ms),
+            True,
+        ),
         ("acked per s", _num(o.throughput_per_s), delta(o.throughput_per_s, o2.throughput_per_s), False),
     ]
 
@@ -110,23 +127,47 @@ def render_difference(pair: ComparePair, labels: tuple[str, str], key: str = "cm
             cols = st.columns(6, gap="small", vertical_alignment="center")
             for col, (title, value, delta, inverse) in zip(cols, outcome_cells(o, other), strict=True):
                 same = delta == SAME  # keeps the right row's boxes as tall as their neighbours
-                col.metric(title, value, delta, delta_color="off" if same else ("inverse" if inverse else "normal"),
-                           delta_arrow="off" if same else "auto", border=True)
+                col.metric(
+                    title,
+                    value,
+                    delta,
+                    delta_color="off" if same else ("inverse" if inverse else "normal"),
+                    delta_arrow="off" if same else "auto",
+                    border=True,
+                )
         with st.container(horizontal=True, wrap=True, gap="medium", key=f"{key}_charts"):
             lost_l = sorted({r.time_ms for r in pair.left.losses.lost_records()})
             lost_r = sorted({r.time_ms for r in pair.right.losses.lost_records()})
             with st.container(key=f"{key}_race_box"):
-                st.plotly_chart(race_figure(pair.left.metrics.series(), pair.right.metrics.series(), lost_l, lost_r,
-                                            pair.left.now, labels=("left", "right"),
-                                            moments=moments_of(pair.left.events.events)),
-                                key=f"{key}_race", config=PLOTLY_CONFIG)
+                st.plotly_chart(
+                    race_figure(
+                        pair.left.metrics.series(),
+                        pair.right.metrics.series(),
+                        lost_l,
+                        lost_r,
+                        pair.left.now,
+                        labels=("left", "right"),
+                        moments=moments_of(pair.left.events.events),
+                    ),
+                    key=f"{key}_race",
+                    config=PLOTLY_CONFIG,
+                )
             with st.container(key=f"{key}_outcome_box"):
-                st.plotly_chart(outcome_figure(left, right, labels=("left", "right")), key=f"{key}_outcome",
-                                config=PLOTLY_CONFIG)
+                st.plotly_chart(
+                    outcome_figure(left, right, labels=("left", "right")),
+                    key=f"{key}_outcome",
+                    config=PLOTLY_CONFIG,
+                )
 
 
-def render_panels(pair: ComparePair, labels: tuple[str, str], events: tuple[list[Event], list[Event]],
-                  topic: str | None, key: str = "cmp", quiet_text: str = "Nothing visible happened in this run.") -> None:
+def render_panels(
+    pair: ComparePair,
+    labels: tuple[str, str],
+    events: tuple[list[Event], list[Event]],
+    topic: str | None,
+    key: str = "cmp",
+    quiet_text: str = "Nothing visible happened in this run.",
+) -> None:
     """Two panels, side by side when the page is wide enough for two readable diagrams, else stacked: each
     run's headline event, cluster diagram and log strips of `topic`."""
     snaps = (pair.left.snapshot(), pair.right.snapshot())
@@ -135,13 +176,27 @@ def render_panels(pair: ComparePair, labels: tuple[str, str], events: tuple[list
             with st.container(key=f"{key}_panel_{side}"):
                 head = PlaygroundSession.headline(evs)
                 st.markdown(f"{swatch(side)} run · {code_span(label)}")
-                with st.container(border=True, key=f"{key}_narration_{side}"):  # grows with the text: no scroll box
+                with st.container(
+                    border=True, key=f"{key}_narration_{side}"
+                ):  # grows with the text: no scroll box
                     st.markdown(md_escape(head.summary if head else quiet_text))
-                st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()),
-                                key=f"{key}_diagram_{side}", config=PLOTLY_CONFIG)
-                st.plotly_chart(log_strips(snap, topic, width_px=600), key=f"{key}_logs_{side}",
-                                config=PLOTLY_CONFIG)
+                st.plotly_chart(
+                    cluster_diagram(snap, highlight=head.actors if head else ()),
+                    key=f"{key}_diagram_{side}",
+                    config=PLOTLY_CONFIG,
+                )
+                st.plotly_chart(
+                    log_strips(snap, topic, width_px=600), key=f"{key}_logs_{side}", config=PLOTLY_CONFIG
+                )
 
 
-__all__ = ["render_difference", "render_panels", "divergence_text", "outcome_cells", "swatch", "code_span", "SAME",
-           "style"]
+__all__ = [
+    "render_difference",
+    "render_panels",
+    "divergence_text",
+    "outcome_cells",
+    "swatch",
+    "code_span",
+    "SAME",
+    "style",
+]

@@ -79,8 +79,10 @@ def picture(page, key: str) -> dict:
 
 def tile_texts(page, key: str = "cmp") -> list[str]:
     """The twelve outcome tiles' texts, once all are drawn."""
-    page.wait_for_function(f"() => document.querySelectorAll('.st-key-{key}_difference [data-testid=\"stMetric\"]')"
-                           ".length === 12")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.st-key-{key}_difference [data-testid=\"stMetric\"]')"
+        ".length === 12"
+    )
     return page.evaluate(TILE_TEXT, key)
 
 
@@ -107,7 +109,7 @@ def check_layout(page, key: str) -> dict:
     for chart in ("outcome", "race"):
         boxes = [t for t in got[chart] if t["text"].strip()]
         for i, a in enumerate(boxes):
-            for b in boxes[i + 1:]:
+            for b in boxes[i + 1 :]:
                 assert not overlaps(a["box"], b["box"]), f"{chart} chart titles overlap: {a} / {b}"
     assert len(got["outcome"]) >= 6
     left, right = got["panels"]
@@ -180,11 +182,22 @@ def test_the_compare_share_link_reproduces_the_picture(browser, server, tmp_path
     idle(page)
     page.wait_for_function("() => location.search.includes('state=')")
     page.get_by_role("button", name="Share").click()
-    shared = page.locator("[data-testid='stPopover'] code, [data-testid='stPopoverBody'] code").first.inner_text()
+    shared = page.locator(
+        "[data-testid='stPopover'] code, [data-testid='stPopoverBody'] code"
+    ).first.inner_text()
     link = page.url
     assert link.split("?", 1)[1] in shared.replace("\n", "")  # the Share box and the address bar agree
-    before = {k: picture(page, k) for k in ("cmp_race", "cmp_outcome", "cmp_diagram_left", "cmp_diagram_right",
-                                             "cmp_logs_left", "cmp_logs_right")}
+    before = {
+        k: picture(page, k)
+        for k in (
+            "cmp_race",
+            "cmp_outcome",
+            "cmp_diagram_left",
+            "cmp_diagram_right",
+            "cmp_logs_left",
+            "cmp_logs_right",
+        )
+    }
     tiles = tile_texts(page)
     step = page.get_by_text(re.compile(r"^Step \d+ · simulated time")).inner_text()
 
