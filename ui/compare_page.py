@@ -5,7 +5,9 @@ Top: what to compare (a preset and a ready-made pair such as acks=1 vs acks=all,
 has something to show (`engine.compare.ComparePair`, aligned on simulated time), commands that hit both
 (crash a broker, slow a broker, crash a consumer), the difference strip (where the runs part first, and
 the outcome of each), and two panels with the same pictures side by side. The run lives in
-`st.session_state` (one `CompareSession` per browser session); nothing is shared between users.
+`st.session_state` (one `CompareSession` per browser session); nothing is shared between users. The address
+bar holds the comparison as `?step=&state=` (ui/share.py packs `ComparePair.to_state()` as it packs a
+Playground run), so Share, or copying the URL, hands someone else the same picture.
 """
 
 from __future__ import annotations
