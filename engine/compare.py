@@ -25,6 +25,24 @@ from .scenario import Scenario, build_cluster, validate_scenario
 from .timeline import thin_checkpoints
 
 SCOPES = ("producer", "consumer", "topic", "broker")
+STATE_VERSION = 1  # of `ComparePair.to_state()`
+MAX_STEP = 100_000
+MAX_COMMANDS = 1000
+MAX_CHANGES = 20
+
+
+def _step_number(v: Any, field: str) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_STEP:
+        raise ValueError(f"{field} must be a whole number from 0 to {MAX_STEP}, got {str(v)[:20]!r}")
+    return v
+
+
+def _changes(v: Any, side: str) -> list[str]:
+    if not isinstance(v, list) or not 1 <= len(v) <= MAX_CHANGES or not all(isinstance(c, str) for c in v):
+        raise ValueError(f"{side} must be a list of 1 to {MAX_CHANGES} changes like 'producer.acks=1'")
+    for ch in v:
+        parse_change(ch)
+    return list(v)
 
 
 def _value(raw: str) -> Any:
@@ -189,6 +207,43 @@ class ComparePair:
 
     def divergence(self) -> str | None:
         return divergence(self.left.events.events, self.right.events.events)
+
+    # -- sharing ----------------------------------------------------------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """Scenario, both sides' changes and the commands applied so far: with the step number, the whole
+        picture (the engine is deterministic), small enough for a URL like the Playground's link."""
+        return {"v": STATE_VERSION, "scenario": self.scenario.model_dump(), "left": list(self.changes[0]),
+                "right": list(self.changes[1]), "position": self.position,
+                "commands": [{"at": p, **c.model_dump()} for p, c in self.commands if p <= self.position]}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ComparePair:
+        """Rebuild a pair from `to_state()` output at its position (validated: it may come from a URL;
+        ValueError / ConfigError name the field)."""
+        if not isinstance(state, dict):
+            raise ValueError("compare state must be a mapping with scenario, left, right, position and commands")
+        if state.get("v") != STATE_VERSION:
+            raise ValueError(f"compare state version 'v' must be {STATE_VERSION}, got {state.get('v')!r}")
+        scenario = validate_scenario(state.get("scenario", {}))
+        sides = [_changes(state.get(side), side) for side in ("left", "right")]
+        position = _step_number(state.get("position", 0), "position")
+        raw = state.get("commands", [])
+        if not isinstance(raw, list) or len(raw) > MAX_COMMANDS:
+            raise ValueError(f"commands must be a list of at most {MAX_COMMANDS} commands")
+        pending: list[tuple[int, Command]] = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise ValueError(f"each command must be a mapping, got {str(item)[:60]!r}")
+            item = dict(item)
+            pending.append((_step_number(item.pop("at", 0), "command 'at'"), parse_command(item)))
+        pair = cls(scenario, left=sides[0], right=sides[1])
+        for at, cmd in sorted(pending, key=lambda pc: pc[0]):
+            while pair.position < at:
+                pair.step()
+            pair.apply(cmd)
+        while pair.position < position:
+            pair.step()
+        return pair
 
     def first_difference(self) -> Divergence | None:
         return first_difference(self.left.events.events, self.right.events.events)

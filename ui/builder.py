@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -240,7 +240,13 @@ def _import_export(s: PlaygroundSession) -> None:
                            width="stretch", on_click="ignore")
 
 
-def share_box(s: PlaygroundSession) -> None:
+class Shareable(Protocol):
+    """A run a link can reopen: the Playground's and the Compare page's sessions."""
+
+    def share_params(self) -> dict[str, str]: ...
+
+
+def share_box(s: Shareable) -> None:
     """The link to this exact picture (the address bar holds the same one: it follows every step)."""
     try:
         base = (st.context.url or "").split("?")[0]

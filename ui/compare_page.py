@@ -5,7 +5,9 @@ Top: what to compare (a preset and a ready-made pair such as acks=1 vs acks=all,
 has something to show (`engine.compare.ComparePair`, aligned on simulated time), commands that hit both
 (crash a broker, slow a broker, crash a consumer), the difference strip (where the runs part first, and
 the outcome of each), and two panels with the same pictures side by side. The run lives in
-`st.session_state` (one `CompareSession` per browser session); nothing is shared between users.
+`st.session_state` (one `CompareSession` per browser session); nothing is shared between users. The address
+bar holds the comparison as `?step=&state=` (ui/share.py packs `ComparePair.to_state()` as it packs a
+Playground run), so Share, or copying the URL, hands someone else the same picture.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from engine.compare import ComparePair, apply_changes
 from engine.errors import KafkaError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
 from engine.scenario import PRESETS, build_cluster
+from ui.builder import share_box
 from ui.compare_view import code_span, render_difference, render_panels
 from ui.figures.diagram import natural_key
 from ui.session import guarded
+from ui.share import ShareError, decode_params, encode_state
 from ui.trace_panel import md_escape, render_trace_panel
 
 SESSION_KEY = "kc_compare"
@@ -67,6 +71,8 @@ RUN_UNTIL_SECONDS = 8.0
 RUN_UNTIL_STEPS = 5000
 SLOW_MS = 30
 MAX_CHANGE_CHARS = 300
+MAX_LINK_STEP = 5000  # a link replays every step of both runs when it opens: keep that within seconds
+LINK_PAGE = "the Compare page"
 
 
 class CompareError(ValueError):
@@ -107,7 +113,7 @@ class CompareSession:
     def build(cls, preset: str, pair_name: str, left_text: str | None = None,
               right_text: str | None = None) -> CompareSession:
         """Both runs from a preset and a named pair (or, for CUSTOM, the two settings texts)."""
-        if preset not in PRESETS:
+        if not isinstance(preset, str) or preset not in PRESETS:
             raise CompareError(f"Preset: choose one of {', '.join(PRESETS)}")
         if pair_name in PAIRS and pair_name != CUSTOM:
             left, right = list(PAIRS[pair_name][0]), list(PAIRS[pair_name][1])
@@ -122,6 +128,37 @@ class CompareSession:
             except (KafkaError, ValueError) as exc:
                 raise CompareError(f"{side} settings: {exc}") from None
         return cls(preset, pair_name, left, right, ComparePair(scenario, left=left, right=right))
+
+    @classmethod
+    def from_link(cls, params: dict[str, str]) -> CompareSession:
+        """The comparison a shared Compare link describes, at its step (ShareError naming the problem)."""
+        state = decode_params(params, LINK_PAGE)
+        if "left" not in state and "right" not in state:
+            raise ShareError("Link parameter 'state' holds a Playground run, not a comparison: open it on the "
+                             "Playground page.")
+        preset, pair_name = state.get("preset"), state.get("pair")
+        if not isinstance(preset, str) or preset not in PRESETS:
+            raise ShareError(f"Link parameter 'state' names preset {str(preset)[:40]!r}; it must be one of "
+                             f"{', '.join(PRESETS)}.")
+        if state["position"] > MAX_LINK_STEP:
+            raise ShareError(f"Link parameter 'step' is {state['position']}; a Compare link opens at most step "
+                             f"{MAX_LINK_STEP}.")
+        target = state["position"]
+        try:  # one step short of the target, then a Step: the narration shows that step's events
+            pair = ComparePair.from_state({**state, "position": max(0, target - 1)})
+        except (KafkaError, ValueError) as exc:
+            raise ShareError(f"Link parameter 'state' holds an invalid comparison: {exc}") from None
+        left, right = pair.changes
+        if not isinstance(pair_name, str) or pair_name not in PAIRS or (PAIRS[pair_name][0], PAIRS[pair_name][1]) != (left, right):
+            pair_name = CUSTOM
+        s = cls(preset, pair_name, list(left), list(right), pair)
+        if target > 0:
+            s.step()
+        return s
+
+    def share_params(self) -> dict[str, str]:
+        """`?step=&state=` of this comparison (ui/share.py packs it as it packs a Playground run)."""
+        return encode_state({**self.pair.to_state(), "preset": self.preset, "pair": self.pair_name})
 
     # -- views --------------------------------------------------------------------------------------------------
     @property
@@ -205,11 +242,28 @@ class CompareSession:
 
 
 def get_session() -> CompareSession:
+    """This browser session's comparison: from the link's query parameters on first use, else the default."""
     s = st.session_state.get(SESSION_KEY)
     if s is None:
-        s = CompareSession.build(DEFAULT_PRESET, DEFAULT_PAIR)
+        params = {k: st.query_params[k] for k in st.query_params}
+        if "state" in params:
+            try:
+                s = CompareSession.from_link(params)
+                s.flash.append(("info", f"Opened the shared comparison of “{s.preset}” at step {s.position}."))
+            except ShareError as exc:
+                s = CompareSession.build(DEFAULT_PRESET, DEFAULT_PAIR)
+                s.flash.append(("error", f"This link could not be opened: {exc} Showing {DEFAULT_PAIR} instead."))
+        else:
+            s = CompareSession.build(DEFAULT_PRESET, DEFAULT_PAIR)
         st.session_state[SESSION_KEY] = s
     return s
+
+
+def _sync_link(s: CompareSession) -> None:
+    """Keep the URL's query parameters equal to this comparison, so copying the address bar shares it."""
+    params = s.share_params()
+    if any(st.query_params.get(k) != v for k, v in params.items()):
+        st.query_params.update(params)
 
 
 # -- page --------------------------------------------------------------------------------------------------------
@@ -306,6 +360,7 @@ def _live(s: CompareSession, mode: tuple[bool, str]) -> None:
     _difference(s)
     _panels(s)
     _follow(s)
+    _sync_link(s)
 
 
 def _controls(s: CompareSession) -> None:
@@ -323,6 +378,8 @@ def _controls(s: CompareSession) -> None:
         st.button("Step until", key="cmp_run_until", disabled=s.playing, on_click=guarded,
                   args=(s, lambda: s.run_until(st.session_state.get("cmp_until") or next(iter(UNTIL)))),
                   help="Step both runs until either shows this.")
+        with st.popover("Share", key="cmp_share", help="A link that reopens exactly this comparison."):
+            share_box(s)
     st.markdown(f"**Step {s.position}** · simulated time **{s.pair.left.now / 1000:.3f} s**")
 
 

@@ -40,8 +40,9 @@ def encode_state(state: dict[str, Any]) -> dict[str, str]:
     return {"step": str(int(state.get("position", 0))), "state": packed}
 
 
-def decode_params(params: dict[str, str]) -> dict[str, Any]:
-    """Query parameters -> a dict for Timeline.from_state (raises ShareError with a readable reason)."""
+def decode_params(params: dict[str, str], page: str = "the Playground") -> dict[str, Any]:
+    """Query parameters -> a dict for Timeline.from_state (raises ShareError with a readable reason);
+    `page` names where a good link comes from (the Compare page shares its runs the same way)."""
     try:
         link = SharedLink.model_validate(dict(params))
     except ValidationError as exc:
@@ -50,14 +51,14 @@ def decode_params(params: dict[str, str]) -> dict[str, Any]:
         allowed = {"step": f"a whole number from 0 to {MAX_STEP}",
                    "state": f"the text a 'Share' link carries (letters, digits, - and _; at most {MAX_STATE_CHARS})"}
         raise ShareError(f"Link parameter '{field}' is not valid ({err['msg']}); it must be "
-                         f"{allowed.get(field, 'as in a link copied from the Playground')}.") from None
+                         f"{allowed.get(field, f'as in a link copied from {page}')}.") from None
     text = link.state + "=" * (-len(link.state) % 4)
     try:
         raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(text), 256 * 1024)
         body = json.loads(raw)
-    except (binascii.Error, zlib.error, ValueError) as exc:
-        raise ShareError(f"Link parameter 'state' could not be read ({type(exc).__name__}): copy the whole link "
-                         f"again from the Playground's Share box.") from None
+    except (binascii.Error, zlib.error, ValueError):  # no exception class names in front of a student
+        raise ShareError(f"Link parameter 'state' could not be read (it is cut short or was changed): copy the "
+                         f"whole link again from the Share box of {page}.") from None
     if not isinstance(body, dict) or "scenario" not in body:
         raise ShareError("Link parameter 'state' does not contain a scenario: copy the link again.")
     return {**body, "position": link.step}

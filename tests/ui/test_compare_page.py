@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,101 @@ def test_play_is_a_toggle_that_steps_both_runs_until_switched_off():
     at.toggle(key="cmp_playing").set_value(False).run()
     at.run()
     assert s.position == moved and not at.button(key="cmp_step").disabled
+
+
+# -- issue 17: whole-number tiles and the share link ---------------------------------------------------------------
+WHOLE = r"^(—|\d{1,3}(,\d{3})*)$"  # "7,241": never "7241.3" nor "19.6"
+DELTA = r"^(same|[+-]\d{1,3}(,\d{3})*)$"
+
+
+def crashed_comparison(at: AppTest) -> CompareSession:
+    """acks=1 vs acks=all on Broker failure, through a leader crash and its election (p99 in the thousands)."""
+    s = session(at)
+    s.step(40)
+    at.run()
+    leader = s.pair.left.snapshot().partition("payments", 0).leader
+    click(at, f"cmp_crash_b{leader}")
+    while s.pair.left.now < 12_000:
+        s.step(100)
+    at.run()
+    assert not at.exception, at.exception
+    return s
+
+
+def test_outcome_tiles_show_whole_numbers_with_their_units():
+    """Issue 17 compare: tiles read on a projector: whole numbers, the unit in the label, no decimals to cut."""
+    at = open_page()
+    s = crashed_comparison(at)
+    tiles = [m for m in at.metric if m.label in ("records acked", "lost after ack", "duplicates", "ack p50 (ms)",
+                                                 "ack p99 (ms)", "acked per s")]
+    assert len(tiles) == 12, [m.label for m in at.metric]
+    for m in tiles:
+        assert re.match(WHOLE, m.value), (m.label, m.value)
+    assert int(metrics(at, "ack p99 (ms)")[1].replace(",", "")) >= 1000  # acks=all waited for the new leader
+    assert "," in metrics(at, "ack p99 (ms)")[1]
+    for m in tiles[6:]:  # the right row: its difference to the left, whole too
+        assert re.match(DELTA, m.delta or ""), (m.label, m.delta)
+    left_rate, right_rate = s.pair.outcomes()[0].throughput_per_s, s.pair.outcomes()[1].throughput_per_s
+    assert metrics(at, "acked per s") == [f"{round(left_rate):,}", f"{round(right_rate):,}"]
+
+
+def test_a_share_link_reopens_the_same_comparison_at_the_same_step():
+    """Issue 17 compare: the Compare page has a share link like the Playground; a fresh session opening it
+    sees the same pair, commands, step and outcome tiles."""
+    at = open_page()
+    at.selectbox(key="cmp_pair").set_value("Your own settings").run()
+    at.text_area(key="cmp_left").set_value("producer.linger.ms=0")
+    at.text_area(key="cmp_right").set_value("producer.linger.ms=50")
+    at.selectbox(key="cmp_preset").set_value("Broker failure")
+    click(at, "cmp_build")
+    s = crashed_comparison(at)
+    click(at, "cmp_step")
+    params = s.share_params()
+    assert {k: at.query_params[k] for k in ("step", "state")} == params  # the address bar holds the link
+    assert params["step"] == str(s.position)
+    shared = next(c.value for c in at.code if "state=" in c.value)  # the Share box shows the same link
+    assert f"step={params['step']}" in shared and params["state"] in shared
+
+    fresh = AppTest.from_file(PAGE, default_timeout=90)
+    fresh.query_params.update(params)
+    fresh.run()
+    assert not fresh.exception, fresh.exception
+    t = session(fresh)
+    assert t is not s
+    assert (t.preset, t.pair_name, t.left_changes, t.right_changes) == (
+        "Broker failure", "Your own settings", ["producer.linger.ms=0"], ["producer.linger.ms=50"])
+    assert t.position == s.position and t.pair.left.now == s.pair.left.now
+    assert [(e.time_ms, e.kind, e.summary) for e in t.pair.right.events.events] == [
+        (e.time_ms, e.kind, e.summary) for e in s.pair.right.events.events]
+    assert [[e.seq for e in side] for side in t.events_now()] == [[e.seq for e in side] for side in s.events_now()]
+    assert [(m.label, m.value, m.delta) for m in fresh.metric] == [(m.label, m.value, m.delta) for m in at.metric]
+    assert any(f"at step {s.position}" in i.value for i in fresh.info)
+    assert any(not b.alive for b in t.pair.right.brokers.values())  # the crash came along
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"step": "3", "state": "not-a-real-state"}, ["'state'", "could not be read", "copy the whole link"]),
+    ({"step": "many", "state": "abcdefgh"}, ["'step'", "whole number"]),
+    ({"step": "99999", "state": None}, ["'step'", "at most step 5000"]),
+    ({"step": "5", "state": "playground"}, ["Playground run", "Playground page"]),
+])
+def test_a_malformed_share_link_says_what_is_wrong_without_a_traceback(params, words):
+    """Issue 17 compare: a bad link is a plain sentence naming the parameter; the default comparison opens."""
+    good = CompareSession.build("Broker failure", "acks=1 vs acks=all")
+    good.step(5)
+    if params["state"] is None:
+        params = {**params, "state": good.share_params()["state"]}
+    elif params["state"] == "playground":
+        from ui.session import PlaygroundSession
+
+        params = {**params, "state": PlaygroundSession.new(PRESETS["Default"]).share_params()["state"]}
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    for w in words:
+        assert w in errors[0], errors[0]
+    assert "Traceback" not in errors[0] and not re.search(r"\b[A-Z][a-z]+(Error|Exception)\b", errors[0])
+    assert session(at).pair_name == "acks=1 vs acks=all" and session(at).position == 0

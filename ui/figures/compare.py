@@ -19,12 +19,12 @@ RIGHT = S.ORANGE
 SIDE_COLOURS = (LEFT, RIGHT)
 # (attribute, panel title, how to print a value)
 OUTCOME_PANELS: tuple[tuple[str, str, str], ...] = (
-    ("records_acked", "acknowledged", "{:.0f}"),
-    ("records_lost", "lost after ack", "{:.0f}"),
-    ("duplicates", "duplicates", "{:.0f}"),
-    ("ack_latency_p50_ms", "ack p50 (ms)", "{:.0f}"),
-    ("ack_latency_p99_ms", "ack p99 (ms)", "{:.0f}"),
-    ("throughput_per_s", "acked per s", "{:.1f}"),
+    ("records_acked", "acknowledged", "{:,.0f}"),  # whole numbers, as on the tiles above the chart
+    ("records_lost", "lost after ack", "{:,.0f}"),
+    ("duplicates", "duplicates", "{:,.0f}"),
+    ("ack_latency_p50_ms", "ack p50 (ms)", "{:,.0f}"),
+    ("ack_latency_p99_ms", "ack p99 (ms)", "{:,.0f}"),
+    ("throughput_per_s", "acked per s", "{:,.0f}"),
 )
 
 
@@ -125,14 +125,17 @@ def race_figure(left_series: dict[str, list], right_series: dict[str, list], lef
                              hovertext=[f"{label}: a record acknowledged earlier was found lost at t={t} ms"
                                         for t in lost], hoverinfo="text"))
     end = max(now_ms / 1000, 0.1)
-    for t, text in moments or []:
+    for i, (t, text) in enumerate(moments or []):
         shapes.append(dict(type="line", name=f"moment:{text}", xref="x", yref="paper", x0=t / 1000, x1=t / 1000,
                            y0=0, y1=1, line=dict(color=S.MUTED, width=1.5, dash="dot")))
+        # alternate rows, so two crashes close in time do not print their labels over each other
         ann.append(dict(x=t / 1000, y=1, xref="x", yref="paper", yanchor="bottom", text=text, showarrow=False,
-                        font=dict(size=12, color=S.MUTED)))
+                        yshift=16 * (i % 2), xanchor="left", font=dict(size=12, color=S.MUTED)))
     layout = S.base_layout(
-        height=260, show_legend=True, shapes=shapes, annotations=ann, hovermode="closest",
-        margin=dict(l=60, r=16, t=28, b=60), legend=dict(y=-0.25),
+        height=300, show_legend=True, shapes=shapes, annotations=ann, hovermode="closest",
+        margin=dict(l=60, r=16, t=44 if len(moments or []) > 1 else 28, b=100),
+        # one horizontal row under the axis title (entries wrap on a narrow page instead of covering it)
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.4, yanchor="top"),
         xaxis=dict(title=dict(text="simulated time (s)"), range=[0, end * 1.02], gridcolor=S.GRID, zeroline=False,
                    fixedrange=True),
         yaxis=dict(title=dict(text="records acked"), rangemode="tozero", gridcolor=S.GRID, zeroline=False,
