@@ -194,8 +194,8 @@ def _resume_teacher(store: RoomStore) -> None:
         return  # a link to another room: this browser joins that one as a student
     try:
         _adopt(store.resume(code, token), token, "this browser")
-    except RoomError:
-        ss["room_cookie_clear"] = True  # closed or expired: the next rerun forgets it
+    except RoomError:  # closed, expired or not this room's secret: the browser forgets it
+        st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)
 
 
 def _adopt(view: RoomView, token: str, source: str) -> None:
