@@ -282,16 +282,21 @@ def _join(store: RoomStore) -> None:
 
 
 # -- the shared picture ---------------------------------------------------------------------------------------------
-def _picture(run: PlaygroundSession, who: str, big: bool = False) -> None:
+def _picture(run: PlaygroundSession, who: str, compact: bool = False) -> None:
     """Narration, diagram and log strips: the same builders and keys for teacher and students, so their
-    screens are the same picture when they are at the same step."""
+    screens are the same picture when they are at the same step. `compact` (the projector) puts the narration
+    on one line, so the diagram starts higher."""
     events = run.current_events()
     head = PlaygroundSession.headline(events)
     with st.container(border=True, key="room_narration"):
-        st.markdown(f"**Step {run.position}** · simulated time **{run.cluster.now / 1000:.3f} s**")
+        when = f"**Step {run.position}** · simulated time **{run.cluster.now / 1000:.3f} s**"
         text = head.summary if head else ("Press Step to start the cluster." if run.position == 0 and who == "teacher"
                                           else "Nothing visible happened at this step.")
-        st.markdown(f"{'###' if big else '####'} {md_escape(text)}")
+        if compact:
+            st.markdown(f"##### {when} — {md_escape(text)}")
+        else:
+            st.markdown(when)
+            st.markdown(f"#### {md_escape(text)}")
     snap = run.cluster.snapshot()
     st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key="room_diagram",
                     config=PLOTLY_CONFIG)
@@ -343,12 +348,10 @@ def _teacher(t: TeacherRoom, store: RoomStore) -> None:
     mode = (t.playing, t.speed)
     live = st.fragment(run_every=SPEEDS[t.speed][0] if t.playing else None)(_teacher_live)
     if t.projector:  # the picture large on the left, the question and its live answers on the right
-        left, right = st.columns([3, 2], gap="medium")
+        left, right = st.columns([2, 1], gap="medium")
         with left:
             live(t, store, mode)
         with right:
-            with st.popover("Ask the room", icon=":material/quiz:", key="room_ask_popover", width="stretch"):
-                _ask(t, store)
             _answers_live(t, store)
         st.fragment(run_every=HEARTBEAT_SECONDS)(_heartbeat)(t, store)
         return
@@ -362,7 +365,10 @@ def _teacher(t: TeacherRoom, store: RoomStore) -> None:
 def _header(t: TeacherRoom, store: RoomStore) -> None:
     if t.projector:  # one line: the code students type, and the way back
         with st.container(horizontal=True, vertical_alignment="center", key="room_header"):
-            st.markdown(f"### Room code **{t.code}** · join at `{_room_link(t.code).split('?')[0]}`")
+            st.markdown(f"### Room code **{t.code}** · join at `{_room_link(t.code).split('?')[0]}`",
+                        width="content")
+            with st.popover("Ask the room", icon=":material/quiz:", key="room_ask_popover"):
+                _ask(t, store)
             st.button("Leave projector view", key="room_projector_off", icon=":material/close_fullscreen:",
                       on_click=_set_projector, args=(t, False))
         return
@@ -456,11 +462,16 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
                   args=(t, store, run.back))
         st.toggle("Play", key="room_playing", help="Step automatically; every student's screen follows.")
         st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(t.speed), key="room_speed",
-                     on_change=_set_speed, args=(t,), label_visibility="collapsed", width=130)
+                     on_change=_set_speed, args=(t,), label_visibility="collapsed", width=115)
         st.button("Reset", key="room_reset", on_click=_teacher_reset, args=(t, store))
-        _time_controls(t, store)
+        if t.projector:  # one row of controls, so the picture starts high on the projector
+            with st.popover("Step until", icon=":material/fast_forward:", key="room_t_until", disabled=t.playing):
+                _time_controls(t, store)
+        else:
+            _time_controls(t, store)
         if t.projector:
-            with st.popover("Break something", icon=":material/bolt:", key="room_t_break"):
+            with st.popover("Break", icon=":material/bolt:", key="room_t_break",
+                            help="Crash or restart a broker, crash a consumer."):
                 _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: run.apply(cmd)))
     if not t.projector:
         _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: run.apply(cmd)))
@@ -468,7 +479,7 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
         (st.error if level == "error" else st.caption)(md_escape(msg))
     t.flash.clear()
     run.flash.clear()
-    _picture(run, "teacher", big=t.projector)
+    _picture(run, "teacher", compact=t.projector)
 
 
 def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
@@ -619,7 +630,7 @@ def _answers(t: TeacherRoom, store: RoomStore) -> None:
             st.caption("No question posed yet. Students see the question on their screen as soon as you pose it.")
             return
         if t.projector:  # read from the back of the room
-            st.markdown(f"### {_qtext(q.text, q.markdown)}")
+            st.markdown(f"#### {_qtext(q.text, q.markdown)}")
             st.markdown("  \n".join(f"**{chr(65 + j)}.** {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
         else:
             st.markdown(f"**Asked:** {_qtext(q.text, q.markdown)}")

@@ -173,7 +173,7 @@ def test_the_projector_view_shows_question_histogram_and_picture_in_the_main_are
     assert not teacher.sidebar.children  # nothing in the sidebar: the main area has it all
     assert not teacher.title  # no page title: the room code line is the header
     assert any(m.value.startswith(f"### Room code **{t.code}**") for m in teacher.markdown)
-    assert any(m.value == "### Which broker leads orders-0?" for m in teacher.main.markdown)
+    assert any(m.value == "#### Which broker leads orders-0?" for m in teacher.main.markdown)
     hist = next(
         json.loads(c.proto.spec)
         for c in teacher.main.get("plotly_chart")
