@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .config import RACK_AWARE_SELECTOR
 from .errors import (
     CorruptRecordError,
     FencedLeaderEpochError,
@@ -26,6 +27,7 @@ from .errors import (
 from .fetch_session import FetchSession, can_be_quiet
 from .group import GroupCoordinator
 from .replica import FollowerState, ProducerStateEntry, Replica
+from .replica_selector import ReplicaView, rack_aware_select
 from .scheduler import Watchdog
 from .transactions import aborted_in, last_stable_offset, rebuild_index, track_append
 
@@ -61,7 +63,7 @@ class DelayedFetch:
     """A parked fetch (Kafka's DelayedFetch): answered when enough data arrives or max wait passes."""
 
     __slots__ = ("replica_fetch", "requester", "parts", "min_bytes", "max_bytes", "timer", "done", "reply",
-                 "isolation_committed", "session", "parked_seq")
+                 "isolation_committed", "session", "parked_seq", "follower_read")
 
     def __init__(self, replica_fetch: bool, requester: str, parts: dict[TP, int], min_bytes: int,
                  max_bytes: int, reply) -> None:
@@ -76,12 +78,14 @@ class DelayedFetch:
         self.isolation_committed = False  # isolation.level=read_committed: read below the LSO only
         self.session: FetchSession | None = None  # a follower's fetch session: its quiet partitions wake it too
         self.parked_seq = 0
+        self.follower_read = False  # KIP-392: a consumer reading from this broker as a follower (up to its HW)
 
 
 class Broker:
-    def __init__(self, cluster: Cluster, broker_id: int) -> None:
+    def __init__(self, cluster: Cluster, broker_id: int, rack: str | None = None) -> None:
         self.cluster = cluster
         self.id = broker_id
+        self.rack = rack  # broker.rack (None: not set); replica placement spreads replicas over racks
         self.name = f"broker-{broker_id}"
         self.alive = True
         self.isolated = False
@@ -179,8 +183,7 @@ class Broker:
                 r.replicas, r.isr, r.partition_epoch = list(replicas), list(isr), partition_epoch
                 for b in replicas:  # a reassignment added replicas: start tracking them as followers
                     if b != self.id and b not in r.followers:
-                        r.followers[b] = FollowerState(c.now)
-                        r.followers[b].leo = -1
+                        r.followers[b] = FollowerState.reset(c.now, r.leo, False, None)  # a new Replica
                 for b in [b for b in r.followers if b not in replicas]:
                     del r.followers[b]
                 self._maybe_advance_hw(r)
@@ -319,6 +322,7 @@ class Broker:
         dup = entry.find_duplicate(batch.base_sequence, last)
         if dup is not None:
             req.results[tp] = (None, dup[0])
+            self._maybe_advance_hw(r)  # Partition.appendRecordsToLeader checks the HW after a duplicate too
             self.cluster.emit("duplicate_batch", f"{self.name} recognised a retried batch from {req.producer.id} "
                               f"(producer id {batch.producer_id}, sequence {batch.base_sequence}-{last}) already at "
                               f"offsets {dup[0]}-{dup[1]} of {tp[0]}-{tp[1]}: not written twice",
@@ -372,7 +376,7 @@ class Broker:
     def _maybe_advance_hw(self, r: Replica) -> None:
         c = self.cluster
         min_insync = c.topic_config(r.topic).min_insync_replicas
-        new_hw = r.compute_hw(min_insync)
+        new_hw = r.compute_hw(min_insync, c.now, c.broker_config.replica_lag_time_max_ms, c.controller.is_live)
         if new_hw > r.hw:
             old = r.hw
             r.hw = new_hw
@@ -406,8 +410,9 @@ class Broker:
         for r in self.replicas.values():
             if not r.is_leader or r.pending_isr is not None:
                 continue
+            leo = r.leo  # Partition.getOutOfSyncReplicas: not ReplicaState.isCaughtUp (at the LEO, or recently)
             out = [b for b in r.isr if b != self.id and (f := r.followers.get(b)) is not None
-                   and (now - f.last_caught_up_ms > lag_max)]
+                   and not f.is_caught_up(leo, now, lag_max)]
             if out:
                 new_isr = [b for b in r.isr if b not in out]
                 self._alter_partition(r, new_isr, f"not caught up for more than replica.lag.time.max.ms={lag_max}")
@@ -519,24 +524,61 @@ class Broker:
 
     # -- consumer fetch: leader side ---------------------------------------------------------------------------
     def on_fetch(self, consumer, parts: dict[TP, int], min_bytes: int, max_wait_ms: int, max_bytes: int,
-                 req_id: int, read_committed: bool = False) -> None:
+                 req_id: int, read_committed: bool = False, client_rack: str = "",
+                 from_follower: set[TP] | None = None) -> None:
+        """A consumer's Fetch. KIP-392: with replica.selector.class=RackAwareReplicaSelector the leader may answer a
+        partition with a preferred read replica instead of records; a fetch sent to that follower (`from_follower`)
+        is served from its log up to its high watermark. (Kafka serves any consumer fetch carrying the current
+        leader epoch from a follower; our consumers carry no leader epoch, so only those sent there are.)"""
         errors: dict[TP, KafkaError] = {}
         ok: dict[TP, int] = {}
+        preferred: dict[TP, int] = {}
+        selector = bool(client_rack) and self.cluster.broker_config.replica_selector_class == RACK_AWARE_SELECTOR
         for tp, offset in parts.items():
             r = self.replicas.get(tp)
-            if r is None or not r.is_leader:
+            if r is None or not (r.is_leader or (from_follower is not None and tp in from_follower)):
                 errors[tp] = NotLeaderOrFollowerError(f"{self.name} is not the leader of {tp[0]}-{tp[1]}")
             elif offset < r.log.log_start_offset or offset > r.leo:
                 errors[tp] = OffsetOutOfRangeError(
                     f"offset {offset} is outside {tp[0]}-{tp[1]}'s log [{r.log.log_start_offset}, {r.leo}]")
+            elif selector and r.is_leader and (node := self._preferred_read_replica(r, offset, client_rack)):
+                preferred[tp] = node  # ReplicaManager.readFromLog: a preferred read replica skips the read
             else:
                 ok[tp] = offset
-        fetch = DelayedFetch(False, consumer.id, ok, min_bytes, max_bytes, (consumer, req_id, errors))
+        fetch = DelayedFetch(False, consumer.id, ok, min_bytes, max_bytes, (consumer, req_id, errors, preferred))
         fetch.isolation_committed = read_committed
-        if errors or not ok or self._fetch_bytes(fetch) >= max(1, min_bytes) or max_wait_ms == 0:
+        fetch.follower_read = from_follower is not None
+        if errors or preferred or not ok or self._fetch_bytes(fetch) >= max(1, min_bytes) or max_wait_ms == 0:
             self._answer_fetch(fetch, force=True)
         else:
             self._park(fetch, max_wait_ms)
+
+    def _preferred_read_replica(self, r: Replica, offset: int, client_rack: str) -> int | None:
+        """ReplicaManager.findPreferredReadReplica: offer the selector the leader and the live in-sync followers
+        that have `offset`; None when it picks the leader. (Kafka also requires the follower's log start offset
+        <= `offset`; followers here follow the leader's log start.)"""
+        c = self.cluster
+        now = c.now
+        views = []
+        for fid in r.isr:
+            f = r.followers.get(fid)
+            if fid != self.id and f is not None and f.leo >= offset and c.controller.is_live(fid):
+                views.append(ReplicaView(fid, c.brokers[fid].rack, f.leo, now - f.last_caught_up_ms))
+        leader = ReplicaView(self.id, c.brokers[self.id].rack, r.leo, 0)
+        chosen = rack_aware_select(client_rack, views, leader)
+        return None if chosen == leader else chosen.id
+
+    def _wake_follower_reads(self, r: Replica) -> None:
+        """A follower's high watermark moved: consumer fetches parked on it may have records now (KIP-392)."""
+        still = []
+        for f in r.parked_fetches:
+            if f.done:
+                continue
+            if self._fetch_bytes(f) >= max(1, f.min_bytes):
+                self._answer_fetch(f, force=True)
+            else:
+                still.append(f)
+        r.parked_fetches = still
 
     # -- shared fetch plumbing --------------------------------------------------------------------------------
     def _fetch_bytes(self, f: DelayedFetch) -> int:
@@ -545,7 +587,7 @@ class Broker:
         replica_fetch = f.replica_fetch
         for tp, offset in f.parts.items():
             r = replicas.get(tp)
-            if r is None or not r.is_leader:
+            if r is None or not (r.is_leader or f.follower_read):
                 return 1 << 30  # something changed: answer now
             upto = r.log.log_end_offset if replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
             if upto > offset:
@@ -627,7 +669,7 @@ class Broker:
         replica_fetch = f.replica_fetch
         for tp, offset in f.parts.items():
             r = replicas.get(tp)
-            if r is None or not r.is_leader:
+            if r is None or not (r.is_leader or f.follower_read):
                 continue
             log = r.log
             upto = log.log_end_offset if replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
@@ -645,8 +687,11 @@ class Broker:
             c.network.send(self.name, follower.name, "ReplicaFetchResponse", follower.on_replica_fetch_response,
                            self.id, fetcher_epoch, rid, data, errors, "open" if f.session is not None else "none")
         else:
-            consumer, req_id, errors = f.reply
-            if f.isolation_committed:  # the response carries the aborted transactions in range (KIP-98)
+            consumer, req_id, errors, preferred = f.reply
+            if preferred:  # KIP-392: the partitions to read from a follower instead
+                c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id,
+                               req_id, data, errors, aborted or None, preferred)
+            elif f.isolation_committed:  # the response carries the aborted transactions in range (KIP-98)
                 c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id,
                                req_id, data, errors, aborted)
             else:
@@ -799,6 +844,8 @@ class Broker:
             new_hw = leader_hw if leader_hw < leo else leo
             if new_hw > r.hw:
                 r.hw = new_hw
+                if r.parked_fetches:
+                    self._wake_follower_reads(r)
             if appended:
                 if dirty is not None:
                     dirty.add(tp)

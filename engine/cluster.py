@@ -46,6 +46,7 @@ _LEGAL = re.compile(r"^[a-zA-Z0-9._-]+$")
 MAX_TOPIC_NAME = 249
 MAX_BROKERS = 12
 MAX_PARTITIONS = 128
+MAX_RACK_NAME = 64
 
 
 class Topic:
@@ -71,13 +72,39 @@ def validate_topic_name(name: Any) -> str:
     return name
 
 
+def validate_racks(racks: Any, brokers: int) -> dict[int, str]:
+    """`broker.rack` per broker: a mapping of broker ids (1..brokers) to non-empty rack names."""
+    if racks is None:
+        return {}
+    if not isinstance(racks, dict):
+        raise ConfigError(f"racks must map broker ids to broker.rack names, e.g. {{1: 'a', 2: 'b'}}; got {racks!r}")
+    out: dict[int, str] = {}
+    for b, rack in racks.items():
+        if not isinstance(b, int) or isinstance(b, bool) or not 1 <= b <= brokers:
+            raise ConfigError(f"racks: {b!r} is not a broker id; the brokers are 1 to {brokers}")
+        if not isinstance(rack, str) or not rack.strip() or len(rack) > MAX_RACK_NAME:
+            raise ConfigError(f"racks: broker.rack of broker {b} must be a non-empty name of at most "
+                              f"{MAX_RACK_NAME} characters, like 'us-east-1a'; got {rack!r}")
+        out[b] = rack
+    return dict(sorted(out.items()))
+
+
+def _describe_racks(racks: dict[int, str]) -> str:
+    by_rack: dict[str, list[int]] = {}
+    for b, r in racks.items():
+        by_rack.setdefault(r, []).append(b)
+    return ", ".join(f"{r}: brokers {bs}" for r, bs in sorted(by_rack.items()))
+
+
 class Cluster:
-    """A simulated Kafka cluster. `Cluster(brokers=3, seed=7)`; controller="kraft" (default) or "zookeeper"."""
+    """A simulated Kafka cluster. `Cluster(brokers=3, seed=7)`; controller="kraft" (default) or "zookeeper";
+    `racks={1: "a", 2: "b", 3: "c"}` sets each broker's `broker.rack` (brokers left out have none)."""
 
     def __init__(self, brokers: int = 3, seed: int = 0, controller: str = "kraft",
-                 config: dict[str, Any] | None = None) -> None:
+                 config: dict[str, Any] | None = None, racks: dict[int, str] | None = None) -> None:
         if not isinstance(brokers, int) or isinstance(brokers, bool) or not 1 <= brokers <= MAX_BROKERS:
             raise ConfigError(f"brokers must be a whole number from 1 to {MAX_BROKERS}, got {brokers!r}")
+        racks = validate_racks(racks, brokers)
         if controller not in ("kraft", "zookeeper"):
             raise ConfigError(f"controller must be 'kraft' or 'zookeeper', got {controller!r}")
         self.seed = seed
@@ -102,10 +129,11 @@ class Cluster:
         self._next_pid = 1000
         self.isolated_clients_ok: dict[int, bool] = {}
         for i in range(1, brokers + 1):
-            self.brokers[i] = Broker(self, i)
+            self.brokers[i] = Broker(self, i, racks.get(i))
+        where = f" in racks {_describe_racks(racks)}" if racks else ""
         self.emit("cluster_created", f"A {brokers}-broker Kafka cluster started in {'KRaft' if controller == 'kraft' else 'ZooKeeper'} "
-                  f"mode (seed {seed})", actors=tuple(b.name for b in self.brokers.values()), brokers=brokers,
-                  mode=controller)
+                  f"mode (seed {seed}){where}", actors=tuple(b.name for b in self.brokers.values()), brokers=brokers,
+                  mode=controller, **({"racks": {str(b): r for b, r in racks.items()}} if racks else {}))
         self.controller.bootstrap(sorted(self.brokers))
         for b in self.brokers.values():
             b.start()
@@ -335,7 +363,8 @@ class Cluster:
     # -- topics ---------------------------------------------------------------------------------------------
     def create_topic(self, name: str, partitions: int = 1, replication_factor: int = 1,
                      config: dict[str, Any] | None = None, auto: bool = False) -> None:
-        """kafka-topics.sh --create: validate, place replicas (rack-unaware), elect the preferred leaders."""
+        """kafka-topics.sh --create: validate, place replicas (engine.placement: rack-aware when brokers have a
+        broker.rack), elect the preferred leaders."""
         validate_topic_name(name)
         internal = name in INTERNAL_TOPICS
         if name in self.topics:
@@ -411,6 +440,32 @@ class Cluster:
         if topics:
             c.subscribe(topics)
         return c
+
+    def restart_consumer(self, consumer_id: str) -> Consumer:
+        """The consumer's process starts again with the same id, subscription and config (so a static member
+        keeps its group.instance.id). A running one is closed first, as in a rolling restart."""
+        old = self.consumers.get(consumer_id)
+        if old is None:
+            raise ConfigError(f"there is no consumer {consumer_id!r}; consumers are {sorted(self.consumers)}")
+        if old.alive:
+            old.close()
+        new = Consumer(self, consumer_id, old.group_id, None, old.config.explicit())
+        # the simulator's delivery bookkeeping carries over, so redeliveries after the restart show as duplicates
+        new.received, new.duplicates, new.history, new.max_delivered = (old.received, old.duplicates, old.history,
+                                                                          old.max_delivered)
+        self.consumers[consumer_id] = new
+        static = old.config.group_instance_id
+        how = (f" with group.instance.id={static!r}: it rejoins as the same static member" if static
+               else f" without a group.instance.id: it joins group {old.group_id} as a new member" if old.group_id
+               else "")
+        self.emit("consumer_restarted", f"{consumer_id} started again{how}", actors=(consumer_id,), group=old.group_id)
+        if old.subscription is not None:
+            new.subscribe(list(old.subscription))
+        elif old.manual is not None:
+            new.assign(list(old.manual))
+        if old.auto_interval is not None:
+            new.start(old.auto_interval)
+        return new
 
     def share_consumer(self, consumer_id: str, group_id: str, topics: list[str],
                        config: dict[str, Any] | None = None) -> ShareConsumer:
@@ -621,15 +676,19 @@ class Cluster:
         self.emit("broker_slowed", f"Broker {broker_id}'s network is {extra_latency_ms} ms slower each way",
                   actors=(b.name,), broker=broker_id, extra_latency_ms=extra_latency_ms)
 
-    def add_broker(self) -> int:
-        """Start a new broker (online expansion). It holds no partitions until a reassignment moves some."""
+    def add_broker(self, rack: str | None = None) -> int:
+        """Start a new broker (online expansion), with `broker.rack=rack` if given. It holds no partitions until a
+        reassignment moves some."""
         if len(self.brokers) >= MAX_BROKERS:
             raise ConfigError(f"this simulator runs at most {MAX_BROKERS} brokers")
         new_id = max(self.brokers) + 1
-        b = self.brokers[new_id] = Broker(self, new_id)
+        if rack is not None:
+            validate_racks({new_id: rack}, new_id)
+        b = self.brokers[new_id] = Broker(self, new_id, rack)
         b.start()
-        self.emit("broker_added", f"Broker {new_id} joined the cluster; it holds no partitions until they are "
-                  f"reassigned to it (kafka-reassign-partitions.sh)", actors=(b.name,), broker=new_id)
+        in_rack = f" in rack {rack}" if rack is not None else ""
+        self.emit("broker_added", f"Broker {new_id} joined the cluster{in_rack}; it holds no partitions until they "
+                  f"are reassigned to it (kafka-reassign-partitions.sh)", actors=(b.name,), broker=new_id, rack=rack)
         self.controller.on_heartbeat(new_id, b.epoch)
         self.scheduler.after(self.controller._heartbeat_interval(), self.controller._send_heartbeat, new_id, b.epoch)
         return new_id

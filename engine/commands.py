@@ -47,6 +47,7 @@ class SlowBroker(_Cmd):
 
 class AddBroker(_Cmd):
     op: Literal["add_broker"] = "add_broker"
+    rack: str | None = Field(None, min_length=1, max_length=64, description="the new broker's broker.rack")
 
 
 class CrashConsumer(_Cmd):
@@ -56,6 +57,13 @@ class CrashConsumer(_Cmd):
 
 class CloseConsumer(_Cmd):
     op: Literal["close_consumer"] = "close_consumer"
+    consumer: str
+
+
+class RestartConsumer(_Cmd):
+    """Start a crashed or closed consumer again with the same config (a static member keeps its instance id)."""
+
+    op: Literal["restart_consumer"] = "restart_consumer"
     consumer: str
 
 
@@ -148,13 +156,13 @@ class ConsumeTransformProduce(_Cmd):
 
 Command = Annotated[
     CrashBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
-    | CloseConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
+    | CloseConsumer | RestartConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
     | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 COMMAND_OPS = ("crash_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
-               "crash_consumer", "close_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
+               "crash_consumer", "close_consumer", "restart_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
                "preferred_election", "add_share_consumer", "init_transactions", "begin_transaction",
                "commit_transaction", "abort_transaction", "consume_transform_produce")
 
@@ -180,6 +188,19 @@ def _consumer(c: Cluster, cid: str):
     if k is None:
         raise ConfigError(f"there is no consumer {cid!r}; consumers are {sorted([*c.consumers, *c.share_consumers])}")
     return k
+
+
+def _consumer_lifecycle(c: Cluster, cmd: CrashConsumer | CloseConsumer | RestartConsumer) -> str:
+    """A consumer process crashes, closes, or starts again (a static member keeps its group.instance.id)."""
+    if isinstance(cmd, RestartConsumer):
+        c.restart_consumer(cmd.consumer)
+        return f"Restarted consumer {cmd.consumer}"
+    k = _consumer(c, cmd.consumer)
+    if isinstance(cmd, CrashConsumer):
+        k.crash()
+        return f"Crashed consumer {cmd.consumer}"
+    k.close()
+    return f"Closed consumer {cmd.consumer}"
 
 
 def _txn_producer(c: Cluster, pid: str):
@@ -209,14 +230,10 @@ def apply_command(c: Cluster, cmd: Command) -> str:
         case SlowBroker(broker=b, extra_latency_ms=ms):
             c.slow_broker(b, ms)
             return f"Broker {b} is {ms} ms slower"
-        case AddBroker():
-            return f"Added broker {c.add_broker()}"
-        case CrashConsumer(consumer=cid):
-            _consumer(c, cid).crash()
-            return f"Crashed consumer {cid}"
-        case CloseConsumer(consumer=cid):
-            _consumer(c, cid).close()
-            return f"Closed consumer {cid}"
+        case AddBroker(rack=rack):
+            return f"Added broker {c.add_broker(rack)}" + (f" in rack {rack}" if rack is not None else "")
+        case CrashConsumer() | CloseConsumer() | RestartConsumer():
+            return _consumer_lifecycle(c, cmd)
         case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv):
             return add_consumer(c, g, cid, iv)
         case Produce(producer=pid, count=n, key=key, value=value, topic=topic, tombstone=tombstone):
@@ -358,7 +375,10 @@ def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_m
         while f"c{n}" in c.consumers:
             n += 1
         cid = f"c{n}"
-    k = c.consumer(cid, group_id=group, topics=list(peer.subscription or []), config=peer.config.explicit())
+    cfg = peer.config.explicit()
+    if "group.instance.id" in cfg:  # a static group: the newcomer gets its own instance id (a copy would fence)
+        cfg["group.instance.id"] = cid
+    k = c.consumer(cid, group_id=group, topics=list(peer.subscription or []), config=cfg)
     k.start(poll_interval_ms)
     return f"Added consumer {cid} to group {group}"
 

@@ -175,9 +175,17 @@ class ConsumerConfig(KafkaConfig):
     request_timeout_ms: int = Field(30000, alias="request.timeout.ms", ge=1)
     retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
     group_protocol: Literal["classic", "consumer"] = Field("classic", alias="group.protocol")
+    # KIP-345 static membership: a restart within session.timeout.ms keeps the partitions, no rebalance
+    group_instance_id: str | None = Field(None, alias="group.instance.id", min_length=1, max_length=249,
+                                          pattern=r"^[a-zA-Z0-9._-]+$",
+                                          description="1-249 characters of a-z, A-Z, 0-9, '.', '_', '-'.")
     group_remote_assignor: Literal["uniform", "range"] | None = Field(None, alias="group.remote.assignor")
     isolation_level: Literal["read_uncommitted", "read_committed"] = Field("read_uncommitted", alias="isolation.level")
     client_id: str = Field("", alias="client.id")
+    # KIP-392: the consumer's rack, sent with every fetch; a leader with a replica.selector.class may then
+    # name a same-rack follower to read from, for metadata.max.age.ms
+    client_rack: str = Field("", alias="client.rack")
+    metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", **_NON_NEG)
 
     @field_validator("partition_assignment_strategy", mode="before")
     @classmethod
@@ -222,6 +230,11 @@ def _check_protocol_configs(cfg: ConsumerConfig) -> None:
         raise ValueError(f"{', '.join(bad)} cannot be set when group.protocol={cfg.group_protocol.upper()}: "
                          f"{_WHY[cfg.group_protocol]}")
 
+
+RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+LEADER_SELECTOR = "org.apache.kafka.common.replica.LeaderSelector"
+ReplicaSelector = Literal["org.apache.kafka.common.replica.RackAwareReplicaSelector",
+                          "org.apache.kafka.common.replica.LeaderSelector"]
 
 CleanupPolicy = Literal["delete", "compact", "compact,delete", "delete,compact"]
 
@@ -297,6 +310,11 @@ class BrokerConfig(KafkaConfig):
     log_cleaner_backoff_ms: int = Field(15000, alias="log.cleaner.backoff.ms", ge=1)
     auto_create_topics_enable: bool = Field(True, alias="auto.create.topics.enable")
     message_max_bytes: int = Field(1048588, alias="message.max.bytes", ge=0)
+    # KIP-392: which replica a consumer reads from; None (Kafka's default): always the leader
+    replica_selector_class: ReplicaSelector | None = Field(None, alias="replica.selector.class")
+    # the cluster's finalized `transaction.version` feature (KIP-890; `kafka-features.sh`, not server.properties):
+    # 2, the Kafka 4.x default for new clusters, bumps the producer epoch at the end of every transaction
+    transaction_version: Literal[1, 2] = Field(2, alias="transaction.version", description="1 or 2.")
     # Simulator-only: one-way network latency between any two actors, in simulated ms.
     network_latency_ms: int = Field(1, alias="simulator.network.latency.ms", ge=0, le=60000)
 

@@ -7,6 +7,8 @@ long polls to each partition leader. Heartbeats every `heartbeat.interval.ms`; a
 poll within `max.poll.interval.ms` leaves the group. Eager assignors revoke everything before rejoining;
 cooperative-sticky (KIP-429) revokes only the partitions that move, then rejoins for a second round.
 `poll()` advances simulated time up to its timeout, so notebook code reads like real Kafka code.
+With `group.instance.id` (static membership, KIP-345) the member joins without the MEMBER_ID_REQUIRED round,
+never sends LeaveGroup (KIP-848: it leaves with member epoch -2), and FENCED_INSTANCE_ID stops it for good.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .assignors import assign_detailed
 from .config import ConsumerConfig
 from .errors import (
     CommitFailedError,
+    FencedInstanceIdError,
     IllegalStateError,
     NoOffsetForPartitionError,
 )
@@ -59,6 +62,8 @@ class Consumer:
         self.buffer: deque[tuple[TP, RecordBatch]] = deque()
         self.buffered: set[TP] = set()
         self.fetching: dict[int, int] = {}  # broker id -> fetch request id
+        # KIP-392: partition -> (preferred read replica, expiry time) a leader named (SubscriptionState)
+        self.read_replicas: dict[TP, tuple[int, int]] = {}
         # request.timeout.ms of the fetch in flight to each broker (token: the broker id)
         self._fetch_timers = Watchdog(cluster.scheduler, self._fetch_timeout)
         self.metadata: dict[str, list[int | None]] = {}
@@ -167,12 +172,27 @@ class Consumer:
                           actors=(self.id,), group=self.group_id)
 
     def close(self) -> None:
-        """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once."""
+        """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once. A static member
+        (group.instance.id) sends no LeaveGroup (AbstractCoordinator.maybeLeaveGroup): it may come back."""
         if not self.alive:
             return
         c = self.cluster
         if self.config.enable_auto_commit and self.group_id and self.assignment:
             self._send_commit({tp: self.positions[tp] for tp in self.assignment if tp in self.positions})
+        static = self.config.group_instance_id
+        if static is not None and self._kip848 and self.member_id and self.coordinator is not None:
+            co = c.brokers[self.coordinator]  # member epoch -2: a static member leaves for now (KIP-848)
+            c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
+                           self.group_id, self.member_id, -2, [], [], None, static)
+        if static is not None:
+            self.alive = False
+            self.state = "closed"
+            self._hb_epoch += 1
+            how = "left with member epoch -2 (KIP-848)" if self._kip848 else "sent no LeaveGroup"
+            c.emit("consumer_closed", f"{self.id} closed as static member {static!r}: it {how}, so it keeps its "
+                   f"partitions and the group does not rebalance unless it stays away longer than the session timeout",
+                   actors=(self.id,), group=self.group_id)
+            return
         if self.member_id and self.coordinator is not None:
             co = c.brokers[self.coordinator]
             if self._kip848:  # a heartbeat with member epoch -1 is how a KIP-848 member leaves
@@ -189,6 +209,9 @@ class Consumer:
 
     # -- poll internals -----------------------------------------------------------------------------------------
     def _check_alive(self) -> None:
+        if self.state == "fenced":
+            raise FencedInstanceIdError(f"consumer {self.id} was fenced: another instance joined group "
+                                        f"{self.group_id} with group.instance.id={self.config.group_instance_id!r}")
         if not self.alive:
             raise IllegalStateError(f"consumer {self.id} is {self.state}")
 
@@ -303,6 +326,19 @@ class Consumer:
             leaders = self.metadata[tp[0]] = self.cluster.leaders_of(tp[0])
         return leaders[tp[1]] if tp[1] < len(leaders) else None
 
+    def _read_replica(self, tp: TP, leader: int) -> int:
+        """AbstractFetch.selectReadReplica: the preferred read replica while it has not expired and is an online
+        replica of the partition, else the leader (KIP-392)."""
+        pref = self.read_replicas.get(tp)
+        if pref is None:
+            return leader
+        c = self.cluster
+        ps = c.controller.partitions.get(tp)
+        if pref[1] > c.now and ps is not None and pref[0] in ps.replicas and c.controller.is_live(pref[0]):
+            return pref[0]
+        del self.read_replicas[tp]
+        return leader
+
     def _maybe_fetch(self) -> None:
         if not self.alive or self.state != "stable":
             return
@@ -310,7 +346,8 @@ class Consumer:
         cfg = self.config
         if self.pending_positions:
             self._retry_stale_lookups()
-        per_leader: dict[int, dict[TP, int]] = {}
+        per_node: dict[int, dict[TP, int]] = {}
+        from_follower: dict[int, set[TP]] = {}  # partitions fetched from a preferred read replica (KIP-392)
         for tp in self.assignment:
             if tp in self.buffered or tp in self.pending_positions:
                 continue
@@ -321,31 +358,42 @@ class Consumer:
             if leader is None:
                 self._refresh_metadata()
                 continue
-            if leader in self.fetching:
+            node = self._read_replica(tp, leader) if self.read_replicas else leader
+            if node in self.fetching:
                 continue
-            per_leader.setdefault(leader, {})[tp] = pos
-        for leader, parts in per_leader.items():
+            per_node.setdefault(node, {})[tp] = pos
+            if node != leader:
+                from_follower.setdefault(node, set()).add(tp)
+        for node, parts in per_node.items():
             self._req_seq += 1
-            self.fetching[leader] = self._req_seq
-            broker = c.brokers[leader]
+            self.fetching[node] = self._req_seq
+            broker = c.brokers[node]
             c.network.send(self.id, broker.name, "Fetch", broker.on_fetch, self, parts, cfg.fetch_min_bytes,
                            cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq,
-                           cfg.isolation_level == "read_committed")
-            self._fetch_timers.start(leader, cfg.request_timeout_ms, leader, self._req_seq)
+                           cfg.isolation_level == "read_committed", cfg.client_rack, from_follower.get(node))
+            self._fetch_timers.start(node, cfg.request_timeout_ms, node, self._req_seq)
 
     def _fetch_timeout(self, leader: int, req_id: int) -> None:
         if self.fetching.get(leader) == req_id:
             del self.fetching[leader]
+            self._forget_read_replica(leader)
             self._refresh_metadata()
             self._maybe_fetch()
 
+    def _forget_read_replica(self, broker_id: int) -> None:
+        """AbstractFetch.handleFetchFailure: a failed fetch clears the preferred read replica it went to."""
+        for tp in [tp for tp, (b, _) in self.read_replicas.items() if b == broker_id]:
+            del self.read_replicas[tp]
+
     def on_fetch_response(self, broker_id: int, req_id: int, data: dict, errors: dict,
-                          aborted: dict | None = None) -> None:
+                          aborted: dict | None = None, preferred: dict | None = None) -> None:
         if not self.alive or self.fetching.get(broker_id) != req_id:
             return
         del self.fetching[broker_id]
         self._fetch_timers.stop(broker_id)  # answered: the timeout would find nothing to do
         c = self.cluster
+        if preferred:
+            self._set_read_replicas(broker_id, preferred)
         got = 0
         skipped = 0
         parts = []
@@ -373,8 +421,12 @@ class Consumer:
                    broker=broker_id, skipped_aborted=skipped)
         refresh = False
         for tp, err in errors.items():
+            # FetchCollector.handleInitializeErrors: an error clears the preferred read replica; an offset out of
+            # range on a follower sends the consumer back to the leader instead of resetting its position
+            cleared = self.read_replicas.pop(tp, None)
             if err.name == "OFFSET_OUT_OF_RANGE" and tp in self.assignment:
-                self._reset_position(tp, f"offset {self.positions.get(tp)} is out of range ({err})")
+                if cleared is None:
+                    self._reset_position(tp, f"offset {self.positions.get(tp)} is out of range ({err})")
             else:
                 refresh = True
         if refresh:
@@ -383,11 +435,26 @@ class Consumer:
             pass
         self._maybe_fetch()
 
+    def _set_read_replicas(self, leader: int, preferred: dict[TP, int]) -> None:
+        """FetchCollector: remember each preferred read replica for metadata.max.age.ms."""
+        c = self.cluster
+        expires = c.now + self.config.metadata_max_age_ms
+        for tp, node in preferred.items():
+            old = self.read_replicas.get(tp)
+            self.read_replicas[tp] = (node, expires)
+            if old is None or old[0] != node:
+                c.emit("note", f"{self.id} (client.rack={self.config.client_rack}) reads {tp[0]}-{tp[1]} from follower "
+                       f"broker {node} in its rack: leader broker {leader} named it the preferred read replica "
+                       f"(KIP-392, RackAwareReplicaSelector) for metadata.max.age.ms={self.config.metadata_max_age_ms}",
+                       actors=(self.id, f"broker-{leader}", f"broker-{node}"), topic=tp[0], partition=tp[1],
+                       preferred_read_replica=node, leader=leader)
+
     def on_disconnect(self, broker_id: int) -> None:
         """The connection to a broker broke: forget its fetch; find the coordinator again if it was that one."""
         if not self.alive:
             return
         self.fetching.pop(broker_id, None)
+        self._forget_read_replica(broker_id)
         self._refresh_metadata()
         if broker_id == self.coordinator:
             self._rediscover_coordinator()
@@ -490,7 +557,8 @@ class Consumer:
         gen = self.generation if self.subscription is not None else -1
         member = self.member_id if self.subscription is not None else ""
         c.network.send(self.id, co.name, "OffsetCommit", co.coordinator.on_offset_commit, self, self.group_id, gen,
-                       member, dict(offsets), self._req_seq)
+                       member, dict(offsets), self._req_seq,
+                       self.config.group_instance_id if self.subscription is not None else None)
         return self._req_seq
 
     def on_commit_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
@@ -500,6 +568,8 @@ class Consumer:
                 del self.commit_results[k]
         if err is None:
             self.committed_ack.update(offsets)
+        elif err == "FENCED_INSTANCE_ID":
+            self._fenced("OffsetCommit")
         elif err == "NOT_COORDINATOR":
             self._rediscover_coordinator()
 
@@ -572,7 +642,7 @@ class Consumer:
             self.generation = 0
         c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
                        self.group_id, self.member_id, max(self.generation, 0), list(self.subscription),
-                       list(self.assignment), self.config.group_remote_assignor)
+                       list(self.assignment), self.config.group_remote_assignor, self.config.group_instance_id)
 
     def on_cg_heartbeat_response(self, group_id: str, err: str | None, member_id: str, epoch: int,
                                  assignment: list[TP] | None, interval_ms: int) -> None:
@@ -582,6 +652,9 @@ class Consumer:
         c = self.cluster
         if err == "NOT_COORDINATOR":
             self._rediscover_coordinator()
+            return
+        if err in ("FENCED_INSTANCE_ID", "UNRELEASED_INSTANCE_ID"):
+            self._fenced("ConsumerGroupHeartbeat", err)  # both fatal for the client (KIP-848 static membership)
             return
         if err in ("UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH"):
             self._lose_membership(f"ConsumerGroupHeartbeat answered {err}")
@@ -623,7 +696,7 @@ class Consumer:
         cfg = self.config
         c.network.send(self.id, co.name, "JoinGroup", co.coordinator.on_join, self, self.group_id, self.member_id,
                        list(self.subscription or []), list(self.strategies), list(self.assignment),
-                       cfg.session_timeout_ms, cfg.max_poll_interval_ms)
+                       cfg.session_timeout_ms, cfg.max_poll_interval_ms, cfg.group_instance_id)
         c.scheduler.after(cfg.max_poll_interval_ms + 5000, self._join_timeout, self._join_epoch)
 
     def _join_timeout(self, join_epoch: int) -> None:
@@ -658,6 +731,9 @@ class Consumer:
             self._lose_membership("the coordinator no longer knows this member")
             self._send_join()
             return
+        if err == "FENCED_INSTANCE_ID":
+            self._fenced("JoinGroup")
+            return
         if err in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
             self.coordinator = None
             c.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
@@ -672,17 +748,20 @@ class Consumer:
         if err is not None:
             self._send_join()
             return
+        self.member_id = payload["member_id"]  # a static member learns its id here (no MEMBER_ID_REQUIRED round)
         self.generation = payload["generation"]
         self.protocol = payload["protocol"]
         self.is_leader = payload["leader"] == self.member_id
-        assignments = self._compute_assignment(payload["members"]) if self.is_leader else None
+        # a static leader that replaced itself in a Stable group is told to skip the assignment (KIP-345)
+        compute = self.is_leader and payload.get("members") is not None and not payload.get("skip_assignment")
+        assignments = self._compute_assignment(payload["members"]) if compute else None
         self.state = "syncing"
         co = self._coordinator_broker()
         if co is None:
             self._rediscover_coordinator()
             return
         c.network.send(self.id, co.name, "SyncGroup", co.coordinator.on_sync, self, group_id, self.generation,
-                       self.member_id, assignments)
+                       self.member_id, assignments, self.config.group_instance_id)
         self._start_heartbeats()
 
     def _compute_assignment(self, members: dict[str, tuple[list[str], list[TP]]]) -> dict[str, list[TP]]:
@@ -699,6 +778,9 @@ class Consumer:
 
     def on_sync_response(self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None) -> None:
         if not self.alive or self.state != "syncing":
+            return
+        if err == "FENCED_INSTANCE_ID":
+            self._fenced("SyncGroup")
             return
         if err is not None:
             if err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
@@ -718,6 +800,22 @@ class Consumer:
             self.needs_rejoin = True  # second round hands the revoked partitions to their new owners
             self.state = "unjoined"
             self._ensure_joined()
+
+    def _fenced(self, request: str, err: str = "FENCED_INSTANCE_ID") -> None:
+        """FENCED_INSTANCE_ID (another process owns the instance id) and, with KIP-848, UNRELEASED_INSTANCE_ID (the
+        old member still holds it: it neither left with epoch -2 nor timed out) are fatal for the client."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.state = "fenced"
+        self._hb_epoch += 1
+        self.assignment = []
+        iid = self.config.group_instance_id
+        why = (f"another process joined group {self.group_id} as static member {iid!r}" if err == "FENCED_INSTANCE_ID"
+               else f"static member {iid!r} of group {self.group_id} is still held by its previous member, which "
+                    f"neither left (member epoch -2) nor timed out")
+        self.cluster.emit("consumer_fenced", f"{self.id} stops: {request} answered {err}: {why}",
+                          actors=(self.id,), group=self.group_id, error=err)
 
     def _lose_membership(self, why: str) -> None:
         """The group moved on without us (session expired): partitions are lost, not revoked; no commit."""
@@ -745,7 +843,7 @@ class Consumer:
         cfg = self.config
         if c.now - self.last_poll_ms > cfg.max_poll_interval_ms and self.member_id:
             co = self._coordinator_broker()
-            if co is not None:
+            if co is not None and cfg.group_instance_id is None:  # static members never send LeaveGroup
                 c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id,
                                self.member_id)
             c.emit("member_left", f"{self.id} did not call poll() for max.poll.interval.ms={cfg.max_poll_interval_ms} "
@@ -758,7 +856,7 @@ class Consumer:
         co = self._coordinator_broker()
         if co is not None and self.state in ("stable", "syncing"):
             c.network.send(self.id, co.name, "Heartbeat", co.coordinator.on_heartbeat, self, self.group_id,
-                           self.generation, self.member_id)
+                           self.generation, self.member_id, cfg.group_instance_id)
         c.scheduler.after(cfg.heartbeat_interval_ms, self._heartbeat, epoch)
 
     def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
@@ -767,6 +865,8 @@ class Consumer:
         if err == "REBALANCE_IN_PROGRESS":
             self.state = "unjoined"
             self._ensure_joined()
+        elif err == "FENCED_INSTANCE_ID":
+            self._fenced("Heartbeat")
         elif err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
             self._lose_membership(f"heartbeat answered {err}")
             self.state = "unjoined"

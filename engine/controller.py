@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import InvalidReplicationFactorError
+from .placement import BrokerMetadata, EngineRandom, UsableBroker, assign_replicas_to_brokers, striped_place
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -43,25 +44,6 @@ class PartitionState:
         self.partition_epoch = 0
         self.adding: list[int] = []
         self.removing: list[int] = []
-
-
-def assign_replicas_rack_unaware(brokers: list[int], partitions: int, rf: int, start_index: int,
-                                 shift: int, first_partition: int = 0) -> list[list[int]]:
-    """AdminUtils.assignReplicasToBrokersRackUnaware: leaders round-robin, followers shifted per lap."""
-    n = len(brokers)
-    out: list[list[int]] = []
-    next_shift = shift
-    current = start_index
-    for p in range(first_partition, first_partition + partitions):
-        if p > 0 and current % n == 0:
-            next_shift += 1
-        first = current % n
-        replicas = [brokers[first]]
-        for j in range(rf - 1):
-            replicas.append(brokers[(first + 1 + (next_shift + j) % (n - 1)) % n])
-        out.append(replicas)
-        current += 1
-    return out
 
 
 class Controller:
@@ -141,6 +123,8 @@ class Controller:
     def _session_expired(self, broker_id: int) -> None:
         if broker_id not in self.live:
             return
+        if self.mode == "kraft" and self.active is None:
+            return  # only an active controller fences; the next one gives every broker a fresh session
         c = self.cluster
         self.live.discard(broker_id)
         if self.mode == "kraft":
@@ -210,6 +194,11 @@ class Controller:
         self._record()
         c.emit("controller_elected", f"Broker {broker_id} {how}: it is the new controller (epoch {self.epoch})",
                actors=("controller", f"broker-{broker_id}"), broker=broker_id, epoch=self.epoch)
+        if self.mode == "kraft":
+            # ClusterControlManager.activate: a new BrokerHeartbeatManager starts every registered broker's
+            # session now, so brokers whose heartbeats went nowhere during the election are not fenced for it
+            for b in sorted(self.live):
+                self._touch_session(b)
         # the new controller re-checks every partition (ZooKeeper: it reads the state back from ZooKeeper)
         for b in list(self.live):
             if not c.brokers[b].online and b not in self.sessions:
@@ -266,16 +255,7 @@ class Controller:
 
     # -- topics ------------------------------------------------------------------------------------------------
     def create_partitions(self, topic: str, partitions: int, rf: int, first_partition: int = 0) -> None:
-        c = self.cluster
-        brokers = sorted(c.brokers)
-        if rf > len(brokers):
-            raise InvalidReplicationFactorError(
-                f"Replication factor {rf} is larger than the {len(brokers)} available broker(s): a partition "
-                f"can have at most one replica per broker. Use replication_factor <= {len(brokers)} or add brokers.")
-        start = c.rng.randrange(len(brokers))
-        shift = c.rng.randrange(len(brokers))
-        for i, replicas in enumerate(assign_replicas_rack_unaware(brokers, partitions, rf, start, shift,
-                                                                  first_partition)):
+        for i, replicas in enumerate(self.place_replicas(topic, partitions, rf, first_partition)):
             tp = (topic, first_partition + i)
             ps = self.partitions[tp] = PartitionState(replicas)
             ps.isr = [b for b in replicas if b in self.live]
@@ -284,6 +264,35 @@ class Controller:
             ps.leader_epoch = 0
             self._record(2)
             self._publish(tp)
+
+    def place_replicas(self, topic: str, partitions: int, rf: int, first_partition: int = 0) -> list[list[int]]:
+        """New partitions' replicas, drawn from the cluster's seeded rng (see engine.placement).
+
+        KRaft: StripedReplicaPlacer over every registered broker, fenced ones included (ClusterControlManager.
+        usableBrokers), a fenced broker never first. ZooKeeper: AdminUtils over the brokers registered in
+        /brokers/ids (ZkAdminManager.createTopics: metadataCache.getAliveBrokers); for added partitions the
+        start index is partition 0's first replica (AdminZkClient.createNewPartitionsAssignment)."""
+        c = self.cluster
+        rnd = EngineRandom(c.rng)
+        if self.mode == "kraft":
+            usable = [UsableBroker(b, c.brokers[b].rack, b not in self.live) for b in sorted(c.brokers)]
+            self._check_rf(rf, len(usable), "registered")
+            return striped_place(usable, partitions, rf, rnd)
+        brokers = [BrokerMetadata(b, c.brokers[b].rack) for b in sorted(self.live)]
+        self._check_rf(rf, len(brokers), "live (registered in ZooKeeper)")
+        fixed = -1
+        if first_partition > 0 and (topic, 0) in self.partitions:
+            head = self.partitions[(topic, 0)].replicas[0]
+            fixed = next((i for i, b in enumerate(brokers) if b.id >= head), 0)
+        placed = assign_replicas_to_brokers(brokers, partitions, rf, rnd, fixed, first_partition)
+        return [placed[p] for p in sorted(placed)]
+
+    @staticmethod
+    def _check_rf(rf: int, brokers: int, which: str) -> None:
+        if rf > brokers:
+            raise InvalidReplicationFactorError(
+                f"Replication factor {rf} is larger than the {brokers} available broker(s) ({which}): a partition "
+                f"can have at most one replica per broker. Use replication_factor <= {brokers} or add brokers.")
 
     def delete_topic(self, topic: str) -> None:
         for tp in [tp for tp in self.partitions if tp[0] == topic]:
@@ -385,9 +394,15 @@ class Controller:
         broker = c.brokers[broker_id]
         ok = (ps is not None and ps.leader == broker_id and ps.leader_epoch == leader_epoch
               and ps.partition_epoch == partition_epoch and self.active is not None)
+        # KIP-841 (ReplicationControlManager.ineligibleReplicasForIsr): a new ISR naming a fenced or offline
+        # broker is refused as a whole with INELIGIBLE_REPLICA; the leader goes back to the committed ISR
+        ineligible = [b for b in new_isr if b != broker_id and b not in self.live] if ok else []
+        if ineligible:
+            ok = False
+            c.emit("note", f"The controller rejected an ISR change from broker {broker_id} for {tp[0]}-{tp[1]}: "
+                   f"INELIGIBLE_REPLICA, broker(s) {ineligible} are fenced or offline and cannot be in the ISR",
+                   actors=(self.actor, f"broker-{broker_id}"), topic=tp[0], partition=tp[1])
         if ok:
-            # KIP-841: a broker that is fenced or shutting down may not be added to the ISR
-            new_isr = [b for b in new_isr if b in self.live or b == broker_id]
             added = [b for b in new_isr if b not in ps.isr]
             removed = [b for b in ps.isr if b not in new_isr]
             ps.isr = list(new_isr)

@@ -122,6 +122,12 @@ class IllegalGenerationError(KafkaError):
     name, code = "ILLEGAL_GENERATION", 22
 
 
+class FencedInstanceIdError(KafkaError):
+    """Another process joined with this consumer's group.instance.id (KIP-345): this one must stop."""
+
+    name, code = "FENCED_INSTANCE_ID", 82
+
+
 class FencedLeaderEpochError(KafkaError):
     name, code, retriable = "FENCED_LEADER_EPOCH", 74, True
 
@@ -150,6 +156,12 @@ class InvalidTxnStateError(KafkaError):
 
 class TransactionAbortedError(KafkaError):
     name, code = "TRANSACTION_ABORTED", 91
+
+
+class ConcurrentTransactionsError(KafkaError):
+    """The transaction is still being completed (markers being written): retry shortly."""
+
+    name, code, retriable = "CONCURRENT_TRANSACTIONS", 51, True
 
 
 class CoordinatorNotAvailableError(KafkaError):

@@ -27,6 +27,29 @@ class Event:
 # Event kinds, grouped so the UI can offer "run until the next ...".
 REBALANCE_KINDS = frozenset({"rebalance_started", "rebalance_completed", "assignment_received"})
 ELECTION_KINDS = frozenset({"leader_elected", "partition_offline", "controller_elected"})
+# What ends a Playground Step (engine/steps.py). A Step is a moment a student can see in the picture or the
+# narration; three classes of kinds:
+# - RIDE_ALONG_KINDS never end a step: they change nothing drawn (a request lost on its way to a broker that is
+#   already drawn down, the log's own "older events trimmed" note); they are listed under "also in this step".
+# - ROUTINE_KINDS are the steady data flow (a batch sent, appended, replicated, acknowledged; the high watermark;
+#   a fetch, a poll, a commit). Each ends a step, except while the cluster waits out a timeout (a group's
+#   initial rebalance delay, a dead broker's or consumer's session): then the flow rides along and the wait is
+#   one step, so the student sees the timeout's effect, not 9 s of identical batches one by one.
+# - every other kind (membership, rebalance, leader, ISR, crash, loss, ...) always ends a step.
+# Requests that change nothing (an empty fetch, a heartbeat, a metadata round trip) emit no event at all, so
+# they ride along with whatever comes next.
+RIDE_ALONG_KINDS = frozenset({"message_dropped"})
+ROUTINE_KINDS = frozenset({
+    "batch_sent", "batch_appended", "batch_acked", "batch_retried", "duplicate_batch", "records_replicated",
+    "high_watermark", "records_fetched", "records_polled", "offsets_committed", "segment_rolled",
+    "share_acquired", "share_acknowledged",
+})
+# One produce request is one moment outside waits: a step that starts with a hop of it (sent, appended,
+# replicated, high watermark) runs on to its acknowledgement ("every event" still shows each hop).
+PRODUCE_HOPS = frozenset({"batch_sent", "batch_appended", "records_replicated", "high_watermark", "batch_retried"})
+PRODUCE_ENDS = frozenset({"batch_acked", "batch_failed", "produce_rejected"})
+# "Step until" targets (a Playground button / a recorded step): name -> the kinds that end it.
+UNTIL_KINDS = {"rebalance": REBALANCE_KINDS, "election": ELECTION_KINDS}
 KINDS = (
     "cluster_created", "topic_created", "broker_crashed", "broker_restarted", "broker_isolated", "broker_healed",
     "broker_slowed", "broker_added", "broker_fenced", "broker_unfenced", "controller_elected",
@@ -36,7 +59,8 @@ KINDS = (
     "leader_elected", "partition_offline", "truncated", "records_lost", "message_dropped",
     "member_joined", "rebalance_started", "rebalance_completed", "assignment_received", "partitions_revoked",
     "member_left", "member_expired", "records_fetched", "records_polled", "offsets_committed", "offset_reset",
-    "consumer_crashed", "consumer_closed", "segment_rolled", "segments_deleted", "log_compacted",
+    "consumer_crashed", "consumer_closed", "consumer_restarted", "consumer_fenced", "static_member_rejoined",
+    "segment_rolled", "segments_deleted", "log_compacted",
     "reassignment_started", "reassignment_completed", "note",
     "share_acquired", "share_acknowledged", "share_lock_expired",  # share groups (KIP-932)
     "txn_init", "txn_partitions", "txn_offsets", "txn_ending", "txn_completed",  # transactions (KIP-98)
@@ -162,6 +186,20 @@ class EventLog:
         evs.append(Event(self._seq, time_ms, "note", f"Older events trimmed: this session keeps the newest "
                          f"{self.max_events} events; {self.trimmed} older ones were dropped (events from "
                          f"#{first} on remain)", (), None, None, {"events_trimmed": self.trimmed}))
+
+    def kinds_since(self, seq: int) -> list[str]:
+        """The kinds of the events after `seq`, without formatting any sentence (the Step loop asks after every
+        action). The log's own trimming note counts as "message_dropped"-like ride-along: it changes no picture."""
+        n = self._seq - seq
+        if n <= 0:
+            return []
+        out = []
+        for e in self._events[-n:]:
+            kind = e[2] if e.__class__ is _Pending else e.kind
+            if kind == "note" and e.__class__ is not _Pending and "events_trimmed" in e.data:
+                kind = "message_dropped"
+            out.append(kind)
+        return out
 
     @property
     def seq(self) -> int:

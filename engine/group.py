@@ -7,6 +7,11 @@ alive for `session.timeout.ms` and carry REBALANCE_IN_PROGRESS when a new round 
 rebalance of an empty group waits `group.initial.rebalance.delay.ms` for more members. Committed offsets
 are written to the group's `__consumer_offsets` partition (a real log append on this broker) and kept in
 memory; a coordinator that takes over a group loads them back from that log.
+
+Static membership (KIP-345, `group.instance.id`): a member that joins with an unknown member id but a known
+instance id replaces the old member (ClassicGroup.replaceStaticMember): same assignment, same generation and,
+in a Stable group whose selected protocol does not change, no rebalance. The old member id is fenced
+(FENCED_INSTANCE_ID). Static members that miss a rebalance are kept until their session expires.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ class MemberIdRequired(KafkaError):
 
 class Member:
     __slots__ = ("member_id", "client_id", "consumer", "topics", "protocols", "owned", "session_timeout_ms",
-                 "rebalance_timeout_ms", "awaiting_join", "awaiting_sync", "assignment", "session_timer")
+                 "rebalance_timeout_ms", "awaiting_join", "awaiting_sync", "assignment", "session_timer",
+                 "group_instance_id")
 
     def __init__(self, member_id: str, consumer, topics: list[str], protocols: list[str], owned: list[TP],
-                 session_timeout_ms: int, rebalance_timeout_ms: int) -> None:
+                 session_timeout_ms: int, rebalance_timeout_ms: int, group_instance_id: str | None = None) -> None:
         self.member_id = member_id
+        self.group_instance_id = group_instance_id
         self.client_id = consumer.id
         self.consumer = consumer  # where responses go
         self.topics = topics
@@ -52,10 +59,15 @@ class Member:
         self.assignment: list[TP] = []
         self.session_timer = None
 
+    def matches(self, topics: list[str], protocols: list[str], owned: list[TP]) -> bool:
+        """ClassicGroupMember.matches: the same protocols with the same metadata (subscription, owned)."""
+        return list(self.protocols) == list(protocols) and list(self.topics) == list(topics) \
+            and sorted(self.owned) == sorted(owned)
+
 
 class Group:
     __slots__ = ("group_id", "state", "generation", "protocol", "leader", "members", "pending_members",
-                 "offsets", "join_timer", "initial_delay_until", "assignment_done")
+                 "offsets", "join_timer", "initial_delay_until", "assignment_done", "static_members")
 
     def __init__(self, group_id: str) -> None:
         self.group_id = group_id
@@ -69,6 +81,17 @@ class Group:
         self.join_timer = None
         self.initial_delay_until: int | None = None
         self.assignment_done = False
+        self.static_members: dict[str, str] = {}  # group.instance.id -> member id (ClassicGroup.staticMembers)
+
+    def validate_member(self, member_id: str, group_instance_id: str | None) -> str | None:
+        """ClassicGroup.validateMember: the error code for a request from this member, or None."""
+        if group_instance_id is not None:
+            existing = self.static_members.get(group_instance_id)
+            if existing is None:
+                return "UNKNOWN_MEMBER_ID"
+            if existing != member_id:
+                return "FENCED_INSTANCE_ID"
+        return None if member_id in self.members else "UNKNOWN_MEMBER_ID"
 
 
 class GroupCoordinator:
@@ -100,7 +123,8 @@ class GroupCoordinator:
 
     # -- JoinGroup ----------------------------------------------------------------------------------------------
     def on_join(self, consumer, group_id: str, member_id: str, topics: list[str], protocols: list[str],
-                owned: list[TP], session_timeout_ms: int, rebalance_timeout_ms: int) -> None:
+                owned: list[TP], session_timeout_ms: int, rebalance_timeout_ms: int,
+                group_instance_id: str | None = None) -> None:
         c = self.cluster
         if not self.is_coordinator(group_id):
             self._reply(consumer, "JoinGroupResponse", consumer.on_join_response, group_id, "NOT_COORDINATOR", None)
@@ -111,39 +135,135 @@ class GroupCoordinator:
                         "INVALID_SESSION_TIMEOUT", None)
             return
         g = self.group(group_id)
+        req = (consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms)
         if not member_id:
+            if group_instance_id is not None:  # classicGroupJoinNewStaticMember: no MEMBER_ID_REQUIRED round
+                new_id = f"{group_instance_id}-{c.rng.getrandbits(32):08x}"
+                old_id = g.static_members.get(group_instance_id)
+                if old_id is not None:
+                    self._replace_static_member(g, old_id, new_id, group_instance_id, req)
+                else:
+                    self._add_member(g, new_id, group_instance_id, req)
+                return
             self._member_seq += 1
             new_id = f"{consumer.id}-{c.rng.getrandbits(32):08x}"
             g.pending_members.add(new_id)
             self._reply(consumer, "JoinGroupResponse", consumer.on_join_response, group_id, "MEMBER_ID_REQUIRED",
                         {"member_id": new_id})
             return
-        if member_id not in g.members and member_id not in g.pending_members:
-            self._reply(consumer, "JoinGroupResponse", consumer.on_join_response, group_id, "UNKNOWN_MEMBER_ID", None)
+        if member_id in g.pending_members and group_instance_id is None:
+            g.pending_members.discard(member_id)
+            self._add_member(g, member_id, None, req)
             return
-        g.pending_members.discard(member_id)
-        m = g.members.get(member_id)
-        new = m is None
-        if new:
-            m = g.members[member_id] = Member(member_id, consumer, topics, protocols, owned, session_timeout_ms,
-                                              rebalance_timeout_ms)
-            self._emit("member_joined", f"{consumer.id} joined group {group_id} as member {member_id}", g,
-                       member=member_id)
-        else:
-            m.topics, m.protocols, m.owned = topics, protocols, owned
+        err = g.validate_member(member_id, group_instance_id)
+        if err is not None:
+            self._reply(consumer, "JoinGroupResponse", consumer.on_join_response, group_id, err, None)
+            return
+        self._join_existing_member(g, g.members[member_id], req)
+
+    def _add_member(self, g: Group, member_id: str, group_instance_id: str | None, req: tuple) -> None:
+        """addMemberThenRebalanceOrCompleteJoin: a new member starts (or joins) a rebalance."""
+        consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms = req
+        m = g.members[member_id] = Member(member_id, consumer, topics, protocols, owned, session_timeout_ms,
+                                          rebalance_timeout_ms, group_instance_id)
+        if group_instance_id is not None:
+            g.static_members[group_instance_id] = member_id
+        static = f" (static member {group_instance_id!r})" if group_instance_id is not None else ""
+        self._emit("member_joined", f"{consumer.id} joined group {g.group_id} as member {member_id}{static}", g,
+                   member=member_id, group_instance_id=group_instance_id)
         m.awaiting_join = True
         self._touch_session(g, m)
         if g.state in (EMPTY, STABLE, COMPLETING):
-            reason = f"{consumer.id} joined" if new else f"{consumer.id} rejoined"
-            self._prepare_rebalance(g, reason)
+            self._prepare_rebalance(g, f"{consumer.id} joined")
         elif g.state == PREPARING:
-            if g.initial_delay_until is not None and new:
+            if g.initial_delay_until is not None:
                 # InitialDelayedJoin: each newcomer extends the wait, up to the rebalance timeout
-                delay = c.broker_config.group_initial_rebalance_delay_ms
-                g.initial_delay_until = c.now + delay
+                delay = self.cluster.broker_config.group_initial_rebalance_delay_ms
+                g.initial_delay_until = self.cluster.now + delay
                 self._schedule_join_completion(g, delay)
             else:
                 self._maybe_complete_join(g)
+
+    def _join_existing_member(self, g: Group, m: Member, req: tuple) -> None:
+        """classicGroupJoinExistingMember: a follower rejoining with unchanged metadata gets the current
+        generation back; the leader, or a member whose subscription changed, starts a rebalance."""
+        consumer, topics, protocols, owned, session_timeout_ms, rebalance_timeout_ms = req
+        unchanged = m.matches(topics, protocols, owned)
+        m.consumer = consumer
+        self._touch_session(g, m)
+        if g.state == PREPARING:
+            self._update_member(m, req)
+            m.awaiting_join = True
+            self._maybe_complete_join(g)
+        elif g.state == COMPLETING and unchanged:
+            self._answer_join(g, m)
+        elif g.state == STABLE and unchanged and m.member_id != g.leader:
+            self._answer_join(g, m, with_members=False)
+        elif g.state in (COMPLETING, STABLE):
+            self._update_member(m, req)
+            m.awaiting_join = True
+            self._prepare_rebalance(g, f"{consumer.id} rejoined")
+        else:
+            self._reply(consumer, "JoinGroupResponse", consumer.on_join_response, g.group_id, "UNKNOWN_MEMBER_ID",
+                        None)
+
+    @staticmethod
+    def _update_member(m: Member, req: tuple) -> None:
+        _consumer, m.topics, m.protocols, m.owned, m.session_timeout_ms, m.rebalance_timeout_ms = req
+
+    def _answer_join(self, g: Group, m: Member, with_members: bool = True, skip_assignment: bool = False) -> None:
+        """A JoinGroup answered with the current generation (no new rebalance round)."""
+        leader = m.member_id == g.leader
+        payload = {"member_id": m.member_id, "generation": g.generation, "protocol": g.protocol, "leader": g.leader,
+                   "members": self._members_meta(g) if leader and with_members else None,
+                   "skip_assignment": skip_assignment}
+        self._reply(m.consumer, "JoinGroupResponse", m.consumer.on_join_response, g.group_id, None, payload)
+
+    @staticmethod
+    def _members_meta(g: Group) -> dict[str, tuple[list[str], list[TP]]]:
+        return {mid: (m.topics, list(m.owned)) for mid, m in g.members.items()}
+
+    def _replace_static_member(self, g: Group, old_id: str, new_id: str, instance_id: str, req: tuple) -> None:
+        """updateStaticMemberThenRebalanceOrCompleteJoin / ClassicGroup.replaceStaticMember: the new member id
+        takes the old one's place, assignment and leadership; whoever still waits as the old id is fenced."""
+        consumer = req[0]
+        old = g.members[old_id]
+        if old.session_timer is not None:
+            old.session_timer.cancel()
+        if old.awaiting_join:
+            self._reply(old.consumer, "JoinGroupResponse", old.consumer.on_join_response, g.group_id,
+                        "FENCED_INSTANCE_ID", None)
+        if old.awaiting_sync:
+            self._reply(old.consumer, "SyncGroupResponse", old.consumer.on_sync_response, g.group_id,
+                        "FENCED_INSTANCE_ID", -1, None)
+        old.awaiting_join = old.awaiting_sync = False
+        m = Member(new_id, consumer, old.topics, old.protocols, old.owned, old.session_timeout_ms,
+                   old.rebalance_timeout_ms, instance_id)
+        m.assignment = list(old.assignment)
+        g.members = {(new_id if mid == old_id else mid): (m if mid == old_id else mm) for mid, mm in g.members.items()}
+        if g.leader == old_id:
+            g.leader = new_id
+        g.static_members[instance_id] = new_id
+        self._update_member(m, req)
+        m.awaiting_join = True
+        self._touch_session(g, m)
+        if g.state == STABLE and self._choose_protocol(g) == g.protocol:
+            m.awaiting_join = False
+            self._answer_join(g, m, skip_assignment=new_id == g.leader)
+            self._emit("static_member_rejoined", f"{consumer.id} came back as static member {instance_id!r} within "
+                       f"session.timeout.ms: it keeps {_fmt_tps_plain(m.assignment)}, no rebalance (generation "
+                       f"{g.generation}; member id {old_id} is replaced by {new_id} and fenced)", g,
+                       member=new_id, old_member=old_id, group_instance_id=instance_id,
+                       assignment=list(m.assignment))
+            return
+        self._emit("static_member_rejoined", f"{consumer.id} came back as static member {instance_id!r}: member id "
+                   f"{old_id} is replaced by {new_id} and fenced", g, member=new_id, old_member=old_id,
+                   group_instance_id=instance_id, assignment=list(m.assignment))
+        if g.state in (STABLE, COMPLETING):
+            # Stable with a changed protocol, or CompletingRebalance (the leader may be assigning to the old id)
+            self._prepare_rebalance(g, f"static member {instance_id!r} rejoined with a new member id")
+        else:
+            self._maybe_complete_join(g)
 
     def _prepare_rebalance(self, g: Group, reason: str) -> None:
         c = self.cluster
@@ -185,9 +305,15 @@ class GroupCoordinator:
             timeout = max((m.rebalance_timeout_ms for m in g.members.values()), default=0)
             self._schedule_join_completion(g, timeout)
             return
-        # rebalance timeout: members that did not rejoin are removed (Kafka: ClassicGroup.maybeCompleteJoin)
-        for m in [m for m in g.members.values() if not m.awaiting_join]:
+        # rebalance timeout: dynamic members that did not rejoin are removed; static ones stay until their
+        # session expires (GroupMetadataManager.completeClassicGroupJoin)
+        for m in [m for m in g.members.values() if not m.awaiting_join and m.group_instance_id is None]:
             self._remove_member(g, m, f"{m.client_id} did not rejoin within the rebalance timeout", rebalance=False)
+        if g.members and not any(m.awaiting_join for m in g.members.values()):
+            # maybeElectNewJoinedLeader failed: nobody rejoined; wait another rebalance timeout
+            timeout = max(m.rebalance_timeout_ms for m in g.members.values())
+            self._schedule_join_completion(g, timeout)
+            return
         self._complete_join(g)
 
     def _maybe_complete_join(self, g: Group) -> None:
@@ -208,16 +334,18 @@ class GroupCoordinator:
             return
         g.generation += 1
         g.protocol = self._choose_protocol(g)
-        if g.leader not in g.members:
-            g.leader = next(iter(g.members))
+        if g.leader not in g.members or not g.members[g.leader].awaiting_join:
+            # ClassicGroup.maybeElectNewJoinedLeader: the first member that rejoined
+            g.leader = next((mid for mid, m in g.members.items() if m.awaiting_join), next(iter(g.members)))
         g.state = COMPLETING
-        members_meta = {mid: (m.topics, list(m.owned)) for mid, m in g.members.items()}
+        members_meta = self._members_meta(g)
         for m in g.members.values():
-            m.awaiting_join = False
-            m.awaiting_sync = True
-            payload = {"member_id": m.member_id, "generation": g.generation, "protocol": g.protocol,
-                       "leader": g.leader, "members": members_meta if m.member_id == g.leader else None}
-            self._reply(m.consumer, "JoinGroupResponse", m.consumer.on_join_response, g.group_id, None, payload)
+            if m.awaiting_join:  # a static member that missed this round gets no answer (it has not asked)
+                m.awaiting_join = False
+                payload = {"member_id": m.member_id, "generation": g.generation, "protocol": g.protocol,
+                           "leader": g.leader, "members": members_meta if m.member_id == g.leader else None,
+                           "skip_assignment": False}
+                self._reply(m.consumer, "JoinGroupResponse", m.consumer.on_join_response, g.group_id, None, payload)
             self._touch_session(g, m)
         leader = g.members[g.leader]
         self._emit("rebalance_completed", f"Group {g.group_id} generation {g.generation}: {len(g.members)} "
@@ -237,11 +365,12 @@ class GroupCoordinator:
 
     # -- SyncGroup ----------------------------------------------------------------------------------------------
     def on_sync(self, consumer, group_id: str, generation: int, member_id: str,
-                assignments: dict[str, list[TP]] | None) -> None:
+                assignments: dict[str, list[TP]] | None, group_instance_id: str | None = None) -> None:
         g = self.groups.get(group_id)
-        if g is None or not self.is_coordinator(group_id) or member_id not in g.members:
-            self._reply(consumer, "SyncGroupResponse", consumer.on_sync_response, group_id, "UNKNOWN_MEMBER_ID",
-                        -1, None)
+        err = "UNKNOWN_MEMBER_ID" if g is None or not self.is_coordinator(group_id) \
+            else g.validate_member(member_id, group_instance_id)
+        if err is not None:
+            self._reply(consumer, "SyncGroupResponse", consumer.on_sync_response, group_id, err, -1, None)
             return
         if generation != g.generation:
             self._reply(consumer, "SyncGroupResponse", consumer.on_sync_response, group_id, "ILLEGAL_GENERATION",
@@ -252,6 +381,7 @@ class GroupCoordinator:
                         -1, None)
             return
         m = g.members[member_id]
+        m.consumer = consumer  # the SyncGroup answer goes to whoever asked (a restarted process, not the old one)
         self._touch_session(g, m)
         if g.state == STABLE:
             self._reply(consumer, "SyncGroupResponse", consumer.on_sync_response, group_id, None, g.generation,
@@ -266,7 +396,8 @@ class GroupCoordinator:
             self._emit("assignment_received", f"Group {g.group_id} is Stable (generation {g.generation}). "
                        f"Assignment: {table}", g, generation=g.generation,
                        assignment={mm.client_id: list(mm.assignment) for mm in g.members.values()})
-            for mm in g.members.values():
+            m.awaiting_sync = True
+            for mm in g.members.values():  # the leader and every follower already waiting in SyncGroup
                 if mm.awaiting_sync:
                     mm.awaiting_sync = False
                     self._reply(mm.consumer, "SyncGroupResponse", mm.consumer.on_sync_response, g.group_id, None,
@@ -275,12 +406,13 @@ class GroupCoordinator:
             m.awaiting_sync = True  # answered when the leader's SyncGroup arrives
 
     # -- Heartbeat / LeaveGroup / session expiry -----------------------------------------------------------
-    def on_heartbeat(self, consumer, group_id: str, generation: int, member_id: str) -> None:
+    def on_heartbeat(self, consumer, group_id: str, generation: int, member_id: str,
+                     group_instance_id: str | None = None) -> None:
         g = self.groups.get(group_id)
         if g is None or not self.is_coordinator(group_id):
             err = "NOT_COORDINATOR"
-        elif member_id not in g.members:
-            err = "UNKNOWN_MEMBER_ID"
+        elif (err := g.validate_member(member_id, group_instance_id)) is not None:
+            pass
         else:
             self._touch_session(g, g.members[member_id])
             if g.state in (PREPARING,):
@@ -291,11 +423,18 @@ class GroupCoordinator:
                 err = None
         self._reply(consumer, "HeartbeatResponse", consumer.on_heartbeat_response, group_id, err)
 
-    def on_leave(self, consumer, group_id: str, member_id: str) -> None:
+    def on_leave(self, consumer, group_id: str, member_id: str, group_instance_id: str | None = None) -> str | None:
+        """LeaveGroup; returns the member's error code (classicGroupLeave: a static member may leave by its
+        instance id alone; a stale member id for a known instance id is FENCED_INSTANCE_ID)."""
         g = self.groups.get(group_id)
-        if g is None or member_id not in g.members:
-            return
-        self._remove_member(g, g.members[member_id], f"{consumer.id} left the group (LeaveGroup)")
+        if g is None:
+            return "UNKNOWN_MEMBER_ID"
+        if group_instance_id is not None and not member_id:
+            member_id = g.static_members.get(group_instance_id, "")
+        err = g.validate_member(member_id, group_instance_id)
+        if err is None:
+            self._remove_member(g, g.members[member_id], f"{consumer.id} left the group (LeaveGroup)")
+        return err
 
     def _touch_session(self, g: Group, m: Member) -> None:
         if m.session_timer is not None:
@@ -310,8 +449,9 @@ class GroupCoordinator:
         m = g.members[member_id]
         if m.awaiting_join and g.state == PREPARING:
             return  # a member waiting in JoinGroup is kept until the rebalance timeout decides
+        static = f" (static member {m.group_instance_id!r} did not come back in time)" if m.group_instance_id else ""
         self.cluster.emit("member_expired", f"The coordinator heard nothing from {m.client_id} for "
-                          f"session.timeout.ms={m.session_timeout_ms} ms: it is removed from group {group_id}",
+                          f"session.timeout.ms={m.session_timeout_ms} ms{static}: it is removed from group {group_id}",
                           actors=(self.broker.name, group_id, m.client_id), group=group_id, member=member_id)
         self._remove_member(g, m, f"{m.client_id}'s session expired")
 
@@ -319,6 +459,8 @@ class GroupCoordinator:
         if m.session_timer is not None:
             m.session_timer.cancel()
         del g.members[m.member_id]
+        if m.group_instance_id is not None and g.static_members.get(m.group_instance_id) == m.member_id:
+            del g.static_members[m.group_instance_id]
         if m.awaiting_join:
             self._reply(m.consumer, "JoinGroupResponse", m.consumer.on_join_response, g.group_id,
                         "UNKNOWN_MEMBER_ID", None)
@@ -341,7 +483,7 @@ class GroupCoordinator:
 
     # -- offsets ------------------------------------------------------------------------------------------------
     def on_offset_commit(self, consumer, group_id: str, generation: int, member_id: str,
-                         offsets: dict[TP, int], req_id: int) -> None:
+                         offsets: dict[TP, int], req_id: int, group_instance_id: str | None = None) -> None:
         c = self.cluster
         err: str | None = None
         if not self.is_coordinator(group_id):
@@ -358,8 +500,8 @@ class GroupCoordinator:
         else:
             g = self.group(group_id)
             if generation >= 0 or member_id:  # a group member's commit is checked; manual assign uses -1
-                if member_id not in g.members:
-                    err = "UNKNOWN_MEMBER_ID"
+                if (verr := g.validate_member(member_id, group_instance_id)) is not None:
+                    err = verr
                 elif generation != g.generation:
                     err = "ILLEGAL_GENERATION"
                 elif g.state == COMPLETING:
@@ -410,6 +552,12 @@ class GroupCoordinator:
 
 def _fmt_tps(tps: list[TP]) -> str:
     return "[" + ", ".join(f"{t}-{p}" for t, p in sorted(tps)) + "]" if tps else "nothing (idle)"
+
+
+def _fmt_tps_plain(tps: list[TP]) -> str:
+    if not tps:
+        return "no partitions"
+    return ("partitions " if len(tps) > 1 else "partition ") + ", ".join(f"{t}-{p}" for t, p in sorted(tps))
 
 
 def _fmt_offsets(offsets: dict[TP, int]) -> str:

@@ -10,6 +10,11 @@ like Kafka's ConsumerGroup.computePreferredServerAssignor the one most members a
 member on its own: first it asks the member to revoke partitions that move away (the member keeps its
 epoch), then it moves the member to the new epoch and hands it the partitions once their previous owners
 released them. Members whose partitions do not move are never interrupted.
+
+Static members (`group.instance.id`, KIP-345 carried into KIP-848): a static member leaving with member epoch -2
+keeps its assignment and causes no new group epoch; a new member id joining with the same instance id takes its
+place, epoch and partitions (GroupMetadataManager.getOrMaybeSubscribeStaticConsumerGroupMember); if it does not
+come back within the session timeout it is removed and the group epoch is bumped.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ TP = tuple[str, int]
 
 
 class Member848:
-    __slots__ = ("member_id", "consumer", "topics", "epoch", "assigned", "owned", "timer", "assignor")
+    __slots__ = ("member_id", "consumer", "topics", "epoch", "assigned", "owned", "timer", "assignor", "instance_id")
 
-    def __init__(self, member_id: str, consumer, topics: list[str], assignor: str | None) -> None:
+    def __init__(self, member_id: str, consumer, topics: list[str], assignor: str | None,
+                 instance_id: str | None = None) -> None:
         self.member_id = member_id
+        self.instance_id = instance_id
         self.consumer = consumer
         self.topics = topics
         self.epoch = 0  # member epoch
@@ -47,13 +54,14 @@ class Group848:
         self.members: dict[str, Member848] = {}
         self.assignor = "uniform"
         self.metadata: dict[str, int] = {}  # partition counts of the subscribed topics the target was built on
+        self.static: dict[str, str] = {}  # instance id -> member id
 
     @property
     def state(self) -> str:
         if not self.members:
             return "Empty"
-        if any(m.epoch != self.target_epoch or sorted(m.assigned) != sorted(self.target.get(mid, []))
-               for mid, m in self.members.items()):
+        if any(m.epoch not in (self.target_epoch, -2) or sorted(m.assigned) != sorted(self.target.get(mid, []))
+               for mid, m in self.members.items()):  # a static member away (epoch -2) is not reconciling
             return "Reconciling"
         return "Stable"
 
@@ -70,14 +78,23 @@ class ConsumerProtocolCoordinator:
         return self.coordinator.cluster
 
     def on_heartbeat(self, consumer, group_id: str, member_id: str, member_epoch: int, topics: list[str],
-                     owned: list[TP], assignor: str | None) -> None:
-        """ConsumerGroupHeartbeat: join (epoch 0), leave (epoch -1), or report and get the next assignment."""
+                     owned: list[TP], assignor: str | None, instance_id: str | None = None) -> None:
+        """ConsumerGroupHeartbeat: join (epoch 0), leave (epoch -1; -2 for a static member that comes back), or
+        report and get the next assignment."""
         c = self.cluster
         co = self.coordinator
         if not co.is_coordinator(group_id):
             self._reply(consumer, group_id, "NOT_COORDINATOR", member_id, member_epoch, None)
             return
         g = self.groups.setdefault(group_id, Group848(group_id))
+        if instance_id is not None:
+            err = self._static(g, consumer, member_id, member_epoch, instance_id)
+            if err is not None:
+                if err == "LEFT":  # the answer to a static leave carries member epoch -2
+                    self._reply(consumer, group_id, None, member_id, -2, None)
+                else:
+                    self._reply(consumer, group_id, err, member_id, member_epoch, None)
+                return
         m = g.members.get(member_id)
         if member_epoch == -1:
             if m is not None:
@@ -87,7 +104,9 @@ class ConsumerProtocolCoordinator:
             if member_epoch != 0:
                 self._reply(consumer, group_id, "UNKNOWN_MEMBER_ID", member_id, member_epoch, None)
                 return
-            m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor)
+            m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor, instance_id)
+            if instance_id is not None:
+                g.static[instance_id] = member_id
             c.emit("member_joined", f"{consumer.id} joined group {group_id} with a ConsumerGroupHeartbeat (KIP-848): "
                    f"no JoinGroup, no SyncGroup", actors=(co.broker.name, group_id, consumer.id), group=group_id,
                    member=member_id)
@@ -104,6 +123,49 @@ class ConsumerProtocolCoordinator:
         self._touch(g, m)
         self._reconcile(g, m)
         self._reply(consumer, group_id, None, member_id, m.epoch, list(m.assigned))
+
+    def _static(self, g: Group848, consumer, member_id: str, member_epoch: int, instance_id: str) -> str | None:
+        """The static-member checks and transitions of a heartbeat: an error code, "LEFT", or None to go on."""
+        existing_id = g.static.get(instance_id)
+        existing = g.members.get(existing_id) if existing_id is not None else None
+        if member_epoch == 0:
+            if existing is None:
+                return None  # a new static member: joins like any other
+            if existing.epoch != -2:
+                return "UNRELEASED_INSTANCE_ID"  # the instance id is still in use by a live member
+            self._replace(g, existing, consumer, member_id)
+            return None
+        if existing is None:
+            return "UNKNOWN_MEMBER_ID"
+        if existing_id != member_id:
+            return "FENCED_INSTANCE_ID"
+        if member_epoch == -2:  # consumerGroupStaticMemberGroupLeave: keep the assignment, no new group epoch
+            existing.epoch = -2
+            self._touch(g, existing)
+            self.cluster.emit("member_left", f"{consumer.id} left group {g.group_id} for now as static member "
+                              f"{instance_id!r} (member epoch -2): it keeps {_fmt(existing.assigned)}, no new "
+                              f"group epoch, unless it stays away longer than the session timeout",
+                              actors=(g.group_id, consumer.id), group=g.group_id, member=member_id, static=True)
+            return "LEFT"
+        return None
+
+    def _replace(self, g: Group848, old: Member848, consumer, member_id: str) -> None:
+        """A static member comes back with a new member id: it takes the old one's place and partitions."""
+        if old.timer is not None:
+            old.timer.cancel()
+        m = Member848(member_id, consumer, list(old.topics), old.assignor, old.instance_id)
+        m.assigned = list(old.assigned)
+        g.members = {(member_id if mid == old.member_id else mid): (m if mid == old.member_id else mm)
+                     for mid, mm in g.members.items()}
+        if old.member_id in g.target:
+            g.target = {(member_id if mid == old.member_id else mid): tps for mid, tps in g.target.items()}
+        g.static[old.instance_id] = member_id
+        self.cluster.emit("static_member_rejoined", f"{consumer.id} came back as static member {old.instance_id!r} "
+                          f"within the session timeout: it keeps {_fmt(m.assigned)}, no new group epoch (KIP-848; "
+                          f"member {old.member_id} is replaced by {member_id})",
+                          actors=(self.coordinator.broker.name, g.group_id, consumer.id), group=g.group_id,
+                          member=member_id, old_member=old.member_id, group_instance_id=old.instance_id,
+                          assignment=list(m.assigned))
 
     def _bump(self, g: Group848, why: str) -> None:
         """A new group epoch and, computed by the broker itself, a new target assignment."""
@@ -181,6 +243,8 @@ class ConsumerProtocolCoordinator:
         if m.timer is not None:
             m.timer.cancel()
         del g.members[m.member_id]
+        if m.instance_id is not None and g.static.get(m.instance_id) == m.member_id:
+            del g.static[m.instance_id]
         self.cluster.emit("member_left", f"{m.consumer.id} is no longer a member of group {g.group_id}: {why}",
                           actors=(g.group_id, m.consumer.id), group=g.group_id, member=m.member_id)
         self._bump(g, why)

@@ -60,6 +60,21 @@ class PartitionLog:
             self.epochs.append((batch.leader_epoch, batch.base_offset))
         return rolled
 
+    def assign_epoch_start(self, epoch: int, start: int) -> None:
+        """A new leader records where its epoch starts before any append (UnifiedLog.maybeAssignEpochStartOffset;
+        LeaderEpochFileCache.assign drops entries of a later epoch or a later start first)."""
+        if self.epochs and self.epochs[-1][0] == epoch and self.epochs[-1][1] <= start:
+            return
+        self.epochs = [(e, s) for e, s in self.epochs if e < epoch and s < start] + [(epoch, start)]
+
+    def trim_epochs_to_start(self) -> None:
+        """LeaderEpochFileCache.truncateFromStart: entries wholly below the log start offset go; the newest of
+        them is kept, moved to start at the log start offset."""
+        start = self.log_start_offset
+        below = [(e, s) for e, s in self.epochs if s <= start]
+        if below:
+            self.epochs = [(below[-1][0], start)] + [(e, s) for e, s in self.epochs if s > start]
+
     def truncate_to(self, offset: int) -> list[RecordBatch]:
         """Remove everything at or above `offset` (KIP-101 truncation). Returns what was removed."""
         removed: list[RecordBatch] = []
@@ -101,6 +116,18 @@ class PartitionLog:
             self.size_bytes -= seg.size_bytes
         if gone:
             self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
+            self.trim_epochs_to_start()
+        return gone
+
+    def roll_and_delete_all(self, now_ms: int) -> list[Segment]:
+        """Retention expired every segment (UnifiedLog.deleteSegments): a log always has one segment, so a new
+        empty active segment is rolled at the LEO first and all the old ones, the old active one too, go.
+        The log is empty and its log start offset is its log end offset."""
+        gone = self.segments
+        self.segments = [Segment(self.log_end_offset, now_ms)]
+        self.size_bytes = 0
+        self.log_start_offset = self.log_end_offset
+        self.trim_epochs_to_start()
         return gone
 
     def replace_segments(self, segments: list[Segment]) -> None:

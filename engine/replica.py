@@ -3,14 +3,20 @@
 A leader tracks each follower's log end offset from the offsets its fetches ask for, keeps the high
 watermark at the smallest LEO over the ISR, and proposes ISR changes to the controller (AlterPartition).
 Since Kafka 3.7 (KAFKA-15583) the high watermark does not advance while the ISR is smaller than the
-effective `min.insync.replicas` = min(min.insync.replicas, replication factor); we model that.
+effective `min.insync.replicas` = min(min.insync.replicas, replication factor); we model that. A follower
+outside the ISR that is caught up (within `replica.lag.time.max.ms`) and eligible to join it also holds the
+high watermark (Partition.maybeIncrementLeaderHW), so it can reach the HW and rejoin.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from .log import PartitionLog
+
+# Kafka's lastCaughtUpTimeMs = 0 on a wall clock: "never", however early the simulated clock reads
+NEVER_MS = -(1 << 62)
 
 
 class FollowerState:
@@ -21,12 +27,27 @@ class FollowerState:
 
     __slots__ = ("leo", "_caught_up_ms", "_fetch_ms", "last_fetch_leader_leo", "session")
 
-    def __init__(self, now_ms: int) -> None:
+    def __init__(self, now_ms: int, in_sync: bool = True) -> None:
         self.leo = 0
-        self._caught_up_ms = now_ms
-        self._fetch_ms = now_ms
+        # Replica.resetReplicaState: an ISR member counts as caught up now, any other replica never (until it fetches)
+        self._caught_up_ms = now_ms if in_sync else NEVER_MS
+        self._fetch_ms = now_ms if in_sync else NEVER_MS
         self.last_fetch_leader_leo = 0
         self.session = None  # the FetchSession this partition is quiet in, if any
+
+    @classmethod
+    def reset(cls, now_ms: int, leader_leo: int, in_sync: bool, previous: FollowerState | None) -> FollowerState:
+        """Replica.resetReplicaState on a new leader epoch. A new leader knows nothing of the follower (LEO and
+        last fetch unknown); a re-elected one keeps the LEO it saw. Either way an ISR member counts as caught up
+        now, any other replica as never. A new object: a fetch session's quiet entry keeps the old one."""
+        f = cls(now_ms, in_sync)
+        if previous is None:
+            f.leo = f.last_fetch_leader_leo = -1
+            f._fetch_ms = NEVER_MS
+        else:
+            f.leo = previous.leo
+            f.last_fetch_leader_leo = leader_leo
+        return f
 
     @property
     def last_caught_up_ms(self) -> int:
@@ -52,6 +73,10 @@ class FollowerState:
         self.leo = fetch_offset
         self.last_fetch_leader_leo = leader_leo
         self._fetch_ms = now_ms
+
+    def is_caught_up(self, leader_leo: int, now_ms: int, lag_max_ms: int) -> bool:
+        """ReplicaState.isCaughtUp: at the leader's LEO, or caught up within replica.lag.time.max.ms."""
+        return self.leo == leader_leo or now_ms - self.last_caught_up_ms <= lag_max_ms
 
 
 class ProducerStateEntry:
@@ -114,7 +139,9 @@ class Replica:
     # -- leader side ---------------------------------------------------------------------------------------
     def become_leader(self, epoch: int, replicas: list[int], isr: list[int], partition_epoch: int,
                       now_ms: int) -> None:
-        """LeaderAndIsr: reset follower states (Kafka assumes followers caught up at election time)."""
+        """LeaderAndIsr with a new leader epoch (Partition.makeLeader): record where the epoch starts in the
+        leader-epoch cache and reset the follower states (FollowerState.reset)."""
+        previous = self.followers if self.is_leader else {}
         self.is_leader = True
         self.leader_id = self.broker_id
         self.leader_epoch = epoch
@@ -122,9 +149,10 @@ class Replica:
         self.isr = list(isr)
         self.partition_epoch = partition_epoch
         self.pending_isr = None
-        self.followers = {b: FollowerState(now_ms) for b in replicas if b != self.broker_id}
-        for f in self.followers.values():
-            f.leo = -1  # unknown until the follower's first fetch
+        leo = self.log.log_end_offset
+        self.followers = {b: FollowerState.reset(now_ms, leo, b in isr, previous.get(b))
+                          for b in replicas if b != self.broker_id}
+        self.log.assign_epoch_start(epoch, leo)
 
     def become_follower(self, leader: int | None, epoch: int, replicas: list[int], isr: list[int],
                         partition_epoch: int) -> None:
@@ -147,14 +175,21 @@ class Replica:
             return self.pending_isr
         return self.isr
 
-    def compute_hw(self, min_insync: int) -> int:
-        """min LEO over the ISR, never backwards; held still while the ISR is below the effective min ISR."""
-        isr = self.isr_for_hw()
+    def compute_hw(self, min_insync: int, now_ms: int = 0, lag_max_ms: int = -1,
+                   eligible: Callable[[int], bool] | None = None) -> int:
+        """Partition.maybeIncrementLeaderHW: the smallest LEO over the maximal ISR and over the followers outside
+        it that are caught up (ReplicaState.isCaughtUp within `lag_max_ms`) and `eligible` to join the ISR (alive,
+        not fenced or shutting down: isReplicaIsrEligible); never backwards; held still while the committed ISR
+        is below the effective min ISR (isUnderMinIsr, KAFKA-15583)."""
         if len(self.isr) < self.effective_min_isr(min_insync):
             return self.hw
-        new_hw = self.leo
-        for b in isr:
-            if b != self.broker_id:
-                f = self.followers.get(b)
-                new_hw = min(new_hw, f.leo if f is not None and f.leo >= 0 else self.hw)
+        isr = self.isr_for_hw()
+        leo = self.leo
+        new_hw = leo
+        for b, f in self.followers.items():
+            if b in isr:
+                new_hw = min(new_hw, f.leo if f.leo >= 0 else self.hw)
+            elif (0 <= f.leo < new_hw and lag_max_ms >= 0 and f.is_caught_up(leo, now_ms, lag_max_ms)
+                  and (eligible is None or eligible(b))):
+                new_hw = f.leo  # a caught-up follower outside the ISR: the HW waits for it to rejoin
         return max(self.hw, new_hw)

@@ -1,9 +1,12 @@
 """Retention and compaction: how a partition log gets smaller (LogManager's retention task, LogCleaner).
 
-* `cleanup.policy=delete`: every `log.retention.check.interval.ms` each replica deletes whole closed
-  segments that are older than `retention.ms` (by their newest record's timestamp) or that push the log over
-  `retention.bytes`; only segments below the high watermark go. The log start offset moves up; a consumer
-  behind it gets OFFSET_OUT_OF_RANGE and applies `auto.offset.reset`.
+* `cleanup.policy=delete`: every `log.retention.check.interval.ms` the leader deletes whole segments,
+  oldest first, that are older than `retention.ms` (by their newest record's timestamp) or that push the log
+  over `retention.bytes`; only segments wholly below the high watermark go (UnifiedLog.deletableSegments).
+  When every segment goes, the active one included, Kafka rolls a new empty active segment first
+  (UnifiedLog.deleteSegments): the log is empty and its start offset is its end offset. The log start offset
+  moves up; a consumer behind it gets OFFSET_OUT_OF_RANGE and applies `auto.offset.reset`. (Real Kafka runs
+  retention on every replica with its own HW; here followers follow the leader's log start offset.)
 * `cleanup.policy=compact`: the cleaner (every `log.cleaner.backoff.ms`) keeps the latest record per key in
   the closed segments (never the active one), keeping offsets, so gaps appear. A tombstone (null value)
   stays for `delete.retention.ms` after it was first cleaned, so consumers can see the delete, then goes.
@@ -57,12 +60,14 @@ class Retention:
     def _apply_delete(self, r: Replica, retention_ms: int, retention_bytes: int, now: int) -> None:
         log = r.log
         segs = log.segments
+        n = len(segs)
         count = 0
         size = log.size_bytes
         why = ""
-        for seg in segs[:-1]:  # never the active segment
-            if segs[count + 1].base_offset > r.hw:
-                break  # Kafka deletes only segments wholly below the high watermark
+        for i, seg in enumerate(segs):
+            upper = segs[i + 1].base_offset if i + 1 < n else log.log_end_offset
+            if upper > r.hw or not seg.batches and i + 1 == n:
+                break  # UnifiedLog.deletableSegments: only wholly below the HW, never an empty active segment
             too_old = retention_ms >= 0 and seg.batches and now - seg.max_timestamp > retention_ms
             too_big = retention_bytes >= 0 and size - seg.size_bytes >= retention_bytes
             if not (too_old or too_big):
@@ -72,13 +77,20 @@ class Retention:
             count += 1
         if not count:
             return
-        gone = log.delete_segments_before(count)
+        everything = count == n
+        gone = log.roll_and_delete_all(now) if everything else log.delete_segments_before(count)
         records = sum(b.count for s in gone for b in s.batches)
-        c = self.cluster
-        c.emit("segments_deleted", f"Retention deleted {count} old segment(s) ({records} record(s), {why}) from "
-               f"{r.topic}-{r.partition} on broker {r.broker_id}: the log now starts at offset {log.log_start_offset}",
-               actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition,
-               log_start_offset=log.log_start_offset, segments=count, records=records)
+        start = log.log_start_offset
+        if everything:
+            where = (f": every segment had expired, so the broker first rolled a new empty active segment at offset "
+                     f"{start} and deleted the old active one too; the log is empty and starts at its end offset "
+                     f"{start}")
+        else:
+            where = f": the log now starts at offset {start}"
+        self.cluster.emit("segments_deleted", f"Retention deleted {count} old segment(s) ({records} record(s), {why}) "
+                          f"from {r.topic}-{r.partition} on broker {r.broker_id}{where}",
+                          actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition,
+                          log_start_offset=start, segments=count, records=records, rolled=everything)
 
     def follow_log_start(self, r: Replica, leader_log_start: int) -> None:
         """A follower moves its log start offset up to the leader's (fetch responses carry it)."""
@@ -89,9 +101,14 @@ class Retention:
                 count += 1
             else:
                 break
+        if leader_log_start >= log.log_end_offset and log.size_bytes:
+            # the leader's retention emptied its log: this replica's own retention does the same (roll first)
+            log.roll_and_delete_all(self.cluster.now)
+            return
         if count:
             log.delete_segments_before(count)
         log.log_start_offset = max(log.log_start_offset, min(leader_log_start, log.log_end_offset))
+        log.trim_epochs_to_start()
 
     # -- compact -----------------------------------------------------------------------------------------------
     def run_cleaner(self) -> None:

@@ -65,6 +65,9 @@ class GroupSpec(_Model):
     config: dict[str, ConfigValue] = Field(default_factory=dict)
     poll_interval_ms: int = Field(100, ge=1, le=60_000)
     member_ids: list[str] | None = Field(None, description="optional names for the members, e.g. [c1, c2]")
+    # KIP-345: each member sets group.instance.id to its own id, so a restart within session.timeout.ms keeps
+    # its partitions without a rebalance (one shared config cannot give every member its own instance id)
+    static_membership: bool = False
 
 
 class Scenario(_Model):
@@ -74,12 +77,17 @@ class Scenario(_Model):
     brokers: int = Field(3, ge=1, le=MAX_BROKERS)
     controller: Literal["kraft", "zookeeper"] = "kraft"
     broker_config: dict[str, ConfigValue] = Field(default_factory=dict)
+    racks: dict[int, str] = Field(default_factory=dict, description="broker.rack per broker id, e.g. {1: a, 2: b}")
     topics: list[TopicSpec] = Field(default_factory=list, max_length=20)
     producers: list[ProducerSpec] = Field(default_factory=list, max_length=20)
     groups: list[GroupSpec] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        for b, rack in self.racks.items():
+            if not 1 <= b <= self.brokers or not rack.strip() or len(rack) > 64:
+                raise ValueError(f"racks: broker {b} -> {rack!r}: keys are broker ids 1 to {self.brokers}, values "
+                                 f"non-empty rack names of at most 64 characters")
         names = [t.name for t in self.topics]
         if len(set(names)) != len(names):
             raise ValueError(f"topic names must be unique, got {names}")
@@ -185,7 +193,8 @@ def parse_scenario(text: str | bytes) -> Scenario:
 def build_cluster(s: Scenario) -> Cluster:
     """Create the cluster a scenario describes and start its producers' load and consumers' poll loops."""
     try:
-        c = Cluster(brokers=s.brokers, seed=s.seed, controller=s.controller, config=dict(s.broker_config))
+        c = Cluster(brokers=s.brokers, seed=s.seed, controller=s.controller, config=dict(s.broker_config),
+                    racks=dict(s.racks) or None)
         for t in s.topics:
             c.create_topic(t.name, t.partitions, t.replication_factor, dict(t.config))
         for p in s.producers:
@@ -195,7 +204,8 @@ def build_cluster(s: Scenario) -> Cluster:
             gen.start()
         for g in s.groups:
             for mid in member_ids(s, g):
-                k = c.consumer(mid, group_id=g.group_id, topics=list(g.topics), config=dict(g.config))
+                cfg = dict(g.config) | ({"group.instance.id": mid} if g.static_membership else {})
+                k = c.consumer(mid, group_id=g.group_id, topics=list(g.topics), config=cfg)
                 k.start(g.poll_interval_ms)
     except ConfigError as exc:
         raise ScenarioError(f"Invalid scenario - {exc}") from None

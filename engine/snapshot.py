@@ -23,6 +23,7 @@ class BrokerView:
     extra_latency_ms: int = 0  # slow_broker()
     leaders: int = 0  # partitions this broker currently leads
     replicas: int = 0  # partition replicas hosted
+    rack: str | None = None  # broker.rack (None: not set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ class ProducerView:
     alive: bool = True
     transactional_id: str | None = None
     txn_state: str | None = None  # the client's TransactionManager: Uninitialized | Ready | InTransaction | Fenced ...
-    producer_epoch: int | None = None  # transactional producers: bumped by each init_transactions()
+    producer_epoch: int | None = None  # transactional producers: bumped by init_transactions() and, with
+    # transaction.version=2 (KIP-890), by the end of every transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class MemberView:
     alive: bool
     is_leader: bool = False
     member_epoch: int | None = None  # KIP-848 members only
+    group_instance_id: str | None = None  # static members (KIP-345): the id that survives restarts
 
 
 @dataclass(frozen=True, slots=True)

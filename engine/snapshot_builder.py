@@ -55,7 +55,7 @@ def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnap
     brokers = tuple(
         BrokerView(id=b.id, alive=b.alive, isolated=b.isolated, controller=(ctl.active == b.id),
                    fenced=b.alive and b.id not in ctl.live, extra_latency_ms=c.network.extra_ms.get(b.name, 0),
-                   leaders=leaders_count.get(b.id, 0), replicas=replicas_count.get(b.id, 0))
+                   leaders=leaders_count.get(b.id, 0), replicas=replicas_count.get(b.id, 0), rack=b.rack)
         for b in c.brokers.values())
     topics = tuple(TopicView(t.name, t.partitions, t.replication_factor, t.config.explicit(), t.internal)
                    for t in c.topics.values() if include_internal or not t.internal)
@@ -221,8 +221,11 @@ def _group_view(c: Cluster, g, coordinator: int) -> GroupView:
     members = []
     for mid, m in g.members.items():
         consumer = c.consumers.get(m.client_id)
+        if consumer is not None and m.consumer is not consumer and hasattr(m.consumer, "alive"):
+            consumer = m.consumer  # a restarted consumer's old process, not yet replaced in the group
         members.append(MemberView(member_id=mid, client_id=m.client_id, assignment=tuple(sorted(m.assignment)),
-                                  alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader)))
+                                  alive=bool(consumer and consumer.alive), is_leader=(mid == g.leader),
+                                  group_instance_id=m.group_instance_id))
     lag = _lag(c, {t for m in g.members.values() for t in m.topics}, g.offsets)
     protocol = g.protocol
     return GroupView(group_id=g.group_id, state=g.state, generation=g.generation, protocol=protocol,

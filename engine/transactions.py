@@ -10,6 +10,12 @@ of the transaction. A partition's last stable offset (LSO) is the first offset o
 transaction: `read_committed` consumers read only below it and skip records of aborted transactions;
 `read_uncommitted` consumers see everything (but never the markers).
 
+Transaction version 2 (KIP-890, the default of new Kafka 4.x clusters; `transaction.version` 1 keeps the old
+behaviour): EndTxn bumps the producer epoch (TransactionMetadata.prepareAbortOrCommit), the markers carry the
+bumped epoch, and the EndTxn response hands the new epoch to the producer, which starts its sequences again.
+A write still in flight from the old epoch is then fenced at the partition. Kafka 4.x TV2 clients also stop
+sending AddPartitionsToTxn (the partition leader adds the partition); here the producer still sends it.
+
 Simplified, and said so: the coordinator's state stands for the `__transaction_state` log (it survives a
 coordinator move); marker writes complete on the leader's append.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import (
+    ConcurrentTransactionsError,
     CoordinatorNotAvailableError,
     IllegalStateError,
     InvalidTxnStateError,
@@ -81,7 +88,7 @@ def marker_batch(pid: int, epoch: int, commit: bool, now: int) -> RecordBatch:
 # -- the coordinator ------------------------------------------------------------------------------------------
 class TxnMetadata:
     __slots__ = ("txn_id", "pid", "epoch", "state", "partitions", "offsets", "started_ms", "timeout_ms",
-                 "pending_markers", "waiter", "timer")
+                 "pending_markers", "waiter", "timer", "bumped_by_end")
 
     def __init__(self, txn_id: str, pid: int, timeout_ms: int) -> None:
         self.txn_id = txn_id
@@ -95,6 +102,9 @@ class TxnMetadata:
         self.pending_markers: set[TP] = set()
         self.waiter = None  # (producer, request id) to answer when the markers are written
         self.timer = None
+        # the current epoch came from an EndTxn under transaction.version=2: a request with the epoch before it is
+        # that EndTxn's retry (TransactionCoordinator.endTxnEpochBumped), not a zombie
+        self.bumped_by_end = False
 
 
 class TransactionCoordinator:
@@ -126,11 +136,19 @@ class TransactionCoordinator:
             return CoordinatorNotAvailableError("the transaction coordinator moved; find it again")
         if tm is None or tm.pid != pid:
             return InvalidTxnStateError("unknown transactional producer: call init_transactions() first")
-        if epoch < tm.epoch:
-            return ProducerFencedError(
-                f"transactional.id {tm.txn_id!r} was taken over by a newer producer instance (epoch {tm.epoch} > "
-                f"{epoch}): this producer is a fenced zombie and must close")
+        if epoch != tm.epoch:  # a client's epoch must match exactly (TransactionCoordinator: PRODUCER_FENCED)
+            return self._fenced(tm, epoch)
         return None
+
+    @staticmethod
+    def _fenced(tm: TxnMetadata, epoch: int) -> ProducerFencedError:
+        return ProducerFencedError(
+            f"transactional.id {tm.txn_id!r} has epoch {tm.epoch} and this producer sent epoch {epoch}: it was taken "
+            f"over by a newer producer instance and is a fenced zombie that must close")
+
+    @property
+    def tv2(self) -> bool:
+        return self.cluster.broker_config.transaction_version >= 2
 
     # InitProducerId (KIP-98): new epoch, fence and abort whatever an older instance left open
     def on_init(self, broker_id: int, producer: Producer, req: int, txn_id: str, timeout_ms: int) -> None:
@@ -147,6 +165,7 @@ class TransactionCoordinator:
             return
         fenced_open = tm.state == "Ongoing"
         tm.epoch += 1
+        tm.bumped_by_end = False
         tm.timeout_ms = timeout_ms
         self._emit("txn_init", f"{producer.id} registered transactional.id {txn_id!r}: producer id {tm.pid}, epoch "
                    f"{tm.epoch}" + (" — older instances with this id are now fenced" if tm.epoch > 0 else ""), tm,
@@ -189,18 +208,41 @@ class TransactionCoordinator:
 
     def on_end(self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int,
                commit: bool) -> None:
+        """EndTxn (TransactionCoordinator.endTransaction); the answer carries (producer id, epoch)."""
         tm = self.txns.get(txn_id)
-        err = self._check(broker_id, tm, pid, epoch)
-        if err is None and tm.state in ("Empty", "CompleteCommit", "CompleteAbort") and not tm.partitions:
-            self._answer(broker_id, producer, req, None)  # nothing was written: nothing to mark
-            return
-        if err is None and tm.state != "Ongoing":
-            err = InvalidTxnStateError(f"cannot end a transaction in state {tm.state}")
+        err = self._check(broker_id, tm, pid, tm.epoch if tm is not None else epoch)
+        if err is None:
+            err = self._end_txn_error(tm, epoch, commit)
         if err is not None:
-            self._answer(broker_id, producer, req, err)
+            self._answer(broker_id, producer, req, None if err == "NONE" else err,
+                         (tm.pid, tm.epoch) if err == "NONE" else None)
             return
-        tm.waiter = (broker_id, producer, req, None)
-        self._end(tm, commit, reason="the producer asked")
+        old = tm.epoch
+        tm.bumped_by_end = self.tv2
+        if tm.bumped_by_end:  # TransactionMetadata.prepareAbortOrCommit under transaction.version=2 (KIP-890)
+            tm.epoch += 1
+        tm.waiter = (broker_id, producer, req, (tm.pid, tm.epoch))
+        self._end(tm, commit, reason="the producer asked", bumped_from=old if tm.epoch != old else None)
+
+    def _end_txn_error(self, tm: TxnMetadata, epoch: int, commit: bool) -> KafkaError | str | None:
+        """The checks of TransactionCoordinator.endTransaction: None to end the transaction, "NONE" for a retry
+        that already succeeded, else the error. Under TV2 a retry carries the epoch before the bump."""
+        retry_on_bump = tm.bumped_by_end and tm.epoch == epoch + 1
+        if tm.bumped_by_end:
+            valid = epoch == tm.epoch if tm.state in ("Ongoing", "Empty") else retry_on_bump
+        else:
+            valid = epoch == tm.epoch
+        if not valid:
+            return self._fenced(tm, epoch)
+        done, busy = ("CompleteCommit", "PrepareCommit") if commit else ("CompleteAbort", "PrepareAbort")
+        if tm.state == "Ongoing":
+            return None
+        if tm.state == done:
+            return "NONE"
+        if tm.state == busy:
+            return ConcurrentTransactionsError("the transaction is still being completed; retry")
+        word = "commit" if commit else "abort"
+        return InvalidTxnStateError(f"cannot {word} a transaction in state {tm.state}")
 
     def _begin(self, tm: TxnMetadata) -> None:
         """The first AddPartitionsToTxn / AddOffsetsToTxn of a transaction makes it Ongoing."""
@@ -222,16 +264,21 @@ class TransactionCoordinator:
         if tm is None or tm.state != "Ongoing" or tm.epoch != epoch or tm.started_ms != started:
             return
         tm.epoch += 1  # Kafka bumps the epoch on a timeout abort: the slow producer is fenced
+        tm.bumped_by_end = False
         self._end(tm, commit=False, reason=f"transaction.timeout.ms={tm.timeout_ms} passed")
 
-    def _end(self, tm: TxnMetadata, commit: bool, reason: str) -> None:
+    def _end(self, tm: TxnMetadata, commit: bool, reason: str, bumped_from: int | None = None) -> None:
         if tm.timer is not None:
             tm.timer.cancel()
         tm.state = "PrepareCommit" if commit else "PrepareAbort"
         tm.pending_markers = set(tm.partitions)
         word = "commit" if commit else "abort"
+        bump = "" if bumped_from is None else (
+            f"; transaction.version=2 (KIP-890): the producer epoch is bumped {bumped_from} -> {tm.epoch} at the end "
+            f"of the transaction, the markers carry epoch {tm.epoch} and a late write with epoch {bumped_from} is fenced")
         self._emit("txn_ending", f"Transaction {tm.txn_id!r} is prepared to {word} ({reason}): markers go to "
-                   f"{_fmt(sorted(tm.partitions)) or 'no partitions'}", tm, commit=commit)
+                   f"{_fmt(sorted(tm.partitions)) or 'no partitions'}{bump}", tm, commit=commit, epoch=tm.epoch,
+                   epoch_bumped=bumped_from is not None)
         if not tm.pending_markers:
             self._complete(tm, commit)
             return
@@ -264,6 +311,10 @@ class TransactionCoordinator:
         tcfg = c.topic_config(tp[0])
         r.log.append(placed, c.now, tcfg.segment_bytes, tcfg.segment_ms)
         track_append(r, placed)
+        entry = r.producers.get(pid)
+        if entry is not None and epoch > entry.epoch:  # ProducerAppendInfo.appendEndTxnMarker: the epoch moves on
+            entry.epoch = epoch
+            entry.batches.clear()
         b._wake_fetches(r, replica_only=True)
         b._maybe_advance_hw(r)
         b._wake_fetches(r, replica_only=False)
@@ -281,7 +332,7 @@ class TransactionCoordinator:
         self._emit("txn_completed", f"Transaction {tm.txn_id!r} {word}: markers written to "
                    f"{_fmt(sorted(tm.partitions)) or 'no partitions'}"
                    + ("; read_committed consumers can now read its records" if commit else
-                      "; read_committed consumers will skip its records"), tm, commit=commit)
+                      "; read_committed consumers will skip its records"), tm, commit=commit, epoch=tm.epoch)
         tm.partitions = set()
         tm.offsets = {}
         waiter, tm.waiter = tm.waiter, None
@@ -303,6 +354,7 @@ class TransactionManager:
         self._req = 0
         self.results: dict[int, tuple[KafkaError | None, object]] = {}
         self.adding = False
+        self.started = False  # a partition or the offsets were added: EndTxn is needed (transactionStarted)
 
     @property
     def cluster(self) -> Cluster:
@@ -352,12 +404,14 @@ class TransactionManager:
         self._require("Ready", "begin_transaction")
         self.state = "InTransaction"
         self.partitions = set()
+        self.started = False
 
     def on_send(self, tp: TP) -> None:
         if self.state == "Fenced":
             raise ProducerFencedError(f"producer {self.producer.id} is fenced: a newer instance owns "
                                       f"transactional.id {self.txn_id!r}")
         self._require("InTransaction", "send")
+        self.started = True
         if tp not in self.partitions:
             self.partitions.add(tp)
             self.pending_add.add(tp)
@@ -418,6 +472,7 @@ class TransactionManager:
         self._require("InTransaction", "send_offsets_to_transaction")
         p = self.producer
         self._call("AddOffsetsToTxn", "on_add_offsets", self.txn_id, p.pid, p.producer_epoch, group_id, dict(offsets))
+        self.started = True
 
     def commit(self) -> None:
         self._require("InTransaction", "commit_transaction")
@@ -428,8 +483,7 @@ class TransactionManager:
         if failed:
             self.state = "InTransaction"
             raise failed[0].error
-        self._call("EndTxn", "on_end", self.txn_id, p.pid, p.producer_epoch, True)
-        self.state = "Ready"
+        self._end_txn(True)
 
     def abort(self) -> None:
         if self.state not in ("InTransaction", "Committing"):
@@ -438,7 +492,18 @@ class TransactionManager:
         self.state = "Aborting"
         p._fail_all(KafkaError("the transaction was aborted before this record was sent"), only_unsent=True)
         p.flush()
-        self._call("EndTxn", "on_end", self.txn_id, p.pid, p.producer_epoch, False)
+        self._end_txn(False)
+
+    def _end_txn(self, commit: bool) -> None:
+        """EndTxn, skipped when nothing was added (TransactionManager: no EndTxn unless transactionStarted).
+        Under transaction.version=2 the answer carries the bumped epoch, and sequences start again at 0."""
+        p = self.producer
+        if self.started:
+            result = self._call("EndTxn", "on_end", self.txn_id, p.pid, p.producer_epoch, commit)
+            if result is not None and tuple(result) != (p.pid, p.producer_epoch):
+                p.pid, p.producer_epoch = result
+                p.sequences = {}
+        self.started = False
         self.state = "Ready"
 
     def _require(self, state: str, call: str) -> None:

@@ -7,7 +7,7 @@ predict question, an optional "try it" hint, view focus, and checks (see `lesson
 
 Lesson ops, besides every engine op (`crash_broker`, `produce`, `run_for`, ...):
 
-    - steps: 5                      # five visible steps (Timeline.step: to the next event)
+    - steps: 5                      # five visible steps (Timeline.step: to the next moment a student sees)
     - run_until: rebalance          # rebalance | election | idle | stable | <event kind> | {a check}
     - run_for_ms: 3000              # the engine's run_for command (recorded, so replayable)
     - drop_next: ProduceResponse    # fault injection: lose the next message of this kind

@@ -109,6 +109,9 @@ def for_command(cmd: dict, topic_of: dict[str, str] | None = None) -> str:
     if op == "close_consumer":
         return (f"consumer.close()   # {cmd.get('consumer')} sends LeaveGroup: the group rebalances at once\n"
                 "# (console consumer: press Ctrl+C)")
+    if op == "restart_consumer":
+        return (f"# start {cmd.get('consumer')}'s process again with the same config; with group.instance.id set\n"
+                "# (static membership, KIP-345) it gets its partitions back without a rebalance")
     if op == "add_consumer":
         group = cmd.get("group", "g1")
         topic = (topic_of or {}).get(group, "<topic>")

@@ -169,7 +169,7 @@ def _answer(s: LessonsState, key: str, widget: str, choices: list[str]) -> None:
 
 def _to_playground(state: dict[str, Any]) -> None:
     """Remember the run's state; the page body hands it to the Playground (with a spinner: it replays)."""
-    st.session_state[PENDING_KEY] = {k: v for k, v in state.items() if k in ("scenario", "position", "commands")}
+    st.session_state[PENDING_KEY] = {k: v for k, v in state.items() if k in ("v", "scenario", "position", "commands", "moves")}
 
 
 def _open_playground(body: dict[str, Any]) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
+from engine.events import RIDE_ALONG_KINDS, ROUTINE_KINDS, Event
 from ui import builder, kafka_cli, modern, real_clients
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
-from ui.figures.diagram import cluster_diagram, natural_key
+from ui.figures.diagram import cluster_diagram, member_state, natural_key
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
 from ui.figures.logs import topic_table
 from ui.figures.producer import producer_panel, producer_summary
-from ui.session import SPEEDS, PlaygroundSession, get_session, guarded
+from ui.session import SPEEDS, PlaygroundSession, background, get_session, guarded
 from ui.trace_panel import (
     acked_batch_rows,
     consumer_output_rows,
@@ -57,6 +57,11 @@ def _command_button(s: PlaygroundSession, label: str, key: str, cmd: dict, disab
 
 def _toggle_play(s: PlaygroundSession) -> None:
     s.playing = not s.playing
+    s.skip_tick = True
+
+
+def _set_every_event(s: PlaygroundSession) -> None:
+    s.timeline.every_event = bool(st.session_state.get("every_event"))
     s.skip_tick = True
 
 
@@ -112,13 +117,18 @@ def _controls(s: PlaygroundSession) -> None:
         st.button("Reset", key="reset", on_click=guarded, args=(s, s.reset), disabled=locked,
                   help="Back to step 0 of this scenario, forgetting what you broke.")
         st.button("Next rebalance", key="run_rebalance", disabled=s.playing or locked, on_click=guarded,
-                  args=(s, lambda: s.run_until(REBALANCE_KINDS, "rebalance")),
-                  help="Step until a consumer group starts or finishes a rebalance.")
+                  args=(s, lambda: s.run_until("rebalance", "rebalance")),
+                  help="One step to the moment a consumer group starts or finishes a rebalance (Back undoes it).")
         st.button("Next election", key="run_election", disabled=s.playing or locked, on_click=guarded,
-                  args=(s, lambda: s.run_until(ELECTION_KINDS, "leader election")),
-                  help="Step until a partition leader or the controller is elected (crash a broker first).")
-        st.button("+1 s", key="skip_1s", disabled=s.playing or locked, on_click=_command,
-                  args=(s, {"op": "run_for", "ms": 1000}), help="Let one simulated second pass in one go.")
+                  args=(s, lambda: s.run_until("election", "leader election")),
+                  help="One step to the next leader or controller election (crash a broker first; Back undoes it).")
+        st.button("+1 s", key="skip_1s", disabled=s.playing or locked, on_click=guarded,
+                  args=(s, lambda: s.skip(1000)), help="Let one simulated second pass as one step (Back undoes it).")
+        st.session_state["every_event"] = s.timeline.every_event  # a new scenario starts with visible steps
+        st.toggle("every event", key="every_event", on_change=_set_every_event,
+                  args=(s,), disabled=locked,
+                  help="Expert stepping: each Step runs to the next single event (a heartbeat-free fetch, each hop "
+                       "of a batch), instead of to the next moment the picture shows.")
         with st.popover("Share", key="share", help="A link that reopens exactly this picture."):
             builder.share_box(s)
         real_clients.toggle(s)
@@ -130,35 +140,52 @@ def _badge(kind: str) -> str:
 
 
 def _narration(s: PlaygroundSession, events: list[Event], notes: list[str]) -> None:
-    head = PlaygroundSession.headline(events)
+    head, text, passed = s.story(s.position, events)
     with st.container(border=True, key="narration"):
         for note in notes:
             st.caption(f":material/info: {note}")
         t = s.cluster.now / 1000
         st.markdown(f"**Step {s.position}** · simulated time **{t:.3f} s**" + (f" · {_badge(head.kind)}"
                                                                                if head else ""))
-        if head is not None:
-            text = head.summary
-        elif s.position == 0:
-            text = "Press Step to start the cluster."
-        else:
-            text = "Nothing visible happened: the cluster is idle."
-        st.markdown(f"#### {text}")
+        st.markdown(f"#### {md_escape(text)}")
+        if passed:
+            st.caption(f":material/schedule: {md_escape(passed)}")
         others = [e for e in events if e is not head]
         if others:
-            more = f"  \n… and {len(others) - 3} more (see Recent steps)" if len(others) > 3 else ""
-            st.caption("Also in this step:  \n" + "  \n".join(f"• {e.summary}" for e in others[:3]) + more)
+            _also(others)
     if s.last_action:
         with st.expander(f"Last action: {s.last_action} — how to do it on a real cluster", expanded=False):
             st.code(s.last_cli or kafka_cli.STEP_NOTE, language="bash", wrap_lines=True)
+
+
+ALSO_SHOWN = 3
+ALSO_LISTED = 200
+
+
+def _also(others: list[Event]) -> None:
+    """The step's other events: the ones that matter first, the carried-along flow counted, all of them listed
+    in an expander right here (so "… and N more" points at entries that exist)."""
+    key = [e for e in others if e.kind not in ROUTINE_KINDS and e.kind not in RIDE_ALONG_KINDS]
+    shown = (key + [e for e in others if e not in key])[:ALSO_SHOWN]
+    lines = [f"• {md_escape(e.summary)}" for e in shown]
+    if len(others) > len(shown):
+        bits = background([e for e in others if e not in shown])
+        lines.append(f"… and {len(others) - len(shown)} more" + (f" ({bits})" if bits else "")
+                     + ": listed under “Every event of this step” below")
+    st.caption("Also in this step:  \n" + "  \n".join(lines))
+    if len(others) > len(shown):
+        with st.expander(f"Every event of this step ({len(others) + 1})", key="all_events"):
+            listed = others[-ALSO_LISTED:]
+            if len(others) > len(listed):
+                st.caption(f"The newest {len(listed)} of {len(others)}:")
+            st.markdown("  \n".join(f"`{e.time_ms / 1000:.3f} s` {md_escape(e.summary)}" for e in listed))
 
 
 def _timeline(s: PlaygroundSession) -> None:
     st.markdown("**Recent steps** — click one to go back to it")
     with st.container(height=236, key="timeline"):
         for p, evs in s.history(40):
-            head = PlaygroundSession.headline(evs)
-            text = head.summary if head else "(nothing visible)"
+            _head, text, _passed = s.story(p, evs)
             text = text if len(text) <= 110 else text[:109] + "…"
             t = (evs[-1].time_ms if evs else 0) / 1000
             if p == s.position:
@@ -195,12 +222,13 @@ def _failures(s: PlaygroundSession, snap) -> None:
     if not gids:
         return
     cols = st.columns(min(3, len(gids)))
+    gv_of = {gv.group_id: gv for gv in snap.groups}
     for i, gid in enumerate(gids):
         with cols[i % len(cols)], st.container(border=True, key=f"group_ctl_{gid}"):
             st.markdown(f"**Group {gid}**")
             for k in sorted((k for k in snap.consumers if k.group_id == gid), key=lambda k: natural_key(k.id)):
                 with st.container(horizontal=True, vertical_alignment="center"):
-                    st.markdown(f"`{k.id}` {k.state}")
+                    st.markdown(f"`{k.id}` {member_state(gv_of.get(gid), k)}")
                     crash = {"op": "crash_consumer", "consumer": k.id}
                     close = {"op": "close_consumer", "consumer": k.id}
                     live = k.alive and k.state not in ("closed", "crashed")
@@ -208,6 +236,9 @@ def _failures(s: PlaygroundSession, snap) -> None:
                               help=kafka_cli.for_command(crash))
                     st.button("Close", key=f"close_c_{k.id}", on_click=_command, args=(s, close), disabled=not live,
                               help=kafka_cli.for_command(close))
+                    restart = {"op": "restart_consumer", "consumer": k.id}
+                    st.button("Restart", key=f"restart_c_{k.id}", on_click=_command, args=(s, restart),
+                              disabled=live, help=kafka_cli.for_command(restart))
             add_c = {"op": "add_consumer", "group": gid}
             st.button("Add a consumer", key=f"add_c_{gid}", on_click=_command, args=(s, add_c),
                       help=kafka_cli.for_command(add_c, s.topic_of()))

@@ -19,9 +19,8 @@ from typing import Any
 import streamlit as st
 
 from engine.errors import KafkaError
-from engine.events import ELECTION_KINDS, REBALANCE_KINDS
 from engine.scenario import PRESETS, Scenario
-from engine.timeline import Timeline
+from engine.timeline import Timeline, parse_moves
 from lessons.choices import shuffled
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.logs import log_strips
@@ -90,18 +89,28 @@ def follow(run: PlaygroundSession | None, synced_json: str | None, view: RoomVie
     if run is not None and synced_json is not None:
         old = json.loads(synced_json)
         oc, nc = old["commands"], state["commands"]
-        if old["scenario"] == state["scenario"] and nc[: len(oc)] == oc:
+        # the teacher's recorded moves (+1 s, Step until, every event): the same as ours up to where we are
+        moves = parse_moves(state, 0, max((c.get("at", 0) for c in nc), default=0))
+        same_past = _clip(run.timeline.moves, run.position) == _clip(moves, run.position)
+        if old["scenario"] == state["scenario"] and nc[: len(oc)] == oc and same_past:
             for item in nc[len(oc):]:
                 item = dict(item)
                 at = item.pop("at")
+                run.timeline.moves = [list(m) for m in moves]
                 run.goto(at)
-                run.apply(item)
+                run.apply(item)  # (forgets the moves after `at`: they are set again below)
+            run.timeline.moves = [list(m) for m in moves]
             run.goto(view.step)
             return run
     tl = Timeline.from_state({**state, "position": 0})
     run = PlaygroundSession(tl)
     run.goto(view.step)
     return run
+
+
+def _clip(moves: list[list[Any]], position: int) -> list[list[Any]]:
+    """The recorded moves of the steps before `position`."""
+    return [[f, min(last, position - 1), m] for f, last, m in moves if f < position]
 
 
 def signature(s: StudentRoom, view: RoomView | None) -> Any:
@@ -484,15 +493,15 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
 
 def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
     """The Playground's time controls, on the Playground's own session methods (`PlaygroundSession.run_until`
-    and the `run_for` command behind its "+1 s"); every move is published to the room like a Step."""
+    and `skip`): each is one recorded step that Back undoes, published to the room like a Step (the recipe
+    carries the moves, so students replay the same step)."""
     run = t.run
     moves = (
-        ("Next rebalance", "room_run_rebalance", lambda: run.run_until(REBALANCE_KINDS, "rebalance"),
-         "Step until a consumer group starts or finishes a rebalance."),
-        ("Next election", "room_run_election", lambda: run.run_until(ELECTION_KINDS, "leader election"),
-         "Step until a partition leader or the controller is elected (crash a broker first)."),
-        ("+1 s", "room_skip_1s", lambda: run.apply({"op": "run_for", "ms": 1000}),
-         "Let one simulated second pass in one go."),
+        ("Next rebalance", "room_run_rebalance", lambda: run.run_until("rebalance", "rebalance"),
+         "One step to the moment a consumer group starts or finishes a rebalance (Back undoes it)."),
+        ("Next election", "room_run_election", lambda: run.run_until("election", "leader election"),
+         "One step to the next leader or controller election (crash a broker first; Back undoes it)."),
+        ("+1 s", "room_skip_1s", lambda: run.skip(1000), "Let one simulated second pass as one step (Back undoes it)."),
     )
     for label, key, action, help_text in moves:
         st.button(label, key=key, disabled=t.playing, on_click=_teacher_act, args=(t, store, action), help=help_text)

@@ -97,6 +97,8 @@ def _state_json(state: dict[str, Any]) -> str:
     if not isinstance(state, dict) or "scenario" not in state:
         raise RoomError("room state: must be a timeline state with a scenario (Timeline.to_state())")
     body = {"scenario": state["scenario"], "commands": list(state.get("commands", []))}
+    if "v" in state:  # the step semantics (engine/timeline.py): without them a student replays other steps
+        body.update(v=state["v"], moves=list(state.get("moves", [])))
     text = json.dumps(body, separators=(",", ":"), sort_keys=True)
     if len(text.encode()) > MAX_STATE_BYTES:
         raise RoomError(f"room state: the run is {len(text.encode())} bytes; a room carries at most "

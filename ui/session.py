@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.commands import parse_command
 from engine.errors import KafkaError
-from engine.events import Event
+from engine.events import PRODUCE_ENDS, RIDE_ALONG_KINDS, ROUTINE_KINDS, UNTIL_KINDS, Event
 from engine.scenario import PRESETS, Scenario, ScenarioError
 from engine.timeline import Timeline
 
@@ -35,6 +35,12 @@ PRIORITY = ("records_lost", "partition_offline", "leader_elected", "controller_e
             "broker_isolated", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
             "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "send_failed", "producer_epoch_bumped",
             "send_blocked", "produce_rejected")
+# What a long step did in the background, kind -> words for "N <words>" (the rest are counted as "other").
+BACKGROUND = {"batch_sent": "batch(es) sent", "batch_appended": "batch(es) appended by leaders",
+              "records_replicated": "copies by followers", "high_watermark": "high watermark moves",
+              "batch_acked": "acknowledgements", "batch_retried": "retries", "records_fetched": "fetches with records",
+              "records_polled": "poll() results", "offsets_committed": "offset commits",
+              "message_dropped": "requests lost on the network"}
 LIVE_NOTE = ("Real Kafka clients are connected, so simulated time follows the wall clock: Step, Back, Play, Reset "
              "and jumping to a step are off. Switch off “Accept real clients” to return to step {position} and "
              "step again.")
@@ -63,6 +69,8 @@ class PlaygroundSession:
     live: Any = None  # a ui.real_clients.LiveRun while real Kafka clients are served, else None
     real_port: int = 9092  # the first broker's port for "Accept real clients"
     real_error: str | None = None  # why the last attempt to accept real clients failed (shown until fixed)
+    clock: dict[int, int] = field(default_factory=dict)  # position -> simulated ms once there
+    waits: dict[int, str] = field(default_factory=dict)  # position -> the timeout the step to it waited out
 
     def __post_init__(self) -> None:
         if not self.marks:  # built around an existing timeline (e.g. handed over by the Lessons page)
@@ -93,7 +101,7 @@ class PlaygroundSession:
             stop(self, f"Loading “{scenario.name}”")
         self.real_error = None
         self.timeline = Timeline(scenario)
-        self.marks, self.lag = {}, {}
+        self.marks, self.lag, self.clock, self.waits = {}, {}, {}, {}
         self.version += 1
         self.playing = False
         self.last_action = f"Loaded scenario “{scenario.name}”"
@@ -148,14 +156,47 @@ class PlaygroundSession:
 
     @staticmethod
     def headline(events: list[Event]) -> Event | None:
-        """The event to narrate in big letters: the most important one of the step."""
+        """The event to narrate in big letters: the most important one of the step, else the newest one that
+        ended it (never an older event the step merely carried along)."""
         if not events:
             return None
         for kind in PRIORITY:
             for e in events:
                 if e.kind == kind:
                     return e
-        return events[0]
+        for pick in (lambda e: e.kind not in ROUTINE_KINDS and e.kind not in RIDE_ALONG_KINDS,
+                     lambda e: e.kind == "records_polled", lambda e: e.kind in PRODUCE_ENDS,
+                     lambda e: e.kind not in RIDE_ALONG_KINDS):
+            for e in reversed(events):
+                if pick(e):
+                    return e
+        return events[-1]
+
+    def story(self, position: int, events: list[Event]) -> tuple[Event | None, str, str | None]:
+        """(headline event, headline text, what passed) of the step to `position`. A step that let time pass
+        (+1 s, a wait for a timeout, Step until) says how long and why, so text and picture show one moment."""
+        head = self.headline(events)
+        move = self.timeline.move_at(position - 1) if position > 0 else None
+        ms = self.clock.get(position, 0) - self.clock.get(position - 1, 0) if position - 1 in self.clock else 0
+        secs = f"{ms / 1000:.1f} s pass" if ms != 1000 else "1 s passes"
+        wait = self.waits.get(position)
+        if move is not None and move.startswith("ms:"):
+            bits = background(events)
+            text = f"{secs}: " + (head.summary if head is not None and head.kind not in ROUTINE_KINDS | RIDE_ALONG_KINDS else
+                                  (bits[0].upper() + bits[1:] if bits else "nothing visible happens"))
+            return head, text, None
+        if move is not None and move.startswith("until:"):
+            what = move.split(":")[1]
+            found = head is not None and head.kind in UNTIL_KINDS.get(what, ())
+            text = (f"{secs} to the next {what}: {head.summary}" if found else
+                    f"{secs} and no {what} yet" + (f"; last: {head.summary}" if head else ""))
+            return head, text, None
+        if head is None:
+            return None, ("Press Step to start the cluster." if position == 0 else
+                          "Nothing visible happened: the cluster is idle."), None
+        if ms >= 1000:
+            return head, f"{secs}: {head.summary}", (f"While {wait}." if wait else None)
+        return head, head.summary, None
 
     def history(self, limit: int = 40) -> list[tuple[int, list[Event]]]:
         """The last `limit` steps up to now, newest first, with their events (for the clickable timeline)."""
@@ -188,7 +229,7 @@ class PlaygroundSession:
         out: list[Event] = []
         for _ in range(n):
             evs = self.timeline.step()
-            self._record()
+            self._record(self.timeline.last_wait)
             out.extend(evs)
             if not evs:
                 self.playing = False
@@ -213,28 +254,42 @@ class PlaygroundSession:
         """Back to step 0 of the same scenario, forgetting the commands applied."""
         self._not_live()
         self.timeline.reset()
-        self.marks, self.lag = {}, {}
+        self.marks, self.lag, self.clock, self.waits = {}, {}, {}, {}
         self.playing = False
         self.last_action, self.last_cli = "Reset to step 0", None
         self._record()
 
-    def run_until(self, kinds: set[str] | frozenset[str], what: str) -> str:
-        """Step until an event of `kinds`, within a wall-clock budget; returns a sentence for the user."""
+    def run_until(self, kinds: set[str] | frozenset[str] | str, what: str) -> str:
+        """One step that runs until an event of `kinds` ("rebalance" | "election" or their kinds), within a
+        wall-clock budget (the timeline records how far it got, so Back and links are exact); returns a sentence."""
         self._not_live()
+        name = kinds if isinstance(kinds, str) else next(n for n, k in UNTIL_KINDS.items() if k == kinds)
         t0 = time.monotonic()
         start_ms = self.cluster.now
-        for n in range(1, RUN_UNTIL_STEPS + 1):
-            evs = self.step()
-            hit = next((e for e in evs if e.kind in kinds), None)
-            if hit is not None:
-                return f"Ran {n} step(s) to the next {what}: {hit.summary}"
-            if not evs:
-                return f"Nothing more happens: no {what} ahead (ran {n} step(s))."
-            if time.monotonic() - t0 > RUN_UNTIL_SECONDS:
-                break
+        self._forget_future_marks()
+        evs = self.timeline.step_until(name, RUN_UNTIL_STEPS, lambda: time.monotonic() - t0 > RUN_UNTIL_SECONDS)
+        self._record()
         secs = (self.cluster.now - start_ms) / 1000
-        return (f"No {what} yet after {n} step(s) ({secs:.1f} s of simulated time); press again to keep going, "
+        hit = next((e for e in evs if e.kind in UNTIL_KINDS[name]), None)
+        if hit is not None:
+            return f"Ran {secs:.1f} s to the next {what} in one step (Back undoes it): {hit.summary}"
+        if not evs or self.cluster.events.seq == self.marks.get(self.position - 1):
+            return f"Nothing more happens: no {what} ahead ({secs:.1f} s of simulated time)."
+        return (f"No {what} yet after {secs:.1f} s of simulated time; press again to keep going, "
                 f"or cause one (crash a broker, add or crash a consumer).")
+
+    def skip(self, ms: int) -> str:
+        """Let `ms` of simulated time pass as one step (Back undoes it); returns a sentence for the user."""
+        self._not_live()
+        self._forget_future_marks()
+        self.timeline.step(f"ms:{int(ms)}")
+        self._record()
+        return f"{ms / 1000:g} s of simulated time passed in one step"
+
+    def _forget_future_marks(self) -> None:
+        for d in (self.marks, self.lag, self.clock, self.waits):
+            for p in [p for p in d if p > self.position]:
+                del d[p]
 
     # -- commands -----------------------------------------------------------------------------------------------
     def apply(self, command: dict[str, Any]) -> str:
@@ -249,17 +304,31 @@ class PlaygroundSession:
         msg = self.timeline.apply(cmd)
         self.marks = {p: s for p, s in self.marks.items() if p < self.position}
         self.lag = {p: s for p, s in self.lag.items() if p < self.position}
+        self.clock = {p: s for p, s in self.clock.items() if p < self.position}
         self._record()
         self.last_action = msg
         self.last_cli = kafka_cli.for_command(command, self.topic_of())
         return msg
 
-    def _record(self) -> None:
+    def _record(self, wait: str | None = None) -> None:
         p = self.position
         c = self.cluster
         self.marks[p] = c.events.seq
+        self.clock[p] = c.now
+        if wait:
+            self.waits[p] = wait
+        else:
+            self.waits.pop(p, None)
         snap = c.snapshot(tail=0)
         self.lag[p] = (c.now / 1000, {g.group_id: sum(g.lag.values()) for g in snap.groups})
+
+
+def background(events: list[Event]) -> str:
+    """What a step carried along, counted by kind: "60 batch(es) sent, 120 copies by followers, ..."."""
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.kind] = counts.get(e.kind, 0) + 1
+    return ", ".join(f"{counts[k]} {words}" for k, words in BACKGROUND.items() if counts.get(k))
 
 
 def preset(name: str) -> Scenario:

@@ -1,7 +1,8 @@
 """Shareable links: the scenario and the commands applied so far, packed into two URL query parameters.
 
 `?step=15&state=<zlib+base64url JSON>`: the engine is deterministic, so scenario + commands + step
-reproduce the exact picture. Everything read back from a URL is validated (pydantic here, the engine's
+reproduce the exact picture. The state carries its version (`v`, engine/timeline.py): a link made before
+visible steps has none and replays one event per step, so it still lands on the picture it was made on. Everything read back from a URL is validated (pydantic here, the engine's
 own validators for the scenario and commands); a bad link raises `ShareError` naming the parameter.
 """
 

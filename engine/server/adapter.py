@@ -1028,10 +1028,13 @@ class KafkaAdapter:
 class _Acked:
     """What `Cluster.on_acked` reads from an acknowledged batch (the loss ledger and the batch_acked event)."""
 
-    __slots__ = ("tp", "base_offset", "sealed", "count", "created_ms")
+    __slots__ = ("tp", "base_offset", "sealed", "count", "created_ms", "sent_at", "timestamps")
 
     def __init__(self, tp: TP, base_offset: int, batch: RecordBatch, now: int) -> None:
         self.tp, self.base_offset, self.sealed, self.count, self.created_ms = tp, base_offset, batch, batch.count, now
+        # A real client's send() times are on its own wall clock: its records count as sent when they arrived.
+        self.sent_at: list[int] | None = None
+        self.timestamps = (now,) * batch.count
 
 
 __all__ = ["KafkaAdapter", "Connection"]

@@ -107,7 +107,8 @@ def test_consume_transform_produce_commit_open_and_a_fenced_zombie():
     assert [r.txn for r in p.tail if r.control is None] == ["committed"] * 3 + ["open"] * 2
     assert p.last_stable_offset == 4 < p.high_watermark == 6
     tl.apply({"op": "crash_consumer", "consumer": "in-1"})
-    assert "epoch 1" in tl.apply({"op": "init_transactions", "producer": "app-2"})
+    # transaction.version=2 (KIP-890, Kafka 4.x default): app-1's commit bumped the epoch to 1, init makes it 2
+    assert "epoch 2" in tl.apply({"op": "init_transactions", "producer": "app-2"})
     msg = tl.apply({"op": "commit_transaction", "producer": "app-1"})  # the zombie: an outcome, not a crash
     assert "ProducerFencedError" in msg
     note = tl.cluster.events.events[-1]
@@ -119,9 +120,9 @@ def test_consume_transform_produce_commit_open_and_a_fenced_zombie():
     assert [r.control for r in p.tail if r.control] == ["COMMIT", "ABORT", "COMMIT"]
     assert sum(r.txn == "aborted" for r in p.tail) == 2 and p.last_stable_offset == p.high_watermark
     (t,) = snap.transactions
-    assert (t.transactional_id, t.producer_epoch, t.state) == ("app", 1, "CompleteCommit")
+    assert (t.transactional_id, t.producer_epoch, t.state) == ("app", 3, "CompleteCommit")  # app-2's commit bumped it
     states = {x.id: (x.txn_state, x.producer_epoch) for x in snap.producers if x.transactional_id}
-    assert states == {"app-1": ("Fenced", 0), "app-2": ("Ready", 1)}
+    assert states == {"app-1": ("Fenced", 1), "app-2": ("Ready", 3)}
     received = {k.id: k.records_received for k in snap.consumers}
     assert received["rc1"] == 5 and received["ru1"] == 7  # each order once vs. the aborted attempt too
     assert Timeline.from_state(tl.to_state()).cluster.snapshot() == snap  # the whole story replays

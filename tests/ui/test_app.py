@@ -162,7 +162,9 @@ def test_consumer_buttons():
     assert s.cluster.consumers["c2"].state == "closed"
     click(at, "add_c_g1")
     assert len(s.cluster.consumers) == 3 and "crash_c_c3" in {b.key for b in at.button}
-    assert [c for c, _ in s.timeline.commands] == [0, 0, 0]
+    click(at, "restart_c_c1")  # the crashed process starts again (a static member would keep its partitions)
+    assert s.cluster.consumers["c1"].alive
+    assert [c for c, _ in s.timeline.commands] == [0, 0, 0, 0]
 
 
 def test_each_action_shows_its_real_kafka_equivalent():

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine import Cluster
 from engine.scenario import PRESETS, validate_scenario
+from lessons.loader import find_lesson
 from ui import kafka_cli
 from ui.figures import style as S
 from ui.figures.logs import log_strips
@@ -214,7 +215,8 @@ def test_transaction_tables(txn_snap):
     (row,) = transaction_rows(txn_snap)
     assert row["transactional.id"] == "t1" and row["state"] == "Ongoing" and row["partitions"] == "out-0"
     (prow,) = producer_txn_rows(txn_snap)
-    assert prow["client state"] == "InTransaction" and prow["its epoch"] == 0
+    # transaction.version=2 (KIP-890): the commit and the abort each bumped the epoch (0 -> 1 -> 2)
+    assert prow["client state"] == "InTransaction" and prow["its epoch"] == 2
 
 
 def test_every_modern_builder_output_passes_plotly_validation(share_snap, kip848_snaps, txn_snap):
@@ -312,6 +314,12 @@ def test_lessons_page_draws_the_modern_views(lesson, step, shape):
     at.run()
     at.switch_page("ui/lessons_page.py").run()
     assert not at.exception, at.exception
+    radio = [r for r in at.radio if not r.disabled]
+    if radio:  # a link opens the step's question unanswered (issue 16): answer it to see the step's picture
+        s = at.session_state["kc_lessons"]
+        predict = find_lesson(s.lesson_id).steps[s.step].predict
+        radio[0].set_value(predict.choices[predict.answer]).run()
+        at.button(key="predict_check").click().run()
     assert any(any(n.startswith(shape) for n in _names(c)) for c in _charts(at))
     if lesson.startswith("transactions"):
         assert any("kafka-transactions.sh" in m.value for m in at.markdown)  # the coordinator's table

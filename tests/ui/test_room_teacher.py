@@ -145,19 +145,24 @@ def test_the_room_time_controls_move_the_room_and_the_students_follow(key, kind)
     if kind == "leader election":
         teacher.button(key="room_step").click().run()
         teacher.button(key="room_t_crash_broker_1").click().run()
-    before_ms, before = t.run.cluster.now, STORE.get(t.code).version
+    before_ms, before, position = t.run.cluster.now, STORE.get(t.code).version, t.run.position
     teacher.button(key=key).click().run()
     assert not teacher.error, [e.value for e in teacher.error]
     if kind is None:
         assert t.run.cluster.now >= before_ms + 1000
     else:
         assert any(f"next {kind}" in c.value for c in teacher.caption), [c.value for c in teacher.caption]
+    assert t.run.position == position + 1  # one step, as in the Playground
     assert STORE.get(t.code).version > before  # published
     student = _page({"room": t.code})
     s = student.session_state[room_page.STUDENT_KEY]
-    assert s.run.cluster.now == t.run.cluster.now
+    assert (s.run.position, s.run.cluster.now) == (t.run.position, t.run.cluster.now)
     assert s.run.cluster.snapshot() == t.run.cluster.snapshot()
     assert _diagram(student) == _diagram(teacher)
+    teacher.button(key="room_back").click().run()  # Back undoes it, for the students too
+    assert (t.run.position, t.run.cluster.now) == (position, before_ms)
+    student.run()
+    assert (s.run.position, s.run.cluster.now) == (position, before_ms)
 
 
 def test_the_projector_view_shows_question_histogram_and_picture_in_the_main_area():

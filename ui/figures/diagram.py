@@ -220,6 +220,16 @@ def replica_node(topic: str, partition: int, broker: int) -> str:
     return f"replica:{topic}-{partition}@{broker}"
 
 
+def member_state(gv, k) -> str:
+    """The state a member box (and the Playground's group controls) shows. The coordinator's view, as
+    kafka-consumer-groups.sh --describe shows it and as the narration says it ("Group g1 is Stable"): a member
+    of a Stable group is stable even while its SyncGroup response is still on the wire (the hover says so)."""
+    in_group = gv is not None and any(m.client_id == k.id for m in gv.members)
+    if k.alive and k.state == "syncing" and in_group and gv.state == "Stable":
+        return "stable"
+    return k.state if k.alive else "crashed"
+
+
 # -- state -> styles ----------------------------------------------------------------------------------------
 def replica_style(p: PartitionView, broker: int) -> dict:
     """How one replica chip looks: the single place that maps replica state to fill, outline and dash."""
@@ -511,17 +521,19 @@ def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), titl
             fill, line, dash, tag = S.DOWN_FILL, S.OFFLINE, "dash", "crashed"
         elif k.state == "closed":
             fill, line, dash, tag = S.PANEL, S.MUTED, "dash", "closed"
-        elif k.state == "stable":
+        elif member_state(gv, k) == "stable":
             fill, line, dash, tag = colour, colour, "solid", ""
         else:
             fill, line, dash, tag = S.WHITE, colour, "dash", k.state
         star = " ★" if mv is not None and mv.is_leader else ""
-        text = f"{n}{star}" + (f" · {tag}" if tag else f" · {len(k.assignment)} part.")
+        owned_tps = mv.assignment if mv is not None and gv.state == "Stable" else k.assignment
+        text = f"{n}{star}" + (f" · {tag}" if tag else f" · {len(owned_tps)} part.")
         shapes.append(_rect(box, f"member:{n}", fill, line, width=2, dash=dash,
                             label=fit(text, box.width_px - 10, 13), font_colour=S.text_on(fill) if fill != S.PANEL
                             else S.MUTED, bold=not tag))
-        owned = ", ".join(f"{t}-{p}" for t, p in k.assignment) or "nothing"
-        hover(box, f"Consumer {n} ({k.state}){' — group leader' if star else ''}<br>owns {owned}<br>"
+        owned = ", ".join(f"{t}-{p}" for t, p in owned_tps) or "nothing"
+        client = " — its SyncGroup response is on its way" if k.state == "syncing" and not tag else ""
+        hover(box, f"Consumer {n} ({k.state}{client}){' — group leader' if star else ''}<br>owns {owned}<br>"
                    f"received {k.records_received} record(s)")
 
     if path is not None:
