@@ -374,11 +374,11 @@ def _teacher(t: TeacherRoom, store: RoomStore) -> None:
 def _header(t: TeacherRoom, store: RoomStore) -> None:
     if t.projector:  # one line: the code students type, and the way back
         with st.container(horizontal=True, vertical_alignment="center", key="room_header"):
-            st.markdown(f"### Room code **{t.code}** · join at `{_room_link(t.code).split('?')[0]}`",
-                        width="content")
+            st.markdown(f"### Room code **{t.code}**", width="content")
+            st.markdown(f"join at `{_room_link(t.code).split('?')[0]}`", width="content")
             with st.popover("Ask the room", icon=":material/quiz:", key="room_ask_popover"):
                 _ask(t, store)
-            st.button("Leave projector view", key="room_projector_off", icon=":material/close_fullscreen:",
+            st.button("Exit projector view", key="room_projector_off", icon=":material/close_fullscreen:",
                       on_click=_set_projector, args=(t, False))
         return
     with st.container(border=True, key="room_header"):
