@@ -25,7 +25,16 @@ from lessons.choices import shuffled
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.logs import log_strips
 from ui.figures.room import answer_histogram
-from ui.rooms import IDLE_SECONDS, ORPHAN_SECONDS, STORE, RoomError, RoomStore, RoomView, normalize_code
+from ui.rooms import (
+    IDLE_SECONDS,
+    ORPHAN_SECONDS,
+    STORE,
+    RoomError,
+    RoomStore,
+    RoomView,
+    normalize_code,
+    recipe_json,
+)
 from ui.session import SESSION_KEY as PLAYGROUND_KEY
 from ui.session import PlaygroundSession
 from ui.trace_panel import md_escape
@@ -37,7 +46,9 @@ TEACHER_COOKIE = "kc_room_teacher"  # "CODE.secret": a reload in this browser fi
 TEACHER_PARAM = "teacher"  # ?room=CODE&teacher=secret: the teacher-only link for a second device
 POLL_SECONDS = 1.0
 HISTOGRAM_SECONDS = 1.5
-HEARTBEAT_SECONDS = 20.0  # the teacher's page checks in this often, so students can tell an orphaned room
+# The teacher's page checks in this often: students can tell an orphaned room, and a teacher's second device
+# (a phone as remote, a laptop on the projector) follows what the other one did.
+HEARTBEAT_SECONDS = 2.0
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 MY_PLAYGROUND = "My Playground run"
 FREE, LESSON = "Your own question", "A lesson's question"
@@ -64,10 +75,24 @@ class TeacherRoom:
     cookie_saved: bool = False  # the teacher cookie was written in this session
     projector: bool = False  # the projector view: question, histogram and picture large, no sidebar
     note: str = ""  # shown once (e.g. "welcome back" after a reload)
+    version: int = 0  # the room's version this session last published or caught up with
 
     def publish(self, store: RoomStore) -> None:
         """Put this run's recipe and step in the room (students follow on their next poll)."""
-        store.update(self.code, self.token, state=self.run.timeline.to_state(), step=self.run.position)
+        self.version = store.update(self.code, self.token, state=self.run.timeline.to_state(),
+                                    step=self.run.position)
+
+    def catch_up(self, store: RoomStore) -> bool:
+        """Take what the teacher did on another device (the same room, another session); True when the room
+        changed since this session last saw it (its run, step or question)."""
+        view = store.peek(self.code, self.token)
+        if view.version == self.version:
+            return False
+        mine = recipe_json(self.run.timeline.to_state())
+        if view.state_json != mine or view.step != self.run.position:
+            self.run = follow(self.run, mine, view)
+        self.version = view.version
+        return True
 
 
 @dataclass
@@ -212,7 +237,7 @@ def _adopt(view: RoomView, token: str, source: str) -> None:
     run = follow(None, None, view)
     note = (f"Welcome back: you are the teacher of room {view.code} again (restored from {source}), at step "
             f"{view.step}.")
-    st.session_state[TEACHER_KEY] = TeacherRoom(view.code, token, run, note=note)
+    st.session_state[TEACHER_KEY] = TeacherRoom(view.code, token, run, note=note, version=view.version)
     st.session_state.pop(STUDENT_KEY, None)
 
 
@@ -341,7 +366,7 @@ def _commands(run: PlaygroundSession, prefix: str, act: Callable[[dict], None]) 
 # -- teacher --------------------------------------------------------------------------------------------------------
 def _teacher(t: TeacherRoom, store: RoomStore) -> None:
     try:
-        store.peek(t.code, t.token)
+        t.catch_up(store)
     except RoomError as exc:
         st.warning(str(exc), icon=":material/timer_off:")
         st.button("Back to the start", key="room_restart", on_click=_forget, args=(TEACHER_KEY,))
@@ -408,10 +433,13 @@ def _set_projector(t: TeacherRoom, on: bool) -> None:
 
 
 def _heartbeat(t: TeacherRoom, store: RoomStore) -> None:
-    """The teacher's page checks in while it is open, so a closed tab shows students an orphaned room."""
+    """The teacher's page checks in while it is open (a closed tab shows students an orphaned room), and
+    redraws when the teacher moved the room from another device."""
     try:
-        store.peek(t.code, t.token)
+        moved = t.catch_up(store)
     except RoomError:
+        st.rerun(scope="app")
+    if moved:
         st.rerun(scope="app")
 
 
@@ -447,6 +475,8 @@ def _close(t: TeacherRoom, store: RoomStore) -> None:
 
 def _teacher_act(t: TeacherRoom, store: RoomStore, action: Callable[[], Any]) -> None:
     t.skip_tick = True
+    if not _guard(t.flash, lambda: t.catch_up(store) and None):  # act on the room as it is now
+        return
     if _guard(t.flash, action):
         _guard(t.flash, lambda: t.publish(store))
 
@@ -466,9 +496,9 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
     run = t.run
     with st.container(horizontal=True, vertical_alignment="bottom", key="room_controls"):
         st.button("Step", key="room_step", type="primary", disabled=t.playing, on_click=_teacher_act,
-                  args=(t, store, lambda: run.step() and None))
+                  args=(t, store, lambda: t.run.step() and None))
         st.button("Back", key="room_back", disabled=t.playing or run.position == 0, on_click=_teacher_act,
-                  args=(t, store, run.back))
+                  args=(t, store, lambda: t.run.back()))
         st.toggle("Play", key="room_playing", help="Step automatically; every student's screen follows.")
         st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(t.speed), key="room_speed",
                      on_change=_set_speed, args=(t,), label_visibility="collapsed", width=115)
@@ -481,9 +511,9 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
         if t.projector:
             with st.popover("Break", icon=":material/bolt:", key="room_t_break",
                             help="Crash or restart a broker, crash a consumer."):
-                _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: run.apply(cmd)))
+                _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: t.run.apply(cmd)))
     if not t.projector:
-        _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: run.apply(cmd)))
+        _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: t.run.apply(cmd)))
     for level, msg in t.flash:
         (st.error if level == "error" else st.caption)(md_escape(msg))
     t.flash.clear()
@@ -495,13 +525,12 @@ def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
     """The Playground's time controls, on the Playground's own session methods (`PlaygroundSession.run_until`
     and `skip`): each is one recorded step that Back undoes, published to the room like a Step (the recipe
     carries the moves, so students replay the same step)."""
-    run = t.run
     moves = (
-        ("Next rebalance", "room_run_rebalance", lambda: run.run_until("rebalance", "rebalance"),
+        ("Next rebalance", "room_run_rebalance", lambda: t.run.run_until("rebalance", "rebalance"),
          "One step to the moment a consumer group starts or finishes a rebalance (Back undoes it)."),
-        ("Next election", "room_run_election", lambda: run.run_until("election", "leader election"),
+        ("Next election", "room_run_election", lambda: t.run.run_until("election", "leader election"),
          "One step to the next leader or controller election (crash a broker first; Back undoes it)."),
-        ("+1 s", "room_skip_1s", lambda: run.skip(1000), "Let one simulated second pass as one step (Back undoes it)."),
+        ("+1 s", "room_skip_1s", lambda: t.run.skip(1000), "Let one simulated second pass as one step (Back undoes it)."),
     )
     for label, key, action, help_text in moves:
         st.button(label, key=key, disabled=t.playing, on_click=_teacher_act, args=(t, store, action), help=help_text)
@@ -509,7 +538,7 @@ def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
 
 def _teacher_reset(t: TeacherRoom, store: RoomStore) -> None:
     st.session_state["room_playing"] = False
-    _teacher_act(t, store, t.run.reset)
+    _teacher_act(t, store, lambda: t.run.reset())
 
 
 def _set_speed(t: TeacherRoom) -> None:

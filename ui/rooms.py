@@ -106,6 +106,11 @@ def _state_json(state: dict[str, Any]) -> str:
     return text
 
 
+def recipe_json(state: dict[str, Any]) -> str:
+    """A run's recipe as the room stores it (to tell whether a teacher's own run is the room's)."""
+    return _state_json(state)
+
+
 def _step(step: int) -> int:
     if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= MAX_STEP:
         raise RoomError(f"room step: must be a whole number from 0 to {MAX_STEP}, got {step!r}")

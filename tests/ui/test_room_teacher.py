@@ -217,3 +217,26 @@ def test_a_room_offers_only_the_lesson_questions_asked_on_its_cluster():
     assert {"fast", "clicks", "ledger", "payments"} <= names
     preset = _teacher("Broker failure")
     assert preset.radio(key="room_q_src").value == room_page.FREE  # the lesson's cluster is not the preset's
+
+
+def test_two_teacher_devices_stay_on_the_same_step():
+    """A phone as remote and a laptop on the projector: each device acts on the room as it is, and the other
+    one catches up (its check-in reruns the page); neither overwrites the other's moves with a stale run."""
+    laptop = _teacher()
+    t = laptop.session_state[room_page.TEACHER_KEY]
+    phone = _page({"room": t.code, "teacher": t.token})
+    p = phone.session_state[room_page.TEACHER_KEY]
+    for _ in range(3):
+        phone.button(key="room_step").click().run()
+    assert STORE.get(t.code).step == 3
+    laptop.run()  # its check-in (or any rerun) catches up
+    assert t.run.position == 3 and _diagram(laptop) == _diagram(phone)
+    phone.button(key="room_back").click().run()
+    phone.button(key="room_t_crash_broker_2").click().run()
+    # the laptop's Step acts on the room as the phone left it (step 2, broker 2 down), not on its stale run
+    laptop.button(key="room_step").click().run()
+    assert STORE.get(t.code).step == 3 and t.run.position == 3
+    assert not t.run.cluster.brokers[2].alive
+    assert [c["op"] for c in STORE.get(t.code).state()["commands"]] == ["crash_broker"]
+    phone.run()
+    assert p.run.position == 3 and p.run.cluster.snapshot() == t.run.cluster.snapshot()
