@@ -402,6 +402,8 @@ def _share(s: LessonsState) -> None:
         base = url.split("?")[0] if url else ""
     except (AttributeError, RuntimeError):
         base = ""
+    if base.endswith("/lessons_page"):  # opened from an old link: share the page's own address
+        base = base.removesuffix("_page")
     st.caption("Link to this step (share it or bookmark it):")
     st.code(f"{base}?lesson={s.lesson_id}&step={step}", language=None)
 
