@@ -145,7 +145,7 @@ def _save(s: LessonsState) -> None:
     """Write the progress cookie when it changed (JavaScript in the page itself: st.html is not iframed)."""
     value = progress.encode(progress.Progress(s.answers, s.seen, s.seed))
     if value != s.saved:
-        st.html(progress.cookie_script(value), unsafe_allow_javascript=True)
+        st.html(progress.cookie_script(value), unsafe_allow_javascript=True)  # safe-html: URL-safe base64
         s.saved = value
 
 

@@ -154,7 +154,7 @@ def render() -> None:
     store = get_store()
     ss = st.session_state
     if ss.pop("room_cookie_clear", False):  # the room this browser taught is closed: forget its secret
-        st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)
+        st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)  # safe-html: literal text
     _resume_teacher(store)
     t = ss.get(TEACHER_KEY)
     if t is None or not t.projector:
@@ -229,7 +229,7 @@ def _resume_teacher(store: RoomStore) -> None:
     try:
         _adopt(store.resume(code, token), token, "this browser")
     except RoomError:  # closed, expired or not this room's secret: the browser forgets it
-        st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)
+        st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)  # safe-html: literal text
 
 
 def _adopt(view: RoomView, token: str, source: str) -> None:
@@ -373,7 +373,8 @@ def _teacher(t: TeacherRoom, store: RoomStore) -> None:
         st.session_state["room_cookie_clear"] = True
         return
     if not t.cookie_saved:  # a reload of this browser finds the room again (until the room expires)
-        st.html(teacher_cookie_script(cookie_value(t.code, t.token), IDLE_SECONDS), unsafe_allow_javascript=True)
+        value = cookie_value(t.code, t.token)  # a room code and a secrets.token_urlsafe: [A-Za-z0-9_.-] only
+        st.html(teacher_cookie_script(value, IDLE_SECONDS), unsafe_allow_javascript=True)  # safe-html: see above
         t.cookie_saved = True
     if t.note:
         st.success(t.note, icon=":material/how_to_reg:")
