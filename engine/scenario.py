@@ -150,6 +150,25 @@ def validate_scenario(data: Any) -> Scenario:
         raise ScenarioError(_explain(exc)) from None
 
 
+def _where(exc: BaseException) -> str:
+    """A YAML error as the line, column and problem (not the parser's internals)."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is None or not problem:
+        return "it could not be parsed (check indentation, colons and brackets)"
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
+def _what(data: Any) -> str:
+    """A parsed value described in words (never a Python type name)."""
+    if data is None:
+        return "nothing (the file is empty)"
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, bool | int | float):
+        return "a single number or true/false"
+    return "a single value"
+
+
 def parse_scenario(text: str | bytes) -> Scenario:
     """A scenario file (JSON or YAML, at most 256 KB) -> Scenario, or ScenarioError saying what is wrong."""
     if isinstance(text, bytes):
@@ -167,12 +186,13 @@ def parse_scenario(text: str | bytes) -> Scenario:
         try:
             data = yaml.safe_load(text)
         except (yaml.YAMLError, RecursionError) as exc:
-            raise ScenarioError(f"Scenario file is neither valid JSON nor valid YAML: {str(exc)[:200]}") from None
-        except ValueError as exc:  # e.g. an integer of more than 4300 digits (Python's int conversion limit)
-            raise ScenarioError(f"Scenario file holds a value that cannot be read: {str(exc)[:120]}") from None
+            raise ScenarioError(f"Scenario file is neither valid JSON nor valid YAML: {_where(exc)}") from None
+        except ValueError:  # an integer of more than 4300 digits (Python's int conversion limit)
+            raise ScenarioError("Scenario file holds a number that cannot be read: it has thousands of digits; the "
+                                "numbers in a scenario are small (e.g. brokers: 3, rate_per_s: 20).") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"A scenario must be a mapping with keys like brokers, topics, producers, groups; "
-                            f"got {type(data).__name__}.")
+        raise ScenarioError(f"A scenario must be a mapping with keys like brokers, topics, producers, groups "
+                            f"(e.g. brokers: 3); the file holds {_what(data)}.")
     return validate_scenario(data)
 
 

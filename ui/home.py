@@ -23,10 +23,47 @@ def latency_samples(warmup_s: int = 5, seconds: int = 10) -> list[int]:
     return list(c.metrics.e2e_latencies)[skip:]
 
 
+def first_lesson() -> tuple[str, str, int] | None:
+    """(id, title, minutes) of the course's first lesson, or None when the course cannot be read."""
+    try:
+        from lessons.loader import load_course_lenient
+
+        lessons, _ = load_course_lenient()
+    except Exception:  # noqa: BLE001 - a broken course folder must not break the Home page
+        return None
+    return (lessons[0].id, lessons[0].title, lessons[0].minutes) if lessons else None
+
+
+def where_to_start() -> None:
+    """Three ways in, side by side, above everything else: a first lesson, a first experiment, a room."""
+    first = first_lesson()
+    learn, play, teach = st.columns(3, gap="medium")
+    with learn, st.container(border=True, key="start_lesson", height="stretch"):
+        st.markdown("**New to Kafka? Start with lesson 1**")
+        if first is not None:
+            lid, title, minutes = first
+            st.caption(f"{title} · about {minutes} min: watch one record travel from a producer to a consumer.")
+            st.page_link("ui/lessons_page.py", label="Start lesson 1", icon=":material/play_circle:",
+                         query_params={"lesson": lid, "step": "1"})
+        else:
+            st.page_link("ui/lessons_page.py", label="Open the lessons", icon=":material/menu_book:")
+    with play, st.container(border=True, key="start_experiment", height="stretch"):
+        st.markdown("**First experiment: crash a broker**")
+        st.caption("In the Playground press Step until records flow, then under “Break something” crash "
+                   "Broker 1 and press Next election: watch another broker take over its partitions.")
+        st.page_link("ui/playground.py", label="Open the Playground", icon=":material/science:")
+    with teach, st.container(border=True, key="start_room", height="stretch"):
+        st.markdown("**Teaching a class?**")
+        st.caption("Start a room: every student's screen follows your cluster, and they answer your questions "
+                   "anonymously.")
+        st.page_link("ui/room_page.py", label="Open the Classroom", icon=":material/groups:")
+
+
 def render() -> None:
     st.title("Kafka Classroom")
     st.markdown("#### Apache Kafka moves streams of records between many programs — durably, at scale, fast. "
                 "Here you watch it happen inside, one step at a time.")
+    where_to_start()
     samples = latency_samples()
     med = sorted(samples)[len(samples) // 2] if samples else 0
     cards = (

@@ -145,7 +145,7 @@ def _save(s: LessonsState) -> None:
     """Write the progress cookie when it changed (JavaScript in the page itself: st.html is not iframed)."""
     value = progress.encode(progress.Progress(s.answers, s.seen, s.seed))
     if value != s.saved:
-        st.html(progress.cookie_script(value), unsafe_allow_javascript=True)  # safe-html: the value is URL-safe base64 (progress.encode)
+        st.html(progress.cookie_script(value), unsafe_allow_javascript=True)  # safe-html: URL-safe base64
         s.saved = value
 
 
@@ -402,6 +402,8 @@ def _share(s: LessonsState) -> None:
         base = url.split("?")[0] if url else ""
     except (AttributeError, RuntimeError):
         base = ""
+    if base.endswith("/lessons_page"):  # opened from an old link: share the page's own address
+        base = base.removesuffix("_page")
     st.caption("Link to this step (share it or bookmark it):")
     st.code(f"{base}?lesson={s.lesson_id}&step={step}", language=None)
 

@@ -19,13 +19,22 @@ from typing import Any
 import streamlit as st
 
 from engine.errors import KafkaError
-from engine.scenario import PRESETS
+from engine.scenario import PRESETS, Scenario
 from engine.timeline import Timeline, parse_moves
 from lessons.choices import shuffled
 from ui.figures.diagram import cluster_diagram, natural_key
 from ui.figures.logs import log_strips
 from ui.figures.room import answer_histogram
-from ui.rooms import IDLE_SECONDS, STORE, RoomError, RoomStore, RoomView, normalize_code
+from ui.rooms import (
+    IDLE_SECONDS,
+    ORPHAN_SECONDS,
+    STORE,
+    RoomError,
+    RoomStore,
+    RoomView,
+    normalize_code,
+    recipe_json,
+)
 from ui.session import SESSION_KEY as PLAYGROUND_KEY
 from ui.session import PlaygroundSession
 from ui.trace_panel import md_escape
@@ -33,8 +42,13 @@ from ui.trace_panel import md_escape
 TEACHER_KEY = "kc_room_teacher"
 STUDENT_KEY = "kc_room_student"
 PAGE_PATH = "classroom"
+TEACHER_COOKIE = "kc_room_teacher"  # "CODE.secret": a reload in this browser finds the room as teacher again
+TEACHER_PARAM = "teacher"  # ?room=CODE&teacher=secret: the teacher-only link for a second device
 POLL_SECONDS = 1.0
 HISTOGRAM_SECONDS = 1.5
+# The teacher's page checks in this often: students can tell an orphaned room, and a teacher's second device
+# (a phone as remote, a laptop on the projector) follows what the other one did.
+HEARTBEAT_SECONDS = 2.0
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 MY_PLAYGROUND = "My Playground run"
 FREE, LESSON = "Your own question", "A lesson's question"
@@ -58,10 +72,27 @@ class TeacherRoom:
     speed: str = "1 step/s"
     skip_tick: bool = False
     flash: list[tuple[str, str]] = field(default_factory=list)
+    cookie_saved: bool = False  # the teacher cookie was written in this session
+    projector: bool = False  # the projector view: question, histogram and picture large, no sidebar
+    note: str = ""  # shown once (e.g. "welcome back" after a reload)
+    version: int = 0  # the room's version this session last published or caught up with
 
     def publish(self, store: RoomStore) -> None:
         """Put this run's recipe and step in the room (students follow on their next poll)."""
-        store.update(self.code, self.token, state=self.run.timeline.to_state(), step=self.run.position)
+        self.version = store.update(self.code, self.token, state=self.run.timeline.to_state(),
+                                    step=self.run.position)
+
+    def catch_up(self, store: RoomStore) -> bool:
+        """Take what the teacher did on another device (the same room, another session); True when the room
+        changed since this session last saw it (its run, step or question)."""
+        view = store.peek(self.code, self.token)
+        if view.version == self.version:
+            return False
+        mine = recipe_json(self.run.timeline.to_state())
+        if view.state_json != mine or view.step != self.run.position:
+            self.run = follow(self.run, mine, view)
+        self.version = view.version
+        return True
 
 
 @dataclass
@@ -73,6 +104,7 @@ class StudentRoom:
     drawn: Any = None  # what the page last drew from the room: the poller reruns the page when it changes
     answers: dict[int, int] = field(default_factory=dict)  # qid -> choice, in this browser only
     flash: list[tuple[str, str]] = field(default_factory=list)
+    orphaned: bool = False  # the page last said "your teacher has gone"
 
 
 def follow(run: PlaygroundSession | None, synced_json: str | None, view: RoomView) -> PlaygroundSession:
@@ -119,16 +151,94 @@ def signature(s: StudentRoom, view: RoomView | None) -> Any:
 
 # -- page -----------------------------------------------------------------------------------------------------------
 def render() -> None:
-    st.title("Classroom")
     store = get_store()
     ss = st.session_state
+    if ss.pop("room_cookie_clear", False):  # the room this browser taught is closed: forget its secret
+        st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)  # safe-html: literal text
+    _resume_teacher(store)
+    t = ss.get(TEACHER_KEY)
+    if t is None or not t.projector:
+        st.title("Classroom")
     _from_link(store)
-    if ss.get(TEACHER_KEY) is not None:
-        _teacher(ss[TEACHER_KEY], store)
+    if t is not None:
+        _teacher(t, store)
     elif ss.get(STUDENT_KEY) is not None:
         _student(ss[STUDENT_KEY], store)
     else:
         _lobby(store)
+
+
+# -- the teacher's secret: a cookie and a teacher-only link --------------------------------------------------------
+def cookie_value(code: str, token: str) -> str:
+    return f"{code}.{token}"
+
+
+def parse_cookie(value: str | None) -> tuple[str, str] | None:
+    """(code, secret) from the teacher cookie, or None for anything malformed (it comes from the browser)."""
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    code, sep, token = value.partition(".")
+    if not sep or not token or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in token):
+        return None
+    try:
+        return normalize_code(code), token
+    except RoomError:
+        return None
+
+
+def teacher_cookie_script(value: str, max_age: int) -> str:
+    """The snippet that keeps the teacher's secret in this browser for as long as a room can live (the approach
+    of lessons.progress.cookie_script; the value is a room code and URL-safe characters only)."""
+    return (f"<script>document.cookie = '{TEACHER_COOKIE}={value}; path=/; max-age={int(max_age)}; "
+            f"SameSite=Strict';</script>")
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(TEACHER_COOKIE)
+    except (AttributeError, RuntimeError, KeyError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _resume_teacher(store: RoomStore) -> None:
+    """A new session (a reload, a second device) gets the room back as teacher: from the teacher-only link
+    (`?room=CODE&teacher=secret`, checked first) or from this browser's cookie (once per session)."""
+    ss, params = st.session_state, st.query_params
+    token = params.get(TEACHER_PARAM)
+    if token is not None:
+        del params[TEACHER_PARAM]  # the secret must not stay in the address bar, which a projector shows
+        if ss.get(TEACHER_KEY) is not None and ss[TEACHER_KEY].token == token:
+            return
+        try:
+            _adopt(store.resume(params.get("room") or "", token), token, "your teacher link")
+        except RoomError as exc:
+            st.error(f"Teacher link: {exc}. Open the teacher link exactly as the room showed it, or start a "
+                     f"new room.", icon=":material/error:")
+        return
+    if ss.get(TEACHER_KEY) is not None or ss.get("room_cookie_tried"):
+        return
+    ss["room_cookie_tried"] = True
+    saved = parse_cookie(_cookie())
+    if saved is None:
+        return
+    code, token = saved
+    linked = params.get("room")
+    if linked is not None and "".join(str(linked).split()).replace("-", "").upper() != code:
+        return  # a link to another room: this browser joins that one as a student
+    try:
+        _adopt(store.resume(code, token), token, "this browser")
+    except RoomError:  # closed, expired or not this room's secret: the browser forgets it
+        st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)  # safe-html: literal text
+
+
+def _adopt(view: RoomView, token: str, source: str) -> None:
+    """Become this room's teacher again: the run is rebuilt from the room's recipe at the room's step."""
+    run = follow(None, None, view)
+    note = (f"Welcome back: you are the teacher of room {view.code} again (restored from {source}), at step "
+            f"{view.step}.")
+    st.session_state[TEACHER_KEY] = TeacherRoom(view.code, token, run, note=note, version=view.version)
+    st.session_state.pop(STUDENT_KEY, None)
 
 
 def _from_link(store: RoomStore) -> None:
@@ -158,9 +268,11 @@ def _lobby(store: RoomStore) -> None:
     teach, join = st.columns(2, gap="large")
     with teach, st.container(border=True, key="room_teach"):
         st.markdown("#### Teach")
-        options = list(PRESETS) + ([MY_PLAYGROUND] if st.session_state.get(PLAYGROUND_KEY) is not None else [])
+        options = (list(PRESETS) + [label for label, _ in lesson_clusters()]
+                   + ([MY_PLAYGROUND] if st.session_state.get(PLAYGROUND_KEY) is not None else []))
         st.selectbox("Start from", options, key="room_start_from",
-                     help="A preset, or the run you built in the Playground (with what you broke in it).")
+                     help="A preset, a lesson's cluster (its questions then name the clients and topics your "
+                          "students see), or the run you built in the Playground (with what you broke in it).")
         st.button("Start a room", key="room_start", type="primary", on_click=_start, args=(store,))
     with join, st.container(border=True, key="room_join"):
         st.markdown("#### Join")
@@ -178,8 +290,10 @@ def _start(store: RoomStore) -> None:
             tl = Timeline.from_state(ss[PLAYGROUND_KEY].timeline.to_state())
         elif pick in PRESETS:
             tl = Timeline(PRESETS[pick])
+        elif pick in (clusters := dict(lesson_clusters())):
+            tl = Timeline(clusters[pick])
         else:
-            raise RoomError(f"start from: choose one of {', '.join(PRESETS)}")
+            raise RoomError(f"start from: choose one of {', '.join(PRESETS)} or a lesson")
         run = PlaygroundSession(tl)
         code, token = store.create(tl.to_state(), tl.position)
     except (RoomError, KafkaError, ValueError) as exc:
@@ -202,16 +316,21 @@ def _join(store: RoomStore) -> None:
 
 
 # -- the shared picture ---------------------------------------------------------------------------------------------
-def _picture(run: PlaygroundSession, who: str) -> None:
+def _picture(run: PlaygroundSession, who: str, compact: bool = False) -> None:
     """Narration, diagram and log strips: the same builders and keys for teacher and students, so their
-    screens are the same picture when they are at the same step."""
+    screens are the same picture when they are at the same step. `compact` (the projector) puts the narration
+    on one line, so the diagram starts higher."""
     events = run.current_events()
     head = PlaygroundSession.headline(events)
     with st.container(border=True, key="room_narration"):
-        st.markdown(f"**Step {run.position}** · simulated time **{run.cluster.now / 1000:.3f} s**")
+        when = f"**Step {run.position}** · simulated time **{run.cluster.now / 1000:.3f} s**"
         text = head.summary if head else ("Press Step to start the cluster." if run.position == 0 and who == "teacher"
                                           else "Nothing visible happened at this step.")
-        st.markdown(f"#### {md_escape(text)}")
+        if compact:
+            st.markdown(f"##### {when} — {md_escape(text)}")
+        else:
+            st.markdown(when)
+            st.markdown(f"#### {md_escape(text)}")
     snap = run.cluster.snapshot()
     st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key="room_diagram",
                     config=PLOTLY_CONFIG)
@@ -247,10 +366,46 @@ def _commands(run: PlaygroundSession, prefix: str, act: Callable[[dict], None]) 
 # -- teacher --------------------------------------------------------------------------------------------------------
 def _teacher(t: TeacherRoom, store: RoomStore) -> None:
     try:
-        store.peek(t.code, t.token)
+        t.catch_up(store)
     except RoomError as exc:
         st.warning(str(exc), icon=":material/timer_off:")
         st.button("Back to the start", key="room_restart", on_click=_forget, args=(TEACHER_KEY,))
+        st.session_state["room_cookie_clear"] = True
+        return
+    if not t.cookie_saved:  # a reload of this browser finds the room again (until the room expires)
+        value = cookie_value(t.code, t.token)  # a room code and a secrets.token_urlsafe: [A-Za-z0-9_.-] only
+        st.html(teacher_cookie_script(value, IDLE_SECONDS), unsafe_allow_javascript=True)  # safe-html: see above
+        t.cookie_saved = True
+    if t.note:
+        st.success(t.note, icon=":material/how_to_reg:")
+        t.note = ""
+    _header(t, store)
+    mode = (t.playing, t.speed)
+    live = st.fragment(run_every=SPEEDS[t.speed][0] if t.playing else None)(_teacher_live)
+    if t.projector:  # the picture large on the left, the question and its live answers on the right
+        left, right = st.columns([2, 1], gap="medium")
+        with left:
+            live(t, store, mode)
+        with right:
+            _answers_live(t, store)
+        st.fragment(run_every=HEARTBEAT_SECONDS)(_heartbeat)(t, store)
+        return
+    live(t, store, mode)
+    st.fragment(run_every=HEARTBEAT_SECONDS)(_heartbeat)(t, store)
+    with st.sidebar:  # the question and its live histogram stay in view while the teacher steps
+        _ask(t, store)
+        _answers_live(t, store)
+
+
+def _header(t: TeacherRoom, store: RoomStore) -> None:
+    if t.projector:  # one line: the code students type, and the way back
+        with st.container(horizontal=True, vertical_alignment="center", key="room_header"):
+            st.markdown(f"### Room code **{t.code}**", width="content")
+            st.markdown(f"join at `{_room_link(t.code).split('?')[0]}`", width="content")
+            with st.popover("Ask the room", icon=":material/quiz:", key="room_ask_popover"):
+                _ask(t, store)
+            st.button("Exit projector view", key="room_projector_off", icon=":material/close_fullscreen:",
+                      on_click=_set_projector, args=(t, False))
         return
     with st.container(border=True, key="room_header"):
         a, b = st.columns([1, 2], vertical_alignment="center")
@@ -260,13 +415,37 @@ def _teacher(t: TeacherRoom, store: RoomStore) -> None:
             st.caption(f"Students open this link, or enter the code on the Classroom page. The room closes after "
                        f"{IDLE_SECONDS // 3600} h without activity.")
             st.code(_room_link(t.code), language=None)
-            st.button("Close the room", key="room_close", on_click=_close, args=(t, store))
-    mode = (t.playing, t.speed)
-    st.fragment(run_every=SPEEDS[t.speed][0] if t.playing else None)(_teacher_live)(t, store, mode)
-    with st.sidebar:  # the question and its live histogram stay in view while the teacher steps
-        _ask(t, store)
-        view = store.peek(t.code, t.token)
-        st.fragment(run_every=HISTOGRAM_SECONDS if view.question is not None else None)(_answers)(t, store)
+            with st.container(horizontal=True):
+                st.button("Projector view", key="room_projector_on", icon=":material/open_in_full:",
+                          on_click=_set_projector, args=(t, True),
+                          help="For the projector: the question, the live answers and the cluster large, no sidebar.")
+                st.button("Close the room", key="room_close", on_click=_close, args=(t, store))
+        with st.expander(":material/key: Teacher link: to teach from another device", key="room_teacher_link"):
+            st.warning("This link makes whoever opens it the teacher of this room: they can move the cluster and "
+                       "pose questions. Do not share it with students or show it on the projector.",
+                       icon=":material/warning:")
+            st.code(_teacher_link(t.code, t.token), language=None)
+            st.caption("A reload of this page keeps you the teacher too (your browser remembers the room).")
+
+
+def _set_projector(t: TeacherRoom, on: bool) -> None:
+    t.projector = on
+    t.skip_tick = True
+
+
+def _heartbeat(t: TeacherRoom, store: RoomStore) -> None:
+    """The teacher's page checks in while it is open (a closed tab shows students an orphaned room), and
+    redraws when the teacher moved the room from another device."""
+    try:
+        moved = t.catch_up(store)
+    except RoomError:
+        st.rerun(scope="app")
+    if moved:
+        st.rerun(scope="app")
+
+
+def _teacher_link(code: str, token: str) -> str:
+    return f"{_room_link(code)}&{TEACHER_PARAM}={token}"
 
 
 def _room_link(code: str) -> str:
@@ -292,10 +471,13 @@ def _close(t: TeacherRoom, store: RoomStore) -> None:
     except RoomError:
         pass  # already gone
     _forget(TEACHER_KEY)
+    st.session_state["room_cookie_clear"] = True
 
 
 def _teacher_act(t: TeacherRoom, store: RoomStore, action: Callable[[], Any]) -> None:
     t.skip_tick = True
+    if not _guard(t.flash, lambda: t.catch_up(store) and None):  # act on the room as it is now
+        return
     if _guard(t.flash, action):
         _guard(t.flash, lambda: t.publish(store))
 
@@ -315,24 +497,49 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
     run = t.run
     with st.container(horizontal=True, vertical_alignment="bottom", key="room_controls"):
         st.button("Step", key="room_step", type="primary", disabled=t.playing, on_click=_teacher_act,
-                  args=(t, store, lambda: run.step() and None))
+                  args=(t, store, lambda: t.run.step() and None))
         st.button("Back", key="room_back", disabled=t.playing or run.position == 0, on_click=_teacher_act,
-                  args=(t, store, run.back))
+                  args=(t, store, lambda: t.run.back()))
         st.toggle("Play", key="room_playing", help="Step automatically; every student's screen follows.")
         st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(t.speed), key="room_speed",
-                     on_change=_set_speed, args=(t,), label_visibility="collapsed", width=130)
+                     on_change=_set_speed, args=(t,), label_visibility="collapsed", width=115)
         st.button("Reset", key="room_reset", on_click=_teacher_reset, args=(t, store))
-    _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: run.apply(cmd)))
+        if t.projector:  # one row of controls, so the picture starts high on the projector
+            with st.popover("Step until", icon=":material/fast_forward:", key="room_t_until", disabled=t.playing):
+                _time_controls(t, store)
+        else:
+            _time_controls(t, store)
+        if t.projector:
+            with st.popover("Break", icon=":material/bolt:", key="room_t_break",
+                            help="Crash or restart a broker, crash a consumer."):
+                _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: t.run.apply(cmd)))
+    if not t.projector:
+        _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: t.run.apply(cmd)))
     for level, msg in t.flash:
         (st.error if level == "error" else st.caption)(md_escape(msg))
     t.flash.clear()
     run.flash.clear()
-    _picture(run, "teacher")
+    _picture(run, "teacher", compact=t.projector)
+
+
+def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
+    """The Playground's time controls, on the Playground's own session methods (`PlaygroundSession.run_until`
+    and `skip`): each is one recorded step that Back undoes, published to the room like a Step (the recipe
+    carries the moves, so students replay the same step)."""
+    moves = (
+        ("Next rebalance", "room_run_rebalance", lambda: t.run.run_until("rebalance", "rebalance"),
+         "One step to the moment a consumer group starts or finishes a rebalance (Back undoes it)."),
+        ("Next election", "room_run_election", lambda: t.run.run_until("election", "leader election"),
+         "One step to the next leader or controller election (crash a broker first; Back undoes it)."),
+        ("+1 s", "room_skip_1s", lambda: t.run.skip(1000), "Let one simulated second pass as one step (Back undoes it)."),
+    )
+    for label, key, action, help_text in moves:
+        st.button(label, key=key, disabled=t.playing, on_click=_teacher_act, args=(t, store, action), help=help_text)
 
 
 def _teacher_reset(t: TeacherRoom, store: RoomStore) -> None:
     st.session_state["room_playing"] = False
-    _teacher_act(t, store, t.run.reset)
+    _teacher_act(t, store, lambda: t.run.reset())
 
 
 def _set_speed(t: TeacherRoom) -> None:
@@ -340,26 +547,70 @@ def _set_speed(t: TeacherRoom) -> None:
     t.skip_tick = True
 
 
-def lesson_questions() -> list[tuple[str, Any]]:
-    """(label, Predict) for every predict question of the course, in course order."""
+def _course() -> list[Any]:
     try:
         from lessons.loader import load_course_lenient
 
         lessons, _ = load_course_lenient()
     except Exception:  # noqa: BLE001 - a broken course folder must not break the room
         return []
-    return [(f"{lesson.title} · {step.title}", step.predict) for lesson in lessons for step in lesson.steps
-            if step.predict is not None]
+    return lessons
+
+
+def _step_scenario(step: Any, current: Scenario) -> Scenario:
+    """The cluster a lesson step runs on: the lesson's, or the one a `new_cluster` command switched to."""
+    from lessons.model import NewClusterOp, parse_lesson_command
+
+    for raw in step.commands:
+        try:
+            cmd = parse_lesson_command(raw)
+        except ValueError:
+            continue
+        if isinstance(cmd, NewClusterOp):
+            current = cmd.scenario
+    return current
+
+
+def lesson_clusters() -> list[tuple[str, Scenario]]:
+    """(label, scenario) of every cluster the course's questions are asked on, in course order: a room started
+    from one of them can pose those questions with the client and topic names its students see."""
+    out: list[tuple[str, Scenario]] = []
+    for n, lesson in enumerate(_course(), 1):
+        current, seen = lesson.scenario, []
+        for step in lesson.steps:
+            current = _step_scenario(step, current)
+            if step.predict is not None and current.model_dump() not in seen:
+                seen.append(current.model_dump())
+                extra = f" ({current.name})" if len(seen) > 1 else ""
+                out.append((f"Lesson {n}: {lesson.title}{extra}", current))
+    return out
+
+
+def lesson_questions(scenario: Scenario | None = None) -> list[tuple[str, Any]]:
+    """(label, Predict) of the course's predict questions, in course order. Given the room's scenario, only the
+    questions asked on that very cluster, so the clients and topics a question names are the ones on screen."""
+    want = scenario.model_dump() if scenario is not None else None
+    out: list[tuple[str, Any]] = []
+    for lesson in _course():
+        current = lesson.scenario
+        for step in lesson.steps:
+            current = _step_scenario(step, current)
+            if step.predict is not None and (want is None or current.model_dump() == want):
+                out.append((f"{lesson.title} · {step.title}", step.predict))
+    return out
 
 
 def _ask(t: TeacherRoom, store: RoomStore) -> None:
     with st.container(border=True, key="room_ask"):
         st.markdown("#### Ask the room")
-        src = st.radio("Question", [LESSON, FREE], horizontal=True, key="room_q_src", label_visibility="collapsed")
+        qs = lesson_questions(t.run.scenario)
+        src = st.radio("Question", [LESSON, FREE], index=0 if qs else 1, horizontal=True, key="room_q_src",
+                       label_visibility="collapsed")
         if src == LESSON:
-            qs = lesson_questions()
             if not qs:
-                st.info("No lesson questions found; write your own.")
+                st.info(f"No lesson asks its questions on this room's cluster (“{md_escape(t.run.scenario.name)}”): "
+                        f"a lesson's question names its own clients and topics. Start a room from a lesson to pose "
+                        f"its questions, or write your own.", icon=":material/info:")
                 return
             labels = [label for label, _ in qs]
             i = st.selectbox("Lesson step", range(len(qs)), format_func=lambda i: labels[i], key="room_q_lesson")
@@ -383,7 +634,7 @@ def _pose(t: TeacherRoom, store: RoomStore) -> None:
 
     def pose() -> None:
         if ss.get("room_q_src", LESSON) == LESSON:
-            qs = lesson_questions()
+            qs = lesson_questions(t.run.scenario)
             i = ss.get("room_q_lesson") or 0
             if not 0 <= i < len(qs):
                 raise RoomError("lesson step: choose a question from the list")
@@ -400,6 +651,12 @@ def _pose(t: TeacherRoom, store: RoomStore) -> None:
     _guard(t.flash, pose)
 
 
+def _answers_live(t: TeacherRoom, store: RoomStore) -> None:
+    """The posed question and its answer histogram, refreshed while a question is open."""
+    view = store.peek(t.code, t.token)
+    st.fragment(run_every=HISTOGRAM_SECONDS if view.question is not None else None)(_answers)(t, store)
+
+
 def _answers(t: TeacherRoom, store: RoomStore) -> None:
     try:
         view = store.peek(t.code, t.token)
@@ -411,8 +668,12 @@ def _answers(t: TeacherRoom, store: RoomStore) -> None:
         if q is None:
             st.caption("No question posed yet. Students see the question on their screen as soon as you pose it.")
             return
-        st.markdown(f"**Asked:** {_qtext(q.text, q.markdown)}")
-        st.caption("  \n".join(f"{chr(65 + j)}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
+        if t.projector:  # read from the back of the room
+            st.markdown(f"#### {_qtext(q.text, q.markdown)}")
+            st.markdown("  \n".join(f"**{chr(65 + j)}.** {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
+        else:
+            st.markdown(f"**Asked:** {_qtext(q.text, q.markdown)}")
+            st.caption("  \n".join(f"{chr(65 + j)}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
         st.plotly_chart(answer_histogram(q.choices, q.counts, q.answer, q.revealed), key="room_histogram",
                         config=PLOTLY_CONFIG)
         with st.container(horizontal=True):
@@ -452,6 +713,7 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         except (KafkaError, ValueError) as exc:  # a recipe that does not replay: say so, keep the old picture
             st.error(f"room state: could not replay the teacher's run: {exc}")
     s.drawn = signature(s, view)
+    _orphan_notice(s, store)
     with st.container(horizontal=True, vertical_alignment="center", key="room_status"):
         if s.following:
             st.markdown(f":green-badge[:material/sensors: Following the teacher] · room **{s.code}**")
@@ -484,10 +746,28 @@ def _poll(s: StudentRoom, store: RoomStore) -> None:
     """Once a second: has the room changed what this student should see? Then redraw the page. While the
     student explores alone, only this line follows the teacher."""
     view = store.get(s.code)
-    if signature(s, view) != s.drawn:
+    if signature(s, view) != s.drawn or orphaned(store, s.code) != s.orphaned:
         st.rerun(scope="app")
     if view is not None and not s.following:
         st.markdown(f"the teacher is at step **{view.step}**", width="content")
+
+
+def orphaned(store: RoomStore, code: str) -> bool:
+    """The room's teacher has not acted nor had the room open for ORPHAN_SECONDS (closed tab, lost laptop)."""
+    away = store.teacher_away(code)
+    return away is not None and away > ORPHAN_SECONDS
+
+
+def _orphan_notice(s: StudentRoom, store: RoomStore) -> None:
+    s.orphaned = orphaned(store, s.code)
+    if not s.orphaned:
+        return
+    minutes = int((store.teacher_away(s.code) or 0) // 60)
+    with st.container(border=True, key="room_orphaned"):
+        st.warning(f"Your teacher has not been in room {s.code} for {minutes} minutes: they may have left. "
+                   f"You can keep exploring this run on your own, or leave the room.", icon=":material/person_off:")
+        st.button("Leave the room", key="room_leave_orphaned", type="primary", on_click=_forget,
+                  args=(STUDENT_KEY,))
 
 
 def _break_away(s: StudentRoom) -> None:

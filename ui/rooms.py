@@ -25,6 +25,9 @@ ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 MAX_ROOMS = 200  # rooms open at once in this process; the hosted demo must not grow without bound
 IDLE_SECONDS = 2 * 3600  # a room nobody has touched (teacher action or answer) for this long is gone
+# The teacher's page checks in every few seconds while it is open; a room not seen by its teacher for this long
+# is "orphaned": students are told so and offered to leave (the room itself lives on until IDLE_SECONDS).
+ORPHAN_SECONDS = 5 * 60
 MAX_STATE_BYTES = 64 * 1024  # the run's recipe; a preset with a few hundred commands is ~5 KB
 MAX_QUESTION_CHARS = 500
 MAX_CHOICE_CHARS = 200
@@ -64,6 +67,7 @@ class _Room:
     question: Question | None = None
     touched: float = 0.0
     next_qid: int = 1
+    teacher_seen: float = 0.0  # the last teacher action or teacher page check-in (not student activity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,11 @@ def _state_json(state: dict[str, Any]) -> str:
     return text
 
 
+def recipe_json(state: dict[str, Any]) -> str:
+    """A run's recipe as the room stores it (to tell whether a teacher's own run is the room's)."""
+    return _state_json(state)
+
+
 def _step(step: int) -> int:
     if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= MAX_STEP:
         raise RoomError(f"room step: must be a whole number from 0 to {MAX_STEP}, got {step!r}")
@@ -130,7 +139,7 @@ class RoomStore:
                                 f"close one or try again when an idle room has expired")
             code = self._new_code()
             token = secrets.token_urlsafe(16)
-            self._rooms[code] = _Room(code, token, body, step, touched=now)
+            self._rooms[code] = _Room(code, token, body, step, touched=now, teacher_seen=now)
             return code, token
 
     def update(self, code: str, token: str, *, state: dict[str, Any] | None = None, step: int | None = None) -> int:
@@ -197,6 +206,19 @@ class RoomStore:
         with self._lock:
             return self._view(self._own(code, token))
 
+    def resume(self, code: str, token: str) -> RoomView:
+        """The teacher's secret (kept in a cookie and a teacher-only link) gives the room back after a reload
+        or on a second device. RoomError when the code is malformed, the room is gone or the secret is wrong."""
+        code = normalize_code(code)
+        with self._lock:
+            return self._view(self._own(code, str(token or "")))
+
+    def teacher_away(self, code: str) -> float | None:
+        """Seconds since the teacher last acted or their page checked in; None when there is no such room."""
+        with self._lock:
+            room = self._rooms.get(code)
+            return None if room is None else max(0.0, self.clock() - room.teacher_seen)
+
     # -- students -----------------------------------------------------------------------------------------------
     def get(self, code: str) -> RoomView | None:
         """A student's poll: the room as it is now, or None when there is no such room (or it expired)."""
@@ -247,7 +269,7 @@ class RoomStore:
             raise RoomError("room code: this room is closed or has expired after inactivity; start a new one")
         if not secrets.compare_digest(room.token, str(token)):
             raise RoomError("room: only the teacher who started this room can change it")
-        room.touched = now
+        room.touched = room.teacher_seen = now
         return room
 
     def _expire(self, now: float) -> None:

@@ -65,6 +65,9 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
     try:
         teacher = teacher_ctx.new_page()
         teacher.goto(f"{server}/classroom")
+        # a room on lesson 1's cluster, so the lesson's question (posed below) names what the students see
+        teacher.locator(".st-key-room_start_from").get_by_role("combobox").click()
+        teacher.get_by_role("option", name=re.compile(r"^Lesson 1: ")).click()
         teacher.get_by_role("button", name="Start a room").click()
         code_text = teacher.locator(".st-key-room_code").inner_text(timeout=30_000)
         code = re.search(r"Room code: ([A-Z0-9]{6})", code_text).group(1)
@@ -93,7 +96,7 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
         teacher.screenshot(path=tmp_path / "teacher.png", full_page=True)
         student.screenshot(path=tmp_path / "student.png", full_page=True)
 
-        # the teacher poses the first lesson question; the student's answer lands in the histogram
+        # the teacher poses lesson 1's question; the student's answer lands in the histogram
         teacher.get_by_role("button", name="Pose to the room").click()
         wait_for(lambda: teacher.evaluate(HISTOGRAM) == [0] * len(teacher.evaluate(HISTOGRAM) or [1]), 20,
                  "the empty histogram")

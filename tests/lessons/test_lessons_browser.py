@@ -59,7 +59,7 @@ def step_title(page) -> str:
 def test_shared_link_lands_on_the_same_step_and_picture(server, browser, tmp_path):
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
-    page.goto(f"{server}/lessons_page")
+    page.goto(f"{server}/lessons")
     settle(page)
     click(page, "open_lesson_queue-vs-pubsub")
     click(page, "lesson_next")
@@ -71,7 +71,7 @@ def test_shared_link_lands_on_the_same_step_and_picture(server, browser, tmp_pat
         assert page.get_by_text("Right.", exact=False).count() >= 1
         if "group-2" not in step_title(page):
             click(page, "lesson_next")
-    page.wait_for_url("**/lessons_page?lesson=queue-vs-pubsub&step=3", timeout=10_000)
+    page.wait_for_url("**/lessons?lesson=queue-vs-pubsub&step=3", timeout=10_000)
     link = page.url
     title = step_title(page)
     before = {k: picture(page, k) for k in ("lesson_assignment", "lesson_diagram", "lesson_log")}

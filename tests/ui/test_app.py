@@ -304,3 +304,51 @@ def test_scenario_files_import_and_export():
     at.file_uploader(key="scenario_file").upload("bad.json", b'{"brokers": 3, "topics": [{"name": "a b"}]}',
                                                   "application/json").run()
     assert errors(at) and "topics.0.name" in errors(at)[0] and s.cluster is cluster
+
+
+# -- first contact (issue 17) -------------------------------------------------------------------------------
+def test_home_says_where_to_start_before_anything_else():
+    """Issue 17: Home shows a first lesson, a first experiment and the classroom in one glance, above the
+    pictures; the links use the pages' short addresses and the first lesson's opens its step 1."""
+    at = open_app()
+    links = [link.proto for link in at.get("page_link")]
+    assert [(link.page, link.label) for link in links[:3]] == [
+        ("lessons", "Start lesson 1"), ("playground", "Open the Playground"), ("classroom", "Open the Classroom")]
+    assert links[0].query_string == "lesson=brokers-producers-consumers&step=1"
+    blocks = [m.value for m in at.markdown]
+    assert blocks.index("**New to Kafka? Start with lesson 1**") < blocks.index("**Teaching a class?**")
+    at.switch_page("ui/lessons_page.py").run()
+    assert not at.exception
+
+
+def test_every_page_has_its_short_address():
+    """Issue 17: /playground, /lessons, /compare and /classroom reach their pages."""
+    import streamlit as st
+
+    seen: dict[str, str] = {}
+    real = st.navigation
+
+    def spy(pages, **kw):
+        seen.update({p.url_path: str(p._page) for p in pages})
+        return real(pages, **kw)
+
+    st.navigation = spy
+    try:
+        open_app()
+    finally:
+        st.navigation = real
+    assert {k: Path(v).name for k, v in seen.items() if k} == {
+        "playground": "playground.py", "lessons": "lessons_page.py", "compare": "compare_page.py",
+        "classroom": "room_page.py", "lessons_page": "old_lessons_link.py"}
+
+
+def test_an_old_lessons_page_link_still_opens_the_same_lesson_step():
+    """Issue 17: /lessons_page?lesson=...&step=... (shared before /lessons) opens that lesson step."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lesson"] = "queue-vs-pubsub"
+    at.query_params["step"] = "3"
+    at.run()
+    at.switch_page("ui/old_lessons_link.py").run()
+    assert not at.exception, at.exception
+    s = at.session_state["kc_lessons"]
+    assert (s.lesson_id, s.step) == ("queue-vs-pubsub", 2)

@@ -282,15 +282,17 @@ def test_a_lesson_question_shows_the_whole_room_the_same_shuffled_order():
     from streamlit.testing.v1 import AppTest
 
     from lessons.choices import shuffled
-    from ui.room_page import lesson_questions
+    from ui.room_page import lesson_clusters, lesson_questions
 
     page = str(Path(__file__).resolve().parents[2] / "ui" / "room_page.py")
     teacher = AppTest.from_file(page, default_timeout=60)
     teacher.run()
+    label, scenario = lesson_clusters()[0]
+    teacher.selectbox(key="room_start_from").set_value(label)
     teacher.button(key="room_start").click().run()
     t = teacher.session_state["kc_room_teacher"]
-    p = lesson_questions()[0][1]
-    teacher.button(key="room_pose").click().run()  # the default: the course's first lesson question
+    p = lesson_questions(scenario)[0][1]
+    teacher.button(key="room_pose").click().run()  # the default: the first question asked on this cluster
     choices, answer = shuffled(p, t.code)
     views = []
     for _ in range(2):
