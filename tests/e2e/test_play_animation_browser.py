@@ -50,6 +50,14 @@ WATCH = """([limit, window]) => new Promise(resolve => {
 })"""
 
 
+# A chart on screen whose step's glide has just been started (Streamlit mounts a new chart for every new
+# figure and shows it once measured: a screenshot in between would show an empty space).
+GLIDING = """() => Array.from(document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')).some(gd => {
+  const fr = gd._transitionData && gd._transitionData._frames;
+  return fr && fr.length && gd.__flowPlayed === fr[0].name && getComputedStyle(gd).visibility === 'visible';
+})"""
+
+
 def test_play_moves_message_dots_along_their_edges_within_one_step(browser, server, tmp_path):
     from playwright.sync_api import expect
 
@@ -67,7 +75,8 @@ def test_play_moves_message_dots_along_their_edges_within_one_step(browser, serv
         "() => document.querySelector('[data-testid=\"stPlotlyChart\"]').scrollIntoView({block: 'start'})"
     )
     seen = page.evaluate(WATCH, [45_000, STEP_INTERVAL_MS])
-    page.screenshot(path=SHOT)  # while playing: the dots between their ends
+    page.wait_for_function(GLIDING, timeout=60_000, polling="raf")  # a shown chart, its glide just pressed
+    page.screenshot(path=SHOT)  # while playing: dots between their ends
     page.screenshot(path=tmp_path / "playing.png")
     assert seen["moved"], f"no message marker moved within one step while playing: {seen}"
     assert seen["dt"] <= STEP_INTERVAL_MS
