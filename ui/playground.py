@@ -14,6 +14,7 @@ from engine.events import RIDE_ALONG_KINDS, ROUTINE_KINDS, Event
 from ui import builder, kafka_cli, modern, real_clients, theme
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import cluster_diagram, member_state, natural_key
+from ui.figures.flow import animated, autoplay_script
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
 from ui.figures.logs import topic_table
 from ui.figures.palette import colour_group_ids
@@ -75,7 +76,9 @@ def _set_speed(s: PlaygroundSession) -> None:
 def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     if (s.playing, s.speed, s.serving) != mode:
         st.rerun(scope="app")  # Play/Pause or speed changed: rebuild the fragment with the new timer
+    before = None  # a Play tick: the picture before it, so the message dots glide to the new one (flow.py)
     if s.playing and not s.skip_tick:  # a Play timer tick (a click sets skip_tick: it already acted)
+        before = s.cluster.snapshot()
         guarded(s, lambda: s.step(SPEEDS[s.speed][1]))
     s.skip_tick = False
 
@@ -97,8 +100,10 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     head = PlaygroundSession.headline(events)
     # The followed record (a click in Partition logs, or Follow a message): named above, its route drawn on it.
     path = render_follow_bar(s.cluster, pick=("panel", "Follow a message"), then=lambda: _no_tick(s))
-    theme.scaled_chart(cluster_diagram(snap, highlight=head.actors if head else (), path=path), "diagram",
-                       PLOTLY_CONFIG)
+    fig = cluster_diagram(snap, highlight=head.actors if head else (), path=path)
+    fig = animated(fig, before, snap, tag=str(s.position)) if before is not None else fig  # Step/Back: exact
+    theme.scaled_chart(fig, "diagram", PLOTLY_CONFIG)
+    st.html(autoplay_script(fig) or "<span></span>", unsafe_allow_javascript=True)  # safe-html: starts the glide
     _failures(s, snap)
     _tabs(s, snap)
     _sync_link(s)
