@@ -57,8 +57,10 @@ def _command_button(s: PlaygroundSession, label: str, key: str, cmd: dict, disab
     st.button(label, key=key, on_click=_command, args=(s, cmd), disabled=disabled, help=kafka_cli.for_command(cmd))
 
 
-def _toggle_play(s: PlaygroundSession) -> None:
-    s.playing = not s.playing
+def _set_playing(s: PlaygroundSession, playing: bool) -> None:
+    """Play or Pause, as the button's label said when it was drawn: a click that reaches the callback twice
+    (a fragment rerun handing over to a full rerun) must not toggle back."""
+    s.playing = playing
     s.skip_tick = True
 
 
@@ -116,7 +118,8 @@ def _controls(s: PlaygroundSession) -> None:
                   args=(s, lambda: s.step() and None), help="Run until the next thing a student would notice.")
         st.button("Back", key="back", disabled=s.playing or locked or s.position == 0, on_click=guarded,
                   args=(s, s.back), help="The exact previous step (replayed from a checkpoint).")
-        st.button("Pause" if s.playing else "Play", key="play", on_click=_toggle_play, args=(s,), disabled=locked,
+        st.button("Pause" if s.playing else "Play", key="play", on_click=_set_playing, args=(s, not s.playing),
+                  disabled=locked,
                   help="Advance automatically at the chosen speed.")
         st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="speed", on_change=_set_speed,
                      args=(s,), label_visibility="collapsed", width=130)

@@ -65,7 +65,7 @@ def test_play_moves_message_dots_along_their_edges_within_one_step(browser, serv
     page = ctx.new_page()
     page.goto(f"{server}/")
     expect(page.get_by_role("heading", name="Kafka Classroom")).to_be_visible(timeout=30_000)
-    page.get_by_role("link", name="Playground").click()
+    page.get_by_test_id("stTopNav").get_by_role("link", name="Playground", exact=True).click()
     expect(page.locator(".st-key-narration")).to_contain_text("Step 0", timeout=30_000)
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=30_000)
 

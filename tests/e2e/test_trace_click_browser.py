@@ -81,7 +81,7 @@ def test_click_a_record_in_the_log_strip_follows_it(browser, server, tmp_path):
     page = browser.new_context(viewport=VIEWPORT).new_page()
     page.goto(f"{server}/")
     expect(page.get_by_role("heading", name="Kafka Classroom")).to_be_visible(timeout=30_000)
-    page.get_by_role("link", name="Playground").click()
+    page.get_by_test_id("stTopNav").get_by_role("link", name="Playground", exact=True).click()
     expect(page.locator(".st-key-narration")).to_contain_text("Step 0", timeout=30_000)
     settled(page)
     expect(page.locator(".st-key-follow_bar")).to_contain_text("Follow one record")

@@ -37,7 +37,7 @@ def test_ten_steps_reach_a_consumed_record_and_plus_one_second_is_undone(browser
     page = ctx.new_page()
     page.goto(f"{server}/")
     expect(page.get_by_role("heading", name="Kafka Classroom")).to_be_visible(timeout=30_000)
-    page.get_by_role("link", name="Playground").click()
+    page.get_by_test_id("stTopNav").get_by_role("link", name="Playground", exact=True).click()
     expect(page.locator(".st-key-narration")).to_contain_text("Step 0", timeout=30_000)
     page.wait_for_function(IDLE, timeout=60_000)
 
