@@ -26,8 +26,11 @@ def _diagram(at) -> dict:
     import json
 
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return next(s for s in specs if any((sh.get("name") or "").startswith("broker-")
-                                        for sh in s["layout"].get("shapes", [])))
+    return next(
+        s
+        for s in specs
+        if any((sh.get("name") or "").startswith("broker-") for sh in s["layout"].get("shapes", []))
+    )
 
 
 def test_cached_diagrams_are_the_pictures_of_their_step_and_a_command_is_never_hidden():
