@@ -56,6 +56,7 @@ CLICK_SETTLED = """name => new Promise((resolve, reject) => {
   const obs = new MutationObserver(rs => { for (const r of rs) if (r.oldValue === 'running') finished += 1; });
   obs.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
   const t0 = performance.now();
+  setTimeout(() => { obs.disconnect(); reject(new Error(name + ': no finished run within 60 s')); }, 60000);
   const check = () => {
     if (finished > 0 && app.getAttribute('data-test-script-state') === 'notRunning') {
       obs.disconnect();
