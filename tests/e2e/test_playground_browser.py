@@ -100,7 +100,7 @@ def open_playground(page, url: str) -> None:
 
     page.goto(f"{url}/")
     expect(page.get_by_role("heading", name="Kafka Classroom")).to_be_visible(timeout=30_000)
-    page.get_by_role("link", name="Playground").click()
+    page.get_by_role("link", name="Playground", exact=True).first.click()
     expect(page.locator(".st-key-narration")).to_contain_text("Step 0", timeout=30_000)
     page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")"
                            ".getAttribute('data-test-script-state') === 'notRunning'")
