@@ -45,7 +45,13 @@ class Result:
     def shown(self) -> str:
         if self.figure is None:
             return self.note or "not measured"
-        return f"{fmt(self.figure)} {self.unit}"
+        shown = f"{fmt(self.figure)} {self.unit}"
+        if spread := self.detail.get("spread"):  # min-max of the samples, beside the median
+            shown += f" ({fmt(spread[0])}-{fmt(spread[1])})"
+        if "load_before" in self.detail:  # a browser run: the machine's load, and whether it was busy
+            load = f"load {self.detail['load_before']:.2f} -> {self.detail['load_after']:.2f}"
+            shown += f", {load}" + (", busy machine" if self.detail.get("busy") else "")
+        return shown
 
     def shown_cpu(self) -> str:
         return "-" if self.cpu is None else f"{fmt(self.cpu)} {self.unit}"

@@ -28,7 +28,10 @@ TITLES = {
     "memory": "3. Memory: 1M retained records at RF=3",
     "step_server_default": "4. Playground Step, server (Default)",
     "step_server_large": "4. Playground Step, server (Large)",
-    "step_browser": "5. Playground Step, browser",
+    "step_browser": "5. Playground Step, browser (after 1,000 steps)",
+    "back_browser": "5. Playground Back, browser (after 1,000 steps)",
+    "link_browser": "5. Opening a shared link (step 1,000), browser",
+    "compare_step_browser": "5. Compare Step, browser",
     "time_travel": "6. Time travel: Back from step 10,000",
     "bulk_lesson": "7. Bulk lesson run: linger.ms sweep",
 }

@@ -102,13 +102,36 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     head = PlaygroundSession.headline(events)
     # The followed record (a click in Partition logs, or Follow a message): named above, its route drawn on it.
     path = render_follow_bar(s.cluster, pick=("panel", "Follow a message"), then=lambda: _no_tick(s))
-    fig = cluster_diagram(snap, highlight=head.actors if head else (), path=path)
+    fig = _diagram(s, snap, head.actors if head else (), path)
     fig = animated(fig, before, snap, tag=str(s.position)) if before is not None else fig  # Step/Back: exact
     theme.scaled_chart(fig, "diagram", PLOTLY_CONFIG)
     st.html(autoplay_script(fig) or "<span></span>", unsafe_allow_javascript=True)  # safe-html: starts the glide
     _failures(s, snap)
     _tabs(s, snap)
     _sync_link(s)
+
+
+DIAGRAM_CACHE = "kc_diagram_cache"  # st.session_state: this browser session's diagrams, by run and position
+DIAGRAM_CACHE_SIZE = 64
+
+
+def _diagram(s: PlaygroundSession, snap, highlight, path):
+    """The cluster diagram, built once per picture: Back, a jump to a recent step or a rerun that did not
+    step (a tab, a followed record) reuses it. The key holds everything the picture depends on: the run
+    (scenario version, the commands applied so far, the recorded non-visible moves) and the position. Kept
+    in this session's own state, so one student's cluster never reaches another's."""
+    if s.live is not None:  # serving real clients: the cluster moves with the wall clock, not the position
+        return cluster_diagram(snap, highlight=highlight, path=path)
+    tl = s.timeline
+    key = (s.version, s.position, repr(tl.commands[:tl._applied]), repr(tl.moves), tuple(highlight), repr(path))
+    cache = st.session_state.setdefault(DIAGRAM_CACHE, {})
+    fig = cache.pop(key, None)  # popped and put back: the newest use is last, the oldest is dropped first
+    if fig is None:
+        fig = cluster_diagram(snap, highlight=highlight, path=path)
+        while len(cache) >= DIAGRAM_CACHE_SIZE:
+            del cache[next(iter(cache))]
+    cache[key] = fig
+    return fig
 
 
 def _controls(s: PlaygroundSession) -> None:

@@ -38,6 +38,10 @@ def scaled_chart(fig, key: str, config: dict, design_width: float = 800) -> None
     st.html(f"<style>.st-key-{box} {{ container-type: inline-size; }} .st-key-{box} [data-testid='stPlotlyChart'] "
             f"{{ height: min(max({height}px, calc((100cqw - {sides}px) * {plot:.4f} + {top + bottom}px)), "
             f"{height * 1.7:.0f}px); }}</style>")  # safe-html: the caller's widget key and numbers, no user text
+    drawn = layout.height
     fig.layout.height = None  # plotly fills the element, whose height the CSS above sets
-    with st.container(key=box):
-        st.plotly_chart(fig, key=key, config=config, height="stretch")
+    try:
+        with st.container(key=box):
+            st.plotly_chart(fig, key=key, config=config, height="stretch")
+    finally:
+        fig.layout.height = drawn  # the figure as it came: a cached one is drawn the same way next time

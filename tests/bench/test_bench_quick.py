@@ -18,6 +18,7 @@ from bench.__main__ import BENCHMARKS  # noqa: E402
 
 LINE = re.compile(r"^(?P<name>[a-z_]+): (?P<shown>.+) \(target: (?P<target>.+), (?P<status>PASS|MISS)\)$")
 EXPECTED = {"throughput", "throughput_vs_mockafka", "scaling", "memory", "step_server_default", "step_browser",
+            "back_browser", "link_browser", "compare_step_browser",
             "time_travel", "bulk_lesson"}
 
 
