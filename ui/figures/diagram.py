@@ -807,12 +807,7 @@ def _draw_path(g: nx.DiGraph, snap: ClusterSnapshot, path: MessagePath, shapes: 
     below, and each enters or leaves a chip at its own height (produce/fetch upper, replication lower)."""
     colour = LOST_PATH_COLOUR if path.lost else PATH_COLOUR
     chip = {b: replica_node(path.topic, path.partition, b) for b in (path.leader, *path.followers) if b is not None}
-    rows: dict[int, tuple[float, float]] = {}
-    for n in g.nodes:
-        if g.nodes[n]["kind"] == "broker":
-            b, r = g.nodes[n]["box"], g.nodes[n]["row"]
-            top, bottom = rows.get(r, (b.y0, b.y1))
-            rows[r] = (min(top, b.y0), max(bottom, b.y1))
+    rows = _row_spans(g)
 
     def host(node: str) -> tuple[Box, Box, int]:  # chip box, its broker's box, the broker's row
         d = g.nodes[node]
