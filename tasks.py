@@ -51,7 +51,9 @@ def ensure_chromium() -> None:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
     else:
-        print(f"note: {CHROMIUM} is missing and apt-get needs root: browser tests will be skipped", flush=True)
+        print(
+            f"note: {CHROMIUM} is missing and apt-get needs root: browser tests will be skipped", flush=True
+        )
 
 
 def main(argv: list[str]) -> int:

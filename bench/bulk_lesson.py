@@ -23,17 +23,34 @@ def run(quick: bool = False) -> list[Result]:
         from lessons.experiments import run_sweep
         from lessons.model import SweepOp
     except ImportError as exc:
-        return [Result("bulk_lesson", None, "s", target, None, note=f"not available (cannot import {exc.name})")]
+        return [
+            Result("bulk_lesson", None, "s", target, None, note=f"not available (cannot import {exc.name})")
+        ]
     from engine.scenario import PRESETS
 
     values = QUICK_VALUES if quick else VALUES
     run_ms = QUICK_RUN_MS if quick else FULL_RUN_MS
     op = SweepOp(producer="p1", config="linger.ms", values=list(values), rate_per_s=RATE_PER_S, run_ms=run_ms)
     calls: list[tuple[int, int, str]] = []
-    t, out = timed(lambda: run_sweep(PRESETS["Batching"], op, progress=lambda i, n, what: calls.append((i, n, what))))
+    t, out = timed(
+        lambda: run_sweep(PRESETS["Batching"], op, progress=lambda i, n, what: calls.append((i, n, what)))
+    )
     acked = [row["acked"] for row in out["rows"]]
-    detail = {"settings": list(values), "records_acked": acked, "progress_calls": len(calls),
-              "cpu_s": round(t.cpu, 2),
-              "records_per_request": [row["records_per_request"] for row in out["rows"]]}
-    return [Result("bulk_lesson", round(t.wall, 2), "s", target, t.wall <= BAR_S and len(calls) > len(values),
-                   detail=detail, cpu=round(t.cpu, 2))]
+    detail = {
+        "settings": list(values),
+        "records_acked": acked,
+        "progress_calls": len(calls),
+        "cpu_s": round(t.cpu, 2),
+        "records_per_request": [row["records_per_request"] for row in out["rows"]],
+    }
+    return [
+        Result(
+            "bulk_lesson",
+            round(t.wall, 2),
+            "s",
+            target,
+            t.wall <= BAR_S and len(calls) > len(values),
+            detail=detail,
+            cpu=round(t.cpu, 2),
+        )
+    ]

@@ -82,16 +82,26 @@ def heavy_session(steps: int) -> dict[str, Any]:
             tl.step()
             if i % max(1, steps // 5) == 0 or i == steps:
                 cur, peak = tracemalloc.get_traced_memory()
-                samples.append({"step": i, "current_mb": round(cur / 1e6, 1), "peak_mb": round(peak / 1e6, 1)})
+                samples.append(
+                    {"step": i, "current_mb": round(cur / 1e6, 1), "peak_mb": round(peak / 1e6, 1)}
+                )
         current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     c = tl.cluster
-    return {"scenario": "Default", "steps": steps, "seconds": round(time.perf_counter() - t0, 1),
-            "simulated_ms": c.now, "current_mb": round(current / 1e6, 1), "peak_mb": round(peak / 1e6, 1),
-            "events_kept": len(c.events), "events_trimmed": c.events.trimmed,
-            "checkpoints": len(tl._checkpoints),  # noqa: SLF001 - the figure that dominates memory
-            "within_budget": peak / 1e6 <= SESSION_BUDGET_MB, "samples": samples}
+    return {
+        "scenario": "Default",
+        "steps": steps,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "simulated_ms": c.now,
+        "current_mb": round(current / 1e6, 1),
+        "peak_mb": round(peak / 1e6, 1),
+        "events_kept": len(c.events),
+        "events_trimmed": c.events.trimmed,
+        "checkpoints": len(tl._checkpoints),  # noqa: SLF001 - the figure that dominates memory
+        "within_budget": peak / 1e6 <= SESSION_BUDGET_MB,
+        "samples": samples,
+    }
 
 
 # -- 2. many Timeline sessions in threads ----------------------------------------------------------------------------
@@ -125,7 +135,9 @@ def _own_records_only(i: int, tl: Timeline) -> list[str]:
     crashed = {e.data.get("broker") for e in c.events.events if e.kind == "broker_crashed"}
     allowed = {1 + i % 3} if i % 2 == 0 else set()  # even sessions crash one broker (if they got that far)
     if not crashed <= allowed:
-        problems.append(f"session {i} saw crashes of brokers {sorted(crashed)}, it only crashed {sorted(allowed)}")
+        problems.append(
+            f"session {i} saw crashes of brokers {sorted(crashed)}, it only crashed {sorted(allowed)}"
+        )
     return problems
 
 
@@ -151,11 +163,21 @@ def timeline_sessions(n: int, seconds: float) -> tuple[dict[str, Any], list[str]
     if len(set(ids)) != len(ids):
         cross.append("two sessions share one Cluster object")
     steps = [r["steps"] for r in results]
-    return ({"sessions": n, "seconds": seconds, "steps_total": sum(steps), "steps_min": min(steps, default=0),
-             "steps_max": max(steps, default=0), "traced_current_mb": round(current / 1e6, 1),
-             "traced_peak_mb": round(peak / 1e6, 1),
-             "traced_peak_per_session_mb": round(peak / 1e6 / max(1, n), 1),
-             "wall_seconds": round(time.perf_counter() - t0, 1)}, errors, cross)
+    return (
+        {
+            "sessions": n,
+            "seconds": seconds,
+            "steps_total": sum(steps),
+            "steps_min": min(steps, default=0),
+            "steps_max": max(steps, default=0),
+            "traced_current_mb": round(current / 1e6, 1),
+            "traced_peak_mb": round(peak / 1e6, 1),
+            "traced_peak_per_session_mb": round(peak / 1e6 / max(1, n), 1),
+            "wall_seconds": round(time.perf_counter() - t0, 1),
+        },
+        errors,
+        cross,
+    )
 
 
 # -- 3. many real Streamlit sessions (AppTest) in threads -------------------------------------------------------------
@@ -221,25 +243,46 @@ def apptest_sessions(n: int, seconds: float) -> tuple[dict[str, Any], list[str],
             if id(c) in seen:
                 cross.append(f"AppTest sessions {seen[id(c)]} and {r['i']} share a Cluster")
             seen[id(c)] = r["i"]
-        crashed = {e.data.get("broker") for c in clusters for e in c.events.events if e.kind == "broker_crashed"}
+        crashed = {
+            e.data.get("broker") for c in clusters for e in c.events.events if e.kind == "broker_crashed"
+        }
         want = {1 + r["i"] % 3} if r["crashed"] else set()
         if crashed != want:
             cross.append(f"AppTest session {r['i']} saw crashes of {sorted(crashed)}, pressed {sorted(want)}")
     reruns = [r["reruns"] for r in results]
-    return ({"sessions": n, "seconds": seconds, "reruns_total": sum(reruns), "reruns_min": min(reruns, default=0),
-             "reruns_max": max(reruns, default=0), "wall_seconds": round(time.perf_counter() - t0, 1)},
-            errors, cross)
+    return (
+        {
+            "sessions": n,
+            "seconds": seconds,
+            "reruns_total": sum(reruns),
+            "reruns_min": min(reruns, default=0),
+            "reruns_max": max(reruns, default=0),
+            "wall_seconds": round(time.perf_counter() - t0, 1),
+        },
+        errors,
+        cross,
+    )
 
 
 # -- the run ----------------------------------------------------------------------------------------------------------
-def run(sessions: int = 30, seconds: float = 60.0, heavy_steps: int = 10_000, apptest: int = 30,
-        out: Path | None = OUT) -> dict[str, Any]:
+def run(
+    sessions: int = 30,
+    seconds: float = 60.0,
+    heavy_steps: int = 10_000,
+    apptest: int = 30,
+    out: Path | None = OUT,
+) -> dict[str, Any]:
     import logging
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    result: dict[str, Any] = {"date": started, "python": platform.python_version(), "cpus": os.cpu_count(),
-                              "errors": [], "cross_talk": []}
+    result: dict[str, Any] = {
+        "date": started,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "errors": [],
+        "cross_talk": [],
+    }
     with _PeakRss() as rss:
         result["heavy"] = heavy_session(heavy_steps)
         tl, errs, cross = timeline_sessions(sessions, seconds)
@@ -273,19 +316,29 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     r = run(a.sessions, a.seconds, a.heavy_steps, a.apptest, a.out)
     h, t = r["heavy"], r["timeline"]
-    print(f"heavy: Default scenario, {h['steps']} steps in {h['seconds']} s: {h['current_mb']} MB now, "
-          f"{h['peak_mb']} MB peak (budget {SESSION_BUDGET_MB} MB: {'ok' if h['within_budget'] else 'OVER'}), "
-          f"{h['events_kept']} events kept, {h['events_trimmed']} trimmed, {h['checkpoints']} checkpoints")
-    print(f"timeline: {t['sessions']} sessions x {t['seconds']} s: {t['steps_total']} steps "
-          f"({t['steps_min']}-{t['steps_max']} per session), traced peak {t['traced_peak_mb']} MB "
-          f"({t['traced_peak_per_session_mb']} MB/session)")
+    print(
+        f"heavy: Default scenario, {h['steps']} steps in {h['seconds']} s: {h['current_mb']} MB now, "
+        f"{h['peak_mb']} MB peak (budget {SESSION_BUDGET_MB} MB: {'ok' if h['within_budget'] else 'OVER'}), "
+        f"{h['events_kept']} events kept, {h['events_trimmed']} trimmed, {h['checkpoints']} checkpoints"
+    )
+    print(
+        f"timeline: {t['sessions']} sessions x {t['seconds']} s: {t['steps_total']} steps "
+        f"({t['steps_min']}-{t['steps_max']} per session), traced peak {t['traced_peak_mb']} MB "
+        f"({t['traced_peak_per_session_mb']} MB/session)"
+    )
     if "apptest" in r:
         p = r["apptest"]
-        print(f"apptest: {p['sessions']} Streamlit sessions x {p['seconds']} s: {p['reruns_total']} reruns "
-              f"({p['reruns_min']}-{p['reruns_max']} per session)")
-    print(f"process peak RSS {r['rss_peak_mb']} MB (budget {PROCESS_BUDGET_MB} MB); 30 sessions at the heavy "
-          f"figure would be {r['projected_mb_30_sessions_at_heavy']} MB")
-    print(f"errors: {len(r['errors'])}, cross-talk: {len(r['cross_talk'])}" + (f" -> {a.out}" if a.out else ""))
+        print(
+            f"apptest: {p['sessions']} Streamlit sessions x {p['seconds']} s: {p['reruns_total']} reruns "
+            f"({p['reruns_min']}-{p['reruns_max']} per session)"
+        )
+    print(
+        f"process peak RSS {r['rss_peak_mb']} MB (budget {PROCESS_BUDGET_MB} MB); 30 sessions at the heavy "
+        f"figure would be {r['projected_mb_30_sessions_at_heavy']} MB"
+    )
+    print(
+        f"errors: {len(r['errors'])}, cross-talk: {len(r['cross_talk'])}" + (f" -> {a.out}" if a.out else "")
+    )
     for line in r["errors"][:10] + r["cross_talk"][:10]:
         print("  " + line)
     return 0 if not r["errors"] and not r["cross_talk"] and all(r["within_budget"].values()) else 1

@@ -42,24 +42,50 @@ def child(n: int) -> dict:
     for i in range(n):
         p.send("bench", key=keys[i % 1000], value=b"%099d." % i)  # distinct 100-byte values
     p.flush()
-    retained = sum(r.leo - r.log.log_start_offset for b in c.brokers.values() for r in b.replicas.values()
-                   if r.topic == "bench")
+    retained = sum(
+        r.leo - r.log.log_start_offset
+        for b in c.brokers.values()
+        for r in b.replicas.values()
+        if r.topic == "bench"
+    )
     snap = c.snapshot()  # the views must work at this size too
-    return {"records": n, "replica_records": retained, "peak_rss_mb": round(peak_rss_mb(), 1),
-            "baseline_rss_mb": round(base, 1), "partitions_in_snapshot": len(snap.partitions)}
+    return {
+        "records": n,
+        "replica_records": retained,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "baseline_rss_mb": round(base, 1),
+        "partitions_in_snapshot": len(snap.partitions),
+    }
 
 
 def run(quick: bool = False) -> list[Result]:
     n = QUICK_RECORDS if quick else FULL_RECORDS
-    proc = subprocess.run([sys.executable, "-m", "bench.memory", str(n)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.memory", str(n)], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     if proc.returncode != 0:
-        return [Result("memory", None, "MB", f"peak RSS <= {BAR_MB} MB", None,
-                       note=f"failed: {proc.stderr.strip().splitlines()[-1:]}")]
+        return [
+            Result(
+                "memory",
+                None,
+                "MB",
+                f"peak RSS <= {BAR_MB} MB",
+                None,
+                note=f"failed: {proc.stderr.strip().splitlines()[-1:]}",
+            )
+        ]
     detail = json.loads(proc.stdout.strip().splitlines()[-1])
     peak = detail["peak_rss_mb"]
-    return [Result("memory", peak, "MB peak RSS", f"<= {BAR_MB} MB for {n:,} records of 100 B at RF=3",
-                   peak <= BAR_MB, detail=detail)]
+    return [
+        Result(
+            "memory",
+            peak,
+            "MB peak RSS",
+            f"<= {BAR_MB} MB for {n:,} records of 100 B at RF=3",
+            peak <= BAR_MB,
+            detail=detail,
+        )
+    ]
 
 
 if __name__ == "__main__":

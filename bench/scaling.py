@@ -50,10 +50,21 @@ def run(quick: bool = False) -> list[Result]:
     cpu_drops = {name: round(drop(cpu_rate, series), 1) for name, series in SERIES.items()}
     worst = max(drops.values())
     detail = {
-        "records": n, "runs": runs,
+        "records": n,
+        "runs": runs,
         "records_per_s": {_label(cfg): round(r) for cfg, r in rate.items()},
         "records_per_cpu_s": {_label(cfg): round(r) for cfg, r in cpu_rate.items()},
-        "drop_pct": drops, "cpu_drop_pct": cpu_drops,
+        "drop_pct": drops,
+        "cpu_drop_pct": cpu_drops,
     }
-    return [Result("scaling", worst, "% drop", f"<= {BAR_DROP_PCT:g}% from best to worst of 1/6/24/96 partitions "
-                   "and of 1/3/9 brokers", worst <= BAR_DROP_PCT, detail=detail, cpu=max(cpu_drops.values()))]
+    return [
+        Result(
+            "scaling",
+            worst,
+            "% drop",
+            f"<= {BAR_DROP_PCT:g}% from best to worst of 1/6/24/96 partitions and of 1/3/9 brokers",
+            worst <= BAR_DROP_PCT,
+            detail=detail,
+            cpu=max(cpu_drops.values()),
+        )
+    ]

@@ -76,14 +76,18 @@ def soak(examples: int, seed: int | None = None, out: Path | None = OUT) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Soak the reliability state machine; writes bench/soak-result.json")
+    ap = argparse.ArgumentParser(
+        description="Soak the reliability state machine; writes bench/soak-result.json"
+    )
     ap.add_argument("--examples", type=int, default=2000, help="state-machine examples to run (default 2000)")
     ap.add_argument("--seed", type=int, default=None, help="hypothesis seed, to repeat a run")
     ap.add_argument("--out", type=Path, default=OUT)
     a = ap.parse_args(argv)
     r = soak(a.examples, a.seed, a.out)
-    print(f"soak: {r['examples']} examples, {r['steps']} steps, {r['failures']} failure(s) in {r['seconds']} s "
-          f"-> {a.out}")
+    print(
+        f"soak: {r['examples']} examples, {r['steps']} steps, {r['failures']} failure(s) in {r['seconds']} s "
+        f"-> {a.out}"
+    )
     if r["failure"]:
         print(r["failure"]["error"])
         print(r["printed"] or "")

@@ -29,8 +29,15 @@ from pathlib import Path
 from bench import ROOT, Result, median
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1280, "height": 800}
 STEPS_BEFORE = 1000
 SAMPLES = 11
@@ -89,9 +96,22 @@ def _start_server(log: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     out = open(log, "w")  # noqa: SIM115 - the process owns it until stopped
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -117,7 +137,9 @@ def _click(page, name: str) -> float:
     """Click the button; seconds until the rerun it caused finished and was painted (checked: the step moved)."""
     before = page.evaluate(STEP_LINE)
     ms = page.evaluate(CLICK_SETTLED, [name, before])
-    page.wait_for_timeout(150)  # let plotly finish any drawing left after the frame, so samples do not overlap
+    page.wait_for_timeout(
+        150
+    )  # let plotly finish any drawing left after the frame, so samples do not overlap
     if page.evaluate(STEP_LINE) == before:
         raise RuntimeError(f"{name} did not move the step line ({before!r})")
     return ms / 1000
@@ -164,15 +186,30 @@ def _results(got: dict[str, list[float]], load: tuple[float, float]) -> list[Res
     for name, (bar, what) in BARS.items():
         ms = [round(x * 1000, 1) for x in got[name]]
         med = median(ms)
-        out.append(Result(name, round(med, 1), "ms", f"{what} <= {bar} ms (median)", med <= bar,
-                          detail={"samples_ms": ms, "spread": [min(ms), max(ms)], "load_before": round(load[0], 2),
-                                  "load_after": round(load[1], 2), "busy": busy}))
+        out.append(
+            Result(
+                name,
+                round(med, 1),
+                "ms",
+                f"{what} <= {bar} ms (median)",
+                med <= bar,
+                detail={
+                    "samples_ms": ms,
+                    "spread": [min(ms), max(ms)],
+                    "load_before": round(load[0], 2),
+                    "load_after": round(load[1], 2),
+                    "busy": busy,
+                },
+            )
+        )
     return out
 
 
 def _unmeasured(why: str) -> list[Result]:
-    return [Result(name, None, "ms", f"{what} <= {bar} ms (median)", None, note=why)
-            for name, (bar, what) in BARS.items()]
+    return [
+        Result(name, None, "ms", f"{what} <= {bar} ms (median)", None, note=why)
+        for name, (bar, what) in BARS.items()
+    ]
 
 
 def run(quick: bool = False) -> list[Result]:

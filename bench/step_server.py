@@ -22,9 +22,14 @@ PAGE = "ui/playground.py"
 
 
 def _unavailable(preset: str, why: str) -> Result:
-    return Result(f"step_server_{preset.lower()}", None, "ms",
-                  f"AppTest rerun for Step after 1,000 steps <= {BARS_MS[preset]} ms (median)", None,
-                  note=f"not available ({why})")
+    return Result(
+        f"step_server_{preset.lower()}",
+        None,
+        "ms",
+        f"AppTest rerun for Step after 1,000 steps <= {BARS_MS[preset]} ms (median)",
+        None,
+        note=f"not available ({why})",
+    )
 
 
 def _measure(preset: str, steps: int, samples: int) -> Result:
@@ -58,12 +63,20 @@ def _measure(preset: str, steps: int, samples: int) -> Result:
         cpus.append(t.cpu * 1000)
     session = at.session_state[SESSION_KEY]
     med = median(walls)
-    return Result(f"step_server_{preset.lower()}", round(med, 1), "ms",
-                  f"AppTest rerun for Step after {steps:,} steps on {preset} <= {BARS_MS[preset]} ms (median)",
-                  med <= BARS_MS[preset],
-                  detail={"steps_before": steps, "position_after": session.position,
-                          "samples_ms": [round(w, 1) for w in walls], "cpu_ms": round(median(cpus), 1)},
-                  cpu=round(median(cpus), 1))
+    return Result(
+        f"step_server_{preset.lower()}",
+        round(med, 1),
+        "ms",
+        f"AppTest rerun for Step after {steps:,} steps on {preset} <= {BARS_MS[preset]} ms (median)",
+        med <= BARS_MS[preset],
+        detail={
+            "steps_before": steps,
+            "position_after": session.position,
+            "samples_ms": [round(w, 1) for w in walls],
+            "cpu_ms": round(median(cpus), 1),
+        },
+        cpu=round(median(cpus), 1),
+    )
 
 
 def run(quick: bool = False) -> list[Result]:

@@ -34,19 +34,23 @@ def records(n_keys: int = KEYS, value_bytes: int = VALUE_BYTES) -> tuple[list[by
     return keys, values
 
 
-def engine_workload(n: int, partitions: int = 6, brokers: int = 3, replication_factor: int = 3,
-                    seed: int = 7) -> Timing:
+def engine_workload(
+    n: int, partitions: int = 6, brokers: int = 3, replication_factor: int = 3, seed: int = 7
+) -> Timing:
     """Set up outside the clock; time from the first send to the last record polled."""
     from engine import Cluster
 
     rf = min(replication_factor, brokers)
     # one broker cannot host a 3-way __consumer_offsets (the classic single-broker setup lowers it too)
     c = Cluster(brokers=brokers, seed=seed, config={"offsets.topic.replication.factor": min(3, brokers)})
-    c.create_topic("bench", partitions=partitions, replication_factor=rf,
-                   config={"min.insync.replicas": min(2, rf)})
+    c.create_topic(
+        "bench", partitions=partitions, replication_factor=rf, config={"min.insync.replicas": min(2, rf)}
+    )
     producer = c.producer("p1", config={"acks": "all", "linger.ms": 5, "batch.size": 16384})
-    consumers = [c.consumer(f"c{i}", group_id="g1", topics=["bench"], config={"auto.offset.reset": "earliest"})
-                 for i in range(1, 4)]
+    consumers = [
+        c.consumer(f"c{i}", group_id="g1", topics=["bench"], config={"auto.offset.reset": "earliest"})
+        for i in range(1, 4)
+    ]
     keys, values = records()
 
     def work() -> int:
@@ -123,19 +127,52 @@ def run(quick: bool = False) -> list[Result]:
             except ImportError as exc:  # mockafka-py is in the dev extra only
                 peer_error = f"mockafka-py not installed ({exc.name})"
     wall, cpu = _median_rate(n, ours)
-    detail: dict[str, Any] = {"records": n, "runs": runs, "wall_s": [round(t.wall, 3) for t in ours],
-                              "cpu_s": [round(t.cpu, 3) for t in ours], "records_per_cpu_s": round(cpu)}
-    out = [Result("throughput", round(wall), "records/s", f">= {BAR_RECORDS_PER_S:,} records/s",
-                  wall >= BAR_RECORDS_PER_S, detail=detail, cpu=round(cpu))]
+    detail: dict[str, Any] = {
+        "records": n,
+        "runs": runs,
+        "wall_s": [round(t.wall, 3) for t in ours],
+        "cpu_s": [round(t.cpu, 3) for t in ours],
+        "records_per_cpu_s": round(cpu),
+    }
+    out = [
+        Result(
+            "throughput",
+            round(wall),
+            "records/s",
+            f">= {BAR_RECORDS_PER_S:,} records/s",
+            wall >= BAR_RECORDS_PER_S,
+            detail=detail,
+            cpu=round(cpu),
+        )
+    ]
     if peer:
         pwall, pcpu = _median_rate(n, peer)
         ratio = wall / pwall
-        out.append(Result("throughput_vs_mockafka", round(ratio, 2), "x",
-                          f">= {BAR_RATIO:g}x mockafka-py, which ran {pwall:,.0f} records/s", ratio >= BAR_RATIO,
-                          detail={"mockafka_records_per_s": round(pwall), "mockafka_records_per_cpu_s": round(pcpu),
-                                  "mockafka_wall_s": [round(t.wall, 3) for t in peer],
-                                  "cpu_ratio": round(cpu / pcpu, 2)}, cpu=round(cpu / pcpu, 2)))
+        out.append(
+            Result(
+                "throughput_vs_mockafka",
+                round(ratio, 2),
+                "x",
+                f">= {BAR_RATIO:g}x mockafka-py, which ran {pwall:,.0f} records/s",
+                ratio >= BAR_RATIO,
+                detail={
+                    "mockafka_records_per_s": round(pwall),
+                    "mockafka_records_per_cpu_s": round(pcpu),
+                    "mockafka_wall_s": [round(t.wall, 3) for t in peer],
+                    "cpu_ratio": round(cpu / pcpu, 2),
+                },
+                cpu=round(cpu / pcpu, 2),
+            )
+        )
     else:
-        out.append(Result("throughput_vs_mockafka", None, "x", f">= {BAR_RATIO:g}x mockafka-py", None,
-                          note=peer_error or "not measured"))
+        out.append(
+            Result(
+                "throughput_vs_mockafka",
+                None,
+                "x",
+                f">= {BAR_RATIO:g}x mockafka-py",
+                None,
+                note=peer_error or "not measured",
+            )
+        )
     return out

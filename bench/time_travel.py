@@ -31,8 +31,22 @@ def run(quick: bool = False) -> list[Result]:
         assert tl.position == steps - 1
         tl.step()
     med = median(walls)
-    detail = {"steps": steps, "samples_ms": [round(w, 1) for w in walls], "cpu_ms": round(median(cpus), 1),
-              "forward_s": round(forward.wall, 2), "simulated_ms": tl.cluster.now,
-              "events": len(tl.cluster.events)}
-    return [Result("time_travel", round(med, 1), "ms", f"Back from step {steps:,} <= {BAR_MS} ms (median)",
-                   med <= BAR_MS, detail=detail, cpu=round(median(cpus), 1))]
+    detail = {
+        "steps": steps,
+        "samples_ms": [round(w, 1) for w in walls],
+        "cpu_ms": round(median(cpus), 1),
+        "forward_s": round(forward.wall, 2),
+        "simulated_ms": tl.cluster.now,
+        "events": len(tl.cluster.events),
+    }
+    return [
+        Result(
+            "time_travel",
+            round(med, 1),
+            "ms",
+            f"Back from step {steps:,} <= {BAR_MS} ms (median)",
+            med <= BAR_MS,
+            detail=detail,
+            cpu=round(median(cpus), 1),
+        )
+    ]

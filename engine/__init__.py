@@ -24,6 +24,18 @@ from .records import ConsumerRecord
 from .snapshot import ClusterSnapshot
 
 __all__ = [
-    "Cluster", "Consumer", "Producer", "RecordMetadataFuture", "ConsumerRecord", "ClusterSnapshot", "Event",
-    "KafkaError", "ConfigError", "errors", "assign", "murmur2", "partition_for_key", "validate_topic_name",
+    "Cluster",
+    "Consumer",
+    "Producer",
+    "RecordMetadataFuture",
+    "ConsumerRecord",
+    "ClusterSnapshot",
+    "Event",
+    "KafkaError",
+    "ConfigError",
+    "errors",
+    "assign",
+    "murmur2",
+    "partition_for_key",
+    "validate_topic_name",
 ]

@@ -47,7 +47,9 @@ class ProduceRequest:
 
     __slots__ = ("id", "producer", "batches", "acks", "timeout_ms", "results", "pending", "timer", "done")
 
-    def __init__(self, id: int, producer: object, batches: dict[TP, RecordBatch], acks: int, timeout_ms: int) -> None:
+    def __init__(
+        self, id: int, producer: object, batches: dict[TP, RecordBatch], acks: int, timeout_ms: int
+    ) -> None:
         self.id = id
         self.producer = producer  # the Producer; its on_produce_response gets the results
         self.batches = batches
@@ -62,11 +64,24 @@ class ProduceRequest:
 class DelayedFetch:
     """A parked fetch (Kafka's DelayedFetch): answered when enough data arrives or max wait passes."""
 
-    __slots__ = ("replica_fetch", "requester", "parts", "min_bytes", "max_bytes", "timer", "done", "reply",
-                 "isolation_committed", "session", "parked_seq", "follower_read")
+    __slots__ = (
+        "replica_fetch",
+        "requester",
+        "parts",
+        "min_bytes",
+        "max_bytes",
+        "timer",
+        "done",
+        "reply",
+        "isolation_committed",
+        "session",
+        "parked_seq",
+        "follower_read",
+    )
 
-    def __init__(self, replica_fetch: bool, requester: str, parts: dict[TP, int], min_bytes: int,
-                 max_bytes: int, reply) -> None:
+    def __init__(
+        self, replica_fetch: bool, requester: str, parts: dict[TP, int], min_bytes: int, max_bytes: int, reply
+    ) -> None:
         self.replica_fetch = replica_fetch
         self.requester = requester  # broker id for followers, consumer id for consumers
         self.parts = parts  # tp -> fetch offset
@@ -76,9 +91,13 @@ class DelayedFetch:
         self.done = False
         self.reply = reply
         self.isolation_committed = False  # isolation.level=read_committed: read below the LSO only
-        self.session: FetchSession | None = None  # a follower's fetch session: its quiet partitions wake it too
+        self.session: FetchSession | None = (
+            None  # a follower's fetch session: its quiet partitions wake it too
+        )
         self.parked_seq = 0
-        self.follower_read = False  # KIP-392: a consumer reading from this broker as a follower (up to its HW)
+        self.follower_read = (
+            False  # KIP-392: a consumer reading from this broker as a follower (up to its HW)
+        )
 
 
 class Broker:
@@ -93,7 +112,9 @@ class Broker:
         self.coordinator = GroupCoordinator(self)
         # follower side: leader id -> partitions fetched from it; plus a generation to retire stale loops
         self.fetch_from: dict[int, set[TP]] = {}
-        self._fetch_order: dict[int, list[TP]] = {}  # leader id -> sorted(fetch_from[leader]); dropped on change
+        self._fetch_order: dict[
+            int, list[TP]
+        ] = {}  # leader id -> sorted(fetch_from[leader]); dropped on change
         self.fetch_in_flight: dict[int, int] = {}  # leader id -> id of the fetch on the wire
         # replica.socket.timeout.ms of the fetch in flight to each leader (token: the leader id)
         self.fetch_watchdog = Watchdog(cluster.scheduler, self._replica_fetch_timeout)
@@ -109,8 +130,12 @@ class Broker:
         self.fetch_sessions: dict[int, FetchSession] = {}
         self.parked_replica_fetches: list[DelayedFetch] = []
         self._park_seq = 0
-        self.meta_version = 0  # bumped by every change of a replica's leadership, epochs or ISR (fetch sessions)
-        self.session_dirty: dict[int, set[TP]] = {}  # leader id -> moved partitions; no entry: no open session
+        self.meta_version = (
+            0  # bumped by every change of a replica's leadership, epochs or ISR (fetch sessions)
+        )
+        self.session_dirty: dict[
+            int, set[TP]
+        ] = {}  # leader id -> moved partitions; no entry: no open session
 
     # -- lifecycle --------------------------------------------------------------------------------------------
     @property
@@ -148,12 +173,23 @@ class Broker:
         for r in self.replicas.values():
             r.hw = min(r.hw, r.leo)  # the HW checkpoint file survives, bounded by the log
             r.producers = _rebuild_producer_state(r)
-            r.leader_id = None  # in memory only: relearnt from the controller, even if its epoch did not change
+            r.leader_id = (
+                None  # in memory only: relearnt from the controller, even if its epoch did not change
+            )
         self.start()
 
     # -- metadata from the controller ------------------------------------------------------------------------
-    def on_leader_and_isr(self, tp: TP, leader: int | None, epoch: int, replicas: list[int], isr: list[int],
-                          partition_epoch: int, deleting: bool = False, broker_epoch: int | None = None) -> None:
+    def on_leader_and_isr(
+        self,
+        tp: TP,
+        leader: int | None,
+        epoch: int,
+        replicas: list[int],
+        isr: list[int],
+        partition_epoch: int,
+        deleting: bool = False,
+        broker_epoch: int | None = None,
+    ) -> None:
         """LeaderAndIsr (ZooKeeper mode) / a partition record from the metadata log (KRaft)."""
         if broker_epoch is not None and broker_epoch != self.epoch:
             return  # KIP-380: addressed to this broker's previous incarnation (it restarted since): stale
@@ -172,8 +208,9 @@ class Broker:
             return
         if r is None:
             r = self.replicas[tp] = Replica(tp[0], tp[1], self.id, c.now)
-        if epoch < r.leader_epoch or (epoch == r.leader_epoch and partition_epoch <= r.partition_epoch
-                                      and r.leader_id == leader):
+        if epoch < r.leader_epoch or (
+            epoch == r.leader_epoch and partition_epoch <= r.partition_epoch and r.leader_id == leader
+        ):
             if epoch == r.leader_epoch and partition_epoch > r.partition_epoch:
                 r.isr, r.partition_epoch = list(isr), partition_epoch
             return
@@ -206,7 +243,9 @@ class Broker:
         r.is_leader = False
         pending, r.delayed_produce = r.delayed_produce, []
         for _required, req in pending:
-            self._complete_produce(req, r.tp, err(f"{self.name} is no longer the leader of {r.topic}-{r.partition}"), -1)
+            self._complete_produce(
+                req, r.tp, err(f"{self.name} is no longer the leader of {r.topic}-{r.partition}"), -1
+            )
         parked, r.parked_fetches = r.parked_fetches, []
         for f in parked:
             self._answer_fetch(f, force=True)
@@ -218,8 +257,13 @@ class Broker:
     def on_metadata(self, client, topics: list[str]) -> None:
         """Metadata: leaders per partition, as this broker's metadata cache knows them."""
         c = self.cluster
-        c.network.send(self.name, client.id, "MetadataResponse", client.on_metadata_response,
-                       {t: c.leaders_of(t) for t in topics})
+        c.network.send(
+            self.name,
+            client.id,
+            "MetadataResponse",
+            client.on_metadata_response,
+            {t: c.leaders_of(t) for t in topics},
+        )
 
     # -- produce ---------------------------------------------------------------------------------------------
     def on_produce(self, req: ProduceRequest) -> None:
@@ -228,34 +272,54 @@ class Broker:
         for tp, batch in req.batches.items():
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
-                req.results[tp] = (NotLeaderOrFollowerError(
-                    f"{self.name} is not the leader of {tp[0]}-{tp[1]}; the producer refreshes its metadata"), -1)
+                req.results[tp] = (
+                    NotLeaderOrFollowerError(
+                        f"{self.name} is not the leader of {tp[0]}-{tp[1]}; the producer refreshes its metadata"
+                    ),
+                    -1,
+                )
                 continue
             tcfg = c.topic_config(tp[0])
             min_isr = r.effective_min_isr(tcfg.min_insync_replicas)
             if req.acks == -1 and len(r.isr) < min_isr:
                 err = NotEnoughReplicasError(
                     f"{tp[0]}-{tp[1]} has {len(r.isr)} in-sync replica(s) {sorted(r.isr)} but min.insync.replicas="
-                    f"{min_isr}: nothing was written (acks=all refuses to write with too few copies)")
+                    f"{min_isr}: nothing was written (acks=all refuses to write with too few copies)"
+                )
                 req.results[tp] = (err, -1)
-                c.emit("produce_rejected", f"{self.name} refused a batch for {tp[0]}-{tp[1]}: NOT_ENOUGH_REPLICAS "
-                       f"(ISR {sorted(r.isr)} < min.insync.replicas={min_isr})", actors=(self.name, req.producer.id),
-                       topic=tp[0], partition=tp[1], error="NOT_ENOUGH_REPLICAS")
+                c.emit(
+                    "produce_rejected",
+                    f"{self.name} refused a batch for {tp[0]}-{tp[1]}: NOT_ENOUGH_REPLICAS "
+                    f"(ISR {sorted(r.isr)} < min.insync.replicas={min_isr})",
+                    actors=(self.name, req.producer.id),
+                    topic=tp[0],
+                    partition=tp[1],
+                    error="NOT_ENOUGH_REPLICAS",
+                )
                 continue
             refused = self._refuse_append(tp, batch, tcfg)
             if refused is not None:
                 req.results[tp] = (refused, -1)
                 continue
             if tcfg.compact and any(k is None for k in batch.keys):
-                req.results[tp] = (CorruptRecordError("Compacted topic cannot accept message without key in topic "
-                                                      f"partition {tp[0]}-{tp[1]}."), -1)
+                req.results[tp] = (
+                    CorruptRecordError(
+                        "Compacted topic cannot accept message without key in topic "
+                        f"partition {tp[0]}-{tp[1]}."
+                    ),
+                    -1,
+                )
                 continue
             if batch.producer_id >= 0:
                 entry = r.producers.get(batch.producer_id)
                 if entry is not None and batch.producer_epoch < entry.epoch:
-                    req.results[tp] = (InvalidProducerEpochError(
-                        f"producer id {batch.producer_id} epoch {batch.producer_epoch} is older than epoch "
-                        f"{entry.epoch} on {tp[0]}-{tp[1]}: a newer instance fenced this producer"), -1)
+                    req.results[tp] = (
+                        InvalidProducerEpochError(
+                            f"producer id {batch.producer_id} epoch {batch.producer_epoch} is older than epoch "
+                            f"{entry.epoch} on {tp[0]}-{tp[1]}: a newer instance fenced this producer"
+                        ),
+                        -1,
+                    )
                     continue
                 if entry is not None and batch.producer_epoch > entry.epoch:
                     entry.epoch = batch.producer_epoch  # a new epoch starts its sequences again
@@ -269,15 +333,27 @@ class Broker:
                 entry = r.producers.get(batch.producer_id)
                 if entry is None:  # (setdefault would build a throw-away entry for every batch)
                     entry = r.producers[batch.producer_id] = ProducerStateEntry(batch.producer_epoch)
-                entry.batches.append((batch.base_sequence, batch.base_sequence + batch.count - 1,
-                                      placed.base_offset, placed.last_offset))
+                entry.batches.append(
+                    (
+                        batch.base_sequence,
+                        batch.base_sequence + batch.count - 1,
+                        placed.base_offset,
+                        placed.last_offset,
+                    )
+                )
             if placed.is_transactional:
                 track_append(r, placed)
             c.on_appended(r, placed, req.producer.id, req.acks, req.id)
             if rolled:
-                c.emit("segment_rolled", f"{self.name} rolled a new segment of {tp[0]}-{tp[1]} at offset "
-                       f"{placed.base_offset} (segment.bytes={tcfg.segment_bytes})", actors=(self.name,),
-                       topic=tp[0], partition=tp[1], base_offset=placed.base_offset)
+                c.emit(
+                    "segment_rolled",
+                    f"{self.name} rolled a new segment of {tp[0]}-{tp[1]} at offset "
+                    f"{placed.base_offset} (segment.bytes={tcfg.segment_bytes})",
+                    actors=(self.name,),
+                    topic=tp[0],
+                    partition=tp[1],
+                    base_offset=placed.base_offset,
+                )
             self._wake_fetches(r, replica_only=True)
             if len(r.isr_for_hw()) == 1 or not r.followers:
                 self._maybe_advance_hw(r)
@@ -304,12 +380,16 @@ class Broker:
         defaults to the broker's message.max.bytes (UnifiedLog.analyzeAndValidateRecords)."""
         if tp[0] in _INTERNAL_TOPICS:
             return InvalidTopicError(f"Cannot append to internal topic {tp[0]}")
-        limit = tcfg.max_message_bytes if "max_message_bytes" in tcfg.model_fields_set else \
-            self.cluster.broker_config.message_max_bytes
+        limit = (
+            tcfg.max_message_bytes
+            if "max_message_bytes" in tcfg.model_fields_set
+            else self.cluster.broker_config.message_max_bytes
+        )
         if batch.wire_bytes > limit:
             return RecordTooLargeError(
                 f"the batch for {tp[0]}-{tp[1]} is {batch.wire_bytes} bytes, larger than max.message.bytes={limit} "
-                f"(topic config, default: the broker's message.max.bytes)")
+                f"(topic config, default: the broker's message.max.bytes)"
+            )
         return None
 
     def _check_sequence(self, r: Replica, batch: RecordBatch, req: ProduceRequest) -> bool | None:
@@ -323,19 +403,30 @@ class Broker:
         if dup is not None:
             req.results[tp] = (None, dup[0])
             self._maybe_advance_hw(r)  # Partition.appendRecordsToLeader checks the HW after a duplicate too
-            self.cluster.emit("duplicate_batch", f"{self.name} recognised a retried batch from {req.producer.id} "
-                              f"(producer id {batch.producer_id}, sequence {batch.base_sequence}-{last}) already at "
-                              f"offsets {dup[0]}-{dup[1]} of {tp[0]}-{tp[1]}: not written twice",
-                              actors=(self.name, req.producer.id), topic=tp[0], partition=tp[1],
-                              base_offset=dup[0], producer_id=batch.producer_id, sequence=batch.base_sequence)
+            self.cluster.emit(
+                "duplicate_batch",
+                f"{self.name} recognised a retried batch from {req.producer.id} "
+                f"(producer id {batch.producer_id}, sequence {batch.base_sequence}-{last}) already at "
+                f"offsets {dup[0]}-{dup[1]} of {tp[0]}-{tp[1]}: not written twice",
+                actors=(self.name, req.producer.id),
+                topic=tp[0],
+                partition=tp[1],
+                base_offset=dup[0],
+                producer_id=batch.producer_id,
+                sequence=batch.base_sequence,
+            )
             if req.acks == -1 and r.hw <= dup[1]:
                 r.delayed_produce.append((dup[1] + 1, req))
                 req.pending += 1
             return True
         if batch.base_sequence != entry.last_seq + 1 and batch.producer_epoch == entry.epoch:
-            req.results[tp] = (OutOfOrderSequenceError(
-                f"{tp[0]}-{tp[1]} expected sequence {entry.last_seq + 1} from producer id {batch.producer_id} "
-                f"but got {batch.base_sequence}"), -1)
+            req.results[tp] = (
+                OutOfOrderSequenceError(
+                    f"{tp[0]}-{tp[1]} expected sequence {entry.last_seq + 1} from producer id {batch.producer_id} "
+                    f"but got {batch.base_sequence}"
+                ),
+                -1,
+            )
             return True
         return None
 
@@ -349,9 +440,13 @@ class Broker:
             keep = [(o, q) for o, q in r.delayed_produce if q is not req]
             if len(keep) != len(r.delayed_produce):
                 r.delayed_produce = keep
-                req.results[tp] = (RequestTimedOutError(
-                    f"{tp[0]}-{tp[1]}: the high watermark did not reach the batch within request.timeout.ms="
-                    f"{req.timeout_ms} (followers not in sync?)"), -1)
+                req.results[tp] = (
+                    RequestTimedOutError(
+                        f"{tp[0]}-{tp[1]}: the high watermark did not reach the batch within request.timeout.ms="
+                        f"{req.timeout_ms} (followers not in sync?)"
+                    ),
+                    -1,
+                )
         req.pending = 0
         self._respond_produce(req)
 
@@ -369,15 +464,22 @@ class Broker:
     def _respond_produce(self, req: ProduceRequest) -> None:
         req.done = True
         c = self.cluster
-        c.network.send(self.name, req.producer.id, "ProduceResponse", req.producer.on_produce_response, req,
-                       dict(req.results))
+        c.network.send(
+            self.name,
+            req.producer.id,
+            "ProduceResponse",
+            req.producer.on_produce_response,
+            req,
+            dict(req.results),
+        )
 
     # -- high watermark and ISR (leader side) ------------------------------------------------------------------
     def _maybe_advance_hw(self, r: Replica) -> None:
         c = self.cluster
         min_insync = c.topic_config(r.topic).min_insync_replicas
-        new_hw = r.compute_hw(min_insync, c.now, c.broker_config.replica_lag_time_max_ms,
-                               c.controller.isr_eligible)
+        new_hw = r.compute_hw(
+            min_insync, c.now, c.broker_config.replica_lag_time_max_ms, c.controller.isr_eligible
+        )
         if new_hw > r.hw:
             old = r.hw
             r.hw = new_hw
@@ -398,7 +500,8 @@ class Broker:
             if len(r.isr_for_hw()) < min_isr:  # Partition.checkEnoughReplicasReachOffset
                 err = NotEnoughReplicasAfterAppendError(
                     f"{r.topic}-{r.partition}: written, but the ISR shrank to {sorted(r.isr)} below "
-                    f"min.insync.replicas={min_isr} before it was replicated; the producer will retry")
+                    f"min.insync.replicas={min_isr} before it was replicated; the producer will retry"
+                )
             self._complete_produce(req, r.tp, err, -1)
 
     def _isr_expiration_check(self, epoch: int) -> None:
@@ -411,12 +514,21 @@ class Broker:
         for r in self.replicas.values():
             if not r.is_leader or r.pending_isr is not None:
                 continue
-            leo = r.leo  # Partition.getOutOfSyncReplicas: not ReplicaState.isCaughtUp (at the LEO, or recently)
-            out = [b for b in r.isr if b != self.id and (f := r.followers.get(b)) is not None
-                   and not f.is_caught_up(leo, now, lag_max)]
+            leo = (
+                r.leo
+            )  # Partition.getOutOfSyncReplicas: not ReplicaState.isCaughtUp (at the LEO, or recently)
+            out = [
+                b
+                for b in r.isr
+                if b != self.id
+                and (f := r.followers.get(b)) is not None
+                and not f.is_caught_up(leo, now, lag_max)
+            ]
             if out:
                 new_isr = [b for b in r.isr if b not in out]
-                self._alter_partition(r, new_isr, f"not caught up for more than replica.lag.time.max.ms={lag_max}")
+                self._alter_partition(
+                    r, new_isr, f"not caught up for more than replica.lag.time.max.ms={lag_max}"
+                )
         c.scheduler.after(max(1, lag_max // 2), self._isr_expiration_check, epoch)
 
     def _alter_partition(self, r: Replica, new_isr: list[int], reason: str) -> None:
@@ -424,10 +536,24 @@ class Broker:
         r.pending_isr = new_isr
         self.meta_version += 1
         c = self.cluster
-        c.network.send(self.name, "controller", "AlterPartition", c.controller.on_alter_partition, self.id, r.tp,
-                       r.leader_epoch, r.partition_epoch, list(new_isr), reason, topic=r.topic, partition=r.partition)
+        c.network.send(
+            self.name,
+            "controller",
+            "AlterPartition",
+            c.controller.on_alter_partition,
+            self.id,
+            r.tp,
+            r.leader_epoch,
+            r.partition_epoch,
+            list(new_isr),
+            reason,
+            topic=r.topic,
+            partition=r.partition,
+        )
 
-    def on_alter_partition_response(self, tp: TP, ok: bool, isr: list[int], partition_epoch: int, epoch: int) -> None:
+    def on_alter_partition_response(
+        self, tp: TP, ok: bool, isr: list[int], partition_epoch: int, epoch: int
+    ) -> None:
         r = self.replicas.get(tp)
         if r is None or not r.is_leader or r.leader_epoch != epoch:
             return
@@ -439,8 +565,14 @@ class Broker:
             self._complete_delayed_produce(r, self.cluster.topic_config(r.topic).min_insync_replicas)
 
     # -- replica fetch: leader side ------------------------------------------------------------------------
-    def on_replica_fetch(self, follower_id: int, parts: dict[TP, tuple[int, int]], fetcher_epoch: int,
-                         rid: int, full: bool = True) -> None:
+    def on_replica_fetch(
+        self,
+        follower_id: int,
+        parts: dict[TP, tuple[int, int]],
+        fetcher_epoch: int,
+        rid: int,
+        full: bool = True,
+    ) -> None:
         """A follower's fetch: `full` opens a new fetch session, otherwise `parts` holds only the partitions
         whose fetch offset changed and the rest come from the session (KIP-227, engine.fetch_session)."""
         c = self.cluster
@@ -457,8 +589,18 @@ class Broker:
         elif sess is None or sess.follower_epoch != fetcher_epoch:
             # FETCH_SESSION_ID_NOT_FOUND (this broker restarted since): the follower starts a full session
             follower = c.brokers[follower_id]
-            c.network.send(self.name, follower.name, "ReplicaFetchResponse", follower.on_replica_fetch_response,
-                           self.id, fetcher_epoch, rid, {}, {}, "not_found")
+            c.network.send(
+                self.name,
+                follower.name,
+                "ReplicaFetchResponse",
+                follower.on_replica_fetch_response,
+                self.id,
+                fetcher_epoch,
+                rid,
+                {},
+                {},
+                "not_found",
+            )
             return
         else:
             offsets = sess.offsets
@@ -488,7 +630,9 @@ class Broker:
                 continue
             f = r.followers.get(follower_id)
             if f is None:
-                errors[tp] = NotLeaderOrFollowerError(f"broker {follower_id} is not a replica of {tp[0]}-{tp[1]}")
+                errors[tp] = NotLeaderOrFollowerError(
+                    f"broker {follower_id} is not a replica of {tp[0]}-{tp[1]}"
+                )
                 continue
             moved = fetch_offset != f.leo
             leo = r.log.log_end_offset
@@ -503,8 +647,14 @@ class Broker:
                 self._maybe_advance_hw(r)
             if sess is not None and can_be_quiet(r, follower_id, fetch_offset, leo):
                 sess.make_quiet(tp, r, f, leo)
-        fetch = DelayedFetch(True, str(follower_id), offsets_out, c.broker_config.replica_fetch_min_bytes,
-                             REPLICA_MAX_BYTES, (follower_id, fetcher_epoch, rid, errors))
+        fetch = DelayedFetch(
+            True,
+            str(follower_id),
+            offsets_out,
+            c.broker_config.replica_fetch_min_bytes,
+            REPLICA_MAX_BYTES,
+            (follower_id, fetcher_epoch, rid, errors),
+        )
         fetch.session = sess
         # a caught-up follower has 0 bytes to read: no need to scan every partition's log to find that out
         if errors or (self._fetch_bytes(fetch) if behind else 0) >= fetch.min_bytes:
@@ -519,14 +669,30 @@ class Broker:
         if follower_id in r.isr or r.pending_isr is not None:
             return
         epoch_start = next((s for e, s in r.log.epochs if e == r.leader_epoch), r.leo)
-        if fetch_offset >= r.hw and fetch_offset >= epoch_start and self.cluster.controller.isr_eligible(follower_id):
-            self._alter_partition(r, sorted(set(r.isr) | {follower_id}, key=r.replicas.index),
-                                  f"broker {follower_id} caught up to the high watermark {r.hw}")
+        if (
+            fetch_offset >= r.hw
+            and fetch_offset >= epoch_start
+            and self.cluster.controller.isr_eligible(follower_id)
+        ):
+            self._alter_partition(
+                r,
+                sorted(set(r.isr) | {follower_id}, key=r.replicas.index),
+                f"broker {follower_id} caught up to the high watermark {r.hw}",
+            )
 
     # -- consumer fetch: leader side ---------------------------------------------------------------------------
-    def on_fetch(self, consumer, parts: dict[TP, int], min_bytes: int, max_wait_ms: int, max_bytes: int,
-                 req_id: int, read_committed: bool = False, client_rack: str = "",
-                 from_follower: set[TP] | None = None) -> None:
+    def on_fetch(
+        self,
+        consumer,
+        parts: dict[TP, int],
+        min_bytes: int,
+        max_wait_ms: int,
+        max_bytes: int,
+        req_id: int,
+        read_committed: bool = False,
+        client_rack: str = "",
+        from_follower: set[TP] | None = None,
+    ) -> None:
         """A consumer's Fetch. KIP-392: with replica.selector.class=RackAwareReplicaSelector the leader may answer a
         partition with a preferred read replica instead of records; a fetch sent to that follower (`from_follower`)
         is served from its log up to its high watermark. (Kafka serves any consumer fetch carrying the current
@@ -534,19 +700,24 @@ class Broker:
         errors: dict[TP, KafkaError] = {}
         ok: dict[TP, int] = {}
         preferred: dict[TP, int] = {}
-        selector = bool(client_rack) and self.cluster.broker_config.replica_selector_class == RACK_AWARE_SELECTOR
+        selector = (
+            bool(client_rack) and self.cluster.broker_config.replica_selector_class == RACK_AWARE_SELECTOR
+        )
         for tp, offset in parts.items():
             r = self.replicas.get(tp)
             if r is None or not (r.is_leader or (from_follower is not None and tp in from_follower)):
                 errors[tp] = NotLeaderOrFollowerError(f"{self.name} is not the leader of {tp[0]}-{tp[1]}")
             elif offset < r.log.log_start_offset or offset > r.leo:
                 errors[tp] = OffsetOutOfRangeError(
-                    f"offset {offset} is outside {tp[0]}-{tp[1]}'s log [{r.log.log_start_offset}, {r.leo}]")
+                    f"offset {offset} is outside {tp[0]}-{tp[1]}'s log [{r.log.log_start_offset}, {r.leo}]"
+                )
             elif selector and r.is_leader and (node := self._preferred_read_replica(r, offset, client_rack)):
                 preferred[tp] = node  # ReplicaManager.readFromLog: a preferred read replica skips the read
             else:
                 ok[tp] = offset
-        fetch = DelayedFetch(False, consumer.id, ok, min_bytes, max_bytes, (consumer, req_id, errors, preferred))
+        fetch = DelayedFetch(
+            False, consumer.id, ok, min_bytes, max_bytes, (consumer, req_id, errors, preferred)
+        )
         fetch.isolation_committed = read_committed
         fetch.follower_read = from_follower is not None
         if errors or preferred or not ok or self._fetch_bytes(fetch) >= max(1, min_bytes) or max_wait_ms == 0:
@@ -590,7 +761,11 @@ class Broker:
             r = replicas.get(tp)
             if r is None or not (r.is_leader or f.follower_read):
                 return 1 << 30  # something changed: answer now
-            upto = r.log.log_end_offset if replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
+            upto = (
+                r.log.log_end_offset
+                if replica_fetch
+                else (last_stable_offset(r) if f.isolation_committed else r.hw)
+            )
             if upto > offset:
                 for b in r.log.read(offset, upto, f.max_bytes):
                     total += b.wire_bytes
@@ -673,7 +848,11 @@ class Broker:
             if r is None or not (r.is_leader or f.follower_read):
                 continue
             log = r.log
-            upto = log.log_end_offset if replica_fetch else (last_stable_offset(r) if f.isolation_committed else r.hw)
+            upto = (
+                log.log_end_offset
+                if replica_fetch
+                else (last_stable_offset(r) if f.isolation_committed else r.hw)
+            )
             if upto > offset:
                 batches = log.read(offset, upto, min(budget, REPLICA_MAX_BYTES if replica_fetch else budget))
                 budget -= sum(b.wire_bytes for b in batches)
@@ -685,19 +864,56 @@ class Broker:
         if f.replica_fetch:
             follower_id, fetcher_epoch, rid, errors = f.reply
             follower = c.brokers[follower_id]
-            c.network.send(self.name, follower.name, "ReplicaFetchResponse", follower.on_replica_fetch_response,
-                           self.id, fetcher_epoch, rid, data, errors, "open" if f.session is not None else "none")
+            c.network.send(
+                self.name,
+                follower.name,
+                "ReplicaFetchResponse",
+                follower.on_replica_fetch_response,
+                self.id,
+                fetcher_epoch,
+                rid,
+                data,
+                errors,
+                "open" if f.session is not None else "none",
+            )
         else:
             consumer, req_id, errors, preferred = f.reply
             if preferred:  # KIP-392: the partitions to read from a follower instead
-                c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id,
-                               req_id, data, errors, aborted or None, preferred)
+                c.network.send(
+                    self.name,
+                    consumer.id,
+                    "FetchResponse",
+                    consumer.on_fetch_response,
+                    self.id,
+                    req_id,
+                    data,
+                    errors,
+                    aborted or None,
+                    preferred,
+                )
             elif f.isolation_committed:  # the response carries the aborted transactions in range (KIP-98)
-                c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id,
-                               req_id, data, errors, aborted)
+                c.network.send(
+                    self.name,
+                    consumer.id,
+                    "FetchResponse",
+                    consumer.on_fetch_response,
+                    self.id,
+                    req_id,
+                    data,
+                    errors,
+                    aborted,
+                )
             else:
-                c.network.send(self.name, consumer.id, "FetchResponse", consumer.on_fetch_response, self.id,
-                               req_id, data, errors)
+                c.network.send(
+                    self.name,
+                    consumer.id,
+                    "FetchResponse",
+                    consumer.on_fetch_response,
+                    self.id,
+                    req_id,
+                    data,
+                    errors,
+                )
 
     # -- follower side ------------------------------------------------------------------------------------
     def _start_following(self, r: Replica, leader: int) -> None:
@@ -708,21 +924,38 @@ class Broker:
         if r.log.latest_epoch < 0:
             self._add_to_fetcher(tp, leader)
             return
-        c.network.send(self.name, f"broker-{leader}", "OffsetsForLeaderEpoch",
-                       c.brokers[leader].on_offsets_for_leader_epoch, self.id, tp, r.log.latest_epoch,
-                       r.leader_epoch, self.epoch, topic=tp[0], partition=tp[1])
+        c.network.send(
+            self.name,
+            f"broker-{leader}",
+            "OffsetsForLeaderEpoch",
+            c.brokers[leader].on_offsets_for_leader_epoch,
+            self.id,
+            tp,
+            r.log.latest_epoch,
+            r.leader_epoch,
+            self.epoch,
+            topic=tp[0],
+            partition=tp[1],
+        )
         # no answer (the leader died or is cut off): ask again after replica.socket.timeout.ms, as the fetcher
         # thread does, or this replica would never fetch again under the same leader epoch
-        c.scheduler.after(REPLICA_SOCKET_TIMEOUT_MS, self._epoch_request_timeout, tp, r.leader_epoch, self.epoch)
+        c.scheduler.after(
+            REPLICA_SOCKET_TIMEOUT_MS, self._epoch_request_timeout, tp, r.leader_epoch, self.epoch
+        )
 
     def _epoch_request_timeout(self, tp: TP, epoch: int, my_epoch: int) -> None:
         r = self.replicas.get(tp)
-        if my_epoch == self.epoch and r is not None and self.leader_epoch_waits.get(tp) == epoch \
-                and not any(tp in tps for tps in self.fetch_from.values()):
+        if (
+            my_epoch == self.epoch
+            and r is not None
+            and self.leader_epoch_waits.get(tp) == epoch
+            and not any(tp in tps for tps in self.fetch_from.values())
+        ):
             self._retry_follow(tp, epoch, my_epoch)
 
-    def on_offsets_for_leader_epoch(self, follower_id: int, tp: TP, asked_epoch: int, current_epoch: int,
-                                    follower_epoch: int) -> None:
+    def on_offsets_for_leader_epoch(
+        self, follower_id: int, tp: TP, asked_epoch: int, current_epoch: int, follower_epoch: int
+    ) -> None:
         r = self.replicas.get(tp)
         c = self.cluster
         follower = c.brokers[follower_id]
@@ -730,14 +963,31 @@ class Broker:
             answer = None
         else:
             answer = r.log.end_offset_for_epoch(asked_epoch)
-        c.network.send(self.name, follower.name, "OffsetsForLeaderEpochResponse",
-                       follower.on_offsets_for_leader_epoch_response, self.id, tp, current_epoch, answer,
-                       follower_epoch, topic=tp[0], partition=tp[1])
+        c.network.send(
+            self.name,
+            follower.name,
+            "OffsetsForLeaderEpochResponse",
+            follower.on_offsets_for_leader_epoch_response,
+            self.id,
+            tp,
+            current_epoch,
+            answer,
+            follower_epoch,
+            topic=tp[0],
+            partition=tp[1],
+        )
 
-    def on_offsets_for_leader_epoch_response(self, leader_id: int, tp: TP, epoch: int,
-                                             answer: tuple[int, int] | None, my_epoch: int) -> None:
+    def on_offsets_for_leader_epoch_response(
+        self, leader_id: int, tp: TP, epoch: int, answer: tuple[int, int] | None, my_epoch: int
+    ) -> None:
         r = self.replicas.get(tp)
-        if my_epoch != self.epoch or r is None or r.is_leader or r.leader_id != leader_id or r.leader_epoch != epoch:
+        if (
+            my_epoch != self.epoch
+            or r is None
+            or r.is_leader
+            or r.leader_id != leader_id
+            or r.leader_epoch != epoch
+        ):
             return
         if answer is None:  # the leader changed again: the next LeaderAndIsr restarts this
             self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._retry_follow, tp, epoch, self.epoch)
@@ -754,8 +1004,13 @@ class Broker:
 
     def _retry_follow(self, tp: TP, epoch: int, my_epoch: int) -> None:
         r = self.replicas.get(tp)
-        if my_epoch == self.epoch and r is not None and not r.is_leader and r.leader_epoch == epoch \
-                and r.leader_id is not None:
+        if (
+            my_epoch == self.epoch
+            and r is not None
+            and not r.is_leader
+            and r.leader_epoch == epoch
+            and r.leader_id is not None
+        ):
             self._start_following(r, r.leader_id)
 
     def _add_to_fetcher(self, tp: TP, leader: int) -> None:
@@ -795,8 +1050,17 @@ class Broker:
             dirty.clear()
         self._fetch_seq += 1
         self.fetch_in_flight[leader] = self._fetch_seq
-        c.network.send(self.name, f"broker-{leader}", "ReplicaFetch", c.brokers[leader].on_replica_fetch,
-                       self.id, parts, self.epoch, self._fetch_seq, full)
+        c.network.send(
+            self.name,
+            f"broker-{leader}",
+            "ReplicaFetch",
+            c.brokers[leader].on_replica_fetch,
+            self.id,
+            parts,
+            self.epoch,
+            self._fetch_seq,
+            full,
+        )
         self.fetch_watchdog.start(leader, REPLICA_SOCKET_TIMEOUT_MS, leader, self.epoch, self._fetch_seq)
 
     def _replica_fetch_timeout(self, leader: int, epoch: int, rid: int) -> None:
@@ -807,8 +1071,9 @@ class Broker:
         self.session_dirty.pop(leader, None)  # the connection is given up, and its fetch session with it
         self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader, epoch)
 
-    def on_replica_fetch_response(self, leader_id: int, fetcher_epoch: int, rid: int, data: dict,
-                                  errors: dict, session: str = "none") -> None:
+    def on_replica_fetch_response(
+        self, leader_id: int, fetcher_epoch: int, rid: int, data: dict, errors: dict, session: str = "none"
+    ) -> None:
         if fetcher_epoch != self.epoch or not self.alive or self.fetch_in_flight.get(leader_id) != rid:
             return
         del self.fetch_in_flight[leader_id]
@@ -854,7 +1119,9 @@ class Broker:
         if errors:
             # AbstractFetcherThread backs off and retries failed partitions (delayPartitions) rather than give
             # up: the leader may just not have processed its own LeaderAndIsr yet. New metadata moves them anyway.
-            self.cluster.scheduler.after(REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader_id, self.epoch)
+            self.cluster.scheduler.after(
+                REPLICA_FETCH_BACKOFF_MS, self._send_replica_fetch, leader_id, self.epoch
+            )
         elif leader_id in self.fetch_from:
             self._send_replica_fetch(leader_id)
 

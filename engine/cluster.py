@@ -64,11 +64,15 @@ def validate_topic_name(name: Any) -> str:
     if name in (".", ".."):
         raise InvalidTopicError(f"Topic name cannot be {name!r}: '.' and '..' are reserved.")
     if len(name) > MAX_TOPIC_NAME:
-        raise InvalidTopicError(f"Topic name is {len(name)} characters long; the maximum is {MAX_TOPIC_NAME}.")
+        raise InvalidTopicError(
+            f"Topic name is {len(name)} characters long; the maximum is {MAX_TOPIC_NAME}."
+        )
     if not _LEGAL.match(name):
         bad = sorted({ch for ch in name if not re.match(r"[a-zA-Z0-9._-]", ch)})
-        raise InvalidTopicError(f"Topic name {name!r} contains illegal character(s) {bad}: only ASCII letters, "
-                                f"digits, '.', '_' and '-' are allowed.")
+        raise InvalidTopicError(
+            f"Topic name {name!r} contains illegal character(s) {bad}: only ASCII letters, "
+            f"digits, '.', '_' and '-' are allowed."
+        )
     return name
 
 
@@ -77,14 +81,18 @@ def validate_racks(racks: Any, brokers: int) -> dict[int, str]:
     if racks is None:
         return {}
     if not isinstance(racks, dict):
-        raise ConfigError(f"racks must map broker ids to broker.rack names, e.g. {{1: 'a', 2: 'b'}}; got {racks!r}")
+        raise ConfigError(
+            f"racks must map broker ids to broker.rack names, e.g. {{1: 'a', 2: 'b'}}; got {racks!r}"
+        )
     out: dict[int, str] = {}
     for b, rack in racks.items():
         if not isinstance(b, int) or isinstance(b, bool) or not 1 <= b <= brokers:
             raise ConfigError(f"racks: {b!r} is not a broker id; the brokers are 1 to {brokers}")
         if not isinstance(rack, str) or not rack.strip() or len(rack) > MAX_RACK_NAME:
-            raise ConfigError(f"racks: broker.rack of broker {b} must be a non-empty name of at most "
-                              f"{MAX_RACK_NAME} characters, like 'us-east-1a'; got {rack!r}")
+            raise ConfigError(
+                f"racks: broker.rack of broker {b} must be a non-empty name of at most "
+                f"{MAX_RACK_NAME} characters, like 'us-east-1a'; got {rack!r}"
+            )
         out[b] = rack
     return dict(sorted(out.items()))
 
@@ -100,8 +108,14 @@ class Cluster:
     """A simulated Kafka cluster. `Cluster(brokers=3, seed=7)`; controller="kraft" (default) or "zookeeper";
     `racks={1: "a", 2: "b", 3: "c"}` sets each broker's `broker.rack` (brokers left out have none)."""
 
-    def __init__(self, brokers: int = 3, seed: int = 0, controller: str = "kraft",
-                 config: dict[str, Any] | None = None, racks: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        brokers: int = 3,
+        seed: int = 0,
+        controller: str = "kraft",
+        config: dict[str, Any] | None = None,
+        racks: dict[int, str] | None = None,
+    ) -> None:
         if not isinstance(brokers, int) or isinstance(brokers, bool) or not 1 <= brokers <= MAX_BROKERS:
             raise ConfigError(f"brokers must be a whole number from 1 to {MAX_BROKERS}, got {brokers!r}")
         racks = validate_racks(racks, brokers)
@@ -112,7 +126,9 @@ class Cluster:
         self.broker_config = BrokerConfig.parse(config, where="cluster")
         self.scheduler = Scheduler()
         self.events = EventLog()
-        self.network = Network(self.scheduler, self.broker_config.network_latency_ms, self.reachable, self._dropped)
+        self.network = Network(
+            self.scheduler, self.broker_config.network_latency_ms, self.reachable, self._dropped
+        )
         self.brokers: dict[int, Broker] = {}
         self.topics: dict[str, Topic] = {}
         self.producers: dict[str, Producer] = {}
@@ -131,9 +147,15 @@ class Cluster:
         for i in range(1, brokers + 1):
             self.brokers[i] = Broker(self, i, racks.get(i))
         where = f" in racks {_describe_racks(racks)}" if racks else ""
-        self.emit("cluster_created", f"A {brokers}-broker Kafka cluster started in {'KRaft' if controller == 'kraft' else 'ZooKeeper'} "
-                  f"mode (seed {seed}){where}", actors=tuple(b.name for b in self.brokers.values()), brokers=brokers,
-                  mode=controller, **({"racks": {str(b): r for b, r in racks.items()}} if racks else {}))
+        self.emit(
+            "cluster_created",
+            f"A {brokers}-broker Kafka cluster started in {'KRaft' if controller == 'kraft' else 'ZooKeeper'} "
+            f"mode (seed {seed}){where}",
+            actors=tuple(b.name for b in self.brokers.values()),
+            brokers=brokers,
+            mode=controller,
+            **({"racks": {str(b): r for b, r in racks.items()}} if racks else {}),
+        )
         self.controller.bootstrap(sorted(self.brokers))
         for b in self.brokers.values():
             b.start()
@@ -226,7 +248,8 @@ class Cluster:
                 if t > end or actions >= max_actions:
                     raise SimulationLimitError(
                         f"run_until_idle stopped after {self.now} ms / {actions} actions and the cluster is still busy: "
-                        f"{'; '.join(self.busy()[:3])}. Use run_for(ms) to advance a fixed time.")
+                        f"{'; '.join(self.busy()[:3])}. Use run_for(ms) to advance a fixed time."
+                    )
                 sched.step()
                 actions += 1
         finally:
@@ -248,7 +271,10 @@ class Cluster:
             if not b.alive:
                 continue
             for g in b.coordinator.groups.values():
-                if g.state in ("PreparingRebalance", "CompletingRebalance") and self.coordinator_for(g.group_id) == b.id:
+                if (
+                    g.state in ("PreparingRebalance", "CompletingRebalance")
+                    and self.coordinator_for(g.group_id) == b.id
+                ):
                     why.append(f"group {g.group_id} is rebalancing")
             for r in b.replicas.values():
                 if r.is_leader and not r.topic.startswith("__"):
@@ -270,14 +296,31 @@ class Cluster:
         return False
 
     # -- events --------------------------------------------------------------------------------------------
-    def emit(self, kind: str, summary: str, *, actors: tuple[str, ...] = (), topic: str | None = None,
-             partition: int | None = None, **data: Any) -> Event | None:
+    def emit(
+        self,
+        kind: str,
+        summary: str,
+        *,
+        actors: tuple[str, ...] = (),
+        topic: str | None = None,
+        partition: int | None = None,
+        **data: Any,
+    ) -> Event | None:
         if topic is not None and topic.startswith("__") and kind != "topic_created":
             return self._internal_event(kind, topic, partition, data)
         return self.events.add(self.scheduler.now_ms, kind, summary, actors, topic, partition, data)
 
-    def emit_lazy(self, kind: str, template: str, args: tuple, *, actors: tuple[str, ...] = (),
-                  topic: str | None = None, partition: int | None = None, **data: Any) -> None:
+    def emit_lazy(
+        self,
+        kind: str,
+        template: str,
+        args: tuple,
+        *,
+        actors: tuple[str, ...] = (),
+        topic: str | None = None,
+        partition: int | None = None,
+        **data: Any,
+    ) -> None:
         """emit() with the sentence as `template.format(*args)`, formatted when first read (EventLog.add_lazy)."""
         if topic is not None and topic.startswith("__"):
             self._internal_event(kind, topic, partition, data)
@@ -288,15 +331,28 @@ class Cluster:
         """Internal partitions (50 of __consumer_offsets) stay quiet, except a group coordinator moving."""
         if kind != "leader_elected" or topic != OFFSETS_TOPIC:
             return None
-        groups = sorted({k.group_id for k in self.consumers.values()
-                         if k.group_id and self.offsets_partition(k.group_id) == partition})
+        groups = sorted(
+            {
+                k.group_id
+                for k in self.consumers.values()
+                if k.group_id and self.offsets_partition(k.group_id) == partition
+            }
+        )
         if not groups:
             return None
         new = data.get("leader")
-        return self.events.emit(self.now, "leader_elected", f"Group coordinator for {', '.join(groups)} moved to broker "
-                                f"{new}, the new leader of {topic}-{partition}; members find it again "
-                                f"(FindCoordinator) and keep their committed offsets", actors=("controller",),
-                                topic=topic, partition=partition, groups=groups, **data)
+        return self.events.emit(
+            self.now,
+            "leader_elected",
+            f"Group coordinator for {', '.join(groups)} moved to broker "
+            f"{new}, the new leader of {topic}-{partition}; members find it again "
+            f"(FindCoordinator) and keep their committed offsets",
+            actors=("controller",),
+            topic=topic,
+            partition=partition,
+            groups=groups,
+            **data,
+        )
 
     def _dropped(self, msg: Message, why: str) -> None:
         db = self._broker_of(msg.dst)
@@ -305,17 +361,42 @@ class Cluster:
         if db is not None and not db.alive:
             # a crashed broker refuses connections: the client notices at once (NetworkClient disconnect),
             # unlike an isolated one, where only request.timeout.ms tells
-            client = (self.producers.get(msg.src) or self.consumers.get(msg.src)
-                      or self.share_consumers.get(msg.src))
+            client = (
+                self.producers.get(msg.src)
+                or self.consumers.get(msg.src)
+                or self.share_consumers.get(msg.src)
+            )
             if client is not None:
                 self.scheduler.after(self.network.latency(msg.dst, msg.src), client.on_disconnect, db.id)
         if msg.topic is not None and msg.topic.startswith("__"):
             return
-        if msg.kind in ("Produce", "ProduceResponse", "Fetch", "FetchResponse", "JoinGroup", "SyncGroup",
-                        "OffsetCommit", "AlterPartition") or why != "unreachable":
-            where = f" for {msg.topic}-{msg.partition}" if msg.topic is not None and msg.partition is not None else ""
-            self.emit("message_dropped", f"{msg.kind} from {msg.src} to {msg.dst}{where} was lost: {why}",
-                      actors=(msg.src, msg.dst), topic=msg.topic, partition=msg.partition, message=msg.kind)
+        if (
+            msg.kind
+            in (
+                "Produce",
+                "ProduceResponse",
+                "Fetch",
+                "FetchResponse",
+                "JoinGroup",
+                "SyncGroup",
+                "OffsetCommit",
+                "AlterPartition",
+            )
+            or why != "unreachable"
+        ):
+            where = (
+                f" for {msg.topic}-{msg.partition}"
+                if msg.topic is not None and msg.partition is not None
+                else ""
+            )
+            self.emit(
+                "message_dropped",
+                f"{msg.kind} from {msg.src} to {msg.dst}{where} was lost: {why}",
+                actors=(msg.src, msg.dst),
+                topic=msg.topic,
+                partition=msg.partition,
+                message=msg.kind,
+            )
 
     # -- the network's view of who is up ------------------------------------------------------------------------
     def _broker_of(self, actor: str) -> Broker | None:
@@ -338,7 +419,11 @@ class Cluster:
         if db is not None:
             if not db.alive:
                 return False
-            if db.isolated and (sb is not None or src in ("controller", "zookeeper") or not self.isolated_clients_ok.get(db.id)):
+            if db.isolated and (
+                sb is not None
+                or src in ("controller", "zookeeper")
+                or not self.isolated_clients_ok.get(db.id)
+            ):
                 return sb is db
         elif dst in self.consumers:
             if not self.consumers[dst].alive:
@@ -350,19 +435,33 @@ class Cluster:
             if not self.share_consumers[dst].alive:
                 return False
         if sb is not None and sb.isolated and sb is not db:
-            return db is None and dst not in ("controller", "zookeeper") and bool(self.isolated_clients_ok.get(sb.id))
+            return (
+                db is None
+                and dst not in ("controller", "zookeeper")
+                and bool(self.isolated_clients_ok.get(sb.id))
+            )
         return True
 
     def any_reachable_broker(self, client: str) -> Broker | None:
         """A broker the client can talk to (clients pick the least loaded node; we pick deterministically)."""
-        live = [b for b in self.brokers.values() if b.alive and (not b.isolated or self.isolated_clients_ok.get(b.id))]
+        live = [
+            b
+            for b in self.brokers.values()
+            if b.alive and (not b.isolated or self.isolated_clients_ok.get(b.id))
+        ]
         if not live:
             return None
         return live[self.rng.randrange(len(live))]
 
     # -- topics ---------------------------------------------------------------------------------------------
-    def create_topic(self, name: str, partitions: int = 1, replication_factor: int = 1,
-                     config: dict[str, Any] | None = None, auto: bool = False) -> None:
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        replication_factor: int = 1,
+        config: dict[str, Any] | None = None,
+        auto: bool = False,
+    ) -> None:
         """kafka-topics.sh --create: validate, place replicas (engine.placement: rack-aware when brokers have a
         broker.rack), elect the preferred leaders."""
         validate_topic_name(name)
@@ -370,14 +469,23 @@ class Cluster:
         if name in self.topics:
             raise TopicAlreadyExistsError(f"Topic '{name}' already exists.")
         if name.startswith("__") and not internal:
-            raise InvalidTopicError(f"Topic names starting with '__' are reserved for Kafka's internal topics ({name!r}).")
+            raise InvalidTopicError(
+                f"Topic names starting with '__' are reserved for Kafka's internal topics ({name!r})."
+            )
         if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
             raise InvalidPartitionsError(f"partitions must be at least 1, got {partitions!r}")
         if partitions > MAX_PARTITIONS and not internal:
-            raise InvalidPartitionsError(f"partitions is {partitions}; this simulator allows at most {MAX_PARTITIONS} "
-                                         f"per topic")
-        if not isinstance(replication_factor, int) or isinstance(replication_factor, bool) or replication_factor < 1:
-            raise InvalidReplicationFactorError(f"replication_factor must be at least 1, got {replication_factor!r}")
+            raise InvalidPartitionsError(
+                f"partitions is {partitions}; this simulator allows at most {MAX_PARTITIONS} per topic"
+            )
+        if (
+            not isinstance(replication_factor, int)
+            or isinstance(replication_factor, bool)
+            or replication_factor < 1
+        ):
+            raise InvalidReplicationFactorError(
+                f"replication_factor must be at least 1, got {replication_factor!r}"
+            )
         tcfg = TopicConfig.parse(config, where=f"topic {name!r}")
         explicit = tcfg.model_fields_set
         bc = self.broker_config
@@ -391,13 +499,24 @@ class Cluster:
         self.controller.create_partitions(name, partitions, replication_factor)
         self.topics[name] = Topic(name, partitions, replication_factor, tcfg, internal)
         collide = "." in name and "_" in name
-        note = " (note: '.' and '_' collide in metric names, Kafka warns about mixing them)" if collide else ""
+        note = (
+            " (note: '.' and '_' collide in metric names, Kafka warns about mixing them)" if collide else ""
+        )
         how = "auto-created on first use (auto.create.topics.enable=true)" if auto else "created"
-        placement = "; ".join(f"p{p}: {self.controller.partitions[(name, p)].replicas}" for p in range(min(partitions, 6)))
+        placement = "; ".join(
+            f"p{p}: {self.controller.partitions[(name, p)].replicas}" for p in range(min(partitions, 6))
+        )
         more = " ..." if partitions > 6 else ""
-        self.emit("topic_created", f"Topic {name} {how} with {partitions} partition(s), replication factor "
-                  f"{replication_factor}; replicas {placement}{more}{note}", actors=("controller",), topic=name,
-                  partitions=partitions, replication_factor=replication_factor, config=tcfg.explicit())
+        self.emit(
+            "topic_created",
+            f"Topic {name} {how} with {partitions} partition(s), replication factor "
+            f"{replication_factor}; replicas {placement}{more}{note}",
+            actors=("controller",),
+            topic=name,
+            partitions=partitions,
+            replication_factor=replication_factor,
+            config=tcfg.explicit(),
+        )
 
     def create_partitions(self, name: str, partitions: int) -> None:
         """Admin.createPartitions / kafka-topics.sh --alter --partitions: grow a topic to `partitions` in total.
@@ -410,19 +529,30 @@ class Cluster:
         if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions == t.partitions:
             raise InvalidPartitionsError(f"Topic already has {t.partitions} partition(s).")
         if partitions < t.partitions:
-            raise InvalidPartitionsError(f"The topic {name} currently has {t.partitions} partition(s); {partitions} "
-                                         f"would not be an increase.")
+            raise InvalidPartitionsError(
+                f"The topic {name} currently has {t.partitions} partition(s); {partitions} "
+                f"would not be an increase."
+            )
         if partitions > MAX_PARTITIONS:
-            raise InvalidPartitionsError(f"partitions is {partitions}; this simulator allows at most {MAX_PARTITIONS} "
-                                         f"per topic")
+            raise InvalidPartitionsError(
+                f"partitions is {partitions}; this simulator allows at most {MAX_PARTITIONS} per topic"
+            )
         old = t.partitions
         self.controller.create_partitions(name, partitions - old, t.replication_factor, first_partition=old)
         t.partitions = partitions
-        placement = "; ".join(f"p{p}: {self.controller.partitions[(name, p)].replicas}"
-                              for p in range(old, min(partitions, old + 6)))
-        self.emit("partitions_added", f"Topic {name} grew from {old} to {partitions} partitions; new replicas "
-                  f"{placement}. Keys now hash over {partitions} partitions", actors=("controller",), topic=name,
-                  old=old, partitions=partitions)
+        placement = "; ".join(
+            f"p{p}: {self.controller.partitions[(name, p)].replicas}"
+            for p in range(old, min(partitions, old + 6))
+        )
+        self.emit(
+            "partitions_added",
+            f"Topic {name} grew from {old} to {partitions} partitions; new replicas "
+            f"{placement}. Keys now hash over {partitions} partitions",
+            actors=("controller",),
+            topic=name,
+            old=old,
+            partitions=partitions,
+        )
         self._tell_clients_partitions_changed(name)
 
     def _tell_clients_partitions_changed(self, topic: str) -> None:
@@ -481,8 +611,13 @@ class Cluster:
         self.producers[producer_id] = p
         return p
 
-    def consumer(self, consumer_id: str, group_id: str | None = None, topics: list[str] | None = None,
-                 config: dict[str, Any] | None = None) -> Consumer:
+    def consumer(
+        self,
+        consumer_id: str,
+        group_id: str | None = None,
+        topics: list[str] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> Consumer:
         self._check_client_id(consumer_id)
         c = Consumer(self, consumer_id, group_id, None, config)
         self.consumers[consumer_id] = c
@@ -500,14 +635,27 @@ class Cluster:
             old.close()
         new = Consumer(self, consumer_id, old.group_id, None, old.config.explicit())
         # the simulator's delivery bookkeeping carries over, so redeliveries after the restart show as duplicates
-        new.received, new.duplicates, new.history, new.max_delivered = (old.received, old.duplicates, old.history,
-                                                                          old.max_delivered)
+        new.received, new.duplicates, new.history, new.max_delivered = (
+            old.received,
+            old.duplicates,
+            old.history,
+            old.max_delivered,
+        )
         self.consumers[consumer_id] = new
         static = old.config.group_instance_id
-        how = (f" with group.instance.id={static!r}: it rejoins as the same static member" if static
-               else f" without a group.instance.id: it joins group {old.group_id} as a new member" if old.group_id
-               else "")
-        self.emit("consumer_restarted", f"{consumer_id} started again{how}", actors=(consumer_id,), group=old.group_id)
+        how = (
+            f" with group.instance.id={static!r}: it rejoins as the same static member"
+            if static
+            else f" without a group.instance.id: it joins group {old.group_id} as a new member"
+            if old.group_id
+            else ""
+        )
+        self.emit(
+            "consumer_restarted",
+            f"{consumer_id} started again{how}",
+            actors=(consumer_id,),
+            group=old.group_id,
+        )
         if old.subscription is not None:
             new.subscribe(list(old.subscription))
         elif old.manual is not None:
@@ -516,8 +664,9 @@ class Cluster:
             new.start(old.auto_interval)
         return new
 
-    def share_consumer(self, consumer_id: str, group_id: str, topics: list[str],
-                       config: dict[str, Any] | None = None) -> ShareConsumer:
+    def share_consumer(
+        self, consumer_id: str, group_id: str, topics: list[str], config: dict[str, Any] | None = None
+    ) -> ShareConsumer:
         """A member of a share group (KIP-932): records, not partitions, are shared out."""
         self._check_client_id(consumer_id)
         sc = ShareConsumer(self, consumer_id, group_id, topics, config)
@@ -527,10 +676,18 @@ class Cluster:
         return sc
 
     def _check_client_id(self, cid: str) -> None:
-        if not isinstance(cid, str) or not cid or cid in self.producers or cid in self.consumers \
-                or cid in self.share_consumers \
-                or cid.startswith("broker-") or cid in ("controller", "zookeeper"):
-            raise ConfigError(f"client id {cid!r} is empty, reserved or already used; pick a new name like 'c3'")
+        if (
+            not isinstance(cid, str)
+            or not cid
+            or cid in self.producers
+            or cid in self.consumers
+            or cid in self.share_consumers
+            or cid.startswith("broker-")
+            or cid in ("controller", "zookeeper")
+        ):
+            raise ConfigError(
+                f"client id {cid!r} is empty, reserved or already used; pick a new name like 'c3'"
+            )
 
     def next_producer_id(self) -> int:
         self._next_pid += 1
@@ -558,20 +715,30 @@ class Cluster:
         bc = self.broker_config
         live = len(self.controller.live)
         if live < bc.offsets_topic_replication_factor:
-            return (f"__consumer_offsets needs offsets.topic.replication.factor={bc.offsets_topic_replication_factor} "
-                    f"live brokers but only {live} are up: groups cannot start (COORDINATOR_NOT_AVAILABLE). On a "
-                    f"one-broker cluster set offsets.topic.replication.factor=1, as the classic Docker setup does.")
-        self.create_topic(OFFSETS_TOPIC, bc.offsets_topic_num_partitions, bc.offsets_topic_replication_factor,
-                          {"cleanup.policy": "compact"})
+            return (
+                f"__consumer_offsets needs offsets.topic.replication.factor={bc.offsets_topic_replication_factor} "
+                f"live brokers but only {live} are up: groups cannot start (COORDINATOR_NOT_AVAILABLE). On a "
+                f"one-broker cluster set offsets.topic.replication.factor=1, as the classic Docker setup does."
+            )
+        self.create_topic(
+            OFFSETS_TOPIC,
+            bc.offsets_topic_num_partitions,
+            bc.offsets_topic_replication_factor,
+            {"cleanup.policy": "compact"},
+        )
         return None
 
     def on_find_coordinator(self, broker_id: int, consumer: Consumer, group_id: str) -> None:
         b = self.brokers[broker_id]
         problem = self._ensure_offsets_topic()
-        if problem and not any(e.kind == "note" and e.data.get("coordinator_problem") for e in self.events.events[-50:]):
+        if problem and not any(
+            e.kind == "note" and e.data.get("coordinator_problem") for e in self.events.events[-50:]
+        ):
             self.emit("note", problem, actors=(b.name, consumer.id), coordinator_problem=True)
         co = None if problem else self.coordinator_for(group_id)
-        self.network.send(b.name, consumer.id, "FindCoordinatorResponse", consumer.on_find_coordinator_response, co)
+        self.network.send(
+            b.name, consumer.id, "FindCoordinatorResponse", consumer.on_find_coordinator_response, co
+        )
 
     def load_offsets(self, broker: Broker, group_id: str) -> dict[TP, int]:
         """A coordinator taking over a group reads its committed offsets back from __consumer_offsets."""
@@ -599,9 +766,15 @@ class Cluster:
         g = coord.group(group_id)
         g.offsets.update(offsets)
         coord._append_offsets(g, dict(offsets))
-        self.emit("offsets_committed", f"Offsets {', '.join(f'{t}-{p}@{o}' for (t, p), o in sorted(offsets.items()))} "
-                  f"of group {group_id} committed by {via}", actors=(group_id,), group=group_id,
-                  offsets=dict(offsets), member=None)
+        self.emit(
+            "offsets_committed",
+            f"Offsets {', '.join(f'{t}-{p}@{o}' for (t, p), o in sorted(offsets.items()))} "
+            f"of group {group_id} committed by {via}",
+            actors=(group_id,),
+            group=group_id,
+            offsets=dict(offsets),
+            member=None,
+        )
 
     def on_list_offsets(self, broker_id: int, consumer: Consumer, tp: TP, policy: str, why: str) -> None:
         b = self.brokers[broker_id]
@@ -609,63 +782,135 @@ class Cluster:
         off = None
         if r is not None and r.is_leader:
             off = r.log.log_start_offset if policy == "earliest" else r.hw
-        self.network.send(b.name, consumer.id, "ListOffsetsResponse", consumer.on_list_offsets_response, tp, off,
-                          policy, why)
+        self.network.send(
+            b.name,
+            consumer.id,
+            "ListOffsetsResponse",
+            consumer.on_list_offsets_response,
+            tp,
+            off,
+            policy,
+            why,
+        )
 
     # -- hooks from brokers and clients (events, ledger, metrics) --------------------------------------------
     def on_appended(self, r, placed, producer_id: str, acks: int, request: int | None = None) -> None:
         self.metrics.on_appended(self.now, placed.count)
-        self.emit_lazy("batch_appended", "Leader broker {} appended {} record(s) from {} to {}-{} at offsets {}-{} "
-                       "(log end offset now {})", (r.broker_id, placed.count, producer_id, r.topic, r.partition,
-                                                   placed.base_offset, placed.last_offset, r.leo),
-                       actors=(f"broker-{r.broker_id}", producer_id), topic=r.topic,
-                       partition=r.partition, base_offset=placed.base_offset, last_offset=placed.last_offset,
-                       leo=r.leo, records=placed.count, acks=acks, request=request, producer=producer_id)
+        self.emit_lazy(
+            "batch_appended",
+            "Leader broker {} appended {} record(s) from {} to {}-{} at offsets {}-{} "
+            "(log end offset now {})",
+            (
+                r.broker_id,
+                placed.count,
+                producer_id,
+                r.topic,
+                r.partition,
+                placed.base_offset,
+                placed.last_offset,
+                r.leo,
+            ),
+            actors=(f"broker-{r.broker_id}", producer_id),
+            topic=r.topic,
+            partition=r.partition,
+            base_offset=placed.base_offset,
+            last_offset=placed.last_offset,
+            leo=r.leo,
+            records=placed.count,
+            acks=acks,
+            request=request,
+            producer=producer_id,
+        )
 
     def on_high_watermark(self, r, old: int) -> None:
         if r.topic.startswith("__"):
             return
-        self.emit_lazy("high_watermark", "High watermark of {}-{} moved {} -> {}: offsets below {} are on every "
-                       "in-sync replica {} and consumers may read them",
-                       (r.topic, r.partition, old, r.hw, r.hw, sorted(r.isr)),
-                       actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition, old=old, hw=r.hw)
+        self.emit_lazy(
+            "high_watermark",
+            "High watermark of {}-{} moved {} -> {}: offsets below {} are on every "
+            "in-sync replica {} and consumers may read them",
+            (r.topic, r.partition, old, r.hw, r.hw, sorted(r.isr)),
+            actors=(f"broker-{r.broker_id}",),
+            topic=r.topic,
+            partition=r.partition,
+            old=old,
+            hw=r.hw,
+        )
 
     def on_replicated(self, r, leader_id: int, count: int, batches) -> None:
         if r.topic.startswith("__"):
             return
-        self.emit_lazy("records_replicated", "Follower broker {} copied {} record(s) of {}-{} from leader broker {} "
-                       "(its log end offset is now {})", (r.broker_id, count, r.topic, r.partition, leader_id, r.leo),
-                       actors=(f"broker-{r.broker_id}", f"broker-{leader_id}"), topic=r.topic, partition=r.partition,
-                       leo=r.leo, records=count, leader=leader_id)
+        self.emit_lazy(
+            "records_replicated",
+            "Follower broker {} copied {} record(s) of {}-{} from leader broker {} "
+            "(its log end offset is now {})",
+            (r.broker_id, count, r.topic, r.partition, leader_id, r.leo),
+            actors=(f"broker-{r.broker_id}", f"broker-{leader_id}"),
+            topic=r.topic,
+            partition=r.partition,
+            leo=r.leo,
+            records=count,
+            leader=leader_id,
+        )
 
     def on_truncated(self, r, removed, leader_id: int) -> None:
         n = sum(b.count for b in removed)
         if not n:
             return
         first = removed[0].base_offset
-        self.emit("truncated", f"Broker {r.broker_id} truncated {n} record(s) of {r.topic}-{r.partition} from offset "
-                  f"{first}: the new leader (broker {leader_id}) never had them (KIP-101 leader epochs)",
-                  actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition, from_offset=first,
-                  records=n, leader=leader_id)
+        self.emit(
+            "truncated",
+            f"Broker {r.broker_id} truncated {n} record(s) of {r.topic}-{r.partition} from offset "
+            f"{first}: the new leader (broker {leader_id}) never had them (KIP-101 leader epochs)",
+            actors=(f"broker-{r.broker_id}",),
+            topic=r.topic,
+            partition=r.partition,
+            from_offset=first,
+            records=n,
+            leader=leader_id,
+        )
 
     def on_became_leader(self, r) -> None:
         lost = self.losses.check(r, self.now)
         if lost:
             n = sum(e.last - e.base + 1 for e in lost)
             offs = ", ".join(f"{e.base}-{e.last}" if e.last > e.base else str(e.base) for e in lost[:5])
-            self.emit("records_lost", f"{n} acknowledged record(s) of {r.topic}-{r.partition} (offsets {offs}) are "
-                      f"gone: {lost[0].lost_reason}", actors=(f"broker-{r.broker_id}",), topic=r.topic,
-                      partition=r.partition, records=n, offsets=[[e.base, e.last] for e in lost],
-                      reason=lost[0].lost_reason)
+            self.emit(
+                "records_lost",
+                f"{n} acknowledged record(s) of {r.topic}-{r.partition} (offsets {offs}) are "
+                f"gone: {lost[0].lost_reason}",
+                actors=(f"broker-{r.broker_id}",),
+                topic=r.topic,
+                partition=r.partition,
+                records=n,
+                offsets=[[e.base, e.last] for e in lost],
+                reason=lost[0].lost_reason,
+            )
 
     def on_acked(self, producer: Producer, b) -> None:
-        self.losses.record_ack(b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id)
+        self.losses.record_ack(
+            b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id
+        )
         self.metrics.on_acked(self.now, b.timestamps if b.sent_at is None else b.sent_at)
-        self.emit_lazy("batch_acked", "{} got the acknowledgement for {} record(s) on {}-{} offsets {}-{} (acks={})",
-                       (producer.id, b.count, b.tp[0], b.tp[1], b.base_offset, b.base_offset + b.count - 1,
-                        producer.config.acks),
-                       actors=(producer.id,), topic=b.tp[0], partition=b.tp[1], base_offset=b.base_offset,
-                       records=b.count, acks=producer.config.acks)
+        self.emit_lazy(
+            "batch_acked",
+            "{} got the acknowledgement for {} record(s) on {}-{} offsets {}-{} (acks={})",
+            (
+                producer.id,
+                b.count,
+                b.tp[0],
+                b.tp[1],
+                b.base_offset,
+                b.base_offset + b.count - 1,
+                producer.config.acks,
+            ),
+            actors=(producer.id,),
+            topic=b.tp[0],
+            partition=b.tp[1],
+            base_offset=b.base_offset,
+            records=b.count,
+            acks=producer.config.acks,
+        )
 
     def on_delivered(self, consumer: Consumer, count: int, latency_sum: int) -> None:
         """poll() returned `count` records whose send -> poll latencies add up to `latency_sum` ms."""
@@ -678,9 +923,14 @@ class Cluster:
         if not b.alive:
             return
         self._stop_process(broker_id)
-        self.emit("broker_crashed", f"Broker {broker_id} crashed: it stops answering; its log files survive on "
-                  f"disk. The controller notices when its {'heartbeats' if self.controller.mode == 'kraft' else 'ZooKeeper session'} "
-                  f"time out", actors=(b.name,), broker=broker_id)
+        self.emit(
+            "broker_crashed",
+            f"Broker {broker_id} crashed: it stops answering; its log files survive on "
+            f"disk. The controller notices when its {'heartbeats' if self.controller.mode == 'kraft' else 'ZooKeeper session'} "
+            f"time out",
+            actors=(b.name,),
+            broker=broker_id,
+        )
 
     def _stop_process(self, broker_id: int) -> None:
         b = self.brokers[broker_id]
@@ -713,29 +963,50 @@ class Cluster:
         ctl = self.controller
         self._stop_process(broker_id)
         if approved:
-            self.emit("broker_stopped", f"Broker {broker_id} leads no partition any more: the controller lets it go "
-                      f"and it shuts down cleanly; its log files stay on disk", actors=(b.name, ctl.actor),
-                      broker=broker_id, controlled=True)
+            self.emit(
+                "broker_stopped",
+                f"Broker {broker_id} leads no partition any more: the controller lets it go "
+                f"and it shuts down cleanly; its log files stay on disk",
+                actors=(b.name, ctl.actor),
+                broker=broker_id,
+                controlled=True,
+            )
             ctl.fence_stopped(broker_id)
         else:
-            why = ("controlled.shutdown.enable=false" if not self.broker_config.controlled_shutdown_enable
-                   else "the controller did not answer in time")
-            self.emit("broker_stopped", f"Broker {broker_id} shut down without a controlled shutdown ({why}): its "
-                      f"leaderships move only when the controller notices it is gone", actors=(b.name,),
-                      broker=broker_id, controlled=False)
+            why = (
+                "controlled.shutdown.enable=false"
+                if not self.broker_config.controlled_shutdown_enable
+                else "the controller did not answer in time"
+            )
+            self.emit(
+                "broker_stopped",
+                f"Broker {broker_id} shut down without a controlled shutdown ({why}): its "
+                f"leaderships move only when the controller notices it is gone",
+                actors=(b.name,),
+                broker=broker_id,
+                controlled=False,
+            )
 
     def restart_broker(self, broker_id: int) -> None:
         b = self._broker(broker_id)
         if b.alive:
             return
         b.restart()
-        self.emit("broker_restarted", f"Broker {broker_id} restarted: it recovers its log from disk, registers with "
-                  f"the {'controller' if self.controller.mode == 'kraft' else 'ZooKeeper'} and catches up as a follower",
-                  actors=(b.name,), broker=broker_id)
+        self.emit(
+            "broker_restarted",
+            f"Broker {broker_id} restarted: it recovers its log from disk, registers with "
+            f"the {'controller' if self.controller.mode == 'kraft' else 'ZooKeeper'} and catches up as a follower",
+            actors=(b.name,),
+            broker=broker_id,
+        )
         if broker_id in self.controller.live:
-            self.controller.on_broker_bounced(broker_id)  # back before its session expired: fail the old incarnation
+            self.controller.on_broker_bounced(
+                broker_id
+            )  # back before its session expired: fail the old incarnation
         self.controller.on_heartbeat(broker_id, b.epoch)
-        self.scheduler.after(self.controller._heartbeat_interval(), self.controller._send_heartbeat, broker_id, b.epoch)
+        self.scheduler.after(
+            self.controller._heartbeat_interval(), self.controller._send_heartbeat, broker_id, b.epoch
+        )
 
     def isolate_broker(self, broker_id: int, clients_can_reach: bool = True) -> None:
         """Network partition: the broker loses the other brokers and the controller/ZooKeeper. By default clients
@@ -744,23 +1015,37 @@ class Cluster:
         b.isolated = True
         self.isolated_clients_ok[broker_id] = clients_can_reach
         side = " (clients can still reach it)" if clients_can_reach else " (clients cannot reach it either)"
-        self.emit("broker_isolated", f"Broker {broker_id} is cut off from the other brokers and the controller{side}: "
-                  f"it may still believe it leads its partitions", actors=(b.name,), broker=broker_id)
+        self.emit(
+            "broker_isolated",
+            f"Broker {broker_id} is cut off from the other brokers and the controller{side}: "
+            f"it may still believe it leads its partitions",
+            actors=(b.name,),
+            broker=broker_id,
+        )
 
     def heal_broker(self, broker_id: int) -> None:
         b = self._broker(broker_id)
         if not b.isolated:
             return
         b.isolated = False
-        self.emit("broker_healed", f"Broker {broker_id}'s network is back", actors=(b.name,), broker=broker_id)
+        self.emit(
+            "broker_healed", f"Broker {broker_id}'s network is back", actors=(b.name,), broker=broker_id
+        )
 
     def slow_broker(self, broker_id: int, extra_latency_ms: int) -> None:
         b = self._broker(broker_id)
         if not isinstance(extra_latency_ms, int) or extra_latency_ms < 0:
-            raise ConfigError(f"extra_latency_ms must be a whole number of ms, 0 or more, got {extra_latency_ms!r}")
+            raise ConfigError(
+                f"extra_latency_ms must be a whole number of ms, 0 or more, got {extra_latency_ms!r}"
+            )
         self.network.extra_ms[b.name] = extra_latency_ms
-        self.emit("broker_slowed", f"Broker {broker_id}'s network is {extra_latency_ms} ms slower each way",
-                  actors=(b.name,), broker=broker_id, extra_latency_ms=extra_latency_ms)
+        self.emit(
+            "broker_slowed",
+            f"Broker {broker_id}'s network is {extra_latency_ms} ms slower each way",
+            actors=(b.name,),
+            broker=broker_id,
+            extra_latency_ms=extra_latency_ms,
+        )
 
     def add_broker(self, rack: str | None = None) -> int:
         """Start a new broker (online expansion), with `broker.rack=rack` if given. It holds no partitions until a
@@ -773,10 +1058,18 @@ class Cluster:
         b = self.brokers[new_id] = Broker(self, new_id, rack)
         b.start()
         in_rack = f" in rack {rack}" if rack is not None else ""
-        self.emit("broker_added", f"Broker {new_id} joined the cluster{in_rack}; it holds no partitions until they "
-                  f"are reassigned to it (kafka-reassign-partitions.sh)", actors=(b.name,), broker=new_id, rack=rack)
+        self.emit(
+            "broker_added",
+            f"Broker {new_id} joined the cluster{in_rack}; it holds no partitions until they "
+            f"are reassigned to it (kafka-reassign-partitions.sh)",
+            actors=(b.name,),
+            broker=new_id,
+            rack=rack,
+        )
         self.controller.on_heartbeat(new_id, b.epoch)
-        self.scheduler.after(self.controller._heartbeat_interval(), self.controller._send_heartbeat, new_id, b.epoch)
+        self.scheduler.after(
+            self.controller._heartbeat_interval(), self.controller._send_heartbeat, new_id, b.epoch
+        )
         return new_id
 
     def reassign_partitions(self, assignment: dict[TP, list[int]]) -> None:
@@ -786,13 +1079,18 @@ class Cluster:
             if tp not in self.controller.partitions:
                 raise UnknownTopicOrPartitionError(f"no partition {tp[0]}-{tp[1]}")
             if not target or len(set(target)) != len(target):
-                raise InvalidReplicationFactorError(f"target replicas {target} for {tp[0]}-{tp[1]} must be distinct")
+                raise InvalidReplicationFactorError(
+                    f"target replicas {target} for {tp[0]}-{tp[1]} must be distinct"
+                )
             self.controller.reassign(tp, list(target))
 
     def preferred_leader_election(self, topic: str | None = None) -> int:
         """kafka-leader-election.sh --election-type PREFERRED: returns how many leaders moved."""
-        return sum(self.controller.preferred_election(tp) for tp in sorted(self.controller.partitions)
-                   if topic is None or tp[0] == topic)
+        return sum(
+            self.controller.preferred_election(tp)
+            for tp in sorted(self.controller.partitions)
+            if topic is None or tp[0] == topic
+        )
 
     def drop_messages(self, kind: str, count: int = 1) -> None:
         """Fault injection: the next `count` messages of `kind` (e.g. "ProduceResponse") are lost."""

@@ -91,7 +91,9 @@ class Produce(_Cmd):
     key: str | None = None
     value: str | None = None
     topic: str | None = None  # the producer's scenario topic when omitted
-    tombstone: bool = False  # a null value (delete marker on a compacted topic); `value: null` means "default"
+    tombstone: bool = (
+        False  # a null value (delete marker on a compacted topic); `value: null` means "default"
+    )
 
 
 class SetRate(_Cmd):
@@ -147,7 +149,9 @@ class AddShareConsumer(_Cmd):
     count: int = Field(1, ge=1, le=12)
     config: dict[str, str | int | float | bool] = Field(default_factory=dict)
     poll_interval_ms: int = Field(100, ge=1, le=60_000)
-    release_keys: list[str] = Field(default_factory=list, max_length=20)  # RELEASEd, never processed: "poison"
+    release_keys: list[str] = Field(
+        default_factory=list, max_length=20
+    )  # RELEASEd, never processed: "poison"
 
 
 class InitTransactions(_Cmd):
@@ -184,40 +188,87 @@ class ConsumeTransformProduce(_Cmd):
 
 
 Command = Annotated[
-    CrashBroker | ShutdownBroker | RestartBroker | IsolateBroker | HealBroker | SlowBroker | AddBroker | CrashConsumer
-    | CloseConsumer | RestartConsumer | AddConsumer | Produce | SetRate | RunFor | Reassign | PreferredElection | AddShareConsumer
-    | InitTransactions | BeginTransaction | CommitTransaction | AbortTransaction | ConsumeTransformProduce
-    | AlterPartitions | ResetOffsets,
+    CrashBroker
+    | ShutdownBroker
+    | RestartBroker
+    | IsolateBroker
+    | HealBroker
+    | SlowBroker
+    | AddBroker
+    | CrashConsumer
+    | CloseConsumer
+    | RestartConsumer
+    | AddConsumer
+    | Produce
+    | SetRate
+    | RunFor
+    | Reassign
+    | PreferredElection
+    | AddShareConsumer
+    | InitTransactions
+    | BeginTransaction
+    | CommitTransaction
+    | AbortTransaction
+    | ConsumeTransformProduce
+    | AlterPartitions
+    | ResetOffsets,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
-COMMAND_OPS = ("crash_broker", "shutdown_broker", "restart_broker", "isolate_broker", "heal_broker", "slow_broker", "add_broker",
-               "crash_consumer", "close_consumer", "restart_consumer", "add_consumer", "produce", "set_rate", "run_for", "reassign",
-               "preferred_election", "add_share_consumer", "init_transactions", "begin_transaction",
-               "commit_transaction", "abort_transaction", "consume_transform_produce", "alter_partitions",
-               "reset_offsets")
+COMMAND_OPS = (
+    "crash_broker",
+    "shutdown_broker",
+    "restart_broker",
+    "isolate_broker",
+    "heal_broker",
+    "slow_broker",
+    "add_broker",
+    "crash_consumer",
+    "close_consumer",
+    "restart_consumer",
+    "add_consumer",
+    "produce",
+    "set_rate",
+    "run_for",
+    "reassign",
+    "preferred_election",
+    "add_share_consumer",
+    "init_transactions",
+    "begin_transaction",
+    "commit_transaction",
+    "abort_transaction",
+    "consume_transform_produce",
+    "alter_partitions",
+    "reset_offsets",
+)
 
 
 def parse_command(data: dict) -> Command:
     """Validate one command (from a lesson file or URL); errors name the field and the allowed ops."""
     if not isinstance(data, dict):
-        raise ConfigError(f"A command must be a mapping like {{'op': 'crash_broker', 'broker': 1}}, got "
-                          f"{type(data).__name__}")
+        raise ConfigError(
+            f"A command must be a mapping like {{'op': 'crash_broker', 'broker': 1}}, got "
+            f"{type(data).__name__}"
+        )
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"]) or "op"
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            raise ConfigError(f"Unknown command {data.get('op') if isinstance(data, dict) else data!r}: allowed ops "
-                              f"are {', '.join(COMMAND_OPS)}") from None
+            raise ConfigError(
+                f"Unknown command {data.get('op') if isinstance(data, dict) else data!r}: allowed ops "
+                f"are {', '.join(COMMAND_OPS)}"
+            ) from None
         raise ConfigError(f"Command {data.get('op')!r}: field '{loc}': {err['msg']}") from None
 
 
 def _consumer(c: Cluster, cid: str):
     k = c.consumers.get(cid) or c.share_consumers.get(cid)
     if k is None:
-        raise ConfigError(f"there is no consumer {cid!r}; consumers are {sorted([*c.consumers, *c.share_consumers])}")
+        raise ConfigError(
+            f"there is no consumer {cid!r}; consumers are {sorted([*c.consumers, *c.share_consumers])}"
+        )
     return k
 
 
@@ -279,8 +330,11 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             if topic is None:
                 raise ConfigError(f"produce: give a topic for producer {pid!r}")
             for i in range(n):
-                p.send(topic, value=None if tombstone else value if value is not None else f"{pid}-manual-{i}",
-                       key=key)
+                p.send(
+                    topic,
+                    value=None if tombstone else value if value is not None else f"{pid}-manual-{i}",
+                    key=key,
+                )
             return f"{pid} sent {n} {'tombstone' if tombstone else 'record'}(s) to {topic}"
         case SetRate(producer=pid, rate_per_s=rate):
             gen = c.load_generators.get(pid)
@@ -304,21 +358,32 @@ def apply_command(c: Cluster, cmd: Command) -> str:
         case InitTransactions(producer=pid):
             p = _txn_producer(c, pid)
             p.init_transactions()
-            return (f"{pid} called init_transactions(): transactional.id {p.txn.txn_id!r} has producer id {p.pid}, "
-                    f"epoch {p.producer_epoch}")
+            return (
+                f"{pid} called init_transactions(): transactional.id {p.txn.txn_id!r} has producer id {p.pid}, "
+                f"epoch {p.producer_epoch}"
+            )
         case BeginTransaction(producer=pid):
             _txn_producer(c, pid).begin_transaction()
             return f"{pid} began a transaction"
         case CommitTransaction(producer=pid) | AbortTransaction(producer=pid):
             p = _txn_producer(c, pid)
             commit = isinstance(cmd, CommitTransaction)
-            return _fenced_note(c, p, lambda: p.commit_transaction() if commit else p.abort_transaction(),
-                                f"{pid} {'committed' if commit else 'aborted'} its transaction")
+            return _fenced_note(
+                c,
+                p,
+                lambda: p.commit_transaction() if commit else p.abort_transaction(),
+                f"{pid} {'committed' if commit else 'aborted'} its transaction",
+            )
         case ConsumeTransformProduce():
             return consume_transform_produce(c, cmd)
         case AlterPartitions(topic=t, partitions=n):
-            return _refused_note(c, lambda: c.create_partitions(t, n), f"Topic {t} now has {n} partitions",
-                                 topic=t, tool="kafka-topics.sh --alter")
+            return _refused_note(
+                c,
+                lambda: c.create_partitions(t, n),
+                f"Topic {t} now has {n} partitions",
+                topic=t,
+                tool="kafka-topics.sh --alter",
+            )
         case ResetOffsets():
             return reset_offsets(c, cmd)
     raise ConfigError(f"unknown command {cmd!r}")
@@ -356,10 +421,14 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
         raise ConfigError(f"reset_offsets: no topic {cmd.topic!r}; topics are {sorted(c.topics)}")
     if (cmd.to == "offset") != (cmd.offset is not None):
         raise ConfigError("reset_offsets: give offset exactly when to is 'offset' (--to-offset N)")
-    problem = c._ensure_offsets_topic()  # the tool's FindCoordinator creates __consumer_offsets, as a client's does
+    problem = (
+        c._ensure_offsets_topic()
+    )  # the tool's FindCoordinator creates __consumer_offsets, as a client's does
     co = None if problem else c.coordinator_for(cmd.group)
     if co is None:
-        raise ConfigError(problem or f"reset_offsets: the coordinator of group {cmd.group!r} is not available")
+        raise ConfigError(
+            problem or f"reset_offsets: the coordinator of group {cmd.group!r} is not available"
+        )
     coordinator = c.brokers[co].coordinator
     g = coordinator.group(cmd.group)
     g848 = coordinator.kip848.groups.get(cmd.group)
@@ -375,17 +444,30 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
 
     def run() -> None:
         if state not in ("Empty", "Dead"):
-            raise GroupNotEmptyError(f"Assignments can only be reset if the group '{cmd.group}' is inactive, but "
-                                     f"the current state is {state}.")
+            raise GroupNotEmptyError(
+                f"Assignments can only be reset if the group '{cmd.group}' is inactive, but "
+                f"the current state is {state}."
+            )
         g.offsets.update(offsets)
         coordinator._append_offsets(g, offsets)
         shown = ", ".join(f"{t}-{p}: {o}" for (t, p), o in offsets.items())
-        c.emit("offsets_committed", f"kafka-consumer-groups.sh --reset-offsets --to-{cmd.to} --execute set group "
-               f"{cmd.group}'s committed offsets to {shown}", actors=("admin", c.brokers[co].name, cmd.group),
-               group=cmd.group, offsets=dict(offsets), reset=cmd.to)
+        c.emit(
+            "offsets_committed",
+            f"kafka-consumer-groups.sh --reset-offsets --to-{cmd.to} --execute set group "
+            f"{cmd.group}'s committed offsets to {shown}",
+            actors=("admin", c.brokers[co].name, cmd.group),
+            group=cmd.group,
+            offsets=dict(offsets),
+            reset=cmd.to,
+        )
 
-    return _refused_note(c, run, f"Reset group {cmd.group}'s offsets of {cmd.topic} to {cmd.to}", cmd.topic,
-                         "kafka-consumer-groups.sh --reset-offsets")
+    return _refused_note(
+        c,
+        run,
+        f"Reset group {cmd.group}'s offsets of {cmd.topic} to {cmd.to}",
+        cmd.topic,
+        "kafka-consumer-groups.sh --reset-offsets",
+    )
 
 
 def add_share_consumers(c: Cluster, cmd: AddShareConsumer) -> str:
@@ -393,7 +475,9 @@ def add_share_consumers(c: Cluster, cmd: AddShareConsumer) -> str:
     members = [k for k in c.share_consumers.values() if k.group_id == cmd.group and k.alive]
     topics = list(cmd.topics or (members[0].topics if members else []))
     if not topics:
-        raise ConfigError(f"add_share_consumer: share group {cmd.group!r} has no members yet: give its topics")
+        raise ConfigError(
+            f"add_share_consumer: share group {cmd.group!r} has no members yet: give its topics"
+        )
     missing = [t for t in topics if t not in c.topics]
     if missing:
         raise ConfigError(f"add_share_consumer: no topic {missing[0]!r}; topics are {sorted(c.topics)}")
@@ -421,10 +505,19 @@ def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
         raise ConfigError(f"consume_transform_produce: topics are {sorted(c.topics)}")
     k = c.consumers.get(cmd.consumer)
     if k is None:
-        k = c.consumer(cmd.consumer, group_id=cmd.group, topics=[cmd.from_topic],
-                       config={"auto.offset.reset": "earliest", "enable.auto.commit": False,
-                               "isolation.level": "read_committed", "max.poll.records": cmd.max_records,
-                               "session.timeout.ms": 10000, "heartbeat.interval.ms": 3000})
+        k = c.consumer(
+            cmd.consumer,
+            group_id=cmd.group,
+            topics=[cmd.from_topic],
+            config={
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+                "max.poll.records": cmd.max_records,
+                "session.timeout.ms": 10000,
+                "heartbeat.interval.ms": 3000,
+            },
+        )
     if p.txn.state == "Uninitialized":
         p.init_transactions()
     recs = []
@@ -451,18 +544,34 @@ def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
         else:
             p.flush()  # written to the log, but neither committed nor aborted
 
-    what = {"commit": "committed", "abort": "aborted", "open": "left open (the app stopped before committing)"}
-    return _fenced_note(c, p, run, f"{cmd.producer} read {len(recs)} record(s) of {cmd.from_topic}, wrote their "
-                                   f"results to {cmd.to_topic} and {what[cmd.end]} the transaction")
+    what = {
+        "commit": "committed",
+        "abort": "aborted",
+        "open": "left open (the app stopped before committing)",
+    }
+    return _fenced_note(
+        c,
+        p,
+        run,
+        f"{cmd.producer} read {len(recs)} record(s) of {cmd.from_topic}, wrote their "
+        f"results to {cmd.to_topic} and {what[cmd.end]} the transaction",
+    )
 
 
-def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_ms: int = 100,
-                 group_instance_id: str | None = None) -> str:
+def add_consumer(
+    c: Cluster,
+    group: str,
+    cid: str | None = None,
+    poll_interval_ms: int = 100,
+    group_instance_id: str | None = None,
+) -> str:
     """Start one more member in an existing group, with the same subscription and config as its peers (and
     `group_instance_id` as its group.instance.id when given)."""
     peers = [k for k in c.consumers.values() if k.group_id == group]
     if not peers:
-        raise ConfigError(f"there is no group {group!r}; groups are {sorted({k.group_id for k in c.consumers.values() if k.group_id})}")
+        raise ConfigError(
+            f"there is no group {group!r}; groups are {sorted({k.group_id for k in c.consumers.values() if k.group_id})}"
+        )
     peer = peers[0]
     if cid is None:
         n = len(c.consumers) + 1
@@ -472,12 +581,22 @@ def add_consumer(c: Cluster, group: str, cid: str | None = None, poll_interval_m
     cfg = peer.config.explicit()
     if group_instance_id is not None:
         cfg["group.instance.id"] = group_instance_id
-    elif "group.instance.id" in cfg:  # a static group: the newcomer gets its own instance id (a copy would fence)
+    elif (
+        "group.instance.id" in cfg
+    ):  # a static group: the newcomer gets its own instance id (a copy would fence)
         cfg["group.instance.id"] = cid
     k = c.consumer(cid, group_id=group, topics=list(peer.subscription or []), config=cfg)
     k.start(poll_interval_ms)
     return f"Added consumer {cid} to group {group}"
 
 
-__all__ = ["Command", "apply_command", "parse_command", "add_consumer", "add_share_consumers",
-           "consume_transform_produce", "KafkaError", "COMMAND_OPS"]
+__all__ = [
+    "Command",
+    "apply_command",
+    "parse_command",
+    "add_consumer",
+    "add_share_consumers",
+    "consume_transform_produce",
+    "KafkaError",
+    "COMMAND_OPS",
+]

@@ -74,7 +74,9 @@ def apply_changes(s: Scenario, changes: list[str]) -> Scenario:
         if scope == "broker":
             data["broker_config"][key] = val
         else:
-            items = {"producer": data["producers"], "consumer": data["groups"], "topic": data["topics"]}[scope]
+            items = {"producer": data["producers"], "consumer": data["groups"], "topic": data["topics"]}[
+                scope
+            ]
             if not items:
                 raise ConfigError(f"change {ch!r}: the scenario has no {scope}s")
             for item in items:
@@ -96,8 +98,14 @@ def outcome(c: Cluster) -> Outcome:
     m = c.metrics
     acked = sum(p.acked for p in c.producers.values())
     secs = max(c.now, 1) / 1000
-    return Outcome(acked, c.losses.lost_count, sum(k.duplicates for k in c.consumers.values()),
-                   m.ack_percentile(0.5), m.ack_percentile(0.99), acked / secs)
+    return Outcome(
+        acked,
+        c.losses.lost_count,
+        sum(k.duplicates for k in c.consumers.values()),
+        m.ack_percentile(0.5),
+        m.ack_percentile(0.99),
+        acked / secs,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +132,9 @@ def first_difference(left: list[Event], right: list[Event]) -> Divergence | None
     if len(left) != len(right):
         n = min(len(left), len(right))
         e = left[n] if len(left) > len(right) else right[n]
-        return Divergence(e.time_ms, e if len(left) > len(right) else None, e if len(right) > len(left) else None)
+        return Divergence(
+            e.time_ms, e if len(left) > len(right) else None, e if len(right) > len(left) else None
+        )
     return None
 
 
@@ -142,7 +152,9 @@ def _short(e: Event) -> str:
 class ComparePair:
     """Two aligned runs. `step()`, `back()`, `apply(cmd)`; `left` / `right` are the live clusters."""
 
-    def __init__(self, scenario: Scenario, left: list[str], right: list[str], checkpoint_every: int = 25) -> None:
+    def __init__(
+        self, scenario: Scenario, left: list[str], right: list[str], checkpoint_every: int = 25
+    ) -> None:
         self.scenario = scenario
         self.changes = (list(left), list(right))
         self.scenarios = (apply_changes(scenario, left), apply_changes(scenario, right))
@@ -163,7 +175,11 @@ class ComparePair:
             thin_checkpoints(self._checkpoints)
         a0, b0 = self.left.events.seq, self.right.events.seq
         for _ in range(max_rounds):
-            times = [t for t in (self.left.scheduler.next_time(), self.right.scheduler.next_time()) if t is not None]
+            times = [
+                t
+                for t in (self.left.scheduler.next_time(), self.right.scheduler.next_time())
+                if t is not None
+            ]
             if not times:
                 break
             t = min(times)
@@ -212,16 +228,23 @@ class ComparePair:
     def to_state(self) -> dict[str, Any]:
         """Scenario, both sides' changes and the commands applied so far: with the step number, the whole
         picture (the engine is deterministic), small enough for a URL like the Playground's link."""
-        return {"v": STATE_VERSION, "scenario": self.scenario.model_dump(), "left": list(self.changes[0]),
-                "right": list(self.changes[1]), "position": self.position,
-                "commands": [{"at": p, **c.model_dump()} for p, c in self.commands if p <= self.position]}
+        return {
+            "v": STATE_VERSION,
+            "scenario": self.scenario.model_dump(),
+            "left": list(self.changes[0]),
+            "right": list(self.changes[1]),
+            "position": self.position,
+            "commands": [{"at": p, **c.model_dump()} for p, c in self.commands if p <= self.position],
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ComparePair:
         """Rebuild a pair from `to_state()` output at its position (validated: it may come from a URL;
         ValueError / ConfigError name the field)."""
         if not isinstance(state, dict):
-            raise ValueError("compare state must be a mapping with scenario, left, right, position and commands")
+            raise ValueError(
+                "compare state must be a mapping with scenario, left, right, position and commands"
+            )
         if state.get("v") != STATE_VERSION:
             raise ValueError(f"compare state version 'v' must be {STATE_VERSION}, got {state.get('v')!r}")
         scenario = validate_scenario(state.get("scenario", {}))

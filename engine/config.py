@@ -28,8 +28,10 @@ class KafkaConfig(BaseModel):
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None = None, *, where: str = "") -> Self:
         if raw is not None and not isinstance(raw, Mapping):
-            raise ConfigError(f"{where or cls.scope}: a config must be a mapping of {cls.scope} config names to "
-                              f"values, like {{'linger.ms': 5}}; got {type(raw).__name__}")
+            raise ConfigError(
+                f"{where or cls.scope}: a config must be a mapping of {cls.scope} config names to "
+                f"values, like {{'linger.ms': 5}}; got {type(raw).__name__}"
+            )
         raw = dict(raw or {})
         for key in raw:
             if not isinstance(key, str):
@@ -38,7 +40,11 @@ class KafkaConfig(BaseModel):
         for key in raw:
             if key not in known:
                 near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                hint = f" Did you mean {near[0]}?" if near else f" Known {cls.scope} configs: {', '.join(sorted(known))}."
+                hint = (
+                    f" Did you mean {near[0]}?"
+                    if near
+                    else f" Known {cls.scope} configs: {', '.join(sorted(known))}."
+                )
                 raise ConfigError(f"Unknown {cls.scope} config '{key}'{_where(where)}.{hint}")
         try:
             return cls.model_validate(raw)
@@ -74,7 +80,9 @@ def _explain(cls: type[KafkaConfig], exc: ValidationError, where: str) -> str:
         if err["type"] in ("value_error", "assertion_error") and not err["loc"]:
             parts.append(f"{cls.scope} config{_where(where)}: {msg}")
         else:
-            parts.append(f"Invalid value {value!r} for {cls.scope} config '{key}'{_where(where)}: {msg}.{allowed}")
+            parts.append(
+                f"Invalid value {value!r} for {cls.scope} config '{key}'{_where(where)}: {msg}.{allowed}"
+            )
     return " ".join(parts)
 
 
@@ -107,10 +115,14 @@ class ProducerConfig(KafkaConfig):
     acks: Literal["0", "1", "all"] = Field("all", alias="acks")
     enable_idempotence: bool = Field(True, alias="enable.idempotence")
     linger_ms: int = Field(5, alias="linger.ms", ge=0, description="A time in ms, 0 or more.")
-    batch_size: int = Field(16384, alias="batch.size", ge=0, description="Bytes per partition batch, 0 or more.")
+    batch_size: int = Field(
+        16384, alias="batch.size", ge=0, description="Bytes per partition batch, 0 or more."
+    )
     buffer_memory: int = Field(33554432, alias="buffer.memory", ge=1, description="Bytes, at least 1.")
     max_block_ms: int = Field(60000, alias="max.block.ms", **_NON_NEG)
-    max_in_flight: int = Field(5, alias="max.in.flight.requests.per.connection", ge=1, description="At least 1.")
+    max_in_flight: int = Field(
+        5, alias="max.in.flight.requests.per.connection", ge=1, description="At least 1."
+    )
     retries: int = Field(2147483647, alias="retries", **_NON_NEG)
     retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
     delivery_timeout_ms: int = Field(120000, alias="delivery.timeout.ms", ge=1)
@@ -119,7 +131,9 @@ class ProducerConfig(KafkaConfig):
     max_request_size: int = Field(1048576, alias="max.request.size", ge=1)
     partitioner_ignore_keys: bool = Field(False, alias="partitioner.ignore.keys")
     partitioner_adaptive: bool = Field(True, alias="partitioner.adaptive.partitioning.enable")
-    partitioner_availability_timeout_ms: int = Field(0, alias="partitioner.availability.timeout.ms", **_NON_NEG)
+    partitioner_availability_timeout_ms: int = Field(
+        0, alias="partitioner.availability.timeout.ms", **_NON_NEG
+    )
     metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", **_NON_NEG)
     client_id: str = Field("", alias="client.id")
     transactional_id: str | None = Field(None, alias="transactional.id")
@@ -131,17 +145,21 @@ class ProducerConfig(KafkaConfig):
         if self.delivery_timeout_ms < self.linger_ms + self.request_timeout_ms:
             raise ValueError(
                 f"delivery.timeout.ms ({self.delivery_timeout_ms}) must be at least linger.ms + request.timeout.ms "
-                f"({self.linger_ms + self.request_timeout_ms}); raise delivery.timeout.ms or lower the others")
+                f"({self.linger_ms + self.request_timeout_ms}); raise delivery.timeout.ms or lower the others"
+            )
         explicit = "enable_idempotence" in self.model_fields_set
         conflict = self.acks != "all" or self.retries == 0 or self.max_in_flight > 5
         if self.transactional_id and (not self.enable_idempotence or conflict):
-            raise ValueError("transactional.id needs the idempotent producer: enable.idempotence=true, acks=all, "
-                             "retries > 0 and max.in.flight.requests.per.connection <= 5")
+            raise ValueError(
+                "transactional.id needs the idempotent producer: enable.idempotence=true, acks=all, "
+                "retries > 0 and max.in.flight.requests.per.connection <= 5"
+            )
         if self.enable_idempotence and conflict:
             if explicit:
                 raise ValueError(
                     "enable.idempotence=true needs acks=all, retries > 0 and "
-                    "max.in.flight.requests.per.connection <= 5; change those or set enable.idempotence=false")
+                    "max.in.flight.requests.per.connection <= 5; change those or set enable.idempotence=false"
+                )
             # Kafka 3.2+: an idempotence left at its default is quietly turned off by conflicting configs.
             object.__setattr__(self, "enable_idempotence", False)
         return self
@@ -170,17 +188,26 @@ class ConsumerConfig(KafkaConfig):
     fetch_max_bytes: int = Field(52428800, alias="fetch.max.bytes", ge=1)
     max_partition_fetch_bytes: int = Field(1048576, alias="max.partition.fetch.bytes", ge=1)
     partition_assignment_strategy: tuple[Strategy, ...] = Field(
-        ("range", "cooperative-sticky"), alias="partition.assignment.strategy",
-        description="A list of: range, roundrobin, sticky, cooperative-sticky (or Kafka's class names).")
+        ("range", "cooperative-sticky"),
+        alias="partition.assignment.strategy",
+        description="A list of: range, roundrobin, sticky, cooperative-sticky (or Kafka's class names).",
+    )
     request_timeout_ms: int = Field(30000, alias="request.timeout.ms", ge=1)
     retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
     group_protocol: Literal["classic", "consumer"] = Field("classic", alias="group.protocol")
     # KIP-345 static membership: a restart within session.timeout.ms keeps the partitions, no rebalance
-    group_instance_id: str | None = Field(None, alias="group.instance.id", min_length=1, max_length=249,
-                                          pattern=r"^[a-zA-Z0-9._-]+$",
-                                          description="1-249 characters of a-z, A-Z, 0-9, '.', '_', '-'.")
+    group_instance_id: str | None = Field(
+        None,
+        alias="group.instance.id",
+        min_length=1,
+        max_length=249,
+        pattern=r"^[a-zA-Z0-9._-]+$",
+        description="1-249 characters of a-z, A-Z, 0-9, '.', '_', '-'.",
+    )
     group_remote_assignor: Literal["uniform", "range"] | None = Field(None, alias="group.remote.assignor")
-    isolation_level: Literal["read_uncommitted", "read_committed"] = Field("read_uncommitted", alias="isolation.level")
+    isolation_level: Literal["read_uncommitted", "read_committed"] = Field(
+        "read_uncommitted", alias="isolation.level"
+    )
     client_id: str = Field("", alias="client.id")
     # KIP-392: the consumer's rack, sent with every fetch; a leader with a replica.selector.class may then
     # name a same-rack follower to read from, for metadata.max.age.ms
@@ -203,23 +230,27 @@ class ConsumerConfig(KafkaConfig):
         if self.heartbeat_interval_ms >= self.session_timeout_ms:
             raise ValueError(
                 f"heartbeat.interval.ms ({self.heartbeat_interval_ms}) must be lower than session.timeout.ms "
-                f"({self.session_timeout_ms}); Kafka recommends at most a third of it")
+                f"({self.session_timeout_ms}); Kafka recommends at most a third of it"
+            )
         return self
 
 
 # ConsumerConfig.CLASSIC_PROTOCOL_UNSUPPORTED_CONFIGS / CONSUMER_PROTOCOL_UNSUPPORTED_CONFIGS (Kafka 4.0)
 _UNSUPPORTED = {
     "classic": (("group.remote.assignor", "group_remote_assignor"),),
-    "consumer": (("partition.assignment.strategy", "partition_assignment_strategy"),
-                 ("heartbeat.interval.ms", "heartbeat_interval_ms"), ("session.timeout.ms", "session_timeout_ms")),
+    "consumer": (
+        ("partition.assignment.strategy", "partition_assignment_strategy"),
+        ("heartbeat.interval.ms", "heartbeat_interval_ms"),
+        ("session.timeout.ms", "session_timeout_ms"),
+    ),
 }
 _WHY = {
     "classic": "the server-side assignor is a KIP-848 setting; with the classic protocol the group leader runs the "
-               "client's partition.assignment.strategy (or set group.protocol=consumer)",
+    "client's partition.assignment.strategy (or set group.protocol=consumer)",
     "consumer": "with KIP-848 the broker assigns partitions (its group.consumer.assignors; a member may pick one "
-                "with group.remote.assignor) and the broker sets the session timeout and heartbeat interval "
-                "(group.consumer.session.timeout.ms, default 45000, and group.consumer.heartbeat.interval.ms, "
-                "default 5000); remove them from the consumer's config",
+    "with group.remote.assignor) and the broker sets the session timeout and heartbeat interval "
+    "(group.consumer.session.timeout.ms, default 45000, and group.consumer.heartbeat.interval.ms, "
+    "default 5000); remove them from the consumer's config",
 }
 
 
@@ -227,14 +258,18 @@ def _check_protocol_configs(cfg: ConsumerConfig) -> None:
     """ConsumerConfig.checkUnsupportedConfigsPostProcess: the Java client throws ConfigException for these."""
     bad = [name for name, field in _UNSUPPORTED[cfg.group_protocol] if field in cfg.model_fields_set]
     if bad:
-        raise ValueError(f"{', '.join(bad)} cannot be set when group.protocol={cfg.group_protocol.upper()}: "
-                         f"{_WHY[cfg.group_protocol]}")
+        raise ValueError(
+            f"{', '.join(bad)} cannot be set when group.protocol={cfg.group_protocol.upper()}: "
+            f"{_WHY[cfg.group_protocol]}"
+        )
 
 
 RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 LEADER_SELECTOR = "org.apache.kafka.common.replica.LeaderSelector"
-ReplicaSelector = Literal["org.apache.kafka.common.replica.RackAwareReplicaSelector",
-                          "org.apache.kafka.common.replica.LeaderSelector"]
+ReplicaSelector = Literal[
+    "org.apache.kafka.common.replica.RackAwareReplicaSelector",
+    "org.apache.kafka.common.replica.LeaderSelector",
+]
 
 CleanupPolicy = Literal["delete", "compact", "compact,delete", "delete,compact"]
 
@@ -255,7 +290,8 @@ class TopicConfig(KafkaConfig):
     min_compaction_lag_ms: int = Field(0, alias="min.compaction.lag.ms", **_NON_NEG)
     max_message_bytes: int = Field(1048588, alias="max.message.bytes", ge=0)
     compression_type: Literal["producer", "none", "gzip", "snappy", "lz4", "zstd"] = Field(
-        "producer", alias="compression.type")
+        "producer", alias="compression.type"
+    )
 
     @property
     def compact(self) -> bool:
@@ -274,8 +310,9 @@ class BrokerConfig(KafkaConfig):
     replica_fetch_wait_max_ms: int = Field(500, alias="replica.fetch.wait.max.ms", **_NON_NEG)
     replica_fetch_min_bytes: int = Field(1, alias="replica.fetch.min.bytes", ge=1)
     # KIP-227 incremental fetch sessions between brokers; 0 turns them off (every fetch names every partition)
-    max_incremental_fetch_session_cache_slots: int = Field(1000, alias="max.incremental.fetch.session.cache.slots",
-                                                           **_NON_NEG)
+    max_incremental_fetch_session_cache_slots: int = Field(
+        1000, alias="max.incremental.fetch.session.cache.slots", **_NON_NEG
+    )
     min_insync_replicas: int = Field(1, alias="min.insync.replicas", ge=1)
     unclean_leader_election_enable: bool = Field(False, alias="unclean.leader.election.enable")
     default_replication_factor: int = Field(1, alias="default.replication.factor", ge=1)
@@ -287,24 +324,39 @@ class BrokerConfig(KafkaConfig):
     group_max_session_timeout_ms: int = Field(1800000, alias="group.max.session.timeout.ms", ge=1)
     # KIP-848 consumer groups (GroupCoordinatorConfig): the broker, not the member, sets these
     group_consumer_session_timeout_ms: int = Field(45000, alias="group.consumer.session.timeout.ms", ge=1)
-    group_consumer_min_session_timeout_ms: int = Field(45000, alias="group.consumer.min.session.timeout.ms", ge=1)
-    group_consumer_max_session_timeout_ms: int = Field(60000, alias="group.consumer.max.session.timeout.ms", ge=1)
-    group_consumer_heartbeat_interval_ms: int = Field(5000, alias="group.consumer.heartbeat.interval.ms", ge=1)
-    group_consumer_min_heartbeat_interval_ms: int = Field(5000, alias="group.consumer.min.heartbeat.interval.ms",
-                                                          ge=1)
-    group_consumer_max_heartbeat_interval_ms: int = Field(15000, alias="group.consumer.max.heartbeat.interval.ms",
-                                                          ge=1)
+    group_consumer_min_session_timeout_ms: int = Field(
+        45000, alias="group.consumer.min.session.timeout.ms", ge=1
+    )
+    group_consumer_max_session_timeout_ms: int = Field(
+        60000, alias="group.consumer.max.session.timeout.ms", ge=1
+    )
+    group_consumer_heartbeat_interval_ms: int = Field(
+        5000, alias="group.consumer.heartbeat.interval.ms", ge=1
+    )
+    group_consumer_min_heartbeat_interval_ms: int = Field(
+        5000, alias="group.consumer.min.heartbeat.interval.ms", ge=1
+    )
+    group_consumer_max_heartbeat_interval_ms: int = Field(
+        15000, alias="group.consumer.max.heartbeat.interval.ms", ge=1
+    )
     group_consumer_assignors: tuple[Literal["uniform", "range"], ...] = Field(
-        ("uniform", "range"), alias="group.consumer.assignors",
-        description="A list of: uniform, range (or Kafka's class names); the first is the default.")
+        ("uniform", "range"),
+        alias="group.consumer.assignors",
+        description="A list of: uniform, range (or Kafka's class names); the first is the default.",
+    )
     # ShareGroupConfig (KIP-932): how often a share group delivers a record before archiving it
-    group_share_delivery_count_limit: int = Field(5, alias="group.share.delivery.count.limit", ge=2, le=10,
-                                                  description="Between 2 and 10.")
+    group_share_delivery_count_limit: int = Field(
+        5, alias="group.share.delivery.count.limit", ge=2, le=10, description="Between 2 and 10."
+    )
     auto_leader_rebalance_enable: bool = Field(True, alias="auto.leader.rebalance.enable")
     # a broker asked to stop first has the controller move its leaderships (engine.shutdown)
     controlled_shutdown_enable: bool = Field(True, alias="controlled.shutdown.enable")
-    leader_imbalance_check_interval_seconds: int = Field(300, alias="leader.imbalance.check.interval.seconds", ge=1)
-    leader_imbalance_per_broker_percentage: int = Field(10, alias="leader.imbalance.per.broker.percentage", **_NON_NEG)
+    leader_imbalance_check_interval_seconds: int = Field(
+        300, alias="leader.imbalance.check.interval.seconds", ge=1
+    )
+    leader_imbalance_per_broker_percentage: int = Field(
+        10, alias="leader.imbalance.per.broker.percentage", **_NON_NEG
+    )
     broker_heartbeat_interval_ms: int = Field(2000, alias="broker.heartbeat.interval.ms", ge=1)
     broker_session_timeout_ms: int = Field(9000, alias="broker.session.timeout.ms", ge=1)
     zookeeper_session_timeout_ms: int = Field(18000, alias="zookeeper.session.timeout.ms", ge=1)
@@ -332,13 +384,26 @@ class BrokerConfig(KafkaConfig):
     def _rules(self) -> Self:
         """GroupCoordinatorConfig's checks of the KIP-848 session timeout and heartbeat interval."""
         for name, low, value, high in (
-                ("group.consumer.session.timeout.ms", self.group_consumer_min_session_timeout_ms,
-                 self.group_consumer_session_timeout_ms, self.group_consumer_max_session_timeout_ms),
-                ("group.consumer.heartbeat.interval.ms", self.group_consumer_min_heartbeat_interval_ms,
-                 self.group_consumer_heartbeat_interval_ms, self.group_consumer_max_heartbeat_interval_ms)):
+            (
+                "group.consumer.session.timeout.ms",
+                self.group_consumer_min_session_timeout_ms,
+                self.group_consumer_session_timeout_ms,
+                self.group_consumer_max_session_timeout_ms,
+            ),
+            (
+                "group.consumer.heartbeat.interval.ms",
+                self.group_consumer_min_heartbeat_interval_ms,
+                self.group_consumer_heartbeat_interval_ms,
+                self.group_consumer_max_heartbeat_interval_ms,
+            ),
+        ):
             if not low <= value <= high:
-                raise ValueError(f"{name} ({value}) must lie within its min and max ({low}..{high}); "
-                                 f"change {name.replace('group.consumer.', 'group.consumer.min.')} / .max too")
+                raise ValueError(
+                    f"{name} ({value}) must lie within its min and max ({low}..{high}); "
+                    f"change {name.replace('group.consumer.', 'group.consumer.min.')} / .max too"
+                )
         if self.group_consumer_heartbeat_interval_ms >= self.group_consumer_session_timeout_ms:
-            raise ValueError("group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms")
+            raise ValueError(
+                "group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms"
+            )
         return self

@@ -41,8 +41,14 @@ _tuple_new = tuple.__new__
 
 
 class Consumer:
-    def __init__(self, cluster: Cluster, consumer_id: str, group_id: str | None = None,
-                 topics: list[str] | None = None, config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        consumer_id: str,
+        group_id: str | None = None,
+        topics: list[str] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
         self.cluster = cluster
         self.id = consumer_id
         self.group_id = group_id
@@ -94,7 +100,9 @@ class Consumer:
     # -- public API ------------------------------------------------------------------------------------------
     def subscribe(self, topics: list[str]) -> None:
         if self.group_id is None:
-            raise IllegalStateError("subscribe() needs a group_id: give one, or use assign() for manual partitions")
+            raise IllegalStateError(
+                "subscribe() needs a group_id: give one, or use assign() for manual partitions"
+            )
         self._check_alive()
         self.subscription = list(topics)
         self.manual = None
@@ -123,19 +131,25 @@ class Consumer:
         """commitSync / commitAsync: store positions (or the given offsets) in the group's coordinator."""
         self._check_alive()
         c = self.cluster
-        offs = dict(offsets) if offsets is not None else {tp: self.positions[tp] for tp in self.assignment
-                                                          if tp in self.positions}
+        offs = (
+            dict(offsets)
+            if offsets is not None
+            else {tp: self.positions[tp] for tp in self.assignment if tp in self.positions}
+        )
         if not offs or self.group_id is None:
             return
         req = self._send_commit(offs)
         if asynchronous or c.in_simulation:
             return
-        c.run_until(lambda: req in self.commit_results or not self.alive, self.config.request_timeout_ms, quiet=True)
+        c.run_until(
+            lambda: req in self.commit_results or not self.alive, self.config.request_timeout_ms, quiet=True
+        )
         err = self.commit_results.pop(req, "TIMEOUT")
         if err is not None:
             raise CommitFailedError(
                 f"commit failed with {err}: the group rebalanced (or the coordinator moved) and these partitions may "
-                f"now belong to another member; the records since the last commit will be processed again")
+                f"now belong to another member; the records since the last commit will be processed again"
+            )
 
     def position(self, tp: TP) -> int | None:
         return self.positions.get(tuple(tp))
@@ -167,12 +181,19 @@ class Consumer:
         self.state = "crashed"
         self._hb_epoch += 1
         # a KIP-848 member's session timeout is the broker's group.consumer.session.timeout.ms
-        session = (f"the broker's group.consumer.session.timeout.ms="
-                   f"{self.cluster.broker_config.group_consumer_session_timeout_ms}" if self._kip848
-                   else f"session.timeout.ms={self.config.session_timeout_ms}")
-        self.cluster.emit("consumer_crashed", f"{self.id} crashed: it stops heartbeating without leaving group "
-                          f"{self.group_id}; its partitions stay assigned until {session} ms passes",
-                          actors=(self.id,), group=self.group_id)
+        session = (
+            f"the broker's group.consumer.session.timeout.ms="
+            f"{self.cluster.broker_config.group_consumer_session_timeout_ms}"
+            if self._kip848
+            else f"session.timeout.ms={self.config.session_timeout_ms}"
+        )
+        self.cluster.emit(
+            "consumer_crashed",
+            f"{self.id} crashed: it stops heartbeating without leaving group "
+            f"{self.group_id}; its partitions stay assigned until {session} ms passes",
+            actors=(self.id,),
+            group=self.group_id,
+        )
 
     def close(self) -> None:
         """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once. A static member
@@ -185,36 +206,77 @@ class Consumer:
         static = self.config.group_instance_id
         if static is not None and self._kip848 and self.member_id and self.coordinator is not None:
             co = c.brokers[self.coordinator]  # member epoch -2: a static member leaves for now (KIP-848)
-            c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
-                           self.group_id, self.member_id, -2, [], [], None, static)
+            c.network.send(
+                self.id,
+                co.name,
+                "ConsumerGroupHeartbeat",
+                co.coordinator.kip848.on_heartbeat,
+                self,
+                self.group_id,
+                self.member_id,
+                -2,
+                [],
+                [],
+                None,
+                static,
+            )
         if static is not None:
             self.alive = False
             self.state = "closed"
             self._hb_epoch += 1
             how = "left with member epoch -2 (KIP-848)" if self._kip848 else "sent no LeaveGroup"
-            c.emit("consumer_closed", f"{self.id} closed as static member {static!r}: it {how}, so it keeps its "
-                   f"partitions and the group does not rebalance unless it stays away longer than the session timeout",
-                   actors=(self.id,), group=self.group_id)
+            c.emit(
+                "consumer_closed",
+                f"{self.id} closed as static member {static!r}: it {how}, so it keeps its "
+                f"partitions and the group does not rebalance unless it stays away longer than the session timeout",
+                actors=(self.id,),
+                group=self.group_id,
+            )
             return
         if self.member_id and self.coordinator is not None:
             co = c.brokers[self.coordinator]
             if self._kip848:  # a heartbeat with member epoch -1 is how a KIP-848 member leaves
-                c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
-                               self.group_id, self.member_id, -1, [], [], None)
+                c.network.send(
+                    self.id,
+                    co.name,
+                    "ConsumerGroupHeartbeat",
+                    co.coordinator.kip848.on_heartbeat,
+                    self,
+                    self.group_id,
+                    self.member_id,
+                    -1,
+                    [],
+                    [],
+                    None,
+                )
             else:
-                c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id,
-                               self.member_id)
+                c.network.send(
+                    self.id,
+                    co.name,
+                    "LeaveGroup",
+                    co.coordinator.on_leave,
+                    self,
+                    self.group_id,
+                    self.member_id,
+                )
         self.alive = False
         self.state = "closed"
         self._hb_epoch += 1
-        c.emit("consumer_closed", f"{self.id} closed and sent LeaveGroup: group {self.group_id} rebalances without "
-               f"waiting for a timeout", actors=(self.id,), group=self.group_id)
+        c.emit(
+            "consumer_closed",
+            f"{self.id} closed and sent LeaveGroup: group {self.group_id} rebalances without "
+            f"waiting for a timeout",
+            actors=(self.id,),
+            group=self.group_id,
+        )
 
     # -- poll internals -----------------------------------------------------------------------------------------
     def _check_alive(self) -> None:
         if self.state == "fenced":
-            raise FencedInstanceIdError(f"consumer {self.id} was fenced: another instance joined group "
-                                        f"{self.group_id} with group.instance.id={self.config.group_instance_id!r}")
+            raise FencedInstanceIdError(
+                f"consumer {self.id} was fenced: another instance joined group "
+                f"{self.group_id} with group.instance.id={self.config.group_instance_id!r}"
+            )
         if not self.alive:
             raise IllegalStateError(f"consumer {self.id} is {self.state}")
 
@@ -225,9 +287,14 @@ class Consumer:
             self._poll_once(None)
         except NoOffsetForPartitionError as exc:
             # the simulated application does not catch it: its poll loop ends and it closes the consumer
-            self.cluster.emit("note", f"{self.id}'s poll() threw NoOffsetForPartitionException ({exc}); the "
-                              f"application stops and closes the consumer", actors=(self.id,), group=self.group_id,
-                              error="NoOffsetForPartitionException")
+            self.cluster.emit(
+                "note",
+                f"{self.id}'s poll() threw NoOffsetForPartitionException ({exc}); the "
+                f"application stops and closes the consumer",
+                actors=(self.id,),
+                group=self.group_id,
+                error="NoOffsetForPartitionException",
+            )
             self.close()
             return
         self.cluster.scheduler.after(self.auto_interval, self._auto_poll, epoch)
@@ -242,8 +309,12 @@ class Consumer:
         if self.subscription is not None:
             if self.needs_rejoin or self.state == "unjoined":
                 self._ensure_joined()
-        if self.config.enable_auto_commit and self.group_id and self.state == "stable" \
-                and now - self.last_commit_ms >= self.config.auto_commit_interval_ms:
+        if (
+            self.config.enable_auto_commit
+            and self.group_id
+            and self.state == "stable"
+            and now - self.last_commit_ms >= self.config.auto_commit_interval_ms
+        ):
             self.last_commit_ms = now
             offs = {tp: self.positions[tp] for tp in self.assignment if tp in self.positions}
             if offs:
@@ -282,10 +353,22 @@ class Consumer:
                 hdrs = b.headers
                 # tuple.__new__(ConsumerRecord, fields) per record, all in C (no partial, no strict check:
                 # every column is a slice [i:take] of the same batch)
-                out.extend(map(_tuple_new, repeat(ConsumerRecord, k),
-                               zip(repeat(tp[0], k), repeat(tp[1], k), offs[i:take], b.keys[i:take],  # noqa: B905
-                                   b.values[i:take], b.timestamps[i:take], hdrs[i:take] if hdrs else repeat((), k),
-                                   repeat(b.leader_epoch, k))))
+                out.extend(
+                    map(
+                        _tuple_new,
+                        repeat(ConsumerRecord, k),
+                        zip(  # noqa: B905
+                            repeat(tp[0], k),
+                            repeat(tp[1], k),
+                            offs[i:take],
+                            b.keys[i:take],
+                            b.values[i:take],
+                            b.timestamps[i:take],
+                            hdrs[i:take] if hdrs else repeat((), k),
+                            repeat(b.leader_epoch, k),
+                        ),
+                    )
+                )
                 chunks.append((tp, offs, i, take, b.timestamps))
             if take >= n:
                 buf.popleft()
@@ -324,9 +407,15 @@ class Consumer:
             self.duplicates += dups
         ranges = ", ".join(f"{t}-{p}@{first[(t, p)]}..{last[(t, p)]}" for (t, p) in first)
         dup = f" ({dups} already seen before: delivered again after a rebalance)" if dups else ""
-        c.emit("records_polled", f"{self.id} poll() returned {len(out)} record(s): {ranges}{dup}",
-               actors=(self.id,), group=self.group_id, records=len(out), duplicates=dups,
-               ranges={f"{t}-{p}": [first[(t, p)], last[(t, p)]] for (t, p) in first})
+        c.emit(
+            "records_polled",
+            f"{self.id} poll() returned {len(out)} record(s): {ranges}{dup}",
+            actors=(self.id,),
+            group=self.group_id,
+            records=len(out),
+            duplicates=dups,
+            ranges={f"{t}-{p}": [first[(t, p)], last[(t, p)]] for (t, p) in first},
+        )
 
     def _drop_buffered(self, tp: TP) -> None:
         if tp in self.buffered:
@@ -382,9 +471,21 @@ class Consumer:
             self._req_seq += 1
             self.fetching[node] = self._req_seq
             broker = c.brokers[node]
-            c.network.send(self.id, broker.name, "Fetch", broker.on_fetch, self, parts, cfg.fetch_min_bytes,
-                           cfg.fetch_max_wait_ms, cfg.fetch_max_bytes, self._req_seq,
-                           cfg.isolation_level == "read_committed", cfg.client_rack, from_follower.get(node))
+            c.network.send(
+                self.id,
+                broker.name,
+                "Fetch",
+                broker.on_fetch,
+                self,
+                parts,
+                cfg.fetch_min_bytes,
+                cfg.fetch_max_wait_ms,
+                cfg.fetch_max_bytes,
+                self._req_seq,
+                cfg.isolation_level == "read_committed",
+                cfg.client_rack,
+                from_follower.get(node),
+            )
             self._fetch_timers.start(node, cfg.request_timeout_ms, node, self._req_seq)
 
     def _fetch_timeout(self, leader: int, req_id: int) -> None:
@@ -399,8 +500,15 @@ class Consumer:
         for tp in [tp for tp, (b, _) in self.read_replicas.items() if b == broker_id]:
             del self.read_replicas[tp]
 
-    def on_fetch_response(self, broker_id: int, req_id: int, data: dict, errors: dict,
-                          aborted: dict | None = None, preferred: dict | None = None) -> None:
+    def on_fetch_response(
+        self,
+        broker_id: int,
+        req_id: int,
+        data: dict,
+        errors: dict,
+        aborted: dict | None = None,
+        preferred: dict | None = None,
+    ) -> None:
         if not self.alive or self.fetching.get(broker_id) != req_id:
             return
         del self.fetching[broker_id]
@@ -419,20 +527,36 @@ class Consumer:
             if useful:
                 gone = aborted.get(tp) if aborted else None
                 for b in useful:
-                    if gone and b.is_transactional and b.control is None and any(
-                            pid == b.producer_id and first <= b.base_offset < marker for pid, first, marker in gone):
+                    if (
+                        gone
+                        and b.is_transactional
+                        and b.control is None
+                        and any(
+                            pid == b.producer_id and first <= b.base_offset < marker
+                            for pid, first, marker in gone
+                        )
+                    ):
                         skipped += b.count
-                        b = SkippedBatch(b)  # read_committed: records of an aborted transaction are never returned
+                        b = SkippedBatch(
+                            b
+                        )  # read_committed: records of an aborted transaction are never returned
                     self.buffer.append((tp, b))
                 self.buffered.add(tp)
                 n = sum(b.count for b in useful if b.control is None)
                 got += n
                 parts.append(f"{tp[0]}-{tp[1]}@{useful[0].base_offset}..{useful[-1].last_offset}")
         if got:
-            extra = f" ({skipped} of them from aborted transactions, skipped: read_committed)" if skipped else ""
-            c.emit("records_fetched", f"{self.id} fetched {got} record(s) from broker {broker_id}: "
-                   f"{', '.join(parts)}{extra}", actors=(self.id, f"broker-{broker_id}"), records=got,
-                   broker=broker_id, skipped_aborted=skipped)
+            extra = (
+                f" ({skipped} of them from aborted transactions, skipped: read_committed)" if skipped else ""
+            )
+            c.emit(
+                "records_fetched",
+                f"{self.id} fetched {got} record(s) from broker {broker_id}: {', '.join(parts)}{extra}",
+                actors=(self.id, f"broker-{broker_id}"),
+                records=got,
+                broker=broker_id,
+                skipped_aborted=skipped,
+            )
         refresh = False
         for tp, err in errors.items():
             # FetchCollector.handleInitializeErrors: an error clears the preferred read replica; an offset out of
@@ -457,11 +581,17 @@ class Consumer:
             old = self.read_replicas.get(tp)
             self.read_replicas[tp] = (node, expires)
             if old is None or old[0] != node:
-                c.emit("note", f"{self.id} (client.rack={self.config.client_rack}) reads {tp[0]}-{tp[1]} from follower "
-                       f"broker {node} in its rack: leader broker {leader} named it the preferred read replica "
-                       f"(KIP-392, RackAwareReplicaSelector) for metadata.max.age.ms={self.config.metadata_max_age_ms}",
-                       actors=(self.id, f"broker-{leader}", f"broker-{node}"), topic=tp[0], partition=tp[1],
-                       preferred_read_replica=node, leader=leader)
+                c.emit(
+                    "note",
+                    f"{self.id} (client.rack={self.config.client_rack}) reads {tp[0]}-{tp[1]} from follower "
+                    f"broker {node} in its rack: leader broker {leader} named it the preferred read replica "
+                    f"(KIP-392, RackAwareReplicaSelector) for metadata.max.age.ms={self.config.metadata_max_age_ms}",
+                    actors=(self.id, f"broker-{leader}", f"broker-{node}"),
+                    topic=tp[0],
+                    partition=tp[1],
+                    preferred_read_replica=node,
+                    leader=leader,
+                )
 
     def on_disconnect(self, broker_id: int) -> None:
         """The connection to a broker broke: forget its fetch; find the coordinator again if it was that one."""
@@ -491,13 +621,23 @@ class Consumer:
         if self.group_id is not None and self._coordinator_broker() is not None:
             co = self._coordinator_broker()
             self._req_seq += 1
-            self.cluster.network.send(self.id, co.name, "OffsetFetch", co.coordinator.on_offset_fetch, self,
-                                      self.group_id, need, self._req_seq)
+            self.cluster.network.send(
+                self.id,
+                co.name,
+                "OffsetFetch",
+                co.coordinator.on_offset_fetch,
+                self,
+                self.group_id,
+                need,
+                self._req_seq,
+            )
         else:
             for tp in need:
                 self._reset_position(tp, "no committed offset")
 
-    def on_offset_fetch_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
+    def on_offset_fetch_response(
+        self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]
+    ) -> None:
         if not self.alive:
             return
         if err is not None:
@@ -521,7 +661,9 @@ class Consumer:
             err = NoOffsetForPartitionError(f"{tp[0]}-{tp[1]}: {why} and auto.offset.reset=none")
             if not c.in_simulation:
                 raise err
-            self.poll_error = self.poll_error or err  # found by a response: the application's next poll() throws
+            self.poll_error = (
+                self.poll_error or err
+            )  # found by a response: the application's next poll() throws
             return
         leader = self._leader(tp)
         self.pending_positions.add(tp)
@@ -532,13 +674,18 @@ class Consumer:
             c.scheduler.after(self.config.retry_backoff_ms, self._retry_reset, tp, why)
             return
         broker = c.brokers[leader]
-        c.network.send(self.id, broker.name, "ListOffsets", c.on_list_offsets, broker.id, self, tp, policy, why)
+        c.network.send(
+            self.id, broker.name, "ListOffsets", c.on_list_offsets, broker.id, self, tp, policy, why
+        )
 
     def _retry_stale_lookups(self) -> None:
         """A position lookup (OffsetFetch / ListOffsets) lost with a dead broker is asked again."""
         now = self.cluster.now
-        stale = sorted(tp for tp in self.pending_positions
-                       if now - self.pending_since.get(tp, now) > self.config.request_timeout_ms // 10)
+        stale = sorted(
+            tp
+            for tp in self.pending_positions
+            if now - self.pending_since.get(tp, now) > self.config.request_timeout_ms // 10
+        )
         if stale:
             for tp in stale:
                 self.pending_positions.discard(tp)
@@ -559,9 +706,16 @@ class Consumer:
             return
         self.pending_positions.discard(tp)
         self.positions[tp] = offset
-        self.cluster.emit("offset_reset", f"{self.id} starts {tp[0]}-{tp[1]} at offset {offset}: {why}, so "
-                          f"auto.offset.reset={policy} applies", actors=(self.id,), topic=tp[0], partition=tp[1],
-                          offset=offset, policy=policy)
+        self.cluster.emit(
+            "offset_reset",
+            f"{self.id} starts {tp[0]}-{tp[1]} at offset {offset}: {why}, so "
+            f"auto.offset.reset={policy} applies",
+            actors=(self.id,),
+            topic=tp[0],
+            partition=tp[1],
+            offset=offset,
+            policy=policy,
+        )
         self._maybe_fetch()
 
     # -- commits ------------------------------------------------------------------------------------------------
@@ -574,9 +728,19 @@ class Consumer:
             return self._req_seq
         gen = self.generation if self.subscription is not None else -1
         member = self.member_id if self.subscription is not None else ""
-        c.network.send(self.id, co.name, "OffsetCommit", co.coordinator.on_offset_commit, self, self.group_id, gen,
-                       member, dict(offsets), self._req_seq,
-                       self.config.group_instance_id if self.subscription is not None else None)
+        c.network.send(
+            self.id,
+            co.name,
+            "OffsetCommit",
+            co.coordinator.on_offset_commit,
+            self,
+            self.group_id,
+            gen,
+            member,
+            dict(offsets),
+            self._req_seq,
+            self.config.group_instance_id if self.subscription is not None else None,
+        )
         return self._req_seq
 
     def on_commit_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
@@ -613,7 +777,9 @@ class Consumer:
         if broker is None:
             c.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
             return
-        c.network.send(self.id, broker.name, "FindCoordinator", c.on_find_coordinator, broker.id, self, self.group_id)
+        c.network.send(
+            self.id, broker.name, "FindCoordinator", c.on_find_coordinator, broker.id, self, self.group_id
+        )
 
     def _retry_find(self, epoch: int) -> None:
         if epoch == self._hb_epoch and self.alive and self.state == "joining":
@@ -638,7 +804,11 @@ class Consumer:
             self._find_coordinator()
 
     def _eager(self) -> bool:
-        return self.protocol != "cooperative-sticky" if self.protocol else "cooperative-sticky" not in self.strategies[:1]
+        return (
+            self.protocol != "cooperative-sticky"
+            if self.protocol
+            else "cooperative-sticky" not in self.strategies[:1]
+        )
 
     # -- KIP-848 (group.protocol=consumer): heartbeats carry everything ---------------------------------------
     @property
@@ -658,12 +828,30 @@ class Consumer:
         if not self.member_id:
             self.member_id = f"{self.id}-{c.rng.getrandbits(32):08x}"  # KIP-848 members pick their own id
             self.generation = 0
-        c.network.send(self.id, co.name, "ConsumerGroupHeartbeat", co.coordinator.kip848.on_heartbeat, self,
-                       self.group_id, self.member_id, max(self.generation, 0), list(self.subscription),
-                       list(self.assignment), self.config.group_remote_assignor, self.config.group_instance_id)
+        c.network.send(
+            self.id,
+            co.name,
+            "ConsumerGroupHeartbeat",
+            co.coordinator.kip848.on_heartbeat,
+            self,
+            self.group_id,
+            self.member_id,
+            max(self.generation, 0),
+            list(self.subscription),
+            list(self.assignment),
+            self.config.group_remote_assignor,
+            self.config.group_instance_id,
+        )
 
-    def on_cg_heartbeat_response(self, group_id: str, err: str | None, member_id: str, epoch: int,
-                                 assignment: list[TP] | None, interval_ms: int) -> None:
+    def on_cg_heartbeat_response(
+        self,
+        group_id: str,
+        err: str | None,
+        member_id: str,
+        epoch: int,
+        assignment: list[TP] | None,
+        interval_ms: int,
+    ) -> None:
         """Reconcile with what the coordinator says: revoke what moved away, start on what was added."""
         if not self.alive:
             return
@@ -672,7 +860,9 @@ class Consumer:
             self._rediscover_coordinator()
             return
         if err in ("FENCED_INSTANCE_ID", "UNRELEASED_INSTANCE_ID"):
-            self._fenced("ConsumerGroupHeartbeat", err)  # both fatal for the client (KIP-848 static membership)
+            self._fenced(
+                "ConsumerGroupHeartbeat", err
+            )  # both fatal for the client (KIP-848 static membership)
             return
         if err in ("UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH"):
             self._lose_membership(f"ConsumerGroupHeartbeat answered {err}")
@@ -686,7 +876,9 @@ class Consumer:
         added = [tp for tp in new if tp not in self.assignment]
         self.state = "stable"
         if revoked:
-            self._revoke(revoked, "KIP-848: the coordinator moved them to another member; the others keep theirs")
+            self._revoke(
+                revoked, "KIP-848: the coordinator moved them to another member; the others keep theirs"
+            )
         if added:
             self.assignment = sorted(set(self.assignment) | set(added))
             self._init_positions(added)
@@ -714,10 +906,23 @@ class Consumer:
         cfg = self.config
         # ConsumerCoordinator.metadata(): the subscription carries the owned partitions, their generation and
         # client.rack (ConsumerProtocolSubscription v1-v3; KIP-792 generation, KIP-881 rack)
-        c.network.send(self.id, co.name, "JoinGroup", co.coordinator.on_join, self, self.group_id, self.member_id,
-                       list(self.subscription or []), list(self.strategies), list(self.assignment),
-                       cfg.session_timeout_ms, cfg.max_poll_interval_ms, cfg.group_instance_id, self.generation,
-                       cfg.client_rack or None)
+        c.network.send(
+            self.id,
+            co.name,
+            "JoinGroup",
+            co.coordinator.on_join,
+            self,
+            self.group_id,
+            self.member_id,
+            list(self.subscription or []),
+            list(self.strategies),
+            list(self.assignment),
+            cfg.session_timeout_ms,
+            cfg.max_poll_interval_ms,
+            cfg.group_instance_id,
+            self.generation,
+            cfg.client_rack or None,
+        )
         c.scheduler.after(cfg.max_poll_interval_ms + 5000, self._join_timeout, self._join_epoch)
 
     def _join_timeout(self, join_epoch: int) -> None:
@@ -737,8 +942,13 @@ class Consumer:
             self.pending_positions.discard(tp)
             self._drop_buffered(tp)
         self.assignment = [tp for tp in self.assignment if tp not in tps]
-        self.cluster.emit("partitions_revoked", f"{self.id} revoked {_fmt(tps)} ({why})", actors=(self.id,),
-                          group=self.group_id, partitions=[list(tp) for tp in tps])
+        self.cluster.emit(
+            "partitions_revoked",
+            f"{self.id} revoked {_fmt(tps)} ({why})",
+            actors=(self.id,),
+            group=self.group_id,
+            partitions=[list(tp) for tp in tps],
+        )
 
     def on_join_response(self, group_id: str, err: str | None, payload: dict | None) -> None:
         if not self.alive or self.state != "joining":
@@ -762,14 +972,21 @@ class Consumer:
         if err == "INVALID_SESSION_TIMEOUT":
             bc = c.broker_config
             self.state = "unjoined"
-            c.emit("note", f"{self.id} cannot join {group_id}: session.timeout.ms={self.config.session_timeout_ms} "
-                   f"is outside the broker's [{bc.group_min_session_timeout_ms}, {bc.group_max_session_timeout_ms}] "
-                   f"(INVALID_SESSION_TIMEOUT)", actors=(self.id,), group=group_id)
+            c.emit(
+                "note",
+                f"{self.id} cannot join {group_id}: session.timeout.ms={self.config.session_timeout_ms} "
+                f"is outside the broker's [{bc.group_min_session_timeout_ms}, {bc.group_max_session_timeout_ms}] "
+                f"(INVALID_SESSION_TIMEOUT)",
+                actors=(self.id,),
+                group=group_id,
+            )
             return
         if err is not None:
             self._send_join()
             return
-        self.member_id = payload["member_id"]  # a static member learns its id here (no MEMBER_ID_REQUIRED round)
+        self.member_id = payload[
+            "member_id"
+        ]  # a static member learns its id here (no MEMBER_ID_REQUIRED round)
         self.generation = payload["generation"]
         self.protocol = payload["protocol"]
         self.is_leader = payload["leader"] == self.member_id
@@ -781,8 +998,18 @@ class Consumer:
         if co is None:
             self._rediscover_coordinator()
             return
-        c.network.send(self.id, co.name, "SyncGroup", co.coordinator.on_sync, self, group_id, self.generation,
-                       self.member_id, assignments, self.config.group_instance_id)
+        c.network.send(
+            self.id,
+            co.name,
+            "SyncGroup",
+            co.coordinator.on_sync,
+            self,
+            group_id,
+            self.generation,
+            self.member_id,
+            assignments,
+            self.config.group_instance_id,
+        )
         self._start_heartbeats()
 
     def _compute_assignment(self, members: dict[str, Subscription]) -> dict[str, list[TP]]:
@@ -796,12 +1023,16 @@ class Consumer:
         owned = {mid: list(s.owned) for mid, s in members.items()}
         # KIP-429: cooperative-sticky withholds a partition moving between members until its owner revoked it
         # (CooperativeStickyAssignor.adjustAssignment); it is handed out in the follow-up round
-        return assign_detailed(self.protocol, subs, counts,
-                               owned if self.protocol in ("sticky", "cooperative-sticky") else None,
-                               generations={mid: s.generation_id for mid, s in members.items()},
-                               member_racks={mid: s.rack_id for mid, s in members.items()},
-                               partition_racks=self._replica_racks(counts),
-                               group_instance_ids={mid: s.group_instance_id for mid, s in members.items()}).assignment
+        return assign_detailed(
+            self.protocol,
+            subs,
+            counts,
+            owned if self.protocol in ("sticky", "cooperative-sticky") else None,
+            generations={mid: s.generation_id for mid, s in members.items()},
+            member_racks={mid: s.rack_id for mid, s in members.items()},
+            partition_racks=self._replica_racks(counts),
+            group_instance_ids={mid: s.group_instance_id for mid, s in members.items()},
+        ).assignment
 
     def _replica_racks(self, counts: dict[str, int]) -> dict[TP, set[str]]:
         """Each partition's replica racks as the leader's metadata shows them (PartitionInfo.replicas' Node.rack).
@@ -814,11 +1045,16 @@ class Consumer:
             for p in range(counts[t]):
                 ps = ctl.partitions.get((t, p))
                 replicas = ps.replicas if ps is not None else []
-                out[(t, p)] = {c.brokers[b].rack for b in replicas
-                               if b in c.brokers and c.brokers[b].rack and ctl.is_live(b)}
+                out[(t, p)] = {
+                    c.brokers[b].rack
+                    for b in replicas
+                    if b in c.brokers and c.brokers[b].rack and ctl.is_live(b)
+                }
         return out
 
-    def on_sync_response(self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None) -> None:
+    def on_sync_response(
+        self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None
+    ) -> None:
         if not self.alive or self.state != "syncing":
             return
         if err == "FENCED_INSTANCE_ID":
@@ -853,11 +1089,19 @@ class Consumer:
         self._hb_epoch += 1
         self.assignment = []
         iid = self.config.group_instance_id
-        why = (f"another process joined group {self.group_id} as static member {iid!r}" if err == "FENCED_INSTANCE_ID"
-               else f"static member {iid!r} of group {self.group_id} is still held by its previous member, which "
-                    f"neither left (member epoch -2) nor timed out")
-        self.cluster.emit("consumer_fenced", f"{self.id} stops: {request} answered {err}: {why}",
-                          actors=(self.id,), group=self.group_id, error=err)
+        why = (
+            f"another process joined group {self.group_id} as static member {iid!r}"
+            if err == "FENCED_INSTANCE_ID"
+            else f"static member {iid!r} of group {self.group_id} is still held by its previous member, which "
+            f"neither left (member epoch -2) nor timed out"
+        )
+        self.cluster.emit(
+            "consumer_fenced",
+            f"{self.id} stops: {request} answered {err}: {why}",
+            actors=(self.id,),
+            group=self.group_id,
+            error=err,
+        )
 
     def _lose_membership(self, why: str) -> None:
         """The group moved on without us (session expired): partitions are lost, not revoked; no commit."""
@@ -867,8 +1111,14 @@ class Consumer:
                 self.positions.pop(tp, None)
                 self._drop_buffered(tp)
             self.assignment = []
-            self.cluster.emit("partitions_revoked", f"{self.id} lost {_fmt(tps)}: {why}", actors=(self.id,),
-                              group=self.group_id, partitions=[list(tp) for tp in tps], lost=True)
+            self.cluster.emit(
+                "partitions_revoked",
+                f"{self.id} lost {_fmt(tps)}: {why}",
+                actors=(self.id,),
+                group=self.group_id,
+                partitions=[list(tp) for tp in tps],
+                lost=True,
+            )
         self.member_id = ""
         self.generation = -1
 
@@ -886,19 +1136,39 @@ class Consumer:
         if c.now - self.last_poll_ms > cfg.max_poll_interval_ms and self.member_id:
             co = self._coordinator_broker()
             if co is not None and cfg.group_instance_id is None:  # static members never send LeaveGroup
-                c.network.send(self.id, co.name, "LeaveGroup", co.coordinator.on_leave, self, self.group_id,
-                               self.member_id)
-            c.emit("member_left", f"{self.id} did not call poll() for max.poll.interval.ms={cfg.max_poll_interval_ms} "
-                   f"ms: it leaves group {self.group_id} (it rejoins on its next poll)", actors=(self.id,),
-                   group=self.group_id)
+                c.network.send(
+                    self.id,
+                    co.name,
+                    "LeaveGroup",
+                    co.coordinator.on_leave,
+                    self,
+                    self.group_id,
+                    self.member_id,
+                )
+            c.emit(
+                "member_left",
+                f"{self.id} did not call poll() for max.poll.interval.ms={cfg.max_poll_interval_ms} "
+                f"ms: it leaves group {self.group_id} (it rejoins on its next poll)",
+                actors=(self.id,),
+                group=self.group_id,
+            )
             self._lose_membership("max.poll.interval.ms exceeded")
             self.state = "unjoined"
             self.needs_rejoin = True
             return
         co = self._coordinator_broker()
         if co is not None and self.state in ("stable", "syncing"):
-            c.network.send(self.id, co.name, "Heartbeat", co.coordinator.on_heartbeat, self, self.group_id,
-                           self.generation, self.member_id, cfg.group_instance_id)
+            c.network.send(
+                self.id,
+                co.name,
+                "Heartbeat",
+                co.coordinator.on_heartbeat,
+                self,
+                self.group_id,
+                self.generation,
+                self.member_id,
+                cfg.group_instance_id,
+            )
         c.scheduler.after(cfg.heartbeat_interval_ms, self._heartbeat, epoch)
 
     def on_heartbeat_response(self, group_id: str, err: str | None) -> None:

@@ -73,11 +73,18 @@ class Controller:
         for b in broker_ids:
             self._touch_session(b)
             c.scheduler.after(self._heartbeat_interval(), self._send_heartbeat, b, c.brokers[b].epoch)
-        where = (f"the KRaft controller quorum {self.voters} elected broker {self.active} active controller"
-                 if self.mode == "kraft" else
-                 f"broker {self.active} created /controller in ZooKeeper first and became the controller")
-        c.emit("controller_elected", f"Cluster started: {where} (epoch {self.epoch})",
-               actors=("controller", f"broker-{self.active}"), broker=self.active, epoch=self.epoch)
+        where = (
+            f"the KRaft controller quorum {self.voters} elected broker {self.active} active controller"
+            if self.mode == "kraft"
+            else f"broker {self.active} created /controller in ZooKeeper first and became the controller"
+        )
+        c.emit(
+            "controller_elected",
+            f"Cluster started: {where} (epoch {self.epoch})",
+            actors=("controller", f"broker-{self.active}"),
+            broker=self.active,
+            epoch=self.epoch,
+        )
 
     @property
     def actor(self) -> str:
@@ -96,7 +103,11 @@ class Controller:
     # -- liveness: heartbeats (KRaft) / ZooKeeper sessions ----------------------------------------------------
     def _heartbeat_interval(self) -> int:
         bc = self.cluster.broker_config
-        return bc.broker_heartbeat_interval_ms if self.mode == "kraft" else max(1, bc.zookeeper_session_timeout_ms // 3)
+        return (
+            bc.broker_heartbeat_interval_ms
+            if self.mode == "kraft"
+            else max(1, bc.zookeeper_session_timeout_ms // 3)
+        )
 
     def _session_timeout(self) -> int:
         bc = self.cluster.broker_config
@@ -123,8 +134,9 @@ class Controller:
         t = self.sessions.get(broker_id)
         if t is not None:
             t.cancel()
-        self.sessions[broker_id] = self.cluster.scheduler.after(self._session_timeout(), self._session_expired,
-                                                                broker_id, timer=True)
+        self.sessions[broker_id] = self.cluster.scheduler.after(
+            self._session_timeout(), self._session_expired, broker_id, timer=True
+        )
 
     def _session_expired(self, broker_id: int) -> None:
         if broker_id not in self.live:
@@ -134,13 +146,21 @@ class Controller:
         c = self.cluster
         self.live.discard(broker_id)
         if self.mode == "kraft":
-            c.emit("broker_fenced", f"The controller got no heartbeat from broker {broker_id} for "
-                   f"broker.session.timeout.ms={self._session_timeout()} ms: broker {broker_id} is fenced",
-                   actors=("controller", f"broker-{broker_id}"), broker=broker_id)
+            c.emit(
+                "broker_fenced",
+                f"The controller got no heartbeat from broker {broker_id} for "
+                f"broker.session.timeout.ms={self._session_timeout()} ms: broker {broker_id} is fenced",
+                actors=("controller", f"broker-{broker_id}"),
+                broker=broker_id,
+            )
         else:
-            c.emit("broker_fenced", f"ZooKeeper expired broker {broker_id}'s session after zookeeper.session."
-                   f"timeout.ms={self._session_timeout()} ms: /brokers/ids/{broker_id} is gone",
-                   actors=("zookeeper", f"broker-{broker_id}"), broker=broker_id)
+            c.emit(
+                "broker_fenced",
+                f"ZooKeeper expired broker {broker_id}'s session after zookeeper.session."
+                f"timeout.ms={self._session_timeout()} ms: /brokers/ids/{broker_id} is gone",
+                actors=("zookeeper", f"broker-{broker_id}"),
+                broker=broker_id,
+            )
         self._record()
         if broker_id == self.active:
             self._controller_lost()
@@ -154,15 +174,20 @@ class Controller:
             candidates = [b for b in sorted(self.live) if c.brokers[b].online]
             if candidates:
                 # every broker watches /controller and races to create it; the race is decided by chance
-                self._become_active(candidates[c.rng.randrange(len(candidates))],
-                                    "won the race to create the ephemeral /controller node")
+                self._become_active(
+                    candidates[c.rng.randrange(len(candidates))],
+                    "won the race to create the ephemeral /controller node",
+                )
             return
         alive_voters = [v for v in self.voters if c.brokers[v].online]
         if len(alive_voters) * 2 <= len(self.voters):
             if not self.quorum_lost:
-                c.emit("note", f"Only {len(alive_voters)} of {len(self.voters)} KRaft controllers are alive: without "
-                       f"a majority no controller can be elected and no leader elections happen",
-                       actors=("controller",))
+                c.emit(
+                    "note",
+                    f"Only {len(alive_voters)} of {len(self.voters)} KRaft controllers are alive: without "
+                    f"a majority no controller can be elected and no leader elections happen",
+                    actors=("controller",),
+                )
                 self.quorum_lost = True
                 c.scheduler.after(QUORUM_FETCH_TIMEOUT_MS, self._retry_quorum)
             self.election_pending = True
@@ -198,8 +223,13 @@ class Controller:
         self.epoch += 1
         self.election_pending = False
         self._record()
-        c.emit("controller_elected", f"Broker {broker_id} {how}: it is the new controller (epoch {self.epoch})",
-               actors=("controller", f"broker-{broker_id}"), broker=broker_id, epoch=self.epoch)
+        c.emit(
+            "controller_elected",
+            f"Broker {broker_id} {how}: it is the new controller (epoch {self.epoch})",
+            actors=("controller", f"broker-{broker_id}"),
+            broker=broker_id,
+            epoch=self.epoch,
+        )
         if self.mode == "kraft":
             # ClusterControlManager.activate: a new BrokerHeartbeatManager starts every registered broker's
             # session now, so brokers whose heartbeats went nowhere during the election are not fenced for it
@@ -218,8 +248,12 @@ class Controller:
         self.live.add(broker_id)
         self._record()
         kind = "unfenced" if self.mode == "kraft" else "registered in ZooKeeper (/brokers/ids)"
-        c.emit("broker_unfenced", f"Broker {broker_id} is {kind} again and gets its partitions' state",
-               actors=(self.actor, f"broker-{broker_id}"), broker=broker_id)
+        c.emit(
+            "broker_unfenced",
+            f"Broker {broker_id} is {kind} again and gets its partitions' state",
+            actors=(self.actor, f"broker-{broker_id}"),
+            broker=broker_id,
+        )
         if self.active is None or self.election_pending:
             if self.mode == "zookeeper" or self.election_pending:
                 self._controller_lost() if self.active is None and not self.election_pending else None
@@ -240,9 +274,13 @@ class Controller:
         if t is not None:
             t.cancel()
         self._record()
-        self.cluster.emit("broker_fenced", f"The controller fenced broker {broker_id}, which shut down in a "
-                          f"controlled way", actors=(self.actor, f"broker-{broker_id}"), broker=broker_id,
-                          controlled=True)
+        self.cluster.emit(
+            "broker_fenced",
+            f"The controller fenced broker {broker_id}, which shut down in a controlled way",
+            actors=(self.actor, f"broker-{broker_id}"),
+            broker=broker_id,
+            controlled=True,
+        )
         if broker_id == self.active:
             self._controller_lost()  # combined mode: its controller stops with it; the other voters elect one
         self._on_broker_failure(broker_id)
@@ -254,9 +292,14 @@ class Controller:
         Without this the controller would keep a leader that, having restarted, no longer acts as one."""
         self.live.discard(broker_id)
         self._record()
-        self.cluster.emit("broker_fenced", f"Broker {broker_id} registered again before its session expired: the "
-                          f"controller treats its previous incarnation as failed and moves its leaderships",
-                          actors=(self.actor, f"broker-{broker_id}"), broker=broker_id, bounced=True)
+        self.cluster.emit(
+            "broker_fenced",
+            f"Broker {broker_id} registered again before its session expired: the "
+            f"controller treats its previous incarnation as failed and moves its leaderships",
+            actors=(self.actor, f"broker-{broker_id}"),
+            broker=broker_id,
+            bounced=True,
+        )
         self._on_broker_failure(broker_id)
 
     def _on_broker_failure(self, broker_id: int) -> None:
@@ -271,9 +314,16 @@ class Controller:
                 ps.isr = [b for b in ps.isr if b != broker_id]
                 ps.partition_epoch += 1
                 self._record()
-                self.cluster.emit("isr_shrink", f"The controller removed failed broker {broker_id} from the ISR of "
-                                  f"{tp[0]}-{tp[1]}: ISR is now {ps.isr}", actors=(self.actor,), topic=tp[0],
-                                  partition=tp[1], isr=list(ps.isr), removed=[broker_id])
+                self.cluster.emit(
+                    "isr_shrink",
+                    f"The controller removed failed broker {broker_id} from the ISR of "
+                    f"{tp[0]}-{tp[1]}: ISR is now {ps.isr}",
+                    actors=(self.actor,),
+                    topic=tp[0],
+                    partition=tp[1],
+                    isr=list(ps.isr),
+                    removed=[broker_id],
+                )
                 self._publish(tp)
 
     # -- topics ------------------------------------------------------------------------------------------------
@@ -288,7 +338,9 @@ class Controller:
             self._record(2)
             self._publish(tp)
 
-    def place_replicas(self, topic: str, partitions: int, rf: int, first_partition: int = 0) -> list[list[int]]:
+    def place_replicas(
+        self, topic: str, partitions: int, rf: int, first_partition: int = 0
+    ) -> list[list[int]]:
         """New partitions' replicas, drawn from the cluster's seeded rng (see engine.placement).
 
         KRaft: StripedReplicaPlacer over every registered broker, fenced ones included (ClusterControlManager.
@@ -315,15 +367,27 @@ class Controller:
         if rf > brokers:
             raise InvalidReplicationFactorError(
                 f"Replication factor {rf} is larger than the {brokers} available broker(s) ({which}): a partition "
-                f"can have at most one replica per broker. Use replication_factor <= {brokers} or add brokers.")
+                f"can have at most one replica per broker. Use replication_factor <= {brokers} or add brokers."
+            )
 
     def delete_topic(self, topic: str) -> None:
         for tp in [tp for tp in self.partitions if tp[0] == topic]:
             ps = self.partitions.pop(tp)
             for b in ps.replicas:
                 br = self.cluster.brokers[b]
-                self.cluster.network.send(self.actor, br.name, self._update_kind(), br.on_leader_and_isr, tp,
-                                          None, ps.leader_epoch + 1, ps.replicas, [], ps.partition_epoch + 1, True)
+                self.cluster.network.send(
+                    self.actor,
+                    br.name,
+                    self._update_kind(),
+                    br.on_leader_and_isr,
+                    tp,
+                    None,
+                    ps.leader_epoch + 1,
+                    ps.replicas,
+                    [],
+                    ps.partition_epoch + 1,
+                    True,
+                )
 
     # -- elections ---------------------------------------------------------------------------------------------
     def _elect(self, tp: TP, reason: str) -> None:
@@ -352,10 +416,20 @@ class Controller:
                 ps.isr = [b for b in ps.isr if b == old] or ps.isr[:1]
                 self._record()
                 self._publish(tp)
-            why = ("no replica of the ISR " + str(sorted(ps.isr)) + " is alive and unclean.leader.election.enable="
-                   "false: the partition stays offline (producers get errors, consumers wait) rather than lose data")
-            c.emit("partition_offline", f"{tp[0]}-{tp[1]} is offline: {why}", actors=(self.actor,), topic=tp[0],
-                   partition=tp[1], isr=list(ps.isr))
+            why = (
+                "no replica of the ISR "
+                + str(sorted(ps.isr))
+                + " is alive and unclean.leader.election.enable="
+                "false: the partition stays offline (producers get errors, consumers wait) rather than lose data"
+            )
+            c.emit(
+                "partition_offline",
+                f"{tp[0]}-{tp[1]} is offline: {why}",
+                actors=(self.actor,),
+                topic=tp[0],
+                partition=tp[1],
+                isr=list(ps.isr),
+            )
             return
         ps.leader = new
         ps.leader_epoch += 1
@@ -363,11 +437,24 @@ class Controller:
         ps.isr = new_isr
         self._record()
         kind = "UNCLEAN election of" if unclean else "elected"
-        detail = ("from outside the ISR (unclean.leader.election.enable=true): records it never copied are "
-                  "lost" if unclean else f"from ISR {sorted(new_isr)}")
-        c.emit("leader_elected", f"The controller {kind} broker {new} leader of {tp[0]}-{tp[1]} {detail} "
-               f"({reason}; leader epoch {ps.leader_epoch})", actors=(self.actor, f"broker-{new}"), topic=tp[0],
-               partition=tp[1], leader=new, previous=old, epoch=ps.leader_epoch, unclean=unclean, reason=reason)
+        detail = (
+            "from outside the ISR (unclean.leader.election.enable=true): records it never copied are lost"
+            if unclean
+            else f"from ISR {sorted(new_isr)}"
+        )
+        c.emit(
+            "leader_elected",
+            f"The controller {kind} broker {new} leader of {tp[0]}-{tp[1]} {detail} "
+            f"({reason}; leader epoch {ps.leader_epoch})",
+            actors=(self.actor, f"broker-{new}"),
+            topic=tp[0],
+            partition=tp[1],
+            leader=new,
+            previous=old,
+            epoch=ps.leader_epoch,
+            unclean=unclean,
+            reason=reason,
+        )
         if unclean:
             c.losses.note_unclean(tp, new)
         self._publish(tp)
@@ -375,7 +462,9 @@ class Controller:
     def start_leader_rebalance(self) -> None:
         bc = self.cluster.broker_config
         if bc.auto_leader_rebalance_enable:
-            self.cluster.scheduler.after(bc.leader_imbalance_check_interval_seconds * 1000, self._leader_rebalance_tick)
+            self.cluster.scheduler.after(
+                bc.leader_imbalance_check_interval_seconds * 1000, self._leader_rebalance_tick
+            )
 
     def _leader_rebalance_tick(self) -> None:
         """auto.leader.rebalance.enable: every leader.imbalance.check.interval.seconds, a broker whose share of
@@ -404,31 +493,58 @@ class Controller:
         ps.leader_epoch += 1
         ps.partition_epoch += 1
         self._record()
-        self.cluster.emit("leader_elected", f"Preferred leader election: broker {pref} (the first replica) leads "
-                          f"{tp[0]}-{tp[1]} again instead of broker {old} (leader epoch {ps.leader_epoch})",
-                          actors=(self.actor, f"broker-{pref}"), topic=tp[0], partition=tp[1], leader=pref,
-                          previous=old, epoch=ps.leader_epoch, unclean=False, reason="preferred leader election")
+        self.cluster.emit(
+            "leader_elected",
+            f"Preferred leader election: broker {pref} (the first replica) leads "
+            f"{tp[0]}-{tp[1]} again instead of broker {old} (leader epoch {ps.leader_epoch})",
+            actors=(self.actor, f"broker-{pref}"),
+            topic=tp[0],
+            partition=tp[1],
+            leader=pref,
+            previous=old,
+            epoch=ps.leader_epoch,
+            unclean=False,
+            reason="preferred leader election",
+        )
         self._publish(tp)
         return True
 
     # -- AlterPartition (ISR changes proposed by leaders) ------------------------------------------------------
-    def on_alter_partition(self, broker_id: int, tp: TP, leader_epoch: int, partition_epoch: int,
-                           new_isr: list[int], reason: str) -> None:
+    def on_alter_partition(
+        self, broker_id: int, tp: TP, leader_epoch: int, partition_epoch: int, new_isr: list[int], reason: str
+    ) -> None:
         c = self.cluster
         ps = self.partitions.get(tp)
         broker = c.brokers[broker_id]
-        ok = (ps is not None and ps.leader == broker_id and ps.leader_epoch == leader_epoch
-              and ps.partition_epoch == partition_epoch and self.active is not None)
+        ok = (
+            ps is not None
+            and ps.leader == broker_id
+            and ps.leader_epoch == leader_epoch
+            and ps.partition_epoch == partition_epoch
+            and self.active is not None
+        )
         # KIP-841 (ReplicationControlManager.ineligibleReplicasForIsr): a new ISR naming a fenced or offline
         # broker is refused as a whole with INELIGIBLE_REPLICA; the leader goes back to the committed ISR
         # (and "shutting down": a broker in controlled shutdown)
-        ineligible = [b for b in new_isr if b != broker_id and (b not in self.live or self.shutdown.is_shutting_down(b))
-                      ] if ok else []
+        ineligible = (
+            [
+                b
+                for b in new_isr
+                if b != broker_id and (b not in self.live or self.shutdown.is_shutting_down(b))
+            ]
+            if ok
+            else []
+        )
         if ineligible:
             ok = False
-            c.emit("note", f"The controller rejected an ISR change from broker {broker_id} for {tp[0]}-{tp[1]}: "
-                   f"INELIGIBLE_REPLICA, broker(s) {ineligible} are fenced, offline or shutting down and cannot be in the ISR",
-                   actors=(self.actor, f"broker-{broker_id}"), topic=tp[0], partition=tp[1])
+            c.emit(
+                "note",
+                f"The controller rejected an ISR change from broker {broker_id} for {tp[0]}-{tp[1]}: "
+                f"INELIGIBLE_REPLICA, broker(s) {ineligible} are fenced, offline or shutting down and cannot be in the ISR",
+                actors=(self.actor, f"broker-{broker_id}"),
+                topic=tp[0],
+                partition=tp[1],
+            )
         if ok:
             added = [b for b in new_isr if b not in ps.isr]
             removed = [b for b in ps.isr if b not in new_isr]
@@ -436,21 +552,51 @@ class Controller:
             ps.partition_epoch += 1
             self._record()
             if removed:
-                c.emit("isr_shrink", f"Leader broker {broker_id} shrank the ISR of {tp[0]}-{tp[1]} to {ps.isr}: "
-                       f"broker(s) {removed} {reason}", actors=(f"broker-{broker_id}", self.actor), topic=tp[0],
-                       partition=tp[1], isr=list(ps.isr), removed=removed)
+                c.emit(
+                    "isr_shrink",
+                    f"Leader broker {broker_id} shrank the ISR of {tp[0]}-{tp[1]} to {ps.isr}: "
+                    f"broker(s) {removed} {reason}",
+                    actors=(f"broker-{broker_id}", self.actor),
+                    topic=tp[0],
+                    partition=tp[1],
+                    isr=list(ps.isr),
+                    removed=removed,
+                )
             if added:
-                c.emit("isr_expand", f"Broker(s) {added} rejoined the ISR of {tp[0]}-{tp[1]}: {reason}; ISR is now "
-                       f"{ps.isr}", actors=(f"broker-{broker_id}", self.actor), topic=tp[0], partition=tp[1],
-                       isr=list(ps.isr), added=added)
+                c.emit(
+                    "isr_expand",
+                    f"Broker(s) {added} rejoined the ISR of {tp[0]}-{tp[1]}: {reason}; ISR is now {ps.isr}",
+                    actors=(f"broker-{broker_id}", self.actor),
+                    topic=tp[0],
+                    partition=tp[1],
+                    isr=list(ps.isr),
+                    added=added,
+                )
             self._maybe_finish_reassignment(tp)
         elif ps is not None and ps.leader_epoch > leader_epoch:
-            c.emit("note", f"The controller rejected an ISR change from broker {broker_id} for {tp[0]}-{tp[1]}: its "
-                   f"leader epoch {leader_epoch} is stale (current {ps.leader_epoch}), so it is a fenced zombie "
-                   f"leader", actors=(self.actor, f"broker-{broker_id}"), topic=tp[0], partition=tp[1])
+            c.emit(
+                "note",
+                f"The controller rejected an ISR change from broker {broker_id} for {tp[0]}-{tp[1]}: its "
+                f"leader epoch {leader_epoch} is stale (current {ps.leader_epoch}), so it is a fenced zombie "
+                f"leader",
+                actors=(self.actor, f"broker-{broker_id}"),
+                topic=tp[0],
+                partition=tp[1],
+            )
         if ps is not None:
-            c.network.send(self.actor, broker.name, "AlterPartitionResponse", broker.on_alter_partition_response, tp,
-                           ok, list(ps.isr), ps.partition_epoch, leader_epoch, topic=tp[0], partition=tp[1])
+            c.network.send(
+                self.actor,
+                broker.name,
+                "AlterPartitionResponse",
+                broker.on_alter_partition_response,
+                tp,
+                ok,
+                list(ps.isr),
+                ps.partition_epoch,
+                leader_epoch,
+                topic=tp[0],
+                partition=tp[1],
+            )
             if not ok:
                 self._publish_to(tp, broker_id)
 
@@ -470,7 +616,9 @@ class Controller:
         Real brokers never miss one for good: KRaft brokers catch up on the metadata log and ZooKeeper mode's
         controller channel resends. So the current state (or the deletion) goes out again after a backoff."""
         deleting = len(msg.args) > 6 and msg.args[6] is True
-        self.cluster.scheduler.after(METADATA_RETRY_MS, self._republish, msg.args[0], int(msg.dst[7:]), deleting)
+        self.cluster.scheduler.after(
+            METADATA_RETRY_MS, self._republish, msg.args[0], int(msg.dst[7:]), deleting
+        )
 
     def _republish(self, tp: TP, broker_id: int, deleting: bool) -> None:
         c = self.cluster
@@ -481,11 +629,26 @@ class Controller:
         if deleting or ps is None or (broker_id not in ps.replicas and broker_id not in ps.adding):
             if tp in br.replicas and (ps is None or broker_id not in ps.replicas):
                 r = br.replicas[tp]
-                epoch, pe = (ps.leader_epoch, ps.partition_epoch) if ps is not None else (r.leader_epoch + 1,
-                                                                                           r.partition_epoch + 1)
-                c.network.send(self.actor, br.name, self._update_kind(), br.on_leader_and_isr, tp, None, epoch,
-                               list(ps.replicas) if ps is not None else [], [], pe, True, topic=tp[0],
-                               partition=tp[1])
+                epoch, pe = (
+                    (ps.leader_epoch, ps.partition_epoch)
+                    if ps is not None
+                    else (r.leader_epoch + 1, r.partition_epoch + 1)
+                )
+                c.network.send(
+                    self.actor,
+                    br.name,
+                    self._update_kind(),
+                    br.on_leader_and_isr,
+                    tp,
+                    None,
+                    epoch,
+                    list(ps.replicas) if ps is not None else [],
+                    [],
+                    pe,
+                    True,
+                    topic=tp[0],
+                    partition=tp[1],
+                )
             return
         self._publish_to(tp, broker_id)
 
@@ -494,9 +657,22 @@ class Controller:
         ps = self.partitions[tp]
         br = c.brokers[broker_id]
         replicas = ps.replicas
-        c.network.send(self.actor, br.name, self._update_kind(), br.on_leader_and_isr, tp, ps.leader,
-                       ps.leader_epoch, list(replicas), list(ps.isr), ps.partition_epoch, False, br.epoch,
-                       topic=tp[0], partition=tp[1])  # br.epoch: the registered incarnation (KIP-380)
+        c.network.send(
+            self.actor,
+            br.name,
+            self._update_kind(),
+            br.on_leader_and_isr,
+            tp,
+            ps.leader,
+            ps.leader_epoch,
+            list(replicas),
+            list(ps.isr),
+            ps.partition_epoch,
+            False,
+            br.epoch,
+            topic=tp[0],
+            partition=tp[1],
+        )  # br.epoch: the registered incarnation (KIP-380)
 
     # -- reassignment (kafka-reassign-partitions.sh) -----------------------------------------------------------
     def reassign(self, tp: TP, target: list[int]) -> None:
@@ -505,7 +681,9 @@ class Controller:
         ps = self.partitions[tp]
         for b in target:
             if b not in c.brokers:
-                raise InvalidReplicationFactorError(f"broker {b} does not exist (brokers: {sorted(c.brokers)})")
+                raise InvalidReplicationFactorError(
+                    f"broker {b} does not exist (brokers: {sorted(c.brokers)})"
+                )
         # a replica an earlier, unfinished reassignment is still adding has not caught up: it stays "adding"
         # (else a second reassignment could finish at once and delete every copy of the data)
         adding = [b for b in target if b not in ps.replicas or b in ps.adding or b in ps.removing]
@@ -514,9 +692,17 @@ class Controller:
         ps.replicas = list(dict.fromkeys(target + ps.replicas))
         ps.partition_epoch += 1
         self._record()
-        c.emit("reassignment_started", f"Reassigning {tp[0]}-{tp[1]} to brokers {target}: adding {adding}, "
-               f"removing {removing} once the new replicas are in sync", actors=(self.actor,), topic=tp[0],
-               partition=tp[1], target=list(target), adding=adding, removing=removing)
+        c.emit(
+            "reassignment_started",
+            f"Reassigning {tp[0]}-{tp[1]} to brokers {target}: adding {adding}, "
+            f"removing {removing} once the new replicas are in sync",
+            actors=(self.actor,),
+            topic=tp[0],
+            partition=tp[1],
+            target=list(target),
+            adding=adding,
+            removing=removing,
+        )
         self._publish(tp)
         self._maybe_finish_reassignment(tp)
 
@@ -541,8 +727,27 @@ class Controller:
             self._publish(tp)
         for b in removing:
             br = c.brokers[b]
-            c.network.send(self.actor, br.name, self._update_kind(), br.on_leader_and_isr, tp, None,
-                           ps.leader_epoch, list(target), [], ps.partition_epoch, True, topic=tp[0], partition=tp[1])
-        c.emit("reassignment_completed", f"Reassignment of {tp[0]}-{tp[1]} done: replicas {target}, leader "
-               f"{ps.leader}; brokers {removing} deleted their copies", actors=(self.actor,), topic=tp[0],
-               partition=tp[1], replicas=list(target))
+            c.network.send(
+                self.actor,
+                br.name,
+                self._update_kind(),
+                br.on_leader_and_isr,
+                tp,
+                None,
+                ps.leader_epoch,
+                list(target),
+                [],
+                ps.partition_epoch,
+                True,
+                topic=tp[0],
+                partition=tp[1],
+            )
+        c.emit(
+            "reassignment_completed",
+            f"Reassignment of {tp[0]}-{tp[1]} done: replicas {target}, leader "
+            f"{ps.leader}; brokers {removing} deleted their copies",
+            actors=(self.actor,),
+            topic=tp[0],
+            partition=tp[1],
+            replicas=list(target),
+        )

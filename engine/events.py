@@ -39,44 +39,118 @@ ELECTION_KINDS = frozenset({"leader_elected", "partition_offline", "controller_e
 # Requests that change nothing (an empty fetch, a heartbeat, a metadata round trip) emit no event at all, so
 # they ride along with whatever comes next.
 RIDE_ALONG_KINDS = frozenset({"message_dropped"})
-ROUTINE_KINDS = frozenset({
-    "batch_sent", "batch_appended", "batch_acked", "batch_retried", "duplicate_batch", "records_replicated",
-    "high_watermark", "records_fetched", "records_polled", "offsets_committed", "segment_rolled",
-    "share_acquired", "share_acknowledged",
-})
+ROUTINE_KINDS = frozenset(
+    {
+        "batch_sent",
+        "batch_appended",
+        "batch_acked",
+        "batch_retried",
+        "duplicate_batch",
+        "records_replicated",
+        "high_watermark",
+        "records_fetched",
+        "records_polled",
+        "offsets_committed",
+        "segment_rolled",
+        "share_acquired",
+        "share_acknowledged",
+    }
+)
 # One produce request is one moment outside waits: a step that starts with a hop of it (sent, appended,
 # replicated, high watermark) runs on to its acknowledgement ("every event" still shows each hop).
-PRODUCE_HOPS = frozenset({"batch_sent", "batch_appended", "records_replicated", "high_watermark", "batch_retried"})
+PRODUCE_HOPS = frozenset(
+    {"batch_sent", "batch_appended", "records_replicated", "high_watermark", "batch_retried"}
+)
 PRODUCE_ENDS = frozenset({"batch_acked", "batch_failed", "produce_rejected"})
 # "Step until" targets (a Playground button / a recorded step): name -> the kinds that end it.
 UNTIL_KINDS = {"rebalance": REBALANCE_KINDS, "election": ELECTION_KINDS}
 KINDS = (
-    "cluster_created", "topic_created", "broker_crashed", "broker_restarted", "broker_isolated", "broker_healed",
-    "controlled_shutdown_requested", "controlled_shutdown", "broker_stopped",  # a clean stop (engine.shutdown)
-    "broker_slowed", "broker_added", "broker_fenced", "broker_unfenced", "controller_elected",
-    "batch_sent", "batch_appended", "batch_acked", "batch_failed", "batch_retried", "duplicate_batch",
-    "send_blocked", "send_failed", "producer_epoch_bumped",  # the producer's own troubles
-    "produce_rejected", "records_replicated", "high_watermark", "isr_shrink", "isr_expand",
-    "leader_elected", "partition_offline", "truncated", "records_lost", "message_dropped",
-    "member_joined", "rebalance_started", "rebalance_completed", "assignment_received", "partitions_revoked",
-    "member_left", "member_expired", "records_fetched", "records_polled", "offsets_committed", "offset_reset",
-    "consumer_crashed", "consumer_closed", "consumer_restarted", "consumer_fenced", "static_member_rejoined",
-    "segment_rolled", "segments_deleted", "log_compacted",
-    "reassignment_started", "reassignment_completed", "note", "partitions_added",
-    "share_acquired", "share_acknowledged", "share_lock_expired",  # share groups (KIP-932)
-    "txn_init", "txn_partitions", "txn_offsets", "txn_ending", "txn_completed",  # transactions (KIP-98)
+    "cluster_created",
+    "topic_created",
+    "broker_crashed",
+    "broker_restarted",
+    "broker_isolated",
+    "broker_healed",
+    "controlled_shutdown_requested",
+    "controlled_shutdown",
+    "broker_stopped",  # a clean stop (engine.shutdown)
+    "broker_slowed",
+    "broker_added",
+    "broker_fenced",
+    "broker_unfenced",
+    "controller_elected",
+    "batch_sent",
+    "batch_appended",
+    "batch_acked",
+    "batch_failed",
+    "batch_retried",
+    "duplicate_batch",
+    "send_blocked",
+    "send_failed",
+    "producer_epoch_bumped",  # the producer's own troubles
+    "produce_rejected",
+    "records_replicated",
+    "high_watermark",
+    "isr_shrink",
+    "isr_expand",
+    "leader_elected",
+    "partition_offline",
+    "truncated",
+    "records_lost",
+    "message_dropped",
+    "member_joined",
+    "rebalance_started",
+    "rebalance_completed",
+    "assignment_received",
+    "partitions_revoked",
+    "member_left",
+    "member_expired",
+    "records_fetched",
+    "records_polled",
+    "offsets_committed",
+    "offset_reset",
+    "consumer_crashed",
+    "consumer_closed",
+    "consumer_restarted",
+    "consumer_fenced",
+    "static_member_rejoined",
+    "segment_rolled",
+    "segments_deleted",
+    "log_compacted",
+    "reassignment_started",
+    "reassignment_completed",
+    "note",
+    "partitions_added",
+    "share_acquired",
+    "share_acknowledged",
+    "share_lock_expired",  # share groups (KIP-932)
+    "txn_init",
+    "txn_partitions",
+    "txn_offsets",
+    "txn_ending",
+    "txn_completed",  # transactions (KIP-98)
 )
 
 
 MAX_EVENTS = 5000  # events a session keeps: a long run must not grow without bound on the hosted demo
 
 
-_SET_FIELDS = tuple(Event.__dict__[f].__set__ for f in
-                    ("seq", "time_ms", "kind", "summary", "actors", "topic", "partition", "data"))
+_SET_FIELDS = tuple(
+    Event.__dict__[f].__set__
+    for f in ("seq", "time_ms", "kind", "summary", "actors", "topic", "partition", "data")
+)
 
 
-def _event(seq: int, time_ms: int, kind: str, summary: str, actors: tuple[str, ...], topic: str | None,
-           partition: int | None, data: dict[str, Any]) -> Event:
+def _event(
+    seq: int,
+    time_ms: int,
+    kind: str,
+    summary: str,
+    actors: tuple[str, ...],
+    topic: str | None,
+    partition: int | None,
+    data: dict[str, Any],
+) -> Event:
     """Event(...) without the frozen dataclass __init__ (one object.__setattr__ per field, ~3x slower):
     the engine makes one per batch per hop, and the result is the same immutable Event."""
     ev = _new_object(Event)
@@ -150,12 +224,29 @@ class EventLog:
         self._lazy_from = len(evs)
         return evs
 
-    def emit(self, time_ms: int, kind: str, summary: str, *, actors: tuple[str, ...] = (),
-             topic: str | None = None, partition: int | None = None, **data: Any) -> Event:
+    def emit(
+        self,
+        time_ms: int,
+        kind: str,
+        summary: str,
+        *,
+        actors: tuple[str, ...] = (),
+        topic: str | None = None,
+        partition: int | None = None,
+        **data: Any,
+    ) -> Event:
         return self.add(time_ms, kind, summary, actors, topic, partition, data)
 
-    def add(self, time_ms: int, kind: str, summary: str, actors: tuple[str, ...], topic: str | None,
-            partition: int | None, data: dict[str, Any]) -> Event:
+    def add(
+        self,
+        time_ms: int,
+        kind: str,
+        summary: str,
+        actors: tuple[str, ...],
+        topic: str | None,
+        partition: int | None,
+        data: dict[str, Any],
+    ) -> Event:
         """emit() for a caller that already holds `data` as a dict (Cluster.emit): no second **data repack."""
         self._seq += 1
         ev = _event(self._seq, time_ms, kind, summary, actors, topic, partition, data)
@@ -164,14 +255,24 @@ class EventLog:
             self._trim(time_ms)
         return ev
 
-    def add_lazy(self, time_ms: int, kind: str, template: str, args: tuple, actors: tuple[str, ...],
-                 topic: str | None, partition: int | None, data: dict[str, Any]) -> None:
+    def add_lazy(
+        self,
+        time_ms: int,
+        kind: str,
+        template: str,
+        args: tuple,
+        actors: tuple[str, ...],
+        topic: str | None,
+        partition: int | None,
+        data: dict[str, Any],
+    ) -> None:
         """add() whose sentence is `template.format(*args)`, formatted when the event is first read: the
         engine's hot paths (a batch appended, replicated, acknowledged) say what happened without paying for
         the words in bulk runs nobody reads."""
         self._seq += 1
-        self._events.append(_new_pending(_Pending, (self._seq, time_ms, kind, template, args, actors, topic,
-                                                    partition, data)))
+        self._events.append(
+            _new_pending(_Pending, (self._seq, time_ms, kind, template, args, actors, topic, partition, data))
+        )
         if len(self._events) > self.max_events:
             self._trim(time_ms)
 
@@ -184,9 +285,20 @@ class EventLog:
         self.trimmed += drop
         self._seq += 1
         first = evs[0][0] if evs[0].__class__ is _Pending else evs[0].seq
-        evs.append(Event(self._seq, time_ms, "note", f"Older events trimmed: this session keeps the newest "
-                         f"{self.max_events} events; {self.trimmed} older ones were dropped (events from "
-                         f"#{first} on remain)", (), None, None, {"events_trimmed": self.trimmed}))
+        evs.append(
+            Event(
+                self._seq,
+                time_ms,
+                "note",
+                f"Older events trimmed: this session keeps the newest "
+                f"{self.max_events} events; {self.trimmed} older ones were dropped (events from "
+                f"#{first} on remain)",
+                (),
+                None,
+                None,
+                {"events_trimmed": self.trimmed},
+            )
+        )
 
     def kinds_since(self, seq: int) -> list[str]:
         """The kinds of the events after `seq`, without formatting any sentence (the Step loop asks after every
@@ -210,7 +322,7 @@ class EventLog:
         """Events with seq > `seq` (the log is dense, so this is a slice)."""
         evs = self.events
         first = evs[0].seq if evs else 1
-        return evs[max(0, seq + 1 - first):]
+        return evs[max(0, seq + 1 - first) :]
 
     def __len__(self) -> int:
         return len(self._events)

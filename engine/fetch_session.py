@@ -30,12 +30,16 @@ class FetchSession:
     __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms", "checked_version")
 
     def __init__(self, follower_epoch: int, now_ms: int) -> None:
-        self.follower_epoch = follower_epoch  # the follower broker's incarnation: a restart starts a new session
+        self.follower_epoch = (
+            follower_epoch  # the follower broker's incarnation: a restart starts a new session
+        )
         self.offsets: dict[TP, tuple[int, int]] = {}  # tp -> (fetch offset, leader epoch) as last sent
         # tp -> (replica, follower state, log end offset, partition epoch, log start offset) when it went quiet
         self.quiet: dict[TP, tuple[Replica, FollowerState, int, int, int]] = {}
         self.last_fetch_ms = now_ms
-        self.checked_version = -1  # the leader's Broker.meta_version when leadership/ISR/epochs were last checked
+        self.checked_version = (
+            -1
+        )  # the leader's Broker.meta_version when leadership/ISR/epochs were last checked
 
     def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
@@ -62,8 +66,13 @@ class FetchSession:
         out = []
         for tp, (r, _f, leo, pe, ls) in self.quiet.items():
             log = r.log
-            if (log.log_end_offset != leo or r.hw != leo or log.log_start_offset != ls
-                    or full and (not r.is_leader or r.partition_epoch != pe or r.pending_isr is not None)):
+            if (
+                log.log_end_offset != leo
+                or r.hw != leo
+                or log.log_start_offset != ls
+                or full
+                and (not r.is_leader or r.partition_epoch != pe or r.pending_isr is not None)
+            ):
                 out.append(tp)
         return out
 

@@ -30,10 +30,26 @@ TP = tuple[str, int]
 
 
 class Member848:
-    __slots__ = ("member_id", "consumer", "topics", "epoch", "assigned", "owned", "timer", "assignor", "instance_id")
+    __slots__ = (
+        "member_id",
+        "consumer",
+        "topics",
+        "epoch",
+        "assigned",
+        "owned",
+        "timer",
+        "assignor",
+        "instance_id",
+    )
 
-    def __init__(self, member_id: str, consumer, topics: list[str], assignor: str | None,
-                 instance_id: str | None = None) -> None:
+    def __init__(
+        self,
+        member_id: str,
+        consumer,
+        topics: list[str],
+        assignor: str | None,
+        instance_id: str | None = None,
+    ) -> None:
         self.member_id = member_id
         self.instance_id = instance_id
         self.consumer = consumer
@@ -53,15 +69,19 @@ class Group848:
         self.target: dict[str, list[TP]] = {}
         self.members: dict[str, Member848] = {}
         self.assignor = "uniform"
-        self.metadata: dict[str, int] = {}  # partition counts of the subscribed topics the target was built on
+        self.metadata: dict[
+            str, int
+        ] = {}  # partition counts of the subscribed topics the target was built on
         self.static: dict[str, str] = {}  # instance id -> member id
 
     @property
     def state(self) -> str:
         if not self.members:
             return "Empty"
-        if any(m.epoch not in (self.target_epoch, -2) or sorted(m.assigned) != sorted(self.target.get(mid, []))
-               for mid, m in self.members.items()):  # a static member away (epoch -2) is not reconciling
+        if any(
+            m.epoch not in (self.target_epoch, -2) or sorted(m.assigned) != sorted(self.target.get(mid, []))
+            for mid, m in self.members.items()
+        ):  # a static member away (epoch -2) is not reconciling
             return "Reconciling"
         return "Stable"
 
@@ -77,8 +97,17 @@ class ConsumerProtocolCoordinator:
     def cluster(self):
         return self.coordinator.cluster
 
-    def on_heartbeat(self, consumer, group_id: str, member_id: str, member_epoch: int, topics: list[str],
-                     owned: list[TP], assignor: str | None, instance_id: str | None = None) -> None:
+    def on_heartbeat(
+        self,
+        consumer,
+        group_id: str,
+        member_id: str,
+        member_epoch: int,
+        topics: list[str],
+        owned: list[TP],
+        assignor: str | None,
+        instance_id: str | None = None,
+    ) -> None:
         """ConsumerGroupHeartbeat: join (epoch 0), leave (epoch -1; -2 for a static member that comes back), or
         report and get the next assignment."""
         c = self.cluster
@@ -107,9 +136,14 @@ class ConsumerProtocolCoordinator:
             m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor, instance_id)
             if instance_id is not None:
                 g.static[instance_id] = member_id
-            c.emit("member_joined", f"{consumer.id} joined group {group_id} with a ConsumerGroupHeartbeat (KIP-848): "
-                   f"no JoinGroup, no SyncGroup", actors=(co.broker.name, group_id, consumer.id), group=group_id,
-                   member=member_id)
+            c.emit(
+                "member_joined",
+                f"{consumer.id} joined group {group_id} with a ConsumerGroupHeartbeat (KIP-848): "
+                f"no JoinGroup, no SyncGroup",
+                actors=(co.broker.name, group_id, consumer.id),
+                group=group_id,
+                member=member_id,
+            )
             self._bump(g, f"{consumer.id} joined")
         elif member_epoch not in (m.epoch, m.epoch - 1) and member_epoch != 0:
             self._reply(consumer, group_id, "FENCED_MEMBER_EPOCH", member_id, member_epoch, None)
@@ -124,7 +158,9 @@ class ConsumerProtocolCoordinator:
         self._reconcile(g, m)
         self._reply(consumer, group_id, None, member_id, m.epoch, list(m.assigned))
 
-    def _static(self, g: Group848, consumer, member_id: str, member_epoch: int, instance_id: str) -> str | None:
+    def _static(
+        self, g: Group848, consumer, member_id: str, member_epoch: int, instance_id: str
+    ) -> str | None:
         """The static-member checks and transitions of a heartbeat: an error code, "LEFT", or None to go on."""
         existing_id = g.static.get(instance_id)
         existing = g.members.get(existing_id) if existing_id is not None else None
@@ -142,10 +178,16 @@ class ConsumerProtocolCoordinator:
         if member_epoch == -2:  # consumerGroupStaticMemberGroupLeave: keep the assignment, no new group epoch
             existing.epoch = -2
             self._touch(g, existing)
-            self.cluster.emit("member_left", f"{consumer.id} left group {g.group_id} for now as static member "
-                              f"{instance_id!r} (member epoch -2): it keeps {_fmt(existing.assigned)}, no new "
-                              f"group epoch, unless it stays away longer than the session timeout",
-                              actors=(g.group_id, consumer.id), group=g.group_id, member=member_id, static=True)
+            self.cluster.emit(
+                "member_left",
+                f"{consumer.id} left group {g.group_id} for now as static member "
+                f"{instance_id!r} (member epoch -2): it keeps {_fmt(existing.assigned)}, no new "
+                f"group epoch, unless it stays away longer than the session timeout",
+                actors=(g.group_id, consumer.id),
+                group=g.group_id,
+                member=member_id,
+                static=True,
+            )
             return "LEFT"
         return None
 
@@ -155,17 +197,25 @@ class ConsumerProtocolCoordinator:
             old.timer.cancel()
         m = Member848(member_id, consumer, list(old.topics), old.assignor, old.instance_id)
         m.assigned = list(old.assigned)
-        g.members = {(member_id if mid == old.member_id else mid): (m if mid == old.member_id else mm)
-                     for mid, mm in g.members.items()}
+        g.members = {
+            (member_id if mid == old.member_id else mid): (m if mid == old.member_id else mm)
+            for mid, mm in g.members.items()
+        }
         if old.member_id in g.target:
             g.target = {(member_id if mid == old.member_id else mid): tps for mid, tps in g.target.items()}
         g.static[old.instance_id] = member_id
-        self.cluster.emit("static_member_rejoined", f"{consumer.id} came back as static member {old.instance_id!r} "
-                          f"within the session timeout: it keeps {_fmt(m.assigned)}, no new group epoch (KIP-848; "
-                          f"member {old.member_id} is replaced by {member_id})",
-                          actors=(self.coordinator.broker.name, g.group_id, consumer.id), group=g.group_id,
-                          member=member_id, old_member=old.member_id, group_instance_id=old.instance_id,
-                          assignment=list(m.assigned))
+        self.cluster.emit(
+            "static_member_rejoined",
+            f"{consumer.id} came back as static member {old.instance_id!r} "
+            f"within the session timeout: it keeps {_fmt(m.assigned)}, no new group epoch (KIP-848; "
+            f"member {old.member_id} is replaced by {member_id})",
+            actors=(self.coordinator.broker.name, g.group_id, consumer.id),
+            group=g.group_id,
+            member=member_id,
+            old_member=old.member_id,
+            group_instance_id=old.instance_id,
+            assignment=list(m.assigned),
+        )
 
     def _bump(self, g: Group848, why: str) -> None:
         """A new group epoch and, computed by the broker itself, a new target assignment."""
@@ -173,17 +223,25 @@ class ConsumerProtocolCoordinator:
         g.epoch += 1
         g.assignor = self._preferred_assignor(g)
         counts = g.metadata = self._subscribed_partitions(g)
-        specs = {mid: server_assignors.member([t for t in mm.topics if t in counts], g.target.get(mid, ()))
-                 for mid, mm in g.members.items()}
+        specs = {
+            mid: server_assignors.member([t for t in mm.topics if t in counts], g.target.get(mid, ()))
+            for mid, mm in g.members.items()
+        }
         target = server_assignors.assign(g.assignor, specs, counts)
         g.target = {mid: target.get(mid, []) for mid in g.members}
         g.target_epoch = g.epoch
         table = "; ".join(f"{g.members[mid].consumer.id}: {_fmt(tps)}" for mid, tps in g.target.items())
-        c.emit("rebalance_started", f"Group {g.group_id} epoch {g.epoch} ({why}): the coordinator's {g.assignor} "
-               f"assignor set the target assignment {table or '(no members)'}; members that keep their partitions "
-               f"carry on consuming", actors=(self.coordinator.broker.name, g.group_id), group=g.group_id,
-               epoch=g.epoch, protocol="consumer", target={g.members[mid].consumer.id: list(v)
-                                                           for mid, v in g.target.items()})
+        c.emit(
+            "rebalance_started",
+            f"Group {g.group_id} epoch {g.epoch} ({why}): the coordinator's {g.assignor} "
+            f"assignor set the target assignment {table or '(no members)'}; members that keep their partitions "
+            f"carry on consuming",
+            actors=(self.coordinator.broker.name, g.group_id),
+            group=g.group_id,
+            epoch=g.epoch,
+            protocol="consumer",
+            target={g.members[mid].consumer.id: list(v) for mid, v in g.target.items()},
+        )
 
     def _subscribed_partitions(self, g: Group848) -> dict[str, int]:
         """Partition counts of the subscribed topics that exist, by name: a topic not (yet) created is ignored.
@@ -207,8 +265,9 @@ class ConsumerProtocolCoordinator:
             return
         if set(m.owned) - target:
             return  # still waiting for the member to confirm the revocation
-        owned_by_others = {tp for mid, o in g.members.items() if mid != m.member_id
-                           for tp in set(o.owned) | set(o.assigned)}
+        owned_by_others = {
+            tp for mid, o in g.members.items() if mid != m.member_id for tp in set(o.owned) | set(o.assigned)
+        }
         m.epoch = g.target_epoch
         m.assigned = sorted(tp for tp in target if tp not in owned_by_others)
         if g.state == "Stable":
@@ -216,27 +275,39 @@ class ConsumerProtocolCoordinator:
             last = getattr(g, "_announced", None)
             if last != g.epoch:
                 g._announced = g.epoch
-                self.cluster.emit("assignment_received", f"Group {g.group_id} is Stable at epoch {g.epoch} (KIP-848). "
-                                  f"Assignment: {table}", actors=(self.coordinator.broker.name, g.group_id),
-                                  group=g.group_id, generation=g.epoch, protocol="consumer",
-                                  assignment={mm.consumer.id: list(mm.assigned) for mm in g.members.values()})
+                self.cluster.emit(
+                    "assignment_received",
+                    f"Group {g.group_id} is Stable at epoch {g.epoch} (KIP-848). Assignment: {table}",
+                    actors=(self.coordinator.broker.name, g.group_id),
+                    group=g.group_id,
+                    generation=g.epoch,
+                    protocol="consumer",
+                    assignment={mm.consumer.id: list(mm.assigned) for mm in g.members.values()},
+                )
 
     def _touch(self, g: Group848, m: Member848) -> None:
         if m.timer is not None:
             m.timer.cancel()
-        session_ms = self.cluster.broker_config.group_consumer_session_timeout_ms  # the broker's, not the member's
-        m.timer = self.cluster.scheduler.after(session_ms, self._expired, g.group_id, m.member_id,
-                                               self.coordinator.broker.epoch, timer=True)
+        session_ms = (
+            self.cluster.broker_config.group_consumer_session_timeout_ms
+        )  # the broker's, not the member's
+        m.timer = self.cluster.scheduler.after(
+            session_ms, self._expired, g.group_id, m.member_id, self.coordinator.broker.epoch, timer=True
+        )
 
     def _expired(self, group_id: str, member_id: str, epoch: int) -> None:
         g = self.groups.get(group_id)
         if g is None or epoch != self.coordinator.broker.epoch or member_id not in g.members:
             return
         m = g.members[member_id]
-        self.cluster.emit("member_expired", f"The coordinator heard no ConsumerGroupHeartbeat from {m.consumer.id} "
-                          f"within the session timeout: it is removed from group {group_id}",
-                          actors=(self.coordinator.broker.name, group_id, m.consumer.id), group=group_id,
-                          member=member_id)
+        self.cluster.emit(
+            "member_expired",
+            f"The coordinator heard no ConsumerGroupHeartbeat from {m.consumer.id} "
+            f"within the session timeout: it is removed from group {group_id}",
+            actors=(self.coordinator.broker.name, group_id, m.consumer.id),
+            group=group_id,
+            member=member_id,
+        )
         self._remove(g, m, f"{m.consumer.id}'s session expired")
 
     def _remove(self, g: Group848, m: Member848, why: str) -> None:
@@ -245,15 +316,36 @@ class ConsumerProtocolCoordinator:
         del g.members[m.member_id]
         if m.instance_id is not None and g.static.get(m.instance_id) == m.member_id:
             del g.static[m.instance_id]
-        self.cluster.emit("member_left", f"{m.consumer.id} is no longer a member of group {g.group_id}: {why}",
-                          actors=(g.group_id, m.consumer.id), group=g.group_id, member=m.member_id)
+        self.cluster.emit(
+            "member_left",
+            f"{m.consumer.id} is no longer a member of group {g.group_id}: {why}",
+            actors=(g.group_id, m.consumer.id),
+            group=g.group_id,
+            member=m.member_id,
+        )
         self._bump(g, why)
 
-    def _reply(self, consumer, group_id: str, err: str | None, member_id: str, epoch: int,
-               assignment: list[TP] | None) -> None:
-        self.cluster.network.send(self.coordinator.broker.name, consumer.id, "ConsumerGroupHeartbeatResponse",
-                                  consumer.on_cg_heartbeat_response, group_id, err, member_id, epoch, assignment,
-                                  self.cluster.broker_config.group_consumer_heartbeat_interval_ms)
+    def _reply(
+        self,
+        consumer,
+        group_id: str,
+        err: str | None,
+        member_id: str,
+        epoch: int,
+        assignment: list[TP] | None,
+    ) -> None:
+        self.cluster.network.send(
+            self.coordinator.broker.name,
+            consumer.id,
+            "ConsumerGroupHeartbeatResponse",
+            consumer.on_cg_heartbeat_response,
+            group_id,
+            err,
+            member_id,
+            epoch,
+            assignment,
+            self.cluster.broker_config.group_consumer_heartbeat_interval_ms,
+        )
 
 
 def _fmt(tps) -> str:

@@ -19,8 +19,16 @@ KEY_PATTERNS = ("fixed", "user_ids", "none")
 class LoadGenerator:
     """`rate_per_s` records per simulated second; keys cycle over a fixed set, are random user ids, or are null."""
 
-    def __init__(self, cluster: Cluster, producer: Producer, topic: str, rate_per_s: float, keys: str = "user_ids",
-                 key_count: int = 6, value_bytes: int = 20) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        producer: Producer,
+        topic: str,
+        rate_per_s: float,
+        keys: str = "user_ids",
+        key_count: int = 6,
+        value_bytes: int = 20,
+    ) -> None:
         if keys not in KEY_PATTERNS:
             raise ValueError(f"keys must be one of {KEY_PATTERNS}, got {keys!r}")
         self.cluster = cluster
@@ -32,7 +40,9 @@ class LoadGenerator:
         self.value_bytes = value_bytes
         self.sent = 0
         self.failed = 0  # records whose send() stayed blocked on a full buffer for max.block.ms
-        self.blocked: tuple[int, str | None, bytes] | None = None  # (since ms, key, value) while send() blocks
+        self.blocked: tuple[int, str | None, bytes] | None = (
+            None  # (since ms, key, value) while send() blocks
+        )
         self._sent_base = 0
         self.running = False
         self.started_ms = 0
@@ -84,7 +94,11 @@ class LoadGenerator:
                 return
             except KafkaError as exc:  # e.g. the topic was deleted: stop quietly, say why
                 self.running = False
-                c.emit("note", f"{self.producer.id} stopped producing to {self.topic}: {exc}", actors=(self.producer.id,))
+                c.emit(
+                    "note",
+                    f"{self.producer.id} stopped producing to {self.topic}: {exc}",
+                    actors=(self.producer.id,),
+                )
                 return
         c.scheduler.after(self._interval(), self._tick, generation)
 
@@ -95,9 +109,13 @@ class LoadGenerator:
         this record fails with BufferExhaustedError, counted in `failed` and the producer's `failed`)."""
         c = self.cluster
         self.blocked = (c.now, key, value)
-        c.emit("send_blocked", f"{self.producer.id}'s send() blocks: buffer.memory={self.producer.config.buffer_memory} "
-               f"is full of unacknowledged batches; it waits up to max.block.ms={self.producer.config.max_block_ms}",
-               actors=(self.producer.id,), topic=self.topic)
+        c.emit(
+            "send_blocked",
+            f"{self.producer.id}'s send() blocks: buffer.memory={self.producer.config.buffer_memory} "
+            f"is full of unacknowledged batches; it waits up to max.block.ms={self.producer.config.max_block_ms}",
+            actors=(self.producer.id,),
+            topic=self.topic,
+        )
         c.scheduler.after(self._interval(), self._retry_blocked, generation)
 
     def _retry_blocked(self, generation: int) -> None:
@@ -117,7 +135,11 @@ class LoadGenerator:
             self.failed += 1
         except KafkaError as exc:
             self.running = False
-            c.emit("note", f"{self.producer.id} stopped producing to {self.topic}: {exc}", actors=(self.producer.id,))
+            c.emit(
+                "note",
+                f"{self.producer.id} stopped producing to {self.topic}: {exc}",
+                actors=(self.producer.id,),
+            )
             return
         self.blocked = None
         self.started_ms, self._sent_base = c.now, self.sent  # a blocked thread made no records meanwhile

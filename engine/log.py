@@ -46,8 +46,9 @@ class PartitionLog:
         """Append a batch placed at LEO. Returns True if a new segment was rolled first."""
         rolled = False
         active = self.segments[-1]
-        if active.batches and (active.size_bytes + batch.wire_bytes > segment_bytes
-                               or now_ms - active.created_ms >= segment_ms):
+        if active.batches and (
+            active.size_bytes + batch.wire_bytes > segment_bytes or now_ms - active.created_ms >= segment_ms
+        ):
             active = Segment(self.log_end_offset, now_ms)
             self.segments.append(active)
             rolled = True
@@ -101,8 +102,11 @@ class PartitionLog:
             seg.size_bytes += kept.wire_bytes - b.wire_bytes
             self.size_bytes += kept.wire_bytes - b.wire_bytes
             removed.insert(0, gone)
-        self.log_end_offset = max(offset, self.log_start_offset) if seg.batches or len(self.segments) > 1 \
+        self.log_end_offset = (
+            max(offset, self.log_start_offset)
+            if seg.batches or len(self.segments) > 1
             else max(min(offset, self.log_end_offset), self.log_start_offset)
+        )
         if not seg.batches and len(self.segments) == 1:
             seg.base_offset = self.log_end_offset
         self.epochs = [(e, s) for e, s in self.epochs if s < self.log_end_offset]

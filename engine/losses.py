@@ -21,7 +21,9 @@ TP = tuple[str, int]
 class AckedBatch:
     __slots__ = ("base", "last", "keys", "values", "acks", "time_ms", "producer", "lost_reason", "lost_ms")
 
-    def __init__(self, base: int, last: int, keys: tuple, values: tuple, acks: int, time_ms: int, producer: str):
+    def __init__(
+        self, base: int, last: int, keys: tuple, values: tuple, acks: int, time_ms: int, producer: str
+    ):
         self.base, self.last, self.keys, self.values = base, last, keys, values
         self.acks, self.time_ms, self.producer = acks, time_ms, producer
         self.lost_reason: str | None = None
@@ -30,7 +32,9 @@ class AckedBatch:
     def __deepcopy__(self, memo: dict) -> AckedBatch:
         """A checkpoint copies the two mutable fields and shares the record tuples (immutable, and as long
         as the whole history: deep-copying them made every checkpoint cost O(records acknowledged))."""
-        twin = AckedBatch(self.base, self.last, self.keys, self.values, self.acks, self.time_ms, self.producer)
+        twin = AckedBatch(
+            self.base, self.last, self.keys, self.values, self.acks, self.time_ms, self.producer
+        )
         twin.lost_reason, twin.lost_ms = self.lost_reason, self.lost_ms
         return twin
 
@@ -42,8 +46,12 @@ class LossLedger:
         self.unclean: dict[TP, int] = {}  # tp -> broker elected uncleanly (pending reason for the next check)
         self.acked_records = 0
 
-    def record_ack(self, tp: TP, base: int, keys: tuple, values: tuple, acks: int, now: int, producer: str) -> None:
-        self.acked.setdefault(tp, []).append(AckedBatch(base, base + len(keys) - 1, keys, values, acks, now, producer))
+    def record_ack(
+        self, tp: TP, base: int, keys: tuple, values: tuple, acks: int, now: int, producer: str
+    ) -> None:
+        self.acked.setdefault(tp, []).append(
+            AckedBatch(base, base + len(keys) - 1, keys, values, acks, now, producer)
+        )
         self.acked_records += len(keys)
 
     def note_unclean(self, tp: TP, broker: int) -> None:
@@ -67,8 +75,10 @@ class LossLedger:
             if unclean is not None:
                 e.lost_reason = f"unclean leader election: broker {unclean} led without this record"
             elif e.acks == 1:
-                e.lost_reason = ("acks=1: the leader acknowledged it before any follower copied it, then lost "
-                                 "leadership; the new leader never had it")
+                e.lost_reason = (
+                    "acks=1: the leader acknowledged it before any follower copied it, then lost "
+                    "leadership; the new leader never had it"
+                )
             else:
                 e.lost_reason = "truncated: the new leader's log does not contain it"
             e.lost_ms = now
@@ -84,8 +94,11 @@ class LossLedger:
                 continue
             for e in entries:
                 for i in range(e.last - e.base + 1):
-                    out.append(LostRecordView(key[0], key[1], e.base + i, e.keys[i], e.values[i],
-                                              e.lost_reason or "", e.lost_ms))
+                    out.append(
+                        LostRecordView(
+                            key[0], key[1], e.base + i, e.keys[i], e.values[i], e.lost_reason or "", e.lost_ms
+                        )
+                    )
         return out
 
     @property

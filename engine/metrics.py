@@ -76,8 +76,14 @@ class Metrics:
         """Columns for charts: time (s), produced/s, consumed/s, mean ack latency, mean end-to-end latency."""
         keys = sorted(self.buckets)
         per_s = 1000 / BUCKET_MS
-        out: dict[str, list] = {"time_s": [], "appended_per_s": [], "acked_per_s": [], "consumed_per_s": [],
-                                "ack_latency_ms": [], "e2e_latency_ms": []}
+        out: dict[str, list] = {
+            "time_s": [],
+            "appended_per_s": [],
+            "acked_per_s": [],
+            "consumed_per_s": [],
+            "ack_latency_ms": [],
+            "e2e_latency_ms": [],
+        }
         for k in keys:
             a, ac, acl, co, e2e = self.buckets[k]
             out["time_s"].append(k / 1000)

@@ -15,8 +15,19 @@ from .scheduler import Scheduler
 class Message:
     __slots__ = ("id", "kind", "src", "dst", "sent_ms", "arrive_ms", "handler", "args", "topic", "partition")
 
-    def __init__(self, id: int, kind: str, src: str, dst: str, sent_ms: int, arrive_ms: int,
-                 handler: Callable[..., Any], args: tuple, topic: str | None, partition: int | None) -> None:
+    def __init__(
+        self,
+        id: int,
+        kind: str,
+        src: str,
+        dst: str,
+        sent_ms: int,
+        arrive_ms: int,
+        handler: Callable[..., Any],
+        args: tuple,
+        topic: str | None,
+        partition: int | None,
+    ) -> None:
         self.id, self.kind, self.src, self.dst = id, kind, src, dst
         self.sent_ms, self.arrive_ms = sent_ms, arrive_ms
         self.handler, self.args = handler, args
@@ -30,11 +41,27 @@ def _lost() -> None:
 class Network:
     """Point-to-point links with a base latency plus per-actor extra latency (slow_broker)."""
 
-    __slots__ = ("scheduler", "latency_ms", "extra_ms", "in_flight", "reachable", "on_drop", "_next_id",
-                 "_drop_rules", "delivered", "dropped", "_last_arrival")
+    __slots__ = (
+        "scheduler",
+        "latency_ms",
+        "extra_ms",
+        "in_flight",
+        "reachable",
+        "on_drop",
+        "_next_id",
+        "_drop_rules",
+        "delivered",
+        "dropped",
+        "_last_arrival",
+    )
 
-    def __init__(self, scheduler: Scheduler, latency_ms: int, reachable: Callable[[str, str], bool],
-                 on_drop: Callable[[Message, str], None]) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        latency_ms: int,
+        reachable: Callable[[str, str], bool],
+        on_drop: Callable[[Message, str], None],
+    ) -> None:
         self.scheduler = scheduler
         self.latency_ms = latency_ms
         self.extra_ms: dict[str, int] = {}
@@ -51,8 +78,16 @@ class Network:
         extra = self.extra_ms
         return self.latency_ms + (extra.get(src, 0) + extra.get(dst, 0) if extra else 0)
 
-    def send(self, src: str, dst: str, kind: str, handler: Callable[..., Any], *args: Any,
-             topic: str | None = None, partition: int | None = None) -> Message:
+    def send(
+        self,
+        src: str,
+        dst: str,
+        kind: str,
+        handler: Callable[..., Any],
+        *args: Any,
+        topic: str | None = None,
+        partition: int | None = None,
+    ) -> Message:
         """Put a message on the wire; `handler(*args)` runs at the destination when it arrives."""
         self._next_id += 1
         now = self.scheduler.now_ms

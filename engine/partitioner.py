@@ -119,7 +119,9 @@ class BuiltInPartitioner:
             self.produced_bytes = 0
         return self.current
 
-    def update_partition_info(self, appended_bytes: int, leaders: list[int | None], enable_switch: bool = True) -> bool:
+    def update_partition_info(
+        self, appended_bytes: int, leaders: list[int | None], enable_switch: bool = True
+    ) -> bool:
         """updatePartitionInfo: count appended bytes; switch after stickyBatchSize (if the caller allows it,
         i.e. the partition's batches are full) or after twice that in any case. True if it switched."""
         produced = self.produced_bytes = self.produced_bytes + appended_bytes
@@ -129,8 +131,9 @@ class BuiltInPartitioner:
             return True
         return False
 
-    def update_partition_load_stats(self, queue_sizes: list[int] | None, partition_ids: list[int],
-                                    length: int) -> None:
+    def update_partition_load_stats(
+        self, queue_sizes: list[int] | None, partition_ids: list[int], length: int
+    ) -> None:
         """updatePartitionLoadStats: a cumulative frequency table of (max queue + 1 - queue size) over the
         first `length` partitions (those with a leader that are not excluded); None when it would be uniform."""
         if queue_sizes is None or length < 1 or len(queue_sizes) < 2:

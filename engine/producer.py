@@ -36,8 +36,15 @@ if TYPE_CHECKING:
 TP = tuple[str, int]
 # KIP-360: an idempotent (non-transactional) producer retries these after bumping its epoch (TransactionManager.canRetry)
 _EPOCH_BUMP_ON = frozenset({"OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID"})
-_REFRESH_METADATA_ON = frozenset({"NOT_LEADER_OR_FOLLOWER", "NETWORK_EXCEPTION", "UNKNOWN_TOPIC_OR_PARTITION",
-                                  "LEADER_NOT_AVAILABLE", "FENCED_LEADER_EPOCH"})
+_REFRESH_METADATA_ON = frozenset(
+    {
+        "NOT_LEADER_OR_FOLLOWER",
+        "NETWORK_EXCEPTION",
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        "LEADER_NOT_AVAILABLE",
+        "FENCED_LEADER_EPOCH",
+    }
+)
 
 
 class RecordMetadataFuture:
@@ -96,17 +103,40 @@ class RecordMetadataFuture:
         return self
 
     def __repr__(self) -> str:
-        state = ("pending" if not self.done else f"error={self.error.name}" if self.error
-                 else f"offset={self.offset}")
+        state = (
+            "pending"
+            if not self.done
+            else f"error={self.error.name}"
+            if self.error
+            else f"offset={self.offset}"
+        )
         return f"<send {self.topic}-{self.partition} {state}>"
 
 
 class ProducerBatch:
     """An open or in-flight batch for one partition (Kafka's ProducerBatch)."""
 
-    __slots__ = ("tp", "keys", "values", "timestamps", "headers", "size", "created_ms", "attempts", "done",
-                 "error", "base_offset", "sealed", "base_sequence", "last_attempt_ms", "state", "wire", "in_retry",
-                 "sent_at", "last_error")
+    __slots__ = (
+        "tp",
+        "keys",
+        "values",
+        "timestamps",
+        "headers",
+        "size",
+        "created_ms",
+        "attempts",
+        "done",
+        "error",
+        "base_offset",
+        "sealed",
+        "base_sequence",
+        "last_attempt_ms",
+        "state",
+        "wire",
+        "in_retry",
+        "sent_at",
+        "last_error",
+    )
 
     def __init__(self, tp: TP, now_ms: int) -> None:
         self.tp = tp
@@ -128,7 +158,9 @@ class ProducerBatch:
         self.in_retry = False
         # send() times when a record carried its own timestamp (None: `timestamps` are the send times)
         self.sent_at: list[int] | None = None
-        self.last_error: KafkaError | None = None  # the retriable error of the last attempt, for the expiry message
+        self.last_error: KafkaError | None = (
+            None  # the retriable error of the last attempt, for the expiry message
+        )
 
     @property
     def count(self) -> int:
@@ -138,8 +170,13 @@ class ProducerBatch:
 def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
     """The key and value serializers (ByteArray / String), with the common cases first."""
     kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
-    vb = value if value is None or value.__class__ is bytes else \
-        value.encode() if value.__class__ is str else _to_bytes(value, "value")
+    vb = (
+        value
+        if value is None or value.__class__ is bytes
+        else value.encode()
+        if value.__class__ is str
+        else _to_bytes(value, "value")
+    )
     return kb, vb
 
 
@@ -193,8 +230,10 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
         return bytes(v)
     if isinstance(v, int):
         return str(v).encode()
-    raise TypeError(f"{what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
-                    f"not {type(v).__name__}")
+    raise TypeError(
+        f"{what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
+        f"not {type(v).__name__}"
+    )
 
 
 class Producer:
@@ -226,7 +265,9 @@ class Producer:
         self.pid = -1
         self.producer_epoch = 0
         self.sequences: dict[TP, int] = {}
-        self._seq_epoch: dict[TP, tuple[int, int]] = {}  # the (producer id, epoch) each partition's sequences count in
+        self._seq_epoch: dict[
+            TP, tuple[int, int]
+        ] = {}  # the (producer id, epoch) each partition's sequences count in
         self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
         # topic -> {key: (topic, partition)}: murmur2 once per distinct key, not per send (a topic's partition
         # count never changes here; the metadata code drops a topic's entry if it ever did)
@@ -270,7 +311,9 @@ class Producer:
 
     def _txn(self) -> TransactionManager:
         if self.txn is None:
-            raise IllegalStateError("this producer has no transactional.id: set it in the config to use transactions")
+            raise IllegalStateError(
+                "this producer has no transactional.id: set it in the config to use transactions"
+            )
         if not self.alive:
             raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         return self.txn
@@ -286,10 +329,17 @@ class Producer:
         self.key_cache.clear()  # it holds the batch deques too
         self.requests.clear()
         self.buffer_used = 0
-        self.cluster.emit("note", f"Producer {self.id} crashed: its unsent batches are lost"
-                          + (f"; its open transaction stays open until a new instance with transactional.id "
-                             f"{self.txn.txn_id!r} calls init_transactions() or transaction.timeout.ms passes"
-                             if self.txn and self.txn.state == "InTransaction" else ""), actors=(self.id,))
+        self.cluster.emit(
+            "note",
+            f"Producer {self.id} crashed: its unsent batches are lost"
+            + (
+                f"; its open transaction stays open until a new instance with transactional.id "
+                f"{self.txn.txn_id!r} calls init_transactions() or transaction.timeout.ms passes"
+                if self.txn and self.txn.state == "InTransaction"
+                else ""
+            ),
+            actors=(self.id,),
+        )
 
     def _fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
         for dq in list(self.batches.values()):
@@ -299,11 +349,24 @@ class Producer:
                 self._finish(b, err, -1)
 
     # -- the public API ---------------------------------------------------------------------------------------
-    def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
-             timestamp_ms: int | None = None, headers: list[tuple[str, bytes]] | None = None) -> RecordMetadataFuture:
+    def send(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
-        if self._fast and partition is None and headers is None and timestamp_ms is None \
-                and key.__class__ is bytes and value.__class__ is bytes:
+        if (
+            self._fast
+            and partition is None
+            and headers is None
+            and timestamp_ms is None
+            and key.__class__ is bytes
+            and value.__class__ is bytes
+        ):
             # The common case of every bulk run, in as few steps as Python allows: a known key (its partition,
             # batch deque and record size cached), one more record for that partition's open batch.
             cache = self.key_cache.get(topic)
@@ -384,8 +447,9 @@ class Producer:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
         return RecordMetadataFuture(b, idx)
 
-    def _place(self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
-               ) -> tuple[TP, int, BuiltInPartitioner | None] | RecordMetadataFuture:
+    def _place(
+        self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
+    ) -> tuple[TP, int, BuiltInPartitioner | None] | RecordMetadataFuture:
         """send() off the keyed fast path: an explicit partition, a key with headers, or no key (the
         BuiltInPartitioner, which needs the record's size first). Returns (partition, size, partitioner)."""
         leaders = self.metadata.get(topic)
@@ -398,7 +462,9 @@ class Producer:
             size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
         if partition is not None:
             if not 0 <= partition < n:
-                raise UnknownTopicOrPartitionError(f"topic {topic!r} has partitions 0..{n - 1}, not {partition}")
+                raise UnknownTopicOrPartitionError(
+                    f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
+                )
             return (topic, partition), size, None
         if kb is not None and self._keyed:
             return (topic, partition_for_key(kb, n)), size, None
@@ -423,16 +489,22 @@ class Producer:
         return size
 
     def _too_large(self, size: int) -> None:
-        raise RecordTooLargeError(f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
-                                  f"{self.config.max_request_size}")
+        raise RecordTooLargeError(
+            f"the record is {size + BATCH_OVERHEAD} bytes, more than max.request.size="
+            f"{self.config.max_request_size}"
+        )
 
-    def _sticky_partition(self, topic: str, leaders: list[int | None], size: int) -> tuple[BuiltInPartitioner, TP]:
+    def _sticky_partition(
+        self, topic: str, leaders: list[int | None], size: int
+    ) -> tuple[BuiltInPartitioner, TP]:
         """A keyless record's partition (RecordAccumulator.append with the topic's BuiltInPartitioner): when
         the sticky partition's last batch is full or cannot take this record, Kafka closes it and completes a
         switch that was held back (`partitionChanged`), then appends to the (maybe new) sticky partition."""
         bp = self.partitioners.get(topic)
         if bp is None:
-            bp = self.partitioners[topic] = BuiltInPartitioner(topic, max(1, self._batch_size), self.cluster.rng)
+            bp = self.partitioners[topic] = BuiltInPartitioner(
+                topic, max(1, self._batch_size), self.cluster.rng
+            )
         while True:
             p = bp.peek_current_partition(leaders)
             dq = self.batches.get((topic, p))
@@ -491,13 +563,17 @@ class Producer:
         c = self.cluster
         if topic not in c.topics:
             if c.broker_config.auto_create_topics_enable and not topic.startswith("__"):
-                c.create_topic(topic, partitions=c.broker_config.num_partitions,
-                               replication_factor=min(c.broker_config.default_replication_factor, len(c.brokers)),
-                               auto=True)
+                c.create_topic(
+                    topic,
+                    partitions=c.broker_config.num_partitions,
+                    replication_factor=min(c.broker_config.default_replication_factor, len(c.brokers)),
+                    auto=True,
+                )
             else:
                 raise UnknownTopicOrPartitionError(
                     f"topic {topic!r} does not exist (auto.create.topics.enable=false): create it first "
-                    f"(kafka-topics.sh --create --topic {topic})")
+                    f"(kafka-topics.sh --create --topic {topic})"
+                )
         leaders = c.leaders_of(topic)
         self.metadata[topic] = leaders
         self.key_cache.pop(topic, None)
@@ -563,8 +639,13 @@ class Producer:
             if now - b.created_ms >= cfg.delivery_timeout_ms:
                 self._expire(tp, dq)
                 continue
-            ready = (b.state in ("ready", "retrying") or b is not dq[-1] or now - b.created_ms >= linger
-                     or self.flushing or self.buffer_used >= cfg.buffer_memory)
+            ready = (
+                b.state in ("ready", "retrying")
+                or b is not dq[-1]
+                or now - b.created_ms >= linger
+                or self.flushing
+                or self.buffer_used >= cfg.buffer_memory
+            )
             if not ready:
                 due = b.created_ms + linger
                 next_wake = due if next_wake is None else min(next_wake, due)
@@ -609,7 +690,10 @@ class Producer:
                 leader = leaders[p]
                 if leader is None:
                     continue
-                if timeout > 0 and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout:
+                if (
+                    timeout > 0
+                    and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout
+                ):
                     continue
                 ids.append(p)
                 sizes.append(sum(1 for b in q if b.state != "in_flight"))
@@ -644,16 +728,32 @@ class Producer:
         if self.pid >= 0:
             # TransactionManager.maybeUpdateProducerIdAndEpoch: a partition's first batch under a new producer id
             # or epoch starts again at sequence 0 (its older batches are all done: one batch in flight each)
-            seq = self.sequences.get(b.tp, 0) if self._seq_epoch.get(b.tp) == (self.pid, self.producer_epoch) else 0
+            seq = (
+                self.sequences.get(b.tp, 0)
+                if self._seq_epoch.get(b.tp) == (self.pid, self.producer_epoch)
+                else 0
+            )
             self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
             b.base_sequence = seq
             self.sequences[b.tp] = seq + len(keys)
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
-        b.sealed = RecordBatch(-1, -1, keys, values, tuple(b.timestamps), tuple(b.headers) if b.headers else None,
-                               self.pid, self.producer_epoch, b.base_sequence, b.size, codec, wire,
-                               is_transactional=self.txn is not None)
+        b.sealed = RecordBatch(
+            -1,
+            -1,
+            keys,
+            values,
+            tuple(b.timestamps),
+            tuple(b.headers) if b.headers else None,
+            self.pid,
+            self.producer_epoch,
+            b.base_sequence,
+            b.size,
+            codec,
+            wire,
+            is_transactional=self.txn is not None,
+        )
         return b.sealed
 
     def _send_request(self, leader: int, parts: dict[TP, ProducerBatch]) -> None:
@@ -674,18 +774,36 @@ class Producer:
         retry = " (retry)" if any(b.attempts > 1 for b in parts.values()) else ""
         first = next(iter(parts))
         detail = Later(_sent_detail, tuple((tp, b.count, b.sealed.wire_bytes) for tp, b in parts.items()))
-        c.emit_lazy("batch_sent", "{} sent {} record(s) to broker {}{}: {}", (self.id, n, leader, retry, detail),
-                    actors=(self.id, broker.name), topic=first[0], partition=first[1] if len(parts) == 1 else None,
-                    records=n, broker=leader, partitions=[list(tp) for tp in parts], request=req.id)
-        c.network.send(self.id, broker.name, "Produce", broker.on_produce, req,
-                       topic=first[0], partition=first[1] if len(parts) == 1 else None)
+        c.emit_lazy(
+            "batch_sent",
+            "{} sent {} record(s) to broker {}{}: {}",
+            (self.id, n, leader, retry, detail),
+            actors=(self.id, broker.name),
+            topic=first[0],
+            partition=first[1] if len(parts) == 1 else None,
+            records=n,
+            broker=leader,
+            partitions=[list(tp) for tp in parts],
+            request=req.id,
+        )
+        c.network.send(
+            self.id,
+            broker.name,
+            "Produce",
+            broker.on_produce,
+            req,
+            topic=first[0],
+            partition=first[1] if len(parts) == 1 else None,
+        )
         if self.acks == 0:
             # acks=0: the request is "done" once on the wire; no response will come
             c.scheduler.after(0, self._complete_acks0, req.id)
         else:
             self._timeouts.start(req.id, self.config.request_timeout_ms, req.id)
             deadline = now + self.config.request_timeout_ms
-            for b in parts.values():  # rare: only a batch whose delivery.timeout.ms ends before this request's
+            for (
+                b
+            ) in parts.values():  # rare: only a batch whose delivery.timeout.ms ends before this request's
                 due = b.created_ms + self.config.delivery_timeout_ms
                 if due < deadline:
                     c.scheduler.at(due, self._expire_in_flight, b, b.attempts)
@@ -705,8 +823,9 @@ class Producer:
         if entry is None:
             return
         req, _batches, leader = entry
-        err = NetworkError(f"no response from broker {leader} within request.timeout.ms="
-                           f"{self.config.request_timeout_ms}")
+        err = NetworkError(
+            f"no response from broker {leader} within request.timeout.ms={self.config.request_timeout_ms}"
+        )
         self.on_produce_response(req, {tp: (err, -1) for tp in req.batches})
 
     def on_disconnect(self, broker_id: int) -> None:
@@ -734,24 +853,45 @@ class Producer:
             err, base = results.get(b.tp, (None, -1))
             if err is None:
                 self._finish(b, None, base)
-            elif err.name in _EPOCH_BUMP_ON and not self._out_of_turn(b, err) and self.txn is None and self.pid >= 0 \
-                    and b.attempts <= self.config.retries and c.now - b.created_ms < self.config.delivery_timeout_ms:
+            elif (
+                err.name in _EPOCH_BUMP_ON
+                and not self._out_of_turn(b, err)
+                and self.txn is None
+                and self.pid >= 0
+                and b.attempts <= self.config.retries
+                and c.now - b.created_ms < self.config.delivery_timeout_ms
+            ):
                 self._bump_epoch_and_retry(b, err)
-            elif (err.retriable or self._out_of_turn(b, err)) and b.attempts <= self.config.retries and \
-                    c.now - b.created_ms < self.config.delivery_timeout_ms:
+            elif (
+                (err.retriable or self._out_of_turn(b, err))
+                and b.attempts <= self.config.retries
+                and c.now - b.created_ms < self.config.delivery_timeout_ms
+            ):
                 b.state = "retrying"
                 b.last_attempt_ms = c.now
                 b.last_error = err
-                c.emit("batch_retried", f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} ({b.count} rec) failed with "
-                       f"{err.name}; retrying after retry.backoff.ms={self.config.retry_backoff_ms}",
-                       actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name, attempt=b.attempts)
+                c.emit(
+                    "batch_retried",
+                    f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} ({b.count} rec) failed with "
+                    f"{err.name}; retrying after retry.backoff.ms={self.config.retry_backoff_ms}",
+                    actors=(self.id,),
+                    topic=b.tp[0],
+                    partition=b.tp[1],
+                    error=err.name,
+                    attempt=b.attempts,
+                )
                 if err.name in _REFRESH_METADATA_ON:
                     self._refresh_metadata()
             elif err.retriable:
-                self._finish(b, KafkaTimeoutError(
-                    f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {c.now - b.created_ms} ms has passed since "
-                    f"batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}); last error "
-                    f"{err.name}: {err}"), -1)
+                self._finish(
+                    b,
+                    KafkaTimeoutError(
+                        f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {c.now - b.created_ms} ms has passed since "
+                        f"batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}); last error "
+                        f"{err.name}: {err}"
+                    ),
+                    -1,
+                )
             else:
                 self._finish(b, err, -1)
         self._wake(c.now)
@@ -764,18 +904,31 @@ class Producer:
         Records the old leader had acknowledged may be gone; new ones are written once, in order."""
         c = self.cluster
         sealed = b.sealed
-        if sealed is not None and (sealed.producer_id, sealed.producer_epoch) == (self.pid, self.producer_epoch):
+        if sealed is not None and (sealed.producer_id, sealed.producer_epoch) == (
+            self.pid,
+            self.producer_epoch,
+        ):
             old = (self.pid, self.producer_epoch)
             if self.producer_epoch >= 32767:
                 self.pid, self.producer_epoch = c.next_producer_id(), 0
             else:
                 self.producer_epoch += 1
-            c.emit("producer_epoch_bumped", f"{self.id} got {err.name} for {b.tp[0]}-{b.tp[1]} (the leader's record of "
-                   f"its sequences has a gap, e.g. after an unclean election): as KIP-360 says it bumps producer id "
-                   f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch}, restarts the sequences at 0 "
-                   f"and retries instead of failing", actors=(self.id,), topic=b.tp[0], partition=b.tp[1],
-                   error=err.name, producer_id=self.pid, producer_epoch=self.producer_epoch)
-        b.sealed = None  # startSequencesAtBeginning: stamped again with the new epoch and sequence 0 when resent
+            c.emit(
+                "producer_epoch_bumped",
+                f"{self.id} got {err.name} for {b.tp[0]}-{b.tp[1]} (the leader's record of "
+                f"its sequences has a gap, e.g. after an unclean election): as KIP-360 says it bumps producer id "
+                f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch}, restarts the sequences at 0 "
+                f"and retries instead of failing",
+                actors=(self.id,),
+                topic=b.tp[0],
+                partition=b.tp[1],
+                error=err.name,
+                producer_id=self.pid,
+                producer_epoch=self.producer_epoch,
+            )
+        b.sealed = (
+            None  # startSequencesAtBeginning: stamped again with the new epoch and sequence 0 when resent
+        )
         b.state = "retrying"
         b.last_attempt_ms = c.now  # then resent after retry.backoff.ms, as any retried batch
 
@@ -810,26 +963,42 @@ class Producer:
             self.failed_batches.append(b)
             if self.txn is not None and err.name in ("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"):
                 self.txn.state = "Fenced"
-            c.emit("batch_failed", f"{self.id}'s batch of {b.count} record(s) for {b.tp[0]}-{b.tp[1]} failed: "
-                   f"{err.name}: {err}", actors=(self.id,), topic=b.tp[0], partition=b.tp[1], error=err.name,
-                   records=b.count)
+            c.emit(
+                "batch_failed",
+                f"{self.id}'s batch of {b.count} record(s) for {b.tp[0]}-{b.tp[1]} failed: {err.name}: {err}",
+                actors=(self.id,),
+                topic=b.tp[0],
+                partition=b.tp[1],
+                error=err.name,
+                records=b.count,
+            )
 
     def _expire_in_flight(self, b: ProducerBatch, attempts: int) -> None:
         """Sender.getExpiredInflightBatches: a batch still waiting for its answer fails when delivery.timeout.ms
         has passed since it was created, not when the answer (or request.timeout.ms) comes."""
         if b.done or b.attempts != attempts or b.state != "in_flight" or not self.alive:
             return
-        self._finish(b, KafkaTimeoutError(
-            f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
-            f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}), while in flight"
-            + (f"; last error {b.last_error.name}: {b.last_error}" if b.last_error is not None else "")), -1)
+        self._finish(
+            b,
+            KafkaTimeoutError(
+                f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
+                f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}), while in flight"
+                + (f"; last error {b.last_error.name}: {b.last_error}" if b.last_error is not None else "")
+            ),
+            -1,
+        )
         self._wake(self.cluster.now)
 
     def _expire(self, tp: TP, dq: deque[ProducerBatch]) -> None:
         b = dq[0]
-        self._finish(b, KafkaTimeoutError(
-            f"Expiring {b.count} record(s) for {tp[0]}-{tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
-            f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms})"), -1)
+        self._finish(
+            b,
+            KafkaTimeoutError(
+                f"Expiring {b.count} record(s) for {tp[0]}-{tp[1]}: {self.cluster.now - b.created_ms} ms has passed "
+                f"since batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms})"
+            ),
+            -1,
+        )
 
     def _wait_for_buffer(self, size: int) -> bool:
         """buffer.memory is full: send() blocks (BufferPool.allocate) while simulated time runs, up to max.block.ms.
@@ -838,7 +1007,9 @@ class Producer:
         c = self.cluster
         cfg = self.config
         if c.in_simulation:
-            raise BufferExhaustedError(f"{self.id}: buffer.memory={cfg.buffer_memory} is full: send() would block")
+            raise BufferExhaustedError(
+                f"{self.id}: buffer.memory={cfg.buffer_memory} is full: send() would block"
+            )
         self._wake(c.now)
         return c.run_until(lambda: self.buffer_used + size <= cfg.buffer_memory, cfg.max_block_ms, quiet=True)
 
@@ -846,14 +1017,17 @@ class Producer:
         """A send() that stayed blocked on a full buffer for max.block.ms: it fails (for the load generator)."""
         return self._buffer_exhausted(topic, -1, _to_bytes(key, "key"), _to_bytes(value, "value"))
 
-    def _buffer_exhausted(self, topic: str, partition: int, kb: bytes | None, vb: bytes | None) -> RecordMetadataFuture:
+    def _buffer_exhausted(
+        self, topic: str, partition: int, kb: bytes | None, vb: bytes | None
+    ) -> RecordMetadataFuture:
         """KafkaProducer.doSend: BufferPool.allocate gave up after max.block.ms with a BufferExhaustedException (a
         TimeoutException, an ApiException), so send() returns a failed future (FutureFailure) and counts an
         error: the record is never silently dropped. `.result()` raises it, as Java's `get()` would."""
         cfg = self.config
         err = BufferExhaustedError(
             f"Failed to allocate memory within the configured max blocking time {cfg.max_block_ms} ms: "
-            f"buffer.memory={cfg.buffer_memory} is full of batches not acknowledged yet (is the leader reachable?)")
+            f"buffer.memory={cfg.buffer_memory} is full of batches not acknowledged yet (is the leader reachable?)"
+        )
         b = ProducerBatch((topic, partition), self.cluster.now)
         b.keys.append(kb)
         b.values.append(vb)
@@ -863,8 +1037,14 @@ class Producer:
         b.error = err
         self.sent += 1
         self.failed += 1
-        self.cluster.emit("send_failed", f"{self.id}'s send() to {topic} waited max.block.ms={cfg.max_block_ms} for "
-                          f"room in buffer.memory={cfg.buffer_memory} and failed: {err.name} (a TimeoutException)",
-                          actors=(self.id,), topic=topic, partition=None if partition < 0 else partition,
-                          error=err.name, records=1)
+        self.cluster.emit(
+            "send_failed",
+            f"{self.id}'s send() to {topic} waited max.block.ms={cfg.max_block_ms} for "
+            f"room in buffer.memory={cfg.buffer_memory} and failed: {err.name} (a TimeoutException)",
+            actors=(self.id,),
+            topic=topic,
+            partition=None if partition < 0 else partition,
+            error=err.name,
+            records=1,
+        )
         return RecordMetadataFuture(b, 0)

@@ -25,13 +25,25 @@ def _varint_len(n: int) -> int:
     return size
 
 
-def record_size(key: bytes | None, value: bytes | None, offset_delta: int = 0, timestamp_delta: int = 0,
-                headers: tuple[tuple[str, bytes], ...] | None = None) -> int:
+def record_size(
+    key: bytes | None,
+    value: bytes | None,
+    offset_delta: int = 0,
+    timestamp_delta: int = 0,
+    headers: tuple[tuple[str, bytes], ...] | None = None,
+) -> int:
     """DefaultRecord.sizeInBytes: the record's exact size inside a v2 batch."""
     klen = -1 if key is None else len(key)
     vlen = -1 if value is None else len(value)
-    body = (1 + _varint_len(offset_delta) + _varint_len(timestamp_delta)
-            + _varint_len(klen) + max(klen, 0) + _varint_len(vlen) + max(vlen, 0))
+    body = (
+        1
+        + _varint_len(offset_delta)
+        + _varint_len(timestamp_delta)
+        + _varint_len(klen)
+        + max(klen, 0)
+        + _varint_len(vlen)
+        + max(vlen, 0)
+    )
     if headers:
         body += _varint_len(len(headers))
         for hk, hv in headers:
@@ -66,15 +78,46 @@ def compressed_size(keys: tuple, values: tuple, codec: str) -> int:
 class RecordBatch:
     """An immutable batch as a leader stored it: base offset, leader epoch and the records' columns."""
 
-    __slots__ = ("base_offset", "last_offset", "leader_epoch", "keys", "values", "timestamps", "headers",
-                 "offsets", "producer_id", "producer_epoch", "base_sequence", "size_bytes", "compression",
-                 "wire_bytes", "max_timestamp", "is_transactional", "control")
+    __slots__ = (
+        "base_offset",
+        "last_offset",
+        "leader_epoch",
+        "keys",
+        "values",
+        "timestamps",
+        "headers",
+        "offsets",
+        "producer_id",
+        "producer_epoch",
+        "base_sequence",
+        "size_bytes",
+        "compression",
+        "wire_bytes",
+        "max_timestamp",
+        "is_transactional",
+        "control",
+    )
 
-    def __init__(self, base_offset: int, leader_epoch: int, keys: tuple, values: tuple, timestamps: tuple,
-                 headers: tuple | None, producer_id: int, producer_epoch: int, base_sequence: int,
-                 size_bytes: int, compression: str, wire_bytes: int, offsets: tuple[int, ...] | None = None,
-                 last_offset: int | None = None, is_transactional: bool = False, control: str | None = None,
-                 max_timestamp: int | None = None) -> None:
+    def __init__(
+        self,
+        base_offset: int,
+        leader_epoch: int,
+        keys: tuple,
+        values: tuple,
+        timestamps: tuple,
+        headers: tuple | None,
+        producer_id: int,
+        producer_epoch: int,
+        base_sequence: int,
+        size_bytes: int,
+        compression: str,
+        wire_bytes: int,
+        offsets: tuple[int, ...] | None = None,
+        last_offset: int | None = None,
+        is_transactional: bool = False,
+        control: str | None = None,
+        max_timestamp: int | None = None,
+    ) -> None:
         self.base_offset = base_offset
         self.leader_epoch = leader_epoch
         self.keys = keys
@@ -89,7 +132,9 @@ class RecordBatch:
         self.size_bytes = size_bytes  # uncompressed v2 size
         self.compression = compression
         self.wire_bytes = wire_bytes  # what travels and what is stored (compressed size when compressed)
-        self.max_timestamp = max_timestamp if max_timestamp is not None else max(timestamps) if timestamps else -1
+        self.max_timestamp = (
+            max_timestamp if max_timestamp is not None else max(timestamps) if timestamps else -1
+        )
         self.is_transactional = is_transactional  # part of a transaction (KIP-98)
         self.control = control  # "COMMIT" / "ABORT" for a transaction marker (a control batch), else None
 
@@ -106,10 +151,25 @@ class RecordBatch:
 
     def at(self, base_offset: int, leader_epoch: int) -> RecordBatch:
         """The same records placed at an offset by a leader (shares the record tuples and their max timestamp)."""
-        return RecordBatch(base_offset, leader_epoch, self.keys, self.values, self.timestamps, self.headers,
-                           self.producer_id, self.producer_epoch, self.base_sequence, self.size_bytes,
-                           self.compression, self.wire_bytes, None, None, self.is_transactional, self.control,
-                           self.max_timestamp)
+        return RecordBatch(
+            base_offset,
+            leader_epoch,
+            self.keys,
+            self.values,
+            self.timestamps,
+            self.headers,
+            self.producer_id,
+            self.producer_epoch,
+            self.base_sequence,
+            self.size_bytes,
+            self.compression,
+            self.wire_bytes,
+            None,
+            None,
+            self.is_transactional,
+            self.control,
+            self.max_timestamp,
+        )
 
     def record_offsets(self) -> range | tuple[int, ...]:
         return self.offsets if self.offsets is not None else range(self.base_offset, self.last_offset + 1)
@@ -120,12 +180,24 @@ class RecordBatch:
         pick = lambda col: tuple(col[i] for i in indexes)  # noqa: E731
         keys, values = pick(self.keys), pick(self.values)
         size = BATCH_OVERHEAD + sum(record_size(k, v) for k, v in zip(keys, values, strict=True))
-        return RecordBatch(self.base_offset, self.leader_epoch, keys, values, pick(self.timestamps),
-                           pick(self.headers) if self.headers else None, self.producer_id, self.producer_epoch,
-                           self.base_sequence, size, self.compression,
-                           size if self.compression == "none" else min(size, self.wire_bytes),
-                           offsets=tuple(offs[i] for i in indexes), last_offset=self.last_offset,
-                           is_transactional=self.is_transactional, control=self.control)
+        return RecordBatch(
+            self.base_offset,
+            self.leader_epoch,
+            keys,
+            values,
+            pick(self.timestamps),
+            pick(self.headers) if self.headers else None,
+            self.producer_id,
+            self.producer_epoch,
+            self.base_sequence,
+            size,
+            self.compression,
+            size if self.compression == "none" else min(size, self.wire_bytes),
+            offsets=tuple(offs[i] for i in indexes),
+            last_offset=self.last_offset,
+            is_transactional=self.is_transactional,
+            control=self.control,
+        )
 
 
 class ConsumerRecord(NamedTuple):
@@ -141,8 +213,10 @@ class ConsumerRecord(NamedTuple):
     leader_epoch: int = 0
 
     def __repr__(self) -> str:
-        return (f"ConsumerRecord({self.topic}-{self.partition}@{self.offset}, key={self.key!r}, "
-                f"value={_short(self.value)})")
+        return (
+            f"ConsumerRecord({self.topic}-{self.partition}@{self.offset}, key={self.key!r}, "
+            f"value={_short(self.value)})"
+        )
 
     def __deepcopy__(self, memo: dict) -> ConsumerRecord:  # immutable: a checkpoint shares it
         return self

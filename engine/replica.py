@@ -36,7 +36,9 @@ class FollowerState:
         self.session = None  # the FetchSession this partition is quiet in, if any
 
     @classmethod
-    def reset(cls, now_ms: int, leader_leo: int, in_sync: bool, previous: FollowerState | None) -> FollowerState:
+    def reset(
+        cls, now_ms: int, leader_leo: int, in_sync: bool, previous: FollowerState | None
+    ) -> FollowerState:
         """Replica.resetReplicaState on a new leader epoch. A new leader knows nothing of the follower (LEO and
         last fetch unknown); a re-elected one keeps the LEO it saw. Either way an ISR member counts as caught up
         now, any other replica as never. A new object: a fetch session's quiet entry keeps the old one."""
@@ -86,7 +88,9 @@ class ProducerStateEntry:
 
     def __init__(self, epoch: int) -> None:
         self.epoch = epoch
-        self.batches: deque[tuple[int, int, int, int]] = deque(maxlen=5)  # first seq, last seq, base, last offset
+        self.batches: deque[tuple[int, int, int, int]] = deque(
+            maxlen=5
+        )  # first seq, last seq, base, last offset
 
     def find_duplicate(self, first_seq: int, last_seq: int) -> tuple[int, int] | None:
         for f, last, base, last_off in self.batches:
@@ -102,9 +106,27 @@ class ProducerStateEntry:
 class Replica:
     """A partition replica on one broker: its own log, its view of the HW, and leader duties when leading."""
 
-    __slots__ = ("topic", "partition", "broker_id", "log", "hw", "leader_epoch", "is_leader", "leader_id",
-                 "replicas", "isr", "partition_epoch", "followers", "pending_isr", "producers", "delayed_produce",
-                 "parked_fetches", "online", "ongoing_txns", "aborted_txns")
+    __slots__ = (
+        "topic",
+        "partition",
+        "broker_id",
+        "log",
+        "hw",
+        "leader_epoch",
+        "is_leader",
+        "leader_id",
+        "replicas",
+        "isr",
+        "partition_epoch",
+        "followers",
+        "pending_isr",
+        "producers",
+        "delayed_produce",
+        "parked_fetches",
+        "online",
+        "ongoing_txns",
+        "aborted_txns",
+    )
 
     def __init__(self, topic: str, partition: int, broker_id: int, now_ms: int) -> None:
         self.topic = topic
@@ -137,8 +159,9 @@ class Replica:
         return self.log.log_end_offset
 
     # -- leader side ---------------------------------------------------------------------------------------
-    def become_leader(self, epoch: int, replicas: list[int], isr: list[int], partition_epoch: int,
-                      now_ms: int) -> None:
+    def become_leader(
+        self, epoch: int, replicas: list[int], isr: list[int], partition_epoch: int, now_ms: int
+    ) -> None:
         """LeaderAndIsr with a new leader epoch (Partition.makeLeader): record where the epoch starts in the
         leader-epoch cache and reset the follower states (FollowerState.reset)."""
         previous = self.followers if self.is_leader else {}
@@ -150,12 +173,16 @@ class Replica:
         self.partition_epoch = partition_epoch
         self.pending_isr = None
         leo = self.log.log_end_offset
-        self.followers = {b: FollowerState.reset(now_ms, leo, b in isr, previous.get(b))
-                          for b in replicas if b != self.broker_id}
+        self.followers = {
+            b: FollowerState.reset(now_ms, leo, b in isr, previous.get(b))
+            for b in replicas
+            if b != self.broker_id
+        }
         self.log.assign_epoch_start(epoch, leo)
 
-    def become_follower(self, leader: int | None, epoch: int, replicas: list[int], isr: list[int],
-                        partition_epoch: int) -> None:
+    def become_follower(
+        self, leader: int | None, epoch: int, replicas: list[int], isr: list[int], partition_epoch: int
+    ) -> None:
         self.is_leader = False
         self.leader_id = leader
         self.leader_epoch = epoch
@@ -175,8 +202,13 @@ class Replica:
             return self.pending_isr
         return self.isr
 
-    def compute_hw(self, min_insync: int, now_ms: int = 0, lag_max_ms: int = -1,
-                   eligible: Callable[[int], bool] | None = None) -> int:
+    def compute_hw(
+        self,
+        min_insync: int,
+        now_ms: int = 0,
+        lag_max_ms: int = -1,
+        eligible: Callable[[int], bool] | None = None,
+    ) -> int:
         """Partition.maybeIncrementLeaderHW: the smallest LEO over the maximal ISR and over the followers outside
         it that are caught up (ReplicaState.isCaughtUp within `lag_max_ms`) and `eligible` to join the ISR (alive,
         not fenced or shutting down: isReplicaIsrEligible); never backwards; held still while the committed ISR
@@ -189,7 +221,11 @@ class Replica:
         for b, f in self.followers.items():
             if b in isr:
                 new_hw = min(new_hw, f.leo if f.leo >= 0 else self.hw)
-            elif (0 <= f.leo < new_hw and lag_max_ms >= 0 and f.is_caught_up(leo, now_ms, lag_max_ms)
-                  and (eligible is None or eligible(b))):
+            elif (
+                0 <= f.leo < new_hw
+                and lag_max_ms >= 0
+                and f.is_caught_up(leo, now_ms, lag_max_ms)
+                and (eligible is None or eligible(b))
+            ):
                 new_hw = f.leo  # a caught-up follower outside the ISR: the HW waits for it to rejoin
         return max(self.hw, new_hw)

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 class Retention:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
-        self.tombstone_seen: dict[tuple[str, int, int], int] = {}  # (topic, partition, offset) -> first cleaned at
+        self.tombstone_seen: dict[
+            tuple[str, int, int], int
+        ] = {}  # (topic, partition, offset) -> first cleaned at
 
     def start(self) -> None:
         c = self.cluster
@@ -72,7 +74,11 @@ class Retention:
             too_big = retention_bytes >= 0 and size - seg.size_bytes >= retention_bytes
             if not (too_old or too_big):
                 break
-            why = f"older than retention.ms={retention_ms}" if too_old else f"over retention.bytes={retention_bytes}"
+            why = (
+                f"older than retention.ms={retention_ms}"
+                if too_old
+                else f"over retention.bytes={retention_bytes}"
+            )
             size -= seg.size_bytes
             count += 1
         if not count:
@@ -82,15 +88,25 @@ class Retention:
         records = sum(b.count for s in gone for b in s.batches)
         start = log.log_start_offset
         if everything:
-            where = (f": every segment had expired, so the broker first rolled a new empty active segment at offset "
-                     f"{start} and deleted the old active one too; the log is empty and starts at its end offset "
-                     f"{start}")
+            where = (
+                f": every segment had expired, so the broker first rolled a new empty active segment at offset "
+                f"{start} and deleted the old active one too; the log is empty and starts at its end offset "
+                f"{start}"
+            )
         else:
             where = f": the log now starts at offset {start}"
-        self.cluster.emit("segments_deleted", f"Retention deleted {count} old segment(s) ({records} record(s), {why}) "
-                          f"from {r.topic}-{r.partition} on broker {r.broker_id}{where}",
-                          actors=(f"broker-{r.broker_id}",), topic=r.topic, partition=r.partition,
-                          log_start_offset=start, segments=count, records=records, rolled=everything)
+        self.cluster.emit(
+            "segments_deleted",
+            f"Retention deleted {count} old segment(s) ({records} record(s), {why}) "
+            f"from {r.topic}-{r.partition} on broker {r.broker_id}{where}",
+            actors=(f"broker-{r.broker_id}",),
+            topic=r.topic,
+            partition=r.partition,
+            log_start_offset=start,
+            segments=count,
+            records=records,
+            rolled=everything,
+        )
 
     def follow_log_start(self, r: Replica, leader_log_start: int) -> None:
         """A follower moves its log start offset up to the leader's (fetch responses carry it)."""
@@ -168,8 +184,17 @@ class Retention:
             return
         log.replace_segments(new_segments)
         if r.is_leader:
-            extra = f", including {tombstones} tombstone(s) older than delete.retention.ms" if tombstones else ""
-            self.cluster.emit("log_compacted", f"The log cleaner compacted {r.topic}-{r.partition}: {removed} "
-                              f"superseded record(s) removed{extra}; the latest value per key stays and offsets "
-                              f"keep their gaps", actors=(f"broker-{r.broker_id}",), topic=r.topic,
-                              partition=r.partition, removed=removed, tombstones=tombstones)
+            extra = (
+                f", including {tombstones} tombstone(s) older than delete.retention.ms" if tombstones else ""
+            )
+            self.cluster.emit(
+                "log_compacted",
+                f"The log cleaner compacted {r.topic}-{r.partition}: {removed} "
+                f"superseded record(s) removed{extra}; the latest value per key stays and offsets "
+                f"keep their gaps",
+                actors=(f"broker-{r.broker_id}",),
+                topic=r.topic,
+                partition=r.partition,
+                removed=removed,
+                tombstones=tombstones,
+            )

@@ -69,7 +69,9 @@ class GroupSpec(_Model):
     # its partitions without a rebalance (one shared config cannot give every member its own instance id)
     static_membership: bool = False
     # KIP-881 / KIP-392: client.rack per member, in member order (one shared config cannot give each its own rack)
-    client_racks: list[str] | None = Field(None, description="client.rack of each member in order, e.g. [a, b, c]")
+    client_racks: list[str] | None = Field(
+        None, description="client.rack of each member in order, e.g. [a, b, c]"
+    )
 
 
 class Scenario(_Model):
@@ -79,7 +81,9 @@ class Scenario(_Model):
     brokers: int = Field(3, ge=1, le=MAX_BROKERS)
     controller: Literal["kraft", "zookeeper"] = "kraft"
     broker_config: dict[str, ConfigValue] = Field(default_factory=dict)
-    racks: dict[int, str] = Field(default_factory=dict, description="broker.rack per broker id, e.g. {1: a, 2: b}")
+    racks: dict[int, str] = Field(
+        default_factory=dict, description="broker.rack per broker id, e.g. {1: a, 2: b}"
+    )
     topics: list[TopicSpec] = Field(default_factory=list, max_length=20)
     producers: list[ProducerSpec] = Field(default_factory=list, max_length=20)
     groups: list[GroupSpec] = Field(default_factory=list, max_length=20)
@@ -88,26 +92,37 @@ class Scenario(_Model):
     def _consistent(self) -> Scenario:
         for b, rack in self.racks.items():
             if not 1 <= b <= self.brokers or not rack.strip() or len(rack) > 64:
-                raise ValueError(f"racks: broker {b} -> {rack!r}: keys are broker ids 1 to {self.brokers}, values "
-                                 f"non-empty rack names of at most 64 characters")
+                raise ValueError(
+                    f"racks: broker {b} -> {rack!r}: keys are broker ids 1 to {self.brokers}, values "
+                    f"non-empty rack names of at most 64 characters"
+                )
         names = [t.name for t in self.topics]
         if len(set(names)) != len(names):
             raise ValueError(f"topic names must be unique, got {names}")
         for t in self.topics:
             if t.replication_factor > self.brokers:
-                raise ValueError(f"topic {t.name!r}: replication_factor {t.replication_factor} is more than the "
-                                 f"{self.brokers} broker(s); use at most {self.brokers}")
+                raise ValueError(
+                    f"topic {t.name!r}: replication_factor {t.replication_factor} is more than the "
+                    f"{self.brokers} broker(s); use at most {self.brokers}"
+                )
         for p in self.producers:
             if p.topic not in names:
-                raise ValueError(f"producer {p.id!r} writes to topic {p.topic!r}, which is not in topics {names}")
+                raise ValueError(
+                    f"producer {p.id!r} writes to topic {p.topic!r}, which is not in topics {names}"
+                )
         for g in self.groups:
-            if g.client_racks is not None and (len(g.client_racks) > g.members
-                                               or not all(r.strip() and len(r) <= 64 for r in g.client_racks)):
-                raise ValueError(f"group {g.group_id!r}: client_racks {g.client_racks} must name at most one rack "
-                                 f"(non-empty, at most 64 characters) per member ({g.members} members)")
+            if g.client_racks is not None and (
+                len(g.client_racks) > g.members or not all(r.strip() and len(r) <= 64 for r in g.client_racks)
+            ):
+                raise ValueError(
+                    f"group {g.group_id!r}: client_racks {g.client_racks} must name at most one rack "
+                    f"(non-empty, at most 64 characters) per member ({g.members} members)"
+                )
             for t in g.topics:
                 if t not in names:
-                    raise ValueError(f"group {g.group_id!r} reads topic {t!r}, which is not in topics {names}")
+                    raise ValueError(
+                        f"group {g.group_id!r} reads topic {t!r}, which is not in topics {names}"
+                    )
         ids = [p.id for p in self.producers] + [m for g in self.groups for m in member_ids(self, g)]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
@@ -121,7 +136,9 @@ class Scenario(_Model):
 def member_ids(s: Scenario, g: GroupSpec) -> list[str]:
     """Consumer ids for a group's members: given names, else c1, c2, ... numbered across all groups."""
     if g.member_ids:
-        return list(g.member_ids[: g.members]) + [f"{g.group_id}-{i}" for i in range(len(g.member_ids), g.members)]
+        return list(g.member_ids[: g.members]) + [
+            f"{g.group_id}-{i}" for i in range(len(g.member_ids), g.members)
+        ]
     start = 1
     for other in s.groups:
         if other is g:
@@ -173,7 +190,9 @@ def parse_scenario(text: str | bytes) -> Scenario:
     """A scenario file (JSON or YAML, at most 256 KB) -> Scenario, or ScenarioError saying what is wrong."""
     if isinstance(text, bytes):
         if len(text) > MAX_SCENARIO_BYTES:
-            raise ScenarioError(f"Scenario file is {len(text)} bytes; the limit is {MAX_SCENARIO_BYTES} (256 KB).")
+            raise ScenarioError(
+                f"Scenario file is {len(text)} bytes; the limit is {MAX_SCENARIO_BYTES} (256 KB)."
+            )
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
@@ -186,21 +205,32 @@ def parse_scenario(text: str | bytes) -> Scenario:
         try:
             data = yaml.safe_load(text)
         except (yaml.YAMLError, RecursionError) as exc:
-            raise ScenarioError(f"Scenario file is neither valid JSON nor valid YAML: {_where(exc)}") from None
+            raise ScenarioError(
+                f"Scenario file is neither valid JSON nor valid YAML: {_where(exc)}"
+            ) from None
         except ValueError:  # an integer of more than 4300 digits (Python's int conversion limit)
-            raise ScenarioError("Scenario file holds a number that cannot be read: it has thousands of digits; the "
-                                "numbers in a scenario are small (e.g. brokers: 3, rate_per_s: 20).") from None
+            raise ScenarioError(
+                "Scenario file holds a number that cannot be read: it has thousands of digits; the "
+                "numbers in a scenario are small (e.g. brokers: 3, rate_per_s: 20)."
+            ) from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"A scenario must be a mapping with keys like brokers, topics, producers, groups "
-                            f"(e.g. brokers: 3); the file holds {_what(data)}.")
+        raise ScenarioError(
+            f"A scenario must be a mapping with keys like brokers, topics, producers, groups "
+            f"(e.g. brokers: 3); the file holds {_what(data)}."
+        )
     return validate_scenario(data)
 
 
 def build_cluster(s: Scenario) -> Cluster:
     """Create the cluster a scenario describes and start its producers' load and consumers' poll loops."""
     try:
-        c = Cluster(brokers=s.brokers, seed=s.seed, controller=s.controller, config=dict(s.broker_config),
-                    racks=dict(s.racks) or None)
+        c = Cluster(
+            brokers=s.brokers,
+            seed=s.seed,
+            controller=s.controller,
+            config=dict(s.broker_config),
+            racks=dict(s.racks) or None,
+        )
         for t in s.topics:
             c.create_topic(t.name, t.partitions, t.replication_factor, dict(t.config))
         for p in s.producers:
@@ -227,65 +257,128 @@ _FAST_GROUP = {"auto.offset.reset": "earliest", "session.timeout.ms": 10000, "he
 
 PRESETS: dict[str, Scenario] = {
     "Default": Scenario(
-        name="Default", description="Three brokers, one replicated topic, one producer, one group of two.",
-        topics=[TopicSpec(name="orders", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})],
+        name="Default",
+        description="Three brokers, one replicated topic, one producer, one group of two.",
+        topics=[
+            TopicSpec(name="orders", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
+        ],
         producers=[ProducerSpec(id="p1", topic="orders", keys="user_ids", key_count=30, rate_per_s=20)],
-        groups=[GroupSpec(group_id="g1", topics=["orders"], members=2, config=dict(_FAST_GROUP))]),
+        groups=[GroupSpec(group_id="g1", topics=["orders"], members=2, config=dict(_FAST_GROUP))],
+    ),
     "Queue vs pub-sub": Scenario(
         name="Queue vs pub-sub",
         description="The notes' example: a topic with two partitions; group-1 has two consumers (each owns one "
-                    "partition: a queue), group-2 has one consumer (reads both: pub-sub).",
+        "partition: a queue), group-2 has one consumer (reads both: pub-sub).",
         topics=[TopicSpec(name="orders", partitions=2, replication_factor=3)],
         producers=[ProducerSpec(id="p1", topic="orders", keys="user_ids", key_count=16, rate_per_s=10)],
-        groups=[GroupSpec(group_id="group-1", topics=["orders"], members=2, config=dict(_FAST_GROUP)),
-                GroupSpec(group_id="group-2", topics=["orders"], members=1, config=dict(_FAST_GROUP))]),
+        groups=[
+            GroupSpec(group_id="group-1", topics=["orders"], members=2, config=dict(_FAST_GROUP)),
+            GroupSpec(group_id="group-2", topics=["orders"], members=1, config=dict(_FAST_GROUP)),
+        ],
+    ),
     "Broker failure": Scenario(
         name="Broker failure",
         description="RF=3, min.insync.replicas=2, acks=all. Crash the leader's broker and watch the election.",
         broker_config={"replica.lag.time.max.ms": 10000},
-        topics=[TopicSpec(name="payments", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})],
-        producers=[ProducerSpec(id="p1", topic="payments", keys="user_ids", key_count=30, rate_per_s=20,
-                                config={"acks": "all"})],
-        groups=[GroupSpec(group_id="g1", topics=["payments"], members=2, config=dict(_FAST_GROUP))]),
+        topics=[
+            TopicSpec(name="payments", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
+        ],
+        producers=[
+            ProducerSpec(
+                id="p1",
+                topic="payments",
+                keys="user_ids",
+                key_count=30,
+                rate_per_s=20,
+                config={"acks": "all"},
+            )
+        ],
+        groups=[GroupSpec(group_id="g1", topics=["payments"], members=2, config=dict(_FAST_GROUP))],
+    ),
     "Batching": Scenario(
         name="Batching",
         description="linger.ms=50 and a small batch.size: records wait in the accumulator and leave together.",
         topics=[TopicSpec(name="clicks", partitions=2, replication_factor=1)],
-        producers=[ProducerSpec(id="p1", topic="clicks", keys="none", rate_per_s=200, value_bytes=40,
-                                config={"linger.ms": 50, "batch.size": 2048, "compression.type": "gzip"})],
-        groups=[GroupSpec(group_id="g1", topics=["clicks"], members=1, config=dict(_FAST_GROUP))]),
+        producers=[
+            ProducerSpec(
+                id="p1",
+                topic="clicks",
+                keys="none",
+                rate_per_s=200,
+                value_bytes=40,
+                config={"linger.ms": 50, "batch.size": 2048, "compression.type": "gzip"},
+            )
+        ],
+        groups=[GroupSpec(group_id="g1", topics=["clicks"], members=1, config=dict(_FAST_GROUP))],
+    ),
     "Large": Scenario(
-        name="Large", description="9 brokers, 3 topics x 12 partitions, RF 3, 3 groups.", brokers=9,
-        topics=[TopicSpec(name=n, partitions=12, replication_factor=3, config={"min.insync.replicas": 2})
-                for n in ("orders", "payments", "clicks")],
-        producers=[ProducerSpec(id=f"p{i + 1}", topic=n, rate_per_s=50)
-                   for i, n in enumerate(("orders", "payments", "clicks"))],
-        groups=[GroupSpec(group_id=f"g{i + 1}", topics=[n], members=3, config=dict(_FAST_GROUP))
-                for i, n in enumerate(("orders", "payments", "clicks"))]),
+        name="Large",
+        description="9 brokers, 3 topics x 12 partitions, RF 3, 3 groups.",
+        brokers=9,
+        topics=[
+            TopicSpec(name=n, partitions=12, replication_factor=3, config={"min.insync.replicas": 2})
+            for n in ("orders", "payments", "clicks")
+        ],
+        producers=[
+            ProducerSpec(id=f"p{i + 1}", topic=n, rate_per_s=50)
+            for i, n in enumerate(("orders", "payments", "clicks"))
+        ],
+        groups=[
+            GroupSpec(group_id=f"g{i + 1}", topics=[n], members=3, config=dict(_FAST_GROUP))
+            for i, n in enumerate(("orders", "payments", "clicks"))
+        ],
+    ),
     # Modern Kafka (issue 11). Share consumers are not part of a scenario: the Playground's "Add a share group
     # of 3" button adds them (an add_share_consumer command), next to this consumer group with two idle members.
     "Share group (KIP-932)": Scenario(
         name="Share group (KIP-932)",
         description="One partition: consumer group 'classic' has three members and two are idle. Add a share "
-                    "group of 3 (under Break something): all three share the partition, record by record.",
+        "group of 3 (under Break something): all three share the partition, record by record.",
         topics=[TopicSpec(name="jobs", partitions=1, replication_factor=3)],
         producers=[ProducerSpec(id="p1", topic="jobs", keys="user_ids", key_count=12, rate_per_s=10)],
-        groups=[GroupSpec(group_id="classic", topics=["jobs"], members=3, member_ids=["c1", "c2", "c3"],
-                          config=dict(_FAST_GROUP))]),
+        groups=[
+            GroupSpec(
+                group_id="classic",
+                topics=["jobs"],
+                members=3,
+                member_ids=["c1", "c2", "c3"],
+                config=dict(_FAST_GROUP),
+            )
+        ],
+    ),
     "Transactions": Scenario(
         name="Transactions",
         description="A billing app turns orders into receipts with a transactional producer (billing-1; billing-2 "
-                    "shares its transactional.id). rc reads receipts read_committed, ru read_uncommitted. Use the "
-                    "Producers tab: process a batch and commit, abort or stop; then initTransactions() on billing-2.",
-        topics=[TopicSpec(name="orders", partitions=1, replication_factor=3, config={"min.insync.replicas": 2}),
-                TopicSpec(name="receipts", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})],
-        producers=[ProducerSpec(id="shop", topic="orders", keys="user_ids", key_count=8, rate_per_s=2),
-                   ProducerSpec(id="billing-1", topic="receipts", rate_per_s=0,
-                                config={"transactional.id": "billing-app"}),
-                   ProducerSpec(id="billing-2", topic="receipts", rate_per_s=0,
-                                config={"transactional.id": "billing-app"})],
-        groups=[GroupSpec(group_id="audit-committed", topics=["receipts"], members=1, member_ids=["rc"],
-                          config={**_FAST_GROUP, "isolation.level": "read_committed"}),
-                GroupSpec(group_id="audit-all", topics=["receipts"], members=1, member_ids=["ru"],
-                          config={**_FAST_GROUP, "isolation.level": "read_uncommitted"})]),
+        "shares its transactional.id). rc reads receipts read_committed, ru read_uncommitted. Use the "
+        "Producers tab: process a batch and commit, abort or stop; then initTransactions() on billing-2.",
+        topics=[
+            TopicSpec(name="orders", partitions=1, replication_factor=3, config={"min.insync.replicas": 2}),
+            TopicSpec(name="receipts", partitions=1, replication_factor=3, config={"min.insync.replicas": 2}),
+        ],
+        producers=[
+            ProducerSpec(id="shop", topic="orders", keys="user_ids", key_count=8, rate_per_s=2),
+            ProducerSpec(
+                id="billing-1", topic="receipts", rate_per_s=0, config={"transactional.id": "billing-app"}
+            ),
+            ProducerSpec(
+                id="billing-2", topic="receipts", rate_per_s=0, config={"transactional.id": "billing-app"}
+            ),
+        ],
+        groups=[
+            GroupSpec(
+                group_id="audit-committed",
+                topics=["receipts"],
+                members=1,
+                member_ids=["rc"],
+                config={**_FAST_GROUP, "isolation.level": "read_committed"},
+            ),
+            GroupSpec(
+                group_id="audit-all",
+                topics=["receipts"],
+                members=1,
+                member_ids=["ru"],
+                config={**_FAST_GROUP, "isolation.level": "read_uncommitted"},
+            ),
+        ],
+    ),
 }

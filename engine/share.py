@@ -34,9 +34,18 @@ TICK_MS = 500
 
 
 # ShareConsumerConfig.SHARE_GROUP_UNSUPPORTED_CONFIGS: the Java share consumer throws ConfigException for these
-_UNSUPPORTED = ("auto.offset.reset", "enable.auto.commit", "group.instance.id", "isolation.level",
-                "partition.assignment.strategy", "interceptor.classes", "session.timeout.ms", "heartbeat.interval.ms",
-                "group.protocol", "group.remote.assignor")
+_UNSUPPORTED = (
+    "auto.offset.reset",
+    "enable.auto.commit",
+    "group.instance.id",
+    "isolation.level",
+    "partition.assignment.strategy",
+    "interceptor.classes",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "group.protocol",
+    "group.remote.assignor",
+)
 # Settings of the share group that live on the broker (ShareGroupConfig), not on its members
 _BROKER_SIDE = ("group.share.delivery.count.limit", "share.delivery.count.limit")
 
@@ -52,18 +61,24 @@ class ShareConsumerConfig(KafkaConfig):
         keys = [k for k in (raw or {}) if isinstance(raw, Mapping)]
         bad = [k for k in _UNSUPPORTED if k in keys]
         if bad:
-            raise ConfigError(f"{', '.join(bad)} cannot be set when using a share group{_in(where)}: a share "
-                              f"consumer has no partition assignment, offsets or session of its own")
+            raise ConfigError(
+                f"{', '.join(bad)} cannot be set when using a share group{_in(where)}: a share "
+                f"consumer has no partition assignment, offsets or session of its own"
+            )
         limit = next((k for k in _BROKER_SIDE if k in keys), None)
         if limit is not None:
-            raise ConfigError(f"{limit} cannot be set on a share consumer{_in(where)}: the delivery-count limit is a "
-                              f"setting of the share group on the broker (broker config "
-                              f"group.share.delivery.count.limit, default 5, allowed 2..10; in Kafka also the "
-                              f"group config share.delivery.count.limit), the same for every member")
+            raise ConfigError(
+                f"{limit} cannot be set on a share consumer{_in(where)}: the delivery-count limit is a "
+                f"setting of the share group on the broker (broker config "
+                f"group.share.delivery.count.limit, default 5, allowed 2..10; in Kafka also the "
+                f"group config share.delivery.count.limit), the same for every member"
+            )
         return super().parse(raw, where=where)
 
     share_auto_offset_reset: Literal["latest", "earliest"] = Field("latest", alias="share.auto.offset.reset")
-    share_acknowledgement_mode: Literal["implicit", "explicit"] = Field("implicit", alias="share.acknowledgement.mode")
+    share_acknowledgement_mode: Literal["implicit", "explicit"] = Field(
+        "implicit", alias="share.acknowledgement.mode"
+    )
     record_lock_duration_ms: int = Field(30000, alias="group.share.record.lock.duration.ms", ge=1000)
     max_poll_records: int = Field(500, alias="max.poll.records", ge=1)
     session_timeout_ms: int = Field(45000, alias="group.share.session.timeout.ms", ge=1)
@@ -107,7 +122,9 @@ class SharePartition:
         self.records: dict[int, InFlight] = {}
         self.lock_ms = lock_ms
         self.limit = limit
-        self.archived: list[int] = []  # offsets archived lately, kept after the SPSO passes them: for the views
+        self.archived: list[
+            int
+        ] = []  # offsets archived lately, kept after the SPSO passes them: for the views
 
     @property
     def end_offset(self) -> int:
@@ -198,15 +215,25 @@ class ShareManager:
         parts = [(t, p) for t in topics for p in range(c.topics[t].partitions)]
         g.assignment = simple_assign(list(g.members), parts)
         g.epoch += 1
-        table = "; ".join(f"{m}: [{', '.join(f'{t}-{p}' for t, p in tps)}]" for m, tps in g.assignment.items())
-        c.emit("assignment_received", f"Share group {g.group_id} (epoch {g.epoch}, {why}): {table}. Members "
-               f"may share a partition: the leader hands out records, not partitions", actors=(g.group_id,),
-               group=g.group_id, share=True, assignment={m: list(v) for m, v in g.assignment.items()})
+        table = "; ".join(
+            f"{m}: [{', '.join(f'{t}-{p}' for t, p in tps)}]" for m, tps in g.assignment.items()
+        )
+        c.emit(
+            "assignment_received",
+            f"Share group {g.group_id} (epoch {g.epoch}, {why}): {table}. Members "
+            f"may share a partition: the leader hands out records, not partitions",
+            actors=(g.group_id,),
+            group=g.group_id,
+            share=True,
+            assignment={m: list(v) for m, v in g.assignment.items()},
+        )
         for m in g.members.values():
             m.assignment = list(g.assignment.get(m.id, []))
 
     # -- share-partitions ----------------------------------------------------------------------------------
-    def share_partition(self, group_id: str, tp: TP, reset: str, cfg: ShareConsumerConfig) -> SharePartition | None:
+    def share_partition(
+        self, group_id: str, tp: TP, reset: str, cfg: ShareConsumerConfig
+    ) -> SharePartition | None:
         key = (group_id, tp)
         sp = self.partitions.get(key)
         if sp is None:
@@ -214,12 +241,22 @@ class ShareManager:
             if r is None:
                 return None
             start = r.log.log_start_offset if reset == "earliest" else r.hw
-            limit = self.cluster.broker_config.group_share_delivery_count_limit  # ShareGroupConfig, on the broker
-            sp = self.partitions[key] = SharePartition(group_id, tp, start, cfg.record_lock_duration_ms, limit)
+            limit = (
+                self.cluster.broker_config.group_share_delivery_count_limit
+            )  # ShareGroupConfig, on the broker
+            sp = self.partitions[key] = SharePartition(
+                group_id, tp, start, cfg.record_lock_duration_ms, limit
+            )
         return sp
 
-    def on_share_fetch(self, broker_id: int, consumer: ShareConsumer, tps: list[TP], acks: dict[TP, dict[int, str]],
-                       max_records: int) -> None:
+    def on_share_fetch(
+        self,
+        broker_id: int,
+        consumer: ShareConsumer,
+        tps: list[TP],
+        acks: dict[TP, dict[int, str]],
+        max_records: int,
+    ) -> None:
         """ShareFetch (KIP-932): apply piggy-backed acknowledgements, then acquire available records."""
         c = self.cluster
         b = c.brokers[broker_id]
@@ -232,7 +269,9 @@ class ShareManager:
             r = b.replicas.get(tp)
             if r is None or not r.is_leader or budget <= 0:
                 continue
-            sp = self.share_partition(consumer.group_id, tp, consumer.config.share_auto_offset_reset, consumer.config)
+            sp = self.share_partition(
+                consumer.group_id, tp, consumer.config.share_auto_offset_reset, consumer.config
+            )
             if sp is None:
                 continue
             self._expire(sp, now)
@@ -240,7 +279,9 @@ class ShareManager:
             if got:
                 out[tp] = got
                 budget -= len(got)
-        c.network.send(b.name, consumer.id, "ShareFetchResponse", consumer.on_share_fetch_response, broker_id, out)
+        c.network.send(
+            b.name, consumer.id, "ShareFetchResponse", consumer.on_share_fetch_response, broker_id, out
+        )
 
     def _acquire(self, sp: SharePartition, r, member: str, budget: int, now: int) -> list[ShareRecord]:
         got: list[ShareRecord] = []
@@ -261,13 +302,24 @@ class ShareManager:
         got = [g for g in got if g is not None]
         if got:
             redelivered = [g for g in got if g.delivery_count > 1]
-            extra = (f"; {len(redelivered)} of them redelivered (delivery count "
-                     f"{max(g.delivery_count for g in redelivered)})" if redelivered else "")
-            self.cluster.emit("share_acquired", f"{member} acquired {len(got)} record(s) of {sp.tp[0]}-{sp.tp[1]} "
-                              f"(offsets {got[0].offset}..{got[-1].offset}) for share group {sp.group_id}, locked "
-                              f"for {sp.lock_ms} ms{extra}", actors=(member, f"broker-{r.broker_id}"),
-                              topic=sp.tp[0], partition=sp.tp[1], group=sp.group_id,
-                              offsets=[g.offset for g in got], delivery_counts=[g.delivery_count for g in got])
+            extra = (
+                f"; {len(redelivered)} of them redelivered (delivery count "
+                f"{max(g.delivery_count for g in redelivered)})"
+                if redelivered
+                else ""
+            )
+            self.cluster.emit(
+                "share_acquired",
+                f"{member} acquired {len(got)} record(s) of {sp.tp[0]}-{sp.tp[1]} "
+                f"(offsets {got[0].offset}..{got[-1].offset}) for share group {sp.group_id}, locked "
+                f"for {sp.lock_ms} ms{extra}",
+                actors=(member, f"broker-{r.broker_id}"),
+                topic=sp.tp[0],
+                partition=sp.tp[1],
+                group=sp.group_id,
+                offsets=[g.offset for g in got],
+                delivery_counts=[g.delivery_count for g in got],
+            )
         return got
 
     def _take(self, sp: SharePartition, r, off: int, member: str, lock_until: int) -> ShareRecord | None:
@@ -280,7 +332,9 @@ class ShareManager:
             i = next((i for i, o in enumerate(b.record_offsets()) if o == off), None)
             if i is None:
                 break
-            return ShareRecord(sp.tp[0], sp.tp[1], off, b.keys[i], b.values[i], b.timestamps[i], rec.delivery_count)
+            return ShareRecord(
+                sp.tp[0], sp.tp[1], off, b.keys[i], b.values[i], b.timestamps[i], rec.delivery_count
+            )
         rec.state = ARCHIVED  # compacted or deleted meanwhile: nothing to deliver
         return None
 
@@ -307,22 +361,38 @@ class ShareManager:
         if any(counts.values()):
             done = {"ACCEPT": "accepted", "RELEASE": "released", "REJECT": "rejected"}
             parts = [f"{n} {done[k]}" for k, n in counts.items() if n]
-            arch = (f"; offsets {archived} reached group.share.delivery.count.limit={sp.limit} and are archived"
-                    if archived else "")
-            self.cluster.emit("share_acknowledged", f"{consumer.id} acknowledged records of {tp[0]}-{tp[1]}: "
-                              f"{', '.join(parts)}{arch} (share-partition start offset now {sp.start_offset})",
-                              actors=(consumer.id,), topic=tp[0], partition=tp[1], group=consumer.group_id,
-                              counts=counts, archived=archived)
+            arch = (
+                f"; offsets {archived} reached group.share.delivery.count.limit={sp.limit} and are archived"
+                if archived
+                else ""
+            )
+            self.cluster.emit(
+                "share_acknowledged",
+                f"{consumer.id} acknowledged records of {tp[0]}-{tp[1]}: "
+                f"{', '.join(parts)}{arch} (share-partition start offset now {sp.start_offset})",
+                actors=(consumer.id,),
+                topic=tp[0],
+                partition=tp[1],
+                group=consumer.group_id,
+                counts=counts,
+                archived=archived,
+            )
 
     def _expire(self, sp: SharePartition, now: int) -> None:
         gone = sp.expire_locks(now)
         if gone:
             archived = [o for o, _ in gone if sp.records.get(o) is None or sp.records[o].state == ARCHIVED]
-            self.cluster.emit("share_lock_expired", f"Acquisition lock of {len(gone)} record(s) of {sp.tp[0]}-"
-                              f"{sp.tp[1]} expired after group.share.record.lock.duration.ms={sp.lock_ms} ms: "
-                              f"they are available again" + (f" (offsets {archived} archived: delivery limit)"
-                                                             if archived else ""),
-                              actors=(sp.group_id,), topic=sp.tp[0], partition=sp.tp[1], group=sp.group_id)
+            self.cluster.emit(
+                "share_lock_expired",
+                f"Acquisition lock of {len(gone)} record(s) of {sp.tp[0]}-"
+                f"{sp.tp[1]} expired after group.share.record.lock.duration.ms={sp.lock_ms} ms: "
+                f"they are available again"
+                + (f" (offsets {archived} archived: delivery limit)" if archived else ""),
+                actors=(sp.group_id,),
+                topic=sp.tp[0],
+                partition=sp.tp[1],
+                group=sp.group_id,
+            )
 
     def start_ticking(self) -> None:
         if not self.ticking:
@@ -340,8 +410,14 @@ class ShareManager:
 class ShareConsumer:
     """KafkaShareConsumer: subscribe, poll, acknowledge (ACCEPT / RELEASE / REJECT), commit."""
 
-    def __init__(self, cluster: Cluster, consumer_id: str, group_id: str, topics: list[str],
-                 config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        consumer_id: str,
+        group_id: str,
+        topics: list[str],
+        config: dict[str, Any] | None = None,
+    ) -> None:
         self.cluster = cluster
         self.id = consumer_id
         self.group_id = group_id
@@ -383,8 +459,10 @@ class ShareConsumer:
             raise ConfigError(f"acknowledgement type must be one of {', '.join(ACK_TYPES)}, got {kind!r}")
         tp = (record.topic, record.partition)
         if record.offset not in self.delivered.get(tp, {}):
-            raise IllegalStateError(f"{record.topic}-{record.partition}@{record.offset} was not delivered to "
-                                    f"{self.id} by its last poll (or is already acknowledged)")
+            raise IllegalStateError(
+                f"{record.topic}-{record.partition}@{record.offset} was not delivered to "
+                f"{self.id} by its last poll (or is already acknowledged)"
+            )
         del self.delivered[tp][record.offset]
         self.pending_acks.setdefault(tp, {})[record.offset] = kind
 
@@ -401,7 +479,9 @@ class ShareConsumer:
                 by_leader.setdefault(leader, {})[tp] = offs
         for leader, part in by_leader.items():
             b = c.brokers[leader]
-            c.network.send(self.id, b.name, "ShareAcknowledge", c.shares.on_share_fetch, leader, self, [], part, 0)
+            c.network.send(
+                self.id, b.name, "ShareAcknowledge", c.shares.on_share_fetch, leader, self, [], part, 0
+            )
 
     def close(self) -> None:
         if not self.alive:
@@ -417,9 +497,13 @@ class ShareConsumer:
             return
         self.alive = False
         self.state = "crashed"
-        self.cluster.emit("consumer_crashed", f"Share consumer {self.id} crashed holding its acquired records; "
-                          f"they become available again when their locks expire", actors=(self.id,),
-                          group=self.group_id)
+        self.cluster.emit(
+            "consumer_crashed",
+            f"Share consumer {self.id} crashed holding its acquired records; "
+            f"they become available again when their locks expire",
+            actors=(self.id,),
+            group=self.group_id,
+        )
         self.cluster.scheduler.after(self.config.session_timeout_ms, self._expired)
 
     def _expired(self) -> None:
@@ -452,7 +536,10 @@ class ShareConsumer:
         self.delivered = {}
 
     def _drain(self) -> list[ShareRecord]:
-        out, self.buffer = self.buffer[: self.config.max_poll_records], self.buffer[self.config.max_poll_records:]
+        out, self.buffer = (
+            self.buffer[: self.config.max_poll_records],
+            self.buffer[self.config.max_poll_records :],
+        )
         for r in out:
             self.delivered.setdefault((r.topic, r.partition), {})[r.offset] = r
         self.received += len(out)
@@ -473,8 +560,17 @@ class ShareConsumer:
             b = c.brokers[leader]
             mine = {tp: acks.pop(tp) for tp in list(acks) if tp in tps}
             self.fetching.add(leader)
-            c.network.send(self.id, b.name, "ShareFetch", c.shares.on_share_fetch, leader, self, tps, mine,
-                           self.config.max_poll_records)
+            c.network.send(
+                self.id,
+                b.name,
+                "ShareFetch",
+                c.shares.on_share_fetch,
+                leader,
+                self,
+                tps,
+                mine,
+                self.config.max_poll_records,
+            )
         for tp, offs in acks.items():  # acknowledgements for partitions we no longer fetch from
             self.pending_acks.setdefault(tp, {}).update(offs)
 

@@ -83,7 +83,9 @@ class PartitionView:
     offline: bool = False
     adding_replicas: tuple[int, ...] = ()  # reassignment in progress
     removing_replicas: tuple[int, ...] = ()
-    last_stable_offset: int | None = None  # LSO: read_committed reads below it (= HW with no open transaction)
+    last_stable_offset: int | None = (
+        None  # LSO: read_committed reads below it (= HW with no open transaction)
+    )
 
     @property
     def key(self) -> TopicPartition:
@@ -127,7 +129,9 @@ class ProducerView:
     producer_id: int | None = None  # idempotent producer id (InitProducerId)
     alive: bool = True
     transactional_id: str | None = None
-    txn_state: str | None = None  # the client's TransactionManager: Uninitialized | Ready | InTransaction | Fenced ...
+    txn_state: str | None = (
+        None  # the client's TransactionManager: Uninitialized | Ready | InTransaction | Fenced ...
+    )
     producer_epoch: int | None = None  # transactional producers: bumped by init_transactions() and, with
     # transaction.version=2 (KIP-890), by the end of every transaction
 

@@ -37,7 +37,7 @@ def thin_checkpoints(checkpoints: dict[int, Any], limit: int = MAX_CHECKPOINTS) 
     Back stays exact (it replays from the nearest earlier checkpoint) and recent steps stay cheap."""
     if len(checkpoints) > limit:
         keys = sorted(checkpoints)
-        for k in keys[1: len(keys) // 2: 2]:
+        for k in keys[1 : len(keys) // 2 : 2]:
             del checkpoints[k]
 
 
@@ -72,8 +72,9 @@ class Timeline:
         self._apply_pending()
         return events
 
-    def step_until(self, name: str, max_substeps: int = 4000,
-                   budget: Callable[[], bool] | None = None) -> list[Event]:
+    def step_until(
+        self, name: str, max_substeps: int = 4000, budget: Callable[[], bool] | None = None
+    ) -> list[Event]:
         """One step that runs visible steps until the next `name` ("rebalance" | "election"), at most
         `max_substeps` or until `budget()` says stop; recorded with its count so a replay is exact."""
         kinds = UNTIL_KINDS[name]
@@ -206,9 +207,13 @@ class Timeline:
 
     # -- sharing ----------------------------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
-        return {"v": STATE_VERSION, "scenario": self.scenario.model_dump(), "position": self.position,
-                "commands": [{"at": p, **c.model_dump()} for p, c in self.commands[: self._applied]],
-                "moves": [[f, min(last, self.position - 1), m] for f, last, m in self.moves if f < self.position]}
+        return {
+            "v": STATE_VERSION,
+            "scenario": self.scenario.model_dump(),
+            "position": self.position,
+            "commands": [{"at": p, **c.model_dump()} for p, c in self.commands[: self._applied]],
+            "moves": [[f, min(last, self.position - 1), m] for f, last, m in self.moves if f < self.position],
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Timeline:
@@ -257,11 +262,16 @@ def parse_moves(state: dict[str, Any], position: int, last_command: int) -> list
         raise ValueError(f"moves must be a list of at most {MAX_MOVES} [first, last, move] entries")
     out: list[list[Any]] = []
     for item in raw:
-        ok = isinstance(item, list) and len(item) == 3 and all(
-            isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 100_000 for x in item[:2])
+        ok = (
+            isinstance(item, list)
+            and len(item) == 3
+            and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 100_000 for x in item[:2])
+        )
         if not ok or item[0] > item[1] or not isinstance(item[2], str) or not MOVE_RE.match(item[2]):
-            raise ValueError(f"each move must be [first step, last step, move] with move one of event, ms:<n>, "
-                             f"until:<{'|'.join(UNTIL_KINDS)}>:<n>; got {item!r}")
+            raise ValueError(
+                f"each move must be [first step, last step, move] with move one of event, ms:<n>, "
+                f"until:<{'|'.join(UNTIL_KINDS)}>:<n>; got {item!r}"
+            )
         if out and item[0] <= out[-1][1]:
             raise ValueError(f"moves must be in order without overlaps; got {item!r} after {out[-1]!r}")
         out.append(list(item))

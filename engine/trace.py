@@ -53,43 +53,87 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
     n = c.topics[topic].partitions if topic in c.topics else 1
     if key is not None:
         h = murmur2(key)
-        steps.append(TraceStep(ts or 0, "partitioned", "producer",
-                               f"key {key!r} -> murmur2 {h} -> toPositive {to_positive(h)} % {n} = partition "
-                               f"{partition_for_key(key, n)}"))
+        steps.append(
+            TraceStep(
+                ts or 0,
+                "partitioned",
+                "producer",
+                f"key {key!r} -> murmur2 {h} -> toPositive {to_positive(h)} % {n} = partition "
+                f"{partition_for_key(key, n)}",
+            )
+        )
     elif ts is not None:
-        steps.append(TraceStep(ts, "partitioned", "producer",
-                               "no key: the sticky partitioner chose this partition for the whole batch"))
+        steps.append(
+            TraceStep(
+                ts,
+                "partitioned",
+                "producer",
+                "no key: the sticky partitioner chose this partition for the whole batch",
+            )
+        )
     appended = None
     for e in c.events.events:
-        if e.kind == "batch_appended" and _in(e, topic, partition) and \
-                e.data["base_offset"] <= offset <= e.data["last_offset"]:
+        if (
+            e.kind == "batch_appended"
+            and _in(e, topic, partition)
+            and e.data["base_offset"] <= offset <= e.data["last_offset"]
+        ):
             appended = e
     if appended is not None:
         req, producer = appended.data.get("request"), appended.data.get("producer")
-        sent = [e for e in c.events.events if e.kind == "batch_sent" and e.data.get("request") == req
-                and producer in e.actors and e.seq < appended.seq]
+        sent = [
+            e
+            for e in c.events.events
+            if e.kind == "batch_sent"
+            and e.data.get("request") == req
+            and producer in e.actors
+            and e.seq < appended.seq
+        ]
         if sent:
             s = sent[-1]
-            wait = f"; it waited {s.time_ms - ts} ms in the accumulator (linger.ms / batch filling)" if ts is not None else ""
+            wait = (
+                f"; it waited {s.time_ms - ts} ms in the accumulator (linger.ms / batch filling)"
+                if ts is not None
+                else ""
+            )
             steps.append(TraceStep(s.time_ms, "sent", producer, f"{s.summary}{wait}", s.seq))
-        steps.append(TraceStep(appended.time_ms, "appended", appended.actors[0],
-                               f"{appended.summary}; this record is offset {offset}", appended.seq))
+        steps.append(
+            TraceStep(
+                appended.time_ms,
+                "appended",
+                appended.actors[0],
+                f"{appended.summary}; this record is offset {offset}",
+                appended.seq,
+            )
+        )
     after = appended.seq if appended is not None else 0
     seen_followers: set[str] = set()
     hw_done = acked_done = False
     polled: dict[str, int] = {}
     committed_groups: set[str] = set()
     for e in c.events.since(after):
-        if e.kind == "records_replicated" and _in(e, topic, partition) and e.data.get("leo", 0) > offset \
-                and e.actors[0] not in seen_followers:
+        if (
+            e.kind == "records_replicated"
+            and _in(e, topic, partition)
+            and e.data.get("leo", 0) > offset
+            and e.actors[0] not in seen_followers
+        ):
             seen_followers.add(e.actors[0])
             steps.append(TraceStep(e.time_ms, "replicated", e.actors[0], e.summary, e.seq))
-        elif e.kind == "high_watermark" and _in(e, topic, partition) and not hw_done \
-                and e.data["old"] <= offset < e.data["hw"]:
+        elif (
+            e.kind == "high_watermark"
+            and _in(e, topic, partition)
+            and not hw_done
+            and e.data["old"] <= offset < e.data["hw"]
+        ):
             hw_done = True
             steps.append(TraceStep(e.time_ms, "committed", e.actors[0], e.summary, e.seq))
-        elif e.kind == "batch_acked" and _in(e, topic, partition) and not acked_done \
-                and e.data["base_offset"] <= offset < e.data["base_offset"] + e.data["records"]:
+        elif (
+            e.kind == "batch_acked"
+            and _in(e, topic, partition)
+            and not acked_done
+            and e.data["base_offset"] <= offset < e.data["base_offset"] + e.data["records"]
+        ):
             acked_done = True
             steps.append(TraceStep(e.time_ms, "acked", e.actors[0], e.summary, e.seq))
         elif e.kind == "records_polled":
@@ -101,22 +145,51 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
                 polled[reader] = polled.get(reader, 0) + 1
                 again = polled[reader] > 1
                 kind = "redelivered" if again else "polled"
-                note = (f" — delivered again to group {group} (at-least-once: processed before a rebalance but "
-                        f"not committed)") if again and group else ""
-                steps.append(TraceStep(e.time_ms, kind, who, f"{who} (group {group}) got it from poll(){note}", e.seq))
+                note = (
+                    (
+                        f" — delivered again to group {group} (at-least-once: processed before a rebalance but "
+                        f"not committed)"
+                    )
+                    if again and group
+                    else ""
+                )
+                steps.append(
+                    TraceStep(e.time_ms, kind, who, f"{who} (group {group}) got it from poll(){note}", e.seq)
+                )
         elif e.kind == "offsets_committed":
             off = e.data.get("offsets", {}).get(tp)
             group = e.data.get("group")
             if off is not None and off > offset and group not in committed_groups:
                 committed_groups.add(group)
-                steps.append(TraceStep(e.time_ms, "offset_committed", e.actors[0] if e.actors else group,
-                                       f"group {group} committed offset {off} on {topic}-{partition}: this record "
-                                       f"is done for the group", e.seq))
-        elif e.kind == "records_lost" and _in(e, topic, partition) and \
-                any(a <= offset <= b for a, b in e.data.get("offsets", [])):
-            steps.append(TraceStep(e.time_ms, "lost", e.actors[0] if e.actors else "cluster",
-                                   f"LOST: {e.data.get('reason', e.summary)}", e.seq))
-        elif e.kind == "truncated" and _in(e, topic, partition) and e.data.get("from_offset", 1 << 62) <= offset:
+                steps.append(
+                    TraceStep(
+                        e.time_ms,
+                        "offset_committed",
+                        e.actors[0] if e.actors else group,
+                        f"group {group} committed offset {off} on {topic}-{partition}: this record "
+                        f"is done for the group",
+                        e.seq,
+                    )
+                )
+        elif (
+            e.kind == "records_lost"
+            and _in(e, topic, partition)
+            and any(a <= offset <= b for a, b in e.data.get("offsets", []))
+        ):
+            steps.append(
+                TraceStep(
+                    e.time_ms,
+                    "lost",
+                    e.actors[0] if e.actors else "cluster",
+                    f"LOST: {e.data.get('reason', e.summary)}",
+                    e.seq,
+                )
+            )
+        elif (
+            e.kind == "truncated"
+            and _in(e, topic, partition)
+            and e.data.get("from_offset", 1 << 62) <= offset
+        ):
             steps.append(TraceStep(e.time_ms, "truncated", e.actors[0], e.summary, e.seq))
     steps.sort(key=lambda s: (s.time_ms, s.seq))
     return Trace(topic, partition, offset, key, value, tuple(steps))

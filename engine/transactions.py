@@ -81,20 +81,48 @@ def aborted_in(r: Replica, start: int, end: int) -> list[tuple[int, int, int]]:
 def marker_batch(pid: int, epoch: int, commit: bool, now: int) -> RecordBatch:
     kind = "COMMIT" if commit else "ABORT"
     size = BATCH_OVERHEAD + 8
-    return RecordBatch(-1, -1, (kind.encode(),), (None,), (now,), None, pid, epoch, -1, size, "none", size,
-                       is_transactional=True, control=kind)
+    return RecordBatch(
+        -1,
+        -1,
+        (kind.encode(),),
+        (None,),
+        (now,),
+        None,
+        pid,
+        epoch,
+        -1,
+        size,
+        "none",
+        size,
+        is_transactional=True,
+        control=kind,
+    )
 
 
 # -- the coordinator ------------------------------------------------------------------------------------------
 class TxnMetadata:
-    __slots__ = ("txn_id", "pid", "epoch", "state", "partitions", "offsets", "started_ms", "timeout_ms",
-                 "pending_markers", "waiter", "timer", "bumped_by_end")
+    __slots__ = (
+        "txn_id",
+        "pid",
+        "epoch",
+        "state",
+        "partitions",
+        "offsets",
+        "started_ms",
+        "timeout_ms",
+        "pending_markers",
+        "waiter",
+        "timer",
+        "bumped_by_end",
+    )
 
     def __init__(self, txn_id: str, pid: int, timeout_ms: int) -> None:
         self.txn_id = txn_id
         self.pid = pid
         self.epoch = -1
-        self.state = "Empty"  # Empty | Ongoing | PrepareCommit | PrepareAbort | CompleteCommit | CompleteAbort
+        self.state = (
+            "Empty"  # Empty | Ongoing | PrepareCommit | PrepareAbort | CompleteCommit | CompleteAbort
+        )
         self.partitions: set[TP] = set()
         self.offsets: dict[str, dict[TP, int]] = {}  # group -> offsets committed with the transaction
         self.started_ms = 0
@@ -119,17 +147,27 @@ class TransactionCoordinator:
         if TXN_TOPIC not in c.topics:
             if len(c.controller.live) < min(3, len(c.brokers)):
                 return None
-            c.create_topic(TXN_TOPIC, TXN_PARTITIONS, min(3, len(c.brokers)),
-                           {"min.insync.replicas": min(2, len(c.brokers)), "cleanup.policy": "compact"})
+            c.create_topic(
+                TXN_TOPIC,
+                TXN_PARTITIONS,
+                min(3, len(c.brokers)),
+                {"min.insync.replicas": min(2, len(c.brokers)), "cleanup.policy": "compact"},
+            )
         ps = c.controller.partitions.get((TXN_TOPIC, coordinator_partition(txn_id, TXN_PARTITIONS)))
         return ps.leader if ps is not None else None
 
     def _emit(self, kind: str, summary: str, tm: TxnMetadata, **data) -> None:
-        self.cluster.emit(kind, summary, actors=("txn-coordinator", tm.txn_id), transactional_id=tm.txn_id, **data)
+        self.cluster.emit(
+            kind, summary, actors=("txn-coordinator", tm.txn_id), transactional_id=tm.txn_id, **data
+        )
 
-    def _answer(self, broker_id: int, producer: Producer, req: int, err: KafkaError | None, result=None) -> None:
+    def _answer(
+        self, broker_id: int, producer: Producer, req: int, err: KafkaError | None, result=None
+    ) -> None:
         c = self.cluster
-        c.network.send(f"broker-{broker_id}", producer.id, "TxnResponse", producer.txn.on_response, req, err, result)
+        c.network.send(
+            f"broker-{broker_id}", producer.id, "TxnResponse", producer.txn.on_response, req, err, result
+        )
 
     def _check(self, broker_id: int, tm: TxnMetadata | None, pid: int, epoch: int) -> KafkaError | None:
         if self.broker_for(tm.txn_id if tm else "") != broker_id and tm is not None:
@@ -144,7 +182,8 @@ class TransactionCoordinator:
     def _fenced(tm: TxnMetadata, epoch: int) -> ProducerFencedError:
         return ProducerFencedError(
             f"transactional.id {tm.txn_id!r} has epoch {tm.epoch} and this producer sent epoch {epoch}: it was taken "
-            f"over by a newer producer instance and is a fenced zombie that must close")
+            f"over by a newer producer instance and is a fenced zombie that must close"
+        )
 
     @property
     def tv2(self) -> bool:
@@ -160,16 +199,25 @@ class TransactionCoordinator:
         if tm is None:
             tm = self.txns[txn_id] = TxnMetadata(txn_id, c.next_producer_id(), timeout_ms)
         if tm.state in ("PrepareCommit", "PrepareAbort"):
-            self._answer(broker_id, producer, req, CoordinatorNotAvailableError(
-                "a previous transaction is still being completed; retry"))
+            self._answer(
+                broker_id,
+                producer,
+                req,
+                CoordinatorNotAvailableError("a previous transaction is still being completed; retry"),
+            )
             return
         fenced_open = tm.state == "Ongoing"
         tm.epoch += 1
         tm.bumped_by_end = False
         tm.timeout_ms = timeout_ms
-        self._emit("txn_init", f"{producer.id} registered transactional.id {txn_id!r}: producer id {tm.pid}, epoch "
-                   f"{tm.epoch}" + (" — older instances with this id are now fenced" if tm.epoch > 0 else ""), tm,
-                   pid=tm.pid, epoch=tm.epoch)
+        self._emit(
+            "txn_init",
+            f"{producer.id} registered transactional.id {txn_id!r}: producer id {tm.pid}, epoch "
+            f"{tm.epoch}" + (" — older instances with this id are now fenced" if tm.epoch > 0 else ""),
+            tm,
+            pid=tm.pid,
+            epoch=tm.epoch,
+        )
         if fenced_open:
             self._end(tm, commit=False, reason="a new instance called init_transactions")
             tm.waiter = (broker_id, producer, req, (tm.pid, tm.epoch))
@@ -177,8 +225,9 @@ class TransactionCoordinator:
             tm.state = "Empty"
             self._answer(broker_id, producer, req, None, (tm.pid, tm.epoch))
 
-    def on_add_partitions(self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int,
-                          tps: list[TP]) -> None:
+    def on_add_partitions(
+        self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int, tps: list[TP]
+    ) -> None:
         tm = self.txns.get(txn_id)
         err = self._check(broker_id, tm, pid, epoch)
         if err is None and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort"):
@@ -188,34 +237,60 @@ class TransactionCoordinator:
             new = [tp for tp in tps if tp not in tm.partitions]
             tm.partitions.update(tps)
             if new:
-                self._emit("txn_partitions", f"Transaction {txn_id!r} now spans {_fmt(sorted(tm.partitions))}", tm,
-                           partitions=[list(tp) for tp in sorted(tm.partitions)])
+                self._emit(
+                    "txn_partitions",
+                    f"Transaction {txn_id!r} now spans {_fmt(sorted(tm.partitions))}",
+                    tm,
+                    partitions=[list(tp) for tp in sorted(tm.partitions)],
+                )
         self._answer(broker_id, producer, req, err)
 
-    def on_add_offsets(self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int,
-                       group_id: str, offsets: dict[TP, int]) -> None:
+    def on_add_offsets(
+        self,
+        broker_id: int,
+        producer: Producer,
+        req: int,
+        txn_id: str,
+        pid: int,
+        epoch: int,
+        group_id: str,
+        offsets: dict[TP, int],
+    ) -> None:
         """AddOffsetsToTxn + TxnOffsetCommit (folded into one request here)."""
         tm = self.txns.get(txn_id)
         err = self._check(broker_id, tm, pid, epoch)
         if err is None and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort"):
             err = CoordinatorNotAvailableError("concurrent transaction completion; retry")
         if err is None:
-            self._begin(tm)  # AddOffsetsToTxn adds the group's __consumer_offsets partition to the transaction
+            self._begin(
+                tm
+            )  # AddOffsetsToTxn adds the group's __consumer_offsets partition to the transaction
             tm.offsets.setdefault(group_id, {}).update(offsets)
-            self._emit("txn_offsets", f"Transaction {txn_id!r} will commit {group_id}'s offsets "
-                       f"{_fmt_offsets(offsets)} only if it commits", tm, group=group_id)
+            self._emit(
+                "txn_offsets",
+                f"Transaction {txn_id!r} will commit {group_id}'s offsets "
+                f"{_fmt_offsets(offsets)} only if it commits",
+                tm,
+                group=group_id,
+            )
         self._answer(broker_id, producer, req, err)
 
-    def on_end(self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int,
-               commit: bool) -> None:
+    def on_end(
+        self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int, commit: bool
+    ) -> None:
         """EndTxn (TransactionCoordinator.endTransaction); the answer carries (producer id, epoch)."""
         tm = self.txns.get(txn_id)
         err = self._check(broker_id, tm, pid, tm.epoch if tm is not None else epoch)
         if err is None:
             err = self._end_txn_error(tm, epoch, commit)
         if err is not None:
-            self._answer(broker_id, producer, req, None if err == "NONE" else err,
-                         (tm.pid, tm.epoch) if err == "NONE" else None)
+            self._answer(
+                broker_id,
+                producer,
+                req,
+                None if err == "NONE" else err,
+                (tm.pid, tm.epoch) if err == "NONE" else None,
+            )
             return
         old = tm.epoch
         tm.bumped_by_end = self.tv2
@@ -256,8 +331,9 @@ class TransactionCoordinator:
     def _arm_timeout(self, tm: TxnMetadata) -> None:
         if tm.timer is not None:
             tm.timer.cancel()
-        tm.timer = self.cluster.scheduler.after(tm.timeout_ms, self._timed_out, tm.txn_id, tm.epoch, tm.started_ms,
-                                                timer=True)
+        tm.timer = self.cluster.scheduler.after(
+            tm.timeout_ms, self._timed_out, tm.txn_id, tm.epoch, tm.started_ms, timer=True
+        )
 
     def _timed_out(self, txn_id: str, epoch: int, started: int) -> None:
         tm = self.txns.get(txn_id)
@@ -273,12 +349,23 @@ class TransactionCoordinator:
         tm.state = "PrepareCommit" if commit else "PrepareAbort"
         tm.pending_markers = set(tm.partitions)
         word = "commit" if commit else "abort"
-        bump = "" if bumped_from is None else (
-            f"; transaction.version=2 (KIP-890): the producer epoch is bumped {bumped_from} -> {tm.epoch} at the end "
-            f"of the transaction, the markers carry epoch {tm.epoch} and a late write with epoch {bumped_from} is fenced")
-        self._emit("txn_ending", f"Transaction {tm.txn_id!r} is prepared to {word} ({reason}): markers go to "
-                   f"{_fmt(sorted(tm.partitions)) or 'no partitions'}{bump}", tm, commit=commit, epoch=tm.epoch,
-                   epoch_bumped=bumped_from is not None)
+        bump = (
+            ""
+            if bumped_from is None
+            else (
+                f"; transaction.version=2 (KIP-890): the producer epoch is bumped {bumped_from} -> {tm.epoch} at the end "
+                f"of the transaction, the markers carry epoch {tm.epoch} and a late write with epoch {bumped_from} is fenced"
+            )
+        )
+        self._emit(
+            "txn_ending",
+            f"Transaction {tm.txn_id!r} is prepared to {word} ({reason}): markers go to "
+            f"{_fmt(sorted(tm.partitions)) or 'no partitions'}{bump}",
+            tm,
+            commit=commit,
+            epoch=tm.epoch,
+            epoch_bumped=bumped_from is not None,
+        )
         if not tm.pending_markers:
             self._complete(tm, commit)
             return
@@ -295,11 +382,25 @@ class TransactionCoordinator:
             c.scheduler.after(500, self._send_marker, txn_id, tp, commit)  # retried until a leader appears
             return
         b = c.brokers[leader]
-        c.network.send("txn-coordinator", b.name, "WriteTxnMarkers", self.on_write_marker, leader, txn_id, tp,
-                       tm.pid, tm.epoch, commit, topic=tp[0], partition=tp[1])
+        c.network.send(
+            "txn-coordinator",
+            b.name,
+            "WriteTxnMarkers",
+            self.on_write_marker,
+            leader,
+            txn_id,
+            tp,
+            tm.pid,
+            tm.epoch,
+            commit,
+            topic=tp[0],
+            partition=tp[1],
+        )
         c.scheduler.after(2000, self._send_marker, txn_id, tp, commit)  # resent if no confirmation came
 
-    def on_write_marker(self, broker_id: int, txn_id: str, tp: TP, pid: int, epoch: int, commit: bool) -> None:
+    def on_write_marker(
+        self, broker_id: int, txn_id: str, tp: TP, pid: int, epoch: int, commit: bool
+    ) -> None:
         """WriteTxnMarkers at the partition leader: append the control batch, the LSO moves."""
         c = self.cluster
         tm = self.txns.get(txn_id)
@@ -312,7 +413,9 @@ class TransactionCoordinator:
         r.log.append(placed, c.now, tcfg.segment_bytes, tcfg.segment_ms)
         track_append(r, placed)
         entry = r.producers.get(pid)
-        if entry is not None and epoch > entry.epoch:  # ProducerAppendInfo.appendEndTxnMarker: the epoch moves on
+        if (
+            entry is not None and epoch > entry.epoch
+        ):  # ProducerAppendInfo.appendEndTxnMarker: the epoch moves on
             entry.epoch = epoch
             entry.batches.clear()
         b._wake_fetches(r, replica_only=True)
@@ -329,10 +432,19 @@ class TransactionCoordinator:
             for group, offs in tm.offsets.items():
                 c.commit_offsets_directly(group, offs, via=f"transaction {tm.txn_id!r}")
         word = "committed" if commit else "aborted"
-        self._emit("txn_completed", f"Transaction {tm.txn_id!r} {word}: markers written to "
-                   f"{_fmt(sorted(tm.partitions)) or 'no partitions'}"
-                   + ("; read_committed consumers can now read its records" if commit else
-                      "; read_committed consumers will skip its records"), tm, commit=commit, epoch=tm.epoch)
+        self._emit(
+            "txn_completed",
+            f"Transaction {tm.txn_id!r} {word}: markers written to "
+            f"{_fmt(sorted(tm.partitions)) or 'no partitions'}"
+            + (
+                "; read_committed consumers can now read its records"
+                if commit
+                else "; read_committed consumers will skip its records"
+            ),
+            tm,
+            commit=commit,
+            epoch=tm.epoch,
+        )
         tm.partitions = set()
         tm.offsets = {}
         waiter, tm.waiter = tm.waiter, None
@@ -372,10 +484,21 @@ class TransactionManager:
                 continue
             self._req += 1
             req = self._req
-            c.network.send(p.id, f"broker-{broker}", what, getattr(c.txn_coordinator, handler_name), broker, p, req,
-                           *args)
-            c.run_until(lambda req=req, b=broker: req in self.results or not p.alive or not c.brokers[b].alive,
-                        p.config.request_timeout_ms, quiet=True)
+            c.network.send(
+                p.id,
+                f"broker-{broker}",
+                what,
+                getattr(c.txn_coordinator, handler_name),
+                broker,
+                p,
+                req,
+                *args,
+            )
+            c.run_until(
+                lambda req=req, b=broker: req in self.results or not p.alive or not c.brokers[b].alive,
+                p.config.request_timeout_ms,
+                quiet=True,
+            )
             if not p.alive:
                 raise IllegalStateError(f"producer {p.id} crashed")
             err, result = self.results.pop(req, (CoordinatorNotAvailableError("no answer"), None))
@@ -408,8 +531,10 @@ class TransactionManager:
 
     def on_send(self, tp: TP) -> None:
         if self.state == "Fenced":
-            raise ProducerFencedError(f"producer {self.producer.id} is fenced: a newer instance owns "
-                                      f"transactional.id {self.txn_id!r}")
+            raise ProducerFencedError(
+                f"producer {self.producer.id} is fenced: a newer instance owns "
+                f"transactional.id {self.txn_id!r}"
+            )
         self._require("InTransaction", "send")
         self.started = True
         if tp not in self.partitions:
@@ -430,8 +555,19 @@ class TransactionManager:
         self._req += 1
         tps = sorted(self.pending_add)
         p = self.producer
-        c.network.send(p.id, f"broker-{broker}", "AddPartitionsToTxn", c.txn_coordinator.on_add_partitions, broker, p,
-                       self._req, self.txn_id, p.pid, p.producer_epoch, tps)
+        c.network.send(
+            p.id,
+            f"broker-{broker}",
+            "AddPartitionsToTxn",
+            c.txn_coordinator.on_add_partitions,
+            broker,
+            p,
+            self._req,
+            self.txn_id,
+            p.pid,
+            p.producer_epoch,
+            tps,
+        )
         c.scheduler.after(p.config.request_timeout_ms, self._add_timeout, self._req)
         self._add_req = (self._req, tps, broker)
 
@@ -471,7 +607,9 @@ class TransactionManager:
     def send_offsets(self, offsets: dict[TP, int], group_id: str) -> None:
         self._require("InTransaction", "send_offsets_to_transaction")
         p = self.producer
-        self._call("AddOffsetsToTxn", "on_add_offsets", self.txn_id, p.pid, p.producer_epoch, group_id, dict(offsets))
+        self._call(
+            "AddOffsetsToTxn", "on_add_offsets", self.txn_id, p.pid, p.producer_epoch, group_id, dict(offsets)
+        )
         self.started = True
 
     def commit(self) -> None:
@@ -508,11 +646,16 @@ class TransactionManager:
 
     def _require(self, state: str, call: str) -> None:
         if self.state == "Fenced":
-            raise ProducerFencedError(f"producer {self.producer.id} is fenced: a newer instance owns "
-                                      f"transactional.id {self.txn_id!r}")
+            raise ProducerFencedError(
+                f"producer {self.producer.id} is fenced: a newer instance owns "
+                f"transactional.id {self.txn_id!r}"
+            )
         if self.state != state:
-            hint = {"Uninitialized": "call init_transactions() first", "Ready": "call begin_transaction() first",
-                    "InTransaction": "a transaction is already open: commit or abort it"}.get(self.state, "")
+            hint = {
+                "Uninitialized": "call init_transactions() first",
+                "Ready": "call begin_transaction() first",
+                "InTransaction": "a transaction is already open: commit or abort it",
+            }.get(self.state, "")
             raise InvalidTxnStateError(f"{call}() is not allowed in state {self.state}: {hint}")
 
 

@@ -50,7 +50,9 @@ def _list(folder: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lessons", description="Kafka Classroom lessons: check and export.")
+    ap = argparse.ArgumentParser(
+        prog="python -m lessons", description="Kafka Classroom lessons: check and export."
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check", help="validate lessons and run every step's checks on the engine")
     c.add_argument("paths", nargs="*", help="lesson files or folders (default: lessons/course)")

@@ -41,33 +41,105 @@ if TYPE_CHECKING:
     from engine.cluster import Cluster
 
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "not_contains"}
-SUBJECTS = ("event", "record", "partition", "group", "consumer", "broker", "producer", "topic", "controller",
-            "cluster", "sweep", "share_group", "share_consumer", "transaction", "compare")
+SUBJECTS = (
+    "event",
+    "record",
+    "partition",
+    "group",
+    "consumer",
+    "broker",
+    "producer",
+    "topic",
+    "controller",
+    "cluster",
+    "sweep",
+    "share_group",
+    "share_consumer",
+    "transaction",
+    "compare",
+)
 # {compare: left|right, ...} reads engine.compare.Outcome's fields; {compare: divergence, ...} the first difference
-COMPARE_OUTCOME = ("records_acked", "records_lost", "duplicates", "ack_latency_p50_ms", "ack_latency_p99_ms",
-                   "throughput_per_s")
+COMPARE_OUTCOME = (
+    "records_acked",
+    "records_lost",
+    "duplicates",
+    "ack_latency_p50_ms",
+    "ack_latency_p99_ms",
+    "throughput_per_s",
+)
 COMPARE_DIVERGENCE = ("found", "time_ms", "text")
 FIELDS: dict[str, tuple[str, ...]] = {
-    "partition": ("leader", "leader_epoch", "replicas", "isr", "isr_size", "high_watermark", "log_end_offset",
-                  "uncommitted",
-                  "log_start_offset", "offline", "lost", "segments", "record_count", "keys", "adding_replicas",
-                  "last_stable_offset", "markers", "aborted_records", "open_records", "active_segment_base",
-                  "segment_bases", "replica_racks"),
-    "group": ("state", "generation", "protocol", "members", "assignment", "assignment_sizes", "committed", "lag",
-              "coordinator", "rebalance", "redelivered", "revoked", "member_epochs",
-              "lag_column"),
+    "partition": (
+        "leader",
+        "leader_epoch",
+        "replicas",
+        "isr",
+        "isr_size",
+        "high_watermark",
+        "log_end_offset",
+        "uncommitted",
+        "log_start_offset",
+        "offline",
+        "lost",
+        "segments",
+        "record_count",
+        "keys",
+        "adding_replicas",
+        "last_stable_offset",
+        "markers",
+        "aborted_records",
+        "open_records",
+        "active_segment_base",
+        "segment_bases",
+        "replica_racks",
+    ),
+    "group": (
+        "state",
+        "generation",
+        "protocol",
+        "members",
+        "assignment",
+        "assignment_sizes",
+        "committed",
+        "lag",
+        "coordinator",
+        "rebalance",
+        "redelivered",
+        "revoked",
+        "member_epochs",
+        "lag_column",
+    ),
     "consumer": ("assignment", "state", "alive", "received", "positions", "duplicates", "polled", "between"),
     "broker": ("alive", "controller", "fenced", "isolated", "leaders", "replicas", "exists"),
-    "producer": ("sent", "acked", "failed", "buffer_used", "batches", "idempotent", "acks", "transactional_id",
-                 "txn_state", "epoch"),
+    "producer": (
+        "sent",
+        "acked",
+        "failed",
+        "buffer_used",
+        "batches",
+        "idempotent",
+        "acks",
+        "transactional_id",
+        "txn_state",
+        "epoch",
+    ),
     "topic": ("exists", "partitions", "replication_factor", "config"),
     "controller": ("active", "epoch", "registered_brokers", "nodes", "metadata_offset", "voters_alive"),
     "cluster": ("lost_records", "time_ms", "brokers", "brokers_alive", "in_flight"),
     "record": ("lost", "present", "count", "in_partition", "reason", "read_by", "read_in_order"),
     "event": ("count", "scope", "topic", "partition", "actor", "group", "contains", "where"),
     "sweep": ("metric", "trend", "at", "expect"),
-    "share_group": ("members", "assignment", "start_offset", "end_offset", "in_flight", "states",
-                    "max_delivery_count", "redelivered", "archived"),
+    "share_group": (
+        "members",
+        "assignment",
+        "start_offset",
+        "end_offset",
+        "in_flight",
+        "states",
+        "max_delivery_count",
+        "redelivered",
+        "archived",
+    ),
     "share_consumer": ("received", "polled", "redelivered", "assignment", "member"),
     "transaction": ("state", "epoch", "producer_id", "partitions", "coordinator"),
     "compare": COMPARE_OUTCOME + COMPARE_DIVERGENCE,
@@ -117,8 +189,17 @@ class Expect:
         return False
 
     def describe(self) -> str:
-        sym = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "in", "contains": "contains",
-               "not_contains": "does not contain"}[self.op]
+        sym = {
+            "eq": "=",
+            "ne": "≠",
+            "gt": ">",
+            "gte": "≥",
+            "lt": "<",
+            "lte": "≤",
+            "in": "in",
+            "contains": "contains",
+            "not_contains": "does not contain",
+        }[self.op]
         return f"{sym} {_show(self.value)}"
 
     def python(self, expr: str) -> str:
@@ -190,7 +271,7 @@ def _py(v: Any) -> str:
 
 
 def parse_tp(s: Any, where: str) -> tuple[str, int]:
-    """"orders-1" -> ("orders", 1): Kafka's own way of naming a partition."""
+    """ "orders-1" -> ("orders", 1): Kafka's own way of naming a partition."""
     if isinstance(s, str) and "-" in s:
         topic, _, num = s.rpartition("-")
         if topic and num.isdigit():
@@ -299,8 +380,14 @@ class Check:
         for name, exp in self.fields.items():
             g = got.get(name)
             if not exp.test(g):
-                out.append(Failure(name, exp.describe(), _show(g),
-                                   f"{self.label()}: {name} should be {exp.describe()} but the engine has {_show(g)}"))
+                out.append(
+                    Failure(
+                        name,
+                        exp.describe(),
+                        _show(g),
+                        f"{self.label()}: {name} should be {exp.describe()} but the engine has {_show(g)}",
+                    )
+                )
         return out
 
     def values(self, ctx: CheckContext) -> dict[str, Any]:
@@ -336,8 +423,11 @@ def parse_check(raw: Any) -> Check:
         raise CheckError(f"a check is a mapping like {{partition: orders-1, leader: 3}}, got {raw!r}")
     subject = next(iter(raw))
     if subject not in SUBJECTS:
-        raise CheckError(f"a check starts with its subject ({', '.join(SUBJECTS)}), e.g. {{partition: orders-1, "
-                         f"leader: 3}}; this one starts with {subject!r}", str(subject))
+        raise CheckError(
+            f"a check starts with its subject ({', '.join(SUBJECTS)}), e.g. {{partition: orders-1, "
+            f"leader: 3}}; this one starts with {subject!r}",
+            str(subject),
+        )
     allowed = FIELDS[subject]
     rest = {k: v for k, v in raw.items() if k != subject}
     target = raw[subject]
@@ -345,41 +435,63 @@ def parse_check(raw: Any) -> Check:
     options: dict[str, Any] = {}
     for k in rest:
         if k not in allowed:
-            raise CheckError(f"{subject} checks know the fields {', '.join(allowed)}; '{k}' is not one of them", k)
+            raise CheckError(
+                f"{subject} checks know the fields {', '.join(allowed)}; '{k}' is not one of them", k
+            )
 
     if subject == "partition":
         target = parse_tp(target, "partition")
     elif subject == "broker":
         if not isinstance(target, int):
             raise CheckError(f"broker: give the broker id as a number, got {target!r}", "broker")
-    elif subject in ("group", "consumer", "producer", "topic", "share_group", "share_consumer", "transaction"):
+    elif subject in (
+        "group",
+        "consumer",
+        "producer",
+        "topic",
+        "share_group",
+        "share_consumer",
+        "transaction",
+    ):
         if not isinstance(target, str) or not target:
             raise CheckError(f"{subject}: give its id as text, got {target!r}", subject)
         if subject == "consumer" and "between" in rest:
             options["between"] = _window(rest.pop("between"))
     elif subject == "controller":
         if target not in ("kraft", "zookeeper", "any"):
-            raise CheckError(f"controller: write the mode, kraft or zookeeper (or any), got {target!r}", "controller")
+            raise CheckError(
+                f"controller: write the mode, kraft or zookeeper (or any), got {target!r}", "controller"
+            )
     elif subject == "cluster":
         if not isinstance(target, dict) or not target:
-            raise CheckError("cluster: give a mapping of fields, e.g. {cluster: {lost_records: 0}}", "cluster")
+            raise CheckError(
+                "cluster: give a mapping of fields, e.g. {cluster: {lost_records: 0}}", "cluster"
+            )
         for k in target:
             if k not in FIELDS["cluster"]:
-                raise CheckError(f"cluster checks know {', '.join(FIELDS['cluster'])}; '{k}' is not one of them", k)
+                raise CheckError(
+                    f"cluster checks know {', '.join(FIELDS['cluster'])}; '{k}' is not one of them", k
+                )
         fields = {k: parse_expect(v, k) for k, v in target.items()}
         return Check(subject, None, fields, options, raw)
     elif subject == "record":
         if not isinstance(target, dict) or "topic" not in target:
-            raise CheckError("record: give a mapping with at least the topic, e.g. {topic: orders, key: k7}", "record")
+            raise CheckError(
+                "record: give a mapping with at least the topic, e.g. {topic: orders, key: k7}", "record"
+            )
         bad = set(target) - {"topic", "key", "value", "partition", "offset"}
         if bad:
-            raise CheckError(f"record: a record is matched by topic, key, value, partition, offset; not {sorted(bad)}",
-                             "record")
+            raise CheckError(
+                f"record: a record is matched by topic, key, value, partition, offset; not {sorted(bad)}",
+                "record",
+            )
         if not rest:
             raise CheckError("record: say what to check, e.g. lost: true or present: true", "record")
         if ("read_by" in rest) != ("read_in_order" in rest):
-            raise CheckError("record: read_in_order needs read_by (the consumer), e.g. read_by: c1, "
-                             "read_in_order: true", "read_by")
+            raise CheckError(
+                "record: read_in_order needs read_by (the consumer), e.g. read_by: c1, read_in_order: true",
+                "read_by",
+            )
         if "read_by" in rest:
             options["read_by"] = str(rest.pop("read_by"))
     elif subject == "event":
@@ -397,13 +509,17 @@ def parse_check(raw: Any) -> Check:
                 fields["count"] = parse_expect(v, "count")
             elif k == "scope":
                 if v not in ("step", "lesson"):
-                    raise CheckError("event: scope is step (this step's events, the default) or lesson", "scope")
+                    raise CheckError(
+                        "event: scope is step (this step's events, the default) or lesson", "scope"
+                    )
                 options[k] = v
             elif k == "partition":
                 options[k] = tp_name(parse_tp(v, "partition"))
             elif k == "where":
                 if not isinstance(v, dict):
-                    raise CheckError("event: where is a mapping of event data fields, e.g. {records: 1000}", "where")
+                    raise CheckError(
+                        "event: where is a mapping of event data fields, e.g. {records: 1000}", "where"
+                    )
                 options[k] = v
             else:
                 options[k] = v
@@ -415,8 +531,11 @@ def parse_check(raw: Any) -> Check:
             raise CheckError(f"compare: write left, right or divergence, got {target!r}", "compare")
         for k in rest:
             if k not in allowed_here[target]:
-                raise CheckError(f"compare: {target} checks know {', '.join(allowed_here[target])}; '{k}' is not "
-                                 f"one of them", k)
+                raise CheckError(
+                    f"compare: {target} checks know {', '.join(allowed_here[target])}; '{k}' is not "
+                    f"one of them",
+                    k,
+                )
     elif subject == "sweep":
         if not isinstance(target, str):
             raise CheckError("sweep: name the swept config, e.g. sweep: linger.ms", "sweep")
@@ -424,23 +543,32 @@ def parse_check(raw: Any) -> Check:
 
         metric = rest.get("metric")
         if metric not in SWEEP_METRICS:
-            raise CheckError(f"sweep: metric must be one of {', '.join(SWEEP_METRICS)}, got {metric!r}", "metric")
+            raise CheckError(
+                f"sweep: metric must be one of {', '.join(SWEEP_METRICS)}, got {metric!r}", "metric"
+            )
         options["metric"] = metric
         if "trend" in rest:
             if rest["trend"] not in ("increasing", "decreasing", "non-increasing", "non-decreasing"):
-                raise CheckError("sweep: trend is increasing, decreasing, non-increasing or non-decreasing", "trend")
+                raise CheckError(
+                    "sweep: trend is increasing, decreasing, non-increasing or non-decreasing", "trend"
+                )
             options["trend"] = rest["trend"]
         elif "at" in rest and "expect" in rest:
             options["at"] = rest["at"]
             fields["expect"] = parse_expect(rest["expect"], "expect")
         else:
-            raise CheckError("sweep: give trend: increasing|decreasing, or at: <value> with expect: <comparison>",
-                             "trend")
+            raise CheckError(
+                "sweep: give trend: increasing|decreasing, or at: <value> with expect: <comparison>", "trend"
+            )
         return Check(subject, target, fields, options, raw)
 
     for k, v in rest.items():
-        if subject == "partition" and k in ("replicas", "isr", "adding_replicas") and not _is_cmp(v) \
-                and not isinstance(v, list):
+        if (
+            subject == "partition"
+            and k in ("replicas", "isr", "adding_replicas")
+            and not _is_cmp(v)
+            and not isinstance(v, list)
+        ):
             raise CheckError(f"{k}: give a list of broker ids, e.g. [1, 3]", k)
         if k in ("assignment",) and subject == "consumer" and not _is_cmp(v):
             if not isinstance(v, list):
@@ -456,19 +584,25 @@ def parse_check(raw: Any) -> Check:
             v = [tp_name(parse_tp(x, k)) for x in v]
         if k == "assignment" and subject in ("group", "share_group") and not _is_cmp(v):
             if not isinstance(v, dict):
-                raise CheckError("assignment: give a mapping of consumer -> partitions, e.g. {c1: [orders-0]}", k)
+                raise CheckError(
+                    "assignment: give a mapping of consumer -> partitions, e.g. {c1: [orders-0]}", k
+                )
             v = {str(c): [tp_name(parse_tp(x, k)) for x in (tps or [])] for c, tps in v.items()}
         fields[k] = parse_expect(v, k)
     if not fields:
-        raise CheckError(f"{subject} check says nothing to compare; add a field such as {allowed[0]}", subject)
+        raise CheckError(
+            f"{subject} check says nothing to compare; add a field such as {allowed[0]}", subject
+        )
     return Check(subject, target, fields, options, raw)
 
 
 def _window(v: Any) -> tuple[str, str]:
     """`between: [partitions_revoked, assignment_received]`: two event kinds bounding a window of the step."""
     if not (isinstance(v, list) and len(v) == 2 and all(k in KINDS for k in v)):
-        raise CheckError(f"between: give two event kinds, e.g. [partitions_revoked, assignment_received]; got {v!r}",
-                         "between")
+        raise CheckError(
+            f"between: give two event kinds, e.g. [partitions_revoked, assignment_received]; got {v!r}",
+            "between",
+        )
     return v[0], v[1]
 
 
@@ -482,15 +616,26 @@ def _partition_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     try:
         p = ctx.snapshot.partition(topic, num)
     except KeyError:
-        raise KeyError(f"there is no partition {topic}-{num}; partitions are "
-                       f"{[tp_name(q.key) for q in ctx.snapshot.partitions][:12]}") from None
+        raise KeyError(
+            f"there is no partition {topic}-{num}; partitions are "
+            f"{[tp_name(q.key) for q in ctx.snapshot.partitions][:12]}"
+        ) from None
     leader_state = next((r for r in p.replica_states if r.is_leader), None)
     out: dict[str, Any] = {
-        "leader": p.leader, "leader_epoch": p.leader_epoch, "replicas": list(p.replicas), "isr": list(p.isr),
-        "isr_size": len(p.isr), "high_watermark": p.high_watermark, "log_end_offset": p.log_end_offset,
-        "uncommitted": p.log_end_offset - p.high_watermark, "log_start_offset": p.log_start_offset,
-        "offline": p.offline, "lost": len(p.lost),
-        "segments": leader_state.segments if leader_state else None, "adding_replicas": list(p.adding_replicas)}
+        "leader": p.leader,
+        "leader_epoch": p.leader_epoch,
+        "replicas": list(p.replicas),
+        "isr": list(p.isr),
+        "isr_size": len(p.isr),
+        "high_watermark": p.high_watermark,
+        "log_end_offset": p.log_end_offset,
+        "uncommitted": p.log_end_offset - p.high_watermark,
+        "log_start_offset": p.log_start_offset,
+        "offline": p.offline,
+        "lost": len(p.lost),
+        "segments": leader_state.segments if leader_state else None,
+        "adding_replicas": list(p.adding_replicas),
+    }
     out["last_stable_offset"] = p.last_stable_offset
     if "replica_racks" in ch.fields:  # broker.rack of each replica (a replica on a broker without one: none)
         racks = {b.id: b.rack for b in ctx.snapshot.brokers}
@@ -521,22 +666,32 @@ def _group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     try:
         g = ctx.snapshot.group(ch.target)
     except KeyError:
-        raise KeyError(f"there is no group {ch.target!r}; groups are {[x.group_id for x in ctx.snapshot.groups]}") \
-            from None
+        raise KeyError(
+            f"there is no group {ch.target!r}; groups are {[x.group_id for x in ctx.snapshot.groups]}"
+        ) from None
     out: dict[str, Any] = {
-        "state": g.state, "generation": g.generation, "protocol": g.protocol, "members": len(g.members),
+        "state": g.state,
+        "generation": g.generation,
+        "protocol": g.protocol,
+        "members": len(g.members),
         "assignment": {m.client_id: [tp_name(tp) for tp in m.assignment] for m in g.members},
         "assignment_sizes": sorted(len(m.assignment) for m in g.members),
-        "committed": {tp_name(tp): o for tp, o in g.committed.items()}, "lag": sum(g.lag.values()),
-        "coordinator": g.coordinator, "rebalance": g.rebalance,
-        "member_epochs": {m.client_id: m.member_epoch for m in g.members if m.member_epoch is not None}}
+        "committed": {tp_name(tp): o for tp, o in g.committed.items()},
+        "lag": sum(g.lag.values()),
+        "coordinator": g.coordinator,
+        "rebalance": g.rebalance,
+        "member_epochs": {m.client_id: m.member_epoch for m in g.members if m.member_epoch is not None},
+    }
     if "lag_column" in ch.fields:
         out["lag_column"] = lag_column(ctx.snapshot, g)
     if "redelivered" in ch.fields:
         out["redelivered"] = redelivered(ctx.all_events, ch.target)
     if "revoked" in ch.fields:
-        out["revoked"] = sum(len(e.data.get("partitions", ())) for e in ctx.step_events
-                             if e.kind == "partitions_revoked" and e.data.get("group") == ch.target)
+        out["revoked"] = sum(
+            len(e.data.get("partitions", ()))
+            for e in ctx.step_events
+            if e.kind == "partitions_revoked" and e.data.get("group") == ch.target
+        )
     return out
 
 
@@ -545,8 +700,12 @@ def lag_column(snap: ClusterSnapshot, g: Any) -> dict[str, int | str]:
     group's committed offset, per partition a member owns or the group committed; "-" where nothing is committed
     (ConsumerGroupCommand prints MISSING_COLUMN_VALUE), whatever the consumer has read."""
     tps = sorted({tp for m in g.members for tp in m.assignment} | set(g.committed))
-    return {tp_name(tp): max(0, snap.partition(*tp).high_watermark - g.committed[tp]) if tp in g.committed else "-"
-            for tp in tps}
+    return {
+        tp_name(tp): max(0, snap.partition(*tp).high_watermark - g.committed[tp])
+        if tp in g.committed
+        else "-"
+        for tp in tps
+    }
 
 
 def redelivered(events: list[Event], group: str) -> int:
@@ -569,15 +728,28 @@ def redelivered(events: list[Event], group: str) -> int:
 def _consumer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     k = next((c for c in ctx.snapshot.consumers if c.id == ch.target), None)
     if k is None:
-        raise KeyError(f"there is no consumer {ch.target!r}; consumers are {[c.id for c in ctx.snapshot.consumers]}")
-    events = _window_events(ctx.step_events, ch.options["between"], k.group_id) if "between" in ch.options \
+        raise KeyError(
+            f"there is no consumer {ch.target!r}; consumers are {[c.id for c in ctx.snapshot.consumers]}"
+        )
+    events = (
+        _window_events(ctx.step_events, ch.options["between"], k.group_id)
+        if "between" in ch.options
         else ctx.step_events
+    )
     polled = [e for e in events if e.kind == "records_polled" and e.actors[:1] == (k.id,)]
-    return {"assignment": [tp_name(tp) for tp in k.assignment], "state": k.state, "alive": k.alive,
-            "received": k.records_received, "positions": {tp_name(tp): o for tp, o in k.positions.items()},
-            "duplicates": sum(e.data.get("duplicates", 0) for e in ctx.all_events
-                              if e.kind == "records_polled" and e.actors[:1] == (k.id,)),
-            "polled": sum(e.data.get("records", 0) for e in polled)}
+    return {
+        "assignment": [tp_name(tp) for tp in k.assignment],
+        "state": k.state,
+        "alive": k.alive,
+        "received": k.records_received,
+        "positions": {tp_name(tp): o for tp, o in k.positions.items()},
+        "duplicates": sum(
+            e.data.get("duplicates", 0)
+            for e in ctx.all_events
+            if e.kind == "records_polled" and e.actors[:1] == (k.id,)
+        ),
+        "polled": sum(e.data.get("records", 0) for e in polled),
+    }
 
 
 def _window_events(events: list[Event], kinds: tuple[str, str], group: str | None) -> list[Event]:
@@ -586,30 +758,51 @@ def _window_events(events: list[Event], kinds: tuple[str, str], group: str | Non
     ours = [i for i, e in enumerate(events) if e.data.get("group") == group]
     i = next((i for i in ours if events[i].kind == start), None)
     if i is None:
-        raise KeyError(f"no {start} event of group {group} in this step: the window between {start} and {end} "
-                       f"never opened")
+        raise KeyError(
+            f"no {start} event of group {group} in this step: the window between {start} and {end} "
+            f"never opened"
+        )
     j = next((j for j in ours if j > i and events[j].kind == end), None)
     if j is None:
-        raise KeyError(f"no {end} event of group {group} after its {start} in this step: the window never closed")
-    return events[i:j + 1]
+        raise KeyError(
+            f"no {end} event of group {group} after its {start} in this step: the window never closed"
+        )
+    return events[i : j + 1]
 
 
 def _broker_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     b = next((x for x in ctx.snapshot.brokers if x.id == ch.target), None)
     if b is None:
         return {"exists": False}
-    return {"alive": b.alive, "controller": b.controller, "fenced": b.fenced, "isolated": b.isolated,
-            "leaders": sum(1 for p in ctx.snapshot.partitions if p.leader == b.id),
-            "replicas": sum(1 for p in ctx.snapshot.partitions if b.id in p.replicas), "exists": True}
+    return {
+        "alive": b.alive,
+        "controller": b.controller,
+        "fenced": b.fenced,
+        "isolated": b.isolated,
+        "leaders": sum(1 for p in ctx.snapshot.partitions if p.leader == b.id),
+        "replicas": sum(1 for p in ctx.snapshot.partitions if b.id in p.replicas),
+        "exists": True,
+    }
 
 
 def _producer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     p = next((x for x in ctx.snapshot.producers if x.id == ch.target), None)
     if p is None:
-        raise KeyError(f"there is no producer {ch.target!r}; producers are {[x.id for x in ctx.snapshot.producers]}")
-    return {"sent": p.sent, "acked": p.acked, "failed": p.failed, "buffer_used": p.buffer_used,
-            "batches": len(p.batches), "idempotent": p.producer_id is not None, "acks": str(p.config.get("acks")),
-            "transactional_id": p.transactional_id, "txn_state": p.txn_state, "epoch": p.producer_epoch}
+        raise KeyError(
+            f"there is no producer {ch.target!r}; producers are {[x.id for x in ctx.snapshot.producers]}"
+        )
+    return {
+        "sent": p.sent,
+        "acked": p.acked,
+        "failed": p.failed,
+        "buffer_used": p.buffer_used,
+        "batches": len(p.batches),
+        "idempotent": p.producer_id is not None,
+        "acks": str(p.config.get("acks")),
+        "transactional_id": p.transactional_id,
+        "txn_state": p.txn_state,
+        "epoch": p.producer_epoch,
+    }
 
 
 def _share_group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -617,27 +810,39 @@ def _share_group_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     log what it delivered more than once and what it archived (finished records leave the snapshot)."""
     g = next((x for x in ctx.snapshot.share_groups if x.group_id == ch.target), None)
     if g is None:
-        raise KeyError(f"there is no share group {ch.target!r}; share groups are "
-                       f"{[x.group_id for x in ctx.snapshot.share_groups]}")
+        raise KeyError(
+            f"there is no share group {ch.target!r}; share groups are "
+            f"{[x.group_id for x in ctx.snapshot.share_groups]}"
+        )
     recs = [r for sp in g.partitions for r in sp.records]
     states: dict[str, int] = {}
     for r in recs:
         states[r.state] = states.get(r.state, 0) + 1
     mine = [e for e in ctx.all_events if e.data.get("group") == ch.target]
     # archived so far: released at the limit (events), behind the SPSO now, or still in flight
-    archived = {(e.topic, e.partition, o) for e in mine if e.kind == "share_acknowledged"
-                for o in e.data.get("archived", ())}
+    archived = {
+        (e.topic, e.partition, o)
+        for e in mine
+        if e.kind == "share_acknowledged"
+        for o in e.data.get("archived", ())
+    }
     archived |= {(sp.topic, sp.partition, o) for sp in g.partitions for o in sp.archived}
-    archived |= {(sp.topic, sp.partition, r.offset) for sp in g.partitions for r in sp.records
-                 if r.state == "Archived"}
-    return {"members": len(g.members),
-            "assignment": {m: [tp_name(tp) for tp in tps] for m, tps in g.assignment.items()},
-            "start_offset": sum(sp.start_offset for sp in g.partitions),
-            "end_offset": sum(sp.end_offset for sp in g.partitions), "in_flight": len(recs), "states": states,
-            "max_delivery_count": max((r.delivery_count for r in recs), default=0),
-            "redelivered": sum(n > 1 for e in mine if e.kind == "share_acquired"
-                               for n in e.data.get("delivery_counts", ())),
-            "archived": len(archived)}
+    archived |= {
+        (sp.topic, sp.partition, r.offset) for sp in g.partitions for r in sp.records if r.state == "Archived"
+    }
+    return {
+        "members": len(g.members),
+        "assignment": {m: [tp_name(tp) for tp in tps] for m, tps in g.assignment.items()},
+        "start_offset": sum(sp.start_offset for sp in g.partitions),
+        "end_offset": sum(sp.end_offset for sp in g.partitions),
+        "in_flight": len(recs),
+        "states": states,
+        "max_delivery_count": max((r.delivery_count for r in recs), default=0),
+        "redelivered": sum(
+            n > 1 for e in mine if e.kind == "share_acquired" for n in e.data.get("delivery_counts", ())
+        ),
+        "archived": len(archived),
+    }
 
 
 def _share_consumer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -645,24 +850,42 @@ def _share_consumer_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     g = next((x for x in ctx.snapshot.share_groups if ch.target in x.assignment), None)
     if g is None:
         names = sorted(m for x in ctx.snapshot.share_groups for m in x.assignment)
-        raise KeyError(f"there is no share consumer {ch.target!r} in a share group; share consumers are {names}")
+        raise KeyError(
+            f"there is no share consumer {ch.target!r} in a share group; share consumers are {names}"
+        )
 
     def got(events: list[Event]) -> list[int]:
-        return [n for e in events if e.kind == "share_acquired" and e.actors[:1] == (ch.target,)
-                for n in e.data.get("delivery_counts", ())]
+        return [
+            n
+            for e in events
+            if e.kind == "share_acquired" and e.actors[:1] == (ch.target,)
+            for n in e.data.get("delivery_counts", ())
+        ]
 
     every = got(ctx.all_events)
-    return {"received": len(every), "polled": len(got(ctx.step_events)), "redelivered": sum(n > 1 for n in every),
-            "assignment": [tp_name(tp) for tp in g.assignment[ch.target]], "member": ch.target in g.members}
+    return {
+        "received": len(every),
+        "polled": len(got(ctx.step_events)),
+        "redelivered": sum(n > 1 for n in every),
+        "assignment": [tp_name(tp) for tp in g.assignment[ch.target]],
+        "member": ch.target in g.members,
+    }
 
 
 def _transaction_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     t = next((x for x in ctx.snapshot.transactions if x.transactional_id == ch.target), None)
     if t is None:
-        raise KeyError(f"the transaction coordinator knows no transactional.id {ch.target!r}; it knows "
-                       f"{[x.transactional_id for x in ctx.snapshot.transactions]}")
-    return {"state": t.state, "epoch": t.producer_epoch, "producer_id": t.producer_id,
-            "partitions": [tp_name(tp) for tp in t.partitions], "coordinator": t.coordinator}
+        raise KeyError(
+            f"the transaction coordinator knows no transactional.id {ch.target!r}; it knows "
+            f"{[x.transactional_id for x in ctx.snapshot.transactions]}"
+        )
+    return {
+        "state": t.state,
+        "epoch": t.producer_epoch,
+        "producer_id": t.producer_id,
+        "partitions": [tp_name(tp) for tp in t.partitions],
+        "coordinator": t.coordinator,
+    }
 
 
 def _topic_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -672,8 +895,12 @@ def _topic_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         t = next((x for x in full.topics if x.name == ch.target), None)
     if t is None:
         return {"exists": False}
-    return {"exists": True, "partitions": t.partitions, "replication_factor": t.replication_factor,
-            "config": dict(t.config)}
+    return {
+        "exists": True,
+        "partitions": t.partitions,
+        "replication_factor": t.replication_factor,
+        "config": dict(t.config),
+    }
 
 
 def _controller_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
@@ -682,14 +909,25 @@ def _controller_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         raise KeyError(f"the cluster runs a {c.mode} controller, not {ch.target}")
     voters = getattr(ctx.cluster.controller, "voters", [])
     alive = [v for v in voters if v in ctx.cluster.brokers and ctx.cluster.brokers[v].online]
-    return {"active": c.active, "epoch": c.epoch, "registered_brokers": list(c.registered_brokers),
-            "nodes": list(c.nodes), "metadata_offset": c.metadata_offset, "voters_alive": alive}
+    return {
+        "active": c.active,
+        "epoch": c.epoch,
+        "registered_brokers": list(c.registered_brokers),
+        "nodes": list(c.nodes),
+        "metadata_offset": c.metadata_offset,
+        "voters_alive": alive,
+    }
 
 
 def _cluster_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     s = ctx.snapshot
-    return {"lost_records": len(s.lost), "time_ms": s.time_ms, "brokers": len(s.brokers),
-            "brokers_alive": sum(1 for b in s.brokers if b.alive), "in_flight": len(s.in_flight)}
+    return {
+        "lost_records": len(s.lost),
+        "time_ms": s.time_ms,
+        "brokers": len(s.brokers),
+        "brokers_alive": sum(1 for b in s.brokers if b.alive),
+        "in_flight": len(s.in_flight),
+    }
 
 
 def _record_matches(ch: Check, topic: str, partition: int, offset: int, key: Any, value: Any) -> bool:
@@ -714,11 +952,17 @@ def _text(b: Any) -> str | None:
 
 
 def _record_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
-    lost = [r for r in ctx.snapshot.lost if _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)]
+    lost = [
+        r for r in ctx.snapshot.lost if _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)
+    ]
     out: dict[str, Any] = {"lost": bool(lost), "reason": lost[0].reason if lost else None}
     if {"present", "count", "in_partition"} & set(ch.fields):
-        found = [r for p in ctx.full.partitions for r in p.tail
-                 if r.control is None and _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)]
+        found = [
+            r
+            for p in ctx.full.partitions
+            for r in p.tail
+            if r.control is None and _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)
+        ]
         parts = sorted({r.partition for r in found})
         out.update(present=bool(found), count=len(found), in_partition=parts[0] if len(parts) == 1 else parts)
     if "read_by" in ch.options:
@@ -732,8 +976,12 @@ def _read_in_order(ch: Check, ctx: CheckContext, consumer: str) -> bool:
     The records of one key sit in one partition, appended in the order the producer sent them, so this is
     "the consumer saw that key's records in the order they were sent". Polls come from the event log.
     """
-    found = sorted((r.partition, r.offset) for p in ctx.full.partitions for r in p.tail
-                   if r.control is None and _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value))
+    found = sorted(
+        (r.partition, r.offset)
+        for p in ctx.full.partitions
+        for r in p.tail
+        if r.control is None and _record_matches(ch, r.topic, r.partition, r.offset, r.key, r.value)
+    )
     if not found:
         return False
     wanted = set(found)
@@ -790,9 +1038,12 @@ def _sweep_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     if "trend" in ch.options:
         trend = ch.options["trend"]
         pairs = list(zip(ys, ys[1:], strict=False))
-        ok = {"increasing": all(b > a for a, b in pairs), "decreasing": all(b < a for a, b in pairs),
-              "non-decreasing": all(b >= a for a, b in pairs),
-              "non-increasing": all(b <= a for a, b in pairs)}[trend]
+        ok = {
+            "increasing": all(b > a for a, b in pairs),
+            "decreasing": all(b < a for a, b in pairs),
+            "non-decreasing": all(b >= a for a, b in pairs),
+            "non-increasing": all(b <= a for a, b in pairs),
+        }[trend]
         if not ok:
             raise KeyError(f"{metric} is not {trend} over {ch.target} {sw['values']}: {ys}")
         return {}
@@ -809,101 +1060,189 @@ def _compare_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
         raise KeyError("this step ran no compare; put the check in the step whose commands have the compare")
     if ch.target == "divergence":
         d = cmp.divergence()
-        return {"found": d is not None, "time_ms": None if d is None else d.time_ms, "text": "" if d is None else str(d)}
+        return {
+            "found": d is not None,
+            "time_ms": None if d is None else d.time_ms,
+            "text": "" if d is None else str(d),
+        }
     o = cmp.outcomes()[0 if ch.target == "left" else 1]
     return {k: getattr(o, k) for k in COMPARE_OUTCOME}
 
 
 _VALUES: dict[str, Callable[[Check, CheckContext], dict[str, Any]]] = {
-    "partition": _partition_values, "group": _group_values, "consumer": _consumer_values, "broker": _broker_values,
-    "producer": _producer_values, "topic": _topic_values, "controller": _controller_values,
-    "cluster": _cluster_values, "record": _record_values, "event": _event_values, "sweep": _sweep_values,
-    "share_group": _share_group_values, "share_consumer": _share_consumer_values,
-    "transaction": _transaction_values, "compare": _compare_values}
+    "partition": _partition_values,
+    "group": _group_values,
+    "consumer": _consumer_values,
+    "broker": _broker_values,
+    "producer": _producer_values,
+    "topic": _topic_values,
+    "controller": _controller_values,
+    "cluster": _cluster_values,
+    "record": _record_values,
+    "event": _event_values,
+    "sweep": _sweep_values,
+    "share_group": _share_group_values,
+    "share_consumer": _share_consumer_values,
+    "transaction": _transaction_values,
+    "compare": _compare_values,
+}
 
 
 # -- Python for notebooks -----------------------------------------------------------------------------------------
 def _py_partition(ch: Check) -> tuple[str, dict[str, str]]:
     t, n = ch.target
     v = f"p_{t.replace('-', '_').replace('.', '_')}_{n}"
-    return (f"{v} = snap.partition({t!r}, {n})",
-            {"leader": f"{v}.leader", "leader_epoch": f"{v}.leader_epoch", "replicas": f"sorted({v}.replicas)",
-             "isr": f"sorted({v}.isr)", "isr_size": f"len({v}.isr)", "high_watermark": f"{v}.high_watermark",
-             "log_end_offset": f"{v}.log_end_offset",
-             "uncommitted": f"{v}.log_end_offset - {v}.high_watermark", "log_start_offset": f"{v}.log_start_offset",
-             "offline": f"{v}.offline", "lost": f"len({v}.lost)"})
+    return (
+        f"{v} = snap.partition({t!r}, {n})",
+        {
+            "leader": f"{v}.leader",
+            "leader_epoch": f"{v}.leader_epoch",
+            "replicas": f"sorted({v}.replicas)",
+            "isr": f"sorted({v}.isr)",
+            "isr_size": f"len({v}.isr)",
+            "high_watermark": f"{v}.high_watermark",
+            "log_end_offset": f"{v}.log_end_offset",
+            "uncommitted": f"{v}.log_end_offset - {v}.high_watermark",
+            "log_start_offset": f"{v}.log_start_offset",
+            "offline": f"{v}.offline",
+            "lost": f"len({v}.lost)",
+        },
+    )
 
 
 def _py_group(ch: Check) -> tuple[str, dict[str, str]]:
     v = "g_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
-    return (f"{v} = snap.group({ch.target!r})",
-            {"state": f"{v}.state", "generation": f"{v}.generation", "protocol": f"{v}.protocol",
-             "members": f"len({v}.members)",
-             "assignment": f"{{m.client_id: sorted(f'{{t}}-{{p}}' for t, p in m.assignment) for m in {v}.members}}",
-             "assignment_sizes": f"sorted(len(m.assignment) for m in {v}.members)",
-             "lag": f"sum({v}.lag.values())", "coordinator": f"{v}.coordinator", "rebalance": f"{v}.rebalance",
-             "lag_column": f"{{f'{{t}}-{{p}}': max(0, snap.partition(t, p).high_watermark - {v}.committed[(t, p)]) "
-                           f"if (t, p) in {v}.committed else '-' for t, p in sorted({{tp for m in {v}.members "
-                           f"for tp in m.assignment}} | set({v}.committed))}}"})
+    return (
+        f"{v} = snap.group({ch.target!r})",
+        {
+            "state": f"{v}.state",
+            "generation": f"{v}.generation",
+            "protocol": f"{v}.protocol",
+            "members": f"len({v}.members)",
+            "assignment": f"{{m.client_id: sorted(f'{{t}}-{{p}}' for t, p in m.assignment) for m in {v}.members}}",
+            "assignment_sizes": f"sorted(len(m.assignment) for m in {v}.members)",
+            "lag": f"sum({v}.lag.values())",
+            "coordinator": f"{v}.coordinator",
+            "rebalance": f"{v}.rebalance",
+            "lag_column": f"{{f'{{t}}-{{p}}': max(0, snap.partition(t, p).high_watermark - {v}.committed[(t, p)]) "
+            f"if (t, p) in {v}.committed else '-' for t, p in sorted({{tp for m in {v}.members "
+            f"for tp in m.assignment}} | set({v}.committed))}}",
+        },
+    )
 
 
 def _py_consumer(ch: Check) -> tuple[str, dict[str, str]]:
     v = "k_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
-    return (f"{v} = next(k for k in snap.consumers if k.id == {ch.target!r})",
-            {"assignment": f"sorted(f'{{t}}-{{p}}' for t, p in {v}.assignment)", "state": f"{v}.state",
-             "alive": f"{v}.alive", "received": f"{v}.records_received"})
+    return (
+        f"{v} = next(k for k in snap.consumers if k.id == {ch.target!r})",
+        {
+            "assignment": f"sorted(f'{{t}}-{{p}}' for t, p in {v}.assignment)",
+            "state": f"{v}.state",
+            "alive": f"{v}.alive",
+            "received": f"{v}.records_received",
+        },
+    )
 
 
 def _py_broker(ch: Check) -> tuple[str, dict[str, str]]:
     v = f"b{ch.target}"
-    return (f"{v} = next(b for b in snap.brokers if b.id == {ch.target})",
-            {"alive": f"{v}.alive", "controller": f"{v}.controller", "fenced": f"{v}.fenced",
-             "isolated": f"{v}.isolated", "leaders": f"sum(p.leader == {ch.target} for p in snap.partitions)",
-             "replicas": f"sum({ch.target} in p.replicas for p in snap.partitions)"})
+    return (
+        f"{v} = next(b for b in snap.brokers if b.id == {ch.target})",
+        {
+            "alive": f"{v}.alive",
+            "controller": f"{v}.controller",
+            "fenced": f"{v}.fenced",
+            "isolated": f"{v}.isolated",
+            "leaders": f"sum(p.leader == {ch.target} for p in snap.partitions)",
+            "replicas": f"sum({ch.target} in p.replicas for p in snap.partitions)",
+        },
+    )
 
 
 def _py_producer(ch: Check) -> tuple[str, dict[str, str]]:
     v = "pr_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
-    return (f"{v} = next(p for p in snap.producers if p.id == {ch.target!r})",
-            {"sent": f"{v}.sent", "acked": f"{v}.acked", "failed": f"{v}.failed", "buffer_used": f"{v}.buffer_used",
-             "batches": f"len({v}.batches)"})
+    return (
+        f"{v} = next(p for p in snap.producers if p.id == {ch.target!r})",
+        {
+            "sent": f"{v}.sent",
+            "acked": f"{v}.acked",
+            "failed": f"{v}.failed",
+            "buffer_used": f"{v}.buffer_used",
+            "batches": f"len({v}.batches)",
+        },
+    )
 
 
 def _py_topic(ch: Check) -> tuple[str, dict[str, str]]:
     v = "t_" + "".join(ch_ if ch_.isalnum() else "_" for ch_ in ch.target)
     if ch.target.startswith("__"):  # internal topics only show in a snapshot that asks for them
-        return (f"{v} = next((t for t in tl.cluster.snapshot(tail=0, include_internal=True).topics "
-                f"if t.name == {ch.target!r}), None)",
-                {"exists": f"{v} is not None", "partitions": f"{v}.partitions",
-                 "replication_factor": f"{v}.replication_factor"})
-    return (f"{v} = next((t for t in snap.topics if t.name == {ch.target!r}), None)",
-            {"exists": f"{v} is not None", "partitions": f"{v}.partitions",
-             "replication_factor": f"{v}.replication_factor"})
+        return (
+            f"{v} = next((t for t in tl.cluster.snapshot(tail=0, include_internal=True).topics "
+            f"if t.name == {ch.target!r}), None)",
+            {
+                "exists": f"{v} is not None",
+                "partitions": f"{v}.partitions",
+                "replication_factor": f"{v}.replication_factor",
+            },
+        )
+    return (
+        f"{v} = next((t for t in snap.topics if t.name == {ch.target!r}), None)",
+        {
+            "exists": f"{v} is not None",
+            "partitions": f"{v}.partitions",
+            "replication_factor": f"{v}.replication_factor",
+        },
+    )
 
 
 def _py_cluster(ch: Check) -> tuple[str, dict[str, str]]:
-    return ("", {"lost_records": "len(snap.lost)", "time_ms": "snap.time_ms", "brokers": "len(snap.brokers)",
-                 "brokers_alive": "sum(b.alive for b in snap.brokers)"})
+    return (
+        "",
+        {
+            "lost_records": "len(snap.lost)",
+            "time_ms": "snap.time_ms",
+            "brokers": "len(snap.brokers)",
+            "brokers_alive": "sum(b.alive for b in snap.brokers)",
+        },
+    )
 
 
 def _py_controller(ch: Check) -> tuple[str, dict[str, str]]:
-    return ("", {"active": "snap.controller.active", "epoch": "snap.controller.epoch",
-                 "registered_brokers": "sorted(snap.controller.registered_brokers)"})
+    return (
+        "",
+        {
+            "active": "snap.controller.active",
+            "epoch": "snap.controller.epoch",
+            "registered_brokers": "sorted(snap.controller.registered_brokers)",
+        },
+    )
 
 
 def _py_compare(ch: Check) -> tuple[str, dict[str, str]]:
     """Over the notebook's `pair` (an engine.compare.ComparePair)."""
     if ch.target == "divergence":
-        return ("d = pair.first_difference()",
-                {"found": "d is not None", "time_ms": "d.time_ms", "text": "str(d)"})
+        return (
+            "d = pair.first_difference()",
+            {"found": "d is not None", "time_ms": "d.time_ms", "text": "str(d)"},
+        )
     v = f"o_{ch.target}"
-    return (f"{v} = pair.outcomes()[{0 if ch.target == 'left' else 1}]", {k: f"{v}.{k}" for k in COMPARE_OUTCOME})
+    return (
+        f"{v} = pair.outcomes()[{0 if ch.target == 'left' else 1}]",
+        {k: f"{v}.{k}" for k in COMPARE_OUTCOME},
+    )
 
 
 _PY: dict[str, Callable[[Check], tuple[str, dict[str, str]]]] = {
-    "partition": _py_partition, "group": _py_group, "consumer": _py_consumer, "broker": _py_broker,
-    "producer": _py_producer, "cluster": _py_cluster, "controller": _py_controller, "topic": _py_topic,
-    "compare": _py_compare}
+    "partition": _py_partition,
+    "group": _py_group,
+    "consumer": _py_consumer,
+    "broker": _py_broker,
+    "producer": _py_producer,
+    "cluster": _py_cluster,
+    "controller": _py_controller,
+    "topic": _py_topic,
+    "compare": _py_compare,
+}
 
 
 def run_checks(checks: list[Check], ctx: CheckContext) -> list[tuple[Check, list[Failure]]]:
@@ -915,5 +1254,18 @@ def check_mapping(raw: dict[str, Any], ctx: CheckContext) -> list[Failure]:
     return parse_check(raw).evaluate(ctx)
 
 
-__all__ = ["Check", "CheckContext", "CheckError", "Expect", "Failure", "parse_check", "run_checks", "check_mapping",
-           "parse_tp", "tp_name", "redelivered", "SUBJECTS", "FIELDS"]
+__all__ = [
+    "Check",
+    "CheckContext",
+    "CheckError",
+    "Expect",
+    "Failure",
+    "parse_check",
+    "run_checks",
+    "check_mapping",
+    "parse_tp",
+    "tp_name",
+    "redelivered",
+    "SUBJECTS",
+    "FIELDS",
+]

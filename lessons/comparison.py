@@ -92,16 +92,27 @@ def _apply(res: CompareResult, cmd: Any) -> str:
     raise ValueError(f"{command_to_dict(cmd)} cannot run inside a compare")
 
 
-def compare_until(pair: ComparePair, until: str | dict, side: str = "either", max_steps: int = 4000,
-                  max_ms: int = 120_000, result: CompareResult | None = None) -> str:
+def compare_until(
+    pair: ComparePair,
+    until: str | dict,
+    side: str = "either",
+    max_steps: int = 4000,
+    max_ms: int = 120_000,
+    result: CompareResult | None = None,
+) -> str:
     """Step both runs until `until` comes on `side` (either, left, right, both): an event kind, rebalance /
     election (since this call), idle / stable, or a check mapping (`{partition: orders-0, leader: 2}`;
     `{compare: divergence, found: true}` reads the pair, whatever the side). A condition that never comes is
     a ValueError naming it, not a hang."""
     check = parse_check(until) if isinstance(until, dict) else None
-    sides = ("left",) if check is not None and check.subject == "compare" else \
-        {"either": SIDES, "both": SIDES}.get(side, (side,))
-    kinds = {"rebalance": REBALANCE_KINDS, "election": ELECTION_KINDS}.get(str(until), frozenset({str(until)}))
+    sides = (
+        ("left",)
+        if check is not None and check.subject == "compare"
+        else {"either": SIDES, "both": SIDES}.get(side, (side,))
+    )
+    kinds = {"rebalance": REBALANCE_KINDS, "election": ELECTION_KINDS}.get(
+        str(until), frozenset({str(until)})
+    )
     what = check.describe() if check else f"the cluster is {until}" if until in ("idle", "stable") else until
     starts = {"left": pair.left.events.seq, "right": pair.right.events.seq}
     result = result or CompareResult(pair, ("", ""), None)
@@ -111,8 +122,9 @@ def compare_until(pair: ComparePair, until: str | dict, side: str = "either", ma
         for name in sides:
             c = pair.left if name == "left" else pair.right
             if check is not None:  # a check holds now; an event has come since the call
-                ok = not check.evaluate(CheckContext(c, None, c.events.since(starts[name]), c.events.events,
-                                                     compare=result))
+                ok = not check.evaluate(
+                    CheckContext(c, None, c.events.since(starts[name]), c.events.events, compare=result)
+                )
             elif until in ("idle", "stable"):
                 ok = quiet(c, str(until))
             else:
@@ -120,17 +132,22 @@ def compare_until(pair: ComparePair, until: str | dict, side: str = "either", ma
             if ok:
                 holds.append(name)
         if holds and (side != "both" or len(holds) == len(sides)):
-            on = "the comparison" if check is not None and check.subject == "compare" else \
-                f"the {' and '.join(holds)} run"
+            on = (
+                "the comparison"
+                if check is not None and check.subject == "compare"
+                else f"the {' and '.join(holds)} run"
+            )
             return f"Stepped both runs {n} time(s) until {what} (in {on}), t={pair.left.now} ms"
         if n == max_steps or pair.left.now >= deadline:
             break
         if pair.left.scheduler.next_time() is None and pair.right.scheduler.next_time() is None:
             break  # both clusters idle: nothing more will happen
         pair.step()
-    raise ValueError(f"run_until {what} ({side} run): not reached after {n} step(s) and "
-                     f"{(pair.left.now - deadline + max_ms) / 1000:.1f} s of simulated time; raise max_steps/max_ms "
-                     f"or add the command that causes it before this one")
+    raise ValueError(
+        f"run_until {what} ({side} run): not reached after {n} step(s) and "
+        f"{(pair.left.now - deadline + max_ms) / 1000:.1f} s of simulated time; raise max_steps/max_ms "
+        f"or add the command that causes it before this one"
+    )
 
 
 def quiet(c: Cluster, what: str) -> bool:

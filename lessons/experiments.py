@@ -20,8 +20,10 @@ def run_sweep(scenario: Scenario, op: SweepOp, progress: Progress | None = None)
     """Rows of measurements, one per value of `op.config` on producer `op.producer`."""
     spec = next((p for p in scenario.producers if p.id == op.producer), None)
     if spec is None:
-        raise ValueError(f"sweep: the scenario has no producer {op.producer!r}; producers are "
-                         f"{[p.id for p in scenario.producers]}")
+        raise ValueError(
+            f"sweep: the scenario has no producer {op.producer!r}; producers are "
+            f"{[p.id for p in scenario.producers]}"
+        )
     rows = []
     for i, value in enumerate(op.values):
         if progress is not None:
@@ -37,8 +39,13 @@ def run_sweep(scenario: Scenario, op: SweepOp, progress: Progress | None = None)
         rows.append(_measure(c, op, value, spec.topic))
     if progress is not None:
         progress(len(op.values), len(op.values), "done")
-    return {"config": op.config, "values": list(op.values), "producer": op.producer, "run_ms": op.run_ms,
-            "rows": rows}
+    return {
+        "config": op.config,
+        "values": list(op.values),
+        "producer": op.producer,
+        "run_ms": op.run_ms,
+        "rows": rows,
+    }
 
 
 def _measure(c, op: SweepOp, value: Any, topic: str) -> dict[str, Any]:
@@ -54,11 +61,18 @@ def _measure(c, op: SweepOp, value: Any, topic: str) -> dict[str, Any]:
             raw += b.size_bytes
             wire += b.wire_bytes
     pct = c.metrics.ack_percentile
-    return {"value": value, "acked": p.acked, "requests": requests,
-            "records_per_request": round(p.acked / requests, 1) if requests else 0.0,
-            "requests_per_s": round(requests / seconds, 1), "acked_per_s": round(p.acked / seconds, 1),
-            "p50_latency_ms": pct(0.5) or 0.0, "p99_latency_ms": pct(0.99) or 0.0,
-            "wire_kb": round(wire / 1024, 1), "compression_ratio": round(raw / wire, 2) if wire else 1.0}
+    return {
+        "value": value,
+        "acked": p.acked,
+        "requests": requests,
+        "records_per_request": round(p.acked / requests, 1) if requests else 0.0,
+        "requests_per_s": round(requests / seconds, 1),
+        "acked_per_s": round(p.acked / seconds, 1),
+        "p50_latency_ms": pct(0.5) or 0.0,
+        "p99_latency_ms": pct(0.99) or 0.0,
+        "wire_kb": round(wire / 1024, 1),
+        "compression_ratio": round(raw / wire, 2) if wire else 1.0,
+    }
 
 
 __all__ = ["run_sweep"]

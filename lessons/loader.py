@@ -97,7 +97,9 @@ def validate_file(path: str | Path) -> tuple[Lesson | None, list[Problem]]:
     except OSError as exc:
         return None, [Problem(file, None, "file", f"cannot read it: {exc.strerror}", "check the path")]
     if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(file, None, "file", f"{len(raw)} bytes is over the 256 KB limit", "split the lesson")]
+        return None, [
+            Problem(file, None, "file", f"{len(raw)} bytes is over the 256 KB limit", "split the lesson")
+        ]
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -105,12 +107,26 @@ def validate_file(path: str | Path) -> tuple[Lesson | None, list[Problem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        return None, [Problem(file, None, f"yaml{line}", str(getattr(exc, "problem", exc)),
-                              "fix the YAML syntax: indentation, a missing ':' or an unclosed quote")]
+        return None, [
+            Problem(
+                file,
+                None,
+                f"yaml{line}",
+                str(getattr(exc, "problem", exc)),
+                "fix the YAML syntax: indentation, a missing ':' or an unclosed quote",
+            )
+        ]
     if not isinstance(data, dict):
-        return None, [Problem(file, None, "lesson", f"a lesson file is a mapping (id, title, goal, minutes, "
-                                                    f"scenario, steps), got {type(data).__name__}",
-                              "start from an existing lesson in lessons/course/")]
+        return None, [
+            Problem(
+                file,
+                None,
+                "lesson",
+                f"a lesson file is a mapping (id, title, goal, minutes, "
+                f"scenario, steps), got {type(data).__name__}",
+                "start from an existing lesson in lessons/course/",
+            )
+        ]
     try:
         lesson = Lesson.model_validate(data)
     except ValidationError as exc:
@@ -131,8 +147,15 @@ def validate_file(path: str | Path) -> tuple[Lesson | None, list[Problem]]:
                         check_side(current, cmd.right, "right")
             except CommandError as exc:
                 field = f"commands[{ci}]" + (f".{exc.field}" if exc.field else "")
-                problems.append(Problem(file, si, field, str(exc),
-                                        "use an op listed above with its fields (lessons/README.md lists them)"))
+                problems.append(
+                    Problem(
+                        file,
+                        si,
+                        field,
+                        str(exc),
+                        "use an op listed above with its fields (lessons/README.md lists them)",
+                    )
+                )
         for ki, raw_check in enumerate(step.checks):
             from .checks import parse_check
 
@@ -143,9 +166,20 @@ def validate_file(path: str | Path) -> tuple[Lesson | None, list[Problem]]:
                 problems.append(Problem(file, si, field, str(exc), "see 'Checks' in lessons/README.md"))
         names = {t.name for t in lesson.scenario.topics} | extra_topics
         for t in [step.focus.topic, *step.focus.topics]:
-            if t and t not in names and not any(isinstance(c, dict) and "new_cluster" in c for c in step.commands):
-                problems.append(Problem(file, si, "focus.topic", f"topic {t!r} is not in the scenario",
-                                        f"use one of {sorted(names)}"))
+            if (
+                t
+                and t not in names
+                and not any(isinstance(c, dict) and "new_cluster" in c for c in step.commands)
+            ):
+                problems.append(
+                    Problem(
+                        file,
+                        si,
+                        "focus.topic",
+                        f"topic {t!r} is not in the scenario",
+                        f"use one of {sorted(names)}",
+                    )
+                )
     return (None if problems else lesson), problems
 
 
@@ -159,19 +193,37 @@ def check_file(path: str | Path) -> tuple[Lesson | None, int, list[Problem]]:
     try:
         run = LessonRun(lesson)
     except Exception as exc:  # a scenario the engine refuses
-        return lesson, 0, [Problem(file, None, "scenario", str(exc), "fix the scenario so the engine can build it")]
+        return (
+            lesson,
+            0,
+            [Problem(file, None, "scenario", str(exc), "fix the scenario so the engine can build it")],
+        )
     for si in range(len(lesson.steps)):
         try:
             res = run.run_next()
         except StepFailed as exc:
-            problems.append(Problem(file, si + 1, f"commands[{exc.command}]", str(exc),
-                                    "check the ids (brokers, consumers, producers) exist at this point"))
+            problems.append(
+                Problem(
+                    file,
+                    si + 1,
+                    f"commands[{exc.command}]",
+                    str(exc),
+                    "check the ids (brokers, consumers, producers) exist at this point",
+                )
+            )
             break
         for ki, (_check, failures) in enumerate(res.checks):
             for f in failures:
-                problems.append(Problem(file, si + 1, f"checks[{ki}].{f.field}", f.message,
-                                        f"the engine gives {f.got}: change the expected value, or the step's "
-                                        f"commands so the cluster gets there"))
+                problems.append(
+                    Problem(
+                        file,
+                        si + 1,
+                        f"checks[{ki}].{f.field}",
+                        f.message,
+                        f"the engine gives {f.got}: change the expected value, or the step's "
+                        f"commands so the cluster gets there",
+                    )
+                )
     return lesson, len(lesson.steps), problems
 
 
@@ -184,17 +236,31 @@ def question_problems(lesson: Lesson, file: str) -> list[Problem]:
     crowded = crowded_position([p for _, p in predicts])
     if crowded is not None:
         pos, n = crowded
-        out.append(Problem(file, None, "predict.answer", f"{n} of the lesson's {len(predicts)} right answers are "
-                           f"choice {pos} (counting from 0): a learner can guess the position",
-                           "reorder the choices so the right answers sit at different positions"))
+        out.append(
+            Problem(
+                file,
+                None,
+                "predict.answer",
+                f"{n} of the lesson's {len(predicts)} right answers are "
+                f"choice {pos} (counting from 0): a learner can guess the position",
+                "reorder the choices so the right answers sit at different positions",
+            )
+        )
     for si, p in predicts:
         step = lesson.steps[si - 1]
         words = giveaway(p, [lesson.title, step.title, step.narration])
         if words is not None:
-            out.append(Problem(file, si, "predict.answer", f"the right choice is spelled out before the question: "
-                               f"{words!r} is in the lesson title, the step title or its narration",
-                               "move that sentence after the reveal (into the explanation or the next step), "
-                               "or ask a question the text does not answer"))
+            out.append(
+                Problem(
+                    file,
+                    si,
+                    "predict.answer",
+                    f"the right choice is spelled out before the question: "
+                    f"{words!r} is in the lesson title, the step title or its narration",
+                    "move that sentence after the reveal (into the explanation or the next step), "
+                    "or ask a question the text does not answer",
+                )
+            )
     return out
 
 
@@ -203,7 +269,11 @@ def check_paths(paths: list[str | Path] | None = None) -> tuple[int, int, list[P
     files = lesson_files(paths)
     problems: list[Problem] = []
     if not files:
-        return 0, 0, [Problem(str(paths), None, "files", "no lesson files found", "give .yaml files or folders")]
+        return (
+            0,
+            0,
+            [Problem(str(paths), None, "files", "no lesson files found", "give .yaml files or folders")],
+        )
     n_lessons = n_steps = 0
     seen: dict[str, str] = {}
     checked: list[Lesson] = []
@@ -215,8 +285,15 @@ def check_paths(paths: list[str | Path] | None = None) -> tuple[int, int, list[P
             n_steps += steps
             checked.append(lesson)
             if lesson.id in seen:
-                problems.append(Problem(_show_path(f), None, "id", f"lesson id {lesson.id!r} is also used by "
-                                        f"{seen[lesson.id]}", "give each lesson its own id"))
+                problems.append(
+                    Problem(
+                        _show_path(f),
+                        None,
+                        "id",
+                        f"lesson id {lesson.id!r} is also used by {seen[lesson.id]}",
+                        "give each lesson its own id",
+                    )
+                )
             seen[lesson.id] = _show_path(f)
     problems += _course_position_problems(checked)
     return n_lessons, n_steps, problems
@@ -231,8 +308,15 @@ def _course_position_problems(lessons: list[Lesson]) -> list[Problem]:
     if crowded is None:
         return []
     pos, n = crowded
-    return [Problem("course", None, "predict.answer", f"{n} of the course's {len(predicts)} right answers are "
-                    f"choice {pos} (counting from 0)", "spread the right answers over the positions")]
+    return [
+        Problem(
+            "course",
+            None,
+            "predict.answer",
+            f"{n} of the course's {len(predicts)} right answers are choice {pos} (counting from 0)",
+            "spread the right answers over the positions",
+        )
+    ]
 
 
 def load_lesson(path: str | Path) -> Lesson:
@@ -280,6 +364,17 @@ def find_lesson(lesson_id: str, folder: str | Path = COURSE_DIR) -> Lesson:
     raise KeyError(f"no lesson {lesson_id!r}; lessons are {', '.join(ids)}")
 
 
-__all__ = ["Problem", "LessonFileError", "COURSE_DIR", "lesson_files", "validate_file", "check_file", "check_paths",
-           "question_problems",
-           "load_lesson", "load_course", "load_course_lenient", "find_lesson"]
+__all__ = [
+    "Problem",
+    "LessonFileError",
+    "COURSE_DIR",
+    "lesson_files",
+    "validate_file",
+    "check_file",
+    "check_paths",
+    "question_problems",
+    "load_lesson",
+    "load_course",
+    "load_course_lenient",
+    "find_lesson",
+]

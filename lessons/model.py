@@ -52,14 +52,40 @@ _ID = r"^[a-z0-9][a-z0-9-]{0,59}$"
 RUN_UNTIL_NAMES = ("rebalance", "election", "idle", "stable")
 LESSON_OPS = ("steps", "run_until", "run_for_ms", "drop_next", "sweep", "new_cluster", "compare")
 # One-key shorthands a teacher may write instead of the `op:` form, and the field their value fills.
-SHORTHANDS = {"steps": "n", "run_until": "until", "run_for_ms": "ms", "drop_next": "message", "sweep": None,
-              "new_cluster": "scenario", "compare": None}
+SHORTHANDS = {
+    "steps": "n",
+    "run_until": "until",
+    "run_for_ms": "ms",
+    "drop_next": "message",
+    "sweep": None,
+    "new_cluster": "scenario",
+    "compare": None,
+}
 # Inside a compare: every engine op (run_for_ms is the engine's run_for) plus these lesson ops, on both runs.
 COMPARE_OPS = ("steps", "run_until", "run_for_ms", "drop_next")  # drop_next: the same fault in both runs
-MESSAGE_KINDS = ("Produce", "ProduceResponse", "Fetch", "FetchResponse", "JoinGroup", "SyncGroup", "Heartbeat",
-                 "OffsetCommit", "OffsetCommitResponse", "LeaveGroup", "ReplicaFetch", "ReplicaFetchResponse")
-SWEEP_METRICS = ("records_per_request", "requests_per_s", "acked_per_s", "p50_latency_ms", "p99_latency_ms",
-                 "wire_kb", "compression_ratio")
+MESSAGE_KINDS = (
+    "Produce",
+    "ProduceResponse",
+    "Fetch",
+    "FetchResponse",
+    "JoinGroup",
+    "SyncGroup",
+    "Heartbeat",
+    "OffsetCommit",
+    "OffsetCommitResponse",
+    "LeaveGroup",
+    "ReplicaFetch",
+    "ReplicaFetchResponse",
+)
+SWEEP_METRICS = (
+    "records_per_request",
+    "requests_per_s",
+    "acked_per_s",
+    "p50_latency_ms",
+    "p99_latency_ms",
+    "wire_kb",
+    "compression_ratio",
+)
 
 
 class _Model(BaseModel):
@@ -88,14 +114,18 @@ class RunUntilOp(_Model):
     @classmethod
     def _known(cls, v: str | dict) -> str | dict:
         if isinstance(v, str) and v not in RUN_UNTIL_NAMES and v not in KINDS:
-            raise ValueError(f"run_until {v!r} is not known: use one of {', '.join(RUN_UNTIL_NAMES)}, an event "
-                             f"kind (e.g. leader_elected, member_expired) or a check mapping")
+            raise ValueError(
+                f"run_until {v!r} is not known: use one of {', '.join(RUN_UNTIL_NAMES)}, an event "
+                f"kind (e.g. leader_elected, member_expired) or a check mapping"
+            )
         if isinstance(v, dict):
             from .checks import parse_check  # a check as the stop condition
 
             if next(iter(v), None) == "compare" and not cls.in_compare:
-                raise ValueError("a {compare: ...} check reads a comparison: use it in checks after a compare "
-                                 "command, or in a run_until inside the compare's commands")
+                raise ValueError(
+                    "a {compare: ...} check reads a comparison: use it in checks after a compare "
+                    "command, or in a run_until inside the compare's commands"
+                )
             parse_check(v)
         return v
 
@@ -133,7 +163,9 @@ class SweepOp(_Model):
     config: str = Field(description="a producer config name, e.g. linger.ms")
     values: list[int | float | str] = Field(min_length=2, max_length=12)
     run_ms: int = Field(3000, ge=100, le=60_000)
-    rate_per_s: float | None = Field(None, ge=0, le=10_000, description="the producer's load during the sweep")
+    rate_per_s: float | None = Field(
+        None, ge=0, le=10_000, description="the producer's load during the sweep"
+    )
     metrics: list[str] = Field(default_factory=lambda: list(SWEEP_METRICS))
 
     @field_validator("metrics")
@@ -170,8 +202,12 @@ class CompareOp(_Model):
     `commands` applied to both at the same moment. Runs outside the step's timeline (two fresh clusters)."""
 
     op: Literal["compare"] = "compare"
-    scenario: Scenario | None = Field(None, description="a scenario or {preset: ...}; default: the lesson's cluster")
-    left: list[str] = Field(min_length=1, max_length=8, description="the left run's changes, e.g. producer.acks=1")
+    scenario: Scenario | None = Field(
+        None, description="a scenario or {preset: ...}; default: the lesson's cluster"
+    )
+    left: list[str] = Field(
+        min_length=1, max_length=8, description="the left run's changes, e.g. producer.acks=1"
+    )
     right: list[str] = Field(min_length=1, max_length=8, description="the right run's changes")
     commands: list[Any] = Field(default_factory=list, max_length=60)
 
@@ -208,8 +244,10 @@ class CompareOp(_Model):
             try:
                 out.append(parse_compare_command(raw))
             except CommandError as exc:
-                raise CommandError(f"compare: commands[{i}]: {exc}",
-                                   f"commands[{i}]" + (f".{exc.field}" if exc.field else "")) from None
+                raise CommandError(
+                    f"compare: commands[{i}]: {exc}",
+                    f"commands[{i}]" + (f".{exc.field}" if exc.field else ""),
+                ) from None
         return out
 
 
@@ -218,14 +256,20 @@ def check_side(scenario: Scenario, changes: list[str], side: str) -> None:
     try:
         build_cluster(apply_changes(scenario, changes))
     except (KafkaError, ValueError) as exc:
-        raise CommandError(f"the {side} run's settings {changes} do not build a cluster: {exc}", side) from None
+        raise CommandError(
+            f"the {side} run's settings {changes} do not build a cluster: {exc}", side
+        ) from None
 
 
 LessonOp = StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | CompareOp | EngineOp
 _LESSON_ADAPTER: TypeAdapter[Any] = TypeAdapter(
-    Annotated[StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | CompareOp, Field(discriminator="op")])
-_COMPARE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Annotated[StepsOp | CompareUntilOp | DropNextOp,
-                                                            Field(discriminator="op")])
+    Annotated[
+        StepsOp | RunUntilOp | DropNextOp | SweepOp | NewClusterOp | CompareOp, Field(discriminator="op")
+    ]
+)
+_COMPARE_ADAPTER: TypeAdapter[Any] = TypeAdapter(
+    Annotated[StepsOp | CompareUntilOp | DropNextOp, Field(discriminator="op")]
+)
 _ENGINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Command)
 
 
@@ -246,8 +290,11 @@ def normalize_command(raw: Any) -> dict[str, Any]:
     heads = [k for k in raw if k in SHORTHANDS]
     if len(heads) != 1:
         ops = ", ".join(COMMAND_OPS)
-        raise CommandError(f"a command needs an 'op' (engine ops: {ops}; lesson ops: {', '.join(LESSON_OPS)}) "
-                           f"or one shorthand key ({', '.join(SHORTHANDS)}); got keys {sorted(raw)}", "op")
+        raise CommandError(
+            f"a command needs an 'op' (engine ops: {ops}; lesson ops: {', '.join(LESSON_OPS)}) "
+            f"or one shorthand key ({', '.join(SHORTHANDS)}); got keys {sorted(raw)}",
+            "op",
+        )
     head = heads[0]
     rest = {k: v for k, v in raw.items() if k != head}
     if head == "run_for_ms":
@@ -277,8 +324,9 @@ def parse_compare_command(raw: Any) -> LessonOp:
     data = normalize_command(raw)
     op = data.get("op")
     if op in LESSON_OPS and op not in COMPARE_OPS:
-        raise CommandError(f"{op} cannot run inside a compare; there use an engine op or "
-                           f"{', '.join(COMPARE_OPS)}", "op")
+        raise CommandError(
+            f"{op} cannot run inside a compare; there use an engine op or {', '.join(COMPARE_OPS)}", "op"
+        )
     if op in COMPARE_OPS:
         model = {"run_until": CompareUntilOp, "drop_next": DropNextOp}.get(op, StepsOp)
         return _validate(_COMPARE_ADAPTER, data, op, model)
@@ -313,8 +361,9 @@ def _engine_command(data: dict[str, Any], op: Any, allowed_ops: tuple[str, ...])
 
                 known = [f for f in _command_fields(op) if f != "op"]
                 near = difflib.get_close_matches(loc, known, n=1)
-                msg = f"'{loc}' is not a field of {op}" + (f"; did you mean '{near[0]}'?" if near else
-                                                           f" (its fields: {', '.join(known)})")
+                msg = f"'{loc}' is not a field of {op}" + (
+                    f"; did you mean '{near[0]}'?" if near else f" (its fields: {', '.join(known)})"
+                )
             elif err["type"] == "missing":
                 msg = f"{op} needs '{loc}'"
             raise CommandError(f"{op}: field '{loc}': {msg}", loc) from None
@@ -326,7 +375,11 @@ def _command_fields(op: str) -> list[str]:
     import engine.commands as ec
 
     for model in vars(ec).values():
-        if isinstance(model, type) and issubclass(model, BaseModel) and "op" in getattr(model, "model_fields", {}):
+        if (
+            isinstance(model, type)
+            and issubclass(model, BaseModel)
+            and "op" in getattr(model, "model_fields", {})
+        ):
             if model.model_fields["op"].default == op:
                 return list(model.model_fields)
     return []
@@ -337,7 +390,10 @@ def command_to_dict(cmd: LessonOp) -> dict[str, Any]:
     if isinstance(cmd, EngineOp):
         return cmd.command.model_dump()
     if isinstance(cmd, CompareOp):  # name the scenario rather than print all of it
-        return {**cmd.model_dump(exclude={"scenario"}), **({"scenario": cmd.scenario.name} if cmd.scenario else {})}
+        return {
+            **cmd.model_dump(exclude={"scenario"}),
+            **({"scenario": cmd.scenario.name} if cmd.scenario else {}),
+        }
     return cmd.model_dump()
 
 
@@ -353,25 +409,61 @@ class Predict(_Model):
     @model_validator(mode="after")
     def _answer_in_range(self) -> Predict:
         if self.answer >= len(self.choices):
-            raise ValueError(f"answer is {self.answer} but there are only {len(self.choices)} choices "
-                             f"(answers count from 0, so use 0..{len(self.choices) - 1})")
-        if len(set(self.choices)) != len(self.choices):  # shown shuffled and matched by text: each must differ
+            raise ValueError(
+                f"answer is {self.answer} but there are only {len(self.choices)} choices "
+                f"(answers count from 0, so use 0..{len(self.choices) - 1})"
+            )
+        if len(set(self.choices)) != len(
+            self.choices
+        ):  # shown shuffled and matched by text: each must differ
             raise ValueError(f"choices repeat: {self.choices}; give each choice its own text")
         return self
 
 
-VIEWS = ("diagram", "log", "records", "assignment", "group_state", "revoked", "producer", "events", "sweep", "lost",
-         "share", "member_epochs", "transactions", "compare")
-View = Literal["diagram", "log", "records", "assignment", "group_state", "revoked", "producer", "events", "sweep",
-               "lost", "share", "member_epochs", "transactions", "compare"]
+VIEWS = (
+    "diagram",
+    "log",
+    "records",
+    "assignment",
+    "group_state",
+    "revoked",
+    "producer",
+    "events",
+    "sweep",
+    "lost",
+    "share",
+    "member_epochs",
+    "transactions",
+    "compare",
+)
+View = Literal[
+    "diagram",
+    "log",
+    "records",
+    "assignment",
+    "group_state",
+    "revoked",
+    "producer",
+    "events",
+    "sweep",
+    "lost",
+    "share",
+    "member_epochs",
+    "transactions",
+    "compare",
+]
 
 
 class Focus(_Model):
     """What the step's pictures put forward: which views, which topic's log, what to highlight."""
 
     views: list[View] = Field(default_factory=lambda: ["diagram", "log"])
-    groups: list[str] = Field(default_factory=list, description="groups for the assignment / group_state views")
-    topics: list[str] = Field(default_factory=list, description="topics for the records view (default: topic)")
+    groups: list[str] = Field(
+        default_factory=list, description="groups for the assignment / group_state views"
+    )
+    topics: list[str] = Field(
+        default_factory=list, description="topics for the records view (default: topic)"
+    )
     topic: str | None = None
     producer: str | None = None
     highlight: list[str] = Field(default_factory=list, description="actor names: c1, p1, broker-2, group-1")
@@ -390,12 +482,18 @@ class Step(_Model):
     @model_validator(mode="after")
     def _compare_view(self) -> Step:
         """A step with a compare shows it: the `compare` view by default, or added to the views given."""
-        n = sum(1 for c in self.commands if isinstance(c, dict) and (c.get("op") == "compare" or "compare" in c))
+        n = sum(
+            1 for c in self.commands if isinstance(c, dict) and (c.get("op") == "compare" or "compare" in c)
+        )
         if n > 1:
-            raise ValueError(f"commands: a step runs at most one compare, this one has {n}; split it into steps")
+            raise ValueError(
+                f"commands: a step runs at most one compare, this one has {n}; split it into steps"
+            )
         if not n and "compare" in self.focus.views:
-            raise ValueError("focus.views: 'compare' draws the step's compare command, and this step has none; "
-                             "add a compare to its commands or remove the view")
+            raise ValueError(
+                "focus.views: 'compare' draws the step's compare command, and this step has none; "
+                "add a compare to its commands or remove the view"
+            )
         if n and "compare" not in self.focus.views:
             given = "views" in self.focus.model_fields_set
             self.focus.views = [*self.focus.views, "compare"] if given else ["compare"]
@@ -417,7 +515,9 @@ class Lesson(_Model):
     minutes: int = Field(ge=1, le=120)
     scenario: Scenario
     steps: list[Step] = Field(min_length=1, max_length=60)
-    notes_quote: str | None = Field(None, max_length=600, description="the line of the course notes it follows")
+    notes_quote: str | None = Field(
+        None, max_length=600, description="the line of the course notes it follows"
+    )
 
     @field_validator("scenario", mode="before")
     @classmethod
@@ -444,7 +544,31 @@ def resolve_scenario(v: Any) -> Any:
     return base
 
 
-__all__ = ["Lesson", "Step", "Predict", "Focus", "LessonOp", "EngineOp", "StepsOp", "RunUntilOp", "DropNextOp",
-           "SweepOp", "NewClusterOp", "CompareOp", "CompareUntilOp", "CommandError", "parse_lesson_command",
-           "parse_compare_command", "check_side", "normalize_command", "command_to_dict", "resolve_scenario",
-           "ConfigError", "LESSON_OPS", "COMPARE_OPS", "RUN_UNTIL_NAMES", "SWEEP_METRICS", "VIEWS"]
+__all__ = [
+    "Lesson",
+    "Step",
+    "Predict",
+    "Focus",
+    "LessonOp",
+    "EngineOp",
+    "StepsOp",
+    "RunUntilOp",
+    "DropNextOp",
+    "SweepOp",
+    "NewClusterOp",
+    "CompareOp",
+    "CompareUntilOp",
+    "CommandError",
+    "parse_lesson_command",
+    "parse_compare_command",
+    "check_side",
+    "normalize_command",
+    "command_to_dict",
+    "resolve_scenario",
+    "ConfigError",
+    "LESSON_OPS",
+    "COMPARE_OPS",
+    "RUN_UNTIL_NAMES",
+    "SWEEP_METRICS",
+    "VIEWS",
+]

@@ -32,11 +32,35 @@ from .model import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-IMPORTANT = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed", "broker_stopped", "controlled_shutdown",
-             "broker_fenced", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
-             "assignment_received", "member_expired", "member_left", "consumer_crashed", "produce_rejected",
-             "duplicate_batch", "batch_retried", "truncated", "segments_deleted", "log_compacted",
-             "reassignment_completed", "offsets_committed", "note", "partitions_added", "batch_failed")
+IMPORTANT = (
+    "records_lost",
+    "partition_offline",
+    "leader_elected",
+    "controller_elected",
+    "broker_crashed",
+    "broker_stopped",
+    "controlled_shutdown",
+    "broker_fenced",
+    "isr_shrink",
+    "isr_expand",
+    "rebalance_started",
+    "rebalance_completed",
+    "assignment_received",
+    "member_expired",
+    "member_left",
+    "consumer_crashed",
+    "produce_rejected",
+    "duplicate_batch",
+    "batch_retried",
+    "truncated",
+    "segments_deleted",
+    "log_compacted",
+    "reassignment_completed",
+    "offsets_committed",
+    "note",
+    "partitions_added",
+    "batch_failed",
+)
 
 SETUP = '''\
 import sys
@@ -207,9 +231,12 @@ def command_code(cmd: LessonOp) -> list[str]:
         case DropNextOp(message=kind, count=count):
             return [f"tl.cluster.drop_messages({kind!r}, {count})  # fault injection: lose the next {kind}"]
         case NewClusterOp(scenario=scenario):
-            return ["# start over on another cluster",
-                    f"scenario = Scenario.model_validate({_scenario_literal(scenario)})", "tl = Timeline(scenario)",
-                    "_since = 0  # this step's events are counted on the new cluster"]
+            return [
+                "# start over on another cluster",
+                f"scenario = Scenario.model_validate({_scenario_literal(scenario)})",
+                "tl = Timeline(scenario)",
+                "_since = 0  # this step's events are counted on the new cluster",
+            ]
         case RunUntilOp(until=until, max_steps=limit):
             if until == "rebalance":
                 return [f"run_until(tl, REBALANCE_KINDS, max_steps={limit})"]
@@ -223,17 +250,21 @@ def command_code(cmd: LessonOp) -> list[str]:
                 return [f"run_until(tl, {until!r}, max_steps={limit})"]
             check = parse_check(until)
             if check.subject == "event" and "scope" not in check.options:
-                return [f"run_until(tl, {set(check.target)!r}, max_steps={limit}, where={_event_filter(check)})"]
+                return [
+                    f"run_until(tl, {set(check.target)!r}, max_steps={limit}, where={_event_filter(check)})"
+                ]
             cond = _condition(check)
             if cond is not None:
                 return [f"run_until_true(tl, {cond}, max_steps={limit})  # until {check.describe()}"]
-            return ["_since = tl.cluster.events.seq",
-                    f"for _ in range({limit}):  # until {check.describe()}",
-                    "    try:",
-                    f"        check(tl, {_kv(until)}, _since)",
-                    "        break",
-                    "    except AssertionError:",
-                    "        tl.step()"]
+            return [
+                "_since = tl.cluster.events.seq",
+                f"for _ in range({limit}):  # until {check.describe()}",
+                "    try:",
+                f"        check(tl, {_kv(until)}, _since)",
+                "        break",
+                "    except AssertionError:",
+                "        tl.step()",
+            ]
         case SweepOp():
             return _sweep_code(cmd)
         case CompareOp():
@@ -244,21 +275,34 @@ def command_code(cmd: LessonOp) -> list[str]:
 def _compare_code(op: CompareOp) -> list[str]:
     """Rebuild the step's ComparePair and drive it with the calls the lesson runner makes (lessons.comparison)."""
     base = f"Scenario.model_validate({_scenario_literal(op.scenario)})" if op.scenario else "tl.scenario"
-    out = [f"# Two runs side by side (the app's Compare page): the same scenario and seed, left {op.left} vs "
-           f"right {op.right}.", "# Every command below goes to both runs at the same moment.",
-           "from engine.compare import ComparePair", "from lessons.comparison import compare_until", "",
-           f"pair = ComparePair({base}, left={op.left!r}, right={op.right!r})"]
+    out = [
+        f"# Two runs side by side (the app's Compare page): the same scenario and seed, left {op.left} vs "
+        f"right {op.right}.",
+        "# Every command below goes to both runs at the same moment.",
+        "from engine.compare import ComparePair",
+        "from lessons.comparison import compare_until",
+        "",
+        f"pair = ComparePair({base}, left={op.left!r}, right={op.right!r})",
+    ]
     for cmd in op.parsed_commands():
         match cmd:
             case EngineOp():
                 out.append(f"pair.apply({_kv(command_to_dict(cmd))})")
             case StepsOp(n=n):
-                out += [f"for _ in range({n}):  # both runs to the next moment either has an event", "    pair.step()"]
+                out += [
+                    f"for _ in range({n}):  # both runs to the next moment either has an event",
+                    "    pair.step()",
+                ]
             case CompareUntilOp(until=until, side=side, max_steps=limit, max_ms=max_ms):
-                out.append(f"compare_until(pair, {until!r}, side={side!r}, max_steps={limit}, max_ms={max_ms})")
+                out.append(
+                    f"compare_until(pair, {until!r}, side={side!r}, max_steps={limit}, max_ms={max_ms})"
+                )
             case DropNextOp(message=kind, count=count):
-                out += [f"pair.left.drop_messages({kind!r}, {count})  # the same fault in both runs: lose the next "
-                        f"{kind}", f"pair.right.drop_messages({kind!r}, {count})"]
+                out += [
+                    f"pair.left.drop_messages({kind!r}, {count})  # the same fault in both runs: lose the next "
+                    f"{kind}",
+                    f"pair.right.drop_messages({kind!r}, {count})",
+                ]
     return out
 
 
@@ -302,11 +346,17 @@ fig.show()'''.splitlines()
 def _sweep_asserts(ch: Check) -> list[str]:
     m = ch.options["metric"]
     if "trend" in ch.options:
-        op = {"increasing": ">", "decreasing": "<", "non-decreasing": ">=", "non-increasing": "<="}[ch.options["trend"]]
-        return [f"ys = [r[{m!r}] for r in rows]  # {ch.describe()}",
-                f"assert all(b {op} a for a, b in zip(ys, ys[1:])), ys"]
-    return [f"row = next(r for r in rows if r['value'] == {ch.options['at']!r})  # {ch.describe()}",
-            f"assert {ch.fields['expect'].python(f'row[{m!r}]')}, row"]
+        op = {"increasing": ">", "decreasing": "<", "non-decreasing": ">=", "non-increasing": "<="}[
+            ch.options["trend"]
+        ]
+        return [
+            f"ys = [r[{m!r}] for r in rows]  # {ch.describe()}",
+            f"assert all(b {op} a for a, b in zip(ys, ys[1:])), ys",
+        ]
+    return [
+        f"row = next(r for r in rows if r['value'] == {ch.options['at']!r})  # {ch.describe()}",
+        f"assert {ch.fields['expect'].python(f'row[{m!r}]')}, row",
+    ]
 
 
 def _predict_md(step: Step) -> str:
@@ -314,9 +364,11 @@ def _predict_md(step: Step) -> str:
     assert p is not None
     letters = "abcdef"
     choices = "\n".join(f"- **({letters[i]})** {c}" for i, c in enumerate(p.choices))
-    return (f"**Predict before you run the next cell.** {p.question}\n\n{choices}\n\n"
-            f"<details><summary>Answer</summary>\n\n**({letters[p.answer]})** {p.choices[p.answer]}. "
-            f"{p.explanation}\n\n</details>")
+    return (
+        f"**Predict before you run the next cell.** {p.question}\n\n{choices}\n\n"
+        f"<details><summary>Answer</summary>\n\n**({letters[p.answer]})** {p.choices[p.answer]}. "
+        f"{p.explanation}\n\n</details>"
+    )
 
 
 def _assert_lines(checks: list[Check], since_var: str) -> list[str]:
@@ -337,18 +389,25 @@ def build_notebook(lesson: Lesson) -> nbformat.NotebookNode:
     intro = f"# {lesson.title}\n\n**Goal:** {lesson.goal}\n\n"
     if lesson.notes_quote:
         intro += f"> {lesson.notes_quote}\n\n"
-    intro += ("This notebook drives Kafka Classroom's simulated Kafka cluster (`engine/`) through the same steps "
-              "as the app's lesson. Run the cells in order; then change a command or a config and run again. "
-              "The simulation is deterministic: the same seed and commands always give the same result.")
+    intro += (
+        "This notebook drives Kafka Classroom's simulated Kafka cluster (`engine/`) through the same steps "
+        "as the app's lesson. Run the cells in order; then change a command or a config and run again. "
+        "The simulation is deterministic: the same seed and commands always give the same result."
+    )
     cells.append(new_markdown_cell(intro))
     important = "(" + ", ".join(repr(k) for k in IMPORTANT) + ")"
     cells.append(new_code_cell(f"ROOT = {str(REPO_ROOT)!r}\n\n" + SETUP.format(important=important)))
     data = _scenario_literal(lesson.scenario)
-    cells.append(new_markdown_cell("## The starting cluster\n\nThe scenario below is the lesson's starting point "
-                                   "(the Playground's scenario format). `Timeline` records every command, so "
-                                   "the run can be replayed or shared."))
-    cells.append(new_code_cell(f"scenario = Scenario.model_validate({data})\ntl = Timeline(scenario)\n"
-                               f"show(tl)"))
+    cells.append(
+        new_markdown_cell(
+            "## The starting cluster\n\nThe scenario below is the lesson's starting point "
+            "(the Playground's scenario format). `Timeline` records every command, so "
+            "the run can be replayed or shared."
+        )
+    )
+    cells.append(
+        new_code_cell(f"scenario = Scenario.model_validate({data})\ntl = Timeline(scenario)\nshow(tl)")
+    )
     for i, step in enumerate(lesson.steps, start=1):
         cells.append(new_markdown_cell(f"## Step {i}: {step.title}\n\n{step.narration.strip()}"))
         if step.predict is not None:
@@ -365,15 +424,28 @@ def build_notebook(lesson: Lesson) -> nbformat.NotebookNode:
         cells.append(new_code_cell("\n".join(code)))
         checks = step.parsed_checks()
         if checks and i < len(lesson.steps):
-            cells.append(new_code_cell("# What the lesson says is true now (edit the commands above and see "
-                                       "which still hold)\n" + "\n".join(_assert_lines(checks, "_since"))))
+            cells.append(
+                new_code_cell(
+                    "# What the lesson says is true now (edit the commands above and see "
+                    "which still hold)\n" + "\n".join(_assert_lines(checks, "_since"))
+                )
+            )
         if step.try_it:
             cells.append(new_markdown_cell(f"**Try it:** {step.try_it}"))
     last = lesson.steps[-1].parsed_checks()
-    cells.append(new_markdown_cell("## Check\n\nThe last cell asserts what the lesson ends with. If you changed "
-                                   "something above, it tells you whether the conclusion still holds."))
-    cells.append(new_code_cell("# The lesson's final state\n" + "\n".join(_assert_lines(last, "_since"))
-                               + "\nprint('All of the lesson\\'s final checks hold.')"))
+    cells.append(
+        new_markdown_cell(
+            "## Check\n\nThe last cell asserts what the lesson ends with. If you changed "
+            "something above, it tells you whether the conclusion still holds."
+        )
+    )
+    cells.append(
+        new_code_cell(
+            "# The lesson's final state\n"
+            + "\n".join(_assert_lines(last, "_since"))
+            + "\nprint('All of the lesson\\'s final checks hold.')"
+        )
+    )
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}

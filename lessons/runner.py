@@ -56,9 +56,13 @@ class StepResult:
     state: dict[str, Any]  # Timeline.to_state() after the step
     sweep: dict[str, Any] | None = None
     compare: CompareResult | None = None  # the step's side-by-side runs (a compare op); not in `state`
-    replayable: bool = True  # False once a step used a lesson-only fault (drop_next) the Timeline cannot record
+    replayable: bool = (
+        True  # False once a step used a lesson-only fault (drop_next) the Timeline cannot record
+    )
     seconds: float = 0.0
-    all_events: list[Event] = field(default_factory=list, repr=False)  # the cluster's event log after the step
+    all_events: list[Event] = field(
+        default_factory=list, repr=False
+    )  # the cluster's event log after the step
 
     @property
     def passed(self) -> bool:
@@ -75,7 +79,9 @@ class LessonRun:
     initial: ClusterSnapshot = field(init=False)
     initial_state: dict[str, Any] = field(init=False)
     replayable: bool = True
-    drops: list[dict[str, Any]] = field(default_factory=list)  # lesson-only faults with the position they ran at
+    drops: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # lesson-only faults with the position they ran at
     progress: Progress | None = field(default=None, repr=False)  # sweep progress (the page's progress bar)
 
     def __post_init__(self) -> None:
@@ -132,8 +138,19 @@ class LessonRun:
         state = tl.to_state()
         if self.drops:
             state["lesson_faults"] = list(self.drops)
-        res = StepResult(i, snap, events, messages, checks, state, sweep, compare, self.replayable,
-                         time.perf_counter() - t0, all_events)
+        res = StepResult(
+            i,
+            snap,
+            events,
+            messages,
+            checks,
+            state,
+            sweep,
+            compare,
+            self.replayable,
+            time.perf_counter() - t0,
+            all_events,
+        )
         self.results.append(res)
         return res
 
@@ -163,8 +180,11 @@ class LessonRun:
             case CompareOp():  # two fresh runs side by side; the step's own cluster is left as it is
                 res = run_compare(cmd, tl.scenario)
                 lost = [o.records_lost for o in res.outcomes()]
-                return (f"Compared left {res.labels[0]} with right {res.labels[1]} "
-                        f"({len(res.messages)} command(s) on both; lost after ack: {lost[0]} vs {lost[1]})", res)
+                return (
+                    f"Compared left {res.labels[0]} with right {res.labels[1]} "
+                    f"({len(res.messages)} command(s) on both; lost after ack: {lost[0]} vs {lost[1]})",
+                    res,
+                )
         raise ValueError(f"unknown command {cmd!r}")
 
     def _run_until(self, until: str | dict, limit: int, max_ms: int) -> str:
@@ -173,8 +193,12 @@ class LessonRun:
         deadline = tl.cluster.now + max_ms
         start = tl.cluster.events.seq
         check = parse_check(until) if isinstance(until, dict) else None
-        kinds = {"rebalance": REBALANCE_KINDS, "election": ELECTION_KINDS}.get(str(until), frozenset({str(until)}))
-        what = check.describe() if check else f"the cluster is {until}" if until in ("idle", "stable") else until
+        kinds = {"rebalance": REBALANCE_KINDS, "election": ELECTION_KINDS}.get(
+            str(until), frozenset({str(until)})
+        )
+        what = (
+            check.describe() if check else f"the cluster is {until}" if until in ("idle", "stable") else until
+        )
         step_start = start
         for n in range(limit + 1):
             c = tl.cluster
@@ -194,10 +218,12 @@ class LessonRun:
             if not tl.step():
                 break
         busy = "; ".join(tl.cluster.busy()[:2])
-        raise ValueError(f"run_until {what}: not reached after {n} step(s) and "
-                         f"{(tl.cluster.now - deadline + max_ms) / 1000:.1f} s of simulated time"
-                         f"{' (busy: ' + busy + ')' if busy else ''}; raise max_steps/max_ms or add the command "
-                         f"that causes it before this one")
+        raise ValueError(
+            f"run_until {what}: not reached after {n} step(s) and "
+            f"{(tl.cluster.now - deadline + max_ms) / 1000:.1f} s of simulated time"
+            f"{' (busy: ' + busy + ')' if busy else ''}; raise max_steps/max_ms or add the command "
+            f"that causes it before this one"
+        )
 
     def _quiet(self, what: str) -> bool:
         return quiet(self.timeline.cluster, what)

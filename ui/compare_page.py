@@ -35,25 +35,35 @@ CUSTOM = "Your own settings"
 # label -> (left changes, right changes, preset it shows best on, what to try)
 PAIRS: dict[str, tuple[list[str], list[str], str, str]] = {
     "acks=1 vs acks=all": (
-        ["producer.acks=1"], ["producer.acks=all"], "Broker failure",
+        ["producer.acks=1"],
+        ["producer.acks=all"],
+        "Broker failure",
         "**Slow** the two brokers that follow payments-0's leader (its chip is filled blue), **Step until the next "
         "acknowledgement** of payments-0, then **Crash** its leader and **Step until a lost record**: acks=1 "
         "loses what its leader had acknowledged alone; acks=all loses nothing, but its writes stall until the "
-        "dead broker leaves the ISR (watch throughput)."),
+        "dead broker leaves the ISR (watch throughput).",
+    ),
     "eager (range) vs cooperative-sticky": (
         ["consumer.partition.assignment.strategy=range"],
-        ["consumer.partition.assignment.strategy=cooperative-sticky"], "Default",
+        ["consumer.partition.assignment.strategy=cooperative-sticky"],
+        "Default",
         "Let the group settle, then **Add a consumer** (or crash one) and **Step until the next rebalance**: "
-        "eager revokes every partition first; cooperative moves only the ones that change owner."),
+        "eager revokes every partition first; cooperative moves only the ones that change owner.",
+    ),
     "range vs sticky": (
-        ["consumer.partition.assignment.strategy=range"], ["consumer.partition.assignment.strategy=sticky"],
+        ["consumer.partition.assignment.strategy=range"],
+        ["consumer.partition.assignment.strategy=sticky"],
         "Queue vs pub-sub",
         "**Crash a consumer** and compare who owns what after the rebalance: sticky keeps most partitions "
-        "where they were."),
+        "where they were.",
+    ),
     "linger.ms=0 vs linger.ms=50": (
-        ["producer.linger.ms=0"], ["producer.linger.ms=50"], "Default",
+        ["producer.linger.ms=0"],
+        ["producer.linger.ms=50"],
+        "Default",
         "Play for a few seconds and compare ack latency and the batches: waiting 50 ms fills bigger batches "
-        "(fewer requests) at the price of latency."),
+        "(fewer requests) at the price of latency.",
+    ),
 }
 DEFAULT_PAIR = "acks=1 vs acks=all"
 DEFAULT_PRESET = PAIRS[DEFAULT_PAIR][2]
@@ -85,8 +95,10 @@ def parse_changes(text: str, side: str) -> list[str]:
         raise CompareError(f"{side} settings: at most {MAX_CHANGE_CHARS} characters")
     out = [c.strip() for line in (text or "").splitlines() for c in line.split(";") if c.strip()]
     if not out:
-        raise CompareError(f"{side} settings: write at least one change like producer.acks=1 "
-                           f"(scope.config=value; scope is producer, consumer, topic or broker)")
+        raise CompareError(
+            f"{side} settings: write at least one change like producer.acks=1 "
+            f"(scope.config=value; scope is producer, consumer, topic or broker)"
+        )
     return out
 
 
@@ -110,8 +122,9 @@ class CompareSession:
         self._record()
 
     @classmethod
-    def build(cls, preset: str, pair_name: str, left_text: str | None = None,
-              right_text: str | None = None) -> CompareSession:
+    def build(
+        cls, preset: str, pair_name: str, left_text: str | None = None, right_text: str | None = None
+    ) -> CompareSession:
         """Both runs from a preset and a named pair (or, for CUSTOM, the two settings texts)."""
         if not isinstance(preset, str) or preset not in PRESETS:
             raise CompareError(f"Preset: choose one of {', '.join(PRESETS)}")
@@ -134,22 +147,32 @@ class CompareSession:
         """The comparison a shared Compare link describes, at its step (ShareError naming the problem)."""
         state = decode_params(params, LINK_PAGE)
         if "left" not in state and "right" not in state:
-            raise ShareError("Link parameter 'state' holds a Playground run, not a comparison: open it on the "
-                             "Playground page.")
+            raise ShareError(
+                "Link parameter 'state' holds a Playground run, not a comparison: open it on the "
+                "Playground page."
+            )
         preset, pair_name = state.get("preset"), state.get("pair")
         if not isinstance(preset, str) or preset not in PRESETS:
-            raise ShareError(f"Link parameter 'state' names preset {str(preset)[:40]!r}; it must be one of "
-                             f"{', '.join(PRESETS)}.")
+            raise ShareError(
+                f"Link parameter 'state' names preset {str(preset)[:40]!r}; it must be one of "
+                f"{', '.join(PRESETS)}."
+            )
         if state["position"] > MAX_LINK_STEP:
-            raise ShareError(f"Link parameter 'step' is {state['position']}; a Compare link opens at most step "
-                             f"{MAX_LINK_STEP}.")
+            raise ShareError(
+                f"Link parameter 'step' is {state['position']}; a Compare link opens at most step "
+                f"{MAX_LINK_STEP}."
+            )
         target = state["position"]
         try:  # one step short of the target, then a Step: the narration shows that step's events
             pair = ComparePair.from_state({**state, "position": max(0, target - 1)})
         except (KafkaError, ValueError) as exc:
             raise ShareError(f"Link parameter 'state' holds an invalid comparison: {exc}") from None
         left, right = pair.changes
-        if not isinstance(pair_name, str) or pair_name not in PAIRS or (PAIRS[pair_name][0], PAIRS[pair_name][1]) != (left, right):
+        if (
+            not isinstance(pair_name, str)
+            or pair_name not in PAIRS
+            or (PAIRS[pair_name][0], PAIRS[pair_name][1]) != (left, right)
+        ):
             pair_name = CUSTOM
         s = cls(preset, pair_name, list(left), list(right), pair)
         if target > 0:
@@ -199,7 +222,9 @@ class CompareSession:
 
     def reset(self) -> None:
         """Back to step 0 of the same comparison, forgetting the commands."""
-        fresh = CompareSession.build(self.preset, CUSTOM, "\n".join(self.left_changes), "\n".join(self.right_changes))
+        fresh = CompareSession.build(
+            self.preset, CUSTOM, "\n".join(self.left_changes), "\n".join(self.right_changes)
+        )
         self.pair, self.marks, self.playing = fresh.pair, fresh.marks, False
 
     def apply(self, command: dict[str, Any]) -> str:
@@ -249,10 +274,14 @@ def get_session() -> CompareSession:
         if "state" in params:
             try:
                 s = CompareSession.from_link(params)
-                s.flash.append(("info", f"Opened the shared comparison of “{s.preset}” at step {s.position}."))
+                s.flash.append(
+                    ("info", f"Opened the shared comparison of “{s.preset}” at step {s.position}.")
+                )
             except ShareError as exc:
                 s = CompareSession.build(DEFAULT_PRESET, DEFAULT_PAIR)
-                s.flash.append(("error", f"This link could not be opened: {exc} Showing {DEFAULT_PAIR} instead."))
+                s.flash.append(
+                    ("error", f"This link could not be opened: {exc} Showing {DEFAULT_PAIR} instead.")
+                )
         else:
             s = CompareSession.build(DEFAULT_PRESET, DEFAULT_PAIR)
         st.session_state[SESSION_KEY] = s
@@ -269,8 +298,10 @@ def _sync_link(s: CompareSession) -> None:
 # -- page --------------------------------------------------------------------------------------------------------
 def render() -> None:
     st.title("Compare two runs")
-    st.caption("The same scenario and seed twice, one setting changed. One Step moves both runs to the next "
-               "moment either has something to show, so they stay aligned on simulated time.")
+    st.caption(
+        "The same scenario and seed twice, one setting changed. One Step moves both runs to the next "
+        "moment either has something to show, so they stay aligned on simulated time."
+    )
     s = get_session()
     _setup(s)
     every = SPEEDS[s.speed][0] if s.playing else None
@@ -278,8 +309,11 @@ def render() -> None:
 
 
 def _setup(s: CompareSession) -> None:
-    with st.expander(f"**What to compare** — {s.preset}: left {code_span(s.labels[0])} vs right "
-                     f"{code_span(s.labels[1])}", expanded=False, key="cmp_setup"):
+    with st.expander(
+        f"**What to compare** — {s.preset}: left {code_span(s.labels[0])} vs right {code_span(s.labels[1])}",
+        expanded=False,
+        key="cmp_setup",
+    ):
         ss = st.session_state
         ss.setdefault("cmp_preset", s.preset)
         ss.setdefault("cmp_pair", s.pair_name)
@@ -290,13 +324,23 @@ def _setup(s: CompareSession) -> None:
             ss.setdefault("cmp_left", "\n".join(s.left_changes))
             ss.setdefault("cmp_right", "\n".join(s.right_changes))
             a, b = st.columns(2)
-            a.text_area("Left settings", key="cmp_left", height=80,
-                        help="One scope.config=value per line; scope is producer, consumer, topic or broker.")
-            b.text_area("Right settings", key="cmp_right", height=80,
-                        help="For example producer.linger.ms=50 or topic.unclean.leader.election.enable=true.")
+            a.text_area(
+                "Left settings",
+                key="cmp_left",
+                height=80,
+                help="One scope.config=value per line; scope is producer, consumer, topic or broker.",
+            )
+            b.text_area(
+                "Right settings",
+                key="cmp_right",
+                height=80,
+                help="For example producer.linger.ms=50 or topic.unclean.leader.election.enable=true.",
+            )
         else:
-            st.caption(f"Left `{'; '.join(PAIRS[pair_name][0])}` · right `{'; '.join(PAIRS[pair_name][1])}` · "
-                       f"shows best on the “{PAIRS[pair_name][2]}” preset.")
+            st.caption(
+                f"Left `{'; '.join(PAIRS[pair_name][0])}` · right `{'; '.join(PAIRS[pair_name][1])}` · "
+                f"shows best on the “{PAIRS[pair_name][2]}” preset."
+            )
         cols[2].button("Build both runs", key="cmp_build", type="primary", on_click=_rebuild)
 
 
@@ -353,8 +397,9 @@ def _live(s: CompareSession, mode: tuple[bool, str]) -> None:
     s.skip_tick = False
     _controls(s)
     for level, msg in s.flash:
-        (st.error if level == "error" else st.info)(md_escape(msg), icon=":material/error:" if level == "error"
-                                                     else ":material/info:")
+        (st.error if level == "error" else st.info)(
+            md_escape(msg), icon=":material/error:" if level == "error" else ":material/info:"
+        )
     s.flash.clear()
     _commands(s)
     _difference(s)
@@ -365,19 +410,52 @@ def _live(s: CompareSession, mode: tuple[bool, str]) -> None:
 
 def _controls(s: CompareSession) -> None:
     with st.container(horizontal=True, vertical_alignment="bottom", key="cmp_controls"):
-        st.button("Step", key="cmp_step", type="primary", disabled=s.playing, on_click=guarded,
-                  args=(s, lambda: s.step() and None), help="Both runs to the next moment either shows something.")
-        st.button("Back", key="cmp_back", disabled=s.playing or s.position == 0, on_click=guarded, args=(s, s.back),
-                  help="Both runs to the exact previous step (replayed from a checkpoint).")
+        st.button(
+            "Step",
+            key="cmp_step",
+            type="primary",
+            disabled=s.playing,
+            on_click=guarded,
+            args=(s, lambda: s.step() and None),
+            help="Both runs to the next moment either shows something.",
+        )
+        st.button(
+            "Back",
+            key="cmp_back",
+            disabled=s.playing or s.position == 0,
+            on_click=guarded,
+            args=(s, s.back),
+            help="Both runs to the exact previous step (replayed from a checkpoint).",
+        )
         st.toggle("Play", key="cmp_playing", help="Step both runs automatically at the chosen speed.")
-        st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="cmp_speed",
-                     on_change=_set_speed, args=(s,), label_visibility="collapsed", width=130)
-        st.button("Reset", key="cmp_reset", on_click=_reset, args=(s,),
-                  help="Back to step 0 of both runs, forgetting what you broke.")
-        st.selectbox("Step until", [*UNTIL, ONE_SECOND], key="cmp_until", width=240, label_visibility="collapsed")
-        st.button("Step until", key="cmp_run_until", disabled=s.playing, on_click=guarded,
-                  args=(s, lambda: s.run_until(st.session_state.get("cmp_until") or next(iter(UNTIL)))),
-                  help="Step both runs until either shows this.")
+        st.selectbox(
+            "Speed",
+            list(SPEEDS),
+            index=list(SPEEDS).index(s.speed),
+            key="cmp_speed",
+            on_change=_set_speed,
+            args=(s,),
+            label_visibility="collapsed",
+            width=130,
+        )
+        st.button(
+            "Reset",
+            key="cmp_reset",
+            on_click=_reset,
+            args=(s,),
+            help="Back to step 0 of both runs, forgetting what you broke.",
+        )
+        st.selectbox(
+            "Step until", [*UNTIL, ONE_SECOND], key="cmp_until", width=240, label_visibility="collapsed"
+        )
+        st.button(
+            "Step until",
+            key="cmp_run_until",
+            disabled=s.playing,
+            on_click=guarded,
+            args=(s, lambda: s.run_until(st.session_state.get("cmp_until") or next(iter(UNTIL)))),
+            help="Step both runs until either shows this.",
+        )
         with st.popover("Share", key="cmp_share", help="A link that reopens exactly this comparison."):
             share_box(s)
     st.markdown(f"**Step {s.position}** · simulated time **{s.pair.left.now / 1000:.3f} s**")
@@ -390,26 +468,52 @@ def _commands(s: CompareSession) -> None:
         with st.container(horizontal=True, key="cmp_broker_cmds"):
             for b in sorted(snap.brokers, key=lambda b: b.id):
                 if b.alive:
-                    st.button(f"Crash broker {b.id}", key=f"cmp_crash_b{b.id}", on_click=guarded,
-                              args=(s, lambda b=b.id: s.apply({"op": "crash_broker", "broker": b})))
+                    st.button(
+                        f"Crash broker {b.id}",
+                        key=f"cmp_crash_b{b.id}",
+                        on_click=guarded,
+                        args=(s, lambda b=b.id: s.apply({"op": "crash_broker", "broker": b})),
+                    )
                 else:
-                    st.button(f"Restart broker {b.id}", key=f"cmp_restart_b{b.id}", on_click=guarded,
-                              args=(s, lambda b=b.id: s.apply({"op": "restart_broker", "broker": b})))
+                    st.button(
+                        f"Restart broker {b.id}",
+                        key=f"cmp_restart_b{b.id}",
+                        on_click=guarded,
+                        args=(s, lambda b=b.id: s.apply({"op": "restart_broker", "broker": b})),
+                    )
                 slow = 0 if b.extra_latency_ms else SLOW_MS
-                st.button(f"Slow broker {b.id}" if slow else f"Unslow broker {b.id}", key=f"cmp_slow_b{b.id}",
-                          disabled=not b.alive, on_click=guarded,
-                          args=(s, lambda b=b.id, ms=slow: s.apply({"op": "slow_broker", "broker": b,
-                                                                     "extra_latency_ms": ms})),
-                          help=f"Add {SLOW_MS} ms to every message to and from this broker (followers fall behind)."
-                          if slow else "Back to normal network latency.")
+                st.button(
+                    f"Slow broker {b.id}" if slow else f"Unslow broker {b.id}",
+                    key=f"cmp_slow_b{b.id}",
+                    disabled=not b.alive,
+                    on_click=guarded,
+                    args=(
+                        s,
+                        lambda b=b.id, ms=slow: s.apply(
+                            {"op": "slow_broker", "broker": b, "extra_latency_ms": ms}
+                        ),
+                    ),
+                    help=f"Add {SLOW_MS} ms to every message to and from this broker (followers fall behind)."
+                    if slow
+                    else "Back to normal network latency.",
+                )
         with st.container(horizontal=True, key="cmp_consumer_cmds"):
             for k in sorted(snap.consumers, key=lambda k: natural_key(k.id)):
                 live = k.alive and k.state not in ("closed", "crashed")
-                st.button(f"Crash consumer {k.id}", key=f"cmp_crash_c_{k.id}", disabled=not live, on_click=guarded,
-                          args=(s, lambda k=k.id: s.apply({"op": "crash_consumer", "consumer": k})))
+                st.button(
+                    f"Crash consumer {k.id}",
+                    key=f"cmp_crash_c_{k.id}",
+                    disabled=not live,
+                    on_click=guarded,
+                    args=(s, lambda k=k.id: s.apply({"op": "crash_consumer", "consumer": k})),
+                )
             for gid in sorted({g.group_id for g in snap.groups}, key=natural_key):
-                st.button(f"Add a consumer to {gid}", key=f"cmp_add_c_{gid}", on_click=guarded,
-                          args=(s, lambda g=gid: s.apply({"op": "add_consumer", "group": g})))
+                st.button(
+                    f"Add a consumer to {gid}",
+                    key=f"cmp_add_c_{gid}",
+                    on_click=guarded,
+                    args=(s, lambda g=gid: s.apply({"op": "add_consumer", "group": g})),
+                )
         if s.pair_name in PAIRS:
             st.caption(f":material/lightbulb: Try: {PAIRS[s.pair_name][3]}")
 
@@ -421,15 +525,24 @@ def _difference(s: CompareSession) -> None:
 def _panels(s: CompareSession) -> None:
     snap = s.pair.left.snapshot(tail=0)
     topics = [t.name for t in snap.topics if not t.internal]
-    topic = st.selectbox("Topic", topics, key="cmp_topic") if len(topics) > 1 else (topics[0] if topics else None)
-    quiet = "Press Step to start both runs." if s.position == 0 else "Nothing visible happened in this run at this step."
+    topic = (
+        st.selectbox("Topic", topics, key="cmp_topic") if len(topics) > 1 else (topics[0] if topics else None)
+    )
+    quiet = (
+        "Press Step to start both runs."
+        if s.position == 0
+        else "Nothing visible happened in this run at this step."
+    )
     render_panels(s.pair, s.labels, s.events_now(), topic, key="cmp", quiet_text=quiet)
 
 
 def _follow(s: CompareSession) -> None:
     with st.container(key="cmp_follow"):
         st.markdown("#### Follow one message")
-        side = st.segmented_control("In the run", ["left", "right"], default="left", key="cmp_trace_side") or "left"
+        side = (
+            st.segmented_control("In the run", ["left", "right"], default="left", key="cmp_trace_side")
+            or "left"
+        )
         c = s.pair.left if side == "left" else s.pair.right
         render_trace_panel(c, key=f"cmp_trace_{side}", show_diagram=False)
 

@@ -42,46 +42,70 @@ def where_to_start() -> None:
         st.markdown("**New to Kafka? Start with lesson 1**")
         if first is not None:
             lid, title, minutes = first
-            st.caption(f"{title} · about {minutes} min: watch one record travel from a producer to a consumer.")
-            st.page_link("ui/lessons_page.py", label="Start lesson 1", icon=":material/play_circle:",
-                         query_params={"lesson": lid, "step": "1"})
+            st.caption(
+                f"{title} · about {minutes} min: watch one record travel from a producer to a consumer."
+            )
+            st.page_link(
+                "ui/lessons_page.py",
+                label="Start lesson 1",
+                icon=":material/play_circle:",
+                query_params={"lesson": lid, "step": "1"},
+            )
         else:
             st.page_link("ui/lessons_page.py", label="Open the lessons", icon=":material/menu_book:")
     with play, st.container(border=True, key="start_experiment", height="stretch"):
         st.markdown("**First experiment: crash a broker**")
-        st.caption("In the Playground press Step until records flow, then under “Break something” crash "
-                   "Broker 1 and press Next election: watch another broker take over its partitions.")
+        st.caption(
+            "In the Playground press Step until records flow, then under “Break something” crash "
+            "Broker 1 and press Next election: watch another broker take over its partitions."
+        )
         st.page_link("ui/playground.py", label="Open the Playground", icon=":material/science:")
     with teach, st.container(border=True, key="start_room", height="stretch"):
         st.markdown("**Teaching a class?**")
-        st.caption("Start a room: every student's screen follows your cluster, and they answer your questions "
-                   "anonymously.")
+        st.caption(
+            "Start a room: every student's screen follows your cluster, and they answer your questions "
+            "anonymously."
+        )
         st.page_link("ui/room_page.py", label="Open the Classroom", icon=":material/groups:")
 
 
 def render() -> None:
     st.title("Kafka Classroom")
-    st.markdown("#### Apache Kafka moves streams of records between many programs — durably, at scale, fast. "
-                "Here you watch it happen inside, one step at a time.")
+    st.markdown(
+        "#### Apache Kafka moves streams of records between many programs — durably, at scale, fast. "
+        "Here you watch it happen inside, one step at a time."
+    )
     where_to_start()
     samples = latency_samples()
     med = sorted(samples)[len(samples) // 2] if samples else 0
     cards = (
-        ("Many producers, many consumers", fan_in_fan_out(),
-         "Applications append records to a **topic**. Every **consumer group** reads all of it, at its own pace, "
-         "without taking records away from the others."),
-        ("Durable, replicated logs on disk", replicated_log(),
-         "Each partition is an append-only log file, copied to several brokers. A record is **committed** once "
-         "every in-sync copy has it; losing one broker loses nothing."),
-        ("Scale while it runs", online_scaling(),
-         "Add brokers and move partitions to them while producers and consumers keep working: no downtime."),
-        ("Fast", latency_histogram(samples),
-         f"In a simulated run of 20 records/s, a record reaches its consumer in a median of **{med} ms** — "
-         "well under a second from send() to poll()."),
+        (
+            "Many producers, many consumers",
+            fan_in_fan_out(),
+            "Applications append records to a **topic**. Every **consumer group** reads all of it, at its own pace, "
+            "without taking records away from the others.",
+        ),
+        (
+            "Durable, replicated logs on disk",
+            replicated_log(),
+            "Each partition is an append-only log file, copied to several brokers. A record is **committed** once "
+            "every in-sync copy has it; losing one broker loses nothing.",
+        ),
+        (
+            "Scale while it runs",
+            online_scaling(),
+            "Add brokers and move partitions to them while producers and consumers keep working: no downtime.",
+        ),
+        (
+            "Fast",
+            latency_histogram(samples),
+            f"In a simulated run of 20 records/s, a record reaches its consumer in a median of **{med} ms** — "
+            "well under a second from send() to poll().",
+        ),
     )
     for row in range(0, len(cards), 2):
         cols = st.columns(2, gap="large")
-        for col, (title, fig, caption) in zip(cols, cards[row:row + 2], strict=True):
+        for col, (title, fig, caption) in zip(cols, cards[row : row + 2], strict=True):
             with col:
                 st.subheader(title)
                 st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"home_{title}")

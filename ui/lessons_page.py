@@ -59,7 +59,9 @@ class LessonsState:
     lesson_id: str
     step: int = 0  # 0-based index of the step shown
     runs: dict[str, LessonRun] = field(default_factory=dict)
-    answers: dict[str, int] = field(default_factory=dict)  # "lesson/step" -> chosen choice (index in the file)
+    answers: dict[str, int] = field(
+        default_factory=dict
+    )  # "lesson/step" -> chosen choice (index in the file)
     seed: int = field(default_factory=lambda: secrets.randbits(32))  # this session's order of the choices
     seen: dict[str, set[int]] = field(default_factory=dict)  # lesson id -> steps seen (0-based)
     link_note: str | None = None
@@ -169,7 +171,9 @@ def _answer(s: LessonsState, key: str, widget: str, choices: list[str]) -> None:
 
 def _to_playground(state: dict[str, Any]) -> None:
     """Remember the run's state; the page body hands it to the Playground (with a spinner: it replays)."""
-    st.session_state[PENDING_KEY] = {k: v for k, v in state.items() if k in ("v", "scenario", "position", "commands", "moves")}
+    st.session_state[PENDING_KEY] = {
+        k: v for k, v in state.items() if k in ("v", "scenario", "position", "commands", "moves")
+    }
 
 
 def _open_playground(body: dict[str, Any]) -> None:
@@ -188,8 +192,13 @@ def _open_playground(body: dict[str, Any]) -> None:
         record = getattr(session, "_record", None)
         if callable(record):
             record()  # the Playground's bookkeeping for "this step" (as PlaygroundSession.new does)
-    session.flash.append(("success", f"Opened from the lesson at step {session.position} of its run. Everything "
-                                     f"you do here is yours to break."))
+    session.flash.append(
+        (
+            "success",
+            f"Opened from the lesson at step {session.position} of its run. Everything "
+            f"you do here is yours to break.",
+        )
+    )
     st.session_state[PLAYGROUND_KEY] = session
     st.session_state["timeline_state"] = body  # the same state, for anything else that wants it
     params = encode_state(body)
@@ -215,9 +224,15 @@ def _outline(s: LessonsState, lessons: list[Lesson]) -> None:
         n = len(x.steps)
         mark = "✓ " if seen >= n else ("◐ " if seen else "")
         current = x.id == s.lesson_id
-        st.button(f"{mark}{i}. {x.title}", key=f"open_lesson_{x.id}", type="primary" if current else "tertiary",
-                  on_click=_open_lesson, args=(s, x.id), width="stretch",
-                  help=f"{x.goal} ({x.minutes} min, {n} steps{f', {seen} seen' if seen else ''})")
+        st.button(
+            f"{mark}{i}. {x.title}",
+            key=f"open_lesson_{x.id}",
+            type="primary" if current else "tertiary",
+            on_click=_open_lesson,
+            args=(s, x.id),
+            width="stretch",
+            help=f"{x.goal} ({x.minutes} min, {n} steps{f', {seen} seen' if seen else ''})",
+        )
 
 
 def _predict(s: LessonsState, step: Step) -> bool:
@@ -227,21 +242,35 @@ def _predict(s: LessonsState, step: Step) -> bool:
         return True
     key = s.key()
     widget = f"predict_{key}"
-    shown = [p.choices[i] for i in choice_order(p, s.seed)]  # shuffled per session: positions give nothing away
+    shown = [
+        p.choices[i] for i in choice_order(p, s.seed)
+    ]  # shuffled per session: positions give nothing away
     with st.container(border=True, key="predict_box"):
         st.markdown(f"**Predict:** {p.question}")
         if key in s.answers:
             chosen = s.answers[key]
-            st.radio("Your answer", shown, index=shown.index(p.choices[chosen]), key=f"{widget}_done",
-                     disabled=True, label_visibility="collapsed")
+            st.radio(
+                "Your answer",
+                shown,
+                index=shown.index(p.choices[chosen]),
+                key=f"{widget}_done",
+                disabled=True,
+                label_visibility="collapsed",
+            )
             if chosen == p.answer:
                 st.success(f"**Right.** {p.explanation}")
             else:
                 st.error(f"**Not quite.** The answer is: *{p.choices[p.answer]}*. {p.explanation}")
             return True
         st.radio("Your answer", shown, index=None, key=widget, label_visibility="collapsed")
-        st.button("Check my answer", key="predict_check", type="primary", on_click=_answer,
-                  args=(s, key, widget, p.choices), disabled=st.session_state.get(widget) is None)
+        st.button(
+            "Check my answer",
+            key="predict_check",
+            type="primary",
+            on_click=_answer,
+            args=(s, key, widget, p.choices),
+            disabled=st.session_state.get(widget) is None,
+        )
         st.caption("The picture below is the cluster *before* this step. Answer to run the step and see.")
         return False
 
@@ -256,13 +285,22 @@ def _focus_groups(step: Step, snap: ClusterSnapshot) -> list[str]:
     named = [g for g in step.focus.groups if g in group_ids(snap)]
     if named:
         return named
-    lit = [g for g in group_ids(snap) if g in step.focus.highlight
-           or any(k.group_id == g and k.id in step.focus.highlight for k in snap.consumers)]
+    lit = [
+        g
+        for g in group_ids(snap)
+        if g in step.focus.highlight
+        or any(k.group_id == g and k.id in step.focus.highlight for k in snap.consumers)
+    ]
     return lit or group_ids(snap)
 
 
-def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult | None,
-             compare: CompareResult | None = None) -> None:
+def _figures(
+    step: Step,
+    lesson: Lesson,
+    snap: ClusterSnapshot,
+    res: StepResult | None,
+    compare: CompareResult | None = None,
+) -> None:
     topic = step.focus.topic or next((t.name for t in snap.topics if not t.internal), None)
     if step.focus.caption:
         if res is not None:
@@ -271,19 +309,27 @@ def _figures(step: Step, lesson: Lesson, snap: ClusterSnapshot, res: StepResult 
             st.markdown("**The picture shows the cluster before this step.** Make your prediction above.")
     for view in step.focus.views:
         if view == "diagram":
-            theme.scaled_chart(cluster_diagram(snap, highlight=_highlight(step, snap)), "lesson_diagram",
-                               PLOTLY_CONFIG)
+            theme.scaled_chart(
+                cluster_diagram(snap, highlight=_highlight(step, snap)), "lesson_diagram", PLOTLY_CONFIG
+            )
         elif view == "assignment":
-            st.plotly_chart(assignment_figure(snap, _focus_groups(step, snap), _colours(snap)),
-                            key="lesson_assignment", config=PLOTLY_CONFIG, width="content")
+            st.plotly_chart(
+                assignment_figure(snap, _focus_groups(step, snap), _colours(snap)),
+                key="lesson_assignment",
+                config=PLOTLY_CONFIG,
+                width="content",
+            )
         elif view == "group_state":
             for gid in _focus_groups(step, snap):
-                st.plotly_chart(group_state_figure(snap, gid), key=f"lesson_group_state_{gid}",
-                                config=PLOTLY_CONFIG)
+                st.plotly_chart(
+                    group_state_figure(snap, gid), key=f"lesson_group_state_{gid}", config=PLOTLY_CONFIG
+                )
         elif view == "log":
-            st.markdown(f"**Partition log{'s' if len([p for p in snap.partitions if p.topic == topic]) > 1 else ''} "
-                        f"of `{topic}`** — each cell is a record (colour = key); hatched cells are above the high "
-                        f"watermark")
+            st.markdown(
+                f"**Partition log{'s' if len([p for p in snap.partitions if p.topic == topic]) > 1 else ''} "
+                f"of `{topic}`** — each cell is a record (colour = key); hatched cells are above the high "
+                f"watermark"
+            )
             st.plotly_chart(log_strips(snap, topic), key="lesson_log", config=PLOTLY_CONFIG)
         elif view == "producer":
             pid = step.focus.producer or (snap.producers[0].id if snap.producers else None)
@@ -316,20 +362,30 @@ def _compare(step: Step, cmp: CompareResult, after: bool) -> None:
     the cluster both runs start from."""
     left, right = (code_span(x) for x in cmp.labels)
     start = cmp.start
-    topic = step.focus.topic or (next((t.name for t in start.topics if not t.internal), None) if start else None)
+    topic = step.focus.topic or (
+        next((t.name for t in start.topics if not t.internal), None) if start else None
+    )
     if not after:
         st.markdown(f"**Two runs of this cluster, the same seed:** left {left} vs right {right}.")
         if start is not None:
             st.plotly_chart(cluster_diagram(start), key="lesson_cmp_start", config=PLOTLY_CONFIG)
         return
-    st.markdown(f"**Side by side** (as on the Compare page): the same scenario and seed twice, left {left} vs "
-                f"right {right}; every command below went to both runs at the same moment.")
+    st.markdown(
+        f"**Side by side** (as on the Compare page): the same scenario and seed twice, left {left} vs "
+        f"right {right}; every command below went to both runs at the same moment."
+    )
     with st.expander(f"What was done to both runs ({len(cmp.messages)} commands)"):
         for m in cmp.messages:
             st.markdown(f"- {md_escape(m)}")
     render_difference(cmp.pair, cmp.labels, key="lesson_cmp")
-    render_panels(cmp.pair, cmp.labels, cmp.events_now(), topic, key="lesson_cmp",
-                  quiet_text="Nothing visible happened in this run after the last command.")
+    render_panels(
+        cmp.pair,
+        cmp.labels,
+        cmp.events_now(),
+        topic,
+        key="lesson_cmp",
+        quiet_text="Nothing visible happened in this run after the last command.",
+    )
 
 
 def _revoked(step: Step, snap: ClusterSnapshot, res: StepResult) -> None:
@@ -351,7 +407,9 @@ def _records(snap: ClusterSnapshot, topic: str | None) -> None:
     if not rows:
         return
     lost = sum(r["lost"] for r in rows)
-    st.markdown(f"**Records of `{topic}`**" + (f" — :red[{lost} acknowledged record(s) lost]" if lost else ""))
+    st.markdown(
+        f"**Records of `{topic}`**" + (f" — :red[{lost} acknowledged record(s) lost]" if lost else "")
+    )
     drop = {"lost"}
     if not any(r["why"] for r in rows):
         drop.add("why")
@@ -362,7 +420,9 @@ def _records(snap: ClusterSnapshot, topic: str | None) -> None:
         import pandas as pd
 
         styled = pd.DataFrame(table).style.apply(
-            lambda row: ["color: #D55E00; font-weight: 600" if rows[row.name]["lost"] else "" for _ in row], axis=1)
+            lambda row: ["color: #D55E00; font-weight: 600" if rows[row.name]["lost"] else "" for _ in row],
+            axis=1,
+        )
         st.dataframe(styled, hide_index=True, width="stretch", key=f"lesson_records_{topic}")
     except ImportError:
         st.dataframe(table, hide_index=True, width="stretch", key=f"lesson_records_{topic}")
@@ -429,8 +489,10 @@ def _run_to(run: LessonRun, index: int) -> StepResult:
 def render() -> None:
     lessons, problems = load_course_lenient()
     if problems:
-        st.error("Some lesson files have problems and are left out (run `python -m lessons check`):\n\n"
-                 + "\n".join(f"- {p}" for p in problems[:8]))
+        st.error(
+            "Some lesson files have problems and are left out (run `python -m lessons check`):\n\n"
+            + "\n".join(f"- {p}" for p in problems[:8])
+        )
     if not lessons:
         st.stop()
     s = get_state(lessons)
@@ -481,22 +543,40 @@ def _nav(s: LessonsState, lesson: Lesson, res: StepResult | None, show_after: bo
     n = len(lesson.steps)
     with st.container(horizontal=True, key="lesson_nav"):
         st.button("← Previous", key="lesson_prev", disabled=s.step == 0, on_click=_move, args=(s, -1, n))
-        st.button("Next →", key="lesson_next", type="primary", disabled=s.step >= n - 1 or not show_after,
-                  on_click=_move, args=(s, 1, n),
-                  help=None if show_after else "Answer the question first.")
+        st.button(
+            "Next →",
+            key="lesson_next",
+            type="primary",
+            disabled=s.step >= n - 1 or not show_after,
+            on_click=_move,
+            args=(s, 1, n),
+            help=None if show_after else "Answer the question first.",
+        )
         if res is not None and show_after:
-            st.button("Open in Playground", key="open_playground", on_click=_to_playground, args=(res.state,),
-                      help="Continue from exactly this state in the Playground, with every control.")
+            st.button(
+                "Open in Playground",
+                key="open_playground",
+                on_click=_to_playground,
+                args=(res.state,),
+                help="Continue from exactly this state in the Playground, with every control.",
+            )
     if res is not None and show_after and not res.replayable:
-        st.caption("This lesson injected a network fault (a lost message) that the Playground does not replay: "
-                   "there the run continues as if the message had arrived.")
+        st.caption(
+            "This lesson injected a network fault (a lost message) that the Playground does not replay: "
+            "there the run continues as if the message had arrived."
+        )
     if s.step == n - 1 and show_after:
         ids = [x.id for x in course()]
         i = ids.index(lesson.id)
         if i + 1 < len(ids):
             st.success("Lesson complete.")
-            st.button("Next lesson →", key="lesson_next_lesson", type="primary", on_click=_open_lesson,
-                      args=(s, ids[i + 1]))
+            st.button(
+                "Next lesson →",
+                key="lesson_next_lesson",
+                type="primary",
+                on_click=_open_lesson,
+                args=(s, ids[i + 1]),
+            )
         else:
             st.success("Course complete. The Playground is yours.")
 

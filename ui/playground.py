@@ -32,10 +32,21 @@ from ui.trace_panel import (
 
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 KIND_BADGE = {  # event kind prefix -> badge colour in the narration
-    "broker_crashed": "red", "records_lost": "red", "partition_offline": "red", "batch_failed": "red",
-    "send_failed": "red", "send_blocked": "orange", "producer_epoch_bumped": "orange",
-    "leader_elected": "orange", "controller_elected": "orange", "isr_shrink": "orange", "isr_expand": "green",
-    "rebalance": "violet", "assignment_received": "violet", "member": "violet", "high_watermark": "green",
+    "broker_crashed": "red",
+    "records_lost": "red",
+    "partition_offline": "red",
+    "batch_failed": "red",
+    "send_failed": "red",
+    "send_blocked": "orange",
+    "producer_epoch_bumped": "orange",
+    "leader_elected": "orange",
+    "controller_elected": "orange",
+    "isr_shrink": "orange",
+    "isr_expand": "green",
+    "rebalance": "violet",
+    "assignment_received": "violet",
+    "member": "violet",
+    "high_watermark": "green",
 }
 
 
@@ -43,7 +54,9 @@ def render() -> None:
     s = get_session()
     builder.render_sidebar(s)
     mode = (s.playing, s.speed, s.serving)
-    every = SPEEDS[s.speed][0] if s.playing else real_clients.REFRESH_S if s.serving else None  # serving: follow it
+    every = (
+        SPEEDS[s.speed][0] if s.playing else real_clients.REFRESH_S if s.serving else None
+    )  # serving: follow it
     st.fragment(run_every=every)(_live)(s, mode)
 
 
@@ -54,7 +67,9 @@ def _command(s: PlaygroundSession, cmd: dict) -> None:
 
 def _command_button(s: PlaygroundSession, label: str, key: str, cmd: dict, disabled: bool = False) -> None:
     """A button that applies one engine command; its tooltip is the same action on a real cluster."""
-    st.button(label, key=key, on_click=_command, args=(s, cmd), disabled=disabled, help=kafka_cli.for_command(cmd))
+    st.button(
+        label, key=key, on_click=_command, args=(s, cmd), disabled=disabled, help=kafka_cli.for_command(cmd)
+    )
 
 
 def _set_playing(s: PlaygroundSession, playing: bool) -> None:
@@ -105,7 +120,9 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     fig = _diagram(s, snap, head.actors if head else (), path)
     fig = animated(fig, before, snap, tag=str(s.position)) if before is not None else fig  # Step/Back: exact
     theme.scaled_chart(fig, "diagram", PLOTLY_CONFIG)
-    st.html(autoplay_script(fig) or "<span></span>", unsafe_allow_javascript=True)  # safe-html: starts the glide
+    st.html(
+        autoplay_script(fig) or "<span></span>", unsafe_allow_javascript=True
+    )  # safe-html: starts the glide
     _failures(s, snap)
     _tabs(s, snap)
     _sync_link(s)
@@ -123,7 +140,14 @@ def _diagram(s: PlaygroundSession, snap, highlight, path):
     if s.live is not None:  # serving real clients: the cluster moves with the wall clock, not the position
         return cluster_diagram(snap, highlight=highlight, path=path)
     tl = s.timeline
-    key = (s.version, s.position, repr(tl.commands[:tl._applied]), repr(tl.moves), tuple(highlight), repr(path))
+    key = (
+        s.version,
+        s.position,
+        repr(tl.commands[: tl._applied]),
+        repr(tl.moves),
+        tuple(highlight),
+        repr(path),
+    )
     cache = st.session_state.setdefault(DIAGRAM_CACHE, {})
     fig = cache.pop(key, None)  # popped and put back: the newest use is last, the oldest is dropped first
     if fig is None:
@@ -135,32 +159,87 @@ def _diagram(s: PlaygroundSession, snap, highlight, path):
 
 
 def _controls(s: PlaygroundSession) -> None:
-    locked = s.serving  # real clients connected: time follows the wall clock, no stepping (ui/real_clients.py)
+    locked = (
+        s.serving
+    )  # real clients connected: time follows the wall clock, no stepping (ui/real_clients.py)
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls"):
-        st.button("Step", key="step", type="primary", disabled=s.playing or locked, on_click=guarded,
-                  args=(s, lambda: s.step() and None), help="Run until the next thing a student would notice.")
-        st.button("Back", key="back", disabled=s.playing or locked or s.position == 0, on_click=guarded,
-                  args=(s, s.back), help="The exact previous step (replayed from a checkpoint).")
-        st.button("Pause" if s.playing else "Play", key="play", on_click=_set_playing, args=(s, not s.playing),
-                  disabled=locked,
-                  help="Advance automatically at the chosen speed.")
-        st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(s.speed), key="speed", on_change=_set_speed,
-                     args=(s,), label_visibility="collapsed", width=130)
-        st.button("Reset", key="reset", on_click=guarded, args=(s, s.reset), disabled=locked,
-                  help="Back to step 0 of this scenario, forgetting what you broke.")
-        st.button("Next rebalance", key="run_rebalance", disabled=s.playing or locked, on_click=guarded,
-                  args=(s, lambda: s.run_until("rebalance", "rebalance")),
-                  help="One step to the moment a consumer group starts or finishes a rebalance (Back undoes it).")
-        st.button("Next election", key="run_election", disabled=s.playing or locked, on_click=guarded,
-                  args=(s, lambda: s.run_until("election", "leader election")),
-                  help="One step to the next leader or controller election (crash a broker first; Back undoes it).")
-        st.button("+1 s", key="skip_1s", disabled=s.playing or locked, on_click=guarded,
-                  args=(s, lambda: s.skip(1000)), help="Let one simulated second pass as one step (Back undoes it).")
+        st.button(
+            "Step",
+            key="step",
+            type="primary",
+            disabled=s.playing or locked,
+            on_click=guarded,
+            args=(s, lambda: s.step() and None),
+            help="Run until the next thing a student would notice.",
+        )
+        st.button(
+            "Back",
+            key="back",
+            disabled=s.playing or locked or s.position == 0,
+            on_click=guarded,
+            args=(s, s.back),
+            help="The exact previous step (replayed from a checkpoint).",
+        )
+        st.button(
+            "Pause" if s.playing else "Play",
+            key="play",
+            on_click=_set_playing,
+            args=(s, not s.playing),
+            disabled=locked,
+            help="Advance automatically at the chosen speed.",
+        )
+        st.selectbox(
+            "Speed",
+            list(SPEEDS),
+            index=list(SPEEDS).index(s.speed),
+            key="speed",
+            on_change=_set_speed,
+            args=(s,),
+            label_visibility="collapsed",
+            width=130,
+        )
+        st.button(
+            "Reset",
+            key="reset",
+            on_click=guarded,
+            args=(s, s.reset),
+            disabled=locked,
+            help="Back to step 0 of this scenario, forgetting what you broke.",
+        )
+        st.button(
+            "Next rebalance",
+            key="run_rebalance",
+            disabled=s.playing or locked,
+            on_click=guarded,
+            args=(s, lambda: s.run_until("rebalance", "rebalance")),
+            help="One step to the moment a consumer group starts or finishes a rebalance (Back undoes it).",
+        )
+        st.button(
+            "Next election",
+            key="run_election",
+            disabled=s.playing or locked,
+            on_click=guarded,
+            args=(s, lambda: s.run_until("election", "leader election")),
+            help="One step to the next leader or controller election (crash a broker first; Back undoes it).",
+        )
+        st.button(
+            "+1 s",
+            key="skip_1s",
+            disabled=s.playing or locked,
+            on_click=guarded,
+            args=(s, lambda: s.skip(1000)),
+            help="Let one simulated second pass as one step (Back undoes it).",
+        )
         st.session_state["every_event"] = s.timeline.every_event  # a new scenario starts with visible steps
-        st.toggle("every event", key="every_event", on_change=_set_every_event,
-                  args=(s,), disabled=locked,
-                  help="Expert stepping: each Step runs to the next single event (a heartbeat-free fetch, each hop "
-                       "of a batch), instead of to the next moment the picture shows.")
+        st.toggle(
+            "every event",
+            key="every_event",
+            on_change=_set_every_event,
+            args=(s,),
+            disabled=locked,
+            help="Expert stepping: each Step runs to the next single event (a heartbeat-free fetch, each hop "
+            "of a batch), instead of to the next moment the picture shows.",
+        )
         with st.popover("Share", key="share", help="A link that reopens exactly this picture."):
             builder.share_box(s)
         real_clients.toggle(s)
@@ -177,8 +256,10 @@ def _narration(s: PlaygroundSession, events: list[Event], notes: list[str]) -> N
         for note in notes:
             st.caption(f":material/info: {note}")
         t = s.cluster.now / 1000
-        st.markdown(f"**Step {s.position}** · simulated time **{t:.3f} s**" + (f" · {_badge(head.kind)}"
-                                                                               if head else ""))
+        st.markdown(
+            f"**Step {s.position}** · simulated time **{t:.3f} s**"
+            + (f" · {_badge(head.kind)}" if head else "")
+        )
         st.markdown(f"#### {md_escape(text)}")
         if passed:
             st.caption(f":material/schedule: {md_escape(passed)}")
@@ -202,8 +283,11 @@ def _also(others: list[Event]) -> None:
     lines = [f"• {md_escape(e.summary)}" for e in shown]
     if len(others) > len(shown):
         bits = background([e for e in others if e not in shown])
-        lines.append(f"… and {len(others) - len(shown)} more" + (f" ({bits})" if bits else "")
-                     + ": listed under “Every event of this step” below")
+        lines.append(
+            f"… and {len(others) - len(shown)} more"
+            + (f" ({bits})" if bits else "")
+            + ": listed under “Every event of this step” below"
+        )
     st.caption("Also in this step:  \n" + "  \n".join(lines))
     if len(others) > len(shown):
         with st.expander(f"Every event of this step ({len(others) + 1})", key="all_events"):
@@ -223,8 +307,14 @@ def _timeline(s: PlaygroundSession) -> None:
             if p == s.position:
                 st.markdown(f":blue-background[**▶ #{p} · {t:.3f} s · {text}**]")
             else:
-                st.button(f"#{p} · {t:.3f} s · {text}", key=f"goto_{p}", type="tertiary", width="stretch",
-                          on_click=guarded, args=(s, lambda p=p: s.goto(p)))
+                st.button(
+                    f"#{p} · {t:.3f} s · {text}",
+                    key=f"goto_{p}",
+                    type="tertiary",
+                    width="stretch",
+                    on_click=guarded,
+                    args=(s, lambda p=p: s.goto(p)),
+                )
 
 
 def _failures(s: PlaygroundSession, snap) -> None:
@@ -233,7 +323,7 @@ def _failures(s: PlaygroundSession, snap) -> None:
     brokers = sorted(snap.brokers, key=lambda b: b.id)
     for row in range(0, len(brokers), 3):
         cols = st.columns(3)
-        for col, b in zip(cols, brokers[row:row + 3], strict=False):
+        for col, b in zip(cols, brokers[row : row + 3], strict=False):
             with col, st.container(border=True, key=f"broker_ctl_{b.id}"):
                 state = "down" if not b.alive else ("isolated" if b.isolated else "up")
                 st.markdown(f"**Broker {b.id}** · {state}{' · ★ controller' if b.controller else ''}")
@@ -241,12 +331,19 @@ def _failures(s: PlaygroundSession, snap) -> None:
                     if b.alive:
                         _command_button(s, "Crash", f"crash_b{b.id}", {"op": "crash_broker", "broker": b.id})
                     else:
-                        _command_button(s, "Restart", f"restart_b{b.id}", {"op": "restart_broker", "broker": b.id})
+                        _command_button(
+                            s, "Restart", f"restart_b{b.id}", {"op": "restart_broker", "broker": b.id}
+                        )
                     if b.isolated:
                         _command_button(s, "Heal", f"heal_b{b.id}", {"op": "heal_broker", "broker": b.id})
                     else:
-                        _command_button(s, "Isolate", f"isolate_b{b.id}", {"op": "isolate_broker", "broker": b.id},
-                                        disabled=not b.alive)
+                        _command_button(
+                            s,
+                            "Isolate",
+                            f"isolate_b{b.id}",
+                            {"op": "isolate_broker", "broker": b.id},
+                            disabled=not b.alive,
+                        )
     _command_button(s, "Add a broker", "add_broker", {"op": "add_broker"}, disabled=len(brokers) >= 12)
     modern.share_controls(s, snap, _command)  # share groups (KIP-932): scenarios cannot describe them
 
@@ -258,29 +355,56 @@ def _failures(s: PlaygroundSession, snap) -> None:
     for i, gid in enumerate(gids):
         with cols[i % len(cols)], st.container(border=True, key=f"group_ctl_{gid}"):
             st.markdown(f"**Group {gid}**")
-            for k in sorted((k for k in snap.consumers if k.group_id == gid), key=lambda k: natural_key(k.id)):
+            for k in sorted(
+                (k for k in snap.consumers if k.group_id == gid), key=lambda k: natural_key(k.id)
+            ):
                 with st.container(horizontal=True, vertical_alignment="center"):
                     st.markdown(f"`{k.id}` {member_state(gv_of.get(gid), k)}")
                     crash = {"op": "crash_consumer", "consumer": k.id}
                     close = {"op": "close_consumer", "consumer": k.id}
                     live = k.alive and k.state not in ("closed", "crashed")
-                    st.button("Crash", key=f"crash_c_{k.id}", on_click=_command, args=(s, crash), disabled=not live,
-                              help=kafka_cli.for_command(crash))
-                    st.button("Close", key=f"close_c_{k.id}", on_click=_command, args=(s, close), disabled=not live,
-                              help=kafka_cli.for_command(close))
+                    st.button(
+                        "Crash",
+                        key=f"crash_c_{k.id}",
+                        on_click=_command,
+                        args=(s, crash),
+                        disabled=not live,
+                        help=kafka_cli.for_command(crash),
+                    )
+                    st.button(
+                        "Close",
+                        key=f"close_c_{k.id}",
+                        on_click=_command,
+                        args=(s, close),
+                        disabled=not live,
+                        help=kafka_cli.for_command(close),
+                    )
                     restart = {"op": "restart_consumer", "consumer": k.id}
-                    st.button("Restart", key=f"restart_c_{k.id}", on_click=_command, args=(s, restart),
-                              disabled=live, help=kafka_cli.for_command(restart))
+                    st.button(
+                        "Restart",
+                        key=f"restart_c_{k.id}",
+                        on_click=_command,
+                        args=(s, restart),
+                        disabled=live,
+                        help=kafka_cli.for_command(restart),
+                    )
             add_c = {"op": "add_consumer", "group": gid}
-            st.button("Add a consumer", key=f"add_c_{gid}", on_click=_command, args=(s, add_c),
-                      help=kafka_cli.for_command(add_c, s.topic_of()))
+            st.button(
+                "Add a consumer",
+                key=f"add_c_{gid}",
+                on_click=_command,
+                args=(s, add_c),
+                help=kafka_cli.for_command(add_c, s.topic_of()),
+            )
 
 
 def _tabs(s: PlaygroundSession, snap) -> None:
     # Lazy tabs: only the open one runs, so a Step redraws one panel, not five.
-    logs, producers, groups, charts, follow, real = st.tabs(["Partition logs", "Producers", "Consumer groups",
-                                                             "Charts", "Follow a message", "Real Kafka"],
-                                                            key="panel", on_change="rerun")
+    logs, producers, groups, charts, follow, real = st.tabs(
+        ["Partition logs", "Producers", "Consumer groups", "Charts", "Follow a message", "Real Kafka"],
+        key="panel",
+        on_change="rerun",
+    )
     topics = [t.name for t in snap.topics if not t.internal]
     if logs.open:
         with logs:
@@ -307,12 +431,16 @@ def _no_tick(s: PlaygroundSession) -> None:
 
 
 def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
-    topic = st.selectbox("Topic", topics, key="log_topic") if len(topics) > 1 else (topics[0] if topics else None)
-    st.caption("Each cell is a record (colour = key). Hatched cells are above the high watermark: written to "
-               "the leader but not yet on every in-sync replica, so consumers cannot read them. "
-               # while playing the strip is redrawn several times a second and a click can land on an old one
-               + ("**Pause, then click a record to follow it**" if s.playing else "**Click a record to follow it**")
-               + ": its life appears under the strips, its path on the diagram.")
+    topic = (
+        st.selectbox("Topic", topics, key="log_topic") if len(topics) > 1 else (topics[0] if topics else None)
+    )
+    st.caption(
+        "Each cell is a record (colour = key). Hatched cells are above the high watermark: written to "
+        "the leader but not yet on every in-sync replica, so consumers cannot read them. "
+        # while playing the strip is redrawn several times a second and a click can land on an old one
+        + ("**Pause, then click a record to follow it**" if s.playing else "**Click a record to follow it**")
+        + ": its life appears under the strips, its path on the diagram."
+    )
     render_clickable_logs(s.cluster, snap, topic, key="logs", config=PLOTLY_CONFIG, then=lambda: _no_tick(s))
     if topic:
         st.markdown(f"`{kafka_cli.topic_describe(topic)}`")
@@ -328,21 +456,29 @@ def _producers_tab(s: PlaygroundSession, snap) -> None:
         cols = st.columns(5)
         for col, (label, value) in zip(cols, producer_summary(pv).items(), strict=True):
             col.metric(label, value)
-    st.plotly_chart(producer_panel(snap, pid, s.topic_of().get(pid or "")), key="producer",
-                    config=PLOTLY_CONFIG)
+    st.plotly_chart(
+        producer_panel(snap, pid, s.topic_of().get(pid or "")), key="producer", config=PLOTLY_CONFIG
+    )
     if pv is not None:  # batches get an offset only when acknowledged: follow one from here
         st.markdown("**Last acknowledged batches** — tick a row to follow its first record")
         if str(pv.config.get("acks")) == "0":
-            st.caption("acks=0: the producer never learns where its records landed, so it has no offsets to "
-                       "follow; click a record in *Partition logs* instead.")
+            st.caption(
+                "acks=0: the producer never learns where its records landed, so it has no offsets to "
+                "follow; click a record in *Partition logs* instead."
+            )
         elif rows := acked_batch_rows(s.cluster, pv.id):
             render_record_table(rows, key=f"acked_{pv.id}", then=lambda: _no_tick(s))
         else:
             st.caption("No batch acknowledged yet: press Step.")
     if pid:
         cmd = {"op": "produce", "producer": pid, "count": 10}
-        st.button(f"Send 10 records from {pid} now", key="produce10", on_click=_command, args=(s, cmd),
-                  help=kafka_cli.for_command(cmd, s.topic_of()))
+        st.button(
+            f"Send 10 records from {pid} now",
+            key="produce10",
+            on_click=_command,
+            args=(s, cmd),
+            help=kafka_cli.for_command(cmd, s.topic_of()),
+        )
         modern.txn_controls(s, snap, pid, _command)  # transactional producers only
         spec = next((p for p in s.scenario.producers if p.id == pid), None)
         if spec is not None:
@@ -362,12 +498,20 @@ def _groups_tab(s: PlaygroundSession, snap) -> None:
         st.markdown(f"`kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group {gid}`")
         st.dataframe(_table(assignment_rows(snap, gid)), hide_index=True, width="stretch")
         st.code(kafka_cli.group_describe(gid), language="bash")
-        live = sorted((k.id for k in snap.consumers if k.group_id == gid and k.alive
-                       and k.state not in ("closed", "crashed")), key=natural_key)
+        live = sorted(
+            (
+                k.id
+                for k in snap.consumers
+                if k.group_id == gid and k.alive and k.state not in ("closed", "crashed")
+            ),
+            key=natural_key,
+        )
         if live:
-            st.caption("What each consumer's `poll()` returned, newest first: tick a row to follow that record.")
+            st.caption(
+                "What each consumer's `poll()` returned, newest first: tick a row to follow that record."
+            )
         for row in range(0, len(live), 3):  # the consumer output, three consumers a row
-            for col, cid in zip(st.columns(3), live[row:row + 3], strict=False):
+            for col, cid in zip(st.columns(3), live[row : row + 3], strict=False):
                 with col:
                     st.markdown(f"**Last records {md_escape(cid)} received**")
                     if rows := consumer_output_rows(s.cluster, cid):
@@ -381,8 +525,11 @@ def _charts_tab(s: PlaygroundSession, snap) -> None:
     series = s.cluster.metrics.series()
     st.plotly_chart(throughput_figure(series), key="throughput", config=PLOTLY_CONFIG)
     st.plotly_chart(latency_figure(series), key="latency", config=PLOTLY_CONFIG)
-    st.plotly_chart(lag_history_figure(s.lag_history(), group_ids(snap), colour_group_ids(snap)), key="lag_history",
-                    config=PLOTLY_CONFIG)
+    st.plotly_chart(
+        lag_history_figure(s.lag_history(), group_ids(snap), colour_group_ids(snap)),
+        key="lag_history",
+        config=PLOTLY_CONFIG,
+    )
 
 
 def _real_tab(s: PlaygroundSession) -> None:

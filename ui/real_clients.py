@@ -49,7 +49,7 @@ IDLE_STOP_S = 90.0  # no redraw for this long (page switched, tab closed, sessio
 CALL_TIMEOUT_S = 10.0
 RECENT_EVENTS = 200
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-NOT_REPLAYED = ("what real clients did happened in wall-clock time, so Step, Back and links cannot replay it")
+NOT_REPLAYED = "what real clients did happened in wall-clock time, so Step, Back and links cannot replay it"
 TOGGLE_KEY, PORT_KEY = "real_clients", "real_clients_port"
 
 
@@ -81,16 +81,22 @@ def gate(setting: str | None, url: str | None, headers: Mapping[str, str] | None
     if value in ("on", "true", "1", "yes"):
         return Gate(True, f"Allowed by {ENV_VAR}=on.")
     if value in ("off", "false", "0", "no"):
-        return Gate(False, f"Switched off on this server ({ENV_VAR}=off or the `{SECRET}` secret). Run the app on "
-                           f"your own computer to watch your own Kafka client.")
+        return Gate(
+            False,
+            f"Switched off on this server ({ENV_VAR}=off or the `{SECRET}` secret). Run the app on "
+            f"your own computer to watch your own Kafka client.",
+        )
     if value != "auto":
         return Gate(False, f"{ENV_VAR} must be on, off or auto, got {setting!r}.")
     h = {k.lower(): v for k, v in (headers or {}).items()}
     seen = [a for a in (url, h.get("host"), h.get("origin")) if a]
     if seen and all(is_local(a) for a in seen):
         return Gate(True, "On because this app runs on your computer (you opened it at localhost).")
-    return Gate(False, "Off because this app is not opened at localhost: real Kafka clients can connect only to "
-                       "an app running on your own computer (`streamlit run app.py`, then open localhost:8501).")
+    return Gate(
+        False,
+        "Off because this app is not opened at localhost: real Kafka clients can connect only to "
+        "an app running on your own computer (`streamlit run app.py`, then open localhost:8501).",
+    )
 
 
 def current_gate() -> Gate:
@@ -171,7 +177,9 @@ class LiveRun:
     def refresh(self) -> Cluster:
         """A fresh copy of the served cluster for this redraw, and the events since the previous one."""
         server = self.handle.server
-        view, self.ports = self.handle.call(lambda: (self.cluster.clone(), dict(server.ports)), timeout=CALL_TIMEOUT_S)
+        view, self.ports = self.handle.call(
+            lambda: (self.cluster.clone(), dict(server.ports)), timeout=CALL_TIMEOUT_S
+        )
         new = view.events.since(self._seen)
         self._seen = view.events.seq
         if new:
@@ -194,14 +202,18 @@ class LiveRun:
     def apply(self, cmd: Command) -> str:
         """Run a Playground command (crash a broker, ...) on the served cluster, simulated time paused around it."""
         if cmd.op == "run_for":
-            raise ValueError("Simulated time follows the wall clock while real clients are connected: “+1 s” is "
-                             "off. Switch off “Accept real clients” to step through time again.")
+            raise ValueError(
+                "Simulated time follows the wall clock while real clients are connected: “+1 s” is "
+                "off. Switch off “Accept real clients” to step through time again."
+            )
         if not self.frozen:
             self.handle.pause()
         try:
             msg = self.handle.call(apply_command, self.cluster, cmd, timeout=CALL_TIMEOUT_S)
         except (RuntimeError, TimeoutError) as exc:
-            raise ValueError(f"The real-clients server did not answer ({exc}); switch it off and on again.") from None
+            raise ValueError(
+                f"The real-clients server did not answer ({exc}); switch it off and on again."
+            ) from None
         finally:
             if not self.frozen and self.handle.running:
                 self.handle.resume()
@@ -223,17 +235,23 @@ class LiveRun:
         """One Markdown line per real client seen in the view (producers by client.id, members by group)."""
         v = self.view
         out = []
-        for p in sorted((p for p in v.producers.values() if getattr(p, "external", False)), key=lambda p: p.id):
+        for p in sorted(
+            (p for p in v.producers.values() if getattr(p, "external", False)), key=lambda p: p.id
+        ):
             acks = {-1: "all", 0: "0", 1: "1"}.get(p.acks, str(p.acks))
             failed = f", {p.failed:,} failed" if p.failed else ""
-            out.append(f":violet-badge[your client] producer **{p.id}** — {p.sent:,} record(s) sent, "
-                       f"{p.acked:,} acknowledged{failed} · acks={acks}")
+            out.append(
+                f":violet-badge[your client] producer **{p.id}** — {p.sent:,} record(s) sent, "
+                f"{p.acked:,} acknowledged{failed} · acks={acks}"
+            )
         groups: dict[str, list[Any]] = {}
         for k in v.consumers.values():
             if getattr(k, "external", False) and k.alive:
                 groups.setdefault(k.group_id or "(no group)", []).append(k)
         for gid in sorted(groups):
-            members = ", ".join(f"**{k.id}** ({_parts(k.assignment)})" for k in sorted(groups[gid], key=lambda k: k.id))
+            members = ", ".join(
+                f"**{k.id}** ({_parts(k.assignment)})" for k in sorted(groups[gid], key=lambda k: k.id)
+            )
             out.append(f":violet-badge[your client] group **{gid}** — {members}")
         return out
 
@@ -247,9 +265,11 @@ def _parts(assignment: list[tuple[str, int]]) -> str:
 def snippet(address: str, topic: str) -> str:
     """Three lines to paste in a terminal: install kafka-python, produce 5 records a second with client.id `you`
     (the name the diagram shows), consume them in group `my-group` with the Kafka CLI."""
-    producer = (f"python -c \"import time, kafka; p = kafka.KafkaProducer(bootstrap_servers='{address}', "
-                f"client_id='you', acks='all'); [(p.send('{topic}', key=b'me-%d' % (i % 6), "
-                f"value=b'hello %d' % i), time.sleep(0.2)) for i in range(3000)]\"")
+    producer = (
+        f"python -c \"import time, kafka; p = kafka.KafkaProducer(bootstrap_servers='{address}', "
+        f"client_id='you', acks='all'); [(p.send('{topic}', key=b'me-%d' % (i % 6), "
+        f"value=b'hello %d' % i), time.sleep(0.2)) for i in range(3000)]\""
+    )
     consumer = f"kafka-console-consumer.sh --bootstrap-server {address} --topic {topic} --group my-group --from-beginning"
     return f"pip install kafka-python\n{producer}\n{consumer}"
 
@@ -275,10 +295,15 @@ def start(s: PlaygroundSession) -> None:
         live = LiveRun.start(s.timeline.cluster, s.position, port)
     except PortInUseError as exc:
         alt = port + 10_000 if port + 10_000 <= MAX_PORT else MIN_PORT + 8000
-        what = "is already in use (another Kafka, or this Playground in another tab?)" if exc.in_use else \
-            f"cannot be opened ({exc.strerror or exc})"
-        s.real_error = (f"Port {exc.port} {what}. Choose another first port below, for example {alt}; broker N "
-                        f"then listens on that port + N - 1.")
+        what = (
+            "is already in use (another Kafka, or this Playground in another tab?)"
+            if exc.in_use
+            else f"cannot be opened ({exc.strerror or exc})"
+        )
+        s.real_error = (
+            f"Port {exc.port} {what}. Choose another first port below, for example {alt}; broker N "
+            f"then listens on that port + N - 1."
+        )
         return
     except (OSError, RuntimeError, TimeoutError, ImportError) as exc:
         s.real_error = f"Could not start the Kafka server on port {port}: {exc}"
@@ -297,8 +322,13 @@ def stop(s: PlaygroundSession, why: str | None = None) -> None:
     live.stop()
     because = why or (f"Nobody had the Playground open for {IDLE_STOP_S:.0f} s" if idle else None)
     lead = f"{because}: stopped" if because else "Stopped"
-    s.flash.append(("info", f"{lead} accepting real clients; ports {live.port_range()} are free again. Back at step "
-                            f"{live.position}, where you switched them on: {NOT_REPLAYED}."))
+    s.flash.append(
+        (
+            "info",
+            f"{lead} accepting real clients; ports {live.port_range()} are free again. Back at step "
+            f"{live.position}, where you switched them on: {NOT_REPLAYED}.",
+        )
+    )
     s.last_action, s.last_cli = f"Stopped accepting real clients (back at step {live.position})", None
 
 
@@ -338,11 +368,21 @@ def toggle(s: PlaygroundSession) -> None:
     import streamlit as st
 
     g = current_gate()
-    st.session_state[TOGGLE_KEY] = s.serving or s.real_error is not None  # the session decides, not the widget
-    help_ = (f"Serve this cluster over the Kafka protocol on {HOST}:{s.real_port} (and the next ports, one per "
-             f"broker), so your own Kafka client can connect; the page follows it live. {g.why}")
-    st.toggle("Accept real clients", key=TOGGLE_KEY, on_change=_on_toggle, args=(s,),
-              disabled=not g.allowed and not st.session_state[TOGGLE_KEY], help=help_)
+    st.session_state[TOGGLE_KEY] = (
+        s.serving or s.real_error is not None
+    )  # the session decides, not the widget
+    help_ = (
+        f"Serve this cluster over the Kafka protocol on {HOST}:{s.real_port} (and the next ports, one per "
+        f"broker), so your own Kafka client can connect; the page follows it live. {g.why}"
+    )
+    st.toggle(
+        "Accept real clients",
+        key=TOGGLE_KEY,
+        on_change=_on_toggle,
+        args=(s,),
+        disabled=not g.allowed and not st.session_state[TOGGLE_KEY],
+        help=help_,
+    )
 
 
 def panel(s: PlaygroundSession) -> None:
@@ -365,34 +405,54 @@ def panel(s: PlaygroundSession) -> None:
         rows = live.clients() if live is not None else []
         with right:
             st.session_state[PORT_KEY] = int(s.real_port)
-            st.number_input("First port", key=PORT_KEY, min_value=MIN_PORT, max_value=MAX_PORT, step=1,
-                            on_change=_on_port, args=(s,), help="Broker 1 listens here, broker N on this port + N - 1.")
+            st.number_input(
+                "First port",
+                key=PORT_KEY,
+                min_value=MIN_PORT,
+                max_value=MAX_PORT,
+                step=1,
+                on_change=_on_port,
+                args=(s,),
+                help="Broker 1 listens here, broker N on this port + N - 1.",
+            )
             if live is not None:
-                st.button("Resume time" if live.frozen else "Freeze time", key="real_clients_freeze",
-                          on_click=_on_freeze, args=(s,), width="stretch",
-                          help="Stop simulated time to look closely: clients stay connected and their requests wait.")
+                st.button(
+                    "Resume time" if live.frozen else "Freeze time",
+                    key="real_clients_freeze",
+                    on_click=_on_freeze,
+                    args=(s,),
+                    width="stretch",
+                    help="Stop simulated time to look closely: clients stay connected and their requests wait.",
+                )
             if rows:
                 with st.popover("Snippet", key="real_clients_snippet", width="stretch"):
                     st.code(snippet(live.address, _topic(s)), language="bash", wrap_lines=True)
         with left:
             if live is None:
-                st.markdown("**Not accepting real clients.** Pick a free first port on the right, or switch the "
-                            "toggle off.")
+                st.markdown(
+                    "**Not accepting real clients.** Pick a free first port on the right, or switch the "
+                    "toggle off."
+                )
                 return
             frozen = " · :orange-badge[time frozen]" if live.frozen else ""
             brokers = ", ".join(f"broker {b} on {p}" for b, p in sorted(live.ports.items()))
-            st.markdown(f":green-badge[live] **Accepting real Kafka clients at `{live.address}`** "
-                        f"({brokers}){frozen}")
+            st.markdown(
+                f":green-badge[live] **Accepting real Kafka clients at `{live.address}`** ({brokers}){frozen}"
+            )
             if rows:
                 st.markdown("  \n".join(rows))
                 st.caption("Your clients are drawn under their client.id, next to the simulated ones.")
             else:
-                st.caption("No real client yet. Paste these three lines in a terminal (the last one runs from "
-                           "Kafka's bin/ directory):")
+                st.caption(
+                    "No real client yet. Paste these three lines in a terminal (the last one runs from "
+                    "Kafka's bin/ directory):"
+                )
                 st.code(snippet(live.address, _topic(s)), language="bash", wrap_lines=True)
-            st.caption(f"Simulated time follows the wall clock, so Step, Back and Play are off and the timeline "
-                       f"stays at step {live.position}. Crash a broker below and watch your client recover. "
-                       f"Switching this off returns to step {live.position}: {NOT_REPLAYED}.")
+            st.caption(
+                f"Simulated time follows the wall clock, so Step, Back and Play are off and the timeline "
+                f"stays at step {live.position}. Crash a broker below and watch your client recover. "
+                f"Switching this off returns to step {live.position}: {NOT_REPLAYED}."
+            )
 
 
 def real_tab(s: PlaygroundSession) -> None:
@@ -405,12 +465,30 @@ def real_tab(s: PlaygroundSession) -> None:
     if not g.allowed:
         st.caption(g.why)
     elif s.live is None:
-        st.caption(f"Switch on **Accept real clients** (next to Share): this cluster is then served at {address} "
-                   f"(one port per broker), and these three lines talk to it:")
+        st.caption(
+            f"Switch on **Accept real clients** (next to Share): this cluster is then served at {address} "
+            f"(one port per broker), and these three lines talk to it:"
+        )
     else:
         st.caption(f"This cluster is served at {address}. Paste these three lines in a terminal:")
     st.code(snippet(address, _topic(s)), language="bash", wrap_lines=True)
 
 
-__all__ = ["Gate", "LiveRun", "gate", "current_gate", "is_local", "snippet", "start", "stop", "toggle", "panel",
-           "real_tab", "ENV_VAR", "SECRET", "DEFAULT_PORT", "REFRESH_S", "IDLE_STOP_S"]
+__all__ = [
+    "Gate",
+    "LiveRun",
+    "gate",
+    "current_gate",
+    "is_local",
+    "snippet",
+    "start",
+    "stop",
+    "toggle",
+    "panel",
+    "real_tab",
+    "ENV_VAR",
+    "SECRET",
+    "DEFAULT_PORT",
+    "REFRESH_S",
+    "IDLE_STOP_S",
+]

@@ -79,8 +79,9 @@ class TeacherRoom:
 
     def publish(self, store: RoomStore) -> None:
         """Put this run's recipe and step in the room (students follow on their next poll)."""
-        self.version = store.update(self.code, self.token, state=self.run.timeline.to_state(),
-                                    step=self.run.position)
+        self.version = store.update(
+            self.code, self.token, state=self.run.timeline.to_state(), step=self.run.position
+        )
 
     def catch_up(self, store: RoomStore) -> bool:
         """Take what the teacher did on another device (the same room, another session); True when the room
@@ -118,7 +119,7 @@ def follow(run: PlaygroundSession | None, synced_json: str | None, view: RoomVie
         moves = parse_moves(state, 0, max((c.get("at", 0) for c in nc), default=0))
         same_past = _clip(run.timeline.moves, run.position) == _clip(moves, run.position)
         if old["scenario"] == state["scenario"] and nc[: len(oc)] == oc and same_past:
-            for item in nc[len(oc):]:
+            for item in nc[len(oc) :]:
                 item = dict(item)
                 at = item.pop("at")
                 run.timeline.moves = [list(m) for m in moves]
@@ -189,8 +190,10 @@ def parse_cookie(value: str | None) -> tuple[str, str] | None:
 def teacher_cookie_script(value: str, max_age: int) -> str:
     """The snippet that keeps the teacher's secret in this browser for as long as a room can live (the approach
     of lessons.progress.cookie_script; the value is a room code and URL-safe characters only)."""
-    return (f"<script>document.cookie = '{TEACHER_COOKIE}={value}; path=/; max-age={int(max_age)}; "
-            f"SameSite=Strict';</script>")
+    return (
+        f"<script>document.cookie = '{TEACHER_COOKIE}={value}; path=/; max-age={int(max_age)}; "
+        f"SameSite=Strict';</script>"
+    )
 
 
 def _cookie() -> str | None:
@@ -213,8 +216,11 @@ def _resume_teacher(store: RoomStore) -> None:
         try:
             _adopt(store.resume(params.get("room") or "", token), token, "your teacher link")
         except RoomError as exc:
-            st.error(f"Teacher link: {exc}. Open the teacher link exactly as the room showed it, or start a "
-                     f"new room.", icon=":material/error:")
+            st.error(
+                f"Teacher link: {exc}. Open the teacher link exactly as the room showed it, or start a "
+                f"new room.",
+                icon=":material/error:",
+            )
         return
     if ss.get(TEACHER_KEY) is not None or ss.get("room_cookie_tried"):
         return
@@ -235,8 +241,10 @@ def _resume_teacher(store: RoomStore) -> None:
 def _adopt(view: RoomView, token: str, source: str) -> None:
     """Become this room's teacher again: the run is rebuilt from the room's recipe at the room's step."""
     run = follow(None, None, view)
-    note = (f"Welcome back: you are the teacher of room {view.code} again (restored from {source}), at step "
-            f"{view.step}.")
+    note = (
+        f"Welcome back: you are the teacher of room {view.code} again (restored from {source}), at step "
+        f"{view.step}."
+    )
     st.session_state[TEACHER_KEY] = TeacherRoom(view.code, token, run, note=note, version=view.version)
     st.session_state.pop(STUDENT_KEY, None)
 
@@ -256,23 +264,35 @@ def _from_link(store: RoomStore) -> None:
     if current is not None and current.code == code:
         return
     if store.get(code) is None:
-        st.error("room code: there is no open room with this code (it may have expired after inactivity); "
-                 "ask your teacher for the current code", icon=":material/error:")
+        st.error(
+            "room code: there is no open room with this code (it may have expired after inactivity); "
+            "ask your teacher for the current code",
+            icon=":material/error:",
+        )
         return
     ss[STUDENT_KEY] = StudentRoom(code)
 
 
 def _lobby(store: RoomStore) -> None:
-    st.caption("A teacher starts a room; students join with its code and their screens follow the teacher's "
-               "cluster step by step. A room keeps only the scenario, the step and anonymous answer counts.")
+    st.caption(
+        "A teacher starts a room; students join with its code and their screens follow the teacher's "
+        "cluster step by step. A room keeps only the scenario, the step and anonymous answer counts."
+    )
     teach, join = st.columns(2, gap="large")
     with teach, st.container(border=True, key="room_teach"):
         st.markdown("#### Teach")
-        options = (list(PRESETS) + [label for label, _ in lesson_clusters()]
-                   + ([MY_PLAYGROUND] if st.session_state.get(PLAYGROUND_KEY) is not None else []))
-        st.selectbox("Start from", options, key="room_start_from",
-                     help="A preset, a lesson's cluster (its questions then name the clients and topics your "
-                          "students see), or the run you built in the Playground (with what you broke in it).")
+        options = (
+            list(PRESETS)
+            + [label for label, _ in lesson_clusters()]
+            + ([MY_PLAYGROUND] if st.session_state.get(PLAYGROUND_KEY) is not None else [])
+        )
+        st.selectbox(
+            "Start from",
+            options,
+            key="room_start_from",
+            help="A preset, a lesson's cluster (its questions then name the clients and topics your "
+            "students see), or the run you built in the Playground (with what you broke in it).",
+        )
         st.button("Start a room", key="room_start", type="primary", on_click=_start, args=(store,))
     with join, st.container(border=True, key="room_join"):
         st.markdown("#### Join")
@@ -324,16 +344,24 @@ def _picture(run: PlaygroundSession, who: str, compact: bool = False) -> None:
     head = PlaygroundSession.headline(events)
     with st.container(border=True, key="room_narration"):
         when = f"**Step {run.position}** · simulated time **{run.cluster.now / 1000:.3f} s**"
-        text = head.summary if head else ("Press Step to start the cluster." if run.position == 0 and who == "teacher"
-                                          else "Nothing visible happened at this step.")
+        text = (
+            head.summary
+            if head
+            else (
+                "Press Step to start the cluster."
+                if run.position == 0 and who == "teacher"
+                else "Nothing visible happened at this step."
+            )
+        )
         if compact:
             st.markdown(f"##### {when} — {md_escape(text)}")
         else:
             st.markdown(when)
             st.markdown(f"#### {md_escape(text)}")
     snap = run.cluster.snapshot()
-    st.plotly_chart(cluster_diagram(snap, highlight=head.actors if head else ()), key="room_diagram",
-                    config=PLOTLY_CONFIG)
+    st.plotly_chart(
+        cluster_diagram(snap, highlight=head.actors if head else ()), key="room_diagram", config=PLOTLY_CONFIG
+    )
     topics = [t.name for t in snap.topics if not t.internal]
     st.plotly_chart(log_strips(snap, topics[0] if topics else None), key="room_logs", config=PLOTLY_CONFIG)
 
@@ -355,12 +383,21 @@ def _commands(run: PlaygroundSession, prefix: str, act: Callable[[dict], None]) 
     with st.container(horizontal=True, key=f"{prefix}_commands"):
         for b in sorted(snap.brokers, key=lambda b: b.id):
             op, label = ("crash_broker", "Crash") if b.alive else ("restart_broker", "Restart")
-            st.button(f"{label} broker {b.id}", key=f"{prefix}_{op}_{b.id}", on_click=act,
-                      args=({"op": op, "broker": b.id},))
+            st.button(
+                f"{label} broker {b.id}",
+                key=f"{prefix}_{op}_{b.id}",
+                on_click=act,
+                args=({"op": op, "broker": b.id},),
+            )
         for k in sorted(snap.consumers, key=lambda k: natural_key(k.id)):
             live = k.alive and k.state not in ("closed", "crashed")
-            st.button(f"Crash {k.id}", key=f"{prefix}_crash_c_{k.id}", disabled=not live, on_click=act,
-                      args=({"op": "crash_consumer", "consumer": k.id},))
+            st.button(
+                f"Crash {k.id}",
+                key=f"{prefix}_crash_c_{k.id}",
+                disabled=not live,
+                on_click=act,
+                args=({"op": "crash_consumer", "consumer": k.id},),
+            )
 
 
 # -- teacher --------------------------------------------------------------------------------------------------------
@@ -374,7 +411,9 @@ def _teacher(t: TeacherRoom, store: RoomStore) -> None:
         return
     if not t.cookie_saved:  # a reload of this browser finds the room again (until the room expires)
         value = cookie_value(t.code, t.token)  # a room code and a secrets.token_urlsafe: [A-Za-z0-9_.-] only
-        st.html(teacher_cookie_script(value, IDLE_SECONDS), unsafe_allow_javascript=True)  # safe-html: see above
+        st.html(
+            teacher_cookie_script(value, IDLE_SECONDS), unsafe_allow_javascript=True
+        )  # safe-html: see above
         t.cookie_saved = True
     if t.note:
         st.success(t.note, icon=":material/how_to_reg:")
@@ -404,26 +443,42 @@ def _header(t: TeacherRoom, store: RoomStore) -> None:
             st.markdown(f"join at `{_room_link(t.code).split('?')[0]}`", width="content")
             with st.popover("Ask the room", icon=":material/quiz:", key="room_ask_popover"):
                 _ask(t, store)
-            st.button("Exit projector view", key="room_projector_off", icon=":material/close_fullscreen:",
-                      on_click=_set_projector, args=(t, False))
+            st.button(
+                "Exit projector view",
+                key="room_projector_off",
+                icon=":material/close_fullscreen:",
+                on_click=_set_projector,
+                args=(t, False),
+            )
         return
     with st.container(border=True, key="room_header"):
         a, b = st.columns([1, 2], vertical_alignment="center")
         with a, st.container(key="room_code"):
             st.markdown(f"## Room code: **{t.code}**")
         with b:
-            st.caption(f"Students open this link, or enter the code on the Classroom page. The room closes after "
-                       f"{IDLE_SECONDS // 3600} h without activity.")
+            st.caption(
+                f"Students open this link, or enter the code on the Classroom page. The room closes after "
+                f"{IDLE_SECONDS // 3600} h without activity."
+            )
             st.code(_room_link(t.code), language=None)
             with st.container(horizontal=True):
-                st.button("Projector view", key="room_projector_on", icon=":material/open_in_full:",
-                          on_click=_set_projector, args=(t, True),
-                          help="For the projector: the question, the live answers and the cluster large, no sidebar.")
+                st.button(
+                    "Projector view",
+                    key="room_projector_on",
+                    icon=":material/open_in_full:",
+                    on_click=_set_projector,
+                    args=(t, True),
+                    help="For the projector: the question, the live answers and the cluster large, no sidebar.",
+                )
                 st.button("Close the room", key="room_close", on_click=_close, args=(t, store))
-        with st.expander(":material/key: Teacher link: to teach from another device", key="room_teacher_link"):
-            st.warning("This link makes whoever opens it the teacher of this room: they can move the cluster and "
-                       "pose questions. Do not share it with students or show it on the projector.",
-                       icon=":material/warning:")
+        with st.expander(
+            ":material/key: Teacher link: to teach from another device", key="room_teacher_link"
+        ):
+            st.warning(
+                "This link makes whoever opens it the teacher of this room: they can move the cluster and "
+                "pose questions. Do not share it with students or show it on the projector.",
+                icon=":material/warning:",
+            )
             st.code(_teacher_link(t.code, t.token), language=None)
             st.caption("A reload of this page keeps you the teacher too (your browser remembers the room).")
 
@@ -496,22 +551,47 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
     t.skip_tick = False
     run = t.run
     with st.container(horizontal=True, vertical_alignment="bottom", key="room_controls"):
-        st.button("Step", key="room_step", type="primary", disabled=t.playing, on_click=_teacher_act,
-                  args=(t, store, lambda: t.run.step() and None))
-        st.button("Back", key="room_back", disabled=t.playing or run.position == 0, on_click=_teacher_act,
-                  args=(t, store, lambda: t.run.back()))
+        st.button(
+            "Step",
+            key="room_step",
+            type="primary",
+            disabled=t.playing,
+            on_click=_teacher_act,
+            args=(t, store, lambda: t.run.step() and None),
+        )
+        st.button(
+            "Back",
+            key="room_back",
+            disabled=t.playing or run.position == 0,
+            on_click=_teacher_act,
+            args=(t, store, lambda: t.run.back()),
+        )
         st.toggle("Play", key="room_playing", help="Step automatically; every student's screen follows.")
-        st.selectbox("Speed", list(SPEEDS), index=list(SPEEDS).index(t.speed), key="room_speed",
-                     on_change=_set_speed, args=(t,), label_visibility="collapsed", width=115)
+        st.selectbox(
+            "Speed",
+            list(SPEEDS),
+            index=list(SPEEDS).index(t.speed),
+            key="room_speed",
+            on_change=_set_speed,
+            args=(t,),
+            label_visibility="collapsed",
+            width=115,
+        )
         st.button("Reset", key="room_reset", on_click=_teacher_reset, args=(t, store))
         if t.projector:  # one row of controls, so the picture starts high on the projector
-            with st.popover("Step until", icon=":material/fast_forward:", key="room_t_until", disabled=t.playing):
+            with st.popover(
+                "Step until", icon=":material/fast_forward:", key="room_t_until", disabled=t.playing
+            ):
                 _time_controls(t, store)
         else:
             _time_controls(t, store)
         if t.projector:
-            with st.popover("Break", icon=":material/bolt:", key="room_t_break",
-                            help="Crash or restart a broker, crash a consumer."):
+            with st.popover(
+                "Break",
+                icon=":material/bolt:",
+                key="room_t_break",
+                help="Crash or restart a broker, crash a consumer.",
+            ):
                 _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: t.run.apply(cmd)))
     if not t.projector:
         _commands(run, "room_t", lambda cmd: _teacher_act(t, store, lambda: t.run.apply(cmd)))
@@ -527,14 +607,29 @@ def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
     and `skip`): each is one recorded step that Back undoes, published to the room like a Step (the recipe
     carries the moves, so students replay the same step)."""
     moves = (
-        ("Next rebalance", "room_run_rebalance", lambda: t.run.run_until("rebalance", "rebalance"),
-         "One step to the moment a consumer group starts or finishes a rebalance (Back undoes it)."),
-        ("Next election", "room_run_election", lambda: t.run.run_until("election", "leader election"),
-         "One step to the next leader or controller election (crash a broker first; Back undoes it)."),
-        ("+1 s", "room_skip_1s", lambda: t.run.skip(1000), "Let one simulated second pass as one step (Back undoes it)."),
+        (
+            "Next rebalance",
+            "room_run_rebalance",
+            lambda: t.run.run_until("rebalance", "rebalance"),
+            "One step to the moment a consumer group starts or finishes a rebalance (Back undoes it).",
+        ),
+        (
+            "Next election",
+            "room_run_election",
+            lambda: t.run.run_until("election", "leader election"),
+            "One step to the next leader or controller election (crash a broker first; Back undoes it).",
+        ),
+        (
+            "+1 s",
+            "room_skip_1s",
+            lambda: t.run.skip(1000),
+            "Let one simulated second pass as one step (Back undoes it).",
+        ),
     )
     for label, key, action, help_text in moves:
-        st.button(label, key=key, disabled=t.playing, on_click=_teacher_act, args=(t, store, action), help=help_text)
+        st.button(
+            label, key=key, disabled=t.playing, on_click=_teacher_act, args=(t, store, action), help=help_text
+        )
 
 
 def _teacher_reset(t: TeacherRoom, store: RoomStore) -> None:
@@ -604,27 +699,45 @@ def _ask(t: TeacherRoom, store: RoomStore) -> None:
     with st.container(border=True, key="room_ask"):
         st.markdown("#### Ask the room")
         qs = lesson_questions(t.run.scenario)
-        src = st.radio("Question", [LESSON, FREE], index=0 if qs else 1, horizontal=True, key="room_q_src",
-                       label_visibility="collapsed")
+        src = st.radio(
+            "Question",
+            [LESSON, FREE],
+            index=0 if qs else 1,
+            horizontal=True,
+            key="room_q_src",
+            label_visibility="collapsed",
+        )
         if src == LESSON:
             if not qs:
-                st.info(f"No lesson asks its questions on this room's cluster (“{md_escape(t.run.scenario.name)}”): "
-                        f"a lesson's question names its own clients and topics. Start a room from a lesson to pose "
-                        f"its questions, or write your own.", icon=":material/info:")
+                st.info(
+                    f"No lesson asks its questions on this room's cluster (“{md_escape(t.run.scenario.name)}”): "
+                    f"a lesson's question names its own clients and topics. Start a room from a lesson to pose "
+                    f"its questions, or write your own.",
+                    icon=":material/info:",
+                )
                 return
             labels = [label for label, _ in qs]
-            i = st.selectbox("Lesson step", range(len(qs)), format_func=lambda i: labels[i], key="room_q_lesson")
+            i = st.selectbox(
+                "Lesson step", range(len(qs)), format_func=lambda i: labels[i], key="room_q_lesson"
+            )
             p = qs[i or 0][1]
             st.markdown(p.question)
             shown, _ = shuffled(p, t.code)  # the order the room will see
             st.caption("  \n".join(f"{chr(65 + j)}. {c}" for j, c in enumerate(shown)))
         else:
-            st.text_input("Question", key="room_q_text", max_chars=500,
-                          placeholder="What happens to acks=1 writes when the leader crashes?")
+            st.text_input(
+                "Question",
+                key="room_q_text",
+                max_chars=500,
+                placeholder="What happens to acks=1 writes when the leader crashes?",
+            )
             st.text_area("Choices, one per line (2 to 6)", key="room_q_choices", height=110)
             n = len([c for c in (st.session_state.get("room_q_choices") or "").splitlines() if c.strip()])
-            st.selectbox("Right answer", ["none (a poll)"] + [chr(65 + j) for j in range(max(n, 0))],
-                         key="room_q_answer")
+            st.selectbox(
+                "Right answer",
+                ["none (a poll)"] + [chr(65 + j) for j in range(max(n, 0))],
+                key="room_q_answer",
+            )
             st.text_input("Explanation shown on reveal (optional)", key="room_q_expl", max_chars=500)
         st.button("Pose to the room", key="room_pose", type="primary", on_click=_pose, args=(t, store))
 
@@ -646,7 +759,9 @@ def _pose(t: TeacherRoom, store: RoomStore) -> None:
             choices = [c.strip() for c in (ss.get("room_q_choices") or "").splitlines() if c.strip()]
             pick = ss.get("room_q_answer") or "none (a poll)"
             answer = None if pick.startswith("none") else ord(pick) - 65
-            store.pose(t.code, t.token, ss.get("room_q_text") or "", choices, answer, ss.get("room_q_expl") or "")
+            store.pose(
+                t.code, t.token, ss.get("room_q_text") or "", choices, answer, ss.get("room_q_expl") or ""
+            )
 
     _guard(t.flash, pose)
 
@@ -666,21 +781,38 @@ def _answers(t: TeacherRoom, store: RoomStore) -> None:
     q = view.question
     with st.container(border=True, key="room_answers"):
         if q is None:
-            st.caption("No question posed yet. Students see the question on their screen as soon as you pose it.")
+            st.caption(
+                "No question posed yet. Students see the question on their screen as soon as you pose it."
+            )
             return
         if t.projector:  # read from the back of the room
             st.markdown(f"#### {_qtext(q.text, q.markdown)}")
-            st.markdown("  \n".join(f"**{chr(65 + j)}.** {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
+            st.markdown(
+                "  \n".join(f"**{chr(65 + j)}.** {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices))
+            )
         else:
             st.markdown(f"**Asked:** {_qtext(q.text, q.markdown)}")
-            st.caption("  \n".join(f"{chr(65 + j)}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
-        st.plotly_chart(answer_histogram(q.choices, q.counts, q.answer, q.revealed), key="room_histogram",
-                        config=PLOTLY_CONFIG)
+            st.caption(
+                "  \n".join(f"{chr(65 + j)}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices))
+            )
+        st.plotly_chart(
+            answer_histogram(q.choices, q.counts, q.answer, q.revealed),
+            key="room_histogram",
+            config=PLOTLY_CONFIG,
+        )
         with st.container(horizontal=True):
-            st.button("Reveal the answer", key="room_reveal", disabled=q.revealed, type="primary",
-                      on_click=lambda: _guard(t.flash, lambda: store.reveal(t.code, t.token) and None))
-            st.button("Clear the question", key="room_clear",
-                      on_click=lambda: _guard(t.flash, lambda: store.clear_question(t.code, t.token)))
+            st.button(
+                "Reveal the answer",
+                key="room_reveal",
+                disabled=q.revealed,
+                type="primary",
+                on_click=lambda: _guard(t.flash, lambda: store.reveal(t.code, t.token) and None),
+            )
+            st.button(
+                "Clear the question",
+                key="room_clear",
+                on_click=lambda: _guard(t.flash, lambda: store.clear_question(t.code, t.token)),
+            )
         if q.revealed:
             _reveal_text(q)
 
@@ -691,8 +823,10 @@ def _qtext(text: str, markdown: bool) -> str:
 
 def _reveal_text(q) -> None:
     if q.answer is not None:
-        st.success(f"Right answer: **{chr(65 + q.answer)}.** {_qtext(q.choices[q.answer], q.markdown)}",
-                   icon=":material/check_circle:")
+        st.success(
+            f"Right answer: **{chr(65 + q.answer)}.** {_qtext(q.choices[q.answer], q.markdown)}",
+            icon=":material/check_circle:",
+        )
     else:
         st.info("A poll: no right answer.")
     if q.explanation:
@@ -703,7 +837,10 @@ def _reveal_text(q) -> None:
 def _student(s: StudentRoom, store: RoomStore) -> None:
     view = store.get(s.code)
     if view is None:
-        st.warning("This room is closed or has expired. Ask your teacher for a new code.", icon=":material/timer_off:")
+        st.warning(
+            "This room is closed or has expired. Ask your teacher for a new code.",
+            icon=":material/timer_off:",
+        )
         st.button("Back to the start", key="room_leave_closed", on_click=_forget, args=(STUDENT_KEY,))
         return
     if s.following:
@@ -717,12 +854,23 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
     with st.container(horizontal=True, vertical_alignment="center", key="room_status"):
         if s.following:
             st.markdown(f":green-badge[:material/sensors: Following the teacher] · room **{s.code}**")
-            st.button("Break away", key="room_break", on_click=_break_away, args=(s,),
-                      help="Explore on your own copy of this run; the teacher's steps no longer move your screen.")
+            st.button(
+                "Break away",
+                key="room_break",
+                on_click=_break_away,
+                args=(s,),
+                help="Explore on your own copy of this run; the teacher's steps no longer move your screen.",
+            )
         else:
             st.markdown(f":orange-badge[:material/explore: On your own copy] · room **{s.code}**")
-            st.button("Rejoin", key="room_rejoin", type="primary", on_click=_rejoin, args=(s,),
-                      help="Snap back to the teacher's run and step.")
+            st.button(
+                "Rejoin",
+                key="room_rejoin",
+                type="primary",
+                on_click=_rejoin,
+                args=(s,),
+                help="Snap back to the teacher's run and step.",
+            )
         st.fragment(run_every=POLL_SECONDS)(_poll)(s, store)
         st.button("Leave the room", key="room_leave", on_click=_forget, args=(STUDENT_KEY,))
     for level, msg in s.flash:
@@ -733,9 +881,20 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
     if not s.following:
         run = s.run
         with st.container(horizontal=True, key="room_own_controls"):
-            st.button("Step", key="room_s_step", type="primary", on_click=_guard,
-                      args=(s.flash, lambda: run.step() and None))
-            st.button("Back", key="room_s_back", disabled=run.position == 0, on_click=_guard, args=(s.flash, run.back))
+            st.button(
+                "Step",
+                key="room_s_step",
+                type="primary",
+                on_click=_guard,
+                args=(s.flash, lambda: run.step() and None),
+            )
+            st.button(
+                "Back",
+                key="room_s_back",
+                disabled=run.position == 0,
+                on_click=_guard,
+                args=(s.flash, run.back),
+            )
         _commands(run, "room_s", lambda cmd: _student_command(s, cmd))
         run.flash.clear()
     _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
@@ -764,10 +923,14 @@ def _orphan_notice(s: StudentRoom, store: RoomStore) -> None:
         return
     minutes = int((store.teacher_away(s.code) or 0) // 60)
     with st.container(border=True, key="room_orphaned"):
-        st.warning(f"Your teacher has not been in room {s.code} for {minutes} minutes: they may have left. "
-                   f"You can keep exploring this run on your own, or leave the room.", icon=":material/person_off:")
-        st.button("Leave the room", key="room_leave_orphaned", type="primary", on_click=_forget,
-                  args=(STUDENT_KEY,))
+        st.warning(
+            f"Your teacher has not been in room {s.code} for {minutes} minutes: they may have left. "
+            f"You can keep exploring this run on your own, or leave the room.",
+            icon=":material/person_off:",
+        )
+        st.button(
+            "Leave the room", key="room_leave_orphaned", type="primary", on_click=_forget, args=(STUDENT_KEY,)
+        )
 
 
 def _break_away(s: StudentRoom) -> None:
@@ -795,21 +958,36 @@ def _student_question(s: StudentRoom, view: RoomView, store: RoomStore) -> None:
         letters = [chr(65 + j) for j in range(len(q.choices))]
         mine = s.answers.get(q.qid)
         if not q.revealed:
-            st.radio("Your answer", range(len(q.choices)), index=None, key=f"room_answer_{q.qid}",
-                     format_func=lambda j: f"{letters[j]}. {_qtext(q.choices[j], q.markdown)}")
-            st.button("Change my answer" if mine is not None else "Send my answer", key="room_send", type="primary",
-                      on_click=_send, args=(s, store, q.qid))
+            st.radio(
+                "Your answer",
+                range(len(q.choices)),
+                index=None,
+                key=f"room_answer_{q.qid}",
+                format_func=lambda j: f"{letters[j]}. {_qtext(q.choices[j], q.markdown)}",
+            )
+            st.button(
+                "Change my answer" if mine is not None else "Send my answer",
+                key="room_send",
+                type="primary",
+                on_click=_send,
+                args=(s, store, q.qid),
+            )
             if mine is not None:
-                st.caption(f"You answered {letters[mine]}. You can change it until your teacher reveals the answer. "
-                           f"Answers are anonymous: only the counts are kept.")
+                st.caption(
+                    f"You answered {letters[mine]}. You can change it until your teacher reveals the answer. "
+                    f"Answers are anonymous: only the counts are kept."
+                )
         else:
             if mine is not None:
                 right = q.answer is not None and mine == q.answer
                 st.markdown(f"You answered **{letters[mine]}**" + (" — right!" if right else ""))
             _reveal_text(q)
             st.caption("  \n".join(f"{letters[j]}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
-            st.plotly_chart(answer_histogram(q.choices, q.counts, q.answer, True), key="room_student_histogram",
-                            config=PLOTLY_CONFIG)
+            st.plotly_chart(
+                answer_histogram(q.choices, q.counts, q.answer, True),
+                key="room_student_histogram",
+                config=PLOTLY_CONFIG,
+            )
 
 
 def _send(s: StudentRoom, store: RoomStore, qid: int) -> None:

@@ -88,8 +88,10 @@ def normalize_code(text: str | None) -> str:
     """A code as a person types it (spaces, dashes, lower case) -> the canonical code, or RoomError."""
     raw = "".join(ch for ch in str(text or "") if not ch.isspace() and ch != "-").upper()
     if len(raw) != CODE_LENGTH or any(ch not in ALPHABET for ch in raw):
-        raise RoomError(f"room code: a room code is {CODE_LENGTH} letters and digits (no 0, O, 1, I or L), "
-                        f"for example {'K7MQ3R'}; check it with your teacher")
+        raise RoomError(
+            f"room code: a room code is {CODE_LENGTH} letters and digits (no 0, O, 1, I or L), "
+            f"for example {'K7MQ3R'}; check it with your teacher"
+        )
     return raw
 
 
@@ -101,8 +103,10 @@ def _state_json(state: dict[str, Any]) -> str:
         body.update(v=state["v"], moves=list(state.get("moves", [])))
     text = json.dumps(body, separators=(",", ":"), sort_keys=True)
     if len(text.encode()) > MAX_STATE_BYTES:
-        raise RoomError(f"room state: the run is {len(text.encode())} bytes; a room carries at most "
-                        f"{MAX_STATE_BYTES} (use fewer commands or a smaller scenario)")
+        raise RoomError(
+            f"room state: the run is {len(text.encode())} bytes; a room carries at most "
+            f"{MAX_STATE_BYTES} (use fewer commands or a smaller scenario)"
+        )
     return text
 
 
@@ -135,14 +139,18 @@ class RoomStore:
             now = self.clock()
             self._expire(now)
             if len(self._rooms) >= self.max_rooms:
-                raise RoomError(f"rooms: {self.max_rooms} rooms are open on this server, the most it keeps; "
-                                f"close one or try again when an idle room has expired")
+                raise RoomError(
+                    f"rooms: {self.max_rooms} rooms are open on this server, the most it keeps; "
+                    f"close one or try again when an idle room has expired"
+                )
             code = self._new_code()
             token = secrets.token_urlsafe(16)
             self._rooms[code] = _Room(code, token, body, step, touched=now, teacher_seen=now)
             return code, token
 
-    def update(self, code: str, token: str, *, state: dict[str, Any] | None = None, step: int | None = None) -> int:
+    def update(
+        self, code: str, token: str, *, state: dict[str, Any] | None = None, step: int | None = None
+    ) -> int:
         """The teacher moved: a new run recipe and/or step. Returns the room's new version."""
         body = _state_json(state) if state is not None else None
         step = _step(step) if step is not None else None
@@ -157,8 +165,16 @@ class RoomStore:
                 room.version += 1
             return room.version
 
-    def pose(self, code: str, token: str, text: str, choices: list[str] | tuple[str, ...],
-             answer: int | None = None, explanation: str = "", markdown: bool = False) -> Question:
+    def pose(
+        self,
+        code: str,
+        token: str,
+        text: str,
+        choices: list[str] | tuple[str, ...],
+        answer: int | None = None,
+        explanation: str = "",
+        markdown: bool = False,
+    ) -> Question:
         """Ask the room a multiple-choice question; counts start at zero and stay hidden until revealed."""
         text = str(text or "").strip()
         opts = tuple(str(c).strip() for c in (choices or ()) if str(c).strip())
@@ -168,14 +184,24 @@ class RoomStore:
             raise RoomError(f"choices: give 2 to {MAX_CHOICES} non-empty choices, got {len(opts)}")
         if any(len(c) > MAX_CHOICE_CHARS for c in opts):
             raise RoomError(f"choices: each choice is at most {MAX_CHOICE_CHARS} characters")
-        if answer is not None and (not isinstance(answer, int) or isinstance(answer, bool)
-                                   or not 0 <= answer < len(opts)):
-            raise RoomError(f"answer: the right choice is a number from 0 to {len(opts) - 1} (or none for a "
-                            f"poll), got {answer!r}")
+        if answer is not None and (
+            not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(opts)
+        ):
+            raise RoomError(
+                f"answer: the right choice is a number from 0 to {len(opts) - 1} (or none for a "
+                f"poll), got {answer!r}"
+            )
         with self._lock:
             room = self._own(code, token)
-            q = Question(room.next_qid, text, opts, answer, str(explanation or "")[:2000], (0,) * len(opts),
-                         markdown=bool(markdown))
+            q = Question(
+                room.next_qid,
+                text,
+                opts,
+                answer,
+                str(explanation or "")[:2000],
+                (0,) * len(opts),
+                markdown=bool(markdown),
+            )
             room.next_qid += 1
             room.question = q
             room.version += 1
@@ -238,15 +264,21 @@ class RoomStore:
             self._expire(self.clock())
             room = self._rooms.get(code)
             if room is None:
-                raise RoomError("room code: this room is closed or has expired; ask your teacher for the code")
+                raise RoomError(
+                    "room code: this room is closed or has expired; ask your teacher for the code"
+                )
             q = room.question
             if q is None or q.qid != qid:
                 raise RoomError("question: the teacher has moved on to another question")
             if q.revealed:
                 raise RoomError("question: the answer has been revealed; answers are closed")
             for name, v in (("choice", choice), ("previous", previous)):
-                if v is not None and (not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < len(q.choices)):
-                    raise RoomError(f"{name}: must be a choice number from 0 to {len(q.choices) - 1}, got {v!r}")
+                if v is not None and (
+                    not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < len(q.choices)
+                ):
+                    raise RoomError(
+                        f"{name}: must be a choice number from 0 to {len(q.choices) - 1}, got {v!r}"
+                    )
             counts = list(q.counts)
             if previous is not None and counts[previous] > 0:
                 counts[previous] -= 1

@@ -33,21 +33,50 @@ RUN_UNTIL_STEPS = 4000
 REPLAY_CHECKPOINT_EVERY = 250  # checkpoint spacing of a long forward jump before its last REPLAY_TAIL steps
 REPLAY_TAIL = 100
 # Events worth the big narration line when a step produced several.
-PRIORITY = ("records_lost", "partition_offline", "leader_elected", "controller_elected", "broker_crashed", "broker_stopped", "controlled_shutdown",
-            "broker_isolated", "isr_shrink", "isr_expand", "rebalance_started", "rebalance_completed",
-            "assignment_received", "member_expired", "consumer_crashed", "batch_failed", "send_failed", "producer_epoch_bumped",
-            "send_blocked", "produce_rejected")
+PRIORITY = (
+    "records_lost",
+    "partition_offline",
+    "leader_elected",
+    "controller_elected",
+    "broker_crashed",
+    "broker_stopped",
+    "controlled_shutdown",
+    "broker_isolated",
+    "isr_shrink",
+    "isr_expand",
+    "rebalance_started",
+    "rebalance_completed",
+    "assignment_received",
+    "member_expired",
+    "consumer_crashed",
+    "batch_failed",
+    "send_failed",
+    "producer_epoch_bumped",
+    "send_blocked",
+    "produce_rejected",
+)
 # What a long step did in the background, kind -> words for "N <words>" (the rest are counted as "other").
-BACKGROUND = {"batch_sent": "batch(es) sent", "batch_appended": "batch(es) appended by leaders",
-              "records_replicated": "copies by followers", "high_watermark": "high watermark moves",
-              "batch_acked": "acknowledgements", "batch_retried": "retries", "records_fetched": "fetches with records",
-              "records_polled": "poll() results", "offsets_committed": "offset commits",
-              "message_dropped": "requests lost on the network"}
-LIVE_NOTE = ("Real Kafka clients are connected, so simulated time follows the wall clock: Step, Back, Play, Reset "
-             "and jumping to a step are off. Switch off “Accept real clients” to return to step {position} and "
-             "step again.")
-IDLE_NOTE = ("Nothing visible happens any more: the cluster is idle (no producer is sending). Send records "
-             "(Producers tab), add a consumer or break something, then Step again.")
+BACKGROUND = {
+    "batch_sent": "batch(es) sent",
+    "batch_appended": "batch(es) appended by leaders",
+    "records_replicated": "copies by followers",
+    "high_watermark": "high watermark moves",
+    "batch_acked": "acknowledgements",
+    "batch_retried": "retries",
+    "records_fetched": "fetches with records",
+    "records_polled": "poll() results",
+    "offsets_committed": "offset commits",
+    "message_dropped": "requests lost on the network",
+}
+LIVE_NOTE = (
+    "Real Kafka clients are connected, so simulated time follows the wall clock: Step, Back, Play, Reset "
+    "and jumping to a step are off. Switch off “Accept real clients” to return to step {position} and "
+    "step again."
+)
+IDLE_NOTE = (
+    "Nothing visible happens any more: the cluster is idle (no producer is sending). Send records "
+    "(Producers tab), add a consumer or break something, then Step again."
+)
 SPEEDS: dict[str, tuple[float, int]] = {  # label -> (seconds between reruns, steps per rerun)
     "1 step/s": (1.0, 1),
     "3 steps/s": (0.35, 1),
@@ -166,9 +195,12 @@ class PlaygroundSession:
             for e in events:
                 if e.kind == kind:
                     return e
-        for pick in (lambda e: e.kind not in ROUTINE_KINDS and e.kind not in RIDE_ALONG_KINDS,
-                     lambda e: e.kind == "records_polled", lambda e: e.kind in PRODUCE_ENDS,
-                     lambda e: e.kind not in RIDE_ALONG_KINDS):
+        for pick in (
+            lambda e: e.kind not in ROUTINE_KINDS and e.kind not in RIDE_ALONG_KINDS,
+            lambda e: e.kind == "records_polled",
+            lambda e: e.kind in PRODUCE_ENDS,
+            lambda e: e.kind not in RIDE_ALONG_KINDS,
+        ):
             for e in reversed(events):
                 if pick(e):
                     return e
@@ -179,23 +211,38 @@ class PlaygroundSession:
         (+1 s, a wait for a timeout, Step until) says how long and why, so text and picture show one moment."""
         head = self.headline(events)
         move = self.timeline.move_at(position - 1) if position > 0 else None
-        ms = self.clock.get(position, 0) - self.clock.get(position - 1, 0) if position - 1 in self.clock else 0
+        ms = (
+            self.clock.get(position, 0) - self.clock.get(position - 1, 0) if position - 1 in self.clock else 0
+        )
         secs = f"{ms / 1000:.1f} s pass" if ms != 1000 else "1 s passes"
         wait = self.waits.get(position)
         if move is not None and move.startswith("ms:"):
             bits = background(events)
-            text = f"{secs}: " + (head.summary if head is not None and head.kind not in ROUTINE_KINDS | RIDE_ALONG_KINDS else
-                                  (bits[0].upper() + bits[1:] if bits else "nothing visible happens"))
+            text = f"{secs}: " + (
+                head.summary
+                if head is not None and head.kind not in ROUTINE_KINDS | RIDE_ALONG_KINDS
+                else (bits[0].upper() + bits[1:] if bits else "nothing visible happens")
+            )
             return head, text, None
         if move is not None and move.startswith("until:"):
             what = move.split(":")[1]
             found = head is not None and head.kind in UNTIL_KINDS.get(what, ())
-            text = (f"{secs} to the next {what}: {head.summary}" if found else
-                    f"{secs} and no {what} yet" + (f"; last: {head.summary}" if head else ""))
+            text = (
+                f"{secs} to the next {what}: {head.summary}"
+                if found
+                else f"{secs} and no {what} yet" + (f"; last: {head.summary}" if head else "")
+            )
             return head, text, None
         if head is None:
-            return None, ("Press Step to start the cluster." if position == 0 else
-                          "Nothing visible happened: the cluster is idle."), None
+            return (
+                None,
+                (
+                    "Press Step to start the cluster."
+                    if position == 0
+                    else "Nothing visible happened: the cluster is idle."
+                ),
+                None,
+            )
         if ms >= 1000:
             return head, f"{secs}: {head.summary}", (f"While {wait}." if wait else None)
         return head, head.summary, None
@@ -277,7 +324,9 @@ class PlaygroundSession:
         t0 = time.monotonic()
         start_ms = self.cluster.now
         self._forget_future_marks()
-        evs = self.timeline.step_until(name, RUN_UNTIL_STEPS, lambda: time.monotonic() - t0 > RUN_UNTIL_SECONDS)
+        evs = self.timeline.step_until(
+            name, RUN_UNTIL_STEPS, lambda: time.monotonic() - t0 > RUN_UNTIL_SECONDS
+        )
         self._record()
         secs = (self.cluster.now - start_ms) / 1000
         hit = next((e for e in evs if e.kind in UNTIL_KINDS[name]), None)
@@ -285,8 +334,10 @@ class PlaygroundSession:
             return f"Ran {secs:.1f} s to the next {what} in one step (Back undoes it): {hit.summary}"
         if not evs or self.cluster.events.seq == self.marks.get(self.position - 1):
             return f"Nothing more happens: no {what} ahead ({secs:.1f} s of simulated time)."
-        return (f"No {what} yet after {secs:.1f} s of simulated time; press again to keep going, "
-                f"or cause one (crash a broker, add or crash a consumer).")
+        return (
+            f"No {what} yet after {secs:.1f} s of simulated time; press again to keep going, "
+            f"or cause one (crash a broker, add or crash a consumer)."
+        )
 
     def skip(self, ms: int) -> str:
         """Let `ms` of simulated time pass as one step (Back undoes it); returns a sentence for the user."""
@@ -331,8 +382,10 @@ class PlaygroundSession:
             self.waits.pop(p, None)
         snap = c.snapshot(tail=0)
         # Lag as kafka-consumer-groups.sh counts it: partitions without a committed offset have none ("-").
-        self.lag[p] = (c.now / 1000, {g.group_id: sum(v for tp, v in g.lag.items() if tp in g.committed)
-                                      for g in snap.groups})
+        self.lag[p] = (
+            c.now / 1000,
+            {g.group_id: sum(v for tp, v in g.lag.items() if tp in g.committed) for g in snap.groups},
+        )
 
 
 def background(events: list[Event]) -> str:
@@ -359,7 +412,9 @@ def get_session() -> PlaygroundSession:
         if "state" in params:
             try:
                 s = PlaygroundSession.from_link(params)
-                s.flash.append(("success", f"Opened the shared run “{s.scenario.name}” at step {s.position}."))
+                s.flash.append(
+                    ("success", f"Opened the shared run “{s.scenario.name}” at step {s.position}.")
+                )
             except ShareError as exc:
                 s = PlaygroundSession.new(preset(DEFAULT_PRESET))
                 s.flash.append(("error", f"{exc} Showing the Default scenario instead."))

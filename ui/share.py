@@ -48,20 +48,30 @@ def decode_params(params: dict[str, str], page: str = "the Playground") -> dict[
     except ValidationError as exc:  # said in plain words: no validator jargon, no regular expression
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err["loc"]) or "state"
-        allowed = {"step": f"a whole number from 0 to {MAX_STEP}",
-                   "state": f"the text a Share link carries: 4 to {MAX_STATE_CHARS} letters, digits, - and _"}
+        allowed = {
+            "step": f"a whole number from 0 to {MAX_STEP}",
+            "state": f"the text a Share link carries: 4 to {MAX_STATE_CHARS} letters, digits, - and _",
+        }
         got = str(params.get(field, ""))
         shown = f", got '{got[:20]}…'" if len(got) > 20 else f", got '{got}'" if field in params else ""
-        raise ShareError(f"Link parameter '{field}' is not valid: it must be "
-                         f"{allowed.get(field, f'as in a link copied from {page}')}{shown}.") from None
+        raise ShareError(
+            f"Link parameter '{field}' is not valid: it must be "
+            f"{allowed.get(field, f'as in a link copied from {page}')}{shown}."
+        ) from None
     text = link.state + "=" * (-len(link.state) % 4)
     try:
         raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(text), 256 * 1024)
         body = json.loads(raw)
-    except (binascii.Error, zlib.error, ValueError):  # never the exception's name: it means nothing to a learner
-        raise ShareError("Link parameter 'state' could not be read: it is not the packed run a Share link carries "
-                         "(the link may have been cut short or edited); copy the whole link again from the "
-                         f"Share box of {page}.") from None
+    except (
+        binascii.Error,
+        zlib.error,
+        ValueError,
+    ):  # never the exception's name: it means nothing to a learner
+        raise ShareError(
+            "Link parameter 'state' could not be read: it is not the packed run a Share link carries "
+            "(the link may have been cut short or edited); copy the whole link again from the "
+            f"Share box of {page}."
+        ) from None
     if not isinstance(body, dict) or "scenario" not in body:
         raise ShareError("Link parameter 'state' does not contain a scenario: copy the link again.")
     return {**body, "position": link.step}

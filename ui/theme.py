@@ -35,9 +35,11 @@ def scaled_chart(fig, key: str, config: dict, design_width: float = 800) -> None
     height = layout.height or 450
     plot = (height - top - bottom) / (design_width - sides)
     box = f"{key}_box"
-    st.html(f"<style>.st-key-{box} {{ container-type: inline-size; }} .st-key-{box} [data-testid='stPlotlyChart'] "
-            f"{{ height: min(max({height}px, calc((100cqw - {sides}px) * {plot:.4f} + {top + bottom}px)), "
-            f"{height * 1.7:.0f}px); }}</style>")  # safe-html: the caller's widget key and numbers, no user text
+    st.html(
+        f"<style>.st-key-{box} {{ container-type: inline-size; }} .st-key-{box} [data-testid='stPlotlyChart'] "
+        f"{{ height: min(max({height}px, calc((100cqw - {sides}px) * {plot:.4f} + {top + bottom}px)), "
+        f"{height * 1.7:.0f}px); }}</style>"
+    )  # safe-html: the caller's widget key and numbers, no user text
     drawn = layout.height
     fig.layout.height = None  # plotly fills the element, whose height the CSS above sets
     try:

@@ -69,8 +69,10 @@ def record_choices(snap: ClusterSnapshot, topic: str, partition: int) -> list[tu
     p = snap.partition(topic, partition)
     if p is None:
         return []
-    out = [(f"{LOST_PREFIX}{lr.offset}", f"offset {lr.offset} · key {S.show(lr.key, 16)} · LOST")
-           for lr in sorted(p.lost, key=lambda r: -r.offset)]
+    out = [
+        (f"{LOST_PREFIX}{lr.offset}", f"offset {lr.offset} · key {S.show(lr.key, 16)} · LOST")
+        for lr in sorted(p.lost, key=lambda r: -r.offset)
+    ]
     for r in sorted(p.tail, key=lambda r: -r.offset):
         state = "committed" if r.offset < p.high_watermark else "not yet committed"
         out.append((str(r.offset), f"offset {r.offset} · key {S.show(r.key, 16)} · {state}"))
@@ -117,12 +119,27 @@ def trace_record(c: Cluster, topic: str, partition: int, offset: int, lost: bool
     rec = next((r for r in reversed(c.losses.lost_records((topic, partition))) if r.offset == offset), None)
     if rec is None:
         raise ValueError(f"offset: no lost record at {topic}-{partition} offset {offset}")
-    ev = next((e for e in c.events.events if e.kind == "records_lost" and e.topic == topic
-               and e.partition == partition and e.time_ms == rec.time_ms
-               and any(a <= offset <= b for a, b in e.data.get("offsets", []))), None)
+    ev = next(
+        (
+            e
+            for e in c.events.events
+            if e.kind == "records_lost"
+            and e.topic == topic
+            and e.partition == partition
+            and e.time_ms == rec.time_ms
+            and any(a <= offset <= b for a, b in e.data.get("offsets", []))
+        ),
+        None,
+    )
     if ev is None:  # the event was trimmed from a very long log: the record alone, with its reason
-        return Trace(topic, partition, offset, rec.key, rec.value,
-                     (TraceStep(rec.time_ms, "lost", "cluster", f"LOST: {rec.reason}"),))
+        return Trace(
+            topic,
+            partition,
+            offset,
+            rec.key,
+            rec.value,
+            (TraceStep(rec.time_ms, "lost", "cluster", f"LOST: {rec.reason}"),),
+        )
     t = trace(_AtLoss(c, ev.seq, rec), topic, partition, offset)  # type: ignore[arg-type]
     steps = list(t.steps)
     if steps and steps[0].kind == "partitioned" and steps[0].time_ms == 0 and len(steps) > 1:
@@ -217,19 +234,29 @@ def follow_bar_lines(rec: Followed | None, path: MessagePath | None) -> tuple[st
     """The two lines above the diagram (HTML, user text escaped): which record and its route in words, or how
     to pick one. Always two lines, so the diagram below never moves when following starts or stops."""
     if rec is None:
-        return ("<b>Follow one record through the cluster</b>",
-                "click a record in <i>Partition logs</i>, or pick one by key in <i>Follow a message</i>")
+        return (
+            "<b>Follow one record through the cluster</b>",
+            "click a record in <i>Partition logs</i>, or pick one by key in <i>Follow a message</i>",
+        )
     if path is None:
-        return (f"<b>Following {html.escape(rec.label)}</b>",
-                "not written yet at this step (it was sent later): step on, or stop following")
+        return (
+            f"<b>Following {html.escape(rec.label)}</b>",
+            "not written yet at this step (it was sent later): step on, or stop following",
+        )
     colour = LOST_PATH_COLOUR if path.lost else PATH_COLOUR
     what = "LOST record" if path.lost else "Following"
-    return (f"<span style='color:{colour};font-weight:900'>━━</span> <b>{what} {html.escape(path.label)}</b>",
-            f"its path on the diagram: {html.escape(route_text(path))}")
+    return (
+        f"<span style='color:{colour};font-weight:900'>━━</span> <b>{what} {html.escape(path.label)}</b>",
+        f"its path on the diagram: {html.escape(route_text(path))}",
+    )
 
 
-def render_follow_bar(c: Cluster, key: str = "follow_bar", pick: tuple[str, str] | None = None,
-                      then: Callable[[], None] | None = None) -> MessagePath | None:
+def render_follow_bar(
+    c: Cluster,
+    key: str = "follow_bar",
+    pick: tuple[str, str] | None = None,
+    then: Callable[[], None] | None = None,
+) -> MessagePath | None:
     """Two lines above the cluster diagram: which record is followed (its route in words, in the route's
     colour) and "Stop following"; or, when none is, how to pick one (`pick`: (tabs key, tab label) to open).
     Returns the route for `cluster_diagram(path=...)`."""
@@ -243,15 +270,29 @@ def render_follow_bar(c: Cluster, key: str = "follow_bar", pick: tuple[str, str]
     line = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
     with st.container(key=key):
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"<div style='{line}'>{head}</div><div style='{line};color:#6B7280;font-size:0.9em'>{sub}</div>",
-                      unsafe_allow_html=True)  # safe-html: follow_bar_lines() escapes the record's text
+        text.markdown(
+            f"<div style='{line}'>{head}</div><div style='{line};color:#6B7280;font-size:0.9em'>{sub}</div>",
+            unsafe_allow_html=True,
+        )  # safe-html: follow_bar_lines() escapes the record's text
         with button:
             if rec is not None:
-                st.button("Stop following", key=f"{key}_stop", type="tertiary", icon=":material/close:",
-                          on_click=_stop, args=(then,))
+                st.button(
+                    "Stop following",
+                    key=f"{key}_stop",
+                    type="tertiary",
+                    icon=":material/close:",
+                    on_click=_stop,
+                    args=(then,),
+                )
             elif pick is not None:
-                st.button("Pick a record", key=f"{key}_pick", type="tertiary", icon=":material/ads_click:",
-                          on_click=_open_tab, args=(pick, then))
+                st.button(
+                    "Pick a record",
+                    key=f"{key}_pick",
+                    type="tertiary",
+                    icon=":material/ads_click:",
+                    on_click=_open_tab,
+                    args=(pick, then),
+                )
     return path
 
 
@@ -267,21 +308,36 @@ def _stop(then: Callable[[], None] | None) -> None:
         then()
 
 
-def render_clickable_logs(c: Cluster, snap: ClusterSnapshot, topic: str | None, key: str = "logs",
-                          config: dict | None = None, then: Callable[[], None] | None = None) -> None:
+def render_clickable_logs(
+    c: Cluster,
+    snap: ClusterSnapshot,
+    topic: str | None,
+    key: str = "logs",
+    config: dict | None = None,
+    then: Callable[[], None] | None = None,
+) -> None:
     """The partition log strips, each record clickable; the followed record's trace right under them.
     `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step)."""
     rec = get_followed()
     ring = rec.as_tuple() if rec is not None and rec.topic == topic else None
-    st.plotly_chart(log_strips(snap, topic, followed=ring), key=key, config=config or PLOTLY_CONFIG,
-                    on_select=partial(_on_record_click, key, then), selection_mode="points")
+    st.plotly_chart(
+        log_strips(snap, topic, followed=ring),
+        key=key,
+        config=config or PLOTLY_CONFIG,
+        on_select=partial(_on_record_click, key, then),
+        selection_mode="points",
+    )
     if rec is None:
         return
     tr = followed_trace(c, rec)
     with st.container(border=True, key=f"{key}_followed"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown(f"#### :material/conversion_path: The life of {md_escape(rec.label)}", width="stretch")
-            st.button("Stop following", key=f"{key}_stop", icon=":material/close:", on_click=_stop, args=(then,))
+            st.markdown(
+                f"#### :material/conversion_path: The life of {md_escape(rec.label)}", width="stretch"
+            )
+            st.button(
+                "Stop following", key=f"{key}_stop", icon=":material/close:", on_click=_stop, args=(then,)
+            )
         if tr is None or not tr.steps:
             st.info(f"{rec.label} is not in the log at this step: it was sent later. Step on to see it.")
             return
@@ -309,13 +365,22 @@ def consumer_output_rows(c: Cluster, consumer_id: str, n: int = 20) -> list[tupl
         if tp not in lost:
             lost[tp] = {(lr.offset, lr.key, lr.value) for lr in c.losses.lost_records(tp)}
         gone = (r.offset, r.key, r.value) in lost[tp]
-        out.append((Followed(r.topic, r.partition, r.offset, gone),
-                    {"record": f"{r.topic}-{r.partition} @{r.offset}" + (" (lost since)" if gone else ""),
-                     "key": S.show(r.key, 24), "value": S.show(r.value, 40)}))
+        out.append(
+            (
+                Followed(r.topic, r.partition, r.offset, gone),
+                {
+                    "record": f"{r.topic}-{r.partition} @{r.offset}" + (" (lost since)" if gone else ""),
+                    "key": S.show(r.key, 24),
+                    "value": S.show(r.value, 40),
+                },
+            )
+        )
     return out
 
 
-SCAN_BATCHES = 500  # acknowledged batches looked at per partition (newest first) to find a producer's last ones
+SCAN_BATCHES = (
+    500  # acknowledged batches looked at per partition (newest first) to find a producer's last ones
+)
 
 
 def acked_batch_rows(c: Cluster, producer_id: str, n: int = 10) -> list[tuple[Followed, dict[str, str]]]:
@@ -336,11 +401,18 @@ def acked_batch_rows(c: Cluster, producer_id: str, n: int = 10) -> list[tuple[Fo
     out = []
     for time_ms, topic, partition, e in found[:n]:
         lost = e.lost_reason is not None
-        out.append((Followed(topic, partition, e.base, lost),
-                    {"first record": f"{topic}-{partition} @{e.base}",
-                     "offsets": f"{e.base}–{e.last}" if e.last > e.base else str(e.base),
-                     "first key": S.show(e.keys[0] if e.keys else None, 24), "acked at": f"{time_ms} ms",
-                     "status": f"LOST: {e.lost_reason}" if lost else "acknowledged"}))
+        out.append(
+            (
+                Followed(topic, partition, e.base, lost),
+                {
+                    "first record": f"{topic}-{partition} @{e.base}",
+                    "offsets": f"{e.base}–{e.last}" if e.last > e.base else str(e.base),
+                    "first key": S.show(e.keys[0] if e.keys else None, 24),
+                    "acked at": f"{time_ms} ms",
+                    "status": f"LOST: {e.lost_reason}" if lost else "acknowledged",
+                },
+            )
+        )
     return out
 
 
@@ -374,8 +446,9 @@ def record_table_key(key: str) -> str:
     return f"{key}_{st.session_state.get(TABLE_ROUND_KEY, 0)}"
 
 
-def render_record_table(rows: list[tuple[Followed, dict[str, str]]], key: str,
-                        then: Callable[[], None] | None = None) -> None:
+def render_record_table(
+    rows: list[tuple[Followed, dict[str, str]]], key: str, then: Callable[[], None] | None = None
+) -> None:
     """A table whose rows are records: ticking a row follows that record, exactly as a click on its cell in the
     partition log strip does (the same `Followed` in `st.session_state[FOLLOW_KEY]`). The first column names the
     record, marked FOLLOW_MARK when it is the one followed. Record text is shown as data (never as HTML)."""
@@ -386,14 +459,26 @@ def render_record_table(rows: list[tuple[Followed, dict[str, str]]], key: str,
         shown.append({first[0]: (FOLLOW_MARK if r == rec else "") + first[1], **dict(rest)})
     records = tuple(r for r, _ in rows)
     wkey = record_table_key(key)
-    st.dataframe(shown, key=wkey, hide_index=True, width="stretch",
-                 on_select=partial(_on_row_select, wkey, records, then), selection_mode="single-row")
+    st.dataframe(
+        shown,
+        key=wkey,
+        hide_index=True,
+        width="stretch",
+        on_select=partial(_on_row_select, wkey, records, then),
+        selection_mode="single-row",
+    )
 
 
 # -- the panel -------------------------------------------------------------------------------------------------
-def render_trace_panel(c: Cluster, key: str, snap: ClusterSnapshot | None = None, show_diagram: bool = True,
-                       default_topic: str | None = None, follow: bool = False,
-                       then: Callable[[], None] | None = None) -> Trace | None:
+def render_trace_panel(
+    c: Cluster,
+    key: str,
+    snap: ClusterSnapshot | None = None,
+    show_diagram: bool = True,
+    default_topic: str | None = None,
+    follow: bool = False,
+    then: Callable[[], None] | None = None,
+) -> Trace | None:
     """The "Follow a message" panel for cluster `c`; returns the trace shown (None when nothing picked).
 
     `follow=True` (the Playground): the pickers start on the followed record, and a button follows the shown
@@ -443,18 +528,35 @@ def render_trace_panel(c: Cluster, key: str, snap: ClusterSnapshot | None = None
         shown = Followed(tr.topic, tr.partition, tr.offset, lost)
         if shown == rec:
             with st.container(horizontal=True, vertical_alignment="center"):
-                st.success("Its path is highlighted on the cluster diagram above.", icon=":material/conversion_path:",
-                           width="stretch")
-                st.button("Stop following", key=f"{key}_stop", icon=":material/close:", on_click=_stop, args=(then,))
+                st.success(
+                    "Its path is highlighted on the cluster diagram above.",
+                    icon=":material/conversion_path:",
+                    width="stretch",
+                )
+                st.button(
+                    "Stop following", key=f"{key}_stop", icon=":material/close:", on_click=_stop, args=(then,)
+                )
         else:
-            st.button("Follow it on the cluster diagram", key=f"{key}_follow", type="primary",
-                      icon=":material/conversion_path:", on_click=_follow_shown, args=(shown, then),
-                      help="Draws its path (producer → leader → followers → consumers) on the diagram above and "
-                           "keeps its life under the partition log strip while you step.")
-    elif show_diagram and st.toggle("Show its path on the cluster diagram", key=f"{key}_on_diagram",
-                                    help="Halos mark the producer, brokers and consumers the record went through."):
-        st.plotly_chart(cluster_diagram(snap, highlight=path_actors(tr), path=message_path(tr)),
-                        key=f"{key}_path_diagram", config=PLOTLY_CONFIG)
+            st.button(
+                "Follow it on the cluster diagram",
+                key=f"{key}_follow",
+                type="primary",
+                icon=":material/conversion_path:",
+                on_click=_follow_shown,
+                args=(shown, then),
+                help="Draws its path (producer → leader → followers → consumers) on the diagram above and "
+                "keeps its life under the partition log strip while you step.",
+            )
+    elif show_diagram and st.toggle(
+        "Show its path on the cluster diagram",
+        key=f"{key}_on_diagram",
+        help="Halos mark the producer, brokers and consumers the record went through.",
+    ):
+        st.plotly_chart(
+            cluster_diagram(snap, highlight=path_actors(tr), path=message_path(tr)),
+            key=f"{key}_path_diagram",
+            config=PLOTLY_CONFIG,
+        )
     return tr
 
 
@@ -464,11 +566,14 @@ def _follow_shown(rec: Followed, then: Callable[[], None] | None) -> None:
         then()
 
 
-def _by_offset(c: Cluster, snap: ClusterSnapshot, key: str, topic: str, partition: int,
-               rec: Followed | None = None) -> tuple[Trace, bool] | None:
+def _by_offset(
+    c: Cluster, snap: ClusterSnapshot, key: str, topic: str, partition: int, rec: Followed | None = None
+) -> tuple[Trace, bool] | None:
     choices = record_choices(snap, topic, partition)
     if not choices:
-        st.info(f"{topic}-{partition} has no records yet: press Step (or Play) until the producer has sent some.")
+        st.info(
+            f"{topic}-{partition} has no records yet: press Step (or Play) until the producer has sent some."
+        )
         return None
     labels = dict(choices)
     committed = next((tok for tok, label in choices if label.endswith("· committed")), choices[0][0])
@@ -477,44 +582,73 @@ def _by_offset(c: Cluster, snap: ClusterSnapshot, key: str, topic: str, partitio
     if rec is not None and (rec.topic, rec.partition) == (topic, partition):
         mine = f"{LOST_PREFIX}{rec.offset}" if rec.lost else str(rec.offset)
         default = mine if mine in options else default
-    token = st.selectbox("Record", options, index=options.index(default), format_func=labels.get,
-                         key=f"{key}_record_{topic}_{partition}",
-                         help="Lost records first, then the newest records of the partition's log.")
+    token = st.selectbox(
+        "Record",
+        options,
+        index=options.index(default),
+        format_func=labels.get,
+        key=f"{key}_record_{topic}_{partition}",
+        help="Lost records first, then the newest records of the partition's log.",
+    )
     lost = token.startswith(LOST_PREFIX)
     return trace_record(c, topic, partition, int(token.removeprefix(LOST_PREFIX)), lost=lost), lost
 
 
 def _by_key(c: Cluster, key: str, topic: str) -> Trace | None:
-    text = st.text_input("Record key", key=f"{key}_key", max_chars=MAX_KEY_CHARS, placeholder="e.g. user-3",
-                         help="The producer hashes the key with murmur2 to choose the partition.")
+    text = st.text_input(
+        "Record key",
+        key=f"{key}_key",
+        max_chars=MAX_KEY_CHARS,
+        placeholder="e.g. user-3",
+        help="The producer hashes the key with murmur2 to choose the partition.",
+    )
     if not text.strip():
         st.caption("Type a key the producer uses (the log strips show keys on hover), e.g. user-3.")
         return None
     part, found = traces_for_key(c, topic, text)
     if not found:
-        st.info(f"No record with that key is in {topic} yet. murmur2 sends it to partition {part}; "
-                f"Step on until the producer sends one, or try another key.")
+        st.info(
+            f"No record with that key is in {topic} yet. murmur2 sends it to partition {part}; "
+            f"Step on until the producer sends one, or try another key."
+        )
         return None
     found.sort(key=lambda t: -t.offset)
-    labels = {i: f"offset {t.offset}" + (" · LOST" if problems(t) and problems(t)[-1].kind == "lost" else "")
-              for i, t in enumerate(found)}
-    i = st.selectbox(f"{len(found)} record(s) with this key in {topic}-{part}", list(labels), format_func=labels.get,
-                     key=f"{key}_key_pick")
+    labels = {
+        i: f"offset {t.offset}" + (" · LOST" if problems(t) and problems(t)[-1].kind == "lost" else "")
+        for i, t in enumerate(found)
+    }
+    i = st.selectbox(
+        f"{len(found)} record(s) with this key in {topic}-{part}",
+        list(labels),
+        format_func=labels.get,
+        key=f"{key}_key_pick",
+    )
     return found[i if i in labels else 0]
 
 
 def _show(tr: Trace, key: str) -> None:
     for s in problems(tr):
         if s.kind == "lost":
-            st.error(f"**Lost at t={s.time_ms} ms.** {md_escape(s.summary.removeprefix('LOST: '))}",
-                     icon=":material/report:")
+            st.error(
+                f"**Lost at t={s.time_ms} ms.** {md_escape(s.summary.removeprefix('LOST: '))}",
+                icon=":material/report:",
+            )
         elif s.kind == "redelivered":
-            st.warning(f"**Delivered twice at t={s.time_ms} ms.** {md_escape(s.summary)}", icon=":material/replay:")
+            st.warning(
+                f"**Delivered twice at t={s.time_ms} ms.** {md_escape(s.summary)}", icon=":material/replay:"
+            )
         else:
-            st.warning(f"**Truncated at t={s.time_ms} ms.** {md_escape(s.summary)}", icon=":material/content_cut:")
+            st.warning(
+                f"**Truncated at t={s.time_ms} ms.** {md_escape(s.summary)}", icon=":material/content_cut:"
+            )
     st.plotly_chart(trace_figure(tr), key=f"{key}_trace_figure", config=PLOTLY_CONFIG)
-    st.dataframe(trace_rows(tr), hide_index=True, width="stretch", key=f"{key}_trace_rows",
-                 column_config={"detail": st.column_config.TextColumn(width="large")})
+    st.dataframe(
+        trace_rows(tr),
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_trace_rows",
+        column_config={"detail": st.column_config.TextColumn(width="large")},
+    )
 
 
 def trace_summary(tr: Trace) -> dict[str, Any]:

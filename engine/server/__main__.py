@@ -31,11 +31,16 @@ def build(args: argparse.Namespace) -> Cluster:
 
 async def main(args: argparse.Namespace) -> None:
     cluster = build(args)
-    server = KafkaServer(cluster, args.host, args.port, advertised_host=args.advertised_host, speed=args.speed)
+    server = KafkaServer(
+        cluster, args.host, args.port, advertised_host=args.advertised_host, speed=args.speed
+    )
     await server.start()
     print(f"Kafka Classroom: {len(cluster.brokers)} simulated broker(s) at {server.bootstrap}", flush=True)
-    print(f"  try: kafka-console-producer.sh --bootstrap-server {args.advertised_host or args.host}:"
-          f"{server.ports[min(server.ports)]} --topic demo", flush=True)
+    print(
+        f"  try: kafka-console-producer.sh --bootstrap-server {args.advertised_host or args.host}:"
+        f"{server.ports[min(server.ports)]} --topic demo",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

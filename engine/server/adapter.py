@@ -48,9 +48,16 @@ COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, ILLEGAL_GENERATION, UNKNOWN_MEMBER_I
 INVALID_REQUEST, TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 42, 53
 FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, MEMBER_ID_REQUIRED, INVALID_RECORD = 74, 75, 79, 87
 UNKNOWN_TOPIC_ID = 100
-_NAMED = {"NOT_COORDINATOR": 16, "COORDINATOR_NOT_AVAILABLE": 15, "ILLEGAL_GENERATION": 22,
-          "UNKNOWN_MEMBER_ID": 25, "INVALID_SESSION_TIMEOUT": 26, "REBALANCE_IN_PROGRESS": 27,
-          "MEMBER_ID_REQUIRED": 79, "TIMEOUT": 7}
+_NAMED = {
+    "NOT_COORDINATOR": 16,
+    "COORDINATOR_NOT_AVAILABLE": 15,
+    "ILLEGAL_GENERATION": 22,
+    "UNKNOWN_MEMBER_ID": 25,
+    "INVALID_SESSION_TIMEOUT": 26,
+    "REBALANCE_IN_PROGRESS": 27,
+    "MEMBER_ID_REQUIRED": 79,
+    "TIMEOUT": 7,
+}
 
 # DescribeConfigs config_source / config_type (DescribeConfigsResponse.json)
 SRC_DYNAMIC_TOPIC, SRC_STATIC_BROKER, SRC_DEFAULT = 1, 4, 5
@@ -113,8 +120,13 @@ class Connection:
 class KafkaAdapter:
     """Kafka API handlers over one `Cluster`. `endpoint(broker_id)` -> (host, port) of that broker's listener."""
 
-    def __init__(self, cluster: Cluster, endpoint: Callable[[int], tuple[str, int] | None], kick: Callable[[], None],
-                 cluster_id: str = "kafka-classroom") -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        endpoint: Callable[[int], tuple[str, int] | None],
+        kick: Callable[[], None],
+        cluster_id: str = "kafka-classroom",
+    ) -> None:
         self.c = cluster
         self.endpoint = endpoint
         self.kick = kick  # wake the clock: something was just put on the simulated network
@@ -131,11 +143,24 @@ class KafkaAdapter:
         self._seq = itertools.count(1)
         self._topic_gen = itertools.count(1)
         self.handlers: dict[int, Callable[[Connection, Request], Any]] = {
-            0: self.produce, 1: self.fetch, 2: self.list_offsets, 3: self.metadata, 8: self.offset_commit,
-            9: self.offset_fetch, 10: self.find_coordinator, 11: self.join_group, 12: self.heartbeat,
-            13: self.leave_group, 14: self.sync_group, 15: self.describe_groups, 16: self.list_groups,
-            18: self.api_versions, 19: self.create_topics,
-            20: self.delete_topics, 22: self.init_producer_id, 23: self.offset_for_leader_epoch,
+            0: self.produce,
+            1: self.fetch,
+            2: self.list_offsets,
+            3: self.metadata,
+            8: self.offset_commit,
+            9: self.offset_fetch,
+            10: self.find_coordinator,
+            11: self.join_group,
+            12: self.heartbeat,
+            13: self.leave_group,
+            14: self.sync_group,
+            15: self.describe_groups,
+            16: self.list_groups,
+            18: self.api_versions,
+            19: self.create_topics,
+            20: self.delete_topics,
+            22: self.init_producer_id,
+            23: self.offset_for_leader_epoch,
             32: self.describe_configs,
         }
 
@@ -155,17 +180,36 @@ class KafkaAdapter:
         def resolve(*args: Any) -> None:
             if not fut.done():
                 fut.set_result(args)
+
         return fut, resolve
 
-    def _send(self, src: str, conn: Connection, kind: str, handler: Callable, *args: Any,
-              topic: str | None = None, partition: int | None = None) -> None:
-        self.c.network.send(src, self.broker(conn).name, kind, handler, *args, topic=topic, partition=partition)
+    def _send(
+        self,
+        src: str,
+        conn: Connection,
+        kind: str,
+        handler: Callable,
+        *args: Any,
+        topic: str | None = None,
+        partition: int | None = None,
+    ) -> None:
+        self.c.network.send(
+            src, self.broker(conn).name, kind, handler, *args, topic=topic, partition=partition
+        )
         self.kick()
 
     def _unique(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9._#@:-]", "_", base or "client")[:60] or "client"
-        taken = lambda n: n in self.c.producers or n in self.c.consumers or n.startswith("broker-") \
-            or n in ("controller", "zookeeper") or any(p.id == n for p in self.proxies)  # noqa: E731
+
+        def taken(n: str) -> bool:
+            return (
+                n in self.c.producers
+                or n in self.c.consumers
+                or n.startswith("broker-")
+                or n in ("controller", "zookeeper")
+                or any(p.id == n for p in self.proxies)
+            )
+
         if not taken(base):
             return base
         for i in itertools.count(2):
@@ -179,8 +223,12 @@ class KafkaAdapter:
             p = ExternalProducer(self._unique(client_id or "producer"), client_id, self)
             self.producers[client_id] = p
             self.c.producers[p.id] = p
-            self.c.emit("note", f"Real producer {p.id} connected over the Kafka protocol", actors=(p.id,),
-                        external=True)
+            self.c.emit(
+                "note",
+                f"Real producer {p.id} connected over the Kafka protocol",
+                actors=(p.id,),
+                external=True,
+            )
         return p
 
     def _register(self, k: ExternalConsumer) -> None:
@@ -228,7 +276,13 @@ class KafkaAdapter:
         keeps its name (`reader`, not `reader#2`). Another live member with the same client.id is kept."""
         g = self.c.group_state(group)
         for k in list(self.proxies):
-            if k.group_id != group or k.client_id != client_id or not k.member_id or k.join_waiters or k.sync_waiters:
+            if (
+                k.group_id != group
+                or k.client_id != client_id
+                or not k.member_id
+                or k.join_waiters
+                or k.sync_waiters
+            ):
                 continue
             if g is None or (k.member_id not in g.members and k.member_id not in g.pending_members):
                 self._unregister(k)
@@ -280,16 +334,39 @@ class KafkaAdapter:
         for p in range(t.partitions):
             ps = ctl.partitions.get((name, p))
             if ps is None:
-                parts.append({"error_code": LEADER_NOT_AVAILABLE, "partition_index": p, "leader_id": -1,
-                              "leader_epoch": -1, "replica_nodes": [], "isr_nodes": [], "offline_replicas": []})
+                parts.append(
+                    {
+                        "error_code": LEADER_NOT_AVAILABLE,
+                        "partition_index": p,
+                        "leader_id": -1,
+                        "leader_epoch": -1,
+                        "replica_nodes": [],
+                        "isr_nodes": [],
+                        "offline_replicas": [],
+                    }
+                )
                 continue
             leader = ps.leader if ps.leader is not None else -1
             offline = [b for b in ps.replicas if b not in ctl.live]
-            parts.append({"error_code": NONE if leader >= 0 else LEADER_NOT_AVAILABLE, "partition_index": p,
-                          "leader_id": leader, "leader_epoch": ps.leader_epoch, "replica_nodes": list(ps.replicas),
-                          "isr_nodes": list(ps.isr), "offline_replicas": offline})
-        return {"error_code": NONE, "name": name, "topic_id": self.topic_id(name), "is_internal": t.internal,
-                "partitions": parts, "topic_authorized_operations": -2147483648}
+            parts.append(
+                {
+                    "error_code": NONE if leader >= 0 else LEADER_NOT_AVAILABLE,
+                    "partition_index": p,
+                    "leader_id": leader,
+                    "leader_epoch": ps.leader_epoch,
+                    "replica_nodes": list(ps.replicas),
+                    "isr_nodes": list(ps.isr),
+                    "offline_replicas": offline,
+                }
+            )
+        return {
+            "error_code": NONE,
+            "name": name,
+            "topic_id": self.topic_id(name),
+            "is_internal": t.internal,
+            "partitions": parts,
+            "topic_authorized_operations": -2147483648,
+        }
 
     async def metadata(self, conn: Connection, req: Request) -> dict:
         """Metadata: the brokers' published view (controller state) of brokers, leaders and ISRs. A missing
@@ -309,8 +386,9 @@ class KafkaAdapter:
                 if name is None and tid is not None:
                     name = self.topic_by_id(tid)
                     if name is None:
-                        topics.append({"error_code": UNKNOWN_TOPIC_ID, "name": None, "topic_id": tid,
-                                       "partitions": []})
+                        topics.append(
+                            {"error_code": UNKNOWN_TOPIC_ID, "name": None, "topic_id": tid, "partitions": []}
+                        )
                         continue
                 if name in c.topics:
                     topics.append(self._topic_metadata(name))
@@ -318,17 +396,29 @@ class KafkaAdapter:
                 err = UNKNOWN_TOPIC_OR_PARTITION
                 if allow and c.broker_config.auto_create_topics_enable and not name.startswith("__"):
                     try:
-                        c.create_topic(name, partitions=c.broker_config.num_partitions,
-                                       replication_factor=min(c.broker_config.default_replication_factor,
-                                                              len(c.brokers)), auto=True)
+                        c.create_topic(
+                            name,
+                            partitions=c.broker_config.num_partitions,
+                            replication_factor=min(
+                                c.broker_config.default_replication_factor, len(c.brokers)
+                            ),
+                            auto=True,
+                        )
                         err = LEADER_NOT_AVAILABLE
                     except KafkaError as exc:
                         err = _code(exc) if _code(exc) > 0 else UNKNOWN_TOPIC_OR_PARTITION
-                topics.append({"error_code": err, "name": name, "topic_id": uuid.UUID(int=0), "partitions": []})
+                topics.append(
+                    {"error_code": err, "name": name, "topic_id": uuid.UUID(int=0), "partitions": []}
+                )
         active = c.controller.active
-        return {"throttle_time": 0, "brokers": self._brokers(), "cluster_id": self.cluster_id,
-                "controller_id": active if active is not None else -1, "topics": topics,
-                "cluster_authorized_operations": -2147483648}
+        return {
+            "throttle_time": 0,
+            "brokers": self._brokers(),
+            "cluster_id": self.cluster_id,
+            "controller_id": active if active is not None else -1,
+            "topics": topics,
+            "cluster_authorized_operations": -2147483648,
+        }
 
     # -- Produce -------------------------------------------------------------------------------------------------
     async def produce(self, conn: Connection, req: Request) -> dict | None:
@@ -338,11 +428,24 @@ class KafkaAdapter:
         c, b = self.c, req.body
         acks = int(b.acks)
         timeout = _ms(b.timeout, 30000)
-        if acks not in (-1, 0, 1):  # Kafka answers INVALID_REQUIRED_ACKS for the whole request, whatever acks says
-            return {"throttle_time": 0, "responses": [
-                {"name": td.name, "partition_responses": [{"index": pd.index, "error_code": INVALID_REQUIRED_ACKS,
-                                                           "base_offset": -1} for pd in td.partition_data]}
-                for td in b.topic_data]}
+        if acks not in (
+            -1,
+            0,
+            1,
+        ):  # Kafka answers INVALID_REQUIRED_ACKS for the whole request, whatever acks says
+            return {
+                "throttle_time": 0,
+                "responses": [
+                    {
+                        "name": td.name,
+                        "partition_responses": [
+                            {"index": pd.index, "error_code": INVALID_REQUIRED_ACKS, "base_offset": -1}
+                            for pd in td.partition_data
+                        ],
+                    }
+                    for td in b.topic_data
+                ],
+            }
         prod = self.producer(conn.client_id)
         results: dict[TP, tuple[int, int, str | None]] = {}
         batches: dict[TP, RecordBatch] = {}
@@ -353,7 +456,11 @@ class KafkaAdapter:
                 tp = (td.name, int(pd.index))
                 order.append(tp)
                 if b.transactional_id is not None:
-                    results[tp] = (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, "transactions are not simulated")
+                    results[tp] = (
+                        TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                        -1,
+                        "transactions are not simulated",
+                    )
                     continue
                 if not self._exists(tp):
                     results[tp] = (UNKNOWN_TOPIC_OR_PARTITION, -1, None)
@@ -364,7 +471,11 @@ class KafkaAdapter:
                     results[tp] = (exc.code, -1, str(exc))
                     continue
                 if len(wire) != 1:
-                    results[tp] = (INVALID_RECORD, -1, "a Produce request carries exactly one batch per partition")
+                    results[tp] = (
+                        INVALID_RECORD,
+                        -1,
+                        "a Produce request carries exactly one batch per partition",
+                    )
                     continue
                 w = wire[0]
                 if w.attributes & 0x30:
@@ -374,8 +485,20 @@ class KafkaAdapter:
                     results[tp] = (MESSAGE_TOO_LARGE, -1, None)
                     continue
                 pid, codec = w.producer_id, w.codec
-                batches[tp] = RecordBatch(-1, -1, w.keys, w.values, w.timestamps, w.headers, w.producer_id,
-                                          w.producer_epoch, w.base_sequence, w.size_bytes, w.codec, w.wire_bytes)
+                batches[tp] = RecordBatch(
+                    -1,
+                    -1,
+                    w.keys,
+                    w.values,
+                    w.timestamps,
+                    w.headers,
+                    w.producer_id,
+                    w.producer_epoch,
+                    w.base_sequence,
+                    w.size_bytes,
+                    w.codec,
+                    w.wire_bytes,
+                )
         prod.observe(acks, pid if pid >= 0 else prod.pid, codec)
         if batches:
             n = sum(x.count for x in batches.values())
@@ -384,14 +507,30 @@ class KafkaAdapter:
             detail = ", ".join(f"{t}-{p} ({x.count} rec, {x.wire_bytes} B)" for (t, p), x in batches.items())
             first = next(iter(batches))
             rid = next(self._seq)
-            c.emit("batch_sent", f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
-                   actors=(prod.id, broker.name), topic=first[0], partition=first[1] if len(batches) == 1 else None,
-                   records=n, broker=broker.id, partitions=[list(tp) for tp in batches], request=rid, external=True)
+            c.emit(
+                "batch_sent",
+                f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
+                actors=(prod.id, broker.name),
+                topic=first[0],
+                partition=first[1] if len(batches) == 1 else None,
+                records=n,
+                broker=broker.id,
+                partitions=[list(tp) for tp in batches],
+                request=rid,
+                external=True,
+            )
             fut, resolve = self._future(conn)
             pr = ProduceRequest(rid, Reply(prod.id, resolve), batches, acks, timeout)
             prod.in_flight_requests += 1
-            self._send(prod.id, conn, "Produce", broker.on_produce, pr, topic=first[0],
-                       partition=first[1] if len(batches) == 1 else None)
+            self._send(
+                prod.id,
+                conn,
+                "Produce",
+                broker.on_produce,
+                pr,
+                topic=first[0],
+                partition=first[1] if len(batches) == 1 else None,
+            )
             if acks == 0:
                 prod.in_flight_requests -= 1
                 prod.acked += n
@@ -414,16 +553,24 @@ class KafkaAdapter:
         for tp in order:
             code, base, msg = results[tp]
             r = self._leader_replica(conn, tp) if code == NONE else None
-            part = {"index": tp[1], "error_code": code, "base_offset": base, "log_append_time": None,
-                    "log_start_offset": r.log.log_start_offset if r is not None else -1, "record_errors": [],
-                    "error_message": msg}
+            part = {
+                "index": tp[1],
+                "error_code": code,
+                "base_offset": base,
+                "log_append_time": None,
+                "log_start_offset": r.log.log_start_offset if r is not None else -1,
+                "record_errors": [],
+                "error_message": msg,
+            }
             if code == NOT_LEADER_OR_FOLLOWER:  # KIP-951: tell the client the new leader right away
                 ps = c.controller.partitions.get(tp)
                 if ps is not None and ps.leader is not None:
                     part["current_leader"] = {"leader_id": ps.leader, "leader_epoch": ps.leader_epoch}
             responses.setdefault(tp[0], []).append(part)
-        return {"responses": [{"name": t, "partition_responses": ps} for t, ps in responses.items()],
-                "throttle_time": 0}
+        return {
+            "responses": [{"name": t, "partition_responses": ps} for t, ps in responses.items()],
+            "throttle_time": 0,
+        }
 
     # -- Fetch ---------------------------------------------------------------------------------------------------
     def _fetch_actor(self, conn: Connection, parts: dict[TP, int]) -> ExternalConsumer:
@@ -477,8 +624,19 @@ class KafkaAdapter:
             fut, resolve = self._future(conn)
             # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
             extra = (True,) if int(getattr(b, "isolation_level", 0)) == 1 else ()
-            self._send(actor.id, conn, "Fetch", broker.on_fetch, Reply(actor.id, resolve), dict(parts), min_bytes,
-                       max_wait, max_bytes, next(self._seq), *extra)
+            self._send(
+                actor.id,
+                conn,
+                "Fetch",
+                broker.on_fetch,
+                Reply(actor.id, resolve),
+                dict(parts),
+                min_bytes,
+                max_wait,
+                max_bytes,
+                next(self._seq),
+                *extra,
+            )
             answer = await fut
             data, eng_errors = answer[2], answer[3]
             aborted = answer[4] if len(answer) > 4 and answer[4] else {}
@@ -488,8 +646,14 @@ class KafkaAdapter:
             out_parts = []
             for p in plist:
                 tp = (topic, p)
-                entry: dict[str, Any] = {"partition_index": p, "high_watermark": -1, "last_stable_offset": -1,
-                                         "log_start_offset": -1, "aborted_transactions": None, "records": b""}
+                entry: dict[str, Any] = {
+                    "partition_index": p,
+                    "high_watermark": -1,
+                    "last_stable_offset": -1,
+                    "log_start_offset": -1,
+                    "aborted_transactions": None,
+                    "records": b"",
+                }
                 if tp in errors:
                     entry["error_code"] = errors[tp]
                 elif tp in eng_errors:
@@ -511,12 +675,19 @@ class KafkaAdapter:
                     if chunks:
                         ranges.append(f"{topic}-{p}@{off}..{last}")
                     r = broker.replicas.get(tp)
-                    entry.update({"error_code": NONE, "high_watermark": hw, "last_stable_offset":
-                                  _last_stable(r) if r is not None else hw, "log_start_offset": lso,
-                                  "records": b"".join(chunks)})
+                    entry.update(
+                        {
+                            "error_code": NONE,
+                            "high_watermark": hw,
+                            "last_stable_offset": _last_stable(r) if r is not None else hw,
+                            "log_start_offset": lso,
+                            "records": b"".join(chunks),
+                        }
+                    )
                     if tp in aborted:  # read_committed: the aborted transactions in range (KIP-98)
-                        entry["aborted_transactions"] = [{"producer_id": a[0], "first_offset": a[1]}
-                                                         for a in aborted[tp]]
+                        entry["aborted_transactions"] = [
+                            {"producer_id": a[0], "first_offset": a[1]} for a in aborted[tp]
+                        ]
                     actor.positions[tp] = off
                 else:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
@@ -528,9 +699,14 @@ class KafkaAdapter:
             out_topics.append({"topic": topic, "partitions": out_parts})
         if got and actor is not None:
             actor.received += got
-            c.emit("records_fetched", f"{actor.id} fetched {got} record(s) from broker {broker.id}: "
-                   f"{', '.join(ranges)}", actors=(actor.id, broker.name), records=got, broker=broker.id,
-                   external=True)
+            c.emit(
+                "records_fetched",
+                f"{actor.id} fetched {got} record(s) from broker {broker.id}: {', '.join(ranges)}",
+                actors=(actor.id, broker.name),
+                records=got,
+                broker=broker.id,
+                external=True,
+            )
         return {"throttle_time": 0, "error_code": NONE, "session_id": 0, "responses": out_topics}
 
     # -- ListOffsets / OffsetForLeaderEpoch ------------------------------------------------------------------
@@ -543,8 +719,14 @@ class KafkaAdapter:
             parts = []
             for p in t.partitions:
                 tp = (t.name, int(p.partition_index))
-                entry = {"partition_index": tp[1], "error_code": NONE, "timestamp": -1, "offset": -1,
-                         "leader_epoch": -1, "old_style_offsets": []}
+                entry = {
+                    "partition_index": tp[1],
+                    "error_code": NONE,
+                    "timestamp": -1,
+                    "offset": -1,
+                    "leader_epoch": -1,
+                    "old_style_offsets": [],
+                }
                 r = self._leader_replica(conn, tp)
                 if not self._exists(tp):
                     entry["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
@@ -556,7 +738,9 @@ class KafkaAdapter:
                     ts = int(p.timestamp)
                     entry["leader_epoch"] = r.leader_epoch
                     if ts == -1:  # read_committed sees up to the last stable offset (KIP-98)
-                        entry["offset"] = _last_stable(r) if getattr(req.body, "isolation_level", 0) == 1 else r.hw
+                        entry["offset"] = (
+                            _last_stable(r) if getattr(req.body, "isolation_level", 0) == 1 else r.hw
+                        )
                     elif ts in (-2, -4):
                         entry["offset"] = r.log.log_start_offset
                     elif ts == -3:
@@ -615,15 +799,28 @@ class KafkaAdapter:
         keys = list(b.coordinator_keys) if v >= 4 else [b.key]
         answers = []
         for key in keys:
-            ans = {"key": key, "node_id": -1, "host": "", "port": -1, "error_code": COORDINATOR_NOT_AVAILABLE,
-                   "error_message": None}
+            ans = {
+                "key": key,
+                "node_id": -1,
+                "host": "",
+                "port": -1,
+                "error_code": COORDINATOR_NOT_AVAILABLE,
+                "error_message": None,
+            }
             if key_type != 0:
                 ans["error_message"] = "transaction coordinators are not simulated"
             else:
                 fut, resolve = self._future(conn)
                 actor = self._group_actor(conn, key)
-                self._send(actor, conn, "FindCoordinator", self.c.on_find_coordinator, conn.broker_id,
-                           Reply(actor, resolve), key)
+                self._send(
+                    actor,
+                    conn,
+                    "FindCoordinator",
+                    self.c.on_find_coordinator,
+                    conn.broker_id,
+                    Reply(actor, resolve),
+                    key,
+                )
                 (co,) = await fut
                 ep = self.endpoint(co) if co is not None else None
                 if ep is not None:
@@ -634,15 +831,25 @@ class KafkaAdapter:
         if v >= 4:
             return {"throttle_time": 0, "coordinators": answers}
         a = answers[0]
-        return {"throttle_time": 0, "error_code": a["error_code"], "error_message": a["error_message"],
-                "node_id": a["node_id"], "host": a["host"], "port": a["port"]}
+        return {
+            "throttle_time": 0,
+            "error_code": a["error_code"],
+            "error_message": a["error_message"],
+            "node_id": a["node_id"],
+            "host": a["host"],
+            "port": a["port"],
+        }
 
     def _group_actor(self, conn: Connection, group_id: str) -> str:
         """Name the messages of a group request after the client's member in that group, if we know it."""
         for k in self.proxies:
             if k.client_id == conn.client_id and k.group_id == group_id and k.registered:
                 return k.id
-        return self._unique(conn.client_id or "client") if conn.client_id not in self.c.consumers else conn.client_id
+        return (
+            self._unique(conn.client_id or "client")
+            if conn.client_id not in self.c.consumers
+            else conn.client_id
+        )
 
     # -- JoinGroup / SyncGroup / Heartbeat / LeaveGroup --------------------------------------------------------
     async def join_group(self, conn: Connection, req: Request) -> dict:
@@ -654,11 +861,15 @@ class KafkaAdapter:
         session = _ms(b.session_timeout)
         rebalance = _ms(getattr(b, "rebalance_timeout", None), session)
         protocols = [(p.name, bytes(p.metadata)) for p in b.protocols]
-        topics, owned = decode_subscription(protocols[0][1]) if protocols and b.protocol_type == "consumer" \
-            else ([], [])
+        topics, owned = (
+            decode_subscription(protocols[0][1]) if protocols and b.protocol_type == "consumer" else ([], [])
+        )
         # a real client's generation and client.rack, for a simulated leader's assignor (KIP-881)
-        generation_id, rack_id = decode_subscription_extras(protocols[0][1]) \
-            if protocols and b.protocol_type == "consumer" else (-1, None)
+        generation_id, rack_id = (
+            decode_subscription_extras(protocols[0][1])
+            if protocols and b.protocol_type == "consumer"
+            else (-1, None)
+        )
         member_id = b.member_id or ""
         k = self.members.get((group, member_id)) if member_id else None
         if k is None:
@@ -679,8 +890,23 @@ class KafkaAdapter:
                 self.metadata_bytes[(group, member_id)] = dict(protocols)
             fut, resolve = self._future(conn)
             k.join_waiters.append(resolve)
-            self._send(k.id, conn, "JoinGroup", broker.coordinator.on_join, k, group, member_id, topics, names,
-                       owned, session, rebalance, None, generation_id, rack_id)
+            self._send(
+                k.id,
+                conn,
+                "JoinGroup",
+                broker.coordinator.on_join,
+                k,
+                group,
+                member_id,
+                topics,
+                names,
+                owned,
+                session,
+                rebalance,
+                None,
+                generation_id,
+                rack_id,
+            )
             try:
                 err, payload = await fut
             finally:
@@ -692,26 +918,49 @@ class KafkaAdapter:
                 self.members[(group, member_id)] = k
                 self.metadata_bytes[(group, member_id)] = dict(protocols)
                 if v >= 4:
-                    return {"throttle_time": 0, "error_code": MEMBER_ID_REQUIRED, "generation_id": -1,
-                            "member_id": member_id, "members": []}
+                    return {
+                        "throttle_time": 0,
+                        "error_code": MEMBER_ID_REQUIRED,
+                        "generation_id": -1,
+                        "member_id": member_id,
+                        "members": [],
+                    }
                 continue
             break
         if err is not None:
             if err == "UNKNOWN_MEMBER_ID":
                 k.state = "unjoined"
-            return {"throttle_time": 0, "error_code": _code(err), "generation_id": -1, "member_id": member_id,
-                    "members": []}
+            return {
+                "throttle_time": 0,
+                "error_code": _code(err),
+                "generation_id": -1,
+                "member_id": member_id,
+                "members": [],
+            }
         self._register(k)
         members = []
         if payload["members"] is not None:
             proto = payload["protocol"]
             for mid, sub in payload["members"].items():
                 raw = self.metadata_bytes.get((group, mid), {}).get(proto)
-                members.append({"member_id": mid, "group_instance_id": None,
-                                "metadata": raw if raw is not None else encode_subscription(sub.topics, sub.owned)})
-        return {"throttle_time": 0, "error_code": NONE, "generation_id": payload["generation"],
-                "protocol_type": b.protocol_type, "protocol_name": payload["protocol"], "leader": payload["leader"],
-                "skip_assignment": False, "member_id": payload["member_id"], "members": members}
+                members.append(
+                    {
+                        "member_id": mid,
+                        "group_instance_id": None,
+                        "metadata": raw if raw is not None else encode_subscription(sub.topics, sub.owned),
+                    }
+                )
+        return {
+            "throttle_time": 0,
+            "error_code": NONE,
+            "generation_id": payload["generation"],
+            "protocol_type": b.protocol_type,
+            "protocol_name": payload["protocol"],
+            "leader": payload["leader"],
+            "skip_assignment": False,
+            "member_id": payload["member_id"],
+            "members": members,
+        }
 
     def _coordinator_group(self, conn: Connection, group: str):
         co = self.broker(conn).coordinator
@@ -736,7 +985,9 @@ class KafkaAdapter:
         fut, resolve = self._future(conn)
         k.sync_waiters.append(resolve)
         broker = self.broker(conn)
-        self._send(k.id, conn, "SyncGroup", broker.coordinator.on_sync, k, group, generation, member_id, assignments)
+        self._send(
+            k.id, conn, "SyncGroup", broker.coordinator.on_sync, k, group, generation, member_id, assignments
+        )
         try:
             err, gen, assignment = await fut
         finally:
@@ -746,9 +997,13 @@ class KafkaAdapter:
             return {"throttle_time": 0, "error_code": _code(err), "assignment": b""}
         saved_gen, raw = self.assignment_bytes.get(group, (-1, {}))
         data = raw.get(member_id) if saved_gen == gen else None
-        return {"throttle_time": 0, "error_code": NONE, "protocol_type": getattr(b, "protocol_type", None) or "consumer",
-                "protocol_name": k.protocol, "assignment": data if data is not None else
-                encode_assignment(assignment or [])}
+        return {
+            "throttle_time": 0,
+            "error_code": NONE,
+            "protocol_type": getattr(b, "protocol_type", None) or "consumer",
+            "protocol_name": k.protocol,
+            "assignment": data if data is not None else encode_assignment(assignment or []),
+        }
 
     async def heartbeat(self, conn: Connection, req: Request) -> dict:
         b = req.body
@@ -763,8 +1018,16 @@ class KafkaAdapter:
             return {"throttle_time": 0, "error_code": UNKNOWN_MEMBER_ID}
         actor = k.id if k is not None else self._group_actor(conn, group)
         fut, resolve = self._future(conn)
-        self._send(actor, conn, "Heartbeat", co.on_heartbeat, Reply(actor, resolve), group, int(b.generation_id),
-                   member_id)
+        self._send(
+            actor,
+            conn,
+            "Heartbeat",
+            co.on_heartbeat,
+            Reply(actor, resolve),
+            group,
+            int(b.generation_id),
+            member_id,
+        )
         _g, err = await fut
         return {"throttle_time": 0, "error_code": _code(err)}
 
@@ -780,8 +1043,13 @@ class KafkaAdapter:
         results = []
         for mid in mids:
             known = g is not None and mid in g.members
-            results.append({"member_id": mid, "group_instance_id": None,
-                            "error_code": NONE if known else UNKNOWN_MEMBER_ID})
+            results.append(
+                {
+                    "member_id": mid,
+                    "group_instance_id": None,
+                    "error_code": NONE if known else UNKNOWN_MEMBER_ID,
+                }
+            )
             if known:
                 k = self.members.get((group, mid))
                 actor = k.id if k is not None else self._group_actor(conn, group)
@@ -801,8 +1069,14 @@ class KafkaAdapter:
         if not types or "classic" in types:
             for gid, g in sorted(co.groups.items()):
                 if co.is_coordinator(gid) and (not states or g.state.lower() in states):
-                    out.append({"group_id": gid, "protocol_type": "consumer", "group_state": g.state,
-                                "group_type": "classic"})
+                    out.append(
+                        {
+                            "group_id": gid,
+                            "protocol_type": "consumer",
+                            "group_state": g.state,
+                            "group_type": "classic",
+                        }
+                    )
         return {"throttle_time": 0, "error_code": NONE, "groups": out}
 
     async def describe_groups(self, conn: Connection, req: Request) -> dict:
@@ -812,13 +1086,29 @@ class KafkaAdapter:
         out = []
         for gid in req.body.groups:
             if not co.is_coordinator(gid):
-                out.append({"error_code": NOT_COORDINATOR, "group_id": gid, "group_state": "", "protocol_type": "",
-                            "protocol_data": "", "members": []})
+                out.append(
+                    {
+                        "error_code": NOT_COORDINATOR,
+                        "group_id": gid,
+                        "group_state": "",
+                        "protocol_type": "",
+                        "protocol_data": "",
+                        "members": [],
+                    }
+                )
                 continue
             g = co.groups.get(gid)
             if g is None:
-                out.append({"error_code": NONE, "group_id": gid, "group_state": "Dead", "protocol_type": "",
-                            "protocol_data": "", "members": []})
+                out.append(
+                    {
+                        "error_code": NONE,
+                        "group_id": gid,
+                        "group_state": "Dead",
+                        "protocol_type": "",
+                        "protocol_data": "",
+                        "members": [],
+                    }
+                )
                 continue
             gen, raw_assign = self.assignment_bytes.get(gid, (-1, {}))
             members = []
@@ -826,15 +1116,31 @@ class KafkaAdapter:
                 k = self.members.get((gid, mid))
                 meta = self.metadata_bytes.get((gid, mid), {}).get(g.protocol or "")
                 assigned = raw_assign.get(mid) if gen == g.generation else None
-                members.append({"member_id": mid, "group_instance_id": None,
-                                "client_id": k.client_id if k is not None else m.client_id,
-                                "client_host": "/127.0.0.1", "member_metadata": meta if meta is not None
-                                else encode_subscription(m.topics, list(m.owned)),
-                                "member_assignment": assigned if assigned is not None
-                                else encode_assignment(list(m.assignment))})
-            out.append({"error_code": NONE, "group_id": gid, "group_state": g.state, "protocol_type": "consumer",
-                        "protocol_data": g.protocol or "", "members": members,
-                        "authorized_operations": -2147483648})
+                members.append(
+                    {
+                        "member_id": mid,
+                        "group_instance_id": None,
+                        "client_id": k.client_id if k is not None else m.client_id,
+                        "client_host": "/127.0.0.1",
+                        "member_metadata": meta
+                        if meta is not None
+                        else encode_subscription(m.topics, list(m.owned)),
+                        "member_assignment": assigned
+                        if assigned is not None
+                        else encode_assignment(list(m.assignment)),
+                    }
+                )
+            out.append(
+                {
+                    "error_code": NONE,
+                    "group_id": gid,
+                    "group_state": g.state,
+                    "protocol_type": "consumer",
+                    "protocol_data": g.protocol or "",
+                    "members": members,
+                    "authorized_operations": -2147483648,
+                }
+            )
         return {"throttle_time": 0, "groups": out}
 
     # -- offsets -------------------------------------------------------------------------------------------------
@@ -859,8 +1165,18 @@ class KafkaAdapter:
             actor = k.id if k is not None else self._group_actor(conn, group)
             fut, resolve = self._future(conn)
             co = self.broker(conn).coordinator
-            self._send(actor, conn, "OffsetCommit", co.on_offset_commit, Reply(actor, resolve), group, generation,
-                       member_id, dict(offsets), next(self._seq))
+            self._send(
+                actor,
+                conn,
+                "OffsetCommit",
+                co.on_offset_commit,
+                Reply(actor, resolve),
+                group,
+                generation,
+                member_id,
+                dict(offsets),
+                next(self._seq),
+            )
             _g, _rid, err, _offs = await fut
             for tp in offsets:
                 codes[tp] = _code(err)
@@ -879,15 +1195,23 @@ class KafkaAdapter:
             tps = [(t.name, int(p)) for t in topics for p in t.partition_indexes]
         actor = self._group_actor(conn, group)
         fut, resolve = self._future(conn)
-        self._send(actor, conn, "OffsetFetch", co.on_offset_fetch, Reply(actor, resolve), group, tps,
-                   next(self._seq))
+        self._send(
+            actor, conn, "OffsetFetch", co.on_offset_fetch, Reply(actor, resolve), group, tps, next(self._seq)
+        )
         _g, _rid, err, found = await fut
         if err is not None:
             return _code(err), []
         out: dict[str, list] = {}
         for tp in tps:
-            out.setdefault(tp[0], []).append({"partition_index": tp[1], "committed_offset": found.get(tp, -1),
-                                              "committed_leader_epoch": -1, "metadata": "", "error_code": NONE})
+            out.setdefault(tp[0], []).append(
+                {
+                    "partition_index": tp[1],
+                    "committed_offset": found.get(tp, -1),
+                    "committed_leader_epoch": -1,
+                    "metadata": "",
+                    "error_code": NONE,
+                }
+            )
         return NONE, [{"name": t, "partitions": ps} for t, ps in out.items()]
 
     async def offset_fetch(self, conn: Connection, req: Request) -> dict:
@@ -901,9 +1225,16 @@ class KafkaAdapter:
             return {"throttle_time": 0, "groups": groups}
         err, topics = await self._fetch_offsets(conn, b.group_id, b.topics)
         if err and v < 2:  # v0-1 have no top-level error: report it on every partition asked for
-            topics = [{"name": t.name, "partitions": [{"partition_index": p, "committed_offset": -1, "metadata": "",
-                                                        "error_code": err} for p in t.partition_indexes]}
-                      for t in b.topics or ()]
+            topics = [
+                {
+                    "name": t.name,
+                    "partitions": [
+                        {"partition_index": p, "committed_offset": -1, "metadata": "", "error_code": err}
+                        for p in t.partition_indexes
+                    ],
+                }
+                for t in b.topics or ()
+            ]
         return {"throttle_time": 0, "topics": topics, "error_code": err}
 
     # -- admin ---------------------------------------------------------------------------------------------------
@@ -916,17 +1247,32 @@ class KafkaAdapter:
         for t in b.topics:
             name = t.name
             parts = int(t.num_partitions) if int(t.num_partitions) != -1 else bc.num_partitions
-            rf = int(t.replication_factor) if int(t.replication_factor) != -1 else bc.default_replication_factor
+            rf = (
+                int(t.replication_factor)
+                if int(t.replication_factor) != -1
+                else bc.default_replication_factor
+            )
             configs = {x.name: x.value for x in t.configs if x.value is not None}
-            res: dict[str, Any] = {"name": name, "error_code": NONE, "error_message": None, "num_partitions": -1,
-                                   "replication_factor": -1, "configs": None}
+            res: dict[str, Any] = {
+                "name": name,
+                "error_code": NONE,
+                "error_message": None,
+                "num_partitions": -1,
+                "replication_factor": -1,
+                "configs": None,
+            }
             try:
                 if t.assignments:
-                    res.update(error_code=INVALID_REQUEST, error_message="manual replica assignment is not "
-                               "simulated; give num_partitions and replication_factor")
+                    res.update(
+                        error_code=INVALID_REQUEST,
+                        error_message="manual replica assignment is not "
+                        "simulated; give num_partitions and replication_factor",
+                    )
                 elif name.startswith("__"):
-                    res.update(error_code=INVALID_REQUEST, error_message=f"creating internal topic {name} is "
-                               f"prohibited")
+                    res.update(
+                        error_code=INVALID_REQUEST,
+                        error_message=f"creating internal topic {name} is prohibited",
+                    )
                 elif b.validate_only:
                     validate_topic_name(name)
                     if name in c.topics:
@@ -934,20 +1280,30 @@ class KafkaAdapter:
                     elif parts < 1:
                         res.update(error_code=37, error_message="partitions must be at least 1")
                     elif not 1 <= rf <= len(c.brokers):
-                        res.update(error_code=38, error_message=f"replication factor {rf} is not within 1.."
-                                   f"{len(c.brokers)} brokers")
+                        res.update(
+                            error_code=38,
+                            error_message=f"replication factor {rf} is not within 1.."
+                            f"{len(c.brokers)} brokers",
+                        )
                     else:
                         TopicConfig.parse(configs, where=f"topic {name!r}")
                 else:
                     c.create_topic(name, parts, rf, configs)
             except KafkaError as exc:
-                res.update(error_code=_code(exc) if _code(exc) > 0 else INVALID_REQUEST, error_message=str(exc))
+                res.update(
+                    error_code=_code(exc) if _code(exc) > 0 else INVALID_REQUEST, error_message=str(exc)
+                )
             if res["error_code"] == NONE:
-                res.update(num_partitions=parts, replication_factor=rf, topic_id=self.topic_id(name)
-                           if name in c.topics else uuid.UUID(int=0))
+                res.update(
+                    num_partitions=parts,
+                    replication_factor=rf,
+                    topic_id=self.topic_id(name) if name in c.topics else uuid.UUID(int=0),
+                )
                 if name in c.topics:
-                    res["configs"] = [{k: x[k] for k in ("name", "value", "read_only", "config_source", "is_sensitive")}
-                                      for x in self._topic_configs(name, None)]
+                    res["configs"] = [
+                        {k: x[k] for k in ("name", "value", "read_only", "config_source", "is_sensitive")}
+                        for x in self._topic_configs(name, None)
+                    ]
             out.append(res)
         return {"throttle_time": 0, "topics": out}
 
@@ -961,12 +1317,18 @@ class KafkaAdapter:
                 if name is None:
                     out.append({"name": None, "topic_id": tid, "error_code": UNKNOWN_TOPIC_ID})
                     continue
-            res = {"name": name, "topic_id": self.topic_ids.get(name, uuid.UUID(int=0)), "error_code": NONE,
-                   "error_message": None}
+            res = {
+                "name": name,
+                "topic_id": self.topic_ids.get(name, uuid.UUID(int=0)),
+                "error_code": NONE,
+                "error_message": None,
+            }
             if name not in c.topics:
                 res["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
             elif c.topics[name].internal:
-                res.update(error_code=INVALID_REQUEST, error_message=f"internal topic {name} cannot be deleted")
+                res.update(
+                    error_code=INVALID_REQUEST, error_message=f"internal topic {name} cannot be deleted"
+                )
             else:
                 c.delete_topic(name)
             out.append(res)
@@ -979,9 +1341,18 @@ class KafkaAdapter:
         for k, val in tcfg.as_kafka_dict().items():
             if keys is not None and k not in keys:
                 continue
-            out.append({"name": k, "value": _cfg_value(val), "read_only": False, "is_sensitive": False,
-                        "config_source": SRC_DYNAMIC_TOPIC if k in explicit else SRC_DEFAULT, "synonyms": [],
-                        "config_type": _cfg_type(val), "documentation": None})
+            out.append(
+                {
+                    "name": k,
+                    "value": _cfg_value(val),
+                    "read_only": False,
+                    "is_sensitive": False,
+                    "config_source": SRC_DYNAMIC_TOPIC if k in explicit else SRC_DEFAULT,
+                    "synonyms": [],
+                    "config_type": _cfg_type(val),
+                    "documentation": None,
+                }
+            )
         return out
 
     async def describe_configs(self, conn: Connection, req: Request) -> dict:
@@ -991,8 +1362,13 @@ class KafkaAdapter:
         for res in req.body.resources:
             rtype, rname = int(res.resource_type), res.resource_name
             keys = set(res.configuration_keys) if res.configuration_keys is not None else None
-            entry: dict[str, Any] = {"error_code": NONE, "error_message": None, "resource_type": rtype,
-                                     "resource_name": rname, "configs": []}
+            entry: dict[str, Any] = {
+                "error_code": NONE,
+                "error_message": None,
+                "resource_type": rtype,
+                "resource_name": rname,
+                "configs": [],
+            }
             if rtype == 2:
                 if rname in c.topics:
                     entry["configs"] = self._topic_configs(rname, keys)
@@ -1005,13 +1381,23 @@ class KafkaAdapter:
                     bc = c.broker_config
                     explicit = set(bc.explicit())
                     entry["configs"] = [
-                        {"name": k, "value": _cfg_value(val), "read_only": True, "is_sensitive": False,
-                         "config_source": SRC_STATIC_BROKER if k in explicit else SRC_DEFAULT, "synonyms": [],
-                         "config_type": _cfg_type(val), "documentation": None}
+                        {
+                            "name": k,
+                            "value": _cfg_value(val),
+                            "read_only": True,
+                            "is_sensitive": False,
+                            "config_source": SRC_STATIC_BROKER if k in explicit else SRC_DEFAULT,
+                            "synonyms": [],
+                            "config_type": _cfg_type(val),
+                            "documentation": None,
+                        }
                         for k, val in bc.as_kafka_dict().items()
-                        if not k.startswith("simulator.") and (keys is None or k in keys)]
+                        if not k.startswith("simulator.") and (keys is None or k in keys)
+                    ]
             else:
-                entry.update(error_code=INVALID_REQUEST, error_message=f"resource type {rtype} is not simulated")
+                entry.update(
+                    error_code=INVALID_REQUEST, error_message=f"resource type {rtype} is not simulated"
+                )
             results.append(entry)
         return {"throttle_time": 0, "results": results}
 
@@ -1019,8 +1405,12 @@ class KafkaAdapter:
         """InitProducerId for idempotence (KIP-98); v3+ may bump the epoch of a known id (KIP-360)."""
         c, b = self.c, req.body
         if b.transactional_id is not None:
-            return {"throttle_time": 0, "error_code": TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "producer_id": -1,
-                    "producer_epoch": -1}
+            return {
+                "throttle_time": 0,
+                "error_code": TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                "producer_id": -1,
+                "producer_epoch": -1,
+            }
         prod = self.producer(conn.client_id)
         old_pid, old_epoch = int(getattr(b, "producer_id", -1)), int(getattr(b, "producer_epoch", -1))
         if old_pid >= 0 and 0 <= old_epoch < 32767:
@@ -1028,9 +1418,14 @@ class KafkaAdapter:
         else:
             pid, epoch = c.next_producer_id(), 0
         prod.pid, prod.producer_epoch = pid, epoch
-        c.emit("note", f"{prod.id} got producer id {pid} (epoch {epoch}) from InitProducerId: its batches carry "
-               f"sequence numbers, so a retried batch is never written twice (idempotence, KIP-98)",
-               actors=(prod.id, self.broker(conn).name), producer_id=pid, external=True)
+        c.emit(
+            "note",
+            f"{prod.id} got producer id {pid} (epoch {epoch}) from InitProducerId: its batches carry "
+            f"sequence numbers, so a retried batch is never written twice (idempotence, KIP-98)",
+            actors=(prod.id, self.broker(conn).name),
+            producer_id=pid,
+            external=True,
+        )
         return {"throttle_time": 0, "error_code": NONE, "producer_id": pid, "producer_epoch": epoch}
 
 
@@ -1040,7 +1435,13 @@ class _Acked:
     __slots__ = ("tp", "base_offset", "sealed", "count", "created_ms", "sent_at", "timestamps")
 
     def __init__(self, tp: TP, base_offset: int, batch: RecordBatch, now: int) -> None:
-        self.tp, self.base_offset, self.sealed, self.count, self.created_ms = tp, base_offset, batch, batch.count, now
+        self.tp, self.base_offset, self.sealed, self.count, self.created_ms = (
+            tp,
+            base_offset,
+            batch,
+            batch.count,
+            now,
+        )
         # A real client's send() times are on its own wall clock: its records count as sent when they arrived.
         self.sent_at: list[int] | None = None
         self.timestamps = (now,) * batch.count

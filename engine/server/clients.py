@@ -87,8 +87,12 @@ class ExternalProducer:
         if (acks, pid >= 0, compression) == (self.acks, self.pid >= 0, self.compression):
             return
         self.acks, self.pid, self.compression = acks, pid, compression
-        cfg = {"acks": "all" if acks == -1 else str(acks),
-               "compression.type": compression if compression in ("none", "gzip", "snappy", "lz4", "zstd") else "none"}
+        cfg = {
+            "acks": "all" if acks == -1 else str(acks),
+            "compression.type": compression
+            if compression in ("none", "gzip", "snappy", "lz4", "zstd")
+            else "none",
+        }
         if pid >= 0 and acks == -1:
             cfg["enable.idempotence"] = True
         else:
@@ -103,8 +107,10 @@ class ExternalProducer:
         """Real clients see their own TCP resets."""
 
     def send(self, *args: Any, **kwargs: Any) -> Any:
-        raise IllegalStateError(f"{self.id} is a real client connected over the Kafka protocol: produce from that "
-                                f"client, not from the simulator")
+        raise IllegalStateError(
+            f"{self.id} is a real client connected over the Kafka protocol: produce from that "
+            f"client, not from the simulator"
+        )
 
     def flush(self, timeout_ms: int | None = None) -> None:
         """Nothing is buffered on this side."""
@@ -145,7 +151,9 @@ class ExternalConsumer:
         self._link = link
 
     def __repr__(self) -> str:
-        return f"<ExternalConsumer {self.id} group={self.group_id} member={self.member_id} state={self.state}>"
+        return (
+            f"<ExternalConsumer {self.id} group={self.group_id} member={self.member_id} state={self.state}>"
+        )
 
     def __deepcopy__(self, memo: dict) -> ExternalConsumer:
         new = _detached(self, memo, ("_link",))
@@ -156,10 +164,14 @@ class ExternalConsumer:
         """Mirror the real client's timeouts so `Add consumer` in the Playground copies sensible ones."""
         hb = max(1, min(3000, session_timeout_ms // 3))
         try:
-            self.config = ConsumerConfig.parse({"session.timeout.ms": max(2, session_timeout_ms),
-                                                "heartbeat.interval.ms": hb,
-                                                "max.poll.interval.ms": max(1, rebalance_timeout_ms),
-                                                "auto.offset.reset": "earliest"})
+            self.config = ConsumerConfig.parse(
+                {
+                    "session.timeout.ms": max(2, session_timeout_ms),
+                    "heartbeat.interval.ms": hb,
+                    "max.poll.interval.ms": max(1, rebalance_timeout_ms),
+                    "auto.offset.reset": "earliest",
+                }
+            )
         except Exception:  # an odd value from the wire never breaks the view
             pass
 
@@ -174,7 +186,9 @@ class ExternalConsumer:
         for w in waiters:
             w(err, payload)
 
-    def on_sync_response(self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None) -> None:
+    def on_sync_response(
+        self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None
+    ) -> None:
         waiters, self.sync_waiters = self.sync_waiters, []
         if err is None:
             self.state = "stable"
@@ -193,7 +207,7 @@ class ExternalConsumer:
 
     # -- Playground commands -------------------------------------------------------------------------------
     def crash(self) -> None:
-        """"Crash consumer" on a real client: the simulator cuts its connections (the process itself lives on
+        """ "Crash consumer" on a real client: the simulator cuts its connections (the process itself lives on
         and reconnects, as after a network blip); its session at the coordinator expires as usual."""
         if self._link is not None:
             self._link.disconnect(self)

@@ -82,12 +82,23 @@ def _encode(name: str, version: int, data: dict) -> bytes:
 
 def encode_subscription(topics: list[str], owned: list[TP] | None = None) -> bytes:
     """Version 1 (topics, no user data, owned partitions), what a cooperative-aware Java client sends."""
-    return _encode("consumer_protocol_subscription", 1,
-                   {"topics": list(topics), "user_data": None, "owned_partitions": _by_topic(owned or [])})
+    return _encode(
+        "consumer_protocol_subscription",
+        1,
+        {"topics": list(topics), "user_data": None, "owned_partitions": _by_topic(owned or [])},
+    )
 
 
 def encode_assignment(tps: list[TP]) -> bytes:
-    return _encode("consumer_protocol_assignment", 1, {"assigned_partitions": _by_topic(tps), "user_data": None})
+    return _encode(
+        "consumer_protocol_assignment", 1, {"assigned_partitions": _by_topic(tps), "user_data": None}
+    )
 
 
-__all__ = ["decode_subscription", "decode_subscription_extras", "decode_assignment", "encode_subscription", "encode_assignment"]
+__all__ = [
+    "decode_subscription",
+    "decode_subscription_extras",
+    "decode_assignment",
+    "encode_subscription",
+    "encode_assignment",
+]

@@ -111,13 +111,15 @@ def parse_request(frame: bytes) -> Request:
         if len(frame) >= 10:
             (n,) = struct.unpack_from(">h", frame, 8)
             if 0 <= n <= len(frame) - 10:
-                client_id = frame[10:10 + n].decode("utf-8", "replace")
+                client_id = frame[10 : 10 + n].decode("utf-8", "replace")
         return Request(api_key, version, correlation_id, client_id, None, len(frame))
     try:
         header, hsize = _reader(cls.__header_schema__)(frame, 0)
         body, _bsize = _reader(cls)(frame, hsize)
     except Exception as exc:  # kio raises DecodeError/ValueError/UnicodeError/... on garbage
-        raise MalformedRequest(f"cannot parse {cls.__name__} v{version}: {type(exc).__name__}: {exc}") from None
+        raise MalformedRequest(
+            f"cannot parse {cls.__name__} v{version}: {type(exc).__name__}: {exc}"
+        ) from None
     _check_nulls(body, cls.__name__)
     return Request(api_key, version, correlation_id, header.client_id or "", body, len(frame))
 
@@ -252,9 +254,14 @@ def encode_response(api_key: int, version: int, correlation_id: int, body: dict[
 
 
 def api_versions_body(error: int = 0) -> dict[str, Any]:
-    return {"error_code": error, "throttle_time": 0,
-            "api_keys": [{"api_key": k, "min_version": lo, "max_version": hi}
-                         for k, (_n, lo, hi) in sorted(SUPPORTED.items())]}
+    return {
+        "error_code": error,
+        "throttle_time": 0,
+        "api_keys": [
+            {"api_key": k, "min_version": lo, "max_version": hi}
+            for k, (_n, lo, hi) in sorted(SUPPORTED.items())
+        ],
+    }
 
 
 def unsupported_response(req: Request) -> bytes:
@@ -265,7 +272,9 @@ def unsupported_response(req: Request) -> bytes:
     that schema filled with error 35 where it has a top-level error code (empty otherwise); an API kio does
     not know gets the response header plus the bare error code."""
     if req.api_key == API_VERSIONS:
-        return encode_response(API_VERSIONS, 0, req.correlation_id, api_versions_body(ErrorCode.unsupported_version))
+        return encode_response(
+            API_VERSIONS, 0, req.correlation_id, api_versions_body(ErrorCode.unsupported_version)
+        )
     cls = response_class(req.api_key, req.api_version) if req.api_version >= 0 else None
     if cls is not None:
         body: dict[str, Any] = {}
@@ -281,6 +290,17 @@ def api_name(api_key: int) -> str:
     return spec[0] if spec else f"api {api_key}"
 
 
-__all__ = ["SUPPORTED", "SOCKET_REQUEST_MAX_BYTES", "MalformedRequest", "Request", "parse_request", "build",
-           "encode_response", "unsupported_response", "api_versions_body", "request_class", "response_class",
-           "ErrorCode"]
+__all__ = [
+    "SUPPORTED",
+    "SOCKET_REQUEST_MAX_BYTES",
+    "MalformedRequest",
+    "Request",
+    "parse_request",
+    "build",
+    "encode_response",
+    "unsupported_response",
+    "api_versions_body",
+    "request_class",
+    "response_class",
+    "ErrorCode",
+]

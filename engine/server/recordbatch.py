@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - kio depends on crc32c, so it is normal
             crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
         return crc ^ 0xFFFFFFFF
 
+
 MAGIC = 2
 HEADER = struct.Struct(">qiibIhiqqqhii")  # base offset ... record count: 61 bytes
 BATCH_OVERHEAD = HEADER.size
@@ -102,8 +103,10 @@ def _decompress(codec: int, data: bytes) -> bytes:
         pass
     except Exception as exc:
         raise InvalidRecordError(f"{name} data is corrupt: {exc}") from None
-    raise UnsupportedCompressionError(f"compression codec {name or codec} is not supported by this server "
-                                      f"(use compression.type=none or gzip)")
+    raise UnsupportedCompressionError(
+        f"compression codec {name or codec} is not supported by this server "
+        f"(use compression.type=none or gzip)"
+    )
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -142,18 +145,33 @@ def decode_batches(data: bytes) -> list[WireBatch]:
     while pos < len(data):
         if len(data) - pos < BATCH_OVERHEAD:
             raise InvalidRecordError("a record batch is shorter than its 61-byte header")
-        (base_offset, length, ple, magic, crc, attrs, last_delta, base_ts, max_ts, pid, pepoch, base_seq,
-         count) = HEADER.unpack_from(data, pos)
+        (
+            base_offset,
+            length,
+            ple,
+            magic,
+            crc,
+            attrs,
+            last_delta,
+            base_ts,
+            max_ts,
+            pid,
+            pepoch,
+            base_seq,
+            count,
+        ) = HEADER.unpack_from(data, pos)
         if magic != MAGIC:
             raise InvalidRecordError(f"record batch magic is {magic}; only v2 batches (magic 2) are accepted")
         end = pos + 12 + length
         if length < BATCH_OVERHEAD - 12 or end > len(data):
-            raise InvalidRecordError(f"record batch length {length} does not fit the {len(data) - pos} bytes sent")
-        if _crc32c(mv[pos + 21:end]) != crc:
+            raise InvalidRecordError(
+                f"record batch length {length} does not fit the {len(data) - pos} bytes sent"
+            )
+        if _crc32c(mv[pos + 21 : end]) != crc:
             raise InvalidRecordError("record batch CRC-32C does not match its contents")
         if count < 0 or count > length:
             raise InvalidRecordError(f"record count {count} is impossible")
-        body = bytes(mv[pos + BATCH_OVERHEAD:end])
+        body = bytes(mv[pos + BATCH_OVERHEAD : end])
         codec = attrs & 7
         raw = body if codec == 0 else _decompress(codec, body)
         keys, values, stamps, deltas = [], [], [], []
@@ -191,9 +209,26 @@ def decode_batches(data: bytes) -> list[WireBatch]:
             values.append(v)
             stamps.append(base_ts + ts_delta)
             deltas.append(off_delta)
-        out.append(WireBatch(base_offset, ple, attrs, last_delta, base_ts, max_ts, pid, pepoch, base_seq,
-                             tuple(keys), tuple(values), tuple(stamps), tuple(hdrs) if hdrs is not None else None,
-                             tuple(deltas), BATCH_OVERHEAD + len(raw), end - pos))
+        out.append(
+            WireBatch(
+                base_offset,
+                ple,
+                attrs,
+                last_delta,
+                base_ts,
+                max_ts,
+                pid,
+                pepoch,
+                base_seq,
+                tuple(keys),
+                tuple(values),
+                tuple(stamps),
+                tuple(hdrs) if hdrs is not None else None,
+                tuple(deltas),
+                BATCH_OVERHEAD + len(raw),
+                end - pos,
+            )
+        )
         pos = end
     return out
 
@@ -220,18 +255,38 @@ def encode_records(keys, values, timestamps, headers, offset_deltas, base_ts: in
     parts = []
     for i in range(len(keys)):
         hs = headers[i] if headers else ()
-        body = b"".join((b"\0", _zz(timestamps[i] - base_ts), _zz(offset_deltas[i]), _field(keys[i]),
-                         _field(values[i]), _zz(len(hs)),
-                         *(_field(hk.encode() if isinstance(hk, str) else hk) + _field(hv) for hk, hv in hs)))
+        body = b"".join(
+            (
+                b"\0",
+                _zz(timestamps[i] - base_ts),
+                _zz(offset_deltas[i]),
+                _field(keys[i]),
+                _field(values[i]),
+                _zz(len(hs)),
+                *(_field(hk.encode() if isinstance(hk, str) else hk) + _field(hv) for hk, hv in hs),
+            )
+        )
         parts.append(_zz(len(body)))
         parts.append(body)
     return b"".join(parts)
 
 
-def encode_batch(base_offset: int, leader_epoch: int, keys, values, timestamps, headers=None,
-                 offsets=None, last_offset: int | None = None, producer_id: int = -1, producer_epoch: int = -1,
-                 base_sequence: int = -1, codec: str = "none", transactional: bool = False,
-                 control: str | None = None) -> bytes:
+def encode_batch(
+    base_offset: int,
+    leader_epoch: int,
+    keys,
+    values,
+    timestamps,
+    headers=None,
+    offsets=None,
+    last_offset: int | None = None,
+    producer_id: int = -1,
+    producer_epoch: int = -1,
+    base_sequence: int = -1,
+    codec: str = "none",
+    transactional: bool = False,
+    control: str | None = None,
+) -> bytes:
     """One v2 batch. `offsets` (absolute, for compacted batches with gaps) default to consecutive. A control
     batch (a transaction marker, KIP-98) holds one record: key = (version 0, type 0 ABORT / 1 COMMIT),
     value = (version 0, coordinator epoch)."""
@@ -245,11 +300,15 @@ def encode_batch(base_offset: int, leader_epoch: int, keys, values, timestamps, 
     base_ts = timestamps[0] if n else -1
     max_ts = max(timestamps) if n else -1
     raw = encode_records(keys, values, timestamps, headers, deltas, base_ts)
-    attrs = (TRANSACTIONAL if transactional or control is not None else 0) | (CONTROL if control is not None else 0)
+    attrs = (TRANSACTIONAL if transactional or control is not None else 0) | (
+        CONTROL if control is not None else 0
+    )
     if codec == "gzip" and control is None:
         raw = gzip.compress(raw, compresslevel=1, mtime=0)
         attrs |= 1
-    tail = struct.pack(">hiqqqhii", attrs, last, base_ts, max_ts, producer_id, producer_epoch, base_sequence, n)
+    tail = struct.pack(
+        ">hiqqqhii", attrs, last, base_ts, max_ts, producer_id, producer_epoch, base_sequence, n
+    )
     crc = _crc32c(tail + raw)
     head = struct.pack(">qiibI", base_offset, 49 + len(raw), leader_epoch, MAGIC, crc)
     return head + tail + raw
@@ -269,15 +328,35 @@ class BatchEncoder:
         if hit is not None and hit[0] is b:
             self._cache.move_to_end(key)
             return hit[1]
-        data = encode_batch(b.base_offset, b.leader_epoch, b.keys, b.values, b.timestamps, b.headers, b.offsets,
-                            b.last_offset, b.producer_id, b.producer_epoch, b.base_sequence,
-                            "gzip" if b.compression == "gzip" else "none",
-                            getattr(b, "is_transactional", False), getattr(b, "control", None))
+        data = encode_batch(
+            b.base_offset,
+            b.leader_epoch,
+            b.keys,
+            b.values,
+            b.timestamps,
+            b.headers,
+            b.offsets,
+            b.last_offset,
+            b.producer_id,
+            b.producer_epoch,
+            b.base_sequence,
+            "gzip" if b.compression == "gzip" else "none",
+            getattr(b, "is_transactional", False),
+            getattr(b, "control", None),
+        )
         self._cache[key] = (b, data)  # holding `b` keeps its id from being reused while cached
         if len(self._cache) > self.capacity:
             self._cache.popitem(last=False)
         return data
 
 
-__all__ = ["WireBatch", "decode_batches", "encode_batch", "BatchEncoder", "InvalidRecordError",
-           "UnsupportedCompressionError", "CODECS", "BATCH_OVERHEAD"]
+__all__ = [
+    "WireBatch",
+    "decode_batches",
+    "encode_batch",
+    "BatchEncoder",
+    "InvalidRecordError",
+    "UnsupportedCompressionError",
+    "CODECS",
+    "BATCH_OVERHEAD",
+]

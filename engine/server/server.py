@@ -53,11 +53,21 @@ class KafkaServer:
     """Serve `cluster` over the Kafka protocol. `port` is broker 1's; broker N listens on port + N - 1
     (port=0: every broker on a free port, for tests)."""
 
-    def __init__(self, cluster: Cluster, host: str = "127.0.0.1", port: int = 9092, *,
-                 advertised_host: str | None = None, speed: float = 1.0,
-                 max_request_bytes: int = SOCKET_REQUEST_MAX_BYTES, idle_timeout_s: float = 600.0,
-                 frame_timeout_s: float = 30.0, write_timeout_s: float = 30.0, max_queued_requests: int = 64,
-                 cluster_id: str = "kafka-classroom") -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        *,
+        advertised_host: str | None = None,
+        speed: float = 1.0,
+        max_request_bytes: int = SOCKET_REQUEST_MAX_BYTES,
+        idle_timeout_s: float = 600.0,
+        frame_timeout_s: float = 30.0,
+        write_timeout_s: float = 30.0,
+        max_queued_requests: int = 64,
+        cluster_id: str = "kafka-classroom",
+    ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.cluster = cluster
@@ -71,7 +81,9 @@ class KafkaServer:
         self.write_timeout_s = write_timeout_s
         self.max_queued = max_queued_requests
         self.ports: dict[int, int] = {}
-        self._listeners: dict[int, asyncio.AbstractServer | None] = {}  # None: the broker is down (port closed)
+        self._listeners: dict[
+            int, asyncio.AbstractServer | None
+        ] = {}  # None: the broker is down (port closed)
         self._unlistenable: set[int] = set()
         self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
         self._kick = asyncio.Event()
@@ -109,8 +121,9 @@ class KafkaServer:
         else:
             port = 0 if self.base_port == 0 else self.base_port + bid - min(self.cluster.brokers)
         try:
-            srv = await asyncio.start_server(lambda r, w, b=bid: self._accept(r, w, b), self.host, port,
-                                             reuse_address=True, limit=1 << 16)
+            srv = await asyncio.start_server(
+                lambda r, w, b=bid: self._accept(r, w, b), self.host, port, reuse_address=True, limit=1 << 16
+            )
         except OSError as exc:
             raise PortInUseError(self.host, port, exc) from exc
         self._listeners[bid] = srv
@@ -212,7 +225,9 @@ class KafkaServer:
             self.adapter.sweep()
 
     # -- connections -------------------------------------------------------------------------------------------
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, broker_id: int) -> None:
+    async def _accept(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, broker_id: int
+    ) -> None:
         b = self.cluster.brokers.get(broker_id)
         if self._stopping or b is None or not b.alive:
             writer.close()  # connection refused, as by a dead broker's host
@@ -220,8 +235,10 @@ class KafkaServer:
         peer = writer.get_extra_info("peername")
         conn = Connection(broker_id, f"{peer[0]}:{peer[1]}" if peer else "?")
         queue: asyncio.Queue[bytes] = asyncio.Queue(self.max_queued)
-        tasks = {asyncio.create_task(self._read(conn, reader, queue)),
-                 asyncio.create_task(self._process(conn, writer, queue))}
+        tasks = {
+            asyncio.create_task(self._read(conn, reader, queue)),
+            asyncio.create_task(self._process(conn, writer, queue)),
+        }
         self._conns[conn.id] = (conn, writer, tasks)
         self.adapter.connections[conn.id] = conn
         conn.close_cb = lambda cid=conn.id: self._close(cid)
@@ -256,8 +273,12 @@ class KafkaServer:
             (size,) = struct.unpack(">i", head)
             if size < 8 or size > self.max_request_bytes:
                 self.connections_closed_bad += 1
-                log.info("closing %s: frame size %s is outside 8..%s (socket.request.max.bytes)", conn.peer, size,
-                         self.max_request_bytes)
+                log.info(
+                    "closing %s: frame size %s is outside 8..%s (socket.request.max.bytes)",
+                    conn.peer,
+                    size,
+                    self.max_request_bytes,
+                )
                 return
             try:
                 frame = await asyncio.wait_for(reader.readexactly(size), self.frame_timeout_s)
@@ -310,12 +331,16 @@ class ServerHandle:
     function on the server's thread, e.g. `handle.call(cluster.crash_broker, 2)` or
     `snap = handle.call(cluster.snapshot)`."""
 
-    def __init__(self, server: KafkaServer, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    def __init__(
+        self, server: KafkaServer, loop: asyncio.AbstractEventLoop, thread: threading.Thread
+    ) -> None:
         self.server = server
         self.cluster = server.cluster
         self._loop = loop
         self._thread = thread
-        self.stop_reason: str | None = None  # why it stopped by itself ("idle"), None while running or if stop()ped
+        self.stop_reason: str | None = (
+            None  # why it stopped by itself ("idle"), None while running or if stop()ped
+        )
         self._touched = time.monotonic()
         self._closing = False
 
@@ -341,6 +366,7 @@ class ServerHandle:
             result = fn(*args, **kwargs)
             self.server.kick()
             return result
+
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
 
     def pause(self) -> None:
@@ -357,6 +383,7 @@ class ServerHandle:
     def stop_after_idle(self, seconds: float) -> None:
         """Stop by itself once `touch()` has not been called for `seconds` (a watchdog for a server started
         from a page the user may leave: the Playground touches it on every refresh)."""
+
         async def watch() -> None:
             while True:
                 await asyncio.sleep(min(1.0, seconds / 4))
@@ -365,6 +392,7 @@ class ServerHandle:
                     log.info("nobody watched the server for %.0f s: stopping it", seconds)
                     await self._shutdown()
                     return
+
         self.touch()
         self._loop.call_soon_threadsafe(lambda: self._loop.create_task(watch(), name="kafka-classroom-idle"))
 
@@ -406,7 +434,9 @@ class ServerHandle:
         self.stop()
 
 
-def start_in_background(cluster: Cluster, port: int = 9092, host: str = "127.0.0.1", **kwargs: Any) -> ServerHandle:
+def start_in_background(
+    cluster: Cluster, port: int = 9092, host: str = "127.0.0.1", **kwargs: Any
+) -> ServerHandle:
     """Start serving `cluster` on a daemon thread; returns once every broker's port is open.
 
     `port=0` picks free ports. Raises PortInUseError (an OSError naming the port) if a port is taken; the

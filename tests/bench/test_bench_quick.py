@@ -17,14 +17,29 @@ from bench import Result  # noqa: E402
 from bench.__main__ import BENCHMARKS  # noqa: E402
 
 LINE = re.compile(r"^(?P<name>[a-z_]+): (?P<shown>.+) \(target: (?P<target>.+), (?P<status>PASS|MISS)\)$")
-EXPECTED = {"throughput", "throughput_vs_mockafka", "scaling", "memory", "step_server_default", "step_browser",
-            "back_browser", "link_browser", "compare_step_browser",
-            "time_travel", "bulk_lesson"}
+EXPECTED = {
+    "throughput",
+    "throughput_vs_mockafka",
+    "scaling",
+    "memory",
+    "step_server_default",
+    "step_browser",
+    "back_browser",
+    "link_browser",
+    "compare_step_browser",
+    "time_travel",
+    "bulk_lesson",
+}
 
 
 def test_quick_run_prints_one_line_per_benchmark_and_writes_results(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [ln for ln in proc.stdout.splitlines() if ln and not ln.startswith("#")]
     parsed = [LINE.match(ln) for ln in lines]
@@ -50,17 +65,26 @@ def test_quick_run_prints_one_line_per_benchmark_and_writes_results(tmp_path):
 def test_quick_run_leaves_the_real_results_alone():
     real = ROOT / "bench" / "results.json"
     before = real.read_bytes() if real.exists() else None
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "step_browser"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "step_browser"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (real.read_bytes() if real.exists() else None) == before
 
 
 def test_result_line_format():
-    assert Result("x", 512345.4, "records/s", ">= 500,000 records/s", True).line() == \
-        "x: 512,345 records/s (target: >= 500,000 records/s, PASS)"
-    assert Result("y", None, "ms", "<= 450 ms", None, note="not collected").line() == \
-        "y: not collected (target: <= 450 ms, MISS)"
+    assert (
+        Result("x", 512345.4, "records/s", ">= 500,000 records/s", True).line()
+        == "x: 512,345 records/s (target: >= 500,000 records/s, PASS)"
+    )
+    assert (
+        Result("y", None, "ms", "<= 450 ms", None, note="not collected").line()
+        == "y: not collected (target: <= 450 ms, MISS)"
+    )
     assert set(BENCHMARKS) >= {"throughput", "memory", "bulk_lesson"}
 
 
@@ -70,8 +94,10 @@ def test_a_full_run_rewrites_only_the_readme_table(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# Title\n\nbefore\n\n{README_START}\nold table\n{README_END}\n\nafter\n")
     results = [Result("throughput", 612345, "records/s", ">= 500,000 records/s", True)]
-    update_readme(readme, readme_table(results, {"date": "2026-11-29", "cores": 2, "python": "3.11.7",
-                                                 "load_average_1m": 0.4}))
+    update_readme(
+        readme,
+        readme_table(results, {"date": "2026-11-29", "cores": 2, "python": "3.11.7", "load_average_1m": 0.4}),
+    )
     text = readme.read_text()
     assert "old table" not in text and text.startswith("# Title\n\nbefore\n") and text.endswith("\n\nafter\n")
     assert "| 1. End-to-end engine throughput | 612,345 records/s | >= 500,000 records/s | PASS |" in text

@@ -102,8 +102,10 @@ def open_playground(page, url: str) -> None:
     expect(page.get_by_role("heading", name="Kafka Classroom")).to_be_visible(timeout=30_000)
     page.get_by_test_id("stTopNav").get_by_role("link", name="Playground", exact=True).click()
     expect(page.locator(".st-key-narration")).to_contain_text("Step 0", timeout=30_000)
-    page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")"
-                           ".getAttribute('data-test-script-state') === 'notRunning'")
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='stApp']\")"
+        ".getAttribute('data-test-script-state') === 'notRunning'"
+    )
 
 
 # -- tests ------------------------------------------------------------------------------------------------------
@@ -126,11 +128,18 @@ def test_step_crash_leader_and_back(browser, server, tmp_path):
     assert cells and cells != start_cells, "the partition log strips did not change after 15 steps"
     page.screenshot(path=tmp_path / "02-after-15-steps.png")
     BENCH.parent.mkdir(exist_ok=True)
-    BENCH.write_text(json.dumps({
-        "what": "Playground Step: click -> rerun finished, headless Chromium, Default preset, steps 1-15",
-        "viewport": f"{VIEWPORT['width']}x{VIEWPORT['height']}",
-        "median_ms": round(statistics.median(samples) * 1000, 1),
-        "samples_ms": [round(s * 1000, 1) for s in samples]}, indent=2) + "\n")
+    BENCH.write_text(
+        json.dumps(
+            {
+                "what": "Playground Step: click -> rerun finished, headless Chromium, Default preset, steps 1-15",
+                "viewport": f"{VIEWPORT['width']}x{VIEWPORT['height']}",
+                "median_ms": round(statistics.median(samples) * 1000, 1),
+                "samples_ms": [round(s * 1000, 1) for s in samples],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
     # Back gives exactly the picture before the last Step.
     before = picture(page)

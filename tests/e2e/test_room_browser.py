@@ -76,8 +76,11 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
 
         student = student_ctx.new_page()
         student.goto(link)
-        wait_for(lambda: "Following the teacher" in student.locator(".st-key-room_status").inner_text(), 30,
-                 "the student to join")
+        wait_for(
+            lambda: "Following the teacher" in student.locator(".st-key-room_status").inner_text(),
+            30,
+            "the student to join",
+        )
 
         # the teacher steps 5 times; the student's picture follows within a few seconds
         step = teacher.get_by_role("button", name="Step", exact=True)
@@ -87,10 +90,15 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
         t0 = time.monotonic()
         wait_for(lambda: step_of(student) == 5, FOLLOW_SECONDS, "the student's screen at step 5")
         want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 10, "the teacher's diagram")
-        wait_for(lambda: student.evaluate(PICTURE, "room_diagram") == want, FOLLOW_SECONDS,
-                 "the student's diagram to equal the teacher's")
+        wait_for(
+            lambda: student.evaluate(PICTURE, "room_diagram") == want,
+            FOLLOW_SECONDS,
+            "the student's diagram to equal the teacher's",
+        )
         logs = wait_for(lambda: teacher.evaluate(PICTURE, "room_logs"), 10, "the teacher's log strips")
-        wait_for(lambda: student.evaluate(PICTURE, "room_logs") == logs, FOLLOW_SECONDS, "the same log strips")
+        wait_for(
+            lambda: student.evaluate(PICTURE, "room_logs") == logs, FOLLOW_SECONDS, "the same log strips"
+        )
         assert narration(student).splitlines()[-1] == narration(teacher).splitlines()[-1]
         follow_s = time.monotonic() - t0
         teacher.screenshot(path=tmp_path / "teacher.png", full_page=True)
@@ -98,33 +106,48 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
 
         # the teacher poses lesson 1's question; the student's answer lands in the histogram
         teacher.get_by_role("button", name="Pose to the room").click()
-        wait_for(lambda: teacher.evaluate(HISTOGRAM) == [0] * len(teacher.evaluate(HISTOGRAM) or [1]), 20,
-                 "the empty histogram")
+        wait_for(
+            lambda: teacher.evaluate(HISTOGRAM) == [0] * len(teacher.evaluate(HISTOGRAM) or [1]),
+            20,
+            "the empty histogram",
+        )
         choice = student.locator(".st-key-room_answer_1 [role='radiogroup'] label")
         wait_for(lambda: choice.count() >= 2, FOLLOW_SECONDS + 4, "the question on the student's screen")
         choice.nth(1).click()
         student.get_by_role("button", name="Send my answer").click()
-        counts = wait_for(lambda: (x := teacher.evaluate(HISTOGRAM)) and sum(x) == 1 and x, 10,
-                          "the answer in the teacher's histogram")
+        counts = wait_for(
+            lambda: (x := teacher.evaluate(HISTOGRAM)) and sum(x) == 1 and x,
+            10,
+            "the answer in the teacher's histogram",
+        )
         assert counts[1] == 1
 
         # break away: the teacher's next steps no longer move the student's screen
         student.get_by_role("button", name="Break away").click()
-        wait_for(lambda: "On your own copy" in student.locator(".st-key-room_status").inner_text(), 10,
-                 "the student to break away")
+        wait_for(
+            lambda: "On your own copy" in student.locator(".st-key-room_status").inner_text(),
+            10,
+            "the student to break away",
+        )
         for n in (6, 7):
             step.click()
             wait_for(lambda n=n: step_of(teacher) == n, 20, f"teacher at step {n}")
-        wait_for(lambda: "teacher is at step 7" in student.locator(".st-key-room_status").inner_text(), 10,
-                 "the student's status to show the teacher's step")
+        wait_for(
+            lambda: "teacher is at step 7" in student.locator(".st-key-room_status").inner_text(),
+            10,
+            "the student's status to show the teacher's step",
+        )
         time.sleep(2 * 1.0)  # two more polls: still not following
         assert wait_for(lambda: step_of(student), 5, "the student's narration") == 5
         # rejoin snaps back to the teacher's step and picture
         student.get_by_role("button", name="Rejoin").click()
         wait_for(lambda: step_of(student) == 7, FOLLOW_SECONDS, "the student back at the teacher's step")
         want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 10, "the teacher's diagram")
-        wait_for(lambda: student.evaluate(PICTURE, "room_diagram") == want, FOLLOW_SECONDS,
-                 "the student's diagram to equal the teacher's again")
+        wait_for(
+            lambda: student.evaluate(PICTURE, "room_diagram") == want,
+            FOLLOW_SECONDS,
+            "the student's diagram to equal the teacher's again",
+        )
         print(f"student followed 5 steps in {follow_s:.2f} s")
     finally:
         teacher_ctx.close()

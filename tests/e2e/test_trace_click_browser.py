@@ -107,7 +107,8 @@ def test_click_a_record_in_the_log_strip_follows_it(browser, server, tmp_path):
     expect(followed).to_contain_text(f"The life of {label}", timeout=30_000)
     expect(followed.locator(".js-plotly-plot")).to_be_visible()
     assert f"{label} ·" in page.evaluate(
-        "() => document.querySelector('.st-key-logs_followed .js-plotly-plot').layout.title.text")
+        "() => document.querySelector('.st-key-logs_followed .js-plotly-plot').layout.title.text"
+    )
     # ...the cell ringed...
     assert f"followed:{topic}-{partition}@{offset}" in {s[0] for s in chart(page, "logs")["shapes"]}
     shot(page, tmp_path, "trace-click-01-after-the-click.png")

@@ -38,9 +38,11 @@ def test_acks1_vs_acks_all_through_a_leader_crash():
     assert abs(pair.left.now - pair.right.now) <= 1  # aligned on simulated time
     div = pair.divergence()
     assert div is not None and div.startswith("t=")
-    first_diff = next(i for i, (a, b) in enumerate(zip(pair.left.events.events, pair.right.events.events,
-                                                        strict=False))
-                      if (a.time_ms, a.kind, a.summary) != (b.time_ms, b.kind, b.summary))
+    first_diff = next(
+        i
+        for i, (a, b) in enumerate(zip(pair.left.events.events, pair.right.events.events, strict=False))
+        if (a.time_ms, a.kind, a.summary) != (b.time_ms, b.kind, b.summary)
+    )
     a = pair.left.events.events[first_diff]
     assert f"t={min(a.time_ms, pair.right.events.events[first_diff].time_ms)} ms" in div
     assert a.summary[:60] in div
@@ -61,8 +63,13 @@ def test_changes_are_validated():
         apply_changes(PRESETS["Default"], ["acks1"])
     with pytest.raises(ConfigError, match="scope must be one of"):
         apply_changes(PRESETS["Default"], ["cluster.acks=1"])
-    s = apply_changes(PRESETS["Default"], ["consumer.partition.assignment.strategy=cooperative-sticky",
-                                           "topic.unclean.leader.election.enable=true"])
+    s = apply_changes(
+        PRESETS["Default"],
+        [
+            "consumer.partition.assignment.strategy=cooperative-sticky",
+            "topic.unclean.leader.election.enable=true",
+        ],
+    )
     assert s.groups[0].config["partition.assignment.strategy"] == "cooperative-sticky"
     assert s.topics[0].config["unclean.leader.election.enable"] is True
 

@@ -101,7 +101,9 @@ def test_crashed_consumer_partitions_move_after_session_timeout_with_redelivery(
     c1_part = late[0].partition
     redelivered = [r for r in got if r.partition == c1_part and r.offset < late[-1].offset + 1]
     assert redelivered, "records processed but not committed must be delivered again (at-least-once)"
-    assert min(r.offset for r in redelivered) == committed[("orders", c1_part)]  # resumes at the committed offset
+    assert (
+        min(r.offset for r in redelivered) == committed[("orders", c1_part)]
+    )  # resumes at the committed offset
     polled = [e for e in c.events.events if e.kind == "records_polled" and e.actors == ("c2",)]
     assert any(f"orders-{c1_part}@{committed[('orders', c1_part)]}.." in e.summary for e in polled)
 
@@ -196,8 +198,12 @@ def test_auto_offset_reset_latest_and_none():
 def test_lag_is_high_watermark_minus_committed():
     c = make_cluster(partitions=1)
     _produce(c, 30)
-    k = c.consumer("c1", group_id="g1", topics=["orders"], config={**GROUP_FAST, "enable.auto.commit": False,
-                                                                   "max.poll.records": 10})
+    k = c.consumer(
+        "c1",
+        group_id="g1",
+        topics=["orders"],
+        config={**GROUP_FAST, "enable.auto.commit": False, "max.poll.records": 10},
+    )
     k.poll(5000)
     k.commit()
     g = c.snapshot().group("g1")
@@ -206,8 +212,9 @@ def test_lag_is_high_watermark_minus_committed():
 
 def test_max_poll_interval_exceeded_leaves_the_group():
     c = make_cluster(partitions=1)
-    k = c.consumer("slow", group_id="g1", topics=["orders"],
-                   config={**GROUP_FAST, "max.poll.interval.ms": 8000})
+    k = c.consumer(
+        "slow", group_id="g1", topics=["orders"], config={**GROUP_FAST, "max.poll.interval.ms": 8000}
+    )
     k.poll(4000)
     c.run_for(20_000)  # the application stops calling poll()
     assert any(e.kind == "member_left" and "max.poll.interval.ms" in e.summary for e in c.events.events)
@@ -220,8 +227,12 @@ def test_range_assignment_in_a_live_group_matches_kafka_example():
     c.create_topic("t1", partitions=3)
     c.create_topic("t2", partitions=2)
     subs = {"c1": ["t1"], "c2": ["t1", "t2"], "c3": ["t1"]}
-    ks = {cid: c.consumer(cid, group_id="g", topics=ts, config={**GROUP_FAST, "partition.assignment.strategy": "range"})
-          for cid, ts in subs.items()}
+    ks = {
+        cid: c.consumer(
+            cid, group_id="g", topics=ts, config={**GROUP_FAST, "partition.assignment.strategy": "range"}
+        )
+        for cid, ts in subs.items()
+    }
     c.run_for(6000)
     # member ids start with the client id, so sorting by member id keeps c1 < c2 < c3 as in RangeAssignorTest
     assert ks["c1"].assignment == [("t1", 0)]

@@ -28,8 +28,15 @@ for name in ("Default", "Broker failure", "Queue vs pub-sub", "Batching"):
 
 def _run(hash_seed: str) -> str:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    return subprocess.run([sys.executable, "-c", PROGRAM], cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=True, timeout=120).stdout
+    return subprocess.run(
+        [sys.executable, "-c", PROGRAM],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
 
 
 def test_same_scenario_same_run_whatever_the_hash_seed():

@@ -10,11 +10,27 @@ from engine.events import Event, EventLog, Later
 def test_a_lazy_event_reads_exactly_like_an_eager_one():
     log = EventLog()
     log.add(5, "note", "eager", (), None, None, {})
-    log.add_lazy(7, "high_watermark", "High watermark of {}-{} moved {} -> {} on {}", ("orders", 0, 3, 5, [1, 2]),
-                 ("broker-1",), "orders", 0, {"hw": 5})
+    log.add_lazy(
+        7,
+        "high_watermark",
+        "High watermark of {}-{} moved {} -> {} on {}",
+        ("orders", 0, 3, 5, [1, 2]),
+        ("broker-1",),
+        "orders",
+        0,
+        {"hw": 5},
+    )
     first, second = log.events
-    assert second == Event(2, 7, "high_watermark", "High watermark of orders-0 moved 3 -> 5 on [1, 2]",
-                           ("broker-1",), "orders", 0, {"hw": 5})
+    assert second == Event(
+        2,
+        7,
+        "high_watermark",
+        "High watermark of orders-0 moved 3 -> 5 on [1, 2]",
+        ("broker-1",),
+        "orders",
+        0,
+        {"hw": 5},
+    )
     assert log.since(1) == [second] and len(log) == 2 and log.seq == 2
 
 

@@ -21,8 +21,12 @@ def _run(seed: int, broker_config: dict) -> list:
     """A busy topic, an idle topic, a consumer group, and a seeded schedule of broker faults."""
     rng = random.Random(seed)
     c = Cluster(brokers=4, seed=seed, config={"offsets.topic.num.partitions": 10, **broker_config})
-    c.create_topic("t", partitions=4, replication_factor=3,
-                   config={"min.insync.replicas": 2, "retention.ms": 4000, "segment.ms": 500})
+    c.create_topic(
+        "t",
+        partitions=4,
+        replication_factor=3,
+        config={"min.insync.replicas": 2, "retention.ms": 4000, "segment.ms": 500},
+    )
     c.create_topic("idle", partitions=6, replication_factor=3)
     p = c.producer("p1", config={"acks": "all", "linger.ms": 5})
     k = c.consumer("c1", group_id="g", topics=["t"], config={"auto.offset.reset": "earliest"})
@@ -52,7 +56,9 @@ def _run(seed: int, broker_config: dict) -> list:
     for b in cut:
         c.heal_broker(b)
     c.run_for(40_000)  # long enough for ISR expiry (replica.lag.time.max.ms) and retention to play out
-    return [(e.time_ms, e.kind, e.summary) for e in c.events.since(0)] + [repr(c.snapshot(include_internal=True))]
+    return [(e.time_ms, e.kind, e.summary) for e in c.events.since(0)] + [
+        repr(c.snapshot(include_internal=True))
+    ]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])

@@ -9,9 +9,14 @@ def _grow_group(protocol: str):
     c = Cluster(brokers=3, seed=21)
     c.create_topic("orders", partitions=6, replication_factor=3)
     p = c.producer("p1", {"linger.ms": 0})
-    base = {"auto.offset.reset": "earliest"}  # a KIP-848 member may not set session.timeout.ms: the broker does
-    cfg = {**base, "group.protocol": "consumer"} if protocol == "consumer" else \
-        {**base, "session.timeout.ms": 10000, "partition.assignment.strategy": "range"}
+    base = {
+        "auto.offset.reset": "earliest"
+    }  # a KIP-848 member may not set session.timeout.ms: the broker does
+    cfg = (
+        {**base, "group.protocol": "consumer"}
+        if protocol == "consumer"
+        else {**base, "session.timeout.ms": 10000, "partition.assignment.strategy": "range"}
+    )
     ks = [c.consumer(f"c{i}", group_id="g", topics=["orders"], config=cfg) for i in (1, 2, 3)]
     for k in ks:
         k.start(100)
@@ -42,8 +47,11 @@ def test_kip848_moves_only_what_the_new_member_gets_and_nobody_stops():
     settled = max(e.time_ms for e in revoked)
     # no stop-the-world: while the assignment changed, the old members kept polling records
     for k in ks:
-        polled = [e for e in events if e.kind == "records_polled" and e.actors == (k.id,)
-                  and joined_at <= e.time_ms <= settled + 1000]
+        polled = [
+            e
+            for e in events
+            if e.kind == "records_polled" and e.actors == (k.id,) and joined_at <= e.time_ms <= settled + 1000
+        ]
         assert polled, f"{k.id} stopped consuming during the KIP-848 rebalance"
     g = c.snapshot().group("g")
     assert g.state == "Stable" and len(g.members) == 4

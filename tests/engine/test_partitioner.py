@@ -20,13 +20,16 @@ from engine.partitioner import (
 )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("21", -973932308),
-    ("foobar", -790332482),
-    ("a-little-bit-long-string", -985981536),
-    ("a-little-bit-longer-string", -1486304829),
-    ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("21", -973932308),
+        ("foobar", -790332482),
+        ("a-little-bit-long-string", -985981536),
+        ("a-little-bit-longer-string", -1486304829),
+        ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+    ],
+)
 def test_murmur2_matches_kafka_utils_test_vectors(text, expected):
     assert murmur2(text.encode()) == expected
 
@@ -35,9 +38,17 @@ def test_murmur2_of_abc_bytes():
     assert murmur2(b"abc") == 479470107
 
 
-@pytest.mark.parametrize("key, expected", [
-    (b"", 681), (b"a", 524), (b"ab", 434), (b"abc", 107), (b"123456789", 566), (b"\x00 ", 742),
-])
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        (b"", 681),
+        (b"a", 524),
+        (b"ab", 434),
+        (b"abc", 107),
+        (b"123456789", 566),
+        (b"\x00 ", 742),
+    ],
+)
 def test_partition_for_key_with_1000_partitions(key, expected):
     assert partition_for_key(key, 1000) == expected
 

@@ -7,10 +7,22 @@ from engine.timeline import Timeline
 
 
 def _timeline() -> Timeline:
-    return Timeline(Scenario.model_validate({
-        "brokers": 1, "topics": [{"name": "profiles", "partitions": 1, "replication_factor": 1,
-                                  "config": {"cleanup.policy": "compact"}}],
-        "producers": [{"id": "p1", "topic": "profiles", "rate_per_s": 0, "config": {"linger.ms": 0}}]}))
+    return Timeline(
+        Scenario.model_validate(
+            {
+                "brokers": 1,
+                "topics": [
+                    {
+                        "name": "profiles",
+                        "partitions": 1,
+                        "replication_factor": 1,
+                        "config": {"cleanup.policy": "compact"},
+                    }
+                ],
+                "producers": [{"id": "p1", "topic": "profiles", "rate_per_s": 0, "config": {"linger.ms": 0}}],
+            }
+        )
+    )
 
 
 def test_produce_tombstone_writes_a_null_value_and_replays():

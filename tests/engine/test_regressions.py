@@ -64,8 +64,15 @@ def test_metadata_sent_to_a_previous_incarnation_is_ignored():
     # old epoch. KIP-380: requests carry the broker epoch; a restarted broker ignores the old incarnation's.
     c = Cluster(brokers=3, seed=11, config={"replica.lag.time.max.ms": 3000})
     c.create_topic("t1", partitions=3, replication_factor=3, config=SAFE)
-    p = c.producer("p_all", {"acks": "all", "enable.idempotence": False, "request.timeout.ms": 3000,
-                             "delivery.timeout.ms": 20_000})
+    p = c.producer(
+        "p_all",
+        {
+            "acks": "all",
+            "enable.idempotence": False,
+            "request.timeout.ms": 3000,
+            "delivery.timeout.ms": 20_000,
+        },
+    )
     futs = [p.send("t1", key=f"k{n % 7}", value=f"p_all-{n}") for n in range(6)]
     c.run_for(1)
     c.crash_broker(2)
@@ -91,8 +98,15 @@ def test_follower_keeps_fetching_when_the_new_leader_has_not_heard_it_leads_yet(
     # backing off and retrying as Kafka's AbstractFetcherThread does.
     c = Cluster(brokers=3, seed=11, config={"replica.lag.time.max.ms": 3000})
     c.create_topic("t1", partitions=3, replication_factor=3, config=SAFE)
-    p = c.producer("p_all", {"acks": "all", "enable.idempotence": False, "request.timeout.ms": 3000,
-                             "delivery.timeout.ms": 20_000})
+    p = c.producer(
+        "p_all",
+        {
+            "acks": "all",
+            "enable.idempotence": False,
+            "request.timeout.ms": 3000,
+            "delivery.timeout.ms": 20_000,
+        },
+    )
     c.crash_broker(2)
     for n in range(6):
         p.send("t1", key="k" if n == 5 else None, value=f"p_all-{n}")
@@ -132,7 +146,9 @@ def test_kraft_quorum_elects_a_controller_again_once_a_majority_is_back():
     c.run_for(30_000)
     c.crash_broker(c.controller.active)
     c.run_for(2000)
-    assert c.controller.active is None and any("KRaft controllers are alive" in e.summary for e in c.events.events)
+    assert c.controller.active is None and any(
+        "KRaft controllers are alive" in e.summary for e in c.events.events
+    )
     for b in (1, 2, 3):
         c.restart_broker(b)
         c.heal_broker(b)
@@ -274,9 +290,11 @@ def test_url_state_command_step_is_bounded():
     # position was bounded); both are now whole numbers from 0 to 100000, booleans refused
     from engine.timeline import Timeline
 
-    for state in ({"scenario": {}, "commands": [{"at": 10**9, "op": "add_broker"}]},
-                  {"scenario": {}, "commands": [{"at": True, "op": "add_broker"}]},
-                  {"scenario": {}, "position": True}):
+    for state in (
+        {"scenario": {}, "commands": [{"at": 10**9, "op": "add_broker"}]},
+        {"scenario": {}, "commands": [{"at": True, "op": "add_broker"}]},
+        {"scenario": {}, "position": True},
+    ):
         with pytest.raises(ValueError, match="0 to 100000"):
             Timeline.from_state(state)
 
@@ -298,9 +316,16 @@ def test_a_follower_whose_epoch_lookup_was_lost_asks_again():
     # wait(30000) / settle -> broker 3 kept an unreplicated record of t2-1 for ever: it restarted as a follower of
     # a leader that had just crashed, its OffsetsForLeaderEpoch was lost, and nothing asked again (the leader
     # later came back under the same epoch, so no new LeaderAndIsr restarted it)
-    c = Cluster(brokers=3, seed=11, config={"replica.lag.time.max.ms": 3000, "offsets.topic.num.partitions": 4,
-                                            "group.initial.rebalance.delay.ms": 0,
-                                            "leader.imbalance.check.interval.seconds": 20})
+    c = Cluster(
+        brokers=3,
+        seed=11,
+        config={
+            "replica.lag.time.max.ms": 3000,
+            "offsets.topic.num.partitions": 4,
+            "group.initial.rebalance.delay.ms": 0,
+            "leader.imbalance.check.interval.seconds": 20,
+        },
+    )
     c.create_topic("t1", partitions=3, replication_factor=3, config=SAFE)
     c.create_topic("t2", partitions=2, replication_factor=2)
     timeouts = {"linger.ms": 5, "request.timeout.ms": 3000, "delivery.timeout.ms": 20000}
@@ -325,7 +350,9 @@ def test_a_follower_whose_epoch_lookup_was_lost_asks_again():
     c.run_for(40_000)
     leader = c.leader_replica(("t2", part))
     assert leader is not None
-    leos = {b: c.brokers[b].replicas[("t2", part)].leo for b in c.controller.partitions[("t2", part)].replicas}
+    leos = {
+        b: c.brokers[b].replicas[("t2", part)].leo for b in c.controller.partitions[("t2", part)].replicas
+    }
     assert set(leos.values()) == {leader.leo}, leos
 
 

@@ -31,7 +31,9 @@ def _read_all(c: Cluster, topic: str, reader: str, limit_ms: int = 30_000) -> di
 
 def test_replica_placement_is_kafkas_rack_unaware_round_robin():
     # AdminUtils: leaders round-robin from the start index, followers shifted per lap around the brokers
-    placed = assign_replicas_to_brokers([BrokerMetadata(b) for b in [1, 2, 3, 4, 5]], 10, 3, EngineRandom(None), 0)
+    placed = assign_replicas_to_brokers(
+        [BrokerMetadata(b) for b in [1, 2, 3, 4, 5]], 10, 3, EngineRandom(None), 0
+    )
     got = [placed[p] for p in range(10)]
     assert got[:5] == [[1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 1], [5, 1, 2]]
     assert got[5:] == [[1, 3, 4], [2, 4, 5], [3, 5, 1], [4, 1, 2], [5, 2, 3]]  # second lap: shift + 1
@@ -82,7 +84,9 @@ def test_two_brokers_down_acks_all_fails_with_not_enough_replicas():
             c.crash_broker(b)
     c.run_for(12_000)  # the controller fences them and shrinks the ISR to the leader
     assert c.snapshot().partition("orders", 0).isr == (leader,)
-    p = c.producer("p1", {"acks": "all", "delivery.timeout.ms": 5000, "request.timeout.ms": 1000, "linger.ms": 0})
+    p = c.producer(
+        "p1", {"acks": "all", "delivery.timeout.ms": 5000, "request.timeout.ms": 1000, "linger.ms": 0}
+    )
     futs = [p.send("orders", value=f"v{i}") for i in range(5)]
     p.flush()
     assert all(f.error is not None for f in futs) and p.acked == 0
@@ -109,8 +113,9 @@ def test_acks1_acknowledged_record_is_lost_after_a_clean_election():
 
 def _shrunk_isr(unclean: bool, seed: int = 4):
     c = Cluster(brokers=3, seed=seed, config={"replica.lag.time.max.ms": 2000})
-    c.create_topic("orders", partitions=1, replication_factor=3,
-                   config={"unclean.leader.election.enable": unclean})
+    c.create_topic(
+        "orders", partitions=1, replication_factor=3, config={"unclean.leader.election.enable": unclean}
+    )
     leader = c.leaders_of("orders")[0]
     followers = [b for b in (1, 2, 3) if b != leader]
     p = c.producer("p1", {"acks": 1, "linger.ms": 0})
@@ -181,7 +186,11 @@ def test_restarted_follower_catches_up_and_rejoins_the_isr():
     c = Cluster(brokers=3, seed=2)
     c.create_topic("orders", partitions=2, replication_factor=3, config=SAFE)
     p = c.producer("p1")
-    victim = next(b for b in (1, 2, 3) if b not in c.leaders_of("orders"))  if len(set(c.leaders_of("orders"))) < 3 else 3
+    victim = (
+        next(b for b in (1, 2, 3) if b not in c.leaders_of("orders"))
+        if len(set(c.leaders_of("orders"))) < 3
+        else 3
+    )
     c.crash_broker(victim)
     for i in range(100):
         p.send("orders", key=f"k{i}", value="v")
@@ -201,14 +210,17 @@ def test_isolated_old_leader_cannot_commit_acks_all_and_is_fenced_when_healed():
     c = Cluster(brokers=3, seed=6)
     c.create_topic("orders", partitions=1, replication_factor=3, config=SAFE)
     old = c.leaders_of("orders")[0]
-    zombie_writer = c.producer("pz", {"acks": "all", "linger.ms": 0, "request.timeout.ms": 3000,
-                                      "delivery.timeout.ms": 8000})
+    zombie_writer = c.producer(
+        "pz", {"acks": "all", "linger.ms": 0, "request.timeout.ms": 3000, "delivery.timeout.ms": 8000}
+    )
     zombie_writer.send("orders", value="before")
     zombie_writer.flush()
     c.isolate_broker(old)  # clients can still reach it; the other brokers and the controller cannot
     f = zombie_writer.send("orders", value="to-the-zombie")
     c.run_for(2000)
-    assert not f.done  # appended on the zombie, but its HW cannot move without the followers or the controller
+    assert (
+        not f.done
+    )  # appended on the zombie, but its HW cannot move without the followers or the controller
     c.run_for(12_000)
     pv = c.snapshot().partition("orders", 0)
     assert pv.leader != old and pv.leader_epoch >= 1  # the controller fenced it and elected a new leader
@@ -304,17 +316,23 @@ def test_auto_leader_rebalance_restores_preferred_leaders():
 
 
 def test_retention_deletes_old_segments_and_consumer_resets():
-    c = Cluster(brokers=1, seed=1, config={"log.retention.check.interval.ms": 1000,
-                                           "offsets.topic.replication.factor": 1})
-    c.create_topic("logs", partitions=1, replication_factor=1,
-                   config={"segment.bytes": 500, "retention.ms": 5000})
+    c = Cluster(
+        brokers=1,
+        seed=1,
+        config={"log.retention.check.interval.ms": 1000, "offsets.topic.replication.factor": 1},
+    )
+    c.create_topic(
+        "logs", partitions=1, replication_factor=1, config={"segment.bytes": 500, "retention.ms": 5000}
+    )
     p = c.producer("p1", {"linger.ms": 0})
     for i in range(30):
         p.send("logs", value=f"event-{i:03d}-" + "x" * 20)
         c.run_for(100)
     p.flush()
     assert len(c.leader_replica(("logs", 0)).log.segments) > 3  # segments rolled at segment.bytes
-    c.run_for(10_000)  # retention.ms passes: every segment expired, the active one too (UnifiedLog.deleteSegments)
+    c.run_for(
+        10_000
+    )  # retention.ms passes: every segment expired, the active one too (UnifiedLog.deleteSegments)
     pv = c.snapshot().partition("logs", 0)
     assert pv.log_start_offset == pv.log_end_offset == 30
     assert any(e.kind == "segments_deleted" for e in c.events.events)
@@ -342,8 +360,11 @@ def test_retention_bytes_keeps_the_log_small():
 
 def test_compaction_keeps_latest_per_key_with_gaps_and_drops_tombstones_later():
     c = Cluster(brokers=1, seed=1, config={"log.cleaner.backoff.ms": 1000})
-    c.create_topic("profiles", partitions=1, config={"cleanup.policy": "compact", "segment.bytes": 300,
-                                                     "delete.retention.ms": 5000})
+    c.create_topic(
+        "profiles",
+        partitions=1,
+        config={"cleanup.policy": "compact", "segment.bytes": 300, "delete.retention.ms": 5000},
+    )
     p = c.producer("p1", {"linger.ms": 0})
     for i in range(40):
         p.send("profiles", key=f"user-{i % 4}", value=f"v{i}")

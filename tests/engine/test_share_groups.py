@@ -31,8 +31,10 @@ def test_three_share_consumers_all_get_work_from_one_partition():
     assert sorted(offsets) == list(range(60))  # every record delivered once (all accepted)
     assert all(k.assignment == [("jobs", 0)] for k in ks)
     # contrast: a consumer group of three on one partition leaves two members idle
-    cg = [c.consumer(f"c{i}", group_id="classic", topics=["jobs"], config={"auto.offset.reset": "earliest"})
-          for i in (1, 2, 3)]
+    cg = [
+        c.consumer(f"c{i}", group_id="classic", topics=["jobs"], config={"auto.offset.reset": "earliest"})
+        for i in (1, 2, 3)
+    ]
     c.run_for(6000)
     assert sorted(len(k.assignment) for k in cg) == [0, 0, 1]
 
@@ -90,8 +92,9 @@ def test_share_consumer_input_errors():
     c = _cluster(1)
     with pytest.raises(ConfigError, match="group.share.delivery.count.limit"):
         Cluster(config={"group.share.delivery.count.limit": 50})  # ShareGroupConfig: between 2 and 10
-    k = c.share_consumer("s2", "w", ["jobs"], {"share.acknowledgement.mode": "explicit",
-                                               "share.auto.offset.reset": "earliest"})
+    k = c.share_consumer(
+        "s2", "w", ["jobs"], {"share.acknowledgement.mode": "explicit", "share.auto.offset.reset": "earliest"}
+    )
     r = k.poll(2000)[0]
     with pytest.raises(ConfigError, match="ACCEPT, RELEASE, REJECT"):
         k.acknowledge(r, "MAYBE")

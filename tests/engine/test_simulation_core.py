@@ -99,10 +99,19 @@ def test_event_summaries_a_student_can_read(tmp_path):
     out.write_text("\n".join(lines) + "\n")
     text = out.read_text()
     assert len(lines) == 40
-    for phrase in ("3-broker Kafka cluster started", "Topic orders created with 2 partition(s)",
-                   "p1 sent", "appended", "High watermark of orders-", "got the acknowledgement",
-                   "joined group group-1", "rebalancing", "Stable (generation 1)", "c1: [orders-0]",
-                   "c2: [orders-1]"):
+    for phrase in (
+        "3-broker Kafka cluster started",
+        "Topic orders created with 2 partition(s)",
+        "p1 sent",
+        "appended",
+        "High watermark of orders-",
+        "got the acknowledgement",
+        "joined group group-1",
+        "rebalancing",
+        "Stable (generation 1)",
+        "c1: [orders-0]",
+        "c2: [orders-1]",
+    ):
         assert phrase in text, f"missing {phrase!r} in:\n{text}"
     for e in c.events.events[:40]:
         assert e.summary[0].isupper() or e.summary[0].isdigit() or e.summary.startswith(("c", "p"))

@@ -74,14 +74,26 @@ def test_bad_scenarios_name_the_field():
     with pytest.raises(ScenarioError, match=r"topics\.0\.name"):
         parse_scenario(json.dumps({"topics": [{"name": "bad name!"}]}))
     with pytest.raises(ScenarioError, match=r"producers\.0\.keys.*'fixed', 'user_ids' or 'none'"):
-        parse_scenario(json.dumps({"topics": [{"name": "t"}], "producers": [{"id": "p1", "topic": "t", "keys": "x"}]}))
+        parse_scenario(
+            json.dumps({"topics": [{"name": "t"}], "producers": [{"id": "p1", "topic": "t", "keys": "x"}]})
+        )
     with pytest.raises(ScenarioError, match="not in topics"):
-        parse_scenario(json.dumps({"topics": [{"name": "t"}], "groups": [{"group_id": "g", "topics": ["u"]}]}))
+        parse_scenario(
+            json.dumps({"topics": [{"name": "t"}], "groups": [{"group_id": "g", "topics": ["u"]}]})
+        )
     with pytest.raises(ScenarioError, match="replication_factor 3 is more than the 1 broker"):
         parse_scenario(json.dumps({"brokers": 1, "topics": [{"name": "t", "replication_factor": 3}]}))
     with pytest.raises(ScenarioError, match="Did you mean linger.ms"):
-        build_cluster(parse_scenario(json.dumps({"topics": [{"name": "t"}], "producers": [
-            {"id": "p1", "topic": "t", "config": {"linger": 5}}]})))
+        build_cluster(
+            parse_scenario(
+                json.dumps(
+                    {
+                        "topics": [{"name": "t"}],
+                        "producers": [{"id": "p1", "topic": "t", "config": {"linger": 5}}],
+                    }
+                )
+            )
+        )
     with pytest.raises(ScenarioError, match="neither valid JSON nor valid YAML"):
         parse_scenario("{: [")
     with pytest.raises(ScenarioError, match="256 KB"):

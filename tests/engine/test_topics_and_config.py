@@ -15,15 +15,18 @@ from engine.errors import (
 )
 
 
-@pytest.mark.parametrize("name, fragment", [
-    ("", "non-empty"),
-    (".", "reserved"),
-    ("..", "reserved"),
-    ("a" * 250, "maximum is 249"),
-    ("orders!", "illegal character"),
-    ("my topic", "illegal character"),
-    ("zażółć", "illegal character"),
-])
+@pytest.mark.parametrize(
+    "name, fragment",
+    [
+        ("", "non-empty"),
+        (".", "reserved"),
+        ("..", "reserved"),
+        ("a" * 250, "maximum is 249"),
+        ("orders!", "illegal character"),
+        ("my topic", "illegal character"),
+        ("zażółć", "illegal character"),
+    ],
+)
 def test_invalid_topic_names_are_refused_with_the_rule(cluster, name, fragment):
     with pytest.raises(InvalidTopicError) as exc:
         cluster.create_topic(name)
@@ -89,14 +92,19 @@ def test_kafka_rules_between_configs(cluster):
     p = cluster.producer("p3", {"acks": "1"})
     assert p.config.enable_idempotence is False and p.pid == -1
     with pytest.raises(ConfigError, match="heartbeat.interval.ms"):
-        cluster.consumer("c1", group_id="g", config={"session.timeout.ms": 6000, "heartbeat.interval.ms": 6000})
+        cluster.consumer(
+            "c1", group_id="g", config={"session.timeout.ms": 6000, "heartbeat.interval.ms": 6000}
+        )
 
 
 def test_properties_style_string_values_are_accepted(cluster):
     p = cluster.producer("p1", {"linger.ms": "50", "acks": "-1", "enable.idempotence": "true"})
     assert p.config.linger_ms == 50 and p.config.acks == "all"
-    k = cluster.consumer("c1", group_id="g", config={
-        "partition.assignment.strategy": "org.apache.kafka.clients.consumer.RoundRobinAssignor"})
+    k = cluster.consumer(
+        "c1",
+        group_id="g",
+        config={"partition.assignment.strategy": "org.apache.kafka.clients.consumer.RoundRobinAssignor"},
+    )
     assert k.config.partition_assignment_strategy == ("roundrobin",)
 
 
@@ -104,8 +112,17 @@ def test_kafka_4_defaults():
     c = Cluster(brokers=1)
     p = c.producer("p")
     k = c.consumer("k", group_id="g")
-    assert (p.config.acks, p.config.linger_ms, p.config.batch_size, p.config.enable_idempotence) == ("all", 5, 16384, True)
-    assert (k.config.session_timeout_ms, k.config.heartbeat_interval_ms, k.config.auto_offset_reset) == (45000, 3000, "latest")
+    assert (p.config.acks, p.config.linger_ms, p.config.batch_size, p.config.enable_idempotence) == (
+        "all",
+        5,
+        16384,
+        True,
+    )
+    assert (k.config.session_timeout_ms, k.config.heartbeat_interval_ms, k.config.auto_offset_reset) == (
+        45000,
+        3000,
+        "latest",
+    )
     assert k.config.partition_assignment_strategy == ("range", "cooperative-sticky")
 
 

@@ -13,15 +13,25 @@ def test_trace_of_an_acks_all_record_at_rf3_lists_its_whole_life_in_order():
     p = c.producer("p1", {"acks": "all", "linger.ms": 5})
     fut = p.send("orders", key="alice", value="order-1")
     c.run_until(lambda: fut.done, 1000)  # (flush() would send at once, skipping linger.ms)
-    k = c.consumer("c1", group_id="g1", topics=["orders"], config={**GROUP_FAST, "auto.commit.interval.ms": 100})
+    k = c.consumer(
+        "c1", group_id="g1", topics=["orders"], config={**GROUP_FAST, "auto.commit.interval.ms": 100}
+    )
     k.poll(5000)
     k.poll(500)
     k.poll(200)  # auto-commit happens inside poll() once auto.commit.interval.ms has passed
     t = c.trace("orders", fut.partition, fut.offset)
     assert t.key == b"alice" and t.partition == partition_for_key(b"alice", 3)
     kinds = t.kinds()
-    for needed in ("partitioned", "sent", "appended", "replicated", "committed", "acked", "polled",
-                   "offset_committed"):
+    for needed in (
+        "partitioned",
+        "sent",
+        "appended",
+        "replicated",
+        "committed",
+        "acked",
+        "polled",
+        "offset_committed",
+    ):
         assert needed in kinds, f"{needed} missing from {kinds}"
     assert kinds.count("replicated") == 2  # both followers
     order = [kinds.index(k_) for k_ in ("sent", "appended", "replicated", "committed", "acked", "polled")]
@@ -34,8 +44,10 @@ def test_trace_of_an_acks_all_record_at_rf3_lists_its_whole_life_in_order():
             assert by_seq[s.seq].time_ms == s.time_ms  # consistent with the event log
     appended = next(s for s in t.steps if s.kind == "appended")
     assert f"offset {fut.offset}" in appended.summary
-    assert "murmur2" in t.steps[0].summary and "5 ms in the accumulator" in next(
-        s for s in t.steps if s.kind == "sent").summary
+    assert (
+        "murmur2" in t.steps[0].summary
+        and "5 ms in the accumulator" in next(s for s in t.steps if s.kind == "sent").summary
+    )
 
 
 def test_trace_by_key_and_a_lost_record():

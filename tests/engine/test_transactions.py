@@ -66,7 +66,11 @@ def test_aborted_records_are_skipped_only_by_read_committed():
     ru = _read(c, "out", "read_uncommitted", "ru")
     assert ru == [b"kept-0", b"kept-1", b"kept-2", b"aborted-0", b"aborted-1", b"aborted-2", b"kept-3"]
     log = c.leader_replica(("out", 0)).log
-    assert [b.control for b in log.batches() if b.control] == ["COMMIT", "ABORT", "COMMIT"]  # markers take offsets
+    assert [b.control for b in log.batches() if b.control] == [
+        "COMMIT",
+        "ABORT",
+        "COMMIT",
+    ]  # markers take offsets
 
 
 def test_read_committed_waits_below_the_last_stable_offset():
@@ -108,8 +112,14 @@ def _eos_run(seed: int) -> tuple[list[bytes], list[bytes], int]:
     for i in range(n):
         src.send("in", key=f"k{i % 7}", value=f"order-{i}")
     src.flush()
-    group_cfg = {"auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed",
-                 "session.timeout.ms": 6000, "heartbeat.interval.ms": 2000, "max.poll.records": 7}
+    group_cfg = {
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "isolation.level": "read_committed",
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 2000,
+        "max.poll.records": 7,
+    }
     app_crash_at = rng.randint(1, 4)
     broker_crash_at = rng.randint(0, 6)
     generation = 0

@@ -26,7 +26,9 @@ def _run(plan: list[tuple[int, str, int]], use_watchdog: bool) -> list[tuple[int
             if use_watchdog:
                 dog.start(rid, TIMEOUT, rid)
             else:
-                timers[rid] = s.after(TIMEOUT, lambda r=rid: log.append((s.now_ms, f"timeout {r}")), timer=True)
+                timers[rid] = s.after(
+                    TIMEOUT, lambda r=rid: log.append((s.now_ms, f"timeout {r}")), timer=True
+                )
         elif what == "later":  # schedule, from inside the run, something at the same time as rid's deadline
             s.at(deadline[rid], act, "tick", rid)
         elif what == "answer":

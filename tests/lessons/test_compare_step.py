@@ -60,10 +60,21 @@ def lesson_run(lesson_by_id, step_index) -> LessonRun:
 
 # -- the model ---------------------------------------------------------------------------------------------------
 def test_a_compare_parses_into_the_pairs_vocabulary():
-    cmd = parse_lesson_command({"compare": {
-        "scenario": {"preset": "Broker failure"}, "left": "producer.acks=1", "right": ["producer.acks=all"],
-        "commands": [{"run_for_ms": 400}, {"op": "crash_broker", "broker": 2},
-                     {"run_until": "records_lost", "side": "left"}, {"steps": 3}]}})
+    cmd = parse_lesson_command(
+        {
+            "compare": {
+                "scenario": {"preset": "Broker failure"},
+                "left": "producer.acks=1",
+                "right": ["producer.acks=all"],
+                "commands": [
+                    {"run_for_ms": 400},
+                    {"op": "crash_broker", "broker": 2},
+                    {"run_until": "records_lost", "side": "left"},
+                    {"steps": 3},
+                ],
+            }
+        }
+    )
     assert isinstance(cmd, CompareOp)
     assert (cmd.left, cmd.right) == (["producer.acks=1"], ["producer.acks=all"])  # one change may be a string
     assert cmd.scenario is not None and cmd.scenario.name == "Broker failure"
@@ -76,24 +87,51 @@ def test_a_compare_parses_into_the_pairs_vocabulary():
     assert step.focus.views == ["diagram", "compare"]
 
 
-@pytest.mark.parametrize("raw, field, words", [
-    (_compare(left=["produce.acks=1"]), "left", ["scope must be one of producer, consumer, topic, broker"]),
-    (_compare(left=["acks=1"]), "left", ["scope.config=value", "producer, consumer, topic, broker"]),
-    (_compare(right=["producer.acks=1"], left=["producer.acks=1"]), "right", ["same as left"]),
-    (_compare(scenario={"preset": "Broker failure"}, right=["producer.lingr.ms=50"]), "right",
-     ["right run's settings", "Did you mean linger.ms?"]),
-    (_compare(scenario={"preset": "Broker failure"}, left=["producer.acks=2"]), "left", ["acks must be one of"]),
-    (_compare(scenario={"preset": "Nope"}), "scenario", ["unknown preset 'Nope'", "Broker failure"]),
-    (_compare(colour="red"), "colour", ["not a field of compare", "left, right, commands"]),
-    ({"compare": {"left": ["producer.acks=1"]}}, "right", ["Field required"]),
-    (_compare(commands=[{"run_until": "records_lost", "side": "middle"}]), "commands[0].side",
-     ["'either', 'left', 'right' or 'both'"]),
-    (_compare(commands=[{"sweep": {"config": "linger.ms", "values": [0, 5]}}]), "commands[0].op",
-     ["cannot run inside a compare", "steps, run_until, run_for_ms"]),
-    (_compare(commands=[{"steps": 1}, {"op": "crash_broker", "brokr": 2}]), "commands[1].brokr",
-     ["did you mean 'broker'?"]),
-    ({"run_until": {"compare": "left", "records_lost": 1}}, "until", ["use it in checks after a compare"]),
-])
+@pytest.mark.parametrize(
+    "raw, field, words",
+    [
+        (
+            _compare(left=["produce.acks=1"]),
+            "left",
+            ["scope must be one of producer, consumer, topic, broker"],
+        ),
+        (_compare(left=["acks=1"]), "left", ["scope.config=value", "producer, consumer, topic, broker"]),
+        (_compare(right=["producer.acks=1"], left=["producer.acks=1"]), "right", ["same as left"]),
+        (
+            _compare(scenario={"preset": "Broker failure"}, right=["producer.lingr.ms=50"]),
+            "right",
+            ["right run's settings", "Did you mean linger.ms?"],
+        ),
+        (
+            _compare(scenario={"preset": "Broker failure"}, left=["producer.acks=2"]),
+            "left",
+            ["acks must be one of"],
+        ),
+        (_compare(scenario={"preset": "Nope"}), "scenario", ["unknown preset 'Nope'", "Broker failure"]),
+        (_compare(colour="red"), "colour", ["not a field of compare", "left, right, commands"]),
+        ({"compare": {"left": ["producer.acks=1"]}}, "right", ["Field required"]),
+        (
+            _compare(commands=[{"run_until": "records_lost", "side": "middle"}]),
+            "commands[0].side",
+            ["'either', 'left', 'right' or 'both'"],
+        ),
+        (
+            _compare(commands=[{"sweep": {"config": "linger.ms", "values": [0, 5]}}]),
+            "commands[0].op",
+            ["cannot run inside a compare", "steps, run_until, run_for_ms"],
+        ),
+        (
+            _compare(commands=[{"steps": 1}, {"op": "crash_broker", "brokr": 2}]),
+            "commands[1].brokr",
+            ["did you mean 'broker'?"],
+        ),
+        (
+            {"run_until": {"compare": "left", "records_lost": 1}},
+            "until",
+            ["use it in checks after a compare"],
+        ),
+    ],
+)
 def test_a_bad_compare_names_the_field_and_what_is_allowed(raw, field, words):
     err = _error(raw)
     assert err.field == field, str(err)
@@ -109,11 +147,15 @@ def test_step_rules_for_compare():
 
 
 def test_compare_checks_parse_or_name_the_field():
-    assert parse_check({"compare": "left", "records_lost": {"gt": 0}}).describe() == \
-        "compare: the left run: records_lost > 0"
-    for raw, field in [({"compare": "middle", "records_lost": 0}, "compare"),
-                       ({"compare": "left", "found": True}, "found"),
-                       ({"compare": "divergence", "records_lost": 0}, "records_lost")]:
+    assert (
+        parse_check({"compare": "left", "records_lost": {"gt": 0}}).describe()
+        == "compare: the left run: records_lost > 0"
+    )
+    for raw, field in [
+        ({"compare": "middle", "records_lost": 0}, "compare"),
+        ({"compare": "left", "found": True}, "found"),
+        ({"compare": "divergence", "records_lost": 0}, "records_lost"),
+    ]:
         with pytest.raises(CheckError) as info:
             parse_check(raw)
         assert info.value.field == field, str(info.value)
@@ -122,7 +164,8 @@ def test_compare_checks_parse_or_name_the_field():
 def _lesson_file(tmp_path: Path, right: str, checks: str = "") -> Path:
     """A one-step lesson comparing on the lesson's own scenario (no scenario in the compare)."""
     f = tmp_path / "draft.yaml"
-    f.write_text(textwrap.dedent(f"""\
+    f.write_text(
+        textwrap.dedent(f"""\
         id: draft
         title: A draft
         goal: Compare two settings.
@@ -140,7 +183,8 @@ def _lesson_file(tmp_path: Path, right: str, checks: str = "") -> Path:
                     - {{op: crash_broker, broker: 2}}
                     - run_for_ms: 12000
             checks: {checks or "[]"}
-        """))
+        """)
+    )
     return f
 
 
@@ -191,12 +235,15 @@ def test_acks1_loses_acknowledged_records_and_acks_all_does_not(lesson_run, step
 
 
 def test_the_comparison_is_deterministic(lesson_run, step_index, lesson_by_id):
-    cmd = next(c for c in lesson_by_id[LESSON].steps[step_index].parsed_commands() if isinstance(c, CompareOp))
+    cmd = next(
+        c for c in lesson_by_id[LESSON].steps[step_index].parsed_commands() if isinstance(c, CompareOp)
+    )
     again = run_compare(cmd, lesson_by_id[LESSON].scenario)
     first = lesson_run.results[step_index].compare
     for a, b in ((first.pair.left, again.pair.left), (first.pair.right, again.pair.right)):
-        assert [(e.time_ms, e.kind, e.summary) for e in a.events.events] == \
-            [(e.time_ms, e.kind, e.summary) for e in b.events.events]
+        assert [(e.time_ms, e.kind, e.summary) for e in a.events.events] == [
+            (e.time_ms, e.kind, e.summary) for e in b.events.events
+        ]
 
 
 def test_compare_until_names_what_never_came():
@@ -205,10 +252,24 @@ def test_compare_until_names_what_never_came():
     with pytest.raises(ValueError, match=r"run_until records_lost \(right run\): not reached after"):
         compare_until(pair, "records_lost", side="right", max_ms=3000)
     # in a lesson, the step fails with the command's index rather than hanging
-    lesson = Lesson.model_validate({
-        "id": "x", "title": "xyz", "goal": "xyz", "minutes": 1, "scenario": {"preset": "Broker failure"},
-        "steps": [{"title": "t", "narration": "n", "commands": [
-            _compare(commands=[{"run_until": "records_lost", "side": "right", "max_ms": 2000}])]}]})
+    lesson = Lesson.model_validate(
+        {
+            "id": "x",
+            "title": "xyz",
+            "goal": "xyz",
+            "minutes": 1,
+            "scenario": {"preset": "Broker failure"},
+            "steps": [
+                {
+                    "title": "t",
+                    "narration": "n",
+                    "commands": [
+                        _compare(commands=[{"run_until": "records_lost", "side": "right", "max_ms": 2000}])
+                    ],
+                }
+            ],
+        }
+    )
     with pytest.raises(StepFailed, match="compare: commands\\[0\\]") as info:
         LessonRun(lesson).run_next()
     assert info.value.command == 0
@@ -217,12 +278,15 @@ def test_compare_until_names_what_never_came():
 def test_a_compare_check_outside_a_compare_step_says_so(lesson_run):
     c = lesson_run.timeline.cluster
     failures = parse_check({"compare": "left", "records_lost": 0}).evaluate(
-        CheckContext(c, None, [], c.events.events))
+        CheckContext(c, None, [], c.events.events)
+    )
     assert failures and "this step ran no compare" in failures[0].message
 
 
 # -- the notebook export -----------------------------------------------------------------------------------------
-def test_the_notebook_rebuilds_the_pair_and_its_asserts_hold(lesson_by_id, lesson_run, step_index, monkeypatch):
+def test_the_notebook_rebuilds_the_pair_and_its_asserts_hold(
+    lesson_by_id, lesson_run, step_index, monkeypatch
+):
     import plotly.graph_objects as go
 
     shown: list[go.Figure] = []
@@ -235,14 +299,21 @@ def test_the_notebook_rebuilds_the_pair_and_its_asserts_hold(lesson_by_id, lesso
     asserts = code[step_cell + 1]
     assert "o_left.records_lost >= 1" in asserts and "o_right.records_lost == 0" in asserts
     ns: dict = {}
-    for src in (code[0], code[1], code[step_cell], asserts):  # setup, the starting cluster, the step, its asserts
+    for src in (
+        code[0],
+        code[1],
+        code[step_cell],
+        asserts,
+    ):  # setup, the starting cluster, the step, its asserts
         exec(src, ns)  # noqa: S102 - the notebook's own cells
     pair, ours = ns["pair"], lesson_run.results[step_index].compare.pair
     assert pair.outcomes() == ours.outcomes() and pair.divergence() == ours.divergence()
     assert any(t.get("name") == "outcome:records_lost" for f in shown for t in f.to_dict()["data"])
     # a student's edit is caught: swap the sides, and the left run (now acks=all) loses nothing
-    edited = code[step_cell].replace("left=['producer.acks=1'], right=['producer.acks=all']",
-                                     "left=['producer.acks=all'], right=['producer.acks=1']")
+    edited = code[step_cell].replace(
+        "left=['producer.acks=1'], right=['producer.acks=all']",
+        "left=['producer.acks=all'], right=['producer.acks=1']",
+    )
     exec(edited.replace("side='left'", "side='right'"), ns)  # noqa: S102
     assert ns["pair"].outcomes()[1].records_lost > 0
     with pytest.raises(AssertionError):

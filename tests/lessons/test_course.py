@@ -13,12 +13,29 @@ from lessons.runner import LessonRun
 
 # The issue's order: the first 14 lessons, by id.
 COURSE_ORDER = [
-    "brokers-producers-consumers", "topics-partitions-offsets", "keys-and-partitioning", "queue-vs-pubsub",
-    "idle-consumer", "rebalance-on-failure", "offsets-and-delivery", "replication", "broker-failure-and-data-loss",
-    "the-controller", "producer-batching", "durability-on-disk", "scaling-online", "docker-to-simulator-and-back",
+    "brokers-producers-consumers",
+    "topics-partitions-offsets",
+    "keys-and-partitioning",
+    "queue-vs-pubsub",
+    "idle-consumer",
+    "rebalance-on-failure",
+    "offsets-and-delivery",
+    "replication",
+    "broker-failure-and-data-loss",
+    "the-controller",
+    "producer-batching",
+    "durability-on-disk",
+    "scaling-online",
+    "docker-to-simulator-and-back",
     # issue 16's new lessons, ranked by what learners need next
-    "consumer-lag-and-liveness", "ordering-under-retries", "poison-records", "offset-management",
-    "choosing-partition-count", "static-membership", "rack-awareness", "rolling-restart",
+    "consumer-lag-and-liveness",
+    "ordering-under-retries",
+    "poison-records",
+    "offset-management",
+    "choosing-partition-count",
+    "static-membership",
+    "rack-awareness",
+    "rolling-restart",
 ]
 
 
@@ -34,8 +51,11 @@ def test_check_command_passes_on_the_whole_course(capsys):
 
 
 # Issue 11's lessons, each right after the lesson it builds on.
-MODERN_AFTER = {"share-groups": "queue-vs-pubsub", "kip848-rebalance": "rebalance-on-failure",
-                "transactions-exactly-once": "offsets-and-delivery"}
+MODERN_AFTER = {
+    "share-groups": "queue-vs-pubsub",
+    "kip848-rebalance": "rebalance-on-failure",
+    "transactions-exactly-once": "offsets-and-delivery",
+}
 
 
 def test_course_order_follows_the_issue(course):

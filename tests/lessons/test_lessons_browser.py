@@ -64,8 +64,9 @@ def test_shared_link_lands_on_the_same_step_and_picture(server, browser, tmp_pat
     click(page, "open_lesson_queue-vs-pubsub")
     click(page, "lesson_next")
     for _ in range(2):  # steps 2 and 3 ask first
-        page.get_by_text("Each owns one partition" if "group-1" in step_title(page) else "Twice; once to",
-                         exact=False).first.click()
+        page.get_by_text(
+            "Each owns one partition" if "group-1" in step_title(page) else "Twice; once to", exact=False
+        ).first.click()
         settle(page)
         click(page, "predict_check")
         assert page.get_by_text("Right.", exact=False).count() >= 1

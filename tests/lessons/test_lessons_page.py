@@ -57,16 +57,24 @@ def test_walk_lesson_four_answering_the_predictions(lesson_by_id):
         if nxt.disabled:
             break
         nxt.click().run()
-    assert steps == ["### One topic, two partitions", "### group-1: two consumers share the work",
-                     "### group-2: one consumer reads both", "### Queue and pub-sub in one picture"]
+    assert steps == [
+        "### One topic, two partitions",
+        "### group-1: two consumers share the work",
+        "### group-2: one consumer reads both",
+        "### Queue and pub-sub in one picture",
+    ]
     assert answered == 2
     assert dict(at.query_params) == {"lesson": "queue-vs-pubsub", "step": "4"}
     assert any("Lesson complete" in s.value for s in at.success)
     # the final picture: group-1 splits the partitions, group-2's c3 reads both
     spec = next(c for c in _charts(at) if "Who reads which partition" in json.dumps(c))
     cells = [s["name"] for s in spec["layout"]["shapes"] if s["fillcolor"] not in ("#F2F4F7",)]
-    assert sorted(cells) == ["cell:group-1:c1:orders-0", "cell:group-1:c2:orders-1", "cell:group-2:c3:orders-0",
-                             "cell:group-2:c3:orders-1"]
+    assert sorted(cells) == [
+        "cell:group-1:c1:orders-0",
+        "cell:group-1:c2:orders-1",
+        "cell:group-2:c3:orders-0",
+        "cell:group-2:c3:orders-1",
+    ]
     # the choice is remembered: going back shows the answer, not the question again
     at.button(key="lesson_prev").click().run()
     assert at.radio[0].disabled and at.radio[0].value == _right(at, lesson_by_id)
@@ -88,7 +96,9 @@ def test_a_shared_link_opens_that_step_unanswered(lesson_by_id):
     assert radio and radio[0].value is None
     assert at.button(key="lesson_next").disabled
     right = _right(at, lesson_by_id)
-    page_text = " ".join([m.value for m in at.markdown] + [i.value for i in at.info] + [s.value for s in at.success])
+    page_text = " ".join(
+        [m.value for m in at.markdown] + [i.value for i in at.info] + [s.value for s in at.success]
+    )
     assert right not in page_text and "acknowledged record(s) lost" not in page_text
     radio[0].set_value(right).run()
     at.button(key="predict_check").click().run()
@@ -109,9 +119,14 @@ def test_the_choices_are_shuffled_per_session(lesson_by_id):
     assert len(orders) > 1
 
 
-@pytest.mark.parametrize("params", [{"lesson": "no-such-lesson", "step": "1"},
-                                    {"lesson": "queue-vs-pubsub", "step": "99"},
-                                    {"lesson": "queue-vs-pubsub", "step": "two"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lesson": "no-such-lesson", "step": "1"},
+        {"lesson": "queue-vs-pubsub", "step": "99"},
+        {"lesson": "queue-vs-pubsub", "step": "two"},
+    ],
+)
 def test_a_bad_link_falls_back_to_the_first_lesson(params):
     at = _lessons_page(**params)
     assert any("could not be opened" in w.value for w in at.warning)
@@ -133,19 +148,35 @@ def test_open_in_playground_carries_the_exact_state(lesson_by_id):
     assert at.session_state["timeline_state"]["scenario"]["name"] == "Queue vs pub-sub"
 
 
-@pytest.mark.parametrize("lesson_id", ["brokers-producers-consumers", "topics-partitions-offsets",
-                                       "keys-and-partitioning", "idle-consumer", "rebalance-on-failure",
-                                       "offsets-and-delivery", "replication", "broker-failure-and-data-loss",
-                                       "the-controller", "producer-batching", "durability-on-disk", "scaling-online",
-                                       "docker-to-simulator-and-back", "share-groups", "kip848-rebalance",
-                                       "transactions-exactly-once"])
+@pytest.mark.parametrize(
+    "lesson_id",
+    [
+        "brokers-producers-consumers",
+        "topics-partitions-offsets",
+        "keys-and-partitioning",
+        "idle-consumer",
+        "rebalance-on-failure",
+        "offsets-and-delivery",
+        "replication",
+        "broker-failure-and-data-loss",
+        "the-controller",
+        "producer-batching",
+        "durability-on-disk",
+        "scaling-online",
+        "docker-to-simulator-and-back",
+        "share-groups",
+        "kip848-rebalance",
+        "transactions-exactly-once",
+    ],
+)
 def test_every_step_of_every_lesson_renders(lesson_id, lesson_by_id):
     """Every view of every step draws without an exception (every question answered)."""
     at = _lessons_page(lesson=lesson_id, step="1")
     steps = lesson_by_id[lesson_id].steps
     n = len(steps)
-    at.session_state["kc_lessons"].answers.update({f"{lesson_id}/{i}": s.predict.answer
-                                                   for i, s in enumerate(steps) if s.predict is not None})
+    at.session_state["kc_lessons"].answers.update(
+        {f"{lesson_id}/{i}": s.predict.answer for i, s in enumerate(steps) if s.predict is not None}
+    )
     at.run()
     for i in range(n):
         assert not at.exception, (lesson_id, i + 1, [e.value for e in at.exception])

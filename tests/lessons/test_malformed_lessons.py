@@ -57,8 +57,10 @@ def test_a_good_file_passes(tmp_path, capsys):
 
 
 def test_bad_field_names_file_step_and_field(tmp_path, capsys):
-    path = _write(tmp_path, GOOD.replace("    narration: And one more.", "    narration: And one more.\n"
-                                                                          "    naration: typo"))
+    path = _write(
+        tmp_path,
+        GOOD.replace("    narration: And one more.", "    narration: And one more.\n    naration: typo"),
+    )
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
     assert "lesson.yaml: step 2: naration: Extra inputs are not permitted" in out
@@ -67,10 +69,13 @@ def test_bad_field_names_file_step_and_field(tmp_path, capsys):
 
 
 def test_wrong_type_and_out_of_range_answer(tmp_path):
-    predict = ("    predict:\n      question: Which one?\n      choices: [a, b]\n      answer: 2\n"
-               "      explanation: Because.\n")
-    text = GOOD.replace("minutes: 2", "minutes: lots").replace("    checks:\n      - {record",
-                                                              predict + "    checks:\n      - {record")
+    predict = (
+        "    predict:\n      question: Which one?\n      choices: [a, b]\n      answer: 2\n"
+        "      explanation: Because.\n"
+    )
+    text = GOOD.replace("minutes: 2", "minutes: lots").replace(
+        "    checks:\n      - {record", predict + "    checks:\n      - {record"
+    )
     _, problems = validate_file(_write(tmp_path, text))
     fields = {(p.step, p.field) for p in problems}
     assert (None, "minutes") in fields
@@ -79,35 +84,49 @@ def test_wrong_type_and_out_of_range_answer(tmp_path):
 
 
 def test_unknown_command_lists_the_allowed_ops(tmp_path):
-    path = _write(tmp_path, GOOD.replace("      - run_for_ms: 100\n    checks:\n      - {record",
-                                         "      - {op: explode, broker: 1}\n    checks:\n      - {record"))
+    path = _write(
+        tmp_path,
+        GOOD.replace(
+            "      - run_for_ms: 100\n    checks:\n      - {record",
+            "      - {op: explode, broker: 1}\n    checks:\n      - {record",
+        ),
+    )
     p = _one(validate_file(path)[1])
     assert (p.step, p.field) == (2, "commands[1].op")
-    assert "unknown command 'explode'" in p.message and "crash_broker" in p.message and "run_until" in p.message
+    assert (
+        "unknown command 'explode'" in p.message and "crash_broker" in p.message and "run_until" in p.message
+    )
     assert p.file.endswith("lesson.yaml")
 
 
 def test_bad_command_field(tmp_path):
-    path = _write(tmp_path, GOOD.replace("{op: produce, producer: p1, key: k1, value: again}",
-                                         "{op: crash_broker, brokr: 1}"))
+    path = _write(
+        tmp_path,
+        GOOD.replace("{op: produce, producer: p1, key: k1, value: again}", "{op: crash_broker, brokr: 1}"),
+    )
     p = _one(validate_file(path)[1])
     assert (p.step, p.field) == (2, "commands[0].brokr")
     assert "'brokr' is not a field of crash_broker; did you mean 'broker'?" in p.message
 
 
 def test_failing_check_names_step_field_and_what_the_engine_has(tmp_path, capsys):
-    path = _write(tmp_path, GOOD.replace("{partition: orders-0, log_end_offset: 1}",
-                                         "{partition: orders-0, log_end_offset: 5}"))
+    path = _write(
+        tmp_path,
+        GOOD.replace("{partition: orders-0, log_end_offset: 1}", "{partition: orders-0, log_end_offset: 5}"),
+    )
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "lesson.yaml: step 1: checks[0].log_end_offset: orders-0: log_end_offset should be = 5 but the engine " \
-           "has 1" in out
+    assert (
+        "lesson.yaml: step 1: checks[0].log_end_offset: orders-0: log_end_offset should be = 5 but the engine "
+        "has 1" in out
+    )
     assert "fix: the engine gives 1: change the expected value" in out
 
 
 def test_unknown_check_field_and_event_kind(tmp_path):
-    text = GOOD.replace("{partition: orders-0, log_end_offset: 1}", "{partition: orders-0, leeder: 1}").replace(
-        "{record: {topic: orders, value: again}, present: true}", "{event: leader_elect}")
+    text = GOOD.replace(
+        "{partition: orders-0, log_end_offset: 1}", "{partition: orders-0, leeder: 1}"
+    ).replace("{record: {topic: orders, value: again}, present: true}", "{event: leader_elect}")
     problems = validate_file(_write(tmp_path, text))[1]
     by_step = {p.step: p for p in problems}
     assert by_step[1].field == "checks[0].leeder" and "'leeder' is not one of them" in by_step[1].message
@@ -115,16 +134,24 @@ def test_unknown_check_field_and_event_kind(tmp_path):
 
 
 def test_a_command_that_fails_on_the_engine(tmp_path):
-    path = _write(tmp_path, GOOD.replace("{op: produce, producer: p1, key: k1, value: again}",
-                                         "{op: crash_consumer, consumer: c9}"))
+    path = _write(
+        tmp_path,
+        GOOD.replace(
+            "{op: produce, producer: p1, key: k1, value: again}", "{op: crash_consumer, consumer: c9}"
+        ),
+    )
     p = _one(check_file(path)[2])
     assert (p.step, p.field) == (2, "commands[0]") and "there is no consumer 'c9'" in p.message
 
 
 def test_run_until_that_never_happens_is_an_error_not_a_hang(tmp_path):
-    path = _write(tmp_path, GOOD.replace("      - run_for_ms: 100\n    checks:\n      - {record",
-                                         "      - {run_until: leader_elected, max_ms: 5000}\n    checks:\n"
-                                         "      - {record"))
+    path = _write(
+        tmp_path,
+        GOOD.replace(
+            "      - run_for_ms: 100\n    checks:\n      - {record",
+            "      - {run_until: leader_elected, max_ms: 5000}\n    checks:\n      - {record",
+        ),
+    )
     p = _one(check_file(path)[2])
     assert (p.step, p.field) == (2, "commands[1]") and "run_until leader_elected: not reached" in p.message
 
@@ -135,8 +162,9 @@ def test_yaml_syntax_error_has_a_line(tmp_path):
 
 
 def test_unknown_preset_and_duplicate_ids(tmp_path):
-    bad = _write(tmp_path, GOOD.replace("scenario:\n  brokers: 1", "scenario:\n  preset: Nope\n  brokers: 1"),
-                 "a.yaml")
+    bad = _write(
+        tmp_path, GOOD.replace("scenario:\n  brokers: 1", "scenario:\n  preset: Nope\n  brokers: 1"), "a.yaml"
+    )
     p = _one(validate_file(bad)[1])
     assert p.field == "scenario" and "unknown preset 'Nope'" in p.message
     folder = tmp_path / "two"
@@ -155,6 +183,8 @@ def test_not_a_mapping(tmp_path, text):
 
 
 def test_yaml_is_loaded_safely(tmp_path):
-    path = _write(tmp_path, GOOD.replace("goal: Check the checker.", "goal: !!python/object/apply:os.system [echo]"))
+    path = _write(
+        tmp_path, GOOD.replace("goal: Check the checker.", "goal: !!python/object/apply:os.system [echo]")
+    )
     p = _one(validate_file(path)[1])
     assert p.field.startswith("yaml")  # yaml.safe_load refuses Python tags

@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-NEW_LESSONS = ["consumer-lag-and-liveness", "ordering-under-retries", "poison-records", "offset-management",
-               "choosing-partition-count"]
+NEW_LESSONS = [
+    "consumer-lag-and-liveness",
+    "ordering-under-retries",
+    "poison-records",
+    "offset-management",
+    "choosing-partition-count",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,8 +21,9 @@ def _ensure_kernel() -> str:
     try:
         KernelSpecManager().get_kernel_spec("python3")
     except NoSuchKernel:
-        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix"], check=True, capture_output=True
+        )
     return "python3"
 
 
@@ -41,16 +42,23 @@ def test_export_and_run_lesson_four(tmp_path, capsys):
     assert "{'c1': ['orders-0'], 'c2': ['orders-1']}" in last.source
     assert "{'c3': ['orders-0', 'orders-1']}" in last.source
 
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name=_ensure_kernel(),
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name=_ensure_kernel(), resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises CellExecutionError on any failing cell
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"
+    ]
     assert errors == []
     final = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     assert "All of the lesson's final checks hold." in final
-    figures = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-               if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    figures = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
     assert len(figures) >= 8  # the diagram and the log strips, at the start and after every step
 
 
@@ -59,11 +67,20 @@ def test_a_student_edit_is_caught_by_the_final_assert(tmp_path):
     from lessons.loader import find_lesson
 
     nb = build_notebook(find_lesson("queue-vs-pubsub"))
-    setup = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "Timeline(scenario)" in c.source)
-    nb.cells.insert(setup + 1, nbformat.v4.new_code_cell(
-        "tl.apply({'op': 'add_consumer', 'group': 'group-2', 'consumer': 'c4'})"))
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name=_ensure_kernel(), allow_errors=True,
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    setup = next(
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "Timeline(scenario)" in c.source
+    )
+    nb.cells.insert(
+        setup + 1,
+        nbformat.v4.new_code_cell("tl.apply({'op': 'add_consumer', 'group': 'group-2', 'consumer': 'c4'})"),
+    )
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name=_ensure_kernel(),
+        allow_errors=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()
     errs = [o for o in nb.cells[-1].outputs if o.output_type == "error"]
     assert errs and errs[0]["ename"] == "AssertionError"  # group-2 now splits the partitions
@@ -84,8 +101,9 @@ def test_every_lesson_runs_as_a_notebook(lesson_id, tmp_path):
     nb = nbformat.read(str(out), as_version=4)
     nbformat.validate(nb)
     assert any(c.cell_type == "code" and "assert " in c.source for c in nb.cells), "the checks became asserts"
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name=_ensure_kernel(),
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name=_ensure_kernel(), resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises CellExecutionError on any failing cell
     final = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     assert "All of the lesson's final checks hold." in final

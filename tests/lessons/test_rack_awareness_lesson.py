@@ -52,4 +52,3 @@ def test_scenario_refuses_more_racks_than_members():
                 "groups": [{"group_id": "g", "topics": ["t"], "members": 1, "client_racks": ["x", "y"]}],
             }
         )
-

@@ -53,16 +53,40 @@ def test_record_rows_put_lost_records_in_place(lesson_by_id):
     res = run.run_to(4)
     rows = record_rows(res.snapshot, "clicks")
     assert [(r["offset"], r["value"], r["state"]) for r in rows] == [
-        (0, "before-the-crash", "committed"), (1, "kept", "committed"), (1, "doomed", "LOST")]
+        (0, "before-the-crash", "committed"),
+        (1, "kept", "committed"),
+        (1, "doomed", "LOST"),
+    ]
     assert rows[-1]["lost"] and "acks=1" in rows[-1]["why"]
 
 
 def test_sweep_figure_and_table():
-    sweep = {"config": "linger.ms", "values": [0, 50], "rows": [
-        {"value": 0, "records_per_request": 8.0, "requests_per_s": 500.0, "acked_per_s": 4000.0,
-         "p50_latency_ms": 3.0, "p99_latency_ms": 3.0, "wire_kb": 170.0, "compression_ratio": 5.0},
-        {"value": 50, "records_per_request": 120.0, "requests_per_s": 33.0, "acked_per_s": 3950.0,
-         "p50_latency_ms": 52.0, "p99_latency_ms": 52.0, "wire_kb": 38.0, "compression_ratio": 20.0}]}
+    sweep = {
+        "config": "linger.ms",
+        "values": [0, 50],
+        "rows": [
+            {
+                "value": 0,
+                "records_per_request": 8.0,
+                "requests_per_s": 500.0,
+                "acked_per_s": 4000.0,
+                "p50_latency_ms": 3.0,
+                "p99_latency_ms": 3.0,
+                "wire_kb": 170.0,
+                "compression_ratio": 5.0,
+            },
+            {
+                "value": 50,
+                "records_per_request": 120.0,
+                "requests_per_s": 33.0,
+                "acked_per_s": 3950.0,
+                "p50_latency_ms": 52.0,
+                "p99_latency_ms": 52.0,
+                "wire_kb": 38.0,
+                "compression_ratio": 20.0,
+            },
+        ],
+    }
     fig = sweep_figure(sweep)
     assert list(fig.data[0].x) == [8.0, 120.0] and list(fig.data[0].text) == ["linger.ms=0", "linger.ms=50"]
     assert sweep_table(sweep)[1]["linger.ms"] == 50

@@ -17,13 +17,27 @@ def machine_settings() -> settings:
     """Fault-injection state machine: few, long examples (each step runs simulated seconds)."""
     if profile() == "soak":
         n = int(os.environ.get("KC_SOAK_EXAMPLES", "500"))
-        return settings(max_examples=n, stateful_step_count=80, deadline=None, suppress_health_check=_SLOW_OK,
-                        print_blob=True, derandomize=False)
-    return settings(max_examples=int(os.environ.get("KC_MACHINE_EXAMPLES", "800")), stateful_step_count=50,
-                    deadline=None, suppress_health_check=_SLOW_OK, print_blob=True, derandomize=True)
+        return settings(
+            max_examples=n,
+            stateful_step_count=80,
+            deadline=None,
+            suppress_health_check=_SLOW_OK,
+            print_blob=True,
+            derandomize=False,
+        )
+    return settings(
+        max_examples=int(os.environ.get("KC_MACHINE_EXAMPLES", "800")),
+        stateful_step_count=50,
+        deadline=None,
+        suppress_health_check=_SLOW_OK,
+        print_blob=True,
+        derandomize=True,
+    )
 
 
 def fuzz_settings(examples: int = 200) -> settings:
     """Input fuzzers: cheap examples, so many of them."""
     n = examples * 10 if profile() == "soak" else examples
-    return settings(max_examples=n, deadline=None, suppress_health_check=_SLOW_OK, derandomize=profile() != "soak")
+    return settings(
+        max_examples=n, deadline=None, suppress_health_check=_SLOW_OK, derandomize=profile() != "soak"
+    )

@@ -30,7 +30,9 @@ def test_requirements_are_plain_packages_without_an_editable_install():
     reqs = requirements()
     assert reqs, "requirements.txt is empty"
     for r in reqs:
-        assert not r.startswith(("-e", "--editable", ".", "/", "git+", "-r")), f"Community Cloud cannot use {r!r}"
+        assert not r.startswith(("-e", "--editable", ".", "/", "git+", "-r")), (
+            f"Community Cloud cannot use {r!r}"
+        )
         assert re.match(r"^[A-Za-z0-9_.\-]+(\[[^\]]+\])?\s*([<>=!~]=?[^,\s]+\s*,?\s*)*$", r), r
 
 
@@ -45,16 +47,24 @@ def test_requirements_match_the_runtime_dependencies_of_pyproject():
 def test_every_third_party_import_of_the_app_is_in_requirements():
     have = {_name(r) for r in requirements()}
     missing: dict[str, str] = {}
-    files = [ROOT / "app.py", *(ROOT / "ui").rglob("*.py"), *(ROOT / "lessons").rglob("*.py"),
-             *(ROOT / "engine").rglob("*.py")]
+    files = [
+        ROOT / "app.py",
+        *(ROOT / "ui").rglob("*.py"),
+        *(ROOT / "lessons").rglob("*.py"),
+        *(ROOT / "engine").rglob("*.py"),
+    ]
     for f in files:
         rel = f.relative_to(ROOT).as_posix()
         if rel.startswith(NOT_THE_APP):
             continue
         for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
-            mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                    else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
-                    else [])
+            mods = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                else []
+            )
             for m in mods:
                 top = m.split(".")[0]
                 if top in sys.stdlib_module_names or top in ("engine", "ui", "lessons", "__future__"):
@@ -67,8 +77,14 @@ def test_every_third_party_import_of_the_app_is_in_requirements():
 def test_the_app_imports_from_the_repository_root_without_installing_it():
     """Community Cloud runs `streamlit run app.py` from a checkout: the packages must come from the root."""
     code = "import engine, ui, lessons, ui.session; print(engine.__file__); print(ui.__file__)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+    )
     assert out.returncode == 0, out.stderr
     for line in out.stdout.split():
         assert Path(line).resolve().is_relative_to(ROOT), line
@@ -77,5 +93,12 @@ def test_the_app_imports_from_the_repository_root_without_installing_it():
 def test_deploy_your_own_section_exists():
     text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     assert text.startswith("## Deploy your own")
-    for must in ("app.py", "requirements.txt", "3.11", "Advanced settings", "bench/loadtest.py", "bench/soak.py"):
+    for must in (
+        "app.py",
+        "requirements.txt",
+        "3.11",
+        "Advanced settings",
+        "bench/loadtest.py",
+        "bench/soak.py",
+    ):
         assert must in text, must

@@ -34,8 +34,12 @@ NAME = "guarantees (state machine)"
 SEED = 11
 TOPICS = {"t1": (3, 3, 2), "t2": (2, 2, 1)}  # name -> partitions, replication factor, min.insync.replicas
 GROUP = "g1"
-BROKER_CONFIG = {"replica.lag.time.max.ms": 3000, "offsets.topic.num.partitions": 4,
-                 "group.initial.rebalance.delay.ms": 0, "leader.imbalance.check.interval.seconds": 20}
+BROKER_CONFIG = {
+    "replica.lag.time.max.ms": 3000,
+    "offsets.topic.num.partitions": 4,
+    "group.initial.rebalance.delay.ms": 0,
+    "leader.imbalance.check.interval.seconds": 20,
+}
 TIMEOUTS = {"linger.ms": 5, "request.timeout.ms": 3000, "delivery.timeout.ms": 20000, "retry.backoff.ms": 100}
 PRODUCERS = {  # id -> config; the id says what it is, so a shrunk example reads on its own
     "p_all_idem": {"acks": "all", "enable.idempotence": True, **TIMEOUTS},
@@ -43,8 +47,12 @@ PRODUCERS = {  # id -> config; the id says what it is, so a shrunk example reads
     "p_one": {"acks": "1", "enable.idempotence": False, **TIMEOUTS},
     "p_zero": {"acks": "0", "enable.idempotence": False, **TIMEOUTS},
 }
-CONSUMER_CONFIG = {"auto.offset.reset": "earliest", "session.timeout.ms": 10000, "heartbeat.interval.ms": 3000,
-                   "request.timeout.ms": 5000}
+CONSUMER_CONFIG = {
+    "auto.offset.reset": "earliest",
+    "session.timeout.ms": 10000,
+    "heartbeat.interval.ms": 3000,
+    "request.timeout.ms": 5000,
+}
 CONSUMERS = ("c1", "c2", "c3")
 BROKERS = (1, 2, 3, 4, 5)
 MAX_BROKERS_HERE = 5
@@ -54,8 +62,12 @@ MAX_BROKERS_HERE = 5
 def new_cluster(seed: int = SEED) -> Cluster:
     c = Cluster(brokers=3, seed=seed, config=BROKER_CONFIG)
     for name, (parts, rf, min_isr) in TOPICS.items():
-        c.create_topic(name, partitions=parts, replication_factor=rf,
-                       config={"min.insync.replicas": min_isr, "unclean.leader.election.enable": False})
+        c.create_topic(
+            name,
+            partitions=parts,
+            replication_factor=rf,
+            config={"min.insync.replicas": min_isr, "unclean.leader.election.enable": False},
+        )
     for pid, cfg in PRODUCERS.items():
         c.producer(pid, cfg)
     return c
@@ -110,6 +122,7 @@ def _broker_op(name: str):
     def op(c: Cluster, broker: int, **kw: Any) -> None:
         if broker in c.brokers:
             getattr(c, name)(broker, **kw)
+
     op.__name__ = f"do_{name}"
     return op
 
@@ -142,12 +155,22 @@ def do_settle(c: Cluster) -> None:
 
 
 ACTIONS = {
-    "produce": do_produce, "poll": do_poll, "commit": do_commit, "add_consumer": do_add_consumer,
-    "crash_consumer": do_crash_consumer, "close_consumer": do_close_consumer,
-    "crash_broker": _broker_op("crash_broker"), "restart_broker": _broker_op("restart_broker"),
-    "isolate_broker": _broker_op("isolate_broker"), "heal_broker": _broker_op("heal_broker"),
-    "slow_broker": _broker_op("slow_broker"), "add_broker": do_add_broker, "reassign": do_reassign,
-    "drop_produce_responses": do_drop_produce_responses, "advance_time": do_advance_time, "settle": do_settle,
+    "produce": do_produce,
+    "poll": do_poll,
+    "commit": do_commit,
+    "add_consumer": do_add_consumer,
+    "crash_consumer": do_crash_consumer,
+    "close_consumer": do_close_consumer,
+    "crash_broker": _broker_op("crash_broker"),
+    "restart_broker": _broker_op("restart_broker"),
+    "isolate_broker": _broker_op("isolate_broker"),
+    "heal_broker": _broker_op("heal_broker"),
+    "slow_broker": _broker_op("slow_broker"),
+    "add_broker": do_add_broker,
+    "reassign": do_reassign,
+    "drop_produce_responses": do_drop_produce_responses,
+    "advance_time": do_advance_time,
+    "settle": do_settle,
 }
 
 
@@ -159,7 +182,9 @@ def replay(trace: list[tuple[str, dict]], seed: int = SEED) -> Cluster:
 
 
 def event_log(c: Cluster) -> list[tuple]:
-    return [(e.seq, e.time_ms, e.kind, e.summary, e.actors, e.topic, e.partition, e.data) for e in c.events.events]
+    return [
+        (e.seq, e.time_ms, e.kind, e.summary, e.actors, e.topic, e.partition, e.data) for e in c.events.events
+    ]
 
 
 # -- the invariants ---------------------------------------------------------------------------------------------
@@ -217,7 +242,8 @@ class Checker:
             elif f.error is None and PRODUCERS[pid]["acks"] == "all":
                 key = (f.topic, f.partition, f.offset)
                 assert key not in self.acked_all or self.acked_all[key] == f.value, (
-                    f"two acknowledged acks=all records at {key}: {self.acked_all[key]!r} and {f.value!r}")
+                    f"two acknowledged acks=all records at {key}: {self.acked_all[key]!r} and {f.value!r}"
+                )
                 self.acked_all[key] = f.value
         self.pending = still
         # high watermarks, in event order, then what consumers were handed (the same order)
@@ -229,8 +255,10 @@ class Checker:
                 for name, (first, last) in e.data["ranges"].items():
                     topic, part = name.rsplit("-", 1)
                     hw = self.max_hw.get((topic, int(part)), 0)
-                    assert last < hw, (f"invariant 2: {e.actors[0]} received {name} offsets {first}..{last} but the "
-                                       f"high watermark was only {hw} (event {e.seq}: {e.summary})")
+                    assert last < hw, (
+                        f"invariant 2: {e.actors[0]} received {name} offsets {first}..{last} but the "
+                        f"high watermark was only {hw} (event {e.seq}: {e.summary})"
+                    )
         self.event_seq = c.events.seq
         for k in c.consumers.values():
             new = k.received - self.seen_by.get(k.id, 0)
@@ -243,7 +271,8 @@ class Checker:
                 prev = self.received.get(key)
                 assert prev is None or prev == r.value, (
                     f"invariant 2: {k.id} received {r.topic}-{r.partition}@{r.offset}={r.value!r}, but that offset "
-                    f"held {prev!r} when it was received before")
+                    f"held {prev!r} when it was received before"
+                )
                 self.received[key] = r.value
         for tp in c.controller.partitions:
             r = c.leader_replica(tp)
@@ -267,13 +296,16 @@ class Checker:
                 seqs: set[tuple[int, int]] = set()
                 for batch in r.log.batches():
                     for i, o in enumerate(batch.record_offsets()):
-                        assert o > prev, f"invariant 3: broker {b.id}'s {tp[0]}-{tp[1]} has offset {o} after {prev}"
+                        assert o > prev, (
+                            f"invariant 3: broker {b.id}'s {tp[0]}-{tp[1]} has offset {o} after {prev}"
+                        )
                         prev = o
                         if batch.producer_id >= 0:
                             s = (batch.producer_id, batch.base_sequence + i)
                             assert s not in seqs, (
                                 f"invariant 6: broker {b.id}'s {tp[0]}-{tp[1]} holds producer id {s[0]} sequence "
-                                f"{s[1]} twice (the second at offset {o})")
+                                f"{s[1]} twice (the second at offset {o})"
+                            )
                             seqs.add(s)
                 if leader is None or r is leader:
                     continue
@@ -283,15 +315,18 @@ class Checker:
                     assert mine.get(o, "<missing>") == lead_recs.get(o, "<missing>"), (
                         f"invariant 3: {tp[0]}-{tp[1]} offset {o} is {mine.get(o, '<missing>')!r} on broker {b.id} "
                         f"but {lead_recs.get(o, '<missing>')!r} on the leader, broker {leader.broker_id} "
-                        f"(HW {leader.hw}, ISR {leader.isr})")
+                        f"(HW {leader.hw}, ISR {leader.isr})"
+                    )
 
     def check_acked(self) -> None:
         """Invariant 1."""
         c = self.c
         for tp, entries in c.losses.lost.items():
             for e in entries:
-                assert e.acks != -1, (f"invariant 1: the loss ledger lost acks=all records {tp[0]}-{tp[1]} "
-                                      f"{e.base}..{e.last} from {e.producer}: {e.lost_reason}")
+                assert e.acks != -1, (
+                    f"invariant 1: the loss ledger lost acks=all records {tp[0]}-{tp[1]} "
+                    f"{e.base}..{e.last} from {e.producer}: {e.lost_reason}"
+                )
         logs: dict[tuple[str, int], dict] = {}
         for (topic, part, off), value in self.acked_all.items():
             tp = (topic, part)
@@ -303,7 +338,8 @@ class Checker:
                 continue  # offline (or between leaders): allowed, as long as nothing is lost
             assert recs.get(off, "<missing>") == value, (
                 f"invariant 1: acks=all record {topic}-{part}@{off}={value!r} was acknowledged but the leader "
-                f"(broker {c.leader_replica(tp).broker_id}) has {recs.get(off, '<missing>')!r} there")
+                f"(broker {c.leader_replica(tp).broker_id}) has {recs.get(off, '<missing>')!r} there"
+            )
 
     def check_received(self) -> None:
         """Invariant 2, second half (unclean election is off for every topic here)."""
@@ -319,7 +355,8 @@ class Checker:
                 continue
             assert recs.get(off, "<missing>") == value, (
                 f"invariant 2: a consumer received {topic}-{part}@{off}={value!r}, but the leader now has "
-                f"{recs.get(off, '<missing>')!r} there")
+                f"{recs.get(off, '<missing>')!r} there"
+            )
 
     def check_group(self) -> None:
         """Invariant 4."""
@@ -332,15 +369,19 @@ class Checker:
         if len(live) != len(g.members):
             return  # a crashed (or replaced) member not yet expired still holds its partitions: allowed
         owned = sorted(tp for m in g.members.values() for tp in m.assignment)
-        assert owned == wanted, (f"invariant 4: group {GROUP} is Stable (generation {g.generation}) but its members "
-                                 f"own {owned}, not each of {wanted} exactly once: "
-                                 f"{ {m.client_id: m.assignment for m in g.members.values()} }")
+        assert owned == wanted, (
+            f"invariant 4: group {GROUP} is Stable (generation {g.generation}) but its members "
+            f"own {owned}, not each of {wanted} exactly once: "
+            f"{ {m.client_id: m.assignment for m in g.members.values()} }"
+        )
         claimed: dict[tuple[str, int], str] = {}
         for k in c.consumers.values():
             if k.alive and k.group_id == GROUP and k.state == "stable" and k.generation == g.generation:
                 for tp in k.assignment:
-                    assert tp not in claimed, (f"invariant 4: {claimed[tp]} and {k.id} both consume {tp[0]}-{tp[1]} "
-                                               f"in generation {g.generation}")
+                    assert tp not in claimed, (
+                        f"invariant 4: {claimed[tp]} and {k.id} both consume {tp[0]}-{tp[1]} "
+                        f"in generation {g.generation}"
+                    )
                     claimed[tp] = k.id
 
     def check_recovered(self) -> None:
@@ -349,14 +390,20 @@ class Checker:
         c = self.c
         for tp, ps in sorted(c.controller.partitions.items()):
             leader = c.leader_replica(tp)
-            assert leader is not None, (f"recovery: {tp[0]}-{tp[1]} has no working leader 40 s after every broker "
-                                        f"came back (controller says {ps.leader}, replicas {ps.replicas})")
+            assert leader is not None, (
+                f"recovery: {tp[0]}-{tp[1]} has no working leader 40 s after every broker "
+                f"came back (controller says {ps.leader}, replicas {ps.replicas})"
+            )
             if tp[0].startswith("__"):
                 continue
-            leos = {b: (r.leo if (r := c.brokers[b].replicas.get(tp)) is not None else None) for b in ps.replicas}
+            leos = {
+                b: (r.leo if (r := c.brokers[b].replicas.get(tp)) is not None else None) for b in ps.replicas
+            }
             behind = {b: leo for b, leo in leos.items() if leo != leader.leo}
-            assert not behind, (f"recovery: replicas of {tp[0]}-{tp[1]} still behind the leader's LEO {leader.leo} "
-                                f"40 s after every broker came back: {behind}")
+            assert not behind, (
+                f"recovery: replicas of {tp[0]}-{tp[1]} still behind the leader's LEO {leader.leo} "
+                f"40 s after every broker came back: {behind}"
+            )
 
     def check_committed(self) -> None:
         """Invariant 5."""
@@ -365,7 +412,9 @@ class Checker:
             return
         for tp, off in g.offsets.items():
             hw = self.max_hw.get(tp, 0)
-            assert off <= hw, f"invariant 5: group {GROUP} committed {tp[0]}-{tp[1]}@{off} above the high watermark {hw}"
+            assert off <= hw, (
+                f"invariant 5: group {GROUP} committed {tp[0]}-{tp[1]}@{off} above the high watermark {hw}"
+            )
 
 
 # -- the state machine ---------------------------------------------------------------------------------------------
@@ -400,8 +449,12 @@ class KafkaGuarantees(RuleBasedStateMachine):
         self.checker = Checker(self.c)
         self._do("add_consumer", consumer=consumer, auto_poll=auto_poll)
 
-    @rule(producer=st.sampled_from(sorted(PRODUCERS)), topic=st.sampled_from(sorted(TOPICS)), keyed=st.booleans(),
-          count=st.integers(1, 6))
+    @rule(
+        producer=st.sampled_from(sorted(PRODUCERS)),
+        topic=st.sampled_from(sorted(TOPICS)),
+        keyed=st.booleans(),
+        count=st.integers(1, 6),
+    )
     def produce(self, producer: str, topic: str, keyed: bool, count: int) -> None:
         """producer.send(topic, key, value) `count` times; the producer id names its acks and idempotence."""
         self._do("produce", producer=producer, topic=topic, keyed=keyed, count=count)
@@ -461,15 +514,21 @@ class KafkaGuarantees(RuleBasedStateMachine):
         if leader is not None and leader.leader is not None:
             self._do("crash_broker", broker=leader.leader)
 
-    @rule(topic=st.sampled_from(sorted(TOPICS)), partition=st.integers(0, 2),
-          replicas=st.lists(st.sampled_from(BROKERS), min_size=1, max_size=3, unique=True))
+    @rule(
+        topic=st.sampled_from(sorted(TOPICS)),
+        partition=st.integers(0, 2),
+        replicas=st.lists(st.sampled_from(BROKERS), min_size=1, max_size=3, unique=True),
+    )
     def reassign(self, topic: str, partition: int, replicas: list[int]) -> None:
         """c.reassign_partitions({(topic, partition): replicas}) (skipped for a missing broker or partition)."""
         if partition < TOPICS[topic][0]:
             self._do("reassign", topic=topic, partition=partition, replicas=replicas)
 
-    @rule(producer=st.sampled_from(sorted(PRODUCERS)), topic=st.sampled_from(sorted(TOPICS)),
-          after_ms=st.sampled_from([5, 6, 7, 8]))
+    @rule(
+        producer=st.sampled_from(sorted(PRODUCERS)),
+        topic=st.sampled_from(sorted(TOPICS)),
+        after_ms=st.sampled_from([5, 6, 7, 8]),
+    )
     def produce_then_crash_its_leader(self, producer: str, topic: str, after_ms: int) -> None:
         """send() one keyed record, c.run_for(after_ms), crash the leader of its partition: the classic window
         where the leader has the batch and the followers may not (linger.ms=5, 1 ms network hops)."""
@@ -505,11 +564,19 @@ class KafkaGuarantees(RuleBasedStateMachine):
             assert x == y, f"invariant 7: replaying the same commands diverged at event {i}:\n  {x}\n  {y}"
         assert len(a) == len(b), f"invariant 7: replay produced {len(b)} events, the run {len(a)}"
 
-
     def _count_coverage(self) -> None:
         kinds = {e.kind for e in self.c.events.events}
-        for k in ("leader_elected", "partition_offline", "truncated", "duplicate_batch", "isr_shrink",
-                  "reassignment_completed", "records_lost", "member_expired", "batch_retried"):
+        for k in (
+            "leader_elected",
+            "partition_offline",
+            "truncated",
+            "duplicate_batch",
+            "isr_shrink",
+            "reassignment_completed",
+            "records_lost",
+            "member_expired",
+            "batch_retried",
+        ):
             _stats.COVERAGE[f"runs with {k}"] += k in kinds
         _stats.COVERAGE["acks=all records checked"] += len(self.checker.acked_all)
         _stats.COVERAGE["consumed records checked"] += len(self.checker.received)
@@ -543,11 +610,19 @@ class _BrokenOnPurpose(KafkaGuarantees):
 def test_a_failing_example_prints_as_readable_commands():
     from hypothesis import HealthCheck, settings
 
-    cfg = settings(max_examples=200, stateful_step_count=12, deadline=None, derandomize=True, database=None,
-                   suppress_health_check=list(HealthCheck))
+    cfg = settings(
+        max_examples=200,
+        stateful_step_count=12,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     with pytest.raises(AssertionError) as info:
         run_state_machine_as_test(_BrokenOnPurpose, settings=cfg)
     text = "\n".join(getattr(info.value, "__notes__", [])) + str(info.value)
     assert "state = _BrokenOnPurpose()" in text
-    assert re.search(r"state\.(crash_broker\(broker=\d|crash_leader\(|produce_then_crash_its_leader\()", text), text
+    assert re.search(
+        r"state\.(crash_broker\(broker=\d|crash_leader\(|produce_then_crash_its_leader\()", text
+    ), text
     assert "state.teardown()" in text

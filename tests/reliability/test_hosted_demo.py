@@ -136,7 +136,9 @@ def test_no_engine_object_lives_in_a_module_global():
     open_app()
     leaks = []
     for name, mod in list(sys.modules.items()):
-        if not (name == "app" or name.startswith(("ui", "lessons", "engine"))) or not isinstance(mod, types.ModuleType):
+        if not (name == "app" or name.startswith(("ui", "lessons", "engine"))) or not isinstance(
+            mod, types.ModuleType
+        ):
             continue
         for attr, value in list(vars(mod).items()):
             if attr.startswith("__") or isinstance(value, types.ModuleType | type | types.FunctionType):
@@ -175,7 +177,8 @@ def is_immutable(value: Any, depth: int = 0) -> bool:
         return all(is_immutable(k, depth + 1) and is_immutable(v, depth + 1) for k, v in value.items())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return type(value).__dataclass_params__.frozen and all(
-            is_immutable(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value))
+            is_immutable(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)
+        )
     return False
 
 
@@ -204,7 +207,9 @@ def holds_engine_state(value: Any, depth: int = 0, seen: set[int] | None = None)
 def is_guarded_shared_store(value: Any) -> bool:
     """The one kind of mutable value allowed in st.cache_resource: a store that is meant to be shared (the
     classroom rooms), guarded by a lock for Streamlit's per-session threads, and holding no engine state."""
-    locks = [v for v in vars(value).values() if isinstance(v, _LOCK_TYPES)] if hasattr(value, "__dict__") else []
+    locks = (
+        [v for v in vars(value).values() if isinstance(v, _LOCK_TYPES)] if hasattr(value, "__dict__") else []
+    )
     return bool(locks) and not holds_engine_state(value)
 
 
@@ -224,8 +229,12 @@ def test_anything_in_cache_resource_is_immutable_or_a_guarded_store_without_engi
                 problems.append(f"{mod_name}.{fn_name} returns mutable {type(value).__name__}")
         else:
             ann = str(wrapped.__annotations__.get("return", ""))
-            if not ann or not any(ann.startswith(t) for t in ("tuple", "frozenset", "str", "bytes", "int", "float")):
-                problems.append(f"{mod_name}.{fn_name} takes arguments and is not annotated to return an immutable type")
+            if not ann or not any(
+                ann.startswith(t) for t in ("tuple", "frozenset", "str", "bytes", "int", "float")
+            ):
+                problems.append(
+                    f"{mod_name}.{fn_name} takes arguments and is not annotated to return an immutable type"
+                )
     assert not problems, problems
 
 

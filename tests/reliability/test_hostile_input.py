@@ -45,13 +45,35 @@ OK_ERRORS = (KafkaError, ValueError)  # ScenarioError and ConfigError are both
 
 # -- strategies ---------------------------------------------------------------------------------------------------
 HUGE_INTS = st.sampled_from([2**31, 2**63, -(2**63), 10**100, -1, 0, 10**4299])
-NUMBERS = st.one_of(st.integers(-(10**6), 10**6), HUGE_INTS,
-                    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([1e308, -0.0, 3.5]))
-TEXT = st.one_of(st.text(max_size=30), st.sampled_from(["", " ", "ü", "\u0000", "名前", "a" * 300, "../etc/passwd",
-                                                         "<script>alert(1)</script>", "'; DROP TABLE", "\U0001F600"]))
+NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**6),
+    HUGE_INTS,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e308, -0.0, 3.5]),
+)
+TEXT = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "ü",
+            "\u0000",
+            "名前",
+            "a" * 300,
+            "../etc/passwd",
+            "<script>alert(1)</script>",
+            "'; DROP TABLE",
+            "\U0001f600",
+        ]
+    ),
+)
 SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, TEXT)
-JSONISH = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                        st.dictionaries(TEXT, inner, max_size=4)), max_leaves=20)
+JSONISH = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
+    max_leaves=20,
+)
 
 
 def count(name: str) -> None:
@@ -116,10 +138,12 @@ def _paths(d: Any, prefix: tuple = ()) -> list[tuple]:
     return out
 
 
-SCENARIO_PATHS = _paths(_valid_scenario()) + [("broker_config", "replica.lag.time.max.ms"),
-                                              ("topics", 0, "config", "retention.ms"),
-                                              ("producers", 0, "config", "linger.ms"),
-                                              ("groups", 0, "config", "session.timeout.ms")]
+SCENARIO_PATHS = _paths(_valid_scenario()) + [
+    ("broker_config", "replica.lag.time.max.ms"),
+    ("topics", 0, "config", "retention.ms"),
+    ("producers", 0, "config", "linger.ms"),
+    ("groups", 0, "config", "session.timeout.ms"),
+]
 
 
 def _set(d: Any, path: tuple, value: Any) -> None:
@@ -160,34 +184,48 @@ def test_scenario_size_limit_is_256_kb():
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("text", [
-    "[" * 100_000,  # deep nesting within the size limit
-    '{"a":' * 50_000 + "1" + "}" * 50_000,
-    "- " * 20_000 + "x",
-    '{"brokers": 1' + "0" * 5000 + "}",  # an integer over Python's 4300-digit conversion limit
-    "brokers: 1" + "0" * 5000,
-    "!!python/object/apply:os.system ['echo pwned']",  # a safe loader refuses to run code
-    "!!python/name:os.system",
-    "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-    "topics: &t [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",  # "billion laughs": aliases are shared, never expanded
-    '{"seed": NaN}', '{"brokers": Infinity}', '{"name": "\\ud800"}', "\ufeff{}", "", "null", "[]", "42",
-], ids=lambda t: repr(t[:24]))
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,  # deep nesting within the size limit
+        '{"a":' * 50_000 + "1" + "}" * 50_000,
+        "- " * 20_000 + "x",
+        '{"brokers": 1' + "0" * 5000 + "}",  # an integer over Python's 4300-digit conversion limit
+        "brokers: 1" + "0" * 5000,
+        "!!python/object/apply:os.system ['echo pwned']",  # a safe loader refuses to run code
+        "!!python/name:os.system",
+        "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "topics: &t [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",  # "billion laughs": aliases are shared, never expanded
+        '{"seed": NaN}',
+        '{"brokers": Infinity}',
+        '{"name": "\\ud800"}',
+        "\ufeff{}",
+        "",
+        "null",
+        "[]",
+        "42",
+    ],
+    ids=lambda t: repr(t[:24]),
+)
 def test_pathological_documents_fail_fast_and_clearly(text):
     s = try_parse(text)
     assert s is None or isinstance(s, Scenario)
 
 
-@pytest.mark.parametrize("field, value, named", [
-    ("brokers", MAX_BROKERS + 1, "brokers"),
-    ("brokers", 0, "brokers"),
-    ("seed", -1, "seed"),
-    ("topics", [{"name": "t", "partitions": MAX_PARTITIONS + 1, "replication_factor": 1}], "partitions"),
-    ("topics", [{"name": "bad name!", "replication_factor": 1}], "name"),
-    ("topics", [{"name": "t", "replication_factor": 1}] * 2, "unique"),
-    ("controller", "raft", "controller"),
-    ("producers", [{"id": "p1", "topic": "nope"}], "nope"),
-])
+@pytest.mark.parametrize(
+    "field, value, named",
+    [
+        ("brokers", MAX_BROKERS + 1, "brokers"),
+        ("brokers", 0, "brokers"),
+        ("seed", -1, "seed"),
+        ("topics", [{"name": "t", "partitions": MAX_PARTITIONS + 1, "replication_factor": 1}], "partitions"),
+        ("topics", [{"name": "bad name!", "replication_factor": 1}], "name"),
+        ("topics", [{"name": "t", "replication_factor": 1}] * 2, "unique"),
+        ("controller", "raft", "controller"),
+        ("producers", [{"id": "p1", "topic": "nope"}], "nope"),
+    ],
+)
 def test_scenario_limits_name_the_field(field, value, named):
     data = _valid_scenario()
     data[field] = value
@@ -211,13 +249,35 @@ def test_cluster_limits_brokers_and_partitions():
 
 
 # -- commands -------------------------------------------------------------------------------------------------------
-COMMAND_FIELDS = ["broker", "consumer", "group", "producer", "count", "key", "value", "topic", "ms", "partition",
-                  "replicas", "rate_per_s", "extra_latency_ms", "clients_can_reach", "poll_interval_ms", "tombstone"]
+COMMAND_FIELDS = [
+    "broker",
+    "consumer",
+    "group",
+    "producer",
+    "count",
+    "key",
+    "value",
+    "topic",
+    "ms",
+    "partition",
+    "replicas",
+    "rate_per_s",
+    "extra_latency_ms",
+    "clients_can_reach",
+    "poll_interval_ms",
+    "tombstone",
+]
 COMMANDS = st.one_of(
     JSONISH,
-    st.fixed_dictionaries({"op": st.one_of(st.sampled_from(COMMAND_OPS), TEXT, NUMBERS)},
-                          optional={f: st.one_of(JSONISH, st.integers(-3, 20), st.sampled_from(
-                              ["p1", "c1", "g1", "orders", "c9", "broker-1"])) for f in COMMAND_FIELDS}),
+    st.fixed_dictionaries(
+        {"op": st.one_of(st.sampled_from(COMMAND_OPS), TEXT, NUMBERS)},
+        optional={
+            f: st.one_of(
+                JSONISH, st.integers(-3, 20), st.sampled_from(["p1", "c1", "g1", "orders", "c9", "broker-1"])
+            )
+            for f in COMMAND_FIELDS
+        },
+    ),
 )
 
 
@@ -256,29 +316,48 @@ def test_valid_commands_with_wrong_targets_apply_or_fail_clearly(data):
 
 
 # -- the URL state --------------------------------------------------------------------------------------------------
-TINY = Scenario(name="tiny", brokers=3, topics=[{"name": "orders", "partitions": 2, "replication_factor": 3}],
-                producers=[{"id": "p1", "topic": "orders", "rate_per_s": 5}],
-                groups=[{"group_id": "g1", "topics": ["orders"], "members": 1,
-                         "config": {"auto.offset.reset": "earliest"}}])
+TINY = Scenario(
+    name="tiny",
+    brokers=3,
+    topics=[{"name": "orders", "partitions": 2, "replication_factor": 3}],
+    producers=[{"id": "p1", "topic": "orders", "rate_per_s": 5}],
+    groups=[
+        {"group_id": "g1", "topics": ["orders"], "members": 1, "config": {"auto.offset.reset": "earliest"}}
+    ],
+)
 STEPS = st.one_of(st.integers(0, 25), NUMBERS, st.booleans(), TEXT, st.none())
-STATE_COMMANDS = st.lists(st.one_of(
-    JSONISH,
-    st.fixed_dictionaries({"at": STEPS, "op": st.sampled_from(COMMAND_OPS)},
-                          optional={f: st.one_of(st.integers(-1, 6), st.sampled_from(["p1", "c1", "g1", "orders"]),
-                                                 JSONISH) for f in COMMAND_FIELDS})), max_size=5)
+STATE_COMMANDS = st.lists(
+    st.one_of(
+        JSONISH,
+        st.fixed_dictionaries(
+            {"at": STEPS, "op": st.sampled_from(COMMAND_OPS)},
+            optional={
+                f: st.one_of(st.integers(-1, 6), st.sampled_from(["p1", "c1", "g1", "orders"]), JSONISH)
+                for f in COMMAND_FIELDS
+            },
+        ),
+    ),
+    max_size=5,
+)
 
 
 @pytest.mark.timeout(240)
 @_profiles.fuzz_settings(150)
-@given(scenario=st.one_of(st.just(json.loads(TINY.to_json())), JSONISH), position=STEPS,
-       commands=st.one_of(STATE_COMMANDS, JSONISH), extra=st.dictionaries(TEXT, JSONISH, max_size=2))
+@given(
+    scenario=st.one_of(st.just(json.loads(TINY.to_json())), JSONISH),
+    position=STEPS,
+    commands=st.one_of(STATE_COMMANDS, JSONISH),
+    extra=st.dictionaries(TEXT, JSONISH, max_size=2),
+)
 def test_url_state_rebuilds_or_fails_clearly(scenario, position, commands, extra):
     count("URL states")
     state = {**extra, "scenario": scenario, "position": position, "commands": commands}
     if _big(position, 200):
         return  # legal (up to 100000) but slow: what bounds it is tested in test_url_state_limits_name_the_field
     for cmd in commands if isinstance(commands, list) else []:
-        if isinstance(cmd, dict) and (_big(cmd.get("count")) or _big(cmd.get("ms"), 20_000) or _big(cmd.get("at"), 200)):
+        if isinstance(cmd, dict) and (
+            _big(cmd.get("count")) or _big(cmd.get("ms"), 20_000) or _big(cmd.get("at"), 200)
+        ):
             return  # legal but slow: not what this fuzzer is about
     try:
         tl = Timeline.from_state(state)
@@ -297,18 +376,21 @@ def _big(v: Any, limit: int = 500) -> bool:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("state, named", [
-    ("not a mapping", "mapping"),
-    ({"scenario": {}, "position": 10**9}, "position"),
-    ({"scenario": {}, "position": -1}, "position"),
-    ({"scenario": {}, "position": True}, "position"),
-    ({"scenario": {}, "commands": [{"at": 10**9, "op": "add_broker"}]}, "at"),  # used to step for ever
-    ({"scenario": {}, "commands": [{"at": -1, "op": "add_broker"}]}, "at"),
-    ({"scenario": {}, "commands": [{"op": "crash_broker", "broker": 99}]}, "broker"),
-    ({"scenario": {}, "commands": ["x"]}, "mapping"),
-    ({"scenario": {}, "commands": [{"op": "add_broker"}] * 1001}, "1000"),
-    ({"scenario": {"brokers": "many"}}, "brokers"),
-])
+@pytest.mark.parametrize(
+    "state, named",
+    [
+        ("not a mapping", "mapping"),
+        ({"scenario": {}, "position": 10**9}, "position"),
+        ({"scenario": {}, "position": -1}, "position"),
+        ({"scenario": {}, "position": True}, "position"),
+        ({"scenario": {}, "commands": [{"at": 10**9, "op": "add_broker"}]}, "at"),  # used to step for ever
+        ({"scenario": {}, "commands": [{"at": -1, "op": "add_broker"}]}, "at"),
+        ({"scenario": {}, "commands": [{"op": "crash_broker", "broker": 99}]}, "broker"),
+        ({"scenario": {}, "commands": ["x"]}, "mapping"),
+        ({"scenario": {}, "commands": [{"op": "add_broker"}] * 1001}, "1000"),
+        ({"scenario": {"brokers": "many"}}, "brokers"),
+    ],
+)
 def test_url_state_limits_name_the_field(state, named):
     with pytest.raises(OK_ERRORS) as info:
         Timeline.from_state(state)
@@ -316,17 +398,38 @@ def test_url_state_limits_name_the_field(state, named):
 
 
 # -- topic names and configs through the Cluster ---------------------------------------------------------------------
-CONFIG_KEYS = st.one_of(TEXT, st.sampled_from([
-    "min.insync.replicas", "retention.ms", "cleanup.policy", "segment.bytes", "unclean.leader.election.enable",
-    "acks", "linger.ms", "batch.size", "enable.idempotence", "session.timeout.ms", "auto.offset.reset",
-    "partition.assignment.strategy", "replica.lag.time.max.ms", "simulator.network.latency.ms"]))
+CONFIG_KEYS = st.one_of(
+    TEXT,
+    st.sampled_from(
+        [
+            "min.insync.replicas",
+            "retention.ms",
+            "cleanup.policy",
+            "segment.bytes",
+            "unclean.leader.election.enable",
+            "acks",
+            "linger.ms",
+            "batch.size",
+            "enable.idempotence",
+            "session.timeout.ms",
+            "auto.offset.reset",
+            "partition.assignment.strategy",
+            "replica.lag.time.max.ms",
+            "simulator.network.latency.ms",
+        ]
+    ),
+)
 CONFIGS = st.one_of(st.none(), st.dictionaries(CONFIG_KEYS, st.one_of(SCALARS, JSONISH), max_size=3), JSONISH)
 
 
 @pytest.mark.timeout(180)
 @_profiles.fuzz_settings(300)
-@given(name=st.one_of(TEXT, NUMBERS, st.none()), partitions=st.one_of(st.integers(-2, 200), NUMBERS, TEXT),
-       rf=st.one_of(st.integers(-1, 5), NUMBERS, TEXT), config=CONFIGS)
+@given(
+    name=st.one_of(TEXT, NUMBERS, st.none()),
+    partitions=st.one_of(st.integers(-2, 200), NUMBERS, TEXT),
+    rf=st.one_of(st.integers(-1, 5), NUMBERS, TEXT),
+    config=CONFIGS,
+)
 def test_topic_names_and_configs_create_or_fail_clearly(name, partitions, rf, config):
     count("topics and configs")
     c = Cluster(brokers=3, seed=1)
@@ -348,7 +451,10 @@ def test_client_and_broker_configs_apply_or_fail_clearly(producer, consumer, bro
     except BaseException as exc:  # noqa: BLE001
         assert_clear(exc)
         return
-    for make in (lambda: c.producer(client_id, producer), lambda: c.consumer(f"c-{client_id}", config=consumer)):
+    for make in (
+        lambda: c.producer(client_id, producer),
+        lambda: c.consumer(f"c-{client_id}", config=consumer),
+    ):
         try:
             make()
         except BaseException as exc:  # noqa: BLE001
@@ -427,8 +533,15 @@ def _unsafe(path: Path) -> list[str]:
     problems: list[str] = []
     where = lambda n: f"{path.relative_to(ROOT)}:{n.lineno}"  # noqa: E731
     tree = ast.parse(src)
-    constants = {t.id for node in tree.body if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-                 and isinstance(node.value.value, str) for t in node.targets if isinstance(t, ast.Name)}
+    constants = {
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             f = node.func
@@ -436,21 +549,36 @@ def _unsafe(path: Path) -> list[str]:
             owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
             if isinstance(f, ast.Name) and name in ("eval", "exec", "__import__"):
                 problems.append(f"{where(node)}: {name}()")
-            if owner == "yaml" and name in ("load", "load_all", "unsafe_load", "full_load", "unsafe_load_all"):
-                loader = next((k.value for k in node.keywords if k.arg == "Loader"),
-                              node.args[1] if len(node.args) > 1 else None)
+            if owner == "yaml" and name in (
+                "load",
+                "load_all",
+                "unsafe_load",
+                "full_load",
+                "unsafe_load_all",
+            ):
+                loader = next(
+                    (k.value for k in node.keywords if k.arg == "Loader"),
+                    node.args[1] if len(node.args) > 1 else None,
+                )
                 if name.startswith(("unsafe", "full")) or not (
-                        isinstance(loader, ast.Attribute) and loader.attr in ("SafeLoader", "CSafeLoader")):
+                    isinstance(loader, ast.Attribute) and loader.attr in ("SafeLoader", "CSafeLoader")
+                ):
                     problems.append(f"{where(node)}: yaml.{name} without SafeLoader")
-            html_kw = any(k.arg == "unsafe_allow_html" and not (isinstance(k.value, ast.Constant)
-                                                                and k.value.value is False) for k in node.keywords)
+            html_kw = any(
+                k.arg == "unsafe_allow_html"
+                and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+                for k in node.keywords
+            )
             if html_kw or (name == "html" and owner in ("st", "components")):
                 text = node.args[0] if node.args else None
                 literal = (isinstance(text, ast.Constant) and isinstance(text.value, str)) or (
-                    isinstance(text, ast.Name) and text.id in constants)  # a module-level string constant
-                span = "\n".join(lines[node.lineno - 1: (node.end_lineno or node.lineno)])
+                    isinstance(text, ast.Name) and text.id in constants
+                )  # a module-level string constant
+                span = "\n".join(lines[node.lineno - 1 : (node.end_lineno or node.lineno)])
                 if not literal and "safe-html:" not in span:
-                    problems.append(f"{where(node)}: HTML built from non-literal text without a '# safe-html:' note")
+                    problems.append(
+                        f"{where(node)}: HTML built from non-literal text without a '# safe-html:' note"
+                    )
         elif isinstance(node, ast.Import | ast.ImportFrom):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for m in mods:
@@ -468,12 +596,14 @@ def test_no_eval_pickle_unsafe_yaml_or_unescaped_html_in_app_code():
 
 def test_the_unsafe_code_scanner_catches_what_it_should(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("import pickle\nimport yaml\nimport streamlit as st\nx = eval(input())\n"
-                   "yaml.load(open('f'))\nyaml.load(open('f'), Loader=yaml.Loader)\n"
-                   "st.markdown(f'<b>{name}</b>', unsafe_allow_html=True)\nst.html(user)\n"
-                   "st.markdown('<hr>', unsafe_allow_html=True)\nyaml.load(s, Loader=yaml.SafeLoader)\n"
-                   "CSS = '<style></style>'\nst.html(CSS)\n"
-                   "st.markdown(f'<b>{html.escape(n)}</b>', unsafe_allow_html=True)  # safe-html: escaped\n")
+    bad.write_text(
+        "import pickle\nimport yaml\nimport streamlit as st\nx = eval(input())\n"
+        "yaml.load(open('f'))\nyaml.load(open('f'), Loader=yaml.Loader)\n"
+        "st.markdown(f'<b>{name}</b>', unsafe_allow_html=True)\nst.html(user)\n"
+        "st.markdown('<hr>', unsafe_allow_html=True)\nyaml.load(s, Loader=yaml.SafeLoader)\n"
+        "CSS = '<style></style>'\nst.html(CSS)\n"
+        "st.markdown(f'<b>{html.escape(n)}</b>', unsafe_allow_html=True)  # safe-html: escaped\n"
+    )
     global ROOT
     old, ROOT = ROOT, tmp_path
     try:

@@ -20,7 +20,9 @@ FAST = {"group.initial.rebalance.delay.ms": 300, "broker.session.timeout.ms": 30
 def serve() -> Callable[..., tuple[Cluster, ServerHandle]]:
     handles: list[ServerHandle] = []
 
-    def make(brokers: int = 3, seed: int = 11, config: dict | None = None, **server_kw) -> tuple[Cluster, ServerHandle]:
+    def make(
+        brokers: int = 3, seed: int = 11, config: dict | None = None, **server_kw
+    ) -> tuple[Cluster, ServerHandle]:
         c = Cluster(brokers=brokers, seed=seed, config={**FAST, **(config or {})})
         h = start_in_background(c, port=0, host="127.0.0.1", **server_kw)
         handles.append(h)

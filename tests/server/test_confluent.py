@@ -22,8 +22,9 @@ PARTS = 3
 def test_confluent_produce_and_group_consume(serve):
     cluster, h = serve()
     admin = AdminClient({"bootstrap.servers": h.bootstrap})
-    fs = admin.create_topics([NewTopic("payments", PARTS, 3, config={"min.insync.replicas": "2"})],
-                             request_timeout=10)
+    fs = admin.create_topics(
+        [NewTopic("payments", PARTS, 3, config={"min.insync.replicas": "2"})], request_timeout=10
+    )
     fs["payments"].result(timeout=15)
     assert h.call(lambda: "payments" in cluster.topics)
 
@@ -33,9 +34,18 @@ def test_confluent_produce_and_group_consume(serve):
     lock = threading.Lock()
 
     def consume(name: str) -> None:
-        c = Consumer({"bootstrap.servers": h.bootstrap, "group.id": "g2", "client.id": f"rd-{name}",
-                      "auto.offset.reset": "earliest", "enable.auto.commit": True, "auto.commit.interval.ms": 500,
-                      "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000})
+        c = Consumer(
+            {
+                "bootstrap.servers": h.bootstrap,
+                "group.id": "g2",
+                "client.id": f"rd-{name}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": True,
+                "auto.commit.interval.ms": 500,
+                "session.timeout.ms": 10000,
+                "heartbeat.interval.ms": 1000,
+            }
+        )
         c.subscribe(["payments"])
         deadline = time.monotonic() + 100
         try:
@@ -52,8 +62,11 @@ def test_confluent_produce_and_group_consume(serve):
     workers = [Worker(lambda n=n: consume(n), f"consumer-{n}") for n in ("a", "b")]
     for w in workers:
         w.start()
-    wait_until(lambda: assigned["a"] and assigned["b"] and len(assigned["a"] | assigned["b"]) == PARTS, 40,
-               what="two members sharing the partitions")
+    wait_until(
+        lambda: assigned["a"] and assigned["b"] and len(assigned["a"] | assigned["b"]) == PARTS,
+        40,
+        what="two members sharing the partitions",
+    )
     assert not assigned["a"] & assigned["b"]
 
     acked: dict[int, tuple[int, int]] = {}
@@ -66,12 +79,22 @@ def test_confluent_produce_and_group_consume(serve):
             acked[int(msg.value())] = (msg.partition(), msg.offset())
 
     # librdkafka's default partitioner is CRC32-based; murmur2_random is the Java client's (Kafka's) choice
-    prod = Producer({"bootstrap.servers": h.bootstrap, "acks": "all", "enable.idempotence": True,
-                     "linger.ms": 5, "partitioner": "murmur2_random", "client.id": "rd-producer"})
+    prod = Producer(
+        {
+            "bootstrap.servers": h.bootstrap,
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "partitioner": "murmur2_random",
+            "client.id": "rd-producer",
+        }
+    )
     for i in range(N):
         while True:
             try:
-                prod.produce("payments", key=f"user-{i % 397}".encode(), value=str(i).encode(), on_delivery=delivered)
+                prod.produce(
+                    "payments", key=f"user-{i % 397}".encode(), value=str(i).encode(), on_delivery=delivered
+                )
                 break
             except BufferError:
                 prod.poll(0.05)

@@ -32,9 +32,16 @@ def test_leader_crash_while_producing(serve, caplog):
     admin.create_topics([NewTopic(TOPIC, 1, 3, topic_configs={"min.insync.replicas": "2"})])
     admin.close()
 
-    prod = KafkaProducer(bootstrap_servers=h.bootstrap, acks="all", linger_ms=2, client_id="kp-failover",
-                         compression_type="gzip",
-                         request_timeout_ms=5000, delivery_timeout_ms=60000, retry_backoff_ms=100)
+    prod = KafkaProducer(
+        bootstrap_servers=h.bootstrap,
+        acks="all",
+        linger_ms=2,
+        client_id="kp-failover",
+        compression_type="gzip",
+        request_timeout_ms=5000,
+        delivery_timeout_ms=60000,
+        retry_backoff_ms=100,
+    )
     acked: dict[int, int] = {}
     failed: list = []
     lock = threading.Lock()
@@ -71,17 +78,26 @@ def test_leader_crash_while_producing(serve, caplog):
     assert len(acked) == 3000
     assert prod._metadata.leader_for_partition(TopicPartition(TOPIC, 0)) == new, "client refreshed metadata"
     crash_seen = h.call(lambda: next(e.seq for e in cluster.events.events if e.kind == "broker_crashed"))
-    sent_after = h.call(lambda: [e for e in cluster.events.since(crash_seen)
-                                 if e.kind == "batch_sent" and "kp-failover" in e.actors])
+    sent_after = h.call(
+        lambda: [
+            e
+            for e in cluster.events.since(crash_seen)
+            if e.kind == "batch_sent" and "kp-failover" in e.actors
+        ]
+    )
     assert sent_after and all(e.data["broker"] == new for e in sent_after)
     log_text = caplog.text
-    assert any(s in log_text for s in ("Connection refused", "disconnected", "Disconnected", "NotLeader")), \
+    assert any(s in log_text for s in ("Connection refused", "disconnected", "Disconnected", "NotLeader")), (
         "the client noticed the leader's connection going away"
+    )
 
     # phase 2: the old broker comes back, catches up, and a preferred-leader election moves leadership back
     h.call(cluster.restart_broker, old)
-    wait_until(lambda: h.call(lambda: old in cluster.controller.partitions[(TOPIC, 0)].isr), 30,
-               what="restarted broker back in the ISR")
+    wait_until(
+        lambda: h.call(lambda: old in cluster.controller.partitions[(TOPIC, 0)].isr),
+        30,
+        what="restarted broker back in the ISR",
+    )
     caplog.clear()
     w = Worker(lambda: produce(1500), "producer-2")
     w.start()

@@ -27,28 +27,90 @@ def _valid_frames(rng: random.Random) -> list[bytes]:
     batch = encode_batch(0, 0, (b"k",), (b"v",), (1,))
     return [
         request_frame(18, 3, {"client_software_name": "fuzz", "client_software_version": "1"}),
-        request_frame(3, 12, {"topics": [{"name": "steady", "topic_id": None}], "allow_auto_topic_creation": False,
-                              "include_topic_authorized_operations": False}),
-        request_frame(0, 9, {"transactional_id": None, "acks": -1, "timeout": 500, "topic_data": [
-            {"name": "steady", "partition_data": [{"index": 0, "records": batch}]}]}),
-        request_frame(1, 12, {"replica_id": -1, "max_wait": 50, "min_bytes": 1, "max_bytes": 1 << 20,
-                              "isolation_level": 0, "session_id": 0, "session_epoch": -1, "topics": [
-                                  {"topic": "steady", "partitions": [{"partition": 0, "fetch_offset": 0,
-                                                                      "partition_max_bytes": 1 << 20}]}],
-                              "forgotten_topics_data": [], "rack_id": ""}),
+        request_frame(
+            3,
+            12,
+            {
+                "topics": [{"name": "steady", "topic_id": None}],
+                "allow_auto_topic_creation": False,
+                "include_topic_authorized_operations": False,
+            },
+        ),
+        request_frame(
+            0,
+            9,
+            {
+                "transactional_id": None,
+                "acks": -1,
+                "timeout": 500,
+                "topic_data": [{"name": "steady", "partition_data": [{"index": 0, "records": batch}]}],
+            },
+        ),
+        request_frame(
+            1,
+            12,
+            {
+                "replica_id": -1,
+                "max_wait": 50,
+                "min_bytes": 1,
+                "max_bytes": 1 << 20,
+                "isolation_level": 0,
+                "session_id": 0,
+                "session_epoch": -1,
+                "topics": [
+                    {
+                        "topic": "steady",
+                        "partitions": [{"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}],
+                    }
+                ],
+                "forgotten_topics_data": [],
+                "rack_id": "",
+            },
+        ),
         request_frame(10, 3, {"key": f"fuzz-{rng.randrange(5)}", "key_type": 0}),
-        request_frame(11, 7, {"group_id": "fuzz-group", "session_timeout": 6000, "rebalance_timeout": 1000,
-                              "member_id": "", "group_instance_id": None, "protocol_type": "consumer",
-                              "protocols": [{"name": "range", "metadata": b"\x00\x01garbage"}], "reason": None}),
-        request_frame(12, 4, {"group_id": "fuzz-group", "generation_id": 3, "member_id": "nobody",
-                              "group_instance_id": None}),
+        request_frame(
+            11,
+            7,
+            {
+                "group_id": "fuzz-group",
+                "session_timeout": 6000,
+                "rebalance_timeout": 1000,
+                "member_id": "",
+                "group_instance_id": None,
+                "protocol_type": "consumer",
+                "protocols": [{"name": "range", "metadata": b"\x00\x01garbage"}],
+                "reason": None,
+            },
+        ),
+        request_frame(
+            12,
+            4,
+            {"group_id": "fuzz-group", "generation_id": 3, "member_id": "nobody", "group_instance_id": None},
+        ),
         request_frame(9, 7, {"group_id": "fuzz-group", "topics": None, "require_stable": False}),
-        request_frame(2, 7, {"replica_id": -1, "isolation_level": 0, "topics": [
-            {"name": "steady", "partitions": [{"partition_index": 0, "current_leader_epoch": -1,
-                                               "timestamp": -3}]}]}),
-        request_frame(32, 4, {"resources": [{"resource_type": 2, "resource_name": "steady",
-                                             "configuration_keys": None}], "include_synonyms": True,
-                              "include_documentation": False}),
+        request_frame(
+            2,
+            7,
+            {
+                "replica_id": -1,
+                "isolation_level": 0,
+                "topics": [
+                    {
+                        "name": "steady",
+                        "partitions": [{"partition_index": 0, "current_leader_epoch": -1, "timestamp": -3}],
+                    }
+                ],
+            },
+        ),
+        request_frame(
+            32,
+            4,
+            {
+                "resources": [{"resource_type": 2, "resource_name": "steady", "configuration_keys": None}],
+                "include_synonyms": True,
+                "include_documentation": False,
+            },
+        ),
     ]
 
 
@@ -63,7 +125,11 @@ def _one(rng: random.Random, port: int, frames: list[bytes]) -> None:
         key = rng.choice(sorted(SUPPORTED))
         _n, lo, hi = SUPPORTED[key]
         v = rng.randint(lo, hi)
-        body = struct.pack(">hhih", key, v, rng.randrange(1 << 31), 4) + b"fuzz" + rng.randbytes(rng.randrange(60))
+        body = (
+            struct.pack(">hhih", key, v, rng.randrange(1 << 31), 4)
+            + b"fuzz"
+            + rng.randbytes(rng.randrange(60))
+        )
         if request_class(key, v).__header_schema__.__version__ >= 2:
             body = body[:12] + b"\x00" + body[12:]  # tagged fields of header v2
         data = struct.pack(">i", len(body)) + body
@@ -135,7 +201,9 @@ def test_fuzzed_frames_never_take_the_server_down(serve, caplog):
 
     assert h.running
     assert not failed, failed[:3]
-    assert during == sorted(during) and during[-1] > during[0], "the producer made progress during the fuzzing"
+    assert during == sorted(during) and during[-1] > during[0], (
+        "the producer made progress during the fuzzing"
+    )
     # a fresh, well-behaved connection is served as usual
     with connect(h.ports[1]) as s:
         s.sendall(request_frame(18, 3, {"client_software_name": "t", "client_software_version": "1"}, 9))

@@ -32,9 +32,17 @@ def test_group_follows_its_coordinator(serve):
     stop = threading.Event()
 
     def consume() -> None:
-        c = KafkaConsumer("events", bootstrap_servers=h.bootstrap, group_id="g-co", client_id="kp-member",
-                          auto_offset_reset="earliest", auto_commit_interval_ms=300, session_timeout_ms=10000,
-                          heartbeat_interval_ms=1000, request_timeout_ms=8000)
+        c = KafkaConsumer(
+            "events",
+            bootstrap_servers=h.bootstrap,
+            group_id="g-co",
+            client_id="kp-member",
+            auto_offset_reset="earliest",
+            auto_commit_interval_ms=300,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=1000,
+            request_timeout_ms=8000,
+        )
         deadline = time.monotonic() + 80
         try:
             while not stop.is_set() and time.monotonic() < deadline:
@@ -71,17 +79,31 @@ def test_group_follows_its_coordinator(serve):
     wait_until(lambda: len(seen) == 400, 45, what="the records written after the coordinator crashed")
     new = h.call(cluster.coordinator_for, "g-co")
     assert new is not None and new != old
-    wait_until(lambda: h.call(lambda: (g := cluster.group_state("g-co")) is not None and g.state == "Stable"
-                              and any(m.client_id.startswith("kp-member") for m in g.members.values())),
-               20, what="the member rejoined at the new coordinator")
+    wait_until(
+        lambda: h.call(
+            lambda: (
+                (g := cluster.group_state("g-co")) is not None
+                and g.state == "Stable"
+                and any(m.client_id.startswith("kp-member") for m in g.members.values())
+            )
+        ),
+        20,
+        what="the member rejoined at the new coordinator",
+    )
     stop.set()
     w.finish(30)
 
 
 def test_cli_serves_a_cluster(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "engine.server", "--port", "0", "--brokers", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.server", "--port", "0", "--brokers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     try:
         line = ""
         deadline = time.monotonic() + 20
@@ -91,9 +113,18 @@ def test_cli_serves_a_cluster(tmp_path):
         m = re.search(r"at 127\.0\.0\.1:(\d+)", line)
         assert m, line
         with connect(int(m.group(1))) as s:
-            s.sendall(request_frame(3, 12, {"topics": [{"name": "cli-topic", "topic_id": None}],
-                                            "allow_auto_topic_creation": True,
-                                            "include_topic_authorized_operations": False}, 3))
+            s.sendall(
+                request_frame(
+                    3,
+                    12,
+                    {
+                        "topics": [{"name": "cli-topic", "topic_id": None}],
+                        "allow_auto_topic_creation": True,
+                        "include_topic_authorized_operations": False,
+                    },
+                    3,
+                )
+            )
             corr, body = read_response(s, 3, 12)
             assert corr == 3 and body.topics[0].error_code == 5  # LEADER_NOT_AVAILABLE: just auto-created
         out = ""
@@ -130,9 +161,13 @@ def test_real_consumer_reads_simulated_transactions():
     c.run_for(2000)
     h = start_in_background(c, port=0)
     try:
-        for isolation, want in (("read_committed", ["c0", "c1", "c2", "d0", "d1", "d2"]),
-                                ("read_uncommitted", ["c0", "c1", "c2", "a0", "a1", "a2", "d0", "d1", "d2"])):
-            k = KafkaConsumer(bootstrap_servers=h.bootstrap, isolation_level=isolation, enable_auto_commit=False)
+        for isolation, want in (
+            ("read_committed", ["c0", "c1", "c2", "d0", "d1", "d2"]),
+            ("read_uncommitted", ["c0", "c1", "c2", "a0", "a1", "a2", "d0", "d1", "d2"]),
+        ):
+            k = KafkaConsumer(
+                bootstrap_servers=h.bootstrap, isolation_level=isolation, enable_auto_commit=False
+            )
             tp = TopicPartition("tx", 0)
             k.assign([tp])
             k.seek_to_beginning(tp)

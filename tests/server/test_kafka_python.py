@@ -33,9 +33,17 @@ def test_kafka_python_produce_and_group_consume(serve):
     lock = threading.Lock()
 
     def consume(name: str) -> None:
-        c = KafkaConsumer("orders", bootstrap_servers=h.bootstrap, group_id="g1", auto_offset_reset="earliest",
-                          enable_auto_commit=True, auto_commit_interval_ms=500, client_id=f"kp-{name}",
-                          session_timeout_ms=10000, heartbeat_interval_ms=1000)
+        c = KafkaConsumer(
+            "orders",
+            bootstrap_servers=h.bootstrap,
+            group_id="g1",
+            auto_offset_reset="earliest",
+            enable_auto_commit=True,
+            auto_commit_interval_ms=500,
+            client_id=f"kp-{name}",
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=1000,
+        )
         deadline = time.monotonic() + 100
         try:
             while not stop.is_set() and time.monotonic() < deadline:
@@ -51,12 +59,17 @@ def test_kafka_python_produce_and_group_consume(serve):
     for w in workers:
         w.start()
     # both members in, each owning part of the topic, before a record is written: no rebalance mid-way
-    wait_until(lambda: assigned["a"] and assigned["b"] and len(assigned["a"] | assigned["b"]) == PARTS, 30,
-               what="two members sharing the partitions")
+    wait_until(
+        lambda: assigned["a"] and assigned["b"] and len(assigned["a"] | assigned["b"]) == PARTS,
+        30,
+        what="two members sharing the partitions",
+    )
     assert not assigned["a"] & assigned["b"]
 
     prod = KafkaProducer(bootstrap_servers=h.bootstrap, acks="all", linger_ms=5, client_id="kp-producer")
-    futures = [(i, prod.send("orders", key=f"user-{i % 397}".encode(), value=str(i).encode())) for i in range(N)]
+    futures = [
+        (i, prod.send("orders", key=f"user-{i % 397}".encode(), value=str(i).encode())) for i in range(N)
+    ]
     prod.flush(60)
     meta = {i: f.get(timeout=10) for i, f in futures}
     prod.close()
@@ -96,6 +109,12 @@ def test_kafka_python_produce_and_group_consume(serve):
     producer = next(pv for pv in snap.producers if pv.id == "kp-producer")
     assert producer.acked == N and producer.producer_id is not None  # idempotent: InitProducerId was used
     kinds = h.call(lambda: {e.kind for e in cluster.events.events})
-    assert {"batch_appended", "batch_acked", "member_joined", "assignment_received", "records_fetched",
-            "offsets_committed"} <= kinds
+    assert {
+        "batch_appended",
+        "batch_acked",
+        "member_joined",
+        "assignment_received",
+        "records_fetched",
+        "offsets_committed",
+    } <= kinds
     assert h.call(lambda: cluster.losses.lost_count) == 0

@@ -27,12 +27,18 @@ def test_record_batch_roundtrip(codec):
     values = (b"v1", b"v2", None, b"x" * 5000)
     stamps = (1_700_000_000_000, 1_700_000_000_005, 1_699_999_999_999, 1_700_000_000_010)
     headers = ((), (("trace", b"abc"), ("empty", None)), (), (("h", b""),))
-    data = encode_batch(42, 3, keys, values, stamps, headers, producer_id=7, producer_epoch=1, base_sequence=10,
-                        codec=codec)
+    data = encode_batch(
+        42, 3, keys, values, stamps, headers, producer_id=7, producer_epoch=1, base_sequence=10, codec=codec
+    )
     (b,) = decode_batches(data)
     assert (b.keys, b.values, b.timestamps, b.headers) == (keys, values, stamps, headers)
-    assert (b.base_offset, b.partition_leader_epoch, b.producer_id, b.producer_epoch, b.base_sequence) == \
-        (42, 3, 7, 1, 10)
+    assert (b.base_offset, b.partition_leader_epoch, b.producer_id, b.producer_epoch, b.base_sequence) == (
+        42,
+        3,
+        7,
+        1,
+        10,
+    )
     assert b.codec == codec and b.last_offset_delta == 3 and b.max_timestamp == max(stamps)
     assert b.wire_bytes == len(data)
     assert (b.size_bytes > b.wire_bytes) == (codec == "gzip")
@@ -59,6 +65,7 @@ def test_bad_batches_are_refused():
     snappy = bytearray(good)
     struct.pack_into(">h", snappy, 21, 2)  # attributes: codec 2 (snappy)
     from engine.server.recordbatch import _crc32c
+
     struct.pack_into(">I", snappy, 17, _crc32c(bytes(snappy[21:])))
     with pytest.raises(UnsupportedCompressionError) as exc:
         decode_batches(bytes(snappy))
@@ -68,16 +75,38 @@ def test_bad_batches_are_refused():
 def test_batches_agree_with_kafka_python():
     """Our encoder and decoder against kafka-python's own v2 record code (an independent implementation)."""
     kr = pytest.importorskip("kafka.record.default_records")
-    builder = kr.DefaultRecordBatchBuilder(magic=2, compression_type=1, is_transactional=False, producer_id=5,
-                                           producer_epoch=0, base_sequence=3, batch_size=1 << 20)
+    builder = kr.DefaultRecordBatchBuilder(
+        magic=2,
+        compression_type=1,
+        is_transactional=False,
+        producer_id=5,
+        producer_epoch=0,
+        base_sequence=3,
+        batch_size=1 << 20,
+    )
     for i in range(20):
-        builder.append(i, timestamp=1000 + i, key=f"k{i}".encode(), value=f"v{i}".encode(),
-                       headers=[("h", b"x")] if i % 2 else [])
+        builder.append(
+            i,
+            timestamp=1000 + i,
+            key=f"k{i}".encode(),
+            value=f"v{i}".encode(),
+            headers=[("h", b"x")] if i % 2 else [],
+        )
     (b,) = decode_batches(bytes(builder.build()))
     assert b.keys == tuple(f"k{i}".encode() for i in range(20)) and b.codec == "gzip"
     assert b.headers[1] == (("h", b"x"),) and b.timestamps[-1] == 1019 and b.base_sequence == 3
-    ours = encode_batch(9, 2, b.keys, b.values, b.timestamps, b.headers, producer_id=5, producer_epoch=0,
-                        base_sequence=3, codec="gzip")
+    ours = encode_batch(
+        9,
+        2,
+        b.keys,
+        b.values,
+        b.timestamps,
+        b.headers,
+        producer_id=5,
+        producer_epoch=0,
+        base_sequence=3,
+        codec="gzip",
+    )
     theirs = kr.DefaultRecordBatch(ours)
     assert theirs.validate_crc()
     recs = list(theirs)
@@ -121,8 +150,14 @@ def test_api_versions_and_unsupported(serve):
         corr, body = read_response(s, 18, 0)
         assert corr == 2 and body.error_code == 35 and len(body.api_keys) == len(SUPPORTED)
         # an API we do not speak (DescribeAcls v1): answered with error 35, the connection stays open
-        s.sendall(request_frame(29, 1, {"resource_type_filter": 1, "pattern_type_filter": 3, "operation": 1,
-                                         "permission_type": 1}, 3))
+        s.sendall(
+            request_frame(
+                29,
+                1,
+                {"resource_type_filter": 1, "pattern_type_filter": 3, "operation": 1, "permission_type": 1},
+                3,
+            )
+        )
         corr, body = read_response(s, 29, 1)
         assert corr == 3 and body.error_code == 35
         # a Produce version below Kafka 4's minimum, and an API key nobody knows: still answered
@@ -132,8 +167,18 @@ def test_api_versions_and_unsupported(serve):
         s.sendall(struct.pack(">ihhih", 10, 999, 0, 5, 0))
         assert struct.unpack(">ih", read_frame(s)[:6]) == (5, 35)
         # and the connection still works
-        s.sendall(request_frame(3, 12, {"topics": None, "allow_auto_topic_creation": False,
-                                        "include_topic_authorized_operations": False}, 6))
+        s.sendall(
+            request_frame(
+                3,
+                12,
+                {
+                    "topics": None,
+                    "allow_auto_topic_creation": False,
+                    "include_topic_authorized_operations": False,
+                },
+                6,
+            )
+        )
         corr, body = read_response(s, 3, 12)
         assert corr == 6 and sorted(b.node_id for b in body.brokers) == [1, 2, 3]
         assert {b.port for b in body.brokers} == set(h.ports.values())
@@ -154,9 +199,19 @@ def test_acks0_produce_gets_no_response(serve):
     wait_until(lambda: h.call(cluster.leader_replica, ("fire", 0)) is not None, 10, what="the leader")
     batch = encode_batch(0, 0, (b"k",), (b"v",), (1,))
     with connect(h.ports[leader]) as s:
-        s.sendall(request_frame(0, 9, {"transactional_id": None, "acks": 0, "timeout": 1000,
-                                       "topic_data": [{"name": "fire", "partition_data": [{"index": 0,
-                                                                                           "records": batch}]}]}, 1))
+        s.sendall(
+            request_frame(
+                0,
+                9,
+                {
+                    "transactional_id": None,
+                    "acks": 0,
+                    "timeout": 1000,
+                    "topic_data": [{"name": "fire", "partition_data": [{"index": 0, "records": batch}]}],
+                },
+                1,
+            )
+        )
         s.sendall(request_frame(18, 2, {}, 2))
         assert read_response(s, 18, 2)[0] == 2  # the next answer is the next request's
     wait_until(lambda: h.call(lambda: cluster.leader_replica(("fire", 0)).leo) == 1, 10, what="acks=0 append")

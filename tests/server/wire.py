@@ -10,12 +10,21 @@ import time
 from engine.server.protocol import _reader, _writer, build, request_class, response_class
 
 
-def request_frame(api_key: int, version: int, body: dict, correlation_id: int = 1, client_id: str = "wire-test") -> bytes:
+def request_frame(
+    api_key: int, version: int, body: dict, correlation_id: int = 1, client_id: str = "wire-test"
+) -> bytes:
     cls = request_class(api_key, version)
     hcls = cls.__header_schema__
     buf = io.BytesIO()
-    _writer(hcls)(buf, hcls(request_api_key=api_key, request_api_version=version, correlation_id=correlation_id,
-                            client_id=client_id))
+    _writer(hcls)(
+        buf,
+        hcls(
+            request_api_key=api_key,
+            request_api_version=version,
+            correlation_id=correlation_id,
+            client_id=client_id,
+        ),
+    )
     _writer(cls)(buf, build(cls, body))
     data = buf.getvalue()
     return struct.pack(">i", len(data)) + data

@@ -37,8 +37,11 @@ def session(at: AppTest) -> PlaygroundSession:
 
 def diagram_spec(at: AppTest) -> dict:
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return next(s for s in specs if any((sh.get("name") or "").startswith("broker-")
-                                        for sh in s["layout"].get("shapes", [])))
+    return next(
+        s
+        for s in specs
+        if any((sh.get("name") or "").startswith("broker-") for sh in s["layout"].get("shapes", []))
+    )
 
 
 def click(at: AppTest, key: str) -> AppTest:
@@ -62,10 +65,26 @@ def test_home_renders_pictures_and_ways_in():
 def test_every_page_renders_without_exception():
     at = playground()
     keys = {b.key for b in at.button}
-    assert {"step", "back", "play", "reset", "run_rebalance", "run_election", "crash_b1", "isolate_b1",
-            "add_broker", "crash_c_c1", "close_c_c1", "add_c_g1"} <= keys
-    assert [b.label for b in at.button if b.key in ("step", "back", "play", "reset")] == ["Step", "Back", "Play",
-                                                                                           "Reset"]
+    assert {
+        "step",
+        "back",
+        "play",
+        "reset",
+        "run_rebalance",
+        "run_election",
+        "crash_b1",
+        "isolate_b1",
+        "add_broker",
+        "crash_c_c1",
+        "close_c_c1",
+        "add_c_g1",
+    } <= keys
+    assert [b.label for b in at.button if b.key in ("step", "back", "play", "reset")] == [
+        "Step",
+        "Back",
+        "Play",
+        "Reset",
+    ]
     at.switch_page("ui/lessons_page.py").run()  # the lessons page has its own tests; here: it renders
     assert not at.exception
 
@@ -245,9 +264,14 @@ def test_query_params_follow_the_run_and_reopen_it():
     assert diagram_spec(again) == diagram_spec(at)
 
 
-@pytest.mark.parametrize("params, word", [({"state": "%%%", "step": "2"}, "state"),
-                                          ({"state": encode_state({"scenario": {"brokers": 0}})["state"]}, "brokers"),
-                                          ({"state": encode_state({"scenario": {}})["state"], "step": "x"}, "step")])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"state": "%%%", "step": "2"}, "state"),
+        ({"state": encode_state({"scenario": {"brokers": 0}})["state"]}, "brokers"),
+        ({"state": encode_state({"scenario": {}})["state"], "step": "x"}, "step"),
+    ],
+)
 def test_bad_query_params_show_an_error_not_a_traceback(params, word):
     at = AppTest.from_file(APP, default_timeout=60)
     for k, v in params.items():
@@ -282,12 +306,18 @@ def test_every_panel_renders_and_shows_its_real_kafka_command():
     assert any("kafka-consumer-groups.sh" in c.value for c in at.code)
     states = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1]
     assert {sh["name"] for sh in states["layout"]["shapes"] if sh["name"].startswith("state:")} == {
-        "state:Empty", "state:PreparingRebalance", "state:CompletingRebalance", "state:Stable"}
+        "state:Empty",
+        "state:PreparingRebalance",
+        "state:CompletingRebalance",
+        "state:Stable",
+    }
     open_panel(at, "Charts")
     assert len(at.get("plotly_chart")) == 4
     open_panel(at, "Real Kafka")
-    assert any("kafka-topics.sh --bootstrap-server localhost:9092 --create --topic orders" in c.value
-               for c in at.code)
+    assert any(
+        "kafka-topics.sh --bootstrap-server localhost:9092 --create --topic orders" in c.value
+        for c in at.code
+    )
 
 
 def test_scenario_files_import_and_export():
@@ -296,13 +326,17 @@ def test_scenario_files_import_and_export():
     exported = at.get("download_button")[0]
     assert "Download this scenario" in exported.proto.label
     up = at.file_uploader(key="scenario_file")
-    up.upload("batching.yaml", b"name: Uploaded\nbrokers: 2\ntopics:\n  - {name: t, partitions: 2, replication_factor: 2}\n",
-              "application/x-yaml").run()
+    up.upload(
+        "batching.yaml",
+        b"name: Uploaded\nbrokers: 2\ntopics:\n  - {name: t, partitions: 2, replication_factor: 2}\n",
+        "application/x-yaml",
+    ).run()
     assert not at.exception and not errors(at)
     assert s.scenario.name == "Uploaded" and len(s.cluster.brokers) == 2
     cluster = s.cluster
-    at.file_uploader(key="scenario_file").upload("bad.json", b'{"brokers": 3, "topics": [{"name": "a b"}]}',
-                                                  "application/json").run()
+    at.file_uploader(key="scenario_file").upload(
+        "bad.json", b'{"brokers": 3, "topics": [{"name": "a b"}]}', "application/json"
+    ).run()
     assert errors(at) and "topics.0.name" in errors(at)[0] and s.cluster is cluster
 
 
@@ -313,7 +347,10 @@ def test_home_says_where_to_start_before_anything_else():
     at = open_app()
     links = [link.proto for link in at.get("page_link")]
     assert [(link.page, link.label) for link in links[:3]] == [
-        ("lessons", "Start lesson 1"), ("playground", "Open the Playground"), ("classroom", "Open the Classroom")]
+        ("lessons", "Start lesson 1"),
+        ("playground", "Open the Playground"),
+        ("classroom", "Open the Classroom"),
+    ]
     assert links[0].query_string == "lesson=brokers-producers-consumers&step=1"
     blocks = [m.value for m in at.markdown]
     assert blocks.index("**New to Kafka? Start with lesson 1**") < blocks.index("**Teaching a class?**")
@@ -338,8 +375,12 @@ def test_every_page_has_its_short_address():
     finally:
         st.navigation = real
     assert {k: Path(v).name for k, v in seen.items() if k} == {
-        "playground": "playground.py", "lessons": "lessons_page.py", "compare": "compare_page.py",
-        "classroom": "room_page.py", "lessons_page": "old_lessons_link.py"}
+        "playground": "playground.py",
+        "lessons": "lessons_page.py",
+        "compare": "compare_page.py",
+        "classroom": "room_page.py",
+        "lessons_page": "old_lessons_link.py",
+    }
 
 
 def test_an_old_lessons_page_link_still_opens_the_same_lesson_step():

@@ -96,8 +96,12 @@ def test_acks1_loses_acknowledged_records_in_a_leader_crash_and_acks_all_does_no
     assert bar["y"][0] > 0 and bar["y"][1] == 0
     # the trace panel opens on the lost record of the left run, with the reason
     assert any("Lost at t=" in e.value and "acks=1" in e.value for e in at.error)
-    trace = next(c for c in charts(at) if "offset" in str(c["layout"].get("title", {}).get("text", ""))
-                 and any((sh.get("name") or "").startswith("lane:") for sh in c["layout"].get("shapes", [])))
+    trace = next(
+        c
+        for c in charts(at)
+        if "offset" in str(c["layout"].get("title", {}).get("text", ""))
+        and any((sh.get("name") or "").startswith("lane:") for sh in c["layout"].get("shapes", []))
+    )
     assert any(a_.get("name") == "problem:lost" for a_ in trace["layout"]["annotations"])
 
 
@@ -140,7 +144,10 @@ def test_pairs_build_and_parse_changes():
         s = CompareSession.build(preset, name)
         s.step(3)
         assert s.position == 3
-    assert parse_changes("producer.acks=1; producer.linger.ms=5\n", "Left") == ["producer.acks=1", "producer.linger.ms=5"]
+    assert parse_changes("producer.acks=1; producer.linger.ms=5\n", "Left") == [
+        "producer.acks=1",
+        "producer.linger.ms=5",
+    ]
     with pytest.raises(CompareError, match="^Left settings"):
         parse_changes("  ", "Left")
     with pytest.raises(CompareError, match="^Preset"):
@@ -153,8 +160,17 @@ def test_compare_figures_are_valid_plotly():
     s = CompareSession.build("Default", "linger.ms=0 vs linger.ms=50")
     s.step(200)
     left, right = s.pair.outcomes()
-    for fig in (outcome_figure(left, right), race_figure(s.pair.left.metrics.series(), s.pair.right.metrics.series(),
-                                                         [1200], [], s.pair.left.now, moments=[(900, "crash")])):
+    for fig in (
+        outcome_figure(left, right),
+        race_figure(
+            s.pair.left.metrics.series(),
+            s.pair.right.metrics.series(),
+            [1200],
+            [],
+            s.pair.left.now,
+            moments=[(900, "crash")],
+        ),
+    ):
         go.Figure(fig.to_plotly_json())
     assert PRESETS["Default"].producers  # the preset the linger pair runs on has a producer
 
@@ -195,8 +211,12 @@ def test_outcome_tiles_show_whole_numbers_with_their_units():
     """Issue 17 compare: tiles read on a projector: whole numbers, the unit in the label, no decimals to cut."""
     at = open_page()
     s = crashed_comparison(at)
-    tiles = [m for m in at.metric if m.label in ("records acked", "lost after ack", "duplicates", "ack p50 (ms)",
-                                                 "ack p99 (ms)", "acked per s")]
+    tiles = [
+        m
+        for m in at.metric
+        if m.label
+        in ("records acked", "lost after ack", "duplicates", "ack p50 (ms)", "ack p99 (ms)", "acked per s")
+    ]
     assert len(tiles) == 12, [m.label for m in at.metric]
     for m in tiles:
         assert re.match(WHOLE, m.value), (m.label, m.value)
@@ -232,22 +252,34 @@ def test_a_share_link_reopens_the_same_comparison_at_the_same_step():
     t = session(fresh)
     assert t is not s
     assert (t.preset, t.pair_name, t.left_changes, t.right_changes) == (
-        "Broker failure", "Your own settings", ["producer.linger.ms=0"], ["producer.linger.ms=50"])
+        "Broker failure",
+        "Your own settings",
+        ["producer.linger.ms=0"],
+        ["producer.linger.ms=50"],
+    )
     assert t.position == s.position and t.pair.left.now == s.pair.left.now
     assert [(e.time_ms, e.kind, e.summary) for e in t.pair.right.events.events] == [
-        (e.time_ms, e.kind, e.summary) for e in s.pair.right.events.events]
-    assert [[e.seq for e in side] for side in t.events_now()] == [[e.seq for e in side] for side in s.events_now()]
-    assert [(m.label, m.value, m.delta) for m in fresh.metric] == [(m.label, m.value, m.delta) for m in at.metric]
+        (e.time_ms, e.kind, e.summary) for e in s.pair.right.events.events
+    ]
+    assert [[e.seq for e in side] for side in t.events_now()] == [
+        [e.seq for e in side] for side in s.events_now()
+    ]
+    assert [(m.label, m.value, m.delta) for m in fresh.metric] == [
+        (m.label, m.value, m.delta) for m in at.metric
+    ]
     assert any(f"at step {s.position}" in i.value for i in fresh.info)
     assert any(not b.alive for b in t.pair.right.brokers.values())  # the crash came along
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"step": "3", "state": "not-a-real-state"}, ["'state'", "could not be read", "copy the whole link"]),
-    ({"step": "many", "state": "abcdefgh"}, ["'step'", "whole number"]),
-    ({"step": "99999", "state": None}, ["'step'", "at most step 5000"]),
-    ({"step": "5", "state": "playground"}, ["Playground run", "Playground page"]),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"step": "3", "state": "not-a-real-state"}, ["'state'", "could not be read", "copy the whole link"]),
+        ({"step": "many", "state": "abcdefgh"}, ["'step'", "whole number"]),
+        ({"step": "99999", "state": None}, ["'step'", "at most step 5000"]),
+        ({"step": "5", "state": "playground"}, ["Playground run", "Playground page"]),
+    ],
+)
 def test_a_malformed_share_link_says_what_is_wrong_without_a_traceback(params, words):
     """Issue 17 compare: a bad link is a plain sentence naming the parameter; the default comparison opens."""
     good = CompareSession.build("Broker failure", "acks=1 vs acks=all")

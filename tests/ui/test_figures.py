@@ -129,7 +129,7 @@ def test_large_cluster_fits_without_overlapping_boxes():
     g = diagram_layout(tl.cluster.snapshot())
     boxes = [(n, g.nodes[n]["box"]) for n in g.nodes if g.nodes[n]["kind"] in ("broker", "producer", "group")]
     for i, (a, ba) in enumerate(boxes):
-        for b, bb in boxes[i + 1:]:
+        for b, bb in boxes[i + 1 :]:
             overlap = ba.x0 < bb.x1 and bb.x0 < ba.x1 and ba.y0 < bb.y1 and bb.y0 < ba.y1
             assert not overlap, (a, b)
     chips = [g.nodes[n] for n in g.nodes if g.nodes[n]["kind"] == "replica"]
@@ -184,21 +184,28 @@ def test_every_record_cell_is_clickable_and_says_which_record_it_is(snap):
             tp, off = where.rsplit("@", 1)
             topic, part = tp.rsplit("-", 1)
             expected[(topic, int(part), int(off), "lost" if kind == "lost" else "log")] = (
-                (cell["x0"] + cell["x1"]) / 2, (cell["y0"] + cell["y1"]) / 2)
+                (cell["x0"] + cell["x1"]) / 2,
+                (cell["y0"] + cell["y1"]) / 2,
+            )
     assert set(points) == set(expected) and ("orders", 0, 5, "lost") in points
     for rec, (x, y) in expected.items():  # the marker sits on its cell
         assert points[rec] == (pytest.approx(x), pytest.approx(y)), rec
     assert all("click to follow" in h for h in records.hovertext)
     assert records.marker.color == "rgba(0,0,0,0)"  # invisible: the cell shapes are what the student sees
     # a click-selection must not dim the consumer-position and committed-offset markers
-    assert all(t.unselected.marker.opacity == 1 for t in fig.data if t.name and t.name.startswith("position:"))
+    assert all(
+        t.unselected.marker.opacity == 1 for t in fig.data if t.name and t.name.startswith("position:")
+    )
 
 
 def test_the_followed_record_is_ringed_in_the_route_colour(snap):
     ring = shapes(log_strips(snap, "orders", followed=("orders", 0, 3, False)))["followed:orders-0@3"]
     cell = shapes(log_strips(snap, "orders"))["cell:orders-0@3"]
     assert ring["line"]["color"] == PATH_COLOUR
-    assert ring["x0"] < cell["x0"] < cell["x1"] < ring["x1"] and ring["y0"] < cell["y0"] < cell["y1"] < ring["y1"]
+    assert (
+        ring["x0"] < cell["x0"] < cell["x1"] < ring["x1"]
+        and ring["y0"] < cell["y0"] < cell["y1"] < ring["y1"]
+    )
     lost = shapes(log_strips(snap, "orders", followed=("orders", 0, 5, True)))
     assert lost["followed:orders-0@5"]["y0"] > lost["lost:orders-0@5"]["y0"] - 0.1  # on the lost lane
     for other in (("orders", 0, 99, False), ("payments", 0, 3, False), ("orders", 0, 3, True)):
@@ -207,8 +214,9 @@ def test_the_followed_record_is_ringed_in_the_route_colour(snap):
 
 def test_log_strips_without_topics_say_so():
     empty = make_snapshot()
-    empty = type(empty)(**{**{f: getattr(empty, f) for f in empty.__dataclass_fields__}, "topics": (),
-                           "partitions": ()})
+    empty = type(empty)(
+        **{**{f: getattr(empty, f) for f in empty.__dataclass_fields__}, "topics": (), "partitions": ()}
+    )
     fig = log_strips(empty)
     assert "No topics" in fig.layout.annotations[0].text
 
@@ -242,7 +250,9 @@ def test_group_state_machine_highlights_the_current_state(snap):
 def test_assignment_rows_and_lag(snap):
     rows = assignment_rows(snap, "g1")
     assert [(r["partition"], r["consumer"], r["committed offset"], r["lag"]) for r in rows] == [
-        (0, "c1", 2, 2), (1, "c1", 2, 0)]
+        (0, "c1", 2, 2),
+        (1, "c1", 2, 0),
+    ]
     fig = lag_figure(snap, "g1")
     assert list(fig.data[0].y) == [2, 0]
 
@@ -266,9 +276,11 @@ def test_home_pictures_build():
 
 
 def test_figures_import_without_streamlit():
-    code = ("import sys; import ui.figures.diagram, ui.figures.logs, ui.figures.producer, ui.figures.groups, "
-            "ui.figures.charts, ui.figures.overview, ui.session, ui.kafka_cli, ui.share; "
-            "assert 'streamlit' not in sys.modules, 'streamlit was imported'")
+    code = (
+        "import sys; import ui.figures.diagram, ui.figures.logs, ui.figures.producer, ui.figures.groups, "
+        "ui.figures.charts, ui.figures.overview, ui.session, ui.kafka_cli, ui.share; "
+        "assert 'streamlit' not in sys.modules, 'streamlit was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
@@ -283,12 +295,26 @@ def test_every_builder_output_passes_plotly_validation(snap):
     tl = Timeline(PRESETS["Default"])
     tl.cluster.run_for(2000)
     series = tl.cluster.metrics.series()
-    figs = [cluster_diagram(snap, highlight=("broker-1",)), cluster_diagram(make_snapshot("zookeeper")),
-            log_strips(snap), producer_panel(snap), group_state_figure(snap, "g1"), lag_figure(snap, "g1"),
-            throughput_figure(series), latency_figure(series), lag_history_figure([(0.1, {"g1": 1})], ["g1"]),
-            throughput_figure({}), fan_in_fan_out(), replicated_log(), online_scaling(), latency_histogram([1, 2, 3]),
-            cluster_diagram(tl.cluster.snapshot()), log_strips(tl.cluster.snapshot()),
-            log_strips(snap, followed=("orders", 0, 3, False)), log_strips(snap, followed=("orders", 0, 5, True))]
+    figs = [
+        cluster_diagram(snap, highlight=("broker-1",)),
+        cluster_diagram(make_snapshot("zookeeper")),
+        log_strips(snap),
+        producer_panel(snap),
+        group_state_figure(snap, "g1"),
+        lag_figure(snap, "g1"),
+        throughput_figure(series),
+        latency_figure(series),
+        lag_history_figure([(0.1, {"g1": 1})], ["g1"]),
+        throughput_figure({}),
+        fan_in_fan_out(),
+        replicated_log(),
+        online_scaling(),
+        latency_histogram([1, 2, 3]),
+        cluster_diagram(tl.cluster.snapshot()),
+        log_strips(tl.cluster.snapshot()),
+        log_strips(snap, followed=("orders", 0, 3, False)),
+        log_strips(snap, followed=("orders", 0, 5, True)),
+    ]
     for fig in figs:
         go.Figure(fig.to_plotly_json())  # raises ValueError on any invalid property
 
@@ -299,7 +325,9 @@ def test_a_leader_chosen_but_not_yet_serving_is_drawn_as_leader_elect():
     snap = make_snapshot()
     p0 = snap.partition("orders", 0)
     states = tuple(dataclasses.replace(r, is_leader=False) if r.broker == 1 else r for r in p0.replica_states)
-    moving = dataclasses.replace(p0, leader=2, replica_states=states)  # controller says 2, broker 2 not told yet
+    moving = dataclasses.replace(
+        p0, leader=2, replica_states=states
+    )  # controller says 2, broker 2 not told yet
     snap = dataclasses.replace(snap, partitions=(moving, *snap.partitions[1:]))
     sh = shapes(cluster_diagram(snap))
     assert sh["replica:orders-0@2"]["fillcolor"] == S.LEADER_ELECT

@@ -72,7 +72,9 @@ def test_a_message_halfway_through_its_flight_is_drawn_halfway_along_its_edge():
     frames = flow_frames(cluster_diagram(after), before, after, "t")
     positions = [_dots(f["data"], None)["m1"] for f in frames]
     # the exact picture at 105 ms: half way along the route the diagram draws (through the gaps between boxes)
-    mid = replace(snap, time_ms=105, in_flight=(InFlightView(1, "Produce", "p1", "broker-1", 100, 110, "orders", 0),))
+    mid = replace(
+        snap, time_ms=105, in_flight=(InFlightView(1, "Produce", "p1", "broker-1", 100, 110, "orders", 0),)
+    )
     half = _diagram_dots(cluster_diagram(mid))[0]
     assert positions[0] == pytest.approx(start) and positions[-1] == pytest.approx(end)
     assert any(p == pytest.approx(half) for p in positions), (positions, half)

@@ -57,8 +57,11 @@ def _select_row(at: AppTest, key: str, row: int) -> AppTest:
 
 
 def _live_consumer(s) -> str:
-    return next(k.id for k in s.cluster.snapshot().consumers
-                if k.alive and k.state not in ("closed", "crashed") and s.cluster.consumers[k.id].history)
+    return next(
+        k.id
+        for k in s.cluster.snapshot().consumers
+        if k.alive and k.state not in ("closed", "crashed") and s.cluster.consumers[k.id].history
+    )
 
 
 def test_a_consumer_output_row_follows_the_record_that_consumer_received():
@@ -129,10 +132,15 @@ def test_rows_name_the_engine_records_and_a_lost_batch_is_followed_as_lost():
     c.run_until(lambda: after.done, 5000)
     assert after.offset == doomed.offset
     rows = acked_batch_rows(c, "p1")
-    assert [r for r, _ in rows] == [Followed("orders", 0, after.offset), Followed("orders", 0, doomed.offset, True),
-                                    Followed("orders", 0, kept.offset)]
+    assert [r for r, _ in rows] == [
+        Followed("orders", 0, after.offset),
+        Followed("orders", 0, doomed.offset, True),
+        Followed("orders", 0, kept.offset),
+    ]
     assert rows[1][1]["status"].startswith("LOST: acks=1")
-    assert followed_trace(c, rows[1][0]).value == b"doomed" and followed_trace(c, rows[0][0]).value == b"after"
+    assert (
+        followed_trace(c, rows[1][0]).value == b"doomed" and followed_trace(c, rows[0][0]).value == b"after"
+    )
     assert acked_batch_rows(c, "nobody") == []
     # a consumer reads the log as it is now: the record at the reused offset is "after", not the lost one
     c.restart_broker(leader)  # (the group's coordinator was on it)
@@ -141,16 +149,25 @@ def test_rows_name_the_engine_records_and_a_lost_batch_is_followed_as_lost():
     for _ in range(4):
         k.poll(2000)
     out = consumer_output_rows(c, "c1")
-    assert [(r, row["value"]) for r, row in out] == [(Followed("orders", 0, after.offset), "after"),
-                                                     (Followed("orders", 0, kept.offset), "kept")]
+    assert [(r, row["value"]) for r, row in out] == [
+        (Followed("orders", 0, after.offset), "after"),
+        (Followed("orders", 0, kept.offset), "kept"),
+    ]
     assert consumer_output_rows(c, "nobody") == []
 
 
 def test_a_selection_names_a_drawn_row_or_nothing():
     recs = (Followed("orders", 0, 7), Followed("orders", 1, 3, True))
     assert followed_from_rows({"selection": {"rows": [1], "columns": [], "cells": []}}, recs) == recs[1]
-    for junk in (None, {}, {"selection": {"rows": []}}, {"selection": {"rows": [2]}}, {"selection": {"rows": [-1]}},
-                 {"selection": {"rows": ["0"]}}, {"selection": {"cells": [[0, "record"]]}}):
+    for junk in (
+        None,
+        {},
+        {"selection": {"rows": []}},
+        {"selection": {"rows": [2]}},
+        {"selection": {"rows": [-1]}},
+        {"selection": {"rows": ["0"]}},
+        {"selection": {"cells": [[0, "record"]]}},
+    ):
         assert followed_from_rows(junk, recs) is None, junk
 
 

@@ -50,7 +50,11 @@ def share_snap():
     for i in range(11):
         p.send("jobs", key=f"job-{i}", value=f"v{i}")
     p.flush()
-    cfg = {"share.auto.offset.reset": "earliest", "share.acknowledgement.mode": "explicit", "max.poll.records": 3}
+    cfg = {
+        "share.auto.offset.reset": "earliest",
+        "share.acknowledgement.mode": "explicit",
+        "max.poll.records": 3,
+    }
     s1, s2, s3 = (c.share_consumer(f"s{i}", "workers", ["jobs"], cfg) for i in (1, 2, 3))
     for _ in range(2):  # the poison record (offset 0) is released twice: archived at the limit
         for r in s1.poll(2000):
@@ -194,7 +198,10 @@ def test_log_strip_draws_commit_and_abort_markers_aborted_records_and_the_lso(tx
     assert list(markers.values()) == ["COMMIT", "ABORT"]
     for off, kind in markers.items():
         cell = sh[f"marker:out-0@{off}"]
-        assert cell["fillcolor"] == S.BLACK and cell["label"]["text"] in (f"<b>{kind}</b>", f"<b>{kind[0]}</b>")
+        assert cell["fillcolor"] == S.BLACK and cell["label"]["text"] in (
+            f"<b>{kind}</b>",
+            f"<b>{kind[0]}</b>",
+        )
         assert f"cell:out-0@{off}" not in sh  # a marker is not drawn as a record
     aborted = [r.offset for r in p.tail if r.txn == "aborted"]
     assert len(aborted) == 2 and all(f"aborted-x:out-0@{o}" in sh for o in aborted)
@@ -220,17 +227,34 @@ def test_transaction_tables(txn_snap):
 
 
 def test_every_modern_builder_output_passes_plotly_validation(share_snap, kip848_snaps, txn_snap):
-    for fig in (share_strip(share_snap), share_strip(txn_snap), member_epochs_figure(kip848_snaps[0]),
-                member_epochs_figure(kip848_snaps[1]), member_epochs_figure(share_snap), log_strips(txn_snap, "out")):
+    for fig in (
+        share_strip(share_snap),
+        share_strip(txn_snap),
+        member_epochs_figure(kip848_snaps[0]),
+        member_epochs_figure(kip848_snaps[1]),
+        member_epochs_figure(share_snap),
+        log_strips(txn_snap, "out"),
+    ):
         go.Figure(fig.to_plotly_json())  # raises ValueError on any invalid property
 
 
 def test_real_kafka_equivalents_of_the_modern_commands():
     share = kafka_cli.for_command({"op": "add_share_consumer", "group": "workers", "topics": ["jobs"]})
-    assert "kafka-console-share-consumer.sh" in share and "--group workers" in share and "share.version=1" in share
+    assert (
+        "kafka-console-share-consumer.sh" in share
+        and "--group workers" in share
+        and "share.version=1" in share
+    )
     assert "initTransactions()" in kafka_cli.for_command({"op": "init_transactions", "producer": "app"})
-    loop = real_kafka({"op": "consume_transform_produce", "producer": "app", "group": "g", "to_topic": "out",
-                       "end": "abort"})
+    loop = real_kafka(
+        {
+            "op": "consume_transform_produce",
+            "producer": "app",
+            "group": "g",
+            "to_topic": "out",
+            "end": "abort",
+        }
+    )
     assert "sendOffsetsToTransaction" in loop and loop.rstrip().endswith("app.abortTransaction();")
 
 
@@ -262,7 +286,9 @@ def _panel(at: AppTest, label: str) -> None:
 def test_playground_adds_a_share_group_and_shows_its_strip_only_then():
     at = _playground(PRESETS["Share group (KIP-932)"])
     _panel(at, "Consumer groups")
-    assert not any(any(n.startswith("lane:share") or n.startswith("share:") for n in _names(c)) for c in _charts(at))
+    assert not any(
+        any(n.startswith("lane:share") or n.startswith("share:") for n in _names(c)) for c in _charts(at)
+    )
     at.button(key="add_share_group").click().run()
     assert not at.exception, at.exception
     s = at.session_state[SESSION_KEY]
@@ -286,7 +312,9 @@ def test_playground_transaction_buttons_markers_and_kip848_view():
     at.selectbox(key="producer_pick").select("billing-1").run()
     at.button(key="commit_transaction_billing-1").click().run()  # the zombie: a message, not a traceback
     assert not at.exception, at.exception
-    assert any("ProducerFencedError" in e.summary for e in at.session_state[SESSION_KEY].cluster.events.events)
+    assert any(
+        "ProducerFencedError" in e.summary for e in at.session_state[SESSION_KEY].cluster.events.events
+    )
     _panel(at, "Partition logs")
     at.selectbox(key="log_topic").select("receipts").run()
     logs = next(c for c in _charts(at) if any(n.startswith("lane:receipts-") for n in _names(c)))
@@ -294,9 +322,19 @@ def test_playground_transaction_buttons_markers_and_kip848_view():
     assert any(n.startswith("aborted-x:receipts-0@") for n in _names(logs))
     assert len(at.dataframe) >= 3  # topic table + the coordinator's table + the producers' own view
 
-    kip848 = validate_scenario({"topics": [{"name": "orders", "partitions": 4, "replication_factor": 1}],
-                                "groups": [{"group_id": "modern", "topics": ["orders"], "members": 2,
-                                            "config": {"group.protocol": "consumer"}}]})
+    kip848 = validate_scenario(
+        {
+            "topics": [{"name": "orders", "partitions": 4, "replication_factor": 1}],
+            "groups": [
+                {
+                    "group_id": "modern",
+                    "topics": ["orders"],
+                    "members": 2,
+                    "config": {"group.protocol": "consumer"},
+                }
+            ],
+        }
+    )
     at.session_state[SESSION_KEY].load(kip848)
     at.session_state[SESSION_KEY].apply({"op": "run_for", "ms": 12000})
     _panel(at, "Consumer groups")
@@ -305,9 +343,14 @@ def test_playground_transaction_buttons_markers_and_kip848_view():
     assert not any(any(n.startswith("state:") for n in _names(c)) for c in charts)  # not the classic machine
 
 
-@pytest.mark.parametrize("lesson, step, shape", [("share-groups", "2", "share:workers:jobs-0@"),
-                                                 ("kip848-rebalance", "2", "group-epoch"),
-                                                 ("transactions-exactly-once", "3", "marker:receipts-0@")])
+@pytest.mark.parametrize(
+    "lesson, step, shape",
+    [
+        ("share-groups", "2", "share:workers:jobs-0@"),
+        ("kip848-rebalance", "2", "group-epoch"),
+        ("transactions-exactly-once", "3", "marker:receipts-0@"),
+    ],
+)
 def test_lessons_page_draws_the_modern_views(lesson, step, shape):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lesson"], at.query_params["step"] = lesson, step

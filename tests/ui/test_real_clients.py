@@ -33,8 +33,13 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 pytestmark = pytest.mark.timeout(180)
 # Three brokers, one topic, no simulated producer: every record in the picture comes from the real client.
-QUIET = Scenario(name="Quiet", brokers=3, topics=[{"name": "orders", "partitions": 3, "replication_factor": 3,
-                                                    "config": {"min.insync.replicas": 2}}])
+QUIET = Scenario(
+    name="Quiet",
+    brokers=3,
+    topics=[
+        {"name": "orders", "partitions": 3, "replication_factor": 3, "config": {"min.insync.replicas": 2}}
+    ],
+)
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
@@ -97,12 +102,17 @@ def set_toggle(at: AppTest, on: bool) -> AppTest:
 
 def diagram(at: AppTest) -> dict:
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return next(s for s in specs if any((sh.get("name") or "").startswith("broker-")
-                                        for sh in s["layout"].get("shapes", [])))
+    return next(
+        s
+        for s in specs
+        if any((sh.get("name") or "").startswith("broker-") for sh in s["layout"].get("shapes", []))
+    )
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error])
+    return "\n".join(
+        [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
+    )
 
 
 @pytest.fixture
@@ -122,13 +132,19 @@ def cleanup():
 
 # -- the gate ---------------------------------------------------------------------------------------------------------
 def test_the_gate_allows_only_a_browser_on_this_computer_unless_told_otherwise():
-    assert is_local("http://localhost:8501/playground") and is_local("127.0.0.1:8501") and is_local("[::1]:8501")
+    assert (
+        is_local("http://localhost:8501/playground") and is_local("127.0.0.1:8501") and is_local("[::1]:8501")
+    )
     assert not is_local("https://kafka-classroom.streamlit.app/playground") and not is_local("10.0.0.5:8501")
     assert not is_local(None) and not is_local("")
     assert gate(None, "http://localhost:8501/playground", {"Host": "localhost:8501"}).allowed
     assert gate("auto", "http://127.0.0.1:8501/", {}).allowed
-    assert not gate(None, "https://kafka-classroom.streamlit.app/", {"Host": "localhost:8501"}).allowed  # a proxy
-    assert not gate(None, "http://localhost:8501/", {"Origin": "https://kafka-classroom.streamlit.app"}).allowed
+    assert not gate(
+        None, "https://kafka-classroom.streamlit.app/", {"Host": "localhost:8501"}
+    ).allowed  # a proxy
+    assert not gate(
+        None, "http://localhost:8501/", {"Origin": "https://kafka-classroom.streamlit.app"}
+    ).allowed
     assert not gate(None, None, {}).allowed  # nothing says where the browser is: off
     assert not gate("off", "http://localhost:8501/", {}).allowed
     assert gate("on", "https://kafka-classroom.streamlit.app/", {}).allowed
@@ -199,10 +215,14 @@ def test_a_real_producer_shows_up_and_switching_off_returns_to_the_step(allowed,
         assert s.timeline.cluster.brokers[leader].alive and s.timeline.commands == []  # not part of the run
         more = [prod.send("orders", key=b"me-%d" % (i % 6), value=b"again %d" % i) for i in range(20)]
         prod.flush(60)
-        assert all(f.get(timeout=30).offset >= 0 for f in more)  # acks=all, RF 3, min ISR 2: one broker down is fine
+        assert all(
+            f.get(timeout=30).offset >= 0 for f in more
+        )  # acks=all, RF 3, min ISR 2: one broker down is fine
     finally:
         prod.close(timeout=5)
-    wait_until(lambda: s.live.refresh().producers["you"].acked == 50, 20, "50 acknowledged records in the view")
+    wait_until(
+        lambda: s.live.refresh().producers["you"].acked == 50, 20, "50 acknowledged records in the view"
+    )
 
     set_toggle(at, False)
     assert not s.serving and s.live is None
@@ -231,7 +251,9 @@ def test_a_busy_port_is_an_error_naming_it_and_another_port_works(allowed, clean
         set_toggle(at, True)
         assert s.live is None and not s.serving
         errors = [e.value for e in at.error]
-        assert any(f"Port {base + 1} is already in use" in e and "another first port" in e for e in errors), errors
+        assert any(f"Port {base + 1} is already in use" in e and "another first port" in e for e in errors), (
+            errors
+        )
         assert port_free(base), "broker 1's port stayed open after broker 2's failed"
         assert at.toggle(key="real_clients").value  # still on, showing the port field
         other = free_ports()
@@ -313,13 +335,21 @@ def test_the_snippets_producer_line_works_as_pasted(cleanup):
     cleanup(s)
     base = free_ports()
     s.live = LiveRun.start(s.timeline.cluster, s.position, base)
-    line = next(ln for ln in real_clients.snippet(s.live.address, "orders").splitlines() if ln.startswith("python -c"))
-    proc = subprocess.Popen(["bash", "-c", sys.executable + line[len("python"):]], start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    line = next(
+        ln for ln in real_clients.snippet(s.live.address, "orders").splitlines() if ln.startswith("python -c")
+    )
+    proc = subprocess.Popen(
+        ["bash", "-c", sys.executable + line[len("python") :]],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
+
         def acked() -> int:
             p = s.live.refresh().producers.get("you")
             return p.acked if p is not None else 0
+
         wait_until(lambda: acked() >= 10, 40, "10 records from the pasted producer")
         assert proc.poll() is None, proc.stdout.read().decode()  # still sending, 5 a second
     finally:

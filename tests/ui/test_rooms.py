@@ -95,8 +95,14 @@ def test_expiry_after_inactivity_and_answers_keep_a_room_alive():
 def test_answer_counting_is_anonymous_and_checked():
     store = RoomStore()
     code, token = store.create(STATE)
-    q = store.pose(code, token, "What happens to acks=1 writes?", ["kept", "lost", "duplicated"], answer=1,
-                   explanation="the new leader never had them")
+    q = store.pose(
+        code,
+        token,
+        "What happens to acks=1 writes?",
+        ["kept", "lost", "duplicated"],
+        answer=1,
+        explanation="the new leader never had them",
+    )
     assert q.counts == (0, 0, 0) and not q.revealed
     store.answer(code, q.qid, 1)
     store.answer(code, q.qid, 1)
@@ -141,7 +147,10 @@ def test_limits_on_rooms_state_and_step():
         store.create(STATE)
     clock.t += 11  # idle rooms expire and make space
     store.create(STATE)
-    big = {"scenario": STATE["scenario"], "commands": [{"at": i, "op": "run_for", "ms": 1} for i in range(3000)]}
+    big = {
+        "scenario": STATE["scenario"],
+        "commands": [{"at": i, "op": "run_for", "ms": 1} for i in range(3000)],
+    }
     with pytest.raises(RoomError, match="room state"):
         store.create(big)
     with pytest.raises(RoomError, match="room step"):
@@ -230,9 +239,14 @@ def test_teacher_and_student_pages_through_apptest():
     s = student.session_state["kc_room_student"]
 
     def diagram(at):
-        return next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                    if any((sh.get("name") or "").startswith("broker-")
-                           for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])))
+        return next(
+            json.loads(c.proto.spec)
+            for c in at.get("plotly_chart")
+            if any(
+                (sh.get("name") or "").startswith("broker-")
+                for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])
+            )
+        )
 
     assert s.run.position == 5 and diagram(student) == diagram(teacher)
     # a free question: students answer, the teacher's histogram counts, reveal shows the right one
@@ -247,8 +261,11 @@ def test_teacher_and_student_pages_through_apptest():
     student.button(key="room_send").click().run()
     assert not student.error
     teacher.run()
-    hist = next(json.loads(c.proto.spec) for c in teacher.get("plotly_chart")
-                if json.loads(c.proto.spec)["data"][0].get("name") == "answers")
+    hist = next(
+        json.loads(c.proto.spec)
+        for c in teacher.get("plotly_chart")
+        if json.loads(c.proto.spec)["data"][0].get("name") == "answers"
+    )
     assert hist["data"][0]["x"] == [1, 0, 0]
     teacher.button(key="room_reveal").click().run()
     student.run()

@@ -86,12 +86,15 @@ def test_share_link_round_trip_reopens_the_same_picture():
     assert [p for p, _ in again.history(5)] == [42, 41, 40, 39, 38]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"state": "!!!", "step": "1"}, "state"),
-    ({"state": "abcdefgh", "step": "-3"}, "step"),
-    ({"state": "abcdefgh", "step": "many"}, "step"),
-    ({"state": "abcdefgh"}, "state"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"state": "!!!", "step": "1"}, "state"),
+        ({"state": "abcdefgh", "step": "-3"}, "step"),
+        ({"state": "abcdefgh", "step": "many"}, "step"),
+        ({"state": "abcdefgh"}, "state"),
+    ],
+)
 def test_bad_links_name_the_parameter(params, field):
     with pytest.raises(ShareError, match=f"'{field}'"):
         PlaygroundSession.from_link(params)
@@ -106,12 +109,33 @@ def test_link_with_an_invalid_scenario_is_refused():
 
 def test_builder_rows_become_a_validated_scenario():
     old = PRESETS["Default"]
-    sc = scenario_from_builder(old, 4, "zookeeper", 11,
-                               [{"name": "orders", "partitions": 6.0, "replication_factor": 3, "min.insync.replicas": 2}],
-                               [{"id": "p1", "topic": "orders", "keys": "none", "rate_per_s": 5, "acks": "1",
-                                 "linger.ms": 20, "batch.size": 1024}],
-                               [{"group_id": "g1", "topics": "orders", "members": 3, "assignor": "roundrobin",
-                                 "auto.offset.reset": "earliest"}])
+    sc = scenario_from_builder(
+        old,
+        4,
+        "zookeeper",
+        11,
+        [{"name": "orders", "partitions": 6.0, "replication_factor": 3, "min.insync.replicas": 2}],
+        [
+            {
+                "id": "p1",
+                "topic": "orders",
+                "keys": "none",
+                "rate_per_s": 5,
+                "acks": "1",
+                "linger.ms": 20,
+                "batch.size": 1024,
+            }
+        ],
+        [
+            {
+                "group_id": "g1",
+                "topics": "orders",
+                "members": 3,
+                "assignor": "roundrobin",
+                "auto.offset.reset": "earliest",
+            }
+        ],
+    )
     assert (sc.brokers, sc.controller, sc.seed) == (4, "zookeeper", 11)
     assert sc.topics[0].partitions == 6 and sc.topics[0].config["min.insync.replicas"] == 2
     assert sc.producers[0].config["acks"] == "1" and sc.producers[0].keys == "none"
@@ -122,31 +146,55 @@ def test_builder_errors_name_the_field():
     from engine.scenario import ScenarioError
 
     with pytest.raises(ScenarioError, match="replication_factor"):
-        scenario_from_builder(PRESETS["Default"], 2, "kraft", 7,
-                              [{"name": "orders", "partitions": 3, "replication_factor": 3}], [], [])
+        scenario_from_builder(
+            PRESETS["Default"],
+            2,
+            "kraft",
+            7,
+            [{"name": "orders", "partitions": 3, "replication_factor": 3}],
+            [],
+            [],
+        )
     with pytest.raises(ScenarioError, match="brokers"):
         scenario_from_builder(PRESETS["Default"], 10, "kraft", 7, [], [], [])
 
 
 def test_real_kafka_equivalents():
     t = TopicSpec(name="orders", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
-    assert kafka_cli.topic_create(t) == ("kafka-topics.sh --bootstrap-server localhost:9092 --create --topic orders "
-                                         "\\\n    --partitions 3 --replication-factor 3 \\\n"
-                                         "    --config min.insync.replicas=2")
+    assert kafka_cli.topic_create(t) == (
+        "kafka-topics.sh --bootstrap-server localhost:9092 --create --topic orders "
+        "\\\n    --partitions 3 --replication-factor 3 \\\n"
+        "    --config min.insync.replicas=2"
+    )
     assert kafka_cli.group_describe("g1").splitlines()[0] == (
-        "kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group g1")
-    props = kafka_cli.producer_properties(ProducerSpec(id="p1", topic="orders", config={"acks": "1", "linger.ms": 50}))
+        "kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group g1"
+    )
+    props = kafka_cli.producer_properties(
+        ProducerSpec(id="p1", topic="orders", config={"acks": "1", "linger.ms": 50})
+    )
     assert "acks=1" in props and "linger.ms=50" in props
     sc = Scenario(topics=[t], groups=[GroupSpec(group_id="g1", topics=["orders"])])
     script = kafka_cli.scenario_setup(sc)
     assert "kafka-topics.sh" in script and "kafka-console-consumer.sh" in script
-    for op in ("crash_broker", "restart_broker", "isolate_broker", "heal_broker", "add_broker", "crash_consumer",
-               "close_consumer", "add_consumer", "preferred_election", "run_for"):
+    for op in (
+        "crash_broker",
+        "restart_broker",
+        "isolate_broker",
+        "heal_broker",
+        "add_broker",
+        "crash_consumer",
+        "close_consumer",
+        "add_consumer",
+        "preferred_election",
+        "run_for",
+    ):
         assert kafka_cli.for_command({"op": op, "broker": 2, "consumer": "c1", "group": "g1"})
 
 
 def test_an_idle_cluster_stops_play_and_says_so():
-    s = PlaygroundSession.new(Scenario(brokers=1, topics=[TopicSpec(name="t", partitions=1, replication_factor=1)]))
+    s = PlaygroundSession.new(
+        Scenario(brokers=1, topics=[TopicSpec(name="t", partitions=1, replication_factor=1)])
+    )
     s.playing = True
     assert s.step(5) == [] and s.position == 1  # stopped at the first step with nothing to show
     assert not s.playing and "idle" in s.flash[-1][1]

@@ -39,7 +39,9 @@ def _acks_all_record():
     p = c.producer("p1", {"acks": "all", "linger.ms": 5})
     fut = p.send("orders", key="alice", value="order-1")
     c.run_until(lambda: fut.done, 1000)
-    k = c.consumer("c1", group_id="g1", topics=["orders"], config={**GROUP_FAST, "auto.commit.interval.ms": 100})
+    k = c.consumer(
+        "c1", group_id="g1", topics=["orders"], config={**GROUP_FAST, "auto.commit.interval.ms": 100}
+    )
     k.poll(5000)
     k.poll(500)
     k.poll(200)
@@ -59,7 +61,9 @@ def test_trace_figure_and_list_for_a_known_record():
     assert lane_ids[:2] == ["p1", f"broker-{leader}"]
     assert sorted(lane_ids[2:4]) == sorted(f"broker-{b}" for b in (1, 2, 3) if b != leader)
     assert "c1" in lane_ids[4:]
-    assert [sh["name"] for sh in spec["shapes"] if sh["name"].startswith("lane:")] == [f"lane:{a}" for a in lane_ids]
+    assert [sh["name"] for sh in spec["shapes"] if sh["name"].startswith("lane:")] == [
+        f"lane:{a}" for a in lane_ids
+    ]
     # one labelled marker per step, in time order, with the simulated time
     labels = [a for a in spec["annotations"] if (a.get("name") or "").startswith("step:")]
     assert [a["name"].split(":")[2] for a in labels] == t.kinds()
@@ -121,11 +125,13 @@ def test_a_lost_record_tells_its_own_story_even_when_its_offset_was_reused():
 
 def test_bad_picks_name_the_field():
     c, f, _ = _lost_then_reused()
-    for call, field in ((lambda: traces_for_key(c, "orders", "  "), "key"),
-                        (lambda: traces_for_key(c, "orders", "x" * 101), "key"),
-                        (lambda: traces_for_key(c, "nope", "bob"), "topic"),
-                        (lambda: trace_record(c, "orders", 5, 0), "partition"),
-                        (lambda: trace_record(c, "orders", 0, 999, lost=True), "offset")):
+    for call, field in (
+        (lambda: traces_for_key(c, "orders", "  "), "key"),
+        (lambda: traces_for_key(c, "orders", "x" * 101), "key"),
+        (lambda: traces_for_key(c, "nope", "bob"), "topic"),
+        (lambda: trace_record(c, "orders", 5, 0), "partition"),
+        (lambda: trace_record(c, "orders", 0, 999, lost=True), "offset"),
+    ):
         try:
             call()
         except ValueError as exc:
@@ -146,14 +152,22 @@ def test_follow_a_message_tab_in_the_playground():
     assert not at.exception, at.exception
     pick = at.selectbox(key="pg_trace_record_orders_0")
     snap = s.cluster.snapshot()
-    newest_committed = max(r.offset for r in snap.partition("orders", 0).tail
-                           if r.offset < snap.partition("orders", 0).high_watermark)
+    newest_committed = max(
+        r.offset
+        for r in snap.partition("orders", 0).tail
+        if r.offset < snap.partition("orders", 0).high_watermark
+    )
     assert pick.value == str(newest_committed)
-    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                if "offset" in str(json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")))
+    spec = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if "offset" in str(json.loads(c.proto.spec)["layout"].get("title", {}).get("text", ""))
+    )
     assert spec["layout"]["title"]["text"].startswith(f"orders-0 offset {newest_committed}")
     table = at.dataframe[0].value
-    assert list(table.columns) == ["t (ms)", "what", "who", "detail"] and "leader appended" in set(table["what"])
+    assert list(table.columns) == ["t (ms)", "what", "who", "detail"] and "leader appended" in set(
+        table["what"]
+    )
     # by key: murmur2 picks the partition; a key nobody used says so, and the field is checked
     at.radio(key="pg_trace_how").set_value("Key").run()
     at.text_input(key="pg_trace_key").set_value("user-3").run()
@@ -164,11 +178,21 @@ def test_follow_a_message_tab_in_the_playground():
     at.radio(key="pg_trace_how").set_value("Recent offset").run()
     at.button(key="pg_trace_follow").click().run()
     assert at.session_state[FOLLOW_KEY] == Followed("orders", 0, newest_committed)
-    diagram = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                   if any((sh.get("name") or "").startswith("broker-")
-                          for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])))
+    diagram = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if any(
+            (sh.get("name") or "").startswith("broker-")
+            for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])
+        )
+    )
     rings = {sh["name"] for sh in diagram["layout"]["shapes"] if (sh.get("name") or "").startswith("path:")}
-    assert {"path:p1", "path:replica:orders-0@1", "path:replica:orders-0@2", "path:replica:orders-0@3"} <= rings
+    assert {
+        "path:p1",
+        "path:replica:orders-0@1",
+        "path:replica:orders-0@2",
+        "path:replica:orders-0@3",
+    } <= rings
 
 
 # -- the followed record's path on the cluster diagram -----------------------------------------------------------
@@ -179,7 +203,9 @@ def _expected_route(t) -> tuple[set[str], set[tuple[str, str]]]:
         by_kind.setdefault(step.kind, []).append(step.actor)
     producer = by_kind["sent"][0]
     leader = replica_node(t.topic, t.partition, int(by_kind["appended"][0].split("-")[1]))
-    followers = {replica_node(t.topic, t.partition, int(a.split("-")[1])) for a in by_kind.get("replicated", [])}
+    followers = {
+        replica_node(t.topic, t.partition, int(a.split("-")[1])) for a in by_kind.get("replicated", [])
+    }
     readers = set(by_kind.get("polled", []))
     nodes = {producer, leader, *followers, *readers}
     hops = {(producer, leader)} | {(leader, f) for f in followers} | {(leader, r) for r in readers}
@@ -213,10 +239,19 @@ def test_the_diagram_draws_the_path_the_engine_traced():
     for u, v in hops:
         pts = _corners(sh[f"path-edge:{u}->{v}"]["path"])
         a, b = g.nodes[u]["box"], g.nodes[v]["box"]
-        assert pts[0][0] in (pytest.approx(a.x0, abs=0.01), pytest.approx(a.x1, abs=0.01)) and a.y0 <= pts[0][1] <= a.y1
-        assert pts[-1][0] in (pytest.approx(b.x0, abs=0.01), pytest.approx(b.x1, abs=0.01)) and b.y0 <= pts[-1][1] <= b.y1
+        assert (
+            pts[0][0] in (pytest.approx(a.x0, abs=0.01), pytest.approx(a.x1, abs=0.01))
+            and a.y0 <= pts[0][1] <= a.y1
+        )
+        assert (
+            pts[-1][0] in (pytest.approx(b.x0, abs=0.01), pytest.approx(b.x1, abs=0.01))
+            and b.y0 <= pts[-1][1] <= b.y1
+        )
         head = arrows[f"path-arrow:{u}->{v}"]
-        assert (head["x"], head["y"]) == (pytest.approx(pts[-1][0], abs=0.01), pytest.approx(pts[-1][1], abs=0.01))
+        assert (head["x"], head["y"]) == (
+            pytest.approx(pts[-1][0], abs=0.01),
+            pytest.approx(pts[-1][1], abs=0.01),
+        )
     # the label names the record, and so does the route in words
     label = arrows["path-label"]["text"]
     assert f"orders-{fut.partition} @{fut.offset}" in label and "alice" in label
@@ -249,8 +284,12 @@ def test_no_hop_crosses_a_chip_it_did_not_visit(preset, topic):
                 for n, b in chips.items():
                     if n in (u, v):
                         continue
-                    hit = min(x0, x1) < b.x1 - 1e-6 and b.x0 + 1e-6 < max(x0, x1) and \
-                        min(y0, y1) < b.y1 - 1e-6 and b.y0 + 1e-6 < max(y0, y1)
+                    hit = (
+                        min(x0, x1) < b.x1 - 1e-6
+                        and b.x0 + 1e-6 < max(x0, x1)
+                        and min(y0, y1) < b.y1 - 1e-6
+                        and b.y0 + 1e-6 < max(y0, y1)
+                    )
                     assert not hit, (name, n)
 
 
@@ -264,8 +303,9 @@ def test_a_lost_record_is_drawn_in_vermillion_to_the_leader_that_lost_it():
     sh = _shapes(fig)
     edge = sh[f"path-edge:p1->{replica_node('orders', 0, path.leader)}"]
     assert edge["line"]["color"] == LOST_PATH_COLOUR and edge["line"]["dash"] == "dash"
-    assert "LOST" in next(a["text"] for a in fig.to_plotly_json()["layout"]["annotations"]
-                          if a.get("name") == "path-label")
+    assert "LOST" in next(
+        a["text"] for a in fig.to_plotly_json()["layout"]["annotations"] if a.get("name") == "path-label"
+    )
     go.Figure(fig.to_plotly_json())
 
 
@@ -275,15 +315,34 @@ def test_a_click_selection_names_the_record_to_follow():
     records = next(tr for tr in fig.data if tr.name == "records")
     i = [tuple(cd) for cd in records.customdata].index(("orders", fut.partition, fut.offset, "log"))
     # what Streamlit hands the on_select callback for a click on that cell
-    state = {"selection": {"points": [{"curve_number": 3, "point_number": i, "point_index": i, "x": records.x[i],
-                                       "y": records.y[i], "customdata": list(records.customdata[i])}],
-                           "point_indices": [i], "box": [], "lasso": []}}
+    state = {
+        "selection": {
+            "points": [
+                {
+                    "curve_number": 3,
+                    "point_number": i,
+                    "point_index": i,
+                    "x": records.x[i],
+                    "y": records.y[i],
+                    "customdata": list(records.customdata[i]),
+                }
+            ],
+            "point_indices": [i],
+            "box": [],
+            "lasso": [],
+        }
+    }
     rec = followed_from_selection(state)
     assert rec == Followed("orders", fut.partition, fut.offset)
     assert followed_trace(c, rec).value == b"order-1"
-    for junk in (None, {}, {"selection": {"points": []}}, {"selection": {"points": [{"x": 1}]}},
-                 {"selection": {"points": [{"customdata": ["orders", "x", 1, "log"]}]}},
-                 {"selection": {"points": [{"customdata": ["orders", 0, 1, "other"]}]}}):
+    for junk in (
+        None,
+        {},
+        {"selection": {"points": []}},
+        {"selection": {"points": [{"x": 1}]}},
+        {"selection": {"points": [{"customdata": ["orders", "x", 1, "log"]}]}},
+        {"selection": {"points": [{"customdata": ["orders", 0, 1, "other"]}]}},
+    ):
         assert followed_from_selection(junk) is None, junk
     assert followed_trace(c, Followed("gone", 0, 1)) is None  # another scenario: nothing to follow
 
@@ -292,12 +351,23 @@ def test_the_follow_bar_names_the_record_and_escapes_what_a_user_typed():
     from ui.figures.diagram import MessagePath
     from ui.trace_panel import follow_bar_lines
 
-    path = MessagePath("orders", 0, 7, "orders-0 offset 7 · key <img src=x onerror=alert(1)>", producer="p1",
-                       leader=2, followers=(1, 3), readers=("c1",))
+    path = MessagePath(
+        "orders",
+        0,
+        7,
+        "orders-0 offset 7 · key <img src=x onerror=alert(1)>",
+        producer="p1",
+        leader=2,
+        followers=(1, 3),
+        readers=("c1",),
+    )
     head, sub = follow_bar_lines(Followed("orders", 0, 7), path)
     assert "<img" not in head and "&lt;img" in head and "Following orders-0 offset 7" in head
     assert sub.endswith("p1 → broker 2 (leader) → brokers 1, 3 (followers) → c1 (consumer)")
-    assert "LOST" in follow_bar_lines(Followed("orders", 0, 7, True), MessagePath("orders", 0, 7, "x", lost=True))[0]
+    assert (
+        "LOST"
+        in follow_bar_lines(Followed("orders", 0, 7, True), MessagePath("orders", 0, 7, "x", lost=True))[0]
+    )
     assert "not written yet" in follow_bar_lines(Followed("orders", 0, 7), None)[1]
     assert "Follow one record" in follow_bar_lines(None, None)[0]
 
@@ -334,7 +404,11 @@ def test_following_a_record_in_the_playground():
     # Stop following (the button above the diagram): route, ring and caption go
     at.button(key="follow_bar_stop").click().run()
     assert at.session_state[FOLLOW_KEY] is None
-    names = {sh.get("name") for c in at.get("plotly_chart") for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])}
+    names = {
+        sh.get("name")
+        for c in at.get("plotly_chart")
+        for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])
+    }
     assert not any((n or "").startswith(("path", "followed")) for n in names)
     assert any("Follow one record" in m.value for m in at.markdown)
     # follow again from the tab's own button
@@ -346,6 +420,8 @@ def test_classroom_figures_and_room_store_import_without_streamlit():
     import subprocess
     import sys
 
-    code = ("import sys; import ui.figures.trace, ui.figures.compare, ui.figures.room, ui.rooms; "
-            "assert 'streamlit' not in sys.modules, 'streamlit was imported'")
+    code = (
+        "import sys; import ui.figures.trace, ui.figures.compare, ui.figures.room, ui.rooms; "
+        "assert 'streamlit' not in sys.modules, 'streamlit was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -14,6 +14,18 @@ from .member_epochs import member_epochs_figure
 from .producer import producer_panel
 from .share import share_strip
 
-__all__ = ["cluster_diagram", "diagram_layout", "log_strips", "topic_table", "producer_panel", "group_state_figure",
-           "lag_figure", "assignment_rows", "throughput_figure", "latency_figure", "lag_history_figure", "share_strip",
-           "member_epochs_figure"]
+__all__ = [
+    "cluster_diagram",
+    "diagram_layout",
+    "log_strips",
+    "topic_table",
+    "producer_panel",
+    "group_state_figure",
+    "lag_figure",
+    "assignment_rows",
+    "throughput_figure",
+    "latency_figure",
+    "lag_history_figure",
+    "share_strip",
+    "member_epochs_figure",
+]

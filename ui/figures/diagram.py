@@ -71,7 +71,9 @@ class MessagePath:
 def path_nodes(path: MessagePath) -> list[str]:
     """Diagram node names on the route, in order: producer, leader replica, follower replicas, consumers."""
     out = [path.producer] if path.producer else []
-    out += [replica_node(path.topic, path.partition, b) for b in (path.leader, *path.followers) if b is not None]
+    out += [
+        replica_node(path.topic, path.partition, b) for b in (path.leader, *path.followers) if b is not None
+    ]
     out += [r for r in path.readers if r not in out]
     return out
 
@@ -156,8 +158,10 @@ def diagram_layout(snap: ClusterSnapshot) -> nx.DiGraph:
     chips_per_row = per_row(short if use_short else full)
     g.graph.update(chips_per_row=chips_per_row, short_labels=use_short, abbrev=abbrev)
 
-    rows = [[b for b in broker_ids if (b - 1) // GRID_COLS == r]
-            for r in range((max(broker_ids, default=1) - 1) // GRID_COLS + 1)]
+    rows = [
+        [b for b in broker_ids if (b - 1) // GRID_COLS == r]
+        for r in range((max(broker_ids, default=1) - 1) // GRID_COLS + 1)
+    ]
     y = TOP_BAND + 14
     for r, row in enumerate(rows):
         chip_rows = max([math.ceil(len(hosted[b]) / chips_per_row) for b in row] + [1])
@@ -173,8 +177,15 @@ def diagram_layout(snap: ClusterSnapshot) -> nx.DiGraph:
                 cx0 = x0 + CHIP_GAP / PX_PER_X + cc * (chip_w + CHIP_GAP / PX_PER_X)
                 cy0 = y + BOX_HEADER + cr * (CHIP_H + CHIP_GAP)
                 label = f"{abbrev[t]}-{p}" if use_short else f"{t}-{p}"
-                g.add_node(replica_node(t, p, b), kind="replica", box=Box(cx0, cy0, cx0 + chip_w, cy0 + CHIP_H),
-                           broker=b, topic=t, partition=p, label=label)
+                g.add_node(
+                    replica_node(t, p, b),
+                    kind="replica",
+                    box=Box(cx0, cy0, cx0 + chip_w, cy0 + CHIP_H),
+                    broker=b,
+                    topic=t,
+                    partition=p,
+                    label=label,
+                )
         y += h + 16
     brokers_bottom = y
 
@@ -186,7 +197,9 @@ def diagram_layout(snap: ClusterSnapshot) -> nx.DiGraph:
         d = 5.0
         start = band.cx - d * (len(voters) - 1) / 2
         for i, v in enumerate(voters):
-            g.add_node(f"voter-{v}", kind="voter", voter=v, box=Box(start + i * d - 1.9, 36, start + i * d + 1.9, 66))
+            g.add_node(
+                f"voter-{v}", kind="voter", voter=v, box=Box(start + i * d - 1.9, 36, start + i * d + 1.9, 66)
+            )
     else:
         g.add_node("zookeeper", kind="zookeeper", box=Box(band.cx - 9, 32, band.cx + 9, 68))
 
@@ -213,12 +226,22 @@ def diagram_layout(snap: ClusterSnapshot) -> nx.DiGraph:
         ids = sorted(members[gid], key=natural_key)
         h = GROUP_HEADER + max(1, len(ids)) * (MEMBER_H + 8) + 6
         real_id = gid.removesuffix(" (share)") if gid in share else gid
-        g.add_node(f"group:{gid}", kind="group", group=real_id, share=gid in share,
-                   box=Box(GROUPS_X[0], y, GROUPS_X[1], y + h))
+        g.add_node(
+            f"group:{gid}",
+            kind="group",
+            group=real_id,
+            share=gid in share,
+            box=Box(GROUPS_X[0], y, GROUPS_X[1], y + h),
+        )
         for i, cid in enumerate(ids):
             my = y + GROUP_HEADER + i * (MEMBER_H + 8)
-            g.add_node(cid, kind="member", group=real_id, share=gid in share,
-                       box=Box(GROUPS_X[0] + 1.2, my, GROUPS_X[1] - 1.2, my + MEMBER_H))
+            g.add_node(
+                cid,
+                kind="member",
+                group=real_id,
+                share=gid in share,
+                box=Box(GROUPS_X[0] + 1.2, my, GROUPS_X[1] - 1.2, my + MEMBER_H),
+            )
         y += h + 14
     groups_bottom = y
     g.graph["height"] = max(brokers_bottom, producers_bottom, groups_bottom + 50, 260) + 4
@@ -252,7 +275,9 @@ def replica_style(p: PartitionView, broker: int) -> dict:
         return dict(state="down", fill=S.DOWN_FILL, line=S.OFFLINE, dash="dot", text=S.OFFLINE)
     if rs is not None and rs.is_leader:
         return dict(state="leader", fill=S.LEADER, line=S.LEADER, dash="solid", text=S.WHITE)
-    if p.leader == broker:  # the controller chose it; the broker has not taken over yet (LeaderAndIsr in flight)
+    if (
+        p.leader == broker
+    ):  # the controller chose it; the broker has not taken over yet (LeaderAndIsr in flight)
         return dict(state="leader-elect", fill=S.LEADER_ELECT, line=S.LEADER, dash="dash", text=S.LEADER)
     if broker in p.isr:
         return dict(state="follower", fill=S.WHITE, line=S.FOLLOWER, dash="solid", text=S.LEADER)
@@ -267,44 +292,111 @@ def message_family(kind: str) -> str:
         return "produce"
     if k.startswith("fetch"):
         return "fetch"
-    if any(w in k for w in ("join", "sync", "heartbeat", "commit", "offsetfetch", "leavegroup", "coordinator",
-                             "listoffsets")):
+    if any(
+        w in k
+        for w in (
+            "join",
+            "sync",
+            "heartbeat",
+            "commit",
+            "offsetfetch",
+            "leavegroup",
+            "coordinator",
+            "listoffsets",
+        )
+    ):
         return "group"
     return "control"
 
 
 # -- drawing ------------------------------------------------------------------------------------------------
-def _rect(box: Box, name: str, fill: str, line: str, width: float = 1.5, dash: str = "solid",
-          label: str | None = None, font_size: int = CHIP_FONT, font_colour: str = S.INK, bold: bool = False,
-          radius: bool = True) -> dict:
+def _rect(
+    box: Box,
+    name: str,
+    fill: str,
+    line: str,
+    width: float = 1.5,
+    dash: str = "solid",
+    label: str | None = None,
+    font_size: int = CHIP_FONT,
+    font_colour: str = S.INK,
+    bold: bool = False,
+    radius: bool = True,
+) -> dict:
     r = 0.45 if radius else 0
     ry = 6 if radius else 0
     # A rounded rectangle as an SVG path (plotly rects have no corner radius).
-    path = (f"M {box.x0 + r},{box.y0} L {box.x1 - r},{box.y0} Q {box.x1},{box.y0} {box.x1},{box.y0 + ry} "
-            f"L {box.x1},{box.y1 - ry} Q {box.x1},{box.y1} {box.x1 - r},{box.y1} L {box.x0 + r},{box.y1} "
-            f"Q {box.x0},{box.y1} {box.x0},{box.y1 - ry} L {box.x0},{box.y0 + ry} Q {box.x0},{box.y0} "
-            f"{box.x0 + r},{box.y0} Z")
-    shape = dict(type="path", path=path, name=name, xref="x", yref="y", fillcolor=fill,
-                 line=dict(color=line, width=width, dash=dash), layer="below")
+    path = (
+        f"M {box.x0 + r},{box.y0} L {box.x1 - r},{box.y0} Q {box.x1},{box.y0} {box.x1},{box.y0 + ry} "
+        f"L {box.x1},{box.y1 - ry} Q {box.x1},{box.y1} {box.x1 - r},{box.y1} L {box.x0 + r},{box.y1} "
+        f"Q {box.x0},{box.y1} {box.x0},{box.y1 - ry} L {box.x0},{box.y0 + ry} Q {box.x0},{box.y0} "
+        f"{box.x0 + r},{box.y0} Z"
+    )
+    shape = dict(
+        type="path",
+        path=path,
+        name=name,
+        xref="x",
+        yref="y",
+        fillcolor=fill,
+        line=dict(color=line, width=width, dash=dash),
+        layer="below",
+    )
     if label:
-        shape["label"] = dict(text=f"<b>{label}</b>" if bold else label, font=dict(size=font_size, color=font_colour),
-                              textposition="middle center")
+        shape["label"] = dict(
+            text=f"<b>{label}</b>" if bold else label,
+            font=dict(size=font_size, color=font_colour),
+            textposition="middle center",
+        )
     return shape
 
 
-def _text(x: float, y: float, text: str, size: int = 14, colour: str = S.INK, anchor: str = "left",
-          bold: bool = False, name: str | None = None) -> dict:
-    return dict(x=x, y=y, xref="x", yref="y", text=f"<b>{text}</b>" if bold else text, showarrow=False,
-                font=dict(size=size, color=colour), xanchor=anchor, yanchor="middle", name=name)
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    size: int = 14,
+    colour: str = S.INK,
+    anchor: str = "left",
+    bold: bool = False,
+    name: str | None = None,
+) -> dict:
+    return dict(
+        x=x,
+        y=y,
+        xref="x",
+        yref="y",
+        text=f"<b>{text}</b>" if bold else text,
+        showarrow=False,
+        font=dict(size=size, color=colour),
+        xanchor=anchor,
+        yanchor="middle",
+        name=name,
+    )
 
 
-def _curve(a: tuple[float, float], b: tuple[float, float], colour: str, name: str, width: float = 2.0,
-           dash: str = "solid", opacity: float = 0.55) -> dict:
+def _curve(
+    a: tuple[float, float],
+    b: tuple[float, float],
+    colour: str,
+    name: str,
+    width: float = 2.0,
+    dash: str = "solid",
+    opacity: float = 0.55,
+) -> dict:
     """A horizontal-tangent cubic Bezier from a to b: edges that do not cut corners through boxes."""
     (x0, y0), (x1, y1) = a, b
     mx = (x0 + x1) / 2
-    return dict(type="path", path=f"M {x0},{y0} C {mx},{y0} {mx},{y1} {x1},{y1}", name=name, xref="x", yref="y",
-                line=dict(color=colour, width=width, dash=dash), opacity=opacity, layer="below")
+    return dict(
+        type="path",
+        path=f"M {x0},{y0} C {mx},{y0} {mx},{y1} {x1},{y1}",
+        name=name,
+        xref="x",
+        yref="y",
+        line=dict(color=colour, width=width, dash=dash),
+        opacity=opacity,
+        layer="below",
+    )
 
 
 @dataclass
@@ -335,15 +427,18 @@ class _Canvas:
         if name in self.highlight:
             pad = 0.6  # never past the figure's edge, where it would be cut off
             ring = Box(max(0.1, box.x0 - pad), box.y0 - 5, min(X_MAX - 0.1, box.x1 + pad), box.y1 + 5)
-            self.shapes.append(_rect(ring, f"halo:{name}",
-                                     S.HIGHLIGHT_FILL, S.HIGHLIGHT, width=3))
+            self.shapes.append(_rect(ring, f"halo:{name}", S.HIGHLIGHT_FILL, S.HIGHLIGHT, width=3))
 
     def group_colour(self, gid: str | None) -> str:
         return S.group_colour(self.group_ids, gid)
 
 
-def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), title: str | None = None,
-                    path: MessagePath | None = None) -> go.Figure:
+def cluster_diagram(
+    snap: ClusterSnapshot,
+    highlight: tuple[str, ...] = (),
+    title: str | None = None,
+    path: MessagePath | None = None,
+) -> go.Figure:
     """The whole cluster at one instant. `highlight`: actor names of the current event, drawn with a halo.
     `path`: a followed record's route (producer → leader → followers → consumers), drawn over everything."""
     cv = _Canvas(diagram_layout(snap), snap, set(highlight), S.colour_group_ids(snap))
@@ -361,11 +456,16 @@ def cluster_diagram(snap: ClusterSnapshot, highlight: tuple[str, ...] = (), titl
     fams = _in_flight(cv)
     _legend(cv, fams)
     height = cv.g.graph["height"]
-    layout = S.base_layout(height=int(height) + 130 + (40 if title else 0), title=title, show_legend=True,
-                           margin=dict(l=6, r=6, t=48 if title else 6, b=124), shapes=cv.shapes,
-                           annotations=cv.annotations,
-                           legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=190, traceorder="grouped"),
-                           **S.hidden_axes((0, X_MAX), (height, 0)))
+    layout = S.base_layout(
+        height=int(height) + 130 + (40 if title else 0),
+        title=title,
+        show_legend=True,
+        margin=dict(l=6, r=6, t=48 if title else 6, b=124),
+        shapes=cv.shapes,
+        annotations=cv.annotations,
+        legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=190, traceorder="grouped"),
+        **S.hidden_axes((0, X_MAX), (height, 0)),
+    )
     return S.figure(cv.traces, layout)
 
 
@@ -375,8 +475,16 @@ def _draw_controller(cv: _Canvas) -> None:
     brokers = {b.id: b for b in cv.snap.brokers}
     band = g.nodes["controller-band"]["box"]
     if ctl.mode == "kraft":
-        cv.annotations.append(_text(band.cx, 18, f"KRaft controller quorum · metadata offset {ctl.metadata_offset} · "
-                                    f"epoch {ctl.epoch}", size=13, colour=S.MUTED, anchor="center"))
+        cv.annotations.append(
+            _text(
+                band.cx,
+                18,
+                f"KRaft controller quorum · metadata offset {ctl.metadata_offset} · epoch {ctl.epoch}",
+                size=13,
+                colour=S.MUTED,
+                anchor="center",
+            )
+        )
         for n in cv.nodes("voter"):
             v = g.nodes[n]["voter"]
             box = g.nodes[n]["box"]
@@ -384,24 +492,55 @@ def _draw_controller(cv: _Canvas) -> None:
             active = ctl.active == v
             fill = P.ACTIVE_CONTROLLER if active else (S.WHITE if up else S.DOWN_FILL)
             line = S.INK if up else S.OFFLINE
-            cv.shapes.append(dict(type="circle", name=f"voter-{v}", xref="x", yref="y", x0=box.x0, y0=box.y0,
-                                  x1=box.x1, y1=box.y1, fillcolor=fill,
-                                  line=dict(color=line, width=2, dash="solid" if up else "dot"),
-                                  label=dict(text=f"<b>{v}</b>", font=dict(size=13, color=S.WHITE if active else S.INK)),
-                                  layer="below"))
+            cv.shapes.append(
+                dict(
+                    type="circle",
+                    name=f"voter-{v}",
+                    xref="x",
+                    yref="y",
+                    x0=box.x0,
+                    y0=box.y0,
+                    x1=box.x1,
+                    y1=box.y1,
+                    fillcolor=fill,
+                    line=dict(color=line, width=2, dash="solid" if up else "dot"),
+                    label=dict(text=f"<b>{v}</b>", font=dict(size=13, color=S.WHITE if active else S.INK)),
+                    layer="below",
+                )
+            )
             state = "active controller" if active else ("voter" if up else "voter (down)")
             cv.hover(box, f"KRaft controller node {v}: {state}")
         return
     box = g.nodes["zookeeper"]["box"]
     cv.shapes.append(_rect(box, "zookeeper", S.WHITE, S.INK, width=2, label="ZooKeeper", bold=True))
     who = f"controller: broker {ctl.active}" if ctl.active is not None else "no controller"
-    cv.annotations.append(_text(band.cx, 18, f"ZooKeeper mode · {who} · controller epoch {ctl.epoch}", size=13,
-                                colour=S.MUTED, anchor="center"))
+    cv.annotations.append(
+        _text(
+            band.cx,
+            18,
+            f"ZooKeeper mode · {who} · controller epoch {ctl.epoch}",
+            size=13,
+            colour=S.MUTED,
+            anchor="center",
+        )
+    )
     cv.hover(box, f"ZooKeeper ensemble: brokers registered {list(ctl.registered_brokers)}; {who}")
     if ctl.active is not None and f"broker-{ctl.active}" in g:
         b = g.nodes[f"broker-{ctl.active}"]["box"]
-        cv.shapes.append(dict(type="line", name="zk-controller-link", xref="x", yref="y", x0=box.cx, y0=box.y1,
-                              x1=b.cx, y1=b.y0, line=dict(color=S.INK, width=2, dash="dot"), layer="below"))
+        cv.shapes.append(
+            dict(
+                type="line",
+                name="zk-controller-link",
+                xref="x",
+                yref="y",
+                x0=box.cx,
+                y0=box.y1,
+                x1=b.cx,
+                y1=b.y0,
+                line=dict(color=S.INK, width=2, dash="dot"),
+                layer="below",
+            )
+        )
 
 
 def _broker_look(bv) -> tuple[str, str, str, str]:
@@ -438,19 +577,45 @@ def _draw_brokers(cv: _Canvas) -> None:
         down = not bv.alive
         cv.shapes.append(_rect(box, n, fill, line, width=3 if bv.controller else 1.8, dash=dash))
         title = f"Broker {bv.id}" + (f" · rack {bv.rack}" if bv.rack else "")  # broker.rack, when set
-        cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 14, fit(title, box.width_px - 12, 15, True), size=15, bold=True,
-                                    colour=S.OFFLINE if down else S.INK, name=f"label:{n}"))
-        cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 32, fit(f"leads {leads} partition{'s' * (leads != 1)}",
-                                                                   box.width_px - 12, 12), size=12,
-                                    colour=S.MUTED, name=f"leads:{n}"))
+        cv.annotations.append(
+            _text(
+                box.x0 + 0.8,
+                box.y0 + 14,
+                fit(title, box.width_px - 12, 15, True),
+                size=15,
+                bold=True,
+                colour=S.OFFLINE if down else S.INK,
+                name=f"label:{n}",
+            )
+        )
+        cv.annotations.append(
+            _text(
+                box.x0 + 0.8,
+                box.y0 + 32,
+                fit(f"leads {leads} partition{'s' * (leads != 1)}", box.width_px - 12, 12),
+                size=12,
+                colour=S.MUTED,
+                name=f"leads:{n}",
+            )
+        )
         if status:
-            cv.annotations.append(_text(box.x0 + 0.8, box.y0 + 48, fit(status, box.width_px - 12, 12), size=12,
-                                        colour=S.OFFLINE if down else S.INK, name=f"status:{n}"))
-        cv.hover(Box(box.x0, box.y0, box.x1, box.y0 + BOX_HEADER),
-                 f"Broker {bv.id}: {'alive' if bv.alive else 'crashed'}{', isolated' if bv.isolated else ''}"
-                 f"{', fenced' if bv.fenced else ''}{', active controller' if bv.controller else ''}"
-                 f"{f', {bv.extra_latency_ms} ms slower' if bv.extra_latency_ms else ''}<br>leader of "
-                 f"{leads} partition(s) shown here ({bv.leaders} incl. __consumer_offsets)")
+            cv.annotations.append(
+                _text(
+                    box.x0 + 0.8,
+                    box.y0 + 48,
+                    fit(status, box.width_px - 12, 12),
+                    size=12,
+                    colour=S.OFFLINE if down else S.INK,
+                    name=f"status:{n}",
+                )
+            )
+        cv.hover(
+            Box(box.x0, box.y0, box.x1, box.y0 + BOX_HEADER),
+            f"Broker {bv.id}: {'alive' if bv.alive else 'crashed'}{', isolated' if bv.isolated else ''}"
+            f"{', fenced' if bv.fenced else ''}{', active controller' if bv.controller else ''}"
+            f"{f', {bv.extra_latency_ms} ms slower' if bv.extra_latency_ms else ''}<br>leader of "
+            f"{leads} partition(s) shown here ({bv.leaders} incl. __consumer_offsets)",
+        )
 
 
 def _add_edges(cv: _Canvas) -> None:
@@ -480,10 +645,16 @@ def _add_edges(cv: _Canvas) -> None:
                 g.add_edge(cid, node, kind="consume", group=gid, offline=p.leader is None)
 
 
-REPLICA_WORDS = {"leader": "leader", "leader-elect": "elected leader by the controller, not serving yet (the "
-                 "broker has not received the new leadership)", "follower": "follower, in sync (ISR)",
-                 "out-of-isr": "follower, OUT of ISR", "down": "broker down", "offline": "partition OFFLINE (no leader)",
-                 "adding": "being added"}
+REPLICA_WORDS = {
+    "leader": "leader",
+    "leader-elect": "elected leader by the controller, not serving yet (the "
+    "broker has not received the new leadership)",
+    "follower": "follower, in sync (ISR)",
+    "out-of-isr": "follower, OUT of ISR",
+    "down": "broker down",
+    "offline": "partition OFFLINE (no leader)",
+    "adding": "being added",
+}
 
 
 def _draw_replicas(cv: _Canvas) -> None:
@@ -494,14 +665,27 @@ def _draw_replicas(cv: _Canvas) -> None:
         d = g.nodes[n]
         p = parts[(d["topic"], d["partition"])]
         st = replica_style(p, d["broker"])
-        cv.shapes.append(_rect(d["box"], n, st["fill"], st["line"], width=2.2, dash=st["dash"],
-                               label=fit(d["label"], d["box"].width_px - 8), font_colour=st["text"],
-                               bold=st["state"] in ("leader", "leader-elect")))
+        cv.shapes.append(
+            _rect(
+                d["box"],
+                n,
+                st["fill"],
+                st["line"],
+                width=2.2,
+                dash=st["dash"],
+                label=fit(d["label"], d["box"].width_px - 8),
+                font_colour=st["text"],
+                bold=st["state"] in ("leader", "leader-elect"),
+            )
+        )
         rs = next((r for r in p.replica_states if r.broker == d["broker"]), None)
         leo = rs.log_end_offset if rs else 0
-        cv.hover(d["box"], f"<b>{p.topic}-{p.partition}</b> on broker {d['broker']}: {REPLICA_WORDS[st['state']]}<br>"
-                           f"log end offset {leo} · high watermark {p.high_watermark} · leader epoch "
-                           f"{p.leader_epoch}<br>replicas {list(p.replicas)} · ISR {list(p.isr)}")
+        cv.hover(
+            d["box"],
+            f"<b>{p.topic}-{p.partition}</b> on broker {d['broker']}: {REPLICA_WORDS[st['state']]}<br>"
+            f"log end offset {leo} · high watermark {p.high_watermark} · leader epoch "
+            f"{p.leader_epoch}<br>replicas {list(p.replicas)} · ISR {list(p.isr)}",
+        )
 
 
 def _draw_crossed(cv: _Canvas) -> None:
@@ -511,10 +695,24 @@ def _draw_crossed(cv: _Canvas) -> None:
         if brokers[cv.g.nodes[n]["broker"]].alive:
             continue
         box = cv.g.nodes[n]["box"]
-        for i, (y0, y1) in enumerate(((box.y0 + BOX_HEADER - 4, box.y1 - 4), (box.y1 - 4, box.y0 + BOX_HEADER - 4))):
-            cv.shapes.append(dict(type="line", name=f"crossed:{n}:{i}", xref="x", yref="y", x0=box.x0 + 0.6, y0=y0,
-                                  x1=box.x1 - 0.6, y1=y1, line=dict(color=S.OFFLINE, width=3), opacity=0.55,
-                                  layer="below"))
+        for i, (y0, y1) in enumerate(
+            ((box.y0 + BOX_HEADER - 4, box.y1 - 4), (box.y1 - 4, box.y0 + BOX_HEADER - 4))
+        ):
+            cv.shapes.append(
+                dict(
+                    type="line",
+                    name=f"crossed:{n}:{i}",
+                    xref="x",
+                    yref="y",
+                    x0=box.x0 + 0.6,
+                    y0=y0,
+                    x1=box.x1 - 0.6,
+                    y1=y1,
+                    line=dict(color=S.OFFLINE, width=3),
+                    opacity=0.55,
+                    layer="below",
+                )
+            )
 
 
 # -- routes: edges run through the gaps between boxes, so no line crosses a label ----------------------------
@@ -550,8 +748,9 @@ def _chip_port(g: nx.DiGraph, node: str, s: float, dy: float) -> tuple[tuple[flo
     return ((c.x1 if s > 0 else c.x0), c.cy + dy), (box.x1 + 1 if s > 0 else box.x0 - 1)
 
 
-def _client_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], client: str,
-                  target: str) -> list[tuple[float, float]]:
+def _client_route(
+    g: nx.DiGraph, rows: dict[int, tuple[float, float]], client: str, target: str
+) -> list[tuple[float, float]]:
     """From a producer (left) or a group member (right) to a replica chip, or to the side of a broker's
     header (requests without a partition), through the gaps and lanes."""
     box = g.nodes[client]["box"]
@@ -575,8 +774,13 @@ def _draw_edges(cv: _Canvas) -> None:
     if len(consume) > MAX_CONSUMER_EDGES:  # a hairball teaches nothing: say where to look instead
         g.remove_edges_from([(u, v) for u, v, _ in consume])
         last = max((g.nodes[n]["box"].y1 for n in cv.nodes("group")), default=0)
-        note = _text(GROUPS_X[0], last + 4, f"{len(consume)} consumer→partition links<br>hidden: see the "
-                     f"Consumer<br>groups tab", size=11, colour=S.MUTED)
+        note = _text(
+            GROUPS_X[0],
+            last + 4,
+            f"{len(consume)} consumer→partition links<br>hidden: see the Consumer<br>groups tab",
+            size=11,
+            colour=S.MUTED,
+        )
         cv.annotations.append(note | dict(yanchor="top"))
     rows = _row_spans(g)
     for u, v, data in g.edges(data=True):
@@ -586,13 +790,35 @@ def _draw_edges(cv: _Canvas) -> None:
         else:
             colour = S.OFFLINE if data["offline"] else cv.group_colour(data.get("group"))
             dash, width, opacity = ("dot" if data["offline"] else "solid"), 2.4, 0.8
-        cv.shapes.append(dict(type="path", path=_rounded(pts), name=f"edge:{u}->{v}", xref="x", yref="y",
-                              line=dict(color=colour, width=width, dash=dash), opacity=opacity, layer="below"))
+        cv.shapes.append(
+            dict(
+                type="path",
+                path=_rounded(pts),
+                name=f"edge:{u}->{v}",
+                xref="x",
+                yref="y",
+                line=dict(color=colour, width=width, dash=dash),
+                opacity=opacity,
+                layer="below",
+            )
+        )
         end = pts[-1]
         r = 4.5 / PX_PER_X
-        cv.shapes.append(dict(type="circle", name=f"edge-end:{u}->{v}", xref="x", yref="y", x0=end[0] - r,
-                              y0=end[1] - 4.5, x1=end[0] + r, y1=end[1] + 4.5, fillcolor=colour,
-                              line=dict(color=S.WHITE, width=1), layer="below"))
+        cv.shapes.append(
+            dict(
+                type="circle",
+                name=f"edge-end:{u}->{v}",
+                xref="x",
+                yref="y",
+                x0=end[0] - r,
+                y0=end[1] - 4.5,
+                x1=end[0] + r,
+                y1=end[1] + 4.5,
+                fillcolor=colour,
+                line=dict(color=S.WHITE, width=1),
+                layer="below",
+            )
+        )
 
 
 def _draw_producers(cv: _Canvas) -> None:
@@ -601,18 +827,42 @@ def _draw_producers(cv: _Canvas) -> None:
         cv.halo(box, pv.id)
         topics = sorted({b.topic for b in pv.batches})
         inflight = sum(1 for b in pv.batches if b.state in ("in_flight", "retrying"))
-        cv.shapes.append(_rect(box, f"producer:{pv.id}", S.WHITE if pv.alive else S.DOWN_FILL,
-                               S.INK if pv.alive else S.OFFLINE, width=1.8))
+        cv.shapes.append(
+            _rect(
+                box,
+                f"producer:{pv.id}",
+                S.WHITE if pv.alive else S.DOWN_FILL,
+                S.INK if pv.alive else S.OFFLINE,
+                width=1.8,
+            )
+        )
         w = box.width_px - 10
-        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{pv.id}", w - 56, 15, True), size=15, bold=True))
-        cv.annotations.append(_text(box.x1 - 0.7, box.y0 + 14, "producer", size=11, colour=S.MUTED, anchor="right"))
-        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 33, fit(f"acks={pv.config.get('acks')}", w, 12), size=12,
-                                    colour=S.MUTED))
-        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 51, fit(f"{pv.acked}/{pv.sent} acked", w, 12), size=12,
-                                    colour=S.MUTED))
-        cv.hover(box, f"Producer {pv.id}{' (' + ', '.join(topics) + ')' if topics else ''}: sent {pv.sent}, acked "
-                      f"{pv.acked}, failed {pv.failed}<br>{len(pv.batches)} batch(es) in the accumulator or in "
-                      f"flight ({inflight} in flight)<br>" + ", ".join(f"{k}={v}" for k, v in pv.config.items()))
+        cv.annotations.append(
+            _text(box.x0 + 0.7, box.y0 + 14, fit(f"{pv.id}", w - 56, 15, True), size=15, bold=True)
+        )
+        cv.annotations.append(
+            _text(box.x1 - 0.7, box.y0 + 14, "producer", size=11, colour=S.MUTED, anchor="right")
+        )
+        cv.annotations.append(
+            _text(
+                box.x0 + 0.7,
+                box.y0 + 33,
+                fit(f"acks={pv.config.get('acks')}", w, 12),
+                size=12,
+                colour=S.MUTED,
+            )
+        )
+        cv.annotations.append(
+            _text(
+                box.x0 + 0.7, box.y0 + 51, fit(f"{pv.acked}/{pv.sent} acked", w, 12), size=12, colour=S.MUTED
+            )
+        )
+        cv.hover(
+            box,
+            f"Producer {pv.id}{' (' + ', '.join(topics) + ')' if topics else ''}: sent {pv.sent}, acked "
+            f"{pv.acked}, failed {pv.failed}<br>{len(pv.batches)} batch(es) in the accumulator or in "
+            f"flight ({inflight} in flight)<br>" + ", ".join(f"{k}={v}" for k, v in pv.config.items()),
+        )
 
 
 def _draw_groups(cv: _Canvas) -> None:
@@ -623,26 +873,47 @@ def _draw_groups(cv: _Canvas) -> None:
         d = cv.g.nodes[n]
         gid, box = d["group"], d["box"]
         colour = cv.group_colour(gid)
-        cv.shapes.append(_rect(box, n, "rgba(255,255,255,0)", colour, width=2.5, dash="dash" if d["share"] else "solid"))
+        cv.shapes.append(
+            _rect(box, n, "rgba(255,255,255,0)", colour, width=2.5, dash="dash" if d["share"] else "solid")
+        )
         w = box.width_px - 10
         tag = "share group" if d["share"] else "group"
-        cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 14, fit(f"{gid}", w - text_px(tag, 11), 15, True), size=15,
-                                    bold=True, colour=S.INK))
+        cv.annotations.append(
+            _text(
+                box.x0 + 0.7,
+                box.y0 + 14,
+                fit(f"{gid}", w - text_px(tag, 11), 15, True),
+                size=15,
+                bold=True,
+                colour=S.INK,
+            )
+        )
         cv.annotations.append(_text(box.x1 - 0.7, box.y0 + 14, tag, size=11, colour=S.MUTED, anchor="right"))
         if d["share"]:
             sg = sviews[gid]
             lines = (f"epoch {sg.epoch}", f"{len(sg.members)} member{'s' * (len(sg.members) != 1)}")
-            text = (f"Share group {gid} (KIP-932): group epoch {sg.epoch}; members {', '.join(sg.members) or 'none'} "
-                    f"take records one by one from the same partitions")
+            text = (
+                f"Share group {gid} (KIP-932): group epoch {sg.epoch}; members {', '.join(sg.members) or 'none'} "
+                f"take records one by one from the same partitions"
+            )
         else:
             gv = gviews.get(gid)
             state = gv.state if gv and gv.state != "Unknown" else "no coordinator"
-            lines = (state, f"gen {gv.generation}" + (f" · {gv.protocol}" if gv.protocol else "") if gv else "")
-            text = (f"Group {gid}: {gv.state}, generation {gv.generation}, coordinator broker {gv.coordinator}<br>"
-                    f"total lag {sum(gv.lag[tp] for tp in gv.committed if tp in gv.lag)} record(s) "
-                    f"(partitions with a committed offset)" if gv else f"Group {gid}: no coordinator yet")
+            lines = (
+                state,
+                f"gen {gv.generation}" + (f" · {gv.protocol}" if gv.protocol else "") if gv else "",
+            )
+            text = (
+                f"Group {gid}: {gv.state}, generation {gv.generation}, coordinator broker {gv.coordinator}<br>"
+                f"total lag {sum(gv.lag[tp] for tp in gv.committed if tp in gv.lag)} record(s) "
+                f"(partitions with a committed offset)"
+                if gv
+                else f"Group {gid}: no coordinator yet"
+            )
         for i, line in enumerate(lines):
-            cv.annotations.append(_text(box.x0 + 0.7, box.y0 + 32 + 16 * i, fit(line, w, 12), size=12, colour=S.MUTED))
+            cv.annotations.append(
+                _text(box.x0 + 0.7, box.y0 + 32 + 16 * i, fit(line, w, 12), size=12, colour=S.MUTED)
+            )
         cv.hover(Box(box.x0, box.y0, box.x1, box.y0 + GROUP_HEADER), text)
 
 
@@ -679,19 +950,34 @@ def _draw_members(cv: _Canvas) -> None:
             assignment = mv.assignment if mv is not None and gv.state == "Stable" else k.assignment
         star = " ★" if mv is not None and mv.is_leader else ""
         text = f"{n}{star}" + (f" · {tag}" if tag else f" · {len(assignment)} part.")
-        cv.shapes.append(_rect(box, f"member:{n}", fill, line, width=2, dash=dash,
-                               label=fit(text, box.width_px - 10, 13),
-                               font_colour=S.text_on(fill) if fill != S.PANEL else S.MUTED, bold=not tag))
+        cv.shapes.append(
+            _rect(
+                box,
+                f"member:{n}",
+                fill,
+                line,
+                width=2,
+                dash=dash,
+                label=fit(text, box.width_px - 10, 13),
+                font_colour=S.text_on(fill) if fill != S.PANEL else S.MUTED,
+                bold=not tag,
+            )
+        )
         owned = ", ".join(f"{t}-{p}" for t, p in assignment) or "nothing"
         if k is None:
             cv.hover(box, f"Share consumer {n} of share group {gid}<br>shares {owned} with the other members")
         else:
             client = " — its SyncGroup response is on its way" if k.state == "syncing" and not tag else ""
-            cv.hover(box, f"Consumer {n} ({k.state}{client}){' — group leader' if star else ''}<br>owns {owned}<br>"
-                          f"received {k.records_received} record(s)")
+            cv.hover(
+                box,
+                f"Consumer {n} ({k.state}{client}){' — group leader' if star else ''}<br>owns {owned}<br>"
+                f"received {k.records_received} record(s)",
+            )
 
 
-def _message_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], m: InFlightView) -> list[tuple[float, float]]:
+def _message_route(
+    g: nx.DiGraph, rows: dict[int, tuple[float, float]], m: InFlightView
+) -> list[tuple[float, float]]:
     """The points a message travels through, from sender to receiver, through the gaps and lanes like the
     edges (so a dot never sits on a label): client <-> replica chip along the drawn edge, client <-> broker
     to the side of its header, broker <-> broker over the lane above their row; anything else straight."""
@@ -711,7 +997,9 @@ def _message_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], m: InFli
             continue
         if broker not in g or g.nodes[broker]["kind"] != "broker":
             continue
-        chip = replica_node(m.topic, m.partition, g.nodes[broker]["broker"]) if m.partition is not None else None
+        chip = (
+            replica_node(m.topic, m.partition, g.nodes[broker]["broker"]) if m.partition is not None else None
+        )
         pts = _client_route(g, rows, client, chip if chip in g else broker)
         return pts if forward else pts[::-1]
     return [a, b]
@@ -719,7 +1007,9 @@ def _message_route(g: nx.DiGraph, rows: dict[int, tuple[float, float]], m: InFli
 
 def _along(pts: list[tuple[float, float]], f: float) -> tuple[float, float]:
     """The point a fraction `f` of the way along a polyline (lengths measured in pixels)."""
-    segs = [(p, q, math.hypot((q[0] - p[0]) * PX_PER_X, q[1] - p[1])) for p, q in zip(pts, pts[1:], strict=False)]
+    segs = [
+        (p, q, math.hypot((q[0] - p[0]) * PX_PER_X, q[1] - p[1])) for p, q in zip(pts, pts[1:], strict=False)
+    ]
     left = f * sum(d for _, _, d in segs)
     for p, q, d in segs:
         if left <= d and d > 0:
@@ -731,7 +1021,9 @@ def _along(pts: list[tuple[float, float]], f: float) -> tuple[float, float]:
 
 def _in_flight(cv: _Canvas) -> dict[str, tuple[list[float], list[float], list[str]]]:
     """In-flight messages: dots along the route between sender and receiver, by request kind."""
-    fams: dict[str, tuple[list[float], list[float], list[str]]] = {f: ([], [], []) for f in S.MESSAGE_FAMILIES}
+    fams: dict[str, tuple[list[float], list[float], list[str]]] = {
+        f: ([], [], []) for f in S.MESSAGE_FAMILIES
+    }
     rows = _row_spans(cv.g)
     snap = cv.snap
     for m in snap.in_flight:
@@ -749,30 +1041,64 @@ def _in_flight(cv: _Canvas) -> dict[str, tuple[list[float], list[float], list[st
     return fams
 
 
-LEGEND_REPLICAS = (("Leader replica", "square", S.LEADER, S.LEADER),
-                   ("Leader elected, taking over", "square", S.LEADER_ELECT, S.LEADER),
-                   ("Follower in ISR", "square-open", S.FOLLOWER, S.FOLLOWER),
-                   ("Follower out of ISR", "square-open", S.OUT_OF_ISR, S.OUT_OF_ISR),
-                   ("Offline / broker down", "square", S.DOWN_FILL, S.OFFLINE),
-                   ("In this step (highlighted)", "square", S.HIGHLIGHT_FILL, S.HIGHLIGHT))
+LEGEND_REPLICAS = (
+    ("Leader replica", "square", S.LEADER, S.LEADER),
+    ("Leader elected, taking over", "square", S.LEADER_ELECT, S.LEADER),
+    ("Follower in ISR", "square-open", S.FOLLOWER, S.FOLLOWER),
+    ("Follower out of ISR", "square-open", S.OUT_OF_ISR, S.OUT_OF_ISR),
+    ("Offline / broker down", "square", S.DOWN_FILL, S.OFFLINE),
+    ("In this step (highlighted)", "square", S.HIGHLIGHT_FILL, S.HIGHLIGHT),
+)
 
 
 def _legend(cv: _Canvas, fams: dict[str, tuple[list[float], list[float], list[str]]]) -> None:
     """The hover layer, then the legend: always the same entries (nothing jumps), the message dots among them."""
-    cv.traces.append(dict(type="scatter", x=cv.hover_x, y=cv.hover_y, mode="markers", hovertext=cv.hover_text,
-                          hoverinfo="text", marker=dict(size=18, color="rgba(0,0,0,0)"), showlegend=False, name="hover"))
+    cv.traces.append(
+        dict(
+            type="scatter",
+            x=cv.hover_x,
+            y=cv.hover_y,
+            mode="markers",
+            hovertext=cv.hover_text,
+            hoverinfo="text",
+            marker=dict(size=18, color="rgba(0,0,0,0)"),
+            showlegend=False,
+            name="hover",
+        )
+    )
     for label, sym, colour, line_colour in LEGEND_REPLICAS:
-        cv.traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label, legendgroup="replicas",
-                              marker=dict(symbol=sym, size=14, color=colour, line=dict(color=line_colour, width=2))))
+        cv.traces.append(
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=label,
+                legendgroup="replicas",
+                marker=dict(symbol=sym, size=14, color=colour, line=dict(color=line_colour, width=2)),
+            )
+        )
     for fam, (label, colour) in S.MESSAGE_FAMILIES.items():
         xs, ys, ts = fams[fam]
-        cv.traces.append(dict(type="scatter", x=xs or [None], y=ys or [None], mode="markers", name=label, hovertext=ts,
-                              hoverinfo="text", legendgroup="messages", meta=fam,
-                              marker=dict(size=12, color=colour, line=dict(color=S.WHITE, width=1.5))))
+        cv.traces.append(
+            dict(
+                type="scatter",
+                x=xs or [None],
+                y=ys or [None],
+                mode="markers",
+                name=label,
+                hovertext=ts,
+                hoverinfo="text",
+                legendgroup="messages",
+                meta=fam,
+                marker=dict(size=12, color=colour, line=dict(color=S.WHITE, width=1.5)),
+            )
+        )
 
 
 def _rounded(points: list[tuple[float, float]], r_px: float = 7.0) -> str:
     """An SVG path through axis-aligned `points` with rounded corners (x in diagram units, y in pixels)."""
+
     def toward(corner: tuple[float, float], other: tuple[float, float]) -> tuple[float, float]:
         dx, dy = (other[0] - corner[0]) * PX_PER_X, other[1] - corner[1]
         d = math.hypot(dx, dy) or 1.0
@@ -788,8 +1114,9 @@ def _rounded(points: list[tuple[float, float]], r_px: float = 7.0) -> str:
     return " ".join(out)
 
 
-def _subway(start: tuple[float, float], gap_out: float, gap_in: float, end: tuple[float, float],
-            lane: float) -> list[tuple[float, float]]:
+def _subway(
+    start: tuple[float, float], gap_out: float, gap_in: float, end: tuple[float, float], lane: float
+) -> list[tuple[float, float]]:
     """A route that never crosses a box: out sideways into a vertical gap, along a horizontal lane between
     rows when it must change gaps, down/up the target's gap, in sideways."""
     pts = [start, (gap_out, start[1])]
@@ -798,15 +1125,20 @@ def _subway(start: tuple[float, float], gap_out: float, gap_in: float, end: tupl
     return pts + [(gap_in, end[1]), end]
 
 
-def _draw_path(g: nx.DiGraph, snap: ClusterSnapshot, path: MessagePath, shapes: list[dict],
-               annotations: list[dict]) -> None:
+def _draw_path(
+    g: nx.DiGraph, snap: ClusterSnapshot, path: MessagePath, shapes: list[dict], annotations: list[dict]
+) -> None:
     """The followed record's route: a ring on every node it went through, an arrow for every hop.
 
     Hops run like a subway map through the gaps between boxes, so the route never passes over a chip it
     did not visit: produce and fetch hops use the lane above the broker row, replication hops the lane
     below, and each enters or leaves a chip at its own height (produce/fetch upper, replication lower)."""
     colour = LOST_PATH_COLOUR if path.lost else PATH_COLOUR
-    chip = {b: replica_node(path.topic, path.partition, b) for b in (path.leader, *path.followers) if b is not None}
+    chip = {
+        b: replica_node(path.topic, path.partition, b)
+        for b in (path.leader, *path.followers)
+        if b is not None
+    }
     rows = _row_spans(g)
 
     def host(node: str) -> tuple[Box, Box, int]:  # chip box, its broker's box, the broker's row
@@ -841,7 +1173,9 @@ def _draw_path(g: nx.DiGraph, snap: ClusterSnapshot, path: MessagePath, shapes: 
             p = g.nodes[path.producer]["box"]
             s_in = side(lead, -1.0)
             end, gap_in = port(lead, s_in, -6)
-            hops.append((path.producer, lead, _subway((p.x1, p.cy), BROKERS_X[0] - 1, gap_in, end, above(row)), -s_in))
+            hops.append(
+                (path.producer, lead, _subway((p.x1, p.cy), BROKERS_X[0] - 1, gap_in, end, above(row)), -s_in)
+            )
         for f in path.followers:
             node = chip.get(f)
             if node is None or node not in g or node == lead:
@@ -860,24 +1194,67 @@ def _draw_path(g: nx.DiGraph, snap: ClusterSnapshot, path: MessagePath, shapes: 
         for r in dict.fromkeys(path.readers):
             if r in g:
                 m = g.nodes[r]["box"]
-                hops.append((source, r, _subway(start, gap_out, BROKERS_X[1] + 1, (m.x0, m.cy), above(row)), 1.0))
+                hops.append(
+                    (source, r, _subway(start, gap_out, BROKERS_X[1] + 1, (m.x0, m.cy), above(row)), 1.0)
+                )
     for u, v, pts, d in hops:
         x1, y1 = pts[-1]
-        shapes.append(dict(type="path", path=_rounded(pts), name=f"path-edge:{u}->{v}", xref="x", yref="y",
-                           line=dict(color=colour, width=4, dash="dash" if path.lost else "solid"), opacity=0.9,
-                           layer="below"))
-        annotations.append(dict(x=x1, y=y1, ax=x1 - d * 1.2, ay=y1, xref="x", yref="y", axref="x", ayref="y", text="",
-                                showarrow=True, arrowhead=2, arrowsize=1.4, arrowwidth=2.5, arrowcolor=colour,
-                                standoff=0, name=f"path-arrow:{u}->{v}"))
+        shapes.append(
+            dict(
+                type="path",
+                path=_rounded(pts),
+                name=f"path-edge:{u}->{v}",
+                xref="x",
+                yref="y",
+                line=dict(color=colour, width=4, dash="dash" if path.lost else "solid"),
+                opacity=0.9,
+                layer="below",
+            )
+        )
+        annotations.append(
+            dict(
+                x=x1,
+                y=y1,
+                ax=x1 - d * 1.2,
+                ay=y1,
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                text="",
+                showarrow=True,
+                arrowhead=2,
+                arrowsize=1.4,
+                arrowwidth=2.5,
+                arrowcolor=colour,
+                standoff=0,
+                name=f"path-arrow:{u}->{v}",
+            )
+        )
     # The key: which record this route is, top left (above the producers, left of the controller band).
     px = (BROKERS_X[0] - PRODUCERS_X[0] - 1) * PX_PER_X
     key = path.label.partition(" · ")[2]
     at = f" @{path.offset}"
-    lines = [f"<b>━━ {'LOST' if path.lost else 'Followed'}</b>",
-             f"<b>{fit(f'{path.topic}-{path.partition}', px - text_px(at, 12, True), 12, True)}{at}</b>", fit(key, px, 12)]
-    annotations.append(dict(x=PRODUCERS_X[0], y=TOP_BAND - 2, xref="x", yref="y", xanchor="left", yanchor="bottom",
-                            align="left", showarrow=False, text="<br>".join(x for x in lines if x),
-                            font=dict(size=12, color=colour), name="path-label"))
+    lines = [
+        f"<b>━━ {'LOST' if path.lost else 'Followed'}</b>",
+        f"<b>{fit(f'{path.topic}-{path.partition}', px - text_px(at, 12, True), 12, True)}{at}</b>",
+        fit(key, px, 12),
+    ]
+    annotations.append(
+        dict(
+            x=PRODUCERS_X[0],
+            y=TOP_BAND - 2,
+            xref="x",
+            yref="y",
+            xanchor="left",
+            yanchor="bottom",
+            align="left",
+            showarrow=False,
+            text="<br>".join(x for x in lines if x),
+            font=dict(size=12, color=colour),
+            name="path-label",
+        )
+    )
     for n in path_nodes(path):
         if n not in g:
             continue
@@ -885,8 +1262,16 @@ def _draw_path(g: nx.DiGraph, snap: ClusterSnapshot, path: MessagePath, shapes: 
         pad = 0.55 if g.nodes[n]["kind"] == "replica" else 0.8
         twice = n in path.twice
         ring = Box(max(0.15, box.x0 - pad), box.y0 - 4, min(X_MAX - 0.15, box.x1 + pad), box.y1 + 4)
-        shapes.append(_rect(ring, f"path:{n}", "rgba(0,0,0,0)",
-                            LOST_PATH_COLOUR if twice else colour, width=4, dash="dot" if twice else "solid"))
+        shapes.append(
+            _rect(
+                ring,
+                f"path:{n}",
+                "rgba(0,0,0,0)",
+                LOST_PATH_COLOUR if twice else colour,
+                width=4,
+                dash="dot" if twice else "solid",
+            )
+        )
 
 
 def _anchor(g: nx.DiGraph, actor: str, other: str, m: InFlightView) -> tuple[float, float] | None:
@@ -918,7 +1303,10 @@ def _anchor(g: nx.DiGraph, actor: str, other: str, m: InFlightView) -> tuple[flo
             return box.x0, box.cy
         if other in g and g.nodes[other]["kind"] == "member":
             return box.x1, box.cy
-        return box.cx, box.y0  # the top edge: messages from the controller or another broker never cover a label
+        return (
+            box.cx,
+            box.y0,
+        )  # the top edge: messages from the controller or another broker never cover a label
     if d["kind"] == "producer":
         return box.x1, box.cy
     if d["kind"] == "member":

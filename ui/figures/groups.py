@@ -24,15 +24,19 @@ STATE_HELP = {
     "Unknown": "no coordinator: __consumer_offsets is not created yet, or its leader broker is down",
 }
 # Transitions drawn as arrows between the boxes: (from, to, label).
-EDGES = (("Empty", "PreparingRebalance", "member joins"),
-         ("PreparingRebalance", "CompletingRebalance", "all joined"),
-         ("CompletingRebalance", "Stable", "SyncGroup"),
-         ("Stable", "PreparingRebalance", "member joins / leaves / fails"))
+EDGES = (
+    ("Empty", "PreparingRebalance", "member joins"),
+    ("PreparingRebalance", "CompletingRebalance", "all joined"),
+    ("CompletingRebalance", "Stable", "SyncGroup"),
+    ("Stable", "PreparingRebalance", "member joins / leaves / fails"),
+)
 
 
 def group_ids(snap: ClusterSnapshot) -> list[str]:
-    return sorted({g.group_id for g in snap.groups} | {k.group_id for k in snap.consumers if k.group_id},
-                  key=natural_key)
+    return sorted(
+        {g.group_id for g in snap.groups} | {k.group_id for k in snap.consumers if k.group_id},
+        key=natural_key,
+    )
 
 
 def _group(snap: ClusterSnapshot, group_id: str) -> GroupView | None:
@@ -50,34 +54,102 @@ def group_state_figure(snap: ClusterSnapshot, group_id: str) -> go.Figure:
     for s in STATES:
         on = s == current
         x0 = xs[s]
-        shapes.append(dict(type="rect", name=f"state:{s}", x0=x0, x1=x0 + w, y0=30, y1=70, xref="x", yref="y",
-                           fillcolor=colour if on else S.WHITE, line=dict(color=colour if on else S.GRID,
-                                                                           width=3 if on else 1.5),
-                           label=dict(text=f"<b>{_wrap(s)}</b>" if on else _wrap(s),
-                                      font=dict(size=13, color=S.text_on(colour) if on else S.MUTED))))
+        shapes.append(
+            dict(
+                type="rect",
+                name=f"state:{s}",
+                x0=x0,
+                x1=x0 + w,
+                y0=30,
+                y1=70,
+                xref="x",
+                yref="y",
+                fillcolor=colour if on else S.WHITE,
+                line=dict(color=colour if on else S.GRID, width=3 if on else 1.5),
+                label=dict(
+                    text=f"<b>{_wrap(s)}</b>" if on else _wrap(s),
+                    font=dict(size=13, color=S.text_on(colour) if on else S.MUTED),
+                ),
+            )
+        )
     for a, b, label in EDGES:
         if STATES.index(b) == STATES.index(a) + 1:
-            ann.append(dict(x=xs[b] - 0.3, y=50, ax=xs[a] + w + 0.3, ay=50, xref="x", yref="y", axref="x", ayref="y",
-                            showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.8, arrowcolor=S.MUTED, text=""))
+            ann.append(
+                dict(
+                    x=xs[b] - 0.3,
+                    y=50,
+                    ax=xs[a] + w + 0.3,
+                    ay=50,
+                    xref="x",
+                    yref="y",
+                    axref="x",
+                    ayref="y",
+                    showarrow=True,
+                    arrowhead=3,
+                    arrowsize=1.2,
+                    arrowwidth=1.8,
+                    arrowcolor=S.MUTED,
+                    text="",
+                )
+            )
         else:  # Stable back to PreparingRebalance: a loop drawn under the boxes
             x_from, x_to = xs[a] + w / 2, xs[b] + w / 2
-            shapes.append(dict(type="path", name="edge:back", path=f"M {x_from},70 C {x_from},92 {x_to},92 {x_to},72",
-                               xref="x", yref="y", line=dict(color=S.MUTED, width=1.8, dash="dot")))
-            ann.append(dict(x=(x_from + x_to) / 2, y=90, text=label, showarrow=False, font=dict(size=12,
-                                                                                              color=S.MUTED),
-                            xref="x", yref="y", yanchor="top"))
+            shapes.append(
+                dict(
+                    type="path",
+                    name="edge:back",
+                    path=f"M {x_from},70 C {x_from},92 {x_to},92 {x_to},72",
+                    xref="x",
+                    yref="y",
+                    line=dict(color=S.MUTED, width=1.8, dash="dot"),
+                )
+            )
+            ann.append(
+                dict(
+                    x=(x_from + x_to) / 2,
+                    y=90,
+                    text=label,
+                    showarrow=False,
+                    font=dict(size=12, color=S.MUTED),
+                    xref="x",
+                    yref="y",
+                    yanchor="top",
+                )
+            )
     if g is None or current not in STATES:
         info = f"Group {group_id}: {current} — {STATE_HELP.get(current, '')}"
     else:
         leader = next((m.client_id for m in g.members if m.is_leader), None)
-        info = (f"<b>{group_id}</b> · generation <b>{g.generation}</b> · leader member <b>{leader or '—'}</b> · "
-                f"assignor {g.protocol or '—'} ({g.rebalance}) · coordinator broker {g.coordinator}")
-    ann.append(dict(x=0, y=12, text=info, showarrow=False, xanchor="left", font=dict(size=14), xref="x", yref="y"))
+        info = (
+            f"<b>{group_id}</b> · generation <b>{g.generation}</b> · leader member <b>{leader or '—'}</b> · "
+            f"assignor {g.protocol or '—'} ({g.rebalance}) · coordinator broker {g.coordinator}"
+        )
+    ann.append(
+        dict(x=0, y=12, text=info, showarrow=False, xanchor="left", font=dict(size=14), xref="x", yref="y")
+    )
     if current in STATE_HELP:
-        ann.append(dict(x=0, y=112, text=f"{current}: {STATE_HELP[current]}", showarrow=False, xanchor="left",
-                        font=dict(size=13, color=S.MUTED), xref="x", yref="y"))
-    return S.figure([], S.base_layout(height=190, margin=dict(l=6, r=6, t=6, b=6), shapes=shapes, annotations=ann,
-                                      **S.hidden_axes((0, 101), (124, 0))))
+        ann.append(
+            dict(
+                x=0,
+                y=112,
+                text=f"{current}: {STATE_HELP[current]}",
+                showarrow=False,
+                xanchor="left",
+                font=dict(size=13, color=S.MUTED),
+                xref="x",
+                yref="y",
+            )
+        )
+    return S.figure(
+        [],
+        S.base_layout(
+            height=190,
+            margin=dict(l=6, r=6, t=6, b=6),
+            shapes=shapes,
+            annotations=ann,
+            **S.hidden_axes((0, 101), (124, 0)),
+        ),
+    )
 
 
 def _wrap(state: str) -> str:
@@ -121,9 +193,18 @@ def assignment_rows(snap: ClusterSnapshot, group_id: str) -> list[dict]:
         committed = g.committed.get(tp) if g else None
         pos = positions.get(tp)
         hw = hws.get(tp)
-        rows.append({"topic": tp[0], "partition": tp[1], "consumer": owners.get(tp), "position": pos,
-                     "committed offset": committed, "high watermark": hw, "lag": lag.get(tp),
-                     "unread": max(0, hw - pos) if hw is not None and pos is not None else None})
+        rows.append(
+            {
+                "topic": tp[0],
+                "partition": tp[1],
+                "consumer": owners.get(tp),
+                "position": pos,
+                "committed offset": committed,
+                "high watermark": hw,
+                "lag": lag.get(tp),
+                "unread": max(0, hw - pos) if hw is not None and pos is not None else None,
+            }
+        )
     return rows
 
 
@@ -134,16 +215,40 @@ def lag_figure(snap: ClusterSnapshot, group_id: str) -> go.Figure:
     colour = S.group_colour(S.colour_group_ids(snap), group_id)
     labels = [f"{r['topic']}-{r['partition']}" for r in rows]
     lags = [r["lag"] for r in rows]
-    text = [f"{'-' if lag is None else lag} · {r['consumer'] or 'no owner'}" for lag, r in zip(lags, rows, strict=True)]
-    hover = [f"{lb}: lag {lag} record(s), owned by {r['consumer'] or 'nobody'}" if lag is not None else
-             f"{lb}: lag - (no committed offset yet), owned by {r['consumer'] or 'nobody'}"
-             for lb, lag, r in zip(labels, lags, rows, strict=True)]
-    bars = dict(type="bar", x=labels, y=[lag or 0 for lag in lags], marker=dict(color=colour), text=text,
-                textposition="outside", cliponaxis=False, name="lag", hovertext=hover, hoverinfo="text")
+    text = [
+        f"{'-' if lag is None else lag} · {r['consumer'] or 'no owner'}"
+        for lag, r in zip(lags, rows, strict=True)
+    ]
+    hover = [
+        f"{lb}: lag {lag} record(s), owned by {r['consumer'] or 'nobody'}"
+        if lag is not None
+        else f"{lb}: lag - (no committed offset yet), owned by {r['consumer'] or 'nobody'}"
+        for lb, lag, r in zip(labels, lags, rows, strict=True)
+    ]
+    bars = dict(
+        type="bar",
+        x=labels,
+        y=[lag or 0 for lag in lags],
+        marker=dict(color=colour),
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        name="lag",
+        hovertext=hover,
+        hoverinfo="text",
+    )
     top = max((lag for lag in lags if lag is not None), default=0)
-    layout = S.base_layout(height=260, title=f"Lag per partition — group {group_id}",
-                           margin=dict(l=50, r=10, t=48, b=40),
-                           yaxis=dict(title="records behind", rangemode="tozero", fixedrange=True, gridcolor=S.GRID,
-                                      range=[0, max(5, top) * 1.25]),
-                           xaxis=dict(fixedrange=True, type="category"))
+    layout = S.base_layout(
+        height=260,
+        title=f"Lag per partition — group {group_id}",
+        margin=dict(l=50, r=10, t=48, b=40),
+        yaxis=dict(
+            title="records behind",
+            rangemode="tozero",
+            fixedrange=True,
+            gridcolor=S.GRID,
+            range=[0, max(5, top) * 1.25],
+        ),
+        xaxis=dict(fixedrange=True, type="category"),
+    )
     return S.figure([bars], layout)

@@ -46,11 +46,33 @@ def window_start(p: PartitionView, window: int = WINDOW) -> int:
     return max(p.log_start_offset, p.log_end_offset - window)
 
 
-def _cell(x: int, y0: float, y1: float, name: str, fill: str, line: str, label: str, font_colour: str,
-          opacity: float = 1.0, dash: str = "solid") -> dict:
-    return dict(type="rect", name=name, xref="x", yref="y", x0=x - 0.46, x1=x + 0.46, y0=y0, y1=y1,
-                fillcolor=fill, opacity=opacity, line=dict(color=line, width=1.5, dash=dash), layer="above",
-                label=dict(text=label, font=dict(size=12, color=font_colour)))
+def _cell(
+    x: int,
+    y0: float,
+    y1: float,
+    name: str,
+    fill: str,
+    line: str,
+    label: str,
+    font_colour: str,
+    opacity: float = 1.0,
+    dash: str = "solid",
+) -> dict:
+    return dict(
+        type="rect",
+        name=name,
+        xref="x",
+        yref="y",
+        x0=x - 0.46,
+        x1=x + 0.46,
+        y0=y0,
+        y1=y1,
+        fillcolor=fill,
+        opacity=opacity,
+        line=dict(color=line, width=1.5, dash=dash),
+        layer="above",
+        label=dict(text=label, font=dict(size=12, color=font_colour)),
+    )
 
 
 @dataclass
@@ -75,21 +97,38 @@ class _Strip:
     keys_seen: dict[str, str] = field(default_factory=dict)
 
 
-def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WINDOW,
-               width_px: int = 760, followed: tuple[str, int, int, bool] | None = None) -> go.Figure:
+def log_strips(
+    snap: ClusterSnapshot,
+    topic: str | None = None,
+    window: int = WINDOW,
+    width_px: int = 760,
+    followed: tuple[str, int, int, bool] | None = None,
+) -> go.Figure:
     """One strip per partition of `topic` (default: the first topic). `width_px`: the narrowest width drawn for.
     `followed`: (topic, partition, offset, lost) of the record being followed, ringed in the route colour."""
     topics = [t.name for t in snap.topics if not t.internal]
     topic = topic if topic in topics else (topics[0] if topics else None)
     parts = sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition)
     if topic is None or not parts:
-        return S.figure([], S.base_layout(height=160, annotations=[S.empty_note(
-            "No topics yet: add one in the scenario builder.")], **S.hidden_axes((0, 1), (1, 0))))
+        return S.figure(
+            [],
+            S.base_layout(
+                height=160,
+                annotations=[S.empty_note("No topics yet: add one in the scenario builder.")],
+                **S.hidden_axes((0, 1), (1, 0)),
+            ),
+        )
 
     group_ids = S.colour_group_ids(snap)
-    colours = S.key_colours((r.key for p in parts for r in p.tail if r.offset >= window_start(p, window)
-                             and r.control is None and r.txn != "aborted"),
-                            avoid=[S.group_colour(group_ids, g) for g in group_ids])
+    colours = S.key_colours(
+        (
+            r.key
+            for p in parts
+            for r in p.tail
+            if r.offset >= window_start(p, window) and r.control is None and r.txn != "aborted"
+        ),
+        avoid=[S.group_colour(group_ids, g) for g in group_ids],
+    )
     st = _Strip(snap, window, (width_px - 146) / (window + 1.7), colours, group_ids)
     y = 0.0  # in rows; lost lanes add a fraction of a row
     row_top: dict[int, float] = {}
@@ -104,49 +143,141 @@ def log_strips(snap: ClusterSnapshot, topic: str | None = None, window: int = WI
         y = _lost_lane(st, p, ws, y + 1.0, name)
 
     data = st.data
-    data.append(dict(type="scatter", x=st.hx, y=st.hy, mode="markers", hovertext=st.ht, hoverinfo="text",
-                     name="hover", marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"), showlegend=False,
-                     selected=KEEP_OPACITY, unselected=KEEP_OPACITY))
+    data.append(
+        dict(
+            type="scatter",
+            x=st.hx,
+            y=st.hy,
+            mode="markers",
+            hovertext=st.ht,
+            hoverinfo="text",
+            name="hover",
+            marker=dict(size=22, symbol="square", color="rgba(0,0,0,0)"),
+            showlegend=False,
+            selected=KEEP_OPACITY,
+            unselected=KEEP_OPACITY,
+        )
+    )
     # The clickable records: invisible squares over the cells (plotly shapes take no clicks; points do).
-    data.append(dict(type="scatter", x=st.rx, y=st.ry, mode="markers", hovertext=st.rt, hoverinfo="text",
-                     name=RECORDS_TRACE, customdata=st.rd, showlegend=False, selected=KEEP_OPACITY,
-                     unselected=KEEP_OPACITY, marker=dict(size=max(12, min(28, int(st.cell_px) - 4)), symbol="square",
-                                                          color="rgba(0,0,0,0)")))
+    data.append(
+        dict(
+            type="scatter",
+            x=st.rx,
+            y=st.ry,
+            mode="markers",
+            hovertext=st.rt,
+            hoverinfo="text",
+            name=RECORDS_TRACE,
+            customdata=st.rd,
+            showlegend=False,
+            selected=KEEP_OPACITY,
+            unselected=KEEP_OPACITY,
+            marker=dict(size=max(12, min(28, int(st.cell_px) - 4)), symbol="square", color="rgba(0,0,0,0)"),
+        )
+    )
     _key_legend(data, st.keys_seen)
     if followed is not None and _ring_followed(followed, parts, row_top, window, st.shapes):
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name="followed record",
-                         marker=dict(symbol="square-open", size=14, color=PATH_COLOUR, line=dict(width=3))))
+        data.append(
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="markers",
+                name="followed record",
+                marker=dict(symbol="square-open", size=14, color=PATH_COLOUR, line=dict(width=3)),
+            )
+        )
     for label, colour in ((lb, c) for lb, c in TXN_LEGEND.items() if lb in st.keys_seen):
         aborted = label.startswith("aborted")
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
-                         marker=dict(symbol="square-x-open" if aborted else "square", size=13, color=colour,
-                                     line=dict(color=colour if aborted else S.INK, width=1))))
-    for label, symbol, colour in (("consumer position", "diamond", S.MUTED),
-                                  ("group committed offset", "triangle-up", S.MUTED)):
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
-                         marker=dict(symbol=symbol, size=12, color=colour)))
+        data.append(
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=label,
+                marker=dict(
+                    symbol="square-x-open" if aborted else "square",
+                    size=13,
+                    color=colour,
+                    line=dict(color=colour if aborted else S.INK, width=1),
+                ),
+            )
+        )
+    for label, symbol, colour in (
+        ("consumer position", "diamond", S.MUTED),
+        ("group committed offset", "triangle-up", S.MUTED),
+    ):
+        data.append(
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=label,
+                marker=dict(symbol=symbol, size=12, color=colour),
+            )
+        )
     height = int(y * ROW_PX)
     # Fixed-width legend entries in rows (never a scroll box): as many rows as the narrowest width needs.
     entries = sum(1 for t in data if t.get("showlegend", True) and t["name"] not in ("hover", RECORDS_TRACE))
     legend_rows = -(-entries // max(1, int((width_px - 144) // (LEGEND_ENTRY_PX + 40))))
-    layout = S.base_layout(height=height + 36 + 24 * legend_rows, show_legend=True,
-                           margin=dict(l=134, r=10, t=6, b=30 + 24 * legend_rows), shapes=st.shapes,
-                           annotations=st.ann, legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=LEGEND_ENTRY_PX),
-                           **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)))
+    layout = S.base_layout(
+        height=height + 36 + 24 * legend_rows,
+        show_legend=True,
+        margin=dict(l=134, r=10, t=6, b=30 + 24 * legend_rows),
+        shapes=st.shapes,
+        annotations=st.ann,
+        legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=LEGEND_ENTRY_PX),
+        **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)),
+    )
     return S.figure(data, layout)
 
 
 def _partition_label(st: _Strip, p: PartitionView, y: float, name: str) -> None:
     """The partition's name and leader left of its strip, and the background lane where offsets go."""
     who = f"leader: broker {p.leader}" if p.leader is not None else "OFFLINE: no leader"
-    st.ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 - 0.09, text=f"<b>{fit(name, 120, 14, True)}</b>",
-                       showarrow=False, xanchor="right", font=dict(size=14), xref="paper", yref="y"))
-    st.ann.append(dict(x=0, xshift=-8, y=y + (Y_CELL0 + Y_CELL1) / 2 + 0.13, text=fit(who, 122, 12),
-                       showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE if p.leader is None
-                                                                    else S.MUTED), xref="paper", yref="y"))
-    st.shapes.append(dict(type="rect", name=f"lane:{name}", xref="x", yref="y", x0=-0.5, x1=st.window + 0.5,
-                          y0=y + Y_CELL0 - 0.03, y1=y + Y_CELL1 + 0.03, fillcolor=S.PANEL, line=dict(width=0),
-                          layer="below"))
+    st.ann.append(
+        dict(
+            x=0,
+            xshift=-8,
+            y=y + (Y_CELL0 + Y_CELL1) / 2 - 0.09,
+            text=f"<b>{fit(name, 120, 14, True)}</b>",
+            showarrow=False,
+            xanchor="right",
+            font=dict(size=14),
+            xref="paper",
+            yref="y",
+        )
+    )
+    st.ann.append(
+        dict(
+            x=0,
+            xshift=-8,
+            y=y + (Y_CELL0 + Y_CELL1) / 2 + 0.13,
+            text=fit(who, 122, 12),
+            showarrow=False,
+            xanchor="right",
+            font=dict(size=12, color=S.OFFLINE if p.leader is None else S.MUTED),
+            xref="paper",
+            yref="y",
+        )
+    )
+    st.shapes.append(
+        dict(
+            type="rect",
+            name=f"lane:{name}",
+            xref="x",
+            yref="y",
+            x0=-0.5,
+            x1=st.window + 0.5,
+            y0=y + Y_CELL0 - 0.03,
+            y1=y + Y_CELL1 + 0.03,
+            fillcolor=S.PANEL,
+            line=dict(width=0),
+            layer="below",
+        )
+    )
 
 
 def _cells(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> bool:
@@ -159,8 +290,12 @@ def _cells(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> bool:
         x = r.offset - ws
         if r.control is not None or r.txn is not None:  # transactions: markers, aborted and open records
             txn_seen = True
-            records = (st.rx, st.ry, st.rt) if r.control is None else (st.hx, st.hy, st.ht)  # a marker is no record
-            _txn_cell(r, x, y, name, st.cell_px, p.high_watermark, st.shapes, st.keys_seen, records, st.colours)
+            records = (
+                (st.rx, st.ry, st.rt) if r.control is None else (st.hx, st.hy, st.ht)
+            )  # a marker is no record
+            _txn_cell(
+                r, x, y, name, st.cell_px, p.high_watermark, st.shapes, st.keys_seen, records, st.colours
+            )
             if r.control is None:
                 st.rd.append([p.topic, p.partition, r.offset, "log"])
             continue
@@ -171,17 +306,33 @@ def _cells(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> bool:
         label = str(r.offset)
         fits = max(1, int((st.cell_px - 4) / 7.2))
         label = label if len(label) <= fits else label[-fits:]
-        st.shapes.append(_cell(x, y + Y_CELL0, y + Y_CELL1, f"cell:{name}@{r.offset}", fill, _outline(fill, committed),
-                               label, S.text_on(fill), dash="solid" if committed else "dash"))
+        st.shapes.append(
+            _cell(
+                x,
+                y + Y_CELL0,
+                y + Y_CELL1,
+                f"cell:{name}@{r.offset}",
+                fill,
+                _outline(fill, committed),
+                label,
+                S.text_on(fill),
+                dash="solid" if committed else "dash",
+            )
+        )
         if not committed:
             st.shapes.append(_hatch(x, y + Y_CELL0, y + Y_CELL1, f"hatch:{name}@{r.offset}"))
         st.rx.append(x)
         st.ry.append(y + (Y_CELL0 + Y_CELL1) / 2)
-        st.rt.append(f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show_value(r.value)}<br>"
-                     f"timestamp {r.timestamp_ms} ms · leader epoch {r.leader_epoch}<br>"
-                     + ("committed: below the high watermark, consumers can read it" if committed else
-                        "NOT committed yet: above the high watermark, consumers cannot read it")
-                     + "<br><i>click to follow it</i>")
+        st.rt.append(
+            f"<b>{name} offset {r.offset}</b><br>key {key} · value {S.show_value(r.value)}<br>"
+            f"timestamp {r.timestamp_ms} ms · leader epoch {r.leader_epoch}<br>"
+            + (
+                "committed: below the high watermark, consumers can read it"
+                if committed
+                else "NOT committed yet: above the high watermark, consumers cannot read it"
+            )
+            + "<br><i>click to follow it</i>"
+        )
         st.rd.append([p.topic, p.partition, r.offset, "log"])
     return txn_seen
 
@@ -191,11 +342,18 @@ def _offset_markers(st: _Strip, p: PartitionView, ws: int, y: float, name: str, 
     how many older records are not drawn and which markers lie among them."""
     marks: dict[float, list[str]] = {}
     behind = []
-    lso = (("LSO", p.last_stable_offset, S.INK, "dashdot", 3),) if txn_seen and p.last_stable_offset is not None else ()
+    lso = (
+        (("LSO", p.last_stable_offset, S.INK, "dashdot", 3),)
+        if txn_seen and p.last_stable_offset is not None
+        else ()
+    )
     # Offset markers are ink lines told apart by width, dash and their label: no key colour is reused.
-    for label, off, colour, dash, width in (("start", p.log_start_offset, S.MUTED, "dot", 2), *lso,
-                                            ("HW", p.high_watermark, S.INK, "solid", 3.5),
-                                            ("LEO", p.log_end_offset, S.INK, "dash", 2)):
+    for label, off, colour, dash, width in (
+        ("start", p.log_start_offset, S.MUTED, "dot", 2),
+        *lso,
+        ("HW", p.high_watermark, S.INK, "solid", 3.5),
+        ("LEO", p.log_end_offset, S.INK, "dash", 2),
+    ):
         if label == "start" and off == 0:
             continue
         if off < ws:
@@ -203,39 +361,90 @@ def _offset_markers(st: _Strip, p: PartitionView, ws: int, y: float, name: str, 
             continue
         x = off - ws - 0.5
         marks.setdefault(x, []).append(label)
-        st.shapes.append(dict(type="line", name=f"{label.lower()}:{name}", xref="x", yref="y", x0=x, x1=x,
-                              y0=y + Y_CELL0 - 0.06, y1=y + Y_CELL1 + 0.04,
-                              line=dict(color=colour, width=width, dash=dash), layer="above"))
+        st.shapes.append(
+            dict(
+                type="line",
+                name=f"{label.lower()}:{name}",
+                xref="x",
+                yref="y",
+                x0=x,
+                x1=x,
+                y0=y + Y_CELL0 - 0.06,
+                y1=y + Y_CELL1 + 0.04,
+                line=dict(color=colour, width=width, dash=dash),
+                layer="above",
+            )
+        )
     older = ws - p.log_start_offset
     if older > 0:  # only the newest offsets are drawn: say how many come before them
-        behind = [f"{older} older record{'s' * (older != 1)}"] + [b for b in behind if not b.startswith("start at")]
+        behind = [f"{older} older record{'s' * (older != 1)}"] + [
+            b for b in behind if not b.startswith("start at")
+        ]
     if behind:  # older records, or a marker older than the offsets shown: say so at the left edge
         text = f"◀ {' · '.join(behind)}"
-        st.ann.append(dict(x=-0.5, y=y + Y_TOP_LABEL, text=f"<b>{text}</b>", showarrow=False, xanchor="left",
-                           font=dict(size=12, color=S.INK), xref="x", yref="y", name=f"older:{name}"))
+        st.ann.append(
+            dict(
+                x=-0.5,
+                y=y + Y_TOP_LABEL,
+                text=f"<b>{text}</b>",
+                showarrow=False,
+                xanchor="left",
+                font=dict(size=12, color=S.INK),
+                xref="x",
+                yref="y",
+                name=f"older:{name}",
+            )
+        )
         marks = {x: v for x, v in marks.items() if x * st.cell_px > text_w(text) + 30}
     xs = sorted(marks)
     for i, x in enumerate(xs):
         text = "=".join(marks[x])
         anchor = "center"
-        if i + 1 < len(xs) and (xs[i + 1] - x) * st.cell_px < (text_w(text) + text_w("=".join(marks[xs[i + 1]]))) / 2 + 4:
+        if (
+            i + 1 < len(xs)
+            and (xs[i + 1] - x) * st.cell_px < (text_w(text) + text_w("=".join(marks[xs[i + 1]]))) / 2 + 4
+        ):
             anchor = "right"  # neighbours too close: push this label left of its line
-        st.ann.append(dict(x=x, y=y + Y_TOP_LABEL, text=f"<b>{text}</b>", showarrow=False, xanchor=anchor,
-                           font=dict(size=12, color=S.INK), xref="x", yref="y"))
+        st.ann.append(
+            dict(
+                x=x,
+                y=y + Y_TOP_LABEL,
+                text=f"<b>{text}</b>",
+                showarrow=False,
+                xanchor=anchor,
+                font=dict(size=12, color=S.INK),
+                xref="x",
+                yref="y",
+            )
+        )
     st.hx.append(max(0.0, p.high_watermark - ws - 0.5))
     st.hy.append(y + Y_TOP_LABEL)
-    st.ht.append(f"{name}: log start {p.log_start_offset} · high watermark {p.high_watermark} · log end offset "
-                 f"{p.log_end_offset}<br>replicas {list(p.replicas)}, ISR {list(p.isr)}")
+    st.ht.append(
+        f"{name}: log start {p.log_start_offset} · high watermark {p.high_watermark} · log end offset "
+        f"{p.log_end_offset}<br>replicas {list(p.replicas)}, ISR {list(p.isr)}"
+    )
 
 
 def _consumer_markers(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> None:
     """Consumer positions (lane 1) and committed offsets (lane 2), in the group's colour, named beside."""
     snap = st.snap
     lanes = (
-        (Y_POSITION, "diamond", [(k.id, k.positions[p.key], k.group_id) for k in snap.consumers
-                                 if k.alive and p.key in k.positions], "position of"),
-        (Y_COMMITTED, "triangle-up", [(g.group_id, g.committed[p.key], g.group_id) for g in snap.groups
-                                      if p.key in g.committed], "committed offset of group"),
+        (
+            Y_POSITION,
+            "diamond",
+            [
+                (k.id, k.positions[p.key], k.group_id)
+                for k in snap.consumers
+                if k.alive and p.key in k.positions
+            ],
+            "position of",
+        ),
+        (
+            Y_COMMITTED,
+            "triangle-up",
+            [(g.group_id, g.committed[p.key], g.group_id) for g in snap.groups if p.key in g.committed],
+            "committed offset of group",
+        ),
     )
     for lane_y, symbol, items, what in lanes:
         at: dict[float, list[tuple[str, str | None, int]]] = {}
@@ -248,18 +457,43 @@ def _consumer_markers(st: _Strip, p: PartitionView, ws: int, y: float, name: str
             names = ", ".join(e[0] for e in entries)
             text = f"◀ {names} at {entries[0][2]}" if clipped else names
             name_kind = "position" if symbol == "diamond" else "committed"
-            st.data.append(dict(type="scatter", x=[x], y=[y + lane_y], mode="markers",
-                                name=f"{name_kind}:{name}:{text}", showlegend=False,
-                                marker=dict(symbol=symbol, size=12, color=S.group_colour(st.group_ids, entries[0][1]),
-                                            line=dict(color=S.WHITE, width=1)),
-                                selected=KEEP_OPACITY, unselected=KEEP_OPACITY,
-                                hovertext=[f"{what} {names} on {name}: offset {entries[0][2]}"
-                                           + (" (older than the offsets shown)" if clipped else "")],
-                                hoverinfo="text"))
+            st.data.append(
+                dict(
+                    type="scatter",
+                    x=[x],
+                    y=[y + lane_y],
+                    mode="markers",
+                    name=f"{name_kind}:{name}:{text}",
+                    showlegend=False,
+                    marker=dict(
+                        symbol=symbol,
+                        size=12,
+                        color=S.group_colour(st.group_ids, entries[0][1]),
+                        line=dict(color=S.WHITE, width=1),
+                    ),
+                    selected=KEEP_OPACITY,
+                    unselected=KEEP_OPACITY,
+                    hovertext=[
+                        f"{what} {names} on {name}: offset {entries[0][2]}"
+                        + (" (older than the offsets shown)" if clipped else "")
+                    ],
+                    hoverinfo="text",
+                )
+            )
             left = x * st.cell_px + 8
             if left > prev_right:  # skip a label that would overlap its neighbour (hover still has it)
-                st.ann.append(dict(x=x + 8 / st.cell_px, y=y + lane_y, text=fit(text, 120, 12), showarrow=False,
-                                   xanchor="left", font=dict(size=12, color=S.INK), xref="x", yref="y"))
+                st.ann.append(
+                    dict(
+                        x=x + 8 / st.cell_px,
+                        y=y + lane_y,
+                        text=fit(text, 120, 12),
+                        showarrow=False,
+                        xanchor="left",
+                        font=dict(size=12, color=S.INK),
+                        xref="x",
+                        yref="y",
+                    )
+                )
                 prev_right = left + text_w(fit(text, 120, 12))
 
 
@@ -270,30 +504,68 @@ def _lost_lane(st: _Strip, p: PartitionView, ws: int, y: float, name: str) -> fl
         return y
     lane0 = y
     shown = [lr for lr in p.lost if ws <= lr.offset < ws + st.window + 1]
-    st.ann.append(dict(x=0, xshift=-8, y=lane0 + LOST_PX / ROW_PX / 2, text=f"<b>lost: {len(p.lost)}</b>",
-                       showarrow=False, xanchor="right", font=dict(size=12, color=S.OFFLINE), xref="paper", yref="y"))
+    st.ann.append(
+        dict(
+            x=0,
+            xshift=-8,
+            y=lane0 + LOST_PX / ROW_PX / 2,
+            text=f"<b>lost: {len(p.lost)}</b>",
+            showarrow=False,
+            xanchor="right",
+            font=dict(size=12, color=S.OFFLINE),
+            xref="paper",
+            yref="y",
+        )
+    )
     y0, y1 = lane0 + 0.02, lane0 + LOST_PX / ROW_PX - 0.06
     for lr in shown:
         x = lr.offset - ws
         st.shapes.append(_cell(x, y0, y1, f"lost:{name}@{lr.offset}", S.DOWN_FILL, S.OFFLINE, "", S.OFFLINE))
         for i, (a, b) in enumerate(((y0, y1), (y1, y0))):
-            st.shapes.append(dict(type="line", name=f"lost-x:{name}@{lr.offset}:{i}", xref="x", yref="y",
-                                  x0=x - 0.4, x1=x + 0.4, y0=a, y1=b, line=dict(color=S.OFFLINE, width=2),
-                                  layer="above"))
+            st.shapes.append(
+                dict(
+                    type="line",
+                    name=f"lost-x:{name}@{lr.offset}:{i}",
+                    xref="x",
+                    yref="y",
+                    x0=x - 0.4,
+                    x1=x + 0.4,
+                    y0=a,
+                    y1=b,
+                    line=dict(color=S.OFFLINE, width=2),
+                    layer="above",
+                )
+            )
         st.rx.append(x)
         st.ry.append((y0 + y1) / 2)
-        st.rt.append(f"<b>LOST: {name} offset {lr.offset}</b> (key {S.show(lr.key, 16)})<br>acknowledged, "
-                     f"then gone: {lr.reason}<br><i>click to follow it</i>")
+        st.rt.append(
+            f"<b>LOST: {name} offset {lr.offset}</b> (key {S.show(lr.key, 16)})<br>acknowledged, "
+            f"then gone: {lr.reason}<br><i>click to follow it</i>"
+        )
         st.rd.append([p.topic, p.partition, lr.offset, "lost"])
     if len(shown) < len(p.lost):
-        st.ann.append(dict(x=st.window + 0.5, y=lane0 + LOST_PX / ROW_PX / 2, showarrow=False, xanchor="right",
-                           text=f"{len(p.lost) - len(shown)} more older", font=dict(size=11, color=S.OFFLINE),
-                           xref="x", yref="y"))
+        st.ann.append(
+            dict(
+                x=st.window + 0.5,
+                y=lane0 + LOST_PX / ROW_PX / 2,
+                showarrow=False,
+                xanchor="right",
+                text=f"{len(p.lost) - len(shown)} more older",
+                font=dict(size=11, color=S.OFFLINE),
+                xref="x",
+                yref="y",
+            )
+        )
     return lane0 + LOST_PX / ROW_PX
 
 
-def _ring_followed(followed: tuple[str, int, int, bool], parts: list[PartitionView], row_top: dict[int, float],
-                   window: int, shapes: list[dict]) -> bool:
+def _ring_followed(
+    followed: tuple[str, int, int, bool],
+    parts: list[PartitionView],
+    row_top: dict[int, float],
+    window: int,
+    shapes: list[dict],
+) -> bool:
     """A ring in the route colour around the followed record's cell (or its lost cell), if it is drawn
     (returns whether it is, so the legend names the ring only then)."""
     topic, partition, offset, lost = followed
@@ -312,20 +584,44 @@ def _ring_followed(followed: tuple[str, int, int, bool], parts: list[PartitionVi
         if not any(r.offset == offset for r in p.tail):
             return False
         y0, y1 = y + Y_CELL0, y + Y_CELL1
-    shapes.append(dict(type="rect", name=f"followed:{topic}-{partition}@{offset}", xref="x", yref="y", x0=x - 0.56,
-                       x1=x + 0.56, y0=y0 - 0.06, y1=y1 + 0.06, fillcolor="rgba(0,0,0,0)",
-                       line=dict(color=PATH_COLOUR, width=3.5), layer="above"))
+    shapes.append(
+        dict(
+            type="rect",
+            name=f"followed:{topic}-{partition}@{offset}",
+            xref="x",
+            yref="y",
+            x0=x - 0.56,
+            x1=x + 0.56,
+            y0=y0 - 0.06,
+            y1=y1 + 0.06,
+            fillcolor="rgba(0,0,0,0)",
+            line=dict(color=PATH_COLOUR, width=3.5),
+            layer="above",
+        )
+    )
     return True
 
 
 TXN_LEGEND = {"COMMIT / ABORT marker": S.BLACK, "aborted txn record": S.MUTED}
-TXN_HELP = {"committed": "in a committed transaction: read_committed consumers read it",
-            "aborted": "in an ABORTED transaction: read_committed consumers skip it, read_uncommitted ones see it",
-            "open": "in an OPEN transaction: above the LSO, read_committed consumers wait for its marker"}
+TXN_HELP = {
+    "committed": "in a committed transaction: read_committed consumers read it",
+    "aborted": "in an ABORTED transaction: read_committed consumers skip it, read_uncommitted ones see it",
+    "open": "in an OPEN transaction: above the LSO, read_committed consumers wait for its marker",
+}
 
 
-def _txn_cell(r, x: int, y: float, name: str, cell_px: float, hw: int, shapes: list[dict],
-              keys_seen: dict[str, str], hover: tuple[list, list, list], colours: dict[str | None, str]) -> None:
+def _txn_cell(
+    r,
+    x: int,
+    y: float,
+    name: str,
+    cell_px: float,
+    hw: int,
+    shapes: list[dict],
+    keys_seen: dict[str, str],
+    hover: tuple[list, list, list],
+    colours: dict[str | None, str],
+) -> None:
     """Transactions (KIP-98): a control batch is a marker cell (COMMIT / ABORT, it takes an offset of its
     own); records of aborted transactions are greyed and struck through; open ones get a dashed outline."""
     committed = r.offset < hw
@@ -333,26 +629,70 @@ def _txn_cell(r, x: int, y: float, name: str, cell_px: float, hw: int, shapes: l
     if r.control is not None:
         keys_seen.setdefault("COMMIT / ABORT marker", S.BLACK)  # black: no key colour is black
         abort = r.control == "ABORT"
-        cell = _cell(x, y0, y1, f"marker:{name}@{r.offset}", S.BLACK, S.VERMILLION if abort else S.BLACK,
-                     f"<b>{r.control if cell_px >= 40 else r.control[0]}</b>", S.WHITE, dash="dash" if abort else "solid")
+        cell = _cell(
+            x,
+            y0,
+            y1,
+            f"marker:{name}@{r.offset}",
+            S.BLACK,
+            S.VERMILLION if abort else S.BLACK,
+            f"<b>{r.control if cell_px >= 40 else r.control[0]}</b>",
+            S.WHITE,
+            dash="dash" if abort else "solid",
+        )
         cell["line"]["width"] = 2.5 if abort else 1.5
         cell["label"]["font"]["size"] = 9 if cell_px >= 40 else 12
         shapes.append(cell)
-        text = (f"<b>{name} offset {r.offset}: {r.control} marker</b><br>a control record written by the transaction "
-                f"coordinator; consumers never receive it")
+        text = (
+            f"<b>{name} offset {r.offset}: {r.control} marker</b><br>a control record written by the transaction "
+            f"coordinator; consumers never receive it"
+        )
     elif r.txn == "aborted":
         keys_seen.setdefault("aborted txn record", S.MUTED)
-        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", S.WHITE, S.MUTED, str(r.offset)[-3:], S.MUTED,
-                            dash="dot"))
-        shapes.append(dict(type="line", name=f"aborted-x:{name}@{r.offset}", xref="x", yref="y", x0=x - 0.4,
-                           x1=x + 0.4, y0=y1 - 0.02, y1=y0 + 0.02, line=dict(color=S.MUTED, width=1.5), layer="above"))
+        shapes.append(
+            _cell(
+                x,
+                y0,
+                y1,
+                f"cell:{name}@{r.offset}",
+                S.WHITE,
+                S.MUTED,
+                str(r.offset)[-3:],
+                S.MUTED,
+                dash="dot",
+            )
+        )
+        shapes.append(
+            dict(
+                type="line",
+                name=f"aborted-x:{name}@{r.offset}",
+                xref="x",
+                yref="y",
+                x0=x - 0.4,
+                x1=x + 0.4,
+                y0=y1 - 0.02,
+                y1=y0 + 0.02,
+                line=dict(color=S.MUTED, width=1.5),
+                layer="above",
+            )
+        )
         text = f"<b>{name} offset {r.offset}</b> · value {S.show_value(r.value)}<br>{TXN_HELP['aborted']}"
     else:
         fill = colours[P.key_text(r.key)]
         keys_seen.setdefault(S.show(r.key, 16) if r.key is not None else NULL_LABEL, fill)
-        shapes.append(_cell(x, y0, y1, f"cell:{name}@{r.offset}", fill, S.INK if r.txn == "open" or not committed
-                            else _outline(fill, True), str(r.offset)[-3:], S.text_on(fill),
-                            dash="dash" if r.txn == "open" or not committed else "solid"))
+        shapes.append(
+            _cell(
+                x,
+                y0,
+                y1,
+                f"cell:{name}@{r.offset}",
+                fill,
+                S.INK if r.txn == "open" or not committed else _outline(fill, True),
+                str(r.offset)[-3:],
+                S.text_on(fill),
+                dash="dash" if r.txn == "open" or not committed else "solid",
+            )
+        )
         if not committed:
             shapes.append(_hatch(x, y0, y1, f"hatch:{name}@{r.offset}"))
         text = f"<b>{name} offset {r.offset}</b> · value {S.show_value(r.value)}<br>{TXN_HELP.get(r.txn or '', '')}"
@@ -370,18 +710,28 @@ def _outline(fill: str, committed: bool) -> str:
 
 def _hatch(x: int, y0: float, y1: float, name: str) -> dict:
     """Diagonal hatching over a cell above the high watermark: written, not readable by consumers yet."""
-    lines = " ".join(f"M {x - 0.46 + i * 0.23:.3f},{y1:.3f} L {x - 0.46 + (i + 1) * 0.23:.3f},{y0:.3f}"
-                     for i in range(4))
-    return dict(type="path", name=name, xref="x", yref="y", path=lines, layer="above",
-                line=dict(color=P.NOT_COMMITTED, width=1.4))
+    lines = " ".join(
+        f"M {x - 0.46 + i * 0.23:.3f},{y1:.3f} L {x - 0.46 + (i + 1) * 0.23:.3f},{y0:.3f}" for i in range(4)
+    )
+    return dict(
+        type="path",
+        name=name,
+        xref="x",
+        yref="y",
+        path=lines,
+        layer="above",
+        line=dict(color=P.NOT_COMMITTED, width=1.4),
+    )
 
 
 def _key_legend(data: list[dict], keys_seen: dict[str, str]) -> int:
     """Legend entries: the keys seen (null and other keys last), "above the high watermark", transaction
     markers and the consumer markers. Returns how many key entries were added."""
     special = {NULL_LABEL, *TXN_LEGEND}
-    keys = sorted(((k, c) for k, c in keys_seen.items() if k not in special and c != S.OTHER_KEYS),
-                  key=lambda kv: natural_key(kv[0]))
+    keys = sorted(
+        ((k, c) for k, c in keys_seen.items() if k not in special and c != S.OTHER_KEYS),
+        key=lambda kv: natural_key(kv[0]),
+    )
     entries = [(f"key {k}", c) for k, c in keys[:MAX_KEY_LEGEND]]
     if len(keys) > MAX_KEY_LEGEND:
         entries.append((f"+{len(keys) - MAX_KEY_LEGEND} more keys (hover a cell)", "rgba(0,0,0,0)"))
@@ -390,12 +740,34 @@ def _key_legend(data: list[dict], keys_seen: dict[str, str]) -> int:
     if NULL_LABEL in keys_seen:
         entries.append((NULL_LABEL, S.NULL_KEY))
     for label, colour in entries:
-        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=label,
-                         marker=dict(symbol="square", size=13, color=colour,
-                                     line=dict(color=S.NULL_KEY_LINE if colour == S.NULL_KEY else colour, width=1))))
-    data.append(dict(type="bar", x=[None], y=[None], name=ABOVE_HW,
-                     marker=dict(color=S.WHITE, line=dict(color=P.NOT_COMMITTED, width=1.5),
-                                 pattern=dict(shape=P.HATCH, fgcolor=P.NOT_COMMITTED, size=6, solidity=0.3))))
+        data.append(
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=label,
+                marker=dict(
+                    symbol="square",
+                    size=13,
+                    color=colour,
+                    line=dict(color=S.NULL_KEY_LINE if colour == S.NULL_KEY else colour, width=1),
+                ),
+            )
+        )
+    data.append(
+        dict(
+            type="bar",
+            x=[None],
+            y=[None],
+            name=ABOVE_HW,
+            marker=dict(
+                color=S.WHITE,
+                line=dict(color=P.NOT_COMMITTED, width=1.5),
+                pattern=dict(shape=P.HATCH, fgcolor=P.NOT_COMMITTED, size=6, solidity=0.3),
+            ),
+        )
+    )
     return len(entries) + 1
 
 
@@ -407,9 +779,17 @@ def topic_table(snap: ClusterSnapshot, topic: str) -> list[dict]:
     """What `kafka-topics.sh --describe` prints, one row per partition (leader None = offline)."""
     rows = []
     for p in sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition):
-        rows.append({"partition": p.partition, "leader": p.leader,
-                     "leader epoch": p.leader_epoch, "replicas": ", ".join(map(str, p.replicas)),
-                     "ISR": ", ".join(map(str, p.isr)), "log start": p.log_start_offset,
-                     "high watermark": p.high_watermark, "log end offset": p.log_end_offset,
-                     "lost records": len(p.lost)})
+        rows.append(
+            {
+                "partition": p.partition,
+                "leader": p.leader,
+                "leader epoch": p.leader_epoch,
+                "replicas": ", ".join(map(str, p.replicas)),
+                "ISR": ", ".join(map(str, p.isr)),
+                "log start": p.log_start_offset,
+                "high watermark": p.high_watermark,
+                "log end offset": p.log_end_offset,
+                "lost records": len(p.lost),
+            }
+        )
     return rows

@@ -13,8 +13,12 @@ from . import style as S
 from .diagram import fit
 
 
-def answer_histogram(choices: tuple[str, ...] | list[str], counts: tuple[int, ...] | list[int],
-                     answer: int | None = None, revealed: bool = False) -> go.Figure:
+def answer_histogram(
+    choices: tuple[str, ...] | list[str],
+    counts: tuple[int, ...] | list[int],
+    answer: int | None = None,
+    revealed: bool = False,
+) -> go.Figure:
     n = len(choices)
     counts = list(counts) + [0] * (n - len(counts))
     total = sum(counts)
@@ -24,14 +28,32 @@ def answer_histogram(choices: tuple[str, ...] | list[str], counts: tuple[int, ..
     # Letters on the axis (the choices are listed next to the chart): it stays readable in a narrow sidebar.
     labels = [f"{'✓ ' if right and i == answer else ''}{letters[i]}" for i in range(n)]
     pct = [f"{c} ({round(100 * c / total)}%)" if total else "0" for c in counts]
-    data = [dict(type="bar", orientation="h", y=labels, x=counts, marker=dict(color=colours), text=pct,
-                 textposition="outside", cliponaxis=False, textfont=dict(size=15, color=S.INK), name="answers",
-                 hovertext=[f"{letters[i]}. {fit(str(c), 400, 13)}: {p}" for i, (c, p) in enumerate(zip(choices, pct,
-                                                                                                       strict=True))],
-                 hoverinfo="text")]
+    data = [
+        dict(
+            type="bar",
+            orientation="h",
+            y=labels,
+            x=counts,
+            marker=dict(color=colours),
+            text=pct,
+            textposition="outside",
+            cliponaxis=False,
+            textfont=dict(size=15, color=S.INK),
+            name="answers",
+            hovertext=[
+                f"{letters[i]}. {fit(str(c), 400, 13)}: {p}"
+                for i, (c, p) in enumerate(zip(choices, pct, strict=True))
+            ],
+            hoverinfo="text",
+        )
+    ]
     title = f"{total} answer{'s' * (total != 1)}" + ("" if revealed else "<br><sup>not revealed yet</sup>")
     layout = S.base_layout(
-        height=100 + 40 * n, title=title, margin=dict(l=10, r=20, t=58, b=10),
+        height=100 + 40 * n,
+        title=title,
+        margin=dict(l=10, r=20, t=58, b=10),
         xaxis=dict(visible=False, range=[0, max(counts + [1]) * 1.7], fixedrange=True),
-        yaxis=dict(autorange="reversed", fixedrange=True, automargin=True, tickfont=dict(size=15)), bargap=0.35)
+        yaxis=dict(autorange="reversed", fixedrange=True, automargin=True, tickfont=dict(size=15)),
+        bargap=0.35,
+    )
     return S.figure(data, layout)

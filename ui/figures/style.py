@@ -83,7 +83,7 @@ def text_on(fill: str) -> str:
     h = fill.lstrip("#")
     if len(h) != 6:
         return INK
-    r, g, b = (int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
 
     def lin(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -110,11 +110,16 @@ def show_value(value: bytes | str | None, limit: int = 28) -> str:
     """A record value with its size when it was padded: "p1-17 (20 bytes)"."""
     text = show(value, limit)
     size = len(value) if isinstance(value, bytes | bytearray) else None
-    return f"{text} ({size} bytes)" if size is not None and PADDING.match(value.decode("utf-8", "replace")) else text
+    return (
+        f"{text} ({size} bytes)"
+        if size is not None and PADDING.match(value.decode("utf-8", "replace"))
+        else text
+    )
 
 
-def base_layout(*, height: int, title: str | None = None, show_legend: bool = False, margin: dict | None = None,
-                **extra) -> dict:
+def base_layout(
+    *, height: int, title: str | None = None, show_legend: bool = False, margin: dict | None = None, **extra
+) -> dict:
     """The common frame: white background, projector-size font, no zoom or drag."""
     base = dict(
         height=height,
@@ -125,8 +130,16 @@ def base_layout(*, height: int, title: str | None = None, show_legend: bool = Fa
         dragmode=False,
         margin=margin or dict(l=10, r=10, t=48 if title else 10, b=10),
         hoverlabel=dict(font=dict(size=14), bgcolor=WHITE, bordercolor=GRID),
-        legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0, font=dict(size=13),
-                    itemclick=False, itemdoubleclick=False),
+        legend=dict(
+            orientation="h",
+            yanchor="top",
+            y=-0.02,
+            xanchor="left",
+            x=0,
+            font=dict(size=13),
+            itemclick=False,
+            itemdoubleclick=False,
+        ),
     )
     if title:
         base["title"] = dict(text=title, font=dict(size=TITLE_SIZE), x=0, xanchor="left")
@@ -140,5 +153,6 @@ def hidden_axes(x_range: tuple[float, float], y_range: tuple[float, float]) -> d
 
 
 def empty_note(text: str) -> dict:
-    return dict(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                font=dict(size=16, color=MUTED))
+    return dict(
+        text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16, color=MUTED)
+    )

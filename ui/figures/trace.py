@@ -19,7 +19,9 @@ from .diagram import MessagePath, fit
 
 LANE_PX = 78
 LABEL_PX = 190
-PLOT_PX = 560  # the plot area's width in the narrowest place the figure is shown (a Playground tab at 1280 px)
+PLOT_PX = (
+    560  # the plot area's width in the narrowest place the figure is shown (a Playground tab at 1280 px)
+)
 PROBLEM_WRAP = 78  # characters per line of the loss reason under the picture (13 px font in PLOT_PX)
 BAD_KINDS = ("lost", "redelivered", "truncated")
 # kind -> (short label, colour, marker symbol); the list below the figure has the full sentences.
@@ -61,12 +63,29 @@ def lanes(trace: Trace) -> list[tuple[str, str]]:
         a = step_actor(trace, s)
         if a in role_of:
             continue
-        role_of[a] = {"partitioned": "producer", "sent": "producer", "acked": "producer", "appended": "leader",
-                      "committed": "leader", "replicated": "follower", "polled": "consumer",
-                      "redelivered": "consumer", "offset_committed": "commits",
-                      "lost": "new leader", "truncated": "truncated"}.get(s.kind, "")
-    order = {"producer": 0, "leader": 1, "follower": 2, "new leader": 3, "truncated": 3, "consumer": 4, "commits": 5,
-             "": 6}
+        role_of[a] = {
+            "partitioned": "producer",
+            "sent": "producer",
+            "acked": "producer",
+            "appended": "leader",
+            "committed": "leader",
+            "replicated": "follower",
+            "polled": "consumer",
+            "redelivered": "consumer",
+            "offset_committed": "commits",
+            "lost": "new leader",
+            "truncated": "truncated",
+        }.get(s.kind, "")
+    order = {
+        "producer": 0,
+        "leader": 1,
+        "follower": 2,
+        "new leader": 3,
+        "truncated": 3,
+        "consumer": 4,
+        "commits": 5,
+        "": 6,
+    }
     actors = sorted(role_of, key=lambda a: order[role_of[a]])  # stable: first appearance within a role
     return [(a, f"{_pretty(a)} · {role_of[a]}" if role_of[a] else _pretty(a)) for a in actors]
 
@@ -96,14 +115,28 @@ def message_path(trace: Trace | None) -> MessagePath | None:
     if trace is None or not trace.steps:
         return None
     leader = next((_broker(s.actor) for s in trace.steps if s.kind == "appended"), None)
-    followers = tuple(dict.fromkeys(b for s in trace.steps if s.kind == "replicated"
-                                    and (b := _broker(s.actor)) is not None and b != leader))
+    followers = tuple(
+        dict.fromkeys(
+            b
+            for s in trace.steps
+            if s.kind == "replicated" and (b := _broker(s.actor)) is not None and b != leader
+        )
+    )
     readers = tuple(dict.fromkeys(s.actor for s in trace.steps if s.kind in ("polled", "redelivered")))
     twice = tuple(dict.fromkeys(s.actor for s in trace.steps if s.kind == "redelivered"))
     key = f" · key {S.show(trace.key, 16)}" if trace.key is not None else ""
-    return MessagePath(trace.topic, trace.partition, trace.offset, f"{trace.topic}-{trace.partition} offset "
-                       f"{trace.offset}{key}", producer=_producer(trace), leader=leader, followers=followers,
-                       readers=readers, twice=twice, lost=any(s.kind == "lost" for s in trace.steps))
+    return MessagePath(
+        trace.topic,
+        trace.partition,
+        trace.offset,
+        f"{trace.topic}-{trace.partition} offset {trace.offset}{key}",
+        producer=_producer(trace),
+        leader=leader,
+        followers=followers,
+        readers=readers,
+        twice=twice,
+        lost=any(s.kind == "lost" for s in trace.steps),
+    )
 
 
 def route_text(path: MessagePath) -> str:
@@ -113,7 +146,9 @@ def route_text(path: MessagePath) -> str:
     if path.leader is not None:
         parts.append(f"broker {path.leader} (leader)")
     if path.followers:
-        parts.append(f"broker{'s' * (len(path.followers) > 1)} {', '.join(map(str, path.followers))} (followers)")
+        parts.append(
+            f"broker{'s' * (len(path.followers) > 1)} {', '.join(map(str, path.followers))} (followers)"
+        )
     if path.readers:
         parts.append(", ".join(path.readers) + (" (consumer)" if len(path.readers) == 1 else " (consumers)"))
     return " → ".join(parts) + (" → LOST" if path.lost else "")
@@ -126,15 +161,18 @@ def problems(trace: Trace) -> list[TraceStep]:
 
 def trace_title(trace: Trace) -> str:
     key = S.show(trace.key, 20) if trace.key is not None else "no key"
-    return f"{trace.topic}-{trace.partition} offset {trace.offset} · key {key} · value {S.show(trace.value, 20)}"
+    return (
+        f"{trace.topic}-{trace.partition} offset {trace.offset} · key {key} · value {S.show(trace.value, 20)}"
+    )
 
 
 def trace_figure(trace: Trace | None) -> go.Figure:
     """The record's life: one marker per step in its actor's lane, the path between them, hop durations."""
     if trace is None or not trace.steps:
         text = "Pick a record to follow." if trace is None else "Nothing is known about this record yet."
-        return S.figure([], S.base_layout(height=150, annotations=[S.empty_note(text)],
-                                          **S.hidden_axes((0, 1), (1, 0))))
+        return S.figure(
+            [], S.base_layout(height=150, annotations=[S.empty_note(text)], **S.hidden_axes((0, 1), (1, 0)))
+        )
     lane_list = lanes(trace)
     row = {a: i for i, (a, _) in enumerate(lane_list)}
     steps = list(trace.steps)
@@ -145,33 +183,96 @@ def trace_figure(trace: Trace | None) -> go.Figure:
     data: list[dict] = []
     n = len(steps)
     for i, (_, label) in enumerate(lane_list):
-        shapes.append(dict(type="rect", name=f"lane:{lane_list[i][0]}", xref="paper", yref="y", x0=0, x1=1,
-                           y0=i - 0.42, y1=i + 0.42, fillcolor=S.PANEL if i % 2 == 0 else S.WHITE,
-                           line=dict(width=0), layer="below"))
-        ann.append(dict(x=0, xshift=-10, y=i, xref="paper", yref="y", text=f"<b>{fit(label, LABEL_PX - 14, 13)}</b>",
-                        showarrow=False, xanchor="right", font=dict(size=13, color=S.INK)))
+        shapes.append(
+            dict(
+                type="rect",
+                name=f"lane:{lane_list[i][0]}",
+                xref="paper",
+                yref="y",
+                x0=0,
+                x1=1,
+                y0=i - 0.42,
+                y1=i + 0.42,
+                fillcolor=S.PANEL if i % 2 == 0 else S.WHITE,
+                line=dict(width=0),
+                layer="below",
+            )
+        )
+        ann.append(
+            dict(
+                x=0,
+                xshift=-10,
+                y=i,
+                xref="paper",
+                yref="y",
+                text=f"<b>{fit(label, LABEL_PX - 14, 13)}</b>",
+                showarrow=False,
+                xanchor="right",
+                font=dict(size=13, color=S.INK),
+            )
+        )
     # The path: one segment per hop, vermillion into a loss, with its simulated duration on it.
     for i in range(1, n):
         bad = steps[i].kind in BAD_KINDS
-        shapes.append(dict(type="line", name=f"hop:{i}", xref="x", yref="y", x0=xs[i - 1], y0=ys[i - 1], x1=xs[i],
-                           y1=ys[i], line=dict(color=S.VERMILLION if bad else S.MUTED, width=2.5 if bad else 2,
-                                               dash="dot" if bad else "solid"), layer="below"))
+        shapes.append(
+            dict(
+                type="line",
+                name=f"hop:{i}",
+                xref="x",
+                yref="y",
+                x0=xs[i - 1],
+                y0=ys[i - 1],
+                x1=xs[i],
+                y1=ys[i],
+                line=dict(
+                    color=S.VERMILLION if bad else S.MUTED,
+                    width=2.5 if bad else 2,
+                    dash="dot" if bad else "solid",
+                ),
+                layer="below",
+            )
+        )
         dt = steps[i].time_ms - steps[i - 1].time_ms
-        ann.append(dict(x=(xs[i - 1] + xs[i]) / 2, y=(ys[i - 1] + ys[i]) / 2, xref="x", yref="y",
-                        text=f"+{dt} ms", showarrow=False, yshift=-11, bgcolor="rgba(255,255,255,0.85)",
-                        font=dict(size=11, color=S.VERMILLION if bad else S.MUTED), name=f"dt:{i}"))
+        ann.append(
+            dict(
+                x=(xs[i - 1] + xs[i]) / 2,
+                y=(ys[i - 1] + ys[i]) / 2,
+                xref="x",
+                yref="y",
+                text=f"+{dt} ms",
+                showarrow=False,
+                yshift=-11,
+                bgcolor="rgba(255,255,255,0.85)",
+                font=dict(size=11, color=S.VERMILLION if bad else S.MUTED),
+                name=f"dt:{i}",
+            )
+        )
     by_kind: dict[str, list[int]] = {}
     for i, s in enumerate(steps):
         by_kind.setdefault(s.kind, []).append(i)
     for kind, idx in by_kind.items():
         label, colour, symbol = kind_style(kind)
         bad = kind in BAD_KINDS
-        data.append(dict(
-            type="scatter", x=[xs[i] for i in idx], y=[ys[i] for i in idx], mode="markers", name=label,
-            marker=dict(symbol=symbol, size=20 if bad else 16, color=colour,
-                        line=dict(color=S.VERMILLION if bad else S.WHITE, width=2.5 if bad else 1.5)),
-            hovertext=[f"<b>t={steps[i].time_ms} ms · {label}</b><br>{_wrap(steps[i].summary)}" for i in idx],
-            hoverinfo="text", showlegend=False))
+        data.append(
+            dict(
+                type="scatter",
+                x=[xs[i] for i in idx],
+                y=[ys[i] for i in idx],
+                mode="markers",
+                name=label,
+                marker=dict(
+                    symbol=symbol,
+                    size=20 if bad else 16,
+                    color=colour,
+                    line=dict(color=S.VERMILLION if bad else S.WHITE, width=2.5 if bad else 1.5),
+                ),
+                hovertext=[
+                    f"<b>t={steps[i].time_ms} ms · {label}</b><br>{_wrap(steps[i].summary)}" for i in idx
+                ],
+                hoverinfo="text",
+                showlegend=False,
+            )
+        )
     sides = label_sides([kind_style(s.kind)[0] for s in steps], ys, [s.kind in BAD_KINDS for s in steps])
     for i, s in enumerate(steps):
         label = kind_style(s.kind)[0]
@@ -180,29 +281,60 @@ def trace_figure(trace: Trace | None) -> go.Figure:
         when = f"<span style='font-size:11px'>t={s.time_ms} ms</span>"
         up = sides[i]
         shift = 36 if bad else 30  # clear of the bigger problem marker
-        ann.append(dict(x=xs[i], y=ys[i], xref="x", yref="y", showarrow=False, yshift=shift if up else -shift,
-                        text=f"{name}<br>{when}" if up else f"{when}<br>{name}",
-                        font=dict(size=12, color=S.VERMILLION if bad else S.INK), name=f"step:{i}:{s.kind}"))
+        ann.append(
+            dict(
+                x=xs[i],
+                y=ys[i],
+                xref="x",
+                yref="y",
+                showarrow=False,
+                yshift=shift if up else -shift,
+                text=f"{name}<br>{when}" if up else f"{when}<br>{name}",
+                font=dict(size=12, color=S.VERMILLION if bad else S.INK),
+                name=f"step:{i}:{s.kind}",
+            )
+        )
     first_problem = next(iter(problems(trace)), None)
     extra = 0
     if first_problem is not None:  # the reason, in words, under the picture
         s = first_problem
-        reason = _wrap(f"<b>{kind_style(s.kind)[0]}</b> at t={s.time_ms} ms: {s.summary.removeprefix('LOST: ')}",
-                       PROBLEM_WRAP)
-        ann.append(dict(x=0, y=0, xref="paper", yref="paper", yanchor="top", xanchor="left", yshift=-8,
-                        showarrow=False, align="left", text=reason, font=dict(size=13, color=S.VERMILLION),
-                        name=f"problem:{s.kind}"))
+        reason = _wrap(
+            f"<b>{kind_style(s.kind)[0]}</b> at t={s.time_ms} ms: {s.summary.removeprefix('LOST: ')}",
+            PROBLEM_WRAP,
+        )
+        ann.append(
+            dict(
+                x=0,
+                y=0,
+                xref="paper",
+                yref="paper",
+                yanchor="top",
+                xanchor="left",
+                yshift=-8,
+                showarrow=False,
+                align="left",
+                text=reason,
+                font=dict(size=13, color=S.VERMILLION),
+                name=f"problem:{s.kind}",
+            )
+        )
         extra = 20 + 18 * reason.count("<br>")
     height = len(lane_list) * LANE_PX + 70 + extra
     layout = S.base_layout(
-        height=height, title=trace_title(trace), shapes=shapes, annotations=ann,
+        height=height,
+        title=trace_title(trace),
+        shapes=shapes,
+        annotations=ann,
         margin=dict(l=LABEL_PX, r=30, t=56, b=20 + extra),
         xaxis=dict(range=[-0.6, max(n - 1, 1) + 0.6], visible=False, fixedrange=True),
-        yaxis=dict(range=[len(lane_list) - 0.5, -0.6], visible=False, fixedrange=True))
+        yaxis=dict(range=[len(lane_list) - 0.5, -0.6], visible=False, fixedrange=True),
+    )
     return S.figure(data, layout)
 
 
-def label_sides(labels: list[str], lanes_of: list[int], bad: list[bool], plot_px: float = PLOT_PX) -> list[bool]:
+def label_sides(
+    labels: list[str], lanes_of: list[int], bad: list[bool], plot_px: float = PLOT_PX
+) -> list[bool]:
     """Above (True) or below each step's marker, so no two step labels overlap: alternate, unless the
     preferred side collides with a label already placed or another marker (neighbours in adjacent lanes share
     the band between them). Positions are estimated at the narrowest width the figure is drawn for."""
@@ -210,18 +342,28 @@ def label_sides(labels: list[str], lanes_of: list[int], bad: list[bool], plot_px
     step_px = plot_px / (max(n - 1, 1) + 1.2)
     boxes: list[tuple[float, float, float, float]] = [
         ((i + 0.6) * step_px - 10, (i + 0.6) * step_px + 10, y * LANE_PX - 10, y * LANE_PX + 10)
-        for i, y in enumerate(lanes_of)]  # the markers
+        for i, y in enumerate(lanes_of)
+    ]  # the markers
 
     def clash(box: tuple[float, float, float, float]) -> float:
-        return sum(max(0.0, min(box[1], b[1]) - max(box[0], b[0])) * max(0.0, min(box[3], b[3]) - max(box[2], b[2]))
-                   for b in boxes)
+        return sum(
+            max(0.0, min(box[1], b[1]) - max(box[0], b[0])) * max(0.0, min(box[3], b[3]) - max(box[2], b[2]))
+            for b in boxes
+        )
 
     out = []
     for i, (label, y) in enumerate(zip(labels, lanes_of, strict=True)):
         half = max(len(label), 10) * 3.4 + 4
         cx, cy, shift = (i + 0.6) * step_px, y * LANE_PX, 36 if bad[i] else 30
-        cand = {up: (cx - half, cx + half, cy - shift - 16 if up else cy + shift - 16,
-                     cy - shift + 16 if up else cy + shift + 16) for up in (True, False)}
+        cand = {
+            up: (
+                cx - half,
+                cx + half,
+                cy - shift - 16 if up else cy + shift - 16,
+                cy - shift + 16 if up else cy + shift + 16,
+            )
+            for up in (True, False)
+        }
         prefer = [i % 2 == 0, i % 2 != 0]
         up = min(prefer, key=lambda u: (clash(cand[u]), prefer.index(u)))
         boxes.append(cand[up])
@@ -243,5 +385,12 @@ def _wrap(text: str, width: int = 70) -> str:
 
 def trace_rows(trace: Trace) -> list[dict[str, str]]:
     """The list under the figure: one row per step, simulated time first, the full sentence last."""
-    return [{"t (ms)": str(s.time_ms), "what": kind_style(s.kind)[0], "who": _pretty(step_actor(trace, s)),
-             "detail": s.summary} for s in trace.steps]
+    return [
+        {
+            "t (ms)": str(s.time_ms),
+            "what": kind_style(s.kind)[0],
+            "who": _pretty(step_actor(trace, s)),
+            "detail": s.summary,
+        }
+        for s in trace.steps
+    ]

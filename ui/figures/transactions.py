@@ -21,18 +21,28 @@ STATE_HELP = {
 
 def has_transactions(snap: ClusterSnapshot) -> bool:
     """Show the transaction views only where there is something transactional to see."""
-    return bool(snap.transactions) or any(p.transactional_id for p in snap.producers) or any(
-        r.control is not None or r.txn is not None for p in snap.partitions for r in p.tail)
+    return (
+        bool(snap.transactions)
+        or any(p.transactional_id for p in snap.producers)
+        or any(r.control is not None or r.txn is not None for p in snap.partitions for r in p.tail)
+    )
 
 
 def transaction_rows(snap: ClusterSnapshot) -> list[dict]:
     """One row per transactional.id, as the transaction coordinator (the broker leading its
     __transaction_state partition) knows it."""
-    return [{"transactional.id": t.transactional_id, "producer id": t.producer_id, "epoch": t.producer_epoch,
-             "state": t.state, "meaning": STATE_HELP.get(t.state, ""),
-             "partitions": ", ".join(f"{tp}-{p}" for tp, p in t.partitions) or "—",
-             "coordinator": f"broker {t.coordinator}" if t.coordinator is not None else "—"}
-            for t in snap.transactions]
+    return [
+        {
+            "transactional.id": t.transactional_id,
+            "producer id": t.producer_id,
+            "epoch": t.producer_epoch,
+            "state": t.state,
+            "meaning": STATE_HELP.get(t.state, ""),
+            "partitions": ", ".join(f"{tp}-{p}" for tp, p in t.partitions) or "—",
+            "coordinator": f"broker {t.coordinator}" if t.coordinator is not None else "—",
+        }
+        for t in snap.transactions
+    ]
 
 
 def producer_txn_rows(snap: ClusterSnapshot) -> list[dict]:
@@ -44,8 +54,17 @@ def producer_txn_rows(snap: ClusterSnapshot) -> list[dict]:
             continue
         current = epochs.get(p.transactional_id)
         zombie = p.producer_epoch is not None and current is not None and p.producer_epoch < current
-        rows.append({"producer": p.id, "transactional.id": p.transactional_id, "its epoch": p.producer_epoch,
-                     "client state": p.txn_state,
-                     "note": "fenced: a newer instance owns the id" if p.txn_state == "Fenced" else
-                     "zombie: a newer epoch exists; its next call fails" if zombie else ""})
+        rows.append(
+            {
+                "producer": p.id,
+                "transactional.id": p.transactional_id,
+                "its epoch": p.producer_epoch,
+                "client state": p.txn_state,
+                "note": "fenced: a newer instance owns the id"
+                if p.txn_state == "Fenced"
+                else "zombie: a newer epoch exists; its next call fails"
+                if zombie
+                else "",
+            }
+        )
     return rows
