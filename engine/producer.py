@@ -26,7 +26,14 @@ from .errors import (
 )
 from .events import Later
 from .partitioner import BuiltInPartitioner, partition_for_key
-from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, plain_record_size, record_size
+from .records import (
+    BATCH_OVERHEAD,
+    RecordBatch,
+    compressed_size,
+    header_bytes,
+    headers_record_size,
+    plain_record_size,
+)
 from .scheduler import Watchdog
 from .transactions import TransactionManager
 
@@ -359,87 +366,58 @@ class Producer:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
-        if (
-            self._fast
-            and partition is None
-            and headers is None
-            and timestamp_ms is None
-            and key.__class__ is bytes
-            and value.__class__ is bytes
-        ):
-            # The common case of every bulk run, in as few steps as Python allows: a known key (its partition,
-            # batch deque and record size cached), one more record for that partition's open batch.
+        # 1. Where the record goes and its size. The keyed hot path of every bulk run (a bytes key and value,
+        # nothing else): one lookup gives the key's partition, that partition's batches and a record-size
+        # table for the key's length (DefaultPartitioner: murmur2 of the key, cached per topic).
+        if key.__class__ is not bytes or value.__class__ is not bytes:
+            key, value = self._serialize(key, value)
+        if self._fast and partition is None and headers is None and key is not None:
             cache = self.key_cache.get(topic)
             hit = None if cache is None else cache.get(key)
-            if hit is not None:
-                tp, sizes, dq = hit
-                size = sizes.get(len(value))  # only sizes within max.request.size are cached
-                if size is not None and self.buffer_used + size <= self._buffer_memory and dq:
-                    b = dq[-1]
-                    if b.state == "open" and b.size + size <= self._batch_size and b.sent_at is None:
-                        keys = b.keys
-                        idx = len(keys)
-                        keys.append(key)
-                        b.values.append(value)
-                        b.timestamps.append(self._scheduler.now_ms)
-                        if b.headers is not None:
-                            b.headers.append(())
-                        filled = b.size = b.size + size
-                        self.buffer_used += size
-                        self.sent += 1
-                        if filled >= self._batch_size:
-                            b.state = "ready"
-                            self._wake(self._scheduler.now_ms)
-                        return RecordMetadataFuture(b, idx)
-        kb, vb = self._serialize(key, value)
-        sticky = None
-        if partition is None and kb is not None and self._keyed and not headers:
-            # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
-            # its record size by value length (DefaultPartitioner: murmur2 of the key, cached per topic)
-            cache = self.key_cache.get(topic)
-            hit = None if cache is None else cache.get(kb)
             if hit is None:
-                hit = self._cache_key(topic, kb)
+                hit = self._cache_key(topic, key)
             tp, sizes, dq = hit
-            vlen = -1 if vb is None else len(vb)
+            vlen = -1 if value is None else len(value)
             size = sizes.get(vlen)
             if size is None:
-                size = self._new_size(sizes, len(kb), vlen)
+                size = self._new_size(sizes, len(key), vlen)
+            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+                return self._buffer_exhausted(topic, tp[1], key, value)
+            sticky = None
         else:
-            placed = self._place(topic, kb, vb, partition, headers)
+            placed = self._place(topic, key, value, partition, headers)
             if placed.__class__ is RecordMetadataFuture:
-                return placed  # a keyless record that found no room in buffer.memory
-            tp, size, sticky = placed
-            dq = self.batches.get(tp)
-            if dq is None:
-                dq = self.batches[tp] = deque()
-        if size > self._max_record:
-            self._too_large(size)
-        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-            return self._buffer_exhausted(tp[0], tp[1], kb, vb)
+                return placed  # no room in buffer.memory within max.block.ms
+            tp, size, sticky, dq = placed
+        # 2. RecordAccumulator.append: the partition's open batch takes the record if it has room (an empty
+        # batch takes any record), else it is closed and a new one opened. The one append path of send().
         now = self._scheduler.now_ms
-        if self.txn is not None:
-            self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
-        b = dq[-1] if dq else None
-        new_batch = False
         batch_size = self._batch_size
-        if b is None or b.state != "open" or (b.keys and b.size + size > batch_size):
+        b = dq[-1] if dq else None
+        if b is not None and b.state == "open" and (b.size + size <= batch_size or not b.keys):
+            new_batch = False
+        else:
             b = _new_batch(dq, b, tp, now)
             new_batch = True
         keys = b.keys
         idx = len(keys)
-        keys.append(kb)
-        b.values.append(vb)
-        b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
-        if timestamp_ms is not None or headers or b.headers is not None or b.sent_at is not None:
+        keys.append(key)
+        b.values.append(value)
+        if timestamp_ms is None and b.sent_at is None and b.headers is None and not headers:
+            b.timestamps.append(now)
+        else:
+            b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
             _extra_columns(b, idx, timestamp_ms, now, headers)
-        appended = size + BATCH_OVERHEAD if new_batch else size
         filled = b.size = b.size + size
         self.buffer_used += size
         self.sent += 1
         if sticky is not None:
             # RecordAccumulator.append: switching is allowed only once the partition's batches are all full
-            sticky.update_partition_info(appended, self.metadata[topic], _all_batches_full(dq, batch_size))
+            sticky.update_partition_info(
+                size + BATCH_OVERHEAD if new_batch else size,
+                self.metadata[topic],
+                _all_batches_full(dq, batch_size),
+            )
         if filled >= batch_size:
             b.state = "ready"
             self._wake(now)
@@ -449,31 +427,45 @@ class Producer:
 
     def _place(
         self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
-    ) -> tuple[TP, int, BuiltInPartitioner | None] | RecordMetadataFuture:
-        """send() off the keyed fast path: an explicit partition, a key with headers, or no key (the
-        BuiltInPartitioner, which needs the record's size first). Returns (partition, size, partitioner)."""
+    ) -> tuple[TP, int, BuiltInPartitioner | None, deque[ProducerBatch]] | RecordMetadataFuture:
+        """send() off the keyed hot path: an explicit partition, headers, a key that is not bytes yet, a
+        transactional producer, or no key (the BuiltInPartitioner, which needs the record's size first).
+        Checks max.request.size and buffer.memory (blocking for room like BufferPool.allocate) and adds the
+        partition to the transaction. Returns (partition, size, partitioner or None, the partition's batches)."""
+        if not self.alive:
+            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         leaders = self.metadata.get(topic)
         if leaders is None:
             leaders = self._fetch_metadata(topic)
-        n = len(leaders)
+        klen = -1 if kb is None else len(kb)
+        vlen = -1 if vb is None else len(vb)
         if headers:
-            size = record_size(kb, vb, 1, 1, tuple(headers))
+            size = headers_record_size(klen, vlen, header_bytes(tuple(headers)))
         else:
-            size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
+            size = plain_record_size(klen, vlen)
+        sticky = None
         if partition is not None:
+            n = len(leaders)
             if not 0 <= partition < n:
                 raise UnknownTopicOrPartitionError(
                     f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
                 )
-            return (topic, partition), size, None
-        if kb is not None and self._keyed:
-            return (topic, partition_for_key(kb, n)), size, None
+            tp = (topic, partition)
+        elif kb is not None and self._keyed:
+            tp = (topic, partition_for_key(kb, len(leaders)))
         if size > self._max_record:
             self._too_large(size)
+        keyless = partition is None and (kb is None or not self._keyed)
         if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-            return self._buffer_exhausted(topic, -1, kb, vb)
-        sticky, tp = self._sticky_partition(topic, leaders, size)
-        return tp, size, sticky
+            return self._buffer_exhausted(topic, -1 if keyless else tp[1], kb, vb)
+        if keyless:
+            sticky, tp = self._sticky_partition(topic, leaders, size)
+        if self.txn is not None:
+            self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
+        dq = self.batches.get(tp)
+        if dq is None:
+            dq = self.batches[tp] = deque()
+        return tp, size, sticky, dq
 
     def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
         """KafkaProducer.doSend's first steps: refuse if closed (IllegalStateException), then serialize."""
@@ -482,10 +474,11 @@ class Producer:
         return _serialize_record(key, value)
 
     def _new_size(self, sizes: dict[int, int], key_len: int, value_len: int) -> int:
-        """A record size not in the key length's table yet: computed once, cached if within max.request.size."""
+        """A record size not in the key length's table yet: checked against max.request.size, then cached."""
         size = plain_record_size(key_len, value_len)
-        if size <= self._max_record:
-            sizes[value_len] = size
+        if size > self._max_record:
+            self._too_large(size)
+        sizes[value_len] = size
         return size
 
     def _too_large(self, size: int) -> None:

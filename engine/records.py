@@ -62,6 +62,35 @@ def plain_record_size(key_len: int, value_len: int) -> int:
     return _varint_len(body) + body
 
 
+def _header_bytes(headers: tuple[tuple[str, bytes], ...]) -> int:
+    body = _varint_len(len(headers))
+    for hk, hv in headers:
+        hkb = hk.encode()
+        body += _varint_len(len(hkb)) + len(hkb) + _varint_len(len(hv)) + len(hv)
+    return body
+
+
+_cached_header_bytes = lru_cache(maxsize=1024)(_header_bytes)
+
+
+def header_bytes(headers: tuple[tuple[str, bytes], ...]) -> int:
+    """The headers' part of DefaultRecord.sizeInBytes (count and each key and value), cached per distinct
+    headers tuple: a producer usually sends the same few headers on every record."""
+    try:
+        return _cached_header_bytes(headers)
+    except TypeError:  # an unhashable header value (a bytearray): computed every time
+        return _header_bytes(headers)
+
+
+@lru_cache(maxsize=4096)
+def headers_record_size(key_len: int, value_len: int, header_part: int) -> int:
+    """record_size(key, value, 1, 1, headers) from the lengths and header_bytes(headers): the producer's size
+    of a record with headers (offset and timestamp deltas of one byte each, as plain_record_size)."""
+    body = 1 + 1 + 1 + _varint_len(key_len) + max(key_len, 0) + _varint_len(value_len) + max(value_len, 0)
+    body += header_part
+    return _varint_len(body) + body
+
+
 def compressed_size(keys: tuple, values: tuple, codec: str) -> int:
     """Size of the batch's records after the codec, computed by really compressing them.
 
