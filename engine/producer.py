@@ -369,7 +369,7 @@ class Producer:
         # 1. Where the record goes and its size. The keyed hot path of every bulk run (a bytes key and value,
         # nothing else): one lookup gives the key's partition, that partition's batches and a record-size
         # table for the key's length (DefaultPartitioner: murmur2 of the key, cached per topic).
-        if key.__class__ is not bytes or value.__class__ is not bytes:
+        if value.__class__ is not bytes or (key.__class__ is not bytes and key is not None):
             key, value = self._serialize(key, value)
         if self._fast and partition is None and headers is None and key is not None:
             cache = self.key_cache.get(topic)
@@ -412,12 +412,16 @@ class Producer:
         self.buffer_used += size
         self.sent += 1
         if sticky is not None:
-            # RecordAccumulator.append: switching is allowed only once the partition's batches are all full
-            sticky.update_partition_info(
-                size + BATCH_OVERHEAD if new_batch else size,
-                self.metadata[topic],
-                _all_batches_full(dq, batch_size),
-            )
+            # RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo: switching is allowed only
+            # once the partition's batches are all full; below stickyBatchSize it only counts the bytes
+            appended = size + BATCH_OVERHEAD if new_batch else size
+            produced = sticky.produced_bytes + appended
+            if produced < sticky.sticky_batch_size:
+                sticky.produced_bytes = produced
+            else:
+                sticky.update_partition_info(
+                    appended, self.metadata[topic], _all_batches_full(dq, batch_size)
+                )
         if filled >= batch_size:
             b.state = "ready"
             self._wake(now)
@@ -443,26 +447,30 @@ class Producer:
             size = headers_record_size(klen, vlen, header_bytes(tuple(headers)))
         else:
             size = plain_record_size(klen, vlen)
-        sticky = None
-        if partition is not None:
-            n = len(leaders)
-            if not 0 <= partition < n:
-                raise UnknownTopicOrPartitionError(
-                    f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
-                )
-            tp = (topic, partition)
-        elif kb is not None and self._keyed:
-            tp = (topic, partition_for_key(kb, len(leaders)))
-        if size > self._max_record:
-            self._too_large(size)
-        keyless = partition is None and (kb is None or not self._keyed)
-        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-            return self._buffer_exhausted(topic, -1 if keyless else tp[1], kb, vb)
-        if keyless:
-            sticky, tp = self._sticky_partition(topic, leaders, size)
+        if partition is None and (kb is None or not self._keyed):  # no key: the sticky partition (KIP-480)
+            if size > self._max_record:
+                self._too_large(size)
+            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+                return self._buffer_exhausted(topic, -1, kb, vb)
+            sticky, tp, dq = self._sticky_partition(topic, leaders, size)
+        else:
+            if partition is not None:
+                n = len(leaders)
+                if not 0 <= partition < n:
+                    raise UnknownTopicOrPartitionError(
+                        f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
+                    )
+                tp = (topic, partition)
+            else:
+                tp = (topic, partition_for_key(kb, len(leaders)))
+            if size > self._max_record:
+                self._too_large(size)
+            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+                return self._buffer_exhausted(topic, tp[1], kb, vb)
+            sticky = None
+            dq = self.batches.get(tp)
         if self.txn is not None:
             self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
-        dq = self.batches.get(tp)
         if dq is None:
             dq = self.batches[tp] = deque()
         return tp, size, sticky, dq
@@ -489,26 +497,30 @@ class Producer:
 
     def _sticky_partition(
         self, topic: str, leaders: list[int | None], size: int
-    ) -> tuple[BuiltInPartitioner, TP]:
+    ) -> tuple[BuiltInPartitioner, TP, deque[ProducerBatch] | None]:
         """A keyless record's partition (RecordAccumulator.append with the topic's BuiltInPartitioner): when
         the sticky partition's last batch is full or cannot take this record, Kafka closes it and completes a
-        switch that was held back (`partitionChanged`), then appends to the (maybe new) sticky partition."""
+        switch that was held back (`partitionChanged`), then appends to the (maybe new) sticky partition.
+        Returns the partitioner, the partition and its batches (None if it has none yet)."""
         bp = self.partitioners.get(topic)
         if bp is None:
             bp = self.partitioners[topic] = BuiltInPartitioner(
                 topic, max(1, self._batch_size), self.cluster.rng
             )
         while True:
-            p = bp.peek_current_partition(leaders)
-            dq = self.batches.get((topic, p))
+            p = bp.current
+            if p is None:
+                p = bp.peek_current_partition(leaders)
+            tp = (topic, p)
+            dq = self.batches.get(tp)
             last = dq[-1] if dq else None
-            if last is not None and last.state == "open" and last.size + size <= self._batch_size:
-                return bp, (topic, p)  # room in the open batch: no switch before appending
             if last is not None and last.state == "open":
+                if last.size + size <= self._batch_size:
+                    return bp, tp, dq  # room in the open batch: no switch before appending
                 last.state = "ready"  # closed for appends (ProducerBatch.closeForRecordAppends)
                 self._wake(self._scheduler.now_ms)
             if not bp.update_partition_info(0, leaders, True):
-                return bp, (topic, p)
+                return bp, tp, dq
 
     def _cache_key(self, topic: str, kb: bytes) -> tuple[TP, dict[int, int], deque[ProducerBatch]]:
         """First send of a key to a topic: its partition, the size table for its key length, its batches."""
