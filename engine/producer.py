@@ -33,6 +33,7 @@ from .records import (
     header_bytes,
     headers_record_size,
     plain_record_size,
+    timestamp_column,
 )
 from .scheduler import Watchdog
 from .transactions import TransactionManager
@@ -741,6 +742,10 @@ class Producer:
             self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
             b.base_sequence = seq
             self.sequences[b.tp] = seq + len(keys)
+        b.keys, b.values = (
+            keys,
+            values,
+        )  # the lists go: a future (or a retry) reads the same records from these
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
@@ -749,7 +754,7 @@ class Producer:
             -1,
             keys,
             values,
-            tuple(b.timestamps),
+            timestamp_column(b.timestamps),
             tuple(b.headers) if b.headers else None,
             self.pid,
             self.producer_epoch,
