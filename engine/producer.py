@@ -55,53 +55,51 @@ _REFRESH_METADATA_ON = frozenset(
 )
 
 
-class RecordMetadataFuture:
+class RecordMetadataFuture(tuple):
     """What send() returns: `done`, `partition`, `offset`, `error` (Kafka's Future<RecordMetadata>).
 
-    Only a reference to its batch and its index in it: topic, key and value are read from the batch, so the
-    one object per send stays small (send() is the hot path of every bulk run)."""
+    A 2-tuple (its batch, its index in the batch) and nothing else: topic, key and value are read from the
+    batch, so the one object per send costs what a small tuple costs (send() is the hot path of every bulk
+    run). Made with `RecordMetadataFuture((batch, index))`."""
 
-    __slots__ = ("_batch", "_index")
-
-    def __init__(self, batch: ProducerBatch, index: int) -> None:
-        self._batch = batch
-        self._index = index
+    __slots__ = ()
 
     @property
     def topic(self) -> str:
-        return self._batch.tp[0]
+        return self[0].tp[0]
 
     @property
     def partition(self) -> int:
-        return self._batch.tp[1]
+        return self[0].tp[1]
 
     @property
     def key(self) -> bytes | None:
-        return self._batch.keys[self._index]
+        return self[0].keys[self[1]]
 
     @property
     def value(self) -> bytes | None:
-        return self._batch.values[self._index]
+        return self[0].values[self[1]]
 
     @property
     def done(self) -> bool:
-        return self._batch.done
+        return self[0].done
 
     @property
     def error(self) -> KafkaError | None:
-        return self._batch.error
+        return self[0].error
 
     @property
     def offset(self) -> int | None:
         """The record's offset once acknowledged; -1 with acks=0 (the producer never learns it)."""
-        b = self._batch
+        b = self[0]
         if not b.done or b.error is not None:
             return None
-        return -1 if b.base_offset < 0 else b.base_offset + self._index
+        return -1 if b.base_offset < 0 else b.base_offset + self[1]
 
     @property
     def succeeded(self) -> bool:
-        return self._batch.done and self._batch.error is None
+        b = self[0]
+        return b.done and b.error is None
 
     def result(self):
         if not self.done:
@@ -428,7 +426,7 @@ class Producer:
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
-        return RecordMetadataFuture(b, idx)
+        return RecordMetadataFuture((b, idx))
 
     def _place(
         self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
@@ -1057,4 +1055,4 @@ class Producer:
             error=err.name,
             records=1,
         )
-        return RecordMetadataFuture(b, 0)
+        return RecordMetadataFuture((b, 0))
