@@ -281,6 +281,8 @@ class Producer:
         # batches): send()'s one lookup; dropped when the topic's partition count changes
         self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int], deque[ProducerBatch]]]] = {}
         self._sizes_by_key_len: dict[int, dict[int, int]] = {}
+        # topic -> (its BuiltInPartitioner, the sticky partition, that partition's batches) for keyless sends
+        self._sticky: dict[str, tuple[BuiltInPartitioner, TP, deque[ProducerBatch]]] = {}
         self.linger_timer = None
         self.wake_at: int | None = None
         self.flushing = False
@@ -333,6 +335,7 @@ class Producer:
         self.crashed = True
         self.batches.clear()
         self.key_cache.clear()  # it holds the batch deques too
+        self._sticky.clear()
         self.requests.clear()
         self.buffer_used = 0
         self.cluster.emit(
@@ -384,9 +387,32 @@ class Producer:
                 return self._buffer_exhausted(topic, tp[1], key, value)
             sticky = None
         else:
-            placed = self._place(topic, key, value, partition, headers)
-            if placed.__class__ is RecordMetadataFuture:
-                return placed  # no room in buffer.memory within max.block.ms
+            if headers:
+                headers = tuple(headers)  # once (tuple() of a tuple is the same object)
+            placed = None
+            if key is None and partition is None and self._fast:
+                # Keyless (the lessons' load generators): when the sticky partition's open batch has room, there
+                # is nothing to decide (RecordAccumulator.append); anything else goes through _place
+                vlen = -1 if value is None else len(value)
+                if headers:
+                    size = headers_record_size(-1, vlen, header_bytes(headers))
+                else:
+                    size = plain_record_size(-1, vlen)
+                hit = self._sticky.get(topic)
+                if hit is not None and size <= self._max_record:
+                    sticky, tp, dq = hit
+                    if (
+                        sticky.current == tp[1]
+                        and dq
+                        and self.buffer_used + size <= self._buffer_memory
+                        and dq[-1].state == "open"
+                        and dq[-1].size + size <= self._batch_size
+                    ):
+                        placed = tp, size, sticky, dq
+            if placed is None:
+                placed = self._place(topic, key, value, partition, headers)
+                if placed.__class__ is RecordMetadataFuture:
+                    return placed  # no room in buffer.memory within max.block.ms
             tp, size, sticky, dq = placed
         # 2. RecordAccumulator.append: the partition's open batch takes the record if it has room (an empty
         # batch takes any record), else it is closed and a new one opened. The one append path of send().
@@ -472,6 +498,8 @@ class Producer:
             self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
         if dq is None:
             dq = self.batches[tp] = deque()
+        if sticky is not None:
+            self._sticky[topic] = (sticky, tp, dq)  # send()'s keyless shortcut, while this stays sticky
         return tp, size, sticky, dq
 
     def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
@@ -581,6 +609,7 @@ class Producer:
         leaders = c.leaders_of(topic)
         self.metadata[topic] = leaders
         self.key_cache.pop(topic, None)
+        self._sticky.pop(topic, None)
         return leaders
 
     def _refresh_metadata(self) -> None:
@@ -605,6 +634,7 @@ class Producer:
         for topic, ls in leaders.items():
             if len(ls) != len(self.metadata.get(topic, ls)):
                 self.key_cache.pop(topic, None)  # the partition count changed: keys map elsewhere now
+                self._sticky.pop(topic, None)
         self.metadata.update(leaders)
         self._wake(self.cluster.now)
 
