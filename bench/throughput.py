@@ -191,8 +191,8 @@ def run(quick: bool = False) -> list[Result]:
     runs = 1 if quick else RUNS
     ours: dict[str, list[Timing]] = {s: [] for s in SHAPES}
     mockafka: list[Timing] = []
-    rd_e2e: list[Timing] = []
-    rd_produce: list[Timing] = []
+    rd_e2e: list[tuple[Timing, Timing]] = []  # (our base run, the peer's run interleaved with it)
+    rd_produce: list[tuple[Timing, Timing]] = []
     rd_skipped = 0
     errors: dict[str, str] = {}
     for _ in range(runs):  # interleaved, so every workload sees the same machine load
@@ -202,11 +202,11 @@ def run(quick: bool = False) -> list[Result]:
         got = _peer("rdkafka", lambda: rdkafka_workloads(n), errors)
         if got is not None:
             e2e, produce = got
-            rd_produce.append(produce)
+            rd_produce.append((ours["base"][-1], produce))
             if e2e is None:
                 rd_skipped += 1
             else:
-                rd_e2e.append(e2e)
+                rd_e2e.append((ours["base"][-1], e2e))
         got = _peer("mockafka", lambda: mockafka_workload(n), errors)
         if got is not None:
             mockafka.append(got)
@@ -252,11 +252,11 @@ def run(quick: bool = False) -> list[Result]:
 
     base = ours["base"]
     if rd_produce:
-        for name, theirs, ours_s, what in (
-            ("throughput_vs_librdkafka_mock", rd_e2e, [t.wall for t in base], "end-to-end"),
-            ("produce_vs_librdkafka_mock", rd_produce, [t.produce.wall for t in base], "produce-only"),
+        for name, pairs, what in (
+            ("throughput_vs_librdkafka_mock", rd_e2e, "end-to-end"),
+            ("produce_vs_librdkafka_mock", rd_produce, "produce-only"),
         ):
-            if not theirs:
+            if not pairs:
                 out.append(
                     Result(
                         name,
@@ -268,6 +268,8 @@ def run(quick: bool = False) -> list[Result]:
                     )
                 )
                 continue
+            theirs = [p for _, p in pairs]
+            ours_s = [o.wall if what == "end-to-end" else o.produce.wall for o, _ in pairs]
             peer_s = [t.wall for t in theirs]
             r = _speedup(ours_s, peer_s)
             rate = _rates(n, peer_s)
@@ -288,9 +290,12 @@ def run(quick: bool = False) -> list[Result]:
                         "librdkafka_cpu_s": [round(t.cpu, 3) for t in theirs],
                         "runs_not_counted": rd_skipped if what == "end-to-end" else 0,
                     },
-                    cpu=round(median([t.cpu for t in theirs]) / median([t.cpu for t in base]), 2)
-                    if what == "end-to-end"
-                    else None,
+                    # librdkafka's CPU time is every thread's: the clients' and the mock brokers'
+                    cpu=round(
+                        median([t.cpu for t in theirs])
+                        / median([o.cpu if what == "end-to-end" else o.produce.cpu for o, _ in pairs]),
+                        2,
+                    ),
                 )
             )
     else:
