@@ -140,6 +140,27 @@ def test_confluent_consume_transform_produce_commits_and_aborts(serve):
     try:
         round_(4, commit=True)
         round_(3, commit=False)
+        # KIP-447: offsets sent for a member the group does not know (a zombie's) are refused
+        co = h.call(cluster.coordinator_for, "ctp")
+        part = {
+            "partition_index": 0,
+            "committed_offset": 9,
+            "committed_leader_epoch": -1,
+            "committed_metadata": "",
+        }
+        zombie = {
+            "transactional_id": "ck-app",
+            "group_id": "ctp",
+            "producer_id": 0,
+            "producer_epoch": 0,
+            "generation_id": 1,
+            "member_id": "ghost",
+            "group_instance_id": None,
+            "topics": [{"name": "in", "partitions": [part]}],
+        }
+        with connect(h.ports[co]) as s:
+            s.sendall(request_frame(28, 3, zombie, 1))
+            assert read_response(s, 28, 3)[1].topics[0].partitions[0].error_code == 25  # UNKNOWN_MEMBER_ID
     finally:
         k.close()
     # the aborted transaction's offsets were never committed: a restarted application reprocesses from 4
