@@ -358,6 +358,22 @@ def test_snapshot_shows_a_real_clients_transaction_like_a_simulated_one(serve):
     tv = next(t for t in snap.transactions if t.transactional_id == "shown")
     assert tv.state == "CompleteAbort"
     assert next(x for x in snap.producers if x.id == "real").txn_state == "Ready"
+    # the Playground's transaction buttons on a real client's producer: a clear message, and nothing happens
+    from engine.commands import apply_command, parse_command
+    from engine.errors import IllegalStateError
+
+    for op in ("commit_transaction", "consume_transform_produce"):
+        cmd = {"op": op, "producer": "real"}
+        if op == "consume_transform_produce":
+            cmd.update(consumer="real-in", group="g", from_topic="out", to_topic="out", end="commit")
+        with pytest.raises(IllegalStateError, match="real client"):
+            h.call(apply_command, cluster, parse_command(cmd))
+    assert "real-in" not in h.call(lambda: set(cluster.consumers))
+    # the Playground takes checkpoints of a served run: a copy holds no sockets and draws the same picture
+    copy = h.call(cluster.clone)
+    again = next(x for x in copy.snapshot().partitions if (x.topic, x.partition) == ("out", 0))
+    assert again.tail == part.tail and again.last_stable_offset == 6
+    assert copy.producers["real"].txn.waiters == {} and copy.producers["real"]._link is None
 
 
 # -- refusals -----------------------------------------------------------------------------------------------------
