@@ -324,7 +324,7 @@ def test_snapshot_shows_a_real_clients_transaction_like_a_simulated_one(serve):
 
     def partition():
         snap = h.call(cluster.snapshot)
-        return snap, next(x for x in snap.partitions if (x.topic, x.partition) == ("out", 0))
+        return snap, snap.partition("out", 0)
 
     snap, part = partition()
     assert (part.last_stable_offset, part.high_watermark) == (0, 3)
@@ -371,7 +371,7 @@ def test_snapshot_shows_a_real_clients_transaction_like_a_simulated_one(serve):
     assert "real-in" not in h.call(lambda: set(cluster.consumers))
     # the Playground takes checkpoints of a served run: a copy holds no sockets and draws the same picture
     copy = h.call(cluster.clone)
-    again = next(x for x in copy.snapshot().partitions if (x.topic, x.partition) == ("out", 0))
+    again = copy.snapshot().partition("out", 0)
     assert again.tail == part.tail and again.last_stable_offset == 6
     assert copy.producers["real"].txn.waiters == {} and copy.producers["real"]._link is None
 
@@ -424,3 +424,59 @@ def test_what_is_not_supported_is_refused_at_once_and_named(serve):
             (part,) = resp.responses[0].partition_responses
             assert part.error_code == code and words in part.error_message
     assert h.call(lambda: cluster.leader_replica(("t", 0)).leo) == 0  # nothing was written
+
+
+# -- failures -----------------------------------------------------------------------------------------------------
+def test_a_transaction_commits_after_its_coordinators_broker_crashes(serve):
+    """The coordinator's state stands for the replicated __transaction_state log: the client finds the new
+    coordinator (the partition's new leader) and its EndTxn completes the transaction there."""
+    ck = pytest.importorskip("confluent_kafka")
+    from engine.partitioner import coordinator_partition
+    from engine.transactions import TXN_PARTITIONS, TXN_TOPIC
+
+    cluster, h = serve(config={"broker.session.timeout.ms": 1500, "broker.heartbeat.interval.ms": 500})
+    h.call(cluster.create_topic, "out", 3, 3, {"min.insync.replicas": "2"})
+    p = ck.Producer(
+        {"bootstrap.servers": h.bootstrap, "transactional.id": "moved", "transaction.timeout.ms": 20000}
+    )
+    p.init_transactions(15)
+    p.begin_transaction()
+    for i in range(9):
+        p.produce("out", key=b"k%d" % i, value=b"v%d" % i)
+    assert p.flush(10) == 0
+    txn_tp = (TXN_TOPIC, coordinator_partition("moved", TXN_PARTITIONS))
+    old = h.call(lambda: cluster.controller.partitions[txn_tp].leader)
+    h.call(cluster.crash_broker, old)
+    p.commit_transaction(30)
+    tv = next(t for t in h.call(cluster.snapshot).transactions if t.transactional_id == "moved")
+    assert tv.state == "CompleteCommit" and tv.coordinator not in (None, old)
+    assert sorted(_kp_read(h.bootstrap, "out", "read_committed", 3)) == [b"v%d" % i for i in range(9)]
+
+
+def test_an_abandoned_transaction_is_aborted_after_transaction_timeout(serve):
+    """A producer that goes quiet inside a transaction holds the LSO back only until transaction.timeout.ms:
+    then the coordinator aborts it (and bumps the epoch, fencing the slow producer)."""
+    pytest.importorskip("kafka")
+    from kafka import KafkaProducer
+
+    if not hasattr(KafkaProducer, "init_transactions"):
+        pytest.skip("kafka-python < 2.2 has no transactional producer")
+    cluster, h = serve()
+    _topics(cluster, h, "out")
+    p = KafkaProducer(bootstrap_servers=h.bootstrap, transactional_id="slow", transaction_timeout_ms=1000)
+    try:
+        p.init_transactions()
+        p.begin_transaction()
+        p.send("out", b"late")
+        p.flush()
+        wait_until(
+            lambda: any(r.control == "ABORT" for r in h.call(cluster.snapshot).partition("out", 0).tail),
+            15,
+            what="the coordinator aborting the transaction",
+        )
+        assert _kp_read(h.bootstrap, "out", "read_committed") == []
+        assert _kp_read(h.bootstrap, "out", "read_uncommitted") == [b"late"]
+        with pytest.raises(Exception, match="(?i)fenced|epoch"):  # the slow producer is a zombie now
+            p.commit_transaction()
+    finally:
+        p.close(timeout=5)
