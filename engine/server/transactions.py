@@ -105,6 +105,11 @@ class WireTransactions:
         key = (conn.client_id, txn_id)
         p = self.producers.get(key)
         if p is None or self.c.producers.get(p.id) is not p:
+            plain = self.a.producers.get(conn.client_id)
+            if plain is not None and plain.sent == 0 and self.c.producers.get(plain.id) is plain:
+                # kafkajs asks for an idempotent producer id before the transactional one: that box never sent
+                # anything, so the transactional producer takes its place (and its name)
+                del self.c.producers[plain.id], self.a.producers[conn.client_id]
             p = ExternalProducer(self.a._unique(conn.client_id or txn_id), conn.client_id, self.a)
             p.txn = ExternalTxn(txn_id)
             self.producers[key] = p
@@ -167,7 +172,10 @@ class WireTransactions:
             }
         if not key:
             return {"error_code": INVALID_REQUEST, "error_message": "the transactional.id is empty"}
-        actor = self.producer(conn, key).id
+        # nothing is created for a lookup (InitProducerId creates the producer), so a flood of made-up keys costs
+        # nothing to keep; the messages carry the producer's name once it exists
+        known = self.producers.get((conn.client_id, key))
+        actor = known.id if known is not None else self.a._unique(conn.client_id or "client")
         fut, resolve = self.a._future(conn)
         self.a._send(
             actor,

@@ -1,5 +1,5 @@
-"""Transactions over the wire (issue 18 part 2): confluent-kafka, kafka-python and aiokafka run transactions against
-the simulated brokers (KIP-98, KIP-447). A committed transaction's records and consumer offsets count, an aborted
+"""Transactions over the wire (issue 18 part 2): confluent-kafka, kafka-python and aiokafka (and kafkajs, when node
+and the kafkajs package are installed) run transactions against the simulated brokers (KIP-98, KIP-447). A committed transaction's records and consumer offsets count, an aborted
 one's do not; a read_committed consumer reads only committed records, a read_uncommitted one reads both; the
 snapshot the Playground draws shows the real client's markers and LSO as it shows a simulated producer's; what is
 not supported is refused at once with an error that says what."""
@@ -480,3 +480,47 @@ def test_an_abandoned_transaction_is_aborted_after_transaction_timeout(serve):
             p.commit_transaction()
     finally:
         p.close(timeout=5)
+
+
+# -- kafkajs (optional: node and the kafkajs package, e.g. `npm install kafkajs` and NODE_PATH=.../node_modules) --
+KAFKAJS = r"""
+const { Kafka, logLevel } = require('kafkajs')
+const kafka = new Kafka({ clientId: 'kjs', brokers: [process.argv[1]], logLevel: logLevel.ERROR })
+async function main() {
+  const p = kafka.producer({ transactionalId: 'kjs-app', maxInFlightRequests: 1, idempotent: true,
+                             transactionTimeout: 10000 })
+  await p.connect()
+  let tx = await p.transaction()
+  await tx.send({ topic: 'out', messages: [{ value: 'c0' }, { value: 'c1' }] })
+  await tx.sendOffsets({ consumerGroupId: 'kjsg', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '2' }] }] })
+  await tx.commit()
+  tx = await p.transaction()
+  await tx.send({ topic: 'out', messages: [{ value: 'a0' }] })
+  await tx.abort()
+  await p.disconnect()
+}
+main().then(() => process.exit(0), e => { console.error(e); process.exit(1) })
+"""
+
+
+def test_kafkajs_transactions_commit_and_abort(serve):
+    import os
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None or subprocess.run([node, "-e", "require('kafkajs')"], capture_output=True).returncode:
+        pytest.skip("node with the kafkajs package is not installed")
+    cluster, h = serve()
+    _topics(cluster, h, "in", "out")
+    env = {**os.environ, "KAFKAJS_NO_PARTITIONER_WARNING": "1"}
+    run = subprocess.run(
+        [node, "-e", KAFKAJS, h.bootstrap.split(",")[0]], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert _committed(h.bootstrap, "kjsg", "in") == 2
+    assert _kp_read(h.bootstrap, "out", "read_committed") == [b"c0", b"c1"]
+    assert _kp_read(h.bootstrap, "out", "read_uncommitted") == [b"c0", b"c1", b"a0"]
+    assert h.call(lambda: sorted(p for p in cluster.producers)) == [
+        "kjs"
+    ]  # one box: the transactional producer
