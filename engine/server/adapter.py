@@ -6,7 +6,8 @@ Requests that Kafka handles in the data plane travel through the simulated netwo
 crashed/isolated brokers and dropped-message faults, and emit the same events as simulated clients.
 Read-only answers (Metadata, ListOffsets, OffsetForLeaderEpoch, DescribeConfigs, ApiVersions) and admin
 commands (CreateTopics, DeleteTopics, idempotent InitProducerId) are computed from the broker's and controller's
-state directly. The transaction APIs are in transactions.py (onto the engine's TransactionCoordinator). Everything here runs on the server's event-loop thread, the only thread that touches the engine.
+state directly. The transaction APIs are in transactions.py (onto the engine's TransactionCoordinator).
+Everything here runs on the server's event-loop thread, the only thread that touches the engine.
 """
 
 from __future__ import annotations
@@ -709,7 +710,7 @@ class KafkaAdapter:
 
     # -- ListOffsets / OffsetForLeaderEpoch ------------------------------------------------------------------
     async def list_offsets(self, conn: Connection, req: Request) -> dict:
-        """ListOffsets at the leader: -1 latest (the high watermark: no transactions, so LSO = HW), -2 earliest,
+        """ListOffsets at the leader: -1 latest (the high watermark; the LSO at read_committed), -2 earliest,
         -3 max timestamp (KIP-734), -4 earliest local (KIP-405, no tiering: the log start), -5 latest tiered
         (nothing tiered: -1), t >= 0 the first offset whose timestamp is >= t (offsetsForTimes)."""
         out = []
