@@ -83,9 +83,8 @@ class WireTransactions:
 
     def __init__(self, adapter: KafkaAdapter) -> None:
         self.a = adapter
-        self.producers: dict[
-            tuple[str, str], ExternalProducer
-        ] = {}  # (client.id, transactional.id) -> producer
+        # (client.id, transactional.id) -> producer
+        self.producers: dict[tuple[str, str], ExternalProducer] = {}
 
     @property
     def c(self):
@@ -208,9 +207,7 @@ class WireTransactions:
 
         if not txn_id:
             return fail(INVALID_REQUEST)
-        if (
-            not 0 < timeout <= TRANSACTION_MAX_TIMEOUT_MS
-        ):  # transaction.timeout.ms <= transaction.max.timeout.ms
+        if not 0 < timeout <= TRANSACTION_MAX_TIMEOUT_MS:  # at most transaction.max.timeout.ms
             return fail(INVALID_TRANSACTION_TIMEOUT)
         where = self._not_coordinator(conn, txn_id)
         if where != NONE:
