@@ -358,6 +358,12 @@ def test_snapshot_shows_a_real_clients_transaction_like_a_simulated_one(serve):
     tv = next(t for t in snap.transactions if t.transactional_id == "shown")
     assert tv.state == "CompleteAbort"
     assert next(x for x in snap.producers if x.id == "real").txn_state == "Ready"
+    # the Playground's "Accept real clients" panel names the transaction
+    from ui.real_clients import LiveRun
+
+    live = LiveRun(h, cluster, 0, 0)
+    live._finalizer.detach()  # the fixture stops the server
+    assert any("producer **real**" in x and "transactional.id `shown` (Ready)" in x for x in live.clients())
     # the Playground's transaction buttons on a real client's producer: a clear message, and nothing happens
     from engine.commands import apply_command, parse_command
     from engine.errors import IllegalStateError
