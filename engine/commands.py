@@ -11,7 +11,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .cluster import Cluster
-from .errors import ConfigError, GroupNotEmptyError, InvalidPartitionsError, KafkaError, ProducerFencedError
+from .errors import (
+    ConfigError,
+    GroupNotEmptyError,
+    IllegalStateError,
+    InvalidPartitionsError,
+    KafkaError,
+    ProducerFencedError,
+)
 
 
 class _Cmd(BaseModel):
@@ -291,6 +298,11 @@ def _txn_producer(c: Cluster, pid: str):
         raise ConfigError(f"there is no producer {pid!r}; producers are {sorted(c.producers)}")
     if p.txn is None:
         raise ConfigError(f"producer {pid!r} has no transactional.id: set it in the producer's config")
+    if getattr(p, "external", False):  # a real client over the Kafka protocol (engine/server)
+        raise IllegalStateError(
+            f"{pid} is a real client connected over the Kafka protocol: it runs its transactions in its own "
+            f"process, not from the simulator"
+        )
     return p
 
 

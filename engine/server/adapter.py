@@ -5,8 +5,9 @@ Requests that Kafka handles in the data plane travel through the simulated netwo
 `GroupCoordinator`, FindCoordinator -> `Cluster.on_find_coordinator`), so they show up in flight, obey
 crashed/isolated brokers and dropped-message faults, and emit the same events as simulated clients.
 Read-only answers (Metadata, ListOffsets, OffsetForLeaderEpoch, DescribeConfigs, ApiVersions) and admin
-commands (CreateTopics, DeleteTopics, InitProducerId) are computed from the broker's and controller's state
-directly. Everything here runs on the server's event-loop thread, the only thread that touches the engine.
+commands (CreateTopics, DeleteTopics, idempotent InitProducerId) are computed from the broker's and controller's
+state directly. The transaction APIs are in transactions.py (onto the engine's TransactionCoordinator).
+Everything here runs on the server's event-loop thread, the only thread that touches the engine.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .groups import (
     encode_subscription,
 )
 from .protocol import Request, api_versions_body
-from .recordbatch import BatchEncoder, InvalidRecordError, decode_batches
+from .recordbatch import TRANSACTIONAL, BatchEncoder, InvalidRecordError, decode_batches
+from .transactions import WireTransactions
 
 if TYPE_CHECKING:
     from ..broker import Broker
@@ -163,6 +165,8 @@ class KafkaAdapter:
             23: self.offset_for_leader_epoch,
             32: self.describe_configs,
         }
+        self.txn = WireTransactions(self)  # the transaction APIs (transactions.py)
+        self.handlers.update(self.txn.handlers())
 
     # -- plumbing ------------------------------------------------------------------------------------------------
     def broker(self, conn: Connection) -> Broker:
@@ -446,7 +450,7 @@ class KafkaAdapter:
                     for td in b.topic_data
                 ],
             }
-        prod = self.producer(conn.client_id)
+        prod = self.txn.producer_for(conn, b.transactional_id)
         results: dict[TP, tuple[int, int, str | None]] = {}
         batches: dict[TP, RecordBatch] = {}
         order: list[TP] = []
@@ -455,13 +459,6 @@ class KafkaAdapter:
             for pd in td.partition_data:
                 tp = (td.name, int(pd.index))
                 order.append(tp)
-                if b.transactional_id is not None:
-                    results[tp] = (
-                        TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                        -1,
-                        "transactions are not simulated",
-                    )
-                    continue
                 if not self._exists(tp):
                     results[tp] = (UNKNOWN_TOPIC_OR_PARTITION, -1, None)
                     continue
@@ -478,8 +475,9 @@ class KafkaAdapter:
                     )
                     continue
                 w = wire[0]
-                if w.attributes & 0x30:
-                    results[tp] = (INVALID_RECORD, -1, "transactional and control batches are not simulated")
+                refused = self.txn.check_batch(tp, b.transactional_id, w)  # transactions.py
+                if refused is not None:
+                    results[tp] = refused
                     continue
                 if w.wire_bytes > c.topic_config(tp[0]).max_message_bytes:
                     results[tp] = (MESSAGE_TOO_LARGE, -1, None)
@@ -498,6 +496,7 @@ class KafkaAdapter:
                     w.size_bytes,
                     w.codec,
                     w.wire_bytes,
+                    is_transactional=bool(w.attributes & TRANSACTIONAL),
                 )
         prod.observe(acks, pid if pid >= 0 else prod.pid, codec)
         if batches:
@@ -711,7 +710,7 @@ class KafkaAdapter:
 
     # -- ListOffsets / OffsetForLeaderEpoch ------------------------------------------------------------------
     async def list_offsets(self, conn: Connection, req: Request) -> dict:
-        """ListOffsets at the leader: -1 latest (the high watermark: no transactions, so LSO = HW), -2 earliest,
+        """ListOffsets at the leader: -1 latest (the high watermark; the LSO at read_committed), -2 earliest,
         -3 max timestamp (KIP-734), -4 earliest local (KIP-405, no tiering: the log start), -5 latest tiered
         (nothing tiered: -1), t >= 0 the first offset whose timestamp is >= t (offsetsForTimes)."""
         out = []
@@ -793,7 +792,7 @@ class KafkaAdapter:
     # -- FindCoordinator -------------------------------------------------------------------------------------
     async def find_coordinator(self, conn: Connection, req: Request) -> dict:
         """FindCoordinator: the leader of the group's __consumer_offsets partition (created on first use),
-        through `Cluster.on_find_coordinator`. Transactional coordinators are not simulated."""
+        through `Cluster.on_find_coordinator`; key type TRANSACTION goes to transactions.py."""
         b, v = req.body, req.api_version
         key_type = int(getattr(b, "key_type", 0))
         keys = list(b.coordinator_keys) if v >= 4 else [b.key]
@@ -808,7 +807,7 @@ class KafkaAdapter:
                 "error_message": None,
             }
             if key_type != 0:
-                ans["error_message"] = "transaction coordinators are not simulated"
+                ans.update(await self.txn.find_coordinator(conn, key_type, key))  # transactions.py
             else:
                 fut, resolve = self._future(conn)
                 actor = self._group_actor(conn, key)
@@ -1405,12 +1404,7 @@ class KafkaAdapter:
         """InitProducerId for idempotence (KIP-98); v3+ may bump the epoch of a known id (KIP-360)."""
         c, b = self.c, req.body
         if b.transactional_id is not None:
-            return {
-                "throttle_time": 0,
-                "error_code": TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                "producer_id": -1,
-                "producer_epoch": -1,
-            }
+            return await self.txn.init_producer_id(conn, req)  # transactions.py
         prod = self.producer(conn.client_id)
         old_pid, old_epoch = int(getattr(b, "producer_id", -1)), int(getattr(b, "producer_epoch", -1))
         if old_pid >= 0 and 0 <= old_epoch < 32767:
