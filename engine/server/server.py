@@ -42,6 +42,23 @@ READ_CHUNK = 1 << 16  # bytes read from a socket at a time (and buffered ahead, 
 MAX_LAG_MS = 2000  # further behind the wall clock than this, simulated time skips ahead instead of racing
 
 
+def _load_trim() -> Callable[[], None]:
+    """glibc's malloc_trim: hands freed heap pages back to the OS. After a big request (whose buffers glibc's
+    dynamic mmap threshold may have put on the heap) the server's resident memory returns to its baseline."""
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows): nothing to do
+        return lambda: None
+    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: fn(0)
+
+
+_trim = _load_trim()
+BIG_FRAME = 1 << 20  # after a request this big, freed memory is handed back (_trim)
+
+
 class PortInUseError(OSError):
     """A broker's port cannot be opened (`port` says which): usually another program already listens there."""
 
@@ -89,6 +106,7 @@ class KafkaServer:
         ] = {}  # None: the broker is down (port closed)
         self._unlistenable: set[int] = set()
         self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
+        self._serving: set[asyncio.Task] = set()  # each connection's handler task
         self._kick = asyncio.Event()
         self._stopping = False
         self._clock_task: asyncio.Task | None = None
@@ -149,6 +167,8 @@ class KafkaServer:
             srv.close()
         for cid in list(self._conns):
             self._close(cid)
+        if self._serving:  # every connection's task ends before the loop does (no "Task was destroyed")
+            await asyncio.wait(set(self._serving), timeout=2)
         for srv in listeners:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(srv.wait_closed(), 2)
@@ -247,15 +267,21 @@ class KafkaServer:
         self._conns[conn.id] = (conn, writer, tasks)
         self.adapter.connections[conn.id] = conn
         conn.close_cb = lambda cid=conn.id: self._close(cid)
+        me = asyncio.current_task()
+        if me is not None:
+            self._serving.add(me)
         try:
             done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for t in done:
                 if not t.cancelled() and t.exception() is not None:
                     log.warning("connection %s to broker %s failed: %r", conn.peer, broker_id, t.exception())
+        except asyncio.CancelledError:  # the server is stopping: end quietly (stop() waits for this task)
+            pass
         finally:
             self._close(conn.id)
             # let the cancelled tasks finish, so none is left pending when the loop closes
             await asyncio.gather(*tasks, return_exceptions=True)
+            self._serving.discard(me)
 
     def _close(self, cid: int) -> None:
         entry = self._conns.pop(cid, None)
@@ -312,6 +338,7 @@ class KafkaServer:
                 self.connections_closed_bad += 1
                 log.info("closing %s: %s", conn.peer, exc)
                 return
+            big = len(frame) >= BIG_FRAME
             del frame  # the parsed request holds what it needs
             if req.client_id and not conn.client_id:
                 conn.client_id = req.client_id
@@ -321,6 +348,9 @@ class KafkaServer:
                 out = await self._handle(conn, req)
                 if out is None:  # Produce with acks=0: Kafka sends no response
                     self.requests_served += 1
+                    del req
+                    if big:
+                        _trim()
                     continue
                 if out is False:
                     return
@@ -328,6 +358,8 @@ class KafkaServer:
             self.requests_served += 1
             writer.write(out)
             del out
+            if big:
+                _trim()
             try:
                 await asyncio.wait_for(writer.drain(), self.write_timeout_s)
             except (ConnectionError, TimeoutError):
