@@ -9,7 +9,8 @@ gzip, snappy, lz4 and zstd (engine/codecs.py, the codecs Kafka's Java client wri
 Sizes are bounded as a broker bounds them: a batch longer than the topic's max.message.bytes is refused
 before it is decompressed (RECORD_TOO_LARGE, as Kafka's LogValidator), and a compressed batch is decoded
 into at most `max_decompressed` bytes (MAX_DECOMPRESSED_BYTES, 16 MiB, or max.message.bytes if larger): a
-batch that inflates further (a decompression bomb) is refused with RECORD_TOO_LARGE without holding more.
+batch that inflates further (a decompression bomb) is refused with RECORD_TOO_LARGE without holding more, as
+is a batch declaring more than MAX_RECORDS_PER_BATCH (200,000) records.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class RecordTooLargeError(InvalidRecordError):
 # is refused as RECORD_TOO_LARGE. Kafka has no such cap (it streams records out of the codec); a bound keeps a
 # decompression bomb from taking the server's memory.
 MAX_DECOMPRESSED_BYTES = 16 << 20
+# Records in one batch: each becomes a few Python objects (~100 bytes), so a batch of millions of empty records
+# would cost far more memory than its bytes. Kafka has no such cap; clients stay far below it (librdkafka's
+# batch.num.messages defaults to 10,000; the Java client's batch.size of 16 KiB holds at most ~2,300).
+MAX_RECORDS_PER_BATCH = 200_000
 
 
 @dataclass(slots=True)
@@ -174,13 +179,17 @@ def decode_batches(
             raise RecordTooLargeError(
                 f"the batch is {12 + length} bytes, larger than max.message.bytes ({max_batch_bytes})"
             )
+        if count > MAX_RECORDS_PER_BATCH:  # before the CRC and the codec: each record costs Python objects
+            raise RecordTooLargeError(
+                f"the batch holds {count} records, more than this server's cap of {MAX_RECORDS_PER_BATCH}"
+            )
         if length < BATCH_OVERHEAD - 12 or end > len(data):
             raise InvalidRecordError(
                 f"record batch length {length} does not fit the {len(data) - pos} bytes sent"
             )
         if _crc32c(mv[pos + 21 : end]) != crc:
             raise InvalidRecordError("record batch CRC-32C does not match its contents")
-        if count < 0 or count > length:
+        if count < 0 or (attrs & 7 == 0 and count > length):  # compressed, many records fit in few bytes
             raise InvalidRecordError(f"record count {count} is impossible")
         body = mv[pos + BATCH_OVERHEAD : end]
         codec = attrs & 7
@@ -220,6 +229,8 @@ def decode_batches(
             values.append(v)
             stamps.append(base_ts + ts_delta)
             deltas.append(off_delta)
+        if p != len(raw):  # DefaultRecordBatch: "Incorrect declared batch size, records still remaining"
+            raise InvalidRecordError(f"the batch holds more records than the {count} it declares")
         out.append(
             WireBatch(
                 base_offset,
@@ -370,6 +381,7 @@ __all__ = [
     "UnsupportedCompressionError",
     "RecordTooLargeError",
     "MAX_DECOMPRESSED_BYTES",
+    "MAX_RECORDS_PER_BATCH",
     "CODECS",
     "BATCH_OVERHEAD",
 ]

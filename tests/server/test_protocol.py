@@ -266,3 +266,23 @@ def test_bad_frames_close_only_their_connection(serve):
         assert read_response(good, 18, 2)[0] == 42
     finally:
         good.close()
+
+
+def test_record_counts_are_checked():
+    """A compressed batch may hold more records than it has bytes; one declaring more than the server's cap is
+    refused from its header; one holding more records than it declares is corrupt (as Kafka's
+    DefaultRecordBatch says)."""
+    from engine.server.recordbatch import MAX_RECORDS_PER_BATCH, _crc32c
+
+    many = encode_batch(0, 0, (None,) * 5000, (b"",) * 5000, (1,) * 5000, codec="zstd")
+    assert len(many) < 5000
+    assert decode_batches(many)[0].count == 5000
+    over = bytearray(encode_batch(0, 0, (b"k",), (b"v",), (1,)))
+    struct.pack_into(">i", over, 57, MAX_RECORDS_PER_BATCH + 1)  # the record count field
+    with pytest.raises(RecordTooLargeError, match="records"):
+        decode_batches(bytes(over))
+    two = bytearray(encode_batch(0, 0, (b"a", b"b"), (b"1", b"2"), (1, 2)))
+    struct.pack_into(">i", two, 57, 1)  # declares one record, holds two
+    struct.pack_into(">I", two, 17, _crc32c(bytes(two[21:])))
+    with pytest.raises(InvalidRecordError, match="more records"):
+        decode_batches(bytes(two))
