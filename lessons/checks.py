@@ -25,6 +25,9 @@ and the results of a step's sweep, so a lesson can never drift from what the eng
     {transaction: billing-app, state: CompleteAbort, epoch: 1}     # the transaction coordinator's view
     {compare: left, records_lost: {gt: 0}}                         # the step's compare (engine.compare.Outcome)
     {compare: divergence, found: true, time_ms: {lt: 1000}}        # where its two runs part first
+
+Each subject is one `Subject` record in `REGISTRY` (at the bottom): its fields, its parser, the reader that
+takes its values from the cluster, its label and the plain Python a notebook gets. A new subject is one record.
 """
 
 from __future__ import annotations
