@@ -727,16 +727,7 @@ class _BrokenOnPurpose(KafkaGuarantees):
 
 
 def test_a_failing_example_prints_as_readable_commands():
-    from hypothesis import HealthCheck, settings
-
-    cfg = settings(
-        max_examples=200,
-        stateful_step_count=12,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    cfg = _profiles.fixed_settings(200, 12)
     with pytest.raises(AssertionError) as info:
         run_state_machine_as_test(_BrokenOnPurpose, settings=cfg)
     text = "\n".join(getattr(info.value, "__notes__", [])) + str(info.value)

@@ -21,22 +21,19 @@ switched off, invariants 1 to 6 let all three survive 150 examples of 50 steps (
 
 from __future__ import annotations
 
+import _profiles
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase
 from hypothesis.stateful import run_state_machine_as_test
 from test_guarantees import KafkaGuarantees
 
 from engine.broker import Broker
 from engine.replica import Replica
 
-SMOKE = settings(
-    max_examples=30,
-    stateful_step_count=50,
-    deadline=None,
-    derandomize=True,
-    database=None,
+SMOKE = _profiles.fixed_settings(
+    30,
+    50,
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a mutant only needs to fail, not be minimal
-    suppress_health_check=list(HealthCheck),
     print_blob=False,
 )
 
