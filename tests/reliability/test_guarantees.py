@@ -426,16 +426,9 @@ class Checker:
 def record_at(log, offset: int) -> tuple[int, bytes | None] | None:
     """(leader epoch, value) of the record at `offset` in one replica's log, None if the log does not hold it."""
     for b in log.batches_at(offset):
-        offs = b.record_offsets()
-        i = (
-            offset - b.base_offset
-            if isinstance(offs, range)
-            else offs.index(offset)
-            if offset in offs
-            else -1
-        )
-        if 0 <= i < b.count:
-            return (b.leader_epoch, b.values[i])
+        offs = b.record_offsets()  # a range, or a tuple once a batch was cut (truncation mid-batch)
+        if offset in offs:
+            return (b.leader_epoch, b.values[offs.index(offset)])
     return None
 
 
@@ -445,7 +438,9 @@ class LogWitness:
 
     8. When the leader moves the high watermark (which answers acks=all produces and lets consumers read),
        when a producer gets an acks=all acknowledgement, and when poll() hands a consumer records, every ISR
-       member's log already holds those offsets, the same record on each (leader epoch and value).
+       member's log already holds those offsets, the same record on each (leader epoch and value). Kafka's
+       design docs, Replication: a message is committed when all in-sync replicas have applied it to their log,
+       and only committed messages are given out to consumers.
     9. A record once visible to consumers (below a leader's high watermark) is never truncated from any replica
        (unclean.leader.election.enable is off for every topic here).
 
@@ -455,9 +450,8 @@ class LogWitness:
     def __init__(self, c: Cluster) -> None:
         self.c = c
         self.violation: str | None = None
-        self.visible: dict[
-            tuple[str, int], dict[int, tuple[int, bytes | None]]
-        ] = {}  # tp -> offset -> record
+        # tp -> offset -> (leader epoch, value) of each record a leader's HW has covered
+        self.visible: dict[tuple[str, int], dict[int, tuple[int, bytes | None]]] = {}
         self._hw = c.on_high_watermark
         self._acked = c.on_acked
         self._truncated = c.on_truncated
