@@ -13,7 +13,7 @@ import statistics
 import time
 
 import pytest
-from browser import ROOT
+from browser import ROOT, settled_chart
 
 VIEWPORT = {"width": 1280, "height": 800}
 LEADER_FILL = "#0072B2"  # ui.figures.style.LEADER
@@ -74,14 +74,7 @@ def narration(page) -> str:
 
 def picture(page, key: str = "diagram") -> dict:
     """The chart's data once it stops changing (plotly draws asynchronously after the rerun)."""
-    last = None
-    for _ in range(40):
-        now = page.evaluate(PICTURE, key)
-        if now is not None and now == last:
-            return json.loads(now)
-        last = now
-        page.wait_for_timeout(100)
-    raise AssertionError(f"chart {key!r} never settled")
+    return settled_chart(page, PICTURE, key, tries=40, interval_ms=100)
 
 
 def shapes(pic: dict) -> dict[str, list]:
