@@ -156,6 +156,19 @@ class TransactionCoordinator:
         ps = c.controller.partitions.get((TXN_TOPIC, coordinator_partition(txn_id, TXN_PARTITIONS)))
         return ps.leader if ps is not None else None
 
+    def on_find_coordinator(self, broker_id: int, client, txn_id: str) -> None:
+        """FindCoordinator with key type TRANSACTION (a real client's; simulated producers call broker_for): the
+        leader of the transactional.id's __transaction_state partition, or None while there is none."""
+        c = self.cluster
+        co = self.broker_for(txn_id)
+        c.network.send(
+            f"broker-{broker_id}",
+            client.id,
+            "FindCoordinatorResponse",
+            client.on_find_coordinator_response,
+            co if co is not None and co in c.controller.live else None,
+        )
+
     def _emit(self, kind: str, summary: str, tm: TxnMetadata, **data) -> None:
         self.cluster.emit(
             kind, summary, actors=("txn-coordinator", tm.txn_id), transactional_id=tm.txn_id, **data
@@ -269,16 +282,30 @@ class TransactionCoordinator:
             self._emit(
                 "txn_offsets",
                 f"Transaction {txn_id!r} will commit {group_id}'s offsets "
-                f"{_fmt_offsets(offsets)} only if it commits",
+                f"{_fmt_offsets(offsets)} only if it commits"
+                if offsets
+                # a real client's AddOffsetsToTxn: its TxnOffsetCommit brings the offsets next
+                else f"Transaction {txn_id!r} now includes group {group_id}'s offsets (AddOffsetsToTxn): "
+                f"they count only if it commits",
                 tm,
                 group=group_id,
             )
         self._answer(broker_id, producer, req, err)
 
     def on_end(
-        self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int, commit: bool
+        self,
+        broker_id: int,
+        producer: Producer,
+        req: int,
+        txn_id: str,
+        pid: int,
+        epoch: int,
+        commit: bool,
+        tv2: bool | None = None,
     ) -> None:
-        """EndTxn (TransactionCoordinator.endTransaction); the answer carries (producer id, epoch)."""
+        """EndTxn (TransactionCoordinator.endTransaction); the answer carries (producer id, epoch). `tv2`: this
+        transaction's version when the client chose it (a real client's EndTxn v5+ is transaction version 2,
+        older versions are version 1, KIP-890); None follows the cluster's transaction.version."""
         tm = self.txns.get(txn_id)
         err = self._check(broker_id, tm, pid, tm.epoch if tm is not None else epoch)
         if err is None:
@@ -293,7 +320,7 @@ class TransactionCoordinator:
             )
             return
         old = tm.epoch
-        tm.bumped_by_end = self.tv2
+        tm.bumped_by_end = self.tv2 if tv2 is None else tv2
         if tm.bumped_by_end:  # TransactionMetadata.prepareAbortOrCommit under transaction.version=2 (KIP-890)
             tm.epoch += 1
         tm.waiter = (broker_id, producer, req, (tm.pid, tm.epoch))

@@ -5,8 +5,9 @@ Requests that Kafka handles in the data plane travel through the simulated netwo
 `GroupCoordinator`, FindCoordinator -> `Cluster.on_find_coordinator`), so they show up in flight, obey
 crashed/isolated brokers and dropped-message faults, and emit the same events as simulated clients.
 Read-only answers (Metadata, ListOffsets, OffsetForLeaderEpoch, DescribeConfigs, ApiVersions) and admin
-commands (CreateTopics, DeleteTopics, InitProducerId) are computed from the broker's and controller's state
-directly. Everything here runs on the server's event-loop thread, the only thread that touches the engine.
+commands (CreateTopics, DeleteTopics, idempotent InitProducerId) are computed from the broker's and controller's
+state directly. The transaction APIs are in transactions.py (onto the engine's TransactionCoordinator).
+Everything here runs on the server's event-loop thread, the only thread that touches the engine.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .groups import (
     encode_subscription,
 )
 from .protocol import Request, api_versions_body
-from .recordbatch import BatchEncoder, InvalidRecordError, decode_batches
+from .recordbatch import TRANSACTIONAL, BatchEncoder, InvalidRecordError, decode_batches
+from .transactions import WireTransactions
 
 if TYPE_CHECKING:
     from ..broker import Broker
@@ -163,6 +165,8 @@ class KafkaAdapter:
             23: self.offset_for_leader_epoch,
             32: self.describe_configs,
         }
+        self.txn = WireTransactions(self)  # the transaction APIs (transactions.py)
+        self.handlers.update(self.txn.handlers())
 
     # -- plumbing ------------------------------------------------------------------------------------------------
     def broker(self, conn: Connection) -> Broker:
@@ -425,28 +429,30 @@ class KafkaAdapter:
         """Produce: decode each partition's v2 batch into the engine's RecordBatch and hand the request to the
         leader (acks, min.insync.replicas and idempotent sequence checks are the broker's). acks=0 gets no
         response, as in Kafka."""
-        c, b = self.c, req.body
+        b = req.body
         acks = int(b.acks)
-        timeout = _ms(b.timeout, 30000)
         if acks not in (
             -1,
             0,
             1,
         ):  # Kafka answers INVALID_REQUIRED_ACKS for the whole request, whatever acks says
-            return {
-                "throttle_time": 0,
-                "responses": [
-                    {
-                        "name": td.name,
-                        "partition_responses": [
-                            {"index": pd.index, "error_code": INVALID_REQUIRED_ACKS, "base_offset": -1}
-                            for pd in td.partition_data
-                        ],
-                    }
-                    for td in b.topic_data
-                ],
-            }
-        prod = self.producer(conn.client_id)
+            return self._produce_response(
+                conn, [(td.name, int(pd.index)) for td in b.topic_data for pd in td.partition_data], {}
+            )
+        prod = self.txn.producer_for(conn, b.transactional_id)
+        order, results, batches, pid, codec = self._decode_produce(b)
+        prod.observe(acks, pid if pid >= 0 else prod.pid, codec)
+        if batches:
+            if not await self._send_produce(conn, prod, batches, acks, _ms(b.timeout, 30000), results):
+                return None  # acks=0
+        elif acks == 0:
+            return None
+        return self._produce_response(conn, order, results)
+
+    def _decode_produce(
+        self, b
+    ) -> tuple[list[TP], dict[TP, tuple[int, int, str | None]], dict[TP, RecordBatch], int, str]:
+        """Each partition's records -> a RecordBatch, or the error Kafka's broker answers for it."""
         results: dict[TP, tuple[int, int, str | None]] = {}
         batches: dict[TP, RecordBatch] = {}
         order: list[TP] = []
@@ -455,18 +461,11 @@ class KafkaAdapter:
             for pd in td.partition_data:
                 tp = (td.name, int(pd.index))
                 order.append(tp)
-                if b.transactional_id is not None:
-                    results[tp] = (
-                        TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                        -1,
-                        "transactions are not simulated",
-                    )
-                    continue
                 if not self._exists(tp):
                     results[tp] = (UNKNOWN_TOPIC_OR_PARTITION, -1, None)
                     continue
-                try:
-                    wire = decode_batches(bytes(pd.records or b""))
+                try:  # max.message.bytes is checked from the batch header, before decompressing (LogValidator)
+                    wire = decode_batches(pd.records or b"", self.c.topic_config(tp[0]).max_message_bytes)
                 except InvalidRecordError as exc:
                     results[tp] = (exc.code, -1, str(exc))
                     continue
@@ -478,11 +477,9 @@ class KafkaAdapter:
                     )
                     continue
                 w = wire[0]
-                if w.attributes & 0x30:
-                    results[tp] = (INVALID_RECORD, -1, "transactional and control batches are not simulated")
-                    continue
-                if w.wire_bytes > c.topic_config(tp[0]).max_message_bytes:
-                    results[tp] = (MESSAGE_TOO_LARGE, -1, None)
+                refused = self.txn.check_batch(tp, b.transactional_id, w)  # transactions.py
+                if refused is not None:
+                    results[tp] = refused
                     continue
                 pid, codec = w.producer_id, w.codec
                 batches[tp] = RecordBatch(
@@ -498,60 +495,78 @@ class KafkaAdapter:
                     w.size_bytes,
                     w.codec,
                     w.wire_bytes,
+                    is_transactional=bool(w.attributes & TRANSACTIONAL),
                 )
-        prod.observe(acks, pid if pid >= 0 else prod.pid, codec)
-        if batches:
-            n = sum(x.count for x in batches.values())
-            prod.sent += n
-            broker = self.broker(conn)
-            detail = ", ".join(f"{t}-{p} ({x.count} rec, {x.wire_bytes} B)" for (t, p), x in batches.items())
-            first = next(iter(batches))
-            rid = next(self._seq)
-            c.emit(
-                "batch_sent",
-                f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
-                actors=(prod.id, broker.name),
-                topic=first[0],
-                partition=first[1] if len(batches) == 1 else None,
-                records=n,
-                broker=broker.id,
-                partitions=[list(tp) for tp in batches],
-                request=rid,
-                external=True,
-            )
-            fut, resolve = self._future(conn)
-            pr = ProduceRequest(rid, Reply(prod.id, resolve), batches, acks, timeout)
-            prod.in_flight_requests += 1
-            self._send(
-                prod.id,
-                conn,
-                "Produce",
-                broker.on_produce,
-                pr,
-                topic=first[0],
-                partition=first[1] if len(batches) == 1 else None,
-            )
-            if acks == 0:
-                prod.in_flight_requests -= 1
-                prod.acked += n
-                return None
-            try:
-                _req, engine_results = await fut
-            finally:
-                prod.in_flight_requests -= 1
-            for tp, x in batches.items():
-                err, base = engine_results.get(tp, (None, -1))
-                results[tp] = (_code(err), base if err is None else -1, None if err is None else str(err))
-                if err is None:
-                    prod.acked += x.count
-                    c.on_acked(prod, _Acked(tp, base, x, c.now))
-                elif not getattr(err, "retriable", False):
-                    prod.failed += x.count
-        elif acks == 0:
-            return None
+        return order, results, batches, pid, codec
+
+    async def _send_produce(
+        self,
+        conn: Connection,
+        prod: ExternalProducer,
+        batches: dict[TP, RecordBatch],
+        acks: int,
+        timeout: int,
+        results: dict[TP, tuple[int, int, str | None]],
+    ) -> bool:
+        """Send the batches to the simulated leader and put its answers in `results`; False for acks=0 (no
+        answer is awaited)."""
+        c = self.c
+        n = sum(x.count for x in batches.values())
+        prod.sent += n
+        broker = self.broker(conn)
+        detail = ", ".join(f"{t}-{p} ({x.count} rec, {x.wire_bytes} B)" for (t, p), x in batches.items())
+        first = next(iter(batches))
+        rid = next(self._seq)
+        c.emit(
+            "batch_sent",
+            f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
+            actors=(prod.id, broker.name),
+            topic=first[0],
+            partition=first[1] if len(batches) == 1 else None,
+            records=n,
+            broker=broker.id,
+            partitions=[list(tp) for tp in batches],
+            request=rid,
+            external=True,
+        )
+        fut, resolve = self._future(conn)
+        pr = ProduceRequest(rid, Reply(prod.id, resolve), batches, acks, timeout)
+        prod.in_flight_requests += 1
+        self._send(
+            prod.id,
+            conn,
+            "Produce",
+            broker.on_produce,
+            pr,
+            topic=first[0],
+            partition=first[1] if len(batches) == 1 else None,
+        )
+        if acks == 0:
+            prod.in_flight_requests -= 1
+            prod.acked += n
+            return False
+        try:
+            _req, engine_results = await fut
+        finally:
+            prod.in_flight_requests -= 1
+        for tp, x in batches.items():
+            err, base = engine_results.get(tp, (None, -1))
+            results[tp] = (_code(err), base if err is None else -1, None if err is None else str(err))
+            if err is None:
+                prod.acked += x.count
+                c.on_acked(prod, _Acked(tp, base, x, c.now))
+            elif not getattr(err, "retriable", False):
+                prod.failed += x.count
+        return True
+
+    def _produce_response(
+        self, conn: Connection, order: list[TP], results: dict[TP, tuple[int, int, str | None]]
+    ) -> dict:
+        """The ProduceResponse; a partition without a result is answered INVALID_REQUIRED_ACKS."""
+        c = self.c
         responses: dict[str, list] = {}
         for tp in order:
-            code, base, msg = results[tp]
+            code, base, msg = results.get(tp, (INVALID_REQUIRED_ACKS, -1, None))
             r = self._leader_replica(conn, tp) if code == NONE else None
             part = {
                 "index": tp[1],
@@ -590,10 +605,48 @@ class KafkaAdapter:
         """Fetch: a long poll at the leader (`Broker.on_fetch`, DelayedFetch) that answers below the high
         watermark. Fetch sessions (KIP-227) are declined by answering session id 0, so clients send full
         fetches; the records are re-encoded v2 batches."""
-        c, b = self.c, req.body
-        max_wait = _ms(b.max_wait, 500)
-        min_bytes = int(b.min_bytes)
+        b = req.body
         max_bytes = int(getattr(b, "max_bytes", 52428800) or 52428800)
+        parts, part_max, order, errors = self._fetch_request(conn, b)
+        data: dict = {}
+        eng_errors: dict = {}
+        aborted: dict = {}
+        actor = self._fetch_actor(conn, parts) if parts else None
+        if actor is not None:
+            data, eng_errors, aborted = await self._long_poll(conn, actor, b, parts, max_bytes)
+        out_topics = []
+        got, ranges = 0, []
+        for topic, plist in order:
+            out_parts = []
+            for p in plist:
+                tp = (topic, p)
+                entry, n, rng = self._fetch_entry(
+                    conn, tp, parts, part_max.get(tp, max_bytes), errors, eng_errors, data, aborted
+                )
+                got += n
+                if rng:
+                    ranges.append(rng)
+                if actor is not None and tp in data and tp not in eng_errors:
+                    actor.positions[tp] = parts[tp]
+                out_parts.append(entry)
+            out_topics.append({"topic": topic, "partitions": out_parts})
+        if got and actor is not None:
+            actor.received += got
+            broker = self.broker(conn)
+            self.c.emit(
+                "records_fetched",
+                f"{actor.id} fetched {got} record(s) from broker {broker.id}: {', '.join(ranges)}",
+                actors=(actor.id, broker.name),
+                records=got,
+                broker=broker.id,
+                external=True,
+            )
+        return {"throttle_time": 0, "error_code": NONE, "session_id": 0, "responses": out_topics}
+
+    def _fetch_request(
+        self, conn: Connection, b
+    ) -> tuple[dict[TP, int], dict[TP, int], list[tuple[str, list[int]]], dict[TP, int]]:
+        """The partitions asked for: fetch offsets and byte limits of the valid ones, errors for the others."""
         parts: dict[TP, int] = {}
         part_max: dict[TP, int] = {}
         order: list[tuple[str, list[int]]] = []
@@ -615,103 +668,100 @@ class KafkaAdapter:
                 parts[tp] = int(p.fetch_offset)
                 part_max[tp] = int(p.partition_max_bytes)
             order.append((t.topic, plist))
-        data: dict = {}
-        eng_errors: dict = {}
-        aborted: dict = {}
-        actor = self._fetch_actor(conn, parts) if parts else None
-        if parts:
-            actor.last_seen_ms = c.now
-            fut, resolve = self._future(conn)
-            # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
-            extra = (True,) if int(getattr(b, "isolation_level", 0)) == 1 else ()
-            self._send(
-                actor.id,
-                conn,
-                "Fetch",
-                broker.on_fetch,
-                Reply(actor.id, resolve),
-                dict(parts),
-                min_bytes,
-                max_wait,
-                max_bytes,
-                next(self._seq),
-                *extra,
-            )
-            answer = await fut
-            data, eng_errors = answer[2], answer[3]
-            aborted = answer[4] if len(answer) > 4 and answer[4] else {}
-        out_topics = []
-        got, ranges = 0, []
-        for topic, plist in order:
-            out_parts = []
-            for p in plist:
-                tp = (topic, p)
-                entry: dict[str, Any] = {
-                    "partition_index": p,
-                    "high_watermark": -1,
-                    "last_stable_offset": -1,
-                    "log_start_offset": -1,
-                    "aborted_transactions": None,
-                    "records": b"",
+        return parts, part_max, order, errors
+
+    async def _long_poll(
+        self, conn: Connection, actor: ExternalConsumer, b, parts: dict[TP, int], max_bytes: int
+    ) -> tuple[dict, dict, dict]:
+        """Send the fetch to the simulated leader and wait for its answer: (data, errors, aborted txns)."""
+        actor.last_seen_ms = self.c.now
+        fut, resolve = self._future(conn)
+        # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
+        extra = (True,) if int(getattr(b, "isolation_level", 0)) == 1 else ()
+        self._send(
+            actor.id,
+            conn,
+            "Fetch",
+            self.broker(conn).on_fetch,
+            Reply(actor.id, resolve),
+            dict(parts),
+            int(b.min_bytes),
+            _ms(b.max_wait, 500),
+            max_bytes,
+            next(self._seq),
+            *extra,
+        )
+        answer = await fut
+        aborted = answer[4] if len(answer) > 4 and answer[4] else {}
+        return answer[2], answer[3], aborted
+
+    def _fetch_entry(
+        self,
+        conn: Connection,
+        tp: TP,
+        parts: dict[TP, int],
+        limit: int,
+        errors: dict,
+        eng_errors: dict,
+        data: dict,
+        aborted: dict,
+    ) -> tuple[dict[str, Any], int, str]:
+        """One partition's FetchResponse entry, the number of records in it, and its offset range (for the
+        event)."""
+        entry: dict[str, Any] = {
+            "partition_index": tp[1],
+            "high_watermark": -1,
+            "last_stable_offset": -1,
+            "log_start_offset": -1,
+            "aborted_transactions": None,
+            "records": b"",
+        }
+        got, rng = 0, ""
+        if tp in errors:
+            entry["error_code"] = errors[tp]
+        elif tp in eng_errors:
+            entry["error_code"] = _code(eng_errors[tp])
+        elif tp in data:
+            batches, hw, lso = data[tp]
+            off = parts[tp]
+            chunks, size, last = [], 0, off
+            for x in batches:
+                if x.last_offset < off:
+                    continue
+                enc = self.encoder.encode(x)
+                if chunks and size + len(enc) > limit:
+                    break
+                chunks.append(enc)
+                size += len(enc)
+                last = x.last_offset
+                got += sum(1 for o in x.record_offsets() if o >= off)
+            if chunks:
+                rng = f"{tp[0]}-{tp[1]}@{off}..{last}"
+            r = self.broker(conn).replicas.get(tp)
+            entry.update(
+                {
+                    "error_code": NONE,
+                    "high_watermark": hw,
+                    "last_stable_offset": _last_stable(r) if r is not None else hw,
+                    "log_start_offset": lso,
+                    "records": b"".join(chunks),
                 }
-                if tp in errors:
-                    entry["error_code"] = errors[tp]
-                elif tp in eng_errors:
-                    entry["error_code"] = _code(eng_errors[tp])
-                elif tp in data:
-                    batches, hw, lso = data[tp]
-                    off = parts[tp]
-                    chunks, size, last = [], 0, off
-                    for x in batches:
-                        if x.last_offset < off:
-                            continue
-                        enc = self.encoder.encode(x)
-                        if chunks and size + len(enc) > part_max.get(tp, max_bytes):
-                            break
-                        chunks.append(enc)
-                        size += len(enc)
-                        last = x.last_offset
-                        got += sum(1 for o in x.record_offsets() if o >= off)
-                    if chunks:
-                        ranges.append(f"{topic}-{p}@{off}..{last}")
-                    r = broker.replicas.get(tp)
-                    entry.update(
-                        {
-                            "error_code": NONE,
-                            "high_watermark": hw,
-                            "last_stable_offset": _last_stable(r) if r is not None else hw,
-                            "log_start_offset": lso,
-                            "records": b"".join(chunks),
-                        }
-                    )
-                    if tp in aborted:  # read_committed: the aborted transactions in range (KIP-98)
-                        entry["aborted_transactions"] = [
-                            {"producer_id": a[0], "first_offset": a[1]} for a in aborted[tp]
-                        ]
-                    actor.positions[tp] = off
-                else:
-                    entry["error_code"] = NOT_LEADER_OR_FOLLOWER
-                if entry["error_code"] == NOT_LEADER_OR_FOLLOWER:
-                    ps = c.controller.partitions.get(tp)
-                    if ps is not None and ps.leader is not None:
-                        entry["current_leader"] = {"leader_id": ps.leader, "leader_epoch": ps.leader_epoch}
-                out_parts.append(entry)
-            out_topics.append({"topic": topic, "partitions": out_parts})
-        if got and actor is not None:
-            actor.received += got
-            c.emit(
-                "records_fetched",
-                f"{actor.id} fetched {got} record(s) from broker {broker.id}: {', '.join(ranges)}",
-                actors=(actor.id, broker.name),
-                records=got,
-                broker=broker.id,
-                external=True,
             )
-        return {"throttle_time": 0, "error_code": NONE, "session_id": 0, "responses": out_topics}
+            if tp in aborted:  # read_committed: the aborted transactions in range (KIP-98)
+                entry["aborted_transactions"] = [
+                    {"producer_id": a[0], "first_offset": a[1]} for a in aborted[tp]
+                ]
+        else:
+            entry["error_code"] = NOT_LEADER_OR_FOLLOWER
+        if entry["error_code"] == NOT_LEADER_OR_FOLLOWER:
+            ps = self.c.controller.partitions.get(tp)
+            if ps is not None and ps.leader is not None:
+                entry["current_leader"] = {"leader_id": ps.leader, "leader_epoch": ps.leader_epoch}
+        return entry, got, rng
 
     # -- ListOffsets / OffsetForLeaderEpoch ------------------------------------------------------------------
     async def list_offsets(self, conn: Connection, req: Request) -> dict:
-        """ListOffsets at the leader: -1 latest (the high watermark: no transactions, so LSO = HW), -2 earliest,
+        """ListOffsets at the leader: -1 latest (the high watermark; the LSO at read_committed), -2 earliest,
         -3 max timestamp (KIP-734), -4 earliest local (KIP-405, no tiering: the log start), -5 latest tiered
         (nothing tiered: -1), t >= 0 the first offset whose timestamp is >= t (offsetsForTimes)."""
         out = []
@@ -793,7 +843,7 @@ class KafkaAdapter:
     # -- FindCoordinator -------------------------------------------------------------------------------------
     async def find_coordinator(self, conn: Connection, req: Request) -> dict:
         """FindCoordinator: the leader of the group's __consumer_offsets partition (created on first use),
-        through `Cluster.on_find_coordinator`. Transactional coordinators are not simulated."""
+        through `Cluster.on_find_coordinator`; key type TRANSACTION goes to transactions.py."""
         b, v = req.body, req.api_version
         key_type = int(getattr(b, "key_type", 0))
         keys = list(b.coordinator_keys) if v >= 4 else [b.key]
@@ -808,7 +858,7 @@ class KafkaAdapter:
                 "error_message": None,
             }
             if key_type != 0:
-                ans["error_message"] = "transaction coordinators are not simulated"
+                ans.update(await self.txn.find_coordinator(conn, key_type, key))  # transactions.py
             else:
                 fut, resolve = self._future(conn)
                 actor = self._group_actor(conn, key)
@@ -1405,12 +1455,7 @@ class KafkaAdapter:
         """InitProducerId for idempotence (KIP-98); v3+ may bump the epoch of a known id (KIP-360)."""
         c, b = self.c, req.body
         if b.transactional_id is not None:
-            return {
-                "throttle_time": 0,
-                "error_code": TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                "producer_id": -1,
-                "producer_epoch": -1,
-            }
+            return await self.txn.init_producer_id(conn, req)  # transactions.py
         prod = self.producer(conn.client_id)
         old_pid, old_epoch = int(getattr(b, "producer_id", -1)), int(getattr(b, "producer_epoch", -1))
         if old_pid >= 0 and 0 <= old_epoch < 32767:

@@ -74,6 +74,7 @@ class ExternalProducer:
         self.buffer_used = 0
         self.in_flight_requests = 0
         self.config = ProducerConfig.parse({"acks": "all"})
+        self.txn: Any = None  # a transactional producer's ExternalTxn (engine/server/transactions.py)
         self._link = link
 
     def __deepcopy__(self, memo: dict) -> ExternalProducer:
@@ -114,6 +115,15 @@ class ExternalProducer:
 
     def flush(self, timeout_ms: int | None = None) -> None:
         """Nothing is buffered on this side."""
+
+    def _own_process(self, *args: Any, **kwargs: Any) -> Any:
+        raise IllegalStateError(
+            f"{self.id} is a real client connected over the Kafka protocol: it runs its transactions in its "
+            f"own process, not from the simulator"
+        )
+
+    init_transactions = begin_transaction = commit_transaction = abort_transaction = _own_process
+    send_offsets_to_transaction = _own_process
 
     def close(self) -> None:
         if self._link is not None:

@@ -46,8 +46,12 @@ SUPPORTED: dict[int, tuple[str, int, int]] = {
     18: ("ApiVersions", 0, 4),  # v3 client software name (KIP-511)
     19: ("CreateTopics", 2, 7),  # v5 returns configs (KIP-525)
     20: ("DeleteTopics", 1, 6),
-    22: ("InitProducerId", 0, 5),  # idempotent producer ids (KIP-98), v3 epoch bump (KIP-360)
+    22: ("InitProducerId", 0, 5),  # producer ids, transactional.id (KIP-98), v3 epoch bump (KIP-360)
     23: ("OffsetForLeaderEpoch", 2, 4),  # consumer position validation (KIP-320)
+    24: ("AddPartitionsToTxn", 0, 3),  # KIP-98; v4+ is the brokers' batched form (KIP-890)
+    25: ("AddOffsetsToTxn", 0, 4),  # KIP-98, KIP-447
+    26: ("EndTxn", 0, 4),  # v5 bumps the epoch per transaction (KIP-890 part 2, transaction.version 2)
+    28: ("TxnOffsetCommit", 0, 4),  # v3 member id and generation (KIP-447)
     32: ("DescribeConfigs", 1, 4),
 }
 
