@@ -682,17 +682,25 @@ def _safe_url(url: str) -> str:
     return f"{scheme}{sep}{rest}"
 
 
+_OPENED: dict[str, RedisRoomStore] = {}
+_OPENED_LOCK = threading.Lock()
+
+
 def open_store(url: str | None = None) -> RoomStore | RedisRoomStore:
     """The room store `KC_ROOM_STORE` names: unset, "" or "memory" -> the embedded `STORE`;
-    `redis://host:port/db` (or rediss://, unix://) -> a `RedisRoomStore`. Anything else is a RoomError."""
+    `redis://host:port/db` (or rediss://, unix://) -> a `RedisRoomStore`, one per URL and process (cheap to
+    call on every page run: the setting is read each time). Anything else is a RoomError."""
     url = (os.environ.get(ENV_VAR, "") if url is None else url).strip()
     if url in ("", "memory"):
         return STORE
     if url.startswith(("redis://", "rediss://", "unix://")):
-        try:
-            return RedisRoomStore.from_url(url)
-        except ValueError as exc:  # redis-py's own complaint about the URL
-            raise RoomError(f"{ENV_VAR}: {exc}") from exc
+        with _OPENED_LOCK:  # one client (and connection pool) per URL and process
+            if url not in _OPENED:
+                try:
+                    _OPENED[url] = RedisRoomStore.from_url(url)
+                except ValueError as exc:  # redis-py's own complaint about the URL
+                    raise RoomError(f"{ENV_VAR}: {exc}") from exc
+            return _OPENED[url]
     raise RoomError(
         f"{ENV_VAR}: must be empty or 'memory' (the room store in this app process) or a Redis URL such as "
         f"redis://localhost:6379/0, got {_safe_url(url)!r}"
