@@ -85,15 +85,16 @@ def build_picture(run: PlaygroundSession) -> Picture:
 
 class PictureCache:
     """Process-wide pictures keyed by (room recipe, step), least recently used first out. A miss replays on
-    one shared run per room (`follow()`: only the new steps when the teacher moved on), under one lock, so
-    200 followers of a step cost one replay and one pair of figures, not 200."""
+    one shared run per room (`follow()`: only the new steps when the teacher moved on), under that room's
+    lock, so 200 followers of a step cost one replay and one pair of figures, not 200, and one room's long
+    replay (a far jump) never holds up another room's followers."""
 
     def __init__(self, size: int = PICTURE_CACHE_SIZE, rooms: int = 16) -> None:
         self.size, self.rooms = size, rooms
         self._pics: OrderedDict[tuple[str, int], Picture] = OrderedDict()
         self._runs: OrderedDict[str, tuple[PlaygroundSession, str]] = OrderedDict()
-        self._lock = threading.Lock()  # guards the two dicts
-        self._build = threading.Lock()  # one replay at a time: followers of the same step wait for it
+        self._lock = threading.Lock()  # guards the dicts
+        self._building: dict[str, threading.Lock] = {}  # room code -> its replay lock (followers wait on it)
         self.builds = 0
 
     def get(self, view: RoomView) -> Picture:
@@ -102,7 +103,9 @@ class PictureCache:
             if (pic := self._pics.get(key)) is not None:
                 self._pics.move_to_end(key)
                 return pic
-        with self._build:
+        with self._lock:
+            building = self._building.setdefault(view.code, threading.Lock())
+        with building:
             with self._lock:
                 if (pic := self._pics.get(key)) is not None:
                     return pic
@@ -113,7 +116,8 @@ class PictureCache:
             with self._lock:
                 self._runs[view.code] = (run, view.state_json)
                 while len(self._runs) > self.rooms:
-                    self._runs.popitem(last=False)
+                    gone, _ = self._runs.popitem(last=False)
+                    self._building.pop(gone, None)
                 self._pics[key] = pic
                 while len(self._pics) > self.size:
                     self._pics.popitem(last=False)
