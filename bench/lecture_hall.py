@@ -373,7 +373,7 @@ def results(d: dict, name: str) -> list[Result]:
     detail = {**d, **s}
     return [
         Result(
-            f"{name}_p95",
+            f"{name}_step",
             s["p95_ms"],
             f"ms ({who}, {d['lost_sessions']} lost)",
             f"<= {P95_BAR_MS:,} ms, none lost, 200 followers",
@@ -406,10 +406,12 @@ def run(quick: bool = False) -> list[Result]:
     out = results(measure(students=200, steps=30, interval=2.0, processes=1, idle=10.0), "lecture_hall")
     try:
         out += results(
-            measure(students=200, steps=30, interval=2.0, processes=2, idle=10.0), "lecture_hall_2p"
+            measure(students=200, steps=30, interval=2.0, processes=2, idle=10.0), "lecture_hall_redis"
         )
     except RuntimeError as exc:  # no redis-server: say so instead of a figure
-        out.append(Result("lecture_hall_2p_p95", None, "ms", f"<= {P95_BAR_MS:,} ms", None, note=str(exc)))
+        out.append(
+            Result("lecture_hall_redis_step", None, "ms", f"<= {P95_BAR_MS:,} ms", None, note=str(exc))
+        )
     return out
 
 
@@ -425,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.students < 1 or args.steps < 1:
         ap.error("--students and --steps: give at least 1")
     d = measure(args.students, args.steps, args.interval, args.processes, args.idle)
-    name = "lecture_hall" if args.processes == 1 else "lecture_hall_2p"
+    name = "lecture_hall" if args.processes == 1 else "lecture_hall_redis"
     for r in results(d, name):
         print(r.line())
     if args.json:
