@@ -290,12 +290,21 @@ def _from_link(store: RoomStore) -> None:
     current = ss.get(STUDENT_KEY)
     if current is not None and current.code == code:
         return
+    known_bad = ss.get("room_link_failed")
     try:
+        if known_bad is not None and known_bad[0] == code:  # the same link again (a rerun): same answer,
+            raise RoomError(known_bad[1])  # not another try against the rate limit
         _lookup(store, code)
     except RoomError as exc:
+        if not isinstance(exc, TooManyTries):
+            ss["room_link_failed"] = (code, str(exc))
         st.error(f"{exc}", icon=":material/error:")
         return
     ss[STUDENT_KEY] = StudentRoom(code)
+
+
+class TooManyTries(RoomError):
+    """This session got too many room codes wrong lately (JOIN_TRIES per JOIN_WINDOW)."""
 
 
 def _lookup(store: RoomStore, code: str) -> None:
@@ -305,7 +314,7 @@ def _lookup(store: RoomStore, code: str) -> None:
     fails = [t for t in ss.get("room_join_fails", []) if now - t < JOIN_WINDOW]
     if len(fails) >= JOIN_TRIES:
         wait = int(JOIN_WINDOW - (now - fails[0])) + 1
-        raise RoomError(
+        raise TooManyTries(
             f"room code: {JOIN_TRIES} wrong codes in a minute from this browser; wait {wait} s, then check "
             f"the code with your teacher"
         )
@@ -895,8 +904,12 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         except (KafkaError, ValueError) as exc:  # a recipe that does not replay: say so, keep the old picture
             st.error(f"room state: could not replay the teacher's run: {exc}")
     elif s.run is None:  # just broke away: their own copy of what they were looking at
-        s.run = follow(None, None, s.seen or view)
-        s.synced_json = (s.seen or view).state_json
+        try:
+            s.run = follow(None, None, s.seen or view)
+            s.synced_json = (s.seen or view).state_json
+        except (KafkaError, ValueError) as exc:
+            s.following = True
+            st.error(f"room state: could not copy the teacher's run to explore it: {exc}")
     s.drawn = signature(s, view)
     _orphan_notice(s, store)
     with st.container(horizontal=True, vertical_alignment="center", key="room_status"):

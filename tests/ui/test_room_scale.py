@@ -97,6 +97,19 @@ def test_a_session_cannot_scan_room_codes():
     assert "no open room" in link.error[0].value
 
 
+def test_a_stale_link_rerun_does_not_use_up_the_tries():
+    teacher = _page()
+    teacher.button(key="room_start").click().run()
+    code = teacher.session_state[room_page.TEACHER_KEY].code
+    at = _page({"room": "GGGGGG"})  # a link to a room that has closed
+    for _ in range(6):  # the page reruns (lobby clicks): the same link is one wrong try, not six
+        at.run()
+        assert "no open room" in at.error[0].value
+    at.text_input(key="room_code_input").set_value(code)
+    at.button(key="room_join_btn").click().run()
+    assert at.session_state[room_page.STUDENT_KEY].code == code
+
+
 def test_a_bad_store_setting_is_named_on_the_page(store_env):
     store_env("mysql://localhost/rooms")
     at = _page()
