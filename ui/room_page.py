@@ -968,15 +968,16 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
 
 def _poll(s: StudentRoom, store: RoomStore) -> None:
     """Once a second: has the room changed what this student should see? Then redraw the page. A following
-    student asks only for the room's version (one GET on Redis); the page reruns only when it moved. While
+    student asks only for the room's version and when the teacher was last seen (one round trip on Redis);
+    the page reruns only when it moved or the teacher left or came back. While
     the student explores alone, only this line follows the teacher."""
+    version, away = store.pulse(s.code)  # one call (one round trip on Redis)
     if s.following:
-        version = store.version(s.code)
         changed = version is None or version != s.drawn
     else:
         view = store.get(s.code)
         changed = signature(s, view) != s.drawn
-    if changed or orphaned(store, s.code) != s.orphaned:
+    if changed or (away is not None and away > ORPHAN_SECONDS) != s.orphaned:
         st.rerun(scope="app")
     if not s.following and view is not None:
         st.markdown(f"the teacher is at step **{view.step}**", width="content")

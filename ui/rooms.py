@@ -334,6 +334,16 @@ class RoomStore:
             room = self._rooms.get(code)
             return None if room is None else room.version
 
+    def pulse(self, code: str) -> tuple[int | None, float | None]:
+        """A follower's tick in one call: (version, seconds since the teacher was seen); (None, None) when
+        there is no such room."""
+        with self._lock:
+            self._expire(self.clock())
+            room = self._rooms.get(code)
+            if room is None:
+                return None, None
+            return room.version, max(0.0, self.clock() - room.teacher_seen)
+
     def describe(self) -> str:
         return "this app process's memory"
 
@@ -640,6 +650,20 @@ class RedisRoomStore:
     def version(self, code: str) -> int | None:
         got = self._call(lambda: self.r.get(self._keys(code)[1]))
         return None if got is None else int(got)
+
+    def pulse(self, code: str) -> tuple[int | None, float | None]:
+        keys = self._keys(code)
+
+        def read() -> list[Any]:
+            pipe = self.r.pipeline(transaction=False)  # one round trip
+            pipe.get(keys[1])
+            pipe.hget(keys[0], "teacher_seen")
+            return pipe.execute()
+
+        version, seen = self._call(read)
+        if version is None or seen is None:
+            return None, None
+        return int(version), max(0.0, self.clock() - float(seen))
 
     def answer(self, code: str, qid: int, choice: int, previous: int | None = None) -> Question:
         for name, v in (("choice", choice), ("previous", previous)):  # the range is checked inside Redis

@@ -84,6 +84,8 @@ def test_only_the_teacher_moves_the_room_and_versions_bump_on_changes_only(backe
     assert view.step == 3 and view.state()["commands"][0]["op"] == "crash_broker"
     assert store.resume(f" {code.lower()} ", token).step == 3
     assert store.version(code) == view.version == store.peek(code, token).version
+    version, away = store.pulse(code)  # a follower's tick: the version and the teacher's absence at once
+    assert version == view.version and 0 <= away < 60 and store.pulse("AAAAAA") == (None, None)
     assert store.get("AAAAAA") is None and store.get("<x>") is None and store.version("AAAAAA") is None
 
 
