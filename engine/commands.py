@@ -6,12 +6,16 @@ saying what happened. Commands are recorded in the timeline, so a run can be rep
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .cluster import Cluster
 from .errors import ConfigError, GroupNotEmptyError, InvalidPartitionsError, KafkaError, ProducerFencedError
+from .producer import Producer
+
+if TYPE_CHECKING:
+    from .records import ConsumerRecord
 
 
 class _Cmd(BaseModel):
@@ -289,7 +293,7 @@ def _txn_producer(c: Cluster, pid: str):
     p = c.producers.get(pid)
     if p is None:
         raise ConfigError(f"there is no producer {pid!r}; producers are {sorted(c.producers)}")
-    if p.txn is None:
+    if not isinstance(p, Producer) or p.txn is None:
         raise ConfigError(f"producer {pid!r} has no transactional.id: set it in the producer's config")
     return p
 
@@ -520,7 +524,7 @@ def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
         )
     if p.txn.state == "Uninitialized":
         p.init_transactions()
-    recs = []
+    recs: list[ConsumerRecord] = []
     for _ in range(15):  # joining the group takes a few simulated seconds the first time
         recs = k.poll(1000)
         if recs:

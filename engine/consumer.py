@@ -112,7 +112,7 @@ class Consumer:
         """Manual assignment: no group membership, no rebalances (KafkaConsumer.assign)."""
         self._check_alive()
         self.subscription = None
-        self.manual = [tuple(tp) for tp in partitions]
+        self.manual = [(t, p) for t, p in partitions]  # lists from JSON become (topic, partition) tuples
         self.assignment = list(self.manual)
         self.state = "stable"
         self._init_positions(self.assignment)
@@ -152,10 +152,10 @@ class Consumer:
             )
 
     def position(self, tp: TP) -> int | None:
-        return self.positions.get(tuple(tp))
+        return self.positions.get((tp[0], tp[1]))
 
     def seek(self, tp: TP, offset: int) -> None:
-        tp = tuple(tp)
+        tp = (tp[0], tp[1])
         if tp not in self.assignment:
             raise IllegalStateError(f"{tp[0]}-{tp[1]} is not assigned to {self.id}")
         self.positions[tp] = offset
@@ -166,7 +166,7 @@ class Consumer:
     def committed(self, tp: TP) -> int | None:
         """The group's committed offset as the coordinator knows it (read directly, for notebooks)."""
         g = self.cluster.group_state(self.group_id) if self.group_id else None
-        return g.offsets.get(tuple(tp)) if g else None
+        return g.offsets.get((tp[0], tp[1])) if g else None
 
     def start(self, poll_interval_ms: int = 100) -> None:
         """Let the simulation call poll() every `poll_interval_ms` (how the Playground's consumers run)."""
@@ -871,7 +871,7 @@ class Consumer:
             return
         self.generation = epoch
         self.protocol = "consumer"
-        new = [tuple(tp) for tp in assignment or []]
+        new = [(t, p) for t, p in assignment or []]
         revoked = [tp for tp in self.assignment if tp not in new]
         added = [tp for tp in new if tp not in self.assignment]
         self.state = "stable"
@@ -950,11 +950,12 @@ class Consumer:
             partitions=[list(tp) for tp in tps],
         )
 
-    def on_join_response(self, group_id: str, err: str | None, payload: dict | None) -> None:
+    def on_join_response(self, group_id: str, err: str | None, payload: dict[str, Any] | None) -> None:
         if not self.alive or self.state != "joining":
             return
         c = self.cluster
         if err == "MEMBER_ID_REQUIRED":
+            assert payload is not None  # MEMBER_ID_REQUIRED carries the member id to join with
             self.member_id = payload["member_id"]
             self._send_join()
             return
@@ -984,6 +985,7 @@ class Consumer:
         if err is not None:
             self._send_join()
             return
+        assert payload is not None  # a successful JoinGroup answers with the generation and members
         self.member_id = payload[
             "member_id"
         ]  # a static member learns its id here (no MEMBER_ID_REQUIRED round)
@@ -1023,6 +1025,7 @@ class Consumer:
         owned = {mid: list(s.owned) for mid, s in members.items()}
         # KIP-429: cooperative-sticky withholds a partition moving between members until its owner revoked it
         # (CooperativeStickyAssignor.adjustAssignment); it is handed out in the follow-up round
+        assert self.protocol is not None  # the leader learnt the group's protocol in its JoinGroup answer
         return assign_detailed(
             self.protocol,
             subs,
@@ -1046,9 +1049,9 @@ class Consumer:
                 ps = ctl.partitions.get((t, p))
                 replicas = ps.replicas if ps is not None else []
                 out[(t, p)] = {
-                    c.brokers[b].rack
+                    rack
                     for b in replicas
-                    if b in c.brokers and c.brokers[b].rack and ctl.is_live(b)
+                    if b in c.brokers and (rack := c.brokers[b].rack) and ctl.is_live(b)
                 }
         return out
 
@@ -1066,7 +1069,7 @@ class Consumer:
             self.state = "unjoined"
             self._ensure_joined()
             return
-        new = [tuple(tp) for tp in assignment or []]
+        new = [(t, p) for t, p in assignment or []]
         revoked = [tp for tp in self.assignment if tp not in new]
         self.state = "stable"
         if revoked:

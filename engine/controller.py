@@ -27,6 +27,7 @@ from .shutdown import ControlledShutdown
 
 if TYPE_CHECKING:
     from .cluster import Cluster
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 QUORUM_FETCH_TIMEOUT_MS = 2000  # controller.quorum.fetch.timeout.ms
@@ -57,7 +58,7 @@ class Controller:
         self.epoch = 0  # controller epoch (ZooKeeper) / quorum leader epoch (KRaft)
         self.voters: list[int] = []  # KRaft quorum voters
         self.metadata_offset = 0  # KRaft: records in the metadata log
-        self.sessions: dict[int, object] = {}  # broker id -> session expiry timer
+        self.sessions: dict[int, Timer] = {}  # broker id -> session expiry timer
         self.election_pending = False
         self.quorum_lost = False  # KRaft: no majority of voters; they keep retrying until one is back
         self.shutdown = ControlledShutdown(cluster)  # brokers asked to stop cleanly (controlled shutdown)
@@ -545,7 +546,7 @@ class Controller:
                 topic=tp[0],
                 partition=tp[1],
             )
-        if ok:
+        if ok and ps is not None:  # ok implies ps is not None
             added = [b for b in new_isr if b not in ps.isr]
             removed = [b for b in ps.isr if b not in new_isr]
             ps.isr = list(new_isr)

@@ -591,7 +591,7 @@ class GroupCoordinator:
             if g is None or not self.is_coordinator(group_id)
             else g.validate_member(member_id, group_instance_id)
         )
-        if err is not None:
+        if err is not None or g is None:
             self._reply(consumer, "SyncGroupResponse", consumer.on_sync_response, group_id, err, -1, None)
             return
         if generation != g.generation:
@@ -666,6 +666,7 @@ class GroupCoordinator:
         self, consumer, group_id: str, generation: int, member_id: str, group_instance_id: str | None = None
     ) -> None:
         g = self.groups.get(group_id)
+        err: str | None
         if g is None or not self.is_coordinator(group_id):
             err = "NOT_COORDINATOR"
         elif (err := g.validate_member(member_id, group_instance_id)) is not None:

@@ -73,6 +73,15 @@ class Group848:
             str, int
         ] = {}  # partition counts of the subscribed topics the target was built on
         self.static: dict[str, str] = {}  # instance id -> member id
+        self.announced_epoch: int | None = None  # the group epoch whose Stable assignment was last announced
+
+    def first_stable_at_epoch(self) -> bool:
+        """True the first time this is asked at the current group epoch (the Stable assignment is announced
+        once per epoch, however often the group is seen Stable)."""
+        if self.announced_epoch == self.epoch:
+            return False
+        self.announced_epoch = self.epoch
+        return True
 
     @property
     def state(self) -> str:
@@ -153,7 +162,7 @@ class ConsumerProtocolCoordinator:
             self._bump(g, f"{consumer.id} changed its subscription")
         if self._subscribed_partitions(g) != g.metadata:  # a subscribed topic was created or grew
             self._bump(g, "the partitions of its subscribed topics changed")
-        m.owned = [tuple(tp) for tp in owned]
+        m.owned = [(t, p) for t, p in owned]
         self._touch(g, m)
         self._reconcile(g, m)
         self._reply(consumer, group_id, None, member_id, m.epoch, list(m.assigned))
@@ -203,6 +212,7 @@ class ConsumerProtocolCoordinator:
         }
         if old.member_id in g.target:
             g.target = {(member_id if mid == old.member_id else mid): tps for mid, tps in g.target.items()}
+        assert old.instance_id is not None  # only a static member is replaced
         g.static[old.instance_id] = member_id
         self.cluster.emit(
             "static_member_rejoined",
@@ -272,9 +282,7 @@ class ConsumerProtocolCoordinator:
         m.assigned = sorted(tp for tp in target if tp not in owned_by_others)
         if g.state == "Stable":
             table = "; ".join(f"{mm.consumer.id}: {_fmt(mm.assigned)}" for mm in g.members.values())
-            last = getattr(g, "_announced", None)
-            if last != g.epoch:
-                g._announced = g.epoch
+            if g.first_stable_at_epoch():
                 self.cluster.emit(
                     "assignment_received",
                     f"Group {g.group_id} is Stable at epoch {g.epoch} (KIP-848). Assignment: {table}",

@@ -284,22 +284,22 @@ class ShareManager:
         )
 
     def _acquire(self, sp: SharePartition, r, member: str, budget: int, now: int) -> list[ShareRecord]:
-        got: list[ShareRecord] = []
+        taken: list[ShareRecord | None] = []  # None: a record no longer there
         lock_until = now + sp.lock_ms
         # redeliveries first (released or lock-expired records), then records never handed out
         for off in sorted(o for o, rec in sp.records.items() if rec.state == AVAILABLE):
-            if len(got) >= budget:
+            if len(taken) >= budget:
                 break
-            got.append(self._take(sp, r, off, member, lock_until))
+            taken.append(self._take(sp, r, off, member, lock_until))
         upto = r.hw
-        while len(got) < budget and sp.next_offset < upto:
+        while len(taken) < budget and sp.next_offset < upto:
             off = sp.next_offset
             sp.next_offset += 1
             if off < r.log.log_start_offset:
                 continue
             sp.records[off] = InFlight()
-            got.append(self._take(sp, r, off, member, lock_until))
-        got = [g for g in got if g is not None]
+            taken.append(self._take(sp, r, off, member, lock_until))
+        got = [g for g in taken if g is not None]
         if got:
             redelivered = [g for g in got if g.delivery_count > 1]
             extra = (

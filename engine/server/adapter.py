@@ -222,7 +222,7 @@ class KafkaAdapter:
         if p is None or self.c.producers.get(p.id) is not p:
             p = ExternalProducer(self._unique(client_id or "producer"), client_id, self)
             self.producers[client_id] = p
-            self.c.producers[p.id] = p
+            self.c.register_client(p)
             self.c.emit(
                 "note",
                 f"Real producer {p.id} connected over the Kafka protocol",
@@ -234,17 +234,17 @@ class KafkaAdapter:
     def _register(self, k: ExternalConsumer) -> None:
         if not k.registered:
             k.registered = True
-            self.c.consumers[k.id] = k
+            self.c.register_client(k)
 
     def _unregister(self, k: ExternalConsumer) -> None:
-        if k.registered and self.c.consumers.get(k.id) is k:
-            del self.c.consumers[k.id]
+        if k.registered:
+            self.c.unregister_client(k)
         k.registered = False
         k.alive = False
         k.state = "closed"
         if k in self.proxies:
             self.proxies.remove(k)
-        if self.members.get((k.group_id, k.member_id)) is k:
+        if k.group_id is not None and self.members.get((k.group_id, k.member_id)) is k:
             del self.members[(k.group_id, k.member_id)]
             self.metadata_bytes.pop((k.group_id, k.member_id), None)
 
@@ -259,7 +259,7 @@ class KafkaAdapter:
         """Forget member stand-ins the coordinator no longer knows (left, expired, fenced by a new id)."""
         now = self.c.now
         for k in list(self.proxies):
-            if k.join_waiters or k.sync_waiters:
+            if k.join_waiters or k.sync_waiters or k.group_id is None:  # (a member proxy always has a group)
                 continue
             g = self.c.group_state(k.group_id)
             if k.member_id:
@@ -553,7 +553,7 @@ class KafkaAdapter:
         for tp in order:
             code, base, msg = results[tp]
             r = self._leader_replica(conn, tp) if code == NONE else None
-            part = {
+            part: dict[str, Any] = {
                 "index": tp[1],
                 "error_code": code,
                 "base_offset": base,
@@ -574,9 +574,13 @@ class KafkaAdapter:
 
     # -- Fetch ---------------------------------------------------------------------------------------------------
     def _fetch_actor(self, conn: Connection, parts: dict[TP, int]) -> ExternalConsumer:
-        for k in self.proxies:
-            if k.client_id == conn.client_id and k.registered and any(tp in k.assignment for tp in parts):
-                return k
+        for proxy in self.proxies:
+            if (
+                proxy.client_id == conn.client_id
+                and proxy.registered
+                and any(tp in proxy.assignment for tp in parts)
+            ):
+                return proxy
         k = self.standalone.get(conn.client_id)
         if k is None or not k.registered:
             k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, None, self)
@@ -619,7 +623,7 @@ class KafkaAdapter:
         eng_errors: dict = {}
         aborted: dict = {}
         actor = self._fetch_actor(conn, parts) if parts else None
-        if parts:
+        if actor is not None:  # (there are partitions to fetch)
             actor.last_seen_ms = c.now
             fut, resolve = self._future(conn)
             # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
@@ -661,7 +665,8 @@ class KafkaAdapter:
                 elif tp in data:
                     batches, hw, lso = data[tp]
                     off = parts[tp]
-                    chunks, size, last = [], 0, off
+                    chunks: list[bytes] = []
+                    size, last = 0, off
                     for x in batches:
                         if x.last_offset < off:
                             continue
@@ -688,7 +693,8 @@ class KafkaAdapter:
                         entry["aborted_transactions"] = [
                             {"producer_id": a[0], "first_offset": a[1]} for a in aborted[tp]
                         ]
-                    actor.positions[tp] = off
+                    if actor is not None:  # (always: data came from the engine's fetch)
+                        actor.positions[tp] = off
                 else:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
                 if entry["error_code"] == NOT_LEADER_OR_FOLLOWER:
@@ -1337,7 +1343,7 @@ class KafkaAdapter:
     def _topic_configs(self, name: str, keys) -> list[dict]:
         tcfg = self.c.topics[name].config
         explicit = set(tcfg.explicit())
-        out = []
+        out: list[dict[str, Any]] = []
         for k, val in tcfg.as_kafka_dict().items():
             if keys is not None and k not in keys:
                 continue

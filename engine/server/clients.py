@@ -87,7 +87,7 @@ class ExternalProducer:
         if (acks, pid >= 0, compression) == (self.acks, self.pid >= 0, self.compression):
             return
         self.acks, self.pid, self.compression = acks, pid, compression
-        cfg = {
+        cfg: dict[str, Any] = {
             "acks": "all" if acks == -1 else str(acks),
             "compression.type": compression
             if compression in ("none", "gzip", "snappy", "lz4", "zstd")
@@ -126,7 +126,7 @@ class ExternalConsumer:
     The coordinator stores it as the group member and answers JoinGroup/SyncGroup to it; the adapter parks each
     wire JoinGroup/SyncGroup as a waiter here until that answer arrives (Kafka's awaitingJoin/SyncCallback)."""
 
-    def __init__(self, actor_id: str, client_id: str, group_id: str, link: Any) -> None:
+    def __init__(self, actor_id: str, client_id: str, group_id: str | None, link: Any) -> None:
         self.id = actor_id
         self.client_id = client_id
         self.external = True
@@ -143,6 +143,7 @@ class ExternalConsumer:
         self.state = "joining"
         self.alive = True
         self.received = 0
+        self.duplicates = 0  # a real client's redeliveries are not counted here
         self.registered = False
         self.last_seen_ms = 0
         self.config = ConsumerConfig.parse({})
@@ -192,7 +193,7 @@ class ExternalConsumer:
         waiters, self.sync_waiters = self.sync_waiters, []
         if err is None:
             self.state = "stable"
-            self.assignment = [tuple(tp) for tp in assignment or []]
+            self.assignment = [(t, p) for t, p in assignment or []]
             for tp in list(self.positions):
                 if tp not in self.assignment:
                     del self.positions[tp]

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - kio depends on crc32c, so it is normal
             _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
         _TABLE.append(_c)
 
-    def _crc32c(data: bytes | memoryview) -> int:
+    def _crc32c(data: bytes | memoryview) -> int:  # type: ignore[misc]  # the one argument of crc32c's we use
         crc = 0xFFFFFFFF
         for b in bytes(data):
             crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
@@ -88,15 +88,15 @@ def _decompress(codec: int, data: bytes) -> bytes:
     name = CODECS.get(codec)
     try:
         if codec == 2:
-            import cramjam  # type: ignore[import-not-found]
+            import cramjam
 
             return bytes(cramjam.snappy.decompress_raw(data))
         if codec == 3:
-            import lz4.frame  # type: ignore[import-not-found]
+            import lz4.frame
 
             return lz4.frame.decompress(data)
         if codec == 4:
-            import zstandard  # type: ignore[import-not-found]
+            import zstandard
 
             return zstandard.ZstdDecompressor().decompress(data, max_output_size=64 << 20)
     except ImportError:

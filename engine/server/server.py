@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import logging
 import struct
 import threading
@@ -122,7 +123,11 @@ class KafkaServer:
             port = 0 if self.base_port == 0 else self.base_port + bid - min(self.cluster.brokers)
         try:
             srv = await asyncio.start_server(
-                lambda r, w, b=bid: self._accept(r, w, b), self.host, port, reuse_address=True, limit=1 << 16
+                functools.partial(self._accept, broker_id=bid),
+                self.host,
+                port,
+                reuse_address=True,
+                limit=1 << 16,
             )
         except OSError as exc:
             raise PortInUseError(self.host, port, exc) from exc
@@ -210,7 +215,7 @@ class KafkaServer:
                 srv = self._listeners.get(bid)
                 if srv is not None:  # a crashed broker's process is gone: its port refuses connections
                     srv.close()
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
             elif self._listeners.get(bid) is None:  # restarted, or new (add_broker() at run time)
                 try:
                     await self._listen(bid)
@@ -219,7 +224,7 @@ class KafkaServer:
                     if bid not in self._unlistenable:  # say it once; try again on the next tick
                         log.warning("cannot open a port for broker %s: %s", bid, exc)
                         self._unlistenable.add(bid)
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
         if c.now - self._last_sweep >= 1000:
             self._last_sweep = c.now
             self.adapter.sweep()
