@@ -22,10 +22,20 @@ from .assignors import assign_detailed
 from .config import ConsumerConfig
 from .errors import (
     CommitFailedError,
+    CoordinatorNotAvailableError,
     FencedInstanceIdError,
+    FencedMemberEpochError,
+    IllegalGenerationError,
     IllegalStateError,
+    InvalidSessionTimeoutError,
     KafkaError,
+    KafkaTimeoutError,
+    MemberIdRequiredError,
     NoOffsetForPartitionError,
+    NotCoordinatorError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+    UnreleasedInstanceIdError,
 )
 from .records import ConsumerRecord
 from .scheduler import Watchdog
@@ -88,7 +98,7 @@ class Consumer:
         self.auto_interval: int | None = None
         self.needs_rejoin = False
         self.rebalance_pending_commit = False
-        self.commit_results: dict[int, str | None] = {}
+        self.commit_results: dict[int, KafkaError | None] = {}
         self.poll_error: KafkaError | None = None  # raised by the next poll(), as KafkaConsumer.poll() does
         self.strategies = list(cfg.partition_assignment_strategy)
         if topics:
@@ -144,10 +154,12 @@ class Consumer:
         c.run_until(
             lambda: req in self.commit_results or not self.alive, self.config.request_timeout_ms, quiet=True
         )
-        err = self.commit_results.pop(req, "TIMEOUT")
+        err = self.commit_results.pop(
+            req, KafkaTimeoutError("no OffsetCommit answer within request.timeout.ms")
+        )
         if err is not None:
             raise CommitFailedError(
-                f"commit failed with {err}: the group rebalanced (or the coordinator moved) and these partitions may "
+                f"commit failed with {err.name}: the group rebalanced (or the coordinator moved) and these partitions may "
                 f"now belong to another member; the records since the last commit will be processed again"
             )
 
@@ -636,7 +648,7 @@ class Consumer:
                 self._reset_position(tp, "no committed offset")
 
     def on_offset_fetch_response(
-        self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]
+        self, group_id: str, req_id: int, err: KafkaError | None, offsets: dict[TP, int]
     ) -> None:
         if not self.alive:
             return
@@ -724,7 +736,7 @@ class Consumer:
         self._req_seq += 1
         co = self._coordinator_broker()
         if co is None:
-            self.commit_results[self._req_seq] = "COORDINATOR_NOT_AVAILABLE"
+            self.commit_results[self._req_seq] = CoordinatorNotAvailableError("no group coordinator known")
             return self._req_seq
         gen = self.generation if self.subscription is not None else -1
         member = self.member_id if self.subscription is not None else ""
@@ -743,16 +755,18 @@ class Consumer:
         )
         return self._req_seq
 
-    def on_commit_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
+    def on_commit_response(
+        self, group_id: str, req_id: int, err: KafkaError | None, offsets: dict[TP, int]
+    ) -> None:
         self.commit_results[req_id] = err
         if len(self.commit_results) > 100:
             for k in sorted(self.commit_results)[:-50]:
                 del self.commit_results[k]
         if err is None:
             self.committed_ack.update(offsets)
-        elif err == "FENCED_INSTANCE_ID":
+        elif isinstance(err, FencedInstanceIdError):
             self._fenced("OffsetCommit")
-        elif err == "NOT_COORDINATOR":
+        elif isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
 
     # -- group membership -------------------------------------------------------------------------------------
@@ -846,7 +860,7 @@ class Consumer:
     def on_cg_heartbeat_response(
         self,
         group_id: str,
-        err: str | None,
+        err: KafkaError | None,
         member_id: str,
         epoch: int,
         assignment: list[TP] | None,
@@ -856,16 +870,16 @@ class Consumer:
         if not self.alive:
             return
         c = self.cluster
-        if err == "NOT_COORDINATOR":
+        if isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
             return
-        if err in ("FENCED_INSTANCE_ID", "UNRELEASED_INSTANCE_ID"):
+        if isinstance(err, FencedInstanceIdError | UnreleasedInstanceIdError):
             self._fenced(
-                "ConsumerGroupHeartbeat", err
+                "ConsumerGroupHeartbeat", err.name
             )  # both fatal for the client (KIP-848 static membership)
             return
-        if err in ("UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH"):
-            self._lose_membership(f"ConsumerGroupHeartbeat answered {err}")
+        if isinstance(err, UnknownMemberIdError | FencedMemberEpochError):
+            self._lose_membership(f"ConsumerGroupHeartbeat answered {err.name}")
             self.generation = 0
             self._send_cg_heartbeat()
             return
@@ -950,27 +964,27 @@ class Consumer:
             partitions=[list(tp) for tp in tps],
         )
 
-    def on_join_response(self, group_id: str, err: str | None, payload: dict[str, Any] | None) -> None:
+    def on_join_response(self, group_id: str, err: KafkaError | None, payload: dict[str, Any] | None) -> None:
         if not self.alive or self.state != "joining":
             return
         c = self.cluster
-        if err == "MEMBER_ID_REQUIRED":
+        if isinstance(err, MemberIdRequiredError):
             assert payload is not None  # MEMBER_ID_REQUIRED carries the member id to join with
             self.member_id = payload["member_id"]
             self._send_join()
             return
-        if err == "UNKNOWN_MEMBER_ID":
+        if isinstance(err, UnknownMemberIdError):
             self._lose_membership("the coordinator no longer knows this member")
             self._send_join()
             return
-        if err == "FENCED_INSTANCE_ID":
+        if isinstance(err, FencedInstanceIdError):
             self._fenced("JoinGroup")
             return
-        if err in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
+        if isinstance(err, NotCoordinatorError | CoordinatorNotAvailableError):
             self.coordinator = None
             c.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
             return
-        if err == "INVALID_SESSION_TIMEOUT":
+        if isinstance(err, InvalidSessionTimeoutError):
             bc = c.broker_config
             self.state = "unjoined"
             c.emit(
@@ -1056,16 +1070,16 @@ class Consumer:
         return out
 
     def on_sync_response(
-        self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None
+        self, group_id: str, err: KafkaError | None, generation: int, assignment: list[TP] | None
     ) -> None:
         if not self.alive or self.state != "syncing":
             return
-        if err == "FENCED_INSTANCE_ID":
+        if isinstance(err, FencedInstanceIdError):
             self._fenced("SyncGroup")
             return
         if err is not None:
-            if err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
-                self._lose_membership(f"SyncGroup failed with {err}")
+            if isinstance(err, UnknownMemberIdError | IllegalGenerationError):
+                self._lose_membership(f"SyncGroup failed with {err.name}")
             self.state = "unjoined"
             self._ensure_joined()
             return
@@ -1082,7 +1096,7 @@ class Consumer:
             self.state = "unjoined"
             self._ensure_joined()
 
-    def _fenced(self, request: str, err: str = "FENCED_INSTANCE_ID") -> None:
+    def _fenced(self, request: str, err: str = FencedInstanceIdError.name) -> None:
         """FENCED_INSTANCE_ID (another process owns the instance id) and, with KIP-848, UNRELEASED_INSTANCE_ID (the
         old member still holds it: it neither left with epoch -2 nor timed out) are fatal for the client."""
         if not self.alive:
@@ -1174,19 +1188,19 @@ class Consumer:
             )
         c.scheduler.after(cfg.heartbeat_interval_ms, self._heartbeat, epoch)
 
-    def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
+    def on_heartbeat_response(self, group_id: str, err: KafkaError | None) -> None:
         if not self.alive or err is None or self.state != "stable":
             return
-        if err == "REBALANCE_IN_PROGRESS":
+        if isinstance(err, RebalanceInProgressError):
             self.state = "unjoined"
             self._ensure_joined()
-        elif err == "FENCED_INSTANCE_ID":
+        elif isinstance(err, FencedInstanceIdError):
             self._fenced("Heartbeat")
-        elif err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
-            self._lose_membership(f"heartbeat answered {err}")
+        elif isinstance(err, UnknownMemberIdError | IllegalGenerationError):
+            self._lose_membership(f"heartbeat answered {err.name}")
             self.state = "unjoined"
             self._ensure_joined()
-        elif err == "NOT_COORDINATOR":
+        elif isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
 
 

@@ -38,6 +38,19 @@ class ProduceClient(Client, Protocol):
     ) -> None: ...
 
 
+class OffsetClient(Client, Protocol):
+    """Whoever commits or fetches a group's offsets (a member, a standalone consumer, a real client's
+    request). The group path answers with `KafkaError` instances (engine.errors), never error-name strings."""
+
+    def on_commit_response(
+        self, group_id: str, req_id: int, err: KafkaError | None, offsets: dict[TP, int]
+    ) -> None: ...
+
+    def on_offset_fetch_response(
+        self, group_id: str, req_id: int, err: KafkaError | None, offsets: dict[TP, int]
+    ) -> None: ...
+
+
 class GroupMember(Client, Protocol):
     """A classic-protocol group member as the group coordinator sees it (JoinGroup / SyncGroup / Heartbeat
     responses); the coordinator stores it as the member and answers JoinGroup and SyncGroup to it."""
@@ -53,4 +66,40 @@ class GroupMember(Client, Protocol):
     def on_heartbeat_response(self, group_id: str, err: KafkaError | None) -> None: ...
 
 
-__all__ = ["Client", "ProduceClient", "GroupMember"]
+class ConsumerGroupMember(Client, Protocol):
+    """A KIP-848 member as the group coordinator sees it (ConsumerGroupHeartbeat responses)."""
+
+    def on_cg_heartbeat_response(
+        self,
+        group_id: str,
+        err: KafkaError | None,
+        member_id: str,
+        epoch: int,
+        assignment: list[TP] | None,
+        interval_ms: int,
+    ) -> None: ...
+
+
+__all__ = ["Client", "ProduceClient", "OffsetClient", "GroupMember", "ConsumerGroupMember"]
+
+
+if TYPE_CHECKING:  # mypy proves that every client kind keeps its contracts (nothing of this runs)
+    from .consumer import Consumer
+    from .producer import Producer
+    from .server.clients import ExternalConsumer, ExternalProducer, Reply
+    from .share import ShareConsumer
+
+    def _clients_keep_their_contracts(
+        p: Producer,
+        k: Consumer,
+        s: ShareConsumer,
+        ep: ExternalProducer,
+        ek: ExternalConsumer,
+        r: Reply,
+    ) -> None:
+        produce: list[ProduceClient] = [p, r]
+        members: list[GroupMember] = [k, ek, r]
+        offsets: list[OffsetClient] = [k, r]
+        kip848: list[ConsumerGroupMember] = [k]
+        clients: list[Client] = [p, k, s, ep, ek, r]
+        del produce, members, offsets, kip848, clients

@@ -19,9 +19,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import (
+    FencedInstanceIdError,
     IllegalGenerationError,
+    InvalidSessionTimeoutError,
     KafkaError,
+    MemberIdRequiredError,
+    NotCoordinatorError,
     RebalanceInProgressError,
+    StaleMemberEpochError,
     UnknownMemberIdError,
 )
 from .group848 import ConsumerProtocolCoordinator
@@ -29,6 +34,7 @@ from .records import BATCH_OVERHEAD, RecordBatch, record_size
 
 if TYPE_CHECKING:
     from .broker import Broker
+    from .contracts import Client, GroupMember, OffsetClient
 
 TP = tuple[str, int]
 EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
@@ -40,8 +46,7 @@ EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
 )
 
 
-class MemberIdRequired(KafkaError):
-    name, code = "MEMBER_ID_REQUIRED", 79
+MemberIdRequired = MemberIdRequiredError  # (its old name here)
 
 
 class Subscription(NamedTuple):
@@ -152,15 +157,19 @@ class Group:
             str, str
         ] = {}  # group.instance.id -> member id (ClassicGroup.staticMembers)
 
-    def validate_member(self, member_id: str, group_instance_id: str | None) -> str | None:
-        """ClassicGroup.validateMember: the error code for a request from this member, or None."""
+    def validate_member(self, member_id: str, group_instance_id: str | None) -> KafkaError | None:
+        """ClassicGroup.validateMember: the error for a request from this member, or None."""
         if group_instance_id is not None:
             existing = self.static_members.get(group_instance_id)
             if existing is None:
-                return "UNKNOWN_MEMBER_ID"
+                return UnknownMemberIdError("the group does not know this member id")
             if existing != member_id:
-                return "FENCED_INSTANCE_ID"
-        return None if member_id in self.members else "UNKNOWN_MEMBER_ID"
+                return FencedInstanceIdError("another member joined with this group.instance.id")
+        return (
+            None
+            if member_id in self.members
+            else UnknownMemberIdError("the group does not know this member id")
+        )
 
 
 class GroupCoordinator:
@@ -195,7 +204,7 @@ class GroupCoordinator:
     # -- JoinGroup ----------------------------------------------------------------------------------------------
     def on_join(
         self,
-        consumer,
+        consumer: GroupMember,
         group_id: str,
         member_id: str,
         topics: list[str],
@@ -212,7 +221,12 @@ class GroupCoordinator:
         c = self.cluster
         if not self.is_coordinator(group_id):
             self._reply(
-                consumer, "JoinGroupResponse", consumer.on_join_response, group_id, "NOT_COORDINATOR", None
+                consumer,
+                "JoinGroupResponse",
+                consumer.on_join_response,
+                group_id,
+                NotCoordinatorError("this broker is not the group's coordinator; find it again"),
+                None,
             )
             return
         bc = c.broker_config
@@ -222,7 +236,9 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 consumer.on_join_response,
                 group_id,
-                "INVALID_SESSION_TIMEOUT",
+                InvalidSessionTimeoutError(
+                    "session.timeout.ms is outside the broker's group.min/max.session.timeout.ms"
+                ),
                 None,
             )
             return
@@ -254,7 +270,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 consumer.on_join_response,
                 group_id,
-                "MEMBER_ID_REQUIRED",
+                MemberIdRequiredError("join again with the member id in this answer"),
                 {"member_id": new_id},
             )
             return
@@ -330,7 +346,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 consumer.on_join_response,
                 g.group_id,
-                "UNKNOWN_MEMBER_ID",
+                UnknownMemberIdError("the group does not know this member id"),
                 None,
             )
 
@@ -376,7 +392,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 old.consumer.on_join_response,
                 g.group_id,
-                "FENCED_INSTANCE_ID",
+                FencedInstanceIdError("another member joined with this group.instance.id"),
                 None,
             )
         if old.awaiting_sync:
@@ -385,7 +401,7 @@ class GroupCoordinator:
                 "SyncGroupResponse",
                 old.consumer.on_sync_response,
                 g.group_id,
-                "FENCED_INSTANCE_ID",
+                FencedInstanceIdError("another member joined with this group.instance.id"),
                 -1,
                 None,
             )
@@ -454,7 +470,7 @@ class GroupCoordinator:
                     "SyncGroupResponse",
                     m.consumer.on_sync_response,
                     g.group_id,
-                    "REBALANCE_IN_PROGRESS",
+                    RebalanceInProgressError("the group is rebalancing; join again"),
                     g.generation,
                     None,
                 )
@@ -578,7 +594,7 @@ class GroupCoordinator:
     # -- SyncGroup ----------------------------------------------------------------------------------------------
     def on_sync(
         self,
-        consumer,
+        consumer: GroupMember,
         group_id: str,
         generation: int,
         member_id: str,
@@ -587,7 +603,7 @@ class GroupCoordinator:
     ) -> None:
         g = self.groups.get(group_id)
         err = (
-            "UNKNOWN_MEMBER_ID"
+            UnknownMemberIdError("the group does not know this member id")
             if g is None or not self.is_coordinator(group_id)
             else g.validate_member(member_id, group_instance_id)
         )
@@ -600,7 +616,7 @@ class GroupCoordinator:
                 "SyncGroupResponse",
                 consumer.on_sync_response,
                 group_id,
-                "ILLEGAL_GENERATION",
+                IllegalGenerationError("not the group's current generation"),
                 -1,
                 None,
             )
@@ -611,7 +627,7 @@ class GroupCoordinator:
                 "SyncGroupResponse",
                 consumer.on_sync_response,
                 group_id,
-                "REBALANCE_IN_PROGRESS",
+                RebalanceInProgressError("the group is rebalancing; join again"),
                 -1,
                 None,
             )
@@ -663,32 +679,41 @@ class GroupCoordinator:
 
     # -- Heartbeat / LeaveGroup / session expiry -----------------------------------------------------------
     def on_heartbeat(
-        self, consumer, group_id: str, generation: int, member_id: str, group_instance_id: str | None = None
+        self,
+        consumer: GroupMember,
+        group_id: str,
+        generation: int,
+        member_id: str,
+        group_instance_id: str | None = None,
     ) -> None:
         g = self.groups.get(group_id)
-        err: str | None
+        err: KafkaError | None
         if g is None or not self.is_coordinator(group_id):
-            err = "NOT_COORDINATOR"
+            err = NotCoordinatorError("this broker is not the group's coordinator; find it again")
         elif (err := g.validate_member(member_id, group_instance_id)) is not None:
             pass
         else:
             self._touch_session(g, g.members[member_id])
             if g.state in (PREPARING,):
-                err = "REBALANCE_IN_PROGRESS"
+                err = RebalanceInProgressError("the group is rebalancing; join again")
             elif generation != g.generation:
-                err = "ILLEGAL_GENERATION" if g.state == STABLE else "REBALANCE_IN_PROGRESS"
+                err = (
+                    IllegalGenerationError("not the group's current generation")
+                    if g.state == STABLE
+                    else RebalanceInProgressError("the group is rebalancing; join again")
+                )
             else:
                 err = None
         self._reply(consumer, "HeartbeatResponse", consumer.on_heartbeat_response, group_id, err)
 
     def on_leave(
-        self, consumer, group_id: str, member_id: str, group_instance_id: str | None = None
-    ) -> str | None:
-        """LeaveGroup; returns the member's error code (classicGroupLeave: a static member may leave by its
+        self, consumer: Client, group_id: str, member_id: str, group_instance_id: str | None = None
+    ) -> KafkaError | None:
+        """LeaveGroup; returns the member's error (classicGroupLeave: a static member may leave by its
         instance id alone; a stale member id for a known instance id is FENCED_INSTANCE_ID)."""
         g = self.groups.get(group_id)
         if g is None:
-            return "UNKNOWN_MEMBER_ID"
+            return UnknownMemberIdError("the group does not know this member id")
         if group_instance_id is not None and not member_id:
             member_id = g.static_members.get(group_instance_id, "")
         err = g.validate_member(member_id, group_instance_id)
@@ -742,7 +767,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 m.consumer.on_join_response,
                 g.group_id,
-                "UNKNOWN_MEMBER_ID",
+                UnknownMemberIdError("the group does not know this member id"),
                 None,
             )
         self._emit(
@@ -774,7 +799,7 @@ class GroupCoordinator:
     # -- offsets ------------------------------------------------------------------------------------------------
     def on_offset_commit(
         self,
-        consumer,
+        consumer: OffsetClient,
         group_id: str,
         generation: int,
         member_id: str,
@@ -783,16 +808,18 @@ class GroupCoordinator:
         group_instance_id: str | None = None,
     ) -> None:
         c = self.cluster
-        err: str | None = None
+        err: KafkaError | None = None
         if not self.is_coordinator(group_id):
-            err = "NOT_COORDINATOR"
+            err = NotCoordinatorError("this broker is not the group's coordinator; find it again")
         elif group_id in self.kip848.groups:
             g = self.group(group_id)
             m848 = self.kip848.groups[group_id].members.get(member_id)
             if m848 is None:
-                err = "UNKNOWN_MEMBER_ID"
+                err = UnknownMemberIdError("the group does not know this member id")
             elif generation != m848.epoch:
-                err = "STALE_MEMBER_EPOCH"  # KIP-848 checks the member epoch instead of a generation
+                err = StaleMemberEpochError(
+                    "not the member's current epoch"
+                )  # KIP-848 checks the member epoch instead of a generation
             if err is None:
                 self._store_offsets(g, offsets, consumer, member_id)
         else:
@@ -801,11 +828,13 @@ class GroupCoordinator:
                 if (verr := g.validate_member(member_id, group_instance_id)) is not None:
                     err = verr
                 elif generation != g.generation:
-                    err = "ILLEGAL_GENERATION"
+                    err = IllegalGenerationError("not the group's current generation")
                 elif g.state == COMPLETING:
-                    err = "REBALANCE_IN_PROGRESS"
+                    err = RebalanceInProgressError("the group is rebalancing; join again")
             elif g.members:
-                err = "UNKNOWN_MEMBER_ID"  # a standalone commit into an active group is refused
+                err = UnknownMemberIdError(
+                    "the group does not know this member id"
+                )  # a standalone commit into an active group is refused
             if err is None:
                 self._store_offsets(g, offsets, consumer, member_id)
         c.network.send(
@@ -852,7 +881,7 @@ class GroupCoordinator:
         self.broker._wake_fetches(r, replica_only=True)
         self.broker._maybe_advance_hw(r)
 
-    def on_offset_fetch(self, consumer, group_id: str, tps: list[TP], req_id: int) -> None:
+    def on_offset_fetch(self, consumer: OffsetClient, group_id: str, tps: list[TP], req_id: int) -> None:
         if not self.is_coordinator(group_id):
             self._reply(
                 consumer,
@@ -860,7 +889,7 @@ class GroupCoordinator:
                 consumer.on_offset_fetch_response,
                 group_id,
                 req_id,
-                "NOT_COORDINATOR",
+                NotCoordinatorError("this broker is not the group's coordinator; find it again"),
                 {},
             )
             return

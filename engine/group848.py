@@ -19,11 +19,20 @@ come back within the session timeout it is removed and the group epoch is bumped
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from . import server_assignors
+from .errors import (
+    FencedInstanceIdError,
+    FencedMemberEpochError,
+    KafkaError,
+    NotCoordinatorError,
+    UnknownMemberIdError,
+    UnreleasedInstanceIdError,
+)
 
 if TYPE_CHECKING:
+    from .contracts import ConsumerGroupMember
     from .group import GroupCoordinator
 
 TP = tuple[str, int]
@@ -108,7 +117,7 @@ class ConsumerProtocolCoordinator:
 
     def on_heartbeat(
         self,
-        consumer,
+        consumer: ConsumerGroupMember,
         group_id: str,
         member_id: str,
         member_epoch: int,
@@ -122,16 +131,23 @@ class ConsumerProtocolCoordinator:
         c = self.cluster
         co = self.coordinator
         if not co.is_coordinator(group_id):
-            self._reply(consumer, group_id, "NOT_COORDINATOR", member_id, member_epoch, None)
+            self._reply(
+                consumer,
+                group_id,
+                NotCoordinatorError("this broker is not the group's coordinator; find it again"),
+                member_id,
+                member_epoch,
+                None,
+            )
             return
         g = self.groups.setdefault(group_id, Group848(group_id))
         if instance_id is not None:
             err = self._static(g, consumer, member_id, member_epoch, instance_id)
             if err is not None:
-                if err == "LEFT":  # the answer to a static leave carries member epoch -2
-                    self._reply(consumer, group_id, None, member_id, -2, None)
-                else:
+                if isinstance(err, KafkaError):
                     self._reply(consumer, group_id, err, member_id, member_epoch, None)
+                else:  # "LEFT": the answer to a static leave carries member epoch -2
+                    self._reply(consumer, group_id, None, member_id, -2, None)
                 return
         m = g.members.get(member_id)
         if member_epoch == -1:
@@ -140,7 +156,14 @@ class ConsumerProtocolCoordinator:
             return
         if m is None:
             if member_epoch != 0:
-                self._reply(consumer, group_id, "UNKNOWN_MEMBER_ID", member_id, member_epoch, None)
+                self._reply(
+                    consumer,
+                    group_id,
+                    UnknownMemberIdError("the group does not know this member id"),
+                    member_id,
+                    member_epoch,
+                    None,
+                )
                 return
             m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor, instance_id)
             if instance_id is not None:
@@ -155,7 +178,14 @@ class ConsumerProtocolCoordinator:
             )
             self._bump(g, f"{consumer.id} joined")
         elif member_epoch not in (m.epoch, m.epoch - 1) and member_epoch != 0:
-            self._reply(consumer, group_id, "FENCED_MEMBER_EPOCH", member_id, member_epoch, None)
+            self._reply(
+                consumer,
+                group_id,
+                FencedMemberEpochError("the member epoch is neither the current nor the previous one"),
+                member_id,
+                member_epoch,
+                None,
+            )
             return
         elif sorted(topics) != sorted(m.topics):
             m.topics = list(topics)
@@ -169,21 +199,23 @@ class ConsumerProtocolCoordinator:
 
     def _static(
         self, g: Group848, consumer, member_id: str, member_epoch: int, instance_id: str
-    ) -> str | None:
-        """The static-member checks and transitions of a heartbeat: an error code, "LEFT", or None to go on."""
+    ) -> KafkaError | Literal["LEFT"] | None:
+        """The static-member checks and transitions of a heartbeat: an error, "LEFT", or None to go on."""
         existing_id = g.static.get(instance_id)
         existing = g.members.get(existing_id) if existing_id is not None else None
         if member_epoch == 0:
             if existing is None:
                 return None  # a new static member: joins like any other
             if existing.epoch != -2:
-                return "UNRELEASED_INSTANCE_ID"  # the instance id is still in use by a live member
+                return UnreleasedInstanceIdError(
+                    "the group.instance.id is still in use by a live member"
+                )  # the instance id is still in use by a live member
             self._replace(g, existing, consumer, member_id)
             return None
         if existing is None:
-            return "UNKNOWN_MEMBER_ID"
+            return UnknownMemberIdError("the group does not know this member id")
         if existing_id != member_id:
-            return "FENCED_INSTANCE_ID"
+            return FencedInstanceIdError("another member joined with this group.instance.id")
         if member_epoch == -2:  # consumerGroupStaticMemberGroupLeave: keep the assignment, no new group epoch
             existing.epoch = -2
             self._touch(g, existing)
@@ -337,7 +369,7 @@ class ConsumerProtocolCoordinator:
         self,
         consumer,
         group_id: str,
-        err: str | None,
+        err: KafkaError | None,
         member_id: str,
         epoch: int,
         assignment: list[TP] | None,

@@ -4,8 +4,8 @@ The engine's brokers and group coordinator answer a client by `network.send(brok
 client.on_xxx_response, ...)`. A real client speaks TCP instead, so each wire request gets a `Reply` whose
 `on_*_response` methods resolve it, and each real group member gets an `ExternalConsumer` the coordinator
 stores as the member (it replies to the stored member for JoinGroup/SyncGroup). Real producers and members are
-registered in `cluster.producers` / `cluster.consumers` so snapshots, the Playground and "Crash consumer" see
-them. Everything here is deep-copy safe: a checkpoint (`Cluster.clone`) gets detached copies that hold no
+registered with `Cluster.register_client()` so snapshots, the Playground and "Crash consumer" see them; the
+contracts they keep are the protocols in engine/contracts.py. Everything here is deep-copy safe: a checkpoint (`Cluster.clone`) gets detached copies that hold no
 callbacks or sockets, so time travel keeps working while real clients are connected.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config import ConsumerConfig, ProducerConfig
-from ..errors import IllegalStateError
+from ..errors import IllegalStateError, KafkaError
 
 TP = tuple[str, int]
 
@@ -177,7 +177,7 @@ class ExternalConsumer:
             pass
 
     # -- the coordinator's answers (engine.group.GroupCoordinator) -----------------------------------------
-    def on_join_response(self, group_id: str, err: str | None, payload: dict | None) -> None:
+    def on_join_response(self, group_id: str, err: KafkaError | None, payload: dict | None) -> None:
         waiters, self.join_waiters = self.join_waiters, []
         if err is None and payload is not None:
             self.generation = payload["generation"]
@@ -188,7 +188,7 @@ class ExternalConsumer:
             w(err, payload)
 
     def on_sync_response(
-        self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None
+        self, group_id: str, err: KafkaError | None, generation: int, assignment: list[TP] | None
     ) -> None:
         waiters, self.sync_waiters = self.sync_waiters, []
         if err is None:
@@ -200,7 +200,7 @@ class ExternalConsumer:
         for w in waiters:
             w(err, generation, assignment)
 
-    def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
+    def on_heartbeat_response(self, group_id: str, err: KafkaError | None) -> None:
         """Heartbeats are answered through their own Reply; this is never the target."""
 
     def on_disconnect(self, broker_id: int) -> None:

@@ -16,6 +16,8 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from ..errors import ErrorCodes
+
 try:
     from crc32c import crc32c as _crc32c
 except ImportError:  # pragma: no cover - kio depends on crc32c, so it is normally there
@@ -44,11 +46,11 @@ TRANSACTIONAL, CONTROL = 0x10, 0x20
 class InvalidRecordError(ValueError):
     """The bytes are not a valid v2 batch: Kafka answers CORRUPT_MESSAGE / INVALID_RECORD."""
 
-    code = 2  # CORRUPT_MESSAGE
+    code = ErrorCodes.CORRUPT_MESSAGE
 
 
 class UnsupportedCompressionError(InvalidRecordError):
-    code = 76  # UNSUPPORTED_COMPRESSION_TYPE
+    code = ErrorCodes.UNSUPPORTED_COMPRESSION_TYPE
 
 
 @dataclass(slots=True)
