@@ -476,6 +476,20 @@ class Broker:
             dict(req.results),
         )
 
+    def append_as_leader(self, r: Replica, batch: RecordBatch, *, wake_consumers: bool = False) -> None:
+        """Append a batch the broker writes itself, outside a Produce request (an offset commit into
+        __consumer_offsets, a transaction marker): the log and its transaction index grow, parked follower
+        fetches wake, the high watermark advances if it can; `wake_consumers` also answers consumer fetches
+        waiting for the last stable offset to move (a marker completes a transaction)."""
+        c = self.cluster
+        tcfg = c.topic_config(r.topic)
+        r.log.append(batch, c.now, tcfg.segment_bytes, tcfg.segment_ms)
+        track_append(r, batch)
+        self._wake_fetches(r, replica_only=True)
+        self._maybe_advance_hw(r)
+        if wake_consumers:
+            self._wake_fetches(r, replica_only=False)
+
     # -- high watermark and ISR (leader side) ------------------------------------------------------------------
     def _maybe_advance_hw(self, r: Replica) -> None:
         c = self.cluster

@@ -565,26 +565,17 @@ class Cluster:
         rejoins (ConsumerCoordinator: metadata snapshot changed); a KIP-848 coordinator bumps the group epoch."""
         for p in self.producers.values():
             # (a real client connected over the wire protocol refreshes its own metadata)
-            if isinstance(p, Producer) and p.alive and topic in p.metadata:
-                p._refresh_metadata()
+            if isinstance(p, Producer):
+                p.on_partitions_changed(topic)
         bumped: set[str] = set()
         for k in self.consumers.values():
-            if not isinstance(k, Consumer):
-                continue
-            if k.alive and topic in k.metadata:
-                k._refresh_metadata()
-            if not (k.alive and k.group_id and topic in (k.subscription or [])):
-                continue
-            if k._kip848:
+            if isinstance(k, Consumer) and k.on_partitions_changed(topic) and k.group_id:
                 co = self.coordinator_for(k.group_id)
                 kip848 = self.brokers[co].coordinator.kip848 if co is not None else None
                 g = kip848.groups.get(k.group_id) if kip848 is not None else None
                 if g is not None and kip848 is not None and k.group_id not in bumped:
                     bumped.add(k.group_id)
-                    kip848._bump(g, f"topic {topic} has more partitions")
-            elif k.is_leader and k.state == "stable":
-                k.state = "unjoined"
-                k._ensure_joined()
+                    kip848.bump_epoch(g, f"topic {topic} has more partitions")
 
     def delete_topic(self, name: str) -> None:
         if name not in self.topics:
@@ -744,7 +735,7 @@ class Cluster:
             return None
         return self.brokers[co].coordinator.groups.get(group_id)
 
-    def _ensure_offsets_topic(self) -> str | None:
+    def ensure_offsets_topic(self) -> str | None:
         """Kafka creates __consumer_offsets on the first FindCoordinator; it needs enough live brokers."""
         if OFFSETS_TOPIC in self.topics:
             return None
@@ -766,7 +757,7 @@ class Cluster:
 
     def on_find_coordinator(self, broker_id: int, consumer: Consumer, group_id: str) -> None:
         b = self.brokers[broker_id]
-        problem = self._ensure_offsets_topic()
+        problem = self.ensure_offsets_topic()
         if problem and not any(
             e.kind == "note" and e.data.get("coordinator_problem") for e in self.events.events[-50:]
         ):
@@ -801,7 +792,7 @@ class Cluster:
         coord = self.brokers[co].coordinator
         g = coord.group(group_id)
         g.offsets.update(offsets)
-        coord._append_offsets(g, dict(offsets))
+        coord.append_offsets(g, dict(offsets))
         self.emit(
             "offsets_committed",
             f"Offsets {', '.join(f'{t}-{p}@{o}' for (t, p), o in sorted(offsets.items()))} "
@@ -1046,7 +1037,7 @@ class Cluster:
             )  # back before its session expired: fail the old incarnation
         self.controller.on_heartbeat(broker_id, b.epoch)
         self.scheduler.after(
-            self.controller._heartbeat_interval(), self.controller._send_heartbeat, broker_id, b.epoch
+            self.controller.heartbeat_interval(), self.controller.send_heartbeat, broker_id, b.epoch
         )
 
     def isolate_broker(self, broker_id: int, clients_can_reach: bool = True) -> None:
@@ -1109,7 +1100,7 @@ class Cluster:
         )
         self.controller.on_heartbeat(new_id, b.epoch)
         self.scheduler.after(
-            self.controller._heartbeat_interval(), self.controller._send_heartbeat, new_id, b.epoch
+            self.controller.heartbeat_interval(), self.controller.send_heartbeat, new_id, b.epoch
         )
         return new_id
 
@@ -1147,9 +1138,9 @@ class Cluster:
         """KRaft voters notice a dead active controller after controller.quorum.fetch.timeout.ms."""
         ctl = self.controller
         if ctl.active is not None and not self.brokers[ctl.active].online and not ctl.election_pending:
-            ctl._controller_lost()
+            ctl.controller_lost()
         elif ctl.active is None and not ctl.election_pending:
-            ctl._controller_lost()
+            ctl.controller_lost()
         self.scheduler.after(500, self._quorum_check)
 
     def trace(self, topic: str, partition: int | None = None, offset: int | None = None, *, key=None):

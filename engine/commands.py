@@ -426,7 +426,7 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
     if (cmd.to == "offset") != (cmd.offset is not None):
         raise ConfigError("reset_offsets: give offset exactly when to is 'offset' (--to-offset N)")
     problem = (
-        c._ensure_offsets_topic()
+        c.ensure_offsets_topic()
     )  # the tool's FindCoordinator creates __consumer_offsets, as a client's does
     co = None if problem else c.coordinator_for(cmd.group)
     if co is None:
@@ -453,7 +453,7 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
                 f"the current state is {state}."
             )
         g.offsets.update(offsets)
-        coordinator._append_offsets(g, offsets)
+        coordinator.append_offsets(g, offsets)
         shown = ", ".join(f"{t}-{p}: {o}" for (t, p), o in offsets.items())
         c.emit(
             "offsets_committed",

@@ -616,6 +616,21 @@ class Consumer:
             self._rediscover_coordinator()
         self.cluster.scheduler.after(self.config.retry_backoff_ms, self._maybe_fetch)
 
+    def on_partitions_changed(self, topic: str) -> bool:
+        """A topic gained partitions: refresh the metadata; a classic group's leader subscribed to it rejoins
+        (ConsumerCoordinator: the metadata snapshot changed). True for a KIP-848 member subscribed to it: its
+        coordinator must bump the group epoch."""
+        if self.alive and topic in self.metadata:
+            self._refresh_metadata()
+        if not (self.alive and self.group_id and topic in (self.subscription or [])):
+            return False
+        if self._kip848:
+            return True
+        if self.is_leader and self.state == "stable":
+            self.state = "unjoined"
+            self._ensure_joined()
+        return False
+
     def _refresh_metadata(self) -> None:
         c = self.cluster
         for topic in list(self.metadata):

@@ -852,7 +852,7 @@ class GroupCoordinator:
         changed = {tp: o for tp, o in offsets.items() if g.offsets.get(tp) != o}
         g.offsets.update(offsets)
         if changed:
-            self._append_offsets(g, changed)
+            self.append_offsets(g, changed)
             self.cluster.emit(
                 "offsets_committed",
                 f"{consumer.id} committed {_fmt_offsets(changed)} for group {g.group_id}",
@@ -862,7 +862,7 @@ class GroupCoordinator:
                 member=member_id,
             )
 
-    def _append_offsets(self, g: Group, offsets: dict[TP, int]) -> None:
+    def append_offsets(self, g: Group, offsets: dict[TP, int]) -> None:
         """Offset commit records go into the group's __consumer_offsets partition (key: group, topic, partition)."""
         c = self.cluster
         tp = ("__consumer_offsets", c.offsets_partition(g.group_id))
@@ -876,10 +876,7 @@ class GroupCoordinator:
         batch = RecordBatch(
             r.leo, r.leader_epoch, keys, values, (now,) * len(keys), None, -1, -1, -1, size, "none", size
         )
-        tcfg = c.topic_config(tp[0])
-        r.log.append(batch, now, tcfg.segment_bytes, tcfg.segment_ms)
-        self.broker._wake_fetches(r, replica_only=True)
-        self.broker._maybe_advance_hw(r)
+        self.broker.append_as_leader(r, batch)
 
     def on_offset_fetch(self, consumer: OffsetClient, group_id: str, tps: list[TP], req_id: int) -> None:
         if not self.is_coordinator(group_id):

@@ -176,7 +176,7 @@ class ConsumerProtocolCoordinator:
                 group=group_id,
                 member=member_id,
             )
-            self._bump(g, f"{consumer.id} joined")
+            self.bump_epoch(g, f"{consumer.id} joined")
         elif member_epoch not in (m.epoch, m.epoch - 1) and member_epoch != 0:
             self._reply(
                 consumer,
@@ -189,9 +189,9 @@ class ConsumerProtocolCoordinator:
             return
         elif sorted(topics) != sorted(m.topics):
             m.topics = list(topics)
-            self._bump(g, f"{consumer.id} changed its subscription")
+            self.bump_epoch(g, f"{consumer.id} changed its subscription")
         if self._subscribed_partitions(g) != g.metadata:  # a subscribed topic was created or grew
-            self._bump(g, "the partitions of its subscribed topics changed")
+            self.bump_epoch(g, "the partitions of its subscribed topics changed")
         m.owned = [(t, p) for t, p in owned]
         self._touch(g, m)
         self._reconcile(g, m)
@@ -259,7 +259,7 @@ class ConsumerProtocolCoordinator:
             assignment=list(m.assigned),
         )
 
-    def _bump(self, g: Group848, why: str) -> None:
+    def bump_epoch(self, g: Group848, why: str) -> None:
         """A new group epoch and, computed by the broker itself, a new target assignment."""
         c = self.cluster
         g.epoch += 1
@@ -363,7 +363,7 @@ class ConsumerProtocolCoordinator:
             group=g.group_id,
             member=m.member_id,
         )
-        self._bump(g, why)
+        self.bump_epoch(g, why)
 
     def _reply(
         self,

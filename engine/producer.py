@@ -343,7 +343,16 @@ class Producer:
             actors=(self.id,),
         )
 
-    def _fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
+    def on_partitions_changed(self, topic: str) -> None:
+        """A topic gained partitions: refresh the metadata if this producer writes to it."""
+        if self.alive and topic in self.metadata:
+            self._refresh_metadata()
+
+    def resume_sending(self) -> None:
+        """Batches held back (AddPartitionsToTxn in flight) may be sent now: the sender runs again."""
+        self._wake(self.cluster.now)
+
+    def fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
         for dq in list(self.batches.values()):
             for b in list(dq):
                 if only_unsent and b.state in ("in_flight", "retrying"):

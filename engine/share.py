@@ -148,12 +148,12 @@ class SharePartition:
         for off, rec in self.records.items():
             if rec.state == ACQUIRED and rec.lock_until <= now:
                 owner = rec.owner or "?"
-                self._release(rec)
+                self.release(rec)
                 out.append((off, owner))
         self.advance_start()
         return out
 
-    def _release(self, rec: InFlight) -> None:
+    def release(self, rec: InFlight) -> None:
         rec.owner = None
         rec.state = ARCHIVED if rec.delivery_count >= self.limit else AVAILABLE
 
@@ -205,7 +205,7 @@ class ShareManager:
             if gid == g.group_id:
                 for rec in sp.records.values():
                     if rec.state == ACQUIRED and rec.owner == consumer.id:
-                        sp._release(rec)
+                        sp.release(rec)
                 sp.advance_start()
         self._reassign(g, why)
 
@@ -354,7 +354,7 @@ class ShareManager:
             elif kind == "REJECT":
                 rec.state, rec.owner = ARCHIVED, None
             else:
-                sp._release(rec)
+                sp.release(rec)
                 if rec.state == ARCHIVED:
                     archived.append(off)
         sp.advance_start()

@@ -425,18 +425,13 @@ class TransactionCoordinator:
         if tm is None or tp not in tm.pending_markers or r is None or not r.is_leader:
             return
         placed = marker_batch(pid, epoch, commit, c.now).at(r.leo, r.leader_epoch)
-        tcfg = c.topic_config(tp[0])
-        r.log.append(placed, c.now, tcfg.segment_bytes, tcfg.segment_ms)
-        track_append(r, placed)
         entry = r.producers.get(pid)
         if (
             entry is not None and epoch > entry.epoch
         ):  # ProducerAppendInfo.appendEndTxnMarker: the epoch moves on
             entry.epoch = epoch
             entry.batches.clear()
-        b._wake_fetches(r, replica_only=True)
-        b._maybe_advance_hw(r)
-        b._wake_fetches(r, replica_only=False)
+        b.append_as_leader(r, placed, wake_consumers=True)  # the marker moves the LSO
         tm.pending_markers.discard(tp)
         if not tm.pending_markers:
             self._complete(tm, commit)
@@ -616,10 +611,10 @@ class TransactionManager:
         self.adding = False
         if err is None:
             self.pending_add -= set(add[1])
-            self.producer._wake(self.cluster.now)
+            self.producer.resume_sending()
         elif isinstance(err, ProducerFencedError):
             self.state = "Fenced"
-            self.producer._fail_all(err)
+            self.producer.fail_all(err)
         else:
             self.cluster.scheduler.after(self.producer.config.retry_backoff_ms, self._retry_add)
         self._add_partitions_async()
@@ -649,7 +644,7 @@ class TransactionManager:
             self._require("InTransaction", "abort_transaction")
         p = self.producer
         self.state = "Aborting"
-        p._fail_all(KafkaError("the transaction was aborted before this record was sent"), only_unsent=True)
+        p.fail_all(KafkaError("the transaction was aborted before this record was sent"), only_unsent=True)
         p.flush()
         self._end_txn(False)
 

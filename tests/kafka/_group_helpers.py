@@ -96,7 +96,7 @@ class ClassicGroupHarness:
                 "simulator.network.latency.ms": 0,
             },
         )
-        c._ensure_offsets_topic()
+        c.ensure_offsets_topic()
         c.run_until(lambda: c.coordinator_for(GROUP) is not None, 10_000)
         self.coordinator = c.brokers[c.coordinator_for(GROUP)].coordinator
         self._n = 0
