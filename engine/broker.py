@@ -32,9 +32,8 @@ from .scheduler import Watchdog
 from .transactions import aborted_in, last_stable_offset, rebuild_index, track_append
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
     from .config import TopicConfig
-    from .contracts import ProduceClient
+    from .contracts import ProduceClient, World
     from .records import RecordBatch
     from .scheduler import Timer
 
@@ -104,7 +103,7 @@ class DelayedFetch:
 
 
 class Broker:
-    def __init__(self, cluster: Cluster, broker_id: int, rack: str | None = None) -> None:
+    def __init__(self, cluster: World, broker_id: int, rack: str | None = None) -> None:
         self.cluster = cluster
         self.id = broker_id
         self.rack = rack  # broker.rack (None: not set); replica placement spreads replicas over racks

@@ -41,7 +41,7 @@ from .records import ConsumerRecord
 from .scheduler import Watchdog
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .group import Subscription
     from .records import RecordBatch
 
@@ -53,7 +53,7 @@ _tuple_new = tuple.__new__
 class Consumer:
     def __init__(
         self,
-        cluster: Cluster,
+        cluster: World,
         consumer_id: str,
         group_id: str | None = None,
         topics: list[str] | None = None,

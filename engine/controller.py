@@ -26,7 +26,7 @@ from .placement import BrokerMetadata, EngineRandom, UsableBroker, assign_replic
 from .shutdown import ControlledShutdown
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .scheduler import Timer
 
 TP = tuple[str, int]
@@ -49,7 +49,7 @@ class PartitionState:
 
 
 class Controller:
-    def __init__(self, cluster: Cluster, mode: str) -> None:
+    def __init__(self, cluster: World, mode: str) -> None:
         self.cluster = cluster
         self.mode = mode
         self.partitions: dict[TP, PartitionState] = {}

@@ -34,7 +34,8 @@ from .records import BATCH_OVERHEAD, RecordBatch, record_size
 
 if TYPE_CHECKING:
     from .broker import Broker
-    from .contracts import Client, GroupMember, OffsetClient
+    from .contracts import Client, GroupMember, OffsetClient, World
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
@@ -108,7 +109,7 @@ class Member:
         self.awaiting_join = False
         self.awaiting_sync = False
         self.assignment: list[TP] = []
-        self.session_timer = None
+        self.session_timer: Timer | None = None
         self.generation_id = -1  # the generation of `owned`, as the member's JoinGroup subscription said
         self.rack_id: str | None = None  # client.rack from the subscription (KIP-881)
 
@@ -150,7 +151,7 @@ class Group:
         self.members: dict[str, Member] = {}
         self.pending_members: set[str] = set()
         self.offsets: dict[TP, int] = {}
-        self.join_timer = None
+        self.join_timer: Timer | None = None
         self.initial_delay_until: int | None = None
         self.assignment_done = False
         self.static_members: dict[
@@ -180,7 +181,7 @@ class GroupCoordinator:
         self.kip848 = ConsumerProtocolCoordinator(self)
 
     @property
-    def cluster(self):
+    def cluster(self) -> World:
         return self.broker.cluster
 
     def _emit(self, kind: str, summary: str, group: Group, **data) -> None:

@@ -32,8 +32,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .contracts import ConsumerGroupMember
+    from .contracts import ConsumerGroupMember, World
     from .group import GroupCoordinator
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 
@@ -66,7 +67,7 @@ class Member848:
         self.epoch = 0  # member epoch
         self.assigned: list[TP] = []  # what the coordinator last gave the member
         self.owned: list[TP] = []  # what the member says it owns
-        self.timer = None
+        self.timer: Timer | None = None
         self.assignor = assignor  # group.remote.assignor, or None for the broker's default
 
 
@@ -112,7 +113,7 @@ class ConsumerProtocolCoordinator:
         self.groups: dict[str, Group848] = {}
 
     @property
-    def cluster(self):
+    def cluster(self) -> World:
         return self.coordinator.cluster
 
     def on_heartbeat(

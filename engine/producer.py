@@ -31,7 +31,7 @@ from .scheduler import Watchdog
 from .transactions import TransactionManager
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 # KIP-360: an idempotent (non-transactional) producer retries these after bumping its epoch (TransactionManager.canRetry)
@@ -237,7 +237,7 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
 
 
 class Producer:
-    def __init__(self, cluster: Cluster, producer_id: str, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, cluster: World, producer_id: str, config: dict[str, Any] | None = None) -> None:
         self.cluster = cluster
         self.id = producer_id
         self.config = ProducerConfig.parse(config, where=f"producer {producer_id!r}")

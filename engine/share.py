@@ -25,7 +25,7 @@ from .config import KafkaConfig
 from .errors import ConfigError, IllegalStateError
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVED = "Available", "Acquired", "Acknowledged", "Archived"
@@ -184,7 +184,7 @@ def simple_assign(members: list[str], partitions: list[TP]) -> dict[str, list[TP
 class ShareManager:
     """Share groups and share-partitions of one cluster, and the ShareFetch / ShareAcknowledge handlers."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.groups: dict[str, ShareGroup] = {}
         self.partitions: dict[tuple[str, TP], SharePartition] = {}
@@ -412,7 +412,7 @@ class ShareConsumer:
 
     def __init__(
         self,
-        cluster: Cluster,
+        cluster: World,
         consumer_id: str,
         group_id: str,
         topics: list[str],

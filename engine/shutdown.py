@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 RETRY_SOON_MS = 50  # BrokerLifecycleManager: the heartbeat after the first "not yet" comes 50 ms later
@@ -33,7 +33,7 @@ SHUTDOWN_ATTEMPTS = 5
 class ControlledShutdown:
     """The controller's side (which brokers are shutting down) and the broker's heartbeat loop while it waits."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.shutting_down: set[int] = set()  # brokers in CONTROLLED_SHUTDOWN (not acceptable leaders or ISR)
 

@@ -37,7 +37,7 @@ from .partitioner import coordinator_partition
 from .records import BATCH_OVERHEAD, RecordBatch
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .producer import Producer
     from .replica import Replica
     from .scheduler import Timer
@@ -140,7 +140,7 @@ class TxnMetadata:
 class TransactionCoordinator:
     """All transactional ids of the cluster (the state stands for the replicated __transaction_state log)."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.txns: dict[str, TxnMetadata] = {}
 
@@ -482,7 +482,7 @@ class TransactionManager:
         self.started = False  # a partition or the offsets were added: EndTxn is needed (transactionStarted)
 
     @property
-    def cluster(self) -> Cluster:
+    def cluster(self) -> World:
         return self.producer.cluster
 
     def _call(self, what: str, handler_name: str, *args: Any) -> tuple[int, int] | None:
