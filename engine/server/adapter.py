@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ..broker import ProduceRequest
 from ..cluster import validate_topic_name
 from ..config import TopicConfig
-from ..errors import KafkaError
+from ..errors import ErrorCodes as E
+from ..errors import KafkaError, MemberIdRequiredError, UnknownMemberIdError
 from ..records import RecordBatch
 from .clients import ExternalConsumer, ExternalProducer, Reply
 from .groups import (
@@ -43,23 +44,28 @@ if TYPE_CHECKING:
 
 TP = tuple[str, int]
 
-# Kafka error codes (org.apache.kafka.common.protocol.Errors) used here.
-NONE, OFFSET_OUT_OF_RANGE, CORRUPT_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION = 0, 1, 2, 3
-LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, MESSAGE_TOO_LARGE, INVALID_REQUIRED_ACKS = 5, 6, 10, 21
-COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID = 15, 16, 22, 25
-INVALID_REQUEST, TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 42, 53
-FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, MEMBER_ID_REQUIRED, INVALID_RECORD = 74, 75, 79, 87
-UNKNOWN_TOPIC_ID = 100
-_NAMED = {
-    "NOT_COORDINATOR": 16,
-    "COORDINATOR_NOT_AVAILABLE": 15,
-    "ILLEGAL_GENERATION": 22,
-    "UNKNOWN_MEMBER_ID": 25,
-    "INVALID_SESSION_TIMEOUT": 26,
-    "REBALANCE_IN_PROGRESS": 27,
-    "MEMBER_ID_REQUIRED": 79,
-    "TIMEOUT": 7,
-}
+# Kafka error codes used here, from the one table (engine.errors.ErrorCodes, Kafka's Errors).
+NONE, OFFSET_OUT_OF_RANGE, CORRUPT_MESSAGE = E.NONE, E.OFFSET_OUT_OF_RANGE, E.CORRUPT_MESSAGE
+UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE = E.UNKNOWN_TOPIC_OR_PARTITION, E.LEADER_NOT_AVAILABLE
+NOT_LEADER_OR_FOLLOWER, MESSAGE_TOO_LARGE = E.NOT_LEADER_OR_FOLLOWER, E.MESSAGE_TOO_LARGE
+INVALID_REQUIRED_ACKS, COORDINATOR_NOT_AVAILABLE = E.INVALID_REQUIRED_ACKS, E.COORDINATOR_NOT_AVAILABLE
+NOT_COORDINATOR, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID = (
+    E.NOT_COORDINATOR,
+    E.ILLEGAL_GENERATION,
+    E.UNKNOWN_MEMBER_ID,
+)
+INVALID_REQUEST, TRANSACTIONAL_ID_AUTHORIZATION_FAILED = (
+    E.INVALID_REQUEST,
+    E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+)
+FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH = E.FENCED_LEADER_EPOCH, E.UNKNOWN_LEADER_EPOCH
+MEMBER_ID_REQUIRED, INVALID_RECORD, UNKNOWN_TOPIC_ID = (
+    E.MEMBER_ID_REQUIRED,
+    E.INVALID_RECORD,
+    E.UNKNOWN_TOPIC_ID,
+)
+TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS = E.TOPIC_ALREADY_EXISTS, E.INVALID_PARTITIONS
+INVALID_REPLICATION_FACTOR = E.INVALID_REPLICATION_FACTOR
 
 # DescribeConfigs config_source / config_type (DescribeConfigsResponse.json)
 SRC_DYNAMIC_TOPIC, SRC_STATIC_BROKER, SRC_DEFAULT = 1, 4, 5
@@ -74,13 +80,9 @@ def _ms(v: Any, default: int = 0) -> int:
     return int(round(ts() * 1000)) if ts is not None else int(v)
 
 
-def _code(err: Any) -> int:
-    if err is None:
-        return NONE
-    if isinstance(err, str):
-        return _NAMED.get(err, -1)
-    c = getattr(err, "code", -1)
-    return c if isinstance(c, int) else -1
+def _code(err: KafkaError | InvalidRecordError | None) -> int:
+    """The wire error code of an engine answer (None: no error)."""
+    return NONE if err is None else err.code
 
 
 def _last_stable(r) -> int:
@@ -226,7 +228,7 @@ class KafkaAdapter:
         if p is None or self.c.producers.get(p.id) is not p:
             p = ExternalProducer(self._unique(client_id or "producer"), client_id, self)
             self.producers[client_id] = p
-            self.c.producers[p.id] = p
+            self.c.register_client(p)
             self.c.emit(
                 "note",
                 f"Real producer {p.id} connected over the Kafka protocol",
@@ -238,17 +240,17 @@ class KafkaAdapter:
     def _register(self, k: ExternalConsumer) -> None:
         if not k.registered:
             k.registered = True
-            self.c.consumers[k.id] = k
+            self.c.register_client(k)
 
     def _unregister(self, k: ExternalConsumer) -> None:
-        if k.registered and self.c.consumers.get(k.id) is k:
-            del self.c.consumers[k.id]
+        if k.registered:
+            self.c.unregister_client(k)
         k.registered = False
         k.alive = False
         k.state = "closed"
         if k in self.proxies:
             self.proxies.remove(k)
-        if self.members.get((k.group_id, k.member_id)) is k:
+        if k.group_id is not None and self.members.get((k.group_id, k.member_id)) is k:
             del self.members[(k.group_id, k.member_id)]
             self.metadata_bytes.pop((k.group_id, k.member_id), None)
 
@@ -263,7 +265,7 @@ class KafkaAdapter:
         """Forget member stand-ins the coordinator no longer knows (left, expired, fenced by a new id)."""
         now = self.c.now
         for k in list(self.proxies):
-            if k.join_waiters or k.sync_waiters:
+            if k.join_waiters or k.sync_waiters or k.group_id is None:  # (a member proxy always has a group)
                 continue
             g = self.c.group_state(k.group_id)
             if k.member_id:
@@ -568,7 +570,7 @@ class KafkaAdapter:
         for tp in order:
             code, base, msg = results.get(tp, (INVALID_REQUIRED_ACKS, -1, None))
             r = self._leader_replica(conn, tp) if code == NONE else None
-            part = {
+            part: dict[str, Any] = {
                 "index": tp[1],
                 "error_code": code,
                 "base_offset": base,
@@ -589,9 +591,13 @@ class KafkaAdapter:
 
     # -- Fetch ---------------------------------------------------------------------------------------------------
     def _fetch_actor(self, conn: Connection, parts: dict[TP, int]) -> ExternalConsumer:
-        for k in self.proxies:
-            if k.client_id == conn.client_id and k.registered and any(tp in k.assignment for tp in parts):
-                return k
+        for proxy in self.proxies:
+            if (
+                proxy.client_id == conn.client_id
+                and proxy.registered
+                and any(tp in proxy.assignment for tp in parts)
+            ):
+                return proxy
         k = self.standalone.get(conn.client_id)
         if k is None or not k.registered:
             k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, None, self)
@@ -724,7 +730,8 @@ class KafkaAdapter:
         elif tp in data:
             batches, hw, lso = data[tp]
             off = parts[tp]
-            chunks, size, last = [], 0, off
+            chunks: list[bytes] = []
+            size, last = 0, off
             for x in batches:
                 if x.last_offset < off:
                     continue
@@ -962,7 +969,7 @@ class KafkaAdapter:
             finally:
                 if resolve in k.join_waiters:
                     k.join_waiters.remove(resolve)
-            if err == "MEMBER_ID_REQUIRED":
+            if isinstance(err, MemberIdRequiredError):
                 member_id = payload["member_id"]
                 k.member_id = member_id
                 self.members[(group, member_id)] = k
@@ -978,7 +985,7 @@ class KafkaAdapter:
                 continue
             break
         if err is not None:
-            if err == "UNKNOWN_MEMBER_ID":
+            if isinstance(err, UnknownMemberIdError):
                 k.state = "unjoined"
             return {
                 "throttle_time": 0,
@@ -1326,12 +1333,16 @@ class KafkaAdapter:
                 elif b.validate_only:
                     validate_topic_name(name)
                     if name in c.topics:
-                        res.update(error_code=36, error_message=f"Topic '{name}' already exists.")
+                        res.update(
+                            error_code=TOPIC_ALREADY_EXISTS, error_message=f"Topic '{name}' already exists."
+                        )
                     elif parts < 1:
-                        res.update(error_code=37, error_message="partitions must be at least 1")
+                        res.update(
+                            error_code=INVALID_PARTITIONS, error_message="partitions must be at least 1"
+                        )
                     elif not 1 <= rf <= len(c.brokers):
                         res.update(
-                            error_code=38,
+                            error_code=INVALID_REPLICATION_FACTOR,
                             error_message=f"replication factor {rf} is not within 1.."
                             f"{len(c.brokers)} brokers",
                         )
@@ -1387,7 +1398,7 @@ class KafkaAdapter:
     def _topic_configs(self, name: str, keys) -> list[dict]:
         tcfg = self.c.topics[name].config
         explicit = set(tcfg.explicit())
-        out = []
+        out: list[dict[str, Any]] = []
         for k, val in tcfg.as_kafka_dict().items():
             if keys is not None and k not in keys:
                 continue

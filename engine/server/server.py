@@ -24,7 +24,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..cluster import Cluster
 from .adapter import Connection, KafkaAdapter
@@ -145,7 +145,9 @@ class KafkaServer:
 
         def protocol(b: int = bid) -> asyncio.StreamReaderProtocol:  # asyncio.start_server, with _Reader
             return asyncio.StreamReaderProtocol(
-                _Reader(limit=READ_CHUNK, loop=loop), lambda r, w: self._accept(r, w, b), loop=loop
+                _Reader(limit=READ_CHUNK, loop=loop),
+                lambda r, w: self._accept(cast(_Reader, r), w, b),
+                loop=loop,
             )
 
         try:
@@ -238,7 +240,7 @@ class KafkaServer:
                 srv = self._listeners.get(bid)
                 if srv is not None:  # a crashed broker's process is gone: its port refuses connections
                     srv.close()
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
             elif self._listeners.get(bid) is None:  # restarted, or new (add_broker() at run time)
                 try:
                     await self._listen(bid)
@@ -247,7 +249,7 @@ class KafkaServer:
                     if bid not in self._unlistenable:  # say it once; try again on the next tick
                         log.warning("cannot open a port for broker %s: %s", bid, exc)
                         self._unlistenable.add(bid)
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
         if c.now - self._last_sweep >= 1000:
             self._last_sweep = c.now
             self.adapter.sweep()
@@ -342,6 +344,7 @@ class KafkaServer:
             del frame  # the parsed request holds what it needs
             if req.client_id and not conn.client_id:
                 conn.client_id = req.client_id
+            out: bytes | bool | None
             if not req.supported:
                 out = unsupported_response(req)
             else:
@@ -354,6 +357,7 @@ class KafkaServer:
                     continue
                 if out is False:
                     return
+            assert isinstance(out, bytes)  # None and False were handled above
             del req
             self.requests_served += 1
             writer.write(out)
@@ -395,7 +399,7 @@ class _Reader(asyncio.StreamReader):
         super().feed_eof()
         self._gone.set()
 
-    def set_exception(self, exc: BaseException) -> None:
+    def set_exception(self, exc: Exception) -> None:
         super().set_exception(exc)
         self._reset = True
         self._gone.set()
