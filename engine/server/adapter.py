@@ -178,7 +178,11 @@ class KafkaAdapter:
         b = self.c.brokers.get(conn.broker_id)
         return b is not None and b.alive and self.c.reachable(actor, b.name)
 
-    def _future(self, conn: Connection) -> tuple[asyncio.Future, Callable[..., None]]:
+    def next_request_id(self) -> int:
+        """A fresh id for a request the adapter sends into the simulation (events name it)."""
+        return next(self._seq)
+
+    def future(self, conn: Connection) -> tuple[asyncio.Future, Callable[..., None]]:
         fut = asyncio.get_running_loop().create_future()
         conn.futures.add(fut)
         fut.add_done_callback(conn.futures.discard)
@@ -189,7 +193,7 @@ class KafkaAdapter:
 
         return fut, resolve
 
-    def _send(
+    def send_request(
         self,
         src: str,
         conn: Connection,
@@ -204,7 +208,7 @@ class KafkaAdapter:
         )
         self.kick()
 
-    def _unique(self, base: str) -> str:
+    def unique_client_id(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9._#@:-]", "_", base or "client")[:60] or "client"
 
         def taken(n: str) -> bool:
@@ -226,7 +230,7 @@ class KafkaAdapter:
     def producer(self, client_id: str) -> ExternalProducer:
         p = self.producers.get(client_id)
         if p is None or self.c.producers.get(p.id) is not p:
-            p = ExternalProducer(self._unique(client_id or "producer"), client_id, self)
+            p = ExternalProducer(self.unique_client_id(client_id or "producer"), client_id, self)
             self.producers[client_id] = p
             self.c.register_client(p)
             self.c.emit(
@@ -303,7 +307,7 @@ class KafkaAdapter:
     def topic_by_id(self, tid: uuid.UUID) -> str | None:
         return next((n for n, t in self.topic_ids.items() if t == tid and n in self.c.topics), None)
 
-    def _exists(self, tp: TP) -> bool:
+    def exists(self, tp: TP) -> bool:
         t = self.c.topics.get(tp[0])
         return t is not None and 0 <= tp[1] < t.partitions
 
@@ -463,7 +467,7 @@ class KafkaAdapter:
             for pd in td.partition_data:
                 tp = (td.name, int(pd.index))
                 order.append(tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     results[tp] = (UNKNOWN_TOPIC_OR_PARTITION, -1, None)
                     continue
                 try:  # max.message.bytes is checked from the batch header, before decompressing (LogValidator)
@@ -518,7 +522,7 @@ class KafkaAdapter:
         broker = self.broker(conn)
         detail = ", ".join(f"{t}-{p} ({x.count} rec, {x.wire_bytes} B)" for (t, p), x in batches.items())
         first = next(iter(batches))
-        rid = next(self._seq)
+        rid = self.next_request_id()
         c.emit(
             "batch_sent",
             f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
@@ -531,10 +535,10 @@ class KafkaAdapter:
             request=rid,
             external=True,
         )
-        fut, resolve = self._future(conn)
+        fut, resolve = self.future(conn)
         pr = ProduceRequest(rid, Reply(prod.id, resolve), batches, acks, timeout)
         prod.in_flight_requests += 1
-        self._send(
+        self.send_request(
             prod.id,
             conn,
             "Produce",
@@ -600,7 +604,9 @@ class KafkaAdapter:
                 return proxy
         k = self.standalone.get(conn.client_id)
         if k is None or not k.registered:
-            k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, None, self)
+            k = ExternalConsumer(
+                self.unique_client_id(conn.client_id or "consumer"), conn.client_id, None, self
+            )
             k.subscription = None
             k.state = "stable"
             self.standalone[conn.client_id] = k
@@ -663,7 +669,7 @@ class KafkaAdapter:
             for p in t.partitions:
                 tp = (t.topic, int(p.partition))
                 plist.append(tp[1])
-                if not self._exists(tp):
+                if not self.exists(tp):
                     errors[tp] = UNKNOWN_TOPIC_OR_PARTITION
                     continue
                 r = broker.replicas.get(tp)
@@ -681,10 +687,10 @@ class KafkaAdapter:
     ) -> tuple[dict, dict, dict]:
         """Send the fetch to the simulated leader and wait for its answer: (data, errors, aborted txns)."""
         actor.last_seen_ms = self.c.now
-        fut, resolve = self._future(conn)
+        fut, resolve = self.future(conn)
         # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
         extra = (True,) if int(getattr(b, "isolation_level", 0)) == 1 else ()
-        self._send(
+        self.send_request(
             actor.id,
             conn,
             "Fetch",
@@ -694,7 +700,7 @@ class KafkaAdapter:
             int(b.min_bytes),
             _ms(b.max_wait, 500),
             max_bytes,
-            next(self._seq),
+            self.next_request_id(),
             *extra,
         )
         answer = await fut
@@ -785,7 +791,7 @@ class KafkaAdapter:
                     "old_style_offsets": [],
                 }
                 r = self._leader_replica(conn, tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     entry["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
                 elif r is None:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
@@ -834,7 +840,7 @@ class KafkaAdapter:
                 tp = (t.topic, int(p.partition))
                 entry = {"partition": tp[1], "error_code": NONE, "leader_epoch": -1, "end_offset": -1}
                 r = self._leader_replica(conn, tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     entry["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
                 elif r is None:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
@@ -867,9 +873,9 @@ class KafkaAdapter:
             if key_type != 0:
                 ans.update(await self.txn.find_coordinator(conn, key_type, key))  # transactions.py
             else:
-                fut, resolve = self._future(conn)
+                fut, resolve = self.future(conn)
                 actor = self._group_actor(conn, key)
-                self._send(
+                self.send_request(
                     actor,
                     conn,
                     "FindCoordinator",
@@ -903,7 +909,7 @@ class KafkaAdapter:
             if k.client_id == conn.client_id and k.group_id == group_id and k.registered:
                 return k.id
         return (
-            self._unique(conn.client_id or "client")
+            self.unique_client_id(conn.client_id or "client")
             if conn.client_id not in self.c.consumers
             else conn.client_id
         )
@@ -931,7 +937,9 @@ class KafkaAdapter:
         k = self.members.get((group, member_id)) if member_id else None
         if k is None:
             self._retire_stale(group, conn.client_id)  # rejoining after its coordinator moved: keep its name
-            k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, group, self)
+            k = ExternalConsumer(
+                self.unique_client_id(conn.client_id or "consumer"), conn.client_id, group, self
+            )
             k.member_id = member_id
             self.proxies.append(k)
             if member_id:
@@ -945,9 +953,9 @@ class KafkaAdapter:
         while True:
             if member_id:
                 self.metadata_bytes[(group, member_id)] = dict(protocols)
-            fut, resolve = self._future(conn)
+            fut, resolve = self.future(conn)
             k.join_waiters.append(resolve)
-            self._send(
+            self.send_request(
                 k.id,
                 conn,
                 "JoinGroup",
@@ -1039,10 +1047,10 @@ class KafkaAdapter:
             raw = {a.member_id: bytes(a.assignment) for a in b.assignments}
             assignments = {mid: decode_assignment(x) or [] for mid, x in raw.items()}
             self.assignment_bytes[group] = (generation, raw)
-        fut, resolve = self._future(conn)
+        fut, resolve = self.future(conn)
         k.sync_waiters.append(resolve)
         broker = self.broker(conn)
-        self._send(
+        self.send_request(
             k.id, conn, "SyncGroup", broker.coordinator.on_sync, k, group, generation, member_id, assignments
         )
         try:
@@ -1074,8 +1082,8 @@ class KafkaAdapter:
             # loaded the group from __consumer_offsets; the simulation keeps only offsets there)
             return {"throttle_time": 0, "error_code": UNKNOWN_MEMBER_ID}
         actor = k.id if k is not None else self._group_actor(conn, group)
-        fut, resolve = self._future(conn)
-        self._send(
+        fut, resolve = self.future(conn)
+        self.send_request(
             actor,
             conn,
             "Heartbeat",
@@ -1112,7 +1120,7 @@ class KafkaAdapter:
                 actor = k.id if k is not None else self._group_actor(conn, group)
                 if k is not None:
                     k.state = "closed"
-                self._send(actor, conn, "LeaveGroup", co.on_leave, k or Reply(actor, None), group, mid)
+                self.send_request(actor, conn, "LeaveGroup", co.on_leave, k or Reply(actor, None), group, mid)
         top = NONE if v >= 3 or results[0]["error_code"] == NONE else UNKNOWN_MEMBER_ID
         return {"throttle_time": 0, "error_code": top, "members": results}
 
@@ -1213,16 +1221,16 @@ class KafkaAdapter:
             for p in t.partitions:
                 tp = (t.name, int(p.partition_index))
                 order.append(tp)
-                if self._exists(tp):
+                if self.exists(tp):
                     offsets[tp] = int(p.committed_offset)
                 else:
                     codes[tp] = UNKNOWN_TOPIC_OR_PARTITION
         if offsets:
             k = self.members.get((group, member_id))
             actor = k.id if k is not None else self._group_actor(conn, group)
-            fut, resolve = self._future(conn)
+            fut, resolve = self.future(conn)
             co = self.broker(conn).coordinator
-            self._send(
+            self.send_request(
                 actor,
                 conn,
                 "OffsetCommit",
@@ -1232,7 +1240,7 @@ class KafkaAdapter:
                 generation,
                 member_id,
                 dict(offsets),
-                next(self._seq),
+                self.next_request_id(),
             )
             _g, _rid, err, _offs = await fut
             for tp in offsets:
@@ -1251,9 +1259,16 @@ class KafkaAdapter:
         else:
             tps = [(t.name, int(p)) for t in topics for p in t.partition_indexes]
         actor = self._group_actor(conn, group)
-        fut, resolve = self._future(conn)
-        self._send(
-            actor, conn, "OffsetFetch", co.on_offset_fetch, Reply(actor, resolve), group, tps, next(self._seq)
+        fut, resolve = self.future(conn)
+        self.send_request(
+            actor,
+            conn,
+            "OffsetFetch",
+            co.on_offset_fetch,
+            Reply(actor, resolve),
+            group,
+            tps,
+            self.next_request_id(),
         )
         _g, _rid, err, found = await fut
         if err is not None:
