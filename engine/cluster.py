@@ -11,11 +11,12 @@ import copy
 import random
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .broker import Broker
 from .config import BrokerConfig, TopicConfig
 from .consumer import Consumer
+from .contracts import Client
 from .controller import Controller
 from .errors import (
     ConfigError,
@@ -38,6 +39,9 @@ from .share import ShareConsumer, ShareManager
 from .snapshot import ClusterSnapshot
 from .snapshot_builder import build_snapshot
 from .transactions import TransactionCoordinator
+
+if TYPE_CHECKING:
+    from .server.clients import ExternalConsumer, ExternalProducer
 
 TP = tuple[str, int]
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -131,8 +135,8 @@ class Cluster:
         )
         self.brokers: dict[int, Broker] = {}
         self.topics: dict[str, Topic] = {}
-        self.producers: dict[str, Producer] = {}
-        self.consumers: dict[str, Consumer] = {}
+        self.producers: dict[str, Producer | ExternalProducer] = {}
+        self.consumers: dict[str, Consumer | ExternalConsumer] = {}
         self.share_consumers: dict[str, ShareConsumer] = {}
         self.shares = ShareManager(self)
         self.txn_coordinator = TransactionCoordinator(self)
@@ -147,6 +151,7 @@ class Cluster:
         for i in range(1, brokers + 1):
             self.brokers[i] = Broker(self, i, racks.get(i))
         where = f" in racks {_describe_racks(racks)}" if racks else ""
+        shown_racks: dict[str, Any] = {"racks": {str(b): r for b, r in racks.items()}} if racks else {}
         self.emit(
             "cluster_created",
             f"A {brokers}-broker Kafka cluster started in {'KRaft' if controller == 'kraft' else 'ZooKeeper'} "
@@ -154,7 +159,7 @@ class Cluster:
             actors=tuple(b.name for b in self.brokers.values()),
             brokers=brokers,
             mode=controller,
-            **({"racks": {str(b): r for b, r in racks.items()}} if racks else {}),
+            **shown_racks,
         )
         self.controller.bootstrap(sorted(self.brokers))
         for b in self.brokers.values():
@@ -559,24 +564,18 @@ class Cluster:
         """Metadata refresh: producers re-map keys; a classic group's leader sees the new partition count and
         rejoins (ConsumerCoordinator: metadata snapshot changed); a KIP-848 coordinator bumps the group epoch."""
         for p in self.producers.values():
-            if p.alive and topic in p.metadata:
-                p._refresh_metadata()
+            # (a real client connected over the wire protocol refreshes its own metadata)
+            if isinstance(p, Producer):
+                p.on_partitions_changed(topic)
         bumped: set[str] = set()
         for k in self.consumers.values():
-            if k.alive and topic in k.metadata:
-                k._refresh_metadata()
-            if not (k.alive and k.group_id and topic in (k.subscription or [])):
-                continue
-            if k._kip848:
+            if isinstance(k, Consumer) and k.on_partitions_changed(topic) and k.group_id:
                 co = self.coordinator_for(k.group_id)
                 kip848 = self.brokers[co].coordinator.kip848 if co is not None else None
                 g = kip848.groups.get(k.group_id) if kip848 is not None else None
-                if g is not None and k.group_id not in bumped:
+                if g is not None and kip848 is not None and k.group_id not in bumped:
                     bumped.add(k.group_id)
-                    kip848._bump(g, f"topic {topic} has more partitions")
-            elif k.is_leader and k.state == "stable":
-                k.state = "unjoined"
-                k._ensure_joined()
+                    kip848.bump_epoch(g, f"topic {topic} has more partitions")
 
     def delete_topic(self, name: str) -> None:
         if name not in self.topics:
@@ -605,10 +604,36 @@ class Cluster:
         return r if r is not None and r.is_leader else None
 
     # -- clients ----------------------------------------------------------------------------------------------
+    def register_client(self, client: Producer | Consumer | ExternalProducer | ExternalConsumer) -> None:
+        """List a client in `producers` / `consumers` under its id, so snapshots, the Playground and "Crash
+        consumer" see it: the simulation's own clients, and the stand-ins for real clients that the wire
+        protocol's adapter (engine.server) creates."""
+        if isinstance(client, Producer):
+            self.producers[client.id] = client
+        elif isinstance(client, Consumer):
+            self.consumers[client.id] = client
+        else:
+            from .server.clients import ExternalConsumer, ExternalProducer  # only once a server runs
+
+            if isinstance(client, ExternalProducer):
+                self.producers[client.id] = client
+            elif isinstance(client, ExternalConsumer):
+                self.consumers[client.id] = client
+            else:
+                raise TypeError(f"not a client: {client!r}")
+
+    def unregister_client(self, client: Producer | Consumer | ExternalProducer | ExternalConsumer) -> bool:
+        """Take a client out of `producers` / `consumers` if it is the one listed under its id."""
+        for registry in (self.producers, self.consumers):
+            if registry.get(client.id) is client:
+                del registry[client.id]
+                return True
+        return False
+
     def producer(self, producer_id: str, config: dict[str, Any] | None = None) -> Producer:
         self._check_client_id(producer_id)
         p = Producer(self, producer_id, config)
-        self.producers[producer_id] = p
+        self.register_client(p)
         return p
 
     def consumer(
@@ -631,6 +656,8 @@ class Cluster:
         old = self.consumers.get(consumer_id)
         if old is None:
             raise ConfigError(f"there is no consumer {consumer_id!r}; consumers are {sorted(self.consumers)}")
+        if not isinstance(old, Consumer):
+            raise ConfigError(f"{consumer_id!r} is a real client: restart it in its own process")
         if old.alive:
             old.close()
         new = Consumer(self, consumer_id, old.group_id, None, old.config.explicit())
@@ -708,7 +735,7 @@ class Cluster:
             return None
         return self.brokers[co].coordinator.groups.get(group_id)
 
-    def _ensure_offsets_topic(self) -> str | None:
+    def ensure_offsets_topic(self) -> str | None:
         """Kafka creates __consumer_offsets on the first FindCoordinator; it needs enough live brokers."""
         if OFFSETS_TOPIC in self.topics:
             return None
@@ -730,7 +757,7 @@ class Cluster:
 
     def on_find_coordinator(self, broker_id: int, consumer: Consumer, group_id: str) -> None:
         b = self.brokers[broker_id]
-        problem = self._ensure_offsets_topic()
+        problem = self.ensure_offsets_topic()
         if problem and not any(
             e.kind == "note" and e.data.get("coordinator_problem") for e in self.events.events[-50:]
         ):
@@ -765,7 +792,7 @@ class Cluster:
         coord = self.brokers[co].coordinator
         g = coord.group(group_id)
         g.offsets.update(offsets)
-        coord._append_offsets(g, dict(offsets))
+        coord.append_offsets(g, dict(offsets))
         self.emit(
             "offsets_committed",
             f"Offsets {', '.join(f'{t}-{p}@{o}' for (t, p), o in sorted(offsets.items()))} "
@@ -887,7 +914,7 @@ class Cluster:
                 reason=lost[0].lost_reason,
             )
 
-    def on_acked(self, producer: Producer, b) -> None:
+    def on_acked(self, producer: Producer | ExternalProducer, b) -> None:
         self.losses.record_ack(
             b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id
         )
@@ -938,7 +965,12 @@ class Cluster:
         self.controller.shutdown.stopped(broker_id)
         self.network.drop_from(b.name)
         # its TCP connections are reset: every connected client sees the disconnect (NetworkClient)
-        for client in [*self.producers.values(), *self.consumers.values(), *self.share_consumers.values()]:
+        clients: list[Client] = [
+            *self.producers.values(),
+            *self.consumers.values(),
+            *self.share_consumers.values(),
+        ]
+        for client in clients:
             if client.alive:
                 self.scheduler.after(self.network.latency(b.name, client.id), client.on_disconnect, broker_id)
 
@@ -1005,7 +1037,7 @@ class Cluster:
             )  # back before its session expired: fail the old incarnation
         self.controller.on_heartbeat(broker_id, b.epoch)
         self.scheduler.after(
-            self.controller._heartbeat_interval(), self.controller._send_heartbeat, broker_id, b.epoch
+            self.controller.heartbeat_interval(), self.controller.send_heartbeat, broker_id, b.epoch
         )
 
     def isolate_broker(self, broker_id: int, clients_can_reach: bool = True) -> None:
@@ -1068,14 +1100,14 @@ class Cluster:
         )
         self.controller.on_heartbeat(new_id, b.epoch)
         self.scheduler.after(
-            self.controller._heartbeat_interval(), self.controller._send_heartbeat, new_id, b.epoch
+            self.controller.heartbeat_interval(), self.controller.send_heartbeat, new_id, b.epoch
         )
         return new_id
 
     def reassign_partitions(self, assignment: dict[TP, list[int]]) -> None:
         """kafka-reassign-partitions.sh --execute: move replicas while the cluster keeps serving."""
         for tp, target in assignment.items():
-            tp = tuple(tp)
+            tp = (tp[0], tp[1])
             if tp not in self.controller.partitions:
                 raise UnknownTopicOrPartitionError(f"no partition {tp[0]}-{tp[1]}")
             if not target or len(set(target)) != len(target):
@@ -1106,9 +1138,9 @@ class Cluster:
         """KRaft voters notice a dead active controller after controller.quorum.fetch.timeout.ms."""
         ctl = self.controller
         if ctl.active is not None and not self.brokers[ctl.active].online and not ctl.election_pending:
-            ctl._controller_lost()
+            ctl.controller_lost()
         elif ctl.active is None and not ctl.election_pending:
-            ctl._controller_lost()
+            ctl.controller_lost()
         self.scheduler.after(500, self._quorum_check)
 
     def trace(self, topic: str, partition: int | None = None, offset: int | None = None, *, key=None):

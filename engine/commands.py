@@ -6,12 +6,23 @@ saying what happened. Commands are recorded in the timeline, so a run can be rep
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .cluster import Cluster
-from .errors import ConfigError, GroupNotEmptyError, InvalidPartitionsError, KafkaError, ProducerFencedError
+from .errors import (
+    ConfigError,
+    GroupNotEmptyError,
+    IllegalStateError,
+    InvalidPartitionsError,
+    KafkaError,
+    ProducerFencedError,
+)
+from .producer import Producer
+
+if TYPE_CHECKING:
+    from .records import ConsumerRecord
 
 
 class _Cmd(BaseModel):
@@ -289,13 +300,55 @@ def _txn_producer(c: Cluster, pid: str):
     p = c.producers.get(pid)
     if p is None:
         raise ConfigError(f"there is no producer {pid!r}; producers are {sorted(c.producers)}")
-    if p.txn is None:
+    if getattr(p, "external", False):  # a real client over the Kafka protocol (engine/server)
+        raise IllegalStateError(
+            f"{pid} is a real client connected over the Kafka protocol: it runs its transactions in its own "
+            f"process, not from the simulator"
+        )
+    if not isinstance(p, Producer) or p.txn is None:
         raise ConfigError(f"producer {pid!r} has no transactional.id: set it in the producer's config")
     return p
 
 
 def apply_command(c: Cluster, cmd: Command) -> str:
     """Run a command on the cluster; returns what happened, in a sentence (raises KafkaError on bad targets)."""
+    match cmd:
+        case (
+            CrashBroker()
+            | ShutdownBroker()
+            | RestartBroker()
+            | IsolateBroker()
+            | HealBroker()
+            | SlowBroker()
+            | AddBroker()
+        ):
+            return _broker_command(c, cmd)
+        case CrashConsumer() | CloseConsumer() | RestartConsumer():
+            return _consumer_lifecycle(c, cmd)
+        case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv, group_instance_id=iid):
+            return add_consumer(c, g, cid, iv, iid)
+        case AddShareConsumer():
+            return add_share_consumers(c, cmd)
+        case Produce() | SetRate():
+            return _load_command(c, cmd)
+        case RunFor(ms=ms):
+            c.run_for(ms)
+            return f"Ran for {ms} ms"
+        case Reassign() | PreferredElection() | AlterPartitions() | ResetOffsets():
+            return _admin_command(c, cmd)
+        case (
+            InitTransactions()
+            | BeginTransaction()
+            | CommitTransaction()
+            | AbortTransaction()
+            | ConsumeTransformProduce()
+        ):
+            return _transaction_command(c, cmd)
+    raise ConfigError(f"unknown command {cmd!r}")
+
+
+def _broker_command(c: Cluster, cmd: Command) -> str:
+    """Faults and operations on one broker."""
     match cmd:
         case CrashBroker(broker=b):
             c.crash_broker(b)
@@ -317,10 +370,12 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             return f"Broker {b} is {ms} ms slower"
         case AddBroker(rack=rack):
             return f"Added broker {c.add_broker(rack)}" + (f" in rack {rack}" if rack is not None else "")
-        case CrashConsumer() | CloseConsumer() | RestartConsumer():
-            return _consumer_lifecycle(c, cmd)
-        case AddConsumer(group=g, consumer=cid, poll_interval_ms=iv, group_instance_id=iid):
-            return add_consumer(c, g, cid, iv, iid)
+    raise ConfigError(f"unknown command {cmd!r}")
+
+
+def _load_command(c: Cluster, cmd: Command) -> str:
+    """Records sent by hand, or a change to a producer's steady load."""
+    match cmd:
         case Produce(producer=pid, count=n, key=key, value=value, topic=topic, tombstone=tombstone):
             p = c.producers.get(pid)
             if p is None:
@@ -344,17 +399,34 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             gen.rate_per_s = rate
             gen.start()
             return f"{pid} now sends {rate:g} record(s)/s"
-        case RunFor(ms=ms):
-            c.run_for(ms)
-            return f"Ran for {ms} ms"
+    raise ConfigError(f"unknown command {cmd!r}")
+
+
+def _admin_command(c: Cluster, cmd: Command) -> str:
+    """What the admin tools do: reassign, elect preferred leaders, add partitions, reset a group's offsets."""
+    match cmd:
         case Reassign(topic=t, partition=p, replicas=rs):
             c.reassign_partitions({(t, p): list(rs)})
             return f"Reassigning {t}-{p} to {rs}"
         case PreferredElection(topic=t):
             n = c.preferred_leader_election(t)
             return f"Preferred leader election moved {n} leader(s)"
-        case AddShareConsumer():
-            return add_share_consumers(c, cmd)
+        case AlterPartitions(topic=t, partitions=n):
+            return _refused_note(
+                c,
+                lambda: c.create_partitions(t, n),
+                f"Topic {t} now has {n} partitions",
+                topic=t,
+                tool="kafka-topics.sh --alter",
+            )
+        case ResetOffsets():
+            return reset_offsets(c, cmd)
+    raise ConfigError(f"unknown command {cmd!r}")
+
+
+def _transaction_command(c: Cluster, cmd: Command) -> str:
+    """A transactional producer's calls (KIP-98), and the consume-transform-produce loop."""
+    match cmd:
         case InitTransactions(producer=pid):
             p = _txn_producer(c, pid)
             p.init_transactions()
@@ -376,16 +448,6 @@ def apply_command(c: Cluster, cmd: Command) -> str:
             )
         case ConsumeTransformProduce():
             return consume_transform_produce(c, cmd)
-        case AlterPartitions(topic=t, partitions=n):
-            return _refused_note(
-                c,
-                lambda: c.create_partitions(t, n),
-                f"Topic {t} now has {n} partitions",
-                topic=t,
-                tool="kafka-topics.sh --alter",
-            )
-        case ResetOffsets():
-            return reset_offsets(c, cmd)
     raise ConfigError(f"unknown command {cmd!r}")
 
 
@@ -422,7 +484,7 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
     if (cmd.to == "offset") != (cmd.offset is not None):
         raise ConfigError("reset_offsets: give offset exactly when to is 'offset' (--to-offset N)")
     problem = (
-        c._ensure_offsets_topic()
+        c.ensure_offsets_topic()
     )  # the tool's FindCoordinator creates __consumer_offsets, as a client's does
     co = None if problem else c.coordinator_for(cmd.group)
     if co is None:
@@ -449,7 +511,7 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
                 f"the current state is {state}."
             )
         g.offsets.update(offsets)
-        coordinator._append_offsets(g, offsets)
+        coordinator.append_offsets(g, offsets)
         shown = ", ".join(f"{t}-{p}: {o}" for (t, p), o in offsets.items())
         c.emit(
             "offsets_committed",
@@ -520,7 +582,7 @@ def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
         )
     if p.txn.state == "Uninitialized":
         p.init_transactions()
-    recs = []
+    recs: list[ConsumerRecord] = []
     for _ in range(15):  # joining the group takes a few simulated seconds the first time
         recs = k.poll(1000)
         if recs:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from .errors import BufferExhaustedError, KafkaError
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .producer import Producer
 
 KEY_PATTERNS = ("fixed", "user_ids", "none")
@@ -21,7 +21,7 @@ class LoadGenerator:
 
     def __init__(
         self,
-        cluster: Cluster,
+        cluster: World,
         producer: Producer,
         topic: str,
         rate_per_s: float,

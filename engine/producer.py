@@ -31,7 +31,7 @@ from .scheduler import Watchdog
 from .transactions import TransactionManager
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 # KIP-360: an idempotent (non-transactional) producer retries these after bumping its epoch (TransactionManager.canRetry)
@@ -237,7 +237,7 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
 
 
 class Producer:
-    def __init__(self, cluster: Cluster, producer_id: str, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, cluster: World, producer_id: str, config: dict[str, Any] | None = None) -> None:
         self.cluster = cluster
         self.id = producer_id
         self.config = ProducerConfig.parse(config, where=f"producer {producer_id!r}")
@@ -251,7 +251,9 @@ class Producer:
         self._batch_size = cfg.batch_size
         self.batches: dict[TP, deque[ProducerBatch]] = {}
         self.in_flight: dict[int, int] = {}  # broker id -> requests in flight
-        self.requests: dict[int, tuple[ProduceRequest, list[ProducerBatch]]] = {}
+        self.requests: dict[
+            int, tuple[ProduceRequest, list[ProducerBatch], int]
+        ] = {}  # id -> (req, batches, leader)
         # request.timeout.ms of each request in flight (token: the request id), stopped by its answer
         self._timeouts = Watchdog(cluster.scheduler, self._request_timeout)
         self.partitioners: dict[str, BuiltInPartitioner] = {}  # keyless records: one per topic (KIP-794)
@@ -301,7 +303,7 @@ class Producer:
 
     def send_offsets_to_transaction(self, offsets: dict[TP, int], group_id: str) -> None:
         """Commit a consumer group's offsets atomically with this transaction's records (KIP-447)."""
-        self._txn().send_offsets({tuple(tp): o for tp, o in offsets.items()}, group_id)
+        self._txn().send_offsets({(t, p): o for (t, p), o in offsets.items()}, group_id)
 
     def commit_transaction(self) -> None:
         self._txn().commit()
@@ -341,7 +343,16 @@ class Producer:
             actors=(self.id,),
         )
 
-    def _fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
+    def on_partitions_changed(self, topic: str) -> None:
+        """A topic gained partitions: refresh the metadata if this producer writes to it."""
+        if self.alive and topic in self.metadata:
+            self._refresh_metadata()
+
+    def resume_sending(self) -> None:
+        """Batches held back (AddPartitionsToTxn in flight) may be sent now: the sender runs again."""
+        self._wake(self.cluster.now)
+
+    def fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
         for dq in list(self.batches.values()):
             for b in list(dq):
                 if only_unsent and b.state in ("in_flight", "retrying"):
@@ -359,6 +370,8 @@ class Producer:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
+        dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
+        b: ProducerBatch | None
         if (
             self._fast
             and partition is None
@@ -407,7 +420,7 @@ class Producer:
                 size = self._new_size(sizes, len(kb), vlen)
         else:
             placed = self._place(topic, kb, vb, partition, headers)
-            if placed.__class__ is RecordMetadataFuture:
+            if isinstance(placed, RecordMetadataFuture):
                 return placed  # a keyless record that found no room in buffer.memory
             tp, size, sticky = placed
             dq = self.batches.get(tp)
@@ -696,7 +709,7 @@ class Producer:
                 ):
                     continue
                 ids.append(p)
-                sizes.append(sum(1 for b in q if b.state != "in_flight"))
+                sizes.append(sum(1 for b in q if b.state != "in_flight"))  # type: ignore[union-attr,misc]  # no q is None here (checked above)
             total = len(leaders)
             # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
             padded = sizes + [0] * (total - len(sizes))
@@ -760,7 +773,7 @@ class Producer:
         c = self.cluster
         now = c.now
         self._req_seq += 1
-        sealed = {}
+        sealed: dict[TP, RecordBatch] = {}
         for tp, b in parts.items():
             sealed[tp] = self._seal(b)
             b.state = "in_flight"
@@ -773,7 +786,7 @@ class Producer:
         n = sum(b.count for b in parts.values())
         retry = " (retry)" if any(b.attempts > 1 for b in parts.values()) else ""
         first = next(iter(parts))
-        detail = Later(_sent_detail, tuple((tp, b.count, b.sealed.wire_bytes) for tp, b in parts.items()))
+        detail = Later(_sent_detail, tuple((tp, b.count, sealed[tp].wire_bytes) for tp, b in parts.items()))
         c.emit_lazy(
             "batch_sent",
             "{} sent {} record(s) to broker {}{}: {}",
@@ -938,7 +951,7 @@ class Producer:
         if err.name != "OUT_OF_ORDER_SEQUENCE_NUMBER" or self.pid < 0:
             return False
         dq = self.batches.get(b.tp)
-        return bool(dq) and dq[0] is not b
+        return bool(dq and dq[0] is not b)
 
     def _finish(self, b: ProducerBatch, err: KafkaError | None, base_offset: int) -> None:
         c = self.cluster

@@ -6,10 +6,11 @@ on the hot path. The same batch object is shared by every replica that stores it
 
 from __future__ import annotations
 
-import zlib
 from functools import lru_cache
 from itertools import chain
 from typing import Any, NamedTuple
+
+from .codecs import compress
 
 # DefaultRecordBatch.RECORD_BATCH_OVERHEAD: the v2 batch header is 61 bytes.
 BATCH_OVERHEAD = 61
@@ -63,16 +64,13 @@ def plain_record_size(key_len: int, value_len: int) -> int:
 
 
 def compressed_size(keys: tuple, values: tuple, codec: str) -> int:
-    """Size of the batch's records after the codec, computed by really compressing them.
-
-    gzip is real (zlib, as Kafka's GZIPOutputStream). The standard library has no snappy, lz4 or zstd, so
-    those use zlib at a level with a similar speed/ratio trade-off (snappy/lz4 ~ level 1, zstd ~ level 6):
-    the ratio a student sees is of the right size, not the exact codec's.
-    """
+    """Size of the batch after the codec, computed by really compressing the records' keys and values with
+    Kafka's codec and level (engine/codecs.py, the same code the wire server uses), plus the batch header.
+    The per-record varint framing is left out of what is compressed: it adds a few bytes per record before
+    compression and less after it."""
     # key, value, key, value, ... joined in C; filter(None) drops the nulls (and empty values, which add nothing)
     raw = b"".join(filter(None, chain.from_iterable(zip(keys, values, strict=True))))
-    level = {"gzip": 6, "snappy": 1, "lz4": 1, "zstd": 6}[codec]
-    return len(zlib.compress(raw, level)) + 10 * (codec == "gzip") + BATCH_OVERHEAD
+    return len(compress(codec, raw)) + BATCH_OVERHEAD
 
 
 class RecordBatch:

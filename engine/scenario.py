@@ -118,10 +118,10 @@ class Scenario(_Model):
                     f"group {g.group_id!r}: client_racks {g.client_racks} must name at most one rack "
                     f"(non-empty, at most 64 characters) per member ({g.members} members)"
                 )
-            for t in g.topics:
-                if t not in names:
+            for name in g.topics:
+                if name not in names:
                     raise ValueError(
-                        f"group {g.group_id!r} reads topic {t!r}, which is not in topics {names}"
+                        f"group {g.group_id!r} reads topic {name!r}, which is not in topics {names}"
                     )
         ids = [p.id for p in self.producers] + [m for g in self.groups for m in member_ids(self, g)]
         dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -25,7 +25,7 @@ from .config import KafkaConfig
 from .errors import ConfigError, IllegalStateError
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVED = "Available", "Acquired", "Acknowledged", "Archived"
@@ -148,12 +148,12 @@ class SharePartition:
         for off, rec in self.records.items():
             if rec.state == ACQUIRED and rec.lock_until <= now:
                 owner = rec.owner or "?"
-                self._release(rec)
+                self.release(rec)
                 out.append((off, owner))
         self.advance_start()
         return out
 
-    def _release(self, rec: InFlight) -> None:
+    def release(self, rec: InFlight) -> None:
         rec.owner = None
         rec.state = ARCHIVED if rec.delivery_count >= self.limit else AVAILABLE
 
@@ -184,7 +184,7 @@ def simple_assign(members: list[str], partitions: list[TP]) -> dict[str, list[TP
 class ShareManager:
     """Share groups and share-partitions of one cluster, and the ShareFetch / ShareAcknowledge handlers."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.groups: dict[str, ShareGroup] = {}
         self.partitions: dict[tuple[str, TP], SharePartition] = {}
@@ -205,7 +205,7 @@ class ShareManager:
             if gid == g.group_id:
                 for rec in sp.records.values():
                     if rec.state == ACQUIRED and rec.owner == consumer.id:
-                        sp._release(rec)
+                        sp.release(rec)
                 sp.advance_start()
         self._reassign(g, why)
 
@@ -284,22 +284,22 @@ class ShareManager:
         )
 
     def _acquire(self, sp: SharePartition, r, member: str, budget: int, now: int) -> list[ShareRecord]:
-        got: list[ShareRecord] = []
+        taken: list[ShareRecord | None] = []  # None: a record no longer there
         lock_until = now + sp.lock_ms
         # redeliveries first (released or lock-expired records), then records never handed out
         for off in sorted(o for o, rec in sp.records.items() if rec.state == AVAILABLE):
-            if len(got) >= budget:
+            if len(taken) >= budget:
                 break
-            got.append(self._take(sp, r, off, member, lock_until))
+            taken.append(self._take(sp, r, off, member, lock_until))
         upto = r.hw
-        while len(got) < budget and sp.next_offset < upto:
+        while len(taken) < budget and sp.next_offset < upto:
             off = sp.next_offset
             sp.next_offset += 1
             if off < r.log.log_start_offset:
                 continue
             sp.records[off] = InFlight()
-            got.append(self._take(sp, r, off, member, lock_until))
-        got = [g for g in got if g is not None]
+            taken.append(self._take(sp, r, off, member, lock_until))
+        got = [g for g in taken if g is not None]
         if got:
             redelivered = [g for g in got if g.delivery_count > 1]
             extra = (
@@ -354,7 +354,7 @@ class ShareManager:
             elif kind == "REJECT":
                 rec.state, rec.owner = ARCHIVED, None
             else:
-                sp._release(rec)
+                sp.release(rec)
                 if rec.state == ARCHIVED:
                     archived.append(off)
         sp.advance_start()
@@ -412,7 +412,7 @@ class ShareConsumer:
 
     def __init__(
         self,
-        cluster: Cluster,
+        cluster: World,
         consumer_id: str,
         group_id: str,
         topics: list[str],

@@ -185,7 +185,7 @@ def _partition_view(c: Cluster, tp, tail: int, lost, leaders_count, replicas_cou
             )
         )
     shown = leader_rep or best
-    records = ()
+    records: tuple[RecordView, ...] = ()
     if shown is not None and tail > 0:
         records = tuple(
             RecordView(
@@ -296,16 +296,16 @@ def _group_views(c: Cluster):
             yield _group_view(c, g, co)
     # groups whose coordinator is down still show, from the consumers' side
     for k in c.consumers.values():
-        gid = k.group_id
-        if gid and gid not in seen and k.subscription is not None:
-            seen.add(gid)
+        kgid = k.group_id
+        if kgid and kgid not in seen and k.subscription is not None:
+            seen.add(kgid)
             yield GroupView(
-                group_id=gid,
-                state="Unknown" if c.coordinator_for(gid) is None else "Empty",
+                group_id=kgid,
+                state="Unknown" if c.coordinator_for(kgid) is None else "Empty",
                 generation=max(0, k.generation),
                 protocol=k.protocol,
                 leader=None,
-                coordinator=c.coordinator_for(gid),
+                coordinator=c.coordinator_for(kgid),
                 members=(),
                 committed={},
                 lag={},

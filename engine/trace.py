@@ -80,7 +80,10 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
         ):
             appended = e
     if appended is not None:
-        req, producer = appended.data.get("request"), appended.data.get("producer")
+        req, producer = (
+            appended.data.get("request"),
+            appended.data["producer"],
+        )  # every batch_appended names it
         sent = [
             e
             for e in c.events.events
@@ -158,7 +161,7 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
                 )
         elif e.kind == "offsets_committed":
             off = e.data.get("offsets", {}).get(tp)
-            group = e.data.get("group")
+            group = e.data["group"]  # every offsets_committed event names its group
             if off is not None and off > offset and group not in committed_groups:
                 committed_groups.add(group)
                 steps.append(
@@ -199,7 +202,7 @@ def trace_key(c: Cluster, topic: str, key: bytes | str) -> list[Trace]:
     """Every record with this key still in the topic's partition (murmur2 says which one)."""
     kb = key.encode() if isinstance(key, str) else key
     p = partition_for_key(kb, c.topics[topic].partitions)
-    out = []
+    out: list[Trace] = []
     r = c.leader_replica((topic, p)) or _any_replica(c, (topic, p))
     if r is None:
         return out

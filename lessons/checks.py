@@ -25,6 +25,9 @@ and the results of a step's sweep, so a lesson can never drift from what the eng
     {transaction: billing-app, state: CompleteAbort, epoch: 1}     # the transaction coordinator's view
     {compare: left, records_lost: {gt: 0}}                         # the step's compare (engine.compare.Outcome)
     {compare: divergence, found: true, time_ms: {lt: 1000}}        # where its two runs part first
+
+Each subject is one `Subject` record in `REGISTRY` (at the bottom): its fields, its parser, the reader that
+takes its values from the cluster, its label and the plain Python a notebook gets. A new subject is one record.
 """
 
 from __future__ import annotations
@@ -41,23 +44,6 @@ if TYPE_CHECKING:
     from engine.cluster import Cluster
 
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "not_contains"}
-SUBJECTS = (
-    "event",
-    "record",
-    "partition",
-    "group",
-    "consumer",
-    "broker",
-    "producer",
-    "topic",
-    "controller",
-    "cluster",
-    "sweep",
-    "share_group",
-    "share_consumer",
-    "transaction",
-    "compare",
-)
 # {compare: left|right, ...} reads engine.compare.Outcome's fields; {compare: divergence, ...} the first difference
 COMPARE_OUTCOME = (
     "records_acked",
@@ -68,82 +54,6 @@ COMPARE_OUTCOME = (
     "throughput_per_s",
 )
 COMPARE_DIVERGENCE = ("found", "time_ms", "text")
-FIELDS: dict[str, tuple[str, ...]] = {
-    "partition": (
-        "leader",
-        "leader_epoch",
-        "replicas",
-        "isr",
-        "isr_size",
-        "high_watermark",
-        "log_end_offset",
-        "uncommitted",
-        "log_start_offset",
-        "offline",
-        "lost",
-        "segments",
-        "record_count",
-        "keys",
-        "adding_replicas",
-        "last_stable_offset",
-        "markers",
-        "aborted_records",
-        "open_records",
-        "active_segment_base",
-        "segment_bases",
-        "replica_racks",
-    ),
-    "group": (
-        "state",
-        "generation",
-        "protocol",
-        "members",
-        "assignment",
-        "assignment_sizes",
-        "committed",
-        "lag",
-        "coordinator",
-        "rebalance",
-        "redelivered",
-        "revoked",
-        "member_epochs",
-        "lag_column",
-    ),
-    "consumer": ("assignment", "state", "alive", "received", "positions", "duplicates", "polled", "between"),
-    "broker": ("alive", "controller", "fenced", "isolated", "leaders", "replicas", "exists"),
-    "producer": (
-        "sent",
-        "acked",
-        "failed",
-        "buffer_used",
-        "batches",
-        "idempotent",
-        "acks",
-        "transactional_id",
-        "txn_state",
-        "epoch",
-    ),
-    "topic": ("exists", "partitions", "replication_factor", "config"),
-    "controller": ("active", "epoch", "registered_brokers", "nodes", "metadata_offset", "voters_alive"),
-    "cluster": ("lost_records", "time_ms", "brokers", "brokers_alive", "in_flight"),
-    "record": ("lost", "present", "count", "in_partition", "reason", "read_by", "read_in_order"),
-    "event": ("count", "scope", "topic", "partition", "actor", "group", "contains", "where"),
-    "sweep": ("metric", "trend", "at", "expect"),
-    "share_group": (
-        "members",
-        "assignment",
-        "start_offset",
-        "end_offset",
-        "in_flight",
-        "states",
-        "max_delivery_count",
-        "redelivered",
-        "archived",
-    ),
-    "share_consumer": ("received", "polled", "redelivered", "assignment", "member"),
-    "transaction": ("state", "epoch", "producer_id", "partitions", "coordinator"),
-    "compare": COMPARE_OUTCOME + COMPARE_DIVERGENCE,
-}
 
 
 class CheckError(ValueError):
@@ -321,7 +231,7 @@ class Failure:
 # -- checks -----------------------------------------------------------------------------------------------------
 @dataclass
 class Check:
-    subject: str  # one of SUBJECTS
+    subject: str  # a name in REGISTRY
     target: Any  # "orders-1" as ("orders", 1), a group id, a consumer id, a broker id, a record pattern, ...
     fields: dict[str, Expect]
     options: dict[str, Any]
@@ -329,30 +239,7 @@ class Check:
 
     # ---- describing -----------------------------------------------------------------------------------------
     def label(self) -> str:
-        t = self.target
-        match self.subject:
-            case "partition":
-                return tp_name(t)
-            case "group" | "consumer" | "producer" | "topic":
-                return f"{self.subject} {t}"
-            case "share_group" | "share_consumer":
-                return f"{self.subject.replace('_', ' ')} {t}"
-            case "transaction":
-                return f"transactional.id {t}"
-            case "broker":
-                return f"broker {t}"
-            case "record":
-                return "record " + ", ".join(f"{k}={'null' if v is None else v}" for k, v in t.items())
-            case "event":
-                kinds = " or ".join(t)
-                return f"event {kinds}"
-            case "controller":
-                return f"{t} controller" if t else "controller"
-            case "sweep":
-                return f"sweep over {t}"
-            case "compare":
-                return "compare: where the runs part" if t == "divergence" else f"compare: the {t} run"
-        return "cluster"
+        return REGISTRY[self.subject].label(self.target)
 
     def describe(self) -> str:
         """One line a student can read: "orders-1: leader = 3, ISR = [1, 3]"."""
@@ -391,12 +278,12 @@ class Check:
         return out
 
     def values(self, ctx: CheckContext) -> dict[str, Any]:
-        return _VALUES[self.subject](self, ctx)
+        return REGISTRY[self.subject].read(self, ctx)
 
     # ---- as Python, for notebooks ------------------------------------------------------------------------------
     def python_parts(self) -> tuple[str, list[tuple[str, str]]] | None:
         """(setup line, [(condition, value expression)]) over `snap`; None when a helper is needed."""
-        exprs = _PY.get(self.subject)
+        exprs = REGISTRY[self.subject].python
         if exprs is None:
             return None
         setup, table = exprs(self)
@@ -422,178 +309,200 @@ def parse_check(raw: Any) -> Check:
     if not isinstance(raw, dict) or not raw:
         raise CheckError(f"a check is a mapping like {{partition: orders-1, leader: 3}}, got {raw!r}")
     subject = next(iter(raw))
-    if subject not in SUBJECTS:
+    spec = REGISTRY.get(subject)
+    if spec is None:
         raise CheckError(
             f"a check starts with its subject ({', '.join(SUBJECTS)}), e.g. {{partition: orders-1, "
             f"leader: 3}}; this one starts with {subject!r}",
             str(subject),
         )
-    allowed = FIELDS[subject]
     rest = {k: v for k, v in raw.items() if k != subject}
-    target = raw[subject]
-    fields: dict[str, Expect] = {}
-    options: dict[str, Any] = {}
     for k in rest:
-        if k not in allowed:
+        if k not in spec.fields:
             raise CheckError(
-                f"{subject} checks know the fields {', '.join(allowed)}; '{k}' is not one of them", k
+                f"{subject} checks know the fields {', '.join(spec.fields)}; '{k}' is not one of them", k
             )
+    target, fields, options = spec.parse(spec, raw[subject], rest)
+    return Check(subject, target, fields, options, raw)
 
-    if subject == "partition":
-        target = parse_tp(target, "partition")
-    elif subject == "broker":
-        if not isinstance(target, int):
-            raise CheckError(f"broker: give the broker id as a number, got {target!r}", "broker")
-    elif subject in (
-        "group",
-        "consumer",
-        "producer",
-        "topic",
-        "share_group",
-        "share_consumer",
-        "transaction",
-    ):
-        if not isinstance(target, str) or not target:
-            raise CheckError(f"{subject}: give its id as text, got {target!r}", subject)
-        if subject == "consumer" and "between" in rest:
-            options["between"] = _window(rest.pop("between"))
-    elif subject == "controller":
-        if target not in ("kraft", "zookeeper", "any"):
-            raise CheckError(
-                f"controller: write the mode, kraft or zookeeper (or any), got {target!r}", "controller"
-            )
-    elif subject == "cluster":
-        if not isinstance(target, dict) or not target:
-            raise CheckError(
-                "cluster: give a mapping of fields, e.g. {cluster: {lost_records: 0}}", "cluster"
-            )
-        for k in target:
-            if k not in FIELDS["cluster"]:
-                raise CheckError(
-                    f"cluster checks know {', '.join(FIELDS['cluster'])}; '{k}' is not one of them", k
-                )
-        fields = {k: parse_expect(v, k) for k, v in target.items()}
-        return Check(subject, None, fields, options, raw)
-    elif subject == "record":
-        if not isinstance(target, dict) or "topic" not in target:
-            raise CheckError(
-                "record: give a mapping with at least the topic, e.g. {topic: orders, key: k7}", "record"
-            )
-        bad = set(target) - {"topic", "key", "value", "partition", "offset"}
-        if bad:
-            raise CheckError(
-                f"record: a record is matched by topic, key, value, partition, offset; not {sorted(bad)}",
-                "record",
-            )
-        if not rest:
-            raise CheckError("record: say what to check, e.g. lost: true or present: true", "record")
-        if ("read_by" in rest) != ("read_in_order" in rest):
-            raise CheckError(
-                "record: read_in_order needs read_by (the consumer), e.g. read_by: c1, read_in_order: true",
-                "read_by",
-            )
-        if "read_by" in rest:
-            options["read_by"] = str(rest.pop("read_by"))
-    elif subject == "event":
-        kinds = target if isinstance(target, list) else [target]
-        for k in kinds:
-            if k not in KINDS:
-                import difflib
 
-                near = difflib.get_close_matches(str(k), KINDS, n=1)
-                hint = f" Did you mean {near[0]}?" if near else ""
-                raise CheckError(f"event: {k!r} is not an event kind.{hint}", "event")
-        target = list(kinds)
-        for k, v in rest.items():
-            if k == "count":
-                fields["count"] = parse_expect(v, "count")
-            elif k == "scope":
-                if v not in ("step", "lesson"):
-                    raise CheckError(
-                        "event: scope is step (this step's events, the default) or lesson", "scope"
-                    )
-                options[k] = v
-            elif k == "partition":
-                options[k] = tp_name(parse_tp(v, "partition"))
-            elif k == "where":
-                if not isinstance(v, dict):
-                    raise CheckError(
-                        "event: where is a mapping of event data fields, e.g. {records: 1000}", "where"
-                    )
-                options[k] = v
-            else:
-                options[k] = v
-        fields.setdefault("count", Expect("gte", 1))
-        return Check(subject, target, fields, options, raw)
-    elif subject == "compare":
-        allowed_here = {"left": COMPARE_OUTCOME, "right": COMPARE_OUTCOME, "divergence": COMPARE_DIVERGENCE}
-        if target not in allowed_here:
-            raise CheckError(f"compare: write left, right or divergence, got {target!r}", "compare")
-        for k in rest:
-            if k not in allowed_here[target]:
-                raise CheckError(
-                    f"compare: {target} checks know {', '.join(allowed_here[target])}; '{k}' is not "
-                    f"one of them",
-                    k,
-                )
-    elif subject == "sweep":
-        if not isinstance(target, str):
-            raise CheckError("sweep: name the swept config, e.g. sweep: linger.ms", "sweep")
-        from .model import SWEEP_METRICS
+Parsed = tuple[Any, dict[str, Expect], dict[str, Any]]  # (target, fields, options) for a Check
 
-        metric = rest.get("metric")
-        if metric not in SWEEP_METRICS:
-            raise CheckError(
-                f"sweep: metric must be one of {', '.join(SWEEP_METRICS)}, got {metric!r}", "metric"
-            )
-        options["metric"] = metric
-        if "trend" in rest:
-            if rest["trend"] not in ("increasing", "decreasing", "non-increasing", "non-decreasing"):
-                raise CheckError(
-                    "sweep: trend is increasing, decreasing, non-increasing or non-decreasing", "trend"
-                )
-            options["trend"] = rest["trend"]
-        elif "at" in rest and "expect" in rest:
-            options["at"] = rest["at"]
-            fields["expect"] = parse_expect(rest["expect"], "expect")
-        else:
-            raise CheckError(
-                "sweep: give trend: increasing|decreasing, or at: <value> with expect: <comparison>", "trend"
-            )
-        return Check(subject, target, fields, options, raw)
 
+def _parse_fields(spec: Subject, rest: dict[str, Any]) -> dict[str, Expect]:
+    """The compared fields: each value a literal (normalised by the subject's `field_values`) or a comparison."""
+    fields: dict[str, Expect] = {}
     for k, v in rest.items():
-        if (
-            subject == "partition"
-            and k in ("replicas", "isr", "adding_replicas")
-            and not _is_cmp(v)
-            and not isinstance(v, list)
-        ):
-            raise CheckError(f"{k}: give a list of broker ids, e.g. [1, 3]", k)
-        if k in ("assignment",) and subject == "consumer" and not _is_cmp(v):
-            if not isinstance(v, list):
-                raise CheckError("assignment: give a list of partitions like [orders-0], or [] for none", k)
-            v = [tp_name(parse_tp(x, k)) for x in v]
-        if k == "assignment" and subject == "share_consumer" and not _is_cmp(v):
-            if not isinstance(v, list):
-                raise CheckError("assignment: give a list of partitions like [jobs-0]", k)
-            v = [tp_name(parse_tp(x, k)) for x in v]
-        if k == "partitions" and subject == "transaction" and not _is_cmp(v):
-            if not isinstance(v, list):
-                raise CheckError("partitions: give a list of partitions like [receipts-0], or [] for none", k)
-            v = [tp_name(parse_tp(x, k)) for x in v]
-        if k == "assignment" and subject in ("group", "share_group") and not _is_cmp(v):
-            if not isinstance(v, dict):
-                raise CheckError(
-                    "assignment: give a mapping of consumer -> partitions, e.g. {c1: [orders-0]}", k
-                )
-            v = {str(c): [tp_name(parse_tp(x, k)) for x in (tps or [])] for c, tps in v.items()}
+        norm = spec.field_values.get(k)
+        if norm is not None and not _is_cmp(v):
+            v = norm(v, k)
         fields[k] = parse_expect(v, k)
     if not fields:
         raise CheckError(
-            f"{subject} check says nothing to compare; add a field such as {allowed[0]}", subject
+            f"{spec.name} check says nothing to compare; add a field such as {spec.fields[0]}", spec.name
         )
-    return Check(subject, target, fields, options, raw)
+    return fields
+
+
+def _parse_partition(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    return parse_tp(target, "partition"), _parse_fields(spec, rest), {}
+
+
+def _parse_broker(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    if not isinstance(target, int):
+        raise CheckError(f"broker: give the broker id as a number, got {target!r}", "broker")
+    return target, _parse_fields(spec, rest), {}
+
+
+def _parse_named(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    """A group, consumer, producer, topic, share group or consumer, or transactional.id: named by its id."""
+    if not isinstance(target, str) or not target:
+        raise CheckError(f"{spec.name}: give its id as text, got {target!r}", spec.name)
+    return target, _parse_fields(spec, rest), {}
+
+
+def _parse_consumer(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    options = {}
+    if isinstance(target, str) and target and "between" in rest:
+        options["between"] = _window(rest.pop("between"))
+    target, fields, _ = _parse_named(spec, target, rest)
+    return target, fields, options
+
+
+def _parse_controller(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    if target not in ("kraft", "zookeeper", "any"):
+        raise CheckError(
+            f"controller: write the mode, kraft or zookeeper (or any), got {target!r}", "controller"
+        )
+    return target, _parse_fields(spec, rest), {}
+
+
+def _parse_cluster(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    """`{cluster: {lost_records: 0}}`: the fields sit inside the subject's mapping."""
+    if not isinstance(target, dict) or not target:
+        raise CheckError("cluster: give a mapping of fields, e.g. {cluster: {lost_records: 0}}", "cluster")
+    for k in target:
+        if k not in spec.fields:
+            raise CheckError(f"cluster checks know {', '.join(spec.fields)}; '{k}' is not one of them", k)
+    return None, {k: parse_expect(v, k) for k, v in target.items()}, {}
+
+
+def _parse_record(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    if not isinstance(target, dict) or "topic" not in target:
+        raise CheckError(
+            "record: give a mapping with at least the topic, e.g. {topic: orders, key: k7}", "record"
+        )
+    bad = set(target) - {"topic", "key", "value", "partition", "offset"}
+    if bad:
+        raise CheckError(
+            f"record: a record is matched by topic, key, value, partition, offset; not {sorted(bad)}",
+            "record",
+        )
+    if not rest:
+        raise CheckError("record: say what to check, e.g. lost: true or present: true", "record")
+    if ("read_by" in rest) != ("read_in_order" in rest):
+        raise CheckError(
+            "record: read_in_order needs read_by (the consumer), e.g. read_by: c1, read_in_order: true",
+            "read_by",
+        )
+    options = {}
+    if "read_by" in rest:
+        options["read_by"] = str(rest.pop("read_by"))
+    return target, _parse_fields(spec, rest), options
+
+
+def _parse_event(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    """`{event: kind (or [kinds]), count: ..., <filters>}`: every field but count filters the events."""
+    kinds = target if isinstance(target, list) else [target]
+    for k in kinds:
+        if k not in KINDS:
+            import difflib
+
+            near = difflib.get_close_matches(str(k), KINDS, n=1)
+            hint = f" Did you mean {near[0]}?" if near else ""
+            raise CheckError(f"event: {k!r} is not an event kind.{hint}", "event")
+    fields: dict[str, Expect] = {}
+    options: dict[str, Any] = {}
+    for k, v in rest.items():
+        if k == "count":
+            fields["count"] = parse_expect(v, "count")
+        elif k == "scope":
+            if v not in ("step", "lesson"):
+                raise CheckError("event: scope is step (this step's events, the default) or lesson", "scope")
+            options[k] = v
+        elif k == "partition":
+            options[k] = tp_name(parse_tp(v, "partition"))
+        elif k == "where":
+            if not isinstance(v, dict):
+                raise CheckError(
+                    "event: where is a mapping of event data fields, e.g. {records: 1000}", "where"
+                )
+            options[k] = v
+        else:
+            options[k] = v
+    fields.setdefault("count", Expect("gte", 1))
+    return list(kinds), fields, options
+
+
+def _parse_compare(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    allowed_here = {"left": COMPARE_OUTCOME, "right": COMPARE_OUTCOME, "divergence": COMPARE_DIVERGENCE}
+    if target not in allowed_here:
+        raise CheckError(f"compare: write left, right or divergence, got {target!r}", "compare")
+    for k in rest:
+        if k not in allowed_here[target]:
+            raise CheckError(
+                f"compare: {target} checks know {', '.join(allowed_here[target])}; '{k}' is not one of them",
+                k,
+            )
+    return target, _parse_fields(spec, rest), {}
+
+
+def _parse_sweep(spec: Subject, target: Any, rest: dict[str, Any]) -> Parsed:
+    if not isinstance(target, str):
+        raise CheckError("sweep: name the swept config, e.g. sweep: linger.ms", "sweep")
+    from .model import SWEEP_METRICS
+
+    metric = rest.get("metric")
+    if metric not in SWEEP_METRICS:
+        raise CheckError(f"sweep: metric must be one of {', '.join(SWEEP_METRICS)}, got {metric!r}", "metric")
+    fields: dict[str, Expect] = {}
+    options: dict[str, Any] = {"metric": metric}
+    if "trend" in rest:
+        if rest["trend"] not in ("increasing", "decreasing", "non-increasing", "non-decreasing"):
+            raise CheckError(
+                "sweep: trend is increasing, decreasing, non-increasing or non-decreasing", "trend"
+            )
+        options["trend"] = rest["trend"]
+    elif "at" in rest and "expect" in rest:
+        options["at"] = rest["at"]
+        fields["expect"] = parse_expect(rest["expect"], "expect")
+    else:
+        raise CheckError(
+            "sweep: give trend: increasing|decreasing, or at: <value> with expect: <comparison>", "trend"
+        )
+    return target, fields, options
+
+
+# literal field values a subject normalises before comparing (a comparison such as {gte: 1} is left alone)
+def _broker_ids(v: Any, k: str) -> Any:
+    if not isinstance(v, list):
+        raise CheckError(f"{k}: give a list of broker ids, e.g. [1, 3]", k)
+    return v
+
+
+def _partition_list(example: str) -> Callable[[Any, str], list[str]]:
+    def norm(v: Any, k: str) -> list[str]:
+        if not isinstance(v, list):
+            raise CheckError(f"{k}: give a list of partitions like {example}", k)
+        return [tp_name(parse_tp(x, k)) for x in v]
+
+    return norm
+
+
+def _assignment_map(v: Any, k: str) -> dict[str, list[str]]:
+    if not isinstance(v, dict):
+        raise CheckError("assignment: give a mapping of consumer -> partitions, e.g. {c1: [orders-0]}", k)
+    return {str(c): [tp_name(parse_tp(x, k)) for x in (tps or [])] for c, tps in v.items()}
 
 
 def _window(v: Any) -> tuple[str, str]:
@@ -1069,25 +978,6 @@ def _compare_values(ch: Check, ctx: CheckContext) -> dict[str, Any]:
     return {k: getattr(o, k) for k in COMPARE_OUTCOME}
 
 
-_VALUES: dict[str, Callable[[Check, CheckContext], dict[str, Any]]] = {
-    "partition": _partition_values,
-    "group": _group_values,
-    "consumer": _consumer_values,
-    "broker": _broker_values,
-    "producer": _producer_values,
-    "topic": _topic_values,
-    "controller": _controller_values,
-    "cluster": _cluster_values,
-    "record": _record_values,
-    "event": _event_values,
-    "sweep": _sweep_values,
-    "share_group": _share_group_values,
-    "share_consumer": _share_consumer_values,
-    "transaction": _transaction_values,
-    "compare": _compare_values,
-}
-
-
 # -- Python for notebooks -----------------------------------------------------------------------------------------
 def _py_partition(ch: Check) -> tuple[str, dict[str, str]]:
     t, n = ch.target
@@ -1232,17 +1122,216 @@ def _py_compare(ch: Check) -> tuple[str, dict[str, str]]:
     )
 
 
-_PY: dict[str, Callable[[Check], tuple[str, dict[str, str]]]] = {
-    "partition": _py_partition,
-    "group": _py_group,
-    "consumer": _py_consumer,
-    "broker": _py_broker,
-    "producer": _py_producer,
-    "cluster": _py_cluster,
-    "controller": _py_controller,
-    "topic": _py_topic,
-    "compare": _py_compare,
+# -- the registry: one record per check subject ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Subject:
+    """Everything about one check subject in one place: the fields a check may compare, how the mapping is
+    parsed (target, fields, options), how the values are read from the cluster, how the check is labelled, and
+    the plain Python a notebook gets for it (None: the notebook calls a helper instead)."""
+
+    name: str
+    fields: tuple[str, ...]
+    parse: Callable[[Subject, Any, dict[str, Any]], Parsed]
+    read: Callable[[Check, CheckContext], dict[str, Any]]
+    label: Callable[[Any], str]
+    python: Callable[[Check], tuple[str, dict[str, str]]] | None = None
+    field_values: dict[str, Callable[[Any, str], Any]] = field(default_factory=dict)
+
+
+def _record_label(t: dict[str, Any]) -> str:
+    return "record " + ", ".join(f"{k}={'null' if v is None else v}" for k, v in t.items())
+
+
+def _compare_label(t: str) -> str:
+    return "compare: where the runs part" if t == "divergence" else f"compare: the {t} run"
+
+
+REGISTRY: dict[str, Subject] = {
+    s.name: s
+    for s in (  # in the order error messages list them
+        Subject(
+            "event",
+            ("count", "scope", "topic", "partition", "actor", "group", "contains", "where"),
+            _parse_event,
+            _event_values,
+            lambda t: f"event {' or '.join(t)}",
+        ),
+        Subject(
+            "record",
+            ("lost", "present", "count", "in_partition", "reason", "read_by", "read_in_order"),
+            _parse_record,
+            _record_values,
+            _record_label,
+        ),
+        Subject(
+            "partition",
+            (
+                "leader",
+                "leader_epoch",
+                "replicas",
+                "isr",
+                "isr_size",
+                "high_watermark",
+                "log_end_offset",
+                "uncommitted",
+                "log_start_offset",
+                "offline",
+                "lost",
+                "segments",
+                "record_count",
+                "keys",
+                "adding_replicas",
+                "last_stable_offset",
+                "markers",
+                "aborted_records",
+                "open_records",
+                "active_segment_base",
+                "segment_bases",
+                "replica_racks",
+            ),
+            _parse_partition,
+            _partition_values,
+            tp_name,
+            _py_partition,
+            {"replicas": _broker_ids, "isr": _broker_ids, "adding_replicas": _broker_ids},
+        ),
+        Subject(
+            "group",
+            (
+                "state",
+                "generation",
+                "protocol",
+                "members",
+                "assignment",
+                "assignment_sizes",
+                "committed",
+                "lag",
+                "coordinator",
+                "rebalance",
+                "redelivered",
+                "revoked",
+                "member_epochs",
+                "lag_column",
+            ),
+            _parse_named,
+            _group_values,
+            lambda t: f"group {t}",
+            _py_group,
+            {"assignment": _assignment_map},
+        ),
+        Subject(
+            "consumer",
+            ("assignment", "state", "alive", "received", "positions", "duplicates", "polled", "between"),
+            _parse_consumer,
+            _consumer_values,
+            lambda t: f"consumer {t}",
+            _py_consumer,
+            {"assignment": _partition_list("[orders-0], or [] for none")},
+        ),
+        Subject(
+            "broker",
+            ("alive", "controller", "fenced", "isolated", "leaders", "replicas", "exists"),
+            _parse_broker,
+            _broker_values,
+            lambda t: f"broker {t}",
+            _py_broker,
+        ),
+        Subject(
+            "producer",
+            (
+                "sent",
+                "acked",
+                "failed",
+                "buffer_used",
+                "batches",
+                "idempotent",
+                "acks",
+                "transactional_id",
+                "txn_state",
+                "epoch",
+            ),
+            _parse_named,
+            _producer_values,
+            lambda t: f"producer {t}",
+            _py_producer,
+        ),
+        Subject(
+            "topic",
+            ("exists", "partitions", "replication_factor", "config"),
+            _parse_named,
+            _topic_values,
+            lambda t: f"topic {t}",
+            _py_topic,
+        ),
+        Subject(
+            "controller",
+            ("active", "epoch", "registered_brokers", "nodes", "metadata_offset", "voters_alive"),
+            _parse_controller,
+            _controller_values,
+            lambda t: f"{t} controller" if t else "controller",
+            _py_controller,
+        ),
+        Subject(
+            "cluster",
+            ("lost_records", "time_ms", "brokers", "brokers_alive", "in_flight"),
+            _parse_cluster,
+            _cluster_values,
+            lambda t: "cluster",
+            _py_cluster,
+        ),
+        Subject(
+            "sweep",
+            ("metric", "trend", "at", "expect"),
+            _parse_sweep,
+            _sweep_values,
+            lambda t: f"sweep over {t}",
+        ),
+        Subject(
+            "share_group",
+            (
+                "members",
+                "assignment",
+                "start_offset",
+                "end_offset",
+                "in_flight",
+                "states",
+                "max_delivery_count",
+                "redelivered",
+                "archived",
+            ),
+            _parse_named,
+            _share_group_values,
+            lambda t: f"share group {t}",
+            field_values={"assignment": _assignment_map},
+        ),
+        Subject(
+            "share_consumer",
+            ("received", "polled", "redelivered", "assignment", "member"),
+            _parse_named,
+            _share_consumer_values,
+            lambda t: f"share consumer {t}",
+            field_values={"assignment": _partition_list("[jobs-0]")},
+        ),
+        Subject(
+            "transaction",
+            ("state", "epoch", "producer_id", "partitions", "coordinator"),
+            _parse_named,
+            _transaction_values,
+            lambda t: f"transactional.id {t}",
+            field_values={"partitions": _partition_list("[receipts-0], or [] for none")},
+        ),
+        Subject(
+            "compare",
+            COMPARE_OUTCOME + COMPARE_DIVERGENCE,
+            _parse_compare,
+            _compare_values,
+            _compare_label,
+            _py_compare,
+        ),
+    )
 }
+SUBJECTS = tuple(REGISTRY)
+FIELDS: dict[str, tuple[str, ...]] = {name: s.fields for name, s in REGISTRY.items()}
 
 
 def run_checks(checks: list[Check], ctx: CheckContext) -> list[tuple[Check, list[Failure]]]:
@@ -1268,4 +1357,6 @@ __all__ = [
     "redelivered",
     "SUBJECTS",
     "FIELDS",
+    "REGISTRY",
+    "Subject",
 ]

@@ -3,6 +3,7 @@ stopped by its own pid, and Debian's Chromium driven by Playwright with the flag
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -90,3 +91,17 @@ def chromium_browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+def settled_chart(page, script: str, key: str, tries: int = 60, interval_ms: int = 100) -> dict:
+    """A chart as `script` (a JS function of the chart's key returning JSON text, or null while it is not drawn)
+    reads it from the page, once two reads `interval_ms` apart agree: plotly draws asynchronously after the
+    rerun, so a chart read too early is half drawn."""
+    last = None
+    for _ in range(tries):
+        now = page.evaluate(script, key)
+        if now is not None and now == last:
+            return json.loads(now)
+        last = now
+        page.wait_for_timeout(interval_ms)
+    raise AssertionError(f"chart {key!r} never settled")

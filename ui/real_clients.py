@@ -240,9 +240,11 @@ class LiveRun:
         ):
             acks = {-1: "all", 0: "0", 1: "1"}.get(p.acks, str(p.acks))
             failed = f", {p.failed:,} failed" if p.failed else ""
+            txn = getattr(p, "txn", None)  # a transactional producer (engine/server/transactions.py)
+            tx = f" · transactional.id `{txn.txn_id}` ({txn.state})" if txn is not None else ""
             out.append(
                 f":violet-badge[your client] producer **{p.id}** — {p.sent:,} record(s) sent, "
-                f"{p.acked:,} acknowledged{failed} · acks={acks}"
+                f"{p.acked:,} acknowledged{failed} · acks={acks}{tx}"
             )
         groups: dict[str, list[Any]] = {}
         for k in v.consumers.values():

@@ -5,8 +5,9 @@ Requests that Kafka handles in the data plane travel through the simulated netwo
 `GroupCoordinator`, FindCoordinator -> `Cluster.on_find_coordinator`), so they show up in flight, obey
 crashed/isolated brokers and dropped-message faults, and emit the same events as simulated clients.
 Read-only answers (Metadata, ListOffsets, OffsetForLeaderEpoch, DescribeConfigs, ApiVersions) and admin
-commands (CreateTopics, DeleteTopics, InitProducerId) are computed from the broker's and controller's state
-directly. Everything here runs on the server's event-loop thread, the only thread that touches the engine.
+commands (CreateTopics, DeleteTopics, idempotent InitProducerId) are computed from the broker's and controller's
+state directly. The transaction APIs are in transactions.py (onto the engine's TransactionCoordinator).
+Everything here runs on the server's event-loop thread, the only thread that touches the engine.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ..broker import ProduceRequest
 from ..cluster import validate_topic_name
 from ..config import TopicConfig
-from ..errors import KafkaError
+from ..errors import ErrorCodes as E
+from ..errors import KafkaError, MemberIdRequiredError, UnknownMemberIdError
 from ..records import RecordBatch
 from .clients import ExternalConsumer, ExternalProducer, Reply
 from .groups import (
@@ -33,7 +35,8 @@ from .groups import (
     encode_subscription,
 )
 from .protocol import Request, api_versions_body
-from .recordbatch import BatchEncoder, InvalidRecordError, decode_batches
+from .recordbatch import TRANSACTIONAL, BatchEncoder, InvalidRecordError, decode_batches
+from .transactions import WireTransactions
 
 if TYPE_CHECKING:
     from ..broker import Broker
@@ -41,23 +44,28 @@ if TYPE_CHECKING:
 
 TP = tuple[str, int]
 
-# Kafka error codes (org.apache.kafka.common.protocol.Errors) used here.
-NONE, OFFSET_OUT_OF_RANGE, CORRUPT_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION = 0, 1, 2, 3
-LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, MESSAGE_TOO_LARGE, INVALID_REQUIRED_ACKS = 5, 6, 10, 21
-COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID = 15, 16, 22, 25
-INVALID_REQUEST, TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 42, 53
-FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, MEMBER_ID_REQUIRED, INVALID_RECORD = 74, 75, 79, 87
-UNKNOWN_TOPIC_ID = 100
-_NAMED = {
-    "NOT_COORDINATOR": 16,
-    "COORDINATOR_NOT_AVAILABLE": 15,
-    "ILLEGAL_GENERATION": 22,
-    "UNKNOWN_MEMBER_ID": 25,
-    "INVALID_SESSION_TIMEOUT": 26,
-    "REBALANCE_IN_PROGRESS": 27,
-    "MEMBER_ID_REQUIRED": 79,
-    "TIMEOUT": 7,
-}
+# Kafka error codes used here, from the one table (engine.errors.ErrorCodes, Kafka's Errors).
+NONE, OFFSET_OUT_OF_RANGE, CORRUPT_MESSAGE = E.NONE, E.OFFSET_OUT_OF_RANGE, E.CORRUPT_MESSAGE
+UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE = E.UNKNOWN_TOPIC_OR_PARTITION, E.LEADER_NOT_AVAILABLE
+NOT_LEADER_OR_FOLLOWER, MESSAGE_TOO_LARGE = E.NOT_LEADER_OR_FOLLOWER, E.MESSAGE_TOO_LARGE
+INVALID_REQUIRED_ACKS, COORDINATOR_NOT_AVAILABLE = E.INVALID_REQUIRED_ACKS, E.COORDINATOR_NOT_AVAILABLE
+NOT_COORDINATOR, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID = (
+    E.NOT_COORDINATOR,
+    E.ILLEGAL_GENERATION,
+    E.UNKNOWN_MEMBER_ID,
+)
+INVALID_REQUEST, TRANSACTIONAL_ID_AUTHORIZATION_FAILED = (
+    E.INVALID_REQUEST,
+    E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+)
+FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH = E.FENCED_LEADER_EPOCH, E.UNKNOWN_LEADER_EPOCH
+MEMBER_ID_REQUIRED, INVALID_RECORD, UNKNOWN_TOPIC_ID = (
+    E.MEMBER_ID_REQUIRED,
+    E.INVALID_RECORD,
+    E.UNKNOWN_TOPIC_ID,
+)
+TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS = E.TOPIC_ALREADY_EXISTS, E.INVALID_PARTITIONS
+INVALID_REPLICATION_FACTOR = E.INVALID_REPLICATION_FACTOR
 
 # DescribeConfigs config_source / config_type (DescribeConfigsResponse.json)
 SRC_DYNAMIC_TOPIC, SRC_STATIC_BROKER, SRC_DEFAULT = 1, 4, 5
@@ -72,13 +80,9 @@ def _ms(v: Any, default: int = 0) -> int:
     return int(round(ts() * 1000)) if ts is not None else int(v)
 
 
-def _code(err: Any) -> int:
-    if err is None:
-        return NONE
-    if isinstance(err, str):
-        return _NAMED.get(err, -1)
-    c = getattr(err, "code", -1)
-    return c if isinstance(c, int) else -1
+def _code(err: KafkaError | InvalidRecordError | None) -> int:
+    """The wire error code of an engine answer (None: no error)."""
+    return NONE if err is None else err.code
 
 
 def _last_stable(r) -> int:
@@ -163,6 +167,8 @@ class KafkaAdapter:
             23: self.offset_for_leader_epoch,
             32: self.describe_configs,
         }
+        self.txn = WireTransactions(self)  # the transaction APIs (transactions.py)
+        self.handlers.update(self.txn.handlers())
 
     # -- plumbing ------------------------------------------------------------------------------------------------
     def broker(self, conn: Connection) -> Broker:
@@ -172,7 +178,11 @@ class KafkaAdapter:
         b = self.c.brokers.get(conn.broker_id)
         return b is not None and b.alive and self.c.reachable(actor, b.name)
 
-    def _future(self, conn: Connection) -> tuple[asyncio.Future, Callable[..., None]]:
+    def next_request_id(self) -> int:
+        """A fresh id for a request the adapter sends into the simulation (events name it)."""
+        return next(self._seq)
+
+    def future(self, conn: Connection) -> tuple[asyncio.Future, Callable[..., None]]:
         fut = asyncio.get_running_loop().create_future()
         conn.futures.add(fut)
         fut.add_done_callback(conn.futures.discard)
@@ -183,7 +193,7 @@ class KafkaAdapter:
 
         return fut, resolve
 
-    def _send(
+    def send_request(
         self,
         src: str,
         conn: Connection,
@@ -198,7 +208,7 @@ class KafkaAdapter:
         )
         self.kick()
 
-    def _unique(self, base: str) -> str:
+    def unique_client_id(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9._#@:-]", "_", base or "client")[:60] or "client"
 
         def taken(n: str) -> bool:
@@ -220,9 +230,9 @@ class KafkaAdapter:
     def producer(self, client_id: str) -> ExternalProducer:
         p = self.producers.get(client_id)
         if p is None or self.c.producers.get(p.id) is not p:
-            p = ExternalProducer(self._unique(client_id or "producer"), client_id, self)
+            p = ExternalProducer(self.unique_client_id(client_id or "producer"), client_id, self)
             self.producers[client_id] = p
-            self.c.producers[p.id] = p
+            self.c.register_client(p)
             self.c.emit(
                 "note",
                 f"Real producer {p.id} connected over the Kafka protocol",
@@ -234,17 +244,17 @@ class KafkaAdapter:
     def _register(self, k: ExternalConsumer) -> None:
         if not k.registered:
             k.registered = True
-            self.c.consumers[k.id] = k
+            self.c.register_client(k)
 
     def _unregister(self, k: ExternalConsumer) -> None:
-        if k.registered and self.c.consumers.get(k.id) is k:
-            del self.c.consumers[k.id]
+        if k.registered:
+            self.c.unregister_client(k)
         k.registered = False
         k.alive = False
         k.state = "closed"
         if k in self.proxies:
             self.proxies.remove(k)
-        if self.members.get((k.group_id, k.member_id)) is k:
+        if k.group_id is not None and self.members.get((k.group_id, k.member_id)) is k:
             del self.members[(k.group_id, k.member_id)]
             self.metadata_bytes.pop((k.group_id, k.member_id), None)
 
@@ -259,7 +269,7 @@ class KafkaAdapter:
         """Forget member stand-ins the coordinator no longer knows (left, expired, fenced by a new id)."""
         now = self.c.now
         for k in list(self.proxies):
-            if k.join_waiters or k.sync_waiters:
+            if k.join_waiters or k.sync_waiters or k.group_id is None:  # (a member proxy always has a group)
                 continue
             g = self.c.group_state(k.group_id)
             if k.member_id:
@@ -297,7 +307,7 @@ class KafkaAdapter:
     def topic_by_id(self, tid: uuid.UUID) -> str | None:
         return next((n for n, t in self.topic_ids.items() if t == tid and n in self.c.topics), None)
 
-    def _exists(self, tp: TP) -> bool:
+    def exists(self, tp: TP) -> bool:
         t = self.c.topics.get(tp[0])
         return t is not None and 0 <= tp[1] < t.partitions
 
@@ -425,28 +435,30 @@ class KafkaAdapter:
         """Produce: decode each partition's v2 batch into the engine's RecordBatch and hand the request to the
         leader (acks, min.insync.replicas and idempotent sequence checks are the broker's). acks=0 gets no
         response, as in Kafka."""
-        c, b = self.c, req.body
+        b = req.body
         acks = int(b.acks)
-        timeout = _ms(b.timeout, 30000)
         if acks not in (
             -1,
             0,
             1,
         ):  # Kafka answers INVALID_REQUIRED_ACKS for the whole request, whatever acks says
-            return {
-                "throttle_time": 0,
-                "responses": [
-                    {
-                        "name": td.name,
-                        "partition_responses": [
-                            {"index": pd.index, "error_code": INVALID_REQUIRED_ACKS, "base_offset": -1}
-                            for pd in td.partition_data
-                        ],
-                    }
-                    for td in b.topic_data
-                ],
-            }
-        prod = self.producer(conn.client_id)
+            return self._produce_response(
+                conn, [(td.name, int(pd.index)) for td in b.topic_data for pd in td.partition_data], {}
+            )
+        prod = self.txn.producer_for(conn, b.transactional_id)
+        order, results, batches, pid, codec = self._decode_produce(b)
+        prod.observe(acks, pid if pid >= 0 else prod.pid, codec)
+        if batches:
+            if not await self._send_produce(conn, prod, batches, acks, _ms(b.timeout, 30000), results):
+                return None  # acks=0
+        elif acks == 0:
+            return None
+        return self._produce_response(conn, order, results)
+
+    def _decode_produce(
+        self, b
+    ) -> tuple[list[TP], dict[TP, tuple[int, int, str | None]], dict[TP, RecordBatch], int, str]:
+        """Each partition's records -> a RecordBatch, or the error Kafka's broker answers for it."""
         results: dict[TP, tuple[int, int, str | None]] = {}
         batches: dict[TP, RecordBatch] = {}
         order: list[TP] = []
@@ -455,18 +467,11 @@ class KafkaAdapter:
             for pd in td.partition_data:
                 tp = (td.name, int(pd.index))
                 order.append(tp)
-                if b.transactional_id is not None:
-                    results[tp] = (
-                        TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                        -1,
-                        "transactions are not simulated",
-                    )
-                    continue
-                if not self._exists(tp):
+                if not self.exists(tp):
                     results[tp] = (UNKNOWN_TOPIC_OR_PARTITION, -1, None)
                     continue
-                try:
-                    wire = decode_batches(bytes(pd.records or b""))
+                try:  # max.message.bytes is checked from the batch header, before decompressing (LogValidator)
+                    wire = decode_batches(pd.records or b"", self.c.topic_config(tp[0]).max_message_bytes)
                 except InvalidRecordError as exc:
                     results[tp] = (exc.code, -1, str(exc))
                     continue
@@ -478,11 +483,9 @@ class KafkaAdapter:
                     )
                     continue
                 w = wire[0]
-                if w.attributes & 0x30:
-                    results[tp] = (INVALID_RECORD, -1, "transactional and control batches are not simulated")
-                    continue
-                if w.wire_bytes > c.topic_config(tp[0]).max_message_bytes:
-                    results[tp] = (MESSAGE_TOO_LARGE, -1, None)
+                refused = self.txn.check_batch(tp, b.transactional_id, w)  # transactions.py
+                if refused is not None:
+                    results[tp] = refused
                     continue
                 pid, codec = w.producer_id, w.codec
                 batches[tp] = RecordBatch(
@@ -498,62 +501,80 @@ class KafkaAdapter:
                     w.size_bytes,
                     w.codec,
                     w.wire_bytes,
+                    is_transactional=bool(w.attributes & TRANSACTIONAL),
                 )
-        prod.observe(acks, pid if pid >= 0 else prod.pid, codec)
-        if batches:
-            n = sum(x.count for x in batches.values())
-            prod.sent += n
-            broker = self.broker(conn)
-            detail = ", ".join(f"{t}-{p} ({x.count} rec, {x.wire_bytes} B)" for (t, p), x in batches.items())
-            first = next(iter(batches))
-            rid = next(self._seq)
-            c.emit(
-                "batch_sent",
-                f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
-                actors=(prod.id, broker.name),
-                topic=first[0],
-                partition=first[1] if len(batches) == 1 else None,
-                records=n,
-                broker=broker.id,
-                partitions=[list(tp) for tp in batches],
-                request=rid,
-                external=True,
-            )
-            fut, resolve = self._future(conn)
-            pr = ProduceRequest(rid, Reply(prod.id, resolve), batches, acks, timeout)
-            prod.in_flight_requests += 1
-            self._send(
-                prod.id,
-                conn,
-                "Produce",
-                broker.on_produce,
-                pr,
-                topic=first[0],
-                partition=first[1] if len(batches) == 1 else None,
-            )
-            if acks == 0:
-                prod.in_flight_requests -= 1
-                prod.acked += n
-                return None
-            try:
-                _req, engine_results = await fut
-            finally:
-                prod.in_flight_requests -= 1
-            for tp, x in batches.items():
-                err, base = engine_results.get(tp, (None, -1))
-                results[tp] = (_code(err), base if err is None else -1, None if err is None else str(err))
-                if err is None:
-                    prod.acked += x.count
-                    c.on_acked(prod, _Acked(tp, base, x, c.now))
-                elif not getattr(err, "retriable", False):
-                    prod.failed += x.count
-        elif acks == 0:
-            return None
+        return order, results, batches, pid, codec
+
+    async def _send_produce(
+        self,
+        conn: Connection,
+        prod: ExternalProducer,
+        batches: dict[TP, RecordBatch],
+        acks: int,
+        timeout: int,
+        results: dict[TP, tuple[int, int, str | None]],
+    ) -> bool:
+        """Send the batches to the simulated leader and put its answers in `results`; False for acks=0 (no
+        answer is awaited)."""
+        c = self.c
+        n = sum(x.count for x in batches.values())
+        prod.sent += n
+        broker = self.broker(conn)
+        detail = ", ".join(f"{t}-{p} ({x.count} rec, {x.wire_bytes} B)" for (t, p), x in batches.items())
+        first = next(iter(batches))
+        rid = self.next_request_id()
+        c.emit(
+            "batch_sent",
+            f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
+            actors=(prod.id, broker.name),
+            topic=first[0],
+            partition=first[1] if len(batches) == 1 else None,
+            records=n,
+            broker=broker.id,
+            partitions=[list(tp) for tp in batches],
+            request=rid,
+            external=True,
+        )
+        fut, resolve = self.future(conn)
+        pr = ProduceRequest(rid, Reply(prod.id, resolve), batches, acks, timeout)
+        prod.in_flight_requests += 1
+        self.send_request(
+            prod.id,
+            conn,
+            "Produce",
+            broker.on_produce,
+            pr,
+            topic=first[0],
+            partition=first[1] if len(batches) == 1 else None,
+        )
+        if acks == 0:
+            prod.in_flight_requests -= 1
+            prod.acked += n
+            return False
+        try:
+            _req, engine_results = await fut
+        finally:
+            prod.in_flight_requests -= 1
+        for tp, x in batches.items():
+            err, base = engine_results.get(tp, (None, -1))
+            results[tp] = (_code(err), base if err is None else -1, None if err is None else str(err))
+            if err is None:
+                prod.acked += x.count
+                c.on_acked(prod, _Acked(tp, base, x, c.now))
+            elif not getattr(err, "retriable", False):
+                prod.failed += x.count
+        return True
+
+    def _produce_response(
+        self, conn: Connection, order: list[TP], results: dict[TP, tuple[int, int, str | None]]
+    ) -> dict:
+        """The ProduceResponse; a partition without a result is answered INVALID_REQUIRED_ACKS."""
+        c = self.c
         responses: dict[str, list] = {}
         for tp in order:
-            code, base, msg = results[tp]
+            code, base, msg = results.get(tp, (INVALID_REQUIRED_ACKS, -1, None))
             r = self._leader_replica(conn, tp) if code == NONE else None
-            part = {
+            part: dict[str, Any] = {
                 "index": tp[1],
                 "error_code": code,
                 "base_offset": base,
@@ -574,12 +595,18 @@ class KafkaAdapter:
 
     # -- Fetch ---------------------------------------------------------------------------------------------------
     def _fetch_actor(self, conn: Connection, parts: dict[TP, int]) -> ExternalConsumer:
-        for k in self.proxies:
-            if k.client_id == conn.client_id and k.registered and any(tp in k.assignment for tp in parts):
-                return k
+        for proxy in self.proxies:
+            if (
+                proxy.client_id == conn.client_id
+                and proxy.registered
+                and any(tp in proxy.assignment for tp in parts)
+            ):
+                return proxy
         k = self.standalone.get(conn.client_id)
         if k is None or not k.registered:
-            k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, None, self)
+            k = ExternalConsumer(
+                self.unique_client_id(conn.client_id or "consumer"), conn.client_id, None, self
+            )
             k.subscription = None
             k.state = "stable"
             self.standalone[conn.client_id] = k
@@ -590,10 +617,48 @@ class KafkaAdapter:
         """Fetch: a long poll at the leader (`Broker.on_fetch`, DelayedFetch) that answers below the high
         watermark. Fetch sessions (KIP-227) are declined by answering session id 0, so clients send full
         fetches; the records are re-encoded v2 batches."""
-        c, b = self.c, req.body
-        max_wait = _ms(b.max_wait, 500)
-        min_bytes = int(b.min_bytes)
+        b = req.body
         max_bytes = int(getattr(b, "max_bytes", 52428800) or 52428800)
+        parts, part_max, order, errors = self._fetch_request(conn, b)
+        data: dict = {}
+        eng_errors: dict = {}
+        aborted: dict = {}
+        actor = self._fetch_actor(conn, parts) if parts else None
+        if actor is not None:
+            data, eng_errors, aborted = await self._long_poll(conn, actor, b, parts, max_bytes)
+        out_topics = []
+        got, ranges = 0, []
+        for topic, plist in order:
+            out_parts = []
+            for p in plist:
+                tp = (topic, p)
+                entry, n, rng = self._fetch_entry(
+                    conn, tp, parts, part_max.get(tp, max_bytes), errors, eng_errors, data, aborted
+                )
+                got += n
+                if rng:
+                    ranges.append(rng)
+                if actor is not None and tp in data and tp not in eng_errors:
+                    actor.positions[tp] = parts[tp]
+                out_parts.append(entry)
+            out_topics.append({"topic": topic, "partitions": out_parts})
+        if got and actor is not None:
+            actor.received += got
+            broker = self.broker(conn)
+            self.c.emit(
+                "records_fetched",
+                f"{actor.id} fetched {got} record(s) from broker {broker.id}: {', '.join(ranges)}",
+                actors=(actor.id, broker.name),
+                records=got,
+                broker=broker.id,
+                external=True,
+            )
+        return {"throttle_time": 0, "error_code": NONE, "session_id": 0, "responses": out_topics}
+
+    def _fetch_request(
+        self, conn: Connection, b
+    ) -> tuple[dict[TP, int], dict[TP, int], list[tuple[str, list[int]]], dict[TP, int]]:
+        """The partitions asked for: fetch offsets and byte limits of the valid ones, errors for the others."""
         parts: dict[TP, int] = {}
         part_max: dict[TP, int] = {}
         order: list[tuple[str, list[int]]] = []
@@ -604,7 +669,7 @@ class KafkaAdapter:
             for p in t.partitions:
                 tp = (t.topic, int(p.partition))
                 plist.append(tp[1])
-                if not self._exists(tp):
+                if not self.exists(tp):
                     errors[tp] = UNKNOWN_TOPIC_OR_PARTITION
                     continue
                 r = broker.replicas.get(tp)
@@ -615,103 +680,101 @@ class KafkaAdapter:
                 parts[tp] = int(p.fetch_offset)
                 part_max[tp] = int(p.partition_max_bytes)
             order.append((t.topic, plist))
-        data: dict = {}
-        eng_errors: dict = {}
-        aborted: dict = {}
-        actor = self._fetch_actor(conn, parts) if parts else None
-        if parts:
-            actor.last_seen_ms = c.now
-            fut, resolve = self._future(conn)
-            # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
-            extra = (True,) if int(getattr(b, "isolation_level", 0)) == 1 else ()
-            self._send(
-                actor.id,
-                conn,
-                "Fetch",
-                broker.on_fetch,
-                Reply(actor.id, resolve),
-                dict(parts),
-                min_bytes,
-                max_wait,
-                max_bytes,
-                next(self._seq),
-                *extra,
-            )
-            answer = await fut
-            data, eng_errors = answer[2], answer[3]
-            aborted = answer[4] if len(answer) > 4 and answer[4] else {}
-        out_topics = []
-        got, ranges = 0, []
-        for topic, plist in order:
-            out_parts = []
-            for p in plist:
-                tp = (topic, p)
-                entry: dict[str, Any] = {
-                    "partition_index": p,
-                    "high_watermark": -1,
-                    "last_stable_offset": -1,
-                    "log_start_offset": -1,
-                    "aborted_transactions": None,
-                    "records": b"",
+        return parts, part_max, order, errors
+
+    async def _long_poll(
+        self, conn: Connection, actor: ExternalConsumer, b, parts: dict[TP, int], max_bytes: int
+    ) -> tuple[dict, dict, dict]:
+        """Send the fetch to the simulated leader and wait for its answer: (data, errors, aborted txns)."""
+        actor.last_seen_ms = self.c.now
+        fut, resolve = self.future(conn)
+        # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
+        extra = (True,) if int(getattr(b, "isolation_level", 0)) == 1 else ()
+        self.send_request(
+            actor.id,
+            conn,
+            "Fetch",
+            self.broker(conn).on_fetch,
+            Reply(actor.id, resolve),
+            dict(parts),
+            int(b.min_bytes),
+            _ms(b.max_wait, 500),
+            max_bytes,
+            self.next_request_id(),
+            *extra,
+        )
+        answer = await fut
+        aborted = answer[4] if len(answer) > 4 and answer[4] else {}
+        return answer[2], answer[3], aborted
+
+    def _fetch_entry(
+        self,
+        conn: Connection,
+        tp: TP,
+        parts: dict[TP, int],
+        limit: int,
+        errors: dict,
+        eng_errors: dict,
+        data: dict,
+        aborted: dict,
+    ) -> tuple[dict[str, Any], int, str]:
+        """One partition's FetchResponse entry, the number of records in it, and its offset range (for the
+        event)."""
+        entry: dict[str, Any] = {
+            "partition_index": tp[1],
+            "high_watermark": -1,
+            "last_stable_offset": -1,
+            "log_start_offset": -1,
+            "aborted_transactions": None,
+            "records": b"",
+        }
+        got, rng = 0, ""
+        if tp in errors:
+            entry["error_code"] = errors[tp]
+        elif tp in eng_errors:
+            entry["error_code"] = _code(eng_errors[tp])
+        elif tp in data:
+            batches, hw, lso = data[tp]
+            off = parts[tp]
+            chunks: list[bytes] = []
+            size, last = 0, off
+            for x in batches:
+                if x.last_offset < off:
+                    continue
+                enc = self.encoder.encode(x)
+                if chunks and size + len(enc) > limit:
+                    break
+                chunks.append(enc)
+                size += len(enc)
+                last = x.last_offset
+                got += sum(1 for o in x.record_offsets() if o >= off)
+            if chunks:
+                rng = f"{tp[0]}-{tp[1]}@{off}..{last}"
+            r = self.broker(conn).replicas.get(tp)
+            entry.update(
+                {
+                    "error_code": NONE,
+                    "high_watermark": hw,
+                    "last_stable_offset": _last_stable(r) if r is not None else hw,
+                    "log_start_offset": lso,
+                    "records": b"".join(chunks),
                 }
-                if tp in errors:
-                    entry["error_code"] = errors[tp]
-                elif tp in eng_errors:
-                    entry["error_code"] = _code(eng_errors[tp])
-                elif tp in data:
-                    batches, hw, lso = data[tp]
-                    off = parts[tp]
-                    chunks, size, last = [], 0, off
-                    for x in batches:
-                        if x.last_offset < off:
-                            continue
-                        enc = self.encoder.encode(x)
-                        if chunks and size + len(enc) > part_max.get(tp, max_bytes):
-                            break
-                        chunks.append(enc)
-                        size += len(enc)
-                        last = x.last_offset
-                        got += sum(1 for o in x.record_offsets() if o >= off)
-                    if chunks:
-                        ranges.append(f"{topic}-{p}@{off}..{last}")
-                    r = broker.replicas.get(tp)
-                    entry.update(
-                        {
-                            "error_code": NONE,
-                            "high_watermark": hw,
-                            "last_stable_offset": _last_stable(r) if r is not None else hw,
-                            "log_start_offset": lso,
-                            "records": b"".join(chunks),
-                        }
-                    )
-                    if tp in aborted:  # read_committed: the aborted transactions in range (KIP-98)
-                        entry["aborted_transactions"] = [
-                            {"producer_id": a[0], "first_offset": a[1]} for a in aborted[tp]
-                        ]
-                    actor.positions[tp] = off
-                else:
-                    entry["error_code"] = NOT_LEADER_OR_FOLLOWER
-                if entry["error_code"] == NOT_LEADER_OR_FOLLOWER:
-                    ps = c.controller.partitions.get(tp)
-                    if ps is not None and ps.leader is not None:
-                        entry["current_leader"] = {"leader_id": ps.leader, "leader_epoch": ps.leader_epoch}
-                out_parts.append(entry)
-            out_topics.append({"topic": topic, "partitions": out_parts})
-        if got and actor is not None:
-            actor.received += got
-            c.emit(
-                "records_fetched",
-                f"{actor.id} fetched {got} record(s) from broker {broker.id}: {', '.join(ranges)}",
-                actors=(actor.id, broker.name),
-                records=got,
-                broker=broker.id,
-                external=True,
             )
-        return {"throttle_time": 0, "error_code": NONE, "session_id": 0, "responses": out_topics}
+            if tp in aborted:  # read_committed: the aborted transactions in range (KIP-98)
+                entry["aborted_transactions"] = [
+                    {"producer_id": a[0], "first_offset": a[1]} for a in aborted[tp]
+                ]
+        else:
+            entry["error_code"] = NOT_LEADER_OR_FOLLOWER
+        if entry["error_code"] == NOT_LEADER_OR_FOLLOWER:
+            ps = self.c.controller.partitions.get(tp)
+            if ps is not None and ps.leader is not None:
+                entry["current_leader"] = {"leader_id": ps.leader, "leader_epoch": ps.leader_epoch}
+        return entry, got, rng
 
     # -- ListOffsets / OffsetForLeaderEpoch ------------------------------------------------------------------
     async def list_offsets(self, conn: Connection, req: Request) -> dict:
-        """ListOffsets at the leader: -1 latest (the high watermark: no transactions, so LSO = HW), -2 earliest,
+        """ListOffsets at the leader: -1 latest (the high watermark; the LSO at read_committed), -2 earliest,
         -3 max timestamp (KIP-734), -4 earliest local (KIP-405, no tiering: the log start), -5 latest tiered
         (nothing tiered: -1), t >= 0 the first offset whose timestamp is >= t (offsetsForTimes)."""
         out = []
@@ -728,7 +791,7 @@ class KafkaAdapter:
                     "old_style_offsets": [],
                 }
                 r = self._leader_replica(conn, tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     entry["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
                 elif r is None:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
@@ -777,7 +840,7 @@ class KafkaAdapter:
                 tp = (t.topic, int(p.partition))
                 entry = {"partition": tp[1], "error_code": NONE, "leader_epoch": -1, "end_offset": -1}
                 r = self._leader_replica(conn, tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     entry["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
                 elif r is None:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
@@ -793,7 +856,7 @@ class KafkaAdapter:
     # -- FindCoordinator -------------------------------------------------------------------------------------
     async def find_coordinator(self, conn: Connection, req: Request) -> dict:
         """FindCoordinator: the leader of the group's __consumer_offsets partition (created on first use),
-        through `Cluster.on_find_coordinator`. Transactional coordinators are not simulated."""
+        through `Cluster.on_find_coordinator`; key type TRANSACTION goes to transactions.py."""
         b, v = req.body, req.api_version
         key_type = int(getattr(b, "key_type", 0))
         keys = list(b.coordinator_keys) if v >= 4 else [b.key]
@@ -808,11 +871,11 @@ class KafkaAdapter:
                 "error_message": None,
             }
             if key_type != 0:
-                ans["error_message"] = "transaction coordinators are not simulated"
+                ans.update(await self.txn.find_coordinator(conn, key_type, key))  # transactions.py
             else:
-                fut, resolve = self._future(conn)
+                fut, resolve = self.future(conn)
                 actor = self._group_actor(conn, key)
-                self._send(
+                self.send_request(
                     actor,
                     conn,
                     "FindCoordinator",
@@ -846,7 +909,7 @@ class KafkaAdapter:
             if k.client_id == conn.client_id and k.group_id == group_id and k.registered:
                 return k.id
         return (
-            self._unique(conn.client_id or "client")
+            self.unique_client_id(conn.client_id or "client")
             if conn.client_id not in self.c.consumers
             else conn.client_id
         )
@@ -874,7 +937,9 @@ class KafkaAdapter:
         k = self.members.get((group, member_id)) if member_id else None
         if k is None:
             self._retire_stale(group, conn.client_id)  # rejoining after its coordinator moved: keep its name
-            k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, group, self)
+            k = ExternalConsumer(
+                self.unique_client_id(conn.client_id or "consumer"), conn.client_id, group, self
+            )
             k.member_id = member_id
             self.proxies.append(k)
             if member_id:
@@ -888,9 +953,9 @@ class KafkaAdapter:
         while True:
             if member_id:
                 self.metadata_bytes[(group, member_id)] = dict(protocols)
-            fut, resolve = self._future(conn)
+            fut, resolve = self.future(conn)
             k.join_waiters.append(resolve)
-            self._send(
+            self.send_request(
                 k.id,
                 conn,
                 "JoinGroup",
@@ -912,7 +977,7 @@ class KafkaAdapter:
             finally:
                 if resolve in k.join_waiters:
                     k.join_waiters.remove(resolve)
-            if err == "MEMBER_ID_REQUIRED":
+            if isinstance(err, MemberIdRequiredError):
                 member_id = payload["member_id"]
                 k.member_id = member_id
                 self.members[(group, member_id)] = k
@@ -928,7 +993,7 @@ class KafkaAdapter:
                 continue
             break
         if err is not None:
-            if err == "UNKNOWN_MEMBER_ID":
+            if isinstance(err, UnknownMemberIdError):
                 k.state = "unjoined"
             return {
                 "throttle_time": 0,
@@ -982,10 +1047,10 @@ class KafkaAdapter:
             raw = {a.member_id: bytes(a.assignment) for a in b.assignments}
             assignments = {mid: decode_assignment(x) or [] for mid, x in raw.items()}
             self.assignment_bytes[group] = (generation, raw)
-        fut, resolve = self._future(conn)
+        fut, resolve = self.future(conn)
         k.sync_waiters.append(resolve)
         broker = self.broker(conn)
-        self._send(
+        self.send_request(
             k.id, conn, "SyncGroup", broker.coordinator.on_sync, k, group, generation, member_id, assignments
         )
         try:
@@ -1017,8 +1082,8 @@ class KafkaAdapter:
             # loaded the group from __consumer_offsets; the simulation keeps only offsets there)
             return {"throttle_time": 0, "error_code": UNKNOWN_MEMBER_ID}
         actor = k.id if k is not None else self._group_actor(conn, group)
-        fut, resolve = self._future(conn)
-        self._send(
+        fut, resolve = self.future(conn)
+        self.send_request(
             actor,
             conn,
             "Heartbeat",
@@ -1055,7 +1120,7 @@ class KafkaAdapter:
                 actor = k.id if k is not None else self._group_actor(conn, group)
                 if k is not None:
                     k.state = "closed"
-                self._send(actor, conn, "LeaveGroup", co.on_leave, k or Reply(actor, None), group, mid)
+                self.send_request(actor, conn, "LeaveGroup", co.on_leave, k or Reply(actor, None), group, mid)
         top = NONE if v >= 3 or results[0]["error_code"] == NONE else UNKNOWN_MEMBER_ID
         return {"throttle_time": 0, "error_code": top, "members": results}
 
@@ -1156,16 +1221,16 @@ class KafkaAdapter:
             for p in t.partitions:
                 tp = (t.name, int(p.partition_index))
                 order.append(tp)
-                if self._exists(tp):
+                if self.exists(tp):
                     offsets[tp] = int(p.committed_offset)
                 else:
                     codes[tp] = UNKNOWN_TOPIC_OR_PARTITION
         if offsets:
             k = self.members.get((group, member_id))
             actor = k.id if k is not None else self._group_actor(conn, group)
-            fut, resolve = self._future(conn)
+            fut, resolve = self.future(conn)
             co = self.broker(conn).coordinator
-            self._send(
+            self.send_request(
                 actor,
                 conn,
                 "OffsetCommit",
@@ -1175,7 +1240,7 @@ class KafkaAdapter:
                 generation,
                 member_id,
                 dict(offsets),
-                next(self._seq),
+                self.next_request_id(),
             )
             _g, _rid, err, _offs = await fut
             for tp in offsets:
@@ -1194,9 +1259,16 @@ class KafkaAdapter:
         else:
             tps = [(t.name, int(p)) for t in topics for p in t.partition_indexes]
         actor = self._group_actor(conn, group)
-        fut, resolve = self._future(conn)
-        self._send(
-            actor, conn, "OffsetFetch", co.on_offset_fetch, Reply(actor, resolve), group, tps, next(self._seq)
+        fut, resolve = self.future(conn)
+        self.send_request(
+            actor,
+            conn,
+            "OffsetFetch",
+            co.on_offset_fetch,
+            Reply(actor, resolve),
+            group,
+            tps,
+            self.next_request_id(),
         )
         _g, _rid, err, found = await fut
         if err is not None:
@@ -1276,12 +1348,16 @@ class KafkaAdapter:
                 elif b.validate_only:
                     validate_topic_name(name)
                     if name in c.topics:
-                        res.update(error_code=36, error_message=f"Topic '{name}' already exists.")
+                        res.update(
+                            error_code=TOPIC_ALREADY_EXISTS, error_message=f"Topic '{name}' already exists."
+                        )
                     elif parts < 1:
-                        res.update(error_code=37, error_message="partitions must be at least 1")
+                        res.update(
+                            error_code=INVALID_PARTITIONS, error_message="partitions must be at least 1"
+                        )
                     elif not 1 <= rf <= len(c.brokers):
                         res.update(
-                            error_code=38,
+                            error_code=INVALID_REPLICATION_FACTOR,
                             error_message=f"replication factor {rf} is not within 1.."
                             f"{len(c.brokers)} brokers",
                         )
@@ -1337,7 +1413,7 @@ class KafkaAdapter:
     def _topic_configs(self, name: str, keys) -> list[dict]:
         tcfg = self.c.topics[name].config
         explicit = set(tcfg.explicit())
-        out = []
+        out: list[dict[str, Any]] = []
         for k, val in tcfg.as_kafka_dict().items():
             if keys is not None and k not in keys:
                 continue
@@ -1405,12 +1481,7 @@ class KafkaAdapter:
         """InitProducerId for idempotence (KIP-98); v3+ may bump the epoch of a known id (KIP-360)."""
         c, b = self.c, req.body
         if b.transactional_id is not None:
-            return {
-                "throttle_time": 0,
-                "error_code": TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                "producer_id": -1,
-                "producer_epoch": -1,
-            }
+            return await self.txn.init_producer_id(conn, req)  # transactions.py
         prod = self.producer(conn.client_id)
         old_pid, old_epoch = int(getattr(b, "producer_id", -1)), int(getattr(b, "producer_epoch", -1))
         if old_pid >= 0 and 0 <= old_epoch < 32767:

@@ -3,18 +3,24 @@
 The format is Kafka's DefaultRecordBatch / DefaultRecord (https://kafka.apache.org/documentation/#recordbatch,
 KIP-98): a 61-byte header (base offset, length, partition leader epoch, magic, CRC-32C over the rest,
 attributes, last offset delta, first/max timestamp, producer id/epoch, base sequence, record count) then the
-records, each with zig-zag varint lengths and deltas. Attribute bits 0-2 are the compression codec: none
-and gzip are built in (the standard library's zlib); snappy, lz4 and zstd are answered with
-UNSUPPORTED_COMPRESSION_TYPE unless their Python package happens to be installed.
+records, each with zig-zag varint lengths and deltas. Attribute bits 0-2 are the compression codec: none,
+gzip, snappy, lz4 and zstd (engine/codecs.py, the codecs Kafka's Java client writes).
+
+Sizes are bounded as a broker bounds them: a batch longer than the topic's max.message.bytes is refused
+before it is decompressed (RECORD_TOO_LARGE, as Kafka's LogValidator), and a compressed batch is decoded
+into at most `max_decompressed` bytes (MAX_DECOMPRESSED_BYTES, 16 MiB, or max.message.bytes if larger): a
+batch that inflates further (a decompression bomb) is refused with RECORD_TOO_LARGE without holding more, as
+is a batch declaring more than MAX_RECORDS_PER_BATCH (200,000) records.
 """
 
 from __future__ import annotations
 
-import gzip
 import struct
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from ..codecs import CodecError, DecompressedTooLarge, compress, decompress
+from ..errors import ErrorCodes
 
 try:
     from crc32c import crc32c as _crc32c
@@ -26,7 +32,7 @@ except ImportError:  # pragma: no cover - kio depends on crc32c, so it is normal
             _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
         _TABLE.append(_c)
 
-    def _crc32c(data: bytes | memoryview) -> int:
+    def _crc32c(data: bytes | memoryview) -> int:  # type: ignore[misc]  # the one argument of crc32c's we use
         crc = 0xFFFFFFFF
         for b in bytes(data):
             crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
@@ -44,11 +50,27 @@ TRANSACTIONAL, CONTROL = 0x10, 0x20
 class InvalidRecordError(ValueError):
     """The bytes are not a valid v2 batch: Kafka answers CORRUPT_MESSAGE / INVALID_RECORD."""
 
-    code = 2  # CORRUPT_MESSAGE
+    code = ErrorCodes.CORRUPT_MESSAGE
 
 
 class UnsupportedCompressionError(InvalidRecordError):
-    code = 76  # UNSUPPORTED_COMPRESSION_TYPE
+    code = ErrorCodes.UNSUPPORTED_COMPRESSION_TYPE
+
+
+class RecordTooLargeError(InvalidRecordError):
+    """A batch larger than max.message.bytes, or one that inflates past the decompression cap."""
+
+    code = ErrorCodes.MESSAGE_TOO_LARGE  # RecordTooLargeException
+
+
+# A compressed batch may inflate to this many bytes (or the topic's max.message.bytes if that is larger); more
+# is refused as RECORD_TOO_LARGE. Kafka has no such cap (it streams records out of the codec); a bound keeps a
+# decompression bomb from taking the server's memory.
+MAX_DECOMPRESSED_BYTES = 16 << 20
+# Records in one batch: each becomes a few Python objects (~100 bytes), so a batch of millions of empty records
+# would cost far more memory than its bytes. Kafka has no such cap; clients stay far below it (librdkafka's
+# batch.num.messages defaults to 10,000; the Java client's batch.size of 16 KiB holds at most ~2,300).
+MAX_RECORDS_PER_BATCH = 200_000
 
 
 @dataclass(slots=True)
@@ -79,37 +101,23 @@ class WireBatch:
         return len(self.keys)
 
 
-def _decompress(codec: int, data: bytes) -> bytes:
-    if codec == 1:
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InvalidRecordError(f"gzip data is corrupt: {exc}") from None
+def _decompress(codec: int, data: memoryview, limit: int) -> bytes | bytearray:
     name = CODECS.get(codec)
+    if name is None:
+        raise UnsupportedCompressionError(
+            f"compression codec {codec} is not one of Kafka's (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)"
+        )
     try:
-        if codec == 2:
-            import cramjam  # type: ignore[import-not-found]
-
-            return bytes(cramjam.snappy.decompress_raw(data))
-        if codec == 3:
-            import lz4.frame  # type: ignore[import-not-found]
-
-            return lz4.frame.decompress(data)
-        if codec == 4:
-            import zstandard  # type: ignore[import-not-found]
-
-            return zstandard.ZstdDecompressor().decompress(data, max_output_size=64 << 20)
-    except ImportError:
-        pass
-    except Exception as exc:
-        raise InvalidRecordError(f"{name} data is corrupt: {exc}") from None
-    raise UnsupportedCompressionError(
-        f"compression codec {name or codec} is not supported by this server "
-        f"(use compression.type=none or gzip)"
-    )
+        return decompress(name, data, limit)
+    except DecompressedTooLarge:
+        raise RecordTooLargeError(
+            f"the {name} batch inflates past {limit} bytes, this server's cap on a decompressed batch"
+        ) from None
+    except CodecError as exc:
+        raise InvalidRecordError(str(exc)) from None
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+def _varint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
     """A zig-zag varint (ByteUtils.readVarint/readVarlong) -> (value, new position)."""
     shift = 0
     raw = 0
@@ -127,7 +135,7 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     return (raw >> 1) ^ -(raw & 1), pos
 
 
-def _bytes_field(buf: bytes, pos: int) -> tuple[bytes | None, int]:
+def _bytes_field(buf: bytes | bytearray | memoryview, pos: int) -> tuple[bytes | None, int]:
     n, pos = _varint(buf, pos)
     if n < 0:
         return None, pos
@@ -137,8 +145,13 @@ def _bytes_field(buf: bytes, pos: int) -> tuple[bytes | None, int]:
     return bytes(buf[pos:end]), end
 
 
-def decode_batches(data: bytes) -> list[WireBatch]:
-    """Every v2 batch in `data` (a Produce partition's `records`). Raises InvalidRecordError."""
+def decode_batches(
+    data: bytes, max_batch_bytes: int | None = None, max_decompressed: int = MAX_DECOMPRESSED_BYTES
+) -> list[WireBatch]:
+    """Every v2 batch in `data` (a Produce partition's `records`). Raises InvalidRecordError, or its
+    RecordTooLargeError for a batch longer than `max_batch_bytes` (max.message.bytes: checked from the header,
+    before the CRC and the codec) or inflating past max(`max_decompressed`, `max_batch_bytes`)."""
+    limit = max(max_decompressed, max_batch_bytes or 0)
     out: list[WireBatch] = []
     pos = 0
     mv = memoryview(data)
@@ -163,17 +176,25 @@ def decode_batches(data: bytes) -> list[WireBatch]:
         if magic != MAGIC:
             raise InvalidRecordError(f"record batch magic is {magic}; only v2 batches (magic 2) are accepted")
         end = pos + 12 + length
+        if max_batch_bytes is not None and 12 + length > max_batch_bytes:
+            raise RecordTooLargeError(
+                f"the batch is {12 + length} bytes, larger than max.message.bytes ({max_batch_bytes})"
+            )
+        if count > MAX_RECORDS_PER_BATCH:  # before the CRC and the codec: each record costs Python objects
+            raise RecordTooLargeError(
+                f"the batch holds {count} records, more than this server's cap of {MAX_RECORDS_PER_BATCH}"
+            )
         if length < BATCH_OVERHEAD - 12 or end > len(data):
             raise InvalidRecordError(
                 f"record batch length {length} does not fit the {len(data) - pos} bytes sent"
             )
         if _crc32c(mv[pos + 21 : end]) != crc:
             raise InvalidRecordError("record batch CRC-32C does not match its contents")
-        if count < 0 or count > length:
+        if count < 0 or (attrs & 7 == 0 and count > length):  # compressed, many records fit in few bytes
             raise InvalidRecordError(f"record count {count} is impossible")
-        body = bytes(mv[pos + BATCH_OVERHEAD : end])
+        body = mv[pos + BATCH_OVERHEAD : end]
         codec = attrs & 7
-        raw = body if codec == 0 else _decompress(codec, body)
+        raw = body if codec == 0 else _decompress(codec, body, limit)
         keys, values, stamps, deltas = [], [], [], []
         hdrs: list | None = None
         p = 0
@@ -209,6 +230,8 @@ def decode_batches(data: bytes) -> list[WireBatch]:
             values.append(v)
             stamps.append(base_ts + ts_delta)
             deltas.append(off_delta)
+        if p != len(raw):  # DefaultRecordBatch: "Incorrect declared batch size, records still remaining"
+            raise InvalidRecordError(f"the batch holds more records than the {count} it declares")
         out.append(
             WireBatch(
                 base_offset,
@@ -303,9 +326,9 @@ def encode_batch(
     attrs = (TRANSACTIONAL if transactional or control is not None else 0) | (
         CONTROL if control is not None else 0
     )
-    if codec == "gzip" and control is None:
-        raw = gzip.compress(raw, compresslevel=1, mtime=0)
-        attrs |= 1
+    if codec != "none" and control is None:  # a control batch is never compressed
+        raw = compress(codec, raw)
+        attrs |= CODEC_IDS[codec]
     tail = struct.pack(
         ">hiqqqhii", attrs, last, base_ts, max_ts, producer_id, producer_epoch, base_sequence, n
     )
@@ -340,7 +363,7 @@ class BatchEncoder:
             b.producer_id,
             b.producer_epoch,
             b.base_sequence,
-            "gzip" if b.compression == "gzip" else "none",
+            b.compression if b.compression in CODEC_IDS else "none",
             getattr(b, "is_transactional", False),
             getattr(b, "control", None),
         )
@@ -357,6 +380,9 @@ __all__ = [
     "BatchEncoder",
     "InvalidRecordError",
     "UnsupportedCompressionError",
+    "RecordTooLargeError",
+    "MAX_DECOMPRESSED_BYTES",
+    "MAX_RECORDS_PER_BATCH",
     "CODECS",
     "BATCH_OVERHEAD",
 ]

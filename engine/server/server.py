@@ -3,8 +3,12 @@
 Each simulated broker gets its own port, so Metadata can advertise real leaders and a client follows a
 leader change exactly as against a real cluster: a crashed broker's connections are reset and its port is
 closed (connections are refused, as by a host whose Kafka process died) until it restarts on the same port.
-Like Kafka's SocketServer, a connection's requests are handled one at a time and answered in order. A frame larger than socket.request.max.bytes, a frame that does not parse, a
-client that stalls mid-frame or stops reading, closes that connection only.
+Like Kafka's SocketServer, a connection's requests are handled one at a time and answered in order, and the
+connection is muted meanwhile (Selector.mute): nothing more is read from it until the response is sent, so
+requests pipelined behind a long-poll Fetch wait in the client's socket, not in the server's memory. A frame
+is read in chunks as its bytes arrive (a size header alone reserves nothing). A frame larger than
+socket.request.max.bytes (InvalidReceiveException), a frame that does not parse, a client that stalls
+mid-frame or stops reading, closes that connection only.
 
 Simulated time follows the wall clock (times `speed`) while the server runs: a clock task calls
 `Cluster.run_for` from the event loop, the only thread that touches the engine.
@@ -20,7 +24,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..cluster import Cluster
 from .adapter import Connection, KafkaAdapter
@@ -34,7 +38,25 @@ from .protocol import (
 
 log = logging.getLogger("engine.server")
 CHUNK_MS = 200  # simulated ms run between two looks at the sockets
+READ_CHUNK = 1 << 16  # bytes read from a socket at a time (and buffered ahead, at most twice that)
 MAX_LAG_MS = 2000  # further behind the wall clock than this, simulated time skips ahead instead of racing
+
+
+def _load_trim() -> Callable[[], None]:
+    """glibc's malloc_trim: hands freed heap pages back to the OS. After a big request (whose buffers glibc's
+    dynamic mmap threshold may have put on the heap) the server's resident memory returns to its baseline."""
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows): nothing to do
+        return lambda: None
+    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: fn(0)
+
+
+_trim = _load_trim()
+BIG_FRAME = 1 << 20  # after a request this big, freed memory is handed back (_trim)
 
 
 class PortInUseError(OSError):
@@ -65,7 +87,6 @@ class KafkaServer:
         idle_timeout_s: float = 600.0,
         frame_timeout_s: float = 30.0,
         write_timeout_s: float = 30.0,
-        max_queued_requests: int = 64,
         cluster_id: str = "kafka-classroom",
     ) -> None:
         if speed <= 0:
@@ -79,13 +100,13 @@ class KafkaServer:
         self.idle_timeout_s = idle_timeout_s  # connections.max.idle.ms
         self.frame_timeout_s = frame_timeout_s
         self.write_timeout_s = write_timeout_s
-        self.max_queued = max_queued_requests
         self.ports: dict[int, int] = {}
         self._listeners: dict[
             int, asyncio.AbstractServer | None
         ] = {}  # None: the broker is down (port closed)
         self._unlistenable: set[int] = set()
         self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
+        self._serving: set[asyncio.Task] = set()  # each connection's handler task
         self._kick = asyncio.Event()
         self._stopping = False
         self._clock_task: asyncio.Task | None = None
@@ -120,10 +141,17 @@ class KafkaServer:
             port = self.ports[bid]
         else:
             port = 0 if self.base_port == 0 else self.base_port + bid - min(self.cluster.brokers)
-        try:
-            srv = await asyncio.start_server(
-                lambda r, w, b=bid: self._accept(r, w, b), self.host, port, reuse_address=True, limit=1 << 16
+        loop = asyncio.get_running_loop()
+
+        def protocol(b: int = bid) -> asyncio.StreamReaderProtocol:  # asyncio.start_server, with _Reader
+            return asyncio.StreamReaderProtocol(
+                _Reader(limit=READ_CHUNK, loop=loop),
+                lambda r, w: self._accept(cast(_Reader, r), w, b),
+                loop=loop,
             )
+
+        try:
+            srv = await loop.create_server(protocol, self.host, port, reuse_address=True)
         except OSError as exc:
             raise PortInUseError(self.host, port, exc) from exc
         self._listeners[bid] = srv
@@ -141,6 +169,8 @@ class KafkaServer:
             srv.close()
         for cid in list(self._conns):
             self._close(cid)
+        if self._serving:  # every connection's task ends before the loop does (no "Task was destroyed")
+            await asyncio.wait(set(self._serving), timeout=2)
         for srv in listeners:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(srv.wait_closed(), 2)
@@ -210,7 +240,7 @@ class KafkaServer:
                 srv = self._listeners.get(bid)
                 if srv is not None:  # a crashed broker's process is gone: its port refuses connections
                     srv.close()
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
             elif self._listeners.get(bid) is None:  # restarted, or new (add_broker() at run time)
                 try:
                     await self._listen(bid)
@@ -219,36 +249,41 @@ class KafkaServer:
                     if bid not in self._unlistenable:  # say it once; try again on the next tick
                         log.warning("cannot open a port for broker %s: %s", bid, exc)
                         self._unlistenable.add(bid)
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
         if c.now - self._last_sweep >= 1000:
             self._last_sweep = c.now
             self.adapter.sweep()
 
     # -- connections -------------------------------------------------------------------------------------------
-    async def _accept(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, broker_id: int
-    ) -> None:
+    async def _accept(self, reader: _Reader, writer: asyncio.StreamWriter, broker_id: int) -> None:
         b = self.cluster.brokers.get(broker_id)
         if self._stopping or b is None or not b.alive:
             writer.close()  # connection refused, as by a dead broker's host
             return
         peer = writer.get_extra_info("peername")
         conn = Connection(broker_id, f"{peer[0]}:{peer[1]}" if peer else "?")
-        queue: asyncio.Queue[bytes] = asyncio.Queue(self.max_queued)
         tasks = {
-            asyncio.create_task(self._read(conn, reader, queue)),
-            asyncio.create_task(self._process(conn, writer, queue)),
+            asyncio.create_task(self._serve(conn, reader, writer)),
+            asyncio.create_task(reader.hung_up()),
         }
         self._conns[conn.id] = (conn, writer, tasks)
         self.adapter.connections[conn.id] = conn
         conn.close_cb = lambda cid=conn.id: self._close(cid)
+        me = asyncio.current_task()
+        if me is not None:
+            self._serving.add(me)
         try:
             done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for t in done:
                 if not t.cancelled() and t.exception() is not None:
                     log.warning("connection %s to broker %s failed: %r", conn.peer, broker_id, t.exception())
+        except asyncio.CancelledError:  # the server is stopping: end quietly (stop() waits for this task)
+            pass
         finally:
             self._close(conn.id)
+            # let the cancelled tasks finish, so none is left pending when the loop closes
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._serving.discard(me)
 
     def _close(self, cid: int) -> None:
         entry = self._conns.pop(cid, None)
@@ -264,64 +299,117 @@ class KafkaServer:
         with contextlib.suppress(Exception):
             writer.close()
 
-    async def _read(self, conn: Connection, reader: asyncio.StreamReader, queue: asyncio.Queue) -> None:
-        while True:
-            try:
-                head = await asyncio.wait_for(reader.readexactly(4), self.idle_timeout_s)
-            except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
-                return  # closed, reset, or idle for connections.max.idle.ms
-            (size,) = struct.unpack(">i", head)
-            if size < 8 or size > self.max_request_bytes:
-                self.connections_closed_bad += 1
-                log.info(
-                    "closing %s: frame size %s is outside 8..%s (socket.request.max.bytes)",
-                    conn.peer,
-                    size,
-                    self.max_request_bytes,
-                )
-                return
-            try:
-                frame = await asyncio.wait_for(reader.readexactly(size), self.frame_timeout_s)
-            except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
-                self.connections_closed_bad += 1
-                return  # vanished or stalled mid-frame
-            await queue.put(frame)
+    async def _read_frame(self, conn: Connection, reader: _Reader) -> bytes | memoryview | None:
+        """The next request frame (without its size), read chunk by chunk; None when the connection closes."""
+        try:
+            head = await asyncio.wait_for(reader.readexactly(4), self.idle_timeout_s)
+        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+            return None  # closed, reset, or idle for connections.max.idle.ms
+        (size,) = struct.unpack(">i", head)
+        if size < 8 or size > self.max_request_bytes:  # Kafka: InvalidReceiveException, the channel is closed
+            self.connections_closed_bad += 1
+            log.info(
+                "closing %s: frame size %s is outside 8..%s (socket.request.max.bytes)",
+                conn.peer,
+                size,
+                self.max_request_bytes,
+            )
+            return None
+        frame = bytearray()  # grows as bytes arrive (a big one by mremap, without copying)
+        try:
+            async with asyncio.timeout(self.frame_timeout_s):
+                while len(frame) < size:
+                    chunk = await reader.read(min(size - len(frame), READ_CHUNK))
+                    if not chunk:
+                        raise ConnectionError("closed mid-frame")
+                    frame += chunk
+        except (ConnectionError, TimeoutError):
+            self.connections_closed_bad += 1
+            return None  # vanished or stalled mid-frame
+        return bytes(frame) if size < READ_CHUNK else memoryview(frame).toreadonly()  # kio reads read-only
 
-    async def _process(self, conn: Connection, writer: asyncio.StreamWriter, queue: asyncio.Queue) -> None:
-        adapter = self.adapter
+    async def _serve(self, conn: Connection, reader: _Reader, writer: asyncio.StreamWriter) -> None:
+        """Read a request, answer it, read the next: the connection is muted while a request is handled."""
         while True:
-            frame = await queue.get()
+            frame = await self._read_frame(conn, reader)
+            if frame is None:
+                return
             try:
                 req = parse_request(frame)
             except MalformedRequest as exc:
                 self.connections_closed_bad += 1
                 log.info("closing %s: %s", conn.peer, exc)
                 return
+            big = len(frame) >= BIG_FRAME
+            del frame  # the parsed request holds what it needs
             if req.client_id and not conn.client_id:
                 conn.client_id = req.client_id
+            out: bytes | bool | None
             if not req.supported:
                 out = unsupported_response(req)
             else:
-                if not adapter.reachable(conn, conn.client_id or "client"):
-                    # an isolated broker the client cannot reach: nothing comes back (request.timeout.ms tells)
-                    await asyncio.get_running_loop().create_future()
-                try:
-                    body = await adapter.handlers[req.api_key](conn, req)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("error handling %s v%s from %s", req.api_key, req.api_version, conn.peer)
-                    return
-                if body is None:  # Produce with acks=0: Kafka sends no response
+                out = await self._handle(conn, req)
+                if out is None:  # Produce with acks=0: Kafka sends no response
                     self.requests_served += 1
+                    del req
+                    if big:
+                        _trim()
                     continue
-                out = encode_response(req.api_key, req.api_version, req.correlation_id, body)
+                if out is False:
+                    return
+            assert isinstance(out, bytes)  # None and False were handled above
+            del req
             self.requests_served += 1
             writer.write(out)
+            del out
+            if big:
+                _trim()
             try:
                 await asyncio.wait_for(writer.drain(), self.write_timeout_s)
             except (ConnectionError, TimeoutError):
                 return  # the client stopped reading, or went away
+
+    async def _handle(self, conn: Connection, req: Any) -> bytes | None | bool:
+        """The encoded response; None for none (acks=0), False when the handler failed (close the connection)."""
+        adapter = self.adapter
+        if not adapter.reachable(conn, conn.client_id or "client"):
+            # an isolated broker the client cannot reach: nothing comes back (request.timeout.ms tells)
+            await asyncio.get_running_loop().create_future()
+        try:
+            body = await adapter.handlers[req.api_key](conn, req)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("error handling %s v%s from %s", req.api_key, req.api_version, conn.peer)
+            return False
+        if body is None:
+            return None
+        return encode_response(req.api_key, req.api_version, req.correlation_id, body)
+
+
+class _Reader(asyncio.StreamReader):
+    """A StreamReader that tells when its peer hangs up even while nobody reads (the connection is muted)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gone = asyncio.Event()
+        self._reset = False
+
+    def feed_eof(self) -> None:
+        super().feed_eof()
+        self._gone.set()
+
+    def set_exception(self, exc: Exception) -> None:
+        super().set_exception(exc)
+        self._reset = True
+        self._gone.set()
+
+    async def hung_up(self) -> None:
+        """Returns once the peer has closed or reset the connection and no request of it is left unread."""
+        await self._gone.wait()
+        if not self._reset and not self.at_eof():
+            # requests it sent before closing (acks=0 produces, say) are read first; the reader then ends
+            await asyncio.get_running_loop().create_future()
 
 
 class ServerHandle:

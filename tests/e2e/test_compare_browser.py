@@ -9,11 +9,11 @@ fresh browser.
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import urlencode
 
 import pytest
+from browser import settled_chart
 
 VIEWPORT = {"width": 1280, "height": 720}
 LESSON = "broker-failure-and-data-loss"
@@ -67,14 +67,7 @@ def idle(page) -> None:
 
 def picture(page, key: str) -> dict:
     """The chart's data once it stops changing (plotly draws asynchronously after the rerun)."""
-    last = None
-    for _ in range(60):
-        now = page.evaluate(PICTURE, key)
-        if now is not None and now == last:
-            return json.loads(now)
-        last = now
-        page.wait_for_timeout(150)
-    raise AssertionError(f"chart {key!r} never settled")
+    return settled_chart(page, PICTURE, key, tries=60, interval_ms=150)
 
 
 def tile_texts(page, key: str = "cmp") -> list[str]:

@@ -2,8 +2,8 @@
 
 One server for the module on a free localhost port, stopped by its own pid. The pictures are read
 from the page itself (each chart's plotly layout in the DOM), so the assertions are about what a
-student sees. Screenshots go to pytest's tmp dir; Step latency (click -> rerun settled) goes to
-bench/browser_step_latency.json.
+student sees. Screenshots and the Step latency seen on the way (click -> rerun settled) go to pytest's tmp
+dir: a test run never rewrites a tracked file (the speed figures come from `python -m bench`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import statistics
 import time
 
 import pytest
-from browser import ROOT
+from browser import settled_chart
 
 VIEWPORT = {"width": 1280, "height": 800}
 LEADER_FILL = "#0072B2"  # ui.figures.style.LEADER
 OFFLINE = "#D55E00"  # ui.figures.style.OFFLINE
-BENCH = ROOT / "bench" / "browser_step_latency.json"
 
 pytestmark = pytest.mark.e2e
 
@@ -74,14 +73,7 @@ def narration(page) -> str:
 
 def picture(page, key: str = "diagram") -> dict:
     """The chart's data once it stops changing (plotly draws asynchronously after the rerun)."""
-    last = None
-    for _ in range(40):
-        now = page.evaluate(PICTURE, key)
-        if now is not None and now == last:
-            return json.loads(now)
-        last = now
-        page.wait_for_timeout(100)
-    raise AssertionError(f"chart {key!r} never settled")
+    return settled_chart(page, PICTURE, key, tries=40, interval_ms=100)
 
 
 def shapes(pic: dict) -> dict[str, list]:
@@ -127,8 +119,7 @@ def test_step_crash_leader_and_back(browser, server, tmp_path):
     cells = [n for n in shapes(picture(page, "logs")) if n.startswith("cell:")]
     assert cells and cells != start_cells, "the partition log strips did not change after 15 steps"
     page.screenshot(path=tmp_path / "02-after-15-steps.png")
-    BENCH.parent.mkdir(exist_ok=True)
-    BENCH.write_text(
+    (tmp_path / "step_latency.json").write_text(
         json.dumps(
             {
                 "what": "Playground Step: click -> rerun finished, headless Chromium, Default preset, steps 1-15",

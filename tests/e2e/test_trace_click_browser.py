@@ -8,12 +8,12 @@ right under the strip, ring the cell, draw its route on the cluster diagram and 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from browser import settled_chart
 
 VIEWPORT = {"width": 1280, "height": 900}
 PATH_COLOUR = "#CC79A7"  # ui.figures.diagram.PATH_COLOUR (style.PURPLE)
@@ -57,14 +57,8 @@ def settled(page) -> None:
 
 
 def chart(page, key: str) -> dict:
-    last = None
-    for _ in range(50):
-        now = page.evaluate(SHAPES, key)
-        if now is not None and now == last:
-            return json.loads(now)
-        last = now
-        page.wait_for_timeout(100)
-    raise AssertionError(f"chart {key!r} never settled")
+    """The chart's shapes and path label once they stop changing."""
+    return settled_chart(page, SHAPES, key, tries=50, interval_ms=100)
 
 
 def shot(page, tmp_path: Path, name: str) -> None:

@@ -8,9 +8,8 @@ trace data, read from the DOM. Screenshots are written to pytest's tmp dir.
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from browser import settled_chart
 
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -42,14 +41,7 @@ def click(page, key: str) -> None:
 
 def picture(page, key: str) -> dict:
     """A chart's data once it stops changing (plotly draws asynchronously after the rerun)."""
-    last = None
-    for _ in range(60):
-        now = page.evaluate(PICTURE, key)
-        if now is not None and now == last:
-            return json.loads(now)
-        last = now
-        page.wait_for_timeout(100)
-    raise AssertionError(f"chart {key!r} never settled")
+    return settled_chart(page, PICTURE, key, tries=60, interval_ms=100)
 
 
 def step_title(page) -> str:

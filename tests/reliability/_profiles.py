@@ -35,6 +35,20 @@ def machine_settings() -> settings:
     )
 
 
+def fixed_settings(max_examples: int, steps: int, **extra) -> settings:
+    """The same examples on every run (derandomized, no example database): for a test that must fail, or pass,
+    on a known set of examples rather than on whatever this run happens to draw."""
+    return settings(
+        max_examples=max_examples,
+        stateful_step_count=steps,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        **extra,
+    )
+
+
 def fuzz_settings(examples: int = 200) -> settings:
     """Input fuzzers: cheap examples, so many of them."""
     n = examples * 10 if profile() == "soak" else examples

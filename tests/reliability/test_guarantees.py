@@ -210,6 +210,9 @@ class Checker:
        partition exactly once; live consumers in the group's generation never share a partition.
     5. Committed offsets never exceed the high watermark (the highest any leader reached).
     6. With idempotence, no (producer id, sequence) appears twice in any log.
+    7. (teardown) The same commands replay to the same event log.
+    8, 9. Checked by `LogWitness` at the moment they happen, from the replicas' logs (not the engine's HW): what
+       the HW covers, acks=all acknowledges or poll() returns is on every ISR member; nothing visible is truncated.
     """
 
     def __init__(self, c: Cluster) -> None:
@@ -220,11 +223,13 @@ class Checker:
         self.max_hw: dict[tuple[str, int], int] = {}
         self.event_seq = 0
         self.seen_by: dict[str, int] = {}
+        self.witness = LogWitness(c)
 
     def track(self, producer: str, futures: list) -> None:
         self.pending.extend((producer, f) for f in futures)
 
     def check(self) -> None:
+        assert self.witness.violation is None, self.witness.violation
         self._collect()
         self.check_logs()
         self.check_acked()
@@ -415,6 +420,114 @@ class Checker:
             assert off <= hw, (
                 f"invariant 5: group {GROUP} committed {tp[0]}-{tp[1]}@{off} above the high watermark {hw}"
             )
+
+
+# -- invariants 8 and 9: computed from the replicas' own logs, at the moment it happens -----------------------
+def record_at(log, offset: int) -> tuple[int, bytes | None] | None:
+    """(leader epoch, value) of the record at `offset` in one replica's log, None if the log does not hold it."""
+    for b in log.batches_at(offset):
+        offs = b.record_offsets()  # a range, or a tuple once a batch was cut (truncation mid-batch)
+        if offset in offs:
+            return (b.leader_epoch, b.values[offs.index(offset)])
+    return None
+
+
+class LogWitness:
+    """Watches the cluster through its own hooks (Cluster.on_high_watermark, on_acked, on_truncated and the
+    records_polled event) and checks, at that moment, the replicas' logs themselves, not the engine's HW:
+
+    8. When the leader moves the high watermark (which answers acks=all produces and lets consumers read),
+       when a producer gets an acks=all acknowledgement, and when poll() hands a consumer records, every ISR
+       member's log already holds those offsets, the same record on each (leader epoch and value). Kafka's
+       design docs, Replication: a message is committed when all in-sync replicas have applied it to their log,
+       and only committed messages are given out to consumers.
+    9. A record once visible to consumers (below a leader's high watermark) is never truncated from any replica
+       (unclean.leader.election.enable is off for every topic here).
+
+    A violation is remembered, not raised inside the engine's call, and `Checker.check` raises it after the step.
+    """
+
+    def __init__(self, c: Cluster) -> None:
+        self.c = c
+        self.violation: str | None = None
+        # tp -> offset -> (leader epoch, value) of each record a leader's HW has covered
+        self.visible: dict[tuple[str, int], dict[int, tuple[int, bytes | None]]] = {}
+        self._hw = c.on_high_watermark
+        self._acked = c.on_acked
+        self._truncated = c.on_truncated
+        self._emit = c.emit
+        c.on_high_watermark = self.on_high_watermark  # instance attributes: this cluster only
+        c.on_acked = self.on_acked
+        c.on_truncated = self.on_truncated
+        c.emit = self.emit
+
+    def _fail(self, text: str) -> None:
+        if self.violation is None:
+            self.violation = f"{text} (at {self.c.now} ms)"
+
+    def _isr_holds(self, tp: tuple[str, int], isr: list[int], first: int, last: int, why: str) -> None:
+        """Every broker in `isr` holds offsets first..last, the same record on each."""
+        logs = {}
+        for b in isr:
+            broker = self.c.brokers.get(b)
+            r = broker.replicas.get(tp) if broker is not None else None
+            if r is None:
+                self._fail(f"invariant 8: {why}, but ISR member broker {b} has no replica of {tp[0]}-{tp[1]}")
+                return
+            logs[b] = r.log
+        for o in range(first, last + 1):
+            held = {b: record_at(log, o) for b, log in logs.items() if o >= log.log_start_offset}
+            if None in held.values() or len(set(held.values())) > 1:
+                self._fail(
+                    f"invariant 8: {why}, but the ISR {sorted(isr)} does not all hold {tp[0]}-{tp[1]}@{o}: "
+                    f"(leader epoch, value) per broker {held}"
+                )
+                return
+
+    def on_high_watermark(self, r, old: int) -> None:
+        self._hw(r, old)
+        if r.topic.startswith("__"):
+            return
+        why = f"broker {r.broker_id} moved the high watermark of {r.topic}-{r.partition} {old} -> {r.hw}"
+        self._isr_holds(r.tp, r.isr, old, r.hw - 1, why)
+        seen = self.visible.setdefault(r.tp, {})
+        for o in range(max(old, r.log.log_start_offset), r.hw):
+            rec = record_at(r.log, o)
+            if rec is not None:
+                seen[o] = rec
+
+    def on_acked(self, producer, b) -> None:
+        self._acked(producer, b)
+        if producer.config.acks == "all" and not b.tp[0].startswith("__"):
+            ps = self.c.controller.partitions.get(b.tp)
+            if ps is not None:
+                last = b.base_offset + b.count - 1
+                why = f"{producer.id} got an acks=all acknowledgement for {b.tp[0]}-{b.tp[1]}@{b.base_offset}..{last}"
+                self._isr_holds(b.tp, ps.isr, b.base_offset, last, why)
+
+    def emit(self, kind: str, summary: str, **kw: Any):
+        out = self._emit(kind, summary, **kw)
+        if kind == "records_polled":
+            for name, (first, last) in kw["ranges"].items():
+                topic, part = name.rsplit("-", 1)
+                tp = (topic, int(part))
+                ps = self.c.controller.partitions.get(tp)
+                if ps is not None:
+                    why = f"{kw['actors'][0]} poll() returned {name}@{first}..{last}"
+                    self._isr_holds(tp, ps.isr, first, last, why)
+        return out
+
+    def on_truncated(self, r, removed, leader_id: int) -> None:
+        self._truncated(r, removed, leader_id)
+        seen = self.visible.get(r.tp, {})
+        for b in removed:
+            for i, o in enumerate(b.record_offsets()):
+                if seen.get(o) == (b.leader_epoch, b.values[i]):
+                    self._fail(
+                        f"invariant 9: broker {r.broker_id} truncated {r.topic}-{r.partition}@{o}={b.values[i]!r}, "
+                        f"a record below a high watermark consumers could read (following broker {leader_id})"
+                    )
+                    return
 
 
 # -- the state machine ---------------------------------------------------------------------------------------------
@@ -608,16 +721,7 @@ class _BrokenOnPurpose(KafkaGuarantees):
 
 
 def test_a_failing_example_prints_as_readable_commands():
-    from hypothesis import HealthCheck, settings
-
-    cfg = settings(
-        max_examples=200,
-        stateful_step_count=12,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    cfg = _profiles.fixed_settings(200, 12)
     with pytest.raises(AssertionError) as info:
         run_state_machine_as_test(_BrokenOnPurpose, settings=cfg)
     text = "\n".join(getattr(info.value, "__notes__", [])) + str(info.value)

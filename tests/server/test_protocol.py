@@ -12,6 +12,7 @@ from engine.server.protocol import SUPPORTED, parse_request
 from engine.server.recordbatch import (
     BatchEncoder,
     InvalidRecordError,
+    RecordTooLargeError,
     UnsupportedCompressionError,
     decode_batches,
     encode_batch,
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 # -- record batches -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("codec", ["none", "gzip"])
+@pytest.mark.parametrize("codec", ["none", "gzip", "snappy", "lz4", "zstd"])
 def test_record_batch_roundtrip(codec):
     keys = (b"k1", None, b"", b"k4" * 100)
     values = (b"v1", b"v2", None, b"x" * 5000)
@@ -41,7 +42,7 @@ def test_record_batch_roundtrip(codec):
     )
     assert b.codec == codec and b.last_offset_delta == 3 and b.max_timestamp == max(stamps)
     assert b.wire_bytes == len(data)
-    assert (b.size_bytes > b.wire_bytes) == (codec == "gzip")
+    assert (b.size_bytes > b.wire_bytes) == (codec != "none")
 
 
 def test_compacted_batch_keeps_offsets():
@@ -62,22 +63,47 @@ def test_bad_batches_are_refused():
     old_magic[16] = 1
     with pytest.raises(InvalidRecordError, match="magic"):
         decode_batches(bytes(old_magic))
-    snappy = bytearray(good)
-    struct.pack_into(">h", snappy, 21, 2)  # attributes: codec 2 (snappy)
     from engine.server.recordbatch import _crc32c
 
-    struct.pack_into(">I", snappy, 17, _crc32c(bytes(snappy[21:])))
+    for codec in (2, 3, 4, 1):  # plain records labelled snappy, lz4, zstd, gzip: not valid compressed data
+        labelled = bytearray(good)
+        struct.pack_into(">h", labelled, 21, codec)
+        struct.pack_into(">I", labelled, 17, _crc32c(bytes(labelled[21:])))
+        with pytest.raises(InvalidRecordError) as exc:
+            decode_batches(bytes(labelled))
+        assert exc.value.code == 2, codec  # CORRUPT_MESSAGE
+    unknown = bytearray(good)
+    struct.pack_into(">h", unknown, 21, 5)  # codec 5 does not exist
+    struct.pack_into(">I", unknown, 17, _crc32c(bytes(unknown[21:])))
     with pytest.raises(UnsupportedCompressionError) as exc:
-        decode_batches(bytes(snappy))
+        decode_batches(bytes(unknown))
     assert exc.value.code == 76
 
 
-def test_batches_agree_with_kafka_python():
-    """Our encoder and decoder against kafka-python's own v2 record code (an independent implementation)."""
+@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+def test_size_limits_of_a_batch(codec):
+    """max.message.bytes is checked on the batch as sent, before decompressing; a batch that inflates past the
+    cap (a decompression bomb) is RECORD_TOO_LARGE, whatever the codec."""
+    values = (b"\0" * (1 << 20),) * 20  # 20 MiB of zeros: a few KiB compressed
+    bomb = encode_batch(0, 0, (None,) * 20, values, (1,) * 20, codec=codec)
+    assert len(bomb) < 1 << 20
+    with pytest.raises(RecordTooLargeError, match="inflates past") as exc:
+        decode_batches(bomb, 1048588)
+    assert exc.value.code == 10
+    with pytest.raises(RecordTooLargeError, match="max.message.bytes") as exc:
+        decode_batches(bomb, len(bomb) - 1)
+    (b,) = decode_batches(bomb, 1048588, max_decompressed=32 << 20)
+    assert b.values == values and b.codec == codec
+
+
+@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+def test_batches_agree_with_kafka_python(codec):
+    """Our encoder and decoder against kafka-python's own v2 record code (an independent implementation), for
+    every codec: xerial snappy, LZ4 frames, zstd frames."""
     kr = pytest.importorskip("kafka.record.default_records")
     builder = kr.DefaultRecordBatchBuilder(
         magic=2,
-        compression_type=1,
+        compression_type={"gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}[codec],
         is_transactional=False,
         producer_id=5,
         producer_epoch=0,
@@ -89,11 +115,11 @@ def test_batches_agree_with_kafka_python():
             i,
             timestamp=1000 + i,
             key=f"k{i}".encode(),
-            value=f"v{i}".encode(),
+            value=f"v{i}:{'x' * 100}".encode(),  # compressible, or kafka-python sends it plain
             headers=[("h", b"x")] if i % 2 else [],
         )
     (b,) = decode_batches(bytes(builder.build()))
-    assert b.keys == tuple(f"k{i}".encode() for i in range(20)) and b.codec == "gzip"
+    assert b.keys == tuple(f"k{i}".encode() for i in range(20)) and b.codec == codec
     assert b.headers[1] == (("h", b"x"),) and b.timestamps[-1] == 1019 and b.base_sequence == 3
     ours = encode_batch(
         9,
@@ -105,9 +131,10 @@ def test_batches_agree_with_kafka_python():
         producer_id=5,
         producer_epoch=0,
         base_sequence=3,
-        codec="gzip",
+        codec=codec,
     )
     theirs = kr.DefaultRecordBatch(ours)
+    assert theirs.compression_type == {"gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}[codec]
     assert theirs.validate_crc()
     recs = list(theirs)
     assert [r.offset for r in recs] == list(range(9, 29))
@@ -239,3 +266,23 @@ def test_bad_frames_close_only_their_connection(serve):
         assert read_response(good, 18, 2)[0] == 42
     finally:
         good.close()
+
+
+def test_record_counts_are_checked():
+    """A compressed batch may hold more records than it has bytes; one declaring more than the server's cap is
+    refused from its header; one holding more records than it declares is corrupt (as Kafka's
+    DefaultRecordBatch says)."""
+    from engine.server.recordbatch import MAX_RECORDS_PER_BATCH, _crc32c
+
+    many = encode_batch(0, 0, (None,) * 5000, (b"",) * 5000, (1,) * 5000, codec="zstd")
+    assert len(many) < 5000
+    assert decode_batches(many)[0].count == 5000
+    over = bytearray(encode_batch(0, 0, (b"k",), (b"v",), (1,)))
+    struct.pack_into(">i", over, 57, MAX_RECORDS_PER_BATCH + 1)  # the record count field
+    with pytest.raises(RecordTooLargeError, match="records"):
+        decode_batches(bytes(over))
+    two = bytearray(encode_batch(0, 0, (b"a", b"b"), (b"1", b"2"), (1, 2)))
+    struct.pack_into(">i", two, 57, 1)  # declares one record, holds two
+    struct.pack_into(">I", two, 17, _crc32c(bytes(two[21:])))
+    with pytest.raises(InvalidRecordError, match="more records"):
+        decode_batches(bytes(two))
