@@ -7,13 +7,13 @@ exactly where a mistake is ("04-queue-vs-pubsub.yaml: step 3: checks[1].leader: 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from .checks import CheckError
 from .model import CommandError, CompareOp, Lesson, NewClusterOp, check_side, parse_lesson_command
@@ -60,7 +60,7 @@ def _show_path(path: Path) -> str:
         return str(path)
 
 
-def _fix_for(err: ErrorDetails, field: str) -> str:
+def _fix_for(err: Mapping[str, Any], field: str) -> str:
     t = err["type"]
     name = field.rsplit(".", 1)[-1]
     if t == "missing":
