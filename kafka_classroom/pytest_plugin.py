@@ -264,6 +264,10 @@ class KafkaTestServer:
         """The partition's leader as Metadata reports it now (None: offline or no such topic)."""
         return self.call(lambda c: _serving_leader(c, topic, partition, None))
 
+    def isr(self, topic: str, partition: int = 0) -> list[int]:
+        """The partition's in-sync replicas as the controller knows them (what Metadata reports)."""
+        return self.call(lambda c: sorted(getattr(c.controller.partitions.get((topic, partition)), "isr", [])))
+
     def wait_for_leader(
         self, topic: str, *partitions: int, timeout: float = 30.0, other_than: int | None = None
     ) -> int:
