@@ -20,7 +20,16 @@ from pathlib import Path
 
 from bench import ROOT, Result, machine
 
-BENCHMARKS = ("throughput", "scaling", "memory", "step_server", "step_browser", "time_travel", "bulk_lesson")
+BENCHMARKS = (
+    "throughput",
+    "scaling",
+    "memory",
+    "step_server",
+    "step_browser",
+    "time_travel",
+    "bulk_lesson",
+    "plugin_fixture",
+)
 TITLES = {
     "throughput": "1. End-to-end engine throughput",
     "throughput_vs_mockafka": "1. ... against mockafka-py (same run)",
@@ -34,6 +43,9 @@ TITLES = {
     "compare_step_browser": "5. Compare Step, browser",
     "time_travel": "6. Time travel: Back from step 10,000",
     "bulk_lesson": "7. Bulk lesson run: linger.ms sweep",
+    "fixture_first_produce": "8. Pytest plugin: kafka_bootstrap start -> first confluent-kafka ack",
+    "mock_first_produce": "8. ... librdkafka mock cluster, same run",
+    "example_suite": "8. Pytest plugin: examples/testing, 10 tests",
 }
 
 

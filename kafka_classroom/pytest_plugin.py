@@ -266,7 +266,9 @@ class KafkaTestServer:
 
     def isr(self, topic: str, partition: int = 0) -> list[int]:
         """The partition's in-sync replicas as the controller knows them (what Metadata reports)."""
-        return self.call(lambda c: sorted(getattr(c.controller.partitions.get((topic, partition)), "isr", [])))
+        return self.call(
+            lambda c: sorted(getattr(c.controller.partitions.get((topic, partition)), "isr", []))
+        )
 
     def wait_for_leader(
         self, topic: str, *partitions: int, timeout: float = 30.0, other_than: int | None = None
@@ -308,11 +310,25 @@ def _serving_leader(c: Any, topic: str, partition: int, other_than: int | None) 
     return ps.leader
 
 
-def _serve(request: pytest.FixtureRequest, node: Any) -> Iterator[KafkaTestServer]:
+def start_server(
+    brokers: int = 3,
+    controller: str = "kraft",
+    config: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    port: int = 0,
+    racks: Mapping[int, str] | None = None,
+) -> KafkaTestServer:
+    """What `kafka_bootstrap` starts, for use outside a fixture (a benchmark, a script): the simulated cluster
+    with SERVER_TEST_CONFIG under `config`, served on loopback from `port` (0: free ports; a port in use
+    is replaced by free ones). Stop it with `.stop()`."""
+    s = Settings(brokers=brokers, controller=controller, config=dict(config or {}), seed=seed, port=port)
+    s.racks = racks
+    return _start(s, seed)
+
+
+def _start(s: Settings, seed: int) -> KafkaTestServer:
     from engine.server import PortInUseError, start_in_background
 
-    s = _settings(request, node)
-    seed = _seed(node, s)
     port, handle = s.port, None
     for attempt in range(PORT_ATTEMPTS):
         cluster = _cluster(s, seed, SERVER_TEST_CONFIG)
@@ -327,12 +343,18 @@ def _serve(request: pytest.FixtureRequest, node: Any) -> Iterator[KafkaTestServe
             port = 0
     if handle is None:
         _fail(f"kafka_bootstrap: no free loopback port could be bound in {PORT_ATTEMPTS} attempts")
+    return KafkaTestServer(handle, seed, s.port)
+
+
+def _serve(request: pytest.FixtureRequest, node: Any) -> Iterator[KafkaTestServer]:
+    s = _settings(request, node)
+    seed = _seed(node, s)
+    server = _start(s, seed)
     _remember_seed(node, seed)
-    server = KafkaTestServer(handle, seed, s.port)
     try:
         yield server
     finally:
-        handle.stop()
+        server.stop()
 
 
 @pytest.fixture

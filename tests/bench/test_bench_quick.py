@@ -29,6 +29,9 @@ EXPECTED = {
     "compare_step_browser",
     "time_travel",
     "bulk_lesson",
+    "fixture_first_produce",
+    "mock_first_produce",
+    "example_suite",
 }
 
 
