@@ -78,9 +78,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)  # the old-style wrapper: works with every pytest the plugin may meet
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    report = yield
+    outcome = yield
+    report = outcome.get_result()
     seed = item.stash.get(_SEED, None)
     if seed is not None and report.failed:
         report.sections.append(
@@ -89,7 +90,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
                 f"simulated cluster seed {seed} (from the test id; @pytest.mark.kafka(seed={seed}) pins it)",
             )
         )
-    return report
 
 
 class Settings:
@@ -321,8 +321,9 @@ def start_server(
     """What `kafka_bootstrap` starts, for use outside a fixture (a benchmark, a script): the simulated cluster
     with SERVER_TEST_CONFIG under `config`, served on loopback from `port` (0: free ports; a port in use
     is replaced by free ones). Stop it with `.stop()`."""
-    s = Settings(brokers=brokers, controller=controller, config=dict(config or {}), seed=seed, port=port)
-    s.racks = racks
+    s = Settings(
+        brokers=brokers, controller=controller, config=dict(config or {}), seed=seed, port=port, racks=racks
+    )
     return _start(s, seed)
 
 
