@@ -31,12 +31,12 @@ import pytest
 MARKER_OPTIONS = ("brokers", "controller", "config", "seed", "port", "racks")
 # The wire server runs simulated time at wall-clock speed, so a few broker timeouts are shortened for tests:
 # Kafka's own TestUtils.createBrokerConfig sets group.initial.rebalance.delay.ms=0 (a group forms at once), and
-# a crashed broker is fenced (its partitions get new leaders) after broker.session.timeout.ms instead of 9 s.
+# a crashed broker is fenced (its partitions get new leaders) after broker.session.timeout.ms=1 s instead of 9 s.
 # Anything given in the marker or --kafka-config replaces these.
 SERVER_TEST_CONFIG = {
     "group.initial.rebalance.delay.ms": 0,
-    "broker.heartbeat.interval.ms": 500,
-    "broker.session.timeout.ms": 2000,
+    "broker.heartbeat.interval.ms": 250,
+    "broker.session.timeout.ms": 1000,
 }
 PORT_ATTEMPTS = 5
 _SEED = pytest.StashKey[int]()
