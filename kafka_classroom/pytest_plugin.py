@@ -21,6 +21,7 @@ See docs/testing.md.
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -38,7 +39,14 @@ SERVER_TEST_CONFIG = {
     "broker.heartbeat.interval.ms": 250,
     "broker.session.timeout.ms": 1000,
 }
-PORT_ATTEMPTS = 5
+PORT_ATTEMPTS = 20
+# Broker ports are picked at random below every OS's ephemeral range (Linux 32768-60999, macOS and Windows
+# 49152-65535), never with bind(0): a crashed broker's port stays closed until it restarts, and a closed port
+# inside the ephemeral range can be handed meanwhile to another server's bind(0) or, worse, be chosen as the
+# local port of a client reconnecting to it (a loopback TCP self-connect, which answers the client with its
+# own request). Taken ports are retried on another random run.
+PORT_RANGE = (20000, 32000)
+_ports_rng = random.Random()  # its own generator: tests that seed `random` must not make servers collide
 _SEED = pytest.StashKey[int]()
 
 
@@ -330,20 +338,26 @@ def start_server(
 def _start(s: Settings, seed: int) -> KafkaTestServer:
     from engine.server import PortInUseError, start_in_background
 
-    port, handle = s.port, None
+    n, handle = s.brokers if isinstance(s.brokers, int) else 1, None
+
+    def a_free_run() -> int:  # broker N listens on base + N - 1
+        return _ports_rng.randrange(PORT_RANGE[0], PORT_RANGE[1] - n)
+
+    port = s.port or a_free_run()
     for attempt in range(PORT_ATTEMPTS):
         cluster = _cluster(s, seed, SERVER_TEST_CONFIG)
         try:
             handle = start_in_background(cluster, port=port, host="127.0.0.1")
             break
-        except PortInUseError as exc:  # taken (by another program, or a parallel test): free ports instead
-            warnings.warn(
-                f"kafka_bootstrap: {exc}; serving on free ports instead (attempt {attempt + 1})",
-                stacklevel=1,
+        except PortInUseError as exc:  # taken (by another program, or a parallel test): other free ports
+            if s.port and port == s.port:
+                warnings.warn(f"kafka_bootstrap: {exc}; serving on free ports instead", stacklevel=1)
+            # the last attempt lets the OS choose (bind(0)), whatever the range
+            port = (
+                0 if attempt == PORT_ATTEMPTS - 2 else _ports_rng.randrange(PORT_RANGE[0], PORT_RANGE[1] - n)
             )
-            port = 0
     if handle is None:
-        _fail(f"kafka_bootstrap: no free loopback port could be bound in {PORT_ATTEMPTS} attempts")
+        _fail(f"kafka_bootstrap: no free loopback ports could be bound in {PORT_ATTEMPTS} attempts")
     return KafkaTestServer(handle, seed, s.port)
 
 
