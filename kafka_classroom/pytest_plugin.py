@@ -41,10 +41,10 @@ SERVER_TEST_CONFIG = {
 }
 PORT_ATTEMPTS = 20
 # Broker ports are picked at random below every OS's ephemeral range (Linux 32768-60999, macOS and Windows
-# 49152-65535), not with bind(0) (only as a last resort): a crashed broker's port stays closed until it restarts, and a closed port
-# inside the ephemeral range can be handed meanwhile to another server's bind(0) or, worse, be chosen as the
-# local port of a client reconnecting to it (a loopback TCP self-connect, which answers the client with its
-# own request). Taken ports are retried on another random run.
+# 49152-65535), not with bind(0) (only as a last resort): a crashed broker's port stays closed until it
+# restarts, and a closed port inside the ephemeral range can be handed meanwhile to another server's bind(0)
+# or, worse, be chosen as the local port of a client reconnecting to it (a loopback TCP self-connect, which
+# answers the client with its own request). Taken ports are retried on another random run.
 PORT_RANGE = (20000, 32000)
 _ports_rng = random.Random()  # its own generator: tests that seed `random` must not make servers collide
 _SEED = pytest.StashKey[int]()
