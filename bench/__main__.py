@@ -29,6 +29,7 @@ BENCHMARKS = (
     "time_travel",
     "bulk_lesson",
     "lecture_hall",
+    "plugin_fixture",
 )
 TITLES = {
     "throughput": "1. End-to-end engine throughput",
@@ -49,6 +50,9 @@ TITLES = {
     "lecture_hall_redis_step": "8. Lecture hall: teacher step -> every follower, p95 (2 processes + Redis)",
     "lecture_hall_redis_idle_cpu": "8. Lecture hall: idle room, server CPU (2 processes + Redis)",
     "lecture_hall_redis_rss": "8. Lecture hall: server RSS (2 processes + Redis)",
+    "fixture_first_produce": "9. Pytest plugin: kafka_bootstrap start -> first confluent-kafka ack",
+    "mock_first_produce": "9. ... librdkafka mock cluster, same run",
+    "example_suite": "9. Pytest plugin: examples/testing, 10 tests",
 }
 
 

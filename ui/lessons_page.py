@@ -43,11 +43,12 @@ from ui.figures.diagram import cluster_diagram
 from ui.figures.groups import group_ids, group_state_figure
 from ui.figures.logs import log_strips
 from ui.figures.producer import producer_panel
+from ui.navigation import page
 from ui.trace_panel import md_escape
 
 SESSION_KEY = "kc_lessons"
 PENDING_KEY = "kc_lessons_to_playground"
-PLAYGROUND_PAGE = "ui/playground.py"
+PLAYGROUND_PAGE = page("playground")
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 MAX_STEP_PARAM = 200
 

@@ -32,6 +32,9 @@ EXPECTED = {
     "lecture_hall_step",  # --quick: 2 students over the websocket protocol, one process
     "lecture_hall_idle_cpu",
     "lecture_hall_rss",
+    "fixture_first_produce",
+    "mock_first_produce",
+    "example_suite",
 }
 
 
