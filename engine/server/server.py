@@ -101,9 +101,8 @@ class KafkaServer:
         self.frame_timeout_s = frame_timeout_s
         self.write_timeout_s = write_timeout_s
         self.ports: dict[int, int] = {}
-        self._listeners: dict[
-            int, asyncio.AbstractServer | None
-        ] = {}  # None: the broker is down (port closed)
+        # None: the broker is down (port closed)
+        self._listeners: dict[int, asyncio.Server | None] = {}
         self._unlistenable: set[int] = set()
         self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
         self._serving: set[asyncio.Task] = set()  # each connection's handler task
@@ -176,7 +175,7 @@ class KafkaServer:
                 await asyncio.wait_for(srv.wait_closed(), 2)
 
     @staticmethod
-    async def _close_listener(srv: asyncio.AbstractServer) -> None:
+    async def _close_listener(srv: asyncio.Server) -> None:
         """Stop accepting, let the connections accepted a moment ago reach `_accept` (which closes them: the
         broker is down), then close the port. Closing at once strands them: Python 3.11's asyncio cannot attach
         a connection accepted just before Server.close() and leaves its socket open, unanswered, so the
