@@ -32,10 +32,11 @@ from .metrics import Metrics
 from .network import Message, Network
 from .partitioner import coordinator_partition
 from .producer import Producer
+from .records import ConsumerRecord
 from .retention import Retention
 from .scheduler import Scheduler
 from .share import ShareConsumer, ShareManager
-from .snapshot import ClusterSnapshot
+from .snapshot import AckedBatchView, ClusterSnapshot, LostRecordView
 from .snapshot_builder import build_snapshot
 from .transactions import TransactionCoordinator
 
@@ -1111,16 +1112,49 @@ class Cluster:
             ctl._controller_lost()
         self.scheduler.after(500, self._quorum_check)
 
-    def trace(self, topic: str, partition: int | None = None, offset: int | None = None, *, key=None):
+    def trace(
+        self,
+        topic: str,
+        partition: int | None = None,
+        offset: int | None = None,
+        *,
+        key=None,
+        lost: bool = False,
+    ):
         """Follow a record end to end: `trace(topic, partition, offset)`, or `trace(topic, key=...)` for every
-        record with that key (see engine.trace)."""
-        from .trace import trace, trace_key
+        record with that key; `lost=True`: the acknowledged record that was lost at that offset (the new
+        leader may have reused the offset for another record). See engine.trace."""
+        from .trace import trace, trace_key, trace_lost
 
         if key is not None:
             return trace_key(self, topic, key)
         if partition is None or offset is None:
             raise ConfigError("trace needs (topic, partition, offset) or (topic, key=...)")
-        return trace(self, topic, partition, offset)
+        return (trace_lost if lost else trace)(self, topic, partition, offset)
+
+    # -- read-only queries (plain data; the UI reads these and snapshots, never the live objects) ----------------
+    def partition_count(self, topic: str) -> int:
+        """How many partitions the topic has now (0: no such topic)."""
+        t = self.topics.get(topic)
+        return t.partitions if t is not None else 0
+
+    def lost_records(self, tp: TP | None = None) -> list[LostRecordView]:
+        """Acknowledged records that no longer exist (the loss ledger), of one partition or all."""
+        return self.losses.lost_records(tp)
+
+    def consumed_records(self, consumer_id: str, n: int = 20) -> tuple[ConsumerRecord, ...]:
+        """The newest `n` records poll() handed this consumer, oldest first (empty: no such consumer)."""
+        k = self.consumers.get(consumer_id)
+        if k is None or n <= 0:
+            return ()
+        hist = k.history
+        return tuple(hist[i] for i in range(max(0, len(hist) - n), len(hist)))
+
+    def acked_batches(self, producer_id: str, n: int = 10, scan: int = 500) -> list[AckedBatchView]:
+        """The producer's newest `n` acknowledged batches, newest first, from the loss ledger, which keeps every
+        acknowledged batch (the accumulator forgets a batch once acknowledged; acks=0 batches never learn an
+        offset, so they are not there). `scan`: batches looked at per partition, newest first."""
+        return self.losses.acked_by(producer_id, n, scan)
 
     # -- views ----------------------------------------------------------------------------------------------
     def snapshot(self, tail: int = 24, include_internal: bool = False) -> ClusterSnapshot:

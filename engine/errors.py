@@ -2,9 +2,19 @@
 
 Error codes follow `org.apache.kafka.common.protocol.Errors`; `retriable` mirrors Kafka's
 RetriableException split (the producer retries those until `delivery.timeout.ms`).
+
+`UserInputError` is the one root of "the input is wrong" (a command, a lesson file, a link, a check, a
+Python API argument): its message names the field and what is allowed. The UI shows exactly these and
+`KafkaError`s as messages; anything else is a bug and must surface as one (never a friendly flash message).
+Kafka's own input errors (`ConfigError`, `InvalidTopicError`, ...) are both.
 """
 
 from __future__ import annotations
+
+
+class UserInputError(ValueError):
+    """Bad input from a person: the message names the field (or argument) and what is allowed.
+    A ValueError, so code that caught ValueError before keeps working."""
 
 
 class KafkaError(Exception):
@@ -15,14 +25,19 @@ class KafkaError(Exception):
     retriable: bool = False
 
 
-class ConfigError(KafkaError, ValueError):
+class ConfigError(KafkaError, UserInputError):
     """A configuration mistake: names the key, the bad value and what is allowed (Kafka: ConfigException)."""
 
     name = "INVALID_CONFIG"
     code = 40
 
 
-class InvalidTopicError(KafkaError, ValueError):
+class InvalidArgumentError(ConfigError):
+    """A Python API call with an argument of the wrong type or out of range, e.g. `poll(timeout_ms=None)`
+    (Java: IllegalArgumentException / NullPointerException); names the argument and what is allowed."""
+
+
+class InvalidTopicError(KafkaError, UserInputError):
     name, code = "INVALID_TOPIC_EXCEPTION", 17
 
 
@@ -30,11 +45,11 @@ class TopicAlreadyExistsError(KafkaError):
     name, code = "TOPIC_ALREADY_EXISTS", 36
 
 
-class InvalidPartitionsError(KafkaError, ValueError):
+class InvalidPartitionsError(KafkaError, UserInputError):
     name, code = "INVALID_PARTITIONS", 37
 
 
-class InvalidReplicationFactorError(KafkaError, ValueError):
+class InvalidReplicationFactorError(KafkaError, UserInputError):
     name, code = "INVALID_REPLICATION_FACTOR", 38
 
 

@@ -27,7 +27,7 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from engine.commands import Command, apply_command
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from engine.cluster import Cluster
     from engine.events import Event
     from engine.server import ServerHandle
+    from engine.snapshot import ConsumerView
 
     from .session import PlaygroundSession
 
@@ -233,22 +234,19 @@ class LiveRun:
     # -- what the page lists -------------------------------------------------------------------------------------------
     def clients(self) -> list[str]:
         """One Markdown line per real client seen in the view (producers by client.id, members by group)."""
-        v = self.view
+        snap = self.view.snapshot(tail=0)
         out = []
-        for p in sorted(
-            (p for p in v.producers.values() if getattr(p, "external", False)), key=lambda p: p.id
-        ):
-            acks = {-1: "all", 0: "0", 1: "1"}.get(p.acks, str(p.acks))
+        for p in sorted((p for p in snap.producers if p.external), key=lambda p: p.id):
             failed = f", {p.failed:,} failed" if p.failed else ""
-            txn = getattr(p, "txn", None)  # a transactional producer (engine/server/transactions.py)
-            tx = f" · transactional.id `{txn.txn_id}` ({txn.state})" if txn is not None else ""
+            # a transactional producer (engine/server/transactions.py)
+            tx = f" · transactional.id `{p.transactional_id}` ({p.txn_state})" if p.transactional_id else ""
             out.append(
                 f":violet-badge[your client] producer **{p.id}** — {p.sent:,} record(s) sent, "
-                f"{p.acked:,} acknowledged{failed} · acks={acks}{tx}"
+                f"{p.acked:,} acknowledged{failed} · acks={p.config['acks']}{tx}"
             )
-        groups: dict[str, list[Any]] = {}
-        for k in v.consumers.values():
-            if getattr(k, "external", False) and k.alive:
+        groups: dict[str, list[ConsumerView]] = {}
+        for k in snap.consumers:
+            if k.external and k.alive:
                 groups.setdefault(k.group_id or "(no group)", []).append(k)
         for gid in sorted(groups):
             members = ", ".join(
@@ -258,7 +256,7 @@ class LiveRun:
         return out
 
 
-def _parts(assignment: list[tuple[str, int]]) -> str:
+def _parts(assignment: tuple[tuple[str, int], ...]) -> str:
     if not assignment:
         return "no partitions yet"
     return ", ".join(f"{t}-{p}" for t, p in sorted(assignment))
