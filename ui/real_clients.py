@@ -8,7 +8,7 @@ what they do. What happens to the timeline, in one rule: **real clients are not 
   step N, untouched. The server's thread owns the served copy and drives simulated time from the wall clock.
 - While serving, the page draws a fresh copy taken on the server's thread (`LiveRun.refresh`, through
   `ServerHandle.call`), never the served cluster itself. Step, Back, Play, Reset, "+1 s", run-until and
-  jumping to a step are refused (`PlaygroundSession` raises a ValueError the page shows); failure buttons
+  jumping to a step are refused (`PlaygroundSession` raises a UserInputError the page shows); failure buttons
   (crash a broker, close a consumer, ...) run on the server's thread with simulated time paused around them.
 - Switching off (or loading another scenario, or leaving the Playground for `IDLE_STOP_S`) stops the server,
   frees the ports and returns to step N exactly, with a note saying so: what real clients did happened in
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from engine.commands import Command, apply_command
+from engine.errors import KafkaTimeoutError, UserInputError
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
@@ -203,7 +204,7 @@ class LiveRun:
     def apply(self, cmd: Command) -> str:
         """Run a Playground command (crash a broker, ...) on the served cluster, simulated time paused around it."""
         if cmd.op == "run_for":
-            raise ValueError(
+            raise UserInputError(
                 "Simulated time follows the wall clock while real clients are connected: “+1 s” is "
                 "off. Switch off “Accept real clients” to step through time again."
             )
@@ -212,7 +213,7 @@ class LiveRun:
         try:
             msg = self.handle.call(apply_command, self.cluster, cmd, timeout=CALL_TIMEOUT_S)
         except (RuntimeError, TimeoutError) as exc:
-            raise ValueError(
+            raise KafkaTimeoutError(
                 f"The real-clients server did not answer ({exc}); switch it off and on again."
             ) from None
         finally:

@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.scenario import PRESETS, Scenario
 from engine.timeline import Timeline, parse_moves
 from lessons.choices import shuffled
@@ -316,7 +316,7 @@ def _start(store: RoomStore) -> None:
             raise RoomError(f"start from: choose one of {', '.join(PRESETS)} or a lesson")
         run = PlaygroundSession(tl)
         code, token = store.create(tl.to_state(), tl.position)
-    except (RoomError, KafkaError, ValueError) as exc:
+    except (KafkaError, UserInputError) as exc:
         ss["room_lobby_flash"] = [("error", str(exc))]
         return
     ss[TEACHER_KEY] = TeacherRoom(code, token, run)
@@ -369,7 +369,7 @@ def _picture(run: PlaygroundSession, who: str, compact: bool = False) -> None:
 def _guard(flash: list, action: Callable[[], Any]) -> bool:
     try:
         out = action()
-    except (RoomError, KafkaError, ValueError) as exc:
+    except (KafkaError, UserInputError) as exc:
         flash.append(("error", str(exc)))
         return False
     if isinstance(out, str):
@@ -647,7 +647,7 @@ def _course() -> list[Any]:
         from lessons.loader import load_course_lenient
 
         lessons, _ = load_course_lenient()
-    except Exception:  # noqa: BLE001 - a broken course folder must not break the room
+    except (OSError, UserInputError):  # a broken course folder must not break the room
         return []
     return lessons
 
@@ -659,7 +659,7 @@ def _step_scenario(step: Any, current: Scenario) -> Scenario:
     for raw in step.commands:
         try:
             cmd = parse_lesson_command(raw)
-        except ValueError:
+        except UserInputError:
             continue
         if isinstance(cmd, NewClusterOp):
             current = cmd.scenario
@@ -847,7 +847,10 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         try:
             s.run = follow(s.run, s.synced_json, view)
             s.synced_json = view.state_json
-        except (KafkaError, ValueError) as exc:  # a recipe that does not replay: say so, keep the old picture
+        except (
+            KafkaError,
+            UserInputError,
+        ) as exc:  # a recipe that does not replay: say so, keep the old picture
             st.error(f"room state: could not replay the teacher's run: {exc}")
     s.drawn = signature(s, view)
     _orphan_notice(s, store)
