@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from . import args
+from .args import send_args
 from .broker import ProduceRequest
 from .config import ProducerConfig
 from .errors import (
     BufferExhaustedError,
     IllegalStateError,
+    InvalidArgumentError,
     KafkaError,
     KafkaTimeoutError,
     NetworkError,
@@ -230,8 +233,8 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
         return bytes(v)
     if isinstance(v, int):
         return str(v).encode()
-    raise TypeError(
-        f"{what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
+    raise InvalidArgumentError(  # Kafka: SerializationException
+        f"send(): {what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
         f"not {type(v).__name__}"
     )
 
@@ -359,6 +362,8 @@ class Producer:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
+        if topic.__class__ is not str or partition is not None or timestamp_ms is not None or headers:
+            send_args(topic, partition, timestamp_ms, headers)  # the edge check; common calls skip it
         if (
             self._fast
             and partition is None
@@ -534,6 +539,7 @@ class Producer:
 
     def flush(self, timeout_ms: int | None = None) -> None:
         """Send everything now and run the cluster until every record sent so far is acknowledged or failed."""
+        args.optional_whole("flush()", "timeout_ms", timeout_ms, unit="ms")
         self.flushing = True
         self._wake(self.cluster.now)
         limit = timeout_ms if timeout_ms is not None else self.config.delivery_timeout_ms + 60000
