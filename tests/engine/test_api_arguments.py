@@ -84,6 +84,7 @@ def world() -> Cluster:
     c.producer("p1")
     c.consumer("c1", group_id="g1", topics=["orders"])
     c.consumer("m1").assign([("orders", 0)])
+    c.share_consumer("s1", "sg", ["orders"])
     return c
 
 
@@ -179,6 +180,10 @@ CASES: list[tuple[str, Callable[[Cluster, Any], Any], str | tuple[str, ...], Cal
     ("seek(offset)", lambda c, v: c.consumers["m1"].seek(("orders", 0), v), "offset", _whole()),
     ("position(tp)", lambda c, v: c.consumers["m1"].position(v), "tp", _never),
     ("committed(tp)", lambda c, v: c.consumers["c1"].committed(v), "tp", _never),
+    ("share_consumer(group_id)", lambda c, v: c.share_consumer("s2", v, ["orders"]), "group_id", _name),
+    ("share_consumer(topics)", lambda c, v: c.share_consumer("s2", "sg", v), "topics", _topics),
+    ("share poll(timeout_ms)", lambda c, v: c.share_consumers["s1"].poll(v), "timeout_ms", _whole(0, 3)),
+    ("acknowledge(record)", lambda c, v: c.share_consumers["s1"].acknowledge(v), "record", _never),
     ("crash_broker(broker_id)", lambda c, v: c.crash_broker(v), "broker", _whole(1, 3)),
     ("restart_broker(broker_id)", lambda c, v: c.restart_broker(v), "broker", _whole(1, 3)),
     ("isolate_broker(broker_id)", lambda c, v: c.isolate_broker(v), "broker", _whole(1, 3)),
