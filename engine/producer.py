@@ -362,10 +362,9 @@ class Producer:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
-        if topic.__class__ is not str or partition is not None or timestamp_ms is not None or headers:
-            send_args(topic, partition, timestamp_ms, headers)  # the edge check; common calls skip it
         if (
             self._fast
+            and topic.__class__ is str  # any other argument shape goes through _serialize's check
             and partition is None
             and headers is None
             and timestamp_ms is None
@@ -396,7 +395,7 @@ class Producer:
                             b.state = "ready"
                             self._wake(self._scheduler.now_ms)
                         return RecordMetadataFuture(b, idx)
-        kb, vb = self._serialize(key, value)
+        kb, vb = self._serialize(key, value, topic, partition, timestamp_ms, headers)
         sticky = None
         if partition is None and kb is not None and self._keyed and not headers:
             # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
@@ -480,8 +479,13 @@ class Producer:
         sticky, tp = self._sticky_partition(topic, leaders, size)
         return tp, size, sticky
 
-    def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
-        """KafkaProducer.doSend's first steps: refuse if closed (IllegalStateException), then serialize."""
+    def _serialize(
+        self, key: Any, value: Any, topic: Any, partition: Any, timestamp_ms: Any, headers: Any
+    ) -> tuple[bytes | None, bytes | None]:
+        """KafkaProducer.doSend's first steps: check the arguments, refuse if closed (IllegalStateException),
+        then serialize."""
+        if topic.__class__ is not str or partition is not None or timestamp_ms is not None or headers:
+            send_args(topic, partition, timestamp_ms, headers)  # the edge check; common calls skip it
         if not self.alive:
             raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         return _serialize_record(key, value)
