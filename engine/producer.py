@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from . import args
+from .args import send_args
 from .broker import ProduceRequest
 from .config import ProducerConfig
 from .errors import (
     BufferExhaustedError,
     IllegalStateError,
+    InvalidArgumentError,
     KafkaError,
     KafkaTimeoutError,
     NetworkError,
@@ -230,8 +233,8 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
         return bytes(v)
     if isinstance(v, int):
         return str(v).encode()
-    raise TypeError(
-        f"{what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
+    raise InvalidArgumentError(  # Kafka: SerializationException
+        f"send(): {what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
         f"not {type(v).__name__}"
     )
 
@@ -374,6 +377,7 @@ class Producer:
         b: ProducerBatch | None
         if (
             self._fast
+            and topic.__class__ is str  # any other argument shape goes through _serialize's check
             and partition is None
             and headers is None
             and timestamp_ms is None
@@ -404,7 +408,7 @@ class Producer:
                             b.state = "ready"
                             self._wake(self._scheduler.now_ms)
                         return RecordMetadataFuture(b, idx)
-        kb, vb = self._serialize(key, value)
+        kb, vb = self._serialize(key, value, topic, partition, timestamp_ms, headers)
         sticky = None
         if partition is None and kb is not None and self._keyed and not headers:
             # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
@@ -488,8 +492,13 @@ class Producer:
         sticky, tp = self._sticky_partition(topic, leaders, size)
         return tp, size, sticky
 
-    def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
-        """KafkaProducer.doSend's first steps: refuse if closed (IllegalStateException), then serialize."""
+    def _serialize(
+        self, key: Any, value: Any, topic: Any, partition: Any, timestamp_ms: Any, headers: Any
+    ) -> tuple[bytes | None, bytes | None]:
+        """KafkaProducer.doSend's first steps: check the arguments, refuse if closed (IllegalStateException),
+        then serialize."""
+        if topic.__class__ is not str or partition is not None or timestamp_ms is not None or headers:
+            send_args(topic, partition, timestamp_ms, headers)  # the edge check; common calls skip it
         if not self.alive:
             raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         return _serialize_record(key, value)
@@ -547,6 +556,7 @@ class Producer:
 
     def flush(self, timeout_ms: int | None = None) -> None:
         """Send everything now and run the cluster until every record sent so far is acknowledged or failed."""
+        args.optional_whole("flush()", "timeout_ms", timeout_ms, unit="ms")
         self.flushing = True
         self._wake(self.cluster.now)
         limit = timeout_ms if timeout_ms is not None else self.config.delivery_timeout_ms + 60000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine.errors import UserInputError
 from engine.scenario import PRESETS, build_cluster
 from ui.figures.overview import fan_in_fan_out, latency_histogram, online_scaling, replicated_log
 from ui.navigation import page
@@ -30,7 +31,7 @@ def first_lesson() -> tuple[str, str, int] | None:
         from lessons.loader import load_course_lenient
 
         lessons, _ = load_course_lenient()
-    except Exception:  # noqa: BLE001 - a broken course folder must not break the Home page
+    except (OSError, UserInputError):  # a broken course folder must not break the Home page
         return None
     return (lessons[0].id, lessons[0].title, lessons[0].minutes) if lessons else None
 
