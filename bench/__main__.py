@@ -20,7 +20,17 @@ from pathlib import Path
 
 from bench import ROOT, Result, busy, load_average, machine
 
-BENCHMARKS = ("throughput", "scaling", "memory", "step_server", "step_browser", "time_travel", "bulk_lesson")
+BENCHMARKS = (
+    "throughput",
+    "scaling",
+    "memory",
+    "step_server",
+    "step_browser",
+    "time_travel",
+    "bulk_lesson",
+    "lecture_hall",
+    "plugin_fixture",
+)
 TITLES = {
     "throughput": "1. End-to-end engine throughput",
     "throughput_distinct_values": "1. ... a distinct 100 B value per record",
@@ -39,6 +49,15 @@ TITLES = {
     "compare_step_browser": "5. Compare Step, browser",
     "time_travel": "6. Time travel: Back from step 10,000",
     "bulk_lesson": "7. Bulk lesson run: linger.ms sweep",
+    "lecture_hall_step": "8. Lecture hall: teacher step -> every follower, p95 (1 process)",
+    "lecture_hall_idle_cpu": "8. Lecture hall: idle room, server CPU (1 process)",
+    "lecture_hall_rss": "8. Lecture hall: server RSS (1 process)",
+    "lecture_hall_redis_step": "8. Lecture hall: teacher step -> every follower, p95 (2 processes + Redis)",
+    "lecture_hall_redis_idle_cpu": "8. Lecture hall: idle room, server CPU (2 processes + Redis)",
+    "lecture_hall_redis_rss": "8. Lecture hall: server RSS (2 processes + Redis)",
+    "fixture_first_produce": "9. Pytest plugin: kafka_bootstrap start -> first confluent-kafka ack",
+    "mock_first_produce": "9. ... librdkafka mock cluster, same run",
+    "example_suite": "9. Pytest plugin: examples/testing, 10 tests",
 }
 
 

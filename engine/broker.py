@@ -32,8 +32,10 @@ from .scheduler import Watchdog
 from .transactions import aborted_in, last_stable_offset, rebuild_index, track_append
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .config import TopicConfig
+    from .contracts import ProduceClient, World
     from .records import RecordBatch
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 _INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})  # Topic.isInternal
@@ -48,7 +50,7 @@ class ProduceRequest:
     __slots__ = ("id", "producer", "batches", "acks", "timeout_ms", "results", "pending", "timer", "done")
 
     def __init__(
-        self, id: int, producer: object, batches: dict[TP, RecordBatch], acks: int, timeout_ms: int
+        self, id: int, producer: ProduceClient, batches: dict[TP, RecordBatch], acks: int, timeout_ms: int
     ) -> None:
         self.id = id
         self.producer = producer  # the Producer; its on_produce_response gets the results
@@ -57,7 +59,7 @@ class ProduceRequest:
         self.timeout_ms = timeout_ms
         self.results: dict[TP, tuple[KafkaError | None, int]] = {}
         self.pending = 0
-        self.timer = None
+        self.timer: Watchdog | None = None
         self.done = False
 
 
@@ -87,7 +89,7 @@ class DelayedFetch:
         self.parts = parts  # tp -> fetch offset
         self.min_bytes = min_bytes
         self.max_bytes = max_bytes
-        self.timer = None
+        self.timer: Timer | None = None
         self.done = False
         self.reply = reply
         self.isolation_committed = False  # isolation.level=read_committed: read below the LSO only
@@ -101,7 +103,7 @@ class DelayedFetch:
 
 
 class Broker:
-    def __init__(self, cluster: Cluster, broker_id: int, rack: str | None = None) -> None:
+    def __init__(self, cluster: World, broker_id: int, rack: str | None = None) -> None:
         self.cluster = cluster
         self.id = broker_id
         self.rack = rack  # broker.rack (None: not set); replica placement spreads replicas over racks
@@ -249,9 +251,9 @@ class Broker:
         parked, r.parked_fetches = r.parked_fetches, []
         for f in parked:
             self._answer_fetch(f, force=True)
-        for f in self.parked_replica_fetches:
-            if not f.done and r.tp in f.session.quiet:
-                f.session.wake(r.tp)
+        for f in self.parked_replica_fetches:  # parked follower fetches always carry their session
+            if not f.done and r.tp in f.session.quiet:  # type: ignore[union-attr]
+                f.session.wake(r.tp)  # type: ignore[union-attr]
                 self._answer_fetch(f, force=True)
 
     def on_metadata(self, client, topics: list[str]) -> None:
@@ -472,6 +474,20 @@ class Broker:
             req,
             dict(req.results),
         )
+
+    def append_as_leader(self, r: Replica, batch: RecordBatch, *, wake_consumers: bool = False) -> None:
+        """Append a batch the broker writes itself, outside a Produce request (an offset commit into
+        __consumer_offsets, a transaction marker): the log and its transaction index grow, parked follower
+        fetches wake, the high watermark advances if it can; `wake_consumers` also answers consumer fetches
+        waiting for the last stable offset to move (a marker completes a transaction)."""
+        c = self.cluster
+        tcfg = c.topic_config(r.topic)
+        r.log.append(batch, c.now, tcfg.segment_bytes, tcfg.segment_ms)
+        track_append(r, batch)
+        self._wake_fetches(r, replica_only=True)
+        self._maybe_advance_hw(r)
+        if wake_consumers:
+            self._wake_fetches(r, replica_only=False)
 
     # -- high watermark and ISR (leader side) ------------------------------------------------------------------
     def _maybe_advance_hw(self, r: Replica) -> None:
@@ -817,7 +833,7 @@ class Broker:
         leo = r.log.log_end_offset
         woken = False
         for f in self.parked_replica_fetches:
-            sess = f.session
+            sess: FetchSession = f.session  # type: ignore[assignment]  # a parked follower fetch has its session
             q = sess.quiet.get(tp)
             if f.done or q is None or q[2] == leo:
                 continue
@@ -1093,7 +1109,7 @@ class Broker:
             if r is None or r.is_leader or r.leader_id != leader_id or tp not in following:
                 continue
             appended = 0
-            tcfg = c.topic_config(tp[0]) if batches else None
+            tcfg: TopicConfig = c.topic_config(tp[0]) if batches else None  # type: ignore[assignment]  # read only in the loop over batches
             for b in batches:
                 if b.base_offset < r.leo <= b.last_offset or b.base_offset > r.leo:
                     break  # not contiguous (a concurrent truncation): the next fetch sorts it out

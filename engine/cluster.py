@@ -10,16 +10,19 @@ from __future__ import annotations
 import copy
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import args
 from .broker import Broker
 from .config import BrokerConfig, TopicConfig
 from .consumer import Consumer
+from .contracts import Client
 from .controller import Controller
 from .errors import (
     ConfigError,
+    InvalidArgumentError,
     InvalidPartitionsError,
     InvalidReplicationFactorError,
     InvalidTopicError,
@@ -33,12 +36,16 @@ from .metrics import Metrics
 from .network import Message, Network
 from .partitioner import coordinator_partition
 from .producer import Producer
+from .records import ConsumerRecord
 from .retention import Retention
 from .scheduler import Scheduler
 from .share import ShareConsumer, ShareManager
-from .snapshot import ClusterSnapshot
+from .snapshot import AckedBatchView, ClusterSnapshot, LostRecordView
 from .snapshot_builder import build_snapshot
 from .transactions import TransactionCoordinator
+
+if TYPE_CHECKING:
+    from .server.clients import ExternalConsumer, ExternalProducer
 
 TP = tuple[str, int]
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -129,6 +136,7 @@ class Cluster:
         racks = validate_racks(racks, brokers)
         if controller not in ("kraft", "zookeeper"):
             raise ConfigError(f"controller must be 'kraft' or 'zookeeper', got {controller!r}")
+        args.whole("Cluster()", "seed", seed)  # the same seed and commands give the same event log
         self.seed = seed
         self.rng = random.Random(seed)
         self.broker_config = BrokerConfig.parse(config, where="cluster")
@@ -139,8 +147,8 @@ class Cluster:
         )
         self.brokers: dict[int, Broker] = {}
         self.topics: dict[str, Topic] = {}
-        self.producers: dict[str, Producer] = {}
-        self.consumers: dict[str, Consumer] = {}
+        self.producers: dict[str, Producer | ExternalProducer] = {}
+        self.consumers: dict[str, Consumer | ExternalConsumer] = {}
         self.share_consumers: dict[str, ShareConsumer] = {}
         self.shares = ShareManager(self)
         self.txn_coordinator = TransactionCoordinator(self)
@@ -155,6 +163,7 @@ class Cluster:
         for i in range(1, brokers + 1):
             self.brokers[i] = Broker(self, i, racks.get(i))
         where = f" in racks {_describe_racks(racks)}" if racks else ""
+        shown_racks: dict[str, Any] = {"racks": {str(b): r for b, r in racks.items()}} if racks else {}
         self.emit(
             "cluster_created",
             f"A {brokers}-broker Kafka cluster started in {'KRaft' if controller == 'kraft' else 'ZooKeeper'} "
@@ -162,7 +171,7 @@ class Cluster:
             actors=tuple(b.name for b in self.brokers.values()),
             brokers=brokers,
             mode=controller,
-            **({"racks": {str(b): r for b, r in racks.items()}} if racks else {}),
+            **shown_racks,
         )
         self.controller.bootstrap(sorted(self.brokers))
         for b in self.brokers.values():
@@ -209,8 +218,7 @@ class Cluster:
 
     def run_for(self, ms: int) -> list[Event]:
         """Advance simulated time by `ms`, running everything due until then."""
-        if ms < 0:
-            raise ConfigError(f"run_for needs a time of 0 ms or more, got {ms}")
+        args.whole("run_for()", "ms", ms, unit="ms")
         start = self.events.seq
         end = self.now + ms
         self.in_simulation = True
@@ -226,6 +234,8 @@ class Cluster:
 
     def run_until(self, predicate: Callable[[], bool], limit_ms: int, quiet: bool = False) -> bool:
         """Run until `predicate()` holds or `limit_ms` of simulated time passed. Returns whether it held."""
+        args.callable_("run_until()", "predicate", predicate)
+        args.whole("run_until()", "limit_ms", limit_ms, unit="ms")
         end = self.now + limit_ms
         sched = self.scheduler
         self.in_simulation = True
@@ -532,10 +542,15 @@ class Cluster:
         Kafka never removes partitions (ReplicationControlManager.createPartitions refuses a decrease). Clients
         learn the new count from their next metadata refresh (within metadata.max.age.ms, 5 min, in Kafka;
         here at once): producers map keys over the new count, and the groups reading the topic rebalance."""
+        args.name("create_partitions()", "name", name, "orders")
         t = self.topics.get(name)
         if t is None or t.internal:
             raise UnknownTopicOrPartitionError(f"Topic '{name}' does not exist.")
-        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions == t.partitions:
+        if not args.is_int(partitions):
+            raise InvalidPartitionsError(
+                f"partitions must be a whole number of partitions, got {partitions!r}"
+            )
+        if partitions == t.partitions:
             raise InvalidPartitionsError(f"Topic already has {t.partitions} partition(s).")
         if partitions < t.partitions:
             raise InvalidPartitionsError(
@@ -568,26 +583,21 @@ class Cluster:
         """Metadata refresh: producers re-map keys; a classic group's leader sees the new partition count and
         rejoins (ConsumerCoordinator: metadata snapshot changed); a KIP-848 coordinator bumps the group epoch."""
         for p in self.producers.values():
-            if p.alive and topic in p.metadata:
-                p._refresh_metadata()
+            # (a real client connected over the wire protocol refreshes its own metadata)
+            if isinstance(p, Producer):
+                p.on_partitions_changed(topic)
         bumped: set[str] = set()
         for k in self.consumers.values():
-            if k.alive and topic in k.metadata:
-                k._refresh_metadata()
-            if not (k.alive and k.group_id and topic in (k.subscription or [])):
-                continue
-            if k._kip848:
+            if isinstance(k, Consumer) and k.on_partitions_changed(topic) and k.group_id:
                 co = self.coordinator_for(k.group_id)
                 kip848 = self.brokers[co].coordinator.kip848 if co is not None else None
                 g = kip848.groups.get(k.group_id) if kip848 is not None else None
-                if g is not None and k.group_id not in bumped:
+                if g is not None and kip848 is not None and k.group_id not in bumped:
                     bumped.add(k.group_id)
-                    kip848._bump(g, f"topic {topic} has more partitions")
-            elif k.is_leader and k.state == "stable":
-                k.state = "unjoined"
-                k._ensure_joined()
+                    kip848.bump_epoch(g, f"topic {topic} has more partitions")
 
     def delete_topic(self, name: str) -> None:
+        args.name("delete_topic()", "name", name, "orders")
         if name not in self.topics:
             raise UnknownTopicOrPartitionError(f"Topic '{name}' does not exist.")
         self.controller.delete_topic(name)
@@ -614,10 +624,36 @@ class Cluster:
         return r if r is not None and r.is_leader else None
 
     # -- clients ----------------------------------------------------------------------------------------------
+    def register_client(self, client: Producer | Consumer | ExternalProducer | ExternalConsumer) -> None:
+        """List a client in `producers` / `consumers` under its id, so snapshots, the Playground and "Crash
+        consumer" see it: the simulation's own clients, and the stand-ins for real clients that the wire
+        protocol's adapter (engine.server) creates."""
+        if isinstance(client, Producer):
+            self.producers[client.id] = client
+        elif isinstance(client, Consumer):
+            self.consumers[client.id] = client
+        else:
+            from .server.clients import ExternalConsumer, ExternalProducer  # only once a server runs
+
+            if isinstance(client, ExternalProducer):
+                self.producers[client.id] = client
+            elif isinstance(client, ExternalConsumer):
+                self.consumers[client.id] = client
+            else:
+                raise TypeError(f"not a client: {client!r}")
+
+    def unregister_client(self, client: Producer | Consumer | ExternalProducer | ExternalConsumer) -> bool:
+        """Take a client out of `producers` / `consumers` if it is the one listed under its id."""
+        for registry in (self.producers, self.consumers):
+            if registry.get(client.id) is client:
+                del registry[client.id]
+                return True
+        return False
+
     def producer(self, producer_id: str, config: dict[str, Any] | None = None) -> Producer:
-        self._check_client_id(producer_id)
+        self._check_client_id(producer_id, "producer()", "producer_id")
         p = Producer(self, producer_id, config)
-        self.producers[producer_id] = p
+        self.register_client(p)
         return p
 
     def consumer(
@@ -627,7 +663,10 @@ class Cluster:
         topics: list[str] | None = None,
         config: dict[str, Any] | None = None,
     ) -> Consumer:
-        self._check_client_id(consumer_id)
+        self._check_client_id(consumer_id, "consumer()", "consumer_id")
+        args.optional_name("consumer()", "group_id", group_id, "g1")
+        if topics is not None:
+            topics = args.topics("consumer()", "topics", topics)
         c = Consumer(self, consumer_id, group_id, None, config)
         self.consumers[consumer_id] = c
         if topics:
@@ -640,6 +679,8 @@ class Cluster:
         old = self.consumers.get(consumer_id)
         if old is None:
             raise ConfigError(f"there is no consumer {consumer_id!r}; consumers are {sorted(self.consumers)}")
+        if not isinstance(old, Consumer):
+            raise ConfigError(f"{consumer_id!r} is a real client: restart it in its own process")
         if old.alive:
             old.close()
         new = Consumer(self, consumer_id, old.group_id, None, old.config.explicit())
@@ -677,14 +718,17 @@ class Cluster:
         self, consumer_id: str, group_id: str, topics: list[str], config: dict[str, Any] | None = None
     ) -> ShareConsumer:
         """A member of a share group (KIP-932): records, not partitions, are shared out."""
-        self._check_client_id(consumer_id)
+        self._check_client_id(consumer_id, "share_consumer()", "consumer_id")
+        args.name("share_consumer()", "group_id", group_id, "share-1")
+        topics = args.topics("share_consumer()", "topics", topics)
         sc = ShareConsumer(self, consumer_id, group_id, topics, config)
         self.share_consumers[consumer_id] = sc
         self.shares.join(sc)
         self.shares.start_ticking()
         return sc
 
-    def _check_client_id(self, cid: str) -> None:
+    def _check_client_id(self, cid: str, call: str = "", arg: str = "client id") -> None:
+        args.name(call or "client", arg, cid, "c3")
         if (
             not isinstance(cid, str)
             or not cid
@@ -717,7 +761,7 @@ class Cluster:
             return None
         return self.brokers[co].coordinator.groups.get(group_id)
 
-    def _ensure_offsets_topic(self) -> str | None:
+    def ensure_offsets_topic(self) -> str | None:
         """Kafka creates __consumer_offsets on the first FindCoordinator; it needs enough live brokers."""
         if OFFSETS_TOPIC in self.topics:
             return None
@@ -739,7 +783,7 @@ class Cluster:
 
     def on_find_coordinator(self, broker_id: int, consumer: Consumer, group_id: str) -> None:
         b = self.brokers[broker_id]
-        problem = self._ensure_offsets_topic()
+        problem = self.ensure_offsets_topic()
         if problem and not any(
             e.kind == "note" and e.data.get("coordinator_problem") for e in self.events.events[-50:]
         ):
@@ -774,7 +818,7 @@ class Cluster:
         coord = self.brokers[co].coordinator
         g = coord.group(group_id)
         g.offsets.update(offsets)
-        coord._append_offsets(g, dict(offsets))
+        coord.append_offsets(g, dict(offsets))
         self.emit(
             "offsets_committed",
             f"Offsets {', '.join(f'{t}-{p}@{o}' for (t, p), o in sorted(offsets.items()))} "
@@ -896,7 +940,7 @@ class Cluster:
                 reason=lost[0].lost_reason,
             )
 
-    def on_acked(self, producer: Producer, b) -> None:
+    def on_acked(self, producer: Producer | ExternalProducer, b) -> None:
         self.losses.record_ack(
             b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id
         )
@@ -947,7 +991,12 @@ class Cluster:
         self.controller.shutdown.stopped(broker_id)
         self.network.drop_from(b.name)
         # its TCP connections are reset: every connected client sees the disconnect (NetworkClient)
-        for client in [*self.producers.values(), *self.consumers.values(), *self.share_consumers.values()]:
+        clients: list[Client] = [
+            *self.producers.values(),
+            *self.consumers.values(),
+            *self.share_consumers.values(),
+        ]
+        for client in clients:
             if client.alive:
                 self.scheduler.after(self.network.latency(b.name, client.id), client.on_disconnect, broker_id)
 
@@ -1014,7 +1063,7 @@ class Cluster:
             )  # back before its session expired: fail the old incarnation
         self.controller.on_heartbeat(broker_id, b.epoch)
         self.scheduler.after(
-            self.controller._heartbeat_interval(), self.controller._send_heartbeat, broker_id, b.epoch
+            self.controller.heartbeat_interval(), self.controller.send_heartbeat, broker_id, b.epoch
         )
 
     def isolate_broker(self, broker_id: int, clients_can_reach: bool = True) -> None:
@@ -1043,7 +1092,7 @@ class Cluster:
 
     def slow_broker(self, broker_id: int, extra_latency_ms: int) -> None:
         b = self._broker(broker_id)
-        if not isinstance(extra_latency_ms, int) or extra_latency_ms < 0:
+        if not args.is_int(extra_latency_ms) or extra_latency_ms < 0:
             raise ConfigError(
                 f"extra_latency_ms must be a whole number of ms, 0 or more, got {extra_latency_ms!r}"
             )
@@ -1077,14 +1126,26 @@ class Cluster:
         )
         self.controller.on_heartbeat(new_id, b.epoch)
         self.scheduler.after(
-            self.controller._heartbeat_interval(), self.controller._send_heartbeat, new_id, b.epoch
+            self.controller.heartbeat_interval(), self.controller.send_heartbeat, new_id, b.epoch
         )
         return new_id
 
     def reassign_partitions(self, assignment: dict[TP, list[int]]) -> None:
         """kafka-reassign-partitions.sh --execute: move replicas while the cluster keeps serving."""
+        if not isinstance(assignment, Mapping):
+            raise args.bad(
+                "reassign_partitions()", "assignment", "a mapping like {('orders', 0): [2, 3, 1]}", assignment
+            )
         for tp, target in assignment.items():
-            tp = tuple(tp)
+            tp = args.tp("reassign_partitions()", "assignment", tp)
+            if (
+                isinstance(target, str)
+                or not isinstance(target, list | tuple)
+                or not all(map(args.is_int, target))
+            ):
+                raise args.bad(
+                    "reassign_partitions()", "assignment", f"broker ids for {tp}, like [2, 3, 1]", target
+                )
             if tp not in self.controller.partitions:
                 raise UnknownTopicOrPartitionError(f"no partition {tp[0]}-{tp[1]}")
             if not target or len(set(target)) != len(target):
@@ -1095,6 +1156,7 @@ class Cluster:
 
     def preferred_leader_election(self, topic: str | None = None) -> int:
         """kafka-leader-election.sh --election-type PREFERRED: returns how many leaders moved."""
+        args.optional_name("preferred_leader_election()", "topic", topic, "orders")
         return sum(
             self.controller.preferred_election(tp)
             for tp in sorted(self.controller.partitions)
@@ -1103,9 +1165,15 @@ class Cluster:
 
     def drop_messages(self, kind: str, count: int = 1) -> None:
         """Fault injection: the next `count` messages of `kind` (e.g. "ProduceResponse") are lost."""
+        args.name("drop_messages()", "kind", kind, "ProduceResponse")
+        args.whole("drop_messages()", "count", count, minimum=1)
         self.network.drop_next(kind, count)
 
     def _broker(self, broker_id: int) -> Broker:
+        if not args.is_int(broker_id):
+            raise args.bad(
+                "broker commands", "broker_id", f"one of the broker ids {sorted(self.brokers)}", broker_id
+            )
         b = self.brokers.get(broker_id)
         if b is None:
             raise ConfigError(f"there is no broker {broker_id}; brokers are {sorted(self.brokers)}")
@@ -1115,25 +1183,65 @@ class Cluster:
         """KRaft voters notice a dead active controller after controller.quorum.fetch.timeout.ms."""
         ctl = self.controller
         if ctl.active is not None and not self.brokers[ctl.active].online and not ctl.election_pending:
-            ctl._controller_lost()
+            ctl.controller_lost()
         elif ctl.active is None and not ctl.election_pending:
-            ctl._controller_lost()
+            ctl.controller_lost()
         self.scheduler.after(500, self._quorum_check)
 
-    def trace(self, topic: str, partition: int | None = None, offset: int | None = None, *, key=None):
+    def trace(
+        self,
+        topic: str,
+        partition: int | None = None,
+        offset: int | None = None,
+        *,
+        key=None,
+        lost: bool = False,
+    ):
         """Follow a record end to end: `trace(topic, partition, offset)`, or `trace(topic, key=...)` for every
-        record with that key (see engine.trace)."""
-        from .trace import trace, trace_key
+        record with that key; `lost=True`: the acknowledged record that was lost at that offset (the new
+        leader may have reused the offset for another record). See engine.trace."""
+        from .trace import trace, trace_key, trace_lost
 
+        args.name("trace()", "topic", topic, "orders")
         if key is not None:
             return trace_key(self, topic, key)
         if partition is None or offset is None:
             raise ConfigError("trace needs (topic, partition, offset) or (topic, key=...)")
-        return trace(self, topic, partition, offset)
+        if not self.partition_count(topic):
+            raise InvalidArgumentError(f"topic: {topic!r} does not exist")
+        if not args.is_int(partition) or not 0 <= partition < self.partition_count(topic):
+            raise InvalidArgumentError(f"partition: {topic}-{partition!r} does not exist")
+        args.whole("trace()", "offset", offset)
+        return (trace_lost if lost else trace)(self, topic, partition, offset)
+
+    # -- read-only queries (plain data; the UI reads these and snapshots, never the live objects) ----------------
+    def partition_count(self, topic: str) -> int:
+        """How many partitions the topic has now (0: no such topic)."""
+        t = self.topics.get(topic)
+        return t.partitions if t is not None else 0
+
+    def lost_records(self, tp: TP | None = None) -> list[LostRecordView]:
+        """Acknowledged records that no longer exist (the loss ledger), of one partition or all."""
+        return self.losses.lost_records(tp)
+
+    def consumed_records(self, consumer_id: str, n: int = 20) -> tuple[ConsumerRecord, ...]:
+        """The newest `n` records poll() handed this consumer, oldest first (empty: no such consumer)."""
+        k = self.consumers.get(consumer_id)
+        if not isinstance(k, Consumer) or n <= 0:  # a real client's records are in its own process
+            return ()
+        hist = k.history
+        return tuple(hist[i] for i in range(max(0, len(hist) - n), len(hist)))
+
+    def acked_batches(self, producer_id: str, n: int = 10, scan: int = 500) -> list[AckedBatchView]:
+        """The producer's newest `n` acknowledged batches, newest first, from the loss ledger, which keeps every
+        acknowledged batch (the accumulator forgets a batch once acknowledged; acks=0 batches never learn an
+        offset, so they are not there). `scan`: batches looked at per partition, newest first."""
+        return self.losses.acked_by(producer_id, n, scan)
 
     # -- views ----------------------------------------------------------------------------------------------
     def snapshot(self, tail: int = 24, include_internal: bool = False) -> ClusterSnapshot:
         """Plain immutable data for rendering (see engine.snapshot)."""
+        args.whole("snapshot()", "tail", tail, unit="records")
         return build_snapshot(self, tail, include_internal)
 
     def clone(self) -> Cluster:

@@ -6,7 +6,7 @@ saying what happened. Commands are recorded in the timeline, so a run can be rep
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -19,6 +19,10 @@ from .errors import (
     KafkaError,
     ProducerFencedError,
 )
+from .producer import Producer
+
+if TYPE_CHECKING:
+    from .records import ConsumerRecord
 
 
 class _Cmd(BaseModel):
@@ -296,13 +300,13 @@ def _txn_producer(c: Cluster, pid: str):
     p = c.producers.get(pid)
     if p is None:
         raise ConfigError(f"there is no producer {pid!r}; producers are {sorted(c.producers)}")
-    if p.txn is None:
-        raise ConfigError(f"producer {pid!r} has no transactional.id: set it in the producer's config")
     if getattr(p, "external", False):  # a real client over the Kafka protocol (engine/server)
         raise IllegalStateError(
             f"{pid} is a real client connected over the Kafka protocol: it runs its transactions in its own "
             f"process, not from the simulator"
         )
+    if not isinstance(p, Producer) or p.txn is None:
+        raise ConfigError(f"producer {pid!r} has no transactional.id: set it in the producer's config")
     return p
 
 
@@ -480,7 +484,7 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
     if (cmd.to == "offset") != (cmd.offset is not None):
         raise ConfigError("reset_offsets: give offset exactly when to is 'offset' (--to-offset N)")
     problem = (
-        c._ensure_offsets_topic()
+        c.ensure_offsets_topic()
     )  # the tool's FindCoordinator creates __consumer_offsets, as a client's does
     co = None if problem else c.coordinator_for(cmd.group)
     if co is None:
@@ -507,7 +511,7 @@ def reset_offsets(c: Cluster, cmd: ResetOffsets) -> str:
                 f"the current state is {state}."
             )
         g.offsets.update(offsets)
-        coordinator._append_offsets(g, offsets)
+        coordinator.append_offsets(g, offsets)
         shown = ", ".join(f"{t}-{p}: {o}" for (t, p), o in offsets.items())
         c.emit(
             "offsets_committed",
@@ -578,7 +582,7 @@ def consume_transform_produce(c: Cluster, cmd: ConsumeTransformProduce) -> str:
         )
     if p.txn.state == "Uninitialized":
         p.init_transactions()
-    recs = []
+    recs: list[ConsumerRecord] = []
     for _ in range(15):  # joining the group takes a few simulated seconds the first time
         recs = k.poll(1000)
         if recs:

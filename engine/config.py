@@ -16,8 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 
-_NON_NEG = {"ge": 0}
-
 
 class KafkaConfig(BaseModel):
     """Base: parse a {kafka.name: value} mapping into typed fields, with student-readable errors."""
@@ -119,22 +117,20 @@ class ProducerConfig(KafkaConfig):
         16384, alias="batch.size", ge=0, description="Bytes per partition batch, 0 or more."
     )
     buffer_memory: int = Field(33554432, alias="buffer.memory", ge=1, description="Bytes, at least 1.")
-    max_block_ms: int = Field(60000, alias="max.block.ms", **_NON_NEG)
+    max_block_ms: int = Field(60000, alias="max.block.ms", ge=0)
     max_in_flight: int = Field(
         5, alias="max.in.flight.requests.per.connection", ge=1, description="At least 1."
     )
-    retries: int = Field(2147483647, alias="retries", **_NON_NEG)
-    retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
+    retries: int = Field(2147483647, alias="retries", ge=0)
+    retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", ge=0)
     delivery_timeout_ms: int = Field(120000, alias="delivery.timeout.ms", ge=1)
     request_timeout_ms: int = Field(30000, alias="request.timeout.ms", ge=1)
     compression_type: Compression = Field("none", alias="compression.type")
     max_request_size: int = Field(1048576, alias="max.request.size", ge=1)
     partitioner_ignore_keys: bool = Field(False, alias="partitioner.ignore.keys")
     partitioner_adaptive: bool = Field(True, alias="partitioner.adaptive.partitioning.enable")
-    partitioner_availability_timeout_ms: int = Field(
-        0, alias="partitioner.availability.timeout.ms", **_NON_NEG
-    )
-    metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", **_NON_NEG)
+    partitioner_availability_timeout_ms: int = Field(0, alias="partitioner.availability.timeout.ms", ge=0)
+    metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", ge=0)
     client_id: str = Field("", alias="client.id")
     transactional_id: str | None = Field(None, alias="transactional.id")
 
@@ -178,13 +174,13 @@ class ConsumerConfig(KafkaConfig):
     scope: ClassVar[str] = "consumer"
     auto_offset_reset: Literal["latest", "earliest", "none"] = Field("latest", alias="auto.offset.reset")
     enable_auto_commit: bool = Field(True, alias="enable.auto.commit")
-    auto_commit_interval_ms: int = Field(5000, alias="auto.commit.interval.ms", **_NON_NEG)
+    auto_commit_interval_ms: int = Field(5000, alias="auto.commit.interval.ms", ge=0)
     session_timeout_ms: int = Field(45000, alias="session.timeout.ms", ge=1)
     heartbeat_interval_ms: int = Field(3000, alias="heartbeat.interval.ms", ge=1)
     max_poll_interval_ms: int = Field(300000, alias="max.poll.interval.ms", ge=1)
     max_poll_records: int = Field(500, alias="max.poll.records", ge=1, description="At least 1.")
-    fetch_min_bytes: int = Field(1, alias="fetch.min.bytes", **_NON_NEG)
-    fetch_max_wait_ms: int = Field(500, alias="fetch.max.wait.ms", **_NON_NEG)
+    fetch_min_bytes: int = Field(1, alias="fetch.min.bytes", ge=0)
+    fetch_max_wait_ms: int = Field(500, alias="fetch.max.wait.ms", ge=0)
     fetch_max_bytes: int = Field(52428800, alias="fetch.max.bytes", ge=1)
     max_partition_fetch_bytes: int = Field(1048576, alias="max.partition.fetch.bytes", ge=1)
     partition_assignment_strategy: tuple[Strategy, ...] = Field(
@@ -193,7 +189,7 @@ class ConsumerConfig(KafkaConfig):
         description="A list of: range, roundrobin, sticky, cooperative-sticky (or Kafka's class names).",
     )
     request_timeout_ms: int = Field(30000, alias="request.timeout.ms", ge=1)
-    retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", **_NON_NEG)
+    retry_backoff_ms: int = Field(100, alias="retry.backoff.ms", ge=0)
     group_protocol: Literal["classic", "consumer"] = Field("classic", alias="group.protocol")
     # KIP-345 static membership: a restart within session.timeout.ms keeps the partitions, no rebalance
     group_instance_id: str | None = Field(
@@ -212,7 +208,7 @@ class ConsumerConfig(KafkaConfig):
     # KIP-392: the consumer's rack, sent with every fetch; a leader with a replica.selector.class may then
     # name a same-rack follower to read from, for metadata.max.age.ms
     client_rack: str = Field("", alias="client.rack")
-    metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", **_NON_NEG)
+    metadata_max_age_ms: int = Field(300000, alias="metadata.max.age.ms", ge=0)
 
     @field_validator("partition_assignment_strategy", mode="before")
     @classmethod
@@ -286,8 +282,8 @@ class TopicConfig(KafkaConfig):
     # Kafka 4.0 refuses segment.bytes below 1 MB (KIP-1030); lessons use tiny segments to show rolling.
     segment_bytes: int = Field(1073741824, alias="segment.bytes", ge=14, description="Bytes per log segment.")
     segment_ms: int = Field(604800000, alias="segment.ms", ge=1)
-    delete_retention_ms: int = Field(86400000, alias="delete.retention.ms", **_NON_NEG)
-    min_compaction_lag_ms: int = Field(0, alias="min.compaction.lag.ms", **_NON_NEG)
+    delete_retention_ms: int = Field(86400000, alias="delete.retention.ms", ge=0)
+    min_compaction_lag_ms: int = Field(0, alias="min.compaction.lag.ms", ge=0)
     max_message_bytes: int = Field(1048588, alias="max.message.bytes", ge=0)
     compression_type: Literal["producer", "none", "gzip", "snappy", "lz4", "zstd"] = Field(
         "producer", alias="compression.type"
@@ -307,11 +303,11 @@ class BrokerConfig(KafkaConfig):
 
     scope: ClassVar[str] = "broker"
     replica_lag_time_max_ms: int = Field(30000, alias="replica.lag.time.max.ms", ge=1)
-    replica_fetch_wait_max_ms: int = Field(500, alias="replica.fetch.wait.max.ms", **_NON_NEG)
+    replica_fetch_wait_max_ms: int = Field(500, alias="replica.fetch.wait.max.ms", ge=0)
     replica_fetch_min_bytes: int = Field(1, alias="replica.fetch.min.bytes", ge=1)
     # KIP-227 incremental fetch sessions between brokers; 0 turns them off (every fetch names every partition)
     max_incremental_fetch_session_cache_slots: int = Field(
-        1000, alias="max.incremental.fetch.session.cache.slots", **_NON_NEG
+        1000, alias="max.incremental.fetch.session.cache.slots", ge=0
     )
     min_insync_replicas: int = Field(1, alias="min.insync.replicas", ge=1)
     unclean_leader_election_enable: bool = Field(False, alias="unclean.leader.election.enable")
@@ -319,8 +315,8 @@ class BrokerConfig(KafkaConfig):
     num_partitions: int = Field(1, alias="num.partitions", ge=1)
     offsets_topic_num_partitions: int = Field(50, alias="offsets.topic.num.partitions", ge=1)
     offsets_topic_replication_factor: int = Field(3, alias="offsets.topic.replication.factor", ge=1)
-    group_initial_rebalance_delay_ms: int = Field(3000, alias="group.initial.rebalance.delay.ms", **_NON_NEG)
-    group_min_session_timeout_ms: int = Field(6000, alias="group.min.session.timeout.ms", **_NON_NEG)
+    group_initial_rebalance_delay_ms: int = Field(3000, alias="group.initial.rebalance.delay.ms", ge=0)
+    group_min_session_timeout_ms: int = Field(6000, alias="group.min.session.timeout.ms", ge=0)
     group_max_session_timeout_ms: int = Field(1800000, alias="group.max.session.timeout.ms", ge=1)
     # KIP-848 consumer groups (GroupCoordinatorConfig): the broker, not the member, sets these
     group_consumer_session_timeout_ms: int = Field(45000, alias="group.consumer.session.timeout.ms", ge=1)
@@ -355,7 +351,7 @@ class BrokerConfig(KafkaConfig):
         300, alias="leader.imbalance.check.interval.seconds", ge=1
     )
     leader_imbalance_per_broker_percentage: int = Field(
-        10, alias="leader.imbalance.per.broker.percentage", **_NON_NEG
+        10, alias="leader.imbalance.per.broker.percentage", ge=0
     )
     broker_heartbeat_interval_ms: int = Field(2000, alias="broker.heartbeat.interval.ms", ge=1)
     broker_session_timeout_ms: int = Field(9000, alias="broker.session.timeout.ms", ge=1)

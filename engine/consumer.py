@@ -18,20 +18,31 @@ from collections import deque
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
+from . import args
 from .assignors import assign_detailed
 from .config import ConsumerConfig
 from .errors import (
     CommitFailedError,
+    CoordinatorNotAvailableError,
     FencedInstanceIdError,
+    FencedMemberEpochError,
+    IllegalGenerationError,
     IllegalStateError,
+    InvalidSessionTimeoutError,
     KafkaError,
+    KafkaTimeoutError,
+    MemberIdRequiredError,
     NoOffsetForPartitionError,
+    NotCoordinatorError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+    UnreleasedInstanceIdError,
 )
 from .records import ConsumerRecord
 from .scheduler import Watchdog
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .group import Subscription
     from .records import RecordBatch
 
@@ -43,7 +54,7 @@ _tuple_new = tuple.__new__
 class Consumer:
     def __init__(
         self,
-        cluster: Cluster,
+        cluster: World,
         consumer_id: str,
         group_id: str | None = None,
         topics: list[str] | None = None,
@@ -88,7 +99,7 @@ class Consumer:
         self.auto_interval: int | None = None
         self.needs_rejoin = False
         self.rebalance_pending_commit = False
-        self.commit_results: dict[int, str | None] = {}
+        self.commit_results: dict[int, KafkaError | None] = {}
         self.poll_error: KafkaError | None = None  # raised by the next poll(), as KafkaConsumer.poll() does
         self.strategies = list(cfg.partition_assignment_strategy)
         if topics:
@@ -99,6 +110,7 @@ class Consumer:
 
     # -- public API ------------------------------------------------------------------------------------------
     def subscribe(self, topics: list[str]) -> None:
+        topics = args.topics("subscribe()", "topics", topics)
         if self.group_id is None:
             raise IllegalStateError(
                 "subscribe() needs a group_id: give one, or use assign() for manual partitions"
@@ -110,15 +122,18 @@ class Consumer:
 
     def assign(self, partitions: list[TP]) -> None:
         """Manual assignment: no group membership, no rebalances (KafkaConsumer.assign)."""
+        partitions = args.partitions("assign()", "partitions", partitions)
         self._check_alive()
         self.subscription = None
-        self.manual = [tuple(tp) for tp in partitions]
+        self.manual = partitions
         self.assignment = list(self.manual)
         self.state = "stable"
         self._init_positions(self.assignment)
 
     def poll(self, timeout_ms: int = 1000, max_records: int | None = None) -> list[ConsumerRecord]:
         """Return buffered records; if none, run the simulation up to `timeout_ms` until some arrive."""
+        args.whole("poll()", "timeout_ms", timeout_ms, unit="ms")  # Kafka: "Timeout must not be negative"
+        args.optional_whole("poll()", "max_records", max_records, minimum=1)
         self._check_alive()
         c = self.cluster
         records = self._poll_once(max_records)
@@ -129,10 +144,12 @@ class Consumer:
 
     def commit(self, offsets: dict[TP, int] | None = None, asynchronous: bool = False) -> None:
         """commitSync / commitAsync: store positions (or the given offsets) in the group's coordinator."""
+        if offsets is not None:
+            offsets = args.offsets("commit()", "offsets", offsets)
         self._check_alive()
         c = self.cluster
         offs = (
-            dict(offsets)
+            offsets
             if offsets is not None
             else {tp: self.positions[tp] for tp in self.assignment if tp in self.positions}
         )
@@ -144,18 +161,21 @@ class Consumer:
         c.run_until(
             lambda: req in self.commit_results or not self.alive, self.config.request_timeout_ms, quiet=True
         )
-        err = self.commit_results.pop(req, "TIMEOUT")
+        err = self.commit_results.pop(
+            req, KafkaTimeoutError("no OffsetCommit answer within request.timeout.ms")
+        )
         if err is not None:
             raise CommitFailedError(
-                f"commit failed with {err}: the group rebalanced (or the coordinator moved) and these partitions may "
+                f"commit failed with {err.name}: the group rebalanced (or the coordinator moved) and these partitions may "
                 f"now belong to another member; the records since the last commit will be processed again"
             )
 
     def position(self, tp: TP) -> int | None:
-        return self.positions.get(tuple(tp))
+        return self.positions.get(args.tp("position()", "tp", tp))
 
     def seek(self, tp: TP, offset: int) -> None:
-        tp = tuple(tp)
+        tp = args.tp("seek()", "tp", tp)
+        args.whole("seek()", "offset", offset)
         if tp not in self.assignment:
             raise IllegalStateError(f"{tp[0]}-{tp[1]} is not assigned to {self.id}")
         self.positions[tp] = offset
@@ -165,11 +185,13 @@ class Consumer:
 
     def committed(self, tp: TP) -> int | None:
         """The group's committed offset as the coordinator knows it (read directly, for notebooks)."""
+        tp = args.tp("committed()", "tp", tp)
         g = self.cluster.group_state(self.group_id) if self.group_id else None
-        return g.offsets.get(tuple(tp)) if g else None
+        return g.offsets.get(tp) if g else None
 
     def start(self, poll_interval_ms: int = 100) -> None:
         """Let the simulation call poll() every `poll_interval_ms` (how the Playground's consumers run)."""
+        args.whole("start()", "poll_interval_ms", poll_interval_ms, minimum=1, unit="ms")
         self.auto_interval = poll_interval_ms
         self.cluster.scheduler.after(poll_interval_ms, self._auto_poll, self._hb_epoch)
 
@@ -604,6 +626,21 @@ class Consumer:
             self._rediscover_coordinator()
         self.cluster.scheduler.after(self.config.retry_backoff_ms, self._maybe_fetch)
 
+    def on_partitions_changed(self, topic: str) -> bool:
+        """A topic gained partitions: refresh the metadata; a classic group's leader subscribed to it rejoins
+        (ConsumerCoordinator: the metadata snapshot changed). True for a KIP-848 member subscribed to it: its
+        coordinator must bump the group epoch."""
+        if self.alive and topic in self.metadata:
+            self._refresh_metadata()
+        if not (self.alive and self.group_id and topic in (self.subscription or [])):
+            return False
+        if self._kip848:
+            return True
+        if self.is_leader and self.state == "stable":
+            self.state = "unjoined"
+            self._ensure_joined()
+        return False
+
     def _refresh_metadata(self) -> None:
         c = self.cluster
         for topic in list(self.metadata):
@@ -636,7 +673,7 @@ class Consumer:
                 self._reset_position(tp, "no committed offset")
 
     def on_offset_fetch_response(
-        self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]
+        self, group_id: str, req_id: int, err: KafkaError | None, offsets: dict[TP, int]
     ) -> None:
         if not self.alive:
             return
@@ -724,7 +761,7 @@ class Consumer:
         self._req_seq += 1
         co = self._coordinator_broker()
         if co is None:
-            self.commit_results[self._req_seq] = "COORDINATOR_NOT_AVAILABLE"
+            self.commit_results[self._req_seq] = CoordinatorNotAvailableError("no group coordinator known")
             return self._req_seq
         gen = self.generation if self.subscription is not None else -1
         member = self.member_id if self.subscription is not None else ""
@@ -743,16 +780,18 @@ class Consumer:
         )
         return self._req_seq
 
-    def on_commit_response(self, group_id: str, req_id: int, err: str | None, offsets: dict[TP, int]) -> None:
+    def on_commit_response(
+        self, group_id: str, req_id: int, err: KafkaError | None, offsets: dict[TP, int]
+    ) -> None:
         self.commit_results[req_id] = err
         if len(self.commit_results) > 100:
             for k in sorted(self.commit_results)[:-50]:
                 del self.commit_results[k]
         if err is None:
             self.committed_ack.update(offsets)
-        elif err == "FENCED_INSTANCE_ID":
+        elif isinstance(err, FencedInstanceIdError):
             self._fenced("OffsetCommit")
-        elif err == "NOT_COORDINATOR":
+        elif isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
 
     # -- group membership -------------------------------------------------------------------------------------
@@ -846,7 +885,7 @@ class Consumer:
     def on_cg_heartbeat_response(
         self,
         group_id: str,
-        err: str | None,
+        err: KafkaError | None,
         member_id: str,
         epoch: int,
         assignment: list[TP] | None,
@@ -856,22 +895,22 @@ class Consumer:
         if not self.alive:
             return
         c = self.cluster
-        if err == "NOT_COORDINATOR":
+        if isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
             return
-        if err in ("FENCED_INSTANCE_ID", "UNRELEASED_INSTANCE_ID"):
+        if isinstance(err, FencedInstanceIdError | UnreleasedInstanceIdError):
             self._fenced(
-                "ConsumerGroupHeartbeat", err
+                "ConsumerGroupHeartbeat", err.name
             )  # both fatal for the client (KIP-848 static membership)
             return
-        if err in ("UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH"):
-            self._lose_membership(f"ConsumerGroupHeartbeat answered {err}")
+        if isinstance(err, UnknownMemberIdError | FencedMemberEpochError):
+            self._lose_membership(f"ConsumerGroupHeartbeat answered {err.name}")
             self.generation = 0
             self._send_cg_heartbeat()
             return
         self.generation = epoch
         self.protocol = "consumer"
-        new = [tuple(tp) for tp in assignment or []]
+        new = [(t, p) for t, p in assignment or []]
         revoked = [tp for tp in self.assignment if tp not in new]
         added = [tp for tp in new if tp not in self.assignment]
         self.state = "stable"
@@ -950,26 +989,27 @@ class Consumer:
             partitions=[list(tp) for tp in tps],
         )
 
-    def on_join_response(self, group_id: str, err: str | None, payload: dict | None) -> None:
+    def on_join_response(self, group_id: str, err: KafkaError | None, payload: dict[str, Any] | None) -> None:
         if not self.alive or self.state != "joining":
             return
         c = self.cluster
-        if err == "MEMBER_ID_REQUIRED":
+        if isinstance(err, MemberIdRequiredError):
+            assert payload is not None  # MEMBER_ID_REQUIRED carries the member id to join with
             self.member_id = payload["member_id"]
             self._send_join()
             return
-        if err == "UNKNOWN_MEMBER_ID":
+        if isinstance(err, UnknownMemberIdError):
             self._lose_membership("the coordinator no longer knows this member")
             self._send_join()
             return
-        if err == "FENCED_INSTANCE_ID":
+        if isinstance(err, FencedInstanceIdError):
             self._fenced("JoinGroup")
             return
-        if err in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
+        if isinstance(err, NotCoordinatorError | CoordinatorNotAvailableError):
             self.coordinator = None
             c.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
             return
-        if err == "INVALID_SESSION_TIMEOUT":
+        if isinstance(err, InvalidSessionTimeoutError):
             bc = c.broker_config
             self.state = "unjoined"
             c.emit(
@@ -984,6 +1024,7 @@ class Consumer:
         if err is not None:
             self._send_join()
             return
+        assert payload is not None  # a successful JoinGroup answers with the generation and members
         self.member_id = payload[
             "member_id"
         ]  # a static member learns its id here (no MEMBER_ID_REQUIRED round)
@@ -1023,6 +1064,7 @@ class Consumer:
         owned = {mid: list(s.owned) for mid, s in members.items()}
         # KIP-429: cooperative-sticky withholds a partition moving between members until its owner revoked it
         # (CooperativeStickyAssignor.adjustAssignment); it is handed out in the follow-up round
+        assert self.protocol is not None  # the leader learnt the group's protocol in its JoinGroup answer
         return assign_detailed(
             self.protocol,
             subs,
@@ -1046,27 +1088,27 @@ class Consumer:
                 ps = ctl.partitions.get((t, p))
                 replicas = ps.replicas if ps is not None else []
                 out[(t, p)] = {
-                    c.brokers[b].rack
+                    rack
                     for b in replicas
-                    if b in c.brokers and c.brokers[b].rack and ctl.is_live(b)
+                    if b in c.brokers and (rack := c.brokers[b].rack) and ctl.is_live(b)
                 }
         return out
 
     def on_sync_response(
-        self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None
+        self, group_id: str, err: KafkaError | None, generation: int, assignment: list[TP] | None
     ) -> None:
         if not self.alive or self.state != "syncing":
             return
-        if err == "FENCED_INSTANCE_ID":
+        if isinstance(err, FencedInstanceIdError):
             self._fenced("SyncGroup")
             return
         if err is not None:
-            if err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
-                self._lose_membership(f"SyncGroup failed with {err}")
+            if isinstance(err, UnknownMemberIdError | IllegalGenerationError):
+                self._lose_membership(f"SyncGroup failed with {err.name}")
             self.state = "unjoined"
             self._ensure_joined()
             return
-        new = [tuple(tp) for tp in assignment or []]
+        new = [(t, p) for t, p in assignment or []]
         revoked = [tp for tp in self.assignment if tp not in new]
         self.state = "stable"
         if revoked:
@@ -1079,7 +1121,7 @@ class Consumer:
             self.state = "unjoined"
             self._ensure_joined()
 
-    def _fenced(self, request: str, err: str = "FENCED_INSTANCE_ID") -> None:
+    def _fenced(self, request: str, err: str = FencedInstanceIdError.name) -> None:
         """FENCED_INSTANCE_ID (another process owns the instance id) and, with KIP-848, UNRELEASED_INSTANCE_ID (the
         old member still holds it: it neither left with epoch -2 nor timed out) are fatal for the client."""
         if not self.alive:
@@ -1171,19 +1213,19 @@ class Consumer:
             )
         c.scheduler.after(cfg.heartbeat_interval_ms, self._heartbeat, epoch)
 
-    def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
+    def on_heartbeat_response(self, group_id: str, err: KafkaError | None) -> None:
         if not self.alive or err is None or self.state != "stable":
             return
-        if err == "REBALANCE_IN_PROGRESS":
+        if isinstance(err, RebalanceInProgressError):
             self.state = "unjoined"
             self._ensure_joined()
-        elif err == "FENCED_INSTANCE_ID":
+        elif isinstance(err, FencedInstanceIdError):
             self._fenced("Heartbeat")
-        elif err in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
-            self._lose_membership(f"heartbeat answered {err}")
+        elif isinstance(err, UnknownMemberIdError | IllegalGenerationError):
+            self._lose_membership(f"heartbeat answered {err.name}")
             self.state = "unjoined"
             self._ensure_joined()
-        elif err == "NOT_COORDINATOR":
+        elif isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
 
 

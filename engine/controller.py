@@ -26,7 +26,8 @@ from .placement import BrokerMetadata, EngineRandom, UsableBroker, assign_replic
 from .shutdown import ControlledShutdown
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 QUORUM_FETCH_TIMEOUT_MS = 2000  # controller.quorum.fetch.timeout.ms
@@ -48,7 +49,7 @@ class PartitionState:
 
 
 class Controller:
-    def __init__(self, cluster: Cluster, mode: str) -> None:
+    def __init__(self, cluster: World, mode: str) -> None:
         self.cluster = cluster
         self.mode = mode
         self.partitions: dict[TP, PartitionState] = {}
@@ -57,7 +58,7 @@ class Controller:
         self.epoch = 0  # controller epoch (ZooKeeper) / quorum leader epoch (KRaft)
         self.voters: list[int] = []  # KRaft quorum voters
         self.metadata_offset = 0  # KRaft: records in the metadata log
-        self.sessions: dict[int, object] = {}  # broker id -> session expiry timer
+        self.sessions: dict[int, Timer] = {}  # broker id -> session expiry timer
         self.election_pending = False
         self.quorum_lost = False  # KRaft: no majority of voters; they keep retrying until one is back
         self.shutdown = ControlledShutdown(cluster)  # brokers asked to stop cleanly (controlled shutdown)
@@ -71,8 +72,8 @@ class Controller:
         self.active = broker_ids[0]
         self.epoch = 1
         for b in broker_ids:
-            self._touch_session(b)
-            c.scheduler.after(self._heartbeat_interval(), self._send_heartbeat, b, c.brokers[b].epoch)
+            self.touch_session(b)
+            c.scheduler.after(self.heartbeat_interval(), self.send_heartbeat, b, c.brokers[b].epoch)
         where = (
             f"the KRaft controller quorum {self.voters} elected broker {self.active} active controller"
             if self.mode == "kraft"
@@ -97,11 +98,11 @@ class Controller:
         """Partition.isReplicaIsrEligible: neither fenced nor in controlled shutdown (KIP-841)."""
         return broker_id in self.live and not self.shutdown.is_shutting_down(broker_id)
 
-    def _record(self, n: int = 1) -> None:
+    def record_metadata(self, n: int = 1) -> None:
         self.metadata_offset += n
 
     # -- liveness: heartbeats (KRaft) / ZooKeeper sessions ----------------------------------------------------
-    def _heartbeat_interval(self) -> int:
+    def heartbeat_interval(self) -> int:
         bc = self.cluster.broker_config
         return (
             bc.broker_heartbeat_interval_ms
@@ -113,24 +114,24 @@ class Controller:
         bc = self.cluster.broker_config
         return bc.broker_session_timeout_ms if self.mode == "kraft" else bc.zookeeper_session_timeout_ms
 
-    def _send_heartbeat(self, broker_id: int, epoch: int) -> None:
+    def send_heartbeat(self, broker_id: int, epoch: int) -> None:
         c = self.cluster
         b = c.brokers[broker_id]
         if b.epoch != epoch or not b.alive:
             return
         kind = "BrokerHeartbeat" if self.mode == "kraft" else "ZooKeeperPing"
         c.network.send(b.name, self.actor, kind, self.on_heartbeat, broker_id, epoch)
-        c.scheduler.after(self._heartbeat_interval(), self._send_heartbeat, broker_id, epoch)
+        c.scheduler.after(self.heartbeat_interval(), self.send_heartbeat, broker_id, epoch)
 
     def on_heartbeat(self, broker_id: int, epoch: int) -> None:
         c = self.cluster
         if c.brokers[broker_id].epoch != epoch:
             return
-        self._touch_session(broker_id)
+        self.touch_session(broker_id)
         if broker_id not in self.live:
             self._broker_registered(broker_id)
 
-    def _touch_session(self, broker_id: int) -> None:
+    def touch_session(self, broker_id: int) -> None:
         t = self.sessions.get(broker_id)
         if t is not None:
             t.cancel()
@@ -161,12 +162,12 @@ class Controller:
                 actors=("zookeeper", f"broker-{broker_id}"),
                 broker=broker_id,
             )
-        self._record()
+        self.record_metadata()
         if broker_id == self.active:
-            self._controller_lost()
+            self.controller_lost()
         self._on_broker_failure(broker_id)
 
-    def _controller_lost(self) -> None:
+    def controller_lost(self) -> None:
         """The active controller is gone: ZooKeeper deletes /controller; KRaft voters start an election."""
         c = self.cluster
         self.active = None
@@ -208,12 +209,12 @@ class Controller:
         if sum(c.brokers[v].online for v in self.voters) * 2 <= len(self.voters):
             c.scheduler.after(QUORUM_FETCH_TIMEOUT_MS, self._retry_quorum)
             return
-        self._controller_lost()
+        self.controller_lost()
 
     def _finish_kraft_election(self, winner: int) -> None:
         c = self.cluster
         if not c.brokers[winner].online:
-            self._controller_lost()
+            self.controller_lost()
             return
         self._become_active(winner, f"won the KRaft vote among voters {self.voters}")
 
@@ -222,7 +223,7 @@ class Controller:
         self.active = broker_id
         self.epoch += 1
         self.election_pending = False
-        self._record()
+        self.record_metadata()
         c.emit(
             "controller_elected",
             f"Broker {broker_id} {how}: it is the new controller (epoch {self.epoch})",
@@ -234,19 +235,19 @@ class Controller:
             # ClusterControlManager.activate: a new BrokerHeartbeatManager starts every registered broker's
             # session now, so brokers whose heartbeats went nowhere during the election are not fenced for it
             for b in sorted(self.live):
-                self._touch_session(b)
+                self.touch_session(b)
         # the new controller re-checks every partition (ZooKeeper: it reads the state back from ZooKeeper)
         for b in list(self.live):
             if not c.brokers[b].online and b not in self.sessions:
                 self._on_broker_failure(b)
         for tp, ps in self.partitions.items():
             if ps.leader is None or ps.leader not in self.live:
-                self._elect(tp, "the new controller found it without a live leader")
+                self.elect(tp, "the new controller found it without a live leader")
 
     def _broker_registered(self, broker_id: int) -> None:
         c = self.cluster
         self.live.add(broker_id)
-        self._record()
+        self.record_metadata()
         kind = "unfenced" if self.mode == "kraft" else "registered in ZooKeeper (/brokers/ids)"
         c.emit(
             "broker_unfenced",
@@ -256,13 +257,13 @@ class Controller:
         )
         if self.active is None or self.election_pending:
             if self.mode == "zookeeper" or self.election_pending:
-                self._controller_lost() if self.active is None and not self.election_pending else None
+                self.controller_lost() if self.active is None and not self.election_pending else None
         for tp, ps in self.partitions.items():
             if broker_id in ps.replicas:
                 if ps.leader is None:
-                    self._elect(tp, f"broker {broker_id} came back")
+                    self.elect(tp, f"broker {broker_id} came back")
                 else:
-                    self._publish(tp)
+                    self.publish(tp)
 
     def fence_stopped(self, broker_id: int) -> None:
         """SHUTDOWN_NOW after a controlled shutdown (ReplicationControlManager.handleBrokerFenced): the broker is
@@ -273,7 +274,7 @@ class Controller:
         t = self.sessions.pop(broker_id, None)
         if t is not None:
             t.cancel()
-        self._record()
+        self.record_metadata()
         self.cluster.emit(
             "broker_fenced",
             f"The controller fenced broker {broker_id}, which shut down in a controlled way",
@@ -282,7 +283,7 @@ class Controller:
             controlled=True,
         )
         if broker_id == self.active:
-            self._controller_lost()  # combined mode: its controller stops with it; the other voters elect one
+            self.controller_lost()  # combined mode: its controller stops with it; the other voters elect one
         self._on_broker_failure(broker_id)
 
     def on_broker_bounced(self, broker_id: int) -> None:
@@ -291,7 +292,7 @@ class Controller:
         brokers" as a failure then a startup), so leadership moves away and the broker rejoins as a follower.
         Without this the controller would keep a leader that, having restarted, no longer acts as one."""
         self.live.discard(broker_id)
-        self._record()
+        self.record_metadata()
         self.cluster.emit(
             "broker_fenced",
             f"Broker {broker_id} registered again before its session expired: the "
@@ -309,11 +310,11 @@ class Controller:
             if broker_id not in ps.replicas:
                 continue
             if ps.leader == broker_id:
-                self._elect(tp, f"its leader, broker {broker_id}, is gone")
+                self.elect(tp, f"its leader, broker {broker_id}, is gone")
             elif broker_id in ps.isr and len(ps.isr) > 1:
                 ps.isr = [b for b in ps.isr if b != broker_id]
                 ps.partition_epoch += 1
-                self._record()
+                self.record_metadata()
                 self.cluster.emit(
                     "isr_shrink",
                     f"The controller removed failed broker {broker_id} from the ISR of "
@@ -324,7 +325,7 @@ class Controller:
                     isr=list(ps.isr),
                     removed=[broker_id],
                 )
-                self._publish(tp)
+                self.publish(tp)
 
     # -- topics ------------------------------------------------------------------------------------------------
     def create_partitions(self, topic: str, partitions: int, rf: int, first_partition: int = 0) -> None:
@@ -335,8 +336,8 @@ class Controller:
             live = [b for b in replicas if b in self.live]
             ps.leader = live[0] if live else None
             ps.leader_epoch = 0
-            self._record(2)
-            self._publish(tp)
+            self.record_metadata(2)
+            self.publish(tp)
 
     def place_replicas(
         self, topic: str, partitions: int, rf: int, first_partition: int = 0
@@ -390,7 +391,7 @@ class Controller:
                 )
 
     # -- elections ---------------------------------------------------------------------------------------------
-    def _elect(self, tp: TP, reason: str) -> None:
+    def elect(self, tp: TP, reason: str) -> None:
         c = self.cluster
         ps = self.partitions[tp]
         old = ps.leader
@@ -414,8 +415,8 @@ class Controller:
                 ps.partition_epoch += 1
                 # KRaft and ZooKeeper keep the last ISR member in the ISR while the partition is offline
                 ps.isr = [b for b in ps.isr if b == old] or ps.isr[:1]
-                self._record()
-                self._publish(tp)
+                self.record_metadata()
+                self.publish(tp)
             why = (
                 "no replica of the ISR "
                 + str(sorted(ps.isr))
@@ -435,7 +436,7 @@ class Controller:
         ps.leader_epoch += 1
         ps.partition_epoch += 1
         ps.isr = new_isr
-        self._record()
+        self.record_metadata()
         kind = "UNCLEAN election of" if unclean else "elected"
         detail = (
             "from outside the ISR (unclean.leader.election.enable=true): records it never copied are lost"
@@ -457,7 +458,7 @@ class Controller:
         )
         if unclean:
             c.losses.note_unclean(tp, new)
-        self._publish(tp)
+        self.publish(tp)
 
     def start_leader_rebalance(self) -> None:
         bc = self.cluster.broker_config
@@ -492,7 +493,7 @@ class Controller:
         ps.leader = pref
         ps.leader_epoch += 1
         ps.partition_epoch += 1
-        self._record()
+        self.record_metadata()
         self.cluster.emit(
             "leader_elected",
             f"Preferred leader election: broker {pref} (the first replica) leads "
@@ -506,7 +507,7 @@ class Controller:
             unclean=False,
             reason="preferred leader election",
         )
-        self._publish(tp)
+        self.publish(tp)
         return True
 
     # -- AlterPartition (ISR changes proposed by leaders) ------------------------------------------------------
@@ -545,12 +546,12 @@ class Controller:
                 topic=tp[0],
                 partition=tp[1],
             )
-        if ok:
+        if ok and ps is not None:  # ok implies ps is not None
             added = [b for b in new_isr if b not in ps.isr]
             removed = [b for b in ps.isr if b not in new_isr]
             ps.isr = list(new_isr)
             ps.partition_epoch += 1
-            self._record()
+            self.record_metadata()
             if removed:
                 c.emit(
                     "isr_shrink",
@@ -604,7 +605,7 @@ class Controller:
     def _update_kind(self) -> str:
         return "MetadataUpdate" if self.mode == "kraft" else "LeaderAndIsr"
 
-    def _publish(self, tp: TP) -> None:
+    def publish(self, tp: TP) -> None:
         """Tell the replicas' brokers (the controller skips brokers it knows are down; they catch up on return)."""
         ps = self.partitions[tp]
         for b in sorted(set(ps.replicas) | set(ps.adding)):
@@ -691,7 +692,7 @@ class Controller:
         ps.adding, ps.removing = adding, removing
         ps.replicas = list(dict.fromkeys(target + ps.replicas))
         ps.partition_epoch += 1
-        self._record()
+        self.record_metadata()
         c.emit(
             "reassignment_started",
             f"Reassigning {tp[0]}-{tp[1]} to brokers {target}: adding {adding}, "
@@ -703,7 +704,7 @@ class Controller:
             adding=adding,
             removing=removing,
         )
-        self._publish(tp)
+        self.publish(tp)
         self._maybe_finish_reassignment(tp)
 
     def _maybe_finish_reassignment(self, tp: TP) -> None:
@@ -719,12 +720,12 @@ class Controller:
         ps.isr = [b for b in ps.isr if b in target]
         ps.adding, ps.removing = [], []
         ps.partition_epoch += 1
-        self._record()
+        self.record_metadata()
         if ps.leader not in target:
             ps.leader = None
-            self._elect(tp, "reassignment moved it away from its old leader")
+            self.elect(tp, "reassignment moved it away from its old leader")
         else:
-            self._publish(tp)
+            self.publish(tp)
         for b in removing:
             br = c.brokers[b]
             c.network.send(

@@ -222,7 +222,7 @@ class EventLog:
                 seq, time_ms, kind, template, args, actors, topic, partition, data = p
                 evs[i] = _event(seq, time_ms, kind, template.format(*args), actors, topic, partition, data)
         self._lazy_from = len(evs)
-        return evs
+        return evs  # type: ignore[return-value]  # every _Pending entry was built into an Event just above
 
     def emit(
         self,
@@ -284,7 +284,7 @@ class EventLog:
         self._lazy_from = max(0, self._lazy_from - drop)
         self.trimmed += drop
         self._seq += 1
-        first = evs[0][0] if evs[0].__class__ is _Pending else evs[0].seq
+        first = evs[0][0] if evs[0].__class__ is _Pending else evs[0].seq  # type: ignore[union-attr]  # an Event
         evs.append(
             Event(
                 self._seq,
@@ -308,8 +308,8 @@ class EventLog:
             return []
         out = []
         for e in self._events[-n:]:
-            kind = e[2] if e.__class__ is _Pending else e.kind
-            if kind == "note" and e.__class__ is not _Pending and "events_trimmed" in e.data:
+            kind = e[2] if e.__class__ is _Pending else e.kind  # type: ignore[union-attr]  # an Event
+            if kind == "note" and e.__class__ is not _Pending and "events_trimmed" in e.data:  # type: ignore[union-attr]
                 kind = "message_dropped"
             out.append(kind)
         return out

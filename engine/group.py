@@ -19,9 +19,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import (
+    FencedInstanceIdError,
     IllegalGenerationError,
+    InvalidSessionTimeoutError,
     KafkaError,
+    MemberIdRequiredError,
+    NotCoordinatorError,
     RebalanceInProgressError,
+    StaleMemberEpochError,
     UnknownMemberIdError,
 )
 from .group848 import ConsumerProtocolCoordinator
@@ -29,6 +34,8 @@ from .records import BATCH_OVERHEAD, RecordBatch, record_size
 
 if TYPE_CHECKING:
     from .broker import Broker
+    from .contracts import Client, GroupMember, OffsetClient, World
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
@@ -40,8 +47,7 @@ EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
 )
 
 
-class MemberIdRequired(KafkaError):
-    name, code = "MEMBER_ID_REQUIRED", 79
+MemberIdRequired = MemberIdRequiredError  # (its old name here)
 
 
 class Subscription(NamedTuple):
@@ -103,7 +109,7 @@ class Member:
         self.awaiting_join = False
         self.awaiting_sync = False
         self.assignment: list[TP] = []
-        self.session_timer = None
+        self.session_timer: Timer | None = None
         self.generation_id = -1  # the generation of `owned`, as the member's JoinGroup subscription said
         self.rack_id: str | None = None  # client.rack from the subscription (KIP-881)
 
@@ -145,22 +151,26 @@ class Group:
         self.members: dict[str, Member] = {}
         self.pending_members: set[str] = set()
         self.offsets: dict[TP, int] = {}
-        self.join_timer = None
+        self.join_timer: Timer | None = None
         self.initial_delay_until: int | None = None
         self.assignment_done = False
         self.static_members: dict[
             str, str
         ] = {}  # group.instance.id -> member id (ClassicGroup.staticMembers)
 
-    def validate_member(self, member_id: str, group_instance_id: str | None) -> str | None:
-        """ClassicGroup.validateMember: the error code for a request from this member, or None."""
+    def validate_member(self, member_id: str, group_instance_id: str | None) -> KafkaError | None:
+        """ClassicGroup.validateMember: the error for a request from this member, or None."""
         if group_instance_id is not None:
             existing = self.static_members.get(group_instance_id)
             if existing is None:
-                return "UNKNOWN_MEMBER_ID"
+                return UnknownMemberIdError("the group does not know this member id")
             if existing != member_id:
-                return "FENCED_INSTANCE_ID"
-        return None if member_id in self.members else "UNKNOWN_MEMBER_ID"
+                return FencedInstanceIdError("another member joined with this group.instance.id")
+        return (
+            None
+            if member_id in self.members
+            else UnknownMemberIdError("the group does not know this member id")
+        )
 
 
 class GroupCoordinator:
@@ -171,7 +181,7 @@ class GroupCoordinator:
         self.kip848 = ConsumerProtocolCoordinator(self)
 
     @property
-    def cluster(self):
+    def cluster(self) -> World:
         return self.broker.cluster
 
     def _emit(self, kind: str, summary: str, group: Group, **data) -> None:
@@ -195,7 +205,7 @@ class GroupCoordinator:
     # -- JoinGroup ----------------------------------------------------------------------------------------------
     def on_join(
         self,
-        consumer,
+        consumer: GroupMember,
         group_id: str,
         member_id: str,
         topics: list[str],
@@ -212,7 +222,12 @@ class GroupCoordinator:
         c = self.cluster
         if not self.is_coordinator(group_id):
             self._reply(
-                consumer, "JoinGroupResponse", consumer.on_join_response, group_id, "NOT_COORDINATOR", None
+                consumer,
+                "JoinGroupResponse",
+                consumer.on_join_response,
+                group_id,
+                NotCoordinatorError("this broker is not the group's coordinator; find it again"),
+                None,
             )
             return
         bc = c.broker_config
@@ -222,7 +237,9 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 consumer.on_join_response,
                 group_id,
-                "INVALID_SESSION_TIMEOUT",
+                InvalidSessionTimeoutError(
+                    "session.timeout.ms is outside the broker's group.min/max.session.timeout.ms"
+                ),
                 None,
             )
             return
@@ -254,7 +271,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 consumer.on_join_response,
                 group_id,
-                "MEMBER_ID_REQUIRED",
+                MemberIdRequiredError("join again with the member id in this answer"),
                 {"member_id": new_id},
             )
             return
@@ -330,7 +347,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 consumer.on_join_response,
                 g.group_id,
-                "UNKNOWN_MEMBER_ID",
+                UnknownMemberIdError("the group does not know this member id"),
                 None,
             )
 
@@ -376,7 +393,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 old.consumer.on_join_response,
                 g.group_id,
-                "FENCED_INSTANCE_ID",
+                FencedInstanceIdError("another member joined with this group.instance.id"),
                 None,
             )
         if old.awaiting_sync:
@@ -385,7 +402,7 @@ class GroupCoordinator:
                 "SyncGroupResponse",
                 old.consumer.on_sync_response,
                 g.group_id,
-                "FENCED_INSTANCE_ID",
+                FencedInstanceIdError("another member joined with this group.instance.id"),
                 -1,
                 None,
             )
@@ -454,7 +471,7 @@ class GroupCoordinator:
                     "SyncGroupResponse",
                     m.consumer.on_sync_response,
                     g.group_id,
-                    "REBALANCE_IN_PROGRESS",
+                    RebalanceInProgressError("the group is rebalancing; join again"),
                     g.generation,
                     None,
                 )
@@ -578,7 +595,7 @@ class GroupCoordinator:
     # -- SyncGroup ----------------------------------------------------------------------------------------------
     def on_sync(
         self,
-        consumer,
+        consumer: GroupMember,
         group_id: str,
         generation: int,
         member_id: str,
@@ -587,11 +604,11 @@ class GroupCoordinator:
     ) -> None:
         g = self.groups.get(group_id)
         err = (
-            "UNKNOWN_MEMBER_ID"
+            UnknownMemberIdError("the group does not know this member id")
             if g is None or not self.is_coordinator(group_id)
             else g.validate_member(member_id, group_instance_id)
         )
-        if err is not None:
+        if err is not None or g is None:
             self._reply(consumer, "SyncGroupResponse", consumer.on_sync_response, group_id, err, -1, None)
             return
         if generation != g.generation:
@@ -600,7 +617,7 @@ class GroupCoordinator:
                 "SyncGroupResponse",
                 consumer.on_sync_response,
                 group_id,
-                "ILLEGAL_GENERATION",
+                IllegalGenerationError("not the group's current generation"),
                 -1,
                 None,
             )
@@ -611,7 +628,7 @@ class GroupCoordinator:
                 "SyncGroupResponse",
                 consumer.on_sync_response,
                 group_id,
-                "REBALANCE_IN_PROGRESS",
+                RebalanceInProgressError("the group is rebalancing; join again"),
                 -1,
                 None,
             )
@@ -663,31 +680,41 @@ class GroupCoordinator:
 
     # -- Heartbeat / LeaveGroup / session expiry -----------------------------------------------------------
     def on_heartbeat(
-        self, consumer, group_id: str, generation: int, member_id: str, group_instance_id: str | None = None
+        self,
+        consumer: GroupMember,
+        group_id: str,
+        generation: int,
+        member_id: str,
+        group_instance_id: str | None = None,
     ) -> None:
         g = self.groups.get(group_id)
+        err: KafkaError | None
         if g is None or not self.is_coordinator(group_id):
-            err = "NOT_COORDINATOR"
+            err = NotCoordinatorError("this broker is not the group's coordinator; find it again")
         elif (err := g.validate_member(member_id, group_instance_id)) is not None:
             pass
         else:
             self._touch_session(g, g.members[member_id])
             if g.state in (PREPARING,):
-                err = "REBALANCE_IN_PROGRESS"
+                err = RebalanceInProgressError("the group is rebalancing; join again")
             elif generation != g.generation:
-                err = "ILLEGAL_GENERATION" if g.state == STABLE else "REBALANCE_IN_PROGRESS"
+                err = (
+                    IllegalGenerationError("not the group's current generation")
+                    if g.state == STABLE
+                    else RebalanceInProgressError("the group is rebalancing; join again")
+                )
             else:
                 err = None
         self._reply(consumer, "HeartbeatResponse", consumer.on_heartbeat_response, group_id, err)
 
     def on_leave(
-        self, consumer, group_id: str, member_id: str, group_instance_id: str | None = None
-    ) -> str | None:
-        """LeaveGroup; returns the member's error code (classicGroupLeave: a static member may leave by its
+        self, consumer: Client, group_id: str, member_id: str, group_instance_id: str | None = None
+    ) -> KafkaError | None:
+        """LeaveGroup; returns the member's error (classicGroupLeave: a static member may leave by its
         instance id alone; a stale member id for a known instance id is FENCED_INSTANCE_ID)."""
         g = self.groups.get(group_id)
         if g is None:
-            return "UNKNOWN_MEMBER_ID"
+            return UnknownMemberIdError("the group does not know this member id")
         if group_instance_id is not None and not member_id:
             member_id = g.static_members.get(group_instance_id, "")
         err = g.validate_member(member_id, group_instance_id)
@@ -741,7 +768,7 @@ class GroupCoordinator:
                 "JoinGroupResponse",
                 m.consumer.on_join_response,
                 g.group_id,
-                "UNKNOWN_MEMBER_ID",
+                UnknownMemberIdError("the group does not know this member id"),
                 None,
             )
         self._emit(
@@ -773,7 +800,7 @@ class GroupCoordinator:
     # -- offsets ------------------------------------------------------------------------------------------------
     def on_offset_commit(
         self,
-        consumer,
+        consumer: OffsetClient,
         group_id: str,
         generation: int,
         member_id: str,
@@ -782,16 +809,18 @@ class GroupCoordinator:
         group_instance_id: str | None = None,
     ) -> None:
         c = self.cluster
-        err: str | None = None
+        err: KafkaError | None = None
         if not self.is_coordinator(group_id):
-            err = "NOT_COORDINATOR"
+            err = NotCoordinatorError("this broker is not the group's coordinator; find it again")
         elif group_id in self.kip848.groups:
             g = self.group(group_id)
             m848 = self.kip848.groups[group_id].members.get(member_id)
             if m848 is None:
-                err = "UNKNOWN_MEMBER_ID"
+                err = UnknownMemberIdError("the group does not know this member id")
             elif generation != m848.epoch:
-                err = "STALE_MEMBER_EPOCH"  # KIP-848 checks the member epoch instead of a generation
+                err = StaleMemberEpochError(
+                    "not the member's current epoch"
+                )  # KIP-848 checks the member epoch instead of a generation
             if err is None:
                 self._store_offsets(g, offsets, consumer, member_id)
         else:
@@ -800,11 +829,13 @@ class GroupCoordinator:
                 if (verr := g.validate_member(member_id, group_instance_id)) is not None:
                     err = verr
                 elif generation != g.generation:
-                    err = "ILLEGAL_GENERATION"
+                    err = IllegalGenerationError("not the group's current generation")
                 elif g.state == COMPLETING:
-                    err = "REBALANCE_IN_PROGRESS"
+                    err = RebalanceInProgressError("the group is rebalancing; join again")
             elif g.members:
-                err = "UNKNOWN_MEMBER_ID"  # a standalone commit into an active group is refused
+                err = UnknownMemberIdError(
+                    "the group does not know this member id"
+                )  # a standalone commit into an active group is refused
             if err is None:
                 self._store_offsets(g, offsets, consumer, member_id)
         c.network.send(
@@ -822,7 +853,7 @@ class GroupCoordinator:
         changed = {tp: o for tp, o in offsets.items() if g.offsets.get(tp) != o}
         g.offsets.update(offsets)
         if changed:
-            self._append_offsets(g, changed)
+            self.append_offsets(g, changed)
             self.cluster.emit(
                 "offsets_committed",
                 f"{consumer.id} committed {_fmt_offsets(changed)} for group {g.group_id}",
@@ -832,7 +863,7 @@ class GroupCoordinator:
                 member=member_id,
             )
 
-    def _append_offsets(self, g: Group, offsets: dict[TP, int]) -> None:
+    def append_offsets(self, g: Group, offsets: dict[TP, int]) -> None:
         """Offset commit records go into the group's __consumer_offsets partition (key: group, topic, partition)."""
         c = self.cluster
         tp = ("__consumer_offsets", c.offsets_partition(g.group_id))
@@ -846,12 +877,9 @@ class GroupCoordinator:
         batch = RecordBatch(
             r.leo, r.leader_epoch, keys, values, (now,) * len(keys), None, -1, -1, -1, size, "none", size
         )
-        tcfg = c.topic_config(tp[0])
-        r.log.append(batch, now, tcfg.segment_bytes, tcfg.segment_ms)
-        self.broker._wake_fetches(r, replica_only=True)
-        self.broker._maybe_advance_hw(r)
+        self.broker.append_as_leader(r, batch)
 
-    def on_offset_fetch(self, consumer, group_id: str, tps: list[TP], req_id: int) -> None:
+    def on_offset_fetch(self, consumer: OffsetClient, group_id: str, tps: list[TP], req_id: int) -> None:
         if not self.is_coordinator(group_id):
             self._reply(
                 consumer,
@@ -859,7 +887,7 @@ class GroupCoordinator:
                 consumer.on_offset_fetch_response,
                 group_id,
                 req_id,
-                "NOT_COORDINATOR",
+                NotCoordinatorError("this broker is not the group's coordinator; find it again"),
                 {},
             )
             return

@@ -19,12 +19,22 @@ come back within the session timeout it is removed and the group epoch is bumped
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from . import server_assignors
+from .errors import (
+    FencedInstanceIdError,
+    FencedMemberEpochError,
+    KafkaError,
+    NotCoordinatorError,
+    UnknownMemberIdError,
+    UnreleasedInstanceIdError,
+)
 
 if TYPE_CHECKING:
+    from .contracts import ConsumerGroupMember, World
     from .group import GroupCoordinator
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 
@@ -57,7 +67,7 @@ class Member848:
         self.epoch = 0  # member epoch
         self.assigned: list[TP] = []  # what the coordinator last gave the member
         self.owned: list[TP] = []  # what the member says it owns
-        self.timer = None
+        self.timer: Timer | None = None
         self.assignor = assignor  # group.remote.assignor, or None for the broker's default
 
 
@@ -73,6 +83,15 @@ class Group848:
             str, int
         ] = {}  # partition counts of the subscribed topics the target was built on
         self.static: dict[str, str] = {}  # instance id -> member id
+        self.announced_epoch: int | None = None  # the group epoch whose Stable assignment was last announced
+
+    def first_stable_at_epoch(self) -> bool:
+        """True the first time this is asked at the current group epoch (the Stable assignment is announced
+        once per epoch, however often the group is seen Stable)."""
+        if self.announced_epoch == self.epoch:
+            return False
+        self.announced_epoch = self.epoch
+        return True
 
     @property
     def state(self) -> str:
@@ -94,12 +113,12 @@ class ConsumerProtocolCoordinator:
         self.groups: dict[str, Group848] = {}
 
     @property
-    def cluster(self):
+    def cluster(self) -> World:
         return self.coordinator.cluster
 
     def on_heartbeat(
         self,
-        consumer,
+        consumer: ConsumerGroupMember,
         group_id: str,
         member_id: str,
         member_epoch: int,
@@ -113,16 +132,23 @@ class ConsumerProtocolCoordinator:
         c = self.cluster
         co = self.coordinator
         if not co.is_coordinator(group_id):
-            self._reply(consumer, group_id, "NOT_COORDINATOR", member_id, member_epoch, None)
+            self._reply(
+                consumer,
+                group_id,
+                NotCoordinatorError("this broker is not the group's coordinator; find it again"),
+                member_id,
+                member_epoch,
+                None,
+            )
             return
         g = self.groups.setdefault(group_id, Group848(group_id))
         if instance_id is not None:
             err = self._static(g, consumer, member_id, member_epoch, instance_id)
             if err is not None:
-                if err == "LEFT":  # the answer to a static leave carries member epoch -2
-                    self._reply(consumer, group_id, None, member_id, -2, None)
-                else:
+                if isinstance(err, KafkaError):
                     self._reply(consumer, group_id, err, member_id, member_epoch, None)
+                else:  # "LEFT": the answer to a static leave carries member epoch -2
+                    self._reply(consumer, group_id, None, member_id, -2, None)
                 return
         m = g.members.get(member_id)
         if member_epoch == -1:
@@ -131,7 +157,14 @@ class ConsumerProtocolCoordinator:
             return
         if m is None:
             if member_epoch != 0:
-                self._reply(consumer, group_id, "UNKNOWN_MEMBER_ID", member_id, member_epoch, None)
+                self._reply(
+                    consumer,
+                    group_id,
+                    UnknownMemberIdError("the group does not know this member id"),
+                    member_id,
+                    member_epoch,
+                    None,
+                )
                 return
             m = g.members[member_id] = Member848(member_id, consumer, list(topics), assignor, instance_id)
             if instance_id is not None:
@@ -144,37 +177,46 @@ class ConsumerProtocolCoordinator:
                 group=group_id,
                 member=member_id,
             )
-            self._bump(g, f"{consumer.id} joined")
+            self.bump_epoch(g, f"{consumer.id} joined")
         elif member_epoch not in (m.epoch, m.epoch - 1) and member_epoch != 0:
-            self._reply(consumer, group_id, "FENCED_MEMBER_EPOCH", member_id, member_epoch, None)
+            self._reply(
+                consumer,
+                group_id,
+                FencedMemberEpochError("the member epoch is neither the current nor the previous one"),
+                member_id,
+                member_epoch,
+                None,
+            )
             return
         elif sorted(topics) != sorted(m.topics):
             m.topics = list(topics)
-            self._bump(g, f"{consumer.id} changed its subscription")
+            self.bump_epoch(g, f"{consumer.id} changed its subscription")
         if self._subscribed_partitions(g) != g.metadata:  # a subscribed topic was created or grew
-            self._bump(g, "the partitions of its subscribed topics changed")
-        m.owned = [tuple(tp) for tp in owned]
+            self.bump_epoch(g, "the partitions of its subscribed topics changed")
+        m.owned = [(t, p) for t, p in owned]
         self._touch(g, m)
         self._reconcile(g, m)
         self._reply(consumer, group_id, None, member_id, m.epoch, list(m.assigned))
 
     def _static(
         self, g: Group848, consumer, member_id: str, member_epoch: int, instance_id: str
-    ) -> str | None:
-        """The static-member checks and transitions of a heartbeat: an error code, "LEFT", or None to go on."""
+    ) -> KafkaError | Literal["LEFT"] | None:
+        """The static-member checks and transitions of a heartbeat: an error, "LEFT", or None to go on."""
         existing_id = g.static.get(instance_id)
         existing = g.members.get(existing_id) if existing_id is not None else None
         if member_epoch == 0:
             if existing is None:
                 return None  # a new static member: joins like any other
             if existing.epoch != -2:
-                return "UNRELEASED_INSTANCE_ID"  # the instance id is still in use by a live member
+                return UnreleasedInstanceIdError(
+                    "the group.instance.id is still in use by a live member"
+                )  # the instance id is still in use by a live member
             self._replace(g, existing, consumer, member_id)
             return None
         if existing is None:
-            return "UNKNOWN_MEMBER_ID"
+            return UnknownMemberIdError("the group does not know this member id")
         if existing_id != member_id:
-            return "FENCED_INSTANCE_ID"
+            return FencedInstanceIdError("another member joined with this group.instance.id")
         if member_epoch == -2:  # consumerGroupStaticMemberGroupLeave: keep the assignment, no new group epoch
             existing.epoch = -2
             self._touch(g, existing)
@@ -203,6 +245,7 @@ class ConsumerProtocolCoordinator:
         }
         if old.member_id in g.target:
             g.target = {(member_id if mid == old.member_id else mid): tps for mid, tps in g.target.items()}
+        assert old.instance_id is not None  # only a static member is replaced
         g.static[old.instance_id] = member_id
         self.cluster.emit(
             "static_member_rejoined",
@@ -217,7 +260,7 @@ class ConsumerProtocolCoordinator:
             assignment=list(m.assigned),
         )
 
-    def _bump(self, g: Group848, why: str) -> None:
+    def bump_epoch(self, g: Group848, why: str) -> None:
         """A new group epoch and, computed by the broker itself, a new target assignment."""
         c = self.cluster
         g.epoch += 1
@@ -272,9 +315,7 @@ class ConsumerProtocolCoordinator:
         m.assigned = sorted(tp for tp in target if tp not in owned_by_others)
         if g.state == "Stable":
             table = "; ".join(f"{mm.consumer.id}: {_fmt(mm.assigned)}" for mm in g.members.values())
-            last = getattr(g, "_announced", None)
-            if last != g.epoch:
-                g._announced = g.epoch
+            if g.first_stable_at_epoch():
                 self.cluster.emit(
                     "assignment_received",
                     f"Group {g.group_id} is Stable at epoch {g.epoch} (KIP-848). Assignment: {table}",
@@ -323,13 +364,13 @@ class ConsumerProtocolCoordinator:
             group=g.group_id,
             member=m.member_id,
         )
-        self._bump(g, why)
+        self.bump_epoch(g, why)
 
     def _reply(
         self,
         consumer,
         group_id: str,
-        err: str | None,
+        err: KafkaError | None,
         member_id: str,
         epoch: int,
         assignment: list[TP] | None,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import BufferExhaustedError, KafkaError
+from .errors import BufferExhaustedError, InvalidArgumentError, KafkaError
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .producer import Producer
 
 KEY_PATTERNS = ("fixed", "user_ids", "none")
@@ -21,7 +21,7 @@ class LoadGenerator:
 
     def __init__(
         self,
-        cluster: Cluster,
+        cluster: World,
         producer: Producer,
         topic: str,
         rate_per_s: float,
@@ -30,7 +30,7 @@ class LoadGenerator:
         value_bytes: int = 20,
     ) -> None:
         if keys not in KEY_PATTERNS:
-            raise ValueError(f"keys must be one of {KEY_PATTERNS}, got {keys!r}")
+            raise InvalidArgumentError(f"keys must be one of {KEY_PATTERNS}, got {keys!r}")
         self.cluster = cluster
         self.producer = producer
         self.topic = topic

@@ -92,7 +92,7 @@ class BuiltInPartitioner:
             raise ValueError(f"stickyBatchSize must be >= 1 but got {sticky_batch_size}")
         self.topic = topic
         self.sticky_batch_size = sticky_batch_size
-        self._rng = rng
+        self._rng = rng if rng is not None else random.Random(0)  # seeded: a run stays deterministic
         self.current: int | None = None  # StickyPartitionInfo.partition(); None until the first record
         self.produced_bytes = 0  # StickyPartitionInfo.producedBytes
         self._cft: list[int] | None = None  # PartitionLoadStats: cumulative frequency table, None = uniform

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from . import args
+from .args import send_args
 from .broker import ProduceRequest
 from .config import ProducerConfig
 from .errors import (
     BufferExhaustedError,
     IllegalStateError,
+    InvalidArgumentError,
     KafkaError,
     KafkaTimeoutError,
     NetworkError,
@@ -39,7 +42,7 @@ from .scheduler import Watchdog
 from .transactions import TransactionManager
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 # KIP-360: an idempotent (non-transactional) producer retries these after bumping its epoch (TransactionManager.canRetry)
@@ -236,14 +239,14 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
         return bytes(v)
     if isinstance(v, int):
         return str(v).encode()
-    raise TypeError(
-        f"{what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
+    raise InvalidArgumentError(  # Kafka: SerializationException
+        f"send(): {what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
         f"not {type(v).__name__}"
     )
 
 
 class Producer:
-    def __init__(self, cluster: Cluster, producer_id: str, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, cluster: World, producer_id: str, config: dict[str, Any] | None = None) -> None:
         self.cluster = cluster
         self.id = producer_id
         self.config = ProducerConfig.parse(config, where=f"producer {producer_id!r}")
@@ -257,7 +260,9 @@ class Producer:
         self._batch_size = cfg.batch_size
         self.batches: dict[TP, deque[ProducerBatch]] = {}
         self.in_flight: dict[int, int] = {}  # broker id -> requests in flight
-        self.requests: dict[int, tuple[ProduceRequest, list[ProducerBatch]]] = {}
+        self.requests: dict[
+            int, tuple[ProduceRequest, list[ProducerBatch], int]
+        ] = {}  # id -> (req, batches, leader)
         # request.timeout.ms of each request in flight (token: the request id), stopped by its answer
         self._timeouts = Watchdog(cluster.scheduler, self._request_timeout)
         self.partitioners: dict[str, BuiltInPartitioner] = {}  # keyless records: one per topic (KIP-794)
@@ -309,7 +314,7 @@ class Producer:
 
     def send_offsets_to_transaction(self, offsets: dict[TP, int], group_id: str) -> None:
         """Commit a consumer group's offsets atomically with this transaction's records (KIP-447)."""
-        self._txn().send_offsets({tuple(tp): o for tp, o in offsets.items()}, group_id)
+        self._txn().send_offsets({(t, p): o for (t, p), o in offsets.items()}, group_id)
 
     def commit_transaction(self) -> None:
         self._txn().commit()
@@ -350,7 +355,16 @@ class Producer:
             actors=(self.id,),
         )
 
-    def _fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
+    def on_partitions_changed(self, topic: str) -> None:
+        """A topic gained partitions: refresh the metadata if this producer writes to it."""
+        if self.alive and topic in self.metadata:
+            self._refresh_metadata()
+
+    def resume_sending(self) -> None:
+        """Batches held back (AddPartitionsToTxn in flight) may be sent now: the sender runs again."""
+        self._wake(self.cluster.now)
+
+    def fail_all(self, err: KafkaError, only_unsent: bool = False) -> None:
         for dq in list(self.batches.values()):
             for b in list(dq):
                 if only_unsent and b.state in ("in_flight", "retrying"):
@@ -371,8 +385,17 @@ class Producer:
         # 1. Where the record goes and its size. The keyed hot path of every bulk run (a bytes key and value,
         # nothing else): one lookup gives the key's partition, that partition's batches and a record-size
         # table for the key's length (DefaultPartitioner: murmur2 of the key, cached per topic).
-        if value.__class__ is not bytes or (key.__class__ is not bytes and key is not None):
-            key, value = self._serialize(key, value)
+        dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
+        b: ProducerBatch | None
+        if (
+            value.__class__ is not bytes
+            or (key.__class__ is not bytes and key is not None)
+            or topic.__class__ is not str  # any other argument shape goes through _serialize's check
+            or partition is not None
+            or timestamp_ms is not None
+            or headers is not None
+        ):
+            key, value = self._serialize(key, value, topic, partition, timestamp_ms, headers)
         if self._fast and partition is None and headers is None and key is not None:
             cache = self.key_cache.get(topic)
             hit = None if cache is None else cache.get(key)
@@ -502,8 +525,13 @@ class Producer:
             self._sticky[topic] = (sticky, tp, dq)  # send()'s keyless shortcut, while this stays sticky
         return tp, size, sticky, dq
 
-    def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
-        """KafkaProducer.doSend's first steps: refuse if closed (IllegalStateException), then serialize."""
+    def _serialize(
+        self, key: Any, value: Any, topic: Any, partition: Any, timestamp_ms: Any, headers: Any
+    ) -> tuple[bytes | None, bytes | None]:
+        """KafkaProducer.doSend's first steps: check the arguments, refuse if closed (IllegalStateException),
+        then serialize."""
+        if topic.__class__ is not str or partition is not None or timestamp_ms is not None or headers:
+            send_args(topic, partition, timestamp_ms, headers)  # the edge check; common calls skip it
         if not self.alive:
             raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         return _serialize_record(key, value)
@@ -566,6 +594,7 @@ class Producer:
 
     def flush(self, timeout_ms: int | None = None) -> None:
         """Send everything now and run the cluster until every record sent so far is acknowledged or failed."""
+        args.optional_whole("flush()", "timeout_ms", timeout_ms, unit="ms")
         self.flushing = True
         self._wake(self.cluster.now)
         limit = timeout_ms if timeout_ms is not None else self.config.delivery_timeout_ms + 60000
@@ -730,7 +759,7 @@ class Producer:
                 ):
                     continue
                 ids.append(p)
-                sizes.append(sum(1 for b in q if b.state != "in_flight"))
+                sizes.append(sum(1 for b in q if b.state != "in_flight"))  # type: ignore[union-attr,misc]  # no q is None here (checked above)
             total = len(leaders)
             # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
             padded = sizes + [0] * (total - len(sizes))
@@ -798,7 +827,7 @@ class Producer:
         c = self.cluster
         now = c.now
         self._req_seq += 1
-        sealed = {}
+        sealed: dict[TP, RecordBatch] = {}
         for tp, b in parts.items():
             sealed[tp] = self._seal(b)
             b.state = "in_flight"
@@ -811,7 +840,7 @@ class Producer:
         n = sum(b.count for b in parts.values())
         retry = " (retry)" if any(b.attempts > 1 for b in parts.values()) else ""
         first = next(iter(parts))
-        detail = Later(_sent_detail, tuple((tp, b.count, b.sealed.wire_bytes) for tp, b in parts.items()))
+        detail = Later(_sent_detail, tuple((tp, b.count, sealed[tp].wire_bytes) for tp, b in parts.items()))
         c.emit_lazy(
             "batch_sent",
             "{} sent {} record(s) to broker {}{}: {}",
@@ -976,7 +1005,7 @@ class Producer:
         if err.name != "OUT_OF_ORDER_SEQUENCE_NUMBER" or self.pid < 0:
             return False
         dq = self.batches.get(b.tp)
-        return bool(dq) and dq[0] is not b
+        return bool(dq and dq[0] is not b)
 
     def _finish(self, b: ProducerBatch, err: KafkaError | None, base_offset: int) -> None:
         c = self.cluster

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .log import PartitionLog
+
+if TYPE_CHECKING:
+    from .broker import DelayedFetch, ProduceRequest
+    from .fetch_session import FetchSession
 
 # Kafka's lastCaughtUpTimeMs = 0 on a wall clock: "never", however early the simulated clock reads
 NEVER_MS = -(1 << 62)
@@ -33,7 +38,7 @@ class FollowerState:
         self._caught_up_ms = now_ms if in_sync else NEVER_MS
         self._fetch_ms = now_ms if in_sync else NEVER_MS
         self.last_fetch_leader_leo = 0
-        self.session = None  # the FetchSession this partition is quiet in, if any
+        self.session: FetchSession | None = None  # the FetchSession this partition is quiet in, if any
 
     @classmethod
     def reset(
@@ -144,8 +149,8 @@ class Replica:
         self.pending_isr: list[int] | None = None  # an AlterPartition in flight
         self.producers: dict[int, ProducerStateEntry] = {}
         # DelayedProduce purgatory: (required offset, request, tp) waiting for the HW to reach it.
-        self.delayed_produce: list[tuple[int, object]] = []
-        self.parked_fetches: list[object] = []  # DelayedFetch requests waiting for data
+        self.delayed_produce: list[tuple[int, ProduceRequest]] = []
+        self.parked_fetches: list[DelayedFetch] = []  # DelayedFetch requests waiting for data
         self.online = True
         self.ongoing_txns: dict[int, int] = {}  # producer id -> first offset of its open transaction here
         self.aborted_txns: list[tuple[int, int, int]] = []  # (producer id, first offset, abort marker offset)

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from .log import Segment
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .replica import Replica
 
 
 class Retention:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.tombstone_seen: dict[
             tuple[str, int, int], int

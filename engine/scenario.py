@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .cluster import MAX_BROKERS, MAX_PARTITIONS, Cluster, validate_topic_name
-from .errors import ConfigError, KafkaError
+from .errors import ConfigError, KafkaError, UserInputError
 from .load import LoadGenerator
 
 ConfigValue = str | int | float | bool
@@ -23,7 +23,7 @@ MAX_SCENARIO_BYTES = 256 * 1024
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 
 
-class ScenarioError(KafkaError, ValueError):
+class ScenarioError(KafkaError, UserInputError):
     """A scenario (file, URL or lesson) that does not describe a valid cluster; the message says where."""
 
     name = "INVALID_SCENARIO"
@@ -118,10 +118,10 @@ class Scenario(_Model):
                     f"group {g.group_id!r}: client_racks {g.client_racks} must name at most one rack "
                     f"(non-empty, at most 64 characters) per member ({g.members} members)"
                 )
-            for t in g.topics:
-                if t not in names:
+            for name in g.topics:
+                if name not in names:
                     raise ValueError(
-                        f"group {g.group_id!r} reads topic {t!r}, which is not in topics {names}"
+                        f"group {g.group_id!r} reads topic {name!r}, which is not in topics {names}"
                     )
         ids = [p.id for p in self.producers] + [m for g in self.groups for m in member_ids(self, g)]
         dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 _PURGE_MIN = 256  # heap size at which cancelled timers are swept out (then twice the live size)
 
@@ -36,6 +36,12 @@ class Scheduler:
         self.actions_run = 0
         self._purge_at = _PURGE_MIN
 
+    @overload
+    def at(self, time_ms: int, fn: Callable[..., Any], *args: Any, timer: Literal[True]) -> Timer: ...
+    @overload
+    def at(self, time_ms: int, fn: Callable[..., Any], *args: Any, timer: Literal[False] = False) -> None: ...
+    @overload
+    def at(self, time_ms: int, fn: Callable[..., Any], *args: Any, timer: bool) -> Timer | None: ...
     def at(self, time_ms: int, fn: Callable[..., Any], *args: Any, timer: bool = False) -> Timer | None:
         """Run `fn(*args)` at `time_ms` (never in the past). Returns a cancellable Timer if asked."""
         t = Timer(time_ms) if timer else None
@@ -55,6 +61,14 @@ class Scheduler:
         self._heap = heap
         self._purge_at = max(_PURGE_MIN, 2 * len(heap))
 
+    @overload
+    def after(self, delay_ms: int, fn: Callable[..., Any], *args: Any, timer: Literal[True]) -> Timer: ...
+    @overload
+    def after(
+        self, delay_ms: int, fn: Callable[..., Any], *args: Any, timer: Literal[False] = False
+    ) -> None: ...
+    @overload
+    def after(self, delay_ms: int, fn: Callable[..., Any], *args: Any, timer: bool) -> Timer | None: ...
     def after(self, delay_ms: int, fn: Callable[..., Any], *args: Any, timer: bool = False) -> Timer | None:
         return self.at(self.now_ms + delay_ms, fn, *args, timer=timer)
 

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Self
 
 from pydantic import Field
 
+from . import args
 from .config import KafkaConfig
 from .errors import ConfigError, IllegalStateError
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVED = "Available", "Acquired", "Acknowledged", "Archived"
@@ -148,12 +149,12 @@ class SharePartition:
         for off, rec in self.records.items():
             if rec.state == ACQUIRED and rec.lock_until <= now:
                 owner = rec.owner or "?"
-                self._release(rec)
+                self.release(rec)
                 out.append((off, owner))
         self.advance_start()
         return out
 
-    def _release(self, rec: InFlight) -> None:
+    def release(self, rec: InFlight) -> None:
         rec.owner = None
         rec.state = ARCHIVED if rec.delivery_count >= self.limit else AVAILABLE
 
@@ -184,7 +185,7 @@ def simple_assign(members: list[str], partitions: list[TP]) -> dict[str, list[TP
 class ShareManager:
     """Share groups and share-partitions of one cluster, and the ShareFetch / ShareAcknowledge handlers."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.groups: dict[str, ShareGroup] = {}
         self.partitions: dict[tuple[str, TP], SharePartition] = {}
@@ -205,7 +206,7 @@ class ShareManager:
             if gid == g.group_id:
                 for rec in sp.records.values():
                     if rec.state == ACQUIRED and rec.owner == consumer.id:
-                        sp._release(rec)
+                        sp.release(rec)
                 sp.advance_start()
         self._reassign(g, why)
 
@@ -284,22 +285,22 @@ class ShareManager:
         )
 
     def _acquire(self, sp: SharePartition, r, member: str, budget: int, now: int) -> list[ShareRecord]:
-        got: list[ShareRecord] = []
+        taken: list[ShareRecord | None] = []  # None: a record no longer there
         lock_until = now + sp.lock_ms
         # redeliveries first (released or lock-expired records), then records never handed out
         for off in sorted(o for o, rec in sp.records.items() if rec.state == AVAILABLE):
-            if len(got) >= budget:
+            if len(taken) >= budget:
                 break
-            got.append(self._take(sp, r, off, member, lock_until))
+            taken.append(self._take(sp, r, off, member, lock_until))
         upto = r.hw
-        while len(got) < budget and sp.next_offset < upto:
+        while len(taken) < budget and sp.next_offset < upto:
             off = sp.next_offset
             sp.next_offset += 1
             if off < r.log.log_start_offset:
                 continue
             sp.records[off] = InFlight()
-            got.append(self._take(sp, r, off, member, lock_until))
-        got = [g for g in got if g is not None]
+            taken.append(self._take(sp, r, off, member, lock_until))
+        got = [g for g in taken if g is not None]
         if got:
             redelivered = [g for g in got if g.delivery_count > 1]
             extra = (
@@ -354,7 +355,7 @@ class ShareManager:
             elif kind == "REJECT":
                 rec.state, rec.owner = ARCHIVED, None
             else:
-                sp._release(rec)
+                sp.release(rec)
                 if rec.state == ARCHIVED:
                     archived.append(off)
         sp.advance_start()
@@ -412,7 +413,7 @@ class ShareConsumer:
 
     def __init__(
         self,
-        cluster: Cluster,
+        cluster: World,
         consumer_id: str,
         group_id: str,
         topics: list[str],
@@ -438,6 +439,7 @@ class ShareConsumer:
     # -- public API ------------------------------------------------------------------------------------------
     def poll(self, timeout_ms: int = 1000) -> list[ShareRecord]:
         """Implicit mode accepts what the last poll returned; then fetch (running simulated time) and return."""
+        args.whole("poll()", "timeout_ms", timeout_ms, unit="ms")
         if not self.alive:
             raise IllegalStateError(f"share consumer {self.id} is closed")
         c = self.cluster
@@ -454,6 +456,10 @@ class ShareConsumer:
 
     def acknowledge(self, record: ShareRecord, kind: str = "ACCEPT") -> None:
         """Explicit acknowledgement of one delivered record (sent with the next fetch or commit)."""
+        if not isinstance(record, ShareRecord):
+            raise args.bad("acknowledge()", "record", "a record this consumer's poll() returned", record)
+        if not isinstance(kind, str):
+            raise args.bad("acknowledge()", "kind", f"one of {', '.join(ACK_TYPES)}", kind)
         kind = kind.upper()
         if kind not in ACK_TYPES:
             raise ConfigError(f"acknowledgement type must be one of {', '.join(ACK_TYPES)}, got {kind!r}")
@@ -512,6 +518,7 @@ class ShareConsumer:
     def start(self, poll_interval_ms: int = 100, release_keys: list[bytes] | None = None) -> None:
         """Let the simulation poll (and accept) automatically; records with `release_keys` are RELEASEd,
         to show redelivery and the delivery limit."""
+        args.whole("start()", "poll_interval_ms", poll_interval_ms, minimum=1, unit="ms")
         self.auto_interval = poll_interval_ms
         self.auto_release = set(release_keys or [])
         self.cluster.scheduler.after(poll_interval_ms, self._auto_poll)

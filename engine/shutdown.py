@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
 
 TP = tuple[str, int]
 RETRY_SOON_MS = 50  # BrokerLifecycleManager: the heartbeat after the first "not yet" comes 50 ms later
@@ -33,7 +33,7 @@ SHUTDOWN_ATTEMPTS = 5
 class ControlledShutdown:
     """The controller's side (which brokers are shutting down) and the broker's heartbeat loop while it waits."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.shutting_down: set[int] = set()  # brokers in CONTROLLED_SHUTDOWN (not acceptable leaders or ISR)
 
@@ -72,7 +72,7 @@ class ControlledShutdown:
         if should_shut_down or attempt >= SHUTDOWN_ATTEMPTS:
             c.finish_broker_shutdown(broker_id, approved=should_shut_down)
             return
-        delay = RETRY_SOON_MS if attempt == 1 else c.controller._heartbeat_interval()
+        delay = RETRY_SOON_MS if attempt == 1 else c.controller.heartbeat_interval()
         c.scheduler.after(delay, self._ask, broker_id, epoch, attempt + 1)
 
     # -- the controller side ------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ class ControlledShutdown:
             return
         should = False
         if ctl.active is not None and broker_id in ctl.live:
-            ctl._touch_session(broker_id)
+            ctl.touch_session(broker_id)
             if broker_id not in self.shutting_down and self.leaderships(broker_id):
                 self.shutting_down.add(
                     broker_id
@@ -121,11 +121,11 @@ class ControlledShutdown:
             ps = ctl.partitions[tp]
             rest = [b for b in ps.isr if b != broker_id]
             if ps.leader == broker_id:
-                ctl._elect(tp, f"broker {broker_id} is shutting down (controlled shutdown)")
+                ctl.elect(tp, f"broker {broker_id} is shutting down (controlled shutdown)")
             elif rest:
                 ps.isr = rest
                 ps.partition_epoch += 1
-                ctl._record()
+                ctl.record_metadata()
                 c.emit(
                     "isr_shrink",
                     f"The controller removed broker {broker_id}, which is shutting down, from the "
@@ -136,7 +136,7 @@ class ControlledShutdown:
                     isr=list(ps.isr),
                     removed=[broker_id],
                 )
-                ctl._publish(tp)
+                ctl.publish(tp)
 
     def is_shutting_down(self, broker_id: int) -> bool:
         return broker_id in self.shutting_down

@@ -82,6 +82,7 @@ def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnap
             state=k.state,
             records_received=k.received,
             alive=k.alive,
+            external=getattr(k, "external", False),
         )
         for k in c.consumers.values()
     )
@@ -185,7 +186,7 @@ def _partition_view(c: Cluster, tp, tail: int, lost, leaders_count, replicas_cou
             )
         )
     shown = leader_rep or best
-    records = ()
+    records: tuple[RecordView, ...] = ()
     if shown is not None and tail > 0:
         records = tuple(
             RecordView(
@@ -278,6 +279,7 @@ def _producer_view(p, now: int) -> ProducerView:
         transactional_id=txn.txn_id if txn else None,
         txn_state=txn.state if txn else None,
         producer_epoch=p.producer_epoch if txn and p.pid >= 0 else None,
+        external=getattr(p, "external", False),
     )
 
 
@@ -296,16 +298,16 @@ def _group_views(c: Cluster):
             yield _group_view(c, g, co)
     # groups whose coordinator is down still show, from the consumers' side
     for k in c.consumers.values():
-        gid = k.group_id
-        if gid and gid not in seen and k.subscription is not None:
-            seen.add(gid)
+        kgid = k.group_id
+        if kgid and kgid not in seen and k.subscription is not None:
+            seen.add(kgid)
             yield GroupView(
-                group_id=gid,
-                state="Unknown" if c.coordinator_for(gid) is None else "Empty",
+                group_id=kgid,
+                state="Unknown" if c.coordinator_for(kgid) is None else "Empty",
                 generation=max(0, k.generation),
                 protocol=k.protocol,
                 leader=None,
-                coordinator=c.coordinator_for(gid),
+                coordinator=c.coordinator_for(kgid),
                 members=(),
                 committed={},
                 lag={},

@@ -494,7 +494,7 @@ class _General:
         back = (
             previous is not None and previous[0] in self.current and tp[0] in self.member_topics[previous[0]]
         )
-        if back and load > len(self.current[previous[0]]) + 1:
+        if back and previous is not None and load > len(self.current[previous[0]]) + 1:
             self._reassign(tp, previous[0])
             return True
         rack = self.rack.consumer_racks.get(member)

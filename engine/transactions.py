@@ -22,7 +22,7 @@ coordinator move); marker writes complete on the leader's append.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
     ConcurrentTransactionsError,
@@ -37,9 +37,10 @@ from .partitioner import coordinator_partition
 from .records import BATCH_OVERHEAD, RecordBatch
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .contracts import World
     from .producer import Producer
     from .replica import Replica
+    from .scheduler import Timer
 
 TP = tuple[str, int]
 TXN_TOPIC = "__transaction_state"
@@ -128,8 +129,9 @@ class TxnMetadata:
         self.started_ms = 0
         self.timeout_ms = timeout_ms
         self.pending_markers: set[TP] = set()
-        self.waiter = None  # (producer, request id) to answer when the markers are written
-        self.timer = None
+        # (broker id, producer, request id, result) to answer when the markers are written
+        self.waiter: tuple[int, Producer, int, tuple[int, int]] | None = None
+        self.timer: Timer | None = None
         # the current epoch came from an EndTxn under transaction.version=2: a request with the epoch before it is
         # that EndTxn's retry (TransactionCoordinator.endTxnEpochBumped), not a zombie
         self.bumped_by_end = False
@@ -138,7 +140,7 @@ class TxnMetadata:
 class TransactionCoordinator:
     """All transactional ids of the cluster (the state stands for the replicated __transaction_state log)."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: World) -> None:
         self.cluster = cluster
         self.txns: dict[str, TxnMetadata] = {}
 
@@ -175,12 +177,17 @@ class TransactionCoordinator:
         )
 
     def _answer(
-        self, broker_id: int, producer: Producer, req: int, err: KafkaError | None, result=None
+        self,
+        broker_id: int,
+        producer: Producer,
+        req: int,
+        err: KafkaError | None,
+        result: tuple[int, int] | None = None,
     ) -> None:
         c = self.cluster
-        c.network.send(
-            f"broker-{broker_id}", producer.id, "TxnResponse", producer.txn.on_response, req, err, result
-        )
+        txn = producer.txn
+        assert txn is not None  # only transactional producers talk to the transaction coordinator
+        c.network.send(f"broker-{broker_id}", producer.id, "TxnResponse", txn.on_response, req, err, result)
 
     def _check(self, broker_id: int, tm: TxnMetadata | None, pid: int, epoch: int) -> KafkaError | None:
         if self.broker_for(tm.txn_id if tm else "") != broker_id and tm is not None:
@@ -242,10 +249,14 @@ class TransactionCoordinator:
         self, broker_id: int, producer: Producer, req: int, txn_id: str, pid: int, epoch: int, tps: list[TP]
     ) -> None:
         tm = self.txns.get(txn_id)
-        err = self._check(broker_id, tm, pid, epoch)
-        if err is None and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort"):
+        err = self._check(broker_id, tm, pid, epoch)  # an error whenever tm is None
+        if (
+            tm is not None
+            and err is None
+            and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort")
+        ):
             err = CoordinatorNotAvailableError("concurrent transaction completion; retry")
-        if err is None:
+        if tm is not None and err is None:
             self._begin(tm)
             new = [tp for tp in tps if tp not in tm.partitions]
             tm.partitions.update(tps)
@@ -271,10 +282,14 @@ class TransactionCoordinator:
     ) -> None:
         """AddOffsetsToTxn + TxnOffsetCommit (folded into one request here)."""
         tm = self.txns.get(txn_id)
-        err = self._check(broker_id, tm, pid, epoch)
-        if err is None and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort"):
+        err = self._check(broker_id, tm, pid, epoch)  # an error whenever tm is None
+        if (
+            tm is not None
+            and err is None
+            and tm.state not in ("Empty", "Ongoing", "CompleteCommit", "CompleteAbort")
+        ):
             err = CoordinatorNotAvailableError("concurrent transaction completion; retry")
-        if err is None:
+        if tm is not None and err is None:
             self._begin(
                 tm
             )  # AddOffsetsToTxn adds the group's __consumer_offsets partition to the transaction
@@ -308,16 +323,15 @@ class TransactionCoordinator:
         older versions are version 1, KIP-890); None follows the cluster's transaction.version."""
         tm = self.txns.get(txn_id)
         err = self._check(broker_id, tm, pid, tm.epoch if tm is not None else epoch)
-        if err is None:
-            err = self._end_txn_error(tm, epoch, commit)
-        if err is not None:
-            self._answer(
-                broker_id,
-                producer,
-                req,
-                None if err == "NONE" else err,
-                (tm.pid, tm.epoch) if err == "NONE" else None,
-            )
+        if err is not None or tm is None:  # _check answers an error whenever tm is None
+            self._answer(broker_id, producer, req, err)
+            return
+        end_err = self._end_txn_error(tm, epoch, commit)
+        if isinstance(end_err, str):  # "NONE": a retry of an EndTxn that already succeeded
+            self._answer(broker_id, producer, req, None, (tm.pid, tm.epoch))
+            return
+        if end_err is not None:
+            self._answer(broker_id, producer, req, end_err)
             return
         old = tm.epoch
         tm.bumped_by_end = self.tv2 if tv2 is None else tv2
@@ -326,7 +340,9 @@ class TransactionCoordinator:
         tm.waiter = (broker_id, producer, req, (tm.pid, tm.epoch))
         self._end(tm, commit, reason="the producer asked", bumped_from=old if tm.epoch != old else None)
 
-    def _end_txn_error(self, tm: TxnMetadata, epoch: int, commit: bool) -> KafkaError | str | None:
+    def _end_txn_error(
+        self, tm: TxnMetadata, epoch: int, commit: bool
+    ) -> KafkaError | Literal["NONE"] | None:
         """The checks of TransactionCoordinator.endTransaction: None to end the transaction, "NONE" for a retry
         that already succeeded, else the error. Under TV2 a retry carries the epoch before the bump."""
         retry_on_bump = tm.bumped_by_end and tm.epoch == epoch + 1
@@ -404,7 +420,7 @@ class TransactionCoordinator:
         tm = self.txns[txn_id]
         if tp not in tm.pending_markers:
             return
-        leader = c.controller.partitions.get(tp).leader if tp in c.controller.partitions else None
+        leader = c.controller.partitions[tp].leader if tp in c.controller.partitions else None
         if leader is None or not c.brokers[leader].alive:
             c.scheduler.after(500, self._send_marker, txn_id, tp, commit)  # retried until a leader appears
             return
@@ -436,18 +452,13 @@ class TransactionCoordinator:
         if tm is None or tp not in tm.pending_markers or r is None or not r.is_leader:
             return
         placed = marker_batch(pid, epoch, commit, c.now).at(r.leo, r.leader_epoch)
-        tcfg = c.topic_config(tp[0])
-        r.log.append(placed, c.now, tcfg.segment_bytes, tcfg.segment_ms)
-        track_append(r, placed)
         entry = r.producers.get(pid)
         if (
             entry is not None and epoch > entry.epoch
         ):  # ProducerAppendInfo.appendEndTxnMarker: the epoch moves on
             entry.epoch = epoch
             entry.batches.clear()
-        b._wake_fetches(r, replica_only=True)
-        b._maybe_advance_hw(r)
-        b._wake_fetches(r, replica_only=False)
+        b.append_as_leader(r, placed, wake_consumers=True)  # the marker moves the LSO
         tm.pending_markers.discard(tp)
         if not tm.pending_markers:
             self._complete(tm, commit)
@@ -486,20 +497,22 @@ class TransactionManager:
 
     def __init__(self, producer: Producer) -> None:
         self.producer = producer
-        self.txn_id = producer.config.transactional_id
+        txn_id = producer.config.transactional_id
+        assert txn_id is not None  # only a producer with a transactional.id has a TransactionManager
+        self.txn_id: str = txn_id
         self.state = "Uninitialized"  # Uninitialized | Ready | InTransaction | Committing | Aborting | Fenced
         self.partitions: set[TP] = set()
         self.pending_add: set[TP] = set()
         self._req = 0
-        self.results: dict[int, tuple[KafkaError | None, object]] = {}
+        self.results: dict[int, tuple[KafkaError | None, tuple[int, int] | None]] = {}
         self.adding = False
         self.started = False  # a partition or the offsets were added: EndTxn is needed (transactionStarted)
 
     @property
-    def cluster(self) -> Cluster:
+    def cluster(self) -> World:
         return self.producer.cluster
 
-    def _call(self, what: str, handler_name: str, *args) -> object:
+    def _call(self, what: str, handler_name: str, *args: Any) -> tuple[int, int] | None:
         """Send a request to the transaction coordinator and run the simulation until it answers."""
         c = self.cluster
         p = self.producer
@@ -521,13 +534,14 @@ class TransactionManager:
                 req,
                 *args,
             )
-            c.run_until(
-                lambda req=req, b=broker: req in self.results or not p.alive or not c.brokers[b].alive,
-                p.config.request_timeout_ms,
-                quiet=True,
-            )
+
+            def answered(req: int = req, b: int = broker) -> bool:
+                return req in self.results or not p.alive or not c.brokers[b].alive
+
+            c.run_until(answered, p.config.request_timeout_ms, quiet=True)
             if not p.alive:
                 raise IllegalStateError(f"producer {p.id} crashed")
+            err: KafkaError | None
             err, result = self.results.pop(req, (CoordinatorNotAvailableError("no answer"), None))
             if err is None:
                 return result
@@ -539,12 +553,14 @@ class TransactionManager:
             c.run_until(lambda: False, p.config.retry_backoff_ms, quiet=True)
         raise KafkaTimeoutError(f"{what} for transactional.id {self.txn_id!r} timed out after max.block.ms")
 
-    def on_response(self, req: int, err: KafkaError | None, result) -> None:
+    def on_response(self, req: int, err: KafkaError | None, result: tuple[int, int] | None) -> None:
         if not self.on_add_response(req, err):
             self.results[req] = (err, result)
 
     def init(self) -> None:
-        pid, epoch = self._call("InitProducerId", "on_init", self.txn_id, TXN_TIMEOUT_MS)
+        result = self._call("InitProducerId", "on_init", self.txn_id, TXN_TIMEOUT_MS)
+        assert result is not None  # InitProducerId answers (producer id, epoch)
+        pid, epoch = result
         p = self.producer
         p.pid, p.producer_epoch = pid, epoch
         p.sequences = {}
@@ -622,10 +638,10 @@ class TransactionManager:
         self.adding = False
         if err is None:
             self.pending_add -= set(add[1])
-            self.producer._wake(self.cluster.now)
+            self.producer.resume_sending()
         elif isinstance(err, ProducerFencedError):
             self.state = "Fenced"
-            self.producer._fail_all(err)
+            self.producer.fail_all(err)
         else:
             self.cluster.scheduler.after(self.producer.config.retry_backoff_ms, self._retry_add)
         self._add_partitions_async()
@@ -644,10 +660,10 @@ class TransactionManager:
         p = self.producer
         self.state = "Committing"
         p.flush()
-        failed = [b for b in p.failed_batches if b.error is not None]
+        failed = [b.error for b in p.failed_batches if b.error is not None]
         if failed:
             self.state = "InTransaction"
-            raise failed[0].error
+            raise failed[0]
         self._end_txn(True)
 
     def abort(self) -> None:
@@ -655,7 +671,7 @@ class TransactionManager:
             self._require("InTransaction", "abort_transaction")
         p = self.producer
         self.state = "Aborting"
-        p._fail_all(KafkaError("the transaction was aborted before this record was sent"), only_unsent=True)
+        p.fail_all(KafkaError("the transaction was aborted before this record was sent"), only_unsent=True)
         p.flush()
         self._end_txn(False)
 
@@ -665,7 +681,7 @@ class TransactionManager:
         p = self.producer
         if self.started:
             result = self._call("EndTxn", "on_end", self.txn_id, p.pid, p.producer_epoch, commit)
-            if result is not None and tuple(result) != (p.pid, p.producer_epoch):
+            if result is not None and result != (p.pid, p.producer_epoch):
                 p.pid, p.producer_epoch = result
                 p.sequences = {}
         self.started = False

@@ -7,12 +7,15 @@ exactly where a mistake is ("04-queue-vs-pubsub.yaml: step 3: checks[1].leader: 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+from engine.errors import UserInputError
 
 from .checks import CheckError
 from .model import CommandError, CompareOp, Lesson, NewClusterOp, check_side, parse_lesson_command
@@ -35,13 +38,13 @@ class Problem:
         return f"{self.file}: {where}{self.field}: {self.message}\n    fix: {self.fix}"
 
 
-class LessonFileError(ValueError):
+class LessonFileError(UserInputError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
 
 
-def lesson_files(paths: list[str | Path] | None = None) -> list[Path]:
+def lesson_files(paths: Sequence[str | Path] | None = None) -> list[Path]:
     """The YAML files to check: the given files, the YAML files in given folders, or the course."""
     out: list[Path] = []
     for p in [Path(x) for x in (paths or [COURSE_DIR])]:
@@ -59,7 +62,7 @@ def _show_path(path: Path) -> str:
         return str(path)
 
 
-def _fix_for(err: dict[str, Any], field: str) -> str:
+def _fix_for(err: Mapping[str, Any], field: str) -> str:
     t = err["type"]
     name = field.rsplit(".", 1)[-1]
     if t == "missing":
@@ -264,7 +267,7 @@ def question_problems(lesson: Lesson, file: str) -> list[Problem]:
     return out
 
 
-def check_paths(paths: list[str | Path] | None = None) -> tuple[int, int, list[Problem]]:
+def check_paths(paths: Sequence[str | Path] | None = None) -> tuple[int, int, list[Problem]]:
     """Check every lesson file; also that lesson ids are unique. Returns (lessons, steps, problems)."""
     files = lesson_files(paths)
     problems: list[Problem] = []

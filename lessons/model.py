@@ -44,7 +44,7 @@ from pydantic import (
 
 from engine.commands import COMMAND_OPS, Command
 from engine.compare import SCOPES, apply_changes, parse_change
-from engine.errors import ConfigError, KafkaError
+from engine.errors import ConfigError, KafkaError, UserInputError
 from engine.events import KINDS
 from engine.scenario import PRESETS, Scenario, build_cluster
 
@@ -273,7 +273,7 @@ _COMPARE_ADAPTER: TypeAdapter[Any] = TypeAdapter(
 _ENGINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Command)
 
 
-class CommandError(ValueError):
+class CommandError(UserInputError):
     """A command in a lesson file that is not valid: `field` is the path inside the command."""
 
     def __init__(self, message: str, field: str = "") -> None:
@@ -328,7 +328,8 @@ def parse_compare_command(raw: Any) -> LessonOp:
             f"{op} cannot run inside a compare; there use an engine op or {', '.join(COMPARE_OPS)}", "op"
         )
     if op in COMPARE_OPS:
-        model = {"run_until": CompareUntilOp, "drop_next": DropNextOp}.get(op, StepsOp)
+        models: dict[str, type[BaseModel]] = {"run_until": CompareUntilOp, "drop_next": DropNextOp}
+        model = models.get(op, StepsOp)
         return _validate(_COMPARE_ADAPTER, data, op, model)
     return _engine_command(data, op, (*COMMAND_OPS, *COMPARE_OPS))
 
@@ -452,12 +453,13 @@ View = Literal[
     "transactions",
     "compare",
 ]
+_DEFAULT_VIEWS: list[View] = ["diagram", "log"]
 
 
 class Focus(_Model):
     """What the step's pictures put forward: which views, which topic's log, what to highlight."""
 
-    views: list[View] = Field(default_factory=lambda: ["diagram", "log"])
+    views: list[View] = Field(default_factory=lambda: _DEFAULT_VIEWS.copy())
     groups: list[str] = Field(
         default_factory=list, description="groups for the assignment / group_state views"
     )

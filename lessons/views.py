@@ -216,8 +216,8 @@ def assignment_figure(
     ]
     rows: list[tuple[str, str, Any]] = []  # (group, consumer, view)
     for g in gids:
-        members = sorted((k for k in snap.consumers if k.group_id == g), key=lambda k: (len(k.id), k.id))
-        rows += [(g, k.id, k) for k in members]
+        in_group = sorted((k for k in snap.consumers if k.group_id == g), key=lambda k: (len(k.id), k.id))
+        rows += [(g, k.id, k) for k in in_group]
     row_h, head_h = 38, 34
     ncol = max(1, len(parts))
     label_px, cell_px = 140, 118

@@ -34,8 +34,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def streamlit_app(tmp_path_factory):
-    """Generator for a module fixture: yields the app's URL once /_stcore/health answers ok."""
+def streamlit_app(tmp_path_factory, env: dict[str, str] | None = None):
+    """Generator for a module fixture: yields the app's URL once /_stcore/health answers ok. `env`: extra
+    environment variables for the app process (e.g. KC_ROOM_STORE)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium): real-browser tests skipped")
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -55,6 +56,7 @@ def streamlit_app(tmp_path_factory):
             "--server.fileWatcherType=none",
         ],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -25,3 +25,12 @@ def browser(server):
     from browser import chromium_browser
 
     yield from chromium_browser()
+
+
+# -- a real redis-server for the Redis room store (tests/ui/test_room_store.py, tests/e2e) --------------------
+@pytest.fixture(scope="session")
+def redis_srv(tmp_path_factory):
+    """A redis-server on a free loopback port (skips with the reason when the binary is absent)."""
+    from redis_server import redis_server
+
+    yield from redis_server(tmp_path_factory)

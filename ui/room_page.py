@@ -2,37 +2,40 @@
 
 "Start a room" gives the teacher a short code and a link (`?room=CODE`). The room in the shared store
 (`ui.rooms`) carries only the run's recipe (scenario + commands), the teacher's step and the current
-question's anonymous counts. A student's browser polls the store once a second in a small
-`st.fragment(run_every=...)`; when the room's version changes it reruns the page, which replays the same
-run on the student's own `Timeline` (deterministic: same recipe + same step = the same picture). "Break
-away" keeps that copy for the student to explore; "Rejoin" snaps back to the teacher. The teacher poses a
+question's anonymous counts. A student's browser asks the store for the room's version once a second in a
+small `st.fragment(run_every=...)` (one GET on Redis); only when it changed does the page rerun. A following
+student draws the room's picture from a process-wide cache (`PictureCache`, keyed by the room's recipe and
+step): each (recipe, step) picture is built once per app process, on one shared replay, however many
+students follow (deterministic: same recipe + same step = the same picture). "Break away" gives the student
+their own copy of the run to explore; "Rejoin" snaps back to the teacher. The teacher poses a
 lesson's predict question (or their own) and watches the answer histogram fill before revealing it.
 """
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.scenario import PRESETS, Scenario
-from engine.timeline import Timeline, parse_moves
+from engine.timeline import Timeline
 from lessons.choices import shuffled
-from ui.figures.diagram import cluster_diagram, natural_key
-from ui.figures.logs import log_strips
+from ui.figures.diagram import natural_key
 from ui.figures.room import answer_histogram
+from ui.room_pictures import PICTURES, Picture, _clip, build_picture, follow  # noqa: F401 - re-exported
 from ui.rooms import (
     IDLE_SECONDS,
     ORPHAN_SECONDS,
-    STORE,
     RoomError,
     RoomStore,
     RoomView,
+    StoreUnavailable,
     normalize_code,
+    open_store,
     recipe_json,
 )
 from ui.session import SESSION_KEY as PLAYGROUND_KEY
@@ -55,12 +58,17 @@ FREE, LESSON = "Your own question", "A lesson's question"
 # label -> (seconds between ticks, steps per tick): one tick a second, since every tick also redraws every
 # student's screen.
 SPEEDS: dict[str, tuple[float, int]] = {"1 step/s": (1.0, 1), "3 steps/s": (1.0, 3), "10 steps/s": (1.0, 10)}
+RETRY_SECONDS = 2.0  # while the room store is unreachable, the page tries again this often
+# A session may get a room code wrong this often per JOIN_WINDOW seconds: 31^6 codes cannot be scanned from a
+# browser (5 tries a minute finds one of 200 open rooms in ~1.7 years on average).
+JOIN_TRIES, JOIN_WINDOW = 5, 60.0
 
 
-@st.cache_resource
 def get_store() -> RoomStore:
-    """The one process-wide room store (it holds recipes and counts, never an engine)."""
-    return STORE
+    """The process-wide room store (it holds recipes and counts, never an engine): the embedded one, or Redis
+    when `KC_ROOM_STORE=redis://host:port/db` (ui.rooms.open_store keeps one per process). A bad setting is a
+    RoomError."""
+    return open_store()  # type: ignore[return-value]  # RedisRoomStore has the same methods
 
 
 @dataclass
@@ -100,43 +108,14 @@ class TeacherRoom:
 class StudentRoom:
     code: str
     following: bool = True
-    run: PlaygroundSession | None = None
+    run: PlaygroundSession | None = None  # the student's own copy, only after "Break away"
     synced_json: str | None = None  # the recipe `run` was built from (None: rebuild on the next sync)
+    picture: Picture | None = None  # what a following student last drew (shared with the other followers)
+    seen: RoomView | None = None  # the room as this page last drew it ("Break away" starts from it)
     drawn: Any = None  # what the page last drew from the room: the poller reruns the page when it changes
     answers: dict[int, int] = field(default_factory=dict)  # qid -> choice, in this browser only
     flash: list[tuple[str, str]] = field(default_factory=list)
     orphaned: bool = False  # the page last said "your teacher has gone"
-
-
-def follow(run: PlaygroundSession | None, synced_json: str | None, view: RoomView) -> PlaygroundSession:
-    """The student's run at the room's recipe and step. Replays only what is new when the teacher just
-    stepped or added commands; rebuilds from the recipe when the teacher went back or changed scenario."""
-    state = view.state()
-    if run is not None and synced_json is not None:
-        old = json.loads(synced_json)
-        oc, nc = old["commands"], state["commands"]
-        # the teacher's recorded moves (+1 s, Step until, every event): the same as ours up to where we are
-        moves = parse_moves(state, 0, max((c.get("at", 0) for c in nc), default=0))
-        same_past = _clip(run.timeline.moves, run.position) == _clip(moves, run.position)
-        if old["scenario"] == state["scenario"] and nc[: len(oc)] == oc and same_past:
-            for item in nc[len(oc) :]:
-                item = dict(item)
-                at = item.pop("at")
-                run.timeline.moves = [list(m) for m in moves]
-                run.goto(at)
-                run.apply(item)  # (forgets the moves after `at`: they are set again below)
-            run.timeline.moves = [list(m) for m in moves]
-            run.goto(view.step)
-            return run
-    tl = Timeline.from_state({**state, "position": 0})
-    run = PlaygroundSession(tl)
-    run.goto(view.step)
-    return run
-
-
-def _clip(moves: list[list[Any]], position: int) -> list[list[Any]]:
-    """The recorded moves of the steps before `position`."""
-    return [[f, min(last, position - 1), m] for f, last, m in moves if f < position]
 
 
 def signature(s: StudentRoom, view: RoomView | None) -> Any:
@@ -152,7 +131,52 @@ def signature(s: StudentRoom, view: RoomView | None) -> Any:
 
 # -- page -----------------------------------------------------------------------------------------------------------
 def render() -> None:
-    store = get_store()
+    try:
+        store = get_store()
+    except RoomError as exc:  # KC_ROOM_STORE set to something that is not a store
+        st.title("Classroom")
+        st.error(f"The Classroom is not set up right: {exc}", icon=":material/error:")
+        return
+    try:
+        _render(store)
+    except StoreUnavailable as exc:
+        _unavailable(store, exc)
+
+
+def _unavailable(store: RoomStore, exc: Exception) -> None:
+    """The room store cannot be reached: say so and retry, never pretend (no fallback to another store)."""
+    st.warning(
+        f"The room is unavailable right now: {exc}. Nothing is lost on this page; it tries again every "
+        f"{RETRY_SECONDS:.0f} s and carries on as soon as the room store answers.",
+        icon=":material/cloud_off:",
+    )
+    st.fragment(run_every=RETRY_SECONDS)(_retry)(store)
+
+
+def _retry(store: RoomStore) -> None:
+    try:
+        store.ping()
+    except StoreUnavailable:
+        st.caption(f":material/autorenew: still unavailable at {time.strftime('%H:%M:%S')}; retrying")
+        return
+    st.rerun(scope="app")
+
+
+def _safe(fragment: Callable[..., None]) -> Callable[..., None]:
+    """A fragment body that says "unavailable" in place when the store cannot be reached (its next tick, or
+    the next click, tries again), instead of a traceback."""
+
+    def run(*args: Any) -> None:
+        try:
+            fragment(*args)
+        except StoreUnavailable as exc:
+            st.caption(f":material/cloud_off: the room is unavailable ({exc}); retrying")
+
+    run.__name__ = run.__qualname__ = fragment.__name__  # st.fragment keys fragments by the function
+    return run
+
+
+def _render(store: RoomStore) -> None:
     ss = st.session_state
     if ss.pop("room_cookie_clear", False):  # the room this browser taught is closed: forget its secret
         st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)  # safe-html: literal text
@@ -234,6 +258,9 @@ def _resume_teacher(store: RoomStore) -> None:
         return  # a link to another room: this browser joins that one as a student
     try:
         _adopt(store.resume(code, token), token, "this browser")
+    except StoreUnavailable:
+        ss["room_cookie_tried"] = False  # try the cookie again once the store answers
+        raise
     except RoomError:  # closed, expired or not this room's secret: the browser forgets it
         st.html(teacher_cookie_script("", 0), unsafe_allow_javascript=True)  # safe-html: literal text
 
@@ -263,14 +290,40 @@ def _from_link(store: RoomStore) -> None:
     current = ss.get(STUDENT_KEY)
     if current is not None and current.code == code:
         return
-    if store.get(code) is None:
-        st.error(
-            "room code: there is no open room with this code (it may have expired after inactivity); "
-            "ask your teacher for the current code",
-            icon=":material/error:",
-        )
+    known_bad = ss.get("room_link_failed")
+    try:
+        if known_bad is not None and known_bad[0] == code:  # the same link again (a rerun): same answer,
+            raise RoomError(known_bad[1])  # not another try against the rate limit
+        _lookup(store, code)
+    except RoomError as exc:
+        if not isinstance(exc, TooManyTries):
+            ss["room_link_failed"] = (code, str(exc))
+        st.error(f"{exc}", icon=":material/error:")
         return
     ss[STUDENT_KEY] = StudentRoom(code)
+
+
+class TooManyTries(RoomError):
+    """This session got too many room codes wrong lately (JOIN_TRIES per JOIN_WINDOW)."""
+
+
+def _lookup(store: RoomStore, code: str) -> None:
+    """Is there a room with this code? Wrong codes are rate-limited per session (JOIN_TRIES per JOIN_WINDOW
+    seconds), so nobody can scan for open rooms from a browser."""
+    ss, now = st.session_state, time.monotonic()
+    fails = [t for t in ss.get("room_join_fails", []) if now - t < JOIN_WINDOW]
+    if len(fails) >= JOIN_TRIES:
+        wait = int(JOIN_WINDOW - (now - fails[0])) + 1
+        raise TooManyTries(
+            f"room code: {JOIN_TRIES} wrong codes in a minute from this browser; wait {wait} s, then check "
+            f"the code with your teacher"
+        )
+    if store.get(code) is None:
+        ss["room_join_fails"] = [*fails, now]
+        raise RoomError(
+            "room code: there is no open room with this code (it may have expired after inactivity); "
+            "ask your teacher for the current code"
+        )
 
 
 def _lobby(store: RoomStore) -> None:
@@ -316,7 +369,7 @@ def _start(store: RoomStore) -> None:
             raise RoomError(f"start from: choose one of {', '.join(PRESETS)} or a lesson")
         run = PlaygroundSession(tl)
         code, token = store.create(tl.to_state(), tl.position)
-    except (RoomError, KafkaError, ValueError) as exc:
+    except (KafkaError, UserInputError, StoreUnavailable) as exc:
         ss["room_lobby_flash"] = [("error", str(exc))]
         return
     ss[TEACHER_KEY] = TeacherRoom(code, token, run)
@@ -326,9 +379,8 @@ def _join(store: RoomStore) -> None:
     ss = st.session_state
     try:
         code = normalize_code(ss.get("room_code_input"))
-        if store.get(code) is None:
-            raise RoomError("room code: there is no open room with this code; check it with your teacher")
-    except RoomError as exc:
+        _lookup(store, code)
+    except (RoomError, StoreUnavailable) as exc:
         ss["room_lobby_flash"] = [("error", str(exc))]
         return
     ss[STUDENT_KEY] = StudentRoom(code)
@@ -337,19 +389,22 @@ def _join(store: RoomStore) -> None:
 
 # -- the shared picture ---------------------------------------------------------------------------------------------
 def _picture(run: PlaygroundSession, who: str, compact: bool = False) -> None:
+    """The picture of a session's own run (the teacher's, a student's copy after Break away)."""
+    _draw(build_picture(run), who, compact)
+
+
+def _draw(pic: Picture, who: str, compact: bool = False) -> None:
     """Narration, diagram and log strips: the same builders and keys for teacher and students, so their
     screens are the same picture when they are at the same step. `compact` (the projector) puts the narration
     on one line, so the diagram starts higher."""
-    events = run.current_events()
-    head = PlaygroundSession.headline(events)
     with st.container(border=True, key="room_narration"):
-        when = f"**Step {run.position}** · simulated time **{run.cluster.now / 1000:.3f} s**"
+        when = f"**Step {pic.position}** · simulated time **{pic.now_ms / 1000:.3f} s**"
         text = (
-            head.summary
-            if head
+            pic.summary
+            if pic.summary
             else (
                 "Press Step to start the cluster."
-                if run.position == 0 and who == "teacher"
+                if pic.position == 0 and who == "teacher"
                 else "Nothing visible happened at this step."
             )
         )
@@ -358,18 +413,14 @@ def _picture(run: PlaygroundSession, who: str, compact: bool = False) -> None:
         else:
             st.markdown(when)
             st.markdown(f"#### {md_escape(text)}")
-    snap = run.cluster.snapshot()
-    st.plotly_chart(
-        cluster_diagram(snap, highlight=head.actors if head else ()), key="room_diagram", config=PLOTLY_CONFIG
-    )
-    topics = [t.name for t in snap.topics if not t.internal]
-    st.plotly_chart(log_strips(snap, topics[0] if topics else None), key="room_logs", config=PLOTLY_CONFIG)
+    st.plotly_chart(pic.diagram, key="room_diagram", config=PLOTLY_CONFIG)
+    st.plotly_chart(pic.logs, key="room_logs", config=PLOTLY_CONFIG)
 
 
 def _guard(flash: list, action: Callable[[], Any]) -> bool:
     try:
         out = action()
-    except (RoomError, KafkaError, ValueError) as exc:
+    except (KafkaError, UserInputError, StoreUnavailable) as exc:
         flash.append(("error", str(exc)))
         return False
     if isinstance(out, str):
@@ -420,17 +471,17 @@ def _teacher(t: TeacherRoom, store: RoomStore) -> None:
         t.note = ""
     _header(t, store)
     mode = (t.playing, t.speed)
-    live = st.fragment(run_every=SPEEDS[t.speed][0] if t.playing else None)(_teacher_live)
+    live = st.fragment(run_every=SPEEDS[t.speed][0] if t.playing else None)(_safe(_teacher_live))
     if t.projector:  # the picture large on the left, the question and its live answers on the right
         left, right = st.columns([2, 1], gap="medium")
         with left:
             live(t, store, mode)
         with right:
             _answers_live(t, store)
-        st.fragment(run_every=HEARTBEAT_SECONDS)(_heartbeat)(t, store)
+        st.fragment(run_every=HEARTBEAT_SECONDS)(_safe(_heartbeat))(t, store)
         return
     live(t, store, mode)
-    st.fragment(run_every=HEARTBEAT_SECONDS)(_heartbeat)(t, store)
+    st.fragment(run_every=HEARTBEAT_SECONDS)(_safe(_heartbeat))(t, store)
     with st.sidebar:  # the question and its live histogram stay in view while the teacher steps
         _ask(t, store)
         _answers_live(t, store)
@@ -525,6 +576,9 @@ def _close(t: TeacherRoom, store: RoomStore) -> None:
         store.close(t.code, t.token)
     except RoomError:
         pass  # already gone
+    except StoreUnavailable as exc:  # the room is still open for its students: stay its teacher
+        t.flash.append(("error", f"Close the room: {exc}; try again"))
+        return
     _forget(TEACHER_KEY)
     st.session_state["room_cookie_clear"] = True
 
@@ -647,7 +701,7 @@ def _course() -> list[Any]:
         from lessons.loader import load_course_lenient
 
         lessons, _ = load_course_lenient()
-    except Exception:  # noqa: BLE001 - a broken course folder must not break the room
+    except (OSError, UserInputError):  # a broken course folder must not break the room
         return []
     return lessons
 
@@ -659,7 +713,7 @@ def _step_scenario(step: Any, current: Scenario) -> Scenario:
     for raw in step.commands:
         try:
             cmd = parse_lesson_command(raw)
-        except ValueError:
+        except UserInputError:
             continue
         if isinstance(cmd, NewClusterOp):
             current = cmd.scenario
@@ -769,7 +823,7 @@ def _pose(t: TeacherRoom, store: RoomStore) -> None:
 def _answers_live(t: TeacherRoom, store: RoomStore) -> None:
     """The posed question and its answer histogram, refreshed while a question is open."""
     view = store.peek(t.code, t.token)
-    st.fragment(run_every=HISTOGRAM_SECONDS if view.question is not None else None)(_answers)(t, store)
+    st.fragment(run_every=HISTOGRAM_SECONDS if view.question is not None else None)(_safe(_answers))(t, store)
 
 
 def _answers(t: TeacherRoom, store: RoomStore) -> None:
@@ -845,10 +899,20 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         return
     if s.following:
         try:
-            s.run = follow(s.run, s.synced_json, view)
-            s.synced_json = view.state_json
-        except (KafkaError, ValueError) as exc:  # a recipe that does not replay: say so, keep the old picture
+            s.picture = PICTURES.get(view)
+            s.seen = view
+        except (
+            KafkaError,
+            UserInputError,
+        ) as exc:  # a recipe that does not replay: say so, keep the old picture
             st.error(f"room state: could not replay the teacher's run: {exc}")
+    elif s.run is None:  # just broke away: their own copy of what they were looking at
+        try:
+            s.run = follow(None, None, s.seen or view)
+            s.synced_json = (s.seen or view).state_json
+        except (KafkaError, UserInputError) as exc:
+            s.following = True
+            st.error(f"room state: could not copy the teacher's run to explore it: {exc}")
     s.drawn = signature(s, view)
     _orphan_notice(s, store)
     with st.container(horizontal=True, vertical_alignment="center", key="room_status"):
@@ -871,43 +935,54 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
                 args=(s,),
                 help="Snap back to the teacher's run and step.",
             )
-        st.fragment(run_every=POLL_SECONDS)(_poll)(s, store)
+        st.fragment(run_every=POLL_SECONDS)(_safe(_poll))(s, store)
         st.button("Leave the room", key="room_leave", on_click=_forget, args=(STUDENT_KEY,))
     for level, msg in s.flash:
         (st.error if level == "error" else st.caption)(md_escape(msg))
     s.flash.clear()
+    if s.following:
+        _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
+        if s.picture is not None:
+            _draw(s.picture, "student")
+        return
     if s.run is None:
         return
-    if not s.following:
-        run = s.run
-        with st.container(horizontal=True, key="room_own_controls"):
-            st.button(
-                "Step",
-                key="room_s_step",
-                type="primary",
-                on_click=_guard,
-                args=(s.flash, lambda: run.step() and None),
-            )
-            st.button(
-                "Back",
-                key="room_s_back",
-                disabled=run.position == 0,
-                on_click=_guard,
-                args=(s.flash, run.back),
-            )
-        _commands(run, "room_s", lambda cmd: _student_command(s, cmd))
-        run.flash.clear()
+    run = s.run
+    with st.container(horizontal=True, key="room_own_controls"):
+        st.button(
+            "Step",
+            key="room_s_step",
+            type="primary",
+            on_click=_guard,
+            args=(s.flash, lambda: run.step() and None),
+        )
+        st.button(
+            "Back",
+            key="room_s_back",
+            disabled=run.position == 0,
+            on_click=_guard,
+            args=(s.flash, run.back),
+        )
+    _commands(run, "room_s", lambda cmd: _student_command(s, cmd))
+    run.flash.clear()
     _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
     _picture(s.run, "student")
 
 
 def _poll(s: StudentRoom, store: RoomStore) -> None:
-    """Once a second: has the room changed what this student should see? Then redraw the page. While the
-    student explores alone, only this line follows the teacher."""
-    view = store.get(s.code)
-    if signature(s, view) != s.drawn or orphaned(store, s.code) != s.orphaned:
+    """Once a second: has the room changed what this student should see? Then redraw the page. A following
+    student asks only for the room's version and when the teacher was last seen (one round trip on Redis);
+    the page reruns only when it moved or the teacher left or came back. While
+    the student explores alone, only this line follows the teacher."""
+    version, away = store.pulse(s.code)  # one call (one round trip on Redis)
+    if s.following:
+        changed = version is None or version != s.drawn
+    else:
+        view = store.get(s.code)
+        changed = signature(s, view) != s.drawn
+    if changed or (away is not None and away > ORPHAN_SECONDS) != s.orphaned:
         st.rerun(scope="app")
-    if view is not None and not s.following:
+    if not s.following and view is not None:
         st.markdown(f"the teacher is at step **{view.step}**", width="content")
 
 
@@ -935,10 +1010,12 @@ def _orphan_notice(s: StudentRoom, store: RoomStore) -> None:
 
 def _break_away(s: StudentRoom) -> None:
     s.following = False
+    s.run = None  # built from the picture they were looking at on the next run (s.seen)
 
 
 def _rejoin(s: StudentRoom) -> None:
     s.following = True
+    s.run, s.synced_json = None, None  # back on the shared picture; their copy is dropped
     s.drawn = None
 
 

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ..broker import ProduceRequest
 from ..cluster import validate_topic_name
 from ..config import TopicConfig
-from ..errors import KafkaError
+from ..errors import ErrorCodes as E
+from ..errors import KafkaError, MemberIdRequiredError, UnknownMemberIdError
 from ..records import RecordBatch
 from .clients import ExternalConsumer, ExternalProducer, Reply
 from .groups import (
@@ -43,23 +44,28 @@ if TYPE_CHECKING:
 
 TP = tuple[str, int]
 
-# Kafka error codes (org.apache.kafka.common.protocol.Errors) used here.
-NONE, OFFSET_OUT_OF_RANGE, CORRUPT_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION = 0, 1, 2, 3
-LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, MESSAGE_TOO_LARGE, INVALID_REQUIRED_ACKS = 5, 6, 10, 21
-COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID = 15, 16, 22, 25
-INVALID_REQUEST, TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 42, 53
-FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, MEMBER_ID_REQUIRED, INVALID_RECORD = 74, 75, 79, 87
-UNKNOWN_TOPIC_ID = 100
-_NAMED = {
-    "NOT_COORDINATOR": 16,
-    "COORDINATOR_NOT_AVAILABLE": 15,
-    "ILLEGAL_GENERATION": 22,
-    "UNKNOWN_MEMBER_ID": 25,
-    "INVALID_SESSION_TIMEOUT": 26,
-    "REBALANCE_IN_PROGRESS": 27,
-    "MEMBER_ID_REQUIRED": 79,
-    "TIMEOUT": 7,
-}
+# Kafka error codes used here, from the one table (engine.errors.ErrorCodes, Kafka's Errors).
+NONE, OFFSET_OUT_OF_RANGE, CORRUPT_MESSAGE = E.NONE, E.OFFSET_OUT_OF_RANGE, E.CORRUPT_MESSAGE
+UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE = E.UNKNOWN_TOPIC_OR_PARTITION, E.LEADER_NOT_AVAILABLE
+NOT_LEADER_OR_FOLLOWER, MESSAGE_TOO_LARGE = E.NOT_LEADER_OR_FOLLOWER, E.MESSAGE_TOO_LARGE
+INVALID_REQUIRED_ACKS, COORDINATOR_NOT_AVAILABLE = E.INVALID_REQUIRED_ACKS, E.COORDINATOR_NOT_AVAILABLE
+NOT_COORDINATOR, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID = (
+    E.NOT_COORDINATOR,
+    E.ILLEGAL_GENERATION,
+    E.UNKNOWN_MEMBER_ID,
+)
+INVALID_REQUEST, TRANSACTIONAL_ID_AUTHORIZATION_FAILED = (
+    E.INVALID_REQUEST,
+    E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+)
+FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH = E.FENCED_LEADER_EPOCH, E.UNKNOWN_LEADER_EPOCH
+MEMBER_ID_REQUIRED, INVALID_RECORD, UNKNOWN_TOPIC_ID = (
+    E.MEMBER_ID_REQUIRED,
+    E.INVALID_RECORD,
+    E.UNKNOWN_TOPIC_ID,
+)
+TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS = E.TOPIC_ALREADY_EXISTS, E.INVALID_PARTITIONS
+INVALID_REPLICATION_FACTOR = E.INVALID_REPLICATION_FACTOR
 
 # DescribeConfigs config_source / config_type (DescribeConfigsResponse.json)
 SRC_DYNAMIC_TOPIC, SRC_STATIC_BROKER, SRC_DEFAULT = 1, 4, 5
@@ -74,13 +80,9 @@ def _ms(v: Any, default: int = 0) -> int:
     return int(round(ts() * 1000)) if ts is not None else int(v)
 
 
-def _code(err: Any) -> int:
-    if err is None:
-        return NONE
-    if isinstance(err, str):
-        return _NAMED.get(err, -1)
-    c = getattr(err, "code", -1)
-    return c if isinstance(c, int) else -1
+def _code(err: KafkaError | InvalidRecordError | None) -> int:
+    """The wire error code of an engine answer (None: no error)."""
+    return NONE if err is None else err.code
 
 
 def _last_stable(r) -> int:
@@ -176,7 +178,11 @@ class KafkaAdapter:
         b = self.c.brokers.get(conn.broker_id)
         return b is not None and b.alive and self.c.reachable(actor, b.name)
 
-    def _future(self, conn: Connection) -> tuple[asyncio.Future, Callable[..., None]]:
+    def next_request_id(self) -> int:
+        """A fresh id for a request the adapter sends into the simulation (events name it)."""
+        return next(self._seq)
+
+    def future(self, conn: Connection) -> tuple[asyncio.Future, Callable[..., None]]:
         fut = asyncio.get_running_loop().create_future()
         conn.futures.add(fut)
         fut.add_done_callback(conn.futures.discard)
@@ -187,7 +193,7 @@ class KafkaAdapter:
 
         return fut, resolve
 
-    def _send(
+    def send_request(
         self,
         src: str,
         conn: Connection,
@@ -202,7 +208,7 @@ class KafkaAdapter:
         )
         self.kick()
 
-    def _unique(self, base: str) -> str:
+    def unique_client_id(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9._#@:-]", "_", base or "client")[:60] or "client"
 
         def taken(n: str) -> bool:
@@ -224,9 +230,9 @@ class KafkaAdapter:
     def producer(self, client_id: str) -> ExternalProducer:
         p = self.producers.get(client_id)
         if p is None or self.c.producers.get(p.id) is not p:
-            p = ExternalProducer(self._unique(client_id or "producer"), client_id, self)
+            p = ExternalProducer(self.unique_client_id(client_id or "producer"), client_id, self)
             self.producers[client_id] = p
-            self.c.producers[p.id] = p
+            self.c.register_client(p)
             self.c.emit(
                 "note",
                 f"Real producer {p.id} connected over the Kafka protocol",
@@ -238,17 +244,17 @@ class KafkaAdapter:
     def _register(self, k: ExternalConsumer) -> None:
         if not k.registered:
             k.registered = True
-            self.c.consumers[k.id] = k
+            self.c.register_client(k)
 
     def _unregister(self, k: ExternalConsumer) -> None:
-        if k.registered and self.c.consumers.get(k.id) is k:
-            del self.c.consumers[k.id]
+        if k.registered:
+            self.c.unregister_client(k)
         k.registered = False
         k.alive = False
         k.state = "closed"
         if k in self.proxies:
             self.proxies.remove(k)
-        if self.members.get((k.group_id, k.member_id)) is k:
+        if k.group_id is not None and self.members.get((k.group_id, k.member_id)) is k:
             del self.members[(k.group_id, k.member_id)]
             self.metadata_bytes.pop((k.group_id, k.member_id), None)
 
@@ -263,7 +269,7 @@ class KafkaAdapter:
         """Forget member stand-ins the coordinator no longer knows (left, expired, fenced by a new id)."""
         now = self.c.now
         for k in list(self.proxies):
-            if k.join_waiters or k.sync_waiters:
+            if k.join_waiters or k.sync_waiters or k.group_id is None:  # (a member proxy always has a group)
                 continue
             g = self.c.group_state(k.group_id)
             if k.member_id:
@@ -301,7 +307,7 @@ class KafkaAdapter:
     def topic_by_id(self, tid: uuid.UUID) -> str | None:
         return next((n for n, t in self.topic_ids.items() if t == tid and n in self.c.topics), None)
 
-    def _exists(self, tp: TP) -> bool:
+    def exists(self, tp: TP) -> bool:
         t = self.c.topics.get(tp[0])
         return t is not None and 0 <= tp[1] < t.partitions
 
@@ -461,7 +467,7 @@ class KafkaAdapter:
             for pd in td.partition_data:
                 tp = (td.name, int(pd.index))
                 order.append(tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     results[tp] = (UNKNOWN_TOPIC_OR_PARTITION, -1, None)
                     continue
                 try:  # max.message.bytes is checked from the batch header, before decompressing (LogValidator)
@@ -516,7 +522,7 @@ class KafkaAdapter:
         broker = self.broker(conn)
         detail = ", ".join(f"{t}-{p} ({x.count} rec, {x.wire_bytes} B)" for (t, p), x in batches.items())
         first = next(iter(batches))
-        rid = next(self._seq)
+        rid = self.next_request_id()
         c.emit(
             "batch_sent",
             f"{prod.id} sent {n} record(s) to broker {broker.id}: {detail}",
@@ -529,10 +535,10 @@ class KafkaAdapter:
             request=rid,
             external=True,
         )
-        fut, resolve = self._future(conn)
+        fut, resolve = self.future(conn)
         pr = ProduceRequest(rid, Reply(prod.id, resolve), batches, acks, timeout)
         prod.in_flight_requests += 1
-        self._send(
+        self.send_request(
             prod.id,
             conn,
             "Produce",
@@ -568,7 +574,7 @@ class KafkaAdapter:
         for tp in order:
             code, base, msg = results.get(tp, (INVALID_REQUIRED_ACKS, -1, None))
             r = self._leader_replica(conn, tp) if code == NONE else None
-            part = {
+            part: dict[str, Any] = {
                 "index": tp[1],
                 "error_code": code,
                 "base_offset": base,
@@ -589,12 +595,18 @@ class KafkaAdapter:
 
     # -- Fetch ---------------------------------------------------------------------------------------------------
     def _fetch_actor(self, conn: Connection, parts: dict[TP, int]) -> ExternalConsumer:
-        for k in self.proxies:
-            if k.client_id == conn.client_id and k.registered and any(tp in k.assignment for tp in parts):
-                return k
+        for proxy in self.proxies:
+            if (
+                proxy.client_id == conn.client_id
+                and proxy.registered
+                and any(tp in proxy.assignment for tp in parts)
+            ):
+                return proxy
         k = self.standalone.get(conn.client_id)
         if k is None or not k.registered:
-            k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, None, self)
+            k = ExternalConsumer(
+                self.unique_client_id(conn.client_id or "consumer"), conn.client_id, None, self
+            )
             k.subscription = None
             k.state = "stable"
             self.standalone[conn.client_id] = k
@@ -657,7 +669,7 @@ class KafkaAdapter:
             for p in t.partitions:
                 tp = (t.topic, int(p.partition))
                 plist.append(tp[1])
-                if not self._exists(tp):
+                if not self.exists(tp):
                     errors[tp] = UNKNOWN_TOPIC_OR_PARTITION
                     continue
                 r = broker.replicas.get(tp)
@@ -675,10 +687,10 @@ class KafkaAdapter:
     ) -> tuple[dict, dict, dict]:
         """Send the fetch to the simulated leader and wait for its answer: (data, errors, aborted txns)."""
         actor.last_seen_ms = self.c.now
-        fut, resolve = self._future(conn)
+        fut, resolve = self.future(conn)
         # read_committed (isolation level 1) reads up to the last stable offset (KIP-98)
         extra = (True,) if int(getattr(b, "isolation_level", 0)) == 1 else ()
-        self._send(
+        self.send_request(
             actor.id,
             conn,
             "Fetch",
@@ -688,7 +700,7 @@ class KafkaAdapter:
             int(b.min_bytes),
             _ms(b.max_wait, 500),
             max_bytes,
-            next(self._seq),
+            self.next_request_id(),
             *extra,
         )
         answer = await fut
@@ -724,7 +736,8 @@ class KafkaAdapter:
         elif tp in data:
             batches, hw, lso = data[tp]
             off = parts[tp]
-            chunks, size, last = [], 0, off
+            chunks: list[bytes] = []
+            size, last = 0, off
             for x in batches:
                 if x.last_offset < off:
                     continue
@@ -778,7 +791,7 @@ class KafkaAdapter:
                     "old_style_offsets": [],
                 }
                 r = self._leader_replica(conn, tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     entry["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
                 elif r is None:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
@@ -827,7 +840,7 @@ class KafkaAdapter:
                 tp = (t.topic, int(p.partition))
                 entry = {"partition": tp[1], "error_code": NONE, "leader_epoch": -1, "end_offset": -1}
                 r = self._leader_replica(conn, tp)
-                if not self._exists(tp):
+                if not self.exists(tp):
                     entry["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
                 elif r is None:
                     entry["error_code"] = NOT_LEADER_OR_FOLLOWER
@@ -860,9 +873,9 @@ class KafkaAdapter:
             if key_type != 0:
                 ans.update(await self.txn.find_coordinator(conn, key_type, key))  # transactions.py
             else:
-                fut, resolve = self._future(conn)
+                fut, resolve = self.future(conn)
                 actor = self._group_actor(conn, key)
-                self._send(
+                self.send_request(
                     actor,
                     conn,
                     "FindCoordinator",
@@ -896,7 +909,7 @@ class KafkaAdapter:
             if k.client_id == conn.client_id and k.group_id == group_id and k.registered:
                 return k.id
         return (
-            self._unique(conn.client_id or "client")
+            self.unique_client_id(conn.client_id or "client")
             if conn.client_id not in self.c.consumers
             else conn.client_id
         )
@@ -924,7 +937,9 @@ class KafkaAdapter:
         k = self.members.get((group, member_id)) if member_id else None
         if k is None:
             self._retire_stale(group, conn.client_id)  # rejoining after its coordinator moved: keep its name
-            k = ExternalConsumer(self._unique(conn.client_id or "consumer"), conn.client_id, group, self)
+            k = ExternalConsumer(
+                self.unique_client_id(conn.client_id or "consumer"), conn.client_id, group, self
+            )
             k.member_id = member_id
             self.proxies.append(k)
             if member_id:
@@ -938,9 +953,9 @@ class KafkaAdapter:
         while True:
             if member_id:
                 self.metadata_bytes[(group, member_id)] = dict(protocols)
-            fut, resolve = self._future(conn)
+            fut, resolve = self.future(conn)
             k.join_waiters.append(resolve)
-            self._send(
+            self.send_request(
                 k.id,
                 conn,
                 "JoinGroup",
@@ -962,7 +977,7 @@ class KafkaAdapter:
             finally:
                 if resolve in k.join_waiters:
                     k.join_waiters.remove(resolve)
-            if err == "MEMBER_ID_REQUIRED":
+            if isinstance(err, MemberIdRequiredError):
                 member_id = payload["member_id"]
                 k.member_id = member_id
                 self.members[(group, member_id)] = k
@@ -978,7 +993,7 @@ class KafkaAdapter:
                 continue
             break
         if err is not None:
-            if err == "UNKNOWN_MEMBER_ID":
+            if isinstance(err, UnknownMemberIdError):
                 k.state = "unjoined"
             return {
                 "throttle_time": 0,
@@ -1032,10 +1047,10 @@ class KafkaAdapter:
             raw = {a.member_id: bytes(a.assignment) for a in b.assignments}
             assignments = {mid: decode_assignment(x) or [] for mid, x in raw.items()}
             self.assignment_bytes[group] = (generation, raw)
-        fut, resolve = self._future(conn)
+        fut, resolve = self.future(conn)
         k.sync_waiters.append(resolve)
         broker = self.broker(conn)
-        self._send(
+        self.send_request(
             k.id, conn, "SyncGroup", broker.coordinator.on_sync, k, group, generation, member_id, assignments
         )
         try:
@@ -1067,8 +1082,8 @@ class KafkaAdapter:
             # loaded the group from __consumer_offsets; the simulation keeps only offsets there)
             return {"throttle_time": 0, "error_code": UNKNOWN_MEMBER_ID}
         actor = k.id if k is not None else self._group_actor(conn, group)
-        fut, resolve = self._future(conn)
-        self._send(
+        fut, resolve = self.future(conn)
+        self.send_request(
             actor,
             conn,
             "Heartbeat",
@@ -1105,7 +1120,7 @@ class KafkaAdapter:
                 actor = k.id if k is not None else self._group_actor(conn, group)
                 if k is not None:
                     k.state = "closed"
-                self._send(actor, conn, "LeaveGroup", co.on_leave, k or Reply(actor, None), group, mid)
+                self.send_request(actor, conn, "LeaveGroup", co.on_leave, k or Reply(actor, None), group, mid)
         top = NONE if v >= 3 or results[0]["error_code"] == NONE else UNKNOWN_MEMBER_ID
         return {"throttle_time": 0, "error_code": top, "members": results}
 
@@ -1206,16 +1221,16 @@ class KafkaAdapter:
             for p in t.partitions:
                 tp = (t.name, int(p.partition_index))
                 order.append(tp)
-                if self._exists(tp):
+                if self.exists(tp):
                     offsets[tp] = int(p.committed_offset)
                 else:
                     codes[tp] = UNKNOWN_TOPIC_OR_PARTITION
         if offsets:
             k = self.members.get((group, member_id))
             actor = k.id if k is not None else self._group_actor(conn, group)
-            fut, resolve = self._future(conn)
+            fut, resolve = self.future(conn)
             co = self.broker(conn).coordinator
-            self._send(
+            self.send_request(
                 actor,
                 conn,
                 "OffsetCommit",
@@ -1225,7 +1240,7 @@ class KafkaAdapter:
                 generation,
                 member_id,
                 dict(offsets),
-                next(self._seq),
+                self.next_request_id(),
             )
             _g, _rid, err, _offs = await fut
             for tp in offsets:
@@ -1244,9 +1259,16 @@ class KafkaAdapter:
         else:
             tps = [(t.name, int(p)) for t in topics for p in t.partition_indexes]
         actor = self._group_actor(conn, group)
-        fut, resolve = self._future(conn)
-        self._send(
-            actor, conn, "OffsetFetch", co.on_offset_fetch, Reply(actor, resolve), group, tps, next(self._seq)
+        fut, resolve = self.future(conn)
+        self.send_request(
+            actor,
+            conn,
+            "OffsetFetch",
+            co.on_offset_fetch,
+            Reply(actor, resolve),
+            group,
+            tps,
+            self.next_request_id(),
         )
         _g, _rid, err, found = await fut
         if err is not None:
@@ -1326,12 +1348,16 @@ class KafkaAdapter:
                 elif b.validate_only:
                     validate_topic_name(name)
                     if name in c.topics:
-                        res.update(error_code=36, error_message=f"Topic '{name}' already exists.")
+                        res.update(
+                            error_code=TOPIC_ALREADY_EXISTS, error_message=f"Topic '{name}' already exists."
+                        )
                     elif parts < 1:
-                        res.update(error_code=37, error_message="partitions must be at least 1")
+                        res.update(
+                            error_code=INVALID_PARTITIONS, error_message="partitions must be at least 1"
+                        )
                     elif not 1 <= rf <= len(c.brokers):
                         res.update(
-                            error_code=38,
+                            error_code=INVALID_REPLICATION_FACTOR,
                             error_message=f"replication factor {rf} is not within 1.."
                             f"{len(c.brokers)} brokers",
                         )
@@ -1387,7 +1413,7 @@ class KafkaAdapter:
     def _topic_configs(self, name: str, keys) -> list[dict]:
         tcfg = self.c.topics[name].config
         explicit = set(tcfg.explicit())
-        out = []
+        out: list[dict[str, Any]] = []
         for k, val in tcfg.as_kafka_dict().items():
             if keys is not None and k not in keys:
                 continue

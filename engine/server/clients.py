@@ -4,8 +4,8 @@ The engine's brokers and group coordinator answer a client by `network.send(brok
 client.on_xxx_response, ...)`. A real client speaks TCP instead, so each wire request gets a `Reply` whose
 `on_*_response` methods resolve it, and each real group member gets an `ExternalConsumer` the coordinator
 stores as the member (it replies to the stored member for JoinGroup/SyncGroup). Real producers and members are
-registered in `cluster.producers` / `cluster.consumers` so snapshots, the Playground and "Crash consumer" see
-them. Everything here is deep-copy safe: a checkpoint (`Cluster.clone`) gets detached copies that hold no
+registered with `Cluster.register_client()` so snapshots, the Playground and "Crash consumer" see them; the
+contracts they keep are the protocols in engine/contracts.py. Everything here is deep-copy safe: a checkpoint (`Cluster.clone`) gets detached copies that hold no
 callbacks or sockets, so time travel keeps working while real clients are connected.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config import ConsumerConfig, ProducerConfig
-from ..errors import IllegalStateError
+from ..errors import IllegalStateError, KafkaError
 
 TP = tuple[str, int]
 
@@ -88,7 +88,7 @@ class ExternalProducer:
         if (acks, pid >= 0, compression) == (self.acks, self.pid >= 0, self.compression):
             return
         self.acks, self.pid, self.compression = acks, pid, compression
-        cfg = {
+        cfg: dict[str, Any] = {
             "acks": "all" if acks == -1 else str(acks),
             "compression.type": compression
             if compression in ("none", "gzip", "snappy", "lz4", "zstd")
@@ -136,7 +136,7 @@ class ExternalConsumer:
     The coordinator stores it as the group member and answers JoinGroup/SyncGroup to it; the adapter parks each
     wire JoinGroup/SyncGroup as a waiter here until that answer arrives (Kafka's awaitingJoin/SyncCallback)."""
 
-    def __init__(self, actor_id: str, client_id: str, group_id: str, link: Any) -> None:
+    def __init__(self, actor_id: str, client_id: str, group_id: str | None, link: Any) -> None:
         self.id = actor_id
         self.client_id = client_id
         self.external = True
@@ -153,6 +153,7 @@ class ExternalConsumer:
         self.state = "joining"
         self.alive = True
         self.received = 0
+        self.duplicates = 0  # a real client's redeliveries are not counted here
         self.registered = False
         self.last_seen_ms = 0
         self.config = ConsumerConfig.parse({})
@@ -186,7 +187,7 @@ class ExternalConsumer:
             pass
 
     # -- the coordinator's answers (engine.group.GroupCoordinator) -----------------------------------------
-    def on_join_response(self, group_id: str, err: str | None, payload: dict | None) -> None:
+    def on_join_response(self, group_id: str, err: KafkaError | None, payload: dict | None) -> None:
         waiters, self.join_waiters = self.join_waiters, []
         if err is None and payload is not None:
             self.generation = payload["generation"]
@@ -197,19 +198,19 @@ class ExternalConsumer:
             w(err, payload)
 
     def on_sync_response(
-        self, group_id: str, err: str | None, generation: int, assignment: list[TP] | None
+        self, group_id: str, err: KafkaError | None, generation: int, assignment: list[TP] | None
     ) -> None:
         waiters, self.sync_waiters = self.sync_waiters, []
         if err is None:
             self.state = "stable"
-            self.assignment = [tuple(tp) for tp in assignment or []]
+            self.assignment = [(t, p) for t, p in assignment or []]
             for tp in list(self.positions):
                 if tp not in self.assignment:
                     del self.positions[tp]
         for w in waiters:
             w(err, generation, assignment)
 
-    def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
+    def on_heartbeat_response(self, group_id: str, err: KafkaError | None) -> None:
         """Heartbeats are answered through their own Reply; this is never the target."""
 
     def on_disconnect(self, broker_id: int) -> None:

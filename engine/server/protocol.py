@@ -103,7 +103,7 @@ def _writer(cls: type):
     return entity_writer(cls)
 
 
-def parse_request(frame: bytes) -> Request:
+def parse_request(frame: bytes | memoryview) -> Request:
     """A frame (without its 4-byte size) -> Request. Raises MalformedRequest on garbage."""
     if len(frame) < 8:
         raise MalformedRequest(f"a request needs at least 8 header bytes, got {len(frame)}")
@@ -115,10 +115,10 @@ def parse_request(frame: bytes) -> Request:
         if len(frame) >= 10:
             (n,) = struct.unpack_from(">h", frame, 8)
             if 0 <= n <= len(frame) - 10:
-                client_id = frame[10 : 10 + n].decode("utf-8", "replace")
+                client_id = bytes(frame[10 : 10 + n]).decode("utf-8", "replace")
         return Request(api_key, version, correlation_id, client_id, None, len(frame))
     try:
-        header, hsize = _reader(cls.__header_schema__)(frame, 0)
+        header, hsize = _reader(cls.__header_schema__)(frame, 0)  # type: ignore[attr-defined]  # every kio request class has one
         body, _bsize = _reader(cls)(frame, hsize)
     except Exception as exc:  # kio raises DecodeError/ValueError/UnicodeError/... on garbage
         raise MalformedRequest(
@@ -199,9 +199,10 @@ def _zero(kind: int, sub: Any, kt: str | None, nullable: bool) -> Any:
     return 0
 
 
-def _check_nulls(entity: Any, where: str) -> None:
+def _check_nulls(entity: object, where: str) -> None:
     """kio reads a null array or string where the schema forbids one; Kafka rejects such a request as invalid."""
-    for name, kind, _sub, kt, nullable, _default in _plan(type(entity)):
+    cls: type = type(entity)
+    for name, kind, _sub, kt, nullable, _default in _plan(cls):
         v = getattr(entity, name)
         if v is None:
             if not nullable and (kind in (_ENTITY_TUPLE, _PRIM_TUPLE, _ENTITY) or kt in ("string", "bytes")):
@@ -216,7 +217,7 @@ def _check_nulls(entity: Any, where: str) -> None:
 def build(cls: type, data: dict[str, Any]) -> Any:
     """Make the kio entity `cls` from plain values; keys this version lacks are ignored, missing ones get the
     schema default (or a zero). Lets one handler answer every version of an API."""
-    kw = {}
+    kw: dict[str, Any] = {}
     for name, kind, sub, kt, nullable, default in _plan(cls):
         if name in data:
             v = data[name]
@@ -249,7 +250,7 @@ def encode_response(api_key: int, version: int, correlation_id: int, body: dict[
     entity = body if isinstance(body, cls) else build(cls, body)
     buf = io.BytesIO()
     buf.write(b"\0\0\0\0")
-    hcls = cls.__header_schema__
+    hcls = cls.__header_schema__  # type: ignore[attr-defined]  # every kio response class has one
     _writer(hcls)(buf, hcls(correlation_id=correlation_id))
     _writer(cls)(buf, entity)
     out = buf.getbuffer()

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..codecs import CodecError, DecompressedTooLarge, compress, decompress
+from ..errors import ErrorCodes
 
 try:
     from crc32c import crc32c as _crc32c
@@ -31,7 +32,7 @@ except ImportError:  # pragma: no cover - kio depends on crc32c, so it is normal
             _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
         _TABLE.append(_c)
 
-    def _crc32c(data: bytes | memoryview) -> int:
+    def _crc32c(data: bytes | memoryview) -> int:  # type: ignore[misc]  # the one argument of crc32c's we use
         crc = 0xFFFFFFFF
         for b in bytes(data):
             crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
@@ -49,17 +50,17 @@ TRANSACTIONAL, CONTROL = 0x10, 0x20
 class InvalidRecordError(ValueError):
     """The bytes are not a valid v2 batch: Kafka answers CORRUPT_MESSAGE / INVALID_RECORD."""
 
-    code = 2  # CORRUPT_MESSAGE
+    code = ErrorCodes.CORRUPT_MESSAGE
 
 
 class UnsupportedCompressionError(InvalidRecordError):
-    code = 76  # UNSUPPORTED_COMPRESSION_TYPE
+    code = ErrorCodes.UNSUPPORTED_COMPRESSION_TYPE
 
 
 class RecordTooLargeError(InvalidRecordError):
     """A batch larger than max.message.bytes, or one that inflates past the decompression cap."""
 
-    code = 10  # MESSAGE_TOO_LARGE (RecordTooLargeException)
+    code = ErrorCodes.MESSAGE_TOO_LARGE  # RecordTooLargeException
 
 
 # A compressed batch may inflate to this many bytes (or the topic's max.message.bytes if that is larger); more
@@ -116,7 +117,7 @@ def _decompress(codec: int, data: memoryview, limit: int) -> bytes | bytearray:
         raise InvalidRecordError(str(exc)) from None
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+def _varint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
     """A zig-zag varint (ByteUtils.readVarint/readVarlong) -> (value, new position)."""
     shift = 0
     raw = 0
@@ -134,7 +135,7 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     return (raw >> 1) ^ -(raw & 1), pos
 
 
-def _bytes_field(buf: bytes, pos: int) -> tuple[bytes | None, int]:
+def _bytes_field(buf: bytes | bytearray | memoryview, pos: int) -> tuple[bytes | None, int]:
     n, pos = _varint(buf, pos)
     if n < 0:
         return None, pos

@@ -24,7 +24,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..cluster import Cluster
 from .adapter import Connection, KafkaAdapter
@@ -101,9 +101,8 @@ class KafkaServer:
         self.frame_timeout_s = frame_timeout_s
         self.write_timeout_s = write_timeout_s
         self.ports: dict[int, int] = {}
-        self._listeners: dict[
-            int, asyncio.AbstractServer | None
-        ] = {}  # None: the broker is down (port closed)
+        # None: the broker is down (port closed)
+        self._listeners: dict[int, asyncio.Server | None] = {}
         self._unlistenable: set[int] = set()
         self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
         self._serving: set[asyncio.Task] = set()  # each connection's handler task
@@ -145,7 +144,9 @@ class KafkaServer:
 
         def protocol(b: int = bid) -> asyncio.StreamReaderProtocol:  # asyncio.start_server, with _Reader
             return asyncio.StreamReaderProtocol(
-                _Reader(limit=READ_CHUNK, loop=loop), lambda r, w: self._accept(r, w, b), loop=loop
+                _Reader(limit=READ_CHUNK, loop=loop),
+                lambda r, w: self._accept(cast(_Reader, r), w, b),
+                loop=loop,
             )
 
         try:
@@ -172,6 +173,18 @@ class KafkaServer:
         for srv in listeners:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(srv.wait_closed(), 2)
+
+    @staticmethod
+    async def _close_listener(srv: asyncio.Server) -> None:
+        """Stop accepting, let the connections accepted a moment ago reach `_accept` (which closes them: the
+        broker is down), then close the port. Closing at once strands them: Python 3.11's asyncio cannot attach
+        a connection accepted just before Server.close() and leaves its socket open, unanswered, so the
+        client waited for its request.timeout.ms (30 s) instead of seeing the broker gone."""
+        loop = asyncio.get_running_loop()
+        for sock in srv.sockets:
+            loop.remove_reader(sock.fileno())
+        await asyncio.sleep(0)  # the accepted connections' set-up steps were queued before this one
+        srv.close()
 
     @property
     def bootstrap(self) -> str:
@@ -237,8 +250,8 @@ class KafkaServer:
             if not b.alive:
                 srv = self._listeners.get(bid)
                 if srv is not None:  # a crashed broker's process is gone: its port refuses connections
-                    srv.close()
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
+                    await self._close_listener(srv)
             elif self._listeners.get(bid) is None:  # restarted, or new (add_broker() at run time)
                 try:
                     await self._listen(bid)
@@ -247,7 +260,7 @@ class KafkaServer:
                     if bid not in self._unlistenable:  # say it once; try again on the next tick
                         log.warning("cannot open a port for broker %s: %s", bid, exc)
                         self._unlistenable.add(bid)
-                    self._listeners[bid] = None  # type: ignore[assignment]
+                    self._listeners[bid] = None
         if c.now - self._last_sweep >= 1000:
             self._last_sweep = c.now
             self.adapter.sweep()
@@ -342,6 +355,7 @@ class KafkaServer:
             del frame  # the parsed request holds what it needs
             if req.client_id and not conn.client_id:
                 conn.client_id = req.client_id
+            out: bytes | bool | None
             if not req.supported:
                 out = unsupported_response(req)
             else:
@@ -354,6 +368,7 @@ class KafkaServer:
                     continue
                 if out is False:
                     return
+            assert isinstance(out, bytes)  # None and False were handled above
             del req
             self.requests_served += 1
             writer.write(out)
@@ -395,7 +410,7 @@ class _Reader(asyncio.StreamReader):
         super().feed_eof()
         self._gone.set()
 
-    def set_exception(self, exc: BaseException) -> None:
+    def set_exception(self, exc: Exception) -> None:
         super().set_exception(exc)
         self._reset = True
         self._gone.set()

@@ -109,7 +109,7 @@ class WireTransactions:
                 # kafkajs asks for an idempotent producer id before the transactional one: that box never sent
                 # anything, so the transactional producer takes its place (and its name)
                 del self.c.producers[plain.id], self.a.producers[conn.client_id]
-            p = ExternalProducer(self.a._unique(conn.client_id or txn_id), conn.client_id, self.a)
+            p = ExternalProducer(self.a.unique_client_id(conn.client_id or txn_id), conn.client_id, self.a)
             p.txn = ExternalTxn(txn_id)
             self.producers[key] = p
             self.c.producers[p.id] = p
@@ -132,11 +132,11 @@ class WireTransactions:
         *args: Any,
     ) -> tuple[KafkaError | None, Any]:
         """Send one request to the engine's coordinator through the simulated network; await its answer."""
-        req = next(self.a._seq)
-        fut, resolve = self.a._future(conn)
+        req = self.a.next_request_id()
+        fut, resolve = self.a.future(conn)
         prod.txn.waiters[req] = resolve
         try:
-            self.a._send(prod.id, conn, kind, handler, broker_id, prod, req, *args)
+            self.a.send_request(prod.id, conn, kind, handler, broker_id, prod, req, *args)
             err, result = await fut
         finally:
             prod.txn.waiters.pop(req, None)
@@ -174,9 +174,9 @@ class WireTransactions:
         # nothing is created for a lookup (InitProducerId creates the producer), so a flood of made-up keys costs
         # nothing to keep; the messages carry the producer's name once it exists
         known = self.producers.get((conn.client_id, key))
-        actor = known.id if known is not None else self.a._unique(conn.client_id or "client")
-        fut, resolve = self.a._future(conn)
-        self.a._send(
+        actor = known.id if known is not None else self.a.unique_client_id(conn.client_id or "client")
+        fut, resolve = self.a.future(conn)
+        self.a.send_request(
             actor,
             conn,
             "FindCoordinator",
@@ -237,7 +237,7 @@ class WireTransactions:
         pid, epoch = int(b.v3_and_below_producer_id), int(b.v3_and_below_producer_epoch)
         tps = [(t.name, int(p)) for t in b.v3_and_below_topics for p in t.partitions]
         codes = {tp: OPERATION_NOT_ATTEMPTED for tp in tps}
-        missing = [tp for tp in tps if not self.a._exists(tp) or tp[0].startswith("__")]
+        missing = [tp for tp in tps if not self.a.exists(tp) or tp[0].startswith("__")]
         if missing:
             codes.update(dict.fromkeys(missing, UNKNOWN_TOPIC_OR_PARTITION))
         elif (where := self._not_coordinator(conn, txn_id)) != NONE:
@@ -319,7 +319,7 @@ class WireTransactions:
         for t in b.topics:
             for p in t.partitions:
                 tp = (t.name, int(p.partition_index))
-                if self.a._exists(tp):
+                if self.a.exists(tp):
                     offsets[tp] = int(p.committed_offset)
                 else:
                     codes[tp] = UNKNOWN_TOPIC_OR_PARTITION

@@ -34,6 +34,12 @@ EXPECTED = {
     "compare_step_browser",
     "time_travel",
     "bulk_lesson",
+    "lecture_hall_step",  # --quick: 2 students over the websocket protocol, one process
+    "lecture_hall_idle_cpu",
+    "lecture_hall_rss",
+    "fixture_first_produce",
+    "mock_first_produce",
+    "example_suite",
 }
 
 
@@ -61,6 +67,8 @@ def test_quick_run_prints_one_line_per_benchmark_and_writes_results(tmp_path):
         assert r["figure"] is None or isinstance(r["figure"], int | float)
     for name in ("throughput", "scaling", "memory", "time_travel"):  # pure-engine ones always measure
         assert by_name[name]["figure"] is not None, by_name[name]["line"]
+    hall = by_name["lecture_hall_step"]  # two websocket students received every teacher step, none lost
+    assert hall["figure"] is not None and hall["detail"]["lost_sessions"] == 0, hall["line"]
 
     table = (tmp_path / "benchmarks.md").read_text()
     assert "| Benchmark | Result | Same, from CPU time | Target | Status |" in table

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine import Cluster
+from engine.errors import KafkaError
 
 GROUP = "group-id"
 TOPICS = ["foo"]
@@ -36,21 +37,24 @@ class Pending:
         self.generation: int | None = None  # SyncGroup answers
         self.assignment: list | None = None
 
-    def _finish(self, err: str | None) -> None:
+    def _finish(self, err: KafkaError | None) -> None:
         assert not self.done, f"{self.id} was answered twice"
-        self.done, self.error = True, err
+        assert err is None or isinstance(err, KafkaError), (
+            f"the coordinator answered {err!r}, not a KafkaError"
+        )
+        self.done, self.error = True, None if err is None else err.name  # Kafka's tests compare Errors names
 
-    def on_join_response(self, group_id: str, err: str | None, payload: dict | None) -> None:
+    def on_join_response(self, group_id: str, err: KafkaError | None, payload: dict | None) -> None:
         self._finish(err)
         self.payload = payload
 
     def on_sync_response(
-        self, group_id: str, err: str | None, generation: int, assignment: list | None
+        self, group_id: str, err: KafkaError | None, generation: int, assignment: list | None
     ) -> None:
         self._finish(err)
         self.generation, self.assignment = generation, assignment
 
-    def on_heartbeat_response(self, group_id: str, err: str | None) -> None:
+    def on_heartbeat_response(self, group_id: str, err: KafkaError | None) -> None:
         self._finish(err)
 
     @property
@@ -92,7 +96,7 @@ class ClassicGroupHarness:
                 "simulator.network.latency.ms": 0,
             },
         )
-        c._ensure_offsets_topic()
+        c.ensure_offsets_topic()
         c.run_until(lambda: c.coordinator_for(GROUP) is not None, 10_000)
         self.coordinator = c.brokers[c.coordinator_for(GROUP)].coordinator
         self._n = 0
@@ -170,7 +174,7 @@ class ClassicGroupHarness:
     def leave(self, member_id: str, instance_id: str | None = None) -> str | None:
         err = self.coordinator.on_leave(self._stub(), GROUP, member_id, instance_id)
         self.settle()
-        return err
+        return None if err is None else err.name
 
     def join_and_complete(self, **kw) -> Pending:
         """joinClassicGroupAndCompleteJoin: join a new group and wait out the initial rebalance delay."""
@@ -231,13 +235,17 @@ class PendingHeartbeat:
     def on_cg_heartbeat_response(
         self,
         group_id: str,
-        err: str | None,
+        err: KafkaError | None,
         member_id: str,
         epoch: int,
         assignment: list | None,
         interval_ms: int,
     ) -> None:
-        self.done, self.error, self.member_epoch, self.assignment = True, err, epoch, assignment
+        assert err is None or isinstance(err, KafkaError), (
+            f"the coordinator answered {err!r}, not a KafkaError"
+        )
+        self.done, self.member_epoch, self.assignment = True, epoch, assignment
+        self.error = None if err is None else err.name
 
 
 class ConsumerGroupHarness(ClassicGroupHarness):

@@ -156,13 +156,13 @@ def test_the_room_time_controls_move_the_room_and_the_students_follow(key, kind)
     assert STORE.get(t.code).version > before  # published
     student = _page({"room": t.code})
     s = student.session_state[room_page.STUDENT_KEY]
-    assert (s.run.position, s.run.cluster.now) == (t.run.position, t.run.cluster.now)
-    assert s.run.cluster.snapshot() == t.run.cluster.snapshot()
+    assert (s.picture.position, s.picture.now_ms) == (t.run.position, t.run.cluster.now)
+    assert s.picture.snapshot == t.run.cluster.snapshot()
     assert _diagram(student) == _diagram(teacher)
     teacher.button(key="room_back").click().run()  # Back undoes it, for the students too
     assert (t.run.position, t.run.cluster.now) == (position, before_ms)
     student.run()
-    assert (s.run.position, s.run.cluster.now) == (position, before_ms)
+    assert (s.picture.position, s.picture.now_ms) == (position, before_ms)
 
 
 def test_the_projector_view_shows_question_histogram_and_picture_in_the_main_area():
