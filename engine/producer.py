@@ -11,6 +11,7 @@ sequence numbers so a retried batch is never written twice.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import args
@@ -379,7 +380,7 @@ class Producer:
         key: Any = None,
         partition: int | None = None,
         timestamp_ms: int | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
         # 1. Where the record goes and its size. The keyed hot path of every bulk run (a bytes key and value,
@@ -387,6 +388,8 @@ class Producer:
         # table for the key's length (DefaultPartitioner: murmur2 of the key, cached per topic).
         dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
         b: ProducerBatch | None
+        sticky: BuiltInPartitioner | None
+        placed: tuple[TP, int, BuiltInPartitioner | None, deque[ProducerBatch]] | RecordMetadataFuture | None
         if (
             value.__class__ is not bytes
             or (key.__class__ is not bytes and key is not None)
@@ -418,12 +421,12 @@ class Producer:
                 # is nothing to decide (RecordAccumulator.append); anything else goes through _place
                 vlen = -1 if value is None else len(value)
                 if headers:
-                    size = headers_record_size(-1, vlen, header_bytes(headers))
+                    size = headers_record_size(-1, vlen, header_bytes(tuple(headers)))
                 else:
                     size = plain_record_size(-1, vlen)
-                hit = self._sticky.get(topic)
-                if hit is not None and size <= self._max_record:
-                    sticky, tp, dq = hit
+                current = self._sticky.get(topic)
+                if current is not None and size <= self._max_record:
+                    sticky, tp, dq = current
                     if (
                         sticky.current == tp[1]
                         and dq
@@ -434,7 +437,7 @@ class Producer:
                         placed = tp, size, sticky, dq
             if placed is None:
                 placed = self._place(topic, key, value, partition, headers)
-                if placed.__class__ is RecordMetadataFuture:
+                if isinstance(placed, RecordMetadataFuture):
                     return placed  # no room in buffer.memory within max.block.ms
             tp, size, sticky, dq = placed
         # 2. RecordAccumulator.append: the partition's open batch takes the record if it has room (an empty
@@ -510,6 +513,7 @@ class Producer:
                     )
                 tp = (topic, partition)
             else:
+                assert kb is not None  # a keyed record (keyless ones took the branch above)
                 tp = (topic, partition_for_key(kb, len(leaders)))
             if size > self._max_record:
                 self._too_large(size)
@@ -799,10 +803,8 @@ class Producer:
             self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
             b.base_sequence = seq
             self.sequences[b.tp] = seq + len(keys)
-        b.keys, b.values = (
-            keys,
-            values,
-        )  # the lists go: a future (or a retry) reads the same records from these
+        # the lists go: a future (or a retry) reads the same records from the tuples; nothing appends any more
+        b.keys, b.values = keys, values  # type: ignore[assignment]
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire

@@ -182,7 +182,7 @@ class RecordBatch:
         leader_epoch: int,
         keys: tuple,
         values: tuple,
-        timestamps: tuple,
+        timestamps: tuple | SameTimestamps,
         headers: tuple | None,
         producer_id: int,
         producer_epoch: int,
