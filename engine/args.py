@@ -65,6 +65,8 @@ def tp(call: str, arg: str, v: Any) -> TP:
     """A (topic, partition) pair."""
     if not isinstance(v, list | tuple) or len(v) != 2 or not isinstance(v[0], str) or not is_int(v[1]):
         raise bad(call, arg, "a (topic, partition) pair like ('orders', 0)", v)
+    if not v[0]:
+        raise bad(call, arg, "a (topic, partition) pair with a topic name, like ('orders', 0)", v)
     if v[1] < 0:
         raise bad(call, arg, "a (topic, partition) pair with a partition of 0 or more", v)
     return (v[0], v[1])

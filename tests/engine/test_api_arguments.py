@@ -61,6 +61,12 @@ def _never(v: Any) -> bool:
     return False
 
 
+def _pair(v: Any) -> bool:
+    """A well-formed (topic, partition): the call then answers as Kafka would (an unassigned partition is
+    IllegalStateError, an unknown one None), not with an argument error."""
+    return isinstance(v, list | tuple) and len(v) == 2 and _name(v[0]) and _int(v[1]) and v[1] >= 0
+
+
 def _serializable(v: Any) -> bool:  # what the ByteArray/String serializers take (bool is an int)
     return v is None or isinstance(v, bytes | bytearray | memoryview | str | int)
 
@@ -176,10 +182,10 @@ CASES: list[tuple[str, Callable[[Cluster, Any], Any], str | tuple[str, ...], Cal
         _opt(_whole(1)),
     ),
     ("commit(offsets)", lambda c, v: c.consumers["c1"].commit(v), "offsets", lambda v: v is None or v == {}),
-    ("seek(tp)", lambda c, v: c.consumers["m1"].seek(v, 0), "tp", _never),
+    ("seek(tp)", lambda c, v: c.consumers["m1"].seek(v, 0), "tp", _pair),
     ("seek(offset)", lambda c, v: c.consumers["m1"].seek(("orders", 0), v), "offset", _whole()),
-    ("position(tp)", lambda c, v: c.consumers["m1"].position(v), "tp", _never),
-    ("committed(tp)", lambda c, v: c.consumers["c1"].committed(v), "tp", _never),
+    ("position(tp)", lambda c, v: c.consumers["m1"].position(v), "tp", _pair),
+    ("committed(tp)", lambda c, v: c.consumers["c1"].committed(v), "tp", _pair),
     ("share_consumer(group_id)", lambda c, v: c.share_consumer("s2", v, ["orders"]), "group_id", _name),
     ("share_consumer(topics)", lambda c, v: c.share_consumer("s2", "sg", v), "topics", _topics),
     ("share poll(timeout_ms)", lambda c, v: c.share_consumers["s1"].poll(v), "timeout_ms", _whole(0, 3)),
