@@ -11,6 +11,7 @@ import copy
 import random
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import args
@@ -109,6 +110,13 @@ def _describe_racks(racks: dict[int, str]) -> str:
     for b, r in racks.items():
         by_rack.setdefault(r, []).append(b)
     return ", ".join(f"{r}: brokers {bs}" for r, bs in sorted(by_rack.items()))
+
+
+@lru_cache(maxsize=4096)
+def _broker_id(actor: str) -> int | None:
+    """The broker id in an actor name ("broker-2" -> 2), else None: parsed once per name (every message
+    delivery asks twice)."""
+    return int(actor[7:]) if actor.startswith("broker-") else None
 
 
 class Cluster:
@@ -410,8 +418,9 @@ class Cluster:
 
     # -- the network's view of who is up ------------------------------------------------------------------------
     def _broker_of(self, actor: str) -> Broker | None:
-        if actor.startswith("broker-"):
-            return self.brokers.get(int(actor[7:]))
+        bid = _broker_id(actor)
+        if bid is not None:
+            return self.brokers.get(bid)
         if actor == "controller":
             a = self.controller.active
             return self.brokers.get(a) if a is not None else None

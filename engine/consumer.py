@@ -38,7 +38,7 @@ from .errors import (
     UnknownMemberIdError,
     UnreleasedInstanceIdError,
 )
-from .records import ConsumerRecord
+from .records import ConsumerRecord, SameTimestamps
 from .scheduler import Watchdog
 
 if TYPE_CHECKING:
@@ -348,7 +348,9 @@ class Consumer:
     def _drain(self, limit: int) -> list[ConsumerRecord]:
         """Hand out up to `limit` buffered records, a batch slice at a time (records are built in C by zip)."""
         out: list[ConsumerRecord] = []
-        chunks: list[tuple[TP, range | tuple[int, ...], int, int, tuple]] = []  # tp, offsets, start, stop, ts
+        chunks: list[
+            tuple[TP, range | tuple[int, ...], int, int, tuple | SameTimestamps]
+        ] = []  # tp, offsets, start, stop, ts
         buf = self.buffer
         while buf and len(out) < limit:
             tp, b = buf[0]

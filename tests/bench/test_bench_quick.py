@@ -19,9 +19,14 @@ from bench.__main__ import BENCHMARKS  # noqa: E402
 LINE = re.compile(r"^(?P<name>[a-z_]+): (?P<shown>.+) \(target: (?P<target>.+), (?P<status>PASS|MISS)\)$")
 EXPECTED = {
     "throughput",
+    "throughput_distinct_values",
+    "throughput_headers_null_keys",
+    "throughput_vs_librdkafka_mock",
+    "produce_vs_librdkafka_mock",
     "throughput_vs_mockafka",
     "scaling",
     "memory",
+    "memory_large",
     "step_server_default",
     "step_browser",
     "back_browser",
