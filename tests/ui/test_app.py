@@ -130,11 +130,12 @@ def test_timeline_entries_jump_to_their_step():
 def test_play_pause_speed_and_reset():
     at = playground()
     click(at, "play")
-    assert session(at).playing and at.button(key="play").label == "Pause"
+    assert session(at).playing and at.button(key="pause").label == "Pause"
+    assert "play" not in {b.key for b in at.button}  # one key per action: a repeated click cannot toggle back
     assert at.button(key="step").disabled
     at.selectbox(key="speed").select("10 steps/s").run()
     assert session(at).speed == "10 steps/s"
-    click(at, "play")
+    click(at, "pause")
     assert not session(at).playing and at.button(key="play").label == "Play"
     click(at, "step")
     click(at, "reset")
