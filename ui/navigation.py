@@ -25,8 +25,9 @@ def main() -> None:
     """Set up the page and run the selected page (called by the main script on every rerun)."""
     import streamlit as st
 
-    from ui import theme
+    from ui import click_once, theme
 
+    click_once.install()  # a click delivered twice (once inside a timer rerun) counts once
     st.set_page_config(page_title="Kafka Classroom", page_icon=":material/school:", layout="wide")
     theme.apply()
 
