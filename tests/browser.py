@@ -100,6 +100,16 @@ def start_room(page, server: str, lesson: str | None = None) -> str:
     return wait_for(lambda: code_of(page), 30, "the room code")
 
 
+def join_room(page, link: str, who: str = "the student") -> None:
+    """Open a room link; the page follows the teacher within 30 s."""
+    page.goto(link)
+    wait_for(
+        lambda: "Following the teacher" in page.locator(".st-key-room_status").inner_text(),
+        30,
+        f"{who} to join",
+    )
+
+
 def step_to(page, n: int) -> None:
     """The teacher presses Step; the room is at step `n` within 20 s."""
     page.get_by_role("button", name="Step", exact=True).click()
