@@ -186,6 +186,13 @@ def _peer(kind: str, fn, errors: dict[str, str]):
     return None
 
 
+def _rdkafka_unmeasured(name: str, what: str, note: str) -> Result:
+    """A librdkafka ratio line without a figure; `note` says why."""
+    return Result(
+        name, None, "x", f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster, {what}", None, note=note
+    )
+
+
 def run(quick: bool = False) -> list[Result]:
     n = QUICK_RECORDS if quick else FULL_RECORDS
     runs = 1 if quick else RUNS
@@ -257,16 +264,8 @@ def run(quick: bool = False) -> list[Result]:
             ("produce_vs_librdkafka_mock", rd_produce, "produce-only"),
         ):
             if not pairs:
-                out.append(
-                    Result(
-                        name,
-                        None,
-                        "x",
-                        f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster, {what}",
-                        None,
-                        note="no counted run (the mock's 5 MB log limit dropped records before they were read)",
-                    )
-                )
+                note = "no counted run (the mock's 5 MB log limit dropped records before they were read)"
+                out.append(_rdkafka_unmeasured(name, what, note))
                 continue
             theirs = [p for _, p in pairs]
             ours_s = [o.wall if what == "end-to-end" else o.produce.wall for o, _ in pairs]
@@ -304,14 +303,7 @@ def run(quick: bool = False) -> list[Result]:
             ("produce_vs_librdkafka_mock", "produce-only"),
         ):
             out.append(
-                Result(
-                    name,
-                    None,
-                    "x",
-                    f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster, {what}",
-                    None,
-                    note=f"librdkafka mock {errors.get('rdkafka', 'not measured')}",
-                )
+                _rdkafka_unmeasured(name, what, f"librdkafka mock {errors.get('rdkafka', 'not measured')}")
             )
 
     if mockafka:
