@@ -186,6 +186,22 @@ def _peer(kind: str, fn, errors: dict[str, str]):
     return None
 
 
+def _vs_peer(
+    name: str, r: dict, rate: dict, bar: float, peer: str, detail: dict, cpu: float | None = None
+) -> Result:
+    """Our speed-up `r` over `peer`, which ran at `rate` (each a median and a min-max spread), against `bar`."""
+    return Result(
+        name,
+        round(r["median"], 2),
+        "x",
+        f">= {bar:g}x {peer}, which ran {rate['median']:,.0f} records/s "
+        f"({rate['spread'][0]:,.0f}-{rate['spread'][1]:,.0f})",
+        r["median"] >= bar,
+        detail={"spread": [round(x, 2) for x in r["spread"]], **detail},
+        cpu=cpu,
+    )
+
+
 def _rdkafka_unmeasured(name: str, what: str, note: str) -> Result:
     """A librdkafka ratio line without a figure; `note` says why."""
     return Result(
@@ -273,16 +289,13 @@ def run(quick: bool = False) -> list[Result]:
             r = _speedup(ours_s, peer_s)
             rate = _rates(n, peer_s)
             out.append(
-                Result(
+                _vs_peer(
                     name,
-                    round(r["median"], 2),
-                    "x",
-                    f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster {what} (3 brokers, RF 3, acks=all), "
-                    f"which ran {rate['median']:,.0f} records/s "
-                    f"({rate['spread'][0]:,.0f}-{rate['spread'][1]:,.0f})",
-                    r["median"] >= BAR_RDKAFKA_RATIO,
+                    r,
+                    rate,
+                    BAR_RDKAFKA_RATIO,
+                    f"librdkafka's mock cluster {what} (3 brokers, RF 3, acks=all)",
                     detail={
-                        "spread": [round(x, 2) for x in r["spread"]],
                         "librdkafka_records_per_s": round(rate["median"]),
                         "librdkafka_spread": [round(x) for x in rate["spread"]],
                         "librdkafka_wall_s": [round(x, 3) for x in peer_s],
@@ -310,15 +323,13 @@ def run(quick: bool = False) -> list[Result]:
         r = _speedup([t.wall for t in base], [t.wall for t in mockafka])
         rate = _rates(n, [t.wall for t in mockafka])
         out.append(
-            Result(
+            _vs_peer(
                 "throughput_vs_mockafka",
-                round(r["median"], 2),
-                "x",
-                f">= {BAR_RATIO:g}x mockafka-py, which ran {rate['median']:,.0f} records/s "
-                f"({rate['spread'][0]:,.0f}-{rate['spread'][1]:,.0f})",
-                r["median"] >= BAR_RATIO,
+                r,
+                rate,
+                BAR_RATIO,
+                "mockafka-py",
                 detail={
-                    "spread": [round(x, 2) for x in r["spread"]],
                     "mockafka_records_per_s": round(rate["median"]),
                     "mockafka_wall_s": [round(t.wall, 3) for t in mockafka],
                     "mockafka_records_per_cpu_s": round(n / median([t.cpu for t in mockafka])),
