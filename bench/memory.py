@@ -23,26 +23,28 @@ BAR_MB = 200  # issue 21 (was 400 in issue 7)
 LINEAR_PCT = 10.0  # MB per million records at 5M within this of the figure at 1M
 
 
-def swap_mb() -> float:
-    """This process's memory swapped out (VmSwap), 0 where unknown."""
+def _status_mb(name: str) -> float | None:
+    """The `name:` line of this process's /proc/self/status in MB (Linux), None where unknown."""
     try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmSwap:"):
-                return int(line.split()[1]) / 1024
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(f"{name}:"):
+                    return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return 0.0
+    return None
+
+
+def swap_mb() -> float:
+    """This process's memory swapped out (VmSwap), 0 where unknown."""
+    got = _status_mb("VmSwap")
+    return 0.0 if got is None else got
 
 
 def peak_rss_mb() -> float:
     """This process's peak RSS. Linux: VmHWM (ru_maxrss would include the parent's size at fork time)."""
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    got = _status_mb("VmHWM")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if got is None else got
 
 
 def child(n: int) -> dict:

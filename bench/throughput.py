@@ -186,6 +186,29 @@ def _peer(kind: str, fn, errors: dict[str, str]):
     return None
 
 
+def _vs_peer(
+    name: str, r: dict, rate: dict, bar: float, peer: str, detail: dict, cpu: float | None = None
+) -> Result:
+    """Our speed-up `r` over `peer`, which ran at `rate` (each a median and a min-max spread), against `bar`."""
+    return Result(
+        name,
+        round(r["median"], 2),
+        "x",
+        f">= {bar:g}x {peer}, which ran {rate['median']:,.0f} records/s "
+        f"({rate['spread'][0]:,.0f}-{rate['spread'][1]:,.0f})",
+        r["median"] >= bar,
+        detail={"spread": [round(x, 2) for x in r["spread"]], **detail},
+        cpu=cpu,
+    )
+
+
+def _rdkafka_unmeasured(name: str, what: str, note: str) -> Result:
+    """A librdkafka ratio line without a figure; `note` says why."""
+    return Result(
+        name, None, "x", f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster, {what}", None, note=note
+    )
+
+
 def run(quick: bool = False) -> list[Result]:
     n = QUICK_RECORDS if quick else FULL_RECORDS
     runs = 1 if quick else RUNS
@@ -257,16 +280,8 @@ def run(quick: bool = False) -> list[Result]:
             ("produce_vs_librdkafka_mock", rd_produce, "produce-only"),
         ):
             if not pairs:
-                out.append(
-                    Result(
-                        name,
-                        None,
-                        "x",
-                        f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster, {what}",
-                        None,
-                        note="no counted run (the mock's 5 MB log limit dropped records before they were read)",
-                    )
-                )
+                note = "no counted run (the mock's 5 MB log limit dropped records before they were read)"
+                out.append(_rdkafka_unmeasured(name, what, note))
                 continue
             theirs = [p for _, p in pairs]
             ours_s = [o.wall if what == "end-to-end" else o.produce.wall for o, _ in pairs]
@@ -274,16 +289,13 @@ def run(quick: bool = False) -> list[Result]:
             r = _speedup(ours_s, peer_s)
             rate = _rates(n, peer_s)
             out.append(
-                Result(
+                _vs_peer(
                     name,
-                    round(r["median"], 2),
-                    "x",
-                    f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster {what} (3 brokers, RF 3, acks=all), "
-                    f"which ran {rate['median']:,.0f} records/s "
-                    f"({rate['spread'][0]:,.0f}-{rate['spread'][1]:,.0f})",
-                    r["median"] >= BAR_RDKAFKA_RATIO,
+                    r,
+                    rate,
+                    BAR_RDKAFKA_RATIO,
+                    f"librdkafka's mock cluster {what} (3 brokers, RF 3, acks=all)",
                     detail={
-                        "spread": [round(x, 2) for x in r["spread"]],
                         "librdkafka_records_per_s": round(rate["median"]),
                         "librdkafka_spread": [round(x) for x in rate["spread"]],
                         "librdkafka_wall_s": [round(x, 3) for x in peer_s],
@@ -304,29 +316,20 @@ def run(quick: bool = False) -> list[Result]:
             ("produce_vs_librdkafka_mock", "produce-only"),
         ):
             out.append(
-                Result(
-                    name,
-                    None,
-                    "x",
-                    f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster, {what}",
-                    None,
-                    note=f"librdkafka mock {errors.get('rdkafka', 'not measured')}",
-                )
+                _rdkafka_unmeasured(name, what, f"librdkafka mock {errors.get('rdkafka', 'not measured')}")
             )
 
     if mockafka:
         r = _speedup([t.wall for t in base], [t.wall for t in mockafka])
         rate = _rates(n, [t.wall for t in mockafka])
         out.append(
-            Result(
+            _vs_peer(
                 "throughput_vs_mockafka",
-                round(r["median"], 2),
-                "x",
-                f">= {BAR_RATIO:g}x mockafka-py, which ran {rate['median']:,.0f} records/s "
-                f"({rate['spread'][0]:,.0f}-{rate['spread'][1]:,.0f})",
-                r["median"] >= BAR_RATIO,
+                r,
+                rate,
+                BAR_RATIO,
+                "mockafka-py",
                 detail={
-                    "spread": [round(x, 2) for x in r["spread"]],
                     "mockafka_records_per_s": round(rate["median"]),
                     "mockafka_wall_s": [round(t.wall, 3) for t in mockafka],
                     "mockafka_records_per_cpu_s": round(n / median([t.cpu for t in mockafka])),
