@@ -93,11 +93,30 @@ def start_room(page, server: str, lesson: str | None = None) -> str:
     """Open the Classroom page at `server`, start a room (on `lesson`'s cluster, e.g. "Lesson 1", when given)
     and return its code."""
     page.goto(f"{server}/classroom")
+    start = page.get_by_role("button", name="Start a room")
+    start.wait_for(timeout=30_000)
+    wait_idle(page)
     if lesson is not None:
-        page.locator(".st-key-room_start_from").get_by_role("combobox").click()
-        page.get_by_role("option", name=re.compile(rf"^{re.escape(lesson)}: ")).click()
-    page.get_by_role("button", name="Start a room").click()
+        box = page.locator(".st-key-room_start_from")
+        for _ in range(3):  # a rerun landing while the list is open redraws it closed: choose again
+            box.get_by_role("combobox").click()
+            page.get_by_role("option", name=re.compile(rf"^{re.escape(lesson)}: ")).click()
+            wait_idle(page)
+            if lesson in box.inner_text():
+                break
+        else:
+            raise AssertionError(f"could not choose {lesson} to start the room from")
+    start.click()
     return wait_for(lambda: code_of(page), 30, "the room code")
+
+
+def wait_idle(page, timeout_ms: int = 30_000) -> None:
+    """Until the app has no script run going (Streamlit marks the app's root with its script state)."""
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='stApp']\")?.getAttribute('data-test-script-state')"
+        " === 'notRunning'",
+        timeout=timeout_ms,
+    )
 
 
 def join_room(page, link: str, who: str = "the student") -> None:
