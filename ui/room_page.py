@@ -24,6 +24,7 @@ from engine.errors import KafkaError
 from engine.scenario import PRESETS, Scenario
 from engine.timeline import Timeline
 from lessons.choices import shuffled
+from ui import room_push
 from ui.figures.diagram import natural_key
 from ui.figures.room import answer_histogram
 from ui.room_pictures import PICTURES, Picture, _clip, build_picture, follow  # noqa: F401 - re-exported
@@ -137,6 +138,7 @@ def render() -> None:
         st.title("Classroom")
         st.error(f"The Classroom is not set up right: {exc}", icon=":material/error:")
         return
+    room_push.unwatch()  # a run that ends without following a room must not be woken by the room
     try:
         _render(store)
     except StoreUnavailable as exc:
@@ -932,7 +934,10 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
                 args=(s,),
                 help="Snap back to the teacher's run and step.",
             )
-        st.fragment(run_every=POLL_SECONDS)(_safe(_poll))(s, store)
+        # a follower is woken by the server when the room moves (ui/room_push.py, no tick per student);
+        # exploring alone, or where the server cannot wake a session, the page asks once a second
+        if not (s.following and room_push.watch(s.code, store, (s.drawn, s.orphaned))):
+            st.fragment(run_every=POLL_SECONDS)(_safe(_poll))(s, store)
         st.button("Leave the room", key="room_leave", on_click=_forget, args=(STUDENT_KEY,))
     for level, msg in s.flash:
         (st.error if level == "error" else st.caption)(md_escape(msg))

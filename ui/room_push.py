@@ -1,0 +1,176 @@
+"""Followers woken by the server when their room moves, instead of a timer per student browser.
+
+A following student's page does not tick. It registers here (`watch`) with what it drew: the room's version
+and whether it showed the "your teacher has gone" notice. One daemon thread per app process (`Watcher`) asks
+the room store about each room that has followers on this process (`store.pulse`: one call per room, one
+round trip on Redis) every WATCH_SECONDS, and when a follower's page is behind (a new version, the teacher
+left or came back, the room closed, or the store stopped answering) it asks Streamlit to rerun that session's
+page, the way Streamlit reruns a session itself when a source file changes under `runOnSave`
+(`AppSession.request_rerun` with the session's query string and page). So an idle room costs one store call
+per room per tick on each process, whatever the number of followers (a `run_every` fragment per follower
+cost a script run per student per second), and a teacher's step reaches a follower within WATCH_SECONDS plus
+one page run. Across app processes (Redis) each process's watcher reads the shared version key.
+
+Streamlit has no public call for a server-started rerun. This uses `Runtime.get_app_session` (thread-safe,
+per its docstring), `AppSession.page_script_hash` and `AppSession.request_rerun` (called off the event loop,
+as Streamlit's own file watcher does with `runOnSave`). Where they are missing (another Streamlit version,
+`AppTest`, a bare `python` run) `available()` is False and the page keeps its one-second fragment poll
+(`ui/room_page.py` `_poll`), so a class still follows, only at the old cost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ui.rooms import ORPHAN_SECONDS, StoreUnavailable
+
+WATCH_SECONDS = 0.25  # how often the watcher asks the store about each watched room
+REPUSH_SECONDS = 10.0  # a session that has not redrawn this long after a push is pushed again
+DOWN = "unavailable"  # the watcher's picture of a room whose store does not answer
+
+
+@dataclass
+class Follower:
+    code: str
+    store: Any  # the RoomStore / RedisRoomStore the page read
+    drawn: Any  # (version, orphaned) as the page last drew them
+    client_state: Any  # the ClientState a push reruns the page with (query string, page, browser context)
+    page: str  # the page's script hash: a session that went to another page is not pushed
+    pushed: Any = None  # what the last push was for
+    pushed_at: float = 0.0
+
+
+def room_signature(pulse: tuple[int | None, float | None]) -> tuple[int | None, bool]:
+    """What a follower's screen shows of the room, from `store.pulse`: the version and the orphan notice
+    (the same rule as ui.room_page.orphaned)."""
+    version, away = pulse
+    return version, away is not None and away > ORPHAN_SECONDS
+
+
+def _streamlit() -> tuple[Any, Any] | None:
+    """(the running Runtime, this script run's context), or None where a server-started rerun is not
+    possible (no Runtime: AppTest or bare mode; or a Streamlit without these calls)."""
+    try:
+        from streamlit import runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:
+        return None
+    if not runtime.exists():
+        return None
+    rt, ctx = runtime.get_instance(), get_script_run_ctx()
+    if ctx is None or not hasattr(rt, "get_app_session"):
+        return None
+    return rt, ctx
+
+
+def available() -> bool:
+    """Can this page run be woken by the server (a real `streamlit run` whose API we rely on)?"""
+    got = _streamlit()
+    if got is None:
+        return False
+    rt, ctx = got
+    session = rt.get_app_session(ctx.session_id)
+    return session is not None and hasattr(session, "request_rerun") and hasattr(session, "page_script_hash")
+
+
+class Watcher:
+    """The followers of this process, by session id, and the thread that wakes them."""
+
+    def __init__(self, rerun: Callable[[str, Follower], bool] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._followers: dict[str, Follower] = {}
+        self._thread: threading.Thread | None = None
+        self._rerun = rerun or _rerun_session
+        self.pushes = 0  # reruns asked for (for tests and the bench notes)
+
+    def watch(self, session_id: str, follower: Follower) -> None:
+        with self._lock:
+            old = self._followers.get(session_id)
+            if old is not None and old.code == follower.code:
+                follower.pushed, follower.pushed_at = old.pushed, old.pushed_at
+            self._followers[session_id] = follower
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="kc-room-watcher", daemon=True)
+                self._thread.start()
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            self._followers.pop(session_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._followers)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the watcher must outlive any one bad tick
+                pass
+
+    def tick(self, now: float | None = None) -> None:
+        """One round: ask the store about each watched room once, wake the followers that are behind."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            rooms: dict[tuple[int, str], list[tuple[str, Follower]]] = {}
+            for sid, f in self._followers.items():
+                rooms.setdefault((id(f.store), f.code), []).append((sid, f))
+        for group in rooms.values():
+            store, code = group[0][1].store, group[0][1].code
+            try:
+                now_shows: Any = room_signature(store.pulse(code))
+            except StoreUnavailable:
+                now_shows = DOWN
+            for sid, f in group:
+                if f.drawn == now_shows:
+                    continue
+                if f.pushed == now_shows and now - f.pushed_at < REPUSH_SECONDS:
+                    continue  # woken already; its page run has not re-registered yet
+                f.pushed, f.pushed_at = now_shows, now
+                if self._rerun(sid, f):
+                    self.pushes += 1
+                else:  # gone (tab closed, reconnecting) or on another page: its next run registers again
+                    self.forget(sid)
+
+
+def _rerun_session(session_id: str, f: Follower) -> bool:
+    """Ask Streamlit to rerun this session's page (False: the session is gone or shows another page)."""
+    from streamlit import runtime
+
+    session = runtime.get_instance().get_app_session(session_id)
+    if session is None:
+        return False
+    if session.page_script_hash not in ("", f.page):  # "": its first run has not finished yet
+        return False
+    session.request_rerun(f.client_state)
+    return True
+
+
+WATCHER = Watcher()
+
+
+def watch(code: str, store: Any, drawn: Any) -> bool:
+    """Register this session as a follower of room `code` that drew `drawn` ((version, orphaned)); False
+    when the server cannot wake it (the caller then polls)."""
+    if not available():
+        return False
+    _, ctx = _streamlit()  # type: ignore[misc]  # available() said it is there
+    from streamlit.proto.ClientState_pb2 import ClientState
+
+    cs = ClientState(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash)
+    if getattr(ctx, "context_info", None):
+        cs.context_info.CopyFrom(ctx.context_info)
+    WATCHER.watch(ctx.session_id, Follower(code, store, drawn, cs, ctx.page_script_hash))
+    return True
+
+
+def unwatch() -> None:
+    """This session no longer follows a room on this page (it left, broke away, became a teacher)."""
+    got = _streamlit()
+    if got is not None:
+        WATCHER.forget(got[1].session_id)
