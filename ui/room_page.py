@@ -2,9 +2,11 @@
 
 "Start a room" gives the teacher a short code and a link (`?room=CODE`). The room in the shared store
 (`ui.rooms`) carries only the run's recipe (scenario + commands), the teacher's step and the current
-question's anonymous counts. A student's browser asks the store for the room's version once a second in a
-small `st.fragment(run_every=...)` (one GET on Redis); only when it changed does the page rerun. A following
-student draws the room's picture from a process-wide cache (`PictureCache`, keyed by the room's recipe and
+question's anonymous counts. A following student's page does not tick: the server wakes it when the room
+moved (`ui.room_push`: one thread per app process asks the store about each watched room every 0.25 s and
+reruns the sessions that are behind). A student exploring alone, or a page the server cannot wake, asks the
+store for the room's version once a second in a small `st.fragment(run_every=...)` (one round trip on
+Redis), and the page reruns only when it changed. A following student draws the room's picture from a process-wide cache (`PictureCache`, keyed by the room's recipe and
 step): each (recipe, step) picture is built once per app process, on one shared replay, however many
 students follow (deterministic: same recipe + same step = the same picture). "Break away" gives the student
 their own copy of the run to explore; "Rejoin" snaps back to the teacher. The teacher poses a

@@ -30,6 +30,7 @@ from ui.rooms import ORPHAN_SECONDS, StoreUnavailable
 
 WATCH_SECONDS = 0.25  # how often the watcher asks the store about each watched room
 REPUSH_SECONDS = 10.0  # a session that has not redrawn this long after a push is pushed again
+GONE_SECONDS = 300.0  # a session disconnected this long is forgotten (a websocket blip is not: it is retried)
 DOWN = "unavailable"  # the watcher's picture of a room whose store does not answer
 
 
@@ -42,6 +43,7 @@ class Follower:
     page: str  # the page's script hash: a session that went to another page is not pushed
     pushed: Any = None  # what the last push was for
     pushed_at: float = 0.0
+    missing_since: float | None = None  # when a push last found the session disconnected
 
 
 def room_signature(pulse: tuple[int | None, float | None]) -> tuple[int | None, bool]:
@@ -73,14 +75,18 @@ def available() -> bool:
     if got is None:
         return False
     rt, ctx = got
-    session = rt.get_app_session(ctx.session_id)
-    return session is not None and hasattr(session, "request_rerun") and hasattr(session, "page_script_hash")
+    try:
+        from streamlit.runtime.app_session import AppSession
+    except ImportError:
+        return False
+    session = rt.get_app_session(ctx.session_id)  # AppTest's Runtime is a mock: no real session, no push
+    return isinstance(session, AppSession) and hasattr(session, "request_rerun")
 
 
 class Watcher:
     """The followers of this process, by session id, and the thread that wakes them."""
 
-    def __init__(self, rerun: Callable[[str, Follower], bool] | None = None) -> None:
+    def __init__(self, rerun: Callable[[str, Follower], bool | None] | None = None) -> None:
         self._lock = threading.Lock()
         self._followers: dict[str, Follower] = {}
         self._thread: threading.Thread | None = None
@@ -132,20 +138,26 @@ class Watcher:
                 if f.pushed == now_shows and now - f.pushed_at < REPUSH_SECONDS:
                     continue  # woken already; its page run has not re-registered yet
                 f.pushed, f.pushed_at = now_shows, now
-                if self._rerun(sid, f):
+                done = self._rerun(sid, f)
+                if done:
                     self.pushes += 1
-                else:  # gone (tab closed, reconnecting) or on another page: its next run registers again
+                    f.missing_since = None
+                elif done is None and (f.missing_since is None or now - f.missing_since < GONE_SECONDS):
+                    if f.missing_since is None:  # disconnected for now: tried again REPUSH_SECONDS later
+                        f.missing_since = now
+                else:  # on another page (its next Classroom run registers again), or long gone
                     self.forget(sid)
 
 
-def _rerun_session(session_id: str, f: Follower) -> bool:
-    """Ask Streamlit to rerun this session's page (False: the session is gone or shows another page)."""
+def _rerun_session(session_id: str, f: Follower) -> bool | None:
+    """Ask Streamlit to rerun this session's page. False: it shows another page now; None: it is not
+    connected now (closed, or a websocket reconnecting)."""
     from streamlit import runtime
 
     session = runtime.get_instance().get_app_session(session_id)
     if session is None:
-        return False
-    if session.page_script_hash not in ("", f.page):  # "": its first run has not finished yet
+        return None
+    if getattr(session, "page_script_hash", "") not in ("", f.page):  # "": first run not finished yet
         return False
     session.request_rerun(f.client_state)
     return True
