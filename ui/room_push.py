@@ -12,14 +12,17 @@ cost a script run per student per second), and a teacher's step reaches a follow
 one page run. Across app processes (Redis) each process's watcher reads the shared version key.
 
 Streamlit has no public call for a server-started rerun. This uses `Runtime.get_app_session` (thread-safe,
-per its docstring), `AppSession.page_script_hash` and `AppSession.request_rerun` (called off the event loop,
-as Streamlit's own file watcher does with `runOnSave`). Where they are missing (another Streamlit version,
-`AppTest`, a bare `python` run) `available()` is False and the page keeps its one-second fragment poll
-(`ui/room_page.py` `_poll`), so a class still follows, only at the old cost.
+per its docstring), `AppSession.page_script_hash` and `AppSession.request_rerun` (handed to the session's
+event loop when it has one, else called from the watcher thread as Streamlit's `runOnSave` does). Where
+they are missing (another Streamlit version, `AppTest`, a bare `python` run) `available()` is False and the
+page keeps its one-second fragment poll (`ui/room_page.py` `_poll`), so a class still follows, only at the
+old cost. tests/e2e/test_room_browser.py checks that a following browser sends nothing while the room is
+idle, so a Streamlit upgrade that silently falls back fails there.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +31,7 @@ from typing import Any
 
 from ui.rooms import ORPHAN_SECONDS, StoreUnavailable
 
+_LOG = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25  # how often the watcher asks the store about each watched room
 REPUSH_SECONDS = 10.0  # a session that has not redrawn this long after a push is pushed again
 GONE_SECONDS = 300.0  # a session disconnected this long is forgotten (a websocket blip is not: it is retried)
@@ -116,8 +120,8 @@ class Watcher:
             time.sleep(WATCH_SECONDS)
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - the watcher must outlive any one bad tick
-                pass
+            except Exception:  # the watcher must outlive any one bad tick; say what went wrong
+                _LOG.exception("room watcher: a tick failed")
 
     def tick(self, now: float | None = None) -> None:
         """One round: ask the store about each watched room once, wake the followers that are behind."""
@@ -159,7 +163,13 @@ def _rerun_session(session_id: str, f: Follower) -> bool | None:
         return None
     if getattr(session, "page_script_hash", "") not in ("", f.page):  # "": first run not finished yet
         return False
-    session.request_rerun(f.client_state)
+    # on the session's event loop, where the browser's own rerun requests are handled, so a push and a
+    # click at the same moment do not race (Streamlit's runOnSave calls it from its watcher thread)
+    loop = getattr(session, "_event_loop", None)
+    if loop is not None and hasattr(loop, "call_soon_threadsafe") and not loop.is_closed():
+        loop.call_soon_threadsafe(session.request_rerun, f.client_state)
+    else:
+        session.request_rerun(f.client_state)
     return True
 
 
