@@ -145,6 +145,8 @@ def render() -> None:
         _render(store)
     except StoreUnavailable as exc:
         _unavailable(store, exc)
+    finally:
+        room_push.ran()  # woken or not, this run is over: the watcher may wake the next follower
 
 
 def _unavailable(store: RoomStore, exc: Exception) -> None:
@@ -938,7 +940,8 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
             )
         # a follower is woken by the server when the room moves (ui/room_push.py, no tick per student);
         # exploring alone, or where the server cannot wake a session, the page asks once a second
-        if not (s.following and room_push.watch(s.code, store, (s.drawn, s.orphaned))):
+        woken = s.following and room_push.available()
+        if not woken:
             st.fragment(run_every=POLL_SECONDS)(_safe(_poll))(s, store)
         st.button("Leave the room", key="room_leave", on_click=_forget, args=(STUDENT_KEY,))
     for level, msg in s.flash:
@@ -948,6 +951,8 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
         if s.picture is not None:
             _draw(s.picture, "student")
+        if woken:  # registered once drawn: the watcher wakes the next follower when this one is done
+            room_push.watch(s.code, store, (s.drawn, s.orphaned))
         return
     if s.run is None:
         return

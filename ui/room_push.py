@@ -33,6 +33,11 @@ from ui.rooms import ORPHAN_SECONDS, StoreUnavailable
 
 _LOG = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25  # how often the watcher asks the store about each watched room
+# Sessions woken and not yet redrawn, at most: 200 page runs started at once share the GIL with the event
+# loop that sends their pictures, so every follower's picture would arrive only when the last run ends;
+# a few at a time, the first followers see the step early and the last no later.
+IN_FLIGHT = 4
+FLIGHT_SECONDS = 3.0  # a woken session that has not redrawn within this no longer holds a place
 REPUSH_SECONDS = 10.0  # a session that has not redrawn this long after a push is pushed again
 GONE_SECONDS = 300.0  # a session disconnected this long is forgotten (a websocket blip is not: it is retried)
 DOWN = "unavailable"  # the watcher's picture of a room whose store does not answer
@@ -95,9 +100,14 @@ class Watcher:
         self._followers: dict[str, Follower] = {}
         self._thread: threading.Thread | None = None
         self._rerun = rerun or _rerun_session
+        self._flying: dict[str, float] = {}  # session id -> when it was woken (not redrawn yet)
+        self._waiting: list[str] = []  # sessions found behind, to wake as places free up
+        self._shows: dict[tuple[int, str], Any] = {}  # (store, code) -> what the room showed at the last tick
         self.pushes = 0  # reruns asked for (for tests and the bench notes)
 
     def watch(self, session_id: str, follower: Follower) -> None:
+        """A follower's page run drew the room as `follower.drawn`: watch it, and if it was woken, its place
+        goes to the next follower waiting."""
         with self._lock:
             old = self._followers.get(session_id)
             if old is not None and old.code == follower.code:
@@ -106,10 +116,19 @@ class Watcher:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="kc-room-watcher", daemon=True)
                 self._thread.start()
+        self.landed(session_id)
 
     def forget(self, session_id: str) -> None:
+        """Not a follower (any more): not woken when the room moves."""
         with self._lock:
             self._followers.pop(session_id, None)
+
+    def landed(self, session_id: str) -> None:
+        """This session's page run is over: if it was woken, its place goes to the next follower waiting."""
+        with self._lock:
+            was_woken = self._flying.pop(session_id, None) is not None
+        if was_woken:
+            self._wake(time.monotonic())
 
     def __len__(self) -> int:
         with self._lock:
@@ -130,27 +149,50 @@ class Watcher:
             rooms: dict[tuple[int, str], list[tuple[str, Follower]]] = {}
             for sid, f in self._followers.items():
                 rooms.setdefault((id(f.store), f.code), []).append((sid, f))
-        for group in rooms.values():
+        shows: dict[tuple[int, str], Any] = {}
+        behind: list[str] = []
+        for key, group in rooms.items():
             store, code = group[0][1].store, group[0][1].code
             try:
-                now_shows: Any = room_signature(store.pulse(code))
+                shows[key] = room_signature(store.pulse(code))
             except StoreUnavailable:
-                now_shows = DOWN
-            for sid, f in group:
-                if f.drawn == now_shows:
+                shows[key] = DOWN
+            behind += [sid for sid, f in group if f.drawn != shows[key]]
+        with self._lock:
+            self._shows = shows
+            for sid, woken in list(self._flying.items()):
+                if now - woken > FLIGHT_SECONDS:  # slow or gone: it no longer holds a place
+                    del self._flying[sid]
+            self._waiting = [sid for sid in behind if sid not in self._flying]
+        self._wake(now)
+
+    def _wake(self, now: float) -> None:
+        """Wake waiting followers while fewer than IN_FLIGHT woken ones have not redrawn yet."""
+        while True:
+            with self._lock:
+                if len(self._flying) >= IN_FLIGHT or not self._waiting:
+                    return
+                sid = self._waiting.pop(0)
+                f = self._followers.get(sid)
+                shows = None if f is None else self._shows.get((id(f.store), f.code))
+                if f is None or shows is None or f.drawn == shows:
                     continue
-                if f.pushed == now_shows and now - f.pushed_at < REPUSH_SECONDS:
-                    continue  # woken already; its page run has not re-registered yet
-                f.pushed, f.pushed_at = now_shows, now
-                done = self._rerun(sid, f)
-                if done:
-                    self.pushes += 1
-                    f.missing_since = None
-                elif done is None and (f.missing_since is None or now - f.missing_since < GONE_SECONDS):
-                    if f.missing_since is None:  # disconnected for now: tried again REPUSH_SECONDS later
-                        f.missing_since = now
-                else:  # on another page (its next Classroom run registers again), or long gone
-                    self.forget(sid)
+                if f.pushed == shows and now - f.pushed_at < REPUSH_SECONDS:
+                    continue  # woken already for this; its page run has not redrawn yet
+                f.pushed, f.pushed_at = shows, now
+                self._flying[sid] = now
+            done = self._rerun(sid, f)
+            if done:
+                self.pushes += 1
+                f.missing_since = None
+                continue
+            with self._lock:  # not woken after all: its place is free (this loop goes on to the next)
+                self._flying.pop(sid, None)
+            if done is None and (f.missing_since is None or now - f.missing_since < GONE_SECONDS):
+                if f.missing_since is None:  # disconnected for now: tried again REPUSH_SECONDS later
+                    f.missing_since = now
+            else:  # on another page (its next Classroom run registers again), or long gone
+                self.forget(sid)
 
 
 def _rerun_session(session_id: str, f: Follower) -> bool | None:
@@ -196,3 +238,10 @@ def unwatch() -> None:
     got = _streamlit()
     if got is not None:
         WATCHER.forget(got[1].session_id)
+
+
+def ran() -> None:
+    """This session's page run is over (whatever it drew): a place for the next follower to wake."""
+    got = _streamlit()
+    if got is not None:
+        WATCHER.landed(got[1].session_id)

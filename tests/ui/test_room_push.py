@@ -70,6 +70,25 @@ def test_a_teacher_step_wakes_each_follower_once_until_its_page_redraws():
     assert sorted(woken) == ["a", "b", "b"]
 
 
+def test_a_step_wakes_a_few_followers_at_a_time_and_each_redraw_wakes_the_next():
+    """200 page runs started at once would all deliver their pictures at the end of the burst."""
+    store = RoomStore()
+    code, token = _room(store)
+    woken: list[str] = []
+    w = room_push.Watcher(rerun=lambda sid, f: woken.append(sid) or True)
+    before = room_push.room_signature(store.pulse(code))
+    for i in range(10):
+        w.watch(f"s{i}", _follower(code, store, before))
+    version = store.update(code, token, step=1)
+    w.tick()
+    assert len(woken) == room_push.IN_FLIGHT
+    w.watch(woken[0], _follower(code, store, (version, False)))  # the first one drew the step
+    assert len(woken) == room_push.IN_FLIGHT + 1
+    while len(woken) < 10:  # each one that draws lets the next in
+        w.watch(woken[len(woken) - room_push.IN_FLIGHT], _follower(code, store, (version, False)))
+    assert sorted(woken) == sorted(f"s{i}" for i in range(10))
+
+
 def test_a_closed_room_an_absent_teacher_or_an_unreachable_store_wake_the_followers():
     store = RoomStore()
     code, token = _room(store)
