@@ -48,7 +48,7 @@ class Result:
         shown = f"{fmt(self.figure)} {self.unit}"
         if spread := self.detail.get("spread"):  # min-max of the samples, beside the median
             shown += f" ({fmt(spread[0])}-{fmt(spread[1])})"
-        if "load_before" in self.detail:  # a browser run: the machine's load, and whether it was busy
+        if "load_before" in self.detail:  # the machine's load around the benchmark, and whether it was busy
             load = f"load {self.detail['load_before']:.2f} -> {self.detail['load_after']:.2f}"
             shown += f", {load}" + (", busy machine" if self.detail.get("busy") else "")
         return shown
@@ -80,6 +80,7 @@ def fmt(x: float) -> str:
 class Timing:
     wall: float
     cpu: float
+    produce: Timing | None = None  # benchmark 1: first send -> flush() returned, inside the same run
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Timing, Any]:
@@ -91,6 +92,16 @@ def timed(fn: Callable[[], Any]) -> tuple[Timing, Any]:
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
+
+
+def load_average() -> float:
+    """The 1-minute load average (0.0 where the platform has none)."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else 0.0
+
+
+def busy(before: float, after: float) -> bool:
+    """A busy machine: the load average above the core count before or after a benchmark (issue 21)."""
+    return max(before, after) > (os.cpu_count() or 1)
 
 
 def machine() -> dict[str, Any]:

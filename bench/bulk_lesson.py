@@ -7,14 +7,15 @@ setting, 1.2 million in all, through `lessons.experiments.run_sweep` exactly as 
 
 from __future__ import annotations
 
-from bench import Result, timed
+from bench import Result, median, timed
 
 VALUES = (0, 1, 5, 10, 25, 50)
 RATE_PER_S = 10_000
 FULL_RUN_MS = 20_000  # x 10,000 records/s = 200,000 records per setting
 QUICK_VALUES = (0, 50)
 QUICK_RUN_MS = 300
-BAR_S = 10.0
+BAR_S = 4.0  # issue 21 (was 10 s in issue 7)
+RUNS = 5
 
 
 def run(quick: bool = False) -> list[Result]:
@@ -31,26 +32,38 @@ def run(quick: bool = False) -> list[Result]:
     values = QUICK_VALUES if quick else VALUES
     run_ms = QUICK_RUN_MS if quick else FULL_RUN_MS
     op = SweepOp(producer="p1", config="linger.ms", values=list(values), rate_per_s=RATE_PER_S, run_ms=run_ms)
-    calls: list[tuple[int, int, str]] = []
-    t, out = timed(
-        lambda: run_sweep(PRESETS["Batching"], op, progress=lambda i, n, what: calls.append((i, n, what)))
-    )
+    runs = 1 if quick else RUNS
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(runs):
+        calls: list[tuple[int, int, str]] = []
+        t, out = timed(
+            lambda calls=calls: run_sweep(
+                PRESETS["Batching"], op, progress=lambda i, n, what: calls.append((i, n, what))
+            )
+        )
+        walls.append(t.wall)
+        cpus.append(t.cpu)
     acked = [row["acked"] for row in out["rows"]]
+    wall, cpu = median(walls), median(cpus)
     detail = {
         "settings": list(values),
         "records_acked": acked,
         "progress_calls": len(calls),
-        "cpu_s": round(t.cpu, 2),
+        "runs": runs,
+        "wall_s": [round(w, 2) for w in walls],
+        "spread": [round(min(walls), 2), round(max(walls), 2)],
+        "cpu_s": round(cpu, 2),
         "records_per_request": [row["records_per_request"] for row in out["rows"]],
     }
     return [
         Result(
             "bulk_lesson",
-            round(t.wall, 2),
+            round(wall, 2),
             "s",
             target,
-            t.wall <= BAR_S and len(calls) > len(values),
+            wall <= BAR_S and len(calls) > len(values),
             detail=detail,
-            cpu=round(t.cpu, 2),
+            cpu=round(cpu, 2),
         )
     ]

@@ -27,22 +27,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import re
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import ROOT, Result
+from bench import Result
+from bench.servers import start_redis, start_streamlit, stop
 
 P95_BAR_MS = 2000
 IDLE_CPU_BAR = 10.0  # % of one core
@@ -52,94 +48,7 @@ STEP_RE = re.compile(r"\*\*Step (\d+)\*\*")
 CODE_RE = re.compile(r"Room code: \*\*([A-Z0-9]{6})\*\*")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# -- the servers ------------------------------------------------------------------------------------------------
-def start_streamlit(env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = open(log_dir / f"streamlit-{port}.log", "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            stop(proc)
-            raise RuntimeError(f"streamlit did not start on {url}; see {log.name}")
-        time.sleep(0.2)
-
-
-def start_redis(log_dir: Path) -> tuple[subprocess.Popen, str]:
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(binary).exists():
-        raise RuntimeError(
-            "redis-server is not installed (apt-get install redis-server): --processes 2 needs it"
-        )
-    port = free_port()
-    args = [
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        str(log_dir),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
-    proc = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return proc, f"redis://127.0.0.1:{port}/0"
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            stop(proc)
-            raise RuntimeError(f"redis-server did not start on port {port}")
-        time.sleep(0.05)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
+# -- the app processes' CPU and memory --------------------------------------------------------------------------
 class Meter:
     """CPU seconds and peak RSS of the app processes (psutil), sampled in the background."""
 
@@ -351,7 +260,9 @@ def measure(students: int, steps: int, interval: float, processes: int, idle: fl
                 redis_proc, redis_url = start_redis(log_dir)
                 procs.append(redis_proc)
                 env["KC_ROOM_STORE"] = redis_url
-            apps = [start_streamlit(env, log_dir) for _ in range(processes)]
+            apps = [
+                start_streamlit(log_dir / f"streamlit-{i}.log", env, timeout=90) for i in range(processes)
+            ]
             procs += [p for p, _ in apps]
             meter = Meter([p.pid for p, _ in apps])
             return asyncio.run(lecture([u for _, u in apps], students, steps, interval, idle, meter))

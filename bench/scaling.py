@@ -15,7 +15,7 @@ from bench.throughput import engine_workload
 
 FULL_RECORDS = 200_000
 QUICK_RECORDS = 3_000
-RUNS = 3
+RUNS = 5
 BAR_DROP_PCT = 30.0
 SERIES = {  # name -> [(partitions, brokers, replication factor)]
     "partitions (3 brokers, RF=3)": [(1, 3, 3), (6, 3, 3), (24, 3, 3), (96, 3, 3)],
@@ -49,12 +49,18 @@ def run(quick: bool = False) -> list[Result]:
     drops = {name: round(drop(rate, series), 1) for name, series in SERIES.items()}
     cpu_drops = {name: round(drop(cpu_rate, series), 1) for name, series in SERIES.items()}
     worst = max(drops.values())
+    # the spread: the same figure computed from each round-robin round alone (slowest and fastest rounds)
+    per_round = [
+        max(drop({cfg: n / walls[cfg][i] for cfg in configs}, series) for series in SERIES.values())
+        for i in range(runs)
+    ]
     detail = {
         "records": n,
         "runs": runs,
         "records_per_s": {_label(cfg): round(r) for cfg, r in rate.items()},
         "records_per_cpu_s": {_label(cfg): round(r) for cfg, r in cpu_rate.items()},
         "drop_pct": drops,
+        "spread": [round(min(per_round), 1), round(max(per_round), 1)],
         "cpu_drop_pct": cpu_drops,
     }
     return [

@@ -17,27 +17,13 @@ before and after the run beside them; a run on a busy machine says so.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
-from bench import ROOT, Result, median
+from bench import Result, median
+from bench.servers import ARGS, CHROMIUM, start_streamlit, stop
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 STEPS_BEFORE = 1000
 SAMPLES = 11
@@ -84,53 +70,6 @@ DRAWN = """want => {
   return !!app && app.getAttribute('data-test-script-state') === 'notRunning' && !!el && !!el.layout
          && document.body.innerText.includes(want);
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    out = open(log, "w")  # noqa: SIM115 - the process owns it until stopped
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
-    _stop(proc)
-    raise RuntimeError(f"streamlit did not start; see {log}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def _click(page, name: str) -> float:
@@ -224,7 +163,7 @@ def run(quick: bool = False) -> list[Result]:
     import tempfile
 
     load_before = os.getloadavg()[0]
-    proc, url = _start_server(Path(tempfile.mkdtemp(prefix="bench-browser-")) / "server.log")
+    proc, url = start_streamlit(Path(tempfile.mkdtemp(prefix="bench-browser-")) / "server.log")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -233,7 +172,7 @@ def run(quick: bool = False) -> list[Result]:
             finally:
                 browser.close()
     finally:
-        _stop(proc)
+        stop(proc)
     return _results(got, (load_before, os.getloadavg()[0]))
 
 

@@ -73,6 +73,7 @@ def _measure(preset: str, steps: int, samples: int) -> Result:
             "steps_before": steps,
             "position_after": session.position,
             "samples_ms": [round(w, 1) for w in walls],
+            "spread": [round(min(walls), 1), round(max(walls), 1)],
             "cpu_ms": round(median(cpus), 1),
         },
         cpu=round(median(cpus), 1),

@@ -1,30 +1,44 @@
-"""Benchmark 1: end-to-end engine throughput, against mockafka-py running the same workload in the same run.
+"""Benchmark 1: end-to-end engine throughput, in three shapes, against two peers running the same records in
+the same run.
 
 The workload is what a notebook user writes: send every record in a loop (the producer blocks in simulated
 time when buffer.memory fills, as KafkaProducer.send does), flush, then poll the group's three consumers
-until every record came back. Records per wall-clock second from the first send to the last record polled.
-3 brokers, one topic of 6 partitions, RF=3, min.insync.replicas=2, acks=all, linger.ms=5, batch.size=16384,
-1000 distinct keys, 100-byte values.
+until every record came back. Records per wall-clock second from the first send to the last record polled
+(end-to-end), and from the first send to flush() returning (produce-only: every record acknowledged).
+3 brokers, one topic of 6 partitions, RF=3, min.insync.replicas=2, acks=all, linger.ms=5, batch.size=16384.
+Three shapes, so tuning cannot rest on one:
+  * `base`: 1000 distinct keys, 1000 distinct 100-byte values, reused round-robin;
+  * `distinct`: the same keys, a distinct 100-byte value for every record (made before the clock starts);
+  * `headers`: null keys (the sticky partitioner's path, KIP-480/794) and one header per record.
 
-mockafka-py (an in-memory mock of confluent-kafka: no replication, no groups, no network) gets the same
-records: produced to the partition murmur2 picks for their key, then consumed by one consumer (mockafka has
-no consumer groups; one consumer reading everything is the same amount of work as a group of three).
+Peers, interleaved with our runs so all see the same machine load, base shape only:
+  * librdkafka's built-in mock cluster (3 brokers, 6 partitions, RF 3) through confluent-kafka, acks=all,
+    the same producer settings: a real client and a real protocol over localhost, in C (bench/rdkafka_mock.py);
+  * mockafka-py (an in-memory mock of confluent-kafka: no replication, no groups, no network): produced to
+    the partition murmur2 picks for the key, then consumed by one consumer (mockafka has no consumer groups;
+    one consumer reading everything is the same amount of work as a group of three).
+Every figure is the median of RUNS runs with the spread (min-max) beside it.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 from typing import Any
 
 from bench import Result, Timing, median, timed
 
 FULL_RECORDS = 500_000
 QUICK_RECORDS = 5_000
-RUNS = 3
+RUNS = 5
 KEYS = 1000
 VALUE_BYTES = 100
-BAR_RECORDS_PER_S = 500_000
-BAR_RATIO = 5.0
+BAR_RECORDS_PER_S = 750_000
+BAR_VARIANT_RECORDS_PER_S = 650_000
+BAR_RATIO = 5.0  # against mockafka-py
+BAR_RDKAFKA_RATIO = 1.0  # against librdkafka's mock cluster, end-to-end and produce-only
+SHAPES = ("base", "distinct", "headers")
+HEADERS = [("trace-id", b"0123456789abcdef")]
 
 
 def records(n_keys: int = KEYS, value_bytes: int = VALUE_BYTES) -> tuple[list[bytes], list[bytes]]:
@@ -34,10 +48,26 @@ def records(n_keys: int = KEYS, value_bytes: int = VALUE_BYTES) -> tuple[list[by
     return keys, values
 
 
+def shape_records(shape: str, n: int) -> tuple[list, list, Any]:
+    """Keys, values (indexed round-robin) and headers of one shape."""
+    keys, values = records()
+    if shape == "distinct":
+        values = [b"%099d." % i for i in range(n)]  # a distinct 100-byte object per record
+    elif shape == "headers":
+        return [None], values, HEADERS
+    return keys, values, None
+
+
 def engine_workload(
-    n: int, partitions: int = 6, brokers: int = 3, replication_factor: int = 3, seed: int = 7
+    n: int,
+    partitions: int = 6,
+    brokers: int = 3,
+    replication_factor: int = 3,
+    seed: int = 7,
+    shape: str = "base",
 ) -> Timing:
-    """Set up outside the clock; time from the first send to the last record polled."""
+    """Set up outside the clock; time from the first send to the last record polled. `.produce` holds the
+    time from the first send to flush() returning."""
     from engine import Cluster
 
     rf = min(replication_factor, brokers)
@@ -51,14 +81,26 @@ def engine_workload(
         c.consumer(f"c{i}", group_id="g1", topics=["bench"], config={"auto.offset.reset": "earliest"})
         for i in range(1, 4)
     ]
-    keys, values = records()
+    keys, values, headers = shape_records(shape, n)
+    nk, nv = len(keys), len(values)
+    produced: list[Timing] = []
 
     def work() -> int:
+        w0, c0 = time.perf_counter(), time.process_time()
         send = producer.send
-        for i in range(n):
-            j = i % KEYS
-            send("bench", key=keys[j], value=values[j])
+        if headers is None and nk == KEYS and nv == KEYS:  # the loop benchmark 1 always had
+            for i in range(n):
+                j = i % KEYS
+                send("bench", key=keys[j], value=values[j])
+        elif headers is None:
+            for i in range(n):
+                send("bench", key=keys[i % nk], value=values[i])
+        else:
+            key = keys[0]
+            for i in range(n):
+                send("bench", key=key, value=values[i % nv], headers=headers)
         producer.flush()
+        produced.append(Timing(time.perf_counter() - w0, time.process_time() - c0))
         got = 0
         while got < n:
             for k in consumers:
@@ -67,7 +109,8 @@ def engine_workload(
 
     t, got = timed(work)
     if got != n:
-        raise RuntimeError(f"engine workload polled {got} records, expected {n}")
+        raise RuntimeError(f"engine workload ({shape}) polled {got} records, expected {n}")
+    t.produce = produced[0]
     return t
 
 
@@ -107,61 +150,191 @@ def mockafka_workload(n: int, partitions: int = 6) -> Timing:
     return t
 
 
-def _median_rate(n: int, timings: list[Timing]) -> tuple[float, float]:
-    return n / median([t.wall for t in timings]), n / median([t.cpu for t in timings])
+def rdkafka_workloads(n: int) -> tuple[Timing | None, Timing]:
+    """librdkafka's mock cluster: (end-to-end, produce-only), each on a fresh mock cluster."""
+    from bench import rdkafka_mock
+
+    keys, values = records()
+    return rdkafka_mock.workload(keys, values, n, consume=True), rdkafka_mock.workload(
+        keys, values, n, consume=False
+    )
+
+
+def _rates(n: int, xs: list[float]) -> dict[str, Any]:
+    """Records per second: the median run and the spread (slowest-fastest run)."""
+    return {"median": n / median(xs), "spread": [n / max(xs), n / min(xs)]}
+
+
+def _speedup(ours: list[float], peer: list[float]) -> dict[str, Any]:
+    """How many times faster we ran than the peer (times in seconds): the ratio of the medians, and the spread
+    of the per-run ratios (each run of ours paired with the peer's run interleaved with it)."""
+    per_run = [p / o for o, p in zip(ours, peer, strict=False)]
+    return {"median": median(peer) / median(ours), "spread": [min(per_run), max(per_run)]}
+
+
+def _peer(kind: str, fn, errors: dict[str, str]):
+    """Run one peer's workload; a missing package or a failing peer is reported, not fatal."""
+    if kind in errors:
+        return None
+    try:
+        gc.collect()
+        return fn()
+    except ImportError as exc:  # mockafka-py and confluent-kafka are in the dev extra only
+        errors[kind] = f"not installed ({exc.name})"
+    except Exception as exc:  # a peer that cannot run here must not hide our figures
+        errors[kind] = f"error: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _vs_peer(
+    name: str, r: dict, rate: dict, bar: float, peer: str, detail: dict, cpu: float | None = None
+) -> Result:
+    """Our speed-up `r` over `peer`, which ran at `rate` (each a median and a min-max spread), against `bar`."""
+    return Result(
+        name,
+        round(r["median"], 2),
+        "x",
+        f">= {bar:g}x {peer}, which ran {rate['median']:,.0f} records/s "
+        f"({rate['spread'][0]:,.0f}-{rate['spread'][1]:,.0f})",
+        r["median"] >= bar,
+        detail={"spread": [round(x, 2) for x in r["spread"]], **detail},
+        cpu=cpu,
+    )
+
+
+def _rdkafka_unmeasured(name: str, what: str, note: str) -> Result:
+    """A librdkafka ratio line without a figure; `note` says why."""
+    return Result(
+        name, None, "x", f">= {BAR_RDKAFKA_RATIO:g}x librdkafka's mock cluster, {what}", None, note=note
+    )
 
 
 def run(quick: bool = False) -> list[Result]:
     n = QUICK_RECORDS if quick else FULL_RECORDS
     runs = 1 if quick else RUNS
-    ours: list[Timing] = []
-    peer: list[Timing] = []
-    peer_error = None
-    for _ in range(runs):  # interleaved, so both see the same machine load
-        gc.collect()
-        ours.append(engine_workload(n))
-        if peer_error is None:
-            try:
-                gc.collect()
-                peer.append(mockafka_workload(n))
-            except ImportError as exc:  # mockafka-py is in the dev extra only
-                peer_error = f"mockafka-py not installed ({exc.name})"
-    wall, cpu = _median_rate(n, ours)
-    detail: dict[str, Any] = {
-        "records": n,
-        "runs": runs,
-        "wall_s": [round(t.wall, 3) for t in ours],
-        "cpu_s": [round(t.cpu, 3) for t in ours],
-        "records_per_cpu_s": round(cpu),
-    }
-    out = [
-        Result(
-            "throughput",
-            round(wall),
-            "records/s",
-            f">= {BAR_RECORDS_PER_S:,} records/s",
-            wall >= BAR_RECORDS_PER_S,
-            detail=detail,
-            cpu=round(cpu),
-        )
-    ]
-    if peer:
-        pwall, pcpu = _median_rate(n, peer)
-        ratio = wall / pwall
+    ours: dict[str, list[Timing]] = {s: [] for s in SHAPES}
+    mockafka: list[Timing] = []
+    rd_e2e: list[tuple[Timing, Timing]] = []  # (our base run, the peer's run interleaved with it)
+    rd_produce: list[tuple[Timing, Timing]] = []
+    rd_skipped = 0
+    errors: dict[str, str] = {}
+    for _ in range(runs):  # interleaved, so every workload sees the same machine load
+        for shape in SHAPES:
+            gc.collect()
+            ours[shape].append(engine_workload(n, shape=shape))
+        got = _peer("rdkafka", lambda: rdkafka_workloads(n), errors)
+        if got is not None:
+            e2e, produce = got
+            rd_produce.append((ours["base"][-1], produce))
+            if e2e is None:
+                rd_skipped += 1
+            else:
+                rd_e2e.append((ours["base"][-1], e2e))
+        got = _peer("mockafka", lambda: mockafka_workload(n), errors)
+        if got is not None:
+            mockafka.append(got)
+
+    out: list[Result] = []
+    for shape, name, bar, what in (
+        ("base", "throughput", BAR_RECORDS_PER_S, "1000 keys x 1000 values"),
+        (
+            "distinct",
+            "throughput_distinct_values",
+            BAR_VARIANT_RECORDS_PER_S,
+            "a distinct 100 B value per record",
+        ),
+        ("headers", "throughput_headers_null_keys", BAR_VARIANT_RECORDS_PER_S, "null keys, one header each"),
+    ):
+        ts = ours[shape]
+        wall = _rates(n, [t.wall for t in ts])
+        cpu = _rates(n, [t.cpu for t in ts])
+        prod = _rates(n, [t.produce.wall for t in ts])
+        detail: dict[str, Any] = {
+            "records": n,
+            "runs": runs,
+            "shape": what,
+            "spread": [round(x) for x in wall["spread"]],
+            "wall_s": [round(t.wall, 3) for t in ts],
+            "cpu_s": [round(t.cpu, 3) for t in ts],
+            "records_per_cpu_s": round(cpu["median"]),
+            "produce_only_records_per_s": round(prod["median"]),
+            "produce_only_spread": [round(x) for x in prod["spread"]],
+            "produce_only_wall_s": [round(t.produce.wall, 3) for t in ts],
+        }
         out.append(
             Result(
+                name,
+                round(wall["median"]),
+                "records/s",
+                f">= {bar:,} records/s ({what})",
+                wall["median"] >= bar,
+                detail=detail,
+                cpu=round(cpu["median"]),
+            )
+        )
+
+    base = ours["base"]
+    if rd_produce:
+        for name, pairs, what in (
+            ("throughput_vs_librdkafka_mock", rd_e2e, "end-to-end"),
+            ("produce_vs_librdkafka_mock", rd_produce, "produce-only"),
+        ):
+            if not pairs:
+                note = "no counted run (the mock's 5 MB log limit dropped records before they were read)"
+                out.append(_rdkafka_unmeasured(name, what, note))
+                continue
+            theirs = [p for _, p in pairs]
+            ours_s = [o.wall if what == "end-to-end" else o.produce.wall for o, _ in pairs]
+            peer_s = [t.wall for t in theirs]
+            r = _speedup(ours_s, peer_s)
+            rate = _rates(n, peer_s)
+            out.append(
+                _vs_peer(
+                    name,
+                    r,
+                    rate,
+                    BAR_RDKAFKA_RATIO,
+                    f"librdkafka's mock cluster {what} (3 brokers, RF 3, acks=all)",
+                    detail={
+                        "librdkafka_records_per_s": round(rate["median"]),
+                        "librdkafka_spread": [round(x) for x in rate["spread"]],
+                        "librdkafka_wall_s": [round(x, 3) for x in peer_s],
+                        "librdkafka_cpu_s": [round(t.cpu, 3) for t in theirs],
+                        "runs_not_counted": rd_skipped if what == "end-to-end" else 0,
+                    },
+                    # librdkafka's CPU time is every thread's: the clients' and the mock brokers'
+                    cpu=round(
+                        median([t.cpu for t in theirs])
+                        / median([o.cpu if what == "end-to-end" else o.produce.cpu for o, _ in pairs]),
+                        2,
+                    ),
+                )
+            )
+    else:
+        for name, what in (
+            ("throughput_vs_librdkafka_mock", "end-to-end"),
+            ("produce_vs_librdkafka_mock", "produce-only"),
+        ):
+            out.append(
+                _rdkafka_unmeasured(name, what, f"librdkafka mock {errors.get('rdkafka', 'not measured')}")
+            )
+
+    if mockafka:
+        r = _speedup([t.wall for t in base], [t.wall for t in mockafka])
+        rate = _rates(n, [t.wall for t in mockafka])
+        out.append(
+            _vs_peer(
                 "throughput_vs_mockafka",
-                round(ratio, 2),
-                "x",
-                f">= {BAR_RATIO:g}x mockafka-py, which ran {pwall:,.0f} records/s",
-                ratio >= BAR_RATIO,
+                r,
+                rate,
+                BAR_RATIO,
+                "mockafka-py",
                 detail={
-                    "mockafka_records_per_s": round(pwall),
-                    "mockafka_records_per_cpu_s": round(pcpu),
-                    "mockafka_wall_s": [round(t.wall, 3) for t in peer],
-                    "cpu_ratio": round(cpu / pcpu, 2),
+                    "mockafka_records_per_s": round(rate["median"]),
+                    "mockafka_wall_s": [round(t.wall, 3) for t in mockafka],
+                    "mockafka_records_per_cpu_s": round(n / median([t.cpu for t in mockafka])),
                 },
-                cpu=round(cpu / pcpu, 2),
+                cpu=round(median([t.cpu for t in mockafka]) / median([t.cpu for t in base]), 2),
             )
         )
     else:
@@ -172,7 +345,7 @@ def run(quick: bool = False) -> list[Result]:
                 "x",
                 f">= {BAR_RATIO:g}x mockafka-py",
                 None,
-                note=peer_error or "not measured",
+                note=f"mockafka-py {errors.get('mockafka', 'not measured')}",
             )
         )
     return out

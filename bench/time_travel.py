@@ -34,6 +34,7 @@ def run(quick: bool = False) -> list[Result]:
     detail = {
         "steps": steps,
         "samples_ms": [round(w, 1) for w in walls],
+        "spread": [round(min(walls), 1), round(max(walls), 1)],
         "cpu_ms": round(median(cpus), 1),
         "forward_s": round(forward.wall, 2),
         "simulated_ms": tl.cluster.now,

@@ -16,7 +16,7 @@ from . import errors
 from .assignors import assign
 from .cluster import Cluster, validate_topic_name
 from .consumer import Consumer
-from .errors import ConfigError, KafkaError
+from .errors import ConfigError, InvalidArgumentError, KafkaError, UserInputError
 from .events import Event
 from .partitioner import murmur2, partition_for_key
 from .producer import Producer, RecordMetadataFuture
@@ -33,6 +33,8 @@ __all__ = [
     "Event",
     "KafkaError",
     "ConfigError",
+    "InvalidArgumentError",
+    "UserInputError",
     "errors",
     "assign",
     "murmur2",

@@ -10,9 +10,11 @@ from __future__ import annotations
 import copy
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from . import args
 from .broker import Broker
 from .config import BrokerConfig, TopicConfig
 from .consumer import Consumer
@@ -20,6 +22,7 @@ from .contracts import Client
 from .controller import Controller
 from .errors import (
     ConfigError,
+    InvalidArgumentError,
     InvalidPartitionsError,
     InvalidReplicationFactorError,
     InvalidTopicError,
@@ -33,10 +36,11 @@ from .metrics import Metrics
 from .network import Message, Network
 from .partitioner import coordinator_partition
 from .producer import Producer
+from .records import ConsumerRecord
 from .retention import Retention
 from .scheduler import Scheduler
 from .share import ShareConsumer, ShareManager
-from .snapshot import ClusterSnapshot
+from .snapshot import AckedBatchView, ClusterSnapshot, LostRecordView
 from .snapshot_builder import build_snapshot
 from .transactions import TransactionCoordinator
 
@@ -108,6 +112,13 @@ def _describe_racks(racks: dict[int, str]) -> str:
     return ", ".join(f"{r}: brokers {bs}" for r, bs in sorted(by_rack.items()))
 
 
+@lru_cache(maxsize=4096)
+def _broker_id(actor: str) -> int | None:
+    """The broker id in an actor name ("broker-2" -> 2), else None: parsed once per name (every message
+    delivery asks twice)."""
+    return int(actor[7:]) if actor.startswith("broker-") else None
+
+
 class Cluster:
     """A simulated Kafka cluster. `Cluster(brokers=3, seed=7)`; controller="kraft" (default) or "zookeeper";
     `racks={1: "a", 2: "b", 3: "c"}` sets each broker's `broker.rack` (brokers left out have none)."""
@@ -125,6 +136,7 @@ class Cluster:
         racks = validate_racks(racks, brokers)
         if controller not in ("kraft", "zookeeper"):
             raise ConfigError(f"controller must be 'kraft' or 'zookeeper', got {controller!r}")
+        args.whole("Cluster()", "seed", seed)  # the same seed and commands give the same event log
         self.seed = seed
         self.rng = random.Random(seed)
         self.broker_config = BrokerConfig.parse(config, where="cluster")
@@ -206,8 +218,7 @@ class Cluster:
 
     def run_for(self, ms: int) -> list[Event]:
         """Advance simulated time by `ms`, running everything due until then."""
-        if ms < 0:
-            raise ConfigError(f"run_for needs a time of 0 ms or more, got {ms}")
+        args.whole("run_for()", "ms", ms, unit="ms")
         start = self.events.seq
         end = self.now + ms
         self.in_simulation = True
@@ -223,6 +234,8 @@ class Cluster:
 
     def run_until(self, predicate: Callable[[], bool], limit_ms: int, quiet: bool = False) -> bool:
         """Run until `predicate()` holds or `limit_ms` of simulated time passed. Returns whether it held."""
+        args.callable_("run_until()", "predicate", predicate)
+        args.whole("run_until()", "limit_ms", limit_ms, unit="ms")
         end = self.now + limit_ms
         sched = self.scheduler
         self.in_simulation = True
@@ -405,8 +418,9 @@ class Cluster:
 
     # -- the network's view of who is up ------------------------------------------------------------------------
     def _broker_of(self, actor: str) -> Broker | None:
-        if actor.startswith("broker-"):
-            return self.brokers.get(int(actor[7:]))
+        bid = _broker_id(actor)
+        if bid is not None:
+            return self.brokers.get(bid)
         if actor == "controller":
             a = self.controller.active
             return self.brokers.get(a) if a is not None else None
@@ -528,10 +542,15 @@ class Cluster:
         Kafka never removes partitions (ReplicationControlManager.createPartitions refuses a decrease). Clients
         learn the new count from their next metadata refresh (within metadata.max.age.ms, 5 min, in Kafka;
         here at once): producers map keys over the new count, and the groups reading the topic rebalance."""
+        args.name("create_partitions()", "name", name, "orders")
         t = self.topics.get(name)
         if t is None or t.internal:
             raise UnknownTopicOrPartitionError(f"Topic '{name}' does not exist.")
-        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions == t.partitions:
+        if not args.is_int(partitions):
+            raise InvalidPartitionsError(
+                f"partitions must be a whole number of partitions, got {partitions!r}"
+            )
+        if partitions == t.partitions:
             raise InvalidPartitionsError(f"Topic already has {t.partitions} partition(s).")
         if partitions < t.partitions:
             raise InvalidPartitionsError(
@@ -578,6 +597,7 @@ class Cluster:
                     kip848.bump_epoch(g, f"topic {topic} has more partitions")
 
     def delete_topic(self, name: str) -> None:
+        args.name("delete_topic()", "name", name, "orders")
         if name not in self.topics:
             raise UnknownTopicOrPartitionError(f"Topic '{name}' does not exist.")
         self.controller.delete_topic(name)
@@ -631,7 +651,7 @@ class Cluster:
         return False
 
     def producer(self, producer_id: str, config: dict[str, Any] | None = None) -> Producer:
-        self._check_client_id(producer_id)
+        self._check_client_id(producer_id, "producer()", "producer_id")
         p = Producer(self, producer_id, config)
         self.register_client(p)
         return p
@@ -643,7 +663,10 @@ class Cluster:
         topics: list[str] | None = None,
         config: dict[str, Any] | None = None,
     ) -> Consumer:
-        self._check_client_id(consumer_id)
+        self._check_client_id(consumer_id, "consumer()", "consumer_id")
+        args.optional_name("consumer()", "group_id", group_id, "g1")
+        if topics is not None:
+            topics = args.topics("consumer()", "topics", topics)
         c = Consumer(self, consumer_id, group_id, None, config)
         self.consumers[consumer_id] = c
         if topics:
@@ -695,14 +718,17 @@ class Cluster:
         self, consumer_id: str, group_id: str, topics: list[str], config: dict[str, Any] | None = None
     ) -> ShareConsumer:
         """A member of a share group (KIP-932): records, not partitions, are shared out."""
-        self._check_client_id(consumer_id)
+        self._check_client_id(consumer_id, "share_consumer()", "consumer_id")
+        args.name("share_consumer()", "group_id", group_id, "share-1")
+        topics = args.topics("share_consumer()", "topics", topics)
         sc = ShareConsumer(self, consumer_id, group_id, topics, config)
         self.share_consumers[consumer_id] = sc
         self.shares.join(sc)
         self.shares.start_ticking()
         return sc
 
-    def _check_client_id(self, cid: str) -> None:
+    def _check_client_id(self, cid: str, call: str = "", arg: str = "client id") -> None:
+        args.name(call or "client", arg, cid, "c3")
         if (
             not isinstance(cid, str)
             or not cid
@@ -1066,7 +1092,7 @@ class Cluster:
 
     def slow_broker(self, broker_id: int, extra_latency_ms: int) -> None:
         b = self._broker(broker_id)
-        if not isinstance(extra_latency_ms, int) or extra_latency_ms < 0:
+        if not args.is_int(extra_latency_ms) or extra_latency_ms < 0:
             raise ConfigError(
                 f"extra_latency_ms must be a whole number of ms, 0 or more, got {extra_latency_ms!r}"
             )
@@ -1106,8 +1132,20 @@ class Cluster:
 
     def reassign_partitions(self, assignment: dict[TP, list[int]]) -> None:
         """kafka-reassign-partitions.sh --execute: move replicas while the cluster keeps serving."""
+        if not isinstance(assignment, Mapping):
+            raise args.bad(
+                "reassign_partitions()", "assignment", "a mapping like {('orders', 0): [2, 3, 1]}", assignment
+            )
         for tp, target in assignment.items():
-            tp = (tp[0], tp[1])
+            tp = args.tp("reassign_partitions()", "assignment", tp)
+            if (
+                isinstance(target, str)
+                or not isinstance(target, list | tuple)
+                or not all(map(args.is_int, target))
+            ):
+                raise args.bad(
+                    "reassign_partitions()", "assignment", f"broker ids for {tp}, like [2, 3, 1]", target
+                )
             if tp not in self.controller.partitions:
                 raise UnknownTopicOrPartitionError(f"no partition {tp[0]}-{tp[1]}")
             if not target or len(set(target)) != len(target):
@@ -1118,6 +1156,7 @@ class Cluster:
 
     def preferred_leader_election(self, topic: str | None = None) -> int:
         """kafka-leader-election.sh --election-type PREFERRED: returns how many leaders moved."""
+        args.optional_name("preferred_leader_election()", "topic", topic, "orders")
         return sum(
             self.controller.preferred_election(tp)
             for tp in sorted(self.controller.partitions)
@@ -1126,9 +1165,15 @@ class Cluster:
 
     def drop_messages(self, kind: str, count: int = 1) -> None:
         """Fault injection: the next `count` messages of `kind` (e.g. "ProduceResponse") are lost."""
+        args.name("drop_messages()", "kind", kind, "ProduceResponse")
+        args.whole("drop_messages()", "count", count, minimum=1)
         self.network.drop_next(kind, count)
 
     def _broker(self, broker_id: int) -> Broker:
+        if not args.is_int(broker_id):
+            raise args.bad(
+                "broker commands", "broker_id", f"one of the broker ids {sorted(self.brokers)}", broker_id
+            )
         b = self.brokers.get(broker_id)
         if b is None:
             raise ConfigError(f"there is no broker {broker_id}; brokers are {sorted(self.brokers)}")
@@ -1143,20 +1188,60 @@ class Cluster:
             ctl.controller_lost()
         self.scheduler.after(500, self._quorum_check)
 
-    def trace(self, topic: str, partition: int | None = None, offset: int | None = None, *, key=None):
+    def trace(
+        self,
+        topic: str,
+        partition: int | None = None,
+        offset: int | None = None,
+        *,
+        key=None,
+        lost: bool = False,
+    ):
         """Follow a record end to end: `trace(topic, partition, offset)`, or `trace(topic, key=...)` for every
-        record with that key (see engine.trace)."""
-        from .trace import trace, trace_key
+        record with that key; `lost=True`: the acknowledged record that was lost at that offset (the new
+        leader may have reused the offset for another record). See engine.trace."""
+        from .trace import trace, trace_key, trace_lost
 
+        args.name("trace()", "topic", topic, "orders")
         if key is not None:
             return trace_key(self, topic, key)
         if partition is None or offset is None:
             raise ConfigError("trace needs (topic, partition, offset) or (topic, key=...)")
-        return trace(self, topic, partition, offset)
+        if not self.partition_count(topic):
+            raise InvalidArgumentError(f"topic: {topic!r} does not exist")
+        if not args.is_int(partition) or not 0 <= partition < self.partition_count(topic):
+            raise InvalidArgumentError(f"partition: {topic}-{partition!r} does not exist")
+        args.whole("trace()", "offset", offset)
+        return (trace_lost if lost else trace)(self, topic, partition, offset)
+
+    # -- read-only queries (plain data; the UI reads these and snapshots, never the live objects) ----------------
+    def partition_count(self, topic: str) -> int:
+        """How many partitions the topic has now (0: no such topic)."""
+        t = self.topics.get(topic)
+        return t.partitions if t is not None else 0
+
+    def lost_records(self, tp: TP | None = None) -> list[LostRecordView]:
+        """Acknowledged records that no longer exist (the loss ledger), of one partition or all."""
+        return self.losses.lost_records(tp)
+
+    def consumed_records(self, consumer_id: str, n: int = 20) -> tuple[ConsumerRecord, ...]:
+        """The newest `n` records poll() handed this consumer, oldest first (empty: no such consumer)."""
+        k = self.consumers.get(consumer_id)
+        if not isinstance(k, Consumer) or n <= 0:  # a real client's records are in its own process
+            return ()
+        hist = k.history
+        return tuple(hist[i] for i in range(max(0, len(hist) - n), len(hist)))
+
+    def acked_batches(self, producer_id: str, n: int = 10, scan: int = 500) -> list[AckedBatchView]:
+        """The producer's newest `n` acknowledged batches, newest first, from the loss ledger, which keeps every
+        acknowledged batch (the accumulator forgets a batch once acknowledged; acks=0 batches never learn an
+        offset, so they are not there). `scan`: batches looked at per partition, newest first."""
+        return self.losses.acked_by(producer_id, n, scan)
 
     # -- views ----------------------------------------------------------------------------------------------
     def snapshot(self, tail: int = 24, include_internal: bool = False) -> ClusterSnapshot:
         """Plain immutable data for rendering (see engine.snapshot)."""
+        args.whole("snapshot()", "tail", tail, unit="records")
         return build_snapshot(self, tail, include_internal)
 
     def clone(self) -> Cluster:

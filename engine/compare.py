@@ -19,7 +19,7 @@ from typing import Any
 
 from .cluster import Cluster
 from .commands import Command, apply_command, parse_command
-from .errors import ConfigError
+from .errors import ConfigError, UserInputError
 from .events import Event
 from .scenario import Scenario, build_cluster, validate_scenario
 from .timeline import thin_checkpoints
@@ -33,13 +33,13 @@ MAX_CHANGES = 20
 
 def _step_number(v: Any, field: str) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_STEP:
-        raise ValueError(f"{field} must be a whole number from 0 to {MAX_STEP}, got {str(v)[:20]!r}")
+        raise UserInputError(f"{field} must be a whole number from 0 to {MAX_STEP}, got {str(v)[:20]!r}")
     return v
 
 
 def _changes(v: Any, side: str) -> list[str]:
     if not isinstance(v, list) or not 1 <= len(v) <= MAX_CHANGES or not all(isinstance(c, str) for c in v):
-        raise ValueError(f"{side} must be a list of 1 to {MAX_CHANGES} changes like 'producer.acks=1'")
+        raise UserInputError(f"{side} must be a list of 1 to {MAX_CHANGES} changes like 'producer.acks=1'")
     for ch in v:
         parse_change(ch)
     return list(v)
@@ -240,23 +240,23 @@ class ComparePair:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ComparePair:
         """Rebuild a pair from `to_state()` output at its position (validated: it may come from a URL;
-        ValueError / ConfigError name the field)."""
+        UserInputError / ConfigError name the field)."""
         if not isinstance(state, dict):
-            raise ValueError(
+            raise UserInputError(
                 "compare state must be a mapping with scenario, left, right, position and commands"
             )
         if state.get("v") != STATE_VERSION:
-            raise ValueError(f"compare state version 'v' must be {STATE_VERSION}, got {state.get('v')!r}")
+            raise UserInputError(f"compare state version 'v' must be {STATE_VERSION}, got {state.get('v')!r}")
         scenario = validate_scenario(state.get("scenario", {}))
         sides = [_changes(state.get(side), side) for side in ("left", "right")]
         position = _step_number(state.get("position", 0), "position")
         raw = state.get("commands", [])
         if not isinstance(raw, list) or len(raw) > MAX_COMMANDS:
-            raise ValueError(f"commands must be a list of at most {MAX_COMMANDS} commands")
+            raise UserInputError(f"commands must be a list of at most {MAX_COMMANDS} commands")
         pending: list[tuple[int, Command]] = []
         for item in raw:
             if not isinstance(item, dict):
-                raise ValueError(f"each command must be a mapping, got {str(item)[:60]!r}")
+                raise UserInputError(f"each command must be a mapping, got {str(item)[:60]!r}")
             item = dict(item)
             pending.append((_step_number(item.pop("at", 0), "command 'at'"), parse_command(item)))
         pair = cls(scenario, left=sides[0], right=sides[1])

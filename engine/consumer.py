@@ -18,6 +18,7 @@ from collections import deque
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
+from . import args
 from .assignors import assign_detailed
 from .config import ConsumerConfig
 from .errors import (
@@ -37,7 +38,7 @@ from .errors import (
     UnknownMemberIdError,
     UnreleasedInstanceIdError,
 )
-from .records import ConsumerRecord
+from .records import ConsumerRecord, SameTimestamps
 from .scheduler import Watchdog
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ class Consumer:
 
     # -- public API ------------------------------------------------------------------------------------------
     def subscribe(self, topics: list[str]) -> None:
+        topics = args.topics("subscribe()", "topics", topics)
         if self.group_id is None:
             raise IllegalStateError(
                 "subscribe() needs a group_id: give one, or use assign() for manual partitions"
@@ -120,15 +122,18 @@ class Consumer:
 
     def assign(self, partitions: list[TP]) -> None:
         """Manual assignment: no group membership, no rebalances (KafkaConsumer.assign)."""
+        partitions = args.partitions("assign()", "partitions", partitions)
         self._check_alive()
         self.subscription = None
-        self.manual = [(t, p) for t, p in partitions]  # lists from JSON become (topic, partition) tuples
+        self.manual = partitions
         self.assignment = list(self.manual)
         self.state = "stable"
         self._init_positions(self.assignment)
 
     def poll(self, timeout_ms: int = 1000, max_records: int | None = None) -> list[ConsumerRecord]:
         """Return buffered records; if none, run the simulation up to `timeout_ms` until some arrive."""
+        args.whole("poll()", "timeout_ms", timeout_ms, unit="ms")  # Kafka: "Timeout must not be negative"
+        args.optional_whole("poll()", "max_records", max_records, minimum=1)
         self._check_alive()
         c = self.cluster
         records = self._poll_once(max_records)
@@ -139,10 +144,12 @@ class Consumer:
 
     def commit(self, offsets: dict[TP, int] | None = None, asynchronous: bool = False) -> None:
         """commitSync / commitAsync: store positions (or the given offsets) in the group's coordinator."""
+        if offsets is not None:
+            offsets = args.offsets("commit()", "offsets", offsets)
         self._check_alive()
         c = self.cluster
         offs = (
-            dict(offsets)
+            offsets
             if offsets is not None
             else {tp: self.positions[tp] for tp in self.assignment if tp in self.positions}
         )
@@ -164,10 +171,11 @@ class Consumer:
             )
 
     def position(self, tp: TP) -> int | None:
-        return self.positions.get((tp[0], tp[1]))
+        return self.positions.get(args.tp("position()", "tp", tp))
 
     def seek(self, tp: TP, offset: int) -> None:
-        tp = (tp[0], tp[1])
+        tp = args.tp("seek()", "tp", tp)
+        args.whole("seek()", "offset", offset)
         if tp not in self.assignment:
             raise IllegalStateError(f"{tp[0]}-{tp[1]} is not assigned to {self.id}")
         self.positions[tp] = offset
@@ -177,11 +185,13 @@ class Consumer:
 
     def committed(self, tp: TP) -> int | None:
         """The group's committed offset as the coordinator knows it (read directly, for notebooks)."""
+        tp = args.tp("committed()", "tp", tp)
         g = self.cluster.group_state(self.group_id) if self.group_id else None
-        return g.offsets.get((tp[0], tp[1])) if g else None
+        return g.offsets.get(tp) if g else None
 
     def start(self, poll_interval_ms: int = 100) -> None:
         """Let the simulation call poll() every `poll_interval_ms` (how the Playground's consumers run)."""
+        args.whole("start()", "poll_interval_ms", poll_interval_ms, minimum=1, unit="ms")
         self.auto_interval = poll_interval_ms
         self.cluster.scheduler.after(poll_interval_ms, self._auto_poll, self._hb_epoch)
 
@@ -338,7 +348,9 @@ class Consumer:
     def _drain(self, limit: int) -> list[ConsumerRecord]:
         """Hand out up to `limit` buffered records, a batch slice at a time (records are built in C by zip)."""
         out: list[ConsumerRecord] = []
-        chunks: list[tuple[TP, range | tuple[int, ...], int, int, tuple]] = []  # tp, offsets, start, stop, ts
+        chunks: list[
+            tuple[TP, range | tuple[int, ...], int, int, tuple | SameTimestamps]
+        ] = []  # tp, offsets, start, stop, ts
         buf = self.buffer
         while buf and len(out) < limit:
             tp, b = buf[0]

@@ -2,6 +2,11 @@
 
 Error codes follow `org.apache.kafka.common.protocol.Errors`; `retriable` mirrors Kafka's
 RetriableException split (the producer retries those until `delivery.timeout.ms`).
+
+`UserInputError` is the one root of "the input is wrong" (a command, a lesson file, a link, a check, a
+Python API argument): its message names the field and what is allowed. The UI shows exactly these and
+`KafkaError`s as messages; anything else is a bug and must surface as one (never a friendly flash message).
+Kafka's own input errors (`ConfigError`, `InvalidTopicError`, ...) are both.
 """
 
 from __future__ import annotations
@@ -59,6 +64,11 @@ class ErrorCodes:
 E = ErrorCodes
 
 
+class UserInputError(ValueError):
+    """Bad input from a person: the message names the field (or argument) and what is allowed.
+    A ValueError, so code that caught ValueError before keeps working."""
+
+
 class KafkaError(Exception):
     """Base of every error the engine raises or puts in a future."""
 
@@ -67,13 +77,18 @@ class KafkaError(Exception):
     retriable: bool = False
 
 
-class ConfigError(KafkaError, ValueError):
+class ConfigError(KafkaError, UserInputError):
     """A configuration mistake: names the key, the bad value and what is allowed (Kafka: ConfigException)."""
 
     name, code = "INVALID_CONFIG", E.INVALID_CONFIG
 
 
-class InvalidTopicError(KafkaError, ValueError):
+class InvalidArgumentError(ConfigError):
+    """A Python API call with an argument of the wrong type or out of range, e.g. `poll(timeout_ms=None)`
+    (Java: IllegalArgumentException / NullPointerException); names the argument and what is allowed."""
+
+
+class InvalidTopicError(KafkaError, UserInputError):
     name, code = "INVALID_TOPIC_EXCEPTION", E.INVALID_TOPIC_EXCEPTION
 
 
@@ -81,11 +96,11 @@ class TopicAlreadyExistsError(KafkaError):
     name, code = "TOPIC_ALREADY_EXISTS", E.TOPIC_ALREADY_EXISTS
 
 
-class InvalidPartitionsError(KafkaError, ValueError):
+class InvalidPartitionsError(KafkaError, UserInputError):
     name, code = "INVALID_PARTITIONS", E.INVALID_PARTITIONS
 
 
-class InvalidReplicationFactorError(KafkaError, ValueError):
+class InvalidReplicationFactorError(KafkaError, UserInputError):
     name, code = "INVALID_REPLICATION_FACTOR", E.INVALID_REPLICATION_FACTOR
 
 

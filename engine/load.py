@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import BufferExhaustedError, KafkaError
+from .errors import BufferExhaustedError, InvalidArgumentError, KafkaError
 
 if TYPE_CHECKING:
     from .contracts import World
@@ -30,7 +30,7 @@ class LoadGenerator:
         value_bytes: int = 20,
     ) -> None:
         if keys not in KEY_PATTERNS:
-            raise ValueError(f"keys must be one of {KEY_PATTERNS}, got {keys!r}")
+            raise InvalidArgumentError(f"keys must be one of {KEY_PATTERNS}, got {keys!r}")
         self.cluster = cluster
         self.producer = producer
         self.topic = topic

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .snapshot import LostRecordView
+from .snapshot import AckedBatchView, LostRecordView
 
 if TYPE_CHECKING:
     from .replica import Replica
@@ -100,6 +100,27 @@ class LossLedger:
                         )
                     )
         return out
+
+    def acked_by(self, producer: str, n: int, scan: int) -> list[AckedBatchView]:
+        """The producer's newest `n` acknowledged batches, newest first, looking at the newest `scan` batches
+        of each partition."""
+        found = []
+        for (topic, partition), entries in self.acked.items():
+            mine = 0
+            for i in range(len(entries) - 1, max(-1, len(entries) - 1 - scan), -1):
+                e = entries[i]
+                if e.producer == producer:
+                    found.append((e.time_ms, topic, partition, e))
+                    mine += 1
+                    if mine >= n:
+                        break
+        found.sort(key=lambda f: (f[0], f[1], f[2], f[3].base), reverse=True)
+        return [
+            AckedBatchView(
+                topic, partition, e.base, e.last, e.keys[0] if e.keys else None, t, e.producer, e.lost_reason
+            )
+            for t, topic, partition, e in found[:n]
+        ]
 
     @property
     def lost_count(self) -> int:

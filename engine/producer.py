@@ -11,13 +11,17 @@ sequence numbers so a retried batch is never written twice.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import args
+from .args import send_args
 from .broker import ProduceRequest
 from .config import ProducerConfig
 from .errors import (
     BufferExhaustedError,
     IllegalStateError,
+    InvalidArgumentError,
     KafkaError,
     KafkaTimeoutError,
     NetworkError,
@@ -26,7 +30,15 @@ from .errors import (
 )
 from .events import Later
 from .partitioner import BuiltInPartitioner, partition_for_key
-from .records import BATCH_OVERHEAD, RecordBatch, compressed_size, plain_record_size, record_size
+from .records import (
+    BATCH_OVERHEAD,
+    RecordBatch,
+    compressed_size,
+    header_bytes,
+    headers_record_size,
+    plain_record_size,
+    timestamp_column,
+)
 from .scheduler import Watchdog
 from .transactions import TransactionManager
 
@@ -47,53 +59,51 @@ _REFRESH_METADATA_ON = frozenset(
 )
 
 
-class RecordMetadataFuture:
+class RecordMetadataFuture(tuple):
     """What send() returns: `done`, `partition`, `offset`, `error` (Kafka's Future<RecordMetadata>).
 
-    Only a reference to its batch and its index in it: topic, key and value are read from the batch, so the
-    one object per send stays small (send() is the hot path of every bulk run)."""
+    A 2-tuple (its batch, its index in the batch) and nothing else: topic, key and value are read from the
+    batch, so the one object per send costs what a small tuple costs (send() is the hot path of every bulk
+    run). Made with `RecordMetadataFuture((batch, index))`."""
 
-    __slots__ = ("_batch", "_index")
-
-    def __init__(self, batch: ProducerBatch, index: int) -> None:
-        self._batch = batch
-        self._index = index
+    __slots__ = ()
 
     @property
     def topic(self) -> str:
-        return self._batch.tp[0]
+        return self[0].tp[0]
 
     @property
     def partition(self) -> int:
-        return self._batch.tp[1]
+        return self[0].tp[1]
 
     @property
     def key(self) -> bytes | None:
-        return self._batch.keys[self._index]
+        return self[0].keys[self[1]]
 
     @property
     def value(self) -> bytes | None:
-        return self._batch.values[self._index]
+        return self[0].values[self[1]]
 
     @property
     def done(self) -> bool:
-        return self._batch.done
+        return self[0].done
 
     @property
     def error(self) -> KafkaError | None:
-        return self._batch.error
+        return self[0].error
 
     @property
     def offset(self) -> int | None:
         """The record's offset once acknowledged; -1 with acks=0 (the producer never learns it)."""
-        b = self._batch
+        b = self[0]
         if not b.done or b.error is not None:
             return None
-        return -1 if b.base_offset < 0 else b.base_offset + self._index
+        return -1 if b.base_offset < 0 else b.base_offset + self[1]
 
     @property
     def succeeded(self) -> bool:
-        return self._batch.done and self._batch.error is None
+        b = self[0]
+        return b.done and b.error is None
 
     def result(self):
         if not self.done:
@@ -230,8 +240,8 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
         return bytes(v)
     if isinstance(v, int):
         return str(v).encode()
-    raise TypeError(
-        f"{what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
+    raise InvalidArgumentError(  # Kafka: SerializationException
+        f"send(): {what} must be bytes, str, int or None (the serializers here are ByteArray/String), "
         f"not {type(v).__name__}"
     )
 
@@ -277,6 +287,8 @@ class Producer:
         # batches): send()'s one lookup; dropped when the topic's partition count changes
         self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int], deque[ProducerBatch]]]] = {}
         self._sizes_by_key_len: dict[int, dict[int, int]] = {}
+        # topic -> (its BuiltInPartitioner, the sticky partition, that partition's batches) for keyless sends
+        self._sticky: dict[str, tuple[BuiltInPartitioner, TP, deque[ProducerBatch]]] = {}
         self.linger_timer = None
         self.wake_at: int | None = None
         self.flushing = False
@@ -329,6 +341,7 @@ class Producer:
         self.crashed = True
         self.batches.clear()
         self.key_cache.clear()  # it holds the batch deques too
+        self._sticky.clear()
         self.requests.clear()
         self.buffer_used = 0
         self.cluster.emit(
@@ -367,138 +380,172 @@ class Producer:
         key: Any = None,
         partition: int | None = None,
         timestamp_ms: int | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
+        # 1. Where the record goes and its size. The keyed hot path of every bulk run (a bytes key and value,
+        # nothing else): one lookup gives the key's partition, that partition's batches and a record-size
+        # table for the key's length (DefaultPartitioner: murmur2 of the key, cached per topic).
         dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
         b: ProducerBatch | None
+        sticky: BuiltInPartitioner | None
+        placed: tuple[TP, int, BuiltInPartitioner | None, deque[ProducerBatch]] | RecordMetadataFuture | None
         if (
-            self._fast
-            and partition is None
-            and headers is None
-            and timestamp_ms is None
-            and key.__class__ is bytes
-            and value.__class__ is bytes
+            value.__class__ is not bytes
+            or (key.__class__ is not bytes and key is not None)
+            or topic.__class__ is not str  # any other argument shape goes through _serialize's check
+            or partition is not None
+            or timestamp_ms is not None
+            or headers is not None
         ):
-            # The common case of every bulk run, in as few steps as Python allows: a known key (its partition,
-            # batch deque and record size cached), one more record for that partition's open batch.
+            key, value = self._serialize(key, value, topic, partition, timestamp_ms, headers)
+        if self._fast and partition is None and headers is None and key is not None:
             cache = self.key_cache.get(topic)
             hit = None if cache is None else cache.get(key)
-            if hit is not None:
-                tp, sizes, dq = hit
-                size = sizes.get(len(value))  # only sizes within max.request.size are cached
-                if size is not None and self.buffer_used + size <= self._buffer_memory and dq:
-                    b = dq[-1]
-                    if b.state == "open" and b.size + size <= self._batch_size and b.sent_at is None:
-                        keys = b.keys
-                        idx = len(keys)
-                        keys.append(key)
-                        b.values.append(value)
-                        b.timestamps.append(self._scheduler.now_ms)
-                        if b.headers is not None:
-                            b.headers.append(())
-                        filled = b.size = b.size + size
-                        self.buffer_used += size
-                        self.sent += 1
-                        if filled >= self._batch_size:
-                            b.state = "ready"
-                            self._wake(self._scheduler.now_ms)
-                        return RecordMetadataFuture(b, idx)
-        kb, vb = self._serialize(key, value)
-        sticky = None
-        if partition is None and kb is not None and self._keyed and not headers:
-            # the hot path of every bulk run: one lookup gives this key's partition, its deque of batches and
-            # its record size by value length (DefaultPartitioner: murmur2 of the key, cached per topic)
-            cache = self.key_cache.get(topic)
-            hit = None if cache is None else cache.get(kb)
             if hit is None:
-                hit = self._cache_key(topic, kb)
+                hit = self._cache_key(topic, key)
             tp, sizes, dq = hit
-            vlen = -1 if vb is None else len(vb)
+            vlen = -1 if value is None else len(value)
             size = sizes.get(vlen)
             if size is None:
-                size = self._new_size(sizes, len(kb), vlen)
+                size = self._new_size(sizes, len(key), vlen)
+            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+                return self._buffer_exhausted(topic, tp[1], key, value)
+            sticky = None
         else:
-            placed = self._place(topic, kb, vb, partition, headers)
-            if isinstance(placed, RecordMetadataFuture):
-                return placed  # a keyless record that found no room in buffer.memory
-            tp, size, sticky = placed
-            dq = self.batches.get(tp)
-            if dq is None:
-                dq = self.batches[tp] = deque()
-        if size > self._max_record:
-            self._too_large(size)
-        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-            return self._buffer_exhausted(tp[0], tp[1], kb, vb)
+            if headers:
+                headers = tuple(headers)  # once (tuple() of a tuple is the same object)
+            placed = None
+            if key is None and partition is None and self._fast:
+                # Keyless (the lessons' load generators): when the sticky partition's open batch has room, there
+                # is nothing to decide (RecordAccumulator.append); anything else goes through _place
+                vlen = -1 if value is None else len(value)
+                if headers:
+                    size = headers_record_size(-1, vlen, header_bytes(tuple(headers)))
+                else:
+                    size = plain_record_size(-1, vlen)
+                current = self._sticky.get(topic)
+                if current is not None and size <= self._max_record:
+                    sticky, tp, dq = current
+                    if (
+                        sticky.current == tp[1]
+                        and dq
+                        and self.buffer_used + size <= self._buffer_memory
+                        and dq[-1].state == "open"
+                        and dq[-1].size + size <= self._batch_size
+                    ):
+                        placed = tp, size, sticky, dq
+            if placed is None:
+                placed = self._place(topic, key, value, partition, headers)
+                if isinstance(placed, RecordMetadataFuture):
+                    return placed  # no room in buffer.memory within max.block.ms
+            tp, size, sticky, dq = placed
+        # 2. RecordAccumulator.append: the partition's open batch takes the record if it has room (an empty
+        # batch takes any record), else it is closed and a new one opened. The one append path of send().
         now = self._scheduler.now_ms
-        if self.txn is not None:
-            self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
-        b = dq[-1] if dq else None
-        new_batch = False
         batch_size = self._batch_size
-        if b is None or b.state != "open" or (b.keys and b.size + size > batch_size):
+        b = dq[-1] if dq else None
+        if b is not None and b.state == "open" and (b.size + size <= batch_size or not b.keys):
+            new_batch = False
+        else:
             b = _new_batch(dq, b, tp, now)
             new_batch = True
         keys = b.keys
         idx = len(keys)
-        keys.append(kb)
-        b.values.append(vb)
-        b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
-        if timestamp_ms is not None or headers or b.headers is not None or b.sent_at is not None:
+        keys.append(key)
+        b.values.append(value)
+        if timestamp_ms is None and b.sent_at is None and b.headers is None and not headers:
+            b.timestamps.append(now)
+        else:
+            b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
             _extra_columns(b, idx, timestamp_ms, now, headers)
-        appended = size + BATCH_OVERHEAD if new_batch else size
         filled = b.size = b.size + size
         self.buffer_used += size
         self.sent += 1
         if sticky is not None:
-            # RecordAccumulator.append: switching is allowed only once the partition's batches are all full
-            sticky.update_partition_info(appended, self.metadata[topic], _all_batches_full(dq, batch_size))
+            # RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo: switching is allowed only
+            # once the partition's batches are all full; below stickyBatchSize it only counts the bytes
+            appended = size + BATCH_OVERHEAD if new_batch else size
+            produced = sticky.produced_bytes + appended
+            if produced < sticky.sticky_batch_size:
+                sticky.produced_bytes = produced
+            else:
+                sticky.update_partition_info(
+                    appended, self.metadata[topic], _all_batches_full(dq, batch_size)
+                )
         if filled >= batch_size:
             b.state = "ready"
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
-        return RecordMetadataFuture(b, idx)
+        return RecordMetadataFuture((b, idx))
 
     def _place(
         self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
-    ) -> tuple[TP, int, BuiltInPartitioner | None] | RecordMetadataFuture:
-        """send() off the keyed fast path: an explicit partition, a key with headers, or no key (the
-        BuiltInPartitioner, which needs the record's size first). Returns (partition, size, partitioner)."""
+    ) -> tuple[TP, int, BuiltInPartitioner | None, deque[ProducerBatch]] | RecordMetadataFuture:
+        """send() off the keyed hot path: an explicit partition, headers, a key that is not bytes yet, a
+        transactional producer, or no key (the BuiltInPartitioner, which needs the record's size first).
+        Checks max.request.size and buffer.memory (blocking for room like BufferPool.allocate) and adds the
+        partition to the transaction. Returns (partition, size, partitioner or None, the partition's batches)."""
+        if not self.alive:
+            raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         leaders = self.metadata.get(topic)
         if leaders is None:
             leaders = self._fetch_metadata(topic)
-        n = len(leaders)
+        klen = -1 if kb is None else len(kb)
+        vlen = -1 if vb is None else len(vb)
         if headers:
-            size = record_size(kb, vb, 1, 1, tuple(headers))
+            size = headers_record_size(klen, vlen, header_bytes(tuple(headers)))
         else:
-            size = plain_record_size(-1 if kb is None else len(kb), -1 if vb is None else len(vb))
-        if partition is not None:
-            if not 0 <= partition < n:
-                raise UnknownTopicOrPartitionError(
-                    f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
-                )
-            return (topic, partition), size, None
-        if kb is not None and self._keyed:
-            return (topic, partition_for_key(kb, n)), size, None
-        if size > self._max_record:
-            self._too_large(size)
-        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-            return self._buffer_exhausted(topic, -1, kb, vb)
-        sticky, tp = self._sticky_partition(topic, leaders, size)
-        return tp, size, sticky
+            size = plain_record_size(klen, vlen)
+        if partition is None and (kb is None or not self._keyed):  # no key: the sticky partition (KIP-480)
+            if size > self._max_record:
+                self._too_large(size)
+            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+                return self._buffer_exhausted(topic, -1, kb, vb)
+            sticky, tp, dq = self._sticky_partition(topic, leaders, size)
+        else:
+            if partition is not None:
+                n = len(leaders)
+                if not 0 <= partition < n:
+                    raise UnknownTopicOrPartitionError(
+                        f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
+                    )
+                tp = (topic, partition)
+            else:
+                assert kb is not None  # a keyed record (keyless ones took the branch above)
+                tp = (topic, partition_for_key(kb, len(leaders)))
+            if size > self._max_record:
+                self._too_large(size)
+            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+                return self._buffer_exhausted(topic, tp[1], kb, vb)
+            sticky = None
+            dq = self.batches.get(tp)
+        if self.txn is not None:
+            self.txn.on_send(tp)  # AddPartitionsToTxn before the first record of each partition
+        if dq is None:
+            dq = self.batches[tp] = deque()
+        if sticky is not None:
+            self._sticky[topic] = (sticky, tp, dq)  # send()'s keyless shortcut, while this stays sticky
+        return tp, size, sticky, dq
 
-    def _serialize(self, key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
-        """KafkaProducer.doSend's first steps: refuse if closed (IllegalStateException), then serialize."""
+    def _serialize(
+        self, key: Any, value: Any, topic: Any, partition: Any, timestamp_ms: Any, headers: Any
+    ) -> tuple[bytes | None, bytes | None]:
+        """KafkaProducer.doSend's first steps: check the arguments, refuse if closed (IllegalStateException),
+        then serialize."""
+        if topic.__class__ is not str or partition is not None or timestamp_ms is not None or headers:
+            send_args(topic, partition, timestamp_ms, headers)  # the edge check; common calls skip it
         if not self.alive:
             raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         return _serialize_record(key, value)
 
     def _new_size(self, sizes: dict[int, int], key_len: int, value_len: int) -> int:
-        """A record size not in the key length's table yet: computed once, cached if within max.request.size."""
+        """A record size not in the key length's table yet: checked against max.request.size, then cached."""
         size = plain_record_size(key_len, value_len)
-        if size <= self._max_record:
-            sizes[value_len] = size
+        if size > self._max_record:
+            self._too_large(size)
+        sizes[value_len] = size
         return size
 
     def _too_large(self, size: int) -> None:
@@ -509,26 +556,30 @@ class Producer:
 
     def _sticky_partition(
         self, topic: str, leaders: list[int | None], size: int
-    ) -> tuple[BuiltInPartitioner, TP]:
+    ) -> tuple[BuiltInPartitioner, TP, deque[ProducerBatch] | None]:
         """A keyless record's partition (RecordAccumulator.append with the topic's BuiltInPartitioner): when
         the sticky partition's last batch is full or cannot take this record, Kafka closes it and completes a
-        switch that was held back (`partitionChanged`), then appends to the (maybe new) sticky partition."""
+        switch that was held back (`partitionChanged`), then appends to the (maybe new) sticky partition.
+        Returns the partitioner, the partition and its batches (None if it has none yet)."""
         bp = self.partitioners.get(topic)
         if bp is None:
             bp = self.partitioners[topic] = BuiltInPartitioner(
                 topic, max(1, self._batch_size), self.cluster.rng
             )
         while True:
-            p = bp.peek_current_partition(leaders)
-            dq = self.batches.get((topic, p))
+            p = bp.current
+            if p is None:
+                p = bp.peek_current_partition(leaders)
+            tp = (topic, p)
+            dq = self.batches.get(tp)
             last = dq[-1] if dq else None
-            if last is not None and last.state == "open" and last.size + size <= self._batch_size:
-                return bp, (topic, p)  # room in the open batch: no switch before appending
             if last is not None and last.state == "open":
+                if last.size + size <= self._batch_size:
+                    return bp, tp, dq  # room in the open batch: no switch before appending
                 last.state = "ready"  # closed for appends (ProducerBatch.closeForRecordAppends)
                 self._wake(self._scheduler.now_ms)
             if not bp.update_partition_info(0, leaders, True):
-                return bp, (topic, p)
+                return bp, tp, dq
 
     def _cache_key(self, topic: str, kb: bytes) -> tuple[TP, dict[int, int], deque[ProducerBatch]]:
         """First send of a key to a topic: its partition, the size table for its key length, its batches."""
@@ -547,6 +598,7 @@ class Producer:
 
     def flush(self, timeout_ms: int | None = None) -> None:
         """Send everything now and run the cluster until every record sent so far is acknowledged or failed."""
+        args.optional_whole("flush()", "timeout_ms", timeout_ms, unit="ms")
         self.flushing = True
         self._wake(self.cluster.now)
         limit = timeout_ms if timeout_ms is not None else self.config.delivery_timeout_ms + 60000
@@ -590,6 +642,7 @@ class Producer:
         leaders = c.leaders_of(topic)
         self.metadata[topic] = leaders
         self.key_cache.pop(topic, None)
+        self._sticky.pop(topic, None)
         return leaders
 
     def _refresh_metadata(self) -> None:
@@ -614,6 +667,7 @@ class Producer:
         for topic, ls in leaders.items():
             if len(ls) != len(self.metadata.get(topic, ls)):
                 self.key_cache.pop(topic, None)  # the partition count changed: keys map elsewhere now
+                self._sticky.pop(topic, None)
         self.metadata.update(leaders)
         self._wake(self.cluster.now)
 
@@ -749,6 +803,8 @@ class Producer:
             self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
             b.base_sequence = seq
             self.sequences[b.tp] = seq + len(keys)
+        # the lists go: a future (or a retry) reads the same records from the tuples; nothing appends any more
+        b.keys, b.values = keys, values  # type: ignore[assignment]
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
@@ -757,7 +813,7 @@ class Producer:
             -1,
             keys,
             values,
-            tuple(b.timestamps),
+            timestamp_column(b.timestamps),
             tuple(b.headers) if b.headers else None,
             self.pid,
             self.producer_epoch,
@@ -1060,4 +1116,4 @@ class Producer:
             error=err.name,
             records=1,
         )
-        return RecordMetadataFuture(b, 0)
+        return RecordMetadataFuture((b, 0))

@@ -7,7 +7,7 @@ on the hot path. The same batch object is shared by every replica that stores it
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 from .codecs import compress
@@ -63,6 +63,35 @@ def plain_record_size(key_len: int, value_len: int) -> int:
     return _varint_len(body) + body
 
 
+def _header_bytes(headers: tuple[tuple[str, bytes], ...]) -> int:
+    body = _varint_len(len(headers))
+    for hk, hv in headers:
+        hkb = hk.encode()
+        body += _varint_len(len(hkb)) + len(hkb) + _varint_len(len(hv)) + len(hv)
+    return body
+
+
+_cached_header_bytes = lru_cache(maxsize=1024)(_header_bytes)
+
+
+def header_bytes(headers: tuple[tuple[str, bytes], ...]) -> int:
+    """The headers' part of DefaultRecord.sizeInBytes (count and each key and value), cached per distinct
+    headers tuple: a producer usually sends the same few headers on every record."""
+    try:
+        return _cached_header_bytes(headers)
+    except TypeError:  # an unhashable header value (a bytearray): computed every time
+        return _header_bytes(headers)
+
+
+@lru_cache(maxsize=4096)
+def headers_record_size(key_len: int, value_len: int, header_part: int) -> int:
+    """record_size(key, value, 1, 1, headers) from the lengths and header_bytes(headers): the producer's size
+    of a record with headers (offset and timestamp deltas of one byte each, as plain_record_size)."""
+    body = 1 + 1 + 1 + _varint_len(key_len) + max(key_len, 0) + _varint_len(value_len) + max(value_len, 0)
+    body += header_part
+    return _varint_len(body) + body
+
+
 def compressed_size(keys: tuple, values: tuple, codec: str) -> int:
     """Size of the batch after the codec, computed by really compressing the records' keys and values with
     Kafka's codec and level (engine/codecs.py, the same code the wire server uses), plus the batch header.
@@ -71,6 +100,57 @@ def compressed_size(keys: tuple, values: tuple, codec: str) -> int:
     # key, value, key, value, ... joined in C; filter(None) drops the nulls (and empty values, which add nothing)
     raw = b"".join(filter(None, chain.from_iterable(zip(keys, values, strict=True))))
     return len(compress(codec, raw)) + BATCH_OVERHEAD
+
+
+class SameTimestamps:
+    """A batch's timestamp column when every record carries the same timestamp (records sent together, the
+    usual case): the value and the count instead of a tuple of `count` equal entries. RecordBatch v2 stores
+    each record's timestamp as a delta from the batch's base timestamp, so these are all-zero deltas; here it
+    saves 8 bytes per retained record. Reads like the tuple it stands for (index, slice, iterate, compare)."""
+
+    __slots__ = ("value", "count")
+
+    def __init__(self, value: int, count: int) -> None:
+        self.value = value
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return repeat(self.value, self.count)
+
+    def __getitem__(self, i):
+        if i.__class__ is slice:
+            return (self.value,) * len(range(*i.indices(self.count)))
+        if -self.count <= i < self.count:
+            return self.value
+        raise IndexError("timestamp index out of range")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SameTimestamps):
+            return self.value == other.value and self.count == other.count
+        return isinstance(other, tuple) and tuple(self) == other
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self):
+        return (SameTimestamps, (self.value, self.count))
+
+    def __deepcopy__(self, memo: dict) -> SameTimestamps:  # immutable
+        return self
+
+
+def timestamp_column(stamps: list[int]) -> tuple[int, ...] | SameTimestamps:
+    """The sealed form of a producer batch's timestamps: SameTimestamps when they are all equal."""
+    first = stamps[0] if stamps else None
+    if first is not None and stamps[-1] == first and stamps.count(first) == len(stamps):
+        return SameTimestamps(first, len(stamps))
+    return tuple(stamps)
 
 
 class RecordBatch:
@@ -102,7 +182,7 @@ class RecordBatch:
         leader_epoch: int,
         keys: tuple,
         values: tuple,
-        timestamps: tuple,
+        timestamps: tuple | SameTimestamps,
         headers: tuple | None,
         producer_id: int,
         producer_epoch: int,

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .cluster import MAX_BROKERS, MAX_PARTITIONS, Cluster, validate_topic_name
-from .errors import ConfigError, KafkaError
+from .errors import ConfigError, KafkaError, UserInputError
 from .load import LoadGenerator
 
 ConfigValue = str | int | float | bool
@@ -23,7 +23,7 @@ MAX_SCENARIO_BYTES = 256 * 1024
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 
 
-class ScenarioError(KafkaError, ValueError):
+class ScenarioError(KafkaError, UserInputError):
     """A scenario (file, URL or lesson) that does not describe a valid cluster; the message says where."""
 
     name = "INVALID_SCENARIO"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Self
 
 from pydantic import Field
 
+from . import args
 from .config import KafkaConfig
 from .errors import ConfigError, IllegalStateError
 
@@ -438,6 +439,7 @@ class ShareConsumer:
     # -- public API ------------------------------------------------------------------------------------------
     def poll(self, timeout_ms: int = 1000) -> list[ShareRecord]:
         """Implicit mode accepts what the last poll returned; then fetch (running simulated time) and return."""
+        args.whole("poll()", "timeout_ms", timeout_ms, unit="ms")
         if not self.alive:
             raise IllegalStateError(f"share consumer {self.id} is closed")
         c = self.cluster
@@ -454,6 +456,10 @@ class ShareConsumer:
 
     def acknowledge(self, record: ShareRecord, kind: str = "ACCEPT") -> None:
         """Explicit acknowledgement of one delivered record (sent with the next fetch or commit)."""
+        if not isinstance(record, ShareRecord):
+            raise args.bad("acknowledge()", "record", "a record this consumer's poll() returned", record)
+        if not isinstance(kind, str):
+            raise args.bad("acknowledge()", "kind", f"one of {', '.join(ACK_TYPES)}", kind)
         kind = kind.upper()
         if kind not in ACK_TYPES:
             raise ConfigError(f"acknowledgement type must be one of {', '.join(ACK_TYPES)}, got {kind!r}")
@@ -512,6 +518,7 @@ class ShareConsumer:
     def start(self, poll_interval_ms: int = 100, release_keys: list[bytes] | None = None) -> None:
         """Let the simulation poll (and accept) automatically; records with `release_keys` are RELEASEd,
         to show redelivery and the delivery limit."""
+        args.whole("start()", "poll_interval_ms", poll_interval_ms, minimum=1, unit="ms")
         self.auto_interval = poll_interval_ms
         self.auto_release = set(release_keys or [])
         self.cluster.scheduler.after(poll_interval_ms, self._auto_poll)

@@ -55,6 +55,20 @@ class LostRecordView:
 
 
 @dataclass(frozen=True, slots=True)
+class AckedBatchView:
+    """A batch the cluster acknowledged to a producer (from the loss ledger), and whether it was lost since."""
+
+    topic: str
+    partition: int
+    base_offset: int
+    last_offset: int
+    first_key: bytes | None
+    acked_ms: int
+    producer: str
+    lost_reason: str | None = None  # None: still in the partition's log (or deleted by retention)
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicaView:
     broker: int
     log_end_offset: int  # LEO: offset of the next record this replica will write
@@ -134,6 +148,7 @@ class ProducerView:
     )
     producer_epoch: int | None = None  # transactional producers: bumped by init_transactions() and, with
     # transaction.version=2 (KIP-890), by the end of every transaction
+    external: bool = False  # a real client connected over the Kafka protocol (engine.server)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +187,7 @@ class ConsumerView:
     state: str  # "unjoined" | "joining" | "stable" | "crashed" | "closed"
     records_received: int
     alive: bool = True
+    external: bool = False  # a real client connected over the Kafka protocol (engine.server)
 
 
 @dataclass(frozen=True, slots=True)

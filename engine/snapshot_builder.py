@@ -82,6 +82,7 @@ def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnap
             state=k.state,
             records_received=k.received,
             alive=k.alive,
+            external=getattr(k, "external", False),
         )
         for k in c.consumers.values()
     )
@@ -278,6 +279,7 @@ def _producer_view(p, now: int) -> ProducerView:
         transactional_id=txn.txn_id if txn else None,
         txn_state=txn.state if txn else None,
         producer_epoch=p.producer_epoch if txn and p.pid >= 0 else None,
+        external=getattr(p, "external", False),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from .cluster import Cluster
 from .commands import Command, apply_command, parse_command
+from .errors import UserInputError
 from .events import UNTIL_KINDS, Event
 from .scenario import Scenario, build_cluster, validate_scenario
 from .steps import step_visible, waiting_for
@@ -116,7 +117,7 @@ class Timeline:
                 out.extend(self._visible())
             self.last_wait = None
             return out
-        raise ValueError(f"unknown step move {move!r}: use visible, event, ms:<n> or until:<name>:<n>")
+        raise UserInputError(f"unknown step move {move!r}: use visible, event, ms:<n> or until:<name>:<n>")
 
     def move_at(self, position: int) -> str | None:
         """The recorded non-visible move of the step from `position`, or None (a visible step)."""
@@ -219,23 +220,23 @@ class Timeline:
     def from_state(cls, state: dict[str, Any]) -> Timeline:
         """Rebuild a timeline from `to_state()` output (validated: it may come from a URL)."""
         if not isinstance(state, dict):
-            raise ValueError("timeline state must be a mapping with scenario, position and commands")
+            raise UserInputError("timeline state must be a mapping with scenario, position and commands")
         scenario = validate_scenario(state.get("scenario", {}))
         position = state.get("position", 0)
         if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 100_000:
-            raise ValueError(f"position must be a whole number from 0 to 100000, got {position!r}")
+            raise UserInputError(f"position must be a whole number from 0 to 100000, got {position!r}")
         raw = state.get("commands", [])
         if not isinstance(raw, list) or len(raw) > 1000:
-            raise ValueError("commands must be a list of at most 1000 commands")
+            raise UserInputError("commands must be a list of at most 1000 commands")
         tl = cls(scenario)
         pending: list[tuple[int, Command]] = []
         for item in raw:
             if not isinstance(item, dict):
-                raise ValueError(f"each command must be a mapping, got {item!r}")
+                raise UserInputError(f"each command must be a mapping, got {item!r}")
             item = dict(item)
             at = item.pop("at", 0)
             if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at <= 100_000:
-                raise ValueError(f"command 'at' must be a step number from 0 to 100000, got {at!r}")
+                raise UserInputError(f"command 'at' must be a step number from 0 to 100000, got {at!r}")
             pending.append((at, parse_command(item)))
         pending.sort(key=lambda pc: pc[0])
         tl.moves = parse_moves(state, position, max((at for at, _ in pending), default=0))
@@ -256,10 +257,10 @@ def parse_moves(state: dict[str, Any], position: int, last_command: int) -> list
         end = max(position, last_command) - 1
         return [[0, end, "event"]] if end >= 0 else []
     if version != STATE_VERSION:
-        raise ValueError(f"state version 'v' must be 1 or {STATE_VERSION}, got {version!r}")
+        raise UserInputError(f"state version 'v' must be 1 or {STATE_VERSION}, got {version!r}")
     raw = state.get("moves", [])
     if not isinstance(raw, list) or len(raw) > MAX_MOVES:
-        raise ValueError(f"moves must be a list of at most {MAX_MOVES} [first, last, move] entries")
+        raise UserInputError(f"moves must be a list of at most {MAX_MOVES} [first, last, move] entries")
     out: list[list[Any]] = []
     for item in raw:
         ok = (
@@ -268,11 +269,11 @@ def parse_moves(state: dict[str, Any], position: int, last_command: int) -> list
             and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 100_000 for x in item[:2])
         )
         if not ok or item[0] > item[1] or not isinstance(item[2], str) or not MOVE_RE.match(item[2]):
-            raise ValueError(
+            raise UserInputError(
                 f"each move must be [first step, last step, move] with move one of event, ms:<n>, "
                 f"until:<{'|'.join(UNTIL_KINDS)}>:<n>; got {item!r}"
             )
         if out and item[0] <= out[-1][1]:
-            raise ValueError(f"moves must be in order without overlaps; got {item!r} after {out[-1]!r}")
+            raise UserInputError(f"moves must be in order without overlaps; got {item!r} after {out[-1]!r}")
         out.append(list(item))
     return out

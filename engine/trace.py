@@ -4,13 +4,20 @@
 (murmur2), the batch it rode in and how long it lingered, the leader's append, each follower's copy, the
 high watermark passing it, the acknowledgement, each consumer's fetch and poll, each group's commit past
 it — and, where it happened, its loss or its delivery to the same group twice.
+
+`trace_lost(cluster, topic, partition, offset)` tells the story of an acknowledged record that was *lost*
+at that offset. `trace` follows whatever record is at the offset now, and after an acks=1 loss the new
+leader reuses the offset for a different record; `trace_lost` reads the event log only up to the
+`records_lost` event that reported the loss and takes the record from the loss ledger, which is exactly
+the lost record's life.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from .errors import InvalidArgumentError
 from .partitioner import murmur2, partition_for_key, to_positive
 
 if TYPE_CHECKING:
@@ -46,11 +53,64 @@ def _in(e: Event, topic: str, partition: int) -> bool:
 
 def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
     """The life of the record at topic-partition@offset, in time order."""
+    rec = _find_record(c, (topic, partition), offset)
+    return _life(c.events.events, c.partition_count(topic) or 1, topic, partition, offset, rec)
+
+
+def trace_lost(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
+    """The life of the acknowledged record lost at topic-partition@offset (the newest such loss), in time
+    order and ending in its loss: the event log read up to the `records_lost` event that reported it.
+    InvalidArgumentError naming `partition` when the partition does not exist, or `offset`
+    when no acknowledged record was lost there."""
+    if not 0 <= partition < c.partition_count(topic):
+        raise InvalidArgumentError(f"partition: {topic}-{partition} does not exist")
+    rec = next((r for r in reversed(c.lost_records((topic, partition))) if r.offset == offset), None)
+    if rec is None:
+        raise InvalidArgumentError(f"offset: no lost record at {topic}-{partition} offset {offset}")
+    events = c.events.events
+    ev = next(
+        (
+            e
+            for e in events
+            if e.kind == "records_lost"
+            and _in(e, topic, partition)
+            and e.time_ms == rec.time_ms
+            and any(a <= offset <= b for a, b in e.data.get("offsets", []))
+        ),
+        None,
+    )
+    if ev is None:  # the event was trimmed from a very long log: the record alone, with its reason
+        step = TraceStep(rec.time_ms, "lost", "cluster", f"LOST: {rec.reason}")
+        return Trace(topic, partition, offset, rec.key, rec.value, (step,))
+    upto = events[: len(events) - (events[-1].seq - ev.seq)]  # the log is dense: a slice up to ev
+    t = _life(upto, c.partition_count(topic), topic, partition, offset, (rec.key, rec.value, None))
+    steps = list(t.steps)
+    if steps and steps[0].kind == "partitioned" and steps[0].time_ms == 0 and len(steps) > 1:
+        # the loss ledger keeps no send() timestamp: place the partitioning at the batch's send
+        steps[0] = replace(steps[0], time_ms=steps[1].time_ms)
+        steps.sort(key=lambda s: (s.time_ms, s.seq))
+    return replace(t, steps=tuple(steps))
+
+
+def _since(events: list[Event], seq: int) -> list[Event]:
+    """Events with seq > `seq` (the log is dense, so this is a slice), as `EventLog.since`."""
+    first = events[0].seq if events else 1
+    return events[max(0, seq + 1 - first) :]
+
+
+def _life(
+    events: list[Event],
+    n: int,
+    topic: str,
+    partition: int,
+    offset: int,
+    rec: tuple[bytes | None, bytes | None, int | None] | None,
+) -> Trace:
+    """The trace read from `events` (oldest first) for the record `rec` = (key, value, send timestamp) at
+    topic-partition@offset of a topic with `n` partitions."""
     tp = (topic, partition)
-    rec = _find_record(c, tp, offset)
     key, value, ts = rec if rec else (None, None, None)
     steps: list[TraceStep] = []
-    n = c.topics[topic].partitions if topic in c.topics else 1
     if key is not None:
         h = murmur2(key)
         steps.append(
@@ -72,7 +132,7 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
             )
         )
     appended = None
-    for e in c.events.events:
+    for e in events:
         if (
             e.kind == "batch_appended"
             and _in(e, topic, partition)
@@ -86,7 +146,7 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
         )  # every batch_appended names it
         sent = [
             e
-            for e in c.events.events
+            for e in events
             if e.kind == "batch_sent"
             and e.data.get("request") == req
             and producer in e.actors
@@ -114,7 +174,7 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
     hw_done = acked_done = False
     polled: dict[str, int] = {}
     committed_groups: set[str] = set()
-    for e in c.events.since(after):
+    for e in _since(events, after):
         if (
             e.kind == "records_replicated"
             and _in(e, topic, partition)
@@ -201,7 +261,10 @@ def trace(c: Cluster, topic: str, partition: int, offset: int) -> Trace:
 def trace_key(c: Cluster, topic: str, key: bytes | str) -> list[Trace]:
     """Every record with this key still in the topic's partition (murmur2 says which one)."""
     kb = key.encode() if isinstance(key, str) else key
-    p = partition_for_key(kb, c.topics[topic].partitions)
+    n = c.partition_count(topic)
+    if not n:
+        raise InvalidArgumentError(f"topic: {topic!r} does not exist")
+    p = partition_for_key(kb, n)
     out: list[Trace] = []
     r = c.leader_replica((topic, p)) or _any_replica(c, (topic, p))
     if r is None:
@@ -230,7 +293,7 @@ def _find_record(c: Cluster, tp, offset: int):
             for i, o in enumerate(b.record_offsets()):
                 if o == offset:
                     return b.keys[i], b.values[i], b.timestamps[i]
-    for lr in c.losses.lost_records(tp):
+    for lr in c.lost_records(tp):
         if lr.offset == offset:
             return lr.key, lr.value, None
     return None

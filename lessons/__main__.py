@@ -49,10 +49,8 @@ def _list(folder: str | None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m lessons", description="Kafka Classroom lessons: check and export."
-    )
+def main(argv: list[str] | None = None, prog: str = "python -m lessons") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description="Kafka Classroom lessons: check, list and export.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check", help="validate lessons and run every step's checks on the engine")
     c.add_argument("paths", nargs="*", help="lesson files or folders (default: lessons/course)")

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import UserInputError
 from engine.events import KINDS, Event
 from engine.snapshot import ClusterSnapshot
 
@@ -56,7 +57,7 @@ COMPARE_OUTCOME = (
 COMPARE_DIVERGENCE = ("found", "time_ms", "text")
 
 
-class CheckError(ValueError):
+class CheckError(UserInputError):
     """A check mapping that cannot be understood; `field` names the key that is wrong."""
 
     def __init__(self, message: str, field: str = "") -> None:

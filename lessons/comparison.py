@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.compare import ComparePair, Divergence, Outcome
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
 from engine.scenario import Scenario
 from engine.snapshot import ClusterSnapshot
 
 from .checks import CheckContext, parse_check
-from .model import CompareOp, CompareUntilOp, DropNextOp, EngineOp, StepsOp, command_to_dict
+from .model import CommandError, CompareOp, CompareUntilOp, DropNextOp, EngineOp, StepsOp, command_to_dict
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
@@ -67,8 +67,8 @@ def run_compare(op: CompareOp, scenario: Scenario) -> CompareResult:
         seqs = (pair.left.events.seq, pair.right.events.seq)
         try:
             res.messages.append(_apply(res, cmd))
-        except (KafkaError, ValueError) as exc:  # a bad target (no broker 7), a condition that never came
-            raise ValueError(f"compare: commands[{i}] {command_to_dict(cmd)}: {exc}") from exc
+        except (KafkaError, UserInputError) as exc:  # a bad target (no broker 7), a condition that never came
+            raise CommandError(f"compare: commands[{i}] {command_to_dict(cmd)}: {exc}") from exc
         if isinstance(cmd, EngineOp) and cmd.command.op != "run_for":
             res.since = seqs  # the panels tell what followed the last thing done to both runs
     return res
@@ -143,7 +143,7 @@ def compare_until(
         if pair.left.scheduler.next_time() is None and pair.right.scheduler.next_time() is None:
             break  # both clusters idle: nothing more will happen
         pair.step()
-    raise ValueError(
+    raise CommandError(
         f"run_until {what} ({side} run): not reached after {n} step(s) and "
         f"{(pair.left.now - deadline + max_ms) / 1000:.1f} s of simulated time; raise max_steps/max_ms "
         f"or add the command that causes it before this one"

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.scenario import Scenario, build_cluster
 
-from .model import SweepOp
+from .model import CommandError, SweepOp
 
 Progress = Callable[[int, int, str], None]
 
@@ -20,7 +20,7 @@ def run_sweep(scenario: Scenario, op: SweepOp, progress: Progress | None = None)
     """Rows of measurements, one per value of `op.config` on producer `op.producer`."""
     spec = next((p for p in scenario.producers if p.id == op.producer), None)
     if spec is None:
-        raise ValueError(
+        raise CommandError(
             f"sweep: the scenario has no producer {op.producer!r}; producers are "
             f"{[p.id for p in scenario.producers]}"
         )

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from engine.errors import UserInputError
+
 from .checks import CheckError
 from .model import CommandError, CompareOp, Lesson, NewClusterOp, check_side, parse_lesson_command
 from .runner import LessonRun, StepFailed
@@ -36,7 +38,7 @@ class Problem:
         return f"{self.file}: {where}{self.field}: {self.message}\n    fix: {self.fix}"
 
 
-class LessonFileError(ValueError):
+class LessonFileError(UserInputError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems

@@ -44,7 +44,7 @@ from pydantic import (
 
 from engine.commands import COMMAND_OPS, Command
 from engine.compare import SCOPES, apply_changes, parse_change
-from engine.errors import ConfigError, KafkaError
+from engine.errors import ConfigError, KafkaError, UserInputError
 from engine.events import KINDS
 from engine.scenario import PRESETS, Scenario, build_cluster
 
@@ -273,7 +273,7 @@ _COMPARE_ADAPTER: TypeAdapter[Any] = TypeAdapter(
 _ENGINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Command)
 
 
-class CommandError(ValueError):
+class CommandError(UserInputError):
     """A command in a lesson file that is not valid: `field` is the path inside the command."""
 
     def __init__(self, message: str, field: str = "") -> None:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
 from engine.scenario import ScenarioError
 from engine.snapshot import ClusterSnapshot
@@ -21,6 +21,7 @@ from .checks import Check, CheckContext, Failure, parse_check, run_checks
 from .comparison import CompareResult, quiet, run_compare
 from .experiments import Progress, run_sweep
 from .model import (
+    CommandError,
     CompareOp,
     DropNextOp,
     EngineOp,
@@ -119,7 +120,7 @@ class LessonRun:
         for n, cmd in enumerate(step.parsed_commands()):
             try:
                 msg, out = self._apply(cmd)
-            except (KafkaError, ScenarioError, ValueError) as exc:
+            except (KafkaError, ScenarioError, UserInputError) as exc:
                 raise StepFailed(f"{command_to_dict(cmd)} failed: {exc}", n) from exc
             messages.append(msg)
             if isinstance(cmd, NewClusterOp):
@@ -218,7 +219,7 @@ class LessonRun:
             if not tl.step():
                 break
         busy = "; ".join(tl.cluster.busy()[:2])
-        raise ValueError(
+        raise CommandError(
             f"run_until {what}: not reached after {n} step(s) and "
             f"{(tl.cluster.now - deadline + max_ms) / 1000:.1f} s of simulated time"
             f"{' (busy: ' + busy + ')' if busy else ''}; raise max_steps/max_ms or add the command "

@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from engine.compare import ComparePair, apply_changes
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.events import ELECTION_KINDS, REBALANCE_KINDS, Event
 from engine.scenario import PRESETS, build_cluster
 from ui.builder import share_box
@@ -85,7 +85,7 @@ MAX_LINK_STEP = 5000  # a link replays every step of both runs when it opens: ke
 LINK_PAGE = "the Compare page"
 
 
-class CompareError(ValueError):
+class CompareError(UserInputError):
     """A comparison that cannot be built; the message starts with the field ("Left settings: ...")."""
 
 
@@ -138,7 +138,7 @@ class CompareSession:
         for side, changes in (("Left", left), ("Right", right)):
             try:
                 build_cluster(apply_changes(scenario, changes))  # name the side before building the pair
-            except (KafkaError, ValueError) as exc:
+            except (KafkaError, UserInputError) as exc:
                 raise CompareError(f"{side} settings: {exc}") from None
         return cls(preset, pair_name, left, right, ComparePair(scenario, left=left, right=right))
 
@@ -165,7 +165,7 @@ class CompareSession:
         target = state["position"]
         try:  # one step short of the target, then a Step: the narration shows that step's events
             pair = ComparePair.from_state({**state, "position": max(0, target - 1)})
-        except (KafkaError, ValueError) as exc:
+        except (KafkaError, UserInputError) as exc:
             raise ShareError(f"Link parameter 'state' holds an invalid comparison: {exc}") from None
         left, right = pair.changes
         if (

@@ -136,8 +136,8 @@ def render_difference(pair: ComparePair, labels: tuple[str, str], key: str = "cm
                     border=True,
                 )
         with st.container(horizontal=True, wrap=True, gap="medium", key=f"{key}_charts"):
-            lost_l = sorted({r.time_ms for r in pair.left.losses.lost_records()})
-            lost_r = sorted({r.time_ms for r in pair.right.losses.lost_records()})
+            lost_l = sorted({r.time_ms for r in pair.left.lost_records()})
+            lost_r = sorted({r.time_ms for r in pair.right.lost_records()})
             with st.container(key=f"{key}_race_box"):
                 st.plotly_chart(
                     race_figure(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine.errors import UserInputError
 from engine.scenario import PRESETS, build_cluster
 from ui.figures.overview import fan_in_fan_out, latency_histogram, online_scaling, replicated_log
+from ui.navigation import page
 
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False}
 
@@ -29,7 +31,7 @@ def first_lesson() -> tuple[str, str, int] | None:
         from lessons.loader import load_course_lenient
 
         lessons, _ = load_course_lenient()
-    except Exception:  # noqa: BLE001 - a broken course folder must not break the Home page
+    except (OSError, UserInputError):  # a broken course folder must not break the Home page
         return None
     return (lessons[0].id, lessons[0].title, lessons[0].minutes) if lessons else None
 
@@ -46,27 +48,27 @@ def where_to_start() -> None:
                 f"{title} · about {minutes} min: watch one record travel from a producer to a consumer."
             )
             st.page_link(
-                "ui/lessons_page.py",
+                page("lessons_page"),
                 label="Start lesson 1",
                 icon=":material/play_circle:",
                 query_params={"lesson": lid, "step": "1"},
             )
         else:
-            st.page_link("ui/lessons_page.py", label="Open the lessons", icon=":material/menu_book:")
+            st.page_link(page("lessons_page"), label="Open the lessons", icon=":material/menu_book:")
     with play, st.container(border=True, key="start_experiment", height="stretch"):
         st.markdown("**First experiment: crash a broker**")
         st.caption(
             "In the Playground press Step until records flow, then under “Break something” crash "
             "Broker 1 and press Next election: watch another broker take over its partitions."
         )
-        st.page_link("ui/playground.py", label="Open the Playground", icon=":material/science:")
+        st.page_link(page("playground"), label="Open the Playground", icon=":material/science:")
     with teach, st.container(border=True, key="start_room", height="stretch"):
         st.markdown("**Teaching a class?**")
         st.caption(
             "Start a room: every student's screen follows your cluster, and they answer your questions "
             "anonymously."
         )
-        st.page_link("ui/room_page.py", label="Open the Classroom", icon=":material/groups:")
+        st.page_link(page("room_page"), label="Open the Classroom", icon=":material/groups:")
 
 
 def render() -> None:
@@ -113,9 +115,9 @@ def render() -> None:
     st.divider()
     a, b, _ = st.columns([1, 1, 2])
     if a.button("Open the Playground", type="primary", key="go_playground", width="stretch"):
-        st.switch_page("ui/playground.py")
+        st.switch_page(page("playground"))
     if b.button("Browse the lessons", key="go_lessons", width="stretch"):
-        st.switch_page("ui/lessons_page.py")
+        st.switch_page(page("lessons_page"))
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ from typing import Any
 
 import streamlit as st
 
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.snapshot import ClusterSnapshot
 from lessons import progress
 from lessons.choices import choice_order
 from lessons.comparison import CompareResult
 from lessons.loader import load_course_lenient
 from lessons.model import Lesson, Step
-from lessons.runner import LessonRun, StepResult
+from lessons.runner import LessonRun, StepFailed, StepResult
 from lessons.views import (
     assignment_figure,
     headline_events,
@@ -43,11 +43,12 @@ from ui.figures.diagram import cluster_diagram
 from ui.figures.groups import group_ids, group_state_figure
 from ui.figures.logs import log_strips
 from ui.figures.producer import producer_panel
+from ui.navigation import page
 from ui.trace_panel import md_escape
 
 SESSION_KEY = "kc_lessons"
 PENDING_KEY = "kc_lessons_to_playground"
-PLAYGROUND_PAGE = "ui/playground.py"
+PLAYGROUND_PAGE = page("playground")
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 MAX_STEP_PARAM = 200
 
@@ -521,7 +522,7 @@ def render() -> None:
     run = s.run(lesson)
     try:
         res = _run_to(run, s.step)
-    except (KafkaError, ValueError, RuntimeError) as exc:
+    except (KafkaError, UserInputError, StepFailed) as exc:
         st.error(f"This step could not run on the engine: {exc}")
         res = None
     show_after = _predict(s, step)

@@ -5,4 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-st.switch_page("ui/lessons_page.py", query_params={k: st.query_params[k] for k in st.query_params})
+from ui.navigation import page
+
+st.switch_page(page("lessons_page"), query_params={k: st.query_params[k] for k in st.query_params})

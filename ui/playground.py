@@ -73,8 +73,13 @@ def _command_button(s: PlaygroundSession, label: str, key: str, cmd: dict, disab
 
 
 def _set_playing(s: PlaygroundSession, playing: bool) -> None:
-    """Play or Pause, as the button's label said when it was drawn: a click that reaches the callback twice
-    (a fragment rerun handing over to a full rerun) must not toggle back."""
+    """Play or Pause, as the button said when it was drawn; a second delivery of the same click is harmless.
+
+    Streamlit 1.67 can deliver one click twice while Play runs: the browser marks the button's trigger and
+    sends it on a `setTimeout(0)`, and a `run_every` timer that fires first sends the pending trigger too (an
+    auto rerun). On a loaded machine the two arrive hundreds of ms apart; the first pauses and reruns the
+    page, which drew the button again as Play. With one key for both, the second delivery pressed that Play
+    (a "lost" Pause); with a key per action it reaches a button that is gone (ignored) or the same Pause."""
     s.playing = playing
     s.skip_tick = True
 
@@ -180,13 +185,15 @@ def _controls(s: PlaygroundSession) -> None:
             args=(s, s.back),
             help="The exact previous step (replayed from a checkpoint).",
         )
+        # Two keys, one fixed action each: Streamlit can deliver one click twice (see _set_playing), and a
+        # second delivery reaching a same-key button redrawn with the opposite label would undo the click.
         st.button(
             "Pause" if s.playing else "Play",
-            key="play",
+            key="pause" if s.playing else "play",
             on_click=_set_playing,
             args=(s, not s.playing),
             disabled=locked,
-            help="Advance automatically at the chosen speed.",
+            help="Stop advancing." if s.playing else "Advance automatically at the chosen speed.",
         )
         st.selectbox(
             "Speed",

@@ -8,7 +8,7 @@ what they do. What happens to the timeline, in one rule: **real clients are not 
   step N, untouched. The server's thread owns the served copy and drives simulated time from the wall clock.
 - While serving, the page draws a fresh copy taken on the server's thread (`LiveRun.refresh`, through
   `ServerHandle.call`), never the served cluster itself. Step, Back, Play, Reset, "+1 s", run-until and
-  jumping to a step are refused (`PlaygroundSession` raises a ValueError the page shows); failure buttons
+  jumping to a step are refused (`PlaygroundSession` raises a UserInputError the page shows); failure buttons
   (crash a broker, close a consumer, ...) run on the server's thread with simulated time paused around them.
 - Switching off (or loading another scenario, or leaving the Playground for `IDLE_STOP_S`) stops the server,
   frees the ports and returns to step N exactly, with a note saying so: what real clients did happened in
@@ -27,15 +27,17 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from engine.commands import Command, apply_command
+from engine.errors import KafkaTimeoutError, UserInputError
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
     from engine.events import Event
     from engine.server import ServerHandle
+    from engine.snapshot import ConsumerView
 
     from .session import PlaygroundSession
 
@@ -202,7 +204,7 @@ class LiveRun:
     def apply(self, cmd: Command) -> str:
         """Run a Playground command (crash a broker, ...) on the served cluster, simulated time paused around it."""
         if cmd.op == "run_for":
-            raise ValueError(
+            raise UserInputError(
                 "Simulated time follows the wall clock while real clients are connected: “+1 s” is "
                 "off. Switch off “Accept real clients” to step through time again."
             )
@@ -211,7 +213,7 @@ class LiveRun:
         try:
             msg = self.handle.call(apply_command, self.cluster, cmd, timeout=CALL_TIMEOUT_S)
         except (RuntimeError, TimeoutError) as exc:
-            raise ValueError(
+            raise KafkaTimeoutError(
                 f"The real-clients server did not answer ({exc}); switch it off and on again."
             ) from None
         finally:
@@ -233,22 +235,19 @@ class LiveRun:
     # -- what the page lists -------------------------------------------------------------------------------------------
     def clients(self) -> list[str]:
         """One Markdown line per real client seen in the view (producers by client.id, members by group)."""
-        v = self.view
+        snap = self.view.snapshot(tail=0)
         out = []
-        for p in sorted(
-            (p for p in v.producers.values() if getattr(p, "external", False)), key=lambda p: p.id
-        ):
-            acks = {-1: "all", 0: "0", 1: "1"}.get(p.acks, str(p.acks))
+        for p in sorted((p for p in snap.producers if p.external), key=lambda p: p.id):
             failed = f", {p.failed:,} failed" if p.failed else ""
-            txn = getattr(p, "txn", None)  # a transactional producer (engine/server/transactions.py)
-            tx = f" · transactional.id `{txn.txn_id}` ({txn.state})" if txn is not None else ""
+            # a transactional producer (engine/server/transactions.py)
+            tx = f" · transactional.id `{p.transactional_id}` ({p.txn_state})" if p.transactional_id else ""
             out.append(
                 f":violet-badge[your client] producer **{p.id}** — {p.sent:,} record(s) sent, "
-                f"{p.acked:,} acknowledged{failed} · acks={acks}{tx}"
+                f"{p.acked:,} acknowledged{failed} · acks={p.config['acks']}{tx}"
             )
-        groups: dict[str, list[Any]] = {}
-        for k in v.consumers.values():
-            if getattr(k, "external", False) and k.alive:
+        groups: dict[str, list[ConsumerView]] = {}
+        for k in snap.consumers:
+            if k.external and k.alive:
                 groups.setdefault(k.group_id or "(no group)", []).append(k)
         for gid in sorted(groups):
             members = ", ".join(
@@ -258,7 +257,7 @@ class LiveRun:
         return out
 
 
-def _parts(assignment: list[tuple[str, int]]) -> str:
+def _parts(assignment: tuple[tuple[str, int], ...]) -> str:
     if not assignment:
         return "no partitions yet"
     return ", ".join(f"{t}-{p}" for t, p in sorted(assignment))

@@ -22,7 +22,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.scenario import PRESETS, Scenario
 from engine.timeline import Timeline
 from lessons.choices import shuffled
@@ -375,7 +375,7 @@ def _start(store: RoomStore) -> None:
             raise RoomError(f"start from: choose one of {', '.join(PRESETS)} or a lesson")
         run = PlaygroundSession(tl)
         code, token = store.create(tl.to_state(), tl.position)
-    except (RoomError, KafkaError, ValueError, StoreUnavailable) as exc:
+    except (KafkaError, UserInputError, StoreUnavailable) as exc:
         ss["room_lobby_flash"] = [("error", str(exc))]
         return
     ss[TEACHER_KEY] = TeacherRoom(code, token, run)
@@ -426,7 +426,7 @@ def _draw(pic: Picture, who: str, compact: bool = False) -> None:
 def _guard(flash: list, action: Callable[[], Any]) -> bool:
     try:
         out = action()
-    except (RoomError, KafkaError, ValueError, StoreUnavailable) as exc:
+    except (KafkaError, UserInputError, StoreUnavailable) as exc:
         flash.append(("error", str(exc)))
         return False
     if isinstance(out, str):
@@ -707,7 +707,7 @@ def _course() -> list[Any]:
         from lessons.loader import load_course_lenient
 
         lessons, _ = load_course_lenient()
-    except Exception:  # noqa: BLE001 - a broken course folder must not break the room
+    except (OSError, UserInputError):  # a broken course folder must not break the room
         return []
     return lessons
 
@@ -719,7 +719,7 @@ def _step_scenario(step: Any, current: Scenario) -> Scenario:
     for raw in step.commands:
         try:
             cmd = parse_lesson_command(raw)
-        except ValueError:
+        except UserInputError:
             continue
         if isinstance(cmd, NewClusterOp):
             current = cmd.scenario
@@ -907,13 +907,16 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         try:
             s.picture = PICTURES.get(view)
             s.seen = view
-        except (KafkaError, ValueError) as exc:  # a recipe that does not replay: say so, keep the old picture
+        except (
+            KafkaError,
+            UserInputError,
+        ) as exc:  # a recipe that does not replay: say so, keep the old picture
             st.error(f"room state: could not replay the teacher's run: {exc}")
     elif s.run is None:  # just broke away: their own copy of what they were looking at
         try:
             s.run = follow(None, None, s.seen or view)
             s.synced_json = (s.seen or view).state_json
-        except (KafkaError, ValueError) as exc:
+        except (KafkaError, UserInputError) as exc:
             s.following = True
             st.error(f"room state: could not copy the teacher's run to explore it: {exc}")
     s.drawn = signature(s, view)

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from engine.errors import UserInputError
+
 # No 0/O, 1/I/L: a code read off a projector must not be ambiguous. 31^6 ~ 8.9e8 codes: a stranger who
 # tries a thousand codes while 200 rooms are open hits one with probability ~2e-4.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -51,7 +53,7 @@ MAX_STEP = 100_000
 ENV_VAR = "KC_ROOM_STORE"  # "" / "memory": the embedded store; "redis://host:port/db": Redis
 
 
-class RoomError(ValueError):
+class RoomError(UserInputError):
     """A room action that cannot happen; the message names the field and says what to do."""
 
 

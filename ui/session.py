@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.commands import parse_command
-from engine.errors import KafkaError
+from engine.errors import KafkaError, UserInputError
 from engine.events import PRODUCE_ENDS, RIDE_ALONG_KINDS, ROUTINE_KINDS, UNTIL_KINDS, Event
 from engine.scenario import PRESETS, Scenario, ScenarioError
 from engine.timeline import Timeline
@@ -118,7 +118,7 @@ class PlaygroundSession:
         state = decode_params(params)
         try:
             tl = Timeline.from_state({**state, "position": 0})
-        except (KafkaError, ValueError) as exc:
+        except (KafkaError, UserInputError) as exc:
             raise ShareError(f"Link parameter 'state' holds an invalid run: {exc}") from None
         s = cls(tl)
         s.goto(state["position"])
@@ -157,7 +157,7 @@ class PlaygroundSession:
 
     def _not_live(self) -> None:
         if self.serving:
-            raise ValueError(LIVE_NOTE.format(position=self.position))
+            raise UserInputError(LIVE_NOTE.format(position=self.position))
 
     @property
     def scenario(self) -> Scenario:
@@ -354,7 +354,7 @@ class PlaygroundSession:
 
     # -- commands -----------------------------------------------------------------------------------------------
     def apply(self, command: dict[str, Any]) -> str:
-        """Validate and apply one command at this step (KafkaError / ValueError propagate to the page). While
+        """Validate and apply one command at this step (KafkaError / UserInputError propagate to the page). While
         serving real clients it runs on the served cluster instead and is not recorded: it cannot be replayed."""
         cmd = parse_command(command)
         if self.serving:
@@ -430,7 +430,7 @@ def guarded(s: Any, action: Any) -> None:
     s.skip_tick = True
     try:
         out = action()
-    except (KafkaError, ValueError) as exc:
+    except (KafkaError, UserInputError) as exc:  # anything else is a bug: let it show
         s.flash.append(("error", str(exc)))
         return
     if isinstance(out, str):

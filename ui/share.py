@@ -16,11 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from engine.errors import UserInputError
+
 MAX_STATE_CHARS = 8000
 MAX_STEP = 100_000
 
 
-class ShareError(ValueError):
+class ShareError(UserInputError):
     """A link whose query parameters do not describe a run; the message says which parameter and why."""
 
 

@@ -12,11 +12,11 @@ producer's acknowledged batches) or "Follow it on the cluster diagram" in the ta
 under the strip, and `render_follow_bar` (above the cluster diagram) names it, offers "Stop following" and
 hands `cluster_diagram(path=...)` its route.
 
-Engine gap worked around here: `engine.trace.trace(c, topic, partition, offset)` traces whatever record is
-*now* at that offset. After an acks=1 loss the new leader reuses the offset for a different record, so the
-lost record's own life is hidden. `trace_record(..., lost=True)` asks the engine for the trace as the
-cluster looked when the loss was detected (its event log cut at the `records_lost` event, the record
-taken from the loss ledger), which is exactly the lost record's story.
+A lost record (`lost=True`) is traced by `engine.trace.trace_lost`: after an acks=1 loss the new leader
+reuses the offset for a different record, and the lost record's own story is read from the event log up to
+its loss. The panel reads only snapshots and the cluster's read-only queries (`trace`, `partition_count`,
+`lost_records`, `consumed_records`, `acked_batches`), never its live objects
+(tests/code/test_ui_reads_no_engine_internals.py checks it).
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from typing import Any
 import streamlit as st
 
 from engine.cluster import Cluster
+from engine.errors import InvalidArgumentError, KafkaError, UserInputError
 from engine.partitioner import partition_for_key
 from engine.snapshot import ClusterSnapshot
-from engine.trace import Trace, TraceStep, trace
+from engine.trace import Trace
 
 from .figures import style as S
 from .figures.diagram import LOST_PATH_COLOUR, PATH_COLOUR, MessagePath, cluster_diagram
@@ -79,89 +80,32 @@ def record_choices(snap: ClusterSnapshot, topic: str, partition: int) -> list[tu
     return out
 
 
-class _EventsUntil:
-    """The event log as it was up to (and including) event `seq`: what `engine.trace` reads."""
-
-    def __init__(self, events: list, seq: int) -> None:
-        self.events = [e for e in events if e.seq <= seq]
-
-    def since(self, seq: int) -> list:
-        return [e for e in self.events if e.seq > seq]
-
-
-class _LostOnly:
-    def __init__(self, records: list) -> None:
-        self._records = records
-
-    def lost_records(self, tp=None) -> list:
-        return [r for r in self._records if tp is None or (r.topic, r.partition) == tp]
-
-
-class _AtLoss:
-    """A read-only stand-in for the cluster at the moment a record's loss was detected (see module doc)."""
-
-    def __init__(self, c: Cluster, seq: int, lost_record) -> None:
-        self.topics = c.topics
-        self.events = _EventsUntil(c.events.events, seq)
-        self.brokers: dict = {}  # no replica has the record: it comes from the loss ledger
-        self.losses = _LostOnly([lost_record])
-
-    def leader_replica(self, tp) -> None:
-        return None
+def _check_partition(c: Cluster, topic: str, partition: int) -> None:
+    if not 0 <= partition < c.partition_count(topic):
+        raise InvalidArgumentError(f"partition: {topic}-{partition} does not exist")
 
 
 def trace_record(c: Cluster, topic: str, partition: int, offset: int, lost: bool = False) -> Trace:
-    """The trace of a record in the log, or (lost=True) of the acknowledged record that was lost there."""
-    if topic not in c.topics or not 0 <= partition < c.topics[topic].partitions:
-        raise ValueError(f"partition: {topic}-{partition} does not exist")
-    if not lost:
-        return c.trace(topic, partition, offset)
-    rec = next((r for r in reversed(c.losses.lost_records((topic, partition))) if r.offset == offset), None)
-    if rec is None:
-        raise ValueError(f"offset: no lost record at {topic}-{partition} offset {offset}")
-    ev = next(
-        (
-            e
-            for e in c.events.events
-            if e.kind == "records_lost"
-            and e.topic == topic
-            and e.partition == partition
-            and e.time_ms == rec.time_ms
-            and any(a <= offset <= b for a, b in e.data.get("offsets", []))
-        ),
-        None,
-    )
-    if ev is None:  # the event was trimmed from a very long log: the record alone, with its reason
-        return Trace(
-            topic,
-            partition,
-            offset,
-            rec.key,
-            rec.value,
-            (TraceStep(rec.time_ms, "lost", "cluster", f"LOST: {rec.reason}"),),
-        )
-    t = trace(_AtLoss(c, ev.seq, rec), topic, partition, offset)  # type: ignore[arg-type]
-    steps = list(t.steps)
-    if steps and steps[0].kind == "partitioned" and steps[0].time_ms == 0 and len(steps) > 1:
-        # the loss ledger keeps no send() timestamp: place the partitioning at the batch's send
-        steps[0] = dataclasses.replace(steps[0], time_ms=steps[1].time_ms)
-        steps.sort(key=lambda s: (s.time_ms, s.seq))
-    return dataclasses.replace(t, steps=tuple(steps))
+    """The trace of a record in the log, or (lost=True) of the acknowledged record that was lost there
+    (`engine.trace.trace_lost`: its own story, even when the new leader reused its offset)."""
+    _check_partition(c, topic, partition)
+    return c.trace(topic, partition, offset, lost=lost)
 
 
 def traces_for_key(c: Cluster, topic: str, key: str) -> tuple[int, list[Trace]]:
     """(partition murmur2 picks, traces of every record with this key there: in the log, then lost ones)."""
     key = (key or "").strip()
     if not key:
-        raise ValueError("key: type a record key, for example user-3")
+        raise UserInputError("key: type a record key, for example user-3")
     if len(key) > MAX_KEY_CHARS:
-        raise ValueError(f"key: at most {MAX_KEY_CHARS} characters")
-    if topic not in c.topics:
-        raise ValueError(f"topic: {topic!r} does not exist")
+        raise UserInputError(f"key: at most {MAX_KEY_CHARS} characters")
+    n = c.partition_count(topic)
+    if not n:
+        raise InvalidArgumentError(f"topic: {topic!r} does not exist")
     kb = key.encode()
-    part = partition_for_key(kb, c.topics[topic].partitions)
+    part = partition_for_key(kb, n)
     found = list(c.trace(topic, key=kb))
-    for lr in c.losses.lost_records((topic, part)):
+    for lr in c.lost_records((topic, part)):
         if lr.key == kb:
             found.append(trace_record(c, topic, part, lr.offset, lost=True))
     return part, found
@@ -189,12 +133,12 @@ def followed_from_selection(state: Any) -> Followed | None:
 def followed_trace(c: Cluster, rec: Followed) -> Trace | None:
     """The followed record's trace now; None when its partition no longer exists (another scenario).
     A lost record stepped back to before its loss is traced where it still lives, in the log."""
-    if rec.topic not in c.topics or not 0 <= rec.partition < c.topics[rec.topic].partitions:
+    if not 0 <= rec.partition < c.partition_count(rec.topic):
         return None
     if rec.lost:
         try:
             return trace_record(c, rec.topic, rec.partition, rec.offset, lost=True)
-        except ValueError:
+        except InvalidArgumentError:  # no longer lost here: stepped back to before the loss
             pass
     return trace_record(c, rec.topic, rec.partition, rec.offset)
 
@@ -355,15 +299,12 @@ def consumer_output_rows(c: Cluster, consumer_id: str, n: int = 20) -> list[tupl
     A record the loss ledger says was lost since (same offset, key and value: an unclean election can take
     records consumers already read) is followed as the lost record, as a click on its red cell would be; the
     log may hold another record at its offset now."""
-    k = c.consumers.get(consumer_id)
-    if k is None:
-        return []
     lost: dict[tuple[str, int], set] = {}
     out = []
-    for r in list(k.history)[-n:][::-1]:
+    for r in c.consumed_records(consumer_id, n)[::-1]:
         tp = (r.topic, r.partition)
         if tp not in lost:
-            lost[tp] = {(lr.offset, lr.key, lr.value) for lr in c.losses.lost_records(tp)}
+            lost[tp] = {(lr.offset, lr.key, lr.value) for lr in c.lost_records(tp)}
         gone = (r.offset, r.key, r.value) in lost[tp]
         out.append(
             (
@@ -387,29 +328,20 @@ def acked_batch_rows(c: Cluster, producer_id: str, n: int = 10) -> list[tuple[Fo
     """The producer's newest `n` acknowledged batches, newest first: (its first record, row). Read from the
     engine's loss ledger, which keeps every acknowledged batch (the accumulator forgets a batch once it is
     acknowledged, and acks=0 batches never learn an offset, so they are not there)."""
-    found = []
-    for (topic, partition), entries in c.losses.acked.items():
-        mine = 0
-        for i in range(len(entries) - 1, max(-1, len(entries) - 1 - SCAN_BATCHES), -1):
-            e = entries[i]
-            if e.producer == producer_id:
-                found.append((e.time_ms, topic, partition, e))
-                mine += 1
-                if mine >= n:
-                    break
-    found.sort(key=lambda f: (f[0], f[1], f[2], f[3].base), reverse=True)
     out = []
-    for time_ms, topic, partition, e in found[:n]:
-        lost = e.lost_reason is not None
+    for b in c.acked_batches(producer_id, n, scan=SCAN_BATCHES):
+        lost = b.lost_reason is not None
         out.append(
             (
-                Followed(topic, partition, e.base, lost),
+                Followed(b.topic, b.partition, b.base_offset, lost),
                 {
-                    "first record": f"{topic}-{partition} @{e.base}",
-                    "offsets": f"{e.base}–{e.last}" if e.last > e.base else str(e.base),
-                    "first key": S.show(e.keys[0] if e.keys else None, 24),
-                    "acked at": f"{time_ms} ms",
-                    "status": f"LOST: {e.lost_reason}" if lost else "acknowledged",
+                    "first record": f"{b.topic}-{b.partition} @{b.base_offset}",
+                    "offsets": f"{b.base_offset}–{b.last_offset}"
+                    if b.last_offset > b.base_offset
+                    else str(b.base_offset),
+                    "first key": S.show(b.first_key, 24),
+                    "acked at": f"{b.acked_ms} ms",
+                    "status": f"LOST: {b.lost_reason}" if lost else "acknowledged",
                 },
             )
         )
@@ -518,7 +450,7 @@ def render_trace_panel(
             picked = _by_offset(c, snap, key, topic, partition, rec)
             if picked is not None:
                 tr, lost = picked
-    except (ValueError, KeyError) as exc:
+    except (UserInputError, KafkaError) as exc:
         st.error(str(exc), icon=":material/error:")
         return None
     if tr is None:

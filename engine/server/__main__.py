@@ -61,8 +61,8 @@ async def main(args: argparse.Namespace) -> None:
         await server.stop()
 
 
-def cli(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m engine.server", description=__doc__)
+def cli(argv: list[str] | None = None, prog: str = "python -m engine.server") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__)
     ap.add_argument("--port", type=int, default=9092, help="broker 1's port; broker N uses port + N - 1")
     ap.add_argument("--brokers", type=int, default=3, help="simulated brokers (ignored with --scenario)")
     ap.add_argument("--scenario", help="a scenario file (JSON or YAML) to start from")

@@ -101,9 +101,8 @@ class KafkaServer:
         self.frame_timeout_s = frame_timeout_s
         self.write_timeout_s = write_timeout_s
         self.ports: dict[int, int] = {}
-        self._listeners: dict[
-            int, asyncio.AbstractServer | None
-        ] = {}  # None: the broker is down (port closed)
+        # None: the broker is down (port closed)
+        self._listeners: dict[int, asyncio.Server | None] = {}
         self._unlistenable: set[int] = set()
         self._conns: dict[int, tuple[Connection, asyncio.StreamWriter, set[asyncio.Task]]] = {}
         self._serving: set[asyncio.Task] = set()  # each connection's handler task
@@ -175,6 +174,18 @@ class KafkaServer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(srv.wait_closed(), 2)
 
+    @staticmethod
+    async def _close_listener(srv: asyncio.Server) -> None:
+        """Stop accepting, let the connections accepted a moment ago reach `_accept` (which closes them: the
+        broker is down), then close the port. Closing at once strands them: Python 3.11's asyncio cannot attach
+        a connection accepted just before Server.close() and leaves its socket open, unanswered, so the
+        client waited for its request.timeout.ms (30 s) instead of seeing the broker gone."""
+        loop = asyncio.get_running_loop()
+        for sock in srv.sockets:
+            loop.remove_reader(sock.fileno())
+        await asyncio.sleep(0)  # the accepted connections' set-up steps were queued before this one
+        srv.close()
+
     @property
     def bootstrap(self) -> str:
         return ",".join(f"{self.advertised_host}:{p}" for _, p in sorted(self.ports.items()))
@@ -239,8 +250,8 @@ class KafkaServer:
             if not b.alive:
                 srv = self._listeners.get(bid)
                 if srv is not None:  # a crashed broker's process is gone: its port refuses connections
-                    srv.close()
                     self._listeners[bid] = None
+                    await self._close_listener(srv)
             elif self._listeners.get(bid) is None:  # restarted, or new (add_broker() at run time)
                 try:
                     await self._listen(bid)

@@ -19,9 +19,14 @@ from bench.__main__ import BENCHMARKS  # noqa: E402
 LINE = re.compile(r"^(?P<name>[a-z_]+): (?P<shown>.+) \(target: (?P<target>.+), (?P<status>PASS|MISS)\)$")
 EXPECTED = {
     "throughput",
+    "throughput_distinct_values",
+    "throughput_headers_null_keys",
+    "throughput_vs_librdkafka_mock",
+    "produce_vs_librdkafka_mock",
     "throughput_vs_mockafka",
     "scaling",
     "memory",
+    "memory_large",
     "step_server_default",
     "step_browser",
     "back_browser",
@@ -32,6 +37,9 @@ EXPECTED = {
     "lecture_hall_step",  # --quick: 2 students over the websocket protocol, one process
     "lecture_hall_idle_cpu",
     "lecture_hall_rss",
+    "fixture_first_produce",
+    "mock_first_produce",
+    "example_suite",
 }
 
 

@@ -4,46 +4,12 @@ the secret in the address bar."""
 
 from __future__ import annotations
 
-import re
-import time
-
 import pytest
+from browser import code_of, start_room, step_of, step_to, wait_for
 
 VIEWPORT = {"width": 1280, "height": 900}
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(predicate, timeout: float, what: str):
-    """Poll `predicate` until it returns something truthy (the room's fragments rerun on timers)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.15)
-
-
-def text_of(page, key: str) -> str:
-    loc = page.locator(f".st-key-{key}")
-    return loc.inner_text() if loc.count() == 1 else ""  # "" while a rerun swaps it: the caller polls again
-
-
-def step_of(page) -> int | None:
-    m = re.search(r"Step (\d+)", text_of(page, "room_narration"))
-    return int(m.group(1)) if m else None
-
-
-def code_of(page) -> str | None:
-    m = re.search(r"Room code: ([A-Z0-9]{6})", text_of(page, "room_code"))
-    return m.group(1) if m else None
-
-
-def step_to(page, n: int) -> None:
-    page.get_by_role("button", name="Step", exact=True).click()
-    wait_for(lambda: step_of(page) == n, 20, f"the room at step {n}")
 
 
 def test_a_teacher_who_reloads_is_still_the_teacher_and_the_teacher_link_works_elsewhere(
@@ -53,9 +19,7 @@ def test_a_teacher_who_reloads_is_still_the_teacher_and_the_teacher_link_works_e
     second = browser.new_context(viewport=VIEWPORT)
     try:
         teacher = first.new_page()
-        teacher.goto(f"{server}/classroom")
-        teacher.get_by_role("button", name="Start a room").click()
-        code = wait_for(lambda: code_of(teacher), 30, "the room code")
+        code = start_room(teacher, server)
         step_to(teacher, 1)
         step_to(teacher, 2)
         wait_for(

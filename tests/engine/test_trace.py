@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine import Cluster
+from engine.errors import InvalidArgumentError
 from engine.partitioner import partition_for_key
 from helpers import GROUP_FAST, acks1_loss
 
@@ -57,3 +60,24 @@ def test_trace_by_key_and_a_lost_record():
     assert "acks=1" in next(s for s in t.steps if s.kind == "lost").summary
     by_key = c.trace("orders", key="bob")
     assert [tr.value for tr in by_key] == [b"kept"]  # the lost one is no longer in the log
+
+
+def test_a_lost_record_whose_offset_was_reused_is_traced_from_the_loss_ledger():
+    c, _leader, _kept, f = acks1_loss()
+    g = c.producers["p1"].send("orders", key="carol", value="after")
+    c.run_until(lambda: g.done, 5000)
+    assert g.offset == f.offset  # the new leader wrote another record at the lost one's offset
+    assert c.trace("orders", 0, f.offset).value == b"after"
+    t = c.trace("orders", 0, f.offset, lost=True)
+    assert (t.key, t.value) == (b"bob", b"doomed")
+    kinds = t.kinds()
+    assert kinds[-1] == "lost" and kinds.index("appended") < kinds.index("acked") < kinds.index("lost")
+    assert all(s.seq <= next(x.seq for x in t.steps if x.kind == "lost") for s in t.steps)  # nothing after
+    assert [b.lost_reason is not None for b in c.acked_batches("p1")] == [False, True, False]
+    for call, arg in (
+        (lambda: c.trace("orders", 0, f.offset + 5, lost=True), "offset"),
+        (lambda: c.trace("orders", 3, 0, lost=True), "partition"),
+        (lambda: c.trace("nope", key="bob"), "topic"),
+    ):
+        with pytest.raises(InvalidArgumentError, match=f"^{arg}:"):
+            call()

@@ -5,6 +5,7 @@ closed again; a server started for a page nobody watches any more stops by itsel
 from __future__ import annotations
 
 import socket
+import struct
 import time
 
 import pytest
@@ -58,6 +59,34 @@ def test_a_crashed_brokers_port_refuses_connections_until_it_restarts(serve):
     h.call(cluster.restart_broker, 2)
     wait_until(lambda: accepts(port), 5, what="broker 2's port to reopen")
     assert h.ports[2] == port  # the same port: clients' metadata stays right
+
+
+def test_a_client_connecting_as_the_broker_crashes_is_never_left_waiting():
+    """A connection that arrives just as the broker crashes is refused, reset or closed at once. (It used to be
+    accepted and never answered: asyncio dropped it while the port closed, and the client waited for its
+    request.timeout.ms.)"""
+    api_versions = struct.pack(">hhih", 18, 0, 1, 1) + b"x"  # ApiVersions v0, correlation id 1, client "x"
+    for seed in range(40):
+        cluster = Cluster(brokers=3, seed=seed)
+        h = start_in_background(cluster, port=0, host="127.0.0.1")
+        try:
+            port = h.ports[2]
+            h.call(cluster.crash_broker, 2)
+            with socket.socket() as s:
+                s.settimeout(5)
+                try:
+                    s.connect(("127.0.0.1", port))
+                    s.sendall(struct.pack(">i", len(api_versions)) + api_versions)
+                    got = s.recv(64)
+                except (ConnectionRefusedError, ConnectionResetError):
+                    continue
+                except TimeoutError:
+                    raise AssertionError(
+                        f"seed {seed}: connected to crashed broker 2, no answer in 5 s"
+                    ) from None
+            assert got == b"", f"seed {seed}: crashed broker 2 answered {got!r}"
+        finally:
+            h.stop()
 
 
 def test_a_taken_port_is_named_and_the_others_are_closed_again():

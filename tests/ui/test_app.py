@@ -119,6 +119,22 @@ def test_back_restores_the_exact_picture():
     assert diagram_spec(at) == before
 
 
+def test_a_pause_click_delivered_twice_stays_paused():
+    """While Play runs, Streamlit can deliver one click twice (the Play timer's auto rerun carries the pending
+    click, then the click's own message follows): the second delivery must not start Play again."""
+    at = playground()
+    click(at, "play")
+    pause = next(b for b in at.button if b.label == "Pause").click()
+    again = pause._widget_state  # the same click, as the second message carries it
+    at.run()
+    assert not session(at).playing and any(b.label == "Play" for b in at.button)
+    states = at._tree.get_widget_states()
+    states.widgets.append(again)
+    at._run(states)
+    assert not at.exception, at.exception
+    assert not session(at).playing, "a second delivery of one Pause click started Play again"
+
+
 def test_timeline_entries_jump_to_their_step():
     at = playground()
     for _ in range(5):
@@ -130,11 +146,12 @@ def test_timeline_entries_jump_to_their_step():
 def test_play_pause_speed_and_reset():
     at = playground()
     click(at, "play")
-    assert session(at).playing and at.button(key="play").label == "Pause"
+    assert session(at).playing and at.button(key="pause").label == "Pause"
+    assert "play" not in {b.key for b in at.button}  # one key per action: a repeated click cannot toggle back
     assert at.button(key="step").disabled
     at.selectbox(key="speed").select("10 steps/s").run()
     assert session(at).speed == "10 steps/s"
-    click(at, "play")
+    click(at, "pause")
     assert not session(at).playing and at.button(key="play").label == "Play"
     click(at, "step")
     click(at, "reset")

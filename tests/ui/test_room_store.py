@@ -149,6 +149,8 @@ def test_question_text_and_limits_name_the_field(backend):
     with pytest.raises(RoomError, match="^question"):
         store.pose(code, token, "", ["a", "b"])
     with pytest.raises(RoomError, match="^choices"):
+        store.pose(code, token, "Which?", ["only one", "  "])
+    with pytest.raises(RoomError, match="^choices"):
         store.pose(code, token, "Which?", [str(i) for i in range(7)])
     with pytest.raises(RoomError, match="^answer"):
         store.pose(code, token, "Which?", ["a", "b"], answer=2)

@@ -5,29 +5,18 @@ questions are offered only on the cluster they name."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import streamlit as st
+from room_apptest import diagram_of, run_page
 from streamlit.testing.v1 import AppTest
 
 from ui import room_page
 from ui.rooms import ORPHAN_SECONDS, STORE
 
-PAGE = str(Path(__file__).resolve().parents[2] / "ui" / "room_page.py")
-
-
-def _page(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
 
 def _teacher(start_from: str = "Default") -> AppTest:
-    at = _page()
+    at = run_page()
     at.selectbox(key="room_start_from").set_value(start_from)
     at.button(key="room_start").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -44,14 +33,6 @@ def _cookies(monkeypatch, jar: dict[str, str]) -> None:
     monkeypatch.setattr(type(st.context), "cookies", property(lambda self: jar))
 
 
-def _diagram(at: AppTest) -> dict:
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
-        if any((sh.get("name") or "").startswith("broker-") for sh in spec["layout"].get("shapes", [])):
-            return spec
-    raise AssertionError("no cluster diagram on the page")
-
-
 def test_a_teacher_who_reloads_is_the_teacher_again_through_the_cookie(monkeypatch):
     teacher = _teacher()
     t = teacher.session_state[room_page.TEACHER_KEY]
@@ -61,11 +42,11 @@ def test_a_teacher_who_reloads_is_the_teacher_again_through_the_cookie(monkeypat
     assert value == f"{t.code}.{t.token}"
     # the reload: a new session, no query parameters, the browser sends the cookie back
     _cookies(monkeypatch, {room_page.TEACHER_COOKIE: value})
-    again = _page()
+    again = run_page()
     back = again.session_state[room_page.TEACHER_KEY]
     assert (back.code, back.token, back.run.position) == (t.code, t.token, 3)
     assert any("Welcome back" in s.value for s in again.success)
-    assert _diagram(again) == _diagram(teacher)
+    assert diagram_of(again) == diagram_of(teacher)
     again.button(key="room_step").click().run()  # and it moves the room, as the teacher
     assert STORE.get(t.code).step == 4
 
@@ -74,7 +55,7 @@ def test_a_cookie_of_another_room_or_a_wrong_secret_does_not_make_a_teacher(monk
     teacher = _teacher()
     t = teacher.session_state[room_page.TEACHER_KEY]
     _cookies(monkeypatch, {room_page.TEACHER_COOKIE: f"{t.code}.not-the-secret"})
-    at = _page()
+    at = run_page()
     assert room_page.TEACHER_KEY not in at.session_state
     assert not at.button(key="room_start").disabled  # the lobby
     assert any(
@@ -84,7 +65,7 @@ def test_a_cookie_of_another_room_or_a_wrong_secret_does_not_make_a_teacher(monk
     other = _teacher()
     o = other.session_state[room_page.TEACHER_KEY]
     _cookies(monkeypatch, {room_page.TEACHER_COOKIE: f"{t.code}.{t.token}"})
-    student = _page({"room": o.code})
+    student = run_page({"room": o.code})
     assert room_page.TEACHER_KEY not in student.session_state
     assert student.session_state[room_page.STUDENT_KEY].code == o.code
 
@@ -100,14 +81,14 @@ def test_the_teacher_link_opens_the_room_as_teacher_on_a_second_device_and_leave
     students_see = [c.value for c in teacher.code if c.value != link]
     assert students_see and all(t.token not in v for v in students_see)  # the student link has no secret
 
-    device = _page({"room": t.code, "teacher": t.token})
+    device = run_page({"room": t.code, "teacher": t.token})
     d = device.session_state[room_page.TEACHER_KEY]
     assert (d.code, d.run.position) == (t.code, 1)
     assert "teacher" not in device.query_params  # the secret does not stay on screen
     device.button(key="room_step").click().run()
     assert STORE.get(t.code).step == 2
 
-    stranger = _page({"room": t.code, "teacher": "guessed"})
+    stranger = run_page({"room": t.code, "teacher": "guessed"})
     assert room_page.TEACHER_KEY not in stranger.session_state
     assert stranger.error and stranger.error[0].value.startswith("Teacher link:")
     assert "only the teacher" in stranger.error[0].value
@@ -118,7 +99,7 @@ def test_students_of_an_orphaned_room_are_told_and_can_leave(monkeypatch):
     monkeypatch.setattr(STORE, "clock", lambda: now[0])
     teacher = _teacher()
     t = teacher.session_state[room_page.TEACHER_KEY]
-    student = _page({"room": t.code})
+    student = run_page({"room": t.code})
     assert not student.get("warning") or all("has not been" not in w.value for w in student.warning)
     now[0] += ORPHAN_SECONDS + 60  # the teacher closed the laptop: no action, no check-in
     student.run()
@@ -154,11 +135,11 @@ def test_the_room_time_controls_move_the_room_and_the_students_follow(key, kind)
         assert any(f"next {kind}" in c.value for c in teacher.caption), [c.value for c in teacher.caption]
     assert t.run.position == position + 1  # one step, as in the Playground
     assert STORE.get(t.code).version > before  # published
-    student = _page({"room": t.code})
+    student = run_page({"room": t.code})
     s = student.session_state[room_page.STUDENT_KEY]
     assert (s.picture.position, s.picture.now_ms) == (t.run.position, t.run.cluster.now)
     assert s.picture.snapshot == t.run.cluster.snapshot()
-    assert _diagram(student) == _diagram(teacher)
+    assert diagram_of(student) == diagram_of(teacher)
     teacher.button(key="room_back").click().run()  # Back undoes it, for the students too
     assert (t.run.position, t.run.cluster.now) == (position, before_ms)
     student.run()
@@ -185,7 +166,7 @@ def test_the_projector_view_shows_question_histogram_and_picture_in_the_main_are
         if json.loads(c.proto.spec)["data"][0].get("name") == "answers"
     )
     assert hist["data"][0]["x"] == [0, 1, 0]
-    assert _diagram(teacher)
+    assert diagram_of(teacher)
     assert not any(f"teacher={t.token}" in c.value for c in teacher.code)  # never the secret on the projector
     teacher.button(key="room_step").click().run()  # the controls still work
     assert STORE.get(t.code).step == 1
@@ -224,13 +205,13 @@ def test_two_teacher_devices_stay_on_the_same_step():
     one catches up (its check-in reruns the page); neither overwrites the other's moves with a stale run."""
     laptop = _teacher()
     t = laptop.session_state[room_page.TEACHER_KEY]
-    phone = _page({"room": t.code, "teacher": t.token})
+    phone = run_page({"room": t.code, "teacher": t.token})
     p = phone.session_state[room_page.TEACHER_KEY]
     for _ in range(3):
         phone.button(key="room_step").click().run()
     assert STORE.get(t.code).step == 3
     laptop.run()  # its check-in (or any rerun) catches up
-    assert t.run.position == 3 and _diagram(laptop) == _diagram(phone)
+    assert t.run.position == 3 and diagram_of(laptop) == diagram_of(phone)
     phone.button(key="room_back").click().run()
     phone.button(key="room_t_crash_broker_2").click().run()
     # the laptop's Step acts on the room as the phone left it (step 2, broker 2 down), not on its stale run

@@ -1,0 +1,146 @@
+"""librdkafka's built-in mock cluster, the peer of benchmark 1 that users really pick for tests.
+
+confluent-kafka (the Python client over librdkafka) has no Python API for the mock cluster, and the mock
+broker does not implement CreateTopics; `test.mock.num.brokers` alone gives each client its own cluster and
+auto-creates topics with 4 partitions. So the cluster is made through librdkafka's C API
+(`rd_kafka_mock_cluster_new`, `rd_kafka_mock_topic_create`: 6 partitions, RF 3), from the very library the
+confluent-kafka wheel loads, and the Python clients connect to its `rd_kafka_mock_cluster_bootstraps()`.
+
+The mock keeps at most 5 MB (or 100,000 message sets) per partition log and drops the oldest beyond that
+(`rd_kafka_mock_partition_s.max_size` in rdkafka_mock.c), so its end-to-end run has the consumers drain
+while the producer produces (librdkafka's consumers fetch in background threads anyway); the produce-only
+run has no consumers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import time
+
+from bench import Timing, timed
+
+
+class MockCluster:
+    """An rd_kafka_mock_cluster_t of `brokers` brokers with one topic; `bootstrap` for the clients."""
+
+    def __init__(self, brokers: int, topic: str, partitions: int, replication_factor: int) -> None:
+        import confluent_kafka
+
+        site = os.path.dirname(os.path.dirname(confluent_kafka.__file__))
+        found = glob.glob(os.path.join(site, "confluent_kafka.libs", "librdkafka*.so*"))
+        lib = ctypes.CDLL(found[0]) if found else ctypes.CDLL("librdkafka.so.1")
+        vp, cp = ctypes.c_void_p, ctypes.c_char_p
+        lib.rd_kafka_conf_new.restype = vp
+        lib.rd_kafka_new.restype = vp
+        lib.rd_kafka_new.argtypes = [ctypes.c_int, vp, cp, ctypes.c_size_t]
+        lib.rd_kafka_mock_cluster_new.restype = vp
+        lib.rd_kafka_mock_cluster_new.argtypes = [vp, ctypes.c_int]
+        lib.rd_kafka_mock_cluster_bootstraps.restype = cp
+        lib.rd_kafka_mock_cluster_bootstraps.argtypes = [vp]
+        lib.rd_kafka_mock_topic_create.argtypes = [vp, cp, ctypes.c_int, ctypes.c_int]
+        lib.rd_kafka_mock_cluster_destroy.argtypes = [vp]
+        lib.rd_kafka_destroy.argtypes = [vp]
+        self.lib = lib
+        lib.rd_kafka_conf_set.argtypes = [vp, cp, cp, cp, ctypes.c_size_t]
+        err = ctypes.create_string_buffer(512)
+        conf = lib.rd_kafka_conf_new()
+        lib.rd_kafka_conf_set(conf, b"log_level", b"3", err, len(err))  # not "no bootstrap.servers"
+        self.rk = lib.rd_kafka_new(0, conf, err, len(err))  # 0: RD_KAFKA_PRODUCER
+        if not self.rk:
+            raise RuntimeError(f"rd_kafka_new: {err.value.decode()}")
+        self.mc = lib.rd_kafka_mock_cluster_new(self.rk, brokers)
+        self.bootstrap = lib.rd_kafka_mock_cluster_bootstraps(self.mc).decode()
+        code = lib.rd_kafka_mock_topic_create(self.mc, topic.encode(), partitions, replication_factor)
+        if code:
+            raise RuntimeError(f"rd_kafka_mock_topic_create: error {code}")
+
+    def close(self) -> None:
+        self.lib.rd_kafka_mock_cluster_destroy(self.mc)
+        self.lib.rd_kafka_destroy(self.rk)
+
+
+def _producer(bootstrap: str):
+    from confluent_kafka import Producer
+
+    # benchmark 1's producer settings; the local queue holds the whole run (send() never blocks on it)
+    return Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "linger.ms": 5,
+            "batch.size": 16384,
+            "queue.buffering.max.messages": 1_000_000,
+            "queue.buffering.max.kbytes": 1_048_576,
+            "log_level": 3,
+        }
+    )
+
+
+def _consumers(bootstrap: str, topic: str, n: int = 3) -> list:
+    """A group of `n` consumers, joined and assigned before the clock starts (as the engine's are created)."""
+    from confluent_kafka import Consumer
+
+    cs = [
+        Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": "g1",
+                "auto.offset.reset": "earliest",
+                "log_level": 3,
+            }
+        )
+        for _ in range(n)
+    ]
+    for c in cs:
+        c.subscribe([topic])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(c.assignment() for c in cs):
+        for c in cs:
+            c.poll(0.05)
+    return cs
+
+
+def workload(keys: list, values: list, n: int, consume: bool) -> Timing | None:
+    """One run against a fresh mock cluster (3 brokers, 6 partitions, RF 3): produce `n` records and flush
+    (acks=all), and with `consume` also read them all back through a group of three consumers. None if the
+    mock's retention dropped records before the consumers read them (the run is not counted)."""
+    mock = MockCluster(3, "bench", 6, 3)
+    try:
+        producer = _producer(mock.bootstrap)
+        producer.list_topics("bench", timeout=10)  # metadata before the clock, as the engine's producer
+        consumers = _consumers(mock.bootstrap, "bench") if consume else []
+        nk, nv = len(keys), len(values)
+
+        def work() -> int:
+            produce, poll = producer.produce, producer.poll
+            got = 0
+            for i in range(n):
+                try:
+                    produce("bench", value=values[i % nv], key=keys[i % nk])
+                except BufferError:
+                    poll(0.01)
+                    produce("bench", value=values[i % nv], key=keys[i % nk])
+                if consumers and i % 20_000 == 19_999:  # drain what the consumers' threads fetched
+                    poll(0)
+                    for c in consumers:
+                        got += len(c.consume(100_000, 0))
+            if producer.flush(60):
+                raise RuntimeError("librdkafka mock: records still unacknowledged after 60 s")
+            deadline = time.monotonic() + 60
+            while consumers and got < n and time.monotonic() < deadline:
+                before = got
+                for c in consumers:  # no waiting on one consumer while another has records ready
+                    got += len(c.consume(10_000, 0))
+                if got == before:
+                    time.sleep(0.001)
+            return got
+
+        t, got = timed(work)
+        for c in consumers:
+            c.close()
+        producer = None  # the client goes before its cluster
+        return t if not consume or got == n else None
+    finally:
+        mock.close()
