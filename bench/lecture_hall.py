@@ -10,6 +10,8 @@ teacher is on the first. Every session is a websocket to `/_stcore/stream` speak
 messages (`streamlit.proto`): a `BackMsg.rerun_script` with the page (`classroom`), the query string
 (`room=CODE`) and widget states, as the browser sends them; the `AutoRerun` ticks a fragment asks for
 (`st.fragment(run_every=...)`) are sent back as the browser's timer does (`fragment_id`, `is_auto_rerun`).
+A following student's browser sends nothing while it waits: the server starts its page runs when the room
+moves (ui/room_push.py), and a session here, like a browser, just reads what arrives.
 The teacher presses buttons by sending their widget id with `trigger_value` (Start a room, then Step every
 `--interval` seconds).
 

@@ -2,9 +2,11 @@
 
 "Start a room" gives the teacher a short code and a link (`?room=CODE`). The room in the shared store
 (`ui.rooms`) carries only the run's recipe (scenario + commands), the teacher's step and the current
-question's anonymous counts. A student's browser asks the store for the room's version once a second in a
-small `st.fragment(run_every=...)` (one GET on Redis); only when it changed does the page rerun. A following
-student draws the room's picture from a process-wide cache (`PictureCache`, keyed by the room's recipe and
+question's anonymous counts. A following student's page does not tick: the server wakes it when the room
+moved (`ui.room_push`: one thread per app process asks the store about each watched room every 0.25 s and
+reruns the sessions that are behind). A student exploring alone, or a page the server cannot wake, asks the
+store for the room's version once a second in a small `st.fragment(run_every=...)` (one round trip on
+Redis), and the page reruns only when it changed. A following student draws the room's picture from a process-wide cache (`PictureCache`, keyed by the room's recipe and
 step): each (recipe, step) picture is built once per app process, on one shared replay, however many
 students follow (deterministic: same recipe + same step = the same picture). "Break away" gives the student
 their own copy of the run to explore; "Rejoin" snaps back to the teacher. The teacher poses a
@@ -24,6 +26,7 @@ from engine.errors import KafkaError, UserInputError
 from engine.scenario import PRESETS, Scenario
 from engine.timeline import Timeline
 from lessons.choices import shuffled
+from ui import room_push
 from ui.figures.diagram import natural_key
 from ui.figures.room import answer_histogram
 from ui.room_pictures import PICTURES, Picture, _clip, build_picture, follow  # noqa: F401 - re-exported
@@ -137,10 +140,13 @@ def render() -> None:
         st.title("Classroom")
         st.error(f"The Classroom is not set up right: {exc}", icon=":material/error:")
         return
+    room_push.unwatch()  # a run that ends without following a room must not be woken by the room
     try:
         _render(store)
     except StoreUnavailable as exc:
         _unavailable(store, exc)
+    finally:
+        room_push.ran()  # woken or not, this run is over: the watcher may wake the next follower
 
 
 def _unavailable(store: RoomStore, exc: Exception) -> None:
@@ -935,7 +941,11 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
                 args=(s,),
                 help="Snap back to the teacher's run and step.",
             )
-        st.fragment(run_every=POLL_SECONDS)(_safe(_poll))(s, store)
+        # a follower is woken by the server when the room moves (ui/room_push.py, no tick per student);
+        # exploring alone, or where the server cannot wake a session, the page asks once a second
+        woken = s.following and room_push.available()
+        if not woken:
+            st.fragment(run_every=POLL_SECONDS)(_safe(_poll))(s, store)
         st.button("Leave the room", key="room_leave", on_click=_forget, args=(STUDENT_KEY,))
     for level, msg in s.flash:
         (st.error if level == "error" else st.caption)(md_escape(msg))
@@ -944,6 +954,8 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
         if s.picture is not None:
             _draw(s.picture, "student")
+        if woken:  # registered once drawn: the watcher wakes the next follower when this one is done
+            room_push.watch(s.code, store, (s.drawn, s.orphaned))
         return
     if s.run is None:
         return

@@ -3,7 +3,8 @@
 The teacher starts a room and steps five times; the student's screen (opened from the room link) shows
 the same picture within a few seconds; the student's answer appears in the teacher's histogram; after
 "Break away" the teacher's steps no longer move the student's screen, and "Rejoin" snaps back.
-Pictures are read from the page itself (each chart's plotly layout in the DOM).
+Pictures are read from the page itself (each chart's plotly layout in the DOM). A following student's
+browser sends nothing while the room is idle: the server wakes its page when the teacher moves.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from browser import join_room, pose_and_answer, start_room, step_of, step_to, text_of, wait_for
 
 VIEWPORT = {"width": 1280, "height": 900}
-FOLLOW_SECONDS = 6.0  # "within a few seconds": the student polls once a second
+FOLLOW_SECONDS = 6.0  # "within a few seconds": the server wakes a follower within 0.25 s + a page run
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +48,8 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
         assert link.startswith(f"{server}/classroom?room={code}")
 
         student = student_ctx.new_page()
+        sent: list = []  # what the student's browser sends the server over Streamlit's websocket
+        student.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
         join_room(student, link)
 
         # the teacher steps 5 times; the student's picture follows within a few seconds
@@ -66,6 +69,10 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
         )
         assert narration(student).splitlines()[-1] == narration(teacher).splitlines()[-1]
         follow_s = time.monotonic() - t0
+        # an idle room: a following browser has no timer of its own (no rerun asked every second)
+        before = len(sent)
+        student.wait_for_timeout(3000)  # not time.sleep: Playwright delivers frame events while it waits
+        assert len(sent) == before, f"the follower's browser sent {len(sent) - before} messages while idle"
         teacher.screenshot(path=tmp_path / "teacher.png", full_page=True)
         student.screenshot(path=tmp_path / "student.png", full_page=True)
 

@@ -1,0 +1,142 @@
+"""Issue 20, an idle lecture hall: a following student's page is woken by the server when the room moves
+(ui/room_push.py), so an idle room costs one store call per room per tick, not a script run per student."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from ui import room_page, room_push
+from ui.rooms import ORPHAN_SECONDS, RoomStore, StoreUnavailable
+
+PAGE = str(Path(__file__).resolve().parents[2] / "ui" / "room_page.py")
+
+
+class CountingStore(RoomStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pulses = 0
+
+    def pulse(self, code):
+        self.pulses += 1
+        return super().pulse(code)
+
+
+def _room(store: RoomStore) -> tuple[str, str]:
+    return store.create(recipe(), step=0)
+
+
+def recipe() -> dict:
+    from engine.scenario import PRESETS
+    from engine.timeline import Timeline
+
+    return Timeline(next(iter(PRESETS.values()))).to_state()
+
+
+def _follower(code: str, store, drawn) -> room_push.Follower:
+    return room_push.Follower(code, store, drawn, client_state=None, page="classroom")
+
+
+def test_an_idle_room_asks_the_store_once_per_tick_however_many_follow_and_wakes_nobody():
+    store = CountingStore()
+    code, _ = _room(store)
+    woken: list[str] = []
+    w = room_push.Watcher(rerun=lambda sid, f: woken.append(sid) or True)
+    drawn = room_push.room_signature(store.pulse(code))
+    for i in range(200):
+        w.watch(f"s{i}", _follower(code, store, drawn))
+    store.pulses = 0
+    for _ in range(4):
+        w.tick()
+    assert store.pulses == 4 and woken == []
+
+
+def test_a_teacher_step_wakes_each_follower_once_until_its_page_redraws():
+    store = RoomStore()
+    code, token = _room(store)
+    woken: list[str] = []
+    w = room_push.Watcher(rerun=lambda sid, f: woken.append(sid) or True)
+    before = room_push.room_signature(store.pulse(code))
+    for sid in ("a", "b"):
+        w.watch(sid, _follower(code, store, before))
+    version = store.update(code, token, step=1)
+    w.tick(now=100.0)
+    assert sorted(woken) == ["a", "b"]
+    w.tick(now=101.0)  # their pages are still running: not woken again
+    assert len(woken) == 2
+    w.watch("a", _follower(code, store, (version, False)))  # a's page drew the step
+    w.tick(now=100.0 + room_push.REPUSH_SECONDS + 1)  # b never redrew (a lost rerun): woken again
+    assert sorted(woken) == ["a", "b", "b"]
+
+
+def test_a_step_wakes_a_few_followers_at_a_time_and_each_redraw_wakes_the_next():
+    """200 page runs started at once would all deliver their pictures at the end of the burst."""
+    store = RoomStore()
+    code, token = _room(store)
+    woken: list[str] = []
+    w = room_push.Watcher(rerun=lambda sid, f: woken.append(sid) or True)
+    before = room_push.room_signature(store.pulse(code))
+    for i in range(10):
+        w.watch(f"s{i}", _follower(code, store, before))
+    version = store.update(code, token, step=1)
+    w.tick()
+    assert len(woken) == room_push.IN_FLIGHT
+    w.watch(woken[0], _follower(code, store, (version, False)))  # the first one drew the step
+    assert len(woken) == room_push.IN_FLIGHT + 1
+    while len(woken) < 10:  # each one that draws lets the next in
+        w.watch(woken[len(woken) - room_push.IN_FLIGHT], _follower(code, store, (version, False)))
+    assert sorted(woken) == sorted(f"s{i}" for i in range(10))
+
+
+def test_a_closed_room_an_absent_teacher_or_an_unreachable_store_wake_the_followers():
+    store = RoomStore()
+    code, token = _room(store)
+    woken: list[str] = []
+    w = room_push.Watcher(rerun=lambda sid, f: woken.append(sid) or True)
+    w.watch("a", _follower(code, store, room_push.room_signature(store.pulse(code))))
+    store.clock = lambda: RoomStore.clock() + ORPHAN_SECONDS + 5  # the teacher's tab closed long ago
+    w.tick()
+    assert woken == ["a"]  # to show "your teacher has gone"
+
+    class Down(RoomStore):
+        def pulse(self, code):
+            raise StoreUnavailable("connection refused")
+
+    w.watch("b", _follower(code, Down(), (1, False)))
+    w.tick()
+    assert woken == ["a", "b"]  # to say the room is unavailable (and retry)
+    w.forget("b")
+    store.close(code, token)
+    w.watch("a", _follower(code, store, (2, True)))
+    w.tick()
+    assert woken == ["a", "b", "a"]  # to say the room has closed
+
+
+def test_a_session_on_another_page_is_forgotten_and_a_disconnected_one_retried_until_long_gone():
+    store = RoomStore()
+    code, token = _room(store)
+    w = room_push.Watcher(rerun=lambda sid, f: False if sid == "elsewhere" else None)
+    drawn = room_push.room_signature(store.pulse(code))
+    w.watch("elsewhere", _follower(code, store, drawn))  # went to the Playground page
+    w.watch("blip", _follower(code, store, drawn))  # its websocket is reconnecting
+    store.update(code, token, step=1)
+    w.tick(now=0.0)
+    assert len(w) == 1  # the blip is kept: it is woken once it is back
+    w.tick(now=room_push.GONE_SECONDS + 1)
+    assert len(w) == 0  # closed for good
+
+
+def test_where_the_server_cannot_wake_a_session_the_follower_polls():
+    """AppTest has no real Streamlit server: the page falls back to its one-second fragment, and a following
+    student is not registered with the watcher."""
+    teacher = AppTest.from_file(PAGE, default_timeout=60)
+    teacher.run()
+    teacher.button(key="room_start").click().run()
+    code = teacher.session_state[room_page.TEACHER_KEY].code
+    student = AppTest.from_file(PAGE, default_timeout=60)
+    student.query_params["room"] = code
+    student.run()
+    assert not student.exception and student.session_state[room_page.STUDENT_KEY].following
+    assert not room_push.available()
+    assert len(room_push.WATCHER) == 0
