@@ -102,7 +102,11 @@ def start_room(page, server: str, lesson: str | None = None) -> str:
             box.get_by_role("combobox").click()
             page.get_by_role("option", name=re.compile(rf"^{re.escape(lesson)}: ")).click()
             wait_idle(page)
-            if lesson in box.inner_text():
+            chosen = box.get_by_role("combobox")
+            if (
+                chosen.input_value().startswith(f"{lesson}: ")
+                and chosen.get_attribute("aria-expanded") != "true"
+            ):
                 break
         else:
             raise AssertionError(f"could not choose {lesson} to start the room from")

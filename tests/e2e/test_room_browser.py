@@ -57,13 +57,13 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
             step_to(teacher, n)
         t0 = time.monotonic()
         wait_for(lambda: step_of(student) == 5, FOLLOW_SECONDS, "the student's screen at step 5")
-        want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 10, "the teacher's diagram")
+        want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 30, "the teacher's diagram")
         wait_for(
             lambda: student.evaluate(PICTURE, "room_diagram") == want,
             FOLLOW_SECONDS,
             "the student's diagram to equal the teacher's",
         )
-        logs = wait_for(lambda: teacher.evaluate(PICTURE, "room_logs"), 10, "the teacher's log strips")
+        logs = wait_for(lambda: teacher.evaluate(PICTURE, "room_logs"), 30, "the teacher's log strips")
         wait_for(
             lambda: student.evaluate(PICTURE, "room_logs") == logs, FOLLOW_SECONDS, "the same log strips"
         )
@@ -99,7 +99,7 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
         # rejoin snaps back to the teacher's step and picture
         student.get_by_role("button", name="Rejoin").click()
         wait_for(lambda: step_of(student) == 7, FOLLOW_SECONDS, "the student back at the teacher's step")
-        want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 10, "the teacher's diagram")
+        want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 30, "the teacher's diagram")
         wait_for(
             lambda: student.evaluate(PICTURE, "room_diagram") == want,
             FOLLOW_SECONDS,
