@@ -23,10 +23,10 @@ class RarerYoungGC:
     allocations instead of every 700; the caller's thresholds come back when the outermost loop ends.
 
     A bulk run allocates requests, responses and records that nearly all live on (retained logs, consumed
-    records) or die by reference counting, so the frequent young collections (each a scan of what survived,
-    and every tenth a scan of gen 1) found nothing to free: ~10-15% of benchmark 1's CPU time. The engine
-    makes no reference cycles on its hot paths; the collections still run, just less often. Thread-safe and
-    re-entrant (a loop inside a loop, two clusters in two threads): one depth count under a lock."""
+    records) or die by reference counting, so the frequent young collections (and the full ones they lead
+    to, each a scan of every retained batch and record) found little to free: ~10-15% of benchmark 1's CPU
+    time. Cycles are still collected, just less often. Thread-safe and re-entrant (a loop inside a loop, two
+    clusters in two threads): one depth count under a lock. KC_SIM_GC_YOUNG=0 turns this off."""
 
     __slots__ = ()
     _lock = threading.Lock()
