@@ -38,7 +38,7 @@ from .partitioner import coordinator_partition
 from .producer import Producer
 from .records import ConsumerRecord
 from .retention import Retention
-from .scheduler import Scheduler
+from .scheduler import Scheduler, rarer_young_gc
 from .share import ShareConsumer, ShareManager
 from .snapshot import AckedBatchView, ClusterSnapshot, LostRecordView
 from .snapshot_builder import build_snapshot
@@ -225,8 +225,9 @@ class Cluster:
         try:
             sched = self.scheduler
             step_until = sched.step_until
-            while step_until(end):
-                pass
+            with rarer_young_gc:
+                while step_until(end):
+                    pass
             sched.now_ms = max(sched.now_ms, end)
         finally:
             self.in_simulation = False
@@ -241,10 +242,11 @@ class Cluster:
         self.in_simulation = True
         try:
             step_until = sched.step_until
-            while not predicate():
-                if not step_until(end):
-                    sched.now_ms = max(sched.now_ms, end)
-                    return predicate()
+            with rarer_young_gc:
+                while not predicate():
+                    if not step_until(end):
+                        sched.now_ms = max(sched.now_ms, end)
+                        return predicate()
             return True
         finally:
             self.in_simulation = False
@@ -258,18 +260,19 @@ class Cluster:
         sched = self.scheduler
         self.in_simulation = True
         try:
-            actions = 0
-            while self.busy():
-                t = sched.next_time()
-                if t is None:
-                    break
-                if t > end or actions >= max_actions:
-                    raise SimulationLimitError(
-                        f"run_until_idle stopped after {self.now} ms / {actions} actions and the cluster is still busy: "
-                        f"{'; '.join(self.busy()[:3])}. Use run_for(ms) to advance a fixed time."
-                    )
-                sched.step()
-                actions += 1
+            with rarer_young_gc:
+                actions = 0
+                while self.busy():
+                    t = sched.next_time()
+                    if t is None:
+                        break
+                    if t > end or actions >= max_actions:
+                        raise SimulationLimitError(
+                            f"run_until_idle stopped after {self.now} ms / {actions} actions and the cluster is still busy: "
+                            f"{'; '.join(self.busy()[:3])}. Use run_for(ms) to advance a fixed time."
+                        )
+                    sched.step()
+                    actions += 1
         finally:
             self.in_simulation = False
         return self.events.since(start)

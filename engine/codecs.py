@@ -24,14 +24,21 @@ from __future__ import annotations
 import mmap
 import struct
 import zlib
-
-import cramjam
+from types import ModuleType
 
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL = 6, 9, 3  # KIP-390 defaults (compression.<codec>.level)
 XERIAL_MAGIC = b"\x82SNAPPY\x00"
 XERIAL_HEADER = XERIAL_MAGIC + struct.pack(">ii", 1, 1)  # SnappyCodec: version 1, min compatible version 1
 XERIAL_BLOCK = 32 * 1024  # SnappyOutputStream.DEFAULT_BLOCK_SIZE
+
+
+def _cramjam() -> ModuleType:
+    """cramjam, imported at the first snappy/lz4/zstd use: a plain engine run (no compression) never pays for
+    its ~3 MB (issue 21's memory bar)."""
+    import cramjam
+
+    return cramjam
 
 
 class CodecError(ValueError):
@@ -50,6 +57,7 @@ def compress(codec: str, data: bytes) -> bytes:
         z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # a gzip member, mtime 0
         return z.compress(data) + z.flush()
     if codec == "snappy":
+        cramjam = _cramjam()
         mv = memoryview(data)
         parts = [XERIAL_HEADER]
         for i in range(0, len(mv), XERIAL_BLOCK):
@@ -57,11 +65,11 @@ def compress(codec: str, data: bytes) -> bytes:
             parts += (struct.pack(">i", len(block)), block)
         return b"".join(parts)
     if codec == "lz4":
-        c = cramjam.lz4.Compressor(level=LZ4_LEVEL, content_checksum=False, block_linked=False)
+        c = _cramjam().lz4.Compressor(level=LZ4_LEVEL, content_checksum=False, block_linked=False)
         c.compress(data)
         return bytes(c.finish())
     if codec == "zstd":
-        return bytes(cramjam.zstd.compress(data, level=ZSTD_LEVEL))
+        return bytes(_cramjam().zstd.compress(data, level=ZSTD_LEVEL))
     raise ValueError(f"unknown compression codec {codec!r}; allowed: {', '.join(CODECS)}")
 
 
@@ -74,13 +82,14 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> bytes | byte
         return bytes(data)
     if codec == "snappy":
         return _snappy(data, limit)
+    if codec not in ("gzip", "lz4", "zstd"):
+        raise ValueError(f"unknown compression codec {codec!r}; allowed: {', '.join(CODECS)}")
+    cramjam = _cramjam()
     fn = {
         "gzip": cramjam.gzip.decompress_into,
         "lz4": cramjam.lz4.decompress_into,
         "zstd": cramjam.zstd.decompress_into,
-    }.get(codec)
-    if fn is None:
-        raise ValueError(f"unknown compression codec {codec!r}; allowed: {', '.join(CODECS)}")
+    }[codec]
     out = mmap.mmap(-1, limit + 1)  # pages are only touched as the decoder writes them
     try:
         try:
@@ -98,6 +107,7 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> bytes | byte
 
 def _snappy(data: bytes | memoryview, limit: int) -> bytes | bytearray:
     """xerial-framed snappy (SnappyInputStream) or, without the magic, one raw snappy block."""
+    cramjam = _cramjam()
     mv = memoryview(data)
     blocks: list[memoryview] = []
     if bytes(mv[:8]) == XERIAL_MAGIC:

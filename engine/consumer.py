@@ -38,7 +38,7 @@ from .errors import (
     UnknownMemberIdError,
     UnreleasedInstanceIdError,
 )
-from .records import ConsumerRecord, SameTimestamps
+from .records import ConsumerRecord, RunTimestamps, SameTimestamps
 from .scheduler import Watchdog
 
 if TYPE_CHECKING:
@@ -349,7 +349,7 @@ class Consumer:
         """Hand out up to `limit` buffered records, a batch slice at a time (records are built in C by zip)."""
         out: list[ConsumerRecord] = []
         chunks: list[
-            tuple[TP, range | tuple[int, ...], int, int, tuple | SameTimestamps]
+            tuple[TP, range | tuple[int, ...], int, int, tuple | SameTimestamps | RunTimestamps]
         ] = []  # tp, offsets, start, stop, ts
         buf = self.buffer
         while buf and len(out) < limit:

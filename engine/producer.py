@@ -206,9 +206,13 @@ def _extra_columns(b: ProducerBatch, idx: int, timestamp_ms: int | None, now: in
     if b.sent_at is not None:
         b.sent_at.append(now)
     if headers:
-        if b.headers is None:
-            b.headers = [()] * idx
-        b.headers.append(tuple(headers))
+        hs = b.headers
+        if hs is None:
+            hs = b.headers = [()] * idx
+        headers = tuple(headers)
+        # the same headers as the record before (a producer usually sends the same few): keep one tuple, not
+        # one per record (64 bytes each, and a GC-tracked object every young collection scans)
+        hs.append(hs[-1] if hs and hs[-1] == headers else headers)
     elif b.headers is not None:
         b.headers.append(())
 

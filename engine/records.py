@@ -6,6 +6,7 @@ on the hot path. The same batch object is shared by every replica that stores it
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any, NamedTuple
@@ -130,7 +131,7 @@ class SameTimestamps:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SameTimestamps):
             return self.value == other.value and self.count == other.count
-        return isinstance(other, tuple) and tuple(self) == other
+        return isinstance(other, tuple | RunTimestamps) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
         return hash(tuple(self))
@@ -145,11 +146,75 @@ class SameTimestamps:
         return self
 
 
-def timestamp_column(stamps: list[int]) -> tuple[int, ...] | SameTimestamps:
-    """The sealed form of a producer batch's timestamps: SameTimestamps when they are all equal."""
-    first = stamps[0] if stamps else None
-    if first is not None and stamps[-1] == first and stamps.count(first) == len(stamps):
-        return SameTimestamps(first, len(stamps))
+class RunTimestamps:
+    """A batch's timestamp column as runs of equal timestamps (records sent over a few milliseconds): the
+    first index and the timestamp of each run instead of one tuple entry per record. Saves 8 bytes per retained
+    record where the batch spans a few clock ticks (most batches of a bulk run). Reads like the tuple it
+    stands for (index, slice, iterate, compare), as SameTimestamps does."""
+
+    __slots__ = ("starts", "values", "count")
+
+    def __init__(self, starts: tuple[int, ...], values: tuple[int, ...], count: int) -> None:
+        self.starts = starts  # ascending, starts[0] == 0
+        self.values = values
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _lengths(self):
+        starts = self.starts
+        return map(int.__sub__, (*starts[1:], self.count), starts)
+
+    def __iter__(self):
+        return chain.from_iterable(map(repeat, self.values, self._lengths()))
+
+    def __getitem__(self, i):
+        if i.__class__ is slice:
+            return tuple(self)[i]
+        if -self.count <= i < self.count:
+            return self.values[bisect_right(self.starts, i % self.count) - 1]
+        raise IndexError("timestamp index out of range")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, tuple | SameTimestamps | RunTimestamps) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self):
+        return (RunTimestamps, (self.starts, self.values, self.count))
+
+    def __deepcopy__(self, memo: dict) -> RunTimestamps:  # immutable
+        return self
+
+
+def timestamp_column(stamps: list[int]) -> tuple[int, ...] | SameTimestamps | RunTimestamps:
+    """The sealed form of a producer batch's timestamps: SameTimestamps when they are all equal, RunTimestamps
+    when they ascend in a few runs (send times), else a tuple."""
+    n = len(stamps)
+    if not n:
+        return ()
+    first = stamps[0]
+    if stamps[-1] == first and stamps.count(first) == n:
+        return SameTimestamps(first, n)
+    if stamps[-1] > first:
+        # runs found by bisection, assuming the stamps ascend; checked below, in C, by rebuilding them
+        starts: list[int] = []
+        values: list[int] = []
+        i, most = 0, n >> 3
+        while i < n and len(starts) <= most:
+            v = stamps[i]
+            starts.append(i)
+            values.append(v)
+            i = bisect_right(stamps, v, i)
+        if i == n and len(starts) <= most:
+            runs = RunTimestamps(tuple(starts), tuple(values), n)
+            if list(runs) == stamps:
+                return runs
     return tuple(stamps)
 
 
@@ -182,7 +247,7 @@ class RecordBatch:
         leader_epoch: int,
         keys: tuple,
         values: tuple,
-        timestamps: tuple | SameTimestamps,
+        timestamps: tuple | SameTimestamps | RunTimestamps,
         headers: tuple | None,
         producer_id: int,
         producer_epoch: int,

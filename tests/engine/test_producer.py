@@ -27,6 +27,28 @@ def test_linger_collects_a_trickle_into_one_batch():
     assert [f.offset for f in futs] == list(range(10))
 
 
+def test_records_of_one_batch_keep_their_own_send_times():
+    # ProducerRecord timestamp (CreateTime): each record's send time, even when one batch spans several ms
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"linger.ms": 50})
+    sent_at = []
+    for i in range(40):  # ten records at each of four send times, all in one batch
+        sent_at.append(c.now)
+        p.send("orders", key="k", value=f"v{i}")
+        if i % 10 == 9:
+            c.run_for(4)
+    c.run_for(200)
+    assert len(_batches_sent(c)) == 1
+    g = c.consumer("c1", group_id="g1", topics=["orders"], config={"auto.offset.reset": "earliest"})
+    got = []
+    for _ in range(20):
+        got += g.poll(timeout_ms=500, max_records=7)  # polls that start and stop mid-batch
+        if len(got) >= 40:
+            break
+    assert [r.value for r in got] == [f"v{i}".encode() for i in range(40)]
+    assert [r.timestamp for r in got] == sent_at
+
+
 def test_linger_zero_sends_each_record_at_once():
     c = make_cluster(partitions=1)
     p = c.producer("p1", {"linger.ms": 0, "max.in.flight.requests.per.connection": 5})

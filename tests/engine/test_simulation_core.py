@@ -92,6 +92,29 @@ def test_run_until_idle_is_bounded_and_says_why():
         c.run_until_idle(max_ms=20_000)
 
 
+def test_the_applications_gc_thresholds_come_back_after_every_run_loop():
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        c = make_cluster(partitions=1, rf=1)
+        p = c.producer("p1", {"linger.ms": 5})
+        p.send("orders", value="a")
+        p.flush()  # run_until
+        c.run_for(100)
+        c.run_until_idle()
+        assert gc.get_threshold() == (900, 11, 12)
+        c.crash_broker(c.leaders_of("orders")[0])
+        p2 = c.producer("p2", {"delivery.timeout.ms": 10**7, "request.timeout.ms": 1000})
+        p2.send("orders", value="stuck")
+        with pytest.raises(SimulationLimitError):
+            c.run_until_idle(max_ms=5_000)
+        assert gc.get_threshold() == (900, 11, 12)  # also when the loop ends in an error
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_event_summaries_a_student_can_read(tmp_path):
     c = _queue_scenario()
     lines = [f"{e.seq:3d} t={e.time_ms:>5} ms  {e.kind:<20} {e.summary}" for e in c.events.events[:40]]
