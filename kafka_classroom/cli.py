@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,11 @@ def run_app(port: int | None, extra: list[str]) -> int:
     cmd += [f"--{k}={v}" for k, v in STREAMLIT_CONFIG.items()]
     if port is not None:
         cmd.append(f"--server.port={port}")
+    if (
+        os.name == "posix"
+    ):  # become Streamlit, so a SIGTERM or Ctrl-C stops it (a child would be left running)
+        sys.stdout.flush()
+        os.execv(sys.executable, cmd + extra)
     try:
         return subprocess.call(cmd + extra)
     except KeyboardInterrupt:

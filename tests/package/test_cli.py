@@ -152,3 +152,6 @@ def test_app_starts_streamlit_from_any_folder(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    # SIGTERM to `kafka-classroom app` stopped Streamlit itself: nothing is left answering on the port
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
