@@ -894,42 +894,19 @@ class Broker:
             )
         else:
             consumer, req_id, errors, preferred = f.reply
-            if preferred:  # KIP-392: the partitions to read from a follower instead
-                c.network.send(
-                    self.name,
-                    consumer.id,
-                    "FetchResponse",
-                    consumer.on_fetch_response,
-                    self.id,
-                    req_id,
-                    data,
-                    errors,
-                    aborted or None,
-                    preferred,
-                )
-            elif f.isolation_committed:  # the response carries the aborted transactions in range (KIP-98)
-                c.network.send(
-                    self.name,
-                    consumer.id,
-                    "FetchResponse",
-                    consumer.on_fetch_response,
-                    self.id,
-                    req_id,
-                    data,
-                    errors,
-                    aborted,
-                )
-            else:
-                c.network.send(
-                    self.name,
-                    consumer.id,
-                    "FetchResponse",
-                    consumer.on_fetch_response,
-                    self.id,
-                    req_id,
-                    data,
-                    errors,
-                )
+            # KIP-392: the partitions to read from a follower instead; KIP-98: the aborted transactions in range
+            extra = (aborted or None, preferred) if preferred else (aborted,) if f.isolation_committed else ()
+            c.network.send(
+                self.name,
+                consumer.id,
+                "FetchResponse",
+                consumer.on_fetch_response,
+                self.id,
+                req_id,
+                data,
+                errors,
+                *extra,
+            )
 
     # -- follower side ------------------------------------------------------------------------------------
     def _start_following(self, r: Replica, leader: int) -> None:

@@ -217,6 +217,24 @@ class Consumer:
             group=self.group_id,
         )
 
+    def _leave_kip848(self, co: Any, member_epoch: int, instance_id: str | None = None) -> None:
+        """Leave with a ConsumerGroupHeartbeat (KIP-848): member epoch -1, or -2 for a static member that will
+        come back (it keeps its partitions until the session times out)."""
+        self.cluster.network.send(
+            self.id,
+            co.name,
+            "ConsumerGroupHeartbeat",
+            co.coordinator.kip848.on_heartbeat,
+            self,
+            self.group_id,
+            self.member_id,
+            member_epoch,
+            [],
+            [],
+            None,
+            instance_id,
+        )
+
     def close(self) -> None:
         """Commit (with auto-commit on), send LeaveGroup, stop: the group rebalances at once. A static member
         (group.instance.id) sends no LeaveGroup (AbstractCoordinator.maybeLeaveGroup): it may come back."""
@@ -227,21 +245,7 @@ class Consumer:
             self._send_commit({tp: self.positions[tp] for tp in self.assignment if tp in self.positions})
         static = self.config.group_instance_id
         if static is not None and self._kip848 and self.member_id and self.coordinator is not None:
-            co = c.brokers[self.coordinator]  # member epoch -2: a static member leaves for now (KIP-848)
-            c.network.send(
-                self.id,
-                co.name,
-                "ConsumerGroupHeartbeat",
-                co.coordinator.kip848.on_heartbeat,
-                self,
-                self.group_id,
-                self.member_id,
-                -2,
-                [],
-                [],
-                None,
-                static,
-            )
+            self._leave_kip848(c.brokers[self.coordinator], -2, static)  # a static member leaves for now
         if static is not None:
             self.alive = False
             self.state = "closed"
@@ -257,20 +261,8 @@ class Consumer:
             return
         if self.member_id and self.coordinator is not None:
             co = c.brokers[self.coordinator]
-            if self._kip848:  # a heartbeat with member epoch -1 is how a KIP-848 member leaves
-                c.network.send(
-                    self.id,
-                    co.name,
-                    "ConsumerGroupHeartbeat",
-                    co.coordinator.kip848.on_heartbeat,
-                    self,
-                    self.group_id,
-                    self.member_id,
-                    -1,
-                    [],
-                    [],
-                    None,
-                )
+            if self._kip848:
+                self._leave_kip848(co, -1)
             else:
                 c.network.send(
                     self.id,
