@@ -758,6 +758,10 @@ class Cluster:
         ps = self.controller.partitions.get((OFFSETS_TOPIC, self.offsets_partition(group_id)))
         return ps.leader if ps is not None else None
 
+    def find_consumer(self, client_id: str) -> Consumer | ExternalConsumer | None:
+        """The consumer listed under `client_id` (a group coordinator loading members looks up where to answer)."""
+        return self.consumers.get(client_id)
+
     def group_state(self, group_id: str):
         co = self.coordinator_for(group_id)
         if co is None:
