@@ -598,6 +598,7 @@ class Cluster:
                 if g is not None and kip848 is not None and k.group_id not in bumped:
                     bumped.add(k.group_id)
                     kip848.bump_epoch(g, f"topic {topic} has more partitions")
+                    kip848.store(g)
 
     def delete_topic(self, name: str) -> None:
         args.name("delete_topic()", "name", name, "orders")

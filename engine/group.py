@@ -35,7 +35,7 @@ from .errors import (
     StaleMemberEpochError,
     UnknownMemberIdError,
 )
-from .group848 import ConsumerProtocolCoordinator
+from .group848 import CONSUMER_GROUP_KEY, ConsumerProtocolCoordinator
 from .records import BATCH_OVERHEAD, RecordBatch, record_size
 
 if TYPE_CHECKING:
@@ -225,12 +225,15 @@ class GroupCoordinator:
             return
         offsets: dict[str, dict[TP, int]] = {}
         metadata: dict[str, bytes] = {}
+        consumer_groups: dict[str, bytes] = {}
         for b in r.log.batches():
             for k, v in zip(b.keys, b.values, strict=True):
                 if not k:
                     continue
                 if k.startswith(GROUP_METADATA_KEY):
                     metadata[k[len(GROUP_METADATA_KEY) :].decode()] = v
+                elif k.startswith(CONSUMER_GROUP_KEY):
+                    consumer_groups[k[len(CONSUMER_GROUP_KEY) :].decode()] = v
                 else:
                     group_id, topic, part = k.decode().rsplit("/", 2)
                     offsets.setdefault(group_id, {})[(topic, int(part))] = int(v)
@@ -239,6 +242,9 @@ class GroupCoordinator:
             g.offsets = offsets.get(group_id, {})
             if group_id in metadata:
                 self._replay_group_metadata(g, json.loads(metadata[group_id]))
+        for group_id in sorted(consumer_groups):
+            self.groups.setdefault(group_id, Group(group_id))
+            self.kip848.load(group_id, consumer_groups[group_id])
 
     def _replay_group_metadata(self, g: Group, value: dict) -> None:
         """replay(GroupMetadataKey, GroupMetadataValue): Stable with the stored members, or Empty."""
@@ -286,6 +292,7 @@ class GroupCoordinator:
         leave memory; members still waiting in JoinGroup or SyncGroup are told NOT_COORDINATOR."""
         self.loaded.discard(partition)
         c = self.cluster
+        self.kip848.unload(partition)
         for group_id in [gid for gid in self.groups if c.offsets_partition(gid) == partition]:
             g = self.groups.pop(group_id)
             if g.join_timer is not None:
@@ -326,7 +333,7 @@ class GroupCoordinator:
                 for m in g.members.values()
             ],
         }
-        self._append(g.group_id, (group_metadata_key(g.group_id),), (json.dumps(value).encode(),))
+        self.append_records(g.group_id, (group_metadata_key(g.group_id),), (json.dumps(value).encode(),))
 
     def _reply(self, member_consumer, kind: str, handler, *args) -> None:
         self.cluster.network.send(self.broker.name, member_consumer.id, kind, handler, *args)
@@ -1005,9 +1012,9 @@ class GroupCoordinator:
         """Offset commit records go into the group's __consumer_offsets partition (key: group, topic, partition)."""
         keys = tuple(f"{g.group_id}/{t}/{p}".encode() for (t, p) in offsets)
         values = tuple(str(o).encode() for o in offsets.values())
-        self._append(g.group_id, keys, values)
+        self.append_records(g.group_id, keys, values)
 
-    def _append(self, group_id: str, keys: tuple[bytes, ...], values: tuple[bytes, ...]) -> None:
+    def append_records(self, group_id: str, keys: tuple[bytes, ...], values: tuple[bytes, ...]) -> None:
         """One batch of records into the group's __consumer_offsets partition, if this broker leads it."""
         c = self.cluster
         r = self.broker.replicas.get(("__consumer_offsets", c.offsets_partition(group_id)))

@@ -187,3 +187,102 @@ def test_coordinator_broker_dies_group_goes_on_without_rebalance(seed):
     assert after.state == "Stable" and after.generation == before.generation
     assert {k.id: list(k.assignment) for k in ks} == assignments
     assert {f"v{i}".encode() for i in range(40, 80)} <= set(got)
+
+
+# -- KIP-848 groups ---------------------------------------------------------------------------------------------
+def _consumer_group_record(h: ClassicGroupHarness) -> None:
+    """GroupMetadataManagerTest.testOnLoaded's group "foo" at epoch 10: foo-1 (member epoch 9, foo-0..2 assigned,
+    foo-3..5 pending revocation, target foo-3..5) and foo-2 (member epoch 10), both subscribed to foo with the
+    range assignor; written as our one ConsumerGroup record in the group's partition."""
+    from engine.group848 import CONSUMER_GROUP_KEY
+
+    c = h.cluster
+    c.run_for(100)
+    tp = ("__consumer_offsets", c.offsets_partition("foo"))
+    broker = c.brokers[c.coordinator_for("foo")]
+    r = broker.replicas[tp]
+    foo = [["foo", p] for p in range(6)]
+    value = {
+        "epoch": 10,
+        "target_epoch": 10,
+        "target": {"foo-1": foo[3:], "foo-2": []},
+        "assignor": "range",
+        "metadata": {"foo": 6},
+        "members": [
+            {
+                "member_id": "foo-1",
+                "client_id": "client",
+                "instance_id": None,
+                "topics": ["foo"],
+                "epoch": 9,
+                "assigned": foo[:3],
+                "owned": foo,
+                "assignor": "range",
+            },
+            {
+                "member_id": "foo-2",
+                "client_id": "client",
+                "instance_id": None,
+                "topics": ["foo"],
+                "epoch": 10,
+                "assigned": [],
+                "owned": [],
+                "assignor": "range",
+            },
+        ],
+    }
+    key, val = CONSUMER_GROUP_KEY + b"foo", json.dumps(value).encode()
+    size = BATCH_OVERHEAD + record_size(key, val)
+    batch = RecordBatch(r.leo, r.leader_epoch, (key,), (val,), (c.now,), None, -1, -1, -1, size, "none", size)
+    broker.append_as_leader(r, batch)
+
+
+def test_on_loaded_consumer_group_members_get_session_timeouts():
+    """GroupMetadataManagerTest.testOnLoaded: after the replay, all members have a session timeout in place
+    (foo-1's revocation timeout is not modelled: see NOT_PORTED.md) and the group keeps its epochs."""
+    h = ClassicGroupHarness()
+    h.cluster.create_topic("foo", partitions=6, replication_factor=1)
+    _consumer_group_record(h)
+    p = h.cluster.offsets_partition("foo")
+    h.coordinator.on_resigned(p)
+    h.coordinator.on_elected(p)
+    g = h.coordinator.kip848.groups["foo"]
+    assert g.epoch == 10 and g.target_epoch == 10 and g.assignor == "range"
+    assert {mid: m.epoch for mid, m in g.members.items()} == {"foo-1": 9, "foo-2": 10}
+    assert g.members["foo-1"].assigned == [("foo", 0), ("foo", 1), ("foo", 2)]
+    now = h.cluster.now
+    session = h.cluster.broker_config.group_consumer_session_timeout_ms
+    for m in g.members.values():
+        assert m.timer is not None and m.timer.time_ms == now + session
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kip848_coordinator_broker_dies_members_keep_their_epochs(seed):
+    """What a user sees with group.protocol=consumer: the coordinator's broker crashes, the new coordinator loads
+    the group, and the members go on at the same member epoch with the same partitions (before, they were
+    answered UNKNOWN_MEMBER_ID and lost their partitions)."""
+    c = make_cluster(partitions=4, rf=3, seed=seed)
+    p = c.producer("p1")
+    for i in range(40):
+        p.send("orders", key=f"k{i % 7}", value=f"v{i}")
+    p.flush()
+    cfg = {"group.protocol": "consumer", "auto.offset.reset": "earliest"}
+    ks = [c.consumer(f"c{i}", group_id="g", topics=["orders"], config=cfg) for i in (1, 2)]
+    for _ in range(60):
+        for k in ks:
+            k.poll(200)
+    assert c.snapshot().group("g").state == "Stable"
+    before = {k.id: (k.generation, list(k.assignment)) for k in ks}
+    assert all(a for _, a in before.values())
+    old = c.coordinator_for("g")
+    mark = len(c.events.events)
+    c.crash_broker(old)
+    for _ in range(150):
+        for k in ks:
+            k.poll(200)
+    assert c.coordinator_for("g") not in (None, old)
+    kinds = [e.kind for e in c.events.events[mark:] if e.data.get("group") == "g" or "g" in e.actors]
+    assert "group_loaded" in kinds
+    assert "partitions_revoked" not in kinds and "rebalance_started" not in kinds
+    assert {k.id: (k.generation, list(k.assignment)) for k in ks} == before
+    assert c.snapshot().group("g").state == "Stable"
