@@ -327,6 +327,8 @@ async def _lecture(
                 "p50_ms": round(statistics.median(got), 1) if got else None,
                 "p95_ms": round(q[18], 1) if got else None,
                 "max_ms": round(max(got), 1) if got else None,
+                # how the arrivals spread over the step (all at the end, or one after another)
+                "deciles_ms": [round(x) for x in statistics.quantiles(got, n=10)] if len(got) > 1 else None,
             }
         )
         if browsers:  # each browser student's screen: step pressed -> narration and both charts drawn
