@@ -6,9 +6,12 @@ reads the figure only at mount (bench/NOTES.md, issue 17 round 2). `live_chart` 
 that change on every Step (the cluster diagram, the partition log strips): a `st.components.v2` component
 (JavaScript in the page, no iframe) keyed by the caller's key, whose one plotly div is updated in place.
 
-* plotly.js: the copy shipped in the plotly Python package (`plotly/package_data/plotly.min.js`), served by
-  Streamlit's component file route (`components.v1.declare_component(path=...)`, used only as a static file
-  server) and loaded once per page (`window.__kcPlotly`).
+* plotly.js, loaded once per page (`window.__kcPlotly`): Streamlit's own (the `PlotlyChart.<hash>.js` chunk
+  its `st.plotly_chart` loads, found next to Streamlit's index script; it sets `window.Plotly`), so the page
+  holds one plotly.js, the one `st.plotly_chart` draws with, cached by the browser for a year; if that chunk
+  cannot be found, the copy shipped in the plotly Python package (`plotly/package_data/plotly.min.js`),
+  served by Streamlit's component file route (`components.v1.declare_component(path=...)`, used only as a
+  static file server; sent gzipped but without caching headers, so once per page load).
 * The look is `st.plotly_chart`'s: its "streamlit" theme for this app's light theme (fonts, hover labels,
   margins' padding, axis colours), captured from Streamlit's own transform into `streamlit_plotly_theme.json`
   (recapture it if `.streamlit/config.toml`'s [theme] changes), and a bold title, as Streamlit draws it.
@@ -45,19 +48,33 @@ MAX_GROWTH = 1.7  # as theme.scaled_chart: a scaled picture is at most this many
 JS = r"""
 const THEME = __THEME__;
 
-function loadPlotly(src) {
+async function streamlitPlotly(chunk) {  // Streamlit's own plotly.js chunk: cached by the browser, shared
+  const index = [...document.querySelectorAll('script[src]')].map((s) => s.src)
+    .find((u) => /\/static\/js\/index\.[^/]*\.js$/.test(u));
+  if (!chunk || !index) throw new Error('no Streamlit plotly chunk');
+  await import(new URL(chunk, index).href);  // it sets window.Plotly as it loads
+  if (!window.Plotly) throw new Error('the Streamlit plotly chunk did not set window.Plotly');
+  return window.Plotly;
+}
+
+function loadPlotly(d) {
   if (!window.__kcPlotly) {
-    window.__kcPlotly = new Promise((resolve, reject) => {
-      const s = document.createElement('script');
-      s.src = src;
-      s.async = true;
-      s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));
-      s.onerror = () => reject(new Error('cannot load ' + src));
-      document.head.appendChild(s);
-    });
+    window.__kcPlotly = (window.Plotly ? Promise.resolve(window.Plotly) : streamlitPlotly(d.chunk))
+      .catch(() => packagePlotly(d.src));
     window.__kcPlotly.catch(() => { window.__kcPlotly = null; });
   }
   return window.__kcPlotly;
+}
+
+function packagePlotly(src) {  // the plotly package's copy, if Streamlit's chunk cannot be found
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.async = true;
+    s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));
+    s.onerror = () => reject(new Error('cannot load ' + src));
+    document.head.appendChild(s);
+  });
 }
 
 function size(gd, d) {
@@ -100,7 +117,7 @@ async function draw(gd) {
     do {
       gd.__kcDirty = false;
       const d = gd.__kcWant;
-      const Plotly = await loadPlotly(d.src);
+      const Plotly = await loadPlotly(d);
       if (!gd.isConnected) return;
       const [w, h] = size(gd, d);
       gd.style.height = h + 'px';
@@ -197,6 +214,13 @@ def _plotly_src() -> str:
     return "/" + (f"{base}/" if base else "") + f"component/{__name__}.{ASSETS}/plotly.min.js"
 
 
+@lru_cache(maxsize=1)
+def _streamlit_chunk() -> str | None:
+    """The file name of Streamlit's own plotly.js chunk (static/js/PlotlyChart.<hash>.js), or None."""
+    found = sorted((Path(st.__file__).resolve().parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if len(found) == 1 else None
+
+
 def _scale(layout: Any, height: float, design_width: float) -> dict[str, float]:
     """The height formula of `theme.scaled_chart`, for the browser to apply at the page's width."""
     margin = layout.margin
@@ -228,6 +252,7 @@ def live_chart(
         "height": height,
         "scale": _scale(fig.layout, height, design_width) if design_width else None,
         "selectable": on_select is not None,
+        "chunk": _streamlit_chunk(),
         "src": _plotly_src(),
     }
     callbacks = {"on_selection_change": on_select} if on_select is not None else {}
