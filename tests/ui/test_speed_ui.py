@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ui_fixtures import chart_specs
+
 from ui.session import DEFAULT_PRESET, REPLAY_TAIL, PlaygroundSession, preset
 
 
@@ -23,9 +25,8 @@ def test_a_long_shared_link_copies_the_cluster_rarely_and_back_stays_exact():
 
 
 def _diagram(at) -> dict:
-    import json
 
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     return next(
         s
         for s in specs
