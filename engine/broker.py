@@ -620,14 +620,14 @@ class Broker:
             return
         else:
             offsets = sess.offsets
-            offsets.update(parts)
+            sess.update(parts)
             quiet = sess.quiet
             for tp in parts:
                 if tp in quiet:
                     sess.wake(tp)
             for tp in sess.changed(self.meta_version):
                 sess.wake(tp)
-            work = {tp: offsets[tp] for tp in sorted(offsets.keys() - quiet.keys())} if quiet else offsets
+            work = {tp: offsets[tp] for tp in sess.active()} if quiet else offsets
         if sess is None:
             work = parts
         else:
@@ -678,7 +678,9 @@ class Broker:
         else:
             self._park(fetch, c.broker_config.replica_fetch_wait_max_ms)
             if sess is not None:
-                self.parked_replica_fetches = [p for p in self.parked_replica_fetches if not p.done] + [fetch]
+                parked = [p for p in self.parked_replica_fetches if not p.done]
+                parked.append(fetch)
+                self.parked_replica_fetches = parked
 
     def _maybe_expand_isr(self, r: Replica, follower_id: int, fetch_offset: int) -> None:
         """A follower outside the ISR rejoins once it has caught up to the high watermark (and this epoch)."""
@@ -832,10 +834,14 @@ class Broker:
         tp = r.tp
         leo = r.log.log_end_offset
         woken = False
+        answered = False
         for f in self.parked_replica_fetches:
+            if f.done:
+                answered = True
+                continue
             sess: FetchSession = f.session  # type: ignore[assignment]  # a parked follower fetch has its session
             q = sess.quiet.get(tp)
-            if f.done or q is None or q[2] == leo:
+            if q is None or q[2] == leo:
                 continue
             sess.wake(tp)
             f.parts = dict(sorted({**f.parts, tp: sess.offsets[tp][0]}.items()))  # a full fetch's order
@@ -843,7 +849,8 @@ class Broker:
             woken = True
         if woken:
             r.parked_fetches.sort(key=_parked_order)
-        self.parked_replica_fetches = [f for f in self.parked_replica_fetches if not f.done]
+        if answered:  # (wake() answers nothing: only the fetches seen done above need to go)
+            self.parked_replica_fetches = [f for f in self.parked_replica_fetches if not f.done]
 
     def _answer_fetch(self, f: DelayedFetch, force: bool) -> None:
         if f.done:

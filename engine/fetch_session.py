@@ -27,7 +27,7 @@ TP = tuple[str, int]
 class FetchSession:
     """One follower's session on a leader: each partition's fetch offset, and which partitions are quiet."""
 
-    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms", "checked_version")
+    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms", "checked_version", "_active")
 
     def __init__(self, follower_epoch: int, now_ms: int) -> None:
         self.follower_epoch = (
@@ -40,15 +40,34 @@ class FetchSession:
         self.checked_version = (
             -1
         )  # the leader's Broker.meta_version when leadership/ISR/epochs were last checked
+        self._active: list[TP] | None = None  # sorted partitions not quiet; None: recompute (quiet changed)
+
+    def active(self) -> list[TP]:
+        """The session's partitions that are not quiet, sorted (a full fetch's order): what a fetch works on.
+        Kept until a partition goes quiet or wakes, or the session gains a partition (most fetches: neither)."""
+        act = self._active
+        if act is None:
+            act = self._active = sorted(self.offsets.keys() - self.quiet.keys())
+        return act
+
+    def update(self, parts: dict[TP, tuple[int, int]]) -> None:
+        """An incremental fetch's partitions: their new fetch offsets."""
+        offsets = self.offsets
+        known = len(offsets)
+        offsets.update(parts)
+        if len(offsets) != known:
+            self._active = None  # a partition new to the session
 
     def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
         self.quiet[tp] = (r, f, leo, r.partition_epoch, r.log.log_start_offset)
         f.session = self
+        self._active = None
 
     def wake(self, tp: TP) -> None:
         """Leave quiet: write back what every skipped fetch would have written (caught up at the last fetch)."""
         _r, f, leo, _pe, _ls = self.quiet.pop(tp)
+        self._active = None
         f.session = None
         f.restore(self.last_fetch_ms, leo)
 

@@ -218,14 +218,21 @@ class Replica:
         it that are caught up (ReplicaState.isCaughtUp within `lag_max_ms`) and `eligible` to join the ISR (alive,
         not fenced or shutting down: isReplicaIsrEligible); never backwards; held still while the committed ISR
         is below the effective min ISR (isUnderMinIsr, KAFKA-15583)."""
-        if len(self.isr) < self.effective_min_isr(min_insync):
-            return self.hw
-        isr = self.isr_for_hw()
-        leo = self.leo
+        isr = self.isr
+        hw = self.hw
+        if len(isr) < min(min_insync, max(1, len(self.replicas))):  # effective_min_isr(), inlined (hot)
+            return hw
+        pending = self.pending_isr  # isr_for_hw(), inlined
+        if pending is not None and len(pending) > len(isr):
+            isr = pending
+        leo = self.log.log_end_offset
         new_hw = leo
         for b, f in self.followers.items():
             if b in isr:
-                new_hw = min(new_hw, f.leo if f.leo >= 0 else self.hw)
+                fleo = f.leo
+                fleo = fleo if fleo >= 0 else hw
+                if fleo < new_hw:
+                    new_hw = fleo
             elif (
                 0 <= f.leo < new_hw
                 and lag_max_ms >= 0
@@ -233,4 +240,4 @@ class Replica:
                 and (eligible is None or eligible(b))
             ):
                 new_hw = f.leo  # a caught-up follower outside the ISR: the HW waits for it to rejoin
-        return max(self.hw, new_hw)
+        return hw if hw > new_hw else new_hw
