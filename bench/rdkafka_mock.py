@@ -118,11 +118,11 @@ def _consumers(bootstrap: str, topic: str, n: int = 3) -> list:
     return cs
 
 
-def workload(keys: list, values: list, n: int, consume: bool) -> Timing | None:
+def workload(keys: list, values: list, n: int, consume: bool) -> Timing | str:
     """One run against a fresh mock cluster (3 brokers, 6 partitions, RF 3): produce `n` records and flush
     (acks=all), and with `consume` then read them all back through a group of three consumers (benchmark 1's
-    shape; librdkafka's consumers also fetch in their background threads while the producer runs). None if
-    the mock's retention dropped records before the consumers read them (the run is not counted)."""
+    shape; librdkafka's consumers also fetch in their background threads while the producer runs). If not
+    every record came back, the run is not counted: why, instead of a Timing."""
     mock = MockCluster(3, "bench", 6, 3)
     try:
         producer = _producer(mock.bootstrap)
@@ -155,9 +155,21 @@ def workload(keys: list, values: list, n: int, consume: bool) -> Timing | None:
             return got
 
         t, got = timed(work)
+        why = "" if not consume or got == n else _lost(consumers[0], got, n)
         for c in consumers:
             c.close()
         producer = None  # the client goes before its cluster
-        return t if not consume or got == n else None
+        return why or t
     finally:
         mock.close()
+
+
+def _lost(consumer, got: int, n: int) -> str:
+    """Why a run read `got` of `n` records: the mock's retention (a partition's log no longer starts at 0) or
+    consumers that stopped receiving (3 s without a record, e.g. on a machine too busy for their threads)."""
+    from confluent_kafka import TopicPartition
+
+    lows = [consumer.get_watermark_offsets(TopicPartition("bench", p), timeout=5)[0] for p in range(6)]
+    if any(lows):
+        return f"the mock's log limit dropped records before they were read (log start offsets {lows})"
+    return f"consumers received nothing for 3 s after {got:,} of {n:,} records"

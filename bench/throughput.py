@@ -153,7 +153,7 @@ def mockafka_workload(n: int, partitions: int = 6) -> Timing:
     return t
 
 
-def rdkafka_workloads(n_e2e: int, n: int) -> tuple[Timing | None, Timing]:
+def rdkafka_workloads(n_e2e: int, n: int) -> tuple[Timing | str, Timing | str]:
     """librdkafka's mock cluster: (end-to-end of `n_e2e` records, produce-only of `n`), each on a fresh mock
     cluster."""
     from bench import rdkafka_mock
@@ -223,7 +223,7 @@ def run(quick: bool = False) -> list[Result]:
     mockafka: list[Timing] = []
     rd_e2e: list[tuple[Timing, Timing]] = []  # (our base run, the peer's run interleaved with it)
     rd_produce: list[tuple[Timing, Timing]] = []
-    rd_skipped = 0
+    rd_skipped: list[str] = []  # why each uncounted end-to-end run was not counted
     errors: dict[str, str] = {}
     for _ in range(runs):  # interleaved, so every workload sees the same machine load
         for shape in SHAPES:
@@ -232,9 +232,10 @@ def run(quick: bool = False) -> list[Result]:
         got = _peer("rdkafka", lambda: rdkafka_workloads(n_e2e, n), errors)
         if got is not None:
             e2e, produce = got
-            rd_produce.append((ours["base"][-1], produce))
-            if e2e is None:
-                rd_skipped += 1
+            if isinstance(produce, Timing):
+                rd_produce.append((ours["base"][-1], produce))
+            if not isinstance(e2e, Timing):
+                rd_skipped.append(e2e)
             else:  # ours on the same (smaller) record count, in the same round
                 gc.collect()
                 ours_e2e = ours["base"][-1] if n_e2e == n else engine_workload(n_e2e, shape="base")
@@ -289,7 +290,7 @@ def run(quick: bool = False) -> list[Result]:
             ("produce_vs_librdkafka_mock", rd_produce, "produce-only", n),
         ):
             if not pairs:
-                note = "no counted run (the mock's 5 MB log limit dropped records before they were read)"
+                note = f"no counted run ({'; '.join(sorted(set(rd_skipped))) or 'no run'})"
                 out.append(_rdkafka_unmeasured(name, what, note))
                 continue
             theirs = [p for _, p in pairs]
@@ -311,7 +312,8 @@ def run(quick: bool = False) -> list[Result]:
                         "librdkafka_spread": [round(x) for x in rate["spread"]],
                         "librdkafka_wall_s": [round(x, 3) for x in peer_s],
                         "librdkafka_cpu_s": [round(t.cpu, 3) for t in theirs],
-                        "runs_not_counted": rd_skipped if what == "end-to-end" else 0,
+                        "runs_not_counted": len(rd_skipped) if what == "end-to-end" else 0,
+                        "not_counted_why": rd_skipped if what == "end-to-end" else [],
                     },
                     # librdkafka's CPU time is every thread's: the clients' and the mock brokers'
                     cpu=round(

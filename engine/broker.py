@@ -844,7 +844,11 @@ class Broker:
             if q is None or q[2] == leo:
                 continue
             sess.wake(tp)
-            f.parts = dict(sorted({**f.parts, tp: sess.offsets[tp][0]}.items()))  # a full fetch's order
+            parts = f.parts
+            if not parts or tp > next(reversed(parts)):
+                parts[tp] = sess.offsets[tp][0]  # after the last: the order stays a full fetch's order
+            else:
+                f.parts = dict(sorted({**parts, tp: sess.offsets[tp][0]}.items()))  # a full fetch's order
             r.parked_fetches.append(f)
             woken = True
         if woken:

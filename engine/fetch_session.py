@@ -16,6 +16,7 @@ are the same as with full fetches; only the work per fetch no longer grows with 
 
 from __future__ import annotations
 
+from bisect import insort
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ class FetchSession:
 
     def active(self) -> list[TP]:
         """The session's partitions that are not quiet, sorted (a full fetch's order): what a fetch works on.
-        Kept until a partition goes quiet or wakes, or the session gains a partition (most fetches: neither)."""
+        Kept up to date as partitions go quiet and wake (a busy partition does both on most fetches); built
+        again when the session gains a partition."""
         act = self._active
         if act is None:
             act = self._active = sorted(self.offsets.keys() - self.quiet.keys())
@@ -62,12 +64,16 @@ class FetchSession:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
         self.quiet[tp] = (r, f, leo, r.partition_epoch, r.log.log_start_offset)
         f.session = self
-        self._active = None
+        act = self._active
+        if act is not None:
+            act.remove(tp)  # it was not quiet, so it is listed
 
     def wake(self, tp: TP) -> None:
         """Leave quiet: write back what every skipped fetch would have written (caught up at the last fetch)."""
         _r, f, leo, _pe, _ls = self.quiet.pop(tp)
-        self._active = None
+        act = self._active
+        if act is not None:
+            insort(act, tp)
         f.session = None
         f.restore(self.last_fetch_ms, leo)
 

@@ -98,6 +98,7 @@ class PartitionLog:
             kept = b.keep(keep)
             gone = b.keep([i for i in range(b.count) if i not in set(keep)])
             kept.last_offset = offset - 1
+            kept.next_offset = offset
             seg.batches[-1] = kept
             seg.size_bytes += kept.wire_bytes - b.wire_bytes
             self.size_bytes += kept.wire_bytes - b.wire_bytes

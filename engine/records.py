@@ -224,6 +224,7 @@ class RecordBatch:
     __slots__ = (
         "base_offset",
         "last_offset",
+        "next_offset",
         "leader_epoch",
         "keys",
         "values",
@@ -269,6 +270,7 @@ class RecordBatch:
         self.headers = headers
         self.offsets = offsets  # None: contiguous from base_offset; a tuple after compaction left gaps
         self.last_offset = last_offset if last_offset is not None else base_offset + len(keys) - 1
+        self.next_offset = self.last_offset + 1  # read on every log append and read: a slot, not a property
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self.base_sequence = base_sequence
@@ -287,10 +289,6 @@ class RecordBatch:
     @property
     def count(self) -> int:
         return len(self.keys)
-
-    @property
-    def next_offset(self) -> int:
-        return self.last_offset + 1
 
     def at(self, base_offset: int, leader_epoch: int) -> RecordBatch:
         """The same records placed at an offset by a leader (shares the record tuples and their max timestamp)."""
