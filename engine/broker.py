@@ -270,7 +270,7 @@ class Broker:
     # -- produce ---------------------------------------------------------------------------------------------
     def on_produce(self, req: ProduceRequest) -> None:
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         for tp, batch in req.batches.items():
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
@@ -329,7 +329,7 @@ class Broker:
                 dup = self._check_sequence(r, batch, req)
                 if dup is not None:
                     continue
-            placed = batch.at(r.leo, r.leader_epoch)
+            placed = batch.at(r.log.log_end_offset, r.leader_epoch)
             rolled = r.log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
             if batch.producer_id >= 0:
                 entry = r.producers.get(batch.producer_id)
@@ -494,7 +494,7 @@ class Broker:
         c = self.cluster
         min_insync = c.topic_config(r.topic).min_insync_replicas
         new_hw = r.compute_hw(
-            min_insync, c.now, c.broker_config.replica_lag_time_max_ms, c.controller.isr_eligible
+            min_insync, c.scheduler.now_ms, c.broker_config.replica_lag_time_max_ms, c.controller.isr_eligible
         )
         if new_hw > r.hw:
             old = r.hw
@@ -592,7 +592,7 @@ class Broker:
         """A follower's fetch: `full` opens a new fetch session, otherwise `parts` holds only the partitions
         whose fetch offset changed and the rest come from the session (KIP-227, engine.fetch_session)."""
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         sess = self.fetch_sessions.get(follower_id)
         if not c.broker_config.max_incremental_fetch_session_cache_slots:
             sess = None  # sessions off: a full fetch each time, and the answer tells the follower so
@@ -1089,7 +1089,7 @@ class Broker:
             return
         dirty = self.session_dirty.get(leader_id)
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         replicas = self.replicas
         following = self.fetch_from.get(leader_id, ())
         for tp, (batches, leader_hw, leader_lso) in data.items():

@@ -865,7 +865,7 @@ class Cluster:
             r.broker_id,
             placed.base_offset,
             placed.last_offset,
-            r.leo,
+            r.log.log_end_offset,
         )
         self.events.add_lazy(
             now,
