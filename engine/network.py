@@ -7,7 +7,6 @@ isolated broker's link, is dropped on arrival; the sender finds out the way real
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush as _heappush
 from typing import Any
 
 from .scheduler import Scheduler
@@ -104,8 +103,7 @@ class Network:
             arrive = now + self.latency_ms
         msg = Message(mid, kind, src, dst, now, arrive, handler, args, topic, partition)
         self.in_flight[mid] = msg
-        seq = sched._seq = sched._seq + 1  # Scheduler.push(), inlined: one call less per message
-        _heappush(sched._heap, (arrive, seq, None, self._deliver, (msg,)))
+        sched.push(arrive, self._deliver, (msg,))
         return msg
 
     def drop_next(self, kind: str, count: int = 1, src: str | None = None, dst: str | None = None) -> None:
