@@ -881,7 +881,11 @@ class Broker:
                 else (last_stable_offset(r) if f.isolation_committed else r.hw)
             )
             if upto > offset:
-                batches = log.read(offset, upto, min(budget, REPLICA_MAX_BYTES if replica_fetch else budget))
+                batches = log.read(
+                    offset,
+                    upto,
+                    budget if not replica_fetch or budget <= REPLICA_MAX_BYTES else REPLICA_MAX_BYTES,
+                )
                 budget -= sum(b.wire_bytes for b in batches)
             else:
                 batches = []  # nothing new (most partitions of most fetches): skip the log

@@ -158,7 +158,9 @@ class PartitionLog:
         total = 0
         while si < len(segs):
             seg = segs[si]
-            bi = max(0, bisect_right(seg.bases, offset) - 1)
+            bi = bisect_right(seg.bases, offset) - 1
+            if bi < 0:  # (max(0, ...) without the builtin call: this is every log read)
+                bi = 0
             batches = seg.batches
             while bi < len(batches):
                 b = batches[bi]

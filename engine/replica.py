@@ -76,7 +76,8 @@ class FollowerState:
         if fetch_offset >= leader_leo:
             self._caught_up_ms = now_ms
         elif fetch_offset >= self.last_fetch_leader_leo:
-            self._caught_up_ms = max(self._caught_up_ms, self._fetch_ms)
+            if self._fetch_ms > self._caught_up_ms:  # max(), without the builtin call (every fetch)
+                self._caught_up_ms = self._fetch_ms
         self.leo = fetch_offset
         self.last_fetch_leader_leo = leader_leo
         self._fetch_ms = now_ms
@@ -199,7 +200,8 @@ class Replica:
 
     def effective_min_isr(self, min_insync: int) -> int:
         """min(min.insync.replicas, replication factor) (KAFKA-15583, Kafka 3.7)."""
-        return min(min_insync, max(1, len(self.replicas)))
+        rf = len(self.replicas) or 1  # min(min_insync, max(1, rf)), without two builtin calls (every append)
+        return min_insync if min_insync <= rf else rf
 
     def isr_for_hw(self) -> list[int]:
         """The maximal ISR: the committed ISR plus any replicas a pending AlterPartition adds (Kafka: maximalIsr)."""
@@ -220,7 +222,8 @@ class Replica:
         is below the effective min ISR (isUnderMinIsr, KAFKA-15583)."""
         isr = self.isr
         hw = self.hw
-        if len(isr) < min(min_insync, max(1, len(self.replicas))):  # effective_min_isr(), inlined (hot)
+        rf = len(self.replicas) or 1
+        if len(isr) < (min_insync if min_insync <= rf else rf):  # effective_min_isr(), inlined (hot)
             return hw
         pending = self.pending_isr  # isr_for_hw(), inlined
         if pending is not None and len(pending) > len(isr):
