@@ -1106,12 +1106,14 @@ class Broker:
                 continue
             appended = 0
             tcfg: TopicConfig = c.topic_config(tp[0]) if batches else None  # type: ignore[assignment]  # read only in the loop over batches
+            log = r.log
             for b in batches:
-                if b.base_offset < r.leo <= b.last_offset or b.base_offset > r.leo:
+                end = log.log_end_offset  # (r.leo, without the property call: three per batch)
+                if b.base_offset < end <= b.last_offset or b.base_offset > end:
                     break  # not contiguous (a concurrent truncation): the next fetch sorts it out
-                if b.next_offset <= r.leo:
+                if b.next_offset <= end:
                     continue
-                r.log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
+                log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
                 _follow_producer_state(r, b)
                 if b.is_transactional:
                     track_append(r, b)
