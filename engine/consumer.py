@@ -367,6 +367,7 @@ class Consumer:
             if take > i:
                 k = take - i
                 hdrs = b.headers
+                ts = b.timestamps
                 # tuple.__new__(ConsumerRecord, fields) per record, all in C (no partial, no strict check:
                 # every column is a slice [i:take] of the same batch)
                 out.extend(
@@ -379,13 +380,13 @@ class Consumer:
                             offs[i:take],
                             b.keys[i:take],
                             b.values[i:take],
-                            b.timestamps[i:take],
+                            repeat(ts.value, k) if ts.__class__ is SameTimestamps else ts[i:take],
                             hdrs[i:take] if hdrs else repeat((), k),
                             repeat(b.leader_epoch, k),
                         ),
                     )
                 )
-                chunks.append((tp, offs, i, take, b.timestamps))
+                chunks.append((tp, offs, i, take, ts))
             if take >= n:
                 buf.popleft()
                 self.positions[tp] = b.next_offset
@@ -417,7 +418,12 @@ class Consumer:
                 max_delivered[tp] = hi
             first.setdefault(tp, lo)
             last[tp] = hi
-            latency += now * (take - i) - sum(ts[i:take])
+            # send -> poll latency: a batch whose records share one timestamp (the usual) needs no slice to sum
+            latency += (
+                (now - ts.value) * (take - i)
+                if ts.__class__ is SameTimestamps
+                else now * (take - i) - sum(ts[i:take])
+            )
         c.on_delivered(self, len(out), latency)
         if dups:
             self.duplicates += dups
