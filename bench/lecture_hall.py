@@ -2,6 +2,7 @@
 websocket protocol, the way browsers do, and we time how long each teacher step takes to reach them.
 
     python -m bench.lecture_hall --students 50 [--steps 10] [--interval 2] [--processes 2] [--idle 10]
+                                 [--browsers 3]
 
 The app is started here (`streamlit run app.py` on free loopback ports, stopped by their pids): one process
 with the embedded room store, or `--processes 2` with a `redis-server` (Debian's, on a free port, nothing
@@ -14,6 +15,13 @@ A following student's browser sends nothing while it waits: the server starts it
 moves (ui/room_push.py), and a session here, like a browser, just reads what arrives.
 The teacher presses buttons by sending their widget id with `trigger_value` (Start a room, then Step every
 `--interval` seconds).
+
+Alongside them, `--browsers N` real students (default 3; 0 in `python -m bench --quick`): one headless
+Chromium (Playwright, Debian's /usr/bin/chromium with bench/servers.py's flags), one page per student on the
+room link, spread over the processes like the others. A script in each page notes when its screen first
+shows a step: the narration says "Step N" and the diagram and log strips are drawn by plotly and not stale
+(a chart still showing the previous run's picture is marked stale until its new spec arrives). A browser
+student that never shows a step fails the run, as a lost session does.
 
 Reported: per teacher step, p50 / p95 / max of the time from the teacher's Step to each student's session
 receiving that step's narration ("**Step N**", the room's picture comes in the same script run); sessions
@@ -38,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import Result
-from bench.servers import start_redis, start_streamlit, stop
+from bench.servers import ARGS, CHROMIUM, start_redis, start_streamlit, stop
 
 P95_BAR_MS = 2000
 IDLE_CPU_BAR = 10.0  # % of one core
@@ -46,6 +54,25 @@ RSS_BAR_MB = 2700
 LOST_AFTER_S = 20.0
 STEP_RE = re.compile(r"\*\*Step (\d+)\*\*")
 CODE_RE = re.compile(r"Room code: \*\*([A-Z0-9]{6})\*\*")
+# In each browser student's page: the first time (epoch ms) its screen showed each step, i.e. the narration
+# says "Step N" and both room charts are drawn by plotly and not left over from the previous run (Streamlit
+# marks an element stale while a rerun has not replaced it yet).
+SEEN_JS = """
+window.__kcSeen = {};
+const look = () => {
+  const narration = document.querySelector('.st-key-room_narration');
+  const m = narration && narration.innerText.match(/Step (\\d+)/);
+  if (!m || m[1] in window.__kcSeen) return;
+  for (const key of ['room_diagram', 'room_logs']) {
+    const charts = document.querySelectorAll('.st-key-' + key + ' .js-plotly-plot');
+    if (charts.length !== 1 || !charts[0].layout || !charts[0].querySelector('.main-svg')) return;
+    if (charts[0].closest('[data-stale="true"]')) return;
+  }
+  window.__kcSeen[m[1]] = Date.now();
+};
+new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true,
+                                              characterData: true});
+"""
 
 
 # -- the app processes' CPU and memory --------------------------------------------------------------------------
@@ -188,11 +215,69 @@ class Session:
             self.conn.close()
 
 
+# -- real browsers alongside ----------------------------------------------------------------------------------------
+class Browsers:
+    """A few real students: one headless Chromium, one page per student on the room link. Each page's script
+    (SEEN_JS) notes when its screen first showed each step; `seen(n)` reads those times."""
+
+    def __init__(self) -> None:
+        self.pw = self.browser = None
+        self.pages: list = []
+
+    async def open(self, urls: list[str], code: str, n: int) -> None:
+        try:
+            from playwright.async_api import async_playwright
+        except ImportError as exc:
+            raise RuntimeError("--browsers needs Playwright (the dev extra); pass --browsers 0") from exc
+        if not Path(CHROMIUM).exists():
+            raise RuntimeError(f"--browsers needs Chromium at {CHROMIUM}; pass --browsers 0")
+        self.pw = await async_playwright().start()
+        self.browser = await self.pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ctx = await self.browser.new_context(viewport={"width": 1280, "height": 900})
+        await ctx.add_init_script(SEEN_JS)
+        for i in range(n):
+            page = await ctx.new_page()
+            await page.goto(f"{urls[i % len(urls)]}/classroom?room={code}")
+            self.pages.append(page)
+
+    async def seen(self, n: int) -> list[float | None]:
+        """When (epoch s) each page first showed step `n`, None where it has not."""
+        out = []
+        for page in self.pages:
+            ms = await page.evaluate("n => window.__kcSeen && window.__kcSeen[n]", str(n))
+            out.append(None if ms is None else ms / 1000)
+        return out
+
+    async def close(self) -> None:
+        if self.browser is not None:
+            await self.browser.close()
+        if self.pw is not None:
+            await self.pw.stop()
+
+
 # -- the run ----------------------------------------------------------------------------------------------------
 async def lecture(
-    urls: list[str], students: int, steps: int, interval: float, idle: float, meter: Meter
+    urls: list[str], students: int, steps: int, interval: float, idle: float, meter: Meter, browsers: int = 0
 ) -> dict:
     sampler = asyncio.ensure_future(meter.sample())
+    real = Browsers()
+    try:
+        return await _lecture(urls, students, steps, interval, idle, meter, browsers, real)
+    finally:
+        sampler.cancel()
+        await real.close()
+
+
+async def _lecture(
+    urls: list[str],
+    students: int,
+    steps: int,
+    interval: float,
+    idle: float,
+    meter: Meter,
+    browsers: int,
+    real: Browsers,
+) -> dict:
     teacher = Session(urls[0])
     await teacher.open()
     await teacher.wait(lambda: "Start a room" in teacher.buttons, 60, "the Classroom lobby")
@@ -204,21 +289,36 @@ async def lecture(
     for i in range(0, students, 10):  # a class arrives over a few seconds, not in one instant
         await asyncio.gather(*(s.open() for s in crowd[i : i + 10]))
     await asyncio.gather(*(s.wait(lambda s=s: 0 in s.steps, 120, "a student's first picture") for s in crowd))
+    if browsers:
+        await real.open(urls, code, browsers)
+        deadline = time.monotonic() + 120
+        while None in await real.seen(0):
+            if time.monotonic() > deadline:
+                raise RuntimeError("a browser student never showed the room's picture (step 0)")
+            await asyncio.sleep(0.25)
     joined_s = time.monotonic() - started
     await asyncio.sleep(2)  # everyone's poll fragment ticking
     cpu0, t0 = meter.cpu(), time.monotonic()
     await asyncio.sleep(idle)
     idle_cpu = 100 * (meter.cpu() - cpu0) / (time.monotonic() - t0)
     per_step, lost, jitter = [], set(), random.Random(20)
-    cpu0, t0 = meter.cpu(), time.monotonic()
+    lost_browsers: set[int] = set()
+    cpu0, t0, gen0 = meter.cpu(), time.monotonic(), time.process_time()
     for n in range(1, steps + 1):
-        pressed = time.monotonic()
+        pressed, pressed_wall = time.monotonic(), time.time()  # (a browser page notes epoch time)
         await teacher.click("Step")
         deadline = pressed + LOST_AFTER_S
         while time.monotonic() < deadline and not all(n in s.steps or s.closed for s in crowd):
             await asyncio.sleep(0.05)
         got = [1000 * (s.steps[n] - pressed) for s in crowd if n in s.steps]
         lost |= {i for i, s in enumerate(crowd) if n not in s.steps}
+        shown: list[float | None] = []
+        while browsers:
+            shown = await real.seen(n)
+            if None not in shown or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        lost_browsers |= {i for i, t in enumerate(shown) if t is None}
         q = statistics.quantiles(got, n=20, method="inclusive") if len(got) > 1 else got * 19
         per_step.append(
             {
@@ -227,30 +327,42 @@ async def lecture(
                 "p50_ms": round(statistics.median(got), 1) if got else None,
                 "p95_ms": round(q[18], 1) if got else None,
                 "max_ms": round(max(got), 1) if got else None,
+                # how the arrivals spread over the step (all at the end, or one after another)
+                "deciles_ms": [round(x) for x in statistics.quantiles(got, n=10)] if len(got) > 1 else None,
             }
         )
+        if browsers:  # each browser student's screen: step pressed -> narration and both charts drawn
+            per_step[-1]["browsers_ms"] = [
+                None if t is None else round(1000 * (t - pressed_wall)) for t in shown
+            ]
         print(f"# step {n}: {per_step[-1]}", file=sys.stderr, flush=True)
         # every `interval` s on average, +-25 %: a step must not always land just after the students' polls
         wait = interval * (0.75 + 0.5 * jitter.random())
         await asyncio.sleep(max(0.0, wait - (time.monotonic() - pressed)))
     stepping_cpu = 100 * (meter.cpu() - cpu0) / (time.monotonic() - t0)
+    # this load generator's own CPU meanwhile (it shares the machine: near 100 % it, not the app, is the limit)
+    generator_cpu = 100 * (time.process_time() - gen0) / (time.monotonic() - t0)
     lost |= {i for i, s in enumerate(crowd) if s.closed}
-    sampler.cancel()
     for s in [teacher, *crowd]:
         s.close()
     return {
         "students": students,
+        "browsers": browsers,
+        "lost_browsers": len(lost_browsers),
         "processes": len(urls),
         "joined_s": round(joined_s, 1),
         "idle_cpu_pct_one_core": round(idle_cpu, 1),
         "stepping_cpu_pct_one_core": round(stepping_cpu, 1),
+        "generator_stepping_cpu_pct_one_core": round(generator_cpu, 1),
         "peak_rss_mb": round(meter.peak_rss / 1e6, 1),
         "lost_sessions": len(lost),
         "per_step": per_step,
     }
 
 
-def measure(students: int, steps: int, interval: float, processes: int, idle: float) -> dict:
+def measure(
+    students: int, steps: int, interval: float, processes: int, idle: float, browsers: int = 0
+) -> dict:
     with tempfile.TemporaryDirectory(prefix="lecture-hall-") as tmp:
         log_dir = Path(tmp)
         procs: list[subprocess.Popen] = []
@@ -265,7 +377,9 @@ def measure(students: int, steps: int, interval: float, processes: int, idle: fl
             ]
             procs += [p for p, _ in apps]
             meter = Meter([p.pid for p, _ in apps])
-            return asyncio.run(lecture([u for _, u in apps], students, steps, interval, idle, meter))
+            return asyncio.run(
+                lecture([u for _, u in apps], students, steps, interval, idle, meter, browsers)
+            )
         finally:
             for p in reversed(procs):
                 stop(p)
@@ -282,13 +396,18 @@ def summary(d: dict) -> dict:
 def results(d: dict, name: str) -> list[Result]:
     s = summary(d)
     who = f"{d['students']} students, {d['processes']} process{'es' if d['processes'] > 1 else ''}"
-    ok = s["p95_ms"] is not None and d["lost_sessions"] == 0
+    browsers = d.get("browsers", 0)
+    lost = f"{d['lost_sessions']} lost"
+    if browsers:
+        who += f" + {browsers} Chromium"
+        lost += f", {d['lost_browsers']} Chromium never showed a step"
+    ok = s["p95_ms"] is not None and d["lost_sessions"] == 0 and d.get("lost_browsers", 0) == 0
     detail = {**d, **s}
     return [
         Result(
             f"{name}_step",
             s["p95_ms"],
-            f"ms ({who}, {d['lost_sessions']} lost)",
+            f"ms ({who}, {lost})",
             f"<= {P95_BAR_MS:,} ms, none lost, 200 followers",
             ok and s["p95_ms"] <= P95_BAR_MS,
             note="no step reached the students",
@@ -316,10 +435,10 @@ def run(quick: bool = False) -> list[Result]:
     `--quick`: two students, two steps, one process (a smoke run of the protocol client)."""
     if quick:
         return results(measure(students=2, steps=2, interval=1.0, processes=1, idle=1.0), "lecture_hall")
-    out = results(measure(students=200, steps=30, interval=2.0, processes=1, idle=10.0), "lecture_hall")
+    out = results(measure(200, steps=30, interval=2.0, processes=1, idle=10.0, browsers=3), "lecture_hall")
     try:
         out += results(
-            measure(students=200, steps=30, interval=2.0, processes=2, idle=10.0), "lecture_hall_redis"
+            measure(200, steps=30, interval=2.0, processes=2, idle=10.0, browsers=3), "lecture_hall_redis"
         )
     except RuntimeError as exc:  # no redis-server: say so instead of a figure
         out.append(
@@ -335,11 +454,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=2.0, help="seconds between teacher steps")
     ap.add_argument("--processes", type=int, default=1, choices=(1, 2), help="2: two app processes on Redis")
     ap.add_argument("--idle", type=float, default=10.0, help="seconds of idle room measured for CPU")
+    ap.add_argument("--browsers", type=int, default=3, help="real Chromium students alongside (0: none)")
     ap.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args(argv)
     if args.students < 1 or args.steps < 1:
         ap.error("--students and --steps: give at least 1")
-    d = measure(args.students, args.steps, args.interval, args.processes, args.idle)
+    if not 0 <= args.browsers <= 20:
+        ap.error("--browsers: give 0 to 20 (each is a Chromium page on the same machine)")
+    d = measure(args.students, args.steps, args.interval, args.processes, args.idle, args.browsers)
     name = "lecture_hall" if args.processes == 1 else "lecture_hall_redis"
     for r in results(d, name):
         print(r.line())

@@ -230,6 +230,8 @@ class Broker:
             self._stop_following(tp)
             r.become_leader(epoch, replicas, isr, partition_epoch, c.now)
             c.on_became_leader(r)
+            if tp[0] == "__consumer_offsets":
+                self.coordinator.on_elected(tp[1])  # load its groups (GroupCoordinator.onElection)
             if not was_leader:
                 self._maybe_advance_hw(r)
         else:
@@ -243,6 +245,8 @@ class Broker:
     def _abandon_leadership(self, r: Replica, err: type[KafkaError]) -> None:
         self.meta_version += 1
         r.is_leader = False
+        if r.topic == "__consumer_offsets":
+            self.coordinator.on_resigned(r.partition)  # its groups leave memory (onUnloaded)
         pending, r.delayed_produce = r.delayed_produce, []
         for _required, req in pending:
             self._complete_produce(
@@ -270,7 +274,7 @@ class Broker:
     # -- produce ---------------------------------------------------------------------------------------------
     def on_produce(self, req: ProduceRequest) -> None:
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         for tp, batch in req.batches.items():
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
@@ -329,7 +333,7 @@ class Broker:
                 dup = self._check_sequence(r, batch, req)
                 if dup is not None:
                     continue
-            placed = batch.at(r.leo, r.leader_epoch)
+            placed = batch.at(r.log.log_end_offset, r.leader_epoch)
             rolled = r.log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
             if batch.producer_id >= 0:
                 entry = r.producers.get(batch.producer_id)
@@ -494,7 +498,7 @@ class Broker:
         c = self.cluster
         min_insync = c.topic_config(r.topic).min_insync_replicas
         new_hw = r.compute_hw(
-            min_insync, c.now, c.broker_config.replica_lag_time_max_ms, c.controller.isr_eligible
+            min_insync, c.scheduler.now_ms, c.broker_config.replica_lag_time_max_ms, c.controller.isr_eligible
         )
         if new_hw > r.hw:
             old = r.hw
@@ -592,7 +596,7 @@ class Broker:
         """A follower's fetch: `full` opens a new fetch session, otherwise `parts` holds only the partitions
         whose fetch offset changed and the rest come from the session (KIP-227, engine.fetch_session)."""
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         sess = self.fetch_sessions.get(follower_id)
         if not c.broker_config.max_incremental_fetch_session_cache_slots:
             sess = None  # sessions off: a full fetch each time, and the answer tells the follower so
@@ -620,14 +624,14 @@ class Broker:
             return
         else:
             offsets = sess.offsets
-            offsets.update(parts)
+            sess.update(parts)
             quiet = sess.quiet
             for tp in parts:
                 if tp in quiet:
                     sess.wake(tp)
             for tp in sess.changed(self.meta_version):
                 sess.wake(tp)
-            work = {tp: offsets[tp] for tp in sorted(offsets.keys() - quiet.keys())} if quiet else offsets
+            work = {tp: offsets[tp] for tp in sess.active()} if quiet else offsets
         if sess is None:
             work = parts
         else:
@@ -678,7 +682,9 @@ class Broker:
         else:
             self._park(fetch, c.broker_config.replica_fetch_wait_max_ms)
             if sess is not None:
-                self.parked_replica_fetches = [p for p in self.parked_replica_fetches if not p.done] + [fetch]
+                parked = [p for p in self.parked_replica_fetches if not p.done]
+                parked.append(fetch)
+                self.parked_replica_fetches = parked
 
     def _maybe_expand_isr(self, r: Replica, follower_id: int, fetch_offset: int) -> None:
         """A follower outside the ISR rejoins once it has caught up to the high watermark (and this epoch)."""
@@ -832,18 +838,27 @@ class Broker:
         tp = r.tp
         leo = r.log.log_end_offset
         woken = False
+        answered = False
         for f in self.parked_replica_fetches:
+            if f.done:
+                answered = True
+                continue
             sess: FetchSession = f.session  # type: ignore[assignment]  # a parked follower fetch has its session
             q = sess.quiet.get(tp)
-            if f.done or q is None or q[2] == leo:
+            if q is None or q[2] == leo:
                 continue
             sess.wake(tp)
-            f.parts = dict(sorted({**f.parts, tp: sess.offsets[tp][0]}.items()))  # a full fetch's order
+            parts = f.parts
+            if not parts or tp > next(reversed(parts)):
+                parts[tp] = sess.offsets[tp][0]  # after the last: the order stays a full fetch's order
+            else:
+                f.parts = dict(sorted({**parts, tp: sess.offsets[tp][0]}.items()))  # a full fetch's order
             r.parked_fetches.append(f)
             woken = True
         if woken:
             r.parked_fetches.sort(key=_parked_order)
-        self.parked_replica_fetches = [f for f in self.parked_replica_fetches if not f.done]
+        if answered:  # (wake() answers nothing: only the fetches seen done above need to go)
+            self.parked_replica_fetches = [f for f in self.parked_replica_fetches if not f.done]
 
     def _answer_fetch(self, f: DelayedFetch, force: bool) -> None:
         if f.done:
@@ -870,7 +885,11 @@ class Broker:
                 else (last_stable_offset(r) if f.isolation_committed else r.hw)
             )
             if upto > offset:
-                batches = log.read(offset, upto, min(budget, REPLICA_MAX_BYTES if replica_fetch else budget))
+                batches = log.read(
+                    offset,
+                    upto,
+                    budget if not replica_fetch or budget <= REPLICA_MAX_BYTES else REPLICA_MAX_BYTES,
+                )
                 budget -= sum(b.wire_bytes for b in batches)
             else:
                 batches = []  # nothing new (most partitions of most fetches): skip the log
@@ -1078,7 +1097,7 @@ class Broker:
             return
         dirty = self.session_dirty.get(leader_id)
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         replicas = self.replicas
         following = self.fetch_from.get(leader_id, ())
         for tp, (batches, leader_hw, leader_lso) in data.items():
@@ -1087,12 +1106,14 @@ class Broker:
                 continue
             appended = 0
             tcfg: TopicConfig = c.topic_config(tp[0]) if batches else None  # type: ignore[assignment]  # read only in the loop over batches
+            log = r.log
             for b in batches:
-                if b.base_offset < r.leo <= b.last_offset or b.base_offset > r.leo:
+                end = log.log_end_offset  # (r.leo, without the property call: three per batch)
+                if b.base_offset < end <= b.last_offset or b.base_offset > end:
                     break  # not contiguous (a concurrent truncation): the next fetch sorts it out
-                if b.next_offset <= r.leo:
+                if b.next_offset <= end:
                     continue
-                r.log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
+                log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
                 _follow_producer_state(r, b)
                 if b.is_transactional:
                     track_append(r, b)

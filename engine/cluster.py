@@ -598,6 +598,7 @@ class Cluster:
                 if g is not None and kip848 is not None and k.group_id not in bumped:
                     bumped.add(k.group_id)
                     kip848.bump_epoch(g, f"topic {topic} has more partitions")
+                    kip848.store(g)
 
     def delete_topic(self, name: str) -> None:
         args.name("delete_topic()", "name", name, "orders")
@@ -758,6 +759,10 @@ class Cluster:
         ps = self.controller.partitions.get((OFFSETS_TOPIC, self.offsets_partition(group_id)))
         return ps.leader if ps is not None else None
 
+    def find_consumer(self, client_id: str) -> Consumer | ExternalConsumer | None:
+        """The consumer listed under `client_id` (a group coordinator loading members looks up where to answer)."""
+        return self.consumers.get(client_id)
+
     def group_state(self, group_id: str):
         co = self.coordinator_for(group_id)
         if co is None:
@@ -850,63 +855,74 @@ class Cluster:
         )
 
     # -- hooks from brokers and clients (events, ledger, metrics) --------------------------------------------
+    # The four hot events below (one per batch per hop) go straight to EventLog.add_lazy with their data dict:
+    # what emit_lazy() does for a topic that is not internal (internal ones get none of these kinds), without
+    # the keyword packing.
     def on_appended(self, r, placed, producer_id: str, acks: int, request: int | None = None) -> None:
-        self.metrics.on_appended(self.now, placed.count)
-        self.emit_lazy(
+        now = self.scheduler.now_ms
+        count = placed.count
+        self.metrics.on_appended(now, count)
+        topic = r.topic
+        if topic.startswith("__"):
+            return
+        partition, bid, base, last, leo = (
+            r.partition,
+            r.broker_id,
+            placed.base_offset,
+            placed.last_offset,
+            r.log.log_end_offset,
+        )
+        self.events.add_lazy(
+            now,
             "batch_appended",
-            "Leader broker {} appended {} record(s) from {} to {}-{} at offsets {}-{} "
-            "(log end offset now {})",
-            (
-                r.broker_id,
-                placed.count,
-                producer_id,
-                r.topic,
-                r.partition,
-                placed.base_offset,
-                placed.last_offset,
-                r.leo,
-            ),
-            actors=(f"broker-{r.broker_id}", producer_id),
-            topic=r.topic,
-            partition=r.partition,
-            base_offset=placed.base_offset,
-            last_offset=placed.last_offset,
-            leo=r.leo,
-            records=placed.count,
-            acks=acks,
-            request=request,
-            producer=producer_id,
+            "Leader broker {} appended {} record(s) from {} to {}-{} at offsets {}-{} (log end offset now {})",
+            (bid, count, producer_id, topic, partition, base, last, leo),
+            (f"broker-{bid}", producer_id),
+            topic,
+            partition,
+            {
+                "base_offset": base,
+                "last_offset": last,
+                "leo": leo,
+                "records": count,
+                "acks": acks,
+                "request": request,
+                "producer": producer_id,
+            },
         )
 
     def on_high_watermark(self, r, old: int) -> None:
-        if r.topic.startswith("__"):
+        topic = r.topic
+        if topic.startswith("__"):
             return
-        self.emit_lazy(
+        partition, hw = r.partition, r.hw
+        self.events.add_lazy(
+            self.scheduler.now_ms,
             "high_watermark",
             "High watermark of {}-{} moved {} -> {}: offsets below {} are on every "
             "in-sync replica {} and consumers may read them",
-            (r.topic, r.partition, old, r.hw, r.hw, sorted(r.isr)),
-            actors=(f"broker-{r.broker_id}",),
-            topic=r.topic,
-            partition=r.partition,
-            old=old,
-            hw=r.hw,
+            (topic, partition, old, hw, hw, sorted(r.isr)),
+            (f"broker-{r.broker_id}",),
+            topic,
+            partition,
+            {"old": old, "hw": hw},
         )
 
     def on_replicated(self, r, leader_id: int, count: int, batches) -> None:
-        if r.topic.startswith("__"):
+        topic = r.topic
+        if topic.startswith("__"):
             return
-        self.emit_lazy(
+        partition, bid, leo = r.partition, r.broker_id, r.log.log_end_offset
+        self.events.add_lazy(
+            self.scheduler.now_ms,
             "records_replicated",
             "Follower broker {} copied {} record(s) of {}-{} from leader broker {} "
             "(its log end offset is now {})",
-            (r.broker_id, count, r.topic, r.partition, leader_id, r.leo),
-            actors=(f"broker-{r.broker_id}", f"broker-{leader_id}"),
-            topic=r.topic,
-            partition=r.partition,
-            leo=r.leo,
-            records=count,
-            leader=leader_id,
+            (bid, count, topic, partition, leader_id, leo),
+            (f"broker-{bid}", f"broker-{leader_id}"),
+            topic,
+            partition,
+            {"leo": leo, "records": count, "leader": leader_id},
         )
 
     def on_truncated(self, r, removed, leader_id: int) -> None:
@@ -944,28 +960,25 @@ class Cluster:
             )
 
     def on_acked(self, producer: Producer | ExternalProducer, b) -> None:
-        self.losses.record_ack(
-            b.tp, b.base_offset, b.sealed.keys, b.sealed.values, producer.acks, self.now, producer.id
-        )
-        self.metrics.on_acked(self.now, b.timestamps if b.sent_at is None else b.sent_at)
-        self.emit_lazy(
+        now = self.scheduler.now_ms
+        tp, base, pid = b.tp, b.base_offset, producer.id
+        sealed = b.sealed
+        self.losses.record_ack(tp, base, sealed.keys, sealed.values, producer.acks, now, pid)
+        self.metrics.on_acked(now, b.timestamps if b.sent_at is None else b.sent_at)
+        topic, partition = tp
+        if topic.startswith("__"):
+            return
+        count = b.count
+        acks = producer.config.acks
+        self.events.add_lazy(
+            now,
             "batch_acked",
             "{} got the acknowledgement for {} record(s) on {}-{} offsets {}-{} (acks={})",
-            (
-                producer.id,
-                b.count,
-                b.tp[0],
-                b.tp[1],
-                b.base_offset,
-                b.base_offset + b.count - 1,
-                producer.config.acks,
-            ),
-            actors=(producer.id,),
-            topic=b.tp[0],
-            partition=b.tp[1],
-            base_offset=b.base_offset,
-            records=b.count,
-            acks=producer.config.acks,
+            (pid, count, topic, partition, base, base + count - 1, acks),
+            (pid,),
+            topic,
+            partition,
+            {"base_offset": base, "records": count, "acks": acks},
         )
 
     def on_delivered(self, consumer: Consumer, count: int, latency_sum: int) -> None:

@@ -16,6 +16,7 @@ are the same as with full fetches; only the work per fetch no longer grows with 
 
 from __future__ import annotations
 
+from bisect import insort
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ TP = tuple[str, int]
 class FetchSession:
     """One follower's session on a leader: each partition's fetch offset, and which partitions are quiet."""
 
-    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms", "checked_version")
+    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms", "checked_version", "_active")
 
     def __init__(self, follower_epoch: int, now_ms: int) -> None:
         self.follower_epoch = (
@@ -40,15 +41,39 @@ class FetchSession:
         self.checked_version = (
             -1
         )  # the leader's Broker.meta_version when leadership/ISR/epochs were last checked
+        self._active: list[TP] | None = None  # sorted partitions not quiet; None: recompute (quiet changed)
+
+    def active(self) -> list[TP]:
+        """The session's partitions that are not quiet, sorted (a full fetch's order): what a fetch works on.
+        Kept up to date as partitions go quiet and wake (a busy partition does both on most fetches); built
+        again when the session gains a partition."""
+        act = self._active
+        if act is None:
+            act = self._active = sorted(self.offsets.keys() - self.quiet.keys())
+        return act
+
+    def update(self, parts: dict[TP, tuple[int, int]]) -> None:
+        """An incremental fetch's partitions: their new fetch offsets."""
+        offsets = self.offsets
+        known = len(offsets)
+        offsets.update(parts)
+        if len(offsets) != known:
+            self._active = None  # a partition new to the session
 
     def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
         self.quiet[tp] = (r, f, leo, r.partition_epoch, r.log.log_start_offset)
         f.session = self
+        act = self._active
+        if act is not None:
+            act.remove(tp)  # it was not quiet, so it is listed
 
     def wake(self, tp: TP) -> None:
         """Leave quiet: write back what every skipped fetch would have written (caught up at the last fetch)."""
         _r, f, leo, _pe, _ls = self.quiet.pop(tp)
+        act = self._active
+        if act is not None:
+            insort(act, tp)
         f.session = None
         f.restore(self.last_fetch_ms, leo)
 

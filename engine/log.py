@@ -98,6 +98,7 @@ class PartitionLog:
             kept = b.keep(keep)
             gone = b.keep([i for i in range(b.count) if i not in set(keep)])
             kept.last_offset = offset - 1
+            kept.next_offset = offset
             seg.batches[-1] = kept
             seg.size_bytes += kept.wire_bytes - b.wire_bytes
             self.size_bytes += kept.wire_bytes - b.wire_bytes
@@ -157,7 +158,9 @@ class PartitionLog:
         total = 0
         while si < len(segs):
             seg = segs[si]
-            bi = max(0, bisect_right(seg.bases, offset) - 1)
+            bi = bisect_right(seg.bases, offset) - 1
+            if bi < 0:  # (max(0, ...) without the builtin call: this is every log read)
+                bi = 0
             batches = seg.batches
             while bi < len(batches):
                 b = batches[bi]

@@ -89,18 +89,21 @@ class Network:
         partition: int | None = None,
     ) -> Message:
         """Put a message on the wire; `handler(*args)` runs at the destination when it arrives."""
-        self._next_id += 1
-        now = self.scheduler.now_ms
+        mid = self._next_id = self._next_id + 1
+        sched = self.scheduler
+        now = sched.now_ms
         extra = self.extra_ms
-        arrive = now + self.latency_ms + (extra.get(src, 0) + extra.get(dst, 0) if extra else 0)  # latency()
         if extra:
+            arrive = now + self.latency_ms + extra.get(src, 0) + extra.get(dst, 0)  # latency()
             # a link is one TCP connection: nothing overtakes what was sent before it on the same link, even when
             # slow_broker() changes the latency in between (else a stale LeaderAndIsr lands after a newer one)
             last = self._last_arrival.get((src, dst), arrive)
             arrive = self._last_arrival[(src, dst)] = last if last > arrive else arrive
-        msg = Message(self._next_id, kind, src, dst, now, arrive, handler, args, topic, partition)
-        self.in_flight[msg.id] = msg
-        self.scheduler.push(arrive, self._deliver, (msg,))
+        else:
+            arrive = now + self.latency_ms
+        msg = Message(mid, kind, src, dst, now, arrive, handler, args, topic, partition)
+        self.in_flight[mid] = msg
+        sched.push(arrive, self._deliver, (msg,))
         return msg
 
     def drop_next(self, kind: str, count: int = 1, src: str | None = None, dst: str | None = None) -> None:

@@ -690,7 +690,7 @@ class Producer:
         if not self.alive and not self.batches:
             return
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         cfg = self.config
         linger = cfg.linger_ms
         next_wake: int | None = None
@@ -831,7 +831,7 @@ class Producer:
 
     def _send_request(self, leader: int, parts: dict[TP, ProducerBatch]) -> None:
         c = self.cluster
-        now = c.now
+        now = c.scheduler.now_ms
         self._req_seq += 1
         sealed: dict[TP, RecordBatch] = {}
         for tp, b in parts.items():
@@ -967,7 +967,7 @@ class Producer:
                 )
             else:
                 self._finish(b, err, -1)
-        self._wake(c.now)
+        self._wake(c.scheduler.now_ms)
 
     def _bump_epoch_and_retry(self, b: ProducerBatch, err: KafkaError) -> None:
         """KIP-360 for an idempotent, non-transactional producer (TransactionManager.canRetry /

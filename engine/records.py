@@ -192,6 +192,16 @@ class RunTimestamps:
         return self
 
 
+def column_max(ts: tuple | list | SameTimestamps | RunTimestamps) -> int:
+    """The largest timestamp of a column, -1 for none: from a compact column's few values, not per record (a
+    max() over a SameTimestamps iterates all of its records)."""
+    if isinstance(ts, SameTimestamps):
+        return ts.value if ts.count else -1
+    if isinstance(ts, RunTimestamps):
+        return max(ts.values) if ts.count else -1
+    return max(ts) if ts else -1
+
+
 def timestamp_column(stamps: list[int]) -> tuple[int, ...] | SameTimestamps | RunTimestamps:
     """The sealed form of a producer batch's timestamps: SameTimestamps when they are all equal, RunTimestamps
     when they ascend in a few runs (send times), else a tuple."""
@@ -224,6 +234,8 @@ class RecordBatch:
     __slots__ = (
         "base_offset",
         "last_offset",
+        "next_offset",
+        "count",
         "leader_epoch",
         "keys",
         "values",
@@ -269,28 +281,20 @@ class RecordBatch:
         self.headers = headers
         self.offsets = offsets  # None: contiguous from base_offset; a tuple after compaction left gaps
         self.last_offset = last_offset if last_offset is not None else base_offset + len(keys) - 1
+        self.next_offset = self.last_offset + 1  # read on every log append and read: a slot, not a property
+        self.count = len(keys)  # (as is the record count: properties are the slow attribute lookup)
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self.base_sequence = base_sequence
         self.size_bytes = size_bytes  # uncompressed v2 size
         self.compression = compression
         self.wire_bytes = wire_bytes  # what travels and what is stored (compressed size when compressed)
-        self.max_timestamp = (
-            max_timestamp if max_timestamp is not None else max(timestamps) if timestamps else -1
-        )
+        self.max_timestamp = max_timestamp if max_timestamp is not None else column_max(timestamps)
         self.is_transactional = is_transactional  # part of a transaction (KIP-98)
         self.control = control  # "COMMIT" / "ABORT" for a transaction marker (a control batch), else None
 
     def __deepcopy__(self, memo: dict) -> RecordBatch:  # immutable: shared by checkpoints
         return self
-
-    @property
-    def count(self) -> int:
-        return len(self.keys)
-
-    @property
-    def next_offset(self) -> int:
-        return self.last_offset + 1
 
     def at(self, base_offset: int, leader_epoch: int) -> RecordBatch:
         """The same records placed at an offset by a leader (shares the record tuples and their max timestamp)."""

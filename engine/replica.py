@@ -76,7 +76,8 @@ class FollowerState:
         if fetch_offset >= leader_leo:
             self._caught_up_ms = now_ms
         elif fetch_offset >= self.last_fetch_leader_leo:
-            self._caught_up_ms = max(self._caught_up_ms, self._fetch_ms)
+            if self._fetch_ms > self._caught_up_ms:  # max(), without the builtin call (every fetch)
+                self._caught_up_ms = self._fetch_ms
         self.leo = fetch_offset
         self.last_fetch_leader_leo = leader_leo
         self._fetch_ms = now_ms
@@ -199,7 +200,8 @@ class Replica:
 
     def effective_min_isr(self, min_insync: int) -> int:
         """min(min.insync.replicas, replication factor) (KAFKA-15583, Kafka 3.7)."""
-        return min(min_insync, max(1, len(self.replicas)))
+        rf = len(self.replicas) or 1  # min(min_insync, max(1, rf)), without two builtin calls (every append)
+        return min_insync if min_insync <= rf else rf
 
     def isr_for_hw(self) -> list[int]:
         """The maximal ISR: the committed ISR plus any replicas a pending AlterPartition adds (Kafka: maximalIsr)."""
@@ -218,14 +220,22 @@ class Replica:
         it that are caught up (ReplicaState.isCaughtUp within `lag_max_ms`) and `eligible` to join the ISR (alive,
         not fenced or shutting down: isReplicaIsrEligible); never backwards; held still while the committed ISR
         is below the effective min ISR (isUnderMinIsr, KAFKA-15583)."""
-        if len(self.isr) < self.effective_min_isr(min_insync):
-            return self.hw
-        isr = self.isr_for_hw()
-        leo = self.leo
+        isr = self.isr
+        hw = self.hw
+        rf = len(self.replicas) or 1
+        if len(isr) < (min_insync if min_insync <= rf else rf):  # effective_min_isr(), inlined (hot)
+            return hw
+        pending = self.pending_isr  # isr_for_hw(), inlined
+        if pending is not None and len(pending) > len(isr):
+            isr = pending
+        leo = self.log.log_end_offset
         new_hw = leo
         for b, f in self.followers.items():
             if b in isr:
-                new_hw = min(new_hw, f.leo if f.leo >= 0 else self.hw)
+                fleo = f.leo
+                fleo = fleo if fleo >= 0 else hw
+                if fleo < new_hw:
+                    new_hw = fleo
             elif (
                 0 <= f.leo < new_hw
                 and lag_max_ms >= 0
@@ -233,4 +243,4 @@ class Replica:
                 and (eligible is None or eligible(b))
             ):
                 new_hw = f.leo  # a caught-up follower outside the ISR: the HW waits for it to rejoin
-        return max(self.hw, new_hw)
+        return hw if hw > new_hw else new_hw

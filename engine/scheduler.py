@@ -88,7 +88,8 @@ class Scheduler:
         t = Timer(time_ms) if timer else None
         self._seq += 1
         heap = self._heap
-        heapq.heappush(heap, (max(time_ms, self.now_ms), self._seq, t, fn, args))
+        now = self.now_ms
+        heapq.heappush(heap, (time_ms if time_ms >= now else now, self._seq, t, fn, args))
         if len(heap) > self._purge_at:
             self._purge()
         return t
@@ -152,7 +153,7 @@ class Scheduler:
     def reserve(self, delay_ms: int) -> tuple[int, int]:
         """The (time, sequence) key an action `delay_ms` from now would get, without scheduling it yet."""
         self._seq += 1
-        return (self.now_ms + max(delay_ms, 0), self._seq)
+        return (self.now_ms + (delay_ms if delay_ms >= 0 else 0), self._seq)
 
     def push_keyed(self, key: tuple[int, int], fn: Callable[..., Any], args: tuple) -> None:
         """Schedule with a key from reserve(): it runs exactly where it would have run if pushed back then."""

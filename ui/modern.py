@@ -134,6 +134,8 @@ def share_panel(snap: ClusterSnapshot) -> None:
     """The share-partition strip and the describe table, for each share group."""
     import streamlit as st
 
+    from .live_chart import live_chart
+
     ids = share_group_ids(snap)
     if not ids:
         return
@@ -145,7 +147,7 @@ def share_panel(snap: ClusterSnapshot) -> None:
         "lock, or Archived at group.share.delivery.count.limit. Under each cell: its owner and ×delivery "
         "count."
     )
-    st.plotly_chart(share_strip(snap, gid), key="share_strip", config=PLOTLY_CONFIG)
+    live_chart(share_strip(snap, gid), "share_strip", PLOTLY_CONFIG)  # changes on every Step
     st.markdown(f"`kafka-share-groups.sh {BOOTSTRAP} --describe --group {gid}`")
     st.dataframe(_table(share_rows(snap, gid)), hide_index=True, width="stretch")
 
@@ -153,6 +155,8 @@ def share_panel(snap: ClusterSnapshot) -> None:
 def member_epochs_panel(snap: ClusterSnapshot, group_id: str) -> bool:
     """For a group on group.protocol=consumer: the member-epoch view (True if drawn)."""
     import streamlit as st
+
+    from .live_chart import live_chart
 
     g = next((x for x in snap.groups if x.group_id == group_id), None)
     if g is None or g.rebalance != KIP848:
@@ -162,9 +166,7 @@ def member_epochs_panel(snap: ClusterSnapshot, group_id: str) -> bool:
         "epoch and each member catches up in its own heartbeats; members behind it are reconciling, and "
         "everyone keeps consuming the partitions that do not move."
     )
-    st.plotly_chart(
-        member_epochs_figure(snap, group_id), key=f"member_epochs_{group_id}", config=PLOTLY_CONFIG
-    )
+    live_chart(member_epochs_figure(snap, group_id), f"member_epochs_{group_id}", PLOTLY_CONFIG)
     st.dataframe(_table(member_rows(snap, group_id)), hide_index=True, width="stretch")
     return True
 

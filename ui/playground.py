@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.events import RIDE_ALONG_KINDS, ROUTINE_KINDS, Event
-from ui import builder, kafka_cli, modern, real_clients, theme
+from ui import builder, kafka_cli, modern, real_clients
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import cluster_diagram, member_state, natural_key
 from ui.figures.flow import animated, autoplay_script
@@ -19,6 +19,7 @@ from ui.figures.groups import assignment_rows, group_ids, group_state_figure, la
 from ui.figures.logs import topic_table
 from ui.figures.palette import colour_group_ids
 from ui.figures.producer import producer_panel, producer_summary
+from ui.live_chart import live_chart
 from ui.session import SPEEDS, PlaygroundSession, background, get_session, guarded
 from ui.trace_panel import (
     acked_batch_rows,
@@ -124,7 +125,7 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     path = render_follow_bar(s.cluster, pick=("panel", "Follow a message"), then=lambda: _no_tick(s))
     fig = _diagram(s, snap, head.actors if head else (), path)
     fig = animated(fig, before, snap, tag=str(s.position)) if before is not None else fig  # Step/Back: exact
-    theme.scaled_chart(fig, "diagram", PLOTLY_CONFIG)
+    live_chart(fig, "diagram", PLOTLY_CONFIG, design_width=800)  # one plotly div, redrawn in place
     st.html(
         autoplay_script(fig) or "<span></span>", unsafe_allow_javascript=True
     )  # safe-html: starts the glide
@@ -463,9 +464,7 @@ def _producers_tab(s: PlaygroundSession, snap) -> None:
         cols = st.columns(5)
         for col, (label, value) in zip(cols, producer_summary(pv).items(), strict=True):
             col.metric(label, value)
-    st.plotly_chart(
-        producer_panel(snap, pid, s.topic_of().get(pid or "")), key="producer", config=PLOTLY_CONFIG
-    )
+    live_chart(producer_panel(snap, pid, s.topic_of().get(pid or "")), "producer", PLOTLY_CONFIG)
     if pv is not None:  # batches get an offset only when acknowledged: follow one from here
         st.markdown("**Last acknowledged batches** — tick a row to follow its first record")
         if str(pv.config.get("acks")) == "0":
@@ -500,8 +499,8 @@ def _groups_tab(s: PlaygroundSession, snap) -> None:
         st.info("No consumer groups in this scenario.")
     else:
         if not modern.member_epochs_panel(snap, gid):  # KIP-848 groups: member epochs, not the classic states
-            st.plotly_chart(group_state_figure(snap, gid), key="group_state", config=PLOTLY_CONFIG)
-        st.plotly_chart(lag_figure(snap, gid), key="group_lag", config=PLOTLY_CONFIG)
+            live_chart(group_state_figure(snap, gid), "group_state", PLOTLY_CONFIG)
+        live_chart(lag_figure(snap, gid), "group_lag", PLOTLY_CONFIG)
         st.markdown(f"`kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group {gid}`")
         st.dataframe(_table(assignment_rows(snap, gid)), hide_index=True, width="stretch")
         st.code(kafka_cli.group_describe(gid), language="bash")
@@ -530,12 +529,12 @@ def _groups_tab(s: PlaygroundSession, snap) -> None:
 
 def _charts_tab(s: PlaygroundSession, snap) -> None:
     series = s.cluster.metrics.series()
-    st.plotly_chart(throughput_figure(series), key="throughput", config=PLOTLY_CONFIG)
-    st.plotly_chart(latency_figure(series), key="latency", config=PLOTLY_CONFIG)
-    st.plotly_chart(
+    live_chart(throughput_figure(series), "throughput", PLOTLY_CONFIG)
+    live_chart(latency_figure(series), "latency", PLOTLY_CONFIG)
+    live_chart(
         lag_history_figure(s.lag_history(), group_ids(snap), colour_group_ids(snap)),
-        key="lag_history",
-        config=PLOTLY_CONFIG,
+        "lag_history",
+        PLOTLY_CONFIG,
     )
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -30,6 +29,7 @@ from ui import room_push
 from ui.figures.diagram import natural_key
 from ui.figures.room import answer_histogram
 from ui.room_pictures import PICTURES, Picture, _clip, build_picture, follow  # noqa: F401 - re-exported
+from ui.room_state import StudentRoom, TeacherRoom, TooManyTries  # noqa: F401 - re-exported
 from ui.rooms import (
     IDLE_SECONDS,
     ORPHAN_SECONDS,
@@ -39,7 +39,6 @@ from ui.rooms import (
     StoreUnavailable,
     normalize_code,
     open_store,
-    recipe_json,
 )
 from ui.session import SESSION_KEY as PLAYGROUND_KEY
 from ui.session import PlaygroundSession
@@ -72,53 +71,6 @@ def get_store() -> RoomStore:
     when `KC_ROOM_STORE=redis://host:port/db` (ui.rooms.open_store keeps one per process). A bad setting is a
     RoomError."""
     return open_store()  # type: ignore[return-value]  # RedisRoomStore has the same methods
-
-
-@dataclass
-class TeacherRoom:
-    code: str
-    token: str
-    run: PlaygroundSession
-    playing: bool = False
-    speed: str = "1 step/s"
-    skip_tick: bool = False
-    flash: list[tuple[str, str]] = field(default_factory=list)
-    cookie_saved: bool = False  # the teacher cookie was written in this session
-    projector: bool = False  # the projector view: question, histogram and picture large, no sidebar
-    note: str = ""  # shown once (e.g. "welcome back" after a reload)
-    version: int = 0  # the room's version this session last published or caught up with
-
-    def publish(self, store: RoomStore) -> None:
-        """Put this run's recipe and step in the room (students follow on their next poll)."""
-        self.version = store.update(
-            self.code, self.token, state=self.run.timeline.to_state(), step=self.run.position
-        )
-
-    def catch_up(self, store: RoomStore) -> bool:
-        """Take what the teacher did on another device (the same room, another session); True when the room
-        changed since this session last saw it (its run, step or question)."""
-        view = store.peek(self.code, self.token)
-        if view.version == self.version:
-            return False
-        mine = recipe_json(self.run.timeline.to_state())
-        if view.state_json != mine or view.step != self.run.position:
-            self.run = follow(self.run, mine, view)
-        self.version = view.version
-        return True
-
-
-@dataclass
-class StudentRoom:
-    code: str
-    following: bool = True
-    run: PlaygroundSession | None = None  # the student's own copy, only after "Break away"
-    synced_json: str | None = None  # the recipe `run` was built from (None: rebuild on the next sync)
-    picture: Picture | None = None  # what a following student last drew (shared with the other followers)
-    seen: RoomView | None = None  # the room as this page last drew it ("Break away" starts from it)
-    drawn: Any = None  # what the page last drew from the room: the poller reruns the page when it changes
-    answers: dict[int, int] = field(default_factory=dict)  # qid -> choice, in this browser only
-    flash: list[tuple[str, str]] = field(default_factory=list)
-    orphaned: bool = False  # the page last said "your teacher has gone"
 
 
 def signature(s: StudentRoom, view: RoomView | None) -> Any:
@@ -307,10 +259,6 @@ def _from_link(store: RoomStore) -> None:
         st.error(f"{exc}", icon=":material/error:")
         return
     ss[STUDENT_KEY] = StudentRoom(code)
-
-
-class TooManyTries(RoomError):
-    """This session got too many room codes wrong lately (JOIN_TRIES per JOIN_WINDOW)."""
 
 
 def _lookup(store: RoomStore, code: str) -> None:
@@ -920,7 +868,7 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
             s.following = True
             st.error(f"room state: could not copy the teacher's run to explore it: {exc}")
     s.drawn = signature(s, view)
-    _orphan_notice(s, store)
+    _orphan_notice(s, view, store)
     with st.container(horizontal=True, vertical_alignment="center", key="room_status"):
         if s.following:
             st.markdown(f":green-badge[:material/sensors: Following the teacher] · room **{s.code}**")
@@ -998,17 +946,19 @@ def _poll(s: StudentRoom, store: RoomStore) -> None:
         st.markdown(f"the teacher is at step **{view.step}**", width="content")
 
 
-def orphaned(store: RoomStore, code: str) -> bool:
+def orphaned(away: float | None) -> bool:
     """The room's teacher has not acted nor had the room open for ORPHAN_SECONDS (closed tab, lost laptop)."""
-    away = store.teacher_away(code)
     return away is not None and away > ORPHAN_SECONDS
 
 
-def _orphan_notice(s: StudentRoom, store: RoomStore) -> None:
-    s.orphaned = orphaned(store, s.code)
+def _orphan_notice(s: StudentRoom, view: RoomView, store: RoomStore) -> None:
+    away = (
+        view.away if view.away is not None else store.teacher_away(s.code)
+    )  # read with the view: no 2nd call
+    s.orphaned = orphaned(away)
     if not s.orphaned:
         return
-    minutes = int((store.teacher_away(s.code) or 0) // 60)
+    minutes = int((away or 0) // 60)
     with st.container(border=True, key="room_orphaned"):
         st.warning(
             f"Your teacher has not been in room {s.code} for {minutes} minutes: they may have left. "

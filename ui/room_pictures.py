@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+import plotly.graph_objects as go
+
 from engine.timeline import Timeline, parse_moves
 from ui.figures.diagram import cluster_diagram
 from ui.figures.logs import log_strips
@@ -56,6 +58,38 @@ def _clip(moves: list[list[Any]], position: int) -> list[list[Any]]:
     return [[f, min(last, position - 1), m] for f, last, m in moves if f < position]
 
 
+class SharedFigure(go.Figure):
+    """A plotly figure that many page runs draw and nobody changes after it is built: its `to_dict()` is
+    computed once and handed out again.
+
+    `st.plotly_chart(fig)` starts with `fig.to_dict()` (plotly.tools.return_figure_from_figure_or_data; so does
+    `plotly.io.to_json(fig)`): a deep copy of every trace and shape plus plotly's typed-array pass, ~1.5 ms for
+    a room's diagram and ~2.5 ms for its log strips, for every follower of every step. Shared, that is once
+    per (recipe, step) per process; what each page run still does is `json.dumps` of this dict and hashing the
+    JSON for the element id (under 1 ms together). `to_dict()`'s result must not be modified: it is the same
+    dict for every caller (Streamlit only reads it; plotly's `to_json` pops trace uids, which it has none of).
+    tests/ui/test_room_pictures.py checks that `st.plotly_chart` still draws it without a second `to_dict`."""
+
+    _shared_dict: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self._shared_dict
+        if d is None:
+            d = super().to_dict()
+            for trace in d.get("data", []):
+                trace.pop("uid", None)  # as plotly.io.to_json would, so no caller changes the shared dict
+            self._shared_dict = d  # (two threads computing it at once compute the same dict)
+        return d
+
+
+def shared(fig: go.Figure) -> SharedFigure:
+    """`fig`, now a SharedFigure with its dict computed (in place: a copy through go.Figure(fig) would validate
+    every property again, ~20 ms). Only for a figure nobody else holds and nothing changes afterwards."""
+    fig.__class__ = SharedFigure
+    fig.to_dict()
+    return fig  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, slots=True)
 class Picture:
     """What a room's screen shows at one step: built once, drawn by every session (teacher or student)."""
@@ -63,8 +97,8 @@ class Picture:
     position: int
     now_ms: int
     summary: str | None  # the step's headline, None when nothing visible happened
-    diagram: Any  # plotly figures, never mutated after building (st.plotly_chart only serialises them)
-    logs: Any
+    diagram: SharedFigure  # never changed after building: every session's st.plotly_chart sends the same JSON
+    logs: SharedFigure
     snapshot: Any  # the ClusterSnapshot the figures were drawn from
 
 
@@ -77,8 +111,8 @@ def build_picture(run: PlaygroundSession) -> Picture:
         run.position,
         run.cluster.now,
         head.summary if head else None,
-        cluster_diagram(snap, highlight=head.actors if head else ()),
-        log_strips(snap, topics[0] if topics else None),
+        shared(cluster_diagram(snap, highlight=head.actors if head else ())),
+        shared(log_strips(snap, topics[0] if topics else None)),
         snap,
     )
 

@@ -33,10 +33,14 @@ from ui.rooms import ORPHAN_SECONDS, StoreUnavailable
 
 _LOG = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25  # how often the watcher asks the store about each watched room
-# Sessions woken and not yet redrawn, at most: 200 page runs started at once share the GIL with the event
-# loop that sends their pictures, so every follower's picture would arrive only when the last run ends;
-# a few at a time, the first followers see the step early and the last no later.
-IN_FLIGHT = 4
+# Followers are woken in groups of IN_FLIGHT; the next group once the whole group has redrawn and
+# GROUP_PAUSE seconds have passed. Streamlit's runtime loop sends one message per event-loop turn, and
+# those turns crawl while page runs hold the GIL: woken one after another without a pause, every
+# follower's picture left the server only after the last page run (bench/NOTES.md "Cheap follower runs").
+# The pause, with no page run going, lets the loop send the group's pictures (~20 messages per follower),
+# so the first followers see the step early and the last no later.
+IN_FLIGHT = 8
+GROUP_PAUSE = 0.02
 FLIGHT_SECONDS = 3.0  # a woken session that has not redrawn within this no longer holds a place
 REPUSH_SECONDS = 10.0  # a session that has not redrawn this long after a push is pushed again
 GONE_SECONDS = 300.0  # a session disconnected this long is forgotten (a websocket blip is not: it is retried)
@@ -95,8 +99,12 @@ def available() -> bool:
 class Watcher:
     """The followers of this process, by session id, and the thread that wakes them."""
 
-    def __init__(self, rerun: Callable[[str, Follower], bool | None] | None = None) -> None:
+    def __init__(
+        self, rerun: Callable[[str, Follower], bool | None] | None = None, background: bool = True
+    ) -> None:
         self._lock = threading.Lock()
+        self._background = background  # False (tests): no thread; call tick() and next_group() by hand
+        self._group_done = threading.Event()  # the group in flight has redrawn: the next one after a pause
         self._followers: dict[str, Follower] = {}
         self._thread: threading.Thread | None = None
         self._rerun = rerun or _rerun_session
@@ -113,31 +121,48 @@ class Watcher:
             if old is not None and old.code == follower.code:
                 follower.pushed, follower.pushed_at = old.pushed, old.pushed_at
             self._followers[session_id] = follower
-            if self._thread is None:
+            if self._thread is None and self._background:
                 self._thread = threading.Thread(target=self._loop, name="kc-room-watcher", daemon=True)
                 self._thread.start()
         self.landed(session_id)
 
     def forget(self, session_id: str) -> None:
-        """Not a follower (any more): not woken when the room moves."""
+        """Not a follower (any more): not woken when the room moves, and no longer holding up its group."""
         with self._lock:
             self._followers.pop(session_id, None)
+            group_done = self._flying.pop(session_id, None) is not None and not self._flying
+        if group_done:
+            self._group_done.set()
 
     def landed(self, session_id: str) -> None:
-        """This session's page run is over: if it was woken, its place goes to the next follower waiting."""
+        """This session's page run is over: if it was the last of its group to redraw, the watcher thread
+        wakes the next group after GROUP_PAUSE."""
         with self._lock:
             was_woken = self._flying.pop(session_id, None) is not None
-        if was_woken:
-            self._wake(time.monotonic())
+            group_done = was_woken and not self._flying
+        if group_done:
+            self._group_done.set()
+
+    def next_group(self) -> None:
+        """Wake the next group of followers waiting (the watcher thread calls it GROUP_PAUSE after a group
+        redrew)."""
+        self._group_done.clear()
+        self._wake(time.monotonic())
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._followers)
 
     def _loop(self) -> None:
+        due = time.monotonic() + WATCH_SECONDS
         while True:
-            time.sleep(WATCH_SECONDS)
+            group_done = self._group_done.wait(max(0.0, due - time.monotonic()))
             try:
+                if group_done:
+                    time.sleep(GROUP_PAUSE)  # no page run going: the event loop sends the group's pictures
+                    self.next_group()
+                    continue
+                due = time.monotonic() + WATCH_SECONDS
                 self.tick()
             except Exception:  # the watcher must outlive any one bad tick; say what went wrong
                 _LOG.exception("room watcher: a tick failed")
@@ -167,7 +192,10 @@ class Watcher:
         self._wake(now)
 
     def _wake(self, now: float) -> None:
-        """Wake waiting followers while fewer than IN_FLIGHT woken ones have not redrawn yet."""
+        """Start the next group: wake up to IN_FLIGHT waiting followers, unless a group is still in flight."""
+        with self._lock:
+            if self._flying:
+                return
         while True:
             with self._lock:
                 if len(self._flying) >= IN_FLIGHT or not self._waiting:

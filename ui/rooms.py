@@ -101,6 +101,9 @@ class RoomView:
     step: int
     version: int
     question: Question | None = None
+    # seconds since the teacher was last seen, when this view was read (one call gives a follower's page both;
+    # not part of what the room is: two views of the same room compare equal whenever they were read)
+    away: float | None = field(default=None, compare=False)
 
     def state(self) -> dict[str, Any]:
         return json.loads(self.state_json)
@@ -379,9 +382,9 @@ class RoomStore:
             if code not in self._rooms:
                 return code
 
-    @staticmethod
-    def _view(room: _Room) -> RoomView:
-        return RoomView(room.code, room.state_json, room.step, room.version, room.question)
+    def _view(self, room: _Room) -> RoomView:
+        away = max(0.0, self.clock() - room.teacher_seen)
+        return RoomView(room.code, room.state_json, room.step, room.version, room.question, away)
 
 
 STORE = RoomStore()  # the process-wide store (the page hands it out through st.cache_resource)
@@ -546,7 +549,9 @@ class RedisRoomStore:
                 revealed=h.get("revealed") == "1",
                 markdown=bool(q["markdown"]),
             )
-        return RoomView(code, h["state"], int(h["step"]), int(version), question)
+        seen = h.get("teacher_seen")
+        away = None if seen is None else max(0.0, self.clock() - float(seen))
+        return RoomView(code, h["state"], int(h["step"]), int(version), question, away)
 
     def _sweep(self) -> None:
         """Forget the cap's entries of rooms idle for longer than idle_seconds (their keys have expired)."""

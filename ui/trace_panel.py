@@ -39,6 +39,7 @@ from .figures import style as S
 from .figures.diagram import LOST_PATH_COLOUR, PATH_COLOUR, MessagePath, cluster_diagram
 from .figures.logs import log_strips
 from .figures.trace import message_path, path_actors, problems, route_text, trace_figure, trace_rows
+from .live_chart import live_chart
 
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 MAX_KEY_CHARS = 100
@@ -264,12 +265,11 @@ def render_clickable_logs(
     `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step)."""
     rec = get_followed()
     ring = rec.as_tuple() if rec is not None and rec.topic == topic else None
-    st.plotly_chart(
+    live_chart(  # one plotly div redrawn in place on each Step; a click on a record calls back
         log_strips(snap, topic, followed=ring),
-        key=key,
-        config=config or PLOTLY_CONFIG,
+        key,
+        config or PLOTLY_CONFIG,
         on_select=partial(_on_record_click, key, then),
-        selection_mode="points",
     )
     if rec is None:
         return

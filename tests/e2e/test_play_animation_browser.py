@@ -50,9 +50,8 @@ WATCH = """([limit, window]) => new Promise(resolve => {
 })"""
 
 
-# A chart on screen whose step's glide has just been started (Streamlit mounts a new chart for every new
-# figure and shows it once measured: a screenshot in between would show an empty space).
-GLIDING = """() => Array.from(document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')).some(gd => {
+# The diagram on screen with its step's glide just started (ui/live_chart.py redraws one chart in place).
+GLIDING = """() => Array.from(document.querySelectorAll('.st-key-diagram .js-plotly-plot')).some(gd => {
   const fr = gd._transitionData && gd._transitionData._frames;
   return fr && fr.length && gd.__flowPlayed === fr[0].name && getComputedStyle(gd).visibility === 'visible';
 })"""
@@ -67,13 +66,11 @@ def test_play_moves_message_dots_along_their_edges_within_one_step(browser, serv
     expect(page.get_by_role("heading", name="Kafka Classroom")).to_be_visible(timeout=30_000)
     page.get_by_test_id("stTopNav").get_by_role("link", name="Playground", exact=True).click()
     expect(page.locator(".st-key-narration")).to_contain_text("Step 0", timeout=30_000)
-    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".st-key-diagram .js-plotly-plot")).to_be_visible(timeout=30_000)
 
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible(timeout=30_000)
-    page.evaluate(
-        "() => document.querySelector('[data-testid=\"stPlotlyChart\"]').scrollIntoView({block: 'start'})"
-    )
+    page.evaluate("() => document.querySelector('.st-key-diagram').scrollIntoView({block: 'start'})")
     seen = page.evaluate(WATCH, [45_000, STEP_INTERVAL_MS])
     page.wait_for_function(GLIDING, timeout=60_000, polling="raf")  # a shown chart, its glide just pressed
     page.screenshot(path=SHOT)  # while playing: dots between their ends

@@ -579,6 +579,18 @@ def _unsafe(path: Path) -> list[str]:
                     problems.append(
                         f"{where(node)}: HTML built from non-literal text without a '# safe-html:' note"
                     )
+            v2 = isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and f.value.attr == "v2"
+            if v2 and name == "component":  # st.components.v2: its html/js/css run in the page as they are
+                span = "\n".join(lines[node.lineno - 1 : (node.end_lineno or node.lineno)])
+                for k in node.keywords:
+                    code = k.value
+                    literal = (
+                        isinstance(code, ast.Constant) and isinstance(code.value, str | type(None))
+                    ) or (isinstance(code, ast.Name) and code.id in constants)
+                    if k.arg in ("html", "js", "css") and not literal and "safe-html:" not in span:
+                        problems.append(
+                            f"{where(node)}: component {k.arg} from non-literal text without a note"
+                        )
         elif isinstance(node, ast.Import | ast.ImportFrom):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for m in mods:
@@ -603,6 +615,7 @@ def test_the_unsafe_code_scanner_catches_what_it_should(tmp_path):
         "st.markdown('<hr>', unsafe_allow_html=True)\nyaml.load(s, Loader=yaml.SafeLoader)\n"
         "CSS = '<style></style>'\nst.html(CSS)\n"
         "st.markdown(f'<b>{html.escape(n)}</b>', unsafe_allow_html=True)  # safe-html: escaped\n"
+        "st.components.v2.component('c', js=user)\nst.components.v2.component('c', js=CSS)\n"
     )
     global ROOT
     old, ROOT = ROOT, tmp_path
@@ -610,5 +623,5 @@ def test_the_unsafe_code_scanner_catches_what_it_should(tmp_path):
         found = _unsafe(bad)
     finally:
         ROOT = old
-    assert len(found) == 6, found
+    assert len(found) == 7, found
     assert re.search(r"bad.py:4: eval", "\n".join(found))

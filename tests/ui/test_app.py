@@ -3,11 +3,11 @@ cluster, bad input is an error message (never a traceback) and the current clust
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 from engine.scenario import PRESETS
 from ui.session import SESSION_KEY, PlaygroundSession
@@ -36,7 +36,7 @@ def session(at: AppTest) -> PlaygroundSession:
 
 
 def diagram_spec(at: AppTest) -> dict:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     return next(
         s
         for s in specs
@@ -327,7 +327,7 @@ def test_every_panel_renders_and_shows_its_real_kafka_command():
     at = playground()
     click(at, "run_rebalance")
     open_panel(at, "Partition logs")
-    logs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1]
+    logs = chart_specs(at)[1]
     assert any((sh.get("name") or "").startswith("lane:orders-") for sh in logs["layout"]["shapes"])
     assert any("kafka-topics.sh" in m.value for m in at.markdown)
     open_panel(at, "Producers")
@@ -338,7 +338,7 @@ def test_every_panel_renders_and_shows_its_real_kafka_command():
     assert any("bootstrap.servers=localhost:9092" in c.value for c in at.code)
     open_panel(at, "Consumer groups")
     assert any("kafka-consumer-groups.sh" in c.value for c in at.code)
-    states = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1]
+    states = chart_specs(at)[1]
     assert {sh["name"] for sh in states["layout"]["shapes"] if sh["name"].startswith("state:")} == {
         "state:Empty",
         "state:PreparingRebalance",
@@ -346,7 +346,7 @@ def test_every_panel_renders_and_shows_its_real_kafka_command():
         "state:Stable",
     }
     open_panel(at, "Charts")
-    assert len(at.get("plotly_chart")) == 4
+    assert len(chart_specs(at)) == 4
     open_panel(at, "Real Kafka")
     assert any(
         "kafka-topics.sh --bootstrap-server localhost:9092 --create --topic orders" in c.value

@@ -10,7 +10,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_fixtures import make_snapshot
+from ui_fixtures import chart_specs, make_snapshot
 
 from engine.scenario import PRESETS
 from engine.snapshot import InFlightView
@@ -132,7 +132,7 @@ def test_nothing_to_move_means_no_frames():
 
 
 def _diagram_spec(at: AppTest) -> dict:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     return next(
         s
         for s in specs

@@ -8,12 +8,12 @@ picture the way a student sees it: which cell has which state colour, who is at 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 from engine import Cluster
 from engine.scenario import PRESETS, validate_scenario
@@ -270,7 +270,7 @@ def _playground(scenario) -> AppTest:
 
 
 def _charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return chart_specs(at)
 
 
 def _names(spec: dict) -> list[str]:

@@ -9,7 +9,6 @@ hosted demo (and any page not opened at localhost) cannot switch it on; a server
 from __future__ import annotations
 
 import gc
-import json
 import os
 import signal
 import socket
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 from engine.scenario import Scenario
 from ui import real_clients
@@ -101,7 +101,7 @@ def set_toggle(at: AppTest, on: bool) -> AppTest:
 
 
 def diagram(at: AppTest) -> dict:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     return next(
         s
         for s in specs

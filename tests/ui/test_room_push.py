@@ -70,23 +70,34 @@ def test_a_teacher_step_wakes_each_follower_once_until_its_page_redraws():
     assert sorted(woken) == ["a", "b", "b"]
 
 
-def test_a_step_wakes_a_few_followers_at_a_time_and_each_redraw_wakes_the_next():
-    """200 page runs started at once would all deliver their pictures at the end of the burst."""
+def test_a_step_wakes_the_followers_a_group_at_a_time_and_a_redrawn_group_lets_the_next_in():
+    """200 page runs started at once, or one after another without a pause, would all deliver their
+    pictures at the end of the burst (Streamlit sends while no page run holds the interpreter)."""
     store = RoomStore()
     code, token = _room(store)
     woken: list[str] = []
-    w = room_push.Watcher(rerun=lambda sid, f: woken.append(sid) or True)
+    w = room_push.Watcher(rerun=lambda sid, f: woken.append(sid) or True, background=False)
     before = room_push.room_signature(store.pulse(code))
-    for i in range(10):
+    n = 2 * room_push.IN_FLIGHT + 3
+    for i in range(n):
         w.watch(f"s{i}", _follower(code, store, before))
     version = store.update(code, token, step=1)
     w.tick()
-    assert len(woken) == room_push.IN_FLIGHT
-    w.watch(woken[0], _follower(code, store, (version, False)))  # the first one drew the step
-    assert len(woken) == room_push.IN_FLIGHT + 1
-    while len(woken) < 10:  # each one that draws lets the next in
-        w.watch(woken[len(woken) - room_push.IN_FLIGHT], _follower(code, store, (version, False)))
-    assert sorted(woken) == sorted(f"s{i}" for i in range(10))
+    group = list(woken)
+    assert len(group) == room_push.IN_FLIGHT
+    for sid in group[:-1]:  # all but one of the group redrew: nobody else is woken yet
+        w.watch(sid, _follower(code, store, (version, False)))
+    w.tick()
+    w.next_group()
+    assert woken == group
+    w.watch(group[-1], _follower(code, store, (version, False)))  # the whole group redrew
+    w.next_group()  # (the watcher thread, GROUP_PAUSE later)
+    assert len(woken) == 2 * room_push.IN_FLIGHT
+    while len(woken) < n:  # group after group, until every follower was woken once
+        for sid in woken[-room_push.IN_FLIGHT :]:
+            w.watch(sid, _follower(code, store, (version, False)))
+        w.next_group()
+    assert sorted(woken) == sorted(f"s{i}" for i in range(n))
 
 
 def test_a_closed_room_an_absent_teacher_or_an_unreachable_store_wake_the_followers():
@@ -98,6 +109,7 @@ def test_a_closed_room_an_absent_teacher_or_an_unreachable_store_wake_the_follow
     store.clock = lambda: RoomStore.clock() + ORPHAN_SECONDS + 5  # the teacher's tab closed long ago
     w.tick()
     assert woken == ["a"]  # to show "your teacher has gone"
+    w.landed("a")  # its page ran
 
     class Down(RoomStore):
         def pulse(self, code):

@@ -68,7 +68,8 @@ def test_room_holds_only_the_recipe_step_and_counts():
     store = RoomStore()
     code, _ = store.create(STATE, step=2)
     view = store.get(code)
-    assert set(view.__slots__) == {"code", "state_json", "step", "version", "question"}
+    # (and how long ago the teacher was seen, read with it: a follower's page needs both)
+    assert set(view.__slots__) == {"code", "state_json", "step", "version", "question", "away"}
     assert set(view.state()) == {"scenario", "commands"}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ui_fixtures import chart_specs
+
 from ui.session import DEFAULT_PRESET, REPLAY_TAIL, PlaygroundSession, preset
 
 
@@ -39,9 +41,8 @@ def test_lag_samples_from_the_groups_alone_are_the_snapshots_lag():
 
 
 def _diagram(at) -> dict:
-    import json
 
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     return next(
         s
         for s in specs

@@ -3,13 +3,13 @@ picking by key, and the panel in the Playground's "Follow a message" tab."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 from engine import Cluster
 from engine.scenario import PRESETS
@@ -159,9 +159,7 @@ def test_follow_a_message_tab_in_the_playground():
     )
     assert pick.value == str(newest_committed)
     spec = next(
-        json.loads(c.proto.spec)
-        for c in at.get("plotly_chart")
-        if "offset" in str(json.loads(c.proto.spec)["layout"].get("title", {}).get("text", ""))
+        sp for sp in chart_specs(at) if "offset" in str(sp["layout"].get("title", {}).get("text", ""))
     )
     assert spec["layout"]["title"]["text"].startswith(f"orders-0 offset {newest_committed}")
     table = at.dataframe[0].value
@@ -179,12 +177,9 @@ def test_follow_a_message_tab_in_the_playground():
     at.button(key="pg_trace_follow").click().run()
     assert at.session_state[FOLLOW_KEY] == Followed("orders", 0, newest_committed)
     diagram = next(
-        json.loads(c.proto.spec)
-        for c in at.get("plotly_chart")
-        if any(
-            (sh.get("name") or "").startswith("broker-")
-            for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])
-        )
+        sp
+        for sp in chart_specs(at)
+        if any((sh.get("name") or "").startswith("broker-") for sh in sp["layout"].get("shapes", []))
     )
     rings = {sh["name"] for sh in diagram["layout"]["shapes"] if (sh.get("name") or "").startswith("path:")}
     assert {
@@ -388,7 +383,7 @@ def test_following_a_record_in_the_playground():
     label = f"orders-1 offset {offset}"
     assert any(f"Following {label}" in m.value for m in at.markdown)
     assert any(f"The life of {label}" in m.value for m in at.markdown)
-    specs = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    specs = dict(enumerate(chart_specs(at)))
     titles = [sp["layout"].get("title", {}).get("text", "") for sp in specs.values()]
     assert any(t.startswith(f"{label} ·") for t in titles)  # the trace figure, under the strip
     shape_names = {sh.get("name") for sp in specs.values() for sh in sp["layout"].get("shapes", [])}
@@ -404,11 +399,7 @@ def test_following_a_record_in_the_playground():
     # Stop following (the button above the diagram): route, ring and caption go
     at.button(key="follow_bar_stop").click().run()
     assert at.session_state[FOLLOW_KEY] is None
-    names = {
-        sh.get("name")
-        for c in at.get("plotly_chart")
-        for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])
-    }
+    names = {sh.get("name") for sp in chart_specs(at) for sh in sp["layout"].get("shapes", [])}
     assert not any((n or "").startswith(("path", "followed")) for n in names)
     assert any("Follow one record" in m.value for m in at.markdown)
     # follow again from the tab's own button

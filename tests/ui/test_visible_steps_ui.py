@@ -3,10 +3,10 @@ long a step took, "… and N more" points at a list that exists, and the narrati
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 from engine.scenario import PRESETS
 from ui.figures.diagram import cluster_diagram
@@ -33,7 +33,7 @@ def _headline(at: AppTest) -> str:
 
 
 def _member_labels(at: AppTest) -> dict[str, str]:
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     spec = next(
         s
         for s in specs

@@ -135,3 +135,19 @@ def make_snapshot(mode: str = "kraft") -> ClusterSnapshot:
         last_event_seq=40,
         lost=p0.lost,
     )
+
+
+def chart_specs(at) -> list[dict]:
+    """Every figure an AppTest page drew, in page order: `st.plotly_chart`'s and ui/live_chart.py's (a
+    `bidi_component` element carrying the figure)."""
+    import json
+
+    from ui.live_chart import figure_spec
+
+    out = []
+    for node in at:
+        if node.type == "plotly_chart":
+            out.append(json.loads(node.proto.spec))
+        elif node.type == "bidi_component" and (spec := figure_spec(node)) is not None:
+            out.append(spec)
+    return out

@@ -1,0 +1,43 @@
+"""Issue 20, a lecture hall: a follower's page run sends the room's shared figures as they are, without
+copying each figure's dict again (ui/room_pictures.py SharedFigure), and they look as plotly would draw them.
+This leans on what `st.plotly_chart` does with a figure (it takes `fig.to_dict()`): a Streamlit that builds
+the spec another way fails here, not silently in the bench."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.io as pio
+from plotly.basedatatypes import BaseFigure
+from room_apptest import run_page
+
+from ui import room_page
+from ui.room_pictures import SharedFigure
+
+
+def _specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_a_follower_sends_the_shared_figures_without_copying_them_and_they_look_the_same(monkeypatch):
+    room_page.PICTURES.clear()
+    teacher = run_page()
+    teacher.button(key="room_start").click().run()
+    code = teacher.session_state[room_page.TEACHER_KEY].code
+    for _ in range(2):
+        teacher.button(key="room_step").click().run()
+    student = run_page({"room": code})  # builds the step's picture (once for the process)
+    pic = student.session_state[room_page.STUDENT_KEY].picture
+    assert isinstance(pic.diagram, SharedFigure) and isinstance(pic.logs, SharedFigure)
+
+    copies: list[BaseFigure] = []
+    deep_copy = BaseFigure.to_dict
+    monkeypatch.setattr(BaseFigure, "to_dict", lambda fig: copies.append(fig) or deep_copy(fig))
+    student.run()  # the follower's next page run (as when the server wakes it)
+    assert not student.exception
+    assert copies == [], "st.plotly_chart copied a shared figure's dict again"
+    monkeypatch.undo()
+    # the same picture as plotly's own to_dict of these figures gives (what st.plotly_chart sent before)
+    plain = [json.loads(pio.to_json(deep_copy(f), validate=False)) for f in (pic.diagram, pic.logs)]
+    assert _specs(student) == plain
+    assert _specs(student) == _specs(teacher)

@@ -1,0 +1,270 @@
+"""A plotly chart that stays mounted across reruns: one plotly div, redrawn with `Plotly.react`.
+
+`st.plotly_chart` derives its element id from the figure's JSON, so every Step that changes a figure mounts a
+new chart in the browser (drawn hidden, measured, drawn again), and a stable key does not help: its frontend
+reads the figure only at mount (bench/NOTES.md, issue 17 round 2). `live_chart` is a drop-in for the charts
+that change on every Step (the cluster diagram, the partition log strips): a `st.components.v2` component
+(JavaScript in the page, no iframe) keyed by the caller's key, whose one plotly div is updated in place.
+
+* plotly.js, loaded once per page (`window.__kcPlotly`): Streamlit's own (the `PlotlyChart.<hash>.js` chunk
+  its `st.plotly_chart` loads, found next to Streamlit's index script; it sets `window.Plotly`), so the page
+  holds one plotly.js, the one `st.plotly_chart` draws with, cached by the browser for a year; if that chunk
+  cannot be found, the copy shipped in the plotly Python package (`plotly/package_data/plotly.min.js`),
+  served by Streamlit's component file route (`components.v1.declare_component(path=...)`, used only as a
+  static file server; sent gzipped but without caching headers, so once per page load).
+* The look is `st.plotly_chart`'s: its "streamlit" theme for this app's light theme (fonts, hover labels,
+  margins' padding, axis colours), captured from Streamlit's own transform into `streamlit_plotly_theme.json`
+  (recapture it if `.streamlit/config.toml`'s [theme] changes), and a bold title, as Streamlit draws it.
+* Size: the page's width; the height is the figure's, or (`design_width`) grows with the width keeping the
+  plot's aspect, as `theme.scaled_chart` does with CSS (never below the drawn height, at most 1.7 times it).
+  The div keeps its height while plotly redraws, so nothing below it moves.
+* `on_select`: a click on a point calls it, with `st.session_state[key]` = ``{"selection": {"points": [...]}}``
+  (each point's customdata, curve_number, point_number, point_index, x, y): the shape `st.plotly_chart`'s
+  selection state has, so `trace_panel.followed_from_selection` reads either.
+* Play: a figure with frames keeps them (`autoplay_script` presses its replay button, as before).
+
+In AppTest the component is a `bidi_component` element whose `data` JSON holds the figure under "spec"
+(`figure_spec`, and tests/ui/ui_fixtures.py `chart_specs`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.io as pio
+import streamlit as st
+
+NAME = "kafka_classroom.live_chart"
+ASSETS = "plotly_js"  # the static route for plotly.min.js: /component/ui.live_chart.plotly_js/plotly.min.js
+PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
+THEME = Path(__file__).resolve().parent / "streamlit_plotly_theme.json"
+MAX_GROWTH = 1.7  # as theme.scaled_chart: a scaled picture is at most this many times its drawn height
+
+JS = r"""
+const THEME = __THEME__;
+
+async function streamlitPlotly(chunk) {  // Streamlit's own plotly.js chunk: cached by the browser, shared
+  const index = [...document.querySelectorAll('script[src]')].map((s) => s.src)
+    .find((u) => /\/static\/js\/index\.[^/]*\.js$/.test(u));
+  if (!chunk || !index) throw new Error('no Streamlit plotly chunk');
+  await import(new URL(chunk, index).href);  // it sets window.Plotly as it loads
+  if (!window.Plotly) throw new Error('the Streamlit plotly chunk did not set window.Plotly');
+  return window.Plotly;
+}
+
+function loadPlotly(d) {
+  if (!window.__kcPlotly) {
+    window.__kcPlotly = (window.Plotly ? Promise.resolve(window.Plotly) : streamlitPlotly(d.chunk))
+      .catch(() => packagePlotly(d.src));
+    window.__kcPlotly.catch(() => { window.__kcPlotly = null; });
+  }
+  return window.__kcPlotly;
+}
+
+function packagePlotly(src) {  // the plotly package's copy, if Streamlit's chunk cannot be found
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.async = true;
+    s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));
+    s.onerror = () => reject(new Error('cannot load ' + src));
+    document.head.appendChild(s);
+  });
+}
+
+function size(gd, d) {
+  const w = Math.max(50, Math.floor(gd.parentElement ? gd.parentElement.clientWidth : 0) || 700);
+  let h = d.height;
+  if (d.scale) {
+    const s = d.scale;
+    h = Math.min(Math.max(d.height, (w - s.sides) * s.plot + s.tb), s.max);
+  }
+  return [w, h];
+}
+
+function figure(d, w, h) {
+  const fig = JSON.parse(d.spec);
+  const layout = fig.layout || {};
+  layout.template = THEME;
+  const title = layout.title;
+  if (title && typeof title === 'object' && typeof title.text === 'string' && title.text) {
+    layout.title = Object.assign({}, title, {text: '<b>' + title.text + '</b>'});
+  } else if (typeof title === 'string' && title) {
+    layout.title = {text: '<b>' + title + '</b>'};
+  }
+  layout.width = w;
+  layout.height = h;
+  layout.autosize = false;
+  return {data: fig.data || [], layout, frames: fig.frames || [], config: d.config || {}};
+}
+
+function settle(gd) {  // once the redraw is painted: bench/step_browser.py counts it in a click's time
+  requestAnimationFrame(() => setTimeout(() => {
+    if (!gd.__kcBusy) gd.removeAttribute('data-kc-pending');
+    window.__kcLastDraw = performance.now();
+  }, 0));
+}
+
+async function draw(gd) {
+  if (gd.__kcBusy) { gd.__kcDirty = true; return; }
+  gd.__kcBusy = true;
+  try {
+    do {
+      gd.__kcDirty = false;
+      const d = gd.__kcWant;
+      const Plotly = await loadPlotly(d);
+      if (!gd.isConnected) return;
+      const [w, h] = size(gd, d);
+      gd.style.height = h + 'px';
+      await Plotly.react(gd, figure(d, w, h));
+      gd.__kcDrawn = d.spec;
+      gd.__kcSize = w + 'x' + h;
+      if (!gd.__kcWired) wire(gd, Plotly);
+    } while (gd.__kcDirty);
+  } catch (err) {
+    gd.textContent = 'This chart could not be drawn: ' + err.message;
+  } finally {
+    gd.__kcBusy = false;
+    settle(gd);
+  }
+}
+
+function wire(gd, Plotly) {
+  gd.__kcWired = true;
+  gd.on('plotly_click', (ev) => {
+    const d = gd.__kcWant;
+    if (!d || !d.selectable || !ev || !ev.points || !gd.__kcSend) return;
+    const points = ev.points.map((p) => ({
+      customdata: p.customdata === undefined ? null : p.customdata,
+      curve_number: p.curveNumber,
+      point_number: p.pointNumber,
+      point_index: p.pointIndex,
+      x: p.x,
+      y: p.y,
+    }));
+    gd.__kcSend('selection', {points});
+  });
+  let queued = false;
+  gd.__kcResize = new ResizeObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      const d = gd.__kcWant;
+      if (!d || !gd.isConnected || gd.__kcBusy) return;
+      const [w, h] = size(gd, d);
+      if (gd.__kcSize === w + 'x' + h) return;
+      gd.__kcSize = w + 'x' + h;
+      gd.style.height = h + 'px';
+      Plotly.relayout(gd, {width: w, height: h});
+    });
+  });
+  gd.__kcResize.observe(gd.parentElement);
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let gd = parentElement.querySelector(':scope > .kc-live-chart');
+  if (!gd) {
+    gd = document.createElement('div');
+    gd.className = 'kc-live-chart';
+    gd.style.width = '100%';
+    parentElement.appendChild(gd);
+  }
+  gd.__kcSend = setTriggerValue;
+  gd.__kcWant = data;
+  if (!gd.__kcDrawn) gd.style.height = size(gd, data)[1] + 'px';  // its place is kept before plotly loads
+  if (gd.__kcDrawn !== data.spec || gd.__kcBusy) {
+    gd.setAttribute('data-kc-pending', '1');
+    draw(gd);
+  }
+  // Streamlit calls this at unmount, and also right away when new data arrived while it was loading this
+  // script: only a chart that has left the page is taken down.
+  return () => setTimeout(() => {
+    if (parentElement.isConnected) return;
+    if (gd.__kcResize) gd.__kcResize.disconnect();
+    if (window.Plotly && gd.__kcWired) window.Plotly.purge(gd);
+  }, 0);
+}
+"""
+
+
+@lru_cache(maxsize=1)
+def _mount() -> Callable[..., Any]:
+    theme = json.loads(THEME.read_text())
+    js = JS.replace("__THEME__", json.dumps(theme, separators=(",", ":")))
+    return st.components.v2.component(
+        NAME, js=js, isolate_styles=False
+    )  # safe-html: JS and theme file from this package; figures arrive as data (JSON.parse), never as code
+
+
+def _plotly_src() -> str:
+    """Where the page loads plotly.min.js from (registering the static route on this runtime first)."""
+    import streamlit.components.v1 as components_v1
+
+    components_v1.declare_component(
+        ASSETS, path=str(PLOTLY_DIR)
+    )  # idempotent: the same name and path each run
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + (f"{base}/" if base else "") + f"component/{__name__}.{ASSETS}/plotly.min.js"
+
+
+@lru_cache(maxsize=1)
+def _streamlit_chunk() -> str | None:
+    """The file name of Streamlit's own plotly.js chunk (static/js/PlotlyChart.<hash>.js), or None."""
+    found = sorted((Path(st.__file__).resolve().parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if len(found) == 1 else None
+
+
+def _scale(layout: Any, height: float, design_width: float) -> dict[str, float]:
+    """The height formula of `theme.scaled_chart`, for the browser to apply at the page's width."""
+    margin = layout.margin
+    top, bottom = (margin.t or 0), (margin.b or 0)
+    sides = (margin.l or 0) + (margin.r or 0)
+    return {
+        "plot": (height - top - bottom) / (design_width - sides),
+        "sides": sides,
+        "tb": top + bottom,
+        "max": round(height * MAX_GROWTH),
+    }
+
+
+def live_chart(
+    fig: Any,
+    key: str,
+    config: dict | None = None,
+    *,
+    design_width: float | None = None,
+    on_select: Callable[[], None] | None = None,
+) -> None:
+    """Draw `fig` (a go.Figure, not changed) under `key`; later runs with the same key redraw it in place.
+    `design_width`: the figure was drawn for this width and grows with the page (the cluster diagram).
+    `on_select`: called after a click on a point, with the click in `st.session_state[key]["selection"]`."""
+    height = fig.layout.height or 450
+    data = {
+        "spec": pio.to_json(fig, validate=False),
+        "config": {**(config or {}), "responsive": False, "displaylogo": False},
+        "height": height,
+        "scale": _scale(fig.layout, height, design_width) if design_width else None,
+        "selectable": on_select is not None,
+        "chunk": _streamlit_chunk(),
+        "src": _plotly_src(),
+    }
+    callbacks = {"on_selection_change": on_select} if on_select is not None else {}
+    _mount()(key=key, data=data, height="content", **callbacks)
+
+
+def figure_spec(element: Any) -> dict | None:
+    """The figure a live chart drew, from its AppTest element (`bidi_component`); None for another element."""
+    proto = getattr(element, "proto", None)
+    if getattr(proto, "component_name", None) != NAME:
+        return None
+    try:
+        return json.loads(json.loads(proto.json)["spec"])
+    except (ValueError, KeyError, TypeError):
+        return None
