@@ -1184,8 +1184,9 @@ class Cluster:
 
     def _quorum_check_ms(self) -> int:
         """How often the voters' fetch timers are looked at: a quarter of controller.quorum.fetch.timeout.ms
-        (500 ms at its 2000 ms default), so a dead controller is noticed within 1.25 timeouts at any setting."""
-        return max(1, self.broker_config.controller_quorum_fetch_timeout_ms // 4)
+        (500 ms at its 2000 ms default), so a dead controller is noticed within 1.25 timeouts at any setting
+        (and no more often than every 10 ms, however small the timeout)."""
+        return max(10, self.broker_config.controller_quorum_fetch_timeout_ms // 4)
 
     def _quorum_check(self) -> None:
         """KRaft voters notice a dead active controller after controller.quorum.fetch.timeout.ms."""
