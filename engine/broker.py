@@ -275,6 +275,7 @@ class Broker:
     def on_produce(self, req: ProduceRequest) -> None:
         c = self.cluster
         now = c.scheduler.now_ms
+        appended: list[Replica] = []
         for tp, batch in req.batches.items():
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
@@ -360,7 +361,7 @@ class Broker:
                     partition=tp[1],
                     base_offset=placed.base_offset,
                 )
-            self._wake_fetches(r, replica_only=True)
+            appended.append(r)
             if len(r.isr_for_hw()) == 1 or not r.followers:
                 self._maybe_advance_hw(r)
             if req.acks == -1 and r.hw < placed.next_offset:
@@ -369,6 +370,11 @@ class Broker:
                 req.pending += 1
             else:
                 req.results[tp] = (None, placed.base_offset)
+        # Parked follower fetches are completed once every partition of the request is appended, so a follower
+        # gets all of them in one response (ReplicaManager.addCompletePurgatoryAction on the ActionQueue, run by
+        # tryCompleteActions() after the request)
+        if appended:
+            self._complete_follower_fetches(appended)
         if req.acks == 0:
             return
         if req.pending:  # DelayedProduce: answered by the HW, or by its request.timeout.ms
@@ -831,6 +837,32 @@ class Broker:
             else:
                 self._answer_fetch(f, force=True)
         r.parked_fetches = still
+
+    def _complete_follower_fetches(self, appended: list[Replica]) -> None:
+        """After a produce request's appends: the parked follower fetches that now have data, answered in the
+        order they were parked, whichever partition they were parked on (the same order with or without fetch
+        sessions)."""
+        if self.parked_replica_fetches:
+            for r in appended:
+                self._wake_sessions(r)
+        ready: dict[int, DelayedFetch] = {}
+        for r in appended:
+            if not r.parked_fetches:
+                continue
+            still = []
+            leo = r.log.log_end_offset
+            for f in r.parked_fetches:
+                if f.done:
+                    continue
+                if f.replica_fetch and (
+                    (f.min_bytes <= 1 and f.parts.get(r.tp, leo) < leo) or self._fetch_bytes(f) >= f.min_bytes
+                ):
+                    ready[id(f)] = f
+                else:
+                    still.append(f)
+            r.parked_fetches = still
+        for f in sorted(ready.values(), key=_parked_order):
+            self._answer_fetch(f, force=True)
 
     def _wake_sessions(self, r: Replica) -> None:
         """New records on a partition that is quiet in parked follower fetches' sessions: those fetches now

@@ -179,7 +179,7 @@ class Cluster:
         self.retention.start()
         self.controller.start_leader_rebalance()
         if controller == "kraft":
-            self.scheduler.after(500, self._quorum_check)
+            self.scheduler.after(self._quorum_check_ms(), self._quorum_check)
 
     # -- time ----------------------------------------------------------------------------------------------
     @property
@@ -1195,6 +1195,12 @@ class Cluster:
             raise ConfigError(f"there is no broker {broker_id}; brokers are {sorted(self.brokers)}")
         return b
 
+    def _quorum_check_ms(self) -> int:
+        """How often the voters' fetch timers are looked at: a quarter of controller.quorum.fetch.timeout.ms
+        (500 ms at its 2000 ms default), so a dead controller is noticed within 1.25 timeouts at any setting
+        (and no more often than every 10 ms, however small the timeout)."""
+        return max(10, self.broker_config.controller_quorum_fetch_timeout_ms // 4)
+
     def _quorum_check(self) -> None:
         """KRaft voters notice a dead active controller after controller.quorum.fetch.timeout.ms."""
         ctl = self.controller
@@ -1202,7 +1208,7 @@ class Cluster:
             ctl.controller_lost()
         elif ctl.active is None and not ctl.election_pending:
             ctl.controller_lost()
-        self.scheduler.after(500, self._quorum_check)
+        self.scheduler.after(self._quorum_check_ms(), self._quorum_check)
 
     def trace(
         self,

@@ -356,6 +356,12 @@ class BrokerConfig(KafkaConfig):
     broker_heartbeat_interval_ms: int = Field(2000, alias="broker.heartbeat.interval.ms", ge=1)
     broker_session_timeout_ms: int = Field(9000, alias="broker.session.timeout.ms", ge=1)
     zookeeper_session_timeout_ms: int = Field(18000, alias="zookeeper.session.timeout.ms", ge=1)
+    # KRaft quorum (QuorumConfig): a voter that hears nothing from the active controller for
+    # controller.quorum.fetch.timeout.ms becomes a candidate; the vote takes up to controller.quorum.election.timeout.ms
+    controller_quorum_fetch_timeout_ms: int = Field(2000, alias="controller.quorum.fetch.timeout.ms", ge=1)
+    controller_quorum_election_timeout_ms: int = Field(
+        1000, alias="controller.quorum.election.timeout.ms", ge=1
+    )
     log_retention_check_interval_ms: int = Field(300000, alias="log.retention.check.interval.ms", ge=1)
     log_cleaner_backoff_ms: int = Field(15000, alias="log.cleaner.backoff.ms", ge=1)
     auto_create_topics_enable: bool = Field(True, alias="auto.create.topics.enable")

@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from .scheduler import Timer
 
 TP = tuple[str, int]
-QUORUM_FETCH_TIMEOUT_MS = 2000  # controller.quorum.fetch.timeout.ms
-QUORUM_ELECTION_TIMEOUT_MS = 1000  # controller.quorum.election.timeout.ms
 METADATA_RETRY_MS = 1000  # how soon a partition update lost on the network is sent again
 
 
@@ -190,12 +188,17 @@ class Controller:
                     actors=("controller",),
                 )
                 self.quorum_lost = True
-                c.scheduler.after(QUORUM_FETCH_TIMEOUT_MS, self._retry_quorum)
+                c.scheduler.after(c.broker_config.controller_quorum_fetch_timeout_ms, self._retry_quorum)
             self.election_pending = True
             return
         self.quorum_lost = False
         winner = alive_voters[c.rng.randrange(len(alive_voters))]
-        delay = QUORUM_FETCH_TIMEOUT_MS + c.rng.randrange(QUORUM_ELECTION_TIMEOUT_MS)
+        bc = c.broker_config
+        # the voters notice after controller.quorum.fetch.timeout.ms; the randomized vote takes up to
+        # controller.quorum.election.timeout.ms more (QuorumConfig, KafkaRaftClient)
+        delay = bc.controller_quorum_fetch_timeout_ms + c.rng.randrange(
+            bc.controller_quorum_election_timeout_ms
+        )
         self.election_pending = True
         c.scheduler.after(delay, self._finish_kraft_election, winner)
 
@@ -207,7 +210,7 @@ class Controller:
             return
         c = self.cluster
         if sum(c.brokers[v].online for v in self.voters) * 2 <= len(self.voters):
-            c.scheduler.after(QUORUM_FETCH_TIMEOUT_MS, self._retry_quorum)
+            c.scheduler.after(c.broker_config.controller_quorum_fetch_timeout_ms, self._retry_quorum)
             return
         self.controller_lost()
 

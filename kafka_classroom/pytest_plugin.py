@@ -30,14 +30,26 @@ from typing import Any
 import pytest
 
 MARKER_OPTIONS = ("brokers", "controller", "config", "seed", "port", "racks")
-# The wire server runs simulated time at wall-clock speed, so a few broker timeouts are shortened for tests:
-# Kafka's own TestUtils.createBrokerConfig sets group.initial.rebalance.delay.ms=0 (a group forms at once), and
-# a crashed broker is fenced (its partitions get new leaders) after broker.session.timeout.ms=1 s instead of 9 s.
-# Anything given in the marker or --kafka-config replaces these.
+# The wire server runs simulated time at wall-clock speed, so the waits a test would sit through are shortened
+# as Kafka's own test harness shortens them (anything given in the marker or --kafka-config replaces these):
+# - group.initial.rebalance.delay.ms=0: a group forms at once (TestUtils.createBrokerConfig);
+# - a crashed broker is fenced and its partitions get new leaders after broker.session.timeout.ms=500 instead of
+#   9 s (QuorumControllerTest.testUncleanShutdownBroker: 500 ms), heartbeats every 100 ms (KRaftClusterTest: 10);
+# - followers long-poll the leader for replica.fetch.wait.max.ms=100 (IsrExpirationTest: 100), so a partition
+#   added to a follower's fetcher while its previous fetch waits there is fetched 100 ms later, not 500;
+# - Kafka's harness runs the KRaft controller on a node of its own (QuorumTestHarness), so no broker crash costs
+#   a controller election there; here the brokers are the controllers (combined mode), so the election after
+#   the active controller's broker dies is shortened: voters give up on it after
+#   controller.quorum.fetch.timeout.ms=600 (just above KafkaRaftClient.MAX_FETCH_WAIT_MS=500, the quorum's own
+#   long poll: any lower and a live controller would be voted out) and vote within
+#   controller.quorum.election.timeout.ms=200.
 SERVER_TEST_CONFIG = {
     "group.initial.rebalance.delay.ms": 0,
-    "broker.heartbeat.interval.ms": 250,
-    "broker.session.timeout.ms": 1000,
+    "broker.heartbeat.interval.ms": 100,
+    "broker.session.timeout.ms": 500,
+    "replica.fetch.wait.max.ms": 100,
+    "controller.quorum.fetch.timeout.ms": 600,
+    "controller.quorum.election.timeout.ms": 200,
 }
 PORT_ATTEMPTS = 20
 # Broker ports are picked at random below every OS's ephemeral range (Linux 32768-60999, macOS and Windows

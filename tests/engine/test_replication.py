@@ -258,6 +258,32 @@ def test_controller_failover_then_elections_still_happen(mode):
         assert pv.leader == second and not pv.offline
 
 
+def _controller_elected_after_crash(config: dict) -> int:
+    """Simulated ms from crashing the active controller's broker to the next controller_elected event."""
+    c = Cluster(brokers=3, seed=8, config=config)
+    c.create_topic("orders", partitions=1, replication_factor=3)
+    c.run_for(1_000)
+    crashed_at = c.now
+    c.crash_broker(c.controller.active)
+    c.run_for(10_000)
+    elected = [
+        e.time_ms for e in c.events.events if e.kind == "controller_elected" and e.time_ms > crashed_at
+    ]
+    assert elected, "no new controller was elected"
+    return elected[0] - crashed_at
+
+
+def test_the_kraft_quorum_timeouts_set_how_long_a_controller_election_takes():
+    # the voters give up on the dead controller after controller.quorum.fetch.timeout.ms (checked every
+    # quarter of it), then vote within controller.quorum.election.timeout.ms
+    default = _controller_elected_after_crash({})
+    assert 2_000 <= default <= 500 + 2_000 + 1_000
+    short = _controller_elected_after_crash(
+        {"controller.quorum.fetch.timeout.ms": 600, "controller.quorum.election.timeout.ms": 200}
+    )
+    assert 600 <= short <= 150 + 600 + 200
+
+
 def test_add_broker_and_reassign_while_producing_and_consuming():
     c = Cluster(brokers=3, seed=10)
     c.create_topic("orders", partitions=3, replication_factor=2, config={"min.insync.replicas": 1})
