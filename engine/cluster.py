@@ -40,8 +40,8 @@ from .records import ConsumerRecord
 from .retention import Retention
 from .scheduler import Scheduler, rarer_young_gc
 from .share import ShareConsumer, ShareManager
-from .snapshot import AckedBatchView, ClusterSnapshot, LostRecordView
-from .snapshot_builder import build_snapshot
+from .snapshot import AckedBatchView, ClusterSnapshot, GroupView, LostRecordView
+from .snapshot_builder import build_group_views, build_snapshot
 from .transactions import TransactionCoordinator
 
 if TYPE_CHECKING:
@@ -1265,6 +1265,11 @@ class Cluster:
         """Plain immutable data for rendering (see engine.snapshot)."""
         args.whole("snapshot()", "tail", tail, unit="records")
         return build_snapshot(self, tail, include_internal)
+
+    def group_views(self) -> tuple[GroupView, ...]:
+        """`snapshot().groups` alone (state, committed offsets, lag), at a fraction of a whole snapshot's cost:
+        the Playground samples every group's lag after each step, also the 1,000 steps a shared link replays."""
+        return build_group_views(self)
 
     def clone(self) -> Cluster:
         """An exact, independent copy (records and events are shared, being immutable): a checkpoint."""

@@ -86,7 +86,7 @@ def build_snapshot(c: Cluster, tail: int, include_internal: bool) -> ClusterSnap
         )
         for k in c.consumers.values()
     )
-    groups = tuple(_group_views(c))
+    groups = build_group_views(c)
     in_flight = tuple(
         InFlightView(m.id, m.kind, m.src, m.dst, m.sent_ms, m.arrive_ms, m.topic, m.partition)
         for m in c.network.in_flight.values()
@@ -281,6 +281,11 @@ def _producer_view(p, now: int) -> ProducerView:
         producer_epoch=p.producer_epoch if txn and p.pid >= 0 else None,
         external=getattr(p, "external", False),
     )
+
+
+def build_group_views(c: Cluster) -> tuple[GroupView, ...]:
+    """The consumer groups exactly as a snapshot lists them, without building the rest of the snapshot."""
+    return tuple(_group_views(c))
 
 
 def _group_views(c: Cluster):

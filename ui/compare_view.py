@@ -4,7 +4,8 @@
 run (the right row with its difference to the left), both runs on one simulated-time axis, and the outcome
 bars. `render_panels` is the two panels side by side: each run's narration, cluster diagram and partition
 log strips, drawn by the same `ui/figures` builders at the same size. The left run is always blue and the
-right run orange. `key` prefixes every element key, so the two pages never collide.
+right run orange. `key` prefixes every element key, so the two pages never collide. Every chart is a live chart
+(`ui/live_chart.py`): a Step redraws it in place with `Plotly.react` instead of mounting a new one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from engine.events import Event
 from ui.figures.compare import moments_of, outcome_figure, race_figure
 from ui.figures.diagram import cluster_diagram
 from ui.figures.logs import log_strips
+from ui.live_chart import live_chart
 from ui.session import PlaygroundSession
 from ui.trace_panel import md_escape
 
@@ -139,7 +141,7 @@ def render_difference(pair: ComparePair, labels: tuple[str, str], key: str = "cm
             lost_l = sorted({r.time_ms for r in pair.left.lost_records()})
             lost_r = sorted({r.time_ms for r in pair.right.lost_records()})
             with st.container(key=f"{key}_race_box"):
-                st.plotly_chart(
+                live_chart(
                     race_figure(
                         pair.left.metrics.series(),
                         pair.right.metrics.series(),
@@ -149,14 +151,12 @@ def render_difference(pair: ComparePair, labels: tuple[str, str], key: str = "cm
                         labels=("left", "right"),
                         moments=moments_of(pair.left.events.events),
                     ),
-                    key=f"{key}_race",
-                    config=PLOTLY_CONFIG,
+                    f"{key}_race",
+                    PLOTLY_CONFIG,
                 )
             with st.container(key=f"{key}_outcome_box"):
-                st.plotly_chart(
-                    outcome_figure(left, right, labels=("left", "right")),
-                    key=f"{key}_outcome",
-                    config=PLOTLY_CONFIG,
+                live_chart(
+                    outcome_figure(left, right, labels=("left", "right")), f"{key}_outcome", PLOTLY_CONFIG
                 )
 
 
@@ -180,14 +180,13 @@ def render_panels(
                     border=True, key=f"{key}_narration_{side}"
                 ):  # grows with the text: no scroll box
                     st.markdown(md_escape(head.summary if head else quiet_text))
-                st.plotly_chart(
+                # one plotly div each, redrawn in place: a Step remounts no chart (ui/live_chart.py)
+                live_chart(
                     cluster_diagram(snap, highlight=head.actors if head else ()),
-                    key=f"{key}_diagram_{side}",
-                    config=PLOTLY_CONFIG,
+                    f"{key}_diagram_{side}",
+                    PLOTLY_CONFIG,
                 )
-                st.plotly_chart(
-                    log_strips(snap, topic, width_px=600), key=f"{key}_logs_{side}", config=PLOTLY_CONFIG
-                )
+                live_chart(log_strips(snap, topic, width_px=600), f"{key}_logs_{side}", PLOTLY_CONFIG)
 
 
 __all__ = [

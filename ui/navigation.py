@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 UI = Path(__file__).resolve().parent
+WARMED = "kc_plotly_warmed"  # st.session_state: this session's first run has sent the hidden warm-up chart
 
 
 def page(name: str) -> str:
@@ -40,4 +41,27 @@ def main() -> None:
         st.Page(page("room_page"), title="Classroom", icon=":material/groups:", url_path="classroom"),
         st.Page(page("old_lessons_link"), title="Lessons", url_path="lessons_page", visibility="hidden"),
     ]
-    st.navigation(pages, position="top").run()
+    nav = st.navigation(pages, position="top")
+    warm_up_charts(st.empty())
+    nav.run()
+
+
+def warm_up_charts(slot) -> None:
+    """On a session's first run, a hidden empty plotly chart in `slot`, sent before the page does its work.
+
+    The browser loads Streamlit's plotly bundle (~4.7 MB of JavaScript: fetched, then ~0.7-1.2 s of
+    evaluation on a loaded 2-core machine) only when the first chart reaches it. Sent first, that happens while
+    the server still replays a shared link or builds the page, not after; the page's own charts then draw as
+    soon as they arrive (bench/NOTES.md, issue 17, round 3). The slot is made on every run (empty after the
+    first), so every element below it keeps its place and nothing remounts on the second run."""
+    import streamlit as st
+
+    if st.session_state.get(WARMED):
+        return
+    st.session_state[WARMED] = True
+    with slot.container(key="kc_warm"):  # display: none (ui/theme.py)
+        st.plotly_chart(
+            {"data": [{"type": "scatter", "x": [], "y": []}], "layout": {}},
+            key="kc_warm_chart",
+            config={"staticPlot": True},
+        )

@@ -380,11 +380,11 @@ class PlaygroundSession:
             self.waits[p] = wait
         else:
             self.waits.pop(p, None)
-        snap = c.snapshot(tail=0)
         # Lag as kafka-consumer-groups.sh counts it: partitions without a committed offset have none ("-").
+        # The groups alone, not a whole snapshot: a shared link replays (and samples) every step.
         self.lag[p] = (
             c.now / 1000,
-            {g.group_id: sum(v for tp, v in g.lag.items() if tp in g.committed) for g in snap.groups},
+            {g.group_id: sum(v for tp, v in g.lag.items() if tp in g.committed) for g in c.group_views()},
         )
 
 

@@ -33,6 +33,7 @@ PUBLIC_QUERIES = frozenset(
         "lost_records",
         "consumed_records",
         "acked_batches",
+        "group_views",
     }
 )
 # Attributes only the live engine has (no snapshot, scenario or lesson model uses these names).

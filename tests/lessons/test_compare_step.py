@@ -332,7 +332,16 @@ def _page(step: int) -> AppTest:
 
 
 def _charts(at: AppTest) -> dict[str, dict]:
-    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    """Every figure on the page by its key: `st.plotly_chart`'s and live charts' (ui/live_chart.py)."""
+    from ui.live_chart import figure_spec
+
+    out = {}
+    for node in at:
+        if node.type == "plotly_chart":
+            out[node.key] = json.loads(node.proto.spec)
+        elif node.type == "bidi_component" and (spec := figure_spec(node)) is not None:
+            out[node.key] = spec
+    return out
 
 
 def _answered(at: AppTest, lesson, step_index: int) -> AppTest:

@@ -58,8 +58,25 @@ def errors(at: AppTest) -> list[str]:
 def test_home_renders_pictures_and_ways_in():
     at = open_app()
     assert at.title[0].value == "Kafka Classroom"
-    assert len(at.get("plotly_chart")) == 4
+    assert len([c for c in at.get("plotly_chart") if c.key.startswith("home_")]) == 4
     assert {"go_playground", "go_lessons"} <= {b.key for b in at.button}
+
+
+def test_the_first_run_warms_up_plotly_before_the_page_then_never_again():
+    """Issue 17 speed: a session's first run sends one hidden empty chart before the page's own elements (the
+    browser loads plotly while the server replays a link); later runs leave its slot empty, the page's
+    elements where they were."""
+    at = open_app()
+    charts = at.get("plotly_chart")
+    assert charts[0].key == "kc_warm_chart" and len(charts) == 5
+    assert ".st-key-kc_warm { display: none; }" in at.get("html")[0].proto.body
+    home = [c.proto.id for c in charts[1:]]
+    places = {i: type(n).__name__ for i, n in at.main.children.items() if i > 0}
+    at.run()
+    assert [c.proto.id for c in at.get("plotly_chart")] == home
+    assert {i: type(n).__name__ for i, n in at.main.children.items() if i > 0} == places  # nothing moved
+    at.switch_page("ui/playground.py").run()
+    assert not any(c.key == "kc_warm_chart" for c in at.get("plotly_chart"))
 
 
 def test_every_page_renders_without_exception():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 from engine.scenario import PRESETS
 from ui.compare_page import PAIRS, SESSION_KEY, CompareError, CompareSession, parse_changes
@@ -40,7 +41,7 @@ def metrics(at: AppTest, label: str) -> list[str]:
 
 
 def charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return chart_specs(at)
 
 
 def test_acks1_loses_acknowledged_records_in_a_leader_crash_and_acks_all_does_not():

@@ -24,6 +24,22 @@ def test_a_long_shared_link_copies_the_cluster_rarely_and_back_stays_exact():
     assert opened.cluster.events.seq == s.cluster.events.seq
 
 
+def test_lag_samples_from_the_groups_alone_are_the_snapshots_lag():
+    """Issue 17 speed: each step samples lag from `Cluster.group_views()`, not a whole snapshot; the lag chart
+    shows the same numbers, in every preset, and a shared link reopens the original lag history."""
+    from engine.scenario import PRESETS
+
+    for name in PRESETS:
+        s = PlaygroundSession.new(preset(name))
+        for _ in range(60):
+            s.step()
+            assert s.cluster.group_views() == s.cluster.snapshot(tail=0).groups, (name, s.position)
+    s = PlaygroundSession.new(preset(DEFAULT_PRESET))
+    s.step(300)
+    assert any(any(lags.values()) for _t, lags in s.lag_history())  # the chart has lag to show
+    assert PlaygroundSession.from_link(s.share_params()).lag_history() == s.lag_history()
+
+
 def _diagram(at) -> dict:
 
     specs = chart_specs(at)
