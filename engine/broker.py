@@ -32,6 +32,8 @@ from .scheduler import Watchdog
 from .transactions import aborted_in, last_stable_offset, rebuild_index, track_append
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .config import TopicConfig
     from .contracts import ProduceClient, World
     from .records import RecordBatch
@@ -494,10 +496,10 @@ class Broker:
         tcfg = c.topic_config(r.topic)
         r.log.append(batch, c.now, tcfg.segment_bytes, tcfg.segment_ms)
         track_append(r, batch)
-        self._wake_fetches(r, replica_only=True)
+        self._complete_follower_fetches((r,))
         self._maybe_advance_hw(r)
         if wake_consumers:
-            self._wake_fetches(r, replica_only=False)
+            self._wake_fetches(r)
 
     # -- high watermark and ISR (leader side) ------------------------------------------------------------------
     def _maybe_advance_hw(self, r: Replica) -> None:
@@ -511,7 +513,7 @@ class Broker:
             r.hw = new_hw
             c.on_high_watermark(r, old)
             self._complete_delayed_produce(r, min_insync)
-            self._wake_fetches(r, replica_only=False)
+            self._wake_fetches(r)
 
     def _complete_delayed_produce(self, r: Replica, min_insync: int) -> None:
         if not r.delayed_produce:
@@ -820,33 +822,25 @@ class Broker:
         if epoch == self.epoch and not f.done:
             self._answer_fetch(f, force=True)
 
-    def _wake_fetches(self, r: Replica, replica_only: bool) -> None:
-        if self.parked_replica_fetches:
-            self._wake_sessions(r)
-        if not r.parked_fetches:
-            return
-        still = []
-        leo = r.log.log_end_offset
-        for f in r.parked_fetches:
-            if f.done:
-                continue
-            if f.replica_fetch and f.min_bytes <= 1 and f.parts.get(r.tp, leo) < leo:
-                self._answer_fetch(f, force=True)  # this partition alone has a batch (>= 61 bytes) to send
-            elif (replica_only and not f.replica_fetch) or self._fetch_bytes(f) < f.min_bytes:
-                still.append(f)
-            else:
-                self._answer_fetch(f, force=True)
-        r.parked_fetches = still
+    def _wake_fetches(self, r: Replica) -> None:
+        """`r` has new records to give or a new high watermark: parked fetches (followers' and consumers')
+        that can now be answered are."""
+        self._complete_parked((r,), replica_only=False)
 
-    def _complete_follower_fetches(self, appended: list[Replica]) -> None:
-        """After a produce request's appends: the parked follower fetches that now have data, answered in the
-        order they were parked, whichever partition they were parked on (the same order with or without fetch
-        sessions)."""
+    def _complete_follower_fetches(self, appended: Sequence[Replica]) -> None:
+        """After a produce request's appends (or a batch the broker wrote itself): the parked follower fetches
+        that now have data, answered once every partition is in (ReplicaManager.addCompletePurgatoryAction)."""
+        self._complete_parked(appended, replica_only=True)
+
+    def _complete_parked(self, replicas: Sequence[Replica], replica_only: bool) -> None:
+        """Answer the parked fetches on `replicas` that can be answered (consumer fetches stay parked when
+        `replica_only`), in the order they were parked, whichever partition they were parked on (so fetch
+        sessions change nothing a student can see)."""
         if self.parked_replica_fetches:
-            for r in appended:
+            for r in replicas:
                 self._wake_sessions(r)
         ready: dict[int, DelayedFetch] = {}
-        for r in appended:
+        for r in replicas:
             if not r.parked_fetches:
                 continue
             still = []
@@ -854,14 +848,16 @@ class Broker:
             for f in r.parked_fetches:
                 if f.done:
                     continue
-                if f.replica_fetch and (
-                    (f.min_bytes <= 1 and f.parts.get(r.tp, leo) < leo) or self._fetch_bytes(f) >= f.min_bytes
-                ):
-                    ready[id(f)] = f
-                else:
+                if f.replica_fetch and f.min_bytes <= 1 and f.parts.get(r.tp, leo) < leo:
+                    ready[id(f)] = f  # this partition alone has a batch (>= 61 bytes) to send
+                elif (replica_only and not f.replica_fetch) or self._fetch_bytes(f) < f.min_bytes:
                     still.append(f)
+                else:
+                    ready[id(f)] = f
             r.parked_fetches = still
-        for f in sorted(ready.values(), key=_parked_order):
+        # one replica's parked fetches are already in parked order
+        answer = sorted(ready.values(), key=_parked_order) if len(replicas) > 1 else ready.values()
+        for f in answer:
             self._answer_fetch(f, force=True)
 
     def _wake_sessions(self, r: Replica) -> None:
