@@ -232,8 +232,6 @@ class Broker:
             self._stop_following(tp)
             r.become_leader(epoch, replicas, isr, partition_epoch, c.now)
             c.on_became_leader(r)
-            if tp[0] == "__consumer_offsets":
-                self.coordinator.on_elected(tp[1])  # load its groups (GroupCoordinator.onElection)
             if not was_leader:
                 self._maybe_advance_hw(r)
         else:
@@ -247,8 +245,6 @@ class Broker:
     def _abandon_leadership(self, r: Replica, err: type[KafkaError]) -> None:
         self.meta_version += 1
         r.is_leader = False
-        if r.topic == "__consumer_offsets":
-            self.coordinator.on_resigned(r.partition)  # its groups leave memory (onUnloaded)
         pending, r.delayed_produce = r.delayed_produce, []
         for _required, req in pending:
             self._complete_produce(

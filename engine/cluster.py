@@ -598,7 +598,6 @@ class Cluster:
                 if g is not None and kip848 is not None and k.group_id not in bumped:
                     bumped.add(k.group_id)
                     kip848.bump_epoch(g, f"topic {topic} has more partitions")
-                    kip848.store(g)
 
     def delete_topic(self, name: str) -> None:
         args.name("delete_topic()", "name", name, "orders")
@@ -758,10 +757,6 @@ class Cluster:
         """The leader of __consumer_offsets partition abs(hash(group.id)) % offsets.topic.num.partitions."""
         ps = self.controller.partitions.get((OFFSETS_TOPIC, self.offsets_partition(group_id)))
         return ps.leader if ps is not None else None
-
-    def find_consumer(self, client_id: str) -> Consumer | ExternalConsumer | None:
-        """The consumer listed under `client_id` (a group coordinator loading members looks up where to answer)."""
-        return self.consumers.get(client_id)
 
     def group_state(self, group_id: str):
         co = self.coordinator_for(group_id)

@@ -821,44 +821,20 @@ class Consumer:
         )
 
     def _retry_find(self, epoch: int) -> None:
-        if epoch == self._hb_epoch and self.alive and self._looking_for_coordinator():
+        if epoch == self._hb_epoch and self.alive and self.state == "joining":
             self._find_coordinator()
 
-    def _looking_for_coordinator(self) -> bool:
-        return self.state == "joining" or self._member_between_coordinators()
-
-    def _member_between_coordinators(self) -> bool:
-        """A member of a Stable group whose coordinator went away: it keeps its member id, generation (member
-        epoch) and partitions while it finds the new one (AbstractCoordinator.markCoordinatorUnknown requests no
-        rejoin; the heartbeat thread looks the coordinator up again and goes on heartbeating; KIP-848's
-        ConsumerHeartbeatRequestManager likewise only marks the coordinator unknown)."""
-        return self.state == "stable" and self.coordinator is None and bool(self.member_id)
-
     def on_find_coordinator_response(self, coordinator: int | None) -> None:
-        if not self.alive or not self._looking_for_coordinator():
+        if not self.alive or self.state != "joining":
             return
         if coordinator is None:
             self.cluster.scheduler.after(self.config.retry_backoff_ms, self._retry_find, self._hb_epoch)
-            return
-        if self.state == "stable":
-            self.coordinator = coordinator  # the heartbeats go on, now to the new coordinator
-            if self.pending_positions:  # an OffsetFetch the old coordinator never answered: ask the new one
-                self._init_positions(sorted(self.pending_positions))
-            if (
-                self._kip848
-            ):  # ConsumerHeartbeatRequestManager: the next heartbeat goes to the new coordinator
-                self._send_cg_heartbeat()
             return
         self.coordinator = coordinator
         self._send_join()
 
     def _rediscover_coordinator(self) -> None:
-        was = self.coordinator
         self.coordinator = None
-        if self._member_between_coordinators():
-            if was is not None:
-                self._find_coordinator()
-            return
         if self.subscription is not None and self.state not in ("joining", "syncing"):
             self.state = "unjoined"
             self.needs_rejoin = True

@@ -6,12 +6,7 @@ passed -> the leader member computes the assignment -> SyncGroup hands it out ->
 alive for `session.timeout.ms` and carry REBALANCE_IN_PROGRESS when a new round starts. The first
 rebalance of an empty group waits `group.initial.rebalance.delay.ms` for more members. Committed offsets
 are written to the group's `__consumer_offsets` partition (a real log append on this broker) and kept in
-memory. So is the group itself: each new generation's members and assignment go into that partition as a
-GroupMetadata record (GroupCoordinatorRecordHelpers.newGroupMetadataRecord, written when the leader's SyncGroup
-hands out the assignment and when the group becomes Empty). A broker elected leader of an `__consumer_offsets`
-partition loads every group of it back (GroupMetadataManager.replay + onLoaded): a Stable group stays Stable
-with the same members, generation and assignment, and each member gets a fresh session timer, so members
-that find the new coordinator keep heartbeating and no rebalance happens.
+memory; a coordinator that takes over a group loads them back from that log.
 
 Static membership (KIP-345, `group.instance.id`): a member that joins with an unknown member id but a known
 instance id replaces the old member (ClassicGroup.replaceStaticMember): same assignment, same generation and,
@@ -21,7 +16,6 @@ in a Stable group whose selected protocol does not change, no rebalance. The old
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import (
@@ -35,7 +29,7 @@ from .errors import (
     StaleMemberEpochError,
     UnknownMemberIdError,
 )
-from .group848 import CONSUMER_GROUP_KEY, ConsumerProtocolCoordinator
+from .group848 import ConsumerProtocolCoordinator
 from .records import BATCH_OVERHEAD, RecordBatch, record_size
 
 if TYPE_CHECKING:
@@ -54,14 +48,6 @@ EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
 
 
 MemberIdRequired = MemberIdRequiredError  # (its old name here)
-
-# A GroupMetadata record's key in __consumer_offsets: Kafka's GroupMetadataKey is key version 2 (offset commits
-# are versions 0 and 1); here the version byte starts the key, followed by the group id.
-GROUP_METADATA_KEY = b"\x02"
-
-
-def group_metadata_key(group_id: str) -> bytes:
-    return GROUP_METADATA_KEY + group_id.encode()
 
 
 class Subscription(NamedTuple):
@@ -193,7 +179,6 @@ class GroupCoordinator:
         self.groups: dict[str, Group] = {}
         self._member_seq = 0
         self.kip848 = ConsumerProtocolCoordinator(self)
-        self.loaded: set[int] = set()  # the __consumer_offsets partitions this broker leads and has loaded
 
     @property
     def cluster(self) -> World:
@@ -210,130 +195,6 @@ class GroupCoordinator:
             g = self.groups[group_id] = Group(group_id)
             g.offsets = self.cluster.load_offsets(self.broker, group_id)
         return g
-
-    # -- loading and storing groups (GroupMetadataManager.replay / onLoaded / onUnloaded) ------------------------
-    def on_elected(self, partition: int) -> None:
-        """This broker became the leader of __consumer_offsets-`partition`: load its groups from the log
-        (CoordinatorLoaderImpl replays the partition up to its log end), then start every loaded member's
-        session timer (onLoaded: rescheduleClassicGroupMemberHeartbeat). A leader that already has it loaded
-        (a new leader epoch, same leader) keeps its state in memory."""
-        if partition in self.loaded:
-            return
-        self.loaded.add(partition)
-        r = self.broker.replicas.get(("__consumer_offsets", partition))
-        if r is None:
-            return
-        offsets: dict[str, dict[TP, int]] = {}
-        metadata: dict[str, bytes] = {}
-        consumer_groups: dict[str, bytes] = {}
-        for b in r.log.batches():
-            for k, v in zip(b.keys, b.values, strict=True):
-                if not k:
-                    continue
-                if k.startswith(GROUP_METADATA_KEY):
-                    metadata[k[len(GROUP_METADATA_KEY) :].decode()] = v
-                elif k.startswith(CONSUMER_GROUP_KEY):
-                    consumer_groups[k[len(CONSUMER_GROUP_KEY) :].decode()] = v
-                else:
-                    group_id, topic, part = k.decode().rsplit("/", 2)
-                    offsets.setdefault(group_id, {})[(topic, int(part))] = int(v)
-        for group_id in sorted(set(offsets) | set(metadata)):
-            g = self.groups[group_id] = Group(group_id)
-            g.offsets = offsets.get(group_id, {})
-            if group_id in metadata:
-                self._replay_group_metadata(g, json.loads(metadata[group_id]))
-        for group_id in sorted(consumer_groups):
-            self.groups.setdefault(group_id, Group(group_id))
-            self.kip848.load(group_id, consumer_groups[group_id])
-
-    def _replay_group_metadata(self, g: Group, value: dict) -> None:
-        """replay(GroupMetadataKey, GroupMetadataValue): Stable with the stored members, or Empty."""
-        c = self.cluster
-        g.generation = value["generation"]
-        g.protocol = value["protocol"]
-        g.leader = value["leader"]
-        for mm in value["members"]:
-            consumer = c.find_consumer(mm["client_id"]) or _GoneClient(mm["client_id"])
-            session = mm["session_timeout_ms"]
-            rebalance = mm["rebalance_timeout_ms"]
-            m = Member(
-                mm["member_id"],
-                consumer,
-                mm["topics"],
-                [g.protocol] if g.protocol else [],
-                [(t, p) for t, p in mm.get("owned", [])],
-                session,
-                session if rebalance == -1 else rebalance,  # a v0 record has no rebalance timeout
-                mm.get("group_instance_id"),
-            )
-            m.client_id = mm["client_id"]
-            m.assignment = [(t, p) for t, p in mm["assignment"]]
-            m.generation_id, m.rack_id = mm.get("generation_id", -1), mm.get("rack_id")
-            g.members[m.member_id] = m
-            if m.group_instance_id is not None:
-                g.static_members[m.group_instance_id] = m.member_id
-        g.state = STABLE if g.members else EMPTY
-        g.assignment_done = bool(g.members)
-        for m in g.members.values():
-            self._touch_session(g, m)
-        if g.members:
-            self._emit(
-                "group_loaded",
-                f"Broker {self.broker.id} became group {g.group_id}'s coordinator and loaded it from "
-                f"__consumer_offsets: Stable, generation {g.generation}, {len(g.members)} member(s) with "
-                f"their assignment; no rebalance",
-                g,
-                generation=g.generation,
-                members=sorted(m.client_id for m in g.members.values()),
-            )
-
-    def on_resigned(self, partition: int) -> None:
-        """This broker is no longer the leader of __consumer_offsets-`partition` (onUnloaded): its groups
-        leave memory; members still waiting in JoinGroup or SyncGroup are told NOT_COORDINATOR."""
-        self.loaded.discard(partition)
-        c = self.cluster
-        self.kip848.unload(partition)
-        for group_id in [gid for gid in self.groups if c.offsets_partition(gid) == partition]:
-            g = self.groups.pop(group_id)
-            if g.join_timer is not None:
-                g.join_timer.cancel()
-            err = NotCoordinatorError("this broker is not the group's coordinator; find it again")
-            for m in g.members.values():
-                if m.session_timer is not None:
-                    m.session_timer.cancel()
-                if m.awaiting_join:
-                    self._reply(
-                        m.consumer, "JoinGroupResponse", m.consumer.on_join_response, group_id, err, None
-                    )
-                if m.awaiting_sync:
-                    self._reply(
-                        m.consumer, "SyncGroupResponse", m.consumer.on_sync_response, group_id, err, -1, None
-                    )
-
-    def store_group(self, g: Group) -> None:
-        """Append the group's GroupMetadata record (newGroupMetadataRecord): generation, protocol, leader and
-        each member's subscription and assignment, so a coordinator that takes over can load the group."""
-        value = {
-            "generation": g.generation,
-            "protocol": g.protocol,
-            "leader": g.leader,
-            "members": [
-                {
-                    "member_id": m.member_id,
-                    "group_instance_id": m.group_instance_id,
-                    "client_id": m.client_id,
-                    "topics": list(m.topics),
-                    "owned": [list(tp) for tp in m.owned],
-                    "generation_id": m.generation_id,
-                    "rack_id": m.rack_id,
-                    "session_timeout_ms": m.session_timeout_ms,
-                    "rebalance_timeout_ms": m.rebalance_timeout_ms,
-                    "assignment": [list(tp) for tp in m.assignment],
-                }
-                for m in g.members.values()
-            ],
-        }
-        self.append_records(g.group_id, (group_metadata_key(g.group_id),), (json.dumps(value).encode(),))
 
     def _reply(self, member_consumer, kind: str, handler, *args) -> None:
         self.cluster.network.send(self.broker.name, member_consumer.id, kind, handler, *args)
@@ -568,7 +429,6 @@ class GroupCoordinator:
         self._touch_session(g, m)
         if g.state == STABLE and self._choose_protocol(g) == g.protocol:
             m.awaiting_join = False
-            self.store_group(g)  # the new member id replaces the old one in the stored group
             self._answer_join(g, m, skip_assignment=new_id == g.leader)
             self._emit(
                 "static_member_rejoined",
@@ -681,7 +541,6 @@ class GroupCoordinator:
             g.state = EMPTY
             g.generation += 1
             g.leader = None
-            self.store_group(g)
             self._emit(
                 "rebalance_completed",
                 f"Group {g.group_id} has no members left: it is Empty (its committed offsets stay)",
@@ -795,7 +654,6 @@ class GroupCoordinator:
                 mm.assignment = list(assignments.get(mid, []))
             g.state = STABLE
             g.assignment_done = True
-            self.store_group(g)
             table = "; ".join(f"{mm.client_id}: {_fmt_tps(mm.assignment)}" for mm in g.members.values())
             self._emit(
                 "assignment_received",
@@ -836,9 +694,7 @@ class GroupCoordinator:
         elif (err := g.validate_member(member_id, group_instance_id)) is not None:
             pass
         else:
-            m = g.members[member_id]
-            m.consumer = consumer  # a member loaded from the log: answers go to whoever asks
-            self._touch_session(g, m)
+            self._touch_session(g, g.members[member_id])
             if g.state in (PREPARING,):
                 err = RebalanceInProgressError("the group is rebalancing; join again")
             elif generation != g.generation:
@@ -934,7 +790,6 @@ class GroupCoordinator:
             g.state = EMPTY
             g.generation += 1
             g.leader = None
-            self.store_group(g)
             self._emit(
                 "rebalance_completed",
                 f"Group {g.group_id} has no members left: it is Empty (its committed offsets stay)",
@@ -1010,16 +865,13 @@ class GroupCoordinator:
 
     def append_offsets(self, g: Group, offsets: dict[TP, int]) -> None:
         """Offset commit records go into the group's __consumer_offsets partition (key: group, topic, partition)."""
-        keys = tuple(f"{g.group_id}/{t}/{p}".encode() for (t, p) in offsets)
-        values = tuple(str(o).encode() for o in offsets.values())
-        self.append_records(g.group_id, keys, values)
-
-    def append_records(self, group_id: str, keys: tuple[bytes, ...], values: tuple[bytes, ...]) -> None:
-        """One batch of records into the group's __consumer_offsets partition, if this broker leads it."""
         c = self.cluster
-        r = self.broker.replicas.get(("__consumer_offsets", c.offsets_partition(group_id)))
+        tp = ("__consumer_offsets", c.offsets_partition(g.group_id))
+        r = self.broker.replicas.get(tp)
         if r is None or not r.is_leader:
             return
+        keys = tuple(f"{g.group_id}/{t}/{p}".encode() for (t, p) in offsets)
+        values = tuple(str(o).encode() for o in offsets.values())
         size = BATCH_OVERHEAD + sum(record_size(k, v) for k, v in zip(keys, values, strict=True))
         now = c.now
         batch = RecordBatch(
@@ -1049,23 +901,6 @@ class GroupCoordinator:
             None,
             {tp: g.offsets[tp] for tp in tps if tp in g.offsets},
         )
-
-
-class _GoneClient:
-    """Stands in for a loaded member whose client is no longer there: answers to it go nowhere, and its
-    session timer removes it from the group (as Kafka's would, for a member that never heartbeats again)."""
-
-    def __init__(self, client_id: str) -> None:
-        self.id = client_id
-
-    def on_join_response(self, *args) -> None:
-        pass
-
-    def on_sync_response(self, *args) -> None:
-        pass
-
-    def on_heartbeat_response(self, *args) -> None:
-        pass
 
 
 def _fmt_tps(tps: list[TP]) -> str:

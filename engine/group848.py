@@ -15,17 +15,10 @@ Static members (`group.instance.id`, KIP-345 carried into KIP-848): a static mem
 keeps its assignment and causes no new group epoch; a new member id joining with the same instance id takes its
 place, epoch and partitions (GroupMetadataManager.getOrMaybeSubscribeStaticConsumerGroupMember); if it does not
 come back within the session timeout it is removed and the group epoch is bumped.
-
-The group's state lives in its `__consumer_offsets` partition too (Kafka writes ConsumerGroupMetadata,
-ConsumerGroupMemberMetadata, ConsumerGroupTargetAssignment and ConsumerGroupCurrentMemberAssignment records);
-here one ConsumerGroup record holds all of it and is written whenever it changes. A broker elected leader of
-that partition loads the group and starts each member's session timer (GroupMetadataManager.onLoaded:
-scheduleConsumerGroupSessionTimeout), so members that find it go on at their member epoch.
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Literal
 
 from . import server_assignors
@@ -44,10 +37,6 @@ if TYPE_CHECKING:
     from .scheduler import Timer
 
 TP = tuple[str, int]
-
-# The key of a ConsumerGroup record in __consumer_offsets: KIP-848's record keys are versions 3 and up (classic
-# offset commits 0-1, classic group metadata 2); the version byte starts the key, then the group id.
-CONSUMER_GROUP_KEY = b"\x03"
 
 
 class Member848:
@@ -122,77 +111,6 @@ class ConsumerProtocolCoordinator:
     def __init__(self, coordinator: GroupCoordinator) -> None:
         self.coordinator = coordinator
         self.groups: dict[str, Group848] = {}
-        self._stored: dict[str, bytes] = {}  # the last ConsumerGroup record written per group
-
-    # -- the group's records in __consumer_offsets ------------------------------------------------------------
-    def store(self, g: Group848) -> None:
-        """Write the group's ConsumerGroup record if anything in it changed since the last one."""
-        value = json.dumps(
-            {
-                "epoch": g.epoch,
-                "target_epoch": g.target_epoch,
-                "target": {mid: [list(tp) for tp in tps] for mid, tps in g.target.items()},
-                "assignor": g.assignor,
-                "metadata": g.metadata,
-                "members": [
-                    {
-                        "member_id": m.member_id,
-                        "client_id": m.consumer.id,
-                        "instance_id": m.instance_id,
-                        "topics": list(m.topics),
-                        "epoch": m.epoch,
-                        "assigned": [list(tp) for tp in m.assigned],
-                        "owned": [list(tp) for tp in m.owned],
-                        "assignor": m.assignor,
-                    }
-                    for m in g.members.values()
-                ],
-            }
-        ).encode()
-        if self._stored.get(g.group_id) == value:
-            return
-        self._stored[g.group_id] = value
-        self.coordinator.append_records(g.group_id, (CONSUMER_GROUP_KEY + g.group_id.encode(),), (value,))
-
-    def load(self, group_id: str, value: bytes) -> None:
-        """replay(ConsumerGroup* records) + onLoaded: the group as stored, each member's session timer started."""
-        v = json.loads(value)
-        g = self.groups[group_id] = Group848(group_id)
-        g.epoch, g.target_epoch, g.assignor = v["epoch"], v["target_epoch"], v["assignor"]
-        g.target = {mid: [(t, p) for t, p in tps] for mid, tps in v["target"].items()}
-        g.metadata = dict(v["metadata"])
-        g.announced_epoch = g.epoch  # its Stable assignment was announced by the previous coordinator
-        for mm in v["members"]:
-            consumer = self.cluster.find_consumer(mm["client_id"]) or _Gone(mm["client_id"])
-            m = Member848(mm["member_id"], consumer, mm["topics"], mm["assignor"], mm["instance_id"])
-            m.epoch = mm["epoch"]
-            m.assigned = [(t, p) for t, p in mm["assigned"]]
-            m.owned = [(t, p) for t, p in mm["owned"]]
-            g.members[m.member_id] = m
-            if m.instance_id is not None:
-                g.static[m.instance_id] = m.member_id
-            self._touch(g, m)
-        self._stored[group_id] = value
-        if g.members:
-            self.cluster.emit(
-                "group_loaded",
-                f"Broker {self.coordinator.broker.id} became group {group_id}'s coordinator and loaded it from "
-                f"__consumer_offsets: group epoch {g.epoch}, {len(g.members)} member(s) with their "
-                f"assignment (KIP-848); they go on at their member epochs",
-                actors=(self.coordinator.broker.name, group_id),
-                group=group_id,
-                generation=g.epoch,
-                members=sorted(m.consumer.id for m in g.members.values()),
-            )
-
-    def unload(self, partition: int) -> None:
-        """onUnloaded: the groups of a partition this broker no longer leads leave memory."""
-        c = self.cluster
-        for group_id in [gid for gid in self.groups if c.offsets_partition(gid) == partition]:
-            for m in self.groups.pop(group_id).members.values():
-                if m.timer is not None:
-                    m.timer.cancel()
-            self._stored.pop(group_id, None)
 
     @property
     def cluster(self) -> World:
@@ -230,7 +148,6 @@ class ConsumerProtocolCoordinator:
                 if isinstance(err, KafkaError):
                     self._reply(consumer, group_id, err, member_id, member_epoch, None)
                 else:  # "LEFT": the answer to a static leave carries member epoch -2
-                    self.store(g)
                     self._reply(consumer, group_id, None, member_id, -2, None)
                 return
         m = g.members.get(member_id)
@@ -279,7 +196,6 @@ class ConsumerProtocolCoordinator:
         m.owned = [(t, p) for t, p in owned]
         self._touch(g, m)
         self._reconcile(g, m)
-        self.store(g)
         self._reply(consumer, group_id, None, member_id, m.epoch, list(m.assigned))
 
     def _static(
@@ -449,7 +365,6 @@ class ConsumerProtocolCoordinator:
             member=m.member_id,
         )
         self.bump_epoch(g, why)
-        self.store(g)
 
     def _reply(
         self,
@@ -472,16 +387,6 @@ class ConsumerProtocolCoordinator:
             assignment,
             self.cluster.broker_config.group_consumer_heartbeat_interval_ms,
         )
-
-
-class _Gone:
-    """Stands in for a loaded member whose client is gone: answers go nowhere; its session timer removes it."""
-
-    def __init__(self, client_id: str) -> None:
-        self.id = client_id
-
-    def on_cg_heartbeat_response(self, *args) -> None:
-        pass
 
 
 def _fmt(tps) -> str:
