@@ -220,6 +220,18 @@ class Consumer:
     def _leave_kip848(self, co: Any, member_epoch: int, instance_id: str | None = None) -> None:
         """Leave with a ConsumerGroupHeartbeat (KIP-848): member epoch -1, or -2 for a static member that will
         come back (it keeps its partitions until the session times out)."""
+        self._cg_heartbeat_to(co, member_epoch, [], [], None, instance_id)
+
+    def _cg_heartbeat_to(
+        self,
+        co: Any,
+        member_epoch: int,
+        topics: list[str],
+        owned: list[TP],
+        assignor: str | None,
+        instance_id: str | None,
+    ) -> None:
+        """One ConsumerGroupHeartbeat to coordinator broker `co` (KIP-848)."""
         self.cluster.network.send(
             self.id,
             co.name,
@@ -229,9 +241,9 @@ class Consumer:
             self.group_id,
             self.member_id,
             member_epoch,
-            [],
-            [],
-            None,
+            topics,
+            owned,
+            assignor,
             instance_id,
         )
 
@@ -867,14 +879,8 @@ class Consumer:
         if not self.member_id:
             self.member_id = f"{self.id}-{c.rng.getrandbits(32):08x}"  # KIP-848 members pick their own id
             self.generation = 0
-        c.network.send(
-            self.id,
-            co.name,
-            "ConsumerGroupHeartbeat",
-            co.coordinator.kip848.on_heartbeat,
-            self,
-            self.group_id,
-            self.member_id,
+        self._cg_heartbeat_to(
+            co,
             max(self.generation, 0),
             list(self.subscription),
             list(self.assignment),
