@@ -1224,9 +1224,10 @@ class Cluster:
             return trace_key(self, topic, key)
         if partition is None or offset is None:
             raise ConfigError("trace needs (topic, partition, offset) or (topic, key=...)")
-        if not self.partition_count(topic):
+        count = self.partition_count(topic)
+        if not count:
             raise InvalidArgumentError(f"topic: {topic!r} does not exist")
-        if not args.is_int(partition) or not 0 <= partition < self.partition_count(topic):
+        if not args.is_int(partition) or not 0 <= partition < count:
             raise InvalidArgumentError(f"partition: {topic}-{partition!r} does not exist")
         args.whole("trace()", "offset", offset)
         return (trace_lost if lost else trace)(self, topic, partition, offset)

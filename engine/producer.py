@@ -502,27 +502,24 @@ class Producer:
             size = headers_record_size(klen, vlen, header_bytes(tuple(headers)))
         else:
             size = plain_record_size(klen, vlen)
-        if partition is None and (kb is None or not self._keyed):  # no key: the sticky partition (KIP-480)
-            if size > self._max_record:
-                self._too_large(size)
-            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-                return self._buffer_exhausted(topic, -1, kb, vb)
+        keyless = partition is None and (kb is None or not self._keyed)  # the sticky partition (KIP-480)
+        if partition is not None:
+            n = len(leaders)
+            if not 0 <= partition < n:
+                raise UnknownTopicOrPartitionError(
+                    f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
+                )
+            tp = (topic, partition)
+        elif not keyless:
+            assert kb is not None  # a keyed record
+            tp = (topic, partition_for_key(kb, len(leaders)))
+        if size > self._max_record:
+            self._too_large(size)
+        if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
+            return self._buffer_exhausted(topic, -1 if keyless else tp[1], kb, vb)
+        if keyless:  # chosen only now: the BuiltInPartitioner needs the record's size and a buffer
             sticky, tp, dq = self._sticky_partition(topic, leaders, size)
         else:
-            if partition is not None:
-                n = len(leaders)
-                if not 0 <= partition < n:
-                    raise UnknownTopicOrPartitionError(
-                        f"topic {topic!r} has partitions 0..{n - 1}, not {partition}"
-                    )
-                tp = (topic, partition)
-            else:
-                assert kb is not None  # a keyed record (keyless ones took the branch above)
-                tp = (topic, partition_for_key(kb, len(leaders)))
-            if size > self._max_record:
-                self._too_large(size)
-            if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
-                return self._buffer_exhausted(topic, tp[1], kb, vb)
             sticky = None
             dq = self.batches.get(tp)
         if self.txn is not None:

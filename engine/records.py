@@ -46,13 +46,7 @@ def record_size(
         + _varint_len(vlen)
         + max(vlen, 0)
     )
-    if headers:
-        body += _varint_len(len(headers))
-        for hk, hv in headers:
-            hkb = hk.encode()
-            body += _varint_len(len(hkb)) + len(hkb) + _varint_len(len(hv)) + len(hv)
-    else:
-        body += 1
+    body += _header_bytes(headers) if headers else 1  # no headers: the count 0, one byte
     return _varint_len(body) + body
 
 
@@ -60,11 +54,11 @@ def record_size(
 def plain_record_size(key_len: int, value_len: int) -> int:
     """record_size of a header-less record in a producer batch (-1 = null): a cached function of two lengths,
     because send() would otherwise redo the varint arithmetic for every record."""
-    body = 1 + 1 + 1 + _varint_len(key_len) + max(key_len, 0) + _varint_len(value_len) + max(value_len, 0) + 1
-    return _varint_len(body) + body
+    return headers_record_size(key_len, value_len, 1)  # the header part of no headers: the count 0
 
 
 def _header_bytes(headers: tuple[tuple[str, bytes], ...]) -> int:
+    """The headers' part of DefaultRecord.sizeInBytes: their count, then each key and value with its length."""
     body = _varint_len(len(headers))
     for hk, hv in headers:
         hkb = hk.encode()
