@@ -4,7 +4,8 @@ argument and what is allowed, never a TypeError or AttributeError from deep insi
 Each check returns the value (normalised where Kafka's Python clients accept several shapes, e.g. a tuple of
 topics) or raises `InvalidArgumentError` (a `ConfigError`, so a `KafkaError` and a `UserInputError`). Only the
 public methods call these, once per call; the hot path (`Producer.send`) calls `send_args` only when an
-argument is not of the common shape (see there).
+argument is not of the common shape, and `send_headers` only for headers that differ from the last record's
+(see there).
 """
 
 from __future__ import annotations
@@ -97,11 +98,15 @@ def callable_(call: str, arg: str, v: Any) -> Callable[..., Any]:
     return v
 
 
-def send_args(topic: Any, partition: Any, timestamp_ms: Any, headers: Any) -> None:
-    """`Producer.send`'s arguments other than key and value (their serializers check those)."""
+def send_args(topic: Any, partition: Any, timestamp_ms: Any) -> None:
+    """`Producer.send`'s arguments other than key, value (their serializers check those) and headers."""
     name("send()", "topic", topic, "orders")
     optional_whole("send()", "partition", partition)
     optional_whole("send()", "timestamp_ms", timestamp_ms, unit="ms")
+
+
+def send_headers(headers: Any) -> None:
+    """`Producer.send`'s headers: None, empty, or a list (or tuple) of (str, bytes or None) pairs."""
     if headers is not None and (
         isinstance(headers, str | bytes)
         or not isinstance(headers, list | tuple)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import args
-from .args import send_args
+from .args import send_args, send_headers
 from .broker import ProduceRequest
 from .config import ProducerConfig
 from .errors import (
@@ -177,6 +177,10 @@ class ProducerBatch:
         return len(self.keys)
 
 
+# send()'s keyless shortcut for a topic without a sticky partition yet: (partitioner, partition, batches)
+_NOT_STICKY: tuple[Any, Any, tuple] = (None, None, ())
+
+
 def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
     """The key and value serializers (ByteArray / String), with the common cases first."""
     kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
@@ -199,34 +203,13 @@ def _new_batch(dq: deque[ProducerBatch], last: ProducerBatch | None, tp: TP, now
     return b
 
 
-def _extra_columns(b: ProducerBatch, idx: int, timestamp_ms: int | None, now: int, headers: Any) -> None:
-    """The columns most records leave empty: send times (when a record carries its own timestamp) and headers."""
-    if timestamp_ms is not None and b.sent_at is None:
+def _own_timestamp(b: ProducerBatch, idx: int, timestamp_ms: int | None, now: int) -> None:
+    """The timestamp column when a record carries its own timestamp (or an earlier one in the batch did): the
+    record's timestamp, and its send time in `sent_at`."""
+    b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
+    if b.sent_at is None:
         b.sent_at = b.timestamps[:idx]  # the earlier records' timestamps were their send times
-    if b.sent_at is not None:
-        b.sent_at.append(now)
-    if headers:
-        hs = b.headers
-        if hs is None:
-            hs = b.headers = [()] * idx
-        headers = tuple(headers)
-        # the same headers as the record before (a producer usually sends the same few): keep one tuple, not
-        # one per record (64 bytes each, and a GC-tracked object every young collection scans)
-        hs.append(hs[-1] if hs and hs[-1] == headers else headers)
-    elif b.headers is not None:
-        b.headers.append(())
-
-
-def _all_batches_full(dq: deque[ProducerBatch], batch_size: int) -> bool:
-    """RecordAccumulator.allBatchesFull: the last batch takes no more records. A batch holding one record
-    bigger than batch.size is not full in Kafka (its buffer was sized to fit that record), so it counts as
-    open until the next record is refused."""
-    if not dq:
-        return True
-    b = dq[-1]
-    if b.state == "open":
-        return False
-    return not (b.state == "ready" and len(b.keys) == 1 and b.size > batch_size)
+    b.sent_at.append(now)
 
 
 def _sent_detail(items: tuple[tuple[TP, int, int], ...]) -> str:
@@ -291,6 +274,9 @@ class Producer:
         # batches): send()'s one lookup; dropped when the topic's partition count changes
         self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int], deque[ProducerBatch]]]] = {}
         self._sizes_by_key_len: dict[int, dict[int, int]] = {}
+        self._keyless_sizes: dict[int, int] = {}  # value length -> size of a keyless record without headers
+        # the last headers send() took, checked, and the keyless record sizes with them (see send)
+        self._headers: tuple[tuple | None, dict[int, int]] = (None, self._keyless_sizes)
         # topic -> (its BuiltInPartitioner, the sticky partition, that partition's batches) for keyless sends
         self._sticky: dict[str, tuple[BuiltInPartitioner, TP, deque[ProducerBatch]]] = {}
         self.linger_timer = None
@@ -400,45 +386,43 @@ class Producer:
             or topic.__class__ is not str  # any other argument shape goes through _serialize's check
             or partition is not None
             or timestamp_ms is not None
-            or headers is not None
         ):
-            key, value = self._serialize(key, value, topic, partition, timestamp_ms, headers)
+            key, value = self._serialize(key, value, topic, partition, timestamp_ms)
+        sizes = self._keyless_sizes  # a keyless record's size by value length (no headers)
+        if headers is not None:
+            # KafkaProducer.send copies the headers (new RecordHeaders(headers)) into a tuple here, checked and
+            # sized when they differ from the last record's (a producer usually sends the same few on every
+            # record); headers equal to the last checked ones are stored as that one tuple
+            hs = tuple(headers) if headers.__class__ is list or headers.__class__ is tuple else None
+            if hs is None or hs != self._headers[0]:
+                self._headers = self._check_headers(headers)
+            headers, sizes = self._headers  # (None, the table above) when there are none
         if self._fast and partition is None and headers is None and key is not None:
             cache = self.key_cache.get(topic)
-            hit = None if cache is None else cache.get(key)
-            if hit is None:
-                hit = self._cache_key(topic, key)
-            tp, sizes, dq = hit
+            tp, sizes, dq = (None if cache is None else cache.get(key)) or self._cache_key(topic, key)
             vlen = -1 if value is None else len(value)
-            size = sizes.get(vlen)
-            if size is None:
-                size = self._new_size(sizes, len(key), vlen)
+            size = sizes.get(vlen) or self._new_size(sizes, len(key), vlen)
             if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
                 return self._buffer_exhausted(topic, tp[1], key, value)
             sticky = None
         else:
-            if headers:
-                headers = tuple(headers)  # once (tuple() of a tuple is the same object)
             placed = None
             if key is None and partition is None and self._fast:
-                # Keyless (the lessons' load generators): when the sticky partition's open batch has room, there
-                # is nothing to decide (RecordAccumulator.append); anything else goes through _place
+                # Keyless (the lessons' load generators, the sticky partitioner's path): when the sticky
+                # partition's open batch has room, there is nothing to decide (RecordAccumulator.append);
+                # anything else goes through _place
                 vlen = -1 if value is None else len(value)
-                if headers:
-                    size = headers_record_size(-1, vlen, header_bytes(tuple(headers)))
-                else:
-                    size = plain_record_size(-1, vlen)
-                current = self._sticky.get(topic)
-                if current is not None and size <= self._max_record:
-                    sticky, tp, dq = current
-                    if (
-                        sticky.current == tp[1]
-                        and dq
-                        and self.buffer_used + size <= self._buffer_memory
-                        and dq[-1].state == "open"
-                        and dq[-1].size + size <= self._batch_size
-                    ):
-                        placed = tp, size, sticky, dq
+                size = sizes.get(vlen) or self._keyless_size(sizes, vlen, headers)
+                sticky, tp, dq = self._sticky.get(topic, _NOT_STICKY)
+                if (
+                    dq
+                    and sticky.current == tp[1]
+                    and size <= self._max_record
+                    and self.buffer_used + size <= self._buffer_memory
+                    and dq[-1].state == "open"
+                    and dq[-1].size + size <= self._batch_size
+                ):
+                    placed = tp, size, sticky, dq
             if placed is None:
                 placed = self._place(topic, key, value, partition, headers)
                 if isinstance(placed, RecordMetadataFuture):
@@ -458,25 +442,30 @@ class Producer:
         idx = len(keys)
         keys.append(key)
         b.values.append(value)
-        if timestamp_ms is None and b.sent_at is None and b.headers is None and not headers:
+        if timestamp_ms is None and b.sent_at is None:
             b.timestamps.append(now)
         else:
-            b.timestamps.append(now if timestamp_ms is None else timestamp_ms)
-            _extra_columns(b, idx, timestamp_ms, now, headers)
+            _own_timestamp(b, idx, timestamp_ms, now)
+        if headers:  # the headers column, from the batch's first record with headers on
+            hs = b.headers
+            if hs is None:
+                hs = b.headers = [()] * idx
+            hs.append(headers)  # the checked tuple: records with the same headers share it
+        elif b.headers is not None:
+            b.headers.append(())
         filled = b.size = b.size + size
         self.buffer_used += size
         self.sent += 1
         if sticky is not None:
-            # RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo: switching is allowed only
-            # once the partition's batches are all full; below stickyBatchSize it only counts the bytes
+            # RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo(enableSwitch=allBatchesFull):
+            # the batch that took the record is still open, so the switch waits for twice stickyBatchSize
+            # (or for the batch to close: _sticky_partition); below that it only counts the bytes
             appended = size + BATCH_OVERHEAD if new_batch else size
             produced = sticky.produced_bytes + appended
-            if produced < sticky.sticky_batch_size:
+            if produced < 2 * sticky.sticky_batch_size:
                 sticky.produced_bytes = produced
             else:
-                sticky.update_partition_info(
-                    appended, self.metadata[topic], _all_batches_full(dq, batch_size)
-                )
+                sticky.update_partition_info(appended, self.metadata[topic], False)
         if filled >= batch_size:
             b.state = "ready"
             self._wake(now)
@@ -499,7 +488,7 @@ class Producer:
         klen = -1 if kb is None else len(kb)
         vlen = -1 if vb is None else len(vb)
         if headers:
-            size = headers_record_size(klen, vlen, header_bytes(tuple(headers)))
+            size = headers_record_size(klen, vlen, header_bytes(headers))
         else:
             size = plain_record_size(klen, vlen)
         keyless = partition is None and (kb is None or not self._keyed)  # the sticky partition (KIP-480)
@@ -531,15 +520,37 @@ class Producer:
         return tp, size, sticky, dq
 
     def _serialize(
-        self, key: Any, value: Any, topic: Any, partition: Any, timestamp_ms: Any, headers: Any
+        self, key: Any, value: Any, topic: Any, partition: Any, timestamp_ms: Any
     ) -> tuple[bytes | None, bytes | None]:
         """KafkaProducer.doSend's first steps: check the arguments, refuse if closed (IllegalStateException),
-        then serialize."""
-        if topic.__class__ is not str or partition is not None or timestamp_ms is not None or headers:
-            send_args(topic, partition, timestamp_ms, headers)  # the edge check; common calls skip it
+        then serialize. (Headers are checked by _check_headers.)"""
+        if topic.__class__ is not str or partition is not None or timestamp_ms is not None:
+            send_args(topic, partition, timestamp_ms)  # the edge check; common calls skip it
         if not self.alive:
             raise IllegalStateError(f"producer {self.id} is {'crashed' if self.crashed else 'closed'}")
         return _serialize_record(key, value)
+
+    def _check_headers(
+        self, headers: Any
+    ) -> tuple[tuple[tuple[str, bytes | None], ...] | None, dict[int, int]]:
+        """Headers not seen on the record before: checked (send_args), then (the headers as a tuple, or None when
+        there are none; an empty table of keyless record sizes by value length for them)."""
+        send_headers(headers)  # raises naming `headers` unless a list of (str, bytes or None) pairs
+        if not headers:
+            return None, self._keyless_sizes  # [], (), {}, "": no headers
+        return tuple(headers), {}
+
+    def _keyless_size(self, sizes: dict[int, int], value_len: int, headers: tuple | None) -> int:
+        """A keyless record size not in the table yet (DefaultRecord.sizeInBytes); cached if it fits
+        max.request.size (a bigger one goes on to _place, which refuses it in Kafka's order)."""
+        size = (
+            headers_record_size(-1, value_len, header_bytes(headers))
+            if headers
+            else plain_record_size(-1, value_len)
+        )
+        if size <= self._max_record:
+            sizes[value_len] = size
+        return size
 
     def _new_size(self, sizes: dict[int, int], key_len: int, value_len: int) -> int:
         """A record size not in the key length's table yet: checked against max.request.size, then cached."""

@@ -62,7 +62,8 @@ def _header_bytes(headers: tuple[tuple[str, bytes], ...]) -> int:
     body = _varint_len(len(headers))
     for hk, hv in headers:
         hkb = hk.encode()
-        body += _varint_len(len(hkb)) + len(hkb) + _varint_len(len(hv)) + len(hv)
+        body += _varint_len(len(hkb)) + len(hkb)
+        body += 1 if hv is None else _varint_len(len(hv)) + len(hv)  # a null value: the varint -1
     return body
 
 
