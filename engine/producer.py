@@ -178,7 +178,7 @@ class ProducerBatch:
 
 
 # send()'s keyless shortcut for a topic without a sticky partition yet: (partitioner, partition, batches)
-_NOT_STICKY: tuple[Any, Any, tuple] = (None, None, ())
+_NOT_STICKY: tuple[Any, int, tuple, int] = (None, -1, (), 0)
 
 
 def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
@@ -278,7 +278,7 @@ class Producer:
         # the last headers send() took, checked, and the keyless record sizes with them (see send)
         self._headers: tuple[tuple | None, dict[int, int]] = (None, self._keyless_sizes)
         # topic -> (its BuiltInPartitioner, the sticky partition, that partition's batches) for keyless sends
-        self._sticky: dict[str, tuple[BuiltInPartitioner, TP, deque[ProducerBatch]]] = {}
+        self._sticky: dict[str, tuple[BuiltInPartitioner, int, deque[ProducerBatch], int]] = {}
         self.linger_timer = None
         self.wake_at: int | None = None
         self.flushing = False
@@ -373,9 +373,8 @@ class Producer:
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
-        # 1. Where the record goes and its size. The keyed hot path of every bulk run (a bytes key and value,
-        # nothing else): one lookup gives the key's partition, that partition's batches and a record-size
-        # table for the key's length (DefaultPartitioner: murmur2 of the key, cached per topic).
+        # 1. The arguments (checked only when not of the common shape), then where the record goes and its
+        # size: a keyless record's shortcut (which appends and returns), the keyed hot path, or _place.
         dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
         b: ProducerBatch | None
         sticky: BuiltInPartitioner | None
@@ -388,7 +387,6 @@ class Producer:
             or timestamp_ms is not None
         ):
             key, value = self._serialize(key, value, topic, partition, timestamp_ms)
-        sizes = self._keyless_sizes  # a keyless record's size by value length (no headers)
         if headers is not None:
             # KafkaProducer.send copies the headers (new RecordHeaders(headers)) into a tuple here, checked and
             # sized when they differ from the last record's (a producer usually sends the same few on every
@@ -396,8 +394,51 @@ class Producer:
             hs = tuple(headers) if headers.__class__ is list or headers.__class__ is tuple else None
             if hs is None or hs != self._headers[0]:
                 self._headers = self._check_headers(headers)
-            headers, sizes = self._headers  # (None, the table above) when there are none
+            headers = self._headers[0]  # None when there are none
+        if key is None and partition is None and timestamp_ms is None and self._fast:
+            # Keyless (KIP-480/794: the lessons' load generators), the common case: the sticky partition's open
+            # batch has room and no switch is due, so the record goes straight in (RecordAccumulator.tryAppend,
+            # then BuiltInPartitioner.updatePartitionInfo only counts the bytes: the batch is still open, so
+            # allBatchesFull is false and the switch waits for twice stickyBatchSize). Anything else goes
+            # through _place and the append below.
+            # a keyless record's size by value length, for these headers or none
+            sizes = self._headers[1] if headers else self._keyless_sizes
+            vlen = -1 if value is None else len(value)
+            size = sizes.get(vlen) or self._keyless_size(sizes, vlen, headers)
+            sticky, p, dq, switch_bytes = self._sticky.get(topic, _NOT_STICKY)
+            if (
+                dq
+                and (b := dq[-1]).state == "open"
+                and b.sent_at is None
+                and sticky.current == p
+                and (filled := b.size + size) <= self._batch_size
+                and (produced := sticky.produced_bytes + size) < switch_bytes
+                and (used := self.buffer_used + size) <= self._buffer_memory
+                and size <= self._max_record
+            ):
+                now = self._scheduler.now_ms
+                keys = b.keys
+                idx = len(keys)
+                keys.append(None)
+                b.values.append(value)
+                b.timestamps.append(now)
+                hs = b.headers
+                if hs is not None:
+                    hs.append(headers or ())
+                elif headers:  # the headers column starts with the batch's first record that has headers
+                    b.headers = [()] * idx + [headers]
+                b.size = filled
+                sticky.produced_bytes = produced
+                self.buffer_used = used
+                self.sent += 1
+                if filled >= self._batch_size:
+                    b.state = "ready"
+                    self._wake(now)
+                return RecordMetadataFuture((b, idx))
         if self._fast and partition is None and headers is None and key is not None:
+            # The keyed hot path of every bulk run (a bytes key and value, nothing else): one lookup gives the
+            # key's partition, that partition's batches and a record-size table for the key's length
+            # (DefaultPartitioner: murmur2 of the key, cached per topic).
             cache = self.key_cache.get(topic)
             tp, sizes, dq = (None if cache is None else cache.get(key)) or self._cache_key(topic, key)
             vlen = -1 if value is None else len(value)
@@ -406,30 +447,12 @@ class Producer:
                 return self._buffer_exhausted(topic, tp[1], key, value)
             sticky = None
         else:
-            placed = None
-            if key is None and partition is None and self._fast:
-                # Keyless (the lessons' load generators, the sticky partitioner's path): when the sticky
-                # partition's open batch has room, there is nothing to decide (RecordAccumulator.append);
-                # anything else goes through _place
-                vlen = -1 if value is None else len(value)
-                size = sizes.get(vlen) or self._keyless_size(sizes, vlen, headers)
-                sticky, tp, dq = self._sticky.get(topic, _NOT_STICKY)
-                if (
-                    dq
-                    and sticky.current == tp[1]
-                    and size <= self._max_record
-                    and self.buffer_used + size <= self._buffer_memory
-                    and dq[-1].state == "open"
-                    and dq[-1].size + size <= self._batch_size
-                ):
-                    placed = tp, size, sticky, dq
-            if placed is None:
-                placed = self._place(topic, key, value, partition, headers)
-                if isinstance(placed, RecordMetadataFuture):
-                    return placed  # no room in buffer.memory within max.block.ms
+            placed = self._place(topic, key, value, partition, headers)
+            if isinstance(placed, RecordMetadataFuture):
+                return placed  # no room in buffer.memory within max.block.ms
             tp, size, sticky, dq = placed
         # 2. RecordAccumulator.append: the partition's open batch takes the record if it has room (an empty
-        # batch takes any record), else it is closed and a new one opened. The one append path of send().
+        # batch takes any record), else it is closed and a new one opened.
         now = self._scheduler.now_ms
         batch_size = self._batch_size
         b = dq[-1] if dq else None
@@ -446,32 +469,28 @@ class Producer:
             b.timestamps.append(now)
         else:
             _own_timestamp(b, idx, timestamp_ms, now)
-        if headers:  # the headers column, from the batch's first record with headers on
-            hs = b.headers
-            if hs is None:
-                hs = b.headers = [()] * idx
-            hs.append(headers)  # the checked tuple: records with the same headers share it
-        elif b.headers is not None:
-            b.headers.append(())
+        hs = b.headers
+        if hs is not None:
+            hs.append(headers or ())  # the checked tuple: records with the same headers share it
+        elif headers:  # the headers column starts with the batch's first record that has headers
+            b.headers = [()] * idx + [headers]
         filled = b.size = b.size + size
         self.buffer_used += size
         self.sent += 1
         if sticky is not None:
-            # RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo(enableSwitch=allBatchesFull):
-            # the batch that took the record is still open, so the switch waits for twice stickyBatchSize
-            # (or for the batch to close: _sticky_partition); below that it only counts the bytes
-            appended = size + BATCH_OVERHEAD if new_batch else size
-            produced = sticky.produced_bytes + appended
-            if produced < 2 * sticky.sticky_batch_size:
-                sticky.produced_bytes = produced
-            else:
-                sticky.update_partition_info(appended, self.metadata[topic], False)
+            self._sticky_appended(sticky, topic, size + BATCH_OVERHEAD if new_batch else size)
         if filled >= batch_size:
             b.state = "ready"
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
         return RecordMetadataFuture((b, idx))
+
+    def _sticky_appended(self, sticky: BuiltInPartitioner, topic: str, appended: int) -> None:
+        """RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo(enableSwitch=allBatchesFull) for a
+        keyless record send()'s shortcut did not take: the batch that took it is still open, so allBatchesFull
+        is false and the switch waits for twice stickyBatchSize (or for the batch to close: _sticky_partition)."""
+        sticky.update_partition_info(appended, self.metadata[topic], False)
 
     def _place(
         self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
@@ -516,7 +535,8 @@ class Producer:
         if dq is None:
             dq = self.batches[tp] = deque()
         if sticky is not None:
-            self._sticky[topic] = (sticky, tp, dq)  # send()'s keyless shortcut, while this stays sticky
+            # send()'s keyless shortcut, while this stays sticky: twice stickyBatchSize is the forced switch
+            self._sticky[topic] = (sticky, tp[1], dq, 2 * sticky.sticky_batch_size)
         return tp, size, sticky, dq
 
     def _serialize(
