@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from engine import Cluster
-from engine.errors import BufferExhaustedError, IllegalStateError, KafkaTimeoutError, RecordTooLargeError
-from helpers import make_cluster
+from engine.errors import (
+    BufferExhaustedError,
+    IllegalStateError,
+    KafkaError,
+    KafkaTimeoutError,
+    RecordTooLargeError,
+)
+from helpers import GROUP_FAST, make_cluster
 
 
 def _batches_sent(c: Cluster):
@@ -194,3 +200,35 @@ def test_unknown_topic_is_auto_created_like_kafka_default():
     strict = Cluster(brokers=1, config={"auto.create.topics.enable": False})
     with pytest.raises(Exception, match="does not exist"):
         strict.producer("p1").send("nope", value="v")
+
+
+def test_headers_come_back_and_count_in_the_batch_size_as_kafka_sizes_them():
+    # DefaultRecord.sizeOf: a header is its key's and value's lengths and bytes; a null value is the varint -1
+    c = make_cluster(partitions=1)
+    p = c.producer("p1", {"linger.ms": 5})
+    headers = [("trace", None)]
+    futs = [p.send("orders", value=b"x" * 10, headers=headers) for _ in range(2)]
+    p.flush()
+    assert all(f.succeeded for f in futs)
+    # per record: attributes, offset and timestamp deltas, null key 1, value 1 + 10, headers 1 + (1 + 5) + 1;
+    # its length 1; the batch header 61
+    assert "orders-0 (2 rec, 109 B)" in _batches_sent(c)[0].summary
+    k = c.consumer("c1", group_id="g", topics=["orders"], config=GROUP_FAST)
+    got = []
+    for _ in range(30):
+        got += k.poll(200)
+    assert [r.headers for r in got] == [(("trace", None),)] * 2
+
+
+def test_headers_changed_between_sends_are_checked_again():
+    c = make_cluster(partitions=1)
+    p = c.producer("p1")
+    headers = [("trace", b"1")]
+    p.send("orders", value=b"v", headers=headers)
+    headers.append(("span", 7))  # the same list, now with a header value that is not bytes
+    with pytest.raises(KafkaError, match="headers"):
+        p.send("orders", value=b"v", headers=headers)
+    headers[1] = ("span", b"7")
+    f = p.send("orders", value=b"v", headers=headers)
+    p.flush()
+    assert f.succeeded and p.sent == 2
