@@ -178,7 +178,7 @@ class ProducerBatch:
 
 
 # send()'s keyless shortcut for a topic without a sticky partition yet: (partitioner, partition, batches)
-_NOT_STICKY: tuple[Any, int, tuple, int] = (None, -1, (), 0)
+_NOT_STICKY: tuple[Any, int, Any, int] = (None, -1, (), 0)
 
 
 def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
@@ -376,7 +376,7 @@ class Producer:
         # 1. The arguments (checked only when not of the common shape), then where the record goes and its
         # size: a keyless record's shortcut (which appends and returns), the keyed hot path, or _place.
         dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
-        b: ProducerBatch | None
+        b: ProducerBatch
         sticky: BuiltInPartitioner | None
         placed: tuple[TP, int, BuiltInPartitioner | None, deque[ProducerBatch]] | RecordMetadataFuture | None
         if (
@@ -422,9 +422,9 @@ class Producer:
                 keys.append(None)
                 b.values.append(value)
                 b.timestamps.append(now)
-                hs = b.headers
-                if hs is not None:
-                    hs.append(headers or ())
+                column = b.headers
+                if column is not None:
+                    column.append(headers or ())
                 elif headers:  # the headers column starts with the batch's first record that has headers
                     b.headers = [()] * idx + [headers]
                 b.size = filled
@@ -455,11 +455,12 @@ class Producer:
         # batch takes any record), else it is closed and a new one opened.
         now = self._scheduler.now_ms
         batch_size = self._batch_size
-        b = dq[-1] if dq else None
-        if b is not None and b.state == "open" and (b.size + size <= batch_size or not b.keys):
+        last = dq[-1] if dq else None
+        if last is not None and last.state == "open" and (last.size + size <= batch_size or not last.keys):
+            b = last
             new_batch = False
         else:
-            b = _new_batch(dq, b, tp, now)
+            b = _new_batch(dq, last, tp, now)
             new_batch = True
         keys = b.keys
         idx = len(keys)
@@ -469,9 +470,9 @@ class Producer:
             b.timestamps.append(now)
         else:
             _own_timestamp(b, idx, timestamp_ms, now)
-        hs = b.headers
-        if hs is not None:
-            hs.append(headers or ())  # the checked tuple: records with the same headers share it
+        column = b.headers
+        if column is not None:
+            column.append(headers or ())  # the checked tuple: records with the same headers share it
         elif headers:  # the headers column starts with the batch's first record that has headers
             b.headers = [()] * idx + [headers]
         filled = b.size = b.size + size
