@@ -376,7 +376,7 @@ class Producer:
         # 1. The arguments (checked only when not of the common shape), then where the record goes and its
         # size: a keyless record's shortcut (which appends and returns), the keyed hot path, or _place.
         dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
-        b: ProducerBatch
+        b: ProducerBatch | None
         sticky: BuiltInPartitioner | None
         placed: tuple[TP, int, BuiltInPartitioner | None, deque[ProducerBatch]] | RecordMetadataFuture | None
         if (
@@ -408,33 +408,33 @@ class Producer:
             sticky, p, dq, switch_bytes = self._sticky.get(topic, _NOT_STICKY)
             if (
                 dq
-                and (b := dq[-1]).state == "open"
-                and b.sent_at is None
+                and (last := dq[-1]).state == "open"
+                and last.sent_at is None
                 and sticky.current == p
-                and (filled := b.size + size) <= self._batch_size
+                and (filled := last.size + size) <= self._batch_size
                 and (produced := sticky.produced_bytes + size) < switch_bytes
                 and (used := self.buffer_used + size) <= self._buffer_memory
                 and size <= self._max_record
             ):
                 now = self._scheduler.now_ms
-                keys = b.keys
+                keys = last.keys
                 idx = len(keys)
                 keys.append(None)
-                b.values.append(value)
-                b.timestamps.append(now)
-                column = b.headers
+                last.values.append(value)
+                last.timestamps.append(now)
+                column = last.headers
                 if column is not None:
                     column.append(headers or ())
                 elif headers:  # the headers column starts with the batch's first record that has headers
-                    b.headers = [()] * idx + [headers]
-                b.size = filled
+                    last.headers = [()] * idx + [headers]
+                last.size = filled
                 sticky.produced_bytes = produced
                 self.buffer_used = used
                 self.sent += 1
                 if filled >= self._batch_size:
-                    b.state = "ready"
+                    last.state = "ready"
                     self._wake(now)
-                return RecordMetadataFuture((b, idx))
+                return RecordMetadataFuture((last, idx))
         if self._fast and partition is None and headers is None and key is not None:
             # The keyed hot path of every bulk run (a bytes key and value, nothing else): one lookup gives the
             # key's partition, that partition's batches and a record-size table for the key's length
@@ -455,12 +455,11 @@ class Producer:
         # batch takes any record), else it is closed and a new one opened.
         now = self._scheduler.now_ms
         batch_size = self._batch_size
-        last = dq[-1] if dq else None
-        if last is not None and last.state == "open" and (last.size + size <= batch_size or not last.keys):
-            b = last
+        b = dq[-1] if dq else None
+        if b is not None and b.state == "open" and (b.size + size <= batch_size or not b.keys):
             new_batch = False
         else:
-            b = _new_batch(dq, last, tp, now)
+            b = _new_batch(dq, b, tp, now)
             new_batch = True
         keys = b.keys
         idx = len(keys)
