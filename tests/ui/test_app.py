@@ -62,18 +62,23 @@ def test_home_renders_pictures_and_ways_in():
     assert {"go_playground", "go_lessons"} <= {b.key for b in at.button}
 
 
-def test_the_first_run_warms_up_plotly_before_the_page_then_never_again():
-    """Issue 17 speed: a session's first run sends one hidden empty chart before the page's own elements (the
-    browser loads plotly while the server replays a link); later runs leave its slot empty, the page's
-    elements where they were."""
+def test_the_first_run_warms_up_plotly_and_widgets_before_the_page_then_never_again():
+    """Issue 17 speed: a session's first run sends hidden elements before the page's own ones (an empty chart,
+    an empty live chart, one widget of each kind), so the browser loads their code while the server replays a
+    link; later runs leave their slot empty, the page's elements where they were."""
     at = open_app()
     charts = at.get("plotly_chart")
     assert charts[0].key == "kc_warm_chart" and len(charts) == 5
     assert ".st-key-kc_warm { display: none; }" in at.get("html")[0].proto.body
+    warm = {n.key for n in at if getattr(n, "key", None) and n.key.startswith("kc_warm_")}
+    assert {"kc_warm_button", "kc_warm_select", "kc_warm_toggle", "kc_warm_file"} <= warm
+    assert any(n.type == "bidi_component" for n in at)  # the live charts' frontend code
     home = [c.proto.id for c in charts[1:]]
     places = {i: type(n).__name__ for i, n in at.main.children.items() if i > 0}
     at.run()
     assert [c.proto.id for c in at.get("plotly_chart")] == home
+    assert not any(getattr(n, "key", None) and n.key.startswith("kc_warm_") for n in at)
+    assert not any(n.type == "bidi_component" for n in at)  # Home has no live chart of its own
     assert {i: type(n).__name__ for i, n in at.main.children.items() if i > 0} == places  # nothing moved
     at.switch_page("ui/playground.py").run()
     assert not any(c.key == "kc_warm_chart" for c in at.get("plotly_chart"))
