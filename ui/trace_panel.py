@@ -484,10 +484,10 @@ def render_trace_panel(
         key=f"{key}_on_diagram",
         help="Halos mark the producer, brokers and consumers the record went through.",
     ):
-        st.plotly_chart(
+        live_chart(  # changes as the record moves: redrawn in place (see ui/live_chart.py)
             cluster_diagram(snap, highlight=path_actors(tr), path=message_path(tr)),
-            key=f"{key}_path_diagram",
-            config=PLOTLY_CONFIG,
+            f"{key}_path_diagram",
+            PLOTLY_CONFIG,
         )
     return tr
 
@@ -573,7 +573,7 @@ def _show(tr: Trace, key: str) -> None:
             st.warning(
                 f"**Truncated at t={s.time_ms} ms.** {md_escape(s.summary)}", icon=":material/content_cut:"
             )
-    st.plotly_chart(trace_figure(tr), key=f"{key}_trace_figure", config=PLOTLY_CONFIG)
+    live_chart(trace_figure(tr), f"{key}_trace_figure", PLOTLY_CONFIG)  # grows as the record moves
     st.dataframe(
         trace_rows(tr),
         hide_index=True,
