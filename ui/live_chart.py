@@ -22,6 +22,9 @@ that change on every Step (the cluster diagram, the partition log strips): a `st
   (each point's customdata, curve_number, point_number, point_index, x, y): the shape `st.plotly_chart`'s
   selection state has, so `trace_panel.followed_from_selection` reads either.
 * Play: a figure with frames keeps them (`autoplay_script` presses its replay button, as before).
+* Redraw cost: `PlotSchema.findArrayAttributes`, which `Plotly.react` runs for every trace on every redraw (a
+  crawl of the trace type's whole schema), is memoised per trace shape in the page (`memoArrayAttrs`; the same
+  answers, ~1/6 of a log-strip redraw; bench/NOTES.md, issue 17 round 5).
 
 In AppTest the component is a `bidi_component` element whose `data` JSON holds the figure under "spec"
 (`figure_spec`, and tests/ui/ui_fixtures.py `chart_specs`).
