@@ -260,13 +260,16 @@ def render_clickable_logs(
     key: str = "logs",
     config: dict | None = None,
     then: Callable[[], None] | None = None,
+    strips: Callable[[tuple[str, int, int, bool] | None], Any] | None = None,
 ) -> None:
     """The partition log strips, each record clickable; the followed record's trace right under them.
-    `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step)."""
+    `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step).
+    `strips`: builds the figure for the ringed record (default `log_strips` of `snap`; the Playground's reuses
+    the figure of a position it has drawn before)."""
     rec = get_followed()
     ring = rec.as_tuple() if rec is not None and rec.topic == topic else None
     live_chart(  # one plotly div redrawn in place on each Step; a click on a record calls back
-        log_strips(snap, topic, followed=ring),
+        strips(ring) if strips is not None else log_strips(snap, topic, followed=ring),
         key,
         config or PLOTLY_CONFIG,
         on_select=partial(_on_record_click, key, then),
