@@ -831,19 +831,26 @@ class Producer:
         now = c.scheduler.now_ms
         self._req_seq += 1
         sealed: dict[TP, RecordBatch] = {}
+        n = 0  # records in the request, and the event's details: one loop, no comprehensions (one per batch)
+        retry = ""
+        sent = []
+        partitions = []
         for tp, b in parts.items():
-            sealed[tp] = self._seal(b)
+            rb = sealed[tp] = self._seal(b)
             b.state = "in_flight"
             b.attempts += 1
             b.last_attempt_ms = now
+            n += rb.count
+            if b.attempts > 1:
+                retry = " (retry)"
+            sent.append((tp, rb.count, rb.wire_bytes))
+            partitions.append(list(tp))
         req = ProduceRequest(self._req_seq, self, sealed, self.acks, self.config.request_timeout_ms)
         self.requests[req.id] = (req, list(parts.values()), leader)
         self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
         broker = c.brokers[leader]
-        n = sum(b.count for b in parts.values())
-        retry = " (retry)" if any(b.attempts > 1 for b in parts.values()) else ""
         first = next(iter(parts))
-        detail = Later(_sent_detail, tuple((tp, b.count, sealed[tp].wire_bytes) for tp, b in parts.items()))
+        detail = Later(_sent_detail, tuple(sent))
         c.emit_lazy(
             "batch_sent",
             "{} sent {} record(s) to broker {}{}: {}",
@@ -853,7 +860,7 @@ class Producer:
             partition=first[1] if len(parts) == 1 else None,
             records=n,
             broker=leader,
-            partitions=[list(tp) for tp in parts],
+            partitions=partitions,
             request=req.id,
         )
         c.network.send(
