@@ -75,13 +75,12 @@ class Topic:
 
 
 def topic_hot(cfg: TopicConfig) -> PlainValues:
-    """The topic's configs as plain attributes (config.plain_values) for the produce and replication paths,
+    """The topic's configs as plain attributes (config.PlainValues) for the produce and replication paths,
     plus `compact` (cleanup.policy has compact) and `max_message_bytes_set` (max.message.bytes set on the
     topic, else the broker's message.max.bytes applies)."""
-    hot = PlainValues(cfg)
-    hot.compact = cfg.compact
-    hot.max_message_bytes_set = "max_message_bytes" in cfg.model_fields_set
-    return hot
+    return PlainValues(
+        cfg, compact=cfg.compact, max_message_bytes_set="max_message_bytes" in cfg.model_fields_set
+    )
 
 
 def validate_topic_name(name: Any) -> str:

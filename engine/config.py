@@ -70,8 +70,8 @@ class PlainValues:
     config is frozen and only ever replaced whole; its owner builds these again when it replaces it
     (Topic.config, Cluster.broker_config)."""
 
-    def __init__(self, cfg: KafkaConfig) -> None:
-        self.__dict__.update(cfg.__dict__)
+    def __init__(self, cfg: KafkaConfig, **derived: Any) -> None:
+        self.__dict__.update(cfg.__dict__, **derived)  # `derived`: values the owner works out from the config
 
     if (
         TYPE_CHECKING

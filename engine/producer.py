@@ -256,9 +256,7 @@ class Producer:
         self.id = producer_id
         self.config = ProducerConfig.parse(config, where=f"producer {producer_id!r}")
         cfg = self.config
-        self.hot = PlainValues(
-            cfg
-        )  # the same values as plain attributes, for the per-batch paths (_drain, _seal)
+        self.hot = PlainValues(cfg)  # the values as plain attributes, for _drain, _seal, _send_request
         self.acks = cfg.acks_int
         # send() reads these for every record: plain attributes are ~4x cheaper than pydantic fields
         self._scheduler = cluster.scheduler
