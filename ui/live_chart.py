@@ -6,12 +6,15 @@ reads the figure only at mount (bench/NOTES.md, issue 17 round 2). `live_chart` 
 that change on every Step (the cluster diagram, the partition log strips): a `st.components.v2` component
 (JavaScript in the page, no iframe) keyed by the caller's key, whose one plotly div is updated in place.
 
-* plotly.js, loaded once per page (`window.__kcPlotly`): Streamlit's own (the `PlotlyChart.<hash>.js` chunk
-  its `st.plotly_chart` loads, found next to Streamlit's index script; it sets `window.Plotly`), so the page
-  holds one plotly.js, the one `st.plotly_chart` draws with, cached by the browser for a year; if that chunk
-  cannot be found, the copy shipped in the plotly Python package (`plotly/package_data/plotly.min.js`),
-  served by Streamlit's component file route (`components.v1.declare_component(path=...)`, used only as a
-  static file server; sent gzipped but without caching headers, so once per page load).
+* plotly.js, loaded once per page (`window.__kcPlotly`): the page's `window.Plotly` if Streamlit's own build
+  is already there (a `st.plotly_chart` loaded it), else plotly.js's "basic" build of the same version
+  (`ui/static/plotly-basic.min.js`, npm `plotly.js-basic-dist-min`, MIT: scatter, bar and pie traces with
+  every layout feature: shapes, annotations, buttons, animation), served by Streamlit's component file route
+  (`components.v1.declare_component(path=...)`, used only as a static file server; sent gzipped). It is a
+  quarter of Streamlit's full build (1.2 vs 4.7 MB) and evaluates in a fraction of the time, which a shared
+  link at step 1,000 waited for (bench/NOTES.md, issue 17 round 6). A figure with another trace type, or a
+  page where the basic build cannot load, uses Streamlit's full build (the `PlotlyChart.<hash>.js` chunk its
+  `st.plotly_chart` loads, found next to Streamlit's index script; it sets `window.Plotly`).
 * The look is `st.plotly_chart`'s: its "streamlit" theme for this app's light theme (fonts, hover labels,
   margins' padding, axis colours), captured from Streamlit's own transform into `streamlit_plotly_theme.json`
   (recapture it if `.streamlit/config.toml`'s [theme] changes), and a bold title, as Streamlit draws it.
@@ -22,6 +25,9 @@ that change on every Step (the cluster diagram, the partition log strips): a `st
   (each point's customdata, curve_number, point_number, point_index, x, y): the shape `st.plotly_chart`'s
   selection state has, so `trace_panel.followed_from_selection` reads either.
 * Play: a figure with frames keeps them (`autoplay_script` presses its replay button, as before).
+* Redraw cost: `PlotSchema.findArrayAttributes`, which `Plotly.react` runs for every trace on every redraw (a
+  crawl of the trace type's whole schema), is memoised per trace shape in the page (`memoArrayAttrs`; the same
+  answers, ~1/6 of a log-strip redraw; bench/NOTES.md, issue 17 round 5).
 
 In AppTest the component is a `bidi_component` element whose `data` JSON holds the figure under "spec"
 (`figure_spec`, and tests/ui/ui_fixtures.py `chart_specs`).
@@ -35,13 +41,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import plotly
 import plotly.io as pio
 import streamlit as st
 
 NAME = "kafka_classroom.live_chart"
-ASSETS = "plotly_js"  # the static route for plotly.min.js: /component/ui.live_chart.plotly_js/plotly.min.js
-PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
+ASSETS = "plotly_js"  # the static route for ui/static: /component/ui.live_chart.plotly_js/plotly-basic.min.js
+STATIC = Path(__file__).resolve().parent / "static"
+BASIC_JS = "plotly-basic.min.js"  # plotly.js "basic" build, the version Streamlit's plotly.js chunk has
+BASIC_TRACES = frozenset({"scatter", "bar", "pie"})  # the trace types the basic build draws
 THEME = Path(__file__).resolve().parent / "streamlit_plotly_theme.json"
 MAX_GROWTH = 1.7  # as theme.scaled_chart: a scaled picture is at most this many times its drawn height
 
@@ -57,21 +64,76 @@ async function streamlitPlotly(chunk) {  // Streamlit's own plotly.js chunk: cac
   return window.Plotly;
 }
 
-function loadPlotly(d) {
-  if (!window.__kcPlotly) {
-    window.__kcPlotly = (window.Plotly ? Promise.resolve(window.Plotly) : streamlitPlotly(d.chunk))
-      .catch(() => packagePlotly(d.src));
-    window.__kcPlotly.catch(() => { window.__kcPlotly = null; });
-  }
-  return window.__kcPlotly;
+function fullPlotly() {  // a Plotly that is Streamlit's full build, if the page has it
+  return window.Plotly && !window.Plotly.__kcBasic ? window.Plotly : null;
 }
 
-function packagePlotly(src) {  // the plotly package's copy, if Streamlit's chunk cannot be found
+// Plotly.react recomputes every trace's array attributes on every redraw (PlotSchema.findArrayAttributes, in
+// Plots.doCalcdata: a crawl of the trace type's whole attribute schema, ~1/6 of a log-strip redraw). Its answer
+// depends only on the trace's module and on which of its attributes hold arrays, so it is kept per that shape:
+// the same list, computed once (checked against the original on 4,000 calls: identical).
+function memoArrayAttrs(Plotly) {
+  const schema = Plotly && Plotly.PlotSchema;
+  if (!schema || typeof schema.findArrayAttributes !== 'function' || schema.__kcMemo) return;
+  const find = schema.findArrayAttributes;
+  const memo = new Map();
+  const isArray = (v) => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  const isPlain = (v) => Object.prototype.toString.call(v) === '[object Object]'
+    && Object.getPrototypeOf(v).hasOwnProperty('hasOwnProperty');
+  const shape = (v, path, out, depth) => {
+    if (depth > 10) { out.push(path + '…'); return out; }  // deeper than any plotly attribute (cycles)
+    for (const k of Object.keys(v)) {
+      if (k[0] === '_') continue;
+      const x = v[k];
+      if (isArray(x)) {
+        out.push(path + k);
+        if (Array.isArray(x) && x.some(isPlain)) {
+          x.forEach((item, i) => { if (isPlain(item)) shape(item, path + k + '[' + i + '].', out, depth + 1); });
+        }
+      } else if (isPlain(x)) shape(x, path + k + '.', out, depth + 1);
+    }
+    return out;
+  };
+  schema.findArrayAttributes = function (trace) {
+    if (!isPlain(trace)) return find.apply(this, arguments);
+    const mod = trace._module;
+    const key = (mod ? (mod.name || '?') : '-') + '|' + trace.type + '|' + shape(trace, '', [], 0).join(',');
+    let hit = memo.get(key);
+    if (hit === undefined || hit.mod !== mod) {
+      if (memo.size > 500) memo.clear();
+      hit = {mod, attrs: find.apply(this, arguments)};
+      memo.set(key, hit);
+    }
+    return hit.attrs.slice();
+  };
+  schema.__kcMemo = true;
+}
+
+function loadPlotly(d) {
+  const key = d.basic ? '__kcPlotly' : '__kcPlotlyFull';
+  if (!window[key]) {
+    const full = () => (fullPlotly() ? Promise.resolve(fullPlotly()) : streamlitPlotly(d.chunk));
+    window[key] = fullPlotly() ? Promise.resolve(fullPlotly())
+      : d.basic ? basicPlotly(d.src).catch(full) : full();
+    window[key] = window[key].then((Plotly) => { memoArrayAttrs(Plotly); return Plotly; });
+    window[key].catch(() => { window[key] = null; });
+  }
+  return window[key];
+}
+
+function basicPlotly(src) {  // plotly.js's basic build (ui/static): it sets window.Plotly as it loads
   return new Promise((resolve, reject) => {
+    const prev = fullPlotly();
     const s = document.createElement('script');
     s.src = src;
     s.async = true;
-    s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));
+    s.onload = () => {
+      const P = window.Plotly;
+      if (!P || P === prev) { reject(new Error('plotly.js did not load')); return; }
+      P.__kcBasic = true;
+      if (prev) window.Plotly = prev;  // window.Plotly stays Streamlit's full build where it was
+      resolve(P);
+    };
     s.onerror = () => reject(new Error('cannot load ' + src));
     document.head.appendChild(s);
   });
@@ -124,6 +186,7 @@ async function draw(gd) {
       await Plotly.react(gd, figure(d, w, h));
       gd.__kcDrawn = d.spec;
       gd.__kcSize = w + 'x' + h;
+      gd.__kcPlotly = Plotly;
       if (!gd.__kcWired) wire(gd, Plotly);
     } while (gd.__kcDirty);
   } catch (err) {
@@ -188,7 +251,7 @@ export default function (component) {
   return () => setTimeout(() => {
     if (parentElement.isConnected) return;
     if (gd.__kcResize) gd.__kcResize.disconnect();
-    if (window.Plotly && gd.__kcWired) window.Plotly.purge(gd);
+    if (gd.__kcPlotly && gd.__kcWired) gd.__kcPlotly.purge(gd);
   }, 0);
 }
 """
@@ -204,14 +267,12 @@ def _mount() -> Callable[..., Any]:
 
 
 def _plotly_src() -> str:
-    """Where the page loads plotly.min.js from (registering the static route on this runtime first)."""
+    """Where the page loads plotly.js's basic build from (registering the static route on this runtime first)."""
     import streamlit.components.v1 as components_v1
 
-    components_v1.declare_component(
-        ASSETS, path=str(PLOTLY_DIR)
-    )  # idempotent: the same name and path each run
+    components_v1.declare_component(ASSETS, path=str(STATIC))  # idempotent: the same name and path each run
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return "/" + (f"{base}/" if base else "") + f"component/{__name__}.{ASSETS}/plotly.min.js"
+    return "/" + (f"{base}/" if base else "") + f"component/{__name__}.{ASSETS}/{BASIC_JS}"
 
 
 @lru_cache(maxsize=1)
@@ -254,6 +315,7 @@ def live_chart(
         "selectable": on_select is not None,
         "chunk": _streamlit_chunk(),
         "src": _plotly_src(),
+        "basic": all((t.type or "scatter") in BASIC_TRACES for t in fig.data),
     }
     callbacks = {"on_selection_change": on_select} if on_select is not None else {}
     _mount()(key=key, data=data, height="content", **callbacks)

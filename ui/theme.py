@@ -16,7 +16,7 @@ CSS = """
 .st-key-timeline [data-testid="stVerticalBlock"] { gap: 0.1rem; }
 /* the narration headline: big enough for the back row, never huge */
 .st-key-narration h4 { font-size: 1.45rem; line-height: 1.3; padding-top: 0.2rem; }
-/* the first run's hidden chart that loads plotly in the browser while the page works (ui/navigation.py) */
+/* the first run's hidden elements that load plotly and widget code in the browser while the page works (ui/navigation.py) */
 .st-key-kc_warm { display: none; }
 </style>
 """

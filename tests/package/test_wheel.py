@@ -67,6 +67,7 @@ def test_the_wheel_builds_without_setuptools_warnings_and_carries_its_data(wheel
         "kafka_classroom/app.py",
         "ui/navigation.py",
         "ui/streamlit_plotly_theme.json",  # ui/live_chart.py draws the Playground's charts with it
+        "ui/static/plotly-basic.min.js",  # ... with plotly.js's basic build
         "engine/server/__main__.py",
     } <= names
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from ui_fixtures import chart_specs
 
 from engine.scenario import PRESETS
+from ui.live_chart import NAME
 from ui.session import SESSION_KEY, PlaygroundSession
 from ui.share import encode_state
 
@@ -62,21 +63,39 @@ def test_home_renders_pictures_and_ways_in():
     assert {"go_playground", "go_lessons"} <= {b.key for b in at.button}
 
 
-def test_the_first_run_warms_up_plotly_before_the_page_then_never_again():
-    """Issue 17 speed: a session's first run sends one hidden empty chart before the page's own elements (the
-    browser loads plotly while the server replays a link); later runs leave its slot empty, the page's
-    elements where they were."""
+def test_the_first_run_warms_up_plotly_and_widgets_before_the_page_then_never_again():
+    """Issue 17 speed: a session's first run sends hidden elements before the page's own ones (an empty chart
+    of the kind the page draws, one widget of each kind), so the browser loads their code while the server
+    replays a link; later runs leave their slot empty, the page's elements where they were."""
     at = open_app()
     charts = at.get("plotly_chart")
     assert charts[0].key == "kc_warm_chart" and len(charts) == 5
     assert ".st-key-kc_warm { display: none; }" in at.get("html")[0].proto.body
+    warm = {n.key for n in at if getattr(n, "key", None) and n.key.startswith("kc_warm_")}
+    assert {"kc_warm_button", "kc_warm_select", "kc_warm_toggle", "kc_warm_file"} <= warm
     home = [c.proto.id for c in charts[1:]]
     places = {i: type(n).__name__ for i, n in at.main.children.items() if i > 0}
     at.run()
     assert [c.proto.id for c in at.get("plotly_chart")] == home
+    assert not any(getattr(n, "key", None) and n.key.startswith("kc_warm_") for n in at)
     assert {i: type(n).__name__ for i, n in at.main.children.items() if i > 0} == places  # nothing moved
     at.switch_page("ui/playground.py").run()
     assert not any(c.key == "kc_warm_chart" for c in at.get("plotly_chart"))
+
+
+def test_a_playground_link_warms_up_the_live_charts_not_streamlits_plotly():
+    """Issue 17 speed: the Playground draws only live charts (plotly.js's basic build), so a session that starts
+    there (a shared link) warms up a hidden live chart and never makes the browser load Streamlit's full
+    plotly.js."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("ui/playground.py").run()
+    assert not at.exception, at.exception
+    assert not at.get("plotly_chart")
+    live = [n for n in at.get("bidi_component") if n.proto.component_name == NAME]
+    assert live[0].key == "kc_warm_live" and {"diagram", "logs"} <= {n.key for n in live}
+    assert "kc_warm_button" in {n.key for n in at.button}
+    at.button(key="step").click().run()
+    assert [n.key for n in at.get("bidi_component")][:1] == ["diagram"]
 
 
 def test_every_page_renders_without_exception():
