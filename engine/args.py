@@ -106,7 +106,8 @@ def send_args(topic: Any, partition: Any, timestamp_ms: Any) -> None:
 
 
 def send_headers(headers: Any) -> None:
-    """`Producer.send`'s headers: None, empty, or a list (or tuple) of (str, bytes or None) pairs."""
+    """`Producer.send`'s headers: None, empty, or a list (or tuple) of (str, bytes or None) pairs (a bytearray or
+    memoryview value is taken as its bytes, as record values are: ByteArraySerializer)."""
     if headers is not None and (
         isinstance(headers, str | bytes)
         or not isinstance(headers, list | tuple)
@@ -114,7 +115,7 @@ def send_headers(headers: Any) -> None:
             isinstance(h, list | tuple)
             and len(h) == 2
             and isinstance(h[0], str)
-            and (h[1] is None or isinstance(h[1], bytes))
+            and (h[1] is None or isinstance(h[1], bytes | bytearray | memoryview))
             for h in headers
         )
     ):

@@ -559,7 +559,8 @@ class Producer:
         send_headers(headers)  # raises naming `headers` unless a list of (str, bytes or None) pairs
         if not headers:
             return None, self._keyless_sizes  # [], (), {}, "": no headers
-        return tuple(headers), {}
+        # copied as bytes (a bytearray could change after send); so headers equal to these later are these
+        return tuple((k, v if v is None or v.__class__ is bytes else bytes(v)) for k, v in headers), {}
 
     def _keyless_size(self, sizes: dict[int, int], value_len: int, headers: tuple | None) -> int:
         """A keyless record size not in the table yet (DefaultRecord.sizeInBytes); cached if it fits

@@ -232,3 +232,23 @@ def test_headers_changed_between_sends_are_checked_again():
     f = p.send("orders", value=b"v", headers=headers)
     p.flush()
     assert f.succeeded and p.sent == 2
+
+
+def test_a_bytearray_header_value_is_taken_as_its_bytes_whatever_came_before():
+    # as record values are (ByteArraySerializer): copied at send(), so changing the bytearray afterwards changes
+    # nothing, and the same value is accepted whether or not the previous record carried equal bytes
+    c = make_cluster(partitions=1)
+    p = c.producer("p1")
+    mutable = bytearray(b"1")
+    futs = [p.send("orders", value=b"v", headers=[("trace", mutable)])]  # first of its kind
+    futs.append(p.send("orders", value=b"v", headers=[("trace", b"2")]))
+    futs.append(p.send("orders", value=b"v", headers=[("trace", bytearray(b"2"))]))  # equal to the last one
+    mutable[0] = ord("9")
+    p.flush()
+    assert all(f.succeeded for f in futs)
+    k = c.consumer("c1", group_id="g", topics=["orders"], config=GROUP_FAST)
+    got = []
+    for _ in range(30):
+        got += k.poll(200)
+    assert [r.headers for r in got] == [(("trace", b"1"),), (("trace", b"2"),), (("trace", b"2"),)]
+    assert all(type(r.headers[0][1]) is bytes for r in got)
