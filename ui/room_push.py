@@ -54,9 +54,35 @@ class Follower:
     drawn: Any  # (version, orphaned) as the page last drew them
     client_state: Any  # the ClientState a push reruns the page with (query string, page, browser context)
     page: str  # the page's script hash: a session that went to another page is not pushed
+    fragment: str | None = None  # the fragment that draws the room's picture: a new step reruns only it
     pushed: Any = None  # what the last push was for
     pushed_at: float = 0.0
     missing_since: float | None = None  # when a push last found the session disconnected
+
+
+def picture_only(f: Follower) -> bool:
+    """Is what moved since `f` drew only the room's step or recipe or question (its version), so that rerunning
+    the page's picture fragment is enough? Not for an orphan notice coming or going, a closed room or a store
+    that does not answer: those change the rest of the page, which a full page run redraws. (The fragment
+    itself asks for a full run when it finds the question changed: ui/room_page.py `_picture_fragment`.)"""
+    if not f.fragment or f.pushed in (None, DOWN) or f.drawn in (None, DOWN):
+        return False
+    (version, orphaned), (drawn_version, drawn_orphaned) = f.pushed, f.drawn
+    return version is not None and drawn_version is not None and orphaned == drawn_orphaned
+
+
+def current_fragment() -> str | None:
+    """The id of the fragment this code runs in, or None (not in a fragment, or a Streamlit that does not
+    say). Streamlit has no public call for it: its `ThreadState` (streamlit.runtime.scriptrunner_utils,
+    1.67) holds it while a fragment body runs. tests/ui/test_room_push.py fails if that stops working, and
+    without it followers are woken with a full page run, as before."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        fid = ThreadState.get().fragment_id
+    except (ImportError, AttributeError, RuntimeError):
+        return None
+    return fid if isinstance(fid, str) and fid else None
 
 
 def room_signature(pulse: tuple[int | None, float | None]) -> tuple[int | None, bool]:
@@ -233,22 +259,34 @@ def _rerun_session(session_id: str, f: Follower) -> bool | None:
         return None
     if getattr(session, "page_script_hash", "") not in ("", f.page):  # "": first run not finished yet
         return False
+    client_state = f.client_state
+    # only the picture moved: rerun the fragment that draws it (a fragment run sends about half the messages
+    # of a page run and skips the app's preamble). Streamlit drops a rerun of a fragment the session no
+    # longer holds (`AppSession.has_fragment`), so then the whole page runs.
+    has = getattr(session, "has_fragment", None)
+    if picture_only(f) and callable(has) and has(f.fragment):
+        from streamlit.proto.ClientState_pb2 import ClientState
+
+        client_state = ClientState()
+        client_state.CopyFrom(f.client_state)
+        client_state.fragment_id = f.fragment
     # on the session's event loop, where the browser's own rerun requests are handled, so a push and a
     # click at the same moment do not race (Streamlit's runOnSave calls it from its watcher thread)
     loop = getattr(session, "_event_loop", None)
     if loop is not None and hasattr(loop, "call_soon_threadsafe") and not loop.is_closed():
-        loop.call_soon_threadsafe(session.request_rerun, f.client_state)
+        loop.call_soon_threadsafe(session.request_rerun, client_state)
     else:
-        session.request_rerun(f.client_state)
+        session.request_rerun(client_state)
     return True
 
 
 WATCHER = Watcher()
 
 
-def watch(code: str, store: Any, drawn: Any) -> bool:
+def watch(code: str, store: Any, drawn: Any, fragment: str | None = None) -> bool:
     """Register this session as a follower of room `code` that drew `drawn` ((version, orphaned)); False
-    when the server cannot wake it (the caller then polls)."""
+    when the server cannot wake it (the caller then polls). `fragment`: the id of the fragment that draws the
+    room's picture (`current_fragment()` inside it): a new step reruns only that fragment."""
     if not available():
         return False
     _, ctx = _streamlit()  # type: ignore[misc]  # available() said it is there
@@ -257,7 +295,7 @@ def watch(code: str, store: Any, drawn: Any) -> bool:
     cs = ClientState(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash)
     if getattr(ctx, "context_info", None):
         cs.context_info.CopyFrom(ctx.context_info)
-    WATCHER.watch(ctx.session_id, Follower(code, store, drawn, cs, ctx.page_script_hash))
+    WATCHER.watch(ctx.session_id, Follower(code, store, drawn, cs, ctx.page_script_hash, fragment))
     return True
 
 

@@ -60,6 +60,8 @@ class StudentRoom:
     answers: dict[int, int] = field(default_factory=dict)  # qid -> choice, in this browser only
     flash: list[tuple[str, str]] = field(default_factory=list)
     orphaned: bool = False  # the page last said "your teacher has gone"
+    question_drawn: Any = None  # the question as the page last drew it (ui/room_page.py question_signature)
+    fresh: bool = False  # this page run already read the room and its picture: the picture fragment draws it
 
 
 class TooManyTries(RoomError):
