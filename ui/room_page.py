@@ -362,11 +362,9 @@ def _draw(pic: Picture, who: str, compact: bool = False) -> None:
                 else "Nothing visible happened at this step."
             )
         )
-        if compact:
-            st.markdown(f"##### {when} — {md_escape(text)}")
-        else:
-            st.markdown(when)
-            st.markdown(f"#### {md_escape(text)}")
+        # one element, not two: a lecture hall sends this to every follower on every step (each element is a
+        # message of its own)
+        st.markdown(f"##### {when} — {md_escape(text)}" if compact else f"{when}\n\n#### {md_escape(text)}")
     st.plotly_chart(pic.diagram, key="room_diagram", config=PLOTLY_CONFIG)
     st.plotly_chart(pic.logs, key="room_logs", config=PLOTLY_CONFIG)
 

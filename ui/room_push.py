@@ -137,6 +137,7 @@ class Watcher:
         self._flying: dict[str, float] = {}  # session id -> when it was woken (not redrawn yet)
         self._waiting: list[str] = []  # sessions found behind, to wake as places free up
         self._shows: dict[tuple[int, str], Any] = {}  # (store, code) -> what the room showed at the last tick
+        self._turns: dict[tuple[int, str], int] = {}  # (store, code) -> how many times the room moved
         self.pushes = 0  # reruns asked for (for tests and the bench notes)
 
     def watch(self, session_id: str, follower: Follower) -> None:
@@ -202,15 +203,17 @@ class Watcher:
                 rooms.setdefault((id(f.store), f.code), []).append((sid, f))
         shows: dict[tuple[int, str], Any] = {}
         behind: list[str] = []
+        turns: dict[tuple[int, str], int] = {}
         for key, group in rooms.items():
             store, code = group[0][1].store, group[0][1].code
             try:
                 shows[key] = room_signature(store.pulse(code))
             except StoreUnavailable:
                 shows[key] = DOWN
-            behind += [sid for sid, f in group if f.drawn != shows[key]]
+            turns[key] = self._turns.get(key, 0) + (shows[key] != self._shows.get(key, shows[key]))
+            behind += _rotated([sid for sid, f in group if f.drawn != shows[key]], turns[key])
         with self._lock:
-            self._shows = shows
+            self._shows, self._turns = shows, turns
             for sid, woken in list(self._flying.items()):
                 if now - woken > FLIGHT_SECONDS:  # slow or gone: it no longer holds a place
                     del self._flying[sid]
@@ -247,6 +250,17 @@ class Watcher:
                     f.missing_since = now
             else:  # on another page (its next Classroom run registers again), or long gone
                 self.forget(sid)
+
+
+def _rotated(sids: list[str], turn: int) -> list[str]:
+    """The room's followers in the order to wake them when the room moved for the `turn`-th time: the
+    registration order, started a golden-ratio step further round each time, so the last groups of a step
+    (the ones that wait longest) are different students from one step to the next, not always the latest
+    to join."""
+    if not sids:
+        return sids
+    start = int(len(sids) * ((turn * 0.6180339887) % 1.0))
+    return sids[start:] + sids[:start]
 
 
 def _rerun_session(session_id: str, f: Follower) -> bool | None:
