@@ -605,7 +605,7 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
         (st.error if level == "error" else st.caption)(md_escape(msg))
     t.flash.clear()
     run.flash.clear()
-    _picture(run, "teacher", compact=t.projector)
+    _draw(t.picture(), "teacher", compact=t.projector)  # the picture its followers draw (shared, built once)
 
 
 def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
