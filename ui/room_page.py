@@ -769,7 +769,8 @@ def _pose(t: TeacherRoom, store: RoomStore) -> None:
                 t.code, t.token, ss.get("room_q_text") or "", choices, answer, ss.get("room_q_expl") or ""
             )
 
-    _guard(t.flash, pose)
+    if _guard(t.flash, pose):
+        room_push.poke()  # this process's followers see the question now, not at the watcher's next tick
 
 
 def _answers_live(t: TeacherRoom, store: RoomStore) -> None:

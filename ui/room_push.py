@@ -130,7 +130,8 @@ class Watcher:
     ) -> None:
         self._lock = threading.Lock()
         self._background = background  # False (tests): no thread; call tick() and next_group() by hand
-        self._group_done = threading.Event()  # the group in flight has redrawn: the next one after a pause
+        self._group_done = threading.Event()  # the group in flight has redrawn (or `poke`): the watcher acts
+        self._poked = False  # a room moved on this process: tick now
         self._followers: dict[str, Follower] = {}
         self._thread: threading.Thread | None = None
         self._rerun = rerun or _rerun_session
@@ -170,6 +171,13 @@ class Watcher:
         if group_done:
             self._group_done.set()
 
+    def poke(self) -> None:
+        """A room moved on this process (its teacher's page just published a step or a question): ask the
+        store now instead of at the next tick (up to WATCH_SECONDS later). Followers on other processes (Redis)
+        still learn of it at their own watcher's next tick."""
+        self._poked = True
+        self._group_done.set()
+
     def next_group(self) -> None:
         """Wake the next group of followers waiting (the watcher thread calls it GROUP_PAUSE after a group
         redrew)."""
@@ -185,6 +193,12 @@ class Watcher:
         while True:
             group_done = self._group_done.wait(max(0.0, due - time.monotonic()))
             try:
+                if group_done and self._poked:  # (a group that redrew meanwhile: this tick wakes the next)
+                    self._poked = False
+                    self._group_done.clear()
+                    due = time.monotonic() + WATCH_SECONDS
+                    self.tick()
+                    continue
                 if group_done:
                     time.sleep(GROUP_PAUSE)  # no page run going: the event loop sends the group's pictures
                     self.next_group()
@@ -311,6 +325,11 @@ def watch(code: str, store: Any, drawn: Any, fragment: str | None = None) -> boo
         cs.context_info.CopyFrom(ctx.context_info)
     WATCHER.watch(ctx.session_id, Follower(code, store, drawn, cs, ctx.page_script_hash, fragment))
     return True
+
+
+def poke() -> None:
+    """A room moved on this process: the watcher asks the store now (see Watcher.poke)."""
+    WATCHER.poke()
 
 
 def unwatch() -> None:

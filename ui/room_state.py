@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ui import room_push
 from ui.room_pictures import PICTURES, Picture, build_picture, follow
 from ui.rooms import RoomError, RoomStore, RoomView, recipe_json
 from ui.session import PlaygroundSession
@@ -37,6 +38,7 @@ class TeacherRoom:
         state = self.run.timeline.to_state()
         self.picture(state)
         self.version = store.update(self.code, self.token, state=state, step=self.run.position)
+        room_push.poke()  # this process's followers are woken now, not at the watcher's next tick
 
     def picture(self, state: dict[str, Any] | None = None) -> Picture:
         """The picture of the teacher's run now (`state`: its recipe, if at hand), from the shared cache: built

@@ -250,3 +250,17 @@ def test_a_followers_picture_is_a_fragment_the_server_can_rerun_alone(monkeypatc
     assert room_push.current_fragment() is None  # not in a fragment here
     assert any(m.value.startswith("**Step 1**") for m in student.markdown)
     assert len(student.get("plotly_chart")) == 2  # the diagram and the log strips, drawn by the fragment
+
+
+def test_a_teachers_step_on_this_process_wakes_its_followers_without_waiting_for_the_next_tick(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(room_push, "WATCH_SECONDS", 3600.0)  # the watcher's next tick is an hour away
+    store = RoomStore()
+    code, token = _room(store)
+    woken = threading.Event()
+    w = room_push.Watcher(rerun=lambda sid, f: woken.set() or True)
+    w.watch("a", _follower(code, store, room_push.room_signature(store.pulse(code))))  # starts its thread
+    store.update(code, token, step=1)
+    w.poke()  # what the teacher's page does right after publishing the step
+    assert woken.wait(30), "the follower was not woken until the watcher's next tick"
