@@ -37,10 +37,11 @@ WATCH_SECONDS = 0.25  # how often the watcher asks the store about each watched 
 # GROUP_PAUSE seconds have passed. Streamlit's runtime loop sends one message per event-loop turn, and
 # those turns crawl while page runs hold the GIL: woken one after another without a pause, every
 # follower's picture left the server only after the last page run (bench/NOTES.md "Cheap follower runs").
-# The pause, with no page run going, lets the loop send the group's pictures (~20 messages per follower),
-# so the first followers see the step early and the last no later.
+# The pause, with no page run going, lets the loop send the group's pictures (9 messages per follower since
+# a step reruns only the picture fragment; 20 ms when it was ~20), so the first followers see the step early
+# and the last no later (bench/NOTES.md "Round three": 8 and 10 ms judged against 8/20, 12/10, 16/10, 16/20).
 IN_FLIGHT = 8
-GROUP_PAUSE = 0.02
+GROUP_PAUSE = 0.01
 FLIGHT_SECONDS = 3.0  # a woken session that has not redrawn within this no longer holds a place
 REPUSH_SECONDS = 10.0  # a session that has not redrawn this long after a push is pushed again
 GONE_SECONDS = 300.0  # a session disconnected this long is forgotten (a websocket blip is not: it is retried)
