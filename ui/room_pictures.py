@@ -161,6 +161,7 @@ class PictureCache:
         """The teacher's own picture of the room at this step (ui/room_state.py TeacherRoom.publish), before the
         followers are told: their page runs draw it as it is, without replaying and drawing it again."""
         with self._lock:
+            self.builds += 1
             self._pics[(state_json, step)] = pic
             self._pics.move_to_end((state_json, step))
             while len(self._pics) > self.size:
