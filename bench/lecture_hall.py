@@ -55,18 +55,23 @@ LOST_AFTER_S = 20.0
 STEP_RE = re.compile(r"\*\*Step (\d+)\*\*")
 CODE_RE = re.compile(r"Room code: \*\*([A-Z0-9]{6})\*\*")
 # In each browser student's page: the first time (epoch ms) its screen showed each step, i.e. the narration
-# says "Step N" and both room charts are drawn by plotly and not left over from the previous run (Streamlit
-# marks an element stale while a rerun has not replaced it yet).
+# says "Step N", the page run is over and both room charts are drawn by plotly: not left over from the previous
+# run (Streamlit marks an element stale while a rerun has not replaced it yet) and not waiting for a redraw.
 SEEN_JS = """
 window.__kcSeen = {};
 const look = () => {
   const narration = document.querySelector('.st-key-room_narration');
   const m = narration && narration.innerText.match(/Step (\\d+)/);
   if (!m || m[1] in window.__kcSeen) return;
+  // the page run that brought the step is over, so its charts' new figures have reached the page ...
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') === 'running') return;
   for (const key of ['room_diagram', 'room_logs']) {
     const charts = document.querySelectorAll('.st-key-' + key + ' .js-plotly-plot');
     if (charts.length !== 1 || !charts[0].layout || !charts[0].querySelector('.main-svg')) return;
     if (charts[0].closest('[data-stale="true"]')) return;
+    // ... and plotly has drawn them (ui/live_chart.py marks a chart data-kc-pending until its redraw is painted)
+    if (charts[0].closest('[data-kc-pending]')) return;
   }
   window.__kcSeen[m[1]] = Date.now();
 };

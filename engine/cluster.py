@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import args
 from .broker import Broker
-from .config import BrokerConfig, TopicConfig
+from .config import BrokerConfig, PlainValues, TopicConfig
 from .consumer import Consumer
 from .contracts import Client
 from .controller import Controller
@@ -58,11 +58,29 @@ MAX_RACK_NAME = 64
 
 
 class Topic:
-    __slots__ = ("name", "partitions", "replication_factor", "config", "internal")
+    __slots__ = ("name", "partitions", "replication_factor", "_config", "hot", "internal")
 
     def __init__(self, name: str, partitions: int, rf: int, config: TopicConfig, internal: bool) -> None:
         self.name, self.partitions, self.replication_factor = name, partitions, rf
         self.config, self.internal = config, internal
+
+    @property
+    def config(self) -> TopicConfig:
+        return self._config
+
+    @config.setter
+    def config(self, cfg: TopicConfig) -> None:
+        self._config = cfg
+        self.hot = topic_hot(cfg)
+
+
+def topic_hot(cfg: TopicConfig) -> PlainValues:
+    """The topic's configs as plain attributes (config.PlainValues) for the produce and replication paths,
+    plus `compact` (cleanup.policy has compact) and `max_message_bytes_set` (max.message.bytes set on the
+    topic, else the broker's message.max.bytes applies)."""
+    return PlainValues(
+        cfg, compact=cfg.compact, max_message_bytes_set="max_message_bytes" in cfg.model_fields_set
+    )
 
 
 def validate_topic_name(name: Any) -> str:
@@ -180,6 +198,16 @@ class Cluster:
         self.controller.start_leader_rebalance()
         if controller == "kraft":
             self.scheduler.after(self._quorum_check_ms(), self._quorum_check)
+
+    # -- broker configs ------------------------------------------------------------------------------------
+    @property
+    def broker_config(self) -> BrokerConfig:
+        return self._broker_config
+
+    @broker_config.setter
+    def broker_config(self, cfg: BrokerConfig) -> None:
+        self._broker_config = cfg
+        self.broker_hot = PlainValues(cfg)  # the same values as plain attributes, for the per-batch paths
 
     # -- time ----------------------------------------------------------------------------------------------
     @property
@@ -610,6 +638,11 @@ class Cluster:
     def topic_config(self, topic: str) -> TopicConfig:
         t = self.topics.get(topic)
         return t.config if t is not None else _DEFAULT_TOPIC_CONFIG
+
+    def topic_hot(self, topic: str) -> PlainValues:
+        """topic_config(topic) as plain attributes (Topic.hot): what the per-batch paths read."""
+        t = self.topics.get(topic)
+        return t.hot if t is not None else _DEFAULT_TOPIC_HOT
 
     def leaders_of(self, topic: str) -> list[int | None]:
         """What a Metadata response says about a topic's leaders (the controller's published state)."""
@@ -1273,3 +1306,4 @@ class Cluster:
 
 
 _DEFAULT_TOPIC_CONFIG = TopicConfig.parse({})
+_DEFAULT_TOPIC_HOT = topic_hot(_DEFAULT_TOPIC_CONFIG)

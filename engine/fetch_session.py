@@ -60,6 +60,24 @@ class FetchSession:
         if len(offsets) != known:
             self._active = None  # a partition new to the session
 
+    def incremental(self, parts: dict[TP, tuple[int, int]], meta_version: int) -> dict[TP, tuple[int, int]]:
+        """An incremental fetch naming `parts` (KIP-227): the partitions it names and those whose leader state
+        moved leave quiet; returns what the fetch works on, every partition not quiet, in a full fetch's order."""
+        offsets = self.offsets
+        self.update(parts)
+        quiet = self.quiet
+        for tp in parts:
+            if tp in quiet:
+                self.wake(tp)
+        for tp in self.changed(meta_version):
+            self.wake(tp)
+        if not quiet:
+            return offsets
+        work = {}  # (a loop, not a dict comprehension: 3.11 makes a function object per comprehension run)
+        for tp in self.active():
+            work[tp] = offsets[tp]
+        return work
+
     def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
         self.quiet[tp] = (r, f, leo, r.partition_epoch, r.log.log_start_offset)

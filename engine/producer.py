@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import args
 from .args import send_args
 from .broker import ProduceRequest
-from .config import ProducerConfig
+from .config import PlainValues, ProducerConfig
 from .errors import (
     BufferExhaustedError,
     IllegalStateError,
@@ -256,6 +256,7 @@ class Producer:
         self.id = producer_id
         self.config = ProducerConfig.parse(config, where=f"producer {producer_id!r}")
         cfg = self.config
+        self.hot = PlainValues(cfg)  # the values as plain attributes, for _drain, _seal, _send_request
         self.acks = cfg.acks_int
         # send() reads these for every record: plain attributes are ~4x cheaper than pydantic fields
         self._scheduler = cluster.scheduler
@@ -688,7 +689,7 @@ class Producer:
             return
         c = self.cluster
         now = c.scheduler.now_ms
-        cfg = self.config
+        cfg = self.hot
         linger = cfg.linger_ms
         next_wake: int | None = None
         per_broker: dict[int, dict[TP, ProducerBatch]] = {}
@@ -783,7 +784,7 @@ class Producer:
             ahead += 1
         else:
             return None
-        if ahead and (self.config.max_in_flight == 1 or (self.pid >= 0 and b.sealed is not None)):
+        if ahead and (self.hot.max_in_flight == 1 or (self.pid >= 0 and b.sealed is not None)):
             return None
         return b
 
@@ -791,7 +792,7 @@ class Producer:
         """Close a batch: freeze its columns, assign idempotent sequences, compress."""
         if b.sealed is not None:
             return b.sealed
-        cfg = self.config
+        cfg = self.hot
         keys, values = tuple(b.keys), tuple(b.values)
         if self.pid >= 0:
             # TransactionManager.maybeUpdateProducerIdAndEpoch: a partition's first batch under a new producer id
@@ -831,19 +832,27 @@ class Producer:
         now = c.scheduler.now_ms
         self._req_seq += 1
         sealed: dict[TP, RecordBatch] = {}
+        n = 0  # records in the request, and the event's details: one loop, no comprehensions (one per batch)
+        retry = ""
+        sent = []
+        partitions = []
         for tp, b in parts.items():
-            sealed[tp] = self._seal(b)
+            rb = sealed[tp] = self._seal(b)
             b.state = "in_flight"
             b.attempts += 1
             b.last_attempt_ms = now
-        req = ProduceRequest(self._req_seq, self, sealed, self.acks, self.config.request_timeout_ms)
+            n += rb.count
+            if b.attempts > 1:
+                retry = " (retry)"
+            sent.append((tp, rb.count, rb.wire_bytes))
+            partitions.append(list(tp))
+        cfg = self.hot
+        req = ProduceRequest(self._req_seq, self, sealed, self.acks, cfg.request_timeout_ms)
         self.requests[req.id] = (req, list(parts.values()), leader)
         self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
         broker = c.brokers[leader]
-        n = sum(b.count for b in parts.values())
-        retry = " (retry)" if any(b.attempts > 1 for b in parts.values()) else ""
         first = next(iter(parts))
-        detail = Later(_sent_detail, tuple((tp, b.count, sealed[tp].wire_bytes) for tp, b in parts.items()))
+        detail = Later(_sent_detail, tuple(sent))
         c.emit_lazy(
             "batch_sent",
             "{} sent {} record(s) to broker {}{}: {}",
@@ -853,7 +862,7 @@ class Producer:
             partition=first[1] if len(parts) == 1 else None,
             records=n,
             broker=leader,
-            partitions=[list(tp) for tp in parts],
+            partitions=partitions,
             request=req.id,
         )
         c.network.send(
@@ -869,12 +878,12 @@ class Producer:
             # acks=0: the request is "done" once on the wire; no response will come
             c.scheduler.after(0, self._complete_acks0, req.id)
         else:
-            self._timeouts.start(req.id, self.config.request_timeout_ms, req.id)
-            deadline = now + self.config.request_timeout_ms
+            self._timeouts.start(req.id, cfg.request_timeout_ms, req.id)
+            deadline = now + cfg.request_timeout_ms
             for (
                 b
             ) in parts.values():  # rare: only a batch whose delivery.timeout.ms ends before this request's
-                due = b.created_ms + self.config.delivery_timeout_ms
+                due = b.created_ms + cfg.delivery_timeout_ms
                 if due < deadline:
                     c.scheduler.at(due, self._expire_in_flight, b, b.attempts)
 

@@ -116,6 +116,7 @@ class Replica:
         "topic",
         "partition",
         "broker_id",
+        "tp",
         "log",
         "hw",
         "leader_epoch",
@@ -137,6 +138,7 @@ class Replica:
     def __init__(self, topic: str, partition: int, broker_id: int, now_ms: int) -> None:
         self.topic = topic
         self.partition = partition
+        self.tp = (topic, partition)  # a plain slot, not a property: read several times per batch
         self.broker_id = broker_id
         self.log = PartitionLog(now_ms)
         self.hw = 0
@@ -155,10 +157,6 @@ class Replica:
         self.online = True
         self.ongoing_txns: dict[int, int] = {}  # producer id -> first offset of its open transaction here
         self.aborted_txns: list[tuple[int, int, int]] = []  # (producer id, first offset, abort marker offset)
-
-    @property
-    def tp(self) -> tuple[str, int]:
-        return (self.topic, self.partition)
 
     @property
     def leo(self) -> int:

@@ -22,6 +22,9 @@ that change on every Step (the cluster diagram, the partition log strips): a `st
   (each point's customdata, curve_number, point_number, point_index, x, y): the shape `st.plotly_chart`'s
   selection state has, so `trace_panel.followed_from_selection` reads either.
 * Play: a figure with frames keeps them (`autoplay_script` presses its replay button, as before).
+* Redraw cost: `PlotSchema.findArrayAttributes`, which `Plotly.react` runs for every trace on every redraw (a
+  crawl of the trace type's whole schema), is memoised per trace shape in the page (`memoArrayAttrs`; the same
+  answers, ~1/6 of a log-strip redraw; bench/NOTES.md, issue 17 round 5).
 
 In AppTest the component is a `bidi_component` element whose `data` JSON holds the figure under "spec"
 (`figure_spec`, and tests/ui/ui_fixtures.py `chart_specs`).
@@ -57,10 +60,52 @@ async function streamlitPlotly(chunk) {  // Streamlit's own plotly.js chunk: cac
   return window.Plotly;
 }
 
+// Plotly.react recomputes every trace's array attributes on every redraw (PlotSchema.findArrayAttributes, in
+// Plots.doCalcdata: a crawl of the trace type's whole attribute schema, ~1/6 of a log-strip redraw). Its answer
+// depends only on the trace's module and on which of its attributes hold arrays, so it is kept per that shape:
+// the same list, computed once (checked against the original on 4,000 calls: identical).
+function memoArrayAttrs(Plotly) {
+  const schema = Plotly && Plotly.PlotSchema;
+  if (!schema || typeof schema.findArrayAttributes !== 'function' || schema.__kcMemo) return;
+  const find = schema.findArrayAttributes;
+  const memo = new Map();
+  const isArray = (v) => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  const isPlain = (v) => Object.prototype.toString.call(v) === '[object Object]'
+    && Object.getPrototypeOf(v).hasOwnProperty('hasOwnProperty');
+  const shape = (v, path, out, depth) => {
+    if (depth > 10) { out.push(path + '…'); return out; }  // deeper than any plotly attribute (cycles)
+    for (const k of Object.keys(v)) {
+      if (k[0] === '_') continue;
+      const x = v[k];
+      if (isArray(x)) {
+        out.push(path + k);
+        if (Array.isArray(x) && x.some(isPlain)) {
+          x.forEach((item, i) => { if (isPlain(item)) shape(item, path + k + '[' + i + '].', out, depth + 1); });
+        }
+      } else if (isPlain(x)) shape(x, path + k + '.', out, depth + 1);
+    }
+    return out;
+  };
+  schema.findArrayAttributes = function (trace) {
+    if (!isPlain(trace)) return find.apply(this, arguments);
+    const mod = trace._module;
+    const key = (mod ? (mod.name || '?') : '-') + '|' + trace.type + '|' + shape(trace, '', [], 0).join(',');
+    let hit = memo.get(key);
+    if (hit === undefined || hit.mod !== mod) {
+      if (memo.size > 500) memo.clear();
+      hit = {mod, attrs: find.apply(this, arguments)};
+      memo.set(key, hit);
+    }
+    return hit.attrs.slice();
+  };
+  schema.__kcMemo = true;
+}
+
 function loadPlotly(d) {
   if (!window.__kcPlotly) {
     window.__kcPlotly = (window.Plotly ? Promise.resolve(window.Plotly) : streamlitPlotly(d.chunk))
-      .catch(() => packagePlotly(d.src));
+      .catch(() => packagePlotly(d.src))
+      .then((Plotly) => { memoArrayAttrs(Plotly); return Plotly; });
     window.__kcPlotly.catch(() => { window.__kcPlotly = null; });
   }
   return window.__kcPlotly;

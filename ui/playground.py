@@ -16,7 +16,7 @@ from ui.figures.charts import lag_history_figure, latency_figure, throughput_fig
 from ui.figures.diagram import cluster_diagram, member_state, natural_key
 from ui.figures.flow import animated, autoplay_script
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
-from ui.figures.logs import topic_table
+from ui.figures.logs import log_strips, topic_table
 from ui.figures.palette import colour_group_ids
 from ui.figures.producer import producer_panel, producer_summary
 from ui.live_chart import live_chart
@@ -134,30 +134,33 @@ def _live(s: PlaygroundSession, mode: tuple[bool, str, bool]) -> None:
     _sync_link(s)
 
 
-DIAGRAM_CACHE = "kc_diagram_cache"  # st.session_state: this browser session's diagrams, by run and position
+DIAGRAM_CACHE = "kc_diagram_cache"  # st.session_state: this browser session's pictures, by run and position
 DIAGRAM_CACHE_SIZE = 64
 
 
 def _diagram(s: PlaygroundSession, snap, highlight, path):
-    """The cluster diagram, built once per picture: Back, a jump to a recent step or a rerun that did not
-    step (a tab, a followed record) reuses it. The key holds everything the picture depends on: the run
-    (scenario version, the commands applied so far, the recorded non-visible moves) and the position. Kept
-    in this session's own state, so one student's cluster never reaches another's."""
-    if s.live is not None:  # serving real clients: the cluster moves with the wall clock, not the position
-        return cluster_diagram(snap, highlight=highlight, path=path)
-    tl = s.timeline
-    key = (
-        s.version,
-        s.position,
-        repr(tl.commands[: tl._applied]),
-        repr(tl.moves),
-        tuple(highlight),
-        repr(path),
+    """The cluster diagram, built once per picture (`_cached`)."""
+    return _cached(
+        s,
+        ("diagram", tuple(highlight), repr(path)),
+        lambda: cluster_diagram(snap, highlight=highlight, path=path),
     )
+
+
+def _cached(s: PlaygroundSession, what: tuple, build):
+    """A picture of this run at this position, built once: Back, a jump to a recent step or a rerun that did
+    not step (a tab, a followed record) reuses it. The key holds everything the picture depends on: the run
+    (scenario version, the commands applied so far, the recorded non-visible moves), the position and `what`
+    (which picture, and its own inputs). Kept in this session's own state, so one student's cluster never
+    reaches another's; the newest `DIAGRAM_CACHE_SIZE` pictures are kept."""
+    if s.live is not None:  # serving real clients: the cluster moves with the wall clock, not the position
+        return build()
+    tl = s.timeline
+    key = (s.version, s.position, repr(tl.commands[: tl._applied]), repr(tl.moves), what)
     cache = st.session_state.setdefault(DIAGRAM_CACHE, {})
     fig = cache.pop(key, None)  # popped and put back: the newest use is last, the oldest is dropped first
     if fig is None:
-        fig = cluster_diagram(snap, highlight=highlight, path=path)
+        fig = build()
         while len(cache) >= DIAGRAM_CACHE_SIZE:
             del cache[next(iter(cache))]
     cache[key] = fig
@@ -449,7 +452,19 @@ def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
         + ("**Pause, then click a record to follow it**" if s.playing else "**Click a record to follow it**")
         + ": its life appears under the strips, its path on the diagram."
     )
-    render_clickable_logs(s.cluster, snap, topic, key="logs", config=PLOTLY_CONFIG, then=lambda: _no_tick(s))
+    render_clickable_logs(
+        s.cluster,
+        snap,
+        topic,
+        key="logs",
+        config=PLOTLY_CONFIG,
+        then=lambda: _no_tick(s),
+        strips=lambda ring: (
+            _cached(  # Back and a revisited step reuse the strips (~25 ms to build at step 1,000)
+                s, ("logs", topic, ring), lambda: log_strips(snap, topic, followed=ring)
+            )
+        ),
+    )
     if topic:
         st.markdown(f"`{kafka_cli.topic_describe(topic)}`")
         st.dataframe(_table(topic_table(snap, topic)), hide_index=True, width="stretch")

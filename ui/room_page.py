@@ -28,6 +28,7 @@ from lessons.choices import shuffled
 from ui import room_push
 from ui.figures.diagram import natural_key
 from ui.figures.room import answer_histogram
+from ui.live_chart import live_chart
 from ui.room_pictures import PICTURES, Picture, _clip, build_picture, follow  # noqa: F401 - re-exported
 from ui.room_state import StudentRoom, TeacherRoom, TooManyTries  # noqa: F401 - re-exported
 from ui.rooms import (
@@ -365,8 +366,11 @@ def _draw(pic: Picture, who: str, compact: bool = False) -> None:
         # one element, not two: a lecture hall sends this to every follower on every step (each element is a
         # message of its own)
         st.markdown(f"##### {when} — {md_escape(text)}" if compact else f"{when}\n\n#### {md_escape(text)}")
-    st.plotly_chart(pic.diagram, key="room_diagram", config=PLOTLY_CONFIG)
-    st.plotly_chart(pic.logs, key="room_logs", config=PLOTLY_CONFIG)
+    # live charts, not st.plotly_chart: its element id is derived from the figure, so every step made a new
+    # element, and Streamlit keeps the old one on screen ("retained") until the run ends; a click that cut a
+    # run short left those copies standing, a teacher saw the diagram two or three times
+    live_chart(pic.diagram, "room_diagram", PLOTLY_CONFIG)
+    live_chart(pic.logs, "room_logs", PLOTLY_CONFIG)
 
 
 def _guard(flash: list, action: Callable[[], Any]) -> bool:
@@ -802,10 +806,9 @@ def _answers(t: TeacherRoom, store: RoomStore) -> None:
             st.caption(
                 "  \n".join(f"{chr(65 + j)}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices))
             )
-        st.plotly_chart(
-            answer_histogram(q.choices, q.counts, q.answer, q.revealed),
-            key="room_histogram",
-            config=PLOTLY_CONFIG,
+        # a live chart (redrawn in place as answers arrive; see _draw)
+        live_chart(
+            answer_histogram(q.choices, q.counts, q.answer, q.revealed), "room_histogram", PLOTLY_CONFIG
         )
         with st.container(horizontal=True):
             st.button(
@@ -1070,10 +1073,8 @@ def _student_question(s: StudentRoom, view: RoomView, store: RoomStore) -> None:
                 st.markdown(f"You answered **{letters[mine]}**" + (" — right!" if right else ""))
             _reveal_text(q)
             st.caption("  \n".join(f"{letters[j]}. {_qtext(c, q.markdown)}" for j, c in enumerate(q.choices)))
-            st.plotly_chart(
-                answer_histogram(q.choices, q.counts, q.answer, True),
-                key="room_student_histogram",
-                config=PLOTLY_CONFIG,
+            live_chart(
+                answer_histogram(q.choices, q.counts, q.answer, True), "room_student_histogram", PLOTLY_CONFIG
             )
 
 

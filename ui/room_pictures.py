@@ -62,13 +62,12 @@ class SharedFigure(go.Figure):
     """A plotly figure that many page runs draw and nobody changes after it is built: its `to_dict()` is
     computed once and handed out again.
 
-    `st.plotly_chart(fig)` starts with `fig.to_dict()` (plotly.tools.return_figure_from_figure_or_data; so does
-    `plotly.io.to_json(fig)`): a deep copy of every trace and shape plus plotly's typed-array pass, ~1.5 ms for
-    a room's diagram and ~2.5 ms for its log strips, for every follower of every step. Shared, that is once
-    per (recipe, step) per process; what each page run still does is `json.dumps` of this dict and hashing the
-    JSON for the element id (under 1 ms together). `to_dict()`'s result must not be modified: it is the same
-    dict for every caller (Streamlit only reads it; plotly's `to_json` pops trace uids, which it has none of).
-    tests/ui/test_room_pictures.py checks that `st.plotly_chart` still draws it without a second `to_dict`."""
+    The room's live charts (ui/live_chart.py) send `plotly.io.to_json(fig)`, which starts with `fig.to_dict()`:
+    a deep copy of every trace and shape plus plotly's typed-array pass, ~1.5 ms for a room's diagram and ~2.5
+    ms for its log strips, for every follower of every step. Shared, that is once per (recipe, step) per
+    process; what each page run still does is the JSON encoding of this dict (under 1 ms). `to_dict()`'s
+    result must not be modified: it is the same dict for every caller (plotly's `to_json` only reads it, but pops trace uids, which it has none of).
+    tests/ui/test_room_pictures.py checks that a page run draws it without a second `to_dict`."""
 
     _shared_dict: dict[str, Any] | None = None
 
@@ -97,7 +96,7 @@ class Picture:
     position: int
     now_ms: int
     summary: str | None  # the step's headline, None when nothing visible happened
-    diagram: SharedFigure  # never changed after building: every session's st.plotly_chart sends the same JSON
+    diagram: SharedFigure  # never changed after building: every session's live chart sends the same JSON
     logs: SharedFigure
     snapshot: Any  # the ClusterSnapshot the figures were drawn from
 

@@ -260,13 +260,16 @@ def render_clickable_logs(
     key: str = "logs",
     config: dict | None = None,
     then: Callable[[], None] | None = None,
+    strips: Callable[[tuple[str, int, int, bool] | None], Any] | None = None,
 ) -> None:
     """The partition log strips, each record clickable; the followed record's trace right under them.
-    `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step)."""
+    `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step).
+    `strips`: builds the figure for the ringed record (default `log_strips` of `snap`; the Playground's reuses
+    the figure of a position it has drawn before)."""
     rec = get_followed()
     ring = rec.as_tuple() if rec is not None and rec.topic == topic else None
     live_chart(  # one plotly div redrawn in place on each Step; a click on a record calls back
-        log_strips(snap, topic, followed=ring),
+        strips(ring) if strips is not None else log_strips(snap, topic, followed=ring),
         key,
         config or PLOTLY_CONFIG,
         on_select=partial(_on_record_click, key, then),
@@ -484,10 +487,10 @@ def render_trace_panel(
         key=f"{key}_on_diagram",
         help="Halos mark the producer, brokers and consumers the record went through.",
     ):
-        st.plotly_chart(
+        live_chart(  # changes as the record moves: redrawn in place (see ui/live_chart.py)
             cluster_diagram(snap, highlight=path_actors(tr), path=message_path(tr)),
-            key=f"{key}_path_diagram",
-            config=PLOTLY_CONFIG,
+            f"{key}_path_diagram",
+            PLOTLY_CONFIG,
         )
     return tr
 
@@ -573,7 +576,7 @@ def _show(tr: Trace, key: str) -> None:
             st.warning(
                 f"**Truncated at t={s.time_ms} ms.** {md_escape(s.summary)}", icon=":material/content_cut:"
             )
-    st.plotly_chart(trace_figure(tr), key=f"{key}_trace_figure", config=PLOTLY_CONFIG)
+    live_chart(trace_figure(tr), f"{key}_trace_figure", PLOTLY_CONFIG)  # grows as the record moves
     st.dataframe(
         trace_rows(tr),
         hide_index=True,

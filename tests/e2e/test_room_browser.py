@@ -19,9 +19,11 @@ FOLLOW_SECONDS = 6.0  # "within a few seconds": the server wakes a follower with
 
 pytestmark = pytest.mark.e2e
 
-# Exactly one chart with this key (while a rerun replaces an element, the stale copy can linger a moment).
+# Exactly one current chart with this key: while a run replaces an element, Streamlit keeps the old copy
+# marked data-stale="true" until the run ends, and a page that reruns often (the teacher's histogram and
+# heartbeat fragments) may show it at any moment.
 PICTURE = """key => {
-  const all = document.querySelectorAll('.st-key-' + key + ' .js-plotly-plot');
+  const all = document.querySelectorAll('.st-key-' + key + ':not([data-stale="true"]) .js-plotly-plot');
   if (all.length !== 1) return null;
   const el = all[0];
   if (!el || !el.layout) return null;
@@ -31,6 +33,21 @@ PICTURE = """key => {
     annotations: (el.layout.annotations || []).map(a => a.text),
     data: el.data.map(t => [t.name, t.x, t.y])});
 }"""
+
+
+# What the page holds under a chart's key, for a timeout message: how many copies, stale or not, drawn or not.
+CHART_STATE = """key => Array.from(document.querySelectorAll('.st-key-' + key)).map(c =>
+  ({stale: c.getAttribute('data-stale'), plots: c.querySelectorAll('.js-plotly-plot').length,
+    drawn: Array.from(c.querySelectorAll('.js-plotly-plot')).map(p => !!p.layout)}))"""
+
+
+def picture(page, key: str, timeout: float, what: str) -> str:
+    """The chart's picture once there is exactly one current, drawn copy; on a timeout the message says what
+    the page held instead."""
+    try:
+        return wait_for(lambda: page.evaluate(PICTURE, key), timeout, what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; under .st-key-{key}: {page.evaluate(CHART_STATE, key)}") from None
 
 
 def narration(page) -> str:
@@ -57,13 +74,13 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
             step_to(teacher, n)
         t0 = time.monotonic()
         wait_for(lambda: step_of(student) == 5, FOLLOW_SECONDS, "the student's screen at step 5")
-        want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 30, "the teacher's diagram")
+        want = picture(teacher, "room_diagram", 30, "the teacher's diagram")
         wait_for(
             lambda: student.evaluate(PICTURE, "room_diagram") == want,
             FOLLOW_SECONDS,
             "the student's diagram to equal the teacher's",
         )
-        logs = wait_for(lambda: teacher.evaluate(PICTURE, "room_logs"), 30, "the teacher's log strips")
+        logs = picture(teacher, "room_logs", 30, "the teacher's log strips")
         wait_for(
             lambda: student.evaluate(PICTURE, "room_logs") == logs, FOLLOW_SECONDS, "the same log strips"
         )
@@ -99,7 +116,7 @@ def test_teacher_leads_student_follows_answers_and_breaks_away(browser, server, 
         # rejoin snaps back to the teacher's step and picture
         student.get_by_role("button", name="Rejoin").click()
         wait_for(lambda: step_of(student) == 7, FOLLOW_SECONDS, "the student back at the teacher's step")
-        want = wait_for(lambda: teacher.evaluate(PICTURE, "room_diagram"), 30, "the teacher's diagram")
+        want = picture(teacher, "room_diagram", 30, "the teacher's diagram")
         wait_for(
             lambda: student.evaluate(PICTURE, "room_diagram") == want,
             FOLLOW_SECONDS,

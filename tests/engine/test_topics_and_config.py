@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Cluster
+from engine.config import BrokerConfig, TopicConfig
 from engine.errors import (
     ConfigError,
     InvalidPartitionsError,
@@ -157,3 +158,28 @@ def test_single_broker_cannot_host_offsets_topic_with_rf3_like_real_kafka():
     k2 = ok.consumer("c1", group_id="g1", topics=["orders"])
     ok.run_for(5000)
     assert k2.state == "stable" and k2.assignment == [("orders", 0)]
+
+
+def test_a_replaced_topic_or_broker_config_applies_to_the_next_batch():
+    # The produce path reads configs from plain copies (Topic.hot, Cluster.broker_hot): replacing a config, as an
+    # alter-config command would, must reach them. max.message.bytes on the topic, else the broker's
+    # message.max.bytes (UnifiedLog.analyzeAndValidateRecords), refuses a batch larger than the limit.
+    c = Cluster(brokers=3, seed=1)
+    c.create_topic("t", partitions=1, replication_factor=3)
+    c.run_for(500)
+    p = c.producer("p", config={"acks": "1", "linger.ms": 0})
+
+    def send_500_bytes():
+        fut = p.send("t", value=bytes(500))
+        c.run_until(lambda: fut.done, 60_000)
+        return fut.error
+
+    assert send_500_bytes() is None
+    c.topics["t"].config = TopicConfig.parse({"max.message.bytes": 200})
+    err = send_500_bytes()
+    assert err is not None and err.name == "RECORD_TOO_LARGE"
+    c.topics["t"].config = TopicConfig.parse({})
+    assert send_500_bytes() is None
+    c.broker_config = BrokerConfig.parse({"message.max.bytes": 200})
+    err = send_500_bytes()
+    assert err is not None and err.name == "RECORD_TOO_LARGE"

@@ -209,7 +209,8 @@ class Checker:
     4. A Stable group whose members are all alive (none crashed-but-not-expired) owns each subscribed
        partition exactly once; live consumers in the group's generation never share a partition.
     5. Committed offsets never exceed the high watermark (the highest any leader reached).
-    6. With idempotence, no (producer id, sequence) appears twice in any log.
+    6. With idempotence, no (producer id, producer epoch, sequence) appears twice in any log (a bumped epoch
+       starts its sequences at 0 again: KIP-360, ProducerStateManager keeps sequences per epoch).
     7. (teardown) The same commands replay to the same event log.
     8, 9. Checked by `LogWitness` at the moment they happen, from the replicas' logs (not the engine's HW): what
        the HW covers, acks=all acknowledges or poll() returns is on every ISR member; nothing visible is truncated.
@@ -298,7 +299,7 @@ class Checker:
                 if r is None:
                     continue
                 prev = -1
-                seqs: set[tuple[int, int]] = set()
+                seqs: set[tuple[int, int, int]] = set()
                 for batch in r.log.batches():
                     for i, o in enumerate(batch.record_offsets()):
                         assert o > prev, (
@@ -306,10 +307,10 @@ class Checker:
                         )
                         prev = o
                         if batch.producer_id >= 0:
-                            s = (batch.producer_id, batch.base_sequence + i)
+                            s = (batch.producer_id, batch.producer_epoch, batch.base_sequence + i)
                             assert s not in seqs, (
-                                f"invariant 6: broker {b.id}'s {tp[0]}-{tp[1]} holds producer id {s[0]} sequence "
-                                f"{s[1]} twice (the second at offset {o})"
+                                f"invariant 6: broker {b.id}'s {tp[0]}-{tp[1]} holds producer id {s[0]} epoch "
+                                f"{s[1]} sequence {s[2]} twice (the second at offset {o})"
                             )
                             seqs.add(s)
                 if leader is None or r is leader:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "ui" / "room_page.py")
 
@@ -23,8 +23,7 @@ def run_page(params: dict[str, str] | None = None) -> AppTest:
 
 def diagram_of(at: AppTest) -> dict:
     """The plotly spec of the cluster diagram on the page (the chart whose shapes include the brokers)."""
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
+    for spec in chart_specs(at):
         if any((sh.get("name") or "").startswith("broker-") for sh in spec["layout"].get("shapes", [])):
             return spec
     raise AssertionError("no cluster diagram on the page")

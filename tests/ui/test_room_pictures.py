@@ -1,7 +1,7 @@
 """Issue 20, a lecture hall: a follower's page run sends the room's shared figures as they are, without
 copying each figure's dict again (ui/room_pictures.py SharedFigure), and they look as plotly would draw them.
-This leans on what `st.plotly_chart` does with a figure (it takes `fig.to_dict()`): a Streamlit that builds
-the spec another way fails here, not silently in the bench."""
+This leans on what ui/live_chart.py does with a figure (`plotly.io.to_json`, which takes `fig.to_dict()`): a
+plotly that builds the JSON another way fails here, not silently in the bench."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import json
 import plotly.io as pio
 from plotly.basedatatypes import BaseFigure
 from room_apptest import run_page
+from ui_fixtures import chart_specs
 
 from ui import room_page
 from ui.room_pictures import SharedFigure
 
 
 def _specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return chart_specs(at)
 
 
 def test_a_follower_sends_the_shared_figures_without_copying_them_and_they_look_the_same(monkeypatch):
@@ -35,9 +36,9 @@ def test_a_follower_sends_the_shared_figures_without_copying_them_and_they_look_
     monkeypatch.setattr(BaseFigure, "to_dict", lambda fig: copies.append(fig) or deep_copy(fig))
     student.run()  # the follower's next page run (as when the server wakes it)
     assert not student.exception
-    assert copies == [], "st.plotly_chart copied a shared figure's dict again"
+    assert copies == [], "drawing a shared figure copied its dict again"
     monkeypatch.undo()
-    # the same picture as plotly's own to_dict of these figures gives (what st.plotly_chart sent before)
+    # the same picture as plotly's own to_dict of these figures gives
     plain = [json.loads(pio.to_json(deep_copy(f), validate=False)) for f in (pic.diagram, pic.logs)]
     assert _specs(student) == plain
     assert _specs(student) == _specs(teacher)

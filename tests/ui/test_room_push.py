@@ -236,6 +236,7 @@ def test_a_followers_picture_is_a_fragment_the_server_can_rerun_alone(monkeypatc
     """Which fragment draws the picture comes from Streamlit's internals (room_push.current_fragment): a
     Streamlit upgrade that moves them fails here, instead of every follower silently running its whole page."""
     from room_apptest import run_page
+    from ui_fixtures import chart_specs
 
     registered: list = []
     monkeypatch.setattr(room_push, "available", lambda: True)  # as under `streamlit run`
@@ -249,7 +250,7 @@ def test_a_followers_picture_is_a_fragment_the_server_can_rerun_alone(monkeypatc
     assert registered and isinstance(registered[-1], str) and registered[-1]
     assert room_push.current_fragment() is None  # not in a fragment here
     assert any(m.value.startswith("**Step 1**") for m in student.markdown)
-    assert len(student.get("plotly_chart")) == 2  # the diagram and the log strips, drawn by the fragment
+    assert len(chart_specs(student)) == 2  # the diagram and the log strips, drawn by the fragment
 
 
 def test_a_teachers_step_on_this_process_wakes_its_followers_without_waiting_for_the_next_tick(monkeypatch):

@@ -4,12 +4,11 @@ questions are offered only on the cluster they name."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import streamlit as st
 from room_apptest import diagram_of, run_page
 from streamlit.testing.v1 import AppTest
+from ui_fixtures import chart_specs
 
 from ui import room_page
 from ui.rooms import ORPHAN_SECONDS, STORE
@@ -160,11 +159,7 @@ def test_the_projector_view_shows_question_histogram_and_picture_in_the_main_are
     assert not teacher.title  # no page title: the room code line is the header
     assert any(m.value.startswith(f"### Room code **{t.code}**") for m in teacher.markdown)
     assert any(m.value == "#### Which broker leads orders-0?" for m in teacher.main.markdown)
-    hist = next(
-        json.loads(c.proto.spec)
-        for c in teacher.main.get("plotly_chart")
-        if json.loads(c.proto.spec)["data"][0].get("name") == "answers"
-    )
+    hist = next(spec for spec in chart_specs(teacher.main) if spec["data"][0].get("name") == "answers")
     assert hist["data"][0]["x"] == [0, 1, 0]
     assert diagram_of(teacher)
     assert not any(f"teacher={t.token}" in c.value for c in teacher.code)  # never the secret on the projector

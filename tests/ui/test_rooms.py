@@ -151,10 +151,10 @@ def test_follow_replays_incrementally_and_rebuilds_when_the_teacher_goes_back():
 
 
 def test_teacher_and_student_pages_through_apptest():
-    import json
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
+    from ui_fixtures import chart_specs
 
     page = str(Path(__file__).resolve().parents[2] / "ui" / "room_page.py")
     teacher = AppTest.from_file(page, default_timeout=60)
@@ -176,12 +176,9 @@ def test_teacher_and_student_pages_through_apptest():
 
     def diagram(at):
         return next(
-            json.loads(c.proto.spec)
-            for c in at.get("plotly_chart")
-            if any(
-                (sh.get("name") or "").startswith("broker-")
-                for sh in json.loads(c.proto.spec)["layout"].get("shapes", [])
-            )
+            spec
+            for spec in chart_specs(at)
+            if any((sh.get("name") or "").startswith("broker-") for sh in spec["layout"].get("shapes", []))
         )
 
     assert s.picture.position == 5 and diagram(student) == diagram(teacher)
@@ -197,11 +194,7 @@ def test_teacher_and_student_pages_through_apptest():
     student.button(key="room_send").click().run()
     assert not student.error
     teacher.run()
-    hist = next(
-        json.loads(c.proto.spec)
-        for c in teacher.get("plotly_chart")
-        if json.loads(c.proto.spec)["data"][0].get("name") == "answers"
-    )
+    hist = next(spec for spec in chart_specs(teacher) if spec["data"][0].get("name") == "answers")
     assert hist["data"][0]["x"] == [1, 0, 0]
     teacher.button(key="room_reveal").click().run()
     student.run()

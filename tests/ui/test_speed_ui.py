@@ -50,8 +50,13 @@ def _diagram(at) -> dict:
     )
 
 
+def _strips(at) -> dict:
+    return next(s for s in chart_specs(at) if any(t.get("name") == "records" for t in s["data"]))
+
+
 def test_cached_diagrams_are_the_pictures_of_their_step_and_a_command_is_never_hidden():
-    """Issue 17 speed: Back reuses the diagram drawn for that step; a crash at the same step draws anew."""
+    """Issue 17 speed: Back reuses the diagram and log strips drawn for that step; a crash at the same step
+    draws anew."""
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
@@ -61,11 +66,13 @@ def test_cached_diagrams_are_the_pictures_of_their_step_and_a_command_is_never_h
     at.switch_page("ui/playground.py").run()
     for _ in range(3):
         at.button(key="step").click().run()
-    at3 = _diagram(at)
+    at3, strips3 = _diagram(at), _strips(at)
     at.button(key="step").click().run()
     assert _diagram(at) != at3
+    assert _strips(at) != strips3  # step 4 acknowledged or appended a record
     at.button(key="back").click().run()
     assert _diagram(at) == at3  # the picture of step 3, exactly
+    assert _strips(at) == strips3
     at.button(key="crash_b1").click().run()
     crashed = _diagram(at)
     assert crashed != at3  # same position, another run: not the cached picture
