@@ -363,11 +363,9 @@ def _draw(pic: Picture, who: str, compact: bool = False) -> None:
                 else "Nothing visible happened at this step."
             )
         )
-        if compact:
-            st.markdown(f"##### {when} — {md_escape(text)}")
-        else:
-            st.markdown(when)
-            st.markdown(f"#### {md_escape(text)}")
+        # one element, not two: a lecture hall sends this to every follower on every step (each element is a
+        # message of its own)
+        st.markdown(f"##### {when} — {md_escape(text)}" if compact else f"{when}\n\n#### {md_escape(text)}")
     # live charts, not st.plotly_chart: its element id is derived from the figure, so every step made a new
     # element, and Streamlit keeps the old one on screen ("retained") until the run ends; a click that cut a
     # run short left those copies standing, a teacher saw the diagram two or three times
@@ -611,7 +609,7 @@ def _teacher_live(t: TeacherRoom, store: RoomStore, mode: tuple[bool, str]) -> N
         (st.error if level == "error" else st.caption)(md_escape(msg))
     t.flash.clear()
     run.flash.clear()
-    _picture(run, "teacher", compact=t.projector)
+    _draw(t.picture(), "teacher", compact=t.projector)  # the picture its followers draw (shared, built once)
 
 
 def _time_controls(t: TeacherRoom, store: RoomStore) -> None:
@@ -775,7 +773,8 @@ def _pose(t: TeacherRoom, store: RoomStore) -> None:
                 t.code, t.token, ss.get("room_q_text") or "", choices, answer, ss.get("room_q_expl") or ""
             )
 
-    _guard(t.flash, pose)
+    if _guard(t.flash, pose):
+        room_push.poke()  # this process's followers see the question now, not at the watcher's next tick
 
 
 def _answers_live(t: TeacherRoom, store: RoomStore) -> None:
@@ -903,10 +902,14 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
     s.flash.clear()
     if s.following:
         _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
-        if s.picture is not None:
+        s.question_drawn = question_signature(view.question)
+        if woken:
+            s.fresh = (
+                True  # the fragment draws the picture this run just read, without asking the store again
+            )
+            st.fragment(_picture_fragment)(s, store)
+        elif s.picture is not None:
             _draw(s.picture, "student")
-        if woken:  # registered once drawn: the watcher wakes the next follower when this one is done
-            room_push.watch(s.code, store, (s.drawn, s.orphaned))
         return
     if s.run is None:
         return
@@ -930,6 +933,51 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
     run.flash.clear()
     _student_question(s, view, store)  # always drawn (a caption when there is none): the page never jumps
     _picture(s.run, "student")
+
+
+def question_signature(q: Any) -> Any:
+    """What of the room's question a following student's page shows: which one, whether revealed, and the
+    counts once revealed (the histogram)."""
+    if q is None:
+        return None
+    return q.qid, q.revealed, tuple(q.counts) if q.revealed else None
+
+
+def _picture_fragment(s: StudentRoom, store: RoomStore) -> None:
+    """A following student's picture of the room (narration, diagram, log strips), in a fragment of its own.
+    In the page's run it draws what that run read. When the teacher steps, the server reruns only this
+    fragment (ui/room_push.py): it reads the room once, draws the new picture and registers what it drew;
+    the rest of the page (title, status row, question) stays as it is and is not sent again. When more than
+    the picture changed (the question, the orphan notice, the room closed, the student broke away, the store
+    stopped answering) it asks for a run of the whole page instead."""
+    if s.fresh:
+        s.fresh = False
+    else:
+        try:
+            view = store.get(s.code)
+            changed = (
+                view is None
+                or not s.following
+                or orphaned(view.away if view.away is not None else store.teacher_away(s.code)) != s.orphaned
+                or question_signature(view.question) != s.question_drawn
+            )
+        except StoreUnavailable:
+            changed = True  # the page's run says the room is unavailable, and retries
+        if changed:
+            st.rerun(scope="app")
+        try:
+            s.picture = PICTURES.get(view)
+            s.seen = view
+        except (
+            KafkaError,
+            UserInputError,
+        ) as exc:  # a recipe that does not replay: say so, keep the old picture
+            st.error(f"room state: could not replay the teacher's run: {exc}")
+        s.drawn = signature(s, view)
+    if s.picture is not None:
+        _draw(s.picture, "student")
+    # registered once drawn: the watcher wakes the next follower when this one is done
+    room_push.watch(s.code, store, (s.drawn, s.orphaned), room_push.current_fragment())
 
 
 def _poll(s: StudentRoom, store: RoomStore) -> None:

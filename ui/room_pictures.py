@@ -156,6 +156,20 @@ class PictureCache:
                     self._pics.popitem(last=False)
             return pic
 
+    def put(self, state_json: str, step: int, pic: Picture) -> None:
+        """The teacher's own picture of the room at this step (ui/room_state.py TeacherRoom.publish), before the
+        followers are told: their page runs draw it as it is, without replaying and drawing it again."""
+        with self._lock:
+            self.builds += 1
+            self._pics[(state_json, step)] = pic
+            self._pics.move_to_end((state_json, step))
+            while len(self._pics) > self.size:
+                self._pics.popitem(last=False)
+
+    def peek(self, state_json: str, step: int) -> Picture | None:
+        with self._lock:
+            return self._pics.get((state_json, step))
+
     def clear(self) -> None:
         with self._lock:
             self._pics.clear()

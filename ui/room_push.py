@@ -37,10 +37,11 @@ WATCH_SECONDS = 0.25  # how often the watcher asks the store about each watched 
 # GROUP_PAUSE seconds have passed. Streamlit's runtime loop sends one message per event-loop turn, and
 # those turns crawl while page runs hold the GIL: woken one after another without a pause, every
 # follower's picture left the server only after the last page run (bench/NOTES.md "Cheap follower runs").
-# The pause, with no page run going, lets the loop send the group's pictures (~20 messages per follower),
-# so the first followers see the step early and the last no later.
+# The pause, with no page run going, lets the loop send the group's pictures (9 messages per follower since
+# a step reruns only the picture fragment; 20 ms when it was ~20), so the first followers see the step early
+# and the last no later (bench/NOTES.md "Round three": 8 and 10 ms judged against 8/20, 12/10, 16/10, 16/20).
 IN_FLIGHT = 8
-GROUP_PAUSE = 0.02
+GROUP_PAUSE = 0.01
 FLIGHT_SECONDS = 3.0  # a woken session that has not redrawn within this no longer holds a place
 REPUSH_SECONDS = 10.0  # a session that has not redrawn this long after a push is pushed again
 GONE_SECONDS = 300.0  # a session disconnected this long is forgotten (a websocket blip is not: it is retried)
@@ -54,9 +55,35 @@ class Follower:
     drawn: Any  # (version, orphaned) as the page last drew them
     client_state: Any  # the ClientState a push reruns the page with (query string, page, browser context)
     page: str  # the page's script hash: a session that went to another page is not pushed
+    fragment: str | None = None  # the fragment that draws the room's picture: a new step reruns only it
     pushed: Any = None  # what the last push was for
     pushed_at: float = 0.0
     missing_since: float | None = None  # when a push last found the session disconnected
+
+
+def picture_only(f: Follower) -> bool:
+    """Is what moved since `f` drew only the room's step or recipe or question (its version), so that rerunning
+    the page's picture fragment is enough? Not for an orphan notice coming or going, a closed room or a store
+    that does not answer: those change the rest of the page, which a full page run redraws. (The fragment
+    itself asks for a full run when it finds the question changed: ui/room_page.py `_picture_fragment`.)"""
+    if not f.fragment or f.pushed in (None, DOWN) or f.drawn in (None, DOWN):
+        return False
+    (version, orphaned), (drawn_version, drawn_orphaned) = f.pushed, f.drawn
+    return version is not None and drawn_version is not None and orphaned == drawn_orphaned
+
+
+def current_fragment() -> str | None:
+    """The id of the fragment this code runs in, or None (not in a fragment, or a Streamlit that does not
+    say). Streamlit has no public call for it: its `ThreadState` (streamlit.runtime.scriptrunner_utils,
+    1.67) holds it while a fragment body runs. tests/ui/test_room_push.py fails if that stops working, and
+    without it followers are woken with a full page run, as before."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        fid = ThreadState.get().fragment_id
+    except (ImportError, AttributeError, RuntimeError):
+        return None
+    return fid if isinstance(fid, str) and fid else None
 
 
 def room_signature(pulse: tuple[int | None, float | None]) -> tuple[int | None, bool]:
@@ -104,13 +131,15 @@ class Watcher:
     ) -> None:
         self._lock = threading.Lock()
         self._background = background  # False (tests): no thread; call tick() and next_group() by hand
-        self._group_done = threading.Event()  # the group in flight has redrawn: the next one after a pause
+        self._group_done = threading.Event()  # the group in flight has redrawn (or `poke`): the watcher acts
+        self._poked = False  # a room moved on this process: tick now
         self._followers: dict[str, Follower] = {}
         self._thread: threading.Thread | None = None
         self._rerun = rerun or _rerun_session
         self._flying: dict[str, float] = {}  # session id -> when it was woken (not redrawn yet)
         self._waiting: list[str] = []  # sessions found behind, to wake as places free up
         self._shows: dict[tuple[int, str], Any] = {}  # (store, code) -> what the room showed at the last tick
+        self._turns: dict[tuple[int, str], int] = {}  # (store, code) -> how many times the room moved
         self.pushes = 0  # reruns asked for (for tests and the bench notes)
 
     def watch(self, session_id: str, follower: Follower) -> None:
@@ -143,6 +172,13 @@ class Watcher:
         if group_done:
             self._group_done.set()
 
+    def poke(self) -> None:
+        """A room moved on this process (its teacher's page just published a step or a question): ask the
+        store now instead of at the next tick (up to WATCH_SECONDS later). Followers on other processes (Redis)
+        still learn of it at their own watcher's next tick."""
+        self._poked = True
+        self._group_done.set()
+
     def next_group(self) -> None:
         """Wake the next group of followers waiting (the watcher thread calls it GROUP_PAUSE after a group
         redrew)."""
@@ -158,6 +194,12 @@ class Watcher:
         while True:
             group_done = self._group_done.wait(max(0.0, due - time.monotonic()))
             try:
+                if group_done and self._poked:  # (a group that redrew meanwhile: this tick wakes the next)
+                    self._poked = False
+                    self._group_done.clear()
+                    due = time.monotonic() + WATCH_SECONDS
+                    self.tick()
+                    continue
                 if group_done:
                     time.sleep(GROUP_PAUSE)  # no page run going: the event loop sends the group's pictures
                     self.next_group()
@@ -176,15 +218,17 @@ class Watcher:
                 rooms.setdefault((id(f.store), f.code), []).append((sid, f))
         shows: dict[tuple[int, str], Any] = {}
         behind: list[str] = []
+        turns: dict[tuple[int, str], int] = {}
         for key, group in rooms.items():
             store, code = group[0][1].store, group[0][1].code
             try:
                 shows[key] = room_signature(store.pulse(code))
             except StoreUnavailable:
                 shows[key] = DOWN
-            behind += [sid for sid, f in group if f.drawn != shows[key]]
+            turns[key] = self._turns.get(key, 0) + (shows[key] != self._shows.get(key, shows[key]))
+            behind += _rotated([sid for sid, f in group if f.drawn != shows[key]], turns[key])
         with self._lock:
-            self._shows = shows
+            self._shows, self._turns = shows, turns
             for sid, woken in list(self._flying.items()):
                 if now - woken > FLIGHT_SECONDS:  # slow or gone: it no longer holds a place
                     del self._flying[sid]
@@ -223,6 +267,17 @@ class Watcher:
                 self.forget(sid)
 
 
+def _rotated(sids: list[str], turn: int) -> list[str]:
+    """The room's followers in the order to wake them when the room moved for the `turn`-th time: the
+    registration order, started a golden-ratio step further round each time, so the last groups of a step
+    (the ones that wait longest) are different students from one step to the next, not always the latest
+    to join."""
+    if not sids:
+        return sids
+    start = int(len(sids) * ((turn * 0.6180339887) % 1.0))
+    return sids[start:] + sids[:start]
+
+
 def _rerun_session(session_id: str, f: Follower) -> bool | None:
     """Ask Streamlit to rerun this session's page. False: it shows another page now; None: it is not
     connected now (closed, or a websocket reconnecting)."""
@@ -233,22 +288,34 @@ def _rerun_session(session_id: str, f: Follower) -> bool | None:
         return None
     if getattr(session, "page_script_hash", "") not in ("", f.page):  # "": first run not finished yet
         return False
+    client_state = f.client_state
+    # only the picture moved: rerun the fragment that draws it (a fragment run sends about half the messages
+    # of a page run and skips the app's preamble). Streamlit drops a rerun of a fragment the session no
+    # longer holds (`AppSession.has_fragment`), so then the whole page runs.
+    has = getattr(session, "has_fragment", None)
+    if picture_only(f) and callable(has) and has(f.fragment):
+        from streamlit.proto.ClientState_pb2 import ClientState
+
+        client_state = ClientState()
+        client_state.CopyFrom(f.client_state)
+        client_state.fragment_id = f.fragment
     # on the session's event loop, where the browser's own rerun requests are handled, so a push and a
     # click at the same moment do not race (Streamlit's runOnSave calls it from its watcher thread)
     loop = getattr(session, "_event_loop", None)
     if loop is not None and hasattr(loop, "call_soon_threadsafe") and not loop.is_closed():
-        loop.call_soon_threadsafe(session.request_rerun, f.client_state)
+        loop.call_soon_threadsafe(session.request_rerun, client_state)
     else:
-        session.request_rerun(f.client_state)
+        session.request_rerun(client_state)
     return True
 
 
 WATCHER = Watcher()
 
 
-def watch(code: str, store: Any, drawn: Any) -> bool:
+def watch(code: str, store: Any, drawn: Any, fragment: str | None = None) -> bool:
     """Register this session as a follower of room `code` that drew `drawn` ((version, orphaned)); False
-    when the server cannot wake it (the caller then polls)."""
+    when the server cannot wake it (the caller then polls). `fragment`: the id of the fragment that draws the
+    room's picture (`current_fragment()` inside it): a new step reruns only that fragment."""
     if not available():
         return False
     _, ctx = _streamlit()  # type: ignore[misc]  # available() said it is there
@@ -257,8 +324,13 @@ def watch(code: str, store: Any, drawn: Any) -> bool:
     cs = ClientState(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash)
     if getattr(ctx, "context_info", None):
         cs.context_info.CopyFrom(ctx.context_info)
-    WATCHER.watch(ctx.session_id, Follower(code, store, drawn, cs, ctx.page_script_hash))
+    WATCHER.watch(ctx.session_id, Follower(code, store, drawn, cs, ctx.page_script_hash, fragment))
     return True
+
+
+def poke() -> None:
+    """A room moved on this process: the watcher asks the store now (see Watcher.poke)."""
+    WATCHER.poke()
 
 
 def unwatch() -> None:

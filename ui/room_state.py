@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ui.room_pictures import Picture, follow
+from ui import room_push
+from ui.room_pictures import PICTURES, Picture, build_picture, follow
 from ui.rooms import RoomError, RoomStore, RoomView, recipe_json
 from ui.session import PlaygroundSession
 
@@ -30,10 +31,24 @@ class TeacherRoom:
     version: int = 0  # the room's version this session last published or caught up with
 
     def publish(self, store: RoomStore) -> None:
-        """Put this run's recipe and step in the room (students follow on their next poll)."""
-        self.version = store.update(
-            self.code, self.token, state=self.run.timeline.to_state(), step=self.run.position
-        )
+        """Put this run's recipe and step in the room (students follow on their next poll). The picture of the
+        step is drawn first, from the teacher's own run, and shared: this process's followers then draw
+        exactly the teacher's picture without replaying the run (the first of 200 woken followers used to
+        build it while the others of its group waited)."""
+        state = self.run.timeline.to_state()
+        self.picture(state)
+        self.version = store.update(self.code, self.token, state=state, step=self.run.position)
+        room_push.poke()  # this process's followers are woken now, not at the watcher's next tick
+
+    def picture(self, state: dict[str, Any] | None = None) -> Picture:
+        """The picture of the teacher's run now (`state`: its recipe, if at hand), from the shared cache: built
+        once per recipe and step."""
+        key = recipe_json(state or self.run.timeline.to_state()), self.run.position
+        pic = PICTURES.peek(*key)
+        if pic is None:
+            pic = build_picture(self.run)
+            PICTURES.put(*key, pic)
+        return pic
 
     def catch_up(self, store: RoomStore) -> bool:
         """Take what the teacher did on another device (the same room, another session); True when the room
@@ -60,6 +75,8 @@ class StudentRoom:
     answers: dict[int, int] = field(default_factory=dict)  # qid -> choice, in this browser only
     flash: list[tuple[str, str]] = field(default_factory=list)
     orphaned: bool = False  # the page last said "your teacher has gone"
+    question_drawn: Any = None  # the question as the page last drew it (ui/room_page.py question_signature)
+    fresh: bool = False  # this page run already read the room and its picture: the picture fragment draws it
 
 
 class TooManyTries(RoomError):

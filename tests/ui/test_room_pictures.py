@@ -42,3 +42,40 @@ def test_a_follower_sends_the_shared_figures_without_copying_them_and_they_look_
     plain = [json.loads(pio.to_json(deep_copy(f), validate=False)) for f in (pic.diagram, pic.logs)]
     assert _specs(student) == plain
     assert _specs(student) == _specs(teacher)
+
+
+def test_followers_draw_the_teachers_own_picture_of_a_step_without_replaying_it():
+    room_page.PICTURES.clear()
+    teacher = run_page()
+    teacher.button(key="room_start").click().run()
+    teacher.button(key="room_step").click().run()
+    t = teacher.session_state[room_page.TEACHER_KEY]
+    builds = room_page.PICTURES.builds
+    student = run_page({"room": t.code})
+    assert room_page.PICTURES.builds == builds, "the follower replayed the run and drew the step again"
+    assert student.session_state[room_page.STUDENT_KEY].picture is t.picture()
+    assert _specs(student) == _specs(teacher)
+
+
+def test_a_teachers_step_is_drawn_before_the_followers_are_told():
+    from engine.scenario import PRESETS
+    from engine.timeline import Timeline
+    from ui.room_state import TeacherRoom
+    from ui.rooms import RoomStore, recipe_json
+    from ui.session import PlaygroundSession
+
+    seen: list = []
+
+    class Store(RoomStore):
+        def update(self, code, token, state=None, step=None):  # followers are woken by the new version
+            seen.append(room_page.PICTURES.peek(recipe_json(state), step))
+            return super().update(code, token, state=state, step=step)
+
+    room_page.PICTURES.clear()
+    store = Store()
+    tl = Timeline(next(iter(PRESETS.values())))
+    code, token = store.create(tl.to_state(), tl.position)
+    t = TeacherRoom(code, token, PlaygroundSession(tl))
+    t.run.step()
+    t.publish(store)
+    assert seen and seen[0] is not None and seen[0].position == 1
