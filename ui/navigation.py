@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# pandas fully imported before any page run builds a figure: plotly looks for it with a bare sys.modules lookup
+# (_plotly_utils.optional_imports.get_module(..., should_load=False)), so while another session's first run was
+# still importing it (its warm-up st.dataframe), a figure saw the half-made module and the page showed
+# "partially initialized module 'pandas' has no attribute 'Series'" (a fresh app process, students joining at
+# once). Imported here, with this module, every session's thread waits until it is whole.
+import pandas  # noqa: F401
+
 UI = Path(__file__).resolve().parent
 WARMED = "kc_plotly_warmed"  # st.session_state: this session's first run has sent the hidden warm-up chart
 LIVE_CHART_PAGES = (
