@@ -373,6 +373,16 @@ def _draw(pic: Picture, who: str, compact: bool = False) -> None:
     live_chart(pic.logs, "room_logs", PLOTLY_CONFIG)
 
 
+def _take_picture(s: StudentRoom, view: RoomView) -> None:
+    """A following student's picture of the room's step (shared by the process's followers); a recipe that does
+    not replay says so and keeps the old picture."""
+    try:
+        s.picture = PICTURES.get(view)
+        s.seen = view
+    except (KafkaError, UserInputError) as exc:
+        st.error(f"room state: could not replay the teacher's run: {exc}")
+
+
 def _guard(flash: list, action: Callable[[], Any]) -> bool:
     try:
         out = action()
@@ -854,14 +864,7 @@ def _student(s: StudentRoom, store: RoomStore) -> None:
         st.button("Back to the start", key="room_leave_closed", on_click=_forget, args=(STUDENT_KEY,))
         return
     if s.following:
-        try:
-            s.picture = PICTURES.get(view)
-            s.seen = view
-        except (
-            KafkaError,
-            UserInputError,
-        ) as exc:  # a recipe that does not replay: say so, keep the old picture
-            st.error(f"room state: could not replay the teacher's run: {exc}")
+        _take_picture(s, view)
     elif s.run is None:  # just broke away: their own copy of what they were looking at
         try:
             s.run = follow(None, None, s.seen or view)
@@ -965,14 +968,7 @@ def _picture_fragment(s: StudentRoom, store: RoomStore) -> None:
             changed = True  # the page's run says the room is unavailable, and retries
         if changed:
             st.rerun(scope="app")
-        try:
-            s.picture = PICTURES.get(view)
-            s.seen = view
-        except (
-            KafkaError,
-            UserInputError,
-        ) as exc:  # a recipe that does not replay: say so, keep the old picture
-            st.error(f"room state: could not replay the teacher's run: {exc}")
+        _take_picture(s, view)
         s.drawn = signature(s, view)
     if s.picture is not None:
         _draw(s.picture, "student")
