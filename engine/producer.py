@@ -177,7 +177,8 @@ class ProducerBatch:
         return len(self.keys)
 
 
-# send()'s keyless shortcut for a topic without a sticky partition yet: (partitioner, partition, batches)
+# send()'s keyless shortcut for a topic without a sticky partition yet: (partitioner, partition, batches,
+# produced bytes at which the partition switches while its batch is open: twice stickyBatchSize)
 _NOT_STICKY: tuple[Any, int, Any, int] = (None, -1, (), 0)
 
 
