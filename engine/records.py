@@ -93,8 +93,15 @@ def compressed_size(keys: tuple, values: tuple, codec: str) -> int:
     Kafka's codec and level (engine/codecs.py, the same code the wire server uses), plus the batch header.
     The per-record varint framing is left out of what is compressed: it adds a few bytes per record before
     compression and less after it."""
-    # key, value, key, value, ... joined in C; filter(None) drops the nulls (and empty values, which add nothing)
-    raw = b"".join(filter(None, chain.from_iterable(zip(keys, values, strict=True))))
+    if keys.count(None) == len(keys):  # keyless records (the sticky partitioner's): the values alone
+        try:
+            raw = b"".join(values)
+        except TypeError:  # a null value (a tombstone)
+            raw = b"".join(filter(None, values))
+    else:
+        # key, value, key, value, ... joined in C; filter(None) drops the nulls (and empty values, which add
+        # nothing)
+        raw = b"".join(filter(None, chain.from_iterable(zip(keys, values, strict=True))))
     return len(compress(codec, raw)) + BATCH_OVERHEAD
 
 
