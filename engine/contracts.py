@@ -123,6 +123,8 @@ class World(Protocol):
     def network(self) -> Network: ...
 
     # the event log
+    @property
+    def narrate_batches(self) -> bool: ...  # False: no per-batch routine events (a bulk run nobody reads)
     def emit(
         self,
         kind: str,

@@ -79,27 +79,39 @@ class LoadGenerator:
             return
         c = self.cluster
         due = int((c.now - self.started_ms) * self.rate_per_s / 1000) - (self.sent - self._sent_base)
-        # a bulk lesson run sends millions of records from here: look things up once per tick, not per record
+        # a bulk lesson run sends millions of records from here: look things up once per tick, not per record,
+        # and count in a local (self.sent is written back when the loop ends or send() raises)
         send, topic, keyless = self.producer.send, self.topic, self.keys == "none"
         prefix, width, cut = f"{self.producer.id}-".encode(), self.value_bytes, max(self.value_bytes, 1)
-        for _ in range(max(0, due)):
-            n = self.sent
-            value = (prefix + str(n).encode()).ljust(width, b".")[:cut]  # client ids are ASCII: same bytes
-            key = None if keyless else self._key(n)
-            self.sent += 1
-            try:
-                send(topic, value=value, key=key)
-            except BufferExhaustedError:
-                self._block(generation, key, value)
-                return
-            except KafkaError as exc:  # e.g. the topic was deleted: stop quietly, say why
-                self.running = False
-                c.emit(
-                    "note",
-                    f"{self.producer.id} stopped producing to {self.topic}: {exc}",
-                    actors=(self.producer.id,),
-                )
-                return
+        n = self.sent
+        end = n + due
+        key = None
+        try:
+            while n < end:
+                value = (prefix + str(n).encode()).ljust(width, b".")[
+                    :cut
+                ]  # client ids are ASCII: same bytes
+                if not keyless:
+                    key = self._key(n)
+                n += 1
+                send(topic, value, key)
+        except BufferExhaustedError:
+            self.sent = n
+            self._block(generation, key, value)
+            return
+        except KafkaError as exc:  # e.g. the topic was deleted: stop quietly, say why
+            self.sent = n
+            self.running = False
+            c.emit(
+                "note",
+                f"{self.producer.id} stopped producing to {self.topic}: {exc}",
+                actors=(self.producer.id,),
+            )
+            return
+        except BaseException:
+            self.sent = n
+            raise
+        self.sent = n
         c.scheduler.after(self._interval(), self._tick, generation)
 
     # -- a full buffer: the application thread blocks in send() (KafkaProducer / BufferPool.allocate) ---------

@@ -730,9 +730,13 @@ class Producer:
         if self.partitioners:
             self.update_load_stats(now)
         for tp, dq in self.batches.items():
-            b = self._next_to_send(dq)
-            if b is None:
+            if not dq:
                 continue
+            b = dq[0]
+            if b.state == "in_flight":  # (the first batch not in flight, if it may go: _next_to_send)
+                b = self._next_to_send(dq)
+                if b is None:
+                    continue
             if b.state == "retrying":
                 due = b.last_attempt_ms + cfg.retry_backoff_ms
                 if now < due:
@@ -764,10 +768,14 @@ class Producer:
                 continue
             self._node_ready_ms[leader] = self._node_drain_ms[leader] = now
             size = b.size if b.sealed is None else b.sealed.wire_bytes
-            if sizes.get(leader, 0) and sizes[leader] + size > cfg.max_request_size:
+            taken = sizes.get(leader, 0)
+            if taken and taken + size > cfg.max_request_size:
                 continue
-            per_broker.setdefault(leader, {})[tp] = b
-            sizes[leader] = sizes.get(leader, 0) + size
+            if taken or leader in per_broker:
+                per_broker[leader][tp] = b
+            else:
+                per_broker[leader] = {tp: b}
+            sizes[leader] = taken + size
         for leader, parts in per_broker.items():
             self._send_request(leader, parts)
         if next_wake is not None:
@@ -778,17 +786,26 @@ class Producer:
         queue of unsent batches of each partition with a leader, once every partition has had a batch; with
         partitioner.availability.timeout.ms > 0, partitions whose leader had data it could not drain for longer
         are left out (Kafka measures that per node the same way: ready time minus drain time)."""
-        cfg = self.config
+        cfg = self.hot
         timeout = cfg.partitioner_availability_timeout_ms
+        adaptive = cfg.partitioner_adaptive
+        batches = self.batches
         for topic, bp in self.partitioners.items():
             leaders = self.metadata.get(topic) or []
-            queues = [self.batches.get((topic, p)) for p in range(len(leaders))]
-            if not cfg.partitioner_adaptive or any(q is None for q in queues):
+            total = len(leaders)
+            # (plain loops: this runs on every drain, and 3.11 makes a function object per comprehension or
+            # generator run) no stats until every partition has had a batch
+            ready = adaptive
+            for p in range(total):
+                if (topic, p) not in batches:
+                    ready = False
+                    break
+            if not ready:
                 bp.update_partition_load_stats(None, [], 0)
                 continue
             sizes: list[int] = []
             ids: list[int] = []
-            for p, q in enumerate(queues):
+            for p in range(total):
                 leader = leaders[p]
                 if leader is None:
                     continue
@@ -797,12 +814,18 @@ class Producer:
                     and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout
                 ):
                     continue
+                waiting = 0  # batches not in flight
+                for b in batches[(topic, p)]:
+                    if b.state != "in_flight":
+                        waiting += 1
                 ids.append(p)
-                sizes.append(sum(1 for b in q if b.state != "in_flight"))  # type: ignore[union-attr,misc]  # no q is None here (checked above)
-            total = len(leaders)
+                sizes.append(waiting)
             # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
-            padded = sizes + [0] * (total - len(sizes))
-            bp.update_partition_load_stats(padded, ids + [0] * (total - len(ids)), len(sizes))
+            n = len(sizes)
+            if n < total:
+                bp.update_partition_load_stats(sizes + [0] * (total - n), ids + [0] * (total - n), n)
+            else:
+                bp.update_partition_load_stats(sizes, ids, n)
 
     def _next_to_send(self, dq: deque[ProducerBatch]) -> ProducerBatch | None:
         """The partition's first batch not in flight, if it may go now (RecordAccumulator.drain): with
@@ -865,39 +888,40 @@ class Producer:
         now = c.scheduler.now_ms
         self._req_seq += 1
         sealed: dict[TP, RecordBatch] = {}
-        n = 0  # records in the request, and the event's details: one loop, no comprehensions (one per batch)
+        n = 0  # records in the request (one loop with the sealing, no comprehensions: one per batch)
         retry = ""
-        sent = []
-        partitions = []
         for tp, b in parts.items():
-            rb = sealed[tp] = self._seal(b)
+            rb = sealed[tp] = self._seal(b) if b.sealed is None else b.sealed
             b.state = "in_flight"
-            b.attempts += 1
+            attempts = b.attempts = b.attempts + 1
             b.last_attempt_ms = now
             n += rb.count
-            if b.attempts > 1:
+            if attempts > 1:
                 retry = " (retry)"
-            sent.append((tp, rb.count, rb.wire_bytes))
-            partitions.append(list(tp))
         cfg = self.hot
         req = ProduceRequest(self._req_seq, self, sealed, self.acks, cfg.request_timeout_ms)
         self.requests[req.id] = (req, list(parts.values()), leader)
         self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
         broker = c.brokers[leader]
         first = next(iter(parts))
-        detail = Later(_sent_detail, tuple(sent))
-        c.emit_lazy(
-            "batch_sent",
-            "{} sent {} record(s) to broker {}{}: {}",
-            (self.id, n, leader, retry, detail),
-            actors=(self.id, broker.name),
-            topic=first[0],
-            partition=first[1] if len(parts) == 1 else None,
-            records=n,
-            broker=leader,
-            partitions=partitions,
-            request=req.id,
-        )
+        if c.narrate_batches:
+            sent = []  # the event's details
+            partitions = []
+            for tp, rb in sealed.items():
+                sent.append((tp, rb.count, rb.wire_bytes))
+                partitions.append(list(tp))
+            c.emit_lazy(
+                "batch_sent",
+                "{} sent {} record(s) to broker {}{}: {}",
+                (self.id, n, leader, retry, Later(_sent_detail, tuple(sent))),
+                actors=(self.id, broker.name),
+                topic=first[0],
+                partition=first[1] if len(parts) == 1 else None,
+                records=n,
+                broker=leader,
+                partitions=partitions,
+                request=req.id,
+            )
         c.network.send(
             self.id,
             broker.name,
