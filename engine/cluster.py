@@ -256,10 +256,8 @@ class Cluster:
         self.in_simulation = True
         try:
             sched = self.scheduler
-            step_until = sched.step_until
             with rarer_young_gc:
-                while step_until(end):
-                    pass
+                sched.run_to(end)
             sched.now_ms = max(sched.now_ms, end)
         finally:
             self.in_simulation = False

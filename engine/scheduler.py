@@ -145,6 +145,26 @@ class Scheduler:
             return True
         return False
 
+    def run_to(self, end_ms: int) -> None:
+        """Run every action due by `end_ms`, in order (what `while step_until(end_ms): pass` does, in one frame:
+        `Cluster.run_for`'s loop, one Python call less per action)."""
+        pop = heapq.heappop
+        while True:
+            heap = self._heap  # (re-read: an action may purge cancelled timers, which replaces the heap)
+            if not heap:
+                return
+            entry = heap[0]
+            timer = entry[2]
+            if timer is not None and timer.cancelled:
+                pop(heap)
+                continue
+            if entry[0] > end_ms:
+                return
+            pop(heap)
+            self.now_ms = entry[0]
+            self.actions_run += 1
+            entry[3](*entry[4])
+
     def push(self, time_ms: int, fn: Callable[..., Any], args: tuple) -> None:
         """at() for the network's deliveries: never in the past, never cancelled (no Timer, no sweep check)."""
         self._seq += 1
