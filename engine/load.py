@@ -112,7 +112,8 @@ class LoadGenerator:
             self.sent = n
             raise
         self.sent = n
-        c.scheduler.after(self._interval(), self._tick, generation)
+        sched = c.scheduler
+        sched.push(sched.now_ms + self._interval(), self._tick, (generation,))  # (Scheduler.after, no Timer)
 
     # -- a full buffer: the application thread blocks in send() (KafkaProducer / BufferPool.allocate) ---------
     def _block(self, generation: int, key: str | None, value: bytes) -> None:

@@ -712,7 +712,10 @@ class Producer:
         if self.wake_at is not None and self.wake_at <= at_ms:
             return
         self.wake_at = at_ms
-        self.cluster.scheduler.at(at_ms, self._drain, at_ms)
+        sched = self._scheduler
+        now = sched.now_ms
+        # (Scheduler.at without its Timer and keyword handling: the same (time, sequence) key)
+        sched.push(at_ms if at_ms >= now else now, self._drain, (at_ms,))
 
     def _drain(self, planned: int) -> None:
         if planned != self.wake_at:
@@ -824,6 +827,8 @@ class Producer:
             n = len(sizes)
             if n < total:
                 bp.update_partition_load_stats(sizes + [0] * (total - n), ids + [0] * (total - n), n)
+            elif n < 2 or min(sizes) == max(sizes):
+                bp.update_partition_load_stats(None, [], 0)  # what equal queues give: the uniform choice
             else:
                 bp.update_partition_load_stats(sizes, ids, n)
 
@@ -871,7 +876,7 @@ class Producer:
             -1,
             keys,
             values,
-            timestamp_column(b.timestamps),
+            timestamp_column(b.timestamps, b.sent_at is None),
             tuple(b.headers) if b.headers else None,
             self.pid,
             self.producer_epoch,
