@@ -82,15 +82,15 @@ class LoadGenerator:
         # a bulk lesson run sends millions of records from here: look things up once per tick, not per record,
         # and count in a local (self.sent is written back when the loop ends or send() raises)
         send, topic, keyless = self.producer.send, self.topic, self.keys == "none"
-        prefix, width, cut = f"{self.producer.id}-".encode(), self.value_bytes, max(self.value_bytes, 1)
+        width, cut = self.value_bytes, max(self.value_bytes, 1)
+        # b"<producer id>-<n>": one bytes formatting per record (the id's own "%" escaped); client ids are ASCII
+        fmt = f"{self.producer.id}-".encode().replace(b"%", b"%%") + b"%d"
         n = self.sent
         end = n + due
         key = None
         try:
             while n < end:
-                value = (prefix + str(n).encode()).ljust(width, b".")[
-                    :cut
-                ]  # client ids are ASCII: same bytes
+                value = (fmt % n).ljust(width, b".")[:cut]
                 if not keyless:
                     key = self._key(n)
                 n += 1
