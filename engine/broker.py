@@ -273,6 +273,7 @@ class Broker:
         c = self.cluster
         now = c.scheduler.now_ms
         appended: list[Replica] = []
+        limit = c.broker_hot.message_max_bytes  # max.message.bytes when the topic does not set it
         for tp, batch in req.batches.items():
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
@@ -284,8 +285,7 @@ class Broker:
                 )
                 continue
             tcfg = c.topic_hot(tp[0])  # plain values (Topic.hot): read per batch
-            min_isr = r.effective_min_isr(tcfg.min_insync_replicas)
-            if req.acks == -1 and len(r.isr) < min_isr:
+            if req.acks == -1 and len(r.isr) < (min_isr := r.effective_min_isr(tcfg.min_insync_replicas)):
                 err = NotEnoughReplicasError(
                     f"{tp[0]}-{tp[1]} has {len(r.isr)} in-sync replica(s) {sorted(r.isr)} but min.insync.replicas="
                     f"{min_isr}: nothing was written (acks=all refuses to write with too few copies)"
@@ -301,7 +301,11 @@ class Broker:
                     error="NOT_ENOUGH_REPLICAS",
                 )
                 continue
-            refused = self._refuse_append(tp, batch, tcfg)
+            refused = (
+                self._refuse_append(tp, batch, tcfg)
+                if tp[0] in _INTERNAL_TOPICS or tcfg.max_message_bytes_set or batch.wire_bytes > limit
+                else None  # (the common case of _refuse_append's checks, without the call)
+            )
             if refused is not None:
                 req.results[tp] = (refused, -1)
                 continue
