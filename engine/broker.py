@@ -131,6 +131,9 @@ class Broker:
         # wait on the session's quiet partitions). Follower side: per leader with an open session, the
         # partitions whose fetch offset moved since the last request (the next incremental request's parts).
         self.fetch_sessions: dict[int, FetchSession] = {}
+        # per partition, how many fetch sessions here it is quiet in (at least; kept by FetchSession, never reset:
+        # a session dropped whole, as on a crash, leaves it high, which only costs a look)
+        self.quiet_counts: dict[TP, int] = {}
         self.parked_replica_fetches: list[DelayedFetch] = []
         self._park_seq = 0
         self.meta_version = (
@@ -620,7 +623,7 @@ class Broker:
         elif full:
             if sess is not None:
                 sess.wake_all()
-            sess = self.fetch_sessions[follower_id] = FetchSession(fetcher_epoch, now)
+            sess = self.fetch_sessions[follower_id] = FetchSession(fetcher_epoch, now, self.quiet_counts)
             sess.offsets = dict(parts)
             work = parts
         elif sess is None or sess.follower_epoch != fetcher_epoch:
@@ -841,8 +844,12 @@ class Broker:
         `replica_only`), in the order they were parked, whichever partition they were parked on (so fetch
         sessions change nothing a student can see)."""
         if self.parked_replica_fetches:
+            counts = self.quiet_counts
             for r in replicas:
-                self._wake_sessions(r)
+                if counts.get(
+                    r.tp
+                ):  # quiet in no session (the count is never below the truth): nothing to wake
+                    self._wake_sessions(r)
         ready: dict[int, DelayedFetch] = {}
         for r in replicas:
             if not r.parked_fetches:

@@ -28,9 +28,17 @@ TP = tuple[str, int]
 class FetchSession:
     """One follower's session on a leader: each partition's fetch offset, and which partitions are quiet."""
 
-    __slots__ = ("follower_epoch", "offsets", "quiet", "last_fetch_ms", "checked_version", "_active")
+    __slots__ = (
+        "follower_epoch",
+        "offsets",
+        "quiet",
+        "last_fetch_ms",
+        "checked_version",
+        "_active",
+        "quiet_counts",
+    )
 
-    def __init__(self, follower_epoch: int, now_ms: int) -> None:
+    def __init__(self, follower_epoch: int, now_ms: int, quiet_counts: dict[TP, int] | None = None) -> None:
         self.follower_epoch = (
             follower_epoch  # the follower broker's incarnation: a restart starts a new session
         )
@@ -42,6 +50,10 @@ class FetchSession:
             -1
         )  # the leader's Broker.meta_version when leadership/ISR/epochs were last checked
         self._active: list[TP] | None = None  # sorted partitions not quiet; None: recompute (quiet changed)
+        # the leader's count, per partition, of the sessions it is quiet in (shared by all of the leader's
+        # sessions; never below the true count): a partition counted 0 is quiet nowhere, so new records on it
+        # need not visit the parked fetches' sessions (Broker._complete_parked)
+        self.quiet_counts: dict[TP, int] = {} if quiet_counts is None else quiet_counts
 
     def active(self) -> list[TP]:
         """The session's partitions that are not quiet, sorted (a full fetch's order): what a fetch works on.
@@ -81,6 +93,8 @@ class FetchSession:
     def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
         self.quiet[tp] = (r, f, leo, r.partition_epoch, r.log.log_start_offset)
+        counts = self.quiet_counts
+        counts[tp] = counts.get(tp, 0) + 1
         f.session = self
         act = self._active
         if act is not None:
@@ -89,6 +103,7 @@ class FetchSession:
     def wake(self, tp: TP) -> None:
         """Leave quiet: write back what every skipped fetch would have written (caught up at the last fetch)."""
         _r, f, leo, _pe, _ls = self.quiet.pop(tp)
+        self.quiet_counts[tp] -= 1
         act = self._active
         if act is not None:
             insort(act, tp)

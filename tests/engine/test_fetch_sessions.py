@@ -61,7 +61,7 @@ def _run(seed: int, broker_config: dict) -> list:
     ]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6, 7, 8])
 def test_sessions_change_nothing_a_student_can_see(seed):
     with_sessions = _run(seed, {})
     without = _run(seed, OFF)
