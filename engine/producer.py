@@ -177,6 +177,9 @@ class ProducerBatch:
         return len(self.keys)
 
 
+# update_partition_load_stats' arguments for "no stats": the uniform choice among available partitions
+_UNIFORM: tuple[list[int] | None, list[int], int] = (None, [], 0)
+
 # send()'s keyless shortcut for a topic without a sticky partition yet: (partitioner, partition, batches,
 # produced bytes at which the partition switches while its batch is open: twice stickyBatchSize)
 _NOT_STICKY: tuple[Any, int, Any, int] = (None, -1, (), 0)
@@ -256,6 +259,8 @@ class Producer:
         # request.timeout.ms of each request in flight (token: the request id), stopped by its answer
         self._timeouts = Watchdog(cluster.scheduler, self._request_timeout)
         self.partitioners: dict[str, BuiltInPartitioner] = {}  # keyless records: one per topic (KIP-794)
+        # topic -> the arguments of its partitioner's last update_partition_load_stats (update_load_stats)
+        self._load_stats: dict[str, tuple[BuiltInPartitioner, tuple[list[int] | None, list[int], int]]] = {}
         self._node_ready_ms: dict[int, int] = {}  # NodeLatencyStats: last time a broker had data to send ...
         self._node_drain_ms: dict[int, int] = {}  # ... and last time it could take it
         self.buffer_used = 0
@@ -737,9 +742,10 @@ class Producer:
                 continue
             b = dq[0]
             if b.state == "in_flight":  # (the first batch not in flight, if it may go: _next_to_send)
-                b = self._next_to_send(dq)
-                if b is None:
+                nxt = self._next_to_send(dq)
+                if nxt is None:
                     continue
+                b = nxt
             if b.state == "retrying":
                 due = b.last_attempt_ms + cfg.retry_backoff_ms
                 if now < due:
@@ -798,39 +804,45 @@ class Producer:
             total = len(leaders)
             # (plain loops: this runs on every drain, and 3.11 makes a function object per comprehension or
             # generator run) no stats until every partition has had a batch
+            stats: tuple[list[int] | None, list[int], int]
             ready = adaptive
             for p in range(total):
                 if (topic, p) not in batches:
                     ready = False
                     break
-            if not ready:
-                bp.update_partition_load_stats(None, [], 0)
-                continue
-            sizes: list[int] = []
-            ids: list[int] = []
-            for p in range(total):
-                leader = leaders[p]
-                if leader is None:
-                    continue
-                if (
-                    timeout > 0
-                    and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout
-                ):
-                    continue
-                waiting = 0  # batches not in flight
-                for b in batches[(topic, p)]:
-                    if b.state != "in_flight":
-                        waiting += 1
-                ids.append(p)
-                sizes.append(waiting)
-            # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
-            n = len(sizes)
-            if n < total:
-                bp.update_partition_load_stats(sizes + [0] * (total - n), ids + [0] * (total - n), n)
-            elif n < 2 or min(sizes) == max(sizes):
-                bp.update_partition_load_stats(None, [], 0)  # what equal queues give: the uniform choice
+            if ready:
+                sizes: list[int] = []
+                ids: list[int] = []
+                for p in range(total):
+                    leader = leaders[p]
+                    if leader is None:
+                        continue
+                    if (
+                        timeout > 0
+                        and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout
+                    ):
+                        continue
+                    waiting = 0  # batches not in flight
+                    for b in batches[(topic, p)]:
+                        if b.state != "in_flight":
+                            waiting += 1
+                    ids.append(p)
+                    sizes.append(waiting)
+                # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
+                n = len(sizes)
+                if n < total:
+                    stats = (sizes + [0] * (total - n), ids + [0] * (total - n), n)
+                elif n < 2 or min(sizes) == max(sizes):
+                    stats = _UNIFORM  # what equal queues give: the uniform choice
+                else:
+                    stats = (sizes, ids, n)
             else:
-                bp.update_partition_load_stats(sizes, ids, n)
+                stats = _UNIFORM
+            # the partitioner's table is a function of these arguments alone: rebuilt only when they change
+            last = self._load_stats.get(topic)
+            if last is None or last[0] is not bp or last[1] != stats:
+                bp.update_partition_load_stats(*stats)
+                self._load_stats[topic] = (bp, stats)
 
     def _next_to_send(self, dq: deque[ProducerBatch]) -> ProducerBatch | None:
         """The partition's first batch not in flight, if it may go now (RecordAccumulator.drain): with
