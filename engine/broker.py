@@ -1192,6 +1192,9 @@ def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:
     out: dict[int, ProducerStateEntry] = {}
     for b in r.log.batches():
         if b.producer_id >= 0 and b.control is None:  # transaction markers carry no sequence numbers
-            e = out.setdefault(b.producer_id, ProducerStateEntry(b.producer_epoch))
+            e = out.get(b.producer_id)
+            # ProducerStateEntry.addBatch (maybeUpdateProducerEpoch): a new epoch clears the cached batches
+            if e is None or e.epoch != b.producer_epoch:
+                e = out[b.producer_id] = ProducerStateEntry(b.producer_epoch)
             e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
     return out
