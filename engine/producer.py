@@ -1015,8 +1015,10 @@ class Producer:
                     ),
                     -1,
                 )
+                self._failed_with_gap(b, err)
             else:
                 self._finish(b, err, -1)
+                self._failed_with_gap(b, err)
         self._wake(c.scheduler.now_ms)
 
     def _bump_epoch_and_retry(self, b: ProducerBatch, err: KafkaError) -> None:
@@ -1078,6 +1080,33 @@ class Producer:
         nxt = s.base_sequence + s.count
         self._unresolved[b.tp] = max(self._unresolved.get(b.tp, nxt), nxt)
         self._wake(self.cluster.now)
+
+    def _failed_with_gap(self, b: ProducerBatch, err: KafkaError) -> None:
+        """Sender.failBatch(adjustSequenceNumbers = attempts < retries) -> TransactionManager.handleFailedBatch, for the
+        idempotent producer: a batch that fails for good on an answer leaves a gap after its partition's last
+        sequence, so the producer bumps its epoch (requestEpochBumpForPartition) and that partition starts again at
+        sequence 0, instead of learning of the gap from an OUT_OF_ORDER_SEQUENCE_NUMBER on its next batch."""
+        s = b.sealed
+        if (
+            self.txn is not None
+            or s is None
+            or (s.producer_id, s.producer_epoch) != (self.pid, self.producer_epoch)
+            or b.attempts - 1 >= self.config.retries  # ProducerBatch.attempts() counts the retries
+        ):
+            return
+        old = self._bump_epoch(b.tp)
+        self.cluster.emit(
+            "producer_epoch_bumped",
+            f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} failed for good ({err.name}) after it got sequence "
+            f"{s.base_sequence}: the partition's sequences would have a gap, so as KIP-360 says it bumps producer id "
+            f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch} and restarts them at 0",
+            actors=(self.id,),
+            topic=b.tp[0],
+            partition=b.tp[1],
+            error=err.name,
+            producer_id=self.pid,
+            producer_epoch=self.producer_epoch,
+        )
 
     def _resolve_sequences(self) -> None:
         """TransactionManager.maybeResolveSequences, idempotent producer: once an unresolved partition has no batch

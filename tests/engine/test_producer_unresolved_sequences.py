@@ -1,15 +1,19 @@
-"""An idempotent producer whose sent batch expires (delivery.timeout.ms) bumps its epoch before its next send.
+"""An idempotent producer that gives up on a batch after it got a sequence bumps its epoch before its next send.
 
 Kafka's client cannot know whether the broker wrote a batch it sent, retried and then gave up on, so the
 partition's sequence is "unresolved" (Sender.sendProducerData -> TransactionManager.markSequenceUnresolved).
 Once no batch of that partition is in flight, TransactionManager.maybeResolveSequences bumps the epoch unless a
 later batch was acknowledged (then the expired one was written too), and the partition's sequences restart at 0.
 The next batch (new epoch, sequence 0) is accepted whether or not the broker has the expired one
-(ProducerAppendInfo.checkSequence); no OUT_OF_ORDER_SEQUENCE_NUMBER round trip. Kafka's SenderTest covers the
+(ProducerAppendInfo.checkSequence): no OUT_OF_ORDER_SEQUENCE_NUMBER round trip. Kafka's SenderTest covers the
 client side: testExpiryOfAllSentBatchesShouldCauseUnresolvedSequences and
-testExpiryOfUnsentBatchesShouldNotCauseUnresolvedSequences. The reliability state machine found the case
-(seed 43): a batch for t2-1 expired while the leader was unreachable, and the next one was refused with
-OUT_OF_ORDER_SEQUENCE_NUMBER after the leader restarted.
+testExpiryOfUnsentBatchesShouldNotCauseUnresolvedSequences.
+
+A batch a broker refuses for good (e.g. RECORD_TOO_LARGE) leaves a gap too: Sender.failBatch with
+adjustSequenceNumbers -> TransactionManager.handleFailedBatch -> requestEpochBumpForPartition.
+
+The reliability state machine found the case (seed 43): a batch for t2-1 expired while its leader was
+unreachable, and after the leader restarted the next one was refused with OUT_OF_ORDER_SEQUENCE_NUMBER.
 """
 
 from __future__ import annotations
@@ -80,3 +84,27 @@ def test_a_batch_that_expires_unsent_keeps_the_epoch():
     assert nxt.error is None
     batches = list(c.leader_replica(("t", 0)).log.batches())
     assert [(b.producer_epoch, b.base_sequence) for b in batches] == [(0, 0)]
+
+
+def test_a_batch_refused_for_good_bumps_the_epoch_at_once():
+    """handleFailedBatch(adjustSequenceNumbers=true): the refused batch's sequence is never written, so the
+    epoch is bumped when it fails, not when the next batch comes back OUT_OF_ORDER_SEQUENCE_NUMBER."""
+    c = Cluster(brokers=3, seed=5)
+    c.create_topic("t", partitions=1, replication_factor=3, config={"max.message.bytes": 300})
+    p = c.producer("p", {"linger.ms": 0})
+    p.send("t", key="k", value="first")
+    p.flush()
+    big = p.send(
+        "t", key="k", value="x" * 1000
+    )  # within max.request.size, over the topic's max.message.bytes
+    p.flush()
+    assert big.error is not None and big.error.name == "RECORD_TOO_LARGE"
+    assert p.producer_epoch == 1
+    nxt = p.send("t", key="k", value="next")
+    p.flush()
+    assert nxt.error is None and nxt.offset == 1
+    assert [(b.producer_epoch, b.base_sequence) for b in c.leader_replica(("t", 0)).log.batches()] == [
+        (0, 0),
+        (1, 0),
+    ]
+    assert "OUT_OF_ORDER_SEQUENCE_NUMBER" not in [e.data.get("error") for e in c.events.events]
