@@ -1101,11 +1101,7 @@ class Cluster:
             actors=(b.name,),
             broker=broker_id,
         )
-        if broker_id in self.controller.live:
-            self.controller.on_broker_bounced(
-                broker_id
-            )  # back before its session expired: fail the old incarnation
-        self.controller.on_heartbeat(broker_id, b.epoch)
+        self.controller.register(broker_id)  # back before its session expired: the old incarnation fails
         self.scheduler.after(
             self.controller.heartbeat_interval(), self.controller.send_heartbeat, broker_id, b.epoch
         )
@@ -1168,7 +1164,7 @@ class Cluster:
             broker=new_id,
             rack=rack,
         )
-        self.controller.on_heartbeat(new_id, b.epoch)
+        self.controller.register(new_id)
         self.scheduler.after(
             self.controller.heartbeat_interval(), self.controller.send_heartbeat, new_id, b.epoch
         )
