@@ -1,4 +1,4 @@
-"""KRaft broker registration needs an active controller (and the leader-side producer state on a refused batch)."""
+"""KRaft broker registration needs an active controller."""
 
 from __future__ import annotations
 
