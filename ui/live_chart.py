@@ -43,6 +43,7 @@ from typing import Any
 
 import plotly.io as pio
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 NAME = "kafka_classroom.live_chart"
 ASSETS = "plotly_js"  # the static route for ui/static: /component/ui.live_chart.plotly_js/plotly-basic.min.js
@@ -266,11 +267,21 @@ def _mount() -> Callable[..., Any]:
     )  # safe-html: JS and theme file from this package; figures arrive as data (JSON.parse), never as code
 
 
+_ROUTED: list[Any] = [None]  # the Runtime the static route is registered on
+
+
 def _plotly_src() -> str:
     """Where the page loads plotly.js's basic build from (registering the static route on this runtime first)."""
     import streamlit.components.v1 as components_v1
+    from streamlit import runtime
 
-    components_v1.declare_component(ASSETS, path=str(STATIC))  # idempotent: the same name and path each run
+    rt = runtime.get_instance() if runtime.exists() else None
+    if rt is None or _ROUTED[0] is not rt:
+        # idempotent, but not free (it inspects the caller's module on disk: a lecture hall's followers paid it
+        # twice per step each), so once per Runtime
+        components_v1.declare_component(ASSETS, path=str(STATIC))
+        if rt is not None and get_script_run_ctx() is not None:  # (registered only with a script run context)
+            _ROUTED[0] = rt
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return "/" + (f"{base}/" if base else "") + f"component/{__name__}.{ASSETS}/{BASIC_JS}"
 
@@ -295,6 +306,13 @@ def _scale(layout: Any, height: float, design_width: float) -> dict[str, float]:
     }
 
 
+def _spec(fig: Any) -> str:
+    """The figure's JSON. A figure that many page runs draw unchanged (ui/room_pictures.py `SharedFigure`, a
+    lecture hall's picture) encodes it once: `shared_json()`."""
+    shared = getattr(fig, "shared_json", None)
+    return shared() if callable(shared) else pio.to_json(fig, validate=False)
+
+
 def live_chart(
     fig: Any,
     key: str,
@@ -308,7 +326,7 @@ def live_chart(
     `on_select`: called after a click on a point, with the click in `st.session_state[key]["selection"]`."""
     height = fig.layout.height or 450
     data = {
-        "spec": pio.to_json(fig, validate=False),
+        "spec": _spec(fig),
         "config": {**(config or {}), "responsive": False, "displaylogo": False},
         "height": height,
         "scale": _scale(fig.layout, height, design_width) if design_width else None,
