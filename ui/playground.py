@@ -461,8 +461,8 @@ def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
         then=lambda: _no_tick(s),
         strips=lambda ring: (
             _cached(  # Back and a revisited step reuse the strips (~25 ms to build at step 1,000)
-                s, ("logs", topic, ring), lambda: log_strips(snap, topic, followed=ring)
-            )
+                s, ("logs", topic, ring), lambda: log_strips(snap, topic, followed=ring, compact=True)
+            )  # compact: the same picture as a few paths and one text trace, redrawn faster (figures/logs.py)
         ),
     )
     if topic:

@@ -6,6 +6,7 @@ tests read the picture the way a student sees it: which box is filled, outlined,
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -212,6 +213,63 @@ def test_the_followed_record_is_ringed_in_the_route_colour(snap):
         assert not names(log_strips(snap, "orders", followed=other), "followed:"), other
 
 
+def _rects(path: str) -> set[tuple[float, ...]]:
+    """The rectangles of a compact path ("M x0,y0 H x1 V y1 H x0 Z ...")."""
+    out = set()
+    for part in path.split("Z"):
+        nums = [float(v) for v in re.findall(r"-?\d+\.?\d*", part)]
+        if nums:
+            out.add(tuple(round(v, 3) for v in nums[:4]))  # x0, y0, x1, y1
+    return out
+
+
+def test_compact_log_strips_draw_the_same_cells_hatches_lines_and_labels(snap):
+    """The Playground draws the strips in their compact form (a few paths, one text trace: plotly redraws it
+    faster). Every record cell is still there, in its key's colour with its outline (dashed above the HW),
+    labelled with its offset in the same colour; hatches, lost crosses and offset lines are all drawn; the
+    lanes, the followed ring, the clickable records and the legend are unchanged."""
+    ring = ("orders", 0, 5, True)
+    plain, compact = (
+        log_strips(snap, "orders", followed=ring),
+        log_strips(snap, "orders", followed=ring, compact=True),
+    )
+    merged = [
+        sh.to_plotly_json() for sh in compact.layout.shapes if sh.type == "path" and sh.name.endswith("s")
+    ]
+    drawn = set()
+    for sh in merged:
+        if sh["fillcolor"] != "rgba(0,0,0,0)":
+            look = (sh["fillcolor"], sh["line"]["color"], sh["line"]["dash"])
+            drawn |= {(look, r) for r in _rects(sh["path"])}
+    cells = {n: c for n, c in shapes(plain).items() if n.startswith(("cell:", "lost:"))}
+    want = {
+        (
+            (c["fillcolor"], c["line"]["color"], c["line"]["dash"]),
+            (round(c["x0"], 3), round(c["y0"], 3), round(c["x1"], 3), round(c["y1"], 3)),
+        )
+        for c in cells.values()
+    }
+    assert want and drawn == want
+    labels = next(t for t in compact.data if t.name == "offsets")
+    assert labels.hoverinfo == "skip"  # the clickable records stay the only points a click reaches
+    got = set(zip(labels.text, labels.textfont.color, strict=True))
+    assert got == {
+        (c["label"]["text"], c["label"]["font"]["color"]) for c in cells.values() if c["label"]["text"]
+    }
+    # hatches (one per cell above the HW), the lost record's cross and the HW / LEO lines: the same strokes
+    segs = lambda path: len(re.findall(r"M", path))  # noqa: E731
+    for prefix, n in (("hatch:", 4), ("lost-x:", 1), ("hw:", 1), ("leo:", 1)):
+        assert sum(segs(sh["path"]) for sh in merged if sh["name"] == prefix[:-1] + "s") == n * len(
+            names(plain, prefix)
+        ), prefix
+    kept = {n for n in shapes(compact) if ":" in n}
+    assert kept == {n for n in shapes(plain) if n.startswith(("lane:", "followed:"))}
+    assert [t.name for t in compact.data if t.name != "offsets"] == [t.name for t in plain.data]
+    assert next(t for t in compact.data if t.name == "records") == next(
+        t for t in plain.data if t.name == "records"
+    )
+
+
 def test_log_strips_without_topics_say_so():
     empty = make_snapshot()
     empty = type(empty)(
@@ -314,6 +372,8 @@ def test_every_builder_output_passes_plotly_validation(snap):
         log_strips(tl.cluster.snapshot()),
         log_strips(snap, followed=("orders", 0, 3, False)),
         log_strips(snap, followed=("orders", 0, 5, True)),
+        log_strips(snap, followed=("orders", 0, 5, True), compact=True),
+        log_strips(tl.cluster.snapshot(), compact=True),
     ]
     for fig in figs:
         go.Figure(fig.to_plotly_json())  # raises ValueError on any invalid property

@@ -103,9 +103,13 @@ def log_strips(
     window: int = WINDOW,
     width_px: int = 760,
     followed: tuple[str, int, int, bool] | None = None,
+    compact: bool = False,
 ) -> go.Figure:
     """One strip per partition of `topic` (default: the first topic). `width_px`: the narrowest width drawn for.
-    `followed`: (topic, partition, offset, lost) of the record being followed, ringed in the route colour."""
+    `followed`: (topic, partition, offset, lost) of the record being followed, ringed in the route colour.
+    `compact`: the same picture in a form plotly redraws faster (`compact_cells`: the record cells, hatches,
+    lost cells and offset lines as a few path shapes, the offsets as one text trace); its shapes are not
+    named per record, so the tests read the plain form."""
     topics = [t.name for t in snap.topics if not t.internal]
     topic = topic if topic in topics else (topics[0] if topics else None)
     parts = sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition)
@@ -231,7 +235,95 @@ def log_strips(
         legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=LEGEND_ENTRY_PX),
         **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)),
     )
+    if compact:
+        layout["shapes"], labels = compact_cells(st.shapes)
+        data.insert(0, labels)
     return S.figure(data, layout)
+
+
+# Shapes `compact_cells` merges (by their name's prefix): one per record or per offset marker, ~60-80 at step
+# 1,000 of Default. Each plotly shape is its own SVG group, removed and redrawn on every `Plotly.react`, and a
+# shape's label is measured and placed one by one: ~1/3 of a log-strip redraw (bench/NOTES.md, issue 17
+# round 5). The lanes, the followed ring and the transaction markers keep their own shapes (few, named).
+MERGED = ("cell:", "hatch:", "lost:", "lost-x:", "start:", "hw:", "leo:", "lso:")
+UNDER_LABELS = ("cell:", "hatch:", "lost:", "lost-x:")  # merged into paths under the traces (the labels)
+LABELS_TRACE = "offsets"  # the compact form's record labels: a text trace, no hover, no clicks
+
+
+def compact_cells(shapes: list[dict]) -> tuple[list[dict], dict]:
+    """`shapes` with the record cells and lines merged: one path shape per look (fill, outline, dash, width),
+    drawn in the same order (cells, then hatches and crosses over them), and the cells' labels as one text
+    trace at the cells' centres in the same colours and sizes. The cells go under the traces (`layer`
+    "below", above the lanes) so the labels stay on top of them; lines that were above stay above.
+    Returns (the shapes, the labels trace)."""
+    kept: list[dict] = []
+    paths: dict[tuple, dict] = {}
+    tx: list[float] = []
+    ty: list[float] = []
+    tt: list[str] = []
+    tc: list[str] = []
+    ts: list[int] = []
+    for sh in shapes:
+        name = sh.get("name") or ""
+        if not name.startswith(MERGED):
+            kept.append(sh)
+            continue
+        line = sh.get("line", {})
+        cell = sh["type"] == "rect"
+        look = (
+            cell,
+            sh.get("fillcolor") if cell else None,
+            line.get("color"),
+            line.get("width"),
+            line.get("dash", "solid"),
+            sh.get("opacity", 1.0),
+        )
+        if sh["type"] == "rect":
+            x0, x1, y0, y1 = sh["x0"], sh["x1"], sh["y0"], sh["y1"]
+            d = f"M{x0:.3f},{y0:.3f}H{x1:.3f}V{y1:.3f}H{x0:.3f}Z"
+            label = sh.get("label") or {}
+            if label.get("text"):
+                font = label.get("font", {})
+                tx.append((x0 + x1) / 2)
+                ty.append((y0 + y1) / 2)
+                tt.append(label["text"])
+                tc.append(font.get("color", S.INK))
+                ts.append(font.get("size", S.SMALL))
+        elif sh["type"] == "line":
+            d = f"M{sh['x0']:.3f},{sh['y0']:.3f}L{sh['x1']:.3f},{sh['y1']:.3f}"
+        else:
+            d = sh["path"]
+        merged = paths.get(look + (name.split(":", 1)[0],))
+        if merged is None:
+            merged = paths[look + (name.split(":", 1)[0],)] = dict(
+                type="path",
+                name=f"{name.split(':', 1)[0]}s",
+                xref="x",
+                yref="y",
+                path="",
+                fillcolor=look[1] if cell else "rgba(0,0,0,0)",
+                opacity=look[5],
+                line=dict(color=look[2], width=look[3], dash=look[4]),
+                layer="below" if name.startswith(UNDER_LABELS) else "above",
+            )
+        merged["path"] += (" " if merged["path"] else "") + d
+    labels = dict(
+        type="scatter",
+        x=tx,
+        y=ty,
+        mode="text",
+        text=tt,
+        textposition="middle center",
+        textfont=dict(color=tc, size=ts),
+        hoverinfo="skip",
+        showlegend=False,
+        name=LABELS_TRACE,
+    )
+    below = [sh for sh in kept if sh.get("layer") == "below"]  # the lanes
+    merged = sorted(
+        paths.values(), key=lambda sh: (sh["layer"] != "below", sh["fillcolor"] == "rgba(0,0,0,0)")
+    )
+    return below + merged + [sh for sh in kept if sh.get("layer") != "below"], labels
 
 
 def _partition_label(st: _Strip, p: PartitionView, y: float, name: str) -> None:
