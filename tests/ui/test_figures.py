@@ -252,10 +252,22 @@ def test_compact_log_strips_draw_the_same_cells_hatches_lines_and_labels(snap):
     assert want and drawn == want
     labels = next(t for t in compact.data if t.name == "offsets")
     assert labels.hoverinfo == "skip"  # the clickable records stay the only points a click reaches
-    got = set(zip(labels.text, labels.textfont.color, strict=True))
-    assert got == {
-        (c["label"]["text"], c["label"]["font"]["color"]) for c in cells.values() if c["label"]["text"]
-    }
+    got = sorted(
+        (t, c, round(x, 6), round(y, 6))
+        for t, c, x, y in zip(labels.text, labels.textfont.color, labels.x, labels.y, strict=True)
+    )
+    # every cell's offset label at its centre, and every annotation (partition name, HW / LEO, consumers, older
+    # records) at its place, in the same colour: the compact form draws them as text, not annotations
+    want = [
+        (c["label"]["text"], c["label"]["font"]["color"], (c["x0"] + c["x1"]) / 2, (c["y0"] + c["y1"]) / 2)
+        for c in cells.values()
+        if c["label"]["text"]
+    ] + [
+        (a.text, a.font.color or S.INK, -0.6 if a.xref == "paper" else a.x, a.y)
+        for a in plain.layout.annotations
+    ]
+    assert got == sorted((t, c, round(x, 6), round(y, 6)) for t, c, x, y in want)
+    assert not compact.layout.annotations and any("orders-0" in t for t, *_ in got)
     # hatches (one per cell above the HW), the lost record's cross and the HW / LEO lines: the same strokes
     segs = lambda path: len(re.findall(r"M", path))  # noqa: E731
     for prefix, n in (("hatch:", 4), ("lost-x:", 1), ("hw:", 1), ("leo:", 1)):

@@ -233,10 +233,11 @@ def log_strips(
         shapes=st.shapes,
         annotations=st.ann,
         legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=LEGEND_ENTRY_PX),
-        **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)),
+        **S.hidden_axes((X_RANGE0, window + 1.1), (y, -0.02)),
     )
     if compact:
-        layout["shapes"], labels = compact_cells(st.shapes)
+        layout["shapes"], labels = compact_cells(st.shapes, st.ann)
+        layout["annotations"] = []
         data.insert(0, labels)
     return S.figure(data, layout)
 
@@ -244,18 +245,24 @@ def log_strips(
 # Shapes `compact_cells` merges (by their name's prefix): one per record or per offset marker, ~60-80 at step
 # 1,000 of Default. Each plotly shape is its own SVG group, removed and redrawn on every `Plotly.react`, and a
 # shape's label is measured and placed one by one: ~1/3 of a log-strip redraw (bench/NOTES.md, issue 17
-# round 5). The lanes, the followed ring and the transaction markers keep their own shapes (few, named).
+# round 5); so is each annotation, ~1/6 of it. The lanes, the followed ring and the transaction markers keep
+# their own shapes (few, named).
 MERGED = ("cell:", "hatch:", "lost:", "lost-x:", "start:", "hw:", "leo:", "lso:")
-UNDER_LABELS = ("cell:", "hatch:", "lost:", "lost-x:")  # merged into paths under the traces (the labels)
-LABELS_TRACE = "offsets"  # the compact form's record labels: a text trace, no hover, no clicks
+LABELS_TRACE = "offsets"  # the compact form's labels: a text trace, no hover, no clicks
+ANCHOR = {
+    "left": "middle right",
+    "right": "middle left",
+    "center": "middle center",
+}  # xanchor -> textposition
+X_RANGE0 = -0.6  # the strips' x axis starts here (the plot area's left edge)
 
 
-def compact_cells(shapes: list[dict]) -> tuple[list[dict], dict]:
+def compact_cells(shapes: list[dict], annotations: list[dict] = ()) -> tuple[list[dict], dict]:
     """`shapes` with the record cells and lines merged: one path shape per look (fill, outline, dash, width),
-    drawn in the same order (cells, then hatches and crosses over them), and the cells' labels as one text
-    trace at the cells' centres in the same colours and sizes. The cells go under the traces (`layer`
-    "below", above the lanes) so the labels stay on top of them; lines that were above stay above.
-    Returns (the shapes, the labels trace)."""
+    in the same order (lanes, cells, then hatches, crosses and offset lines over them), all under the traces;
+    the cells' labels and the `annotations` (partition names, "N older records", HW / LEO, consumers) as one
+    text trace on top, in the same places, colours and sizes (drawn outside the plot area where an annotation
+    was: the partition names in the left margin). Returns (the shapes, the labels trace)."""
     kept: list[dict] = []
     paths: dict[tuple, dict] = {}
     tx: list[float] = []
@@ -304,25 +311,34 @@ def compact_cells(shapes: list[dict]) -> tuple[list[dict], dict]:
                 fillcolor=look[1] if cell else "rgba(0,0,0,0)",
                 opacity=look[5],
                 line=dict(color=look[2], width=look[3], dash=look[4]),
-                layer="below" if name.startswith(UNDER_LABELS) else "above",
+                layer="below",
             )
         merged["path"] += (" " if merged["path"] else "") + d
+    tp = ["middle center"] * len(tx)
+    for a in annotations:
+        font = a.get("font", {})
+        paper = a.get("xref") == "paper"  # the partition names: at the plot's left edge, in the margin
+        tx.append(X_RANGE0 if paper and a["x"] == 0 else a["x"])
+        ty.append(a["y"])
+        tt.append(a["text"])
+        tc.append(font.get("color", S.INK))
+        ts.append(font.get("size", S.FONT["size"]))
+        tp.append(ANCHOR.get(a.get("xanchor", "center"), "middle center"))
     labels = dict(
         type="scatter",
         x=tx,
         y=ty,
         mode="text",
         text=tt,
-        textposition="middle center",
+        textposition=tp,
         textfont=dict(color=tc, size=ts),
         hoverinfo="skip",
         showlegend=False,
+        cliponaxis=False,
         name=LABELS_TRACE,
     )
     below = [sh for sh in kept if sh.get("layer") == "below"]  # the lanes
-    merged = sorted(
-        paths.values(), key=lambda sh: (sh["layer"] != "below", sh["fillcolor"] == "rgba(0,0,0,0)")
-    )
+    merged = sorted(paths.values(), key=lambda sh: sh["fillcolor"] == "rgba(0,0,0,0)")  # fills, then lines
     return below + merged + [sh for sh in kept if sh.get("layer") != "below"], labels
 
 
