@@ -27,7 +27,7 @@ CSS = """
 .kc-steps { display: flex; flex-direction: column; gap: 0.25rem; }
 .kc-steps > .kc-step {
   all: unset; box-sizing: border-box; display: block; width: 100%; padding: 0.25rem 0.5rem;
-  border-radius: 0.5rem; font-family: inherit; font-size: 1rem; line-height: 1.5; color: inherit;
+  border-radius: 0.5rem; font-family: inherit; font-size: 0.875rem; line-height: 1.6; color: inherit;
   overflow-wrap: anywhere; cursor: pointer;
 }
 .kc-steps > button.kc-step:hover { color: #0072B2; background: #F2F4F7; }
