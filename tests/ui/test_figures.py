@@ -276,7 +276,19 @@ def test_compact_log_strips_draw_the_same_cells_hatches_lines_and_labels(snap):
         ), prefix
     kept = {n for n in shapes(compact) if ":" in n}
     assert kept == {n for n in shapes(plain) if n.startswith(("lane:", "followed:"))}
-    assert [t.name for t in compact.data if t.name != "offsets"] == [t.name for t in plain.data]
+    single = (
+        "position:",
+        "committed:",
+    )  # one trace per marker in the plain form, one per kind in the compact
+    assert [t.name for t in compact.data if t.name not in ("offsets", "positions", "committeds")] == [
+        t.name for t in plain.data if not t.name.startswith(single)
+    ]
+    for kind in ("position", "committed"):
+        one = next(t for t in compact.data if t.name == f"{kind}s")
+        points = set(zip(one.x, one.y, one.marker.color, one.hovertext, strict=True))
+        each = [t for t in plain.data if t.name.startswith(f"{kind}:")]
+        assert each and points == {(t.x[0], t.y[0], t.marker.color, t.hovertext[0]) for t in each}
+        assert {t.marker.symbol for t in each} == {one.marker.symbol}
     assert next(t for t in compact.data if t.name == "records") == next(
         t for t in plain.data if t.name == "records"
     )
