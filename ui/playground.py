@@ -16,7 +16,7 @@ from ui.figures.charts import lag_history_figure, latency_figure, throughput_fig
 from ui.figures.diagram import cluster_diagram, member_state, natural_key
 from ui.figures.flow import animated, autoplay_script
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
-from ui.figures.logs import log_strips, topic_table
+from ui.figures.logs import legend_apart, log_strips, topic_table
 from ui.figures.palette import colour_group_ids
 from ui.figures.producer import producer_panel, producer_summary
 from ui.live_chart import live_chart
@@ -459,8 +459,10 @@ def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
         then=lambda: _no_tick(s),
         strips=lambda ring: (
             _cached(  # Back and a revisited step reuse the strips (~25 ms to build at step 1,000)
-                s, ("logs", topic, ring), lambda: log_strips(snap, topic, followed=ring, compact=True)
-            )  # compact: the same picture as a few paths and one text trace, redrawn faster (figures/logs.py)
+                s,
+                ("logs", topic, ring),
+                lambda: legend_apart(log_strips(snap, topic, followed=ring, compact=True)),
+            )  # compact, its legend apart: the same picture, redrawn faster (figures/logs.py)
         ),
     )
     if topic:

@@ -21,7 +21,7 @@ from ui.figures import style as S
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import PATH_COLOUR, cluster_diagram, diagram_layout, message_family
 from ui.figures.groups import STATES, assignment_rows, group_state_figure, lag_figure
-from ui.figures.logs import log_strips, topic_table, window_start
+from ui.figures.logs import legend_apart, log_strips, topic_table, window_start
 from ui.figures.overview import fan_in_fan_out, latency_histogram, online_scaling, replicated_log
 from ui.figures.producer import producer_panel
 
@@ -292,6 +292,24 @@ def test_compact_log_strips_draw_the_same_cells_hatches_lines_and_labels(snap):
     assert next(t for t in compact.data if t.name == "records") == next(
         t for t in plain.data if t.name == "records"
     )
+
+
+def test_the_strips_legend_apart_has_every_entry_and_the_strips_keep_everything_else(snap):
+    """The Playground draws the strips' legend as its own chart under them (redrawn only when it changes): the
+    legend has every legend entry, in order, with its marker; the strips keep every other trace, shape and
+    label, and only lose the margin that held the legend."""
+    whole = log_strips(snap, "orders", followed=("orders", 0, 3, False), compact=True)
+    strips, legend = legend_apart(whole)
+    entries = [t for t in whole.data if t.x == (None,)]
+    assert [t.name for t in legend.data] == [t.name for t in entries]
+    assert "followed record" in [t.name for t in legend.data]
+    assert [t.marker for t in legend.data] == [t.marker for t in entries]
+    assert legend.layout.showlegend and legend.layout.legend.maxheight == 1  # never a scroll box
+    assert legend.layout.margin.l == whole.layout.margin.l  # the same left edge as under the strips
+    assert [t.name for t in strips.data] == [t.name for t in whole.data if t.x != (None,)]
+    assert not strips.layout.showlegend and strips.layout.shapes == whole.layout.shapes
+    plot = lambda f: f.layout.height - f.layout.margin.t - f.layout.margin.b  # noqa: E731
+    assert plot(strips) == plot(whole)  # the strips are drawn at the same size
 
 
 def test_log_strips_without_topics_say_so():

@@ -923,3 +923,47 @@ def topic_table(snap: ClusterSnapshot, topic: str) -> list[dict]:
             }
         )
     return rows
+
+
+LEGEND_ROW_PX = 24  # one row of the strips' legend (`log_strips` reserves this much per row under the strips)
+
+
+def legend_apart(fig: go.Figure) -> tuple[go.Figure, go.Figure]:
+    """The strips without their legend, and the legend as a figure of its own, to be drawn right under them.
+
+    The legend is ~17 legend-only traces (keys, "above HW", consumer markers), and plotly redraws every trace on
+    every `Plotly.react`, ~1 ms each, although the legend rarely changes; as its own live chart it is redrawn
+    only when it does (`ui/live_chart.py` skips a figure it has drawn). The legend keeps its look: the same
+    entries, order, width and left edge; the strips lose the margin that held it."""
+    whole = fig.to_plotly_json()
+    legend_only = [t for t in whole["data"] if (x := t.get("x")) is not None and all(v is None for v in x)]
+    layout = whole["layout"]
+    margin = layout["margin"]
+    rows = max(1, round((margin["b"] - 30) / LEGEND_ROW_PX))
+    strips = S.figure(
+        [t for t in whole["data"] if t not in legend_only],
+        {
+            **layout,
+            "showlegend": False,
+            "margin": {**margin, "b": 4},
+            "height": layout["height"] - margin["b"] + 4,
+        },
+    )
+    legend = S.figure(
+        legend_only,
+        S.base_layout(
+            height=LEGEND_ROW_PX * rows + 8,
+            show_legend=True,
+            margin=dict(l=margin["l"], r=margin["r"], t=2, b=0),
+            # maxheight: all of this figure (a horizontal legend gets half of it by default, then scrolls)
+            legend=dict(
+                y=1,
+                yanchor="top",
+                maxheight=1,
+                entrywidthmode="pixels",
+                entrywidth=layout["legend"]["entrywidth"],
+            ),
+            **S.hidden_axes((0, 1), (0, 1)),
+        ),
+    )
+    return strips, legend
