@@ -90,7 +90,11 @@ class Consumer:
         self.last_commit_ms = cluster.now
         self.received = 0
         self.duplicates = 0
-        self.history: deque[ConsumerRecord] = deque(maxlen=HISTORY)
+        # the newest HISTORY records poll() handed out, kept as the batch slices they came from (topic-partition,
+        # batch, first index, end index): the records themselves die with the application's list, before a
+        # young garbage collection has to scan them; `history` builds them again when something reads it
+        self._history: deque[tuple[TP, RecordBatch, int, int]] = deque()
+        self._history_held = 0  # records in those slices (at most one slice more than HISTORY needs)
         self.max_delivered: dict[TP, int] = {}
         self.committed_ack: dict[TP, int] = {}
         self._req_seq = 0
@@ -107,6 +111,38 @@ class Consumer:
 
     def __repr__(self) -> str:
         return f"<Consumer {self.id} group={self.group_id} state={self.state} assignment={self.assignment}>"
+
+    @property
+    def history(self) -> deque[ConsumerRecord]:
+        """The newest HISTORY (2,000) records poll() handed out, oldest first (for views and tests). Built again
+        from the batch slices on every read: equal to the records poll() returned, not the same objects."""
+        out: deque[ConsumerRecord] = deque(maxlen=HISTORY)
+        for tp, b, i, take in self._history:
+            out.extend(_records(tp, b, i, take))
+        return out
+
+    def recent_records(self, n: int) -> list[ConsumerRecord]:
+        """The newest `n` (at most HISTORY) records poll() handed out, oldest first, building only those."""
+        n = min(n, HISTORY)
+        picked: list[tuple[TP, RecordBatch, int, int]] = []
+        held = 0
+        for tp, b, i, take in reversed(self._history):
+            if held >= n:
+                break
+            if held + take - i > n:
+                i = take - (n - held)
+            picked.append((tp, b, i, take))
+            held += take - i
+        out: list[ConsumerRecord] = []
+        for tp, b, i, take in reversed(picked):
+            out.extend(_records(tp, b, i, take))
+        return out
+
+    def carry_delivery_over(self, old: Consumer) -> None:
+        """A restarted consumer keeps its predecessor's delivery bookkeeping (counts, history, the highest
+        offset delivered per partition), so redeliveries after the restart show as duplicates."""
+        self.received, self.duplicates, self.max_delivered = old.received, old.duplicates, old.max_delivered
+        self._history, self._history_held = old._history, old._history_held
 
     # -- public API ------------------------------------------------------------------------------------------
     def subscribe(self, topics: list[str]) -> None:
@@ -362,6 +398,7 @@ class Consumer:
         max_delivered = self.max_delivered
         first: dict[TP, int] = {}  # per partition, the first and last offset handed out (the event's ranges)
         last: dict[TP, int] = {}
+        chunks: list[tuple[TP, RecordBatch, int, int]] = []  # the batch slices handed out, for the history
         got = dups = latency = 0
         now = self.cluster.now
         while buf and got < limit:
@@ -389,27 +426,9 @@ class Consumer:
                 take = n
             if take > i:
                 k = take - i
-                hdrs = b.headers
                 ts = b.timestamps
-                topic, partition = tp
-                # tuple.__new__(ConsumerRecord, fields) per record, all in C (no partial, no strict check: every
-                # column is a slice [i:take] of the same batch)
-                out.extend(
-                    map(
-                        _tuple_new,
-                        repeat(ConsumerRecord, k),
-                        zip(  # noqa: B905
-                            repeat(topic, k),
-                            repeat(partition, k),
-                            range(base + i, base + take) if offs is None else offs[i:take],
-                            b.keys[i:take],
-                            b.values[i:take],
-                            timestamps_between(ts, i, take),
-                            hdrs[i:take] if hdrs else repeat((), k),
-                            repeat(b.leader_epoch, k),
-                        ),
-                    )
-                )
+                out.extend(_records(tp, b, i, take))
+                chunks.append((tp, b, i, take))
                 got += k
                 if offs is None:
                     lo, hi = base + i, base + take - 1
@@ -437,16 +456,30 @@ class Consumer:
             else:
                 positions[tp] = base + take if offs is None else offs[take]
         if got:
-            self._record_delivery(out, got, dups, latency, first, last)
+            self._record_delivery(chunks, got, dups, latency, first, last)
         return out
 
     def _record_delivery(
-        self, out: list[ConsumerRecord], got: int, dups: int, latency: int, first: dict, last: dict
+        self,
+        chunks: list[tuple[TP, RecordBatch, int, int]],
+        got: int,
+        dups: int,
+        latency: int,
+        first: dict,
+        last: dict,
     ) -> None:
         """Counters, the history, the metrics and the event of one poll() that returned `got` records."""
         c = self.cluster
         self.received += got
-        self.history.extend(out)
+        hist = self._history
+        hist.extend(chunks)
+        held = self._history_held + got
+        while (
+            held - (hist[0][3] - hist[0][2]) >= HISTORY
+        ):  # the oldest slice is not needed for the newest HISTORY
+            t, _, i, take = hist.popleft()
+            held -= take - i
+        self._history_held = held
         c.on_delivered(self, got, latency)
         if dups:
             self.duplicates += dups
@@ -1244,6 +1277,30 @@ class Consumer:
             self._ensure_joined()
         elif isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
+
+
+def _records(tp: TP, b: RecordBatch, i: int, take: int):
+    """The ConsumerRecords of batch `b`'s records i..take-1 (0 <= i < take <= count), built in C: tuple.__new__(
+    ConsumerRecord, fields) per record over a zip of the slice's columns (no partial, no strict check: every
+    column is the same slice of one batch)."""
+    k = take - i
+    offs = b.offsets
+    base = b.base_offset
+    hdrs = b.headers
+    return map(
+        _tuple_new,
+        repeat(ConsumerRecord, k),
+        zip(  # noqa: B905
+            repeat(tp[0], k),
+            repeat(tp[1], k),
+            range(base + i, base + take) if offs is None else offs[i:take],
+            b.keys[i:take],
+            b.values[i:take],
+            timestamps_between(b.timestamps, i, take),
+            hdrs[i:take] if hdrs else repeat((), k),
+            repeat(b.leader_epoch, k),
+        ),
+    )
 
 
 class SkippedBatch:
