@@ -195,10 +195,19 @@ def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]
     return kb, vb
 
 
+def _close_columns(b: ProducerBatch) -> None:
+    """A batch closed for appends keeps its keys and values as tuples: nothing appends to them any more (_seal
+    makes the same tuples), and a tuple of bytes is untracked by the first young garbage collection that sees it,
+    while a list stays tracked and every middle and full collection walks its records again (the accumulator can
+    hold buffer.memory's worth of full batches while send() runs)."""
+    b.keys, b.values = tuple(b.keys), tuple(b.values)  # type: ignore[assignment]
+
+
 def _new_batch(dq: deque[ProducerBatch], last: ProducerBatch | None, tp: TP, now: int) -> ProducerBatch:
     """The partition's open batch cannot take the record: close it (it goes out on the next drain), open one."""
     if last is not None and last.state == "open":
         last.state = "ready"
+        _close_columns(last)
     b = ProducerBatch(tp, now)
     dq.append(b)
     return b
@@ -617,6 +626,7 @@ class Producer:
                 if last.size + size <= self._batch_size:
                     return bp, tp, dq  # room in the open batch: no switch before appending
                 last.state = "ready"  # closed for appends (ProducerBatch.closeForRecordAppends)
+                _close_columns(last)
                 self._wake(self._scheduler.now_ms)
             if not bp.update_partition_info(0, leaders, True):
                 return bp, tp, dq
