@@ -121,6 +121,7 @@ class World(Protocol):
     # the network
     @property
     def network(self) -> Network: ...
+    def reachable(self, src: str, dst: str) -> bool: ...  # can a message from src arrive at dst now?
 
     # the event log
     @property
