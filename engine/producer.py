@@ -254,7 +254,10 @@ class Producer:
         self._node_ready_ms: dict[int, int] = {}  # NodeLatencyStats: last time a broker had data to send ...
         self._node_drain_ms: dict[int, int] = {}  # ... and last time it could take it
         self.buffer_used = 0
-        self.sent = 0
+        # `sent` counts a partition's records in its newest batch (send() appends without counting) and adds them
+        # to _sent once a newer batch takes its place; _sent also counts send()s that failed at once
+        self._sent = 0
+        self._newest: dict[TP, ProducerBatch] = {}
         self.acked = 0
         self.failed = 0
         self.alive = True
@@ -407,7 +410,6 @@ class Producer:
                     b.headers.append(())
                 b.size = filled
                 self.buffer_used = used
-                self.sent += 1
                 if filled >= self._batch_size:
                     b.state = "ready"
                     self._wake(now)
@@ -446,7 +448,6 @@ class Producer:
                 b.size = filled
                 sticky.produced_bytes = produced
                 self.buffer_used = used
-                self.sent += 1
                 if filled >= self._batch_size:
                     b.state = "ready"
                     self._wake(now)
@@ -509,6 +510,10 @@ class Producer:
             new_batch = False
         else:
             b = _new_batch(dq, b, tp, now)
+            older = self._newest.get(tp)
+            if older is not None:
+                self._sent += len(older.keys)
+            self._newest[tp] = b
             new_batch = True
         keys = b.keys
         idx = len(keys)
@@ -525,7 +530,6 @@ class Producer:
             b.headers = [()] * idx + [headers]
         filled = b.size = b.size + size
         self.buffer_used += size
-        self.sent += 1
         if sticky is not None:
             self._sticky_appended(sticky, topic, size + BATCH_OVERHEAD if new_batch else size)
         if filled >= batch_size:
@@ -687,6 +691,11 @@ class Producer:
         self.flush()
         self.alive = False
         self._fast = False
+
+    @property
+    def sent(self) -> int:
+        """Records handed to send() so far (the failed ones included)."""
+        return self._sent + sum(len(b.keys) for b in self._newest.values())
 
     @property
     def requests_sent(self) -> int:
@@ -1188,7 +1197,7 @@ class Producer:
         b.state = "failed"
         b.done = True
         b.error = err
-        self.sent += 1
+        self._sent += 1
         self.failed += 1
         self.cluster.emit(
             "send_failed",
