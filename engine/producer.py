@@ -374,10 +374,10 @@ class Producer:
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
-        # The two shapes of every bulk run take a shortcut: RecordAccumulator.tryAppend of a bytes value, with no
-        # partition or timestamp of its own, to its partition's open batch when that has room (batch.size) and
-        # buffer.memory has too. Anything else (a key, value length or headers not seen yet, no open batch or no
-        # room, a sticky switch due, another key or value type, ...) goes through _send, which takes any record.
+        # The shapes of every bulk run take this shortcut, RecordAccumulator.tryAppend in one block: a bytes value
+        # with no partition or timestamp of its own joins its partition's open batch when that has room
+        # (batch.size) and buffer.memory has too. Anything else (a key, value length or headers not seen yet, no
+        # open batch or no room, a sticky switch due, another key or value type, ...) goes through _send.
         if (
             partition is not None
             or timestamp_ms is not None
@@ -394,26 +394,13 @@ class Producer:
                 b = dq[-1]
             except (KeyError, IndexError, TypeError):  # a new key or value length, no batch yet, a bad topic
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
-            if (
+            if not (
                 b.state == "open"
                 and b.sent_at is None  # (no record in the batch carries its own timestamp)
                 and (filled := b.size + size) <= self._batch_size
                 and (used := self.buffer_used + size) <= self._buffer_memory
             ):
-                keys = b.keys
-                idx = len(keys)
-                keys.append(key)
-                b.values.append(value)
-                now = self._scheduler.now_ms
-                b.timestamps.append(now)
-                if b.headers is not None:  # an earlier record in the batch has headers
-                    b.headers.append(())
-                b.size = filled
-                self.buffer_used = used
-                if filled >= self._batch_size:
-                    b.state = "ready"
-                    self._wake(now)
-                return RecordMetadataFuture((b, idx))
+                return self._send(topic, value, key, partition, timestamp_ms, headers)
         elif key is None and (headers is None or headers.__class__ is list and headers == self._headers[2]):
             # No key (KIP-480/794): the topic's sticky partition while no switch is due. With its batch still
             # open, BuiltInPartitioner.updatePartitionInfo only counts the bytes (allBatchesFull is false, so
@@ -425,7 +412,7 @@ class Producer:
                 b = dq[-1]
             except (KeyError, IndexError, TypeError):  # no sticky partition or batch yet, a new value length
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
-            if (
+            if not (
                 b.state == "open"
                 and b.sent_at is None
                 and sticky.current == p
@@ -433,26 +420,28 @@ class Producer:
                 and (produced := sticky.produced_bytes + size) < switch_bytes
                 and (used := self.buffer_used + size) <= self._buffer_memory
             ):
-                keys = b.keys
-                idx = len(keys)
-                keys.append(None)
-                b.values.append(value)
-                now = self._scheduler.now_ms
-                b.timestamps.append(now)
-                if headers is not None:
-                    headers = self._headers[0]
-                if b.headers is not None:
-                    b.headers.append(headers or ())
-                elif headers is not None:  # the column starts with the batch's first record that has headers
-                    b.headers = [()] * idx + [headers]
-                b.size = filled
-                sticky.produced_bytes = produced
-                self.buffer_used = used
-                if filled >= self._batch_size:
-                    b.state = "ready"
-                    self._wake(now)
-                return RecordMetadataFuture((b, idx))
-        return self._send(topic, value, key, partition, timestamp_ms, headers)
+                return self._send(topic, value, key, partition, timestamp_ms, headers)
+            sticky.produced_bytes = produced
+            if headers is not None:
+                headers = self._headers[0]
+        else:
+            return self._send(topic, value, key, partition, timestamp_ms, headers)
+        keys = b.keys
+        idx = len(keys)
+        keys.append(key)
+        b.values.append(value)
+        now = self._scheduler.now_ms
+        b.timestamps.append(now)
+        if b.headers is not None:  # an earlier record in the batch has headers
+            b.headers.append(headers or ())
+        elif headers is not None:  # the column starts with the batch's first record that has headers
+            b.headers = [()] * idx + [headers]
+        b.size = filled
+        self.buffer_used = used
+        if filled >= self._batch_size:
+            b.state = "ready"
+            self._wake(now)
+        return RecordMetadataFuture((b, idx))
 
     def _send(
         self,
