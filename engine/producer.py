@@ -600,14 +600,20 @@ class Producer:
         self, headers: Any
     ) -> tuple[tuple[tuple[str, bytes | None], ...] | None, dict[int, int], list | None]:
         """Headers not seen on the record before: checked (send_args), then (the headers as a tuple, or None when
-        there are none; an empty table of keyless record sizes by value length for them; the tuple as a list,
-        which send() compares a list of headers with)."""
+        there are none; an empty table of keyless record sizes by value length for them; the list that send()
+        compares the next record's list of headers with)."""
         send_headers(headers)  # raises naming `headers` unless a list of (str, bytes or None) pairs
         if not headers:
             return None, self._keyless_sizes, None  # [], (), {}, "": no headers
         # copied as bytes (a bytearray could change after send); so headers equal to these later are these
         checked = tuple((k, v if v is None or v.__class__ is bytes else bytes(v)) for k, v in headers)
-        return checked, {}, list(checked)
+        # the caller's own pairs when they cannot change (tuples of a str and bytes or None): a caller that sends
+        # the same pairs again is then seen to at once (the comparison finds the same objects)
+        fixed = all(
+            h.__class__ is tuple and h[0].__class__ is str and (h[1] is None or h[1].__class__ is bytes)
+            for h in headers
+        )
+        return checked, {}, list(headers) if fixed else list(checked)
 
     def _new_size(self, sizes: dict[int, int], key_len: int, value_len: int) -> int:
         """A record size not in the key length's table yet: checked against max.request.size, then cached."""
