@@ -325,9 +325,6 @@ class Broker:
                         -1,
                     )
                     continue
-                if entry is not None and batch.producer_epoch > entry.epoch:
-                    entry.epoch = batch.producer_epoch  # a new epoch starts its sequences again
-                    entry.batches.clear()
                 dup = self._check_sequence(r, batch, req)
                 if dup is not None:
                     continue
@@ -337,6 +334,9 @@ class Broker:
                 entry = r.producers.get(batch.producer_id)
                 if entry is None:  # (setdefault would build a throw-away entry for every batch)
                     entry = r.producers[batch.producer_id] = ProducerStateEntry(batch.producer_epoch)
+                elif batch.producer_epoch > entry.epoch:
+                    entry.epoch = batch.producer_epoch  # a new epoch starts its sequences again
+                    entry.batches.clear()
                 entry.batches.append(
                     (
                         batch.base_sequence,
@@ -407,6 +407,19 @@ class Broker:
         entry = r.producers.get(batch.producer_id)
         if entry is None:
             return None
+        if batch.producer_epoch > entry.epoch:
+            # a new epoch starts at sequence 0 (ProducerAppendInfo.checkSequence), checked against the current
+            # entry; on_produce changes the entry only after the append (UnifiedLog.append: ProducerStateManager.update)
+            if batch.base_sequence == 0:
+                return None
+            req.results[tp] = (
+                OutOfOrderSequenceError(
+                    f"{tp[0]}-{tp[1]} expected sequence 0 from producer id {batch.producer_id} "
+                    f"but got {batch.base_sequence}"
+                ),
+                -1,
+            )
+            return True
         last = batch.base_sequence + batch.count - 1
         dup = entry.find_duplicate(batch.base_sequence, last)
         if dup is not None:
@@ -1192,6 +1205,9 @@ def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:
     out: dict[int, ProducerStateEntry] = {}
     for b in r.log.batches():
         if b.producer_id >= 0 and b.control is None:  # transaction markers carry no sequence numbers
-            e = out.setdefault(b.producer_id, ProducerStateEntry(b.producer_epoch))
+            e = out.get(b.producer_id)
+            # ProducerStateEntry.addBatch (maybeUpdateProducerEpoch): a new epoch clears the cached batches
+            if e is None or e.epoch != b.producer_epoch:
+                e = out[b.producer_id] = ProducerStateEntry(b.producer_epoch)
             e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
     return out

@@ -721,12 +721,7 @@ class Cluster:
             old.close()
         new = Consumer(self, consumer_id, old.group_id, None, old.config.explicit())
         # the simulator's delivery bookkeeping carries over, so redeliveries after the restart show as duplicates
-        new.received, new.duplicates, new.history, new.max_delivered = (
-            old.received,
-            old.duplicates,
-            old.history,
-            old.max_delivered,
-        )
+        new.carry_delivery_over(old)
         self.consumers[consumer_id] = new
         static = old.config.group_instance_id
         how = (
@@ -1101,11 +1096,7 @@ class Cluster:
             actors=(b.name,),
             broker=broker_id,
         )
-        if broker_id in self.controller.live:
-            self.controller.on_broker_bounced(
-                broker_id
-            )  # back before its session expired: fail the old incarnation
-        self.controller.on_heartbeat(broker_id, b.epoch)
+        self.controller.register(broker_id)  # back before its session expired: the old incarnation fails
         self.scheduler.after(
             self.controller.heartbeat_interval(), self.controller.send_heartbeat, broker_id, b.epoch
         )
@@ -1168,7 +1159,7 @@ class Cluster:
             broker=new_id,
             rack=rack,
         )
-        self.controller.on_heartbeat(new_id, b.epoch)
+        self.controller.register(new_id)
         self.scheduler.after(
             self.controller.heartbeat_interval(), self.controller.send_heartbeat, new_id, b.epoch
         )
@@ -1280,8 +1271,7 @@ class Cluster:
         k = self.consumers.get(consumer_id)
         if not isinstance(k, Consumer) or n <= 0:  # a real client's records are in its own process
             return ()
-        hist = k.history
-        return tuple(hist[i] for i in range(max(0, len(hist) - n), len(hist)))
+        return tuple(k.recent_records(n))
 
     def acked_batches(self, producer_id: str, n: int = 10, scan: int = 500) -> list[AckedBatchView]:
         """The producer's newest `n` acknowledged batches, newest first, from the loss ledger, which keeps every

@@ -38,7 +38,7 @@ from .errors import (
     UnknownMemberIdError,
     UnreleasedInstanceIdError,
 )
-from .records import ConsumerRecord, RunTimestamps, SameTimestamps
+from .records import ConsumerRecord, timestamps_between, timestamps_sum
 from .scheduler import Watchdog
 
 if TYPE_CHECKING:
@@ -90,7 +90,11 @@ class Consumer:
         self.last_commit_ms = cluster.now
         self.received = 0
         self.duplicates = 0
-        self.history: deque[ConsumerRecord] = deque(maxlen=HISTORY)
+        # the newest HISTORY records poll() handed out, kept as the batch slices they came from (topic-partition,
+        # batch, first index, end index): the records themselves die with the application's list, before a
+        # young garbage collection has to scan them; `history` builds them again when something reads it
+        self._history: deque[tuple[TP, RecordBatch, int, int]] = deque()
+        self._history_held = 0  # records in those slices (at most one slice more than HISTORY needs)
         self.max_delivered: dict[TP, int] = {}
         self.committed_ack: dict[TP, int] = {}
         self._req_seq = 0
@@ -107,6 +111,38 @@ class Consumer:
 
     def __repr__(self) -> str:
         return f"<Consumer {self.id} group={self.group_id} state={self.state} assignment={self.assignment}>"
+
+    @property
+    def history(self) -> deque[ConsumerRecord]:
+        """The newest HISTORY (2,000) records poll() handed out, oldest first (for views and tests). Built again
+        from the batch slices on every read: equal to the records poll() returned, not the same objects."""
+        out: deque[ConsumerRecord] = deque(maxlen=HISTORY)
+        for tp, b, i, take in self._history:
+            out.extend(_records(tp, b, i, take))
+        return out
+
+    def recent_records(self, n: int) -> list[ConsumerRecord]:
+        """The newest `n` (at most HISTORY) records poll() handed out, oldest first, building only those."""
+        n = min(n, HISTORY)
+        picked: list[tuple[TP, RecordBatch, int, int]] = []
+        held = 0
+        for tp, b, i, take in reversed(self._history):
+            if held >= n:
+                break
+            if held + take - i > n:
+                i = take - (n - held)
+            picked.append((tp, b, i, take))
+            held += take - i
+        out: list[ConsumerRecord] = []
+        for tp, b, i, take in reversed(picked):
+            out.extend(_records(tp, b, i, take))
+        return out
+
+    def carry_delivery_over(self, old: Consumer) -> None:
+        """A restarted consumer keeps its predecessor's delivery bookkeeping (counts, history, the highest
+        offset delivered per partition), so redeliveries after the restart show as duplicates."""
+        self.received, self.duplicates, self.max_delivered = old.received, old.duplicates, old.max_delivered
+        self._history, self._history_held = old._history, old._history_held
 
     # -- public API ------------------------------------------------------------------------------------------
     def subscribe(self, topics: list[str]) -> None:
@@ -350,103 +386,111 @@ class Consumer:
         return out
 
     def _drain(self, limit: int) -> list[ConsumerRecord]:
-        """Hand out up to `limit` buffered records, a batch slice at a time (records are built in C by zip)."""
+        """Hand out up to `limit` buffered records, a batch slice at a time: the records are built in C (map and
+        zip over the slice's columns), and the bookkeeping (positions, duplicates, the send -> poll latency, the
+        event's ranges) is done once per slice, never per record (offsets ascend within a slice)."""
         out: list[ConsumerRecord] = []
-        chunks: list[
-            tuple[TP, range | tuple[int, ...], int, int, tuple | SameTimestamps | RunTimestamps]
-        ] = []  # tp, offsets, start, stop, ts
         buf = self.buffer
-        while buf and len(out) < limit:
+        if not buf:
+            return out
+        positions = self.positions
+        assignment = self.assignment
+        max_delivered = self.max_delivered
+        first: dict[TP, int] = {}  # per partition, the first and last offset handed out (the event's ranges)
+        last: dict[TP, int] = {}
+        chunks: list[tuple[TP, RecordBatch, int, int]] = []  # the batch slices handed out, for the history
+        got = dups = latency = 0
+        now = self.cluster.now
+        while buf and got < limit:
             tp, b = buf[0]
-            pos = self.positions.get(tp)
-            if pos is None or tp not in self.assignment:
+            pos = positions.get(tp)
+            if pos is None or tp not in assignment:
                 buf.popleft()
                 self.buffered.discard(tp)
                 continue
+            n = b.count
             if b.control is not None:  # a transaction marker, or an aborted batch: skipped, position moves on
                 buf.popleft()
-                self.positions[tp] = max(pos, b.next_offset)
-                if not any(t == tp for t, _ in buf):
+                positions[tp] = pos if pos > b.next_offset else b.next_offset
+                if not buf or buf[0][0] != tp and not any(t == tp for t, _ in buf):
                     self.buffered.discard(tp)
                 continue
-            offs = b.record_offsets()
-            n = b.count
-            if b.offsets is None:
-                i = max(0, pos - b.base_offset)
+            base = b.base_offset
+            offs = b.offsets
+            if offs is None:  # contiguous offsets from base_offset (not compacted)
+                i = pos - base if pos > base else 0
             else:
                 i = bisect_left(offs, pos)
-            take = min(n, i + (limit - len(out)))
+            take = i + limit - got
+            if take > n:
+                take = n
             if take > i:
                 k = take - i
-                hdrs = b.headers
                 ts = b.timestamps
-                # tuple.__new__(ConsumerRecord, fields) per record, all in C (no partial, no strict check:
-                # every column is a slice [i:take] of the same batch)
-                out.extend(
-                    map(
-                        _tuple_new,
-                        repeat(ConsumerRecord, k),
-                        zip(  # noqa: B905
-                            repeat(tp[0], k),
-                            repeat(tp[1], k),
-                            offs[i:take],
-                            b.keys[i:take],
-                            b.values[i:take],
-                            repeat(ts.value, k) if ts.__class__ is SameTimestamps else ts[i:take],
-                            hdrs[i:take] if hdrs else repeat((), k),
-                            repeat(b.leader_epoch, k),
-                        ),
+                out.extend(_records(tp, b, i, take))
+                chunks.append((tp, b, i, take))
+                got += k
+                if offs is None:
+                    lo, hi = base + i, base + take - 1
+                else:
+                    lo, hi = offs[i], offs[take - 1]
+                seen = max_delivered.get(tp, -1)
+                if lo <= seen:  # delivered again after a rebalance or a seek back
+                    dups += (
+                        (seen - lo + 1 if seen < hi else k)
+                        if offs is None
+                        else bisect_right(offs, seen, i, take) - i
                     )
-                )
-                chunks.append((tp, offs, i, take, ts))
+                if hi > seen:
+                    max_delivered[tp] = hi
+                if tp not in first:
+                    first[tp] = lo
+                last[tp] = hi
+                # send -> poll latency: one product per run of equal timestamps, not a sum over the records
+                latency += now * k - timestamps_sum(ts, i, take)
             if take >= n:
                 buf.popleft()
-                self.positions[tp] = b.next_offset
-                if not any(t == tp for t, _ in buf):
+                positions[tp] = b.next_offset
+                if not buf or buf[0][0] != tp and not any(t == tp for t, _ in buf):
                     self.buffered.discard(tp)
             else:
-                self.positions[tp] = offs[take]
-        if out:
-            self._record_delivery(out, chunks)
+                positions[tp] = base + take if offs is None else offs[take]
+        if got:
+            self._record_delivery(chunks, got, dups, latency, first, last)
         return out
 
-    def _record_delivery(self, out: list[ConsumerRecord], chunks: list) -> None:
-        """Counters, duplicate detection and the event, per batch slice (offsets ascend within a slice)."""
+    def _record_delivery(
+        self,
+        chunks: list[tuple[TP, RecordBatch, int, int]],
+        got: int,
+        dups: int,
+        latency: int,
+        first: dict,
+        last: dict,
+    ) -> None:
+        """Counters, the history, the metrics and the event of one poll() that returned `got` records."""
         c = self.cluster
-        now = c.now
-        self.received += len(out)
-        self.history.extend(out)
-        dups = 0
-        latency = 0
-        first: dict[TP, int] = {}
-        last: dict[TP, int] = {}
-        max_delivered = self.max_delivered
-        for tp, offs, i, take, ts in chunks:
-            seen = max_delivered.get(tp, -1)
-            lo, hi = offs[i], offs[take - 1]
-            if lo <= seen:
-                dups += bisect_right(offs, seen, i, take) - i
-            if hi > seen:
-                max_delivered[tp] = hi
-            first.setdefault(tp, lo)
-            last[tp] = hi
-            # send -> poll latency: a batch whose records share one timestamp (the usual) needs no slice to sum
-            latency += (
-                (now - ts.value) * (take - i)
-                if ts.__class__ is SameTimestamps
-                else now * (take - i) - sum(ts[i:take])
-            )
-        c.on_delivered(self, len(out), latency)
+        self.received += got
+        hist = self._history
+        hist.extend(chunks)
+        held = self._history_held + got
+        while (
+            held - (hist[0][3] - hist[0][2]) >= HISTORY
+        ):  # the oldest slice is not needed for the newest HISTORY
+            t, _, i, take = hist.popleft()
+            held -= take - i
+        self._history_held = held
+        c.on_delivered(self, got, latency)
         if dups:
             self.duplicates += dups
         ranges = ", ".join(f"{t}-{p}@{first[(t, p)]}..{last[(t, p)]}" for (t, p) in first)
         dup = f" ({dups} already seen before: delivered again after a rebalance)" if dups else ""
         c.emit(
             "records_polled",
-            f"{self.id} poll() returned {len(out)} record(s): {ranges}{dup}",
+            f"{self.id} poll() returned {got} record(s): {ranges}{dup}",
             actors=(self.id,),
             group=self.group_id,
-            records=len(out),
+            records=got,
             duplicates=dups,
             ranges={f"{t}-{p}": [first[(t, p)], last[(t, p)]] for (t, p) in first},
         )
@@ -1233,6 +1277,30 @@ class Consumer:
             self._ensure_joined()
         elif isinstance(err, NotCoordinatorError):
             self._rediscover_coordinator()
+
+
+def _records(tp: TP, b: RecordBatch, i: int, take: int):
+    """The ConsumerRecords of batch `b`'s records i..take-1 (0 <= i < take <= count), built in C: tuple.__new__(
+    ConsumerRecord, fields) per record over a zip of the slice's columns (no partial, no strict check: every
+    column is the same slice of one batch)."""
+    k = take - i
+    offs = b.offsets
+    base = b.base_offset
+    hdrs = b.headers
+    return map(
+        _tuple_new,
+        repeat(ConsumerRecord, k),
+        zip(  # noqa: B905
+            repeat(tp[0], k),
+            repeat(tp[1], k),
+            range(base + i, base + take) if offs is None else offs[i:take],
+            b.keys[i:take],
+            b.values[i:take],
+            timestamps_between(b.timestamps, i, take),
+            hdrs[i:take] if hdrs else repeat((), k),
+            repeat(b.leader_epoch, k),
+        ),
+    )
 
 
 class SkippedBatch:

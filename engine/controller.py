@@ -57,6 +57,7 @@ class Controller:
         self.voters: list[int] = []  # KRaft quorum voters
         self.metadata_offset = 0  # KRaft: records in the metadata log
         self.sessions: dict[int, Timer] = {}  # broker id -> session expiry timer
+        self.incarnation: dict[int, int] = {}  # broker id -> the broker epoch it registered with (KIP-380)
         self.election_pending = False
         self.quorum_lost = False  # KRaft: no majority of voters; they keep retrying until one is back
         self.shutdown = ControlledShutdown(cluster)  # brokers asked to stop cleanly (controlled shutdown)
@@ -70,6 +71,7 @@ class Controller:
         self.active = broker_ids[0]
         self.epoch = 1
         for b in broker_ids:
+            self.incarnation[b] = c.brokers[b].epoch
             self.touch_session(b)
             c.scheduler.after(self.heartbeat_interval(), self.send_heartbeat, b, c.brokers[b].epoch)
         where = (
@@ -121,10 +123,24 @@ class Controller:
         c.network.send(b.name, self.actor, kind, self.on_heartbeat, broker_id, epoch)
         c.scheduler.after(self.heartbeat_interval(), self.send_heartbeat, broker_id, epoch)
 
+    def register(self, broker_id: int) -> None:
+        """A (re)started broker's first BrokerRegistration / ZooKeeper registration, sent at once. It needs someone
+        to answer: KRaft's ClusterControlManager.registerBroker runs only on the active controller ("is not
+        active" otherwise) and BrokerLifecycleManager retries until one answers, so with no controller (or none
+        reachable) the broker stays fenced and gets no metadata; its heartbeats register it once one can."""
+        b = self.cluster.brokers[broker_id]
+        if self.cluster.reachable(b.name, self.actor):
+            self.on_heartbeat(broker_id, b.epoch)
+
     def on_heartbeat(self, broker_id: int, epoch: int) -> None:
         c = self.cluster
         if c.brokers[broker_id].epoch != epoch:
             return
+        if self.incarnation.get(broker_id, epoch) != epoch and broker_id in self.live:
+            self.on_broker_bounced(
+                broker_id
+            )  # a new incarnation registers while the old one is still unfenced
+        self.incarnation[broker_id] = epoch
         self.touch_session(broker_id)
         if broker_id not in self.live:
             self._broker_registered(broker_id)
@@ -673,10 +689,10 @@ class Controller:
             list(ps.isr),
             ps.partition_epoch,
             False,
-            br.epoch,
+            self.incarnation.get(broker_id, br.epoch),
             topic=tp[0],
             partition=tp[1],
-        )  # br.epoch: the registered incarnation (KIP-380)
+        )  # the registered incarnation (KIP-380): one that restarted and has not registered again drops it
 
     # -- reassignment (kafka-reassign-partitions.sh) -----------------------------------------------------------
     def reassign(self, tp: TP, target: list[int]) -> None:

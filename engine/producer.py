@@ -190,10 +190,19 @@ def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]
     return kb, vb
 
 
+def _close_columns(b: ProducerBatch) -> None:
+    """A batch closed for appends keeps its keys and values as tuples: nothing appends to them any more (_seal
+    makes the same tuples), and a tuple of bytes is untracked by the first young garbage collection that sees it,
+    while a list stays tracked and every middle and full collection walks its records again (the accumulator can
+    hold buffer.memory's worth of full batches while send() runs)."""
+    b.keys, b.values = tuple(b.keys), tuple(b.values)  # type: ignore[assignment]
+
+
 def _new_batch(dq: deque[ProducerBatch], last: ProducerBatch | None, tp: TP, now: int) -> ProducerBatch:
     """The partition's open batch cannot take the record: close it (it goes out on the next drain), open one."""
     if last is not None and last.state == "open":
         last.state = "ready"
+        _close_columns(last)
     b = ProducerBatch(tp, now)
     dq.append(b)
     return b
@@ -267,6 +276,11 @@ class Producer:
         self._seq_epoch: dict[
             TP, tuple[int, int]
         ] = {}  # the (producer id, epoch) each partition's sequences count in
+        # TxnPartitionEntry.lastAckedSequence: partition -> (producer id, epoch, last sequence acknowledged)
+        self._acked_seq: dict[TP, tuple[int, int, int]] = {}
+        # TransactionManager.partitionsWithUnresolvedSequences: partition -> the sequence after a batch that expired
+        # after being sent (the broker may or may not have written it)
+        self._unresolved: dict[TP, int] = {}
         self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
         # topic -> {key: (topic, partition)}: murmur2 once per distinct key, not per send (a topic's partition
         # count never changes here; the metadata code drops a topic's entry if it ever did)
@@ -652,6 +666,7 @@ class Producer:
                 if last.size + size <= self._batch_size:
                     return bp, tp, dq  # room in the open batch: no switch before appending
                 last.state = "ready"  # closed for appends (ProducerBatch.closeForRecordAppends)
+                _close_columns(last)
                 self._wake(self._scheduler.now_ms)
             if not bp.update_partition_info(0, leaders, True):
                 return bp, tp, dq
@@ -765,6 +780,8 @@ class Producer:
         self.wake_at = None
         if not self.alive and not self.batches:
             return
+        if self._unresolved:
+            self._resolve_sequences()  # Sender.runOnce: TransactionManager.maybeResolveSequences() first
         c = self.cluster
         now = c.scheduler.now_ms
         cfg = self.hot
@@ -862,7 +879,11 @@ class Producer:
             ahead += 1
         else:
             return None
-        if ahead and (self.hot.max_in_flight == 1 or (self.pid >= 0 and b.sealed is not None)):
+        if ahead and (
+            self.hot.max_in_flight == 1
+            or (self.pid >= 0 and (b.sealed is not None or b.tp in self._unresolved))
+        ):
+            # RecordAccumulator.shouldStopDrainBatchesForPartition: no new batch while a sequence is unresolved
             return None
         return b
 
@@ -1049,8 +1070,10 @@ class Producer:
                     ),
                     -1,
                 )
+                self._failed_with_gap(b, err)
             else:
                 self._finish(b, err, -1)
+                self._failed_with_gap(b, err)
         self._wake(c.scheduler.now_ms)
 
     def _bump_epoch_and_retry(self, b: ProducerBatch, err: KafkaError) -> None:
@@ -1065,11 +1088,7 @@ class Producer:
             self.pid,
             self.producer_epoch,
         ):
-            old = (self.pid, self.producer_epoch)
-            if self.producer_epoch >= 32767:
-                self.pid, self.producer_epoch = c.next_producer_id(), 0
-            else:
-                self.producer_epoch += 1
+            old = self._bump_epoch(b.tp)
             c.emit(
                 "producer_epoch_bumped",
                 f"{self.id} got {err.name} for {b.tp[0]}-{b.tp[1]} (the leader's record of "
@@ -1088,6 +1107,92 @@ class Producer:
         )
         b.state = "retrying"
         b.last_attempt_ms = c.now  # then resent after retry.backoff.ms, as any retried batch
+
+    def _bump_epoch(self, tp: TP) -> tuple[int, int]:
+        """TransactionManager.bumpIdempotentProducerEpoch: the next epoch (a new producer id once the epoch reaches
+        Short.MAX_VALUE); `tp`'s sequences restart at 0 with its next batch and it is no longer unresolved.
+        Returns the old (producer id, epoch)."""
+        old = (self.pid, self.producer_epoch)
+        if self.producer_epoch >= 32767:
+            self.pid, self.producer_epoch = self.cluster.next_producer_id(), 0
+        else:
+            self.producer_epoch += 1
+        self._unresolved.pop(tp, None)
+        return old
+
+    def _mark_unresolved(self, b: ProducerBatch) -> None:
+        """Sender.sendProducerData: a batch that expires after it was sent and retried (ProducerBatch.inRetry) may or
+        may not be in the log, so its partition's sequence is unresolved (TransactionManager.markSequenceUnresolved).
+        Only the idempotent, non-transactional producer here (a transactional one fails its transaction instead)."""
+        s = b.sealed
+        if (
+            self.txn is not None
+            or s is None
+            or s.producer_id < 0
+            or (b.state != "retrying" and b.attempts < 2)
+        ):
+            return
+        nxt = s.base_sequence + s.count
+        self._unresolved[b.tp] = max(self._unresolved.get(b.tp, nxt), nxt)
+        self._wake(self.cluster.now)
+
+    def _failed_with_gap(self, b: ProducerBatch, err: KafkaError) -> None:
+        """Sender.failBatch(adjustSequenceNumbers = attempts < retries) -> TransactionManager.handleFailedBatch, for the
+        idempotent producer: a batch that fails for good on an answer leaves a gap after its partition's last
+        sequence, so the producer bumps its epoch (requestEpochBumpForPartition) and that partition starts again at
+        sequence 0, instead of learning of the gap from an OUT_OF_ORDER_SEQUENCE_NUMBER on its next batch."""
+        s = b.sealed
+        if (
+            self.txn is not None
+            or s is None
+            or (s.producer_id, s.producer_epoch) != (self.pid, self.producer_epoch)
+            or b.attempts - 1 >= self.config.retries  # ProducerBatch.attempts() counts the retries
+        ):
+            return
+        old = self._bump_epoch(b.tp)
+        self.cluster.emit(
+            "producer_epoch_bumped",
+            f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} failed for good ({err.name}) after it got sequence "
+            f"{s.base_sequence}: the partition's sequences would have a gap, so as KIP-360 says it bumps producer id "
+            f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch} and restarts them at 0",
+            actors=(self.id,),
+            topic=b.tp[0],
+            partition=b.tp[1],
+            error=err.name,
+            producer_id=self.pid,
+            producer_epoch=self.producer_epoch,
+        )
+
+    def _resolve_sequences(self) -> None:
+        """TransactionManager.maybeResolveSequences, idempotent producer: once an unresolved partition has no batch
+        with a sequence left, it is resolved if the last acknowledged sequence is just before the next one (a later
+        batch was written, so the expired one was too); otherwise the producer bumps its epoch and the partition's
+        sequences restart at 0, so its next batch is accepted whether or not the broker wrote the expired one."""
+        c = self.cluster
+        for tp in list(self._unresolved):
+            dq = self.batches.get(tp)
+            if dq and any(b.sealed is not None for b in dq):
+                continue  # TxnPartitionEntry.hasInflightBatches: wait for their answers
+            self._unresolved.pop(tp)
+            nxt = self.sequences.get(tp, 0)
+            acked = self._acked_seq.get(tp)
+            last = acked[2] if acked is not None and acked[:2] == self._seq_epoch.get(tp) else -1
+            if nxt - last == 1:
+                continue  # isNextSequence: the expired batch was written after all
+            old = self._bump_epoch(tp)
+            c.emit(
+                "producer_epoch_bumped",
+                f"{self.id} gave up on a batch for {tp[0]}-{tp[1]} that it had sent (delivery.timeout.ms) and no later "
+                f"batch was acknowledged (last acknowledged sequence {last}, next {nxt}): it cannot know whether the "
+                f"broker wrote it, so as KIP-360 says it bumps producer id {old[0]} epoch {old[1]} to id {self.pid} "
+                f"epoch {self.producer_epoch} and restarts the partition's sequences at 0",
+                actors=(self.id,),
+                topic=tp[0],
+                partition=tp[1],
+                error="TIMEOUT",
+                producer_id=self.pid,
+                producer_epoch=self.producer_epoch,
+            )
 
     def _out_of_turn(self, b: ProducerBatch, err: KafkaError) -> bool:
         """OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next one (an earlier batch of its partition
@@ -1113,6 +1218,9 @@ class Producer:
             self.buffer_used = 0
         if err is None:
             self.acked += b.count
+            s = b.sealed
+            if s is not None and s.producer_id >= 0:  # TransactionManager.handleCompletedBatch
+                self._acked_seq[b.tp] = (s.producer_id, s.producer_epoch, s.base_sequence + s.count - 1)
             if self.acks != 0:
                 c.on_acked(self, b)
         else:
@@ -1135,6 +1243,7 @@ class Producer:
         has passed since it was created, not when the answer (or request.timeout.ms) comes."""
         if b.done or b.attempts != attempts or b.state != "in_flight" or not self.alive:
             return
+        self._mark_unresolved(b)
         self._finish(
             b,
             KafkaTimeoutError(
@@ -1148,6 +1257,7 @@ class Producer:
 
     def _expire(self, tp: TP, dq: deque[ProducerBatch]) -> None:
         b = dq[0]
+        self._mark_unresolved(b)
         self._finish(
             b,
             KafkaTimeoutError(

@@ -6,7 +6,7 @@ on the hot path. The same batch object is shared by every replica that stores it
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any, NamedTuple
@@ -171,6 +171,26 @@ class RunTimestamps:
             return self.values[bisect_right(self.starts, i % self.count) - 1]
         raise IndexError("timestamp index out of range")
 
+    def _runs_between(self, i: int, j: int) -> tuple[tuple[int, ...], Any]:
+        """The values of the runs that records i..j-1 (0 <= i < j <= count) fall in, and how many of those
+        records each run holds."""
+        starts = self.starts
+        a = bisect_right(starts, i) - 1
+        b = bisect_left(starts, j, a + 1)  # runs a..b-1 start before j
+        bounds = (i, *starts[a + 1 : b], j)
+        return self.values[a:b], map(int.__sub__, bounds[1:], bounds)
+
+    def between(self, i: int, j: int):
+        """The timestamps of records i..j-1 (0 <= i < j <= count) as an iterator: from the runs, without the
+        tuple of every record's timestamp that a slice builds."""
+        values, lengths = self._runs_between(i, j)
+        return chain.from_iterable(map(repeat, values, lengths))
+
+    def sum_between(self, i: int, j: int) -> int:
+        """sum(self[i:j]) (0 <= i < j <= count) from the runs: one product per run, not one addition per record."""
+        values, lengths = self._runs_between(i, j)
+        return sum(map(int.__mul__, values, lengths))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, tuple | SameTimestamps | RunTimestamps) and tuple(self) == tuple(other)
 
@@ -185,6 +205,27 @@ class RunTimestamps:
 
     def __deepcopy__(self, memo: dict) -> RunTimestamps:  # immutable
         return self
+
+
+def timestamps_between(ts: tuple | SameTimestamps | RunTimestamps, i: int, j: int):
+    """The timestamps of a batch's records i..j-1 (0 <= i < j <= count), as an iterable for zip: one value
+    repeated, the runs' values repeated, or a slice of a plain column."""
+    cls = ts.__class__
+    if cls is SameTimestamps:
+        return repeat(ts.value, j - i)  # type: ignore[union-attr]
+    if cls is RunTimestamps:
+        return ts.between(i, j)  # type: ignore[union-attr]
+    return ts[i:j]
+
+
+def timestamps_sum(ts: tuple | SameTimestamps | RunTimestamps, i: int, j: int) -> int:
+    """sum(ts[i:j]) (0 <= i < j <= count) without building the slice of a compact column."""
+    cls = ts.__class__
+    if cls is SameTimestamps:
+        return ts.value * (j - i)  # type: ignore[union-attr]
+    if cls is RunTimestamps:
+        return ts.sum_between(i, j)  # type: ignore[union-attr]
+    return sum(ts[i:j])
 
 
 def column_max(ts: tuple | list | SameTimestamps | RunTimestamps) -> int:

@@ -29,8 +29,8 @@ that change on every Step (the cluster diagram, the partition log strips): a `st
   crawl of the trace type's whole schema), is memoised per trace shape in the page (`memoArrayAttrs`; the same
   answers, ~1/6 of a log-strip redraw; bench/NOTES.md, issue 17 round 5).
 
-In AppTest the component is a `bidi_component` element whose `data` JSON holds the figure under "spec"
-(`figure_spec`, and tests/ui/ui_fixtures.py `chart_specs`).
+In AppTest the component is a `bidi_component` element whose `data` JSON (bytes of JSON for a shared figure:
+`_encoded`) holds the figure under "spec" (`figure_spec`, and tests/ui/ui_fixtures.py `chart_specs`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from typing import Any
 
 import plotly.io as pio
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 NAME = "kafka_classroom.live_chart"
 ASSETS = "plotly_js"  # the static route for ui/static: /component/ui.live_chart.plotly_js/plotly-basic.min.js
@@ -230,8 +231,16 @@ function wire(gd, Plotly) {
   gd.__kcResize.observe(gd.parentElement);
 }
 
+// A shared figure's data arrives as the bytes of its JSON (encoded once on the server for every session that
+// draws it, ui/live_chart.py `_encoded`), any other figure's as the JSON object itself.
+function payload(d) {
+  if (d instanceof Uint8Array || d instanceof ArrayBuffer) return JSON.parse(new TextDecoder().decode(d));
+  return d;
+}
+
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  const data = payload(component.data);
   let gd = parentElement.querySelector(':scope > .kc-live-chart');
   if (!gd) {
     gd = document.createElement('div');
@@ -266,11 +275,21 @@ def _mount() -> Callable[..., Any]:
     )  # safe-html: JS and theme file from this package; figures arrive as data (JSON.parse), never as code
 
 
+_ROUTED: list[Any] = [None]  # the Runtime the static route is registered on
+
+
 def _plotly_src() -> str:
     """Where the page loads plotly.js's basic build from (registering the static route on this runtime first)."""
     import streamlit.components.v1 as components_v1
+    from streamlit import runtime
 
-    components_v1.declare_component(ASSETS, path=str(STATIC))  # idempotent: the same name and path each run
+    rt = runtime.get_instance() if runtime.exists() else None
+    if rt is None or _ROUTED[0] is not rt:
+        # idempotent, but not free (it inspects the caller's module on disk: a lecture hall's followers paid it
+        # twice per step each), so once per Runtime
+        components_v1.declare_component(ASSETS, path=str(STATIC))
+        if rt is not None and get_script_run_ctx() is not None:  # (registered only with a script run context)
+            _ROUTED[0] = rt
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return "/" + (f"{base}/" if base else "") + f"component/{__name__}.{ASSETS}/{BASIC_JS}"
 
@@ -295,6 +314,13 @@ def _scale(layout: Any, height: float, design_width: float) -> dict[str, float]:
     }
 
 
+def _spec(fig: Any) -> str:
+    """The figure's JSON. A figure that many page runs draw unchanged (ui/room_pictures.py `SharedFigure`, a
+    lecture hall's picture) encodes it once: `shared_json()`."""
+    shared = getattr(fig, "shared_json", None)
+    return shared() if callable(shared) else pio.to_json(fig, validate=False)
+
+
 def live_chart(
     fig: Any,
     key: str,
@@ -306,19 +332,41 @@ def live_chart(
     """Draw `fig` (a go.Figure, not changed) under `key`; later runs with the same key redraw it in place.
     `design_width`: the figure was drawn for this width and grows with the page (the cluster diagram).
     `on_select`: called after a click on a point, with the click in `st.session_state[key]["selection"]`."""
+    callbacks = {"on_selection_change": on_select} if on_select is not None else {}
+    if callable(getattr(fig, "shared_json", None)):  # drawn unchanged by many sessions: its data encoded once
+        data: dict | bytes = _encoded(fig, config, design_width, on_select is not None)
+    else:
+        data = _data(fig, config, design_width, on_select is not None)
+    _mount()(key=key, data=data, height="content", **callbacks)
+
+
+def _encoded(fig: Any, config: dict | None, design_width: float | None, selectable: bool) -> bytes:
+    """The component data of a shared figure (one that offers `shared_json()` and is never changed, ui/room_pictures.py
+    `SharedFigure`) as the bytes of its JSON, kept on the figure. Streamlit passes bytes to the page as they are,
+    where a dict is encoded twice per chart and session (the element's JSON and its identity hash): a lecture
+    hall's followers each did that for both pictures on every step (bench/NOTES.md, lecture hall round four)."""
+    key = json.dumps([config, design_width, selectable, _plotly_src()], sort_keys=True, default=str)
+    kept = fig.__dict__.setdefault("_kc_live_data", {})
+    if (raw := kept.get(key)) is None:
+        raw = json.dumps(_data(fig, config, design_width, selectable)).encode()
+        if len(kept) > 8:  # (one or two ways of drawing a picture in practice)
+            kept.clear()
+        kept[key] = raw  # (two sessions encoding it at once store the same bytes)
+    return raw
+
+
+def _data(fig: Any, config: dict | None, design_width: float | None, selectable: bool) -> dict:
     height = fig.layout.height or 450
-    data = {
-        "spec": pio.to_json(fig, validate=False),
+    return {
+        "spec": _spec(fig),
         "config": {**(config or {}), "responsive": False, "displaylogo": False},
         "height": height,
         "scale": _scale(fig.layout, height, design_width) if design_width else None,
-        "selectable": on_select is not None,
+        "selectable": selectable,
         "chunk": _streamlit_chunk(),
         "src": _plotly_src(),
         "basic": all((t.type or "scatter") in BASIC_TRACES for t in fig.data),
     }
-    callbacks = {"on_selection_change": on_select} if on_select is not None else {}
-    _mount()(key=key, data=data, height="content", **callbacks)
 
 
 def figure_spec(element: Any) -> dict | None:
@@ -327,6 +375,7 @@ def figure_spec(element: Any) -> dict | None:
     if getattr(proto, "component_name", None) != NAME:
         return None
     try:
-        return json.loads(json.loads(proto.json)["spec"])
+        data = proto.bytes if proto.WhichOneof("data") == "bytes" else proto.json  # bytes: a shared figure
+        return json.loads(json.loads(data)["spec"])
     except (ValueError, KeyError, TypeError):
         return None

@@ -16,11 +16,12 @@ from ui.figures.charts import lag_history_figure, latency_figure, throughput_fig
 from ui.figures.diagram import cluster_diagram, member_state, natural_key
 from ui.figures.flow import animated, autoplay_script
 from ui.figures.groups import assignment_rows, group_ids, group_state_figure, lag_figure
-from ui.figures.logs import log_strips, topic_table
+from ui.figures.logs import legend_apart, log_strips, topic_table
 from ui.figures.palette import colour_group_ids
 from ui.figures.producer import producer_panel, producer_summary
 from ui.live_chart import live_chart
 from ui.session import SPEEDS, PlaygroundSession, background, get_session, guarded
+from ui.step_list import step_list
 from ui.trace_panel import (
     acked_batch_rows,
     consumer_output_rows,
@@ -31,6 +32,8 @@ from ui.trace_panel import (
     render_trace_panel,
 )
 
+# Kafka's documentation, "Replication": the high watermark (linked from the Partition logs caption)
+HW_DOC = "https://kafka.apache.org/documentation/#replication"
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 KIND_BADGE = {  # event kind prefix -> badge colour in the narration
     "broker_crashed": "red",
@@ -310,22 +313,13 @@ def _also(others: list[Event]) -> None:
 
 def _timeline(s: PlaygroundSession) -> None:
     st.markdown("**Recent steps** — click one to go back to it")
-    with st.container(height=236, key="timeline"):
-        for p, evs in s.history(40):
-            _head, text, _passed = s.story(p, evs)
-            text = text if len(text) <= 110 else text[:109] + "…"
-            t = (evs[-1].time_ms if evs else 0) / 1000
-            if p == s.position:
-                st.markdown(f":blue-background[**▶ #{p} · {t:.3f} s · {text}**]")
-            else:
-                st.button(
-                    f"#{p} · {t:.3f} s · {text}",
-                    key=f"goto_{p}",
-                    type="tertiary",
-                    width="stretch",
-                    on_click=guarded,
-                    args=(s, lambda p=p: s.goto(p)),
-                )
+    rows = []
+    for p, evs in s.history(40):
+        _head, text, _passed = s.story(p, evs)
+        text = text if len(text) <= 110 else text[:109] + "…"
+        rows.append((p, f"#{p} · {(evs[-1].time_ms if evs else 0) / 1000:.3f} s · {text}"))
+    with st.container(height=236, key="timeline"):  # one element, not a button per step (ui/step_list.py)
+        step_list(rows, s.position, "recent_steps", lambda p: guarded(s, lambda: s.goto(p)))
 
 
 def _failures(s: PlaygroundSession, snap) -> None:
@@ -445,8 +439,12 @@ def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
     topic = (
         st.selectbox("Topic", topics, key="log_topic") if len(topics) > 1 else (topics[0] if topics else None)
     )
+    # The link (Kafka's own documentation of the high watermark) is also the first tabbable element of the tab
+    # panel: react-aria's TabPanel walks the panel for one after every render and DOM change, and without one
+    # above the strips it walked their whole SVG, 20-90 ms per Step (bench/NOTES.md, issue 17 round 7).
     st.caption(
-        "Each cell is a record (colour = key). Hatched cells are above the high watermark: written to "
+        "Each cell is a record (colour = key). Hatched cells are above the "
+        f"[high watermark]({HW_DOC}): written to "
         "the leader but not yet on every in-sync replica, so consumers cannot read them. "
         # while playing the strip is redrawn several times a second and a click can land on an old one
         + ("**Pause, then click a record to follow it**" if s.playing else "**Click a record to follow it**")
@@ -461,8 +459,10 @@ def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
         then=lambda: _no_tick(s),
         strips=lambda ring: (
             _cached(  # Back and a revisited step reuse the strips (~25 ms to build at step 1,000)
-                s, ("logs", topic, ring), lambda: log_strips(snap, topic, followed=ring)
-            )
+                s,
+                ("logs", topic, ring),
+                lambda: legend_apart(log_strips(snap, topic, followed=ring, compact=True)),
+            )  # compact, its legend apart: the same picture, redrawn faster (figures/logs.py)
         ),
     )
     if topic:

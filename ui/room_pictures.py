@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from engine.timeline import Timeline, parse_moves
 from ui.figures.diagram import cluster_diagram
@@ -65,11 +66,12 @@ class SharedFigure(go.Figure):
     The room's live charts (ui/live_chart.py) send `plotly.io.to_json(fig)`, which starts with `fig.to_dict()`:
     a deep copy of every trace and shape plus plotly's typed-array pass, ~1.5 ms for a room's diagram and ~2.5
     ms for its log strips, for every follower of every step. Shared, that is once per (recipe, step) per
-    process; what each page run still does is the JSON encoding of this dict (under 1 ms). `to_dict()`'s
+    process, and so is its JSON (`shared_json`, which the live charts send as it is). `to_dict()`'s
     result must not be modified: it is the same dict for every caller (plotly's `to_json` only reads it, but pops trace uids, which it has none of).
     tests/ui/test_room_pictures.py checks that a page run draws it without a second `to_dict`."""
 
     _shared_dict: dict[str, Any] | None = None
+    _shared_json: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = self._shared_dict
@@ -80,12 +82,21 @@ class SharedFigure(go.Figure):
             self._shared_dict = d  # (two threads computing it at once compute the same dict)
         return d
 
+    def shared_json(self) -> str:
+        """`plotly.io.to_json` of this figure, encoded once: the JSON a live chart sends (ui/live_chart.py looks
+        for this method). Encoding the shared dict was still ~1-2 ms per follower run, the largest piece of a
+        woken follower's CPU (bench/NOTES.md, lecture hall round four)."""
+        s = self._shared_json
+        if s is None:
+            s = self._shared_json = pio.to_json(self, validate=False)
+        return s
+
 
 def shared(fig: go.Figure) -> SharedFigure:
     """`fig`, now a SharedFigure with its dict computed (in place: a copy through go.Figure(fig) would validate
     every property again, ~20 ms). Only for a figure nobody else holds and nothing changes afterwards."""
     fig.__class__ = SharedFigure
-    fig.to_dict()
+    fig.shared_json()  # (and its dict)
     return fig  # type: ignore[return-value]
 
 

@@ -265,15 +265,19 @@ def render_clickable_logs(
     """The partition log strips, each record clickable; the followed record's trace right under them.
     `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step).
     `strips`: builds the figure for the ringed record (default `log_strips` of `snap`; the Playground's reuses
-    the figure of a position it has drawn before)."""
+    the figure of a position it has drawn before), or a pair (strips, legend) drawn one under the other."""
     rec = get_followed()
     ring = rec.as_tuple() if rec is not None and rec.topic == topic else None
-    live_chart(  # one plotly div redrawn in place on each Step; a click on a record calls back
-        strips(ring) if strips is not None else log_strips(snap, topic, followed=ring),
-        key,
-        config or PLOTLY_CONFIG,
-        on_select=partial(_on_record_click, key, then),
-    )
+    fig = strips(ring) if strips is not None else log_strips(snap, topic, followed=ring)
+    if isinstance(fig, tuple):  # the strips and their legend apart (`logs.legend_apart`): one under the other
+        fig, legend = fig
+        with st.container(gap=None, key=f"{key}_with_legend"):
+            live_chart(fig, key, config or PLOTLY_CONFIG, on_select=partial(_on_record_click, key, then))
+            live_chart(legend, f"{key}_legend", config or PLOTLY_CONFIG)  # redrawn only when it changes
+    else:
+        live_chart(  # one plotly div redrawn in place on each Step; a click on a record calls back
+            fig, key, config or PLOTLY_CONFIG, on_select=partial(_on_record_click, key, then)
+        )
     if rec is None:
         return
     tr = followed_trace(c, rec)

@@ -80,6 +80,12 @@ def shapes(pic: dict) -> dict[str, list]:
     return {s[0]: s for s in pic["shapes"] if s[0]}
 
 
+def record_cells(pic: dict) -> list[str]:
+    """The record cells the strips draw: the Playground draws them compact (ui/figures/logs.py `compact_cells`),
+    one path of rectangles per look, named "cells"."""
+    return sorted(s[6] for s in pic["shapes"] if s[0] == "cells" and s[6])
+
+
 def leader_of(pic: dict, partition: str) -> int | None:
     for name, s in shapes(pic).items():
         if name.startswith(f"replica:{partition}@") and s[1] == LEADER_FILL:
@@ -109,14 +115,14 @@ def test_step_crash_leader_and_back(browser, server, tmp_path):
     open_playground(page, server)
     page.screenshot(path=tmp_path / "01-playground.png")
     start_text = narration(page)
-    start_cells = [n for n in shapes(picture(page, "logs")) if n.startswith("cell:")]
+    start_cells = record_cells(picture(page, "logs"))
 
     samples = []
     for n in range(1, 16):
         samples.append(press(page, "Step"))
         expect(page.locator(".st-key-narration")).to_contain_text(f"Step {n}")
     assert narration(page) != start_text
-    cells = [n for n in shapes(picture(page, "logs")) if n.startswith("cell:")]
+    cells = record_cells(picture(page, "logs"))
     assert cells and cells != start_cells, "the partition log strips did not change after 15 steps"
     page.screenshot(path=tmp_path / "02-after-15-steps.png")
     (tmp_path / "step_latency.json").write_text(

@@ -36,9 +36,9 @@ COMMITTED_AND_READ = """key => {
   const el = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
   const tr = el && el.data.find(t => t.name === 'records');
   if (!tr) return null;
-  const hw = Object.fromEntries((el.layout.shapes || []).filter(s => (s.name || '').startsWith('hw:'))
-                                .map(s => [s.name.slice(3), s.x0]));
-  const ok = tr.customdata.filter((c, i) => c[3] === 'log' && c[1] === 0 && tr.x[i] < hw[c[0] + '-' + c[1]]);
+  // below the high watermark: the record's hover says so (the strips are drawn compact, no shape per line)
+  const ok = tr.customdata.filter((c, i) => c[3] === 'log' && c[1] === 0
+                                  && tr.hovertext[i].includes('committed: below the high watermark'));
   return ok.length > 6 ? ok[ok.length - 6] : null;  // a few offsets back: the group has fetched it
 }"""
 SHAPES = """key => {

@@ -3,6 +3,7 @@ cluster, bad input is an error message (never a traceback) and the current clust
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from engine.scenario import PRESETS
 from ui.live_chart import NAME
 from ui.session import SESSION_KEY, PlaygroundSession
 from ui.share import encode_state
+from ui.step_list import NAME as STEP_LIST
+from ui.step_list import rows_of
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -95,7 +98,8 @@ def test_a_playground_link_warms_up_the_live_charts_not_streamlits_plotly():
     assert live[0].key == "kc_warm_live" and {"diagram", "logs"} <= {n.key for n in live}
     assert "kc_warm_button" in {n.key for n in at.button}
     at.button(key="step").click().run()
-    assert [n.key for n in at.get("bidi_component")][:1] == ["diagram"]
+    charts = [n.key for n in at.get("bidi_component") if n.proto.component_name == NAME]
+    assert charts[:1] == ["diagram"]  # the warm-up chart is gone after the first run
 
 
 def test_every_page_renders_without_exception():
@@ -171,12 +175,33 @@ def test_a_pause_click_delivered_twice_stays_paused():
     assert not session(at).playing, "a second delivery of one Pause click started Play again"
 
 
+def _recent_steps(at: AppTest):
+    return next(n for n in at.get("bidi_component") if n.proto.component_name == STEP_LIST)
+
+
+def _goto(at: AppTest, value) -> None:
+    """A click on a row of Recent steps, as the page sends it: the list's trigger "goto" with the position."""
+    states = at._tree.get_widget_states()
+    w = states.widgets.add()
+    w.id = f"$$STREAMLIT_INTERNAL_KEY_{_recent_steps(at).proto.id}__events"
+    w.json_trigger_value = json.dumps([{"event": "goto", "value": value}])
+    at._run(states)
+    assert not at.exception, at.exception
+
+
 def test_timeline_entries_jump_to_their_step():
     at = playground()
     for _ in range(5):
         click(at, "step")
-    click(at, "goto_2")
+    listed = rows_of(_recent_steps(at))
+    assert listed["current"] == 5 and [p for p, _ in listed["rows"]] == [5, 4, 3, 2, 1, 0]  # newest first
+    assert all(text.startswith(f"#{p} · ") and " s · " in text for p, text in listed["rows"])
+    _goto(at, 2)
     assert session(at).position == 2
+    assert rows_of(_recent_steps(at))["current"] == 2  # the list now marks step 2 as the current one
+    for bad in (99, -1, "2", 2.5, None):  # not a listed step: nothing moves, no traceback
+        _goto(at, bad)
+        assert session(at).position == 2, bad
 
 
 def test_play_pause_speed_and_reset():

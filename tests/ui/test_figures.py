@@ -6,6 +6,7 @@ tests read the picture the way a student sees it: which box is filled, outlined,
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from ui.figures import style as S
 from ui.figures.charts import lag_history_figure, latency_figure, throughput_figure
 from ui.figures.diagram import PATH_COLOUR, cluster_diagram, diagram_layout, message_family
 from ui.figures.groups import STATES, assignment_rows, group_state_figure, lag_figure
-from ui.figures.logs import log_strips, topic_table, window_start
+from ui.figures.logs import legend_apart, log_strips, topic_table, window_start
 from ui.figures.overview import fan_in_fan_out, latency_histogram, online_scaling, replicated_log
 from ui.figures.producer import producer_panel
 
@@ -212,6 +213,105 @@ def test_the_followed_record_is_ringed_in_the_route_colour(snap):
         assert not names(log_strips(snap, "orders", followed=other), "followed:"), other
 
 
+def _rects(path: str) -> set[tuple[float, ...]]:
+    """The rectangles of a compact path ("M x0,y0 H x1 V y1 H x0 Z ...")."""
+    out = set()
+    for part in path.split("Z"):
+        nums = [float(v) for v in re.findall(r"-?\d+\.?\d*", part)]
+        if nums:
+            out.add(tuple(round(v, 3) for v in nums[:4]))  # x0, y0, x1, y1
+    return out
+
+
+def test_compact_log_strips_draw_the_same_cells_hatches_lines_and_labels(snap):
+    """The Playground draws the strips in their compact form (a few paths, one text trace: plotly redraws it
+    faster). Every record cell is still there, in its key's colour with its outline (dashed above the HW),
+    labelled with its offset in the same colour; hatches, lost crosses and offset lines are all drawn; the
+    lanes, the followed ring, the clickable records and the legend are unchanged."""
+    ring = ("orders", 0, 5, True)
+    plain, compact = (
+        log_strips(snap, "orders", followed=ring),
+        log_strips(snap, "orders", followed=ring, compact=True),
+    )
+    merged = [
+        sh.to_plotly_json() for sh in compact.layout.shapes if sh.type == "path" and sh.name.endswith("s")
+    ]
+    drawn = set()
+    for sh in merged:
+        if sh["fillcolor"] != "rgba(0,0,0,0)":
+            look = (sh["fillcolor"], sh["line"]["color"], sh["line"]["dash"])
+            drawn |= {(look, r) for r in _rects(sh["path"])}
+    cells = {n: c for n, c in shapes(plain).items() if n.startswith(("cell:", "lost:"))}
+    want = {
+        (
+            (c["fillcolor"], c["line"]["color"], c["line"]["dash"]),
+            (round(c["x0"], 3), round(c["y0"], 3), round(c["x1"], 3), round(c["y1"], 3)),
+        )
+        for c in cells.values()
+    }
+    assert want and drawn == want
+    labels = next(t for t in compact.data if t.name == "offsets")
+    assert labels.hoverinfo == "skip"  # the clickable records stay the only points a click reaches
+    got = sorted(
+        (t, c, round(x, 6), round(y, 6))
+        for t, c, x, y in zip(labels.text, labels.textfont.color, labels.x, labels.y, strict=True)
+    )
+    # every cell's offset label at its centre, and every annotation (partition name, HW / LEO, consumers, older
+    # records) at its place, in the same colour: the compact form draws them as text, not annotations
+    want = [
+        (c["label"]["text"], c["label"]["font"]["color"], (c["x0"] + c["x1"]) / 2, (c["y0"] + c["y1"]) / 2)
+        for c in cells.values()
+        if c["label"]["text"]
+    ] + [
+        (a.text, a.font.color or S.INK, -0.6 if a.xref == "paper" else a.x, a.y)
+        for a in plain.layout.annotations
+    ]
+    assert got == sorted((t, c, round(x, 6), round(y, 6)) for t, c, x, y in want)
+    assert not compact.layout.annotations and any("orders-0" in t for t, *_ in got)
+    # hatches (one per cell above the HW), the lost record's cross and the HW / LEO lines: the same strokes
+    segs = lambda path: len(re.findall(r"M", path))  # noqa: E731
+    for prefix, n in (("hatch:", 4), ("lost-x:", 1), ("hw:", 1), ("leo:", 1)):
+        assert sum(segs(sh["path"]) for sh in merged if sh["name"] == prefix[:-1] + "s") == n * len(
+            names(plain, prefix)
+        ), prefix
+    kept = {n for n in shapes(compact) if ":" in n}
+    assert kept == {n for n in shapes(plain) if n.startswith(("lane:", "followed:"))}
+    single = (
+        "position:",
+        "committed:",
+    )  # one trace per marker in the plain form, one per kind in the compact
+    assert [t.name for t in compact.data if t.name not in ("offsets", "positions", "committeds")] == [
+        t.name for t in plain.data if not t.name.startswith(single)
+    ]
+    for kind in ("position", "committed"):
+        one = next(t for t in compact.data if t.name == f"{kind}s")
+        points = set(zip(one.x, one.y, one.marker.color, one.hovertext, strict=True))
+        each = [t for t in plain.data if t.name.startswith(f"{kind}:")]
+        assert each and points == {(t.x[0], t.y[0], t.marker.color, t.hovertext[0]) for t in each}
+        assert {t.marker.symbol for t in each} == {one.marker.symbol}
+    assert next(t for t in compact.data if t.name == "records") == next(
+        t for t in plain.data if t.name == "records"
+    )
+
+
+def test_the_strips_legend_apart_has_every_entry_and_the_strips_keep_everything_else(snap):
+    """The Playground draws the strips' legend as its own chart under them (redrawn only when it changes): the
+    legend has every legend entry, in order, with its marker; the strips keep every other trace, shape and
+    label, and only lose the margin that held the legend."""
+    whole = log_strips(snap, "orders", followed=("orders", 0, 3, False), compact=True)
+    strips, legend = legend_apart(whole)
+    entries = [t for t in whole.data if t.x == (None,)]
+    assert [t.name for t in legend.data] == [t.name for t in entries]
+    assert "followed record" in [t.name for t in legend.data]
+    assert [t.marker for t in legend.data] == [t.marker for t in entries]
+    assert legend.layout.showlegend and legend.layout.legend.maxheight == 1  # never a scroll box
+    assert legend.layout.margin.l == whole.layout.margin.l  # the same left edge as under the strips
+    assert [t.name for t in strips.data] == [t.name for t in whole.data if t.x != (None,)]
+    assert not strips.layout.showlegend and strips.layout.shapes == whole.layout.shapes
+    plot = lambda f: f.layout.height - f.layout.margin.t - f.layout.margin.b  # noqa: E731
+    assert plot(strips) == plot(whole)  # the strips are drawn at the same size
+
+
 def test_log_strips_without_topics_say_so():
     empty = make_snapshot()
     empty = type(empty)(
@@ -314,6 +414,8 @@ def test_every_builder_output_passes_plotly_validation(snap):
         log_strips(tl.cluster.snapshot()),
         log_strips(snap, followed=("orders", 0, 3, False)),
         log_strips(snap, followed=("orders", 0, 5, True)),
+        log_strips(snap, followed=("orders", 0, 5, True), compact=True),
+        log_strips(tl.cluster.snapshot(), compact=True),
     ]
     for fig in figs:
         go.Figure(fig.to_plotly_json())  # raises ValueError on any invalid property

@@ -57,7 +57,13 @@ def test_the_step_charts_keep_their_identity_across_a_step():
     assert not at.exception, at.exception
     assert {k: _chart(at, k).proto.id for k in ids} == ids  # the same element: redrawn in place
     assert {k: figure_spec(_chart(at, k)) for k in ids} != before  # ...with the new step's picture
-    assert len(chart_specs(at)) == 2  # the diagram and the log strips, nothing drawn twice
+    # the diagram, the log strips and their legend (drawn apart, redrawn only when it changes): nothing twice
+    assert [k for k in (n.key for n in at.get("bidi_component")) if k in ids or k == "logs_legend"] == [
+        "diagram",
+        "logs",
+        "logs_legend",
+    ]
+    assert len(chart_specs(at)) == 3
 
 
 def test_a_click_on_a_record_in_the_log_strip_follows_it():

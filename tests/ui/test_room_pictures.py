@@ -1,5 +1,6 @@
 """Issue 20, a lecture hall: a follower's page run sends the room's shared figures as they are, without
-copying each figure's dict again (ui/room_pictures.py SharedFigure), and they look as plotly would draw them.
+copying each figure's dict or encoding its chart data again (ui/room_pictures.py SharedFigure, ui/live_chart.py
+`_encoded`), and they look as plotly would draw them.
 This leans on what ui/live_chart.py does with a figure (`plotly.io.to_json`, which takes `fig.to_dict()`): a
 plotly that builds the JSON another way fails here, not silently in the bench."""
 
@@ -12,8 +13,10 @@ from plotly.basedatatypes import BaseFigure
 from room_apptest import run_page
 from ui_fixtures import chart_specs
 
-from ui import room_page
+from ui import live_chart, room_page
 from ui.room_pictures import SharedFigure
+
+pio_to_json = pio.to_json
 
 
 def _specs(at) -> list[dict]:
@@ -34,9 +37,15 @@ def test_a_follower_sends_the_shared_figures_without_copying_them_and_they_look_
     copies: list[BaseFigure] = []
     deep_copy = BaseFigure.to_dict
     monkeypatch.setattr(BaseFigure, "to_dict", lambda fig: copies.append(fig) or deep_copy(fig))
+    encoded: list = []
+    monkeypatch.setattr(pio, "to_json", lambda *a, **k: encoded.append(a) or pio_to_json(*a, **k))
+    built = live_chart._data
+    monkeypatch.setattr(live_chart, "_data", lambda *a: encoded.append(a) or built(*a))
     student.run()  # the follower's next page run (as when the server wakes it)
     assert not student.exception
     assert copies == [], "drawing a shared figure copied its dict again"
+    # and its chart data (the figure's JSON among it) was encoded once for the picture, not again for this run
+    assert encoded == [], "a follower's run encoded the shared picture's chart data again"
     monkeypatch.undo()
     # the same picture as plotly's own to_dict of these figures gives
     plain = [json.loads(pio.to_json(deep_copy(f), validate=False)) for f in (pic.diagram, pic.logs)]

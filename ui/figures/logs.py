@@ -103,9 +103,13 @@ def log_strips(
     window: int = WINDOW,
     width_px: int = 760,
     followed: tuple[str, int, int, bool] | None = None,
+    compact: bool = False,
 ) -> go.Figure:
     """One strip per partition of `topic` (default: the first topic). `width_px`: the narrowest width drawn for.
-    `followed`: (topic, partition, offset, lost) of the record being followed, ringed in the route colour."""
+    `followed`: (topic, partition, offset, lost) of the record being followed, ringed in the route colour.
+    `compact`: the same picture in a form plotly redraws faster (`compact_cells`: the record cells, hatches,
+    lost cells and offset lines as a few path shapes, the offsets as one text trace); its shapes are not
+    named per record, so the tests read the plain form."""
     topics = [t.name for t in snap.topics if not t.internal]
     topic = topic if topic in topics else (topics[0] if topics else None)
     parts = sorted((p for p in snap.partitions if p.topic == topic), key=lambda p: p.partition)
@@ -229,9 +233,135 @@ def log_strips(
         shapes=st.shapes,
         annotations=st.ann,
         legend=dict(y=-0.01, entrywidthmode="pixels", entrywidth=LEGEND_ENTRY_PX),
-        **S.hidden_axes((-0.6, window + 1.1), (y, -0.02)),
+        **S.hidden_axes((X_RANGE0, window + 1.1), (y, -0.02)),
     )
+    if compact:
+        layout["shapes"], labels = compact_cells(st.shapes, st.ann)
+        layout["annotations"] = []
+        data = [labels, *merge_markers(data)]
     return S.figure(data, layout)
+
+
+# Shapes `compact_cells` merges (by their name's prefix): one per record or per offset marker, ~60-80 at step
+# 1,000 of Default. Each plotly shape is its own SVG group, removed and redrawn on every `Plotly.react`, and a
+# shape's label is measured and placed one by one: ~1/3 of a log-strip redraw (bench/NOTES.md, issue 17
+# round 5); so is each annotation, ~1/6 of it. The lanes, the followed ring and the transaction markers keep
+# their own shapes (few, named).
+MERGED = ("cell:", "hatch:", "lost:", "lost-x:", "start:", "hw:", "leo:", "lso:")
+LABELS_TRACE = "offsets"  # the compact form's labels: a text trace, no hover, no clicks
+ANCHOR = {
+    "left": "middle right",
+    "right": "middle left",
+    "center": "middle center",
+}  # xanchor -> textposition
+X_RANGE0 = -0.6  # the strips' x axis starts here (the plot area's left edge)
+
+
+def merge_markers(data: list[dict]) -> list[dict]:
+    """The consumer-position and committed-offset markers (one single-point trace each, ~1 ms per trace on every
+    redraw) as one trace per kind, with the same points, colours, symbol and hover texts."""
+    out: list[dict] = []
+    merged: dict[str, dict] = {}
+    for t in data:
+        kind = (t.get("name") or "").split(":", 1)[0]
+        if kind not in ("position", "committed") or ":" not in t["name"]:
+            out.append(t)
+            continue
+        m = merged.get(kind)
+        if m is None:
+            m = merged[kind] = {**t, "name": f"{kind}s", "x": [], "y": [], "hovertext": []}
+            m["marker"] = {**t["marker"], "color": []}
+            out.append(m)
+        m["x"] += t["x"]
+        m["y"] += t["y"]
+        m["hovertext"] += t["hovertext"]
+        m["marker"]["color"] += [t["marker"]["color"]] * len(t["x"])
+    return out
+
+
+def compact_cells(shapes: list[dict], annotations: list[dict] = ()) -> tuple[list[dict], dict]:
+    """`shapes` with the record cells and lines merged: one path shape per look (fill, outline, dash, width),
+    in the same order (lanes, cells, then hatches, crosses and offset lines over them), all under the traces;
+    the cells' labels and the `annotations` (partition names, "N older records", HW / LEO, consumers) as one
+    text trace on top, in the same places, colours and sizes (drawn outside the plot area where an annotation
+    was: the partition names in the left margin). Returns (the shapes, the labels trace)."""
+    kept: list[dict] = []
+    paths: dict[tuple, dict] = {}
+    tx: list[float] = []
+    ty: list[float] = []
+    tt: list[str] = []
+    tc: list[str] = []
+    ts: list[int] = []
+    for sh in shapes:
+        name = sh.get("name") or ""
+        if not name.startswith(MERGED):
+            kept.append(sh)
+            continue
+        line = sh.get("line", {})
+        cell = sh["type"] == "rect"
+        look = (
+            cell,
+            sh.get("fillcolor") if cell else None,
+            line.get("color"),
+            line.get("width"),
+            line.get("dash", "solid"),
+            sh.get("opacity", 1.0),
+        )
+        if sh["type"] == "rect":
+            x0, x1, y0, y1 = sh["x0"], sh["x1"], sh["y0"], sh["y1"]
+            d = f"M{x0:.3f},{y0:.3f}H{x1:.3f}V{y1:.3f}H{x0:.3f}Z"
+            label = sh.get("label") or {}
+            if label.get("text"):
+                font = label.get("font", {})
+                tx.append((x0 + x1) / 2)
+                ty.append((y0 + y1) / 2)
+                tt.append(label["text"])
+                tc.append(font.get("color", S.INK))
+                ts.append(font.get("size", S.SMALL))
+        elif sh["type"] == "line":
+            d = f"M{sh['x0']:.3f},{sh['y0']:.3f}L{sh['x1']:.3f},{sh['y1']:.3f}"
+        else:
+            d = sh["path"]
+        merged = paths.get(look + (name.split(":", 1)[0],))
+        if merged is None:
+            merged = paths[look + (name.split(":", 1)[0],)] = dict(
+                type="path",
+                name=f"{name.split(':', 1)[0]}s",
+                xref="x",
+                yref="y",
+                path="",
+                fillcolor=look[1] if cell else "rgba(0,0,0,0)",
+                opacity=look[5],
+                line=dict(color=look[2], width=look[3], dash=look[4]),
+                layer="below",
+            )
+        merged["path"] += (" " if merged["path"] else "") + d
+    tp = ["middle center"] * len(tx)
+    for a in annotations:
+        font = a.get("font", {})
+        paper = a.get("xref") == "paper"  # the partition names: at the plot's left edge, in the margin
+        tx.append(X_RANGE0 if paper and a["x"] == 0 else a["x"])
+        ty.append(a["y"])
+        tt.append(a["text"])
+        tc.append(font.get("color", S.INK))
+        ts.append(font.get("size", S.FONT["size"]))
+        tp.append(ANCHOR.get(a.get("xanchor", "center"), "middle center"))
+    labels = dict(
+        type="scatter",
+        x=tx,
+        y=ty,
+        mode="text",
+        text=tt,
+        textposition=tp,
+        textfont=dict(color=tc, size=ts),
+        hoverinfo="skip",
+        showlegend=False,
+        cliponaxis=False,
+        name=LABELS_TRACE,
+    )
+    below = [sh for sh in kept if sh.get("layer") == "below"]  # the lanes
+    merged = sorted(paths.values(), key=lambda sh: sh["fillcolor"] == "rgba(0,0,0,0)")  # fills, then lines
+    return below + merged + [sh for sh in kept if sh.get("layer") != "below"], labels
 
 
 def _partition_label(st: _Strip, p: PartitionView, y: float, name: str) -> None:
@@ -793,3 +923,47 @@ def topic_table(snap: ClusterSnapshot, topic: str) -> list[dict]:
             }
         )
     return rows
+
+
+LEGEND_ROW_PX = 24  # one row of the strips' legend (`log_strips` reserves this much per row under the strips)
+
+
+def legend_apart(fig: go.Figure) -> tuple[go.Figure, go.Figure]:
+    """The strips without their legend, and the legend as a figure of its own, to be drawn right under them.
+
+    The legend is ~17 legend-only traces (keys, "above HW", consumer markers), and plotly redraws every trace on
+    every `Plotly.react`, ~1 ms each, although the legend rarely changes; as its own live chart it is redrawn
+    only when it does (`ui/live_chart.py` skips a figure it has drawn). The legend keeps its look: the same
+    entries, order, width and left edge; the strips lose the margin that held it."""
+    whole = fig.to_plotly_json()
+    legend_only = [t for t in whole["data"] if (x := t.get("x")) is not None and all(v is None for v in x)]
+    layout = whole["layout"]
+    margin = layout["margin"]
+    rows = max(1, round((margin["b"] - 30) / LEGEND_ROW_PX))
+    strips = S.figure(
+        [t for t in whole["data"] if t not in legend_only],
+        {
+            **layout,
+            "showlegend": False,
+            "margin": {**margin, "b": 4},
+            "height": layout["height"] - margin["b"] + 4,
+        },
+    )
+    legend = S.figure(
+        legend_only,
+        S.base_layout(
+            height=LEGEND_ROW_PX * rows + 8,
+            show_legend=True,
+            margin=dict(l=margin["l"], r=margin["r"], t=2, b=0),
+            # maxheight: all of this figure (a horizontal legend gets half of it by default, then scrolls)
+            legend=dict(
+                y=1,
+                yanchor="top",
+                maxheight=1,
+                entrywidthmode="pixels",
+                entrywidth=layout["legend"]["entrywidth"],
+            ),
+            **S.hidden_axes((0, 1), (0, 1)),
+        ),
+    )
+    return strips, legend
