@@ -180,10 +180,6 @@ class ProducerBatch:
 # update_partition_load_stats' arguments for "no stats": the uniform choice among available partitions
 _UNIFORM: tuple[list[int] | None, list[int], int] = (None, [], 0)
 
-# send()'s keyless shortcut for a topic without a sticky partition yet: (partitioner, partition, batches,
-# produced bytes at which the partition switches while its batch is open: twice stickyBatchSize)
-_NOT_STICKY: tuple[Any, int, Any, int] = (None, -1, (), 0)
-
 
 def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
     """The key and value serializers (ByteArray / String), with the common cases first."""
@@ -273,7 +269,10 @@ class Producer:
         self._node_ready_ms: dict[int, int] = {}  # NodeLatencyStats: last time a broker had data to send ...
         self._node_drain_ms: dict[int, int] = {}  # ... and last time it could take it
         self.buffer_used = 0
-        self.sent = 0
+        # `sent` counts a partition's records in its newest batch (send() appends without counting) and adds them
+        # to _sent once a newer batch takes its place; _sent also counts send()s that failed at once
+        self._sent = 0
+        self._newest: dict[TP, ProducerBatch] = {}
         self.acked = 0
         self.failed = 0
         self.alive = True
@@ -297,7 +296,8 @@ class Producer:
         self._sizes_by_key_len: dict[int, dict[int, int]] = {}
         self._keyless_sizes: dict[int, int] = {}  # value length -> size of a keyless record without headers
         # the last headers send() took, checked, and the keyless record sizes with them (see send)
-        self._headers: tuple[tuple | None, dict[int, int]] = (None, self._keyless_sizes)
+        # (as a tuple or None, their keyless record sizes by value length, as a list for send() to compare with)
+        self._headers: tuple[tuple | None, dict[int, int], list | None] = (None, self._keyless_sizes, None)
         # topic -> (its BuiltInPartitioner, the sticky partition, that partition's batches) for keyless sends
         self._sticky: dict[str, tuple[BuiltInPartitioner, int, deque[ProducerBatch], int]] = {}
         self.linger_timer = None
@@ -394,8 +394,86 @@ class Producer:
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> RecordMetadataFuture:
         """Hand a record to the accumulator; returns at once with a future (KafkaProducer.send)."""
-        # 1. The arguments (checked only when not of the common shape), then where the record goes and its
-        # size: a keyless record's shortcut (which appends and returns), the keyed hot path, or _place.
+        # The shapes of every bulk run take this shortcut, RecordAccumulator.tryAppend in one block: a bytes value
+        # with no partition or timestamp of its own joins its partition's open batch when that has room
+        # (batch.size) and buffer.memory has too. Anything else (a key, value length or headers not seen yet, no
+        # open batch or no room, a sticky switch due, another key or value type, ...) goes through _send.
+        if (
+            partition is not None
+            or timestamp_ms is not None
+            or value.__class__ is not bytes
+            or not self._fast
+        ):
+            return self._send(topic, value, key, partition, timestamp_ms, headers)
+        if key.__class__ is bytes and headers is None:
+            # A bytes key (DefaultPartitioner: murmur2 of the key). Cached per topic and key: its partition, that
+            # partition's batches and the record sizes by value length for its key length.
+            try:
+                _tp, sizes, dq = self.key_cache[topic][key]
+                size = sizes[len(value)]
+                b = dq[-1]
+            except (KeyError, IndexError, TypeError):  # a new key or value length, no batch yet, a bad topic
+                return self._send(topic, value, key, partition, timestamp_ms, headers)
+            if not (
+                b.state == "open"
+                and b.sent_at is None  # (no record in the batch carries its own timestamp)
+                and (filled := b.size + size) <= self._batch_size
+                and (used := self.buffer_used + size) <= self._buffer_memory
+            ):
+                return self._send(topic, value, key, partition, timestamp_ms, headers)
+        elif key is None and (headers is None or headers.__class__ is list and headers == self._headers[2]):
+            # No key (KIP-480/794): the topic's sticky partition while no switch is due. With its batch still
+            # open, BuiltInPartitioner.updatePartitionInfo only counts the bytes (allBatchesFull is false, so
+            # the switch waits for twice stickyBatchSize). Headers equal to the last record's (KafkaProducer.send
+            # copies them, new RecordHeaders(headers)) were checked and sized then, and share that checked tuple.
+            try:
+                sticky, p, dq, switch_bytes = self._sticky[topic]
+                size = (self._keyless_sizes if headers is None else self._headers[1])[len(value)]
+                b = dq[-1]
+            except (KeyError, IndexError, TypeError):  # no sticky partition or batch yet, a new value length
+                return self._send(topic, value, key, partition, timestamp_ms, headers)
+            if not (
+                b.state == "open"
+                and b.sent_at is None
+                and sticky.current == p
+                and (filled := b.size + size) <= self._batch_size
+                and (produced := sticky.produced_bytes + size) < switch_bytes
+                and (used := self.buffer_used + size) <= self._buffer_memory
+            ):
+                return self._send(topic, value, key, partition, timestamp_ms, headers)
+            sticky.produced_bytes = produced
+            if headers is not None:
+                headers = self._headers[0]
+        else:
+            return self._send(topic, value, key, partition, timestamp_ms, headers)
+        keys = b.keys
+        idx = len(keys)
+        keys.append(key)
+        b.values.append(value)
+        now = self._scheduler.now_ms
+        b.timestamps.append(now)
+        if b.headers is not None:  # an earlier record in the batch has headers
+            b.headers.append(headers or ())
+        elif headers is not None:  # the column starts with the batch's first record that has headers
+            b.headers = [()] * idx + [headers]
+        b.size = filled
+        self.buffer_used = used
+        if filled >= self._batch_size:
+            b.state = "ready"
+            self._wake(now)
+        return RecordMetadataFuture((b, idx))
+
+    def _send(
+        self,
+        topic: Any,
+        value: Any,
+        key: Any,
+        partition: Any,
+        timestamp_ms: Any,
+        headers: Any,
+    ) -> RecordMetadataFuture:
+        """send() for any record: the arguments (checked only when not of the common shape), then where the
+        record goes and its size (the key cache, or _place), then RecordAccumulator.append."""
         dq: deque[ProducerBatch] | None  # (bare annotations: no code runs for them)
         b: ProducerBatch | None
         sticky: BuiltInPartitioner | None
@@ -416,46 +494,6 @@ class Producer:
             if hs is None or hs != self._headers[0]:
                 self._headers = self._check_headers(headers)
             headers = self._headers[0]  # None when there are none
-        if key is None and partition is None and timestamp_ms is None and self._fast:
-            # Keyless (KIP-480/794: the lessons' load generators), the common case: the sticky partition's open
-            # batch has room and no switch is due, so the record goes straight in (RecordAccumulator.tryAppend,
-            # then BuiltInPartitioner.updatePartitionInfo only counts the bytes: the batch is still open, so
-            # allBatchesFull is false and the switch waits for twice stickyBatchSize). Anything else goes
-            # through _place and the append below.
-            # a keyless record's size by value length, for these headers or none
-            sizes = self._headers[1] if headers else self._keyless_sizes
-            vlen = -1 if value is None else len(value)
-            size = sizes.get(vlen) or self._keyless_size(sizes, vlen, headers)
-            sticky, p, dq, switch_bytes = self._sticky.get(topic, _NOT_STICKY)
-            if (
-                dq
-                and (last := dq[-1]).state == "open"
-                and last.sent_at is None
-                and sticky.current == p
-                and (filled := last.size + size) <= self._batch_size
-                and (produced := sticky.produced_bytes + size) < switch_bytes
-                and (used := self.buffer_used + size) <= self._buffer_memory
-                and size <= self._max_record
-            ):
-                now = self._scheduler.now_ms
-                keys = last.keys
-                idx = len(keys)
-                keys.append(None)
-                last.values.append(value)
-                last.timestamps.append(now)
-                column = last.headers
-                if column is not None:
-                    column.append(headers or ())
-                elif headers:  # the headers column starts with the batch's first record that has headers
-                    last.headers = [()] * idx + [headers]
-                last.size = filled
-                sticky.produced_bytes = produced
-                self.buffer_used = used
-                self.sent += 1
-                if filled >= self._batch_size:
-                    last.state = "ready"
-                    self._wake(now)
-                return RecordMetadataFuture((last, idx))
         if self._fast and partition is None and headers is None and key is not None:
             # The keyed hot path of every bulk run (a bytes key and value, nothing else): one lookup gives the
             # key's partition, that partition's batches and a record-size table for the key's length
@@ -481,6 +519,10 @@ class Producer:
             new_batch = False
         else:
             b = _new_batch(dq, b, tp, now)
+            older = self._newest.get(tp)
+            if older is not None:
+                self._sent += len(older.keys)
+            self._newest[tp] = b
             new_batch = True
         keys = b.keys
         idx = len(keys)
@@ -497,7 +539,6 @@ class Producer:
             b.headers = [()] * idx + [headers]
         filled = b.size = b.size + size
         self.buffer_used += size
-        self.sent += 1
         if sticky is not None:
             self._sticky_appended(sticky, topic, size + BATCH_OVERHEAD if new_batch else size)
         if filled >= batch_size:
@@ -544,6 +585,10 @@ class Producer:
             tp = (topic, partition_for_key(kb, len(leaders)))
         if size > self._max_record:
             self._too_large(size)
+        if (
+            kb is None and keyless and vb is not None
+        ):  # send()'s keyless shortcut reads it from the table then
+            (self._headers[1] if headers else self._keyless_sizes)[vlen] = size
         if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
             return self._buffer_exhausted(topic, -1 if keyless else tp[1], kb, vb)
         if keyless:  # chosen only now: the BuiltInPartitioner needs the record's size and a buffer
@@ -573,26 +618,22 @@ class Producer:
 
     def _check_headers(
         self, headers: Any
-    ) -> tuple[tuple[tuple[str, bytes | None], ...] | None, dict[int, int]]:
+    ) -> tuple[tuple[tuple[str, bytes | None], ...] | None, dict[int, int], list | None]:
         """Headers not seen on the record before: checked (send_args), then (the headers as a tuple, or None when
-        there are none; an empty table of keyless record sizes by value length for them)."""
+        there are none; an empty table of keyless record sizes by value length for them; the list that send()
+        compares the next record's list of headers with)."""
         send_headers(headers)  # raises naming `headers` unless a list of (str, bytes or None) pairs
         if not headers:
-            return None, self._keyless_sizes  # [], (), {}, "": no headers
+            return None, self._keyless_sizes, None  # [], (), {}, "": no headers
         # copied as bytes (a bytearray could change after send); so headers equal to these later are these
-        return tuple((k, v if v is None or v.__class__ is bytes else bytes(v)) for k, v in headers), {}
-
-    def _keyless_size(self, sizes: dict[int, int], value_len: int, headers: tuple | None) -> int:
-        """A keyless record size not in the table yet (DefaultRecord.sizeInBytes); cached if it fits
-        max.request.size (a bigger one goes on to _place, which refuses it in Kafka's order)."""
-        size = (
-            headers_record_size(-1, value_len, header_bytes(headers))
-            if headers
-            else plain_record_size(-1, value_len)
+        checked = tuple((k, v if v is None or v.__class__ is bytes else bytes(v)) for k, v in headers)
+        # the caller's own pairs when they cannot change (tuples of a str and bytes or None): a caller that sends
+        # the same pairs again is then seen to at once (the comparison finds the same objects)
+        fixed = all(
+            h.__class__ is tuple and h[0].__class__ is str and (h[1] is None or h[1].__class__ is bytes)
+            for h in headers
         )
-        if size <= self._max_record:
-            sizes[value_len] = size
-        return size
+        return checked, {}, list(headers) if fixed else list(checked)
 
     def _new_size(self, sizes: dict[int, int], key_len: int, value_len: int) -> int:
         """A record size not in the key length's table yet: checked against max.request.size, then cached."""
@@ -666,6 +707,11 @@ class Producer:
         self.flush()
         self.alive = False
         self._fast = False
+
+    @property
+    def sent(self) -> int:
+        """Records handed to send() so far (the failed ones included)."""
+        return self._sent + sum(len(b.keys) for b in self._newest.values())
 
     @property
     def requests_sent(self) -> int:
@@ -1298,7 +1344,7 @@ class Producer:
         b.state = "failed"
         b.done = True
         b.error = err
-        self.sent += 1
+        self._sent += 1
         self.failed += 1
         self.cluster.emit(
             "send_failed",

@@ -252,3 +252,36 @@ def test_a_bytearray_header_value_is_taken_as_its_bytes_whatever_came_before():
         got += k.poll(200)
     assert [r.headers for r in got] == [(("trace", b"1"),), (("trace", b"2"),), (("trace", b"2"),)]
     assert all(type(r.headers[0][1]) is bytes for r in got)
+
+
+def test_a_header_pair_changed_in_place_between_two_sends_is_stored_as_it_was_at_each_send():
+    # KafkaProducer.send copies the headers: a pair (or a bytearray in it) changed after send() changes nothing
+    c = make_cluster(partitions=1)
+    p = c.producer("p1")
+    pair = ["trace", b"1"]  # a list, not a tuple: it can change
+    raw = bytearray(b"a")
+    headers = [pair, ("span", raw)]
+    futs = [p.send("orders", value=b"v", headers=headers) for _ in range(2)]
+    pair[1] = b"2"
+    raw[0] = ord("b")
+    futs += [p.send("orders", value=b"v", headers=headers) for _ in range(2)]
+    p.flush()
+    assert all(f.succeeded for f in futs)
+    k = c.consumer("c1", group_id="g", topics=["orders"], config=GROUP_FAST)
+    got = []
+    for _ in range(30):
+        got += k.poll(200)
+    first, second = (("trace", b"1"), ("span", b"a")), (("trace", b"2"), ("span", b"b"))
+    assert [r.headers for r in got] == [first, first, second, second]
+
+
+def test_sent_counts_every_record_handed_to_send_across_batches_partitions_and_a_crash():
+    c = make_cluster(partitions=3)
+    p = c.producer("p1", {"batch.size": 1024, "linger.ms": 100})
+    for i in range(500):  # many batches per partition, keyed and keyless, some with headers
+        p.send("orders", key=None if i % 3 == 0 else f"k{i % 7}".encode(), value=b"x" * 50)
+        p.send("orders", value=b"y" * 20, headers=[("h", b"1")])
+        assert p.sent == 2 * (i + 1)
+    c.run_for(20)
+    p.crash()  # its unsent batches are lost, but they were sent to the producer all the same
+    assert p.sent == 1000 and p.acked < 1000
