@@ -108,7 +108,7 @@ def test_twenty_keys_shown_together_get_twenty_colours_and_the_rest_are_other_ke
         assert len(coloured) >= 20 and len(set(coloured)) == len(coloured)  # never two keys alike
         groups = {S.group_colour(S.colour_group_ids(snap), "g1")}
         assert not groups & set(coloured)  # a key never looks like the group's position markers
-        assert ("other keys (beyond 24 colours)" in _legend(fig)) is others
+        assert ("other keys (> 24 colours)" in _legend(fig)) is others
 
 
 def test_above_the_high_watermark_is_hatched_not_a_paler_key():

@@ -866,7 +866,7 @@ def _key_legend(data: list[dict], keys_seen: dict[str, str]) -> int:
     if len(keys) > MAX_KEY_LEGEND:
         entries.append((f"+{len(keys) - MAX_KEY_LEGEND} more keys (hover a cell)", "rgba(0,0,0,0)"))
     if any(c == S.OTHER_KEYS for c in keys_seen.values()):
-        entries.append(("other keys (beyond 24 colours)", S.OTHER_KEYS))
+        entries.append(("other keys (> 24 colours)", S.OTHER_KEYS))
     if NULL_LABEL in keys_seen:
         entries.append((NULL_LABEL, S.NULL_KEY))
     for label, colour in entries:
