@@ -101,12 +101,7 @@ class LoadGenerator:
             return
         except KafkaError as exc:  # e.g. the topic was deleted: stop quietly, say why
             self.sent = n
-            self.running = False
-            c.emit(
-                "note",
-                f"{self.producer.id} stopped producing to {self.topic}: {exc}",
-                actors=(self.producer.id,),
-            )
+            self._stop(exc)
             return
         except BaseException:
             self.sent = n
@@ -116,6 +111,13 @@ class LoadGenerator:
         interval = int(1000 / self.rate_per_s)  # _interval(), inline: once per tick
         # (Scheduler.after, without its Timer and keyword handling)
         sched.push(sched.now_ms + (interval if interval > 1 else 1), self._tick, (generation,))
+
+    def _stop(self, exc: KafkaError) -> None:
+        """send() raised (e.g. the topic was deleted): the stream stops quietly, and the event log says why."""
+        self.running = False
+        self.cluster.emit(
+            "note", f"{self.producer.id} stopped producing to {self.topic}: {exc}", actors=(self.producer.id,)
+        )
 
     # -- a full buffer: the application thread blocks in send() (KafkaProducer / BufferPool.allocate) ---------
     def _block(self, generation: int, key: str | None, value: bytes) -> None:
@@ -149,12 +151,7 @@ class LoadGenerator:
             self.producer.fail_blocked_send(self.topic, key, value)
             self.failed += 1
         except KafkaError as exc:
-            self.running = False
-            c.emit(
-                "note",
-                f"{self.producer.id} stopped producing to {self.topic}: {exc}",
-                actors=(self.producer.id,),
-            )
+            self._stop(exc)
             return
         self.blocked = None
         self.started_ms, self._sent_base = c.now, self.sent  # a blocked thread made no records meanwhile

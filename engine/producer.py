@@ -1130,19 +1130,12 @@ class Producer:
             self.pid,
             self.producer_epoch,
         ):
-            old = self._bump_epoch(b.tp)
-            c.emit(
-                "producer_epoch_bumped",
-                f"{self.id} got {err.name} for {b.tp[0]}-{b.tp[1]} (the leader's record of "
-                f"its sequences has a gap, e.g. after an unclean election): as KIP-360 says it bumps producer id "
-                f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch}, restarts the sequences at 0 "
-                f"and retries instead of failing",
-                actors=(self.id,),
-                topic=b.tp[0],
-                partition=b.tp[1],
-                error=err.name,
-                producer_id=self.pid,
-                producer_epoch=self.producer_epoch,
+            self._bump_epoch_and_tell(
+                b.tp,
+                err.name,
+                f"{self.id} got {err.name} for {b.tp[0]}-{b.tp[1]} (the leader's record of its sequences has a gap, "
+                "e.g. after an unclean election)",
+                ", restarts the sequences at 0 and retries instead of failing",
             )
         b.sealed = (
             None  # startSequencesAtBeginning: stamped again with the new epoch and sequence 0 when resent
@@ -1161,6 +1154,21 @@ class Producer:
             self.producer_epoch += 1
         self._unresolved.pop(tp, None)
         return old
+
+    def _bump_epoch_and_tell(self, tp: TP, error: str, why: str, then: str) -> None:
+        """`_bump_epoch`, then the event a student reads: "`why`: as KIP-360 says it bumps ... `then`"."""
+        old = self._bump_epoch(tp)
+        self.cluster.emit(
+            "producer_epoch_bumped",
+            f"{why}: as KIP-360 says it bumps producer id {old[0]} epoch {old[1]} to id {self.pid} epoch "
+            f"{self.producer_epoch}{then}",
+            actors=(self.id,),
+            topic=tp[0],
+            partition=tp[1],
+            error=error,
+            producer_id=self.pid,
+            producer_epoch=self.producer_epoch,
+        )
 
     def _mark_unresolved(self, b: ProducerBatch) -> None:
         """Sender.sendProducerData: a batch that expires after it was sent and retried (ProducerBatch.inRetry) may or
@@ -1191,18 +1199,12 @@ class Producer:
             or b.attempts - 1 >= self.config.retries  # ProducerBatch.attempts() counts the retries
         ):
             return
-        old = self._bump_epoch(b.tp)
-        self.cluster.emit(
-            "producer_epoch_bumped",
+        self._bump_epoch_and_tell(
+            b.tp,
+            err.name,
             f"{self.id}'s batch for {b.tp[0]}-{b.tp[1]} failed for good ({err.name}) after it got sequence "
-            f"{s.base_sequence}: the partition's sequences would have a gap, so as KIP-360 says it bumps producer id "
-            f"{old[0]} epoch {old[1]} to id {self.pid} epoch {self.producer_epoch} and restarts them at 0",
-            actors=(self.id,),
-            topic=b.tp[0],
-            partition=b.tp[1],
-            error=err.name,
-            producer_id=self.pid,
-            producer_epoch=self.producer_epoch,
+            f"{s.base_sequence}, so the partition's sequences would have a gap",
+            " and restarts them at 0",
         )
 
     def _resolve_sequences(self) -> None:
@@ -1210,7 +1212,6 @@ class Producer:
         with a sequence left, it is resolved if the last acknowledged sequence is just before the next one (a later
         batch was written, so the expired one was too); otherwise the producer bumps its epoch and the partition's
         sequences restart at 0, so its next batch is accepted whether or not the broker wrote the expired one."""
-        c = self.cluster
         for tp in list(self._unresolved):
             dq = self.batches.get(tp)
             if dq and any(b.sealed is not None for b in dq):
@@ -1221,19 +1222,13 @@ class Producer:
             last = acked[2] if acked is not None and acked[:2] == self._seq_epoch.get(tp) else -1
             if nxt - last == 1:
                 continue  # isNextSequence: the expired batch was written after all
-            old = self._bump_epoch(tp)
-            c.emit(
-                "producer_epoch_bumped",
+            self._bump_epoch_and_tell(
+                tp,
+                "TIMEOUT",
                 f"{self.id} gave up on a batch for {tp[0]}-{tp[1]} that it had sent (delivery.timeout.ms) and no later "
-                f"batch was acknowledged (last acknowledged sequence {last}, next {nxt}): it cannot know whether the "
-                f"broker wrote it, so as KIP-360 says it bumps producer id {old[0]} epoch {old[1]} to id {self.pid} "
-                f"epoch {self.producer_epoch} and restarts the partition's sequences at 0",
-                actors=(self.id,),
-                topic=tp[0],
-                partition=tp[1],
-                error="TIMEOUT",
-                producer_id=self.pid,
-                producer_epoch=self.producer_epoch,
+                f"batch was acknowledged (last acknowledged sequence {last}, next {nxt}), so it cannot know whether the "
+                "broker wrote it",
+                " and restarts the partition's sequences at 0",
             )
 
     def _out_of_turn(self, b: ProducerBatch, err: KafkaError) -> bool:

@@ -15,6 +15,15 @@ from engine.errors import (
 from helpers import GROUP_FAST, make_cluster
 
 
+def _consume_orders(c) -> list:
+    """Everything on "orders", read by a new group's consumer (30 polls of 200 ms: far more than the test needs)."""
+    k = c.consumer("c1", group_id="g", topics=["orders"], config=GROUP_FAST)
+    got = []
+    for _ in range(30):
+        got += k.poll(200)
+    return got
+
+
 def _batches_sent(c: Cluster):
     return [e for e in c.events.events if e.kind == "batch_sent"]
 
@@ -213,10 +222,7 @@ def test_headers_come_back_and_count_in_the_batch_size_as_kafka_sizes_them():
     # per record: attributes, offset and timestamp deltas, null key 1, value 1 + 10, headers 1 + (1 + 5) + 1;
     # its length 1; the batch header 61
     assert "orders-0 (2 rec, 109 B)" in _batches_sent(c)[0].summary
-    k = c.consumer("c1", group_id="g", topics=["orders"], config=GROUP_FAST)
-    got = []
-    for _ in range(30):
-        got += k.poll(200)
+    got = _consume_orders(c)
     assert [r.headers for r in got] == [(("trace", None),)] * 2
 
 
@@ -246,10 +252,7 @@ def test_a_bytearray_header_value_is_taken_as_its_bytes_whatever_came_before():
     mutable[0] = ord("9")
     p.flush()
     assert all(f.succeeded for f in futs)
-    k = c.consumer("c1", group_id="g", topics=["orders"], config=GROUP_FAST)
-    got = []
-    for _ in range(30):
-        got += k.poll(200)
+    got = _consume_orders(c)
     assert [r.headers for r in got] == [(("trace", b"1"),), (("trace", b"2"),), (("trace", b"2"),)]
     assert all(type(r.headers[0][1]) is bytes for r in got)
 
@@ -267,10 +270,7 @@ def test_a_header_pair_changed_in_place_between_two_sends_is_stored_as_it_was_at
     futs += [p.send("orders", value=b"v", headers=headers) for _ in range(2)]
     p.flush()
     assert all(f.succeeded for f in futs)
-    k = c.consumer("c1", group_id="g", topics=["orders"], config=GROUP_FAST)
-    got = []
-    for _ in range(30):
-        got += k.poll(200)
+    got = _consume_orders(c)
     first, second = (("trace", b"1"), ("span", b"a")), (("trace", b"2"), ("span", b"b"))
     assert [r.headers for r in got] == [first, first, second, second]
 
