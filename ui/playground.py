@@ -452,18 +452,15 @@ def _logs_tab(s: PlaygroundSession, snap, topics: list[str]) -> None:
     )
     render_clickable_logs(
         s.cluster,
-        snap,
         topic,
+        lambda ring: _cached(  # Back and a revisited step reuse the strips (~25 ms to build at step 1,000)
+            s,
+            ("logs", topic, ring),
+            lambda: legend_apart(log_strips(snap, topic, followed=ring, compact=True)),
+        ),  # compact, its legend apart: the same picture, redrawn faster (figures/logs.py)
         key="logs",
         config=PLOTLY_CONFIG,
         then=lambda: _no_tick(s),
-        strips=lambda ring: (
-            _cached(  # Back and a revisited step reuse the strips (~25 ms to build at step 1,000)
-                s,
-                ("logs", topic, ring),
-                lambda: legend_apart(log_strips(snap, topic, followed=ring, compact=True)),
-            )  # compact, its legend apart: the same picture, redrawn faster (figures/logs.py)
-        ),
     )
     if topic:
         st.markdown(f"`{kafka_cli.topic_describe(topic)}`")

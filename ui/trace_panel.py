@@ -37,7 +37,6 @@ from engine.trace import Trace
 
 from .figures import style as S
 from .figures.diagram import LOST_PATH_COLOUR, PATH_COLOUR, MessagePath, cluster_diagram
-from .figures.logs import log_strips
 from .figures.trace import message_path, path_actors, problems, route_text, trace_figure, trace_rows
 from .live_chart import live_chart
 
@@ -255,29 +254,25 @@ def _stop(then: Callable[[], None] | None) -> None:
 
 def render_clickable_logs(
     c: Cluster,
-    snap: ClusterSnapshot,
     topic: str | None,
+    strips: Callable[[tuple[str, int, int, bool] | None], tuple[Any, Any]],
     key: str = "logs",
     config: dict | None = None,
     then: Callable[[], None] | None = None,
-    strips: Callable[[tuple[str, int, int, bool] | None], Any] | None = None,
 ) -> None:
-    """The partition log strips, each record clickable; the followed record's trace right under them.
-    `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step).
-    `strips`: builds the figure for the ringed record (default `log_strips` of `snap`; the Playground's reuses
-    the figure of a position it has drawn before), or a pair (strips, legend) drawn one under the other."""
+    """The partition log strips, each record clickable, their legend under them; the followed record's trace
+    right under that. `strips(ring)`: the (strips, legend or None) pair for the ringed record (`logs.legend_apart`
+    of `log_strips`; the Playground reuses the pair of a position it has drawn before).
+    `then`: called after a click or Stop (the Playground uses it so a click during Play does not also step)."""
     rec = get_followed()
     ring = rec.as_tuple() if rec is not None and rec.topic == topic else None
-    fig = strips(ring) if strips is not None else log_strips(snap, topic, followed=ring)
-    if isinstance(fig, tuple):  # the strips and their legend apart (`logs.legend_apart`): one under the other
-        fig, legend = fig
-        with st.container(gap=None, key=f"{key}_with_legend"):
-            live_chart(fig, key, config or PLOTLY_CONFIG, on_select=partial(_on_record_click, key, then))
+    fig, legend = strips(ring)
+    with st.container(
+        gap=None, key=f"{key}_with_legend"
+    ):  # one plotly div each, redrawn in place on each Step
+        live_chart(fig, key, config or PLOTLY_CONFIG, on_select=partial(_on_record_click, key, then))
+        if legend is not None:
             live_chart(legend, f"{key}_legend", config or PLOTLY_CONFIG)  # redrawn only when it changes
-    else:
-        live_chart(  # one plotly div redrawn in place on each Step; a click on a record calls back
-            fig, key, config or PLOTLY_CONFIG, on_select=partial(_on_record_click, key, then)
-        )
     if rec is None:
         return
     tr = followed_trace(c, rec)

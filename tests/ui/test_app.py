@@ -471,3 +471,16 @@ def test_an_old_lessons_page_link_still_opens_the_same_lesson_step():
     assert not at.exception, at.exception
     s = at.session_state["kc_lessons"]
     assert (s.lesson_id, s.step) == ("queue-vs-pubsub", 2)
+
+
+def test_a_scenario_without_topics_draws_the_playground_and_says_so():
+    """A scenario may start with no topic (the builder allows it, to create one later): the Partition logs tab
+    says "No topics" instead of the page failing (its legend split once raised KeyError 'entrywidth')."""
+    from engine.scenario import Scenario
+
+    at = playground()
+    session(at).load(Scenario(name="empty", brokers=1))
+    at.run()
+    assert not at.exception, at.exception
+    logs = next(s for s in chart_specs(at) if "No topics" in json.dumps(s["layout"].get("annotations", [])))
+    assert logs

@@ -928,8 +928,9 @@ def topic_table(snap: ClusterSnapshot, topic: str) -> list[dict]:
 LEGEND_ROW_PX = 24  # one row of the strips' legend (`log_strips` reserves this much per row under the strips)
 
 
-def legend_apart(fig: go.Figure) -> tuple[go.Figure, go.Figure]:
-    """The strips without their legend, and the legend as a figure of its own, to be drawn right under them.
+def legend_apart(fig: go.Figure) -> tuple[go.Figure, go.Figure | None]:
+    """The strips without their legend, and the legend as a figure of its own, to be drawn right under them
+    (None when the figure has no legend: no topic yet, "No topics" alone).
 
     The legend is ~17 legend-only traces (keys, "above HW", consumer markers), and plotly redraws every trace on
     every `Plotly.react`, ~1 ms each, although the legend rarely changes; as its own live chart it is redrawn
@@ -938,6 +939,8 @@ def legend_apart(fig: go.Figure) -> tuple[go.Figure, go.Figure]:
     whole = fig.to_plotly_json()
     legend_only = [t for t in whole["data"] if (x := t.get("x")) is not None and all(v is None for v in x)]
     layout = whole["layout"]
+    if not legend_only or "entrywidth" not in layout.get("legend", {}):
+        return fig, None
     margin = layout["margin"]
     rows = max(1, round((margin["b"] - 30) / LEGEND_ROW_PX))
     strips = S.figure(
