@@ -22,6 +22,7 @@ WARMED = "kc_plotly_warmed"  # st.session_state: this session's first run has se
 LIVE_CHART_PAGES = (
     "playground",
     "compare",
+    "classroom",
 )  # pages whose charts are all ui/live_chart.py's, no st.plotly_chart
 
 

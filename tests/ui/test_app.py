@@ -12,6 +12,7 @@ from ui_fixtures import chart_specs
 
 from engine.scenario import PRESETS
 from ui.live_chart import NAME
+from ui.navigation import WARMED
 from ui.session import SESSION_KEY, PlaygroundSession
 from ui.share import encode_state
 from ui.step_list import NAME as STEP_LIST
@@ -84,6 +85,19 @@ def test_the_first_run_warms_up_plotly_and_widgets_before_the_page_then_never_ag
     assert {i: type(n).__name__ for i, n in at.main.children.items() if i > 0} == places  # nothing moved
     at.switch_page("ui/playground.py").run()
     assert not any(c.key == "kc_warm_chart" for c in at.get("plotly_chart"))
+
+
+def test_a_classroom_link_warms_up_the_live_charts_not_streamlits_plotly():
+    """Issue 20: the Classroom draws only live charts too, so a student who opens a room link (200 at once in a
+    lecture hall) never makes the browser load Streamlit's full plotly.js, which live charts would then prefer."""
+    at = open_app()  # AppTest finds a page whose address is not its file name only after a first run
+    del at.session_state[WARMED]  # ... so this session starts again, as one that opened the room link
+    at.switch_page("ui/room_page.py").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="room_code_input")  # the Classroom page, not Home
+    assert not at.get("plotly_chart")
+    live = [n for n in at.get("bidi_component") if n.proto.component_name == NAME]
+    assert live[0].key == "kc_warm_live"
 
 
 def test_a_playground_link_warms_up_the_live_charts_not_streamlits_plotly():
