@@ -338,20 +338,7 @@ class Broker:
             placed = batch.at(r.log.log_end_offset, r.leader_epoch)
             rolled = r.log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
             if batch.producer_id >= 0:
-                entry = r.producers.get(batch.producer_id)
-                if entry is None:  # (setdefault would build a throw-away entry for every batch)
-                    entry = r.producers[batch.producer_id] = ProducerStateEntry(batch.producer_epoch)
-                elif batch.producer_epoch > entry.epoch:
-                    entry.epoch = batch.producer_epoch  # a new epoch starts its sequences again
-                    entry.batches.clear()
-                entry.batches.append(
-                    (
-                        batch.base_sequence,
-                        batch.base_sequence + batch.count - 1,
-                        placed.base_offset,
-                        placed.last_offset,
-                    )
-                )
+                ProducerStateEntry.add_batch(r.producers, placed)  # committed only now the append is done
             if placed.is_transactional:
                 track_append(r, placed)
             c.on_appended(r, placed, req.producer.id, req.acks, req.id)
@@ -1205,10 +1192,7 @@ def _follow_producer_state(r: Replica, b: RecordBatch) -> None:
     ProducerStateManager), so as a new leader it still recognises retried batches and continues sequences."""
     if b.producer_id < 0 or b.control is not None:
         return
-    e = r.producers.get(b.producer_id)
-    if e is None or b.producer_epoch > e.epoch:
-        e = r.producers[b.producer_id] = ProducerStateEntry(b.producer_epoch)
-    e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
+    ProducerStateEntry.add_batch(r.producers, b)
 
 
 def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:
@@ -1216,9 +1200,5 @@ def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:
     out: dict[int, ProducerStateEntry] = {}
     for b in r.log.batches():
         if b.producer_id >= 0 and b.control is None:  # transaction markers carry no sequence numbers
-            e = out.get(b.producer_id)
-            # ProducerStateEntry.addBatch (maybeUpdateProducerEpoch): a new epoch clears the cached batches
-            if e is None or e.epoch != b.producer_epoch:
-                e = out[b.producer_id] = ProducerStateEntry(b.producer_epoch)
-            e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
+            ProducerStateEntry.add_batch(out, b)
     return out

@@ -19,6 +19,7 @@ from .log import PartitionLog
 if TYPE_CHECKING:
     from .broker import DelayedFetch, ProduceRequest
     from .fetch_session import FetchSession
+    from .records import RecordBatch
 
 # Kafka's lastCaughtUpTimeMs = 0 on a wall clock: "never", however early the simulated clock reads
 NEVER_MS = -(1 << 62)
@@ -97,6 +98,16 @@ class ProducerStateEntry:
         self.batches: deque[tuple[int, int, int, int]] = deque(
             maxlen=5
         )  # first seq, last seq, base, last offset
+
+    @staticmethod
+    def add_batch(producers: dict[int, ProducerStateEntry], b: RecordBatch) -> None:
+        """ProducerStateEntry.addBatch for a written batch `b` (a RecordBatch with its offsets): another epoch than
+        the entry's starts it again (maybeUpdateProducerEpoch clears the cached batches). The leader's append, a
+        follower's copy and a restart's rebuild from the log all keep the state this one way."""
+        e = producers.get(b.producer_id)
+        if e is None or e.epoch != b.producer_epoch:
+            e = producers[b.producer_id] = ProducerStateEntry(b.producer_epoch)
+        e.batches.append((b.base_sequence, b.base_sequence + b.count - 1, b.base_offset, b.last_offset))
 
     def find_duplicate(self, first_seq: int, last_seq: int) -> tuple[int, int] | None:
         for f, last, base, last_off in self.batches:
