@@ -85,7 +85,16 @@ class BuiltInPartitioner:
     here it draws from the cluster's seeded RNG, so a run stays deterministic.
     """
 
-    __slots__ = ("topic", "sticky_batch_size", "_rng", "current", "produced_bytes", "_cft", "_ids")
+    __slots__ = (
+        "topic",
+        "sticky_batch_size",
+        "_rng",
+        "current",
+        "produced_bytes",
+        "_cft",
+        "_ids",
+        "_stats_args",
+    )
 
     def __init__(self, topic: str, sticky_batch_size: int, rng: random.Random | None = None) -> None:
         if sticky_batch_size < 1:
@@ -96,6 +105,9 @@ class BuiltInPartitioner:
         self.current: int | None = None  # StickyPartitionInfo.partition(); None until the first record
         self.produced_bytes = 0  # StickyPartitionInfo.producedBytes
         self._cft: list[int] | None = None  # PartitionLoadStats: cumulative frequency table, None = uniform
+        self._stats_args: tuple[list[int] | None, list[int], int] | None = (
+            None  # the table was built from these
+        )
         self._ids: list[int] = []
 
     def random_partition(self) -> int:
@@ -135,7 +147,13 @@ class BuiltInPartitioner:
         self, queue_sizes: list[int] | None, partition_ids: list[int], length: int
     ) -> None:
         """updatePartitionLoadStats: a cumulative frequency table of (max queue + 1 - queue size) over the
-        first `length` partitions (those with a leader that are not excluded); None when it would be uniform."""
+        first `length` partitions (those with a leader that are not excluded); None when it would be uniform.
+        The table is a function of the arguments alone: the same arguments as last time (the sender calls this on
+        every drain) keep it."""
+        args = (queue_sizes, partition_ids, length)
+        if args == self._stats_args:
+            return
+        self._stats_args = args
         if queue_sizes is None or length < 1 or len(queue_sizes) < 2:
             self._cft = None
             return

@@ -177,10 +177,6 @@ class ProducerBatch:
         return len(self.keys)
 
 
-# update_partition_load_stats' arguments for "no stats": the uniform choice among available partitions
-_UNIFORM: tuple[list[int] | None, list[int], int] = (None, [], 0)
-
-
 def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]:
     """The key and value serializers (ByteArray / String), with the common cases first."""
     kb = key if key is None or key.__class__ is bytes else _to_bytes(key, "key")
@@ -264,8 +260,6 @@ class Producer:
         # request.timeout.ms of each request in flight (token: the request id), stopped by its answer
         self._timeouts = Watchdog(cluster.scheduler, self._request_timeout)
         self.partitioners: dict[str, BuiltInPartitioner] = {}  # keyless records: one per topic (KIP-794)
-        # topic -> the arguments of its partitioner's last update_partition_load_stats (update_load_stats)
-        self._load_stats: dict[str, tuple[BuiltInPartitioner, tuple[list[int] | None, list[int], int]]] = {}
         self._node_ready_ms: dict[int, int] = {}  # NodeLatencyStats: last time a broker had data to send ...
         self._node_drain_ms: dict[int, int] = {}  # ... and last time it could take it
         self.buffer_used = 0
@@ -867,7 +861,6 @@ class Producer:
             total = len(leaders)
             # (plain loops: this runs on every drain, and 3.11 makes a function object per comprehension or
             # generator run) no stats until every partition has had a batch
-            stats: tuple[list[int] | None, list[int], int]
             ready = adaptive
             for p in range(total):
                 if (topic, p) not in batches:
@@ -894,18 +887,11 @@ class Producer:
                 # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
                 n = len(sizes)
                 if n < total:
-                    stats = (sizes + [0] * (total - n), ids + [0] * (total - n), n)
-                elif n < 2 or min(sizes) == max(sizes):
-                    stats = _UNIFORM  # what equal queues give: the uniform choice
+                    bp.update_partition_load_stats(sizes + [0] * (total - n), ids + [0] * (total - n), n)
                 else:
-                    stats = (sizes, ids, n)
+                    bp.update_partition_load_stats(sizes, ids, n)
             else:
-                stats = _UNIFORM
-            # the partitioner's table is a function of these arguments alone: rebuilt only when they change
-            last = self._load_stats.get(topic)
-            if last is None or last[0] is not bp or last[1] != stats:
-                bp.update_partition_load_stats(*stats)
-                self._load_stats[topic] = (bp, stats)
+                bp.update_partition_load_stats(None, [], 0)  # no stats: the uniform choice
 
     def _next_to_send(self, dq: deque[ProducerBatch]) -> ProducerBatch | None:
         """The partition's first batch not in flight, if it may go now (RecordAccumulator.drain): with
