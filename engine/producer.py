@@ -190,12 +190,14 @@ def _serialize_record(key: Any, value: Any) -> tuple[bytes | None, bytes | None]
     return kb, vb
 
 
-def _close_columns(b: ProducerBatch) -> None:
-    """A batch closed for appends keeps its keys and values as tuples: nothing appends to them any more (_seal
-    makes the same tuples), and a tuple of bytes is untracked by the first young garbage collection that sees it,
-    while a list stays tracked and every middle and full collection walks its records again (the accumulator can
-    hold buffer.memory's worth of full batches while send() runs)."""
-    b.keys, b.values = tuple(b.keys), tuple(b.values)  # type: ignore[assignment]
+def _close_columns(b: ProducerBatch) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """A batch closed for appends (full, followed by a new one, or sealed) keeps its keys and values as tuples:
+    nothing appends to them any more, and a tuple of bytes is untracked by the first young garbage collection that
+    sees it, while a list stays tracked and every middle and full collection walks its records again (the
+    accumulator can hold buffer.memory's worth of full batches while send() runs)."""
+    keys, values = tuple(b.keys), tuple(b.values)
+    b.keys, b.values = keys, values  # type: ignore[assignment]
+    return keys, values
 
 
 def _new_batch(dq: deque[ProducerBatch], last: ProducerBatch | None, tp: TP, now: int) -> ProducerBatch:
@@ -454,6 +456,7 @@ class Producer:
         self.buffer_used = used
         if filled >= self._batch_size:
             b.state = "ready"
+            _close_columns(b)
             self._wake(now)
         return RecordMetadataFuture((b, idx))
 
@@ -537,6 +540,7 @@ class Producer:
             self._sticky_appended(sticky, topic, size + BATCH_OVERHEAD if new_batch else size)
         if filled >= batch_size:
             b.state = "ready"
+            _close_columns(b)
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
@@ -916,10 +920,8 @@ class Producer:
 
     def _seal(self, b: ProducerBatch) -> RecordBatch:
         """Close a batch: freeze its columns, assign idempotent sequences, compress."""
-        if b.sealed is not None:
-            return b.sealed
         cfg = self.hot
-        keys, values = tuple(b.keys), tuple(b.values)
+        keys, values = _close_columns(b)  # (already tuples if the batch filled up or a later one was opened)
         if self.pid >= 0:
             # TransactionManager.maybeUpdateProducerIdAndEpoch: a partition's first batch under a new producer id
             # or epoch starts again at sequence 0 (its older batches are all done: one batch in flight each)
@@ -931,8 +933,6 @@ class Producer:
             self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
             b.base_sequence = seq
             self.sequences[b.tp] = seq + len(keys)
-        # the lists go: a future (or a retry) reads the same records from the tuples; nothing appends any more
-        b.keys, b.values = keys, values  # type: ignore[assignment]
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
