@@ -280,9 +280,11 @@ class Producer:
         ] = {}  # the (producer id, epoch) each partition's sequences count in
         # TxnPartitionEntry.lastAckedSequence: partition -> (producer id, epoch, last sequence acknowledged)
         self._acked_seq: dict[TP, tuple[int, int, int]] = {}
-        # TransactionManager.partitionsWithUnresolvedSequences: partition -> the sequence after a batch that expired
-        # after being sent (the broker may or may not have written it)
-        self._unresolved: dict[TP, int] = {}
+        # TransactionManager.partitionsWithUnresolvedSequences: the partitions where a batch expired after being sent
+        # (the broker may or may not have written it). Kafka's map also keeps the next sequence, for its log only:
+        # resolving compares the partition's own next sequence (isNextSequence). A dict, not a set: resolved in the
+        # order they were marked, the same in every process (a set of str tuples iterates in hash order)
+        self._unresolved: dict[TP, None] = {}
         self.metadata: dict[str, list[int | None]] = {}  # topic -> leader per partition (the client's view)
         # topic -> {key: (topic, partition)}: murmur2 once per distinct key, not per send (a topic's partition
         # count never changes here; the metadata code drops a topic's entry if it ever did)
@@ -1168,8 +1170,7 @@ class Producer:
             or (b.state != "retrying" and b.attempts < 2)
         ):
             return
-        nxt = s.base_sequence + s.count
-        self._unresolved[b.tp] = max(self._unresolved.get(b.tp, nxt), nxt)
+        self._unresolved[b.tp] = None
         self._wake(self.cluster.now)
 
     def _failed_with_gap(self, b: ProducerBatch, err: KafkaError) -> None:
@@ -1202,7 +1203,7 @@ class Producer:
             dq = self.batches.get(tp)
             if dq and any(b.sealed is not None for b in dq):
                 continue  # TxnPartitionEntry.hasInflightBatches: wait for their answers
-            self._unresolved.pop(tp)
+            self._unresolved.pop(tp, None)
             nxt = self.sequences.get(tp, 0)
             acked = self._acked_seq.get(tp)
             last = acked[2] if acked is not None and acked[:2] == self._seq_epoch.get(tp) else -1
