@@ -116,10 +116,7 @@ class Consumer:
     def history(self) -> deque[ConsumerRecord]:
         """The newest HISTORY (2,000) records poll() handed out, oldest first (for views and tests). Built again
         from the batch slices on every read: equal to the records poll() returned, not the same objects."""
-        out: deque[ConsumerRecord] = deque(maxlen=HISTORY)
-        for tp, b, i, take in self._history:
-            out.extend(_records(tp, b, i, take))
-        return out
+        return deque(self.recent_records(HISTORY), maxlen=HISTORY)
 
     def recent_records(self, n: int) -> list[ConsumerRecord]:
         """The newest `n` (at most HISTORY) records poll() handed out, oldest first, building only those."""
