@@ -38,7 +38,7 @@ class FetchSession:
         "quiet_counts",
     )
 
-    def __init__(self, follower_epoch: int, now_ms: int, quiet_counts: dict[TP, int] | None = None) -> None:
+    def __init__(self, follower_epoch: int, now_ms: int, quiet_counts: dict[TP, int]) -> None:
         self.follower_epoch = (
             follower_epoch  # the follower broker's incarnation: a restart starts a new session
         )
@@ -53,7 +53,7 @@ class FetchSession:
         # the leader's count, per partition, of the sessions it is quiet in (shared by all of the leader's
         # sessions; never below the true count): a partition counted 0 is quiet nowhere, so new records on it
         # need not visit the parked fetches' sessions (Broker._complete_parked)
-        self.quiet_counts: dict[TP, int] = {} if quiet_counts is None else quiet_counts
+        self.quiet_counts = quiet_counts
 
     def active(self) -> list[TP]:
         """The session's partitions that are not quiet, sorted (a full fetch's order): what a fetch works on.
