@@ -332,8 +332,7 @@ class Broker:
                         -1,
                     )
                     continue
-                dup = self._check_sequence(r, batch, req)
-                if dup is not None:
+                if entry is not None and self._check_sequence(r, entry, batch, req) is not None:
                     continue
             placed = batch.at(r.log.log_end_offset, r.leader_epoch)
             rolled = r.log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
@@ -395,12 +394,12 @@ class Broker:
             )
         return None
 
-    def _check_sequence(self, r: Replica, batch: RecordBatch, req: ProduceRequest) -> bool | None:
-        """Idempotent producer (KIP-98): a batch already in the log is acknowledged again, not re-appended."""
+    def _check_sequence(
+        self, r: Replica, entry: ProducerStateEntry, batch: RecordBatch, req: ProduceRequest
+    ) -> bool | None:
+        """Idempotent producer (KIP-98): a batch already in the log (`entry`: its producer's state on the leader)
+        is acknowledged again, not re-appended."""
         tp = r.tp
-        entry = r.producers.get(batch.producer_id)
-        if entry is None:
-            return None
         if batch.producer_epoch > entry.epoch:
             # a new epoch starts at sequence 0 (ProducerAppendInfo.checkSequence), checked against the current
             # entry; on_produce changes the entry only after the append (UnifiedLog.append: ProducerStateManager.update)
