@@ -60,31 +60,19 @@ def _clip(moves: list[list[Any]], position: int) -> list[list[Any]]:
 
 
 class SharedFigure(go.Figure):
-    """A plotly figure that many page runs draw and nobody changes after it is built: its `to_dict()` is
-    computed once and handed out again.
+    """A plotly figure that many page runs draw and nobody changes after it is built: its JSON is encoded once.
 
-    The room's live charts (ui/live_chart.py) send `plotly.io.to_json(fig)`, which starts with `fig.to_dict()`:
-    a deep copy of every trace and shape plus plotly's typed-array pass, ~1.5 ms for a room's diagram and ~2.5
-    ms for its log strips, for every follower of every step. Shared, that is once per (recipe, step) per
-    process, and so is its JSON (`shared_json`, which the live charts send as it is). `to_dict()`'s
-    result must not be modified: it is the same dict for every caller (plotly's `to_json` only reads it, but pops trace uids, which it has none of).
-    tests/ui/test_room_pictures.py checks that a page run draws it without a second `to_dict`."""
+    The room's live charts (ui/live_chart.py) would send `plotly.io.to_json(fig)`: a deep copy of every trace and
+    shape (`fig.to_dict()`), plotly's typed-array pass and the encoding, ~1.5 ms for a room's diagram and ~2.5 ms
+    for its log strips, for every follower of every step. Shared, that is once per (recipe, step) per process
+    (`shared_json`, which the live charts send as it is). tests/ui/test_room_pictures.py checks that a page run
+    draws it without copying or encoding it again."""
 
-    _shared_dict: dict[str, Any] | None = None
     _shared_json: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = self._shared_dict
-        if d is None:
-            d = super().to_dict()
-            for trace in d.get("data", []):
-                trace.pop("uid", None)  # as plotly.io.to_json would, so no caller changes the shared dict
-            self._shared_dict = d  # (two threads computing it at once compute the same dict)
-        return d
 
     def shared_json(self) -> str:
         """`plotly.io.to_json` of this figure, encoded once: the JSON a live chart sends (ui/live_chart.py looks
-        for this method). Encoding the shared dict was still ~1-2 ms per follower run, the largest piece of a
+        for this method). Encoding it was still ~1-2 ms per follower run, the largest piece of a
         woken follower's CPU (bench/NOTES.md, lecture hall round four)."""
         s = self._shared_json
         if s is None:
@@ -93,10 +81,10 @@ class SharedFigure(go.Figure):
 
 
 def shared(fig: go.Figure) -> SharedFigure:
-    """`fig`, now a SharedFigure with its dict computed (in place: a copy through go.Figure(fig) would validate
+    """`fig`, now a SharedFigure with its JSON encoded (in place: a copy through go.Figure(fig) would validate
     every property again, ~20 ms). Only for a figure nobody else holds and nothing changes afterwards."""
     fig.__class__ = SharedFigure
-    fig.shared_json()  # (and its dict)
+    fig.shared_json()
     return fig  # type: ignore[return-value]
 
 
