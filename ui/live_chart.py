@@ -114,8 +114,7 @@ function loadPlotly(d) {
   const key = d.basic ? '__kcPlotly' : '__kcPlotlyFull';
   if (!window[key]) {
     const full = () => (fullPlotly() ? Promise.resolve(fullPlotly()) : streamlitPlotly(d.chunk));
-    window[key] = fullPlotly() ? Promise.resolve(fullPlotly())
-      : d.basic ? basicPlotly(d.src).catch(full) : full();
+    window[key] = d.basic && !fullPlotly() ? basicPlotly(d.src).catch(full) : full();
     window[key] = window[key].then((Plotly) => { memoArrayAttrs(Plotly); return Plotly; });
     window[key].catch(() => { window[key] = null; });
   }
@@ -314,13 +313,6 @@ def _scale(layout: Any, height: float, design_width: float) -> dict[str, float]:
     }
 
 
-def _spec(fig: Any) -> str:
-    """The figure's JSON. A figure that many page runs draw unchanged (ui/room_pictures.py `SharedFigure`, a
-    lecture hall's picture) encodes it once: `shared_json()`."""
-    shared = getattr(fig, "shared_json", None)
-    return shared() if callable(shared) else pio.to_json(fig, validate=False)
-
-
 def live_chart(
     fig: Any,
     key: str,
@@ -336,7 +328,7 @@ def live_chart(
     if callable(getattr(fig, "shared_json", None)):  # drawn unchanged by many sessions: its data encoded once
         data: dict | bytes = _encoded(fig, config, design_width, on_select is not None)
     else:
-        data = _data(fig, config, design_width, on_select is not None)
+        data = _data(fig, pio.to_json(fig, validate=False), config, design_width, on_select is not None)
     _mount()(key=key, data=data, height="content", **callbacks)
 
 
@@ -348,17 +340,18 @@ def _encoded(fig: Any, config: dict | None, design_width: float | None, selectab
     key = json.dumps([config, design_width, selectable, _plotly_src()], sort_keys=True, default=str)
     kept = fig.__dict__.setdefault("_kc_live_data", {})
     if (raw := kept.get(key)) is None:
-        raw = json.dumps(_data(fig, config, design_width, selectable)).encode()
+        raw = json.dumps(_data(fig, fig.shared_json(), config, design_width, selectable)).encode()
         if len(kept) > 8:  # (one or two ways of drawing a picture in practice)
             kept.clear()
         kept[key] = raw  # (two sessions encoding it at once store the same bytes)
     return raw
 
 
-def _data(fig: Any, config: dict | None, design_width: float | None, selectable: bool) -> dict:
+def _data(fig: Any, spec: str, config: dict | None, design_width: float | None, selectable: bool) -> dict:
+    """The component data: the figure's JSON `spec`, and how the page draws it."""
     height = fig.layout.height or 450
     return {
-        "spec": _spec(fig),
+        "spec": spec,
         "config": {**(config or {}), "responsive": False, "displaylogo": False},
         "height": height,
         "scale": _scale(fig.layout, height, design_width) if design_width else None,
