@@ -961,7 +961,7 @@ def _picture_fragment(s: StudentRoom, store: RoomStore) -> None:
             changed = (
                 view is None
                 or not s.following
-                or orphaned(view.away if view.away is not None else store.teacher_away(s.code)) != s.orphaned
+                or orphaned(_away(view, store, s.code)) != s.orphaned
                 or question_signature(view.question) != s.question_drawn
             )
         except StoreUnavailable:
@@ -987,7 +987,7 @@ def _poll(s: StudentRoom, store: RoomStore) -> None:
     else:
         view = store.get(s.code)
         changed = signature(s, view) != s.drawn
-    if changed or (away is not None and away > ORPHAN_SECONDS) != s.orphaned:
+    if changed or orphaned(away) != s.orphaned:
         st.rerun(scope="app")
     if not s.following and view is not None:
         st.markdown(f"the teacher is at step **{view.step}**", width="content")
@@ -998,10 +998,13 @@ def orphaned(away: float | None) -> bool:
     return away is not None and away > ORPHAN_SECONDS
 
 
+def _away(view: RoomView, store: RoomStore, code: str) -> float | None:
+    """Seconds since the room's teacher was last seen: read with the view where the store has it (no 2nd call)."""
+    return view.away if view.away is not None else store.teacher_away(code)
+
+
 def _orphan_notice(s: StudentRoom, view: RoomView, store: RoomStore) -> None:
-    away = (
-        view.away if view.away is not None else store.teacher_away(s.code)
-    )  # read with the view: no 2nd call
+    away = _away(view, store, s.code)
     s.orphaned = orphaned(away)
     if not s.orphaned:
         return
