@@ -150,9 +150,7 @@ class PictureCache:
                 while len(self._runs) > self.rooms:
                     gone, _ = self._runs.popitem(last=False)
                     self._building.pop(gone, None)
-                self._pics[key] = pic
-                while len(self._pics) > self.size:
-                    self._pics.popitem(last=False)
+                self._keep(key, pic)
             return pic
 
     def put(self, state_json: str, step: int, pic: Picture) -> None:
@@ -160,10 +158,14 @@ class PictureCache:
         followers are told: their page runs draw it as it is, without replaying and drawing it again."""
         with self._lock:
             self.builds += 1
-            self._pics[(state_json, step)] = pic
-            self._pics.move_to_end((state_json, step))
-            while len(self._pics) > self.size:
-                self._pics.popitem(last=False)
+            self._keep((state_json, step), pic)
+
+    def _keep(self, key: tuple[str, int], pic: Picture) -> None:
+        """Store `pic` as the newest picture, dropping the oldest beyond `size` (the caller holds the lock)."""
+        self._pics[key] = pic
+        self._pics.move_to_end(key)
+        while len(self._pics) > self.size:
+            self._pics.popitem(last=False)
 
     def peek(self, state_json: str, step: int) -> Picture | None:
         with self._lock:
