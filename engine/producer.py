@@ -1090,19 +1090,17 @@ class Producer:
                 )
                 if err.name in _REFRESH_METADATA_ON:
                     self._refresh_metadata()
-            elif err.retriable:
-                self._finish(
-                    b,
+            else:  # fails for good: a retriable error past delivery.timeout.ms, or one that is not retriable
+                failure = (
                     KafkaTimeoutError(
                         f"Expiring {b.count} record(s) for {b.tp[0]}-{b.tp[1]}: {c.now - b.created_ms} ms has passed since "
                         f"batch creation (delivery.timeout.ms={self.config.delivery_timeout_ms}); last error "
                         f"{err.name}: {err}"
-                    ),
-                    -1,
+                    )
+                    if err.retriable
+                    else err
                 )
-                self._failed_with_gap(b, err)
-            else:
-                self._finish(b, err, -1)
+                self._finish(b, failure, -1)
                 self._failed_with_gap(b, err)
         self._wake(c.scheduler.now_ms)
 
