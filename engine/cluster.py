@@ -137,6 +137,60 @@ def _broker_id(actor: str) -> int | None:
     return int(actor[7:]) if actor.startswith("broker-") else None
 
 
+# The builders of the per-batch routine events (EventLog.add_built): called when an event is first read, they
+# return its (summary, actors, topic, partition, data).
+def _appended(bid, count, producer_id, topic, partition, base, last, leo, acks, request):
+    return (
+        f"Leader broker {bid} appended {count} record(s) from {producer_id} to {topic}-{partition} at offsets "
+        f"{base}-{last} (log end offset now {leo})",
+        (f"broker-{bid}", producer_id),
+        topic,
+        partition,
+        {
+            "base_offset": base,
+            "last_offset": last,
+            "leo": leo,
+            "records": count,
+            "acks": acks,
+            "request": request,
+            "producer": producer_id,
+        },
+    )
+
+
+def _high_watermark(bid, topic, partition, old, hw, isr):
+    return (
+        f"High watermark of {topic}-{partition} moved {old} -> {hw}: offsets below {hw} are on every "
+        f"in-sync replica {isr} and consumers may read them",
+        (f"broker-{bid}",),
+        topic,
+        partition,
+        {"old": old, "hw": hw},
+    )
+
+
+def _replicated(bid, count, topic, partition, leader_id, leo):
+    return (
+        f"Follower broker {bid} copied {count} record(s) of {topic}-{partition} from leader broker {leader_id} "
+        f"(its log end offset is now {leo})",
+        (f"broker-{bid}", f"broker-{leader_id}"),
+        topic,
+        partition,
+        {"leo": leo, "records": count, "leader": leader_id},
+    )
+
+
+def _acked(pid, count, topic, partition, base, acks):
+    return (
+        f"{pid} got the acknowledgement for {count} record(s) on {topic}-{partition} offsets "
+        f"{base}-{base + count - 1} (acks={acks})",
+        (pid,),
+        topic,
+        partition,
+        {"base_offset": base, "records": count, "acks": acks},
+    )
+
+
 class Cluster:
     """A simulated Kafka cluster. `Cluster(brokers=3, seed=7)`; controller="kraft" (default) or "zookeeper";
     `racks={1: "a", 2: "b", 3: "c"}` sets each broker's `broker.rack` (brokers left out have none)."""
@@ -880,9 +934,9 @@ class Cluster:
         )
 
     # -- hooks from brokers and clients (events, ledger, metrics) --------------------------------------------
-    # The four hot events below (one per batch per hop) go straight to EventLog.add_lazy with their data dict:
-    # what emit_lazy() does for a topic that is not internal (internal ones get none of these kinds), without
-    # the keyword packing.
+    # The four hot events below (one per batch per hop) keep only their raw values in the log
+    # (EventLog.add_built); the sentence, actors and data are built by the module-level `_appended`, ... when the
+    # event is first read. Internal topics get none of these kinds (what emit() would drop).
     def on_appended(self, r, placed, producer_id: str, acks: int, request: int | None = None) -> None:
         now = self.scheduler.now_ms
         count = placed.count
@@ -890,64 +944,58 @@ class Cluster:
         topic = r.topic
         if topic.startswith("__") or not self.narrate_batches:
             return
-        partition, bid, base, last, leo = (
-            r.partition,
-            r.broker_id,
-            placed.base_offset,
-            placed.last_offset,
-            r.log.log_end_offset,
-        )
-        self.events.add_lazy(
-            now,
-            "batch_appended",
-            "Leader broker {} appended {} record(s) from {} to {}-{} at offsets {}-{} (log end offset now {})",
-            (bid, count, producer_id, topic, partition, base, last, leo),
-            (f"broker-{bid}", producer_id),
-            topic,
-            partition,
-            {
-                "base_offset": base,
-                "last_offset": last,
-                "leo": leo,
-                "records": count,
-                "acks": acks,
-                "request": request,
-                "producer": producer_id,
-            },
+        self.events.add_built(
+            (
+                now,
+                "batch_appended",
+                _appended,
+                r.broker_id,
+                count,
+                producer_id,
+                topic,
+                r.partition,
+                placed.base_offset,
+                placed.last_offset,
+                r.log.log_end_offset,
+                acks,
+                request,
+            )
         )
 
     def on_high_watermark(self, r, old: int) -> None:
         topic = r.topic
         if topic.startswith("__") or not self.narrate_batches:
             return
-        partition, hw = r.partition, r.hw
-        self.events.add_lazy(
-            self.scheduler.now_ms,
-            "high_watermark",
-            "High watermark of {}-{} moved {} -> {}: offsets below {} are on every "
-            "in-sync replica {} and consumers may read them",
-            (topic, partition, old, hw, hw, sorted(r.isr)),
-            (f"broker-{r.broker_id}",),
-            topic,
-            partition,
-            {"old": old, "hw": hw},
+        self.events.add_built(
+            (
+                self.scheduler.now_ms,
+                "high_watermark",
+                _high_watermark,
+                r.broker_id,
+                topic,
+                r.partition,
+                old,
+                r.hw,
+                sorted(r.isr),
+            )
         )
 
     def on_replicated(self, r, leader_id: int, count: int, batches) -> None:
         topic = r.topic
         if topic.startswith("__") or not self.narrate_batches:
             return
-        partition, bid, leo = r.partition, r.broker_id, r.log.log_end_offset
-        self.events.add_lazy(
-            self.scheduler.now_ms,
-            "records_replicated",
-            "Follower broker {} copied {} record(s) of {}-{} from leader broker {} "
-            "(its log end offset is now {})",
-            (bid, count, topic, partition, leader_id, leo),
-            (f"broker-{bid}", f"broker-{leader_id}"),
-            topic,
-            partition,
-            {"leo": leo, "records": count, "leader": leader_id},
+        self.events.add_built(
+            (
+                self.scheduler.now_ms,
+                "records_replicated",
+                _replicated,
+                r.broker_id,
+                count,
+                topic,
+                r.partition,
+                leader_id,
+                r.log.log_end_offset,
+            )
         )
 
     def on_truncated(self, r, removed, leader_id: int) -> None:
@@ -990,20 +1038,11 @@ class Cluster:
         sealed = b.sealed
         self.losses.record_ack(tp, base, sealed.keys, sealed.values, producer.acks, now, pid)
         self.metrics.on_acked(now, b.timestamps if b.sent_at is None else b.sent_at)
-        topic, partition = tp
+        topic = tp[0]
         if topic.startswith("__") or not self.narrate_batches:
             return
-        count = b.count
-        acks = producer.config.acks
-        self.events.add_lazy(
-            now,
-            "batch_acked",
-            "{} got the acknowledgement for {} record(s) on {}-{} offsets {}-{} (acks={})",
-            (pid, count, topic, partition, base, base + count - 1, acks),
-            (pid,),
-            topic,
-            partition,
-            {"base_offset": base, "records": count, "acks": acks},
+        self.events.add_built(
+            (now, "batch_acked", _acked, pid, b.count, topic, tp[1], base, producer.config.acks)
         )
 
     def on_delivered(self, consumer: Consumer, count: int, latency_sum: int) -> None:

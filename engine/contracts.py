@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .config import BrokerConfig, PlainValues, TopicConfig
     from .controller import Controller
     from .errors import KafkaError
-    from .events import Event
+    from .events import Event, EventLog
     from .group import Group
     from .losses import LossLedger
     from .network import Network
@@ -124,6 +124,8 @@ class World(Protocol):
     def reachable(self, src: str, dst: str) -> bool: ...  # can a message from src arrive at dst now?
 
     # the event log
+    @property
+    def events(self) -> EventLog: ...  # add_built() for the per-batch routine events
     @property
     def narrate_batches(self) -> bool: ...  # False: no per-batch routine events (a bulk run nobody reads)
     def emit(

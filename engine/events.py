@@ -169,18 +169,16 @@ def _event(
 _new_object = object.__new__
 
 
-class _Pending(tuple):
-    """An event not read yet: (seq, time_ms, kind, template, args, actors, topic, partition, data). Its sentence
-    is formatted, and its Event built, the first time anyone reads the log there; most events of a bulk run
-    are trimmed before anyone does. Immutable, so checkpoints share it."""
-
-    __slots__ = ()
-
-    def __deepcopy__(self, memo: dict) -> _Pending:
-        return self
-
-
-_new_pending = tuple.__new__
+def _formatted(
+    template: str,
+    args: tuple,
+    actors: tuple[str, ...],
+    topic: str | None,
+    partition: int | None,
+    data: dict[str, Any],
+) -> tuple[str, tuple[str, ...], str | None, int | None, dict[str, Any]]:
+    """The builder of an add_lazy() event: its sentence is `template.format(*args)`."""
+    return template.format(*args), actors, topic, partition, data
 
 
 class Later:
@@ -206,8 +204,11 @@ class EventLog:
     __slots__ = ("_events", "_lazy_from", "_seq", "max_events", "trimmed")
 
     def __init__(self, max_events: int = MAX_EVENTS) -> None:
-        self._events: list[Event | _Pending] = []
-        self._lazy_from = 0  # entries before this index are Events; from here on some may be _Pending
+        # An entry not read yet is a plain tuple (time_ms, kind, build, *args): `build(*args)` gives its summary,
+        # actors, topic, partition and data, and its Event is made the first time anyone reads the log there
+        # (most entries of a bulk run are trimmed before anyone does). Its seq is implicit: the log is dense.
+        self._events: list[Event | tuple] = []
+        self._lazy_from = 0  # entries before this index are Events; from here on some may be tuples
         self._seq = 0
         self.max_events = max(10, max_events)
         self.trimmed = 0  # how many old events were dropped so far
@@ -216,13 +217,14 @@ class EventLog:
     def events(self) -> list[Event]:
         """The kept events, oldest first (pending ones are built now, once)."""
         evs = self._events
+        first = self._seq - len(evs) + 1  # the seq of evs[0]
         for i in range(self._lazy_from, len(evs)):
             p = evs[i]
-            if p.__class__ is _Pending:
-                seq, time_ms, kind, template, args, actors, topic, partition, data = p
-                evs[i] = _event(seq, time_ms, kind, template.format(*args), actors, topic, partition, data)
+            if p.__class__ is tuple:
+                summary, actors, topic, partition, data = p[2](*p[3:])
+                evs[i] = _event(first + i, p[0], p[1], summary, actors, topic, partition, data)
         self._lazy_from = len(evs)
-        return evs  # type: ignore[return-value]  # every _Pending entry was built into an Event just above
+        return evs  # type: ignore[return-value]  # every pending entry was built into an Event just above
 
     def emit(
         self,
@@ -269,12 +271,18 @@ class EventLog:
         """add() whose sentence is `template.format(*args)`, formatted when the event is first read: the
         engine's hot paths (a batch appended, replicated, acknowledged) say what happened without paying for
         the words in bulk runs nobody reads."""
+        self.add_built((time_ms, kind, _formatted, template, args, actors, topic, partition, data))
+
+    def add_built(self, entry: tuple) -> None:
+        """An event as `(time_ms, kind, build, *args)`: `build(*args)` returns its (summary, actors, topic,
+        partition, data), called when the event is first read, so the hot paths (one event per batch per hop)
+        keep only the raw values. `build` must be a module-level function and `args` values that do not change
+        afterwards (checkpoints share the entry)."""
         self._seq += 1
-        self._events.append(
-            _new_pending(_Pending, (self._seq, time_ms, kind, template, args, actors, topic, partition, data))
-        )
-        if len(self._events) > self.max_events:
-            self._trim(time_ms)
+        evs = self._events
+        evs.append(entry)
+        if len(evs) > self.max_events:
+            self._trim(entry[0])
 
     def _trim(self, time_ms: int) -> None:
         """Drop the oldest fifth in one go (not one per emit) and append a visible note with the count."""
@@ -283,8 +291,8 @@ class EventLog:
         del evs[:drop]
         self._lazy_from = max(0, self._lazy_from - drop)
         self.trimmed += drop
+        first = self._seq - len(evs) + 1  # the seq of the oldest kept event (the log is dense)
         self._seq += 1
-        first = evs[0][0] if evs[0].__class__ is _Pending else evs[0].seq  # type: ignore[union-attr]  # an Event
         evs.append(
             Event(
                 self._seq,
@@ -300,6 +308,19 @@ class EventLog:
             )
         )
 
+    def __deepcopy__(self, memo: dict) -> EventLog:
+        """A checkpoint copies the list and shares its entries: an Event is immutable, and a pending entry holds
+        values that never change (as Event.__deepcopy__ shares the Event)."""
+        twin = EventLog.__new__(EventLog)
+        twin._events = list(self._events)
+        twin._lazy_from, twin._seq, twin.max_events, twin.trimmed = (
+            self._lazy_from,
+            self._seq,
+            self.max_events,
+            self.trimmed,
+        )
+        return twin
+
     def kinds_since(self, seq: int) -> list[str]:
         """The kinds of the events after `seq`, without formatting any sentence (the Step loop asks after every
         action). The log's own trimming note counts as "message_dropped"-like ride-along: it changes no picture."""
@@ -308,9 +329,12 @@ class EventLog:
             return []
         out = []
         for e in self._events[-n:]:
-            kind = e[2] if e.__class__ is _Pending else e.kind  # type: ignore[union-attr]  # an Event
-            if kind == "note" and e.__class__ is not _Pending and "events_trimmed" in e.data:  # type: ignore[union-attr]
-                kind = "message_dropped"
+            if e.__class__ is tuple:
+                kind = e[1]
+            else:
+                kind = e.kind  # type: ignore[union-attr]  # an Event
+                if kind == "note" and "events_trimmed" in e.data:  # type: ignore[union-attr]
+                    kind = "message_dropped"
             out.append(kind)
         return out
 

@@ -28,7 +28,6 @@ from .errors import (
     RecordTooLargeError,
     UnknownTopicOrPartitionError,
 )
-from .events import Later
 from .partitioner import BuiltInPartitioner, partition_for_key
 from .records import (
     BATCH_OVERHEAD,
@@ -219,9 +218,18 @@ def _own_timestamp(b: ProducerBatch, idx: int, timestamp_ms: int | None, now: in
     b.sent_at.append(now)
 
 
-def _sent_detail(items: tuple[tuple[TP, int, int], ...]) -> str:
-    """The batch_sent sentence's list: "orders-0 (145 rec, 16384 B), ..."."""
-    return ", ".join(f"{t}-{p} ({count} rec, {wire} B)" for (t, p), count, wire in items)
+def _sent_event(pid: str, n: int, leader: int, retry: str, broker: str, sealed: dict, request: int) -> tuple:
+    """The batch_sent event's (summary, actors, topic, partition, data), built when the event is first read
+    (EventLog.add_built); `sealed` is the request's immutable {tp: RecordBatch}."""
+    topic, partition = next(iter(sealed))
+    detail = ", ".join(f"{t}-{p} ({rb.count} rec, {rb.wire_bytes} B)" for (t, p), rb in sealed.items())
+    return (
+        f"{pid} sent {n} record(s) to broker {leader}{retry}: {detail}",
+        (pid, broker),
+        topic,
+        partition if len(sealed) == 1 else None,
+        {"records": n, "broker": leader, "partitions": [list(tp) for tp in sealed], "request": request},
+    )
 
 
 def _to_bytes(v: Any, what: str) -> bytes | None:
@@ -976,23 +984,9 @@ class Producer:
         self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
         broker = c.brokers[leader]
         first = next(iter(parts))
-        if c.narrate_batches:
-            sent = []  # the event's details
-            partitions = []
-            for tp, rb in sealed.items():
-                sent.append((tp, rb.count, rb.wire_bytes))
-                partitions.append(list(tp))
-            c.emit_lazy(
-                "batch_sent",
-                "{} sent {} record(s) to broker {}{}: {}",
-                (self.id, n, leader, retry, Later(_sent_detail, tuple(sent))),
-                actors=(self.id, broker.name),
-                topic=first[0],
-                partition=first[1] if len(parts) == 1 else None,
-                records=n,
-                broker=leader,
-                partitions=partitions,
-                request=req.id,
+        if c.narrate_batches and not first[0].startswith("__"):  # (what emit() drops for internal topics)
+            c.events.add_built(
+                (now, "batch_sent", _sent_event, self.id, n, leader, retry, broker.name, sealed, req.id)
             )
         c.network.send(
             self.id,
