@@ -49,10 +49,12 @@ class LossLedger:
     def record_ack(
         self, tp: TP, base: int, keys: tuple, values: tuple, acks: int, now: int, producer: str
     ) -> None:
-        self.acked.setdefault(tp, []).append(
-            AckedBatch(base, base + len(keys) - 1, keys, values, acks, now, producer)
-        )
-        self.acked_records += len(keys)
+        n = len(keys)
+        entries = self.acked.get(tp)
+        if entries is None:
+            entries = self.acked[tp] = []
+        entries.append(AckedBatch(base, base + n - 1, keys, values, acks, now, producer))
+        self.acked_records += n
 
     def note_unclean(self, tp: TP, broker: int) -> None:
         self.unclean[tp] = broker

@@ -946,12 +946,18 @@ class Producer:
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
+        stamps = b.timestamps
+        if b.sent_at is not None:
+            stamps = timestamp_column(stamps)
+        elif stamps.__class__ is list:  # (sealed again after an epoch bump: already the column)
+            # the send times as the sealed column, for Metrics.on_acked too (runs, not a Counter per record)
+            stamps = b.timestamps = timestamp_column(stamps, True)  # type: ignore[assignment]
         b.sealed = RecordBatch(
             -1,
             -1,
             keys,
             values,
-            timestamp_column(b.timestamps, b.sent_at is None),
+            stamps,
             tuple(b.headers) if b.headers else None,
             self.pid,
             self.producer_epoch,
@@ -984,7 +990,10 @@ class Producer:
         self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
         broker = c.brokers[leader]
         first = next(iter(parts))
-        if c.narrate_batches and not first[0].startswith("__"):  # (what emit() drops for internal topics)
+        topic = first[0]
+        if c.narrate_batches and not (
+            topic[0] == "_" and topic.startswith("__")
+        ):  # (emit() drops internal ones)
             c.events.add_built(
                 (now, "batch_sent", _sent_event, self.id, n, leader, retry, broker.name, sealed, req.id)
             )
@@ -994,7 +1003,7 @@ class Producer:
             "Produce",
             broker.on_produce,
             req,
-            topic=first[0],
+            topic=topic,
             partition=first[1] if len(parts) == 1 else None,
         )
         if self.acks == 0:
@@ -1233,7 +1242,7 @@ class Producer:
         if self.buffer_used < 0:
             self.buffer_used = 0
         if err is None:
-            self.acked += b.count
+            self.acked += len(b.keys)  # (b.count, without the property call)
             s = b.sealed
             if s is not None and s.producer_id >= 0:  # TransactionManager.handleCompletedBatch
                 self._acked_seq[b.tp] = (s.producer_id, s.producer_epoch, s.base_sequence + s.count - 1)
