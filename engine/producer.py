@@ -935,14 +935,11 @@ class Producer:
         if self.pid >= 0:
             # TransactionManager.maybeUpdateProducerIdAndEpoch: a partition's first batch under a new producer id
             # or epoch starts again at sequence 0 (its older batches are all done: one batch in flight each)
-            seq = (
-                self.sequences.get(b.tp, 0)
-                if self._seq_epoch.get(b.tp) == (self.pid, self.producer_epoch)
-                else 0
-            )
-            self._seq_epoch[b.tp] = (self.pid, self.producer_epoch)
+            tp, pid_epoch = b.tp, (self.pid, self.producer_epoch)
+            seq = self.sequences.get(tp, 0) if self._seq_epoch.get(tp) == pid_epoch else 0
+            self._seq_epoch[tp] = pid_epoch
             b.base_sequence = seq
-            self.sequences[b.tp] = seq + len(keys)
+            self.sequences[tp] = seq + len(keys)
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
@@ -1010,14 +1007,14 @@ class Producer:
             # acks=0: the request is "done" once on the wire; no response will come
             c.scheduler.after(0, self._complete_acks0, req.id)
         else:
-            self._timeouts.start(req.id, cfg.request_timeout_ms, req.id)
-            deadline = now + cfg.request_timeout_ms
-            for (
-                b
-            ) in parts.values():  # rare: only a batch whose delivery.timeout.ms ends before this request's
-                due = b.created_ms + cfg.delivery_timeout_ms
-                if due < deadline:
-                    c.scheduler.at(due, self._expire_in_flight, b, b.attempts)
+            timeout = cfg.request_timeout_ms
+            self._timeouts.start(req.id, timeout, req.id)
+            # rare: a batch whose delivery.timeout.ms ends before this request's request.timeout.ms does
+            delivery_timeout = cfg.delivery_timeout_ms
+            created_by = now + timeout - delivery_timeout  # created before this: due before the request's end
+            for b in parts.values():
+                if b.created_ms < created_by:
+                    c.scheduler.at(b.created_ms + delivery_timeout, self._expire_in_flight, b, b.attempts)
 
     def _complete_acks0(self, req_id: int) -> None:
         entry = self.requests.pop(req_id, None)
@@ -1051,10 +1048,11 @@ class Producer:
                 self.on_produce_response(req, {tp: (err, -1) for tp in req.batches})
 
     def on_produce_response(self, req: ProduceRequest, results: dict) -> None:
-        entry = self.requests.pop(req.id, None)
+        req_id = req.id
+        entry = self.requests.pop(req_id, None)
         if entry is None:
             return  # this request already timed out and its batches were retried
-        self._timeouts.stop(req.id)
+        self._timeouts.stop(req_id)
         c = self.cluster
         _, batches, leader = entry
         self.in_flight[leader] -= 1
@@ -1232,20 +1230,20 @@ class Producer:
         b.done = True
         b.error = err
         b.base_offset = base_offset
-        dq = self.batches.get(b.tp)
+        tp = b.tp
+        dq = self.batches.get(tp)
         if dq:
             try:
                 dq.remove(b)
             except ValueError:
                 pass
-        self.buffer_used -= b.size - BATCH_OVERHEAD
-        if self.buffer_used < 0:
-            self.buffer_used = 0
+        used = self.buffer_used - (b.size - BATCH_OVERHEAD)
+        self.buffer_used = used if used > 0 else 0
         if err is None:
             self.acked += len(b.keys)  # (b.count, without the property call)
             s = b.sealed
             if s is not None and s.producer_id >= 0:  # TransactionManager.handleCompletedBatch
-                self._acked_seq[b.tp] = (s.producer_id, s.producer_epoch, s.base_sequence + s.count - 1)
+                self._acked_seq[tp] = (s.producer_id, s.producer_epoch, s.base_sequence + s.count - 1)
             if self.acks != 0:
                 c.on_acked(self, b)
         else:
