@@ -37,36 +37,27 @@ class Metrics:
             b = self.buckets[key] = [0, 0, 0, 0, 0]
         b[0] += n
 
-    def on_acked(self, now: int, send_times: Sequence[int]) -> None:
+    def on_acked(self, now: int, send_times: Sequence[int] | SameTimestamps | RunTimestamps) -> None:
         """A batch was acknowledged: each record's latency runs from its own send() (Kafka's
         record-queue-time + request latency), not from the batch's creation. `send_times` may be a sealed
         batch's column (SameTimestamps; RunTimestamps, read as its runs) or any sequence."""
-        cls = send_times.__class__
-        if cls is RunTimestamps or cls is SameTimestamps:
-            n = send_times.count  # type: ignore[attr-defined]
+        if isinstance(send_times, RunTimestamps):
+            self._acked_runs(now, send_times)
+            return
+        if isinstance(send_times, SameTimestamps):
+            n = send_times.count
+            first = last = send_times.value
         else:
             n = len(send_times)
             if not n:
                 return
+            first, last = send_times[0], send_times[-1]
         key = now - now % BUCKET_MS  # (_bucket inline: once per batch)
         b = self.buckets.get(key)
         if b is None:
             b = self.buckets[key] = [0, 0, 0, 0, 0]
         b[1] += n
         hist = self.ack_histogram
-        if cls is RunTimestamps:  # runs of equal send times, ascending (a batch sent over a few ms)
-            starts = send_times.starts  # type: ignore[attr-defined]
-            ends = (*starts[1:], n)
-            total = 0
-            for t, start, end in zip(send_times.values, starts, ends, strict=True):  # type: ignore[attr-defined]
-                total += (now - t) * (end - start)
-                hist[now - t] = hist.get(now - t, 0) + end - start
-            b[2] += total
-            return
-        if cls is SameTimestamps:
-            first = last = send_times.value  # type: ignore[attr-defined]
-        else:
-            first, last = send_times[0], send_times[-1]
         if first == last:  # the whole batch was sent in one ms: one update
             b[2] += (now - first) * n
             hist[now - first] = hist.get(now - first, 0) + n
@@ -75,6 +66,19 @@ class Metrics:
         for t, k in Counter(send_times).items():  # counted in C: one step per distinct send ms
             total += (now - t) * k
             hist[now - t] = hist.get(now - t, 0) + k
+        b[2] += total
+
+    def _acked_runs(self, now: int, runs: RunTimestamps) -> None:
+        """on_acked() for send times kept as runs (a batch sent over a few ms: ascending, each value in one
+        run): one step per run, in the order Counter gives them."""
+        starts = runs.starts
+        b = self._bucket(now)
+        b[1] += runs.count
+        hist = self.ack_histogram
+        total = 0
+        for t, start, end in zip(runs.values, starts, (*starts[1:], runs.count), strict=True):
+            total += (now - t) * (end - start)
+            hist[now - t] = hist.get(now - t, 0) + end - start
         b[2] += total
 
     def ack_percentile(self, q: float) -> float | None:

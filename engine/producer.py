@@ -943,12 +943,13 @@ class Producer:
         codec = cfg.compression_type
         wire = b.size if codec == "none" else compressed_size(keys, values, codec)
         b.wire = wire
-        stamps = b.timestamps
+        stamps: Any = b.timestamps  # (already the sealed column if sealed before an epoch bump)
         if b.sent_at is not None:
             stamps = timestamp_column(stamps)
-        elif stamps.__class__ is list:  # (sealed again after an epoch bump: already the column)
+        elif stamps.__class__ is list:
             # the send times as the sealed column, for Metrics.on_acked too (runs, not a Counter per record)
-            stamps = b.timestamps = timestamp_column(stamps, True)  # type: ignore[assignment]
+            stamps = timestamp_column(stamps, True)
+            b.timestamps = stamps
         b.sealed = RecordBatch(
             -1,
             -1,
