@@ -31,11 +31,7 @@ class Metrics:
         return b
 
     def on_appended(self, now: int, n: int) -> None:
-        key = now - now % BUCKET_MS  # (_bucket inline: once per batch)
-        b = self.buckets.get(key)
-        if b is None:
-            b = self.buckets[key] = [0, 0, 0, 0, 0]
-        b[0] += n
+        self._bucket(now)[0] += n
 
     def on_acked(self, now: int, send_times: Sequence[int] | SameTimestamps | RunTimestamps) -> None:
         """A batch was acknowledged: each record's latency runs from its own send() (Kafka's
@@ -52,10 +48,7 @@ class Metrics:
             if not n:
                 return
             first, last = send_times[0], send_times[-1]
-        key = now - now % BUCKET_MS  # (_bucket inline: once per batch)
-        b = self.buckets.get(key)
-        if b is None:
-            b = self.buckets[key] = [0, 0, 0, 0, 0]
+        b = self._bucket(now)
         b[1] += n
         hist = self.ack_histogram
         if first == last:  # the whole batch was sent in one ms: one update
@@ -77,8 +70,9 @@ class Metrics:
         hist = self.ack_histogram
         total = 0
         for t, start, end in zip(runs.values, starts, (*starts[1:], runs.count), strict=True):
-            total += (now - t) * (end - start)
-            hist[now - t] = hist.get(now - t, 0) + end - start
+            k = end - start
+            total += (now - t) * k
+            hist[now - t] = hist.get(now - t, 0) + k
         b[2] += total
 
     def ack_percentile(self, q: float) -> float | None:

@@ -783,8 +783,7 @@ class Producer:
     # -- the sender loop ------------------------------------------------------------------------------------
     def _wake(self, at_ms: int) -> None:
         """Schedule a drain at `at_ms` unless one is already due earlier."""
-        wake_at = self.wake_at
-        if wake_at is not None and wake_at <= at_ms:
+        if self.wake_at is not None and self.wake_at <= at_ms:
             return
         self.wake_at = at_ms
         sched = self._scheduler
@@ -1007,14 +1006,14 @@ class Producer:
             # acks=0: the request is "done" once on the wire; no response will come
             c.scheduler.after(0, self._complete_acks0, rid)
         else:
-            timeout = cfg.request_timeout_ms
-            self._timeouts.start(rid, timeout, rid)
-            # rare: a batch whose delivery.timeout.ms ends before this request's request.timeout.ms does
-            delivery_timeout = cfg.delivery_timeout_ms
-            created_by = now + timeout - delivery_timeout  # created before this: due before the request's end
-            for b in parts.values():
-                if b.created_ms < created_by:
-                    c.scheduler.at(b.created_ms + delivery_timeout, self._expire_in_flight, b, b.attempts)
+            self._timeouts.start(rid, cfg.request_timeout_ms, rid)
+            deadline = now + cfg.request_timeout_ms
+            for (
+                b
+            ) in parts.values():  # rare: only a batch whose delivery.timeout.ms ends before this request's
+                due = b.created_ms + cfg.delivery_timeout_ms
+                if due < deadline:
+                    c.scheduler.at(due, self._expire_in_flight, b, b.attempts)
 
     def _complete_acks0(self, req_id: int) -> None:
         entry = self.requests.pop(req_id, None)
@@ -1048,11 +1047,10 @@ class Producer:
                 self.on_produce_response(req, {tp: (err, -1) for tp in req.batches})
 
     def on_produce_response(self, req: ProduceRequest, results: dict) -> None:
-        req_id = req.id
-        entry = self.requests.pop(req_id, None)
+        entry = self.requests.pop(req.id, None)
         if entry is None:
             return  # this request already timed out and its batches were retried
-        self._timeouts.stop(req_id)
+        self._timeouts.stop(req.id)
         c = self.cluster
         _, batches, leader = entry
         self.in_flight[leader] -= 1
@@ -1230,20 +1228,20 @@ class Producer:
         b.done = True
         b.error = err
         b.base_offset = base_offset
-        tp = b.tp
-        dq = self.batches.get(tp)
+        dq = self.batches.get(b.tp)
         if dq:
             try:
                 dq.remove(b)
             except ValueError:
                 pass
-        used = self.buffer_used - (b.size - BATCH_OVERHEAD)
-        self.buffer_used = used if used > 0 else 0
+        self.buffer_used -= b.size - BATCH_OVERHEAD
+        if self.buffer_used < 0:
+            self.buffer_used = 0
         if err is None:
             self.acked += len(b.keys)  # (b.count, without the property call)
             s = b.sealed
             if s is not None and s.producer_id >= 0:  # TransactionManager.handleCompletedBatch
-                self._acked_seq[tp] = (s.producer_id, s.producer_epoch, s.base_sequence + s.count - 1)
+                self._acked_seq[b.tp] = (s.producer_id, s.producer_epoch, s.base_sequence + s.count - 1)
             if self.acks != 0:
                 c.on_acked(self, b)
         else:
