@@ -58,3 +58,35 @@ def test_checkpoints_share_pending_events_and_read_them_the_same():
     log.add_lazy(2, "batch_acked", "{} got {}", ("p1", 4), ("p1",), "t", 0, {})
     assert [e.summary for e in twin.events] == ["p1 got 3"]
     assert [e.summary for e in log.events] == ["p1 got 3", "p1 got 4"]
+
+
+def _acked_words(pid: str, count: int) -> tuple:
+    return f"{pid} got {count}", (pid,), "t", 0, {"records": count}
+
+
+def test_an_event_kept_as_raw_values_reads_like_an_eager_one_and_checkpoints_share_it():
+    log = EventLog(max_events=10)
+    log.add(1, "note", "eager", (), None, None, {})
+    log.add_built((2, "batch_acked", _acked_words, "p1", 3))
+    twin = copy.deepcopy(log)
+    for n in range(20):  # trims the log: seqs stay dense, the note counts what went
+        log.add_built((3 + n, "batch_acked", _acked_words, "p1", n))
+    assert twin.kinds_since(0) == ["note", "batch_acked"]
+    assert twin.events[1] == Event(2, 2, "batch_acked", "p1 got 3", ("p1",), "t", 0, {"records": 3})
+    evs = log.events
+    assert [e.seq for e in evs] == list(range(evs[0].seq, log.seq + 1))
+    acked = [e for e in evs if e.kind == "batch_acked"]
+    assert acked[-1].summary == "p1 got 19" and acked[-1].time_ms == 22 and acked[-1].actors == ("p1",)
+    assert any(e.data.get("events_trimmed") == log.trimmed for e in evs)
+
+
+def test_ack_latency_from_a_sealed_column_is_the_same_as_from_the_send_times():
+    from engine.metrics import Metrics
+    from engine.records import timestamp_column
+
+    for stamps in ([5, 5, 5], [3] * 10 + [4] * 10 + [6] * 10 + [9] * 10, [1, 2]):
+        col = timestamp_column(sorted(stamps), True)
+        a, b = Metrics(), Metrics()
+        a.on_acked(140, sorted(stamps))
+        b.on_acked(140, col)
+        assert (a.buckets, list(a.ack_histogram.items())) == (b.buckets, list(b.ack_histogram.items()))
