@@ -7,6 +7,8 @@ setting, 1.2 million in all, through `lessons.experiments.run_sweep` exactly as 
 
 from __future__ import annotations
 
+import gc
+
 from bench import Result, median, timed
 
 VALUES = (0, 1, 5, 10, 25, 50)
@@ -27,6 +29,7 @@ def run(quick: bool = False) -> list[Result]:
         return [
             Result("bulk_lesson", None, "s", target, None, note=f"not available (cannot import {exc.name})")
         ]
+    from engine.records import clear_size_caches
     from engine.scenario import PRESETS
 
     values = QUICK_VALUES if quick else VALUES
@@ -36,6 +39,11 @@ def run(quick: bool = False) -> list[Result]:
     walls: list[float] = []
     cpus: list[float] = []
     for _ in range(runs):
+        # every run starts as a user's first sweep in a fresh process would: no compressed sizes or record sizes
+        # cached by the run before (a deterministic engine would find the same batches again), and none of the
+        # run before's garbage left for this run's collections
+        clear_size_caches()
+        gc.collect()
         calls: list[tuple[int, int, str]] = []
         t, out = timed(
             lambda calls=calls: run_sweep(
