@@ -47,6 +47,11 @@ class LoadGenerator:
         self.running = False
         self.started_ms = 0
         self.generation = 0
+        # made once, not per record: a value is b"<producer id>-<n>" padded with dots to value_bytes (the id's own
+        # "%" escaped; client ids are ASCII), cut to at least one byte; the keys are a fixed table of names
+        self._value_format = f"{producer.id}-".encode().replace(b"%", b"%%") + b"%d" + b"." * value_bytes
+        self._value_cut = max(value_bytes, 1)
+        self._key_names = tuple(f"{'key' if keys == 'fixed' else 'user'}-{i}" for i in range(self.key_count))
 
     def start(self) -> None:
         if self.rate_per_s <= 0:
@@ -67,46 +72,48 @@ class LoadGenerator:
     def _interval(self) -> int:
         return max(1, int(1000 / self.rate_per_s))
 
-    def _key(self, n: int) -> str | None:
-        if self.keys == "none":
-            return None
-        if self.keys == "fixed":
-            return f"key-{n % self.key_count}"
-        return f"user-{self.cluster.rng.randrange(self.key_count)}"
-
     def _tick(self, generation: int) -> None:
         if generation != self.generation or not self.producer.alive:
             return
         c = self.cluster
-        due = int((c.now - self.started_ms) * self.rate_per_s / 1000) - (self.sent - self._sent_base)
-        # a bulk lesson run sends millions of records from here: look things up once per tick, not per record,
-        # and count in a local (self.sent is written back when the loop ends or send() raises)
-        send, topic, keyless = self.producer.send, self.topic, self.keys == "none"
-        width, cut = self.value_bytes, max(self.value_bytes, 1)
-        # b"<producer id>-<n>": one bytes formatting per record (the id's own "%" escaped); client ids are ASCII
-        fmt = f"{self.producer.id}-".encode().replace(b"%", b"%%") + b"%d"
         n = self.sent
-        end = n + due
-        key = None
+        end = self._sent_base + int(
+            (c.now - self.started_ms) * self.rate_per_s / 1000
+        )  # the records due by now
+        # a bulk lesson run sends millions of records from here: look things up once per tick, not per record,
+        # and count in the loop (self.sent is written back when the loop ends or send() raises)
+        send, topic, fmt, cut = self.producer.send, self.topic, self._value_format, self._value_cut
+        i, key, value = n, None, b""
         try:
-            while n < end:
-                value = (fmt % n).ljust(width, b".")[:cut]
-                if not keyless:
-                    key = self._key(n)
-                n += 1
-                send(topic, value, key)
+            if self.keys == "none":
+                for i in range(n, end):
+                    value = (fmt % i)[:cut]
+                    send(topic, value)
+            elif self.keys == "fixed":  # the keys cycle over key_count names
+                names, count = self._key_names, self.key_count
+                for i in range(n, end):
+                    value = (fmt % i)[:cut]
+                    key = names[i % count]
+                    send(topic, value, key)
+            else:  # random user ids, drawn from the cluster's seeded random generator
+                names, count, draw = self._key_names, self.key_count, c.rng.randrange
+                for i in range(n, end):
+                    value = (fmt % i)[:cut]
+                    key = names[draw(count)]
+                    send(topic, value, key)
         except BufferExhaustedError:
-            self.sent = n
+            self.sent = i + 1
             self._block(generation, key, value)
             return
         except KafkaError as exc:  # e.g. the topic was deleted: stop quietly, say why
-            self.sent = n
+            self.sent = i + 1
             self._stop(exc)
             return
         except BaseException:
-            self.sent = n
+            self.sent = i + 1
             raise
-        self.sent = n
+        if end > n:
+            self.sent = end
         sched = c.scheduler
         interval = int(1000 / self.rate_per_s)  # _interval(), inline: once per tick
         # (Scheduler.after, without its Timer and keyword handling)
