@@ -857,24 +857,25 @@ class Broker:
                     r.tp
                 ):  # quiet in no session (the count is never below the truth): nothing to wake
                     self._wake_sessions(r)
-        ready: dict[int, DelayedFetch] = {}
+        ready: dict[DelayedFetch, None] = {}  # keyed by the fetch itself (identity: no __eq__)
         for r in replicas:
             if not r.parked_fetches:
                 continue
             still = []
+            tp = r.tp
             leo = r.log.log_end_offset
             for f in r.parked_fetches:
                 if f.done:
                     continue
-                if f.replica_fetch and f.min_bytes <= 1 and f.parts.get(r.tp, leo) < leo:
-                    ready[id(f)] = f  # this partition alone has a batch (>= 61 bytes) to send
+                if f.replica_fetch and f.min_bytes <= 1 and f.parts.get(tp, leo) < leo:
+                    ready[f] = None  # this partition alone has a batch (>= 61 bytes) to send
                 elif (replica_only and not f.replica_fetch) or self._fetch_bytes(f) < f.min_bytes:
                     still.append(f)
                 else:
-                    ready[id(f)] = f
+                    ready[f] = None
             r.parked_fetches = still
         # one replica's parked fetches are already in parked order
-        answer = sorted(ready.values(), key=_parked_order) if len(replicas) > 1 else ready.values()
+        answer = sorted(ready, key=_parked_order) if len(replicas) > 1 else ready
         for f in answer:
             self._answer_fetch(f, force=True)
 
