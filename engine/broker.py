@@ -1153,14 +1153,16 @@ class Broker:
             if batches:
                 tcfg = c.topic_hot(tp[0])
                 for b in batches:
-                    end = log.log_end_offset  # (r.leo, without the property call: three per batch)
+                    end = log.log_end_offset  # (r.leo, without the property call)
                     base = b.base_offset
                     if base != end:  # (at the log end: the common case, nothing to check)
                         if base > end or end <= b.last_offset:
                             break  # not contiguous (a concurrent truncation): the next fetch sorts it out
-                        continue  # already here (it ends at or below the log end)
+                        continue  # already here (it ends below the log end: next_offset is last_offset + 1)
                     log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
-                    if b.producer_id >= 0 and b.control is None:  # _follow_producer_state, inline
+                    # a follower keeps idempotent-producer state too (UnifiedLog.appendAsFollower updates the
+                    # ProducerStateManager): as a new leader it still recognises retried batches
+                    if b.producer_id >= 0 and b.control is None:
                         ProducerStateEntry.add_batch(r.producers, b)
                     if b.is_transactional:
                         track_append(r, b)
@@ -1185,14 +1187,6 @@ class Broker:
             )
         elif leader_id in self.fetch_from:
             self._send_replica_fetch(leader_id)
-
-
-def _follow_producer_state(r: Replica, b: RecordBatch) -> None:
-    """A follower keeps idempotent-producer state too (Kafka: UnifiedLog.appendAsFollower updates the
-    ProducerStateManager), so as a new leader it still recognises retried batches and continues sequences."""
-    if b.producer_id < 0 or b.control is not None:
-        return
-    ProducerStateEntry.add_batch(r.producers, b)
 
 
 def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:
