@@ -7,6 +7,7 @@ are long polls (DelayedFetch): consumers read only below the high watermark, fol
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .config import RACK_AWARE_SELECTOR
@@ -24,7 +25,7 @@ from .errors import (
     RecordTooLargeError,
     RequestTimedOutError,
 )
-from .fetch_session import FetchSession, can_be_quiet
+from .fetch_session import FetchSession
 from .group import GroupCoordinator
 from .replica import FollowerState, ProducerStateEntry, Replica
 from .replica_selector import ReplicaView, rack_aware_select
@@ -43,6 +44,7 @@ _INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})  # T
 REPLICA_MAX_BYTES = 1048576  # replica.fetch.max.bytes
 REPLICA_FETCH_BACKOFF_MS = 1000  # replica.fetch.backoff.ms
 REPLICA_SOCKET_TIMEOUT_MS = 30000  # replica.socket.timeout.ms
+_parked_order = attrgetter("parked_seq")  # a parked fetch's sort key (in C: no Python call per fetch sorted)
 
 
 class ProduceRequest:
@@ -334,8 +336,9 @@ class Broker:
                     continue
                 if entry is not None and self._check_sequence(r, entry, batch, req) is not None:
                     continue
-            placed = batch.at(r.log.log_end_offset, r.leader_epoch)
-            rolled = r.log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
+            log = r.log
+            placed = batch.at(log.log_end_offset, r.leader_epoch)
+            rolled = log.append(placed, now, tcfg.segment_bytes, tcfg.segment_ms)
             if batch.producer_id >= 0:
                 ProducerStateEntry.add_batch(r.producers, placed)  # committed only now the append is done
             if placed.is_transactional:
@@ -354,12 +357,10 @@ class Broker:
             appended.append(r)
             if len(r.isr_for_hw()) == 1 or not r.followers:
                 self._maybe_advance_hw(r)
+            req.results[tp] = (None, placed.base_offset)
             if req.acks == -1 and r.hw < placed.next_offset:
                 r.delayed_produce.append((placed.next_offset, req))
-                req.results[tp] = (None, placed.base_offset)
                 req.pending += 1
-            else:
-                req.results[tp] = (None, placed.base_offset)
         # Parked follower fetches are completed once every partition of the request is appended, so a follower
         # gets all of them in one response (ReplicaManager.addCompletePurgatoryAction on the ActionQueue, run by
         # tryCompleteActions() after the request)
@@ -676,7 +677,14 @@ class Broker:
             if moved or fetch_offset > r.hw:
                 # a follower that stands still at or below the HW cannot move it (its LEO caps the minimum)
                 self._maybe_advance_hw(r)
-            if sess is not None and can_be_quiet(r, follower_id, fetch_offset, leo):
+            # caught up, in the ISR, nothing to move: a repeat of this fetch would change nothing but the time, so
+            # the partition goes quiet in the session (engine.fetch_session)
+            if (
+                sess is not None
+                and fetch_offset == leo == r.hw
+                and r.pending_isr is None
+                and follower_id in r.isr
+            ):
                 sess.make_quiet(tp, r, f, leo)
         fetch = DelayedFetch(
             True,
@@ -849,24 +857,25 @@ class Broker:
                     r.tp
                 ):  # quiet in no session (the count is never below the truth): nothing to wake
                     self._wake_sessions(r)
-        ready: dict[int, DelayedFetch] = {}
+        ready: dict[DelayedFetch, None] = {}  # keyed by the fetch itself (identity: no __eq__)
         for r in replicas:
             if not r.parked_fetches:
                 continue
             still = []
+            tp = r.tp
             leo = r.log.log_end_offset
             for f in r.parked_fetches:
                 if f.done:
                     continue
-                if f.replica_fetch and f.min_bytes <= 1 and f.parts.get(r.tp, leo) < leo:
-                    ready[id(f)] = f  # this partition alone has a batch (>= 61 bytes) to send
+                if f.replica_fetch and f.min_bytes <= 1 and f.parts.get(tp, leo) < leo:
+                    ready[f] = None  # this partition alone has a batch (>= 61 bytes) to send
                 elif (replica_only and not f.replica_fetch) or self._fetch_bytes(f) < f.min_bytes:
                     still.append(f)
                 else:
-                    ready[id(f)] = f
+                    ready[f] = None
             r.parked_fetches = still
         # one replica's parked fetches are already in parked order
-        answer = sorted(ready.values(), key=_parked_order) if len(replicas) > 1 else ready.values()
+        answer = sorted(ready, key=_parked_order) if len(replicas) > 1 else ready
         for f in answer:
             self._answer_fetch(f, force=True)
 
@@ -1102,20 +1111,13 @@ class Broker:
                 r = replicas[tp]
                 parts[tp] = (r.log.log_end_offset, r.leader_epoch)
             dirty.clear()
-        self._fetch_seq += 1
-        self.fetch_in_flight[leader] = self._fetch_seq
+        rid = self._fetch_seq = self._fetch_seq + 1
+        self.fetch_in_flight[leader] = rid
+        to = c.brokers[leader]
         c.network.send(
-            self.name,
-            f"broker-{leader}",
-            "ReplicaFetch",
-            c.brokers[leader].on_replica_fetch,
-            self.id,
-            parts,
-            self.epoch,
-            self._fetch_seq,
-            full,
+            self.name, to.name, "ReplicaFetch", to.on_replica_fetch, self.id, parts, self.epoch, rid, full
         )
-        self.fetch_watchdog.start(leader, REPLICA_SOCKET_TIMEOUT_MS, leader, self.epoch, self._fetch_seq)
+        self.fetch_watchdog.start(leader, REPLICA_SOCKET_TIMEOUT_MS, leader, self.epoch, rid)
 
     def _replica_fetch_timeout(self, leader: int, epoch: int, rid: int) -> None:
         """replica.socket.timeout.ms: a fetch to a dead or unreachable leader is given up and retried."""
@@ -1147,22 +1149,27 @@ class Broker:
             if r is None or r.is_leader or r.leader_id != leader_id or tp not in following:
                 continue
             appended = 0
-            tcfg = c.topic_hot(tp[0])
             log = r.log
-            for b in batches:
-                end = log.log_end_offset  # (r.leo, without the property call: three per batch)
-                if b.base_offset < end <= b.last_offset or b.base_offset > end:
-                    break  # not contiguous (a concurrent truncation): the next fetch sorts it out
-                if b.next_offset <= end:
-                    continue
-                log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
-                _follow_producer_state(r, b)
-                if b.is_transactional:
-                    track_append(r, b)
-                appended += b.count
-            if leader_lso > r.log.log_start_offset:
+            if batches:
+                tcfg = c.topic_hot(tp[0])
+                for b in batches:
+                    end = log.log_end_offset  # (r.leo, without the property call)
+                    base = b.base_offset
+                    if base != end:  # (at the log end: the common case, nothing to check)
+                        if base > end or end <= b.last_offset:
+                            break  # not contiguous (a concurrent truncation): the next fetch sorts it out
+                        continue  # already here (it ends below the log end: next_offset is last_offset + 1)
+                    log.append(b, now, tcfg.segment_bytes, tcfg.segment_ms)
+                    # a follower keeps idempotent-producer state too (UnifiedLog.appendAsFollower updates the
+                    # ProducerStateManager): as a new leader it still recognises retried batches
+                    if b.producer_id >= 0 and b.control is None:
+                        ProducerStateEntry.add_batch(r.producers, b)
+                    if b.is_transactional:
+                        track_append(r, b)
+                    appended += b.count
+            if leader_lso > log.log_start_offset:
                 c.retention.follow_log_start(r, leader_lso)
-            leo = r.log.log_end_offset
+            leo = log.log_end_offset
             new_hw = leader_hw if leader_hw < leo else leo
             if new_hw > r.hw:
                 r.hw = new_hw
@@ -1180,18 +1187,6 @@ class Broker:
             )
         elif leader_id in self.fetch_from:
             self._send_replica_fetch(leader_id)
-
-
-def _parked_order(f: DelayedFetch) -> int:
-    return f.parked_seq
-
-
-def _follow_producer_state(r: Replica, b: RecordBatch) -> None:
-    """A follower keeps idempotent-producer state too (Kafka: UnifiedLog.appendAsFollower updates the
-    ProducerStateManager), so as a new leader it still recognises retried batches and continues sequences."""
-    if b.producer_id < 0 or b.control is not None:
-        return
-    ProducerStateEntry.add_batch(r.producers, b)
 
 
 def _rebuild_producer_state(r: Replica) -> dict[int, ProducerStateEntry]:

@@ -20,6 +20,7 @@ from bisect import insort
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .log import PartitionLog
     from .replica import FollowerState, Replica
 
 TP = tuple[str, int]
@@ -43,8 +44,9 @@ class FetchSession:
             follower_epoch  # the follower broker's incarnation: a restart starts a new session
         )
         self.offsets: dict[TP, tuple[int, int]] = {}  # tp -> (fetch offset, leader epoch) as last sent
-        # tp -> (replica, follower state, log end offset, partition epoch, log start offset) when it went quiet
-        self.quiet: dict[TP, tuple[Replica, FollowerState, int, int, int]] = {}
+        # tp -> (replica, follower state, log end offset, partition epoch, log start offset, the replica's log)
+        # when it went quiet (the log, which a replica never replaces, saves changed() a read per partition)
+        self.quiet: dict[TP, tuple[Replica, FollowerState, int, int, int, PartitionLog]] = {}
         self.last_fetch_ms = now_ms
         self.checked_version = (
             -1
@@ -64,19 +66,14 @@ class FetchSession:
             act = self._active = sorted(self.offsets.keys() - self.quiet.keys())
         return act
 
-    def update(self, parts: dict[TP, tuple[int, int]]) -> None:
-        """An incremental fetch's partitions: their new fetch offsets."""
-        offsets = self.offsets
-        known = len(offsets)
-        offsets.update(parts)
-        if len(offsets) != known:
-            self._active = None  # a partition new to the session
-
     def incremental(self, parts: dict[TP, tuple[int, int]], meta_version: int) -> dict[TP, tuple[int, int]]:
         """An incremental fetch naming `parts` (KIP-227): the partitions it names and those whose leader state
         moved leave quiet; returns what the fetch works on, every partition not quiet, in a full fetch's order."""
         offsets = self.offsets
-        self.update(parts)
+        known = len(offsets)
+        offsets.update(parts)  # the named partitions' new fetch offsets
+        if len(offsets) != known:
+            self._active = None  # a partition new to the session
         quiet = self.quiet
         for tp in parts:
             if tp in quiet:
@@ -92,7 +89,8 @@ class FetchSession:
 
     def make_quiet(self, tp: TP, r: Replica, f: FollowerState, leo: int) -> None:
         """Called right after a fetch was applied to `tp` (f's fetch state is of this fetch)."""
-        self.quiet[tp] = (r, f, leo, r.partition_epoch, r.log.log_start_offset)
+        log = r.log
+        self.quiet[tp] = (r, f, leo, r.partition_epoch, log.log_start_offset, log)
         counts = self.quiet_counts
         counts[tp] = counts.get(tp, 0) + 1
         f.session = self
@@ -102,7 +100,7 @@ class FetchSession:
 
     def wake(self, tp: TP) -> None:
         """Leave quiet: write back what every skipped fetch would have written (caught up at the last fetch)."""
-        _r, f, leo, _pe, _ls = self.quiet.pop(tp)
+        _r, f, leo, _pe, _ls, _log = self.quiet.pop(tp)
         self.quiet_counts[tp] -= 1
         act = self._active
         if act is not None:
@@ -122,8 +120,7 @@ class FetchSession:
         full = meta_version != self.checked_version
         self.checked_version = meta_version
         out = []
-        for tp, (r, _f, leo, pe, ls) in self.quiet.items():
-            log = r.log
+        for tp, (r, _f, leo, pe, ls, log) in self.quiet.items():
             if (
                 log.log_end_offset != leo
                 or r.hw != leo
@@ -133,8 +130,3 @@ class FetchSession:
             ):
                 out.append(tp)
         return out
-
-
-def can_be_quiet(r: Replica, follower_id: int, fetch_offset: int, leo: int) -> bool:
-    """Caught up, in the ISR, nothing to move: a repeat of this fetch would change nothing but the time."""
-    return fetch_offset == leo == r.hw and r.pending_isr is None and follower_id in r.isr

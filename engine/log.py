@@ -46,19 +46,21 @@ class PartitionLog:
         """Append a batch placed at LEO. Returns True if a new segment was rolled first."""
         rolled = False
         active = self.segments[-1]
+        wire = batch.wire_bytes
         if active.batches and (
-            active.size_bytes + batch.wire_bytes > segment_bytes or now_ms - active.created_ms >= segment_ms
+            active.size_bytes + wire > segment_bytes or now_ms - active.created_ms >= segment_ms
         ):
             active = Segment(self.log_end_offset, now_ms)
             self.segments.append(active)
             rolled = True
         active.batches.append(batch)
         active.bases.append(batch.base_offset)
-        active.size_bytes += batch.wire_bytes
-        self.size_bytes += batch.wire_bytes
+        active.size_bytes += wire
+        self.size_bytes += wire
         self.log_end_offset = batch.next_offset
-        if not self.epochs or self.epochs[-1][0] < batch.leader_epoch:
-            self.epochs.append((batch.leader_epoch, batch.base_offset))
+        epochs = self.epochs
+        if not epochs or epochs[-1][0] < batch.leader_epoch:
+            epochs.append((batch.leader_epoch, batch.base_offset))
         return rolled
 
     def assign_epoch_start(self, epoch: int, start: int) -> None:
@@ -154,26 +156,25 @@ class PartitionLog:
         if offset >= upto or offset >= self.log_end_offset:
             return out
         segs = self.segments
-        si = max(0, bisect_right([s.base_offset for s in segs], offset) - 1) if len(segs) > 1 else 0
+        first = max(0, bisect_right([s.base_offset for s in segs], offset) - 1) if len(segs) > 1 else 0
         total = 0
-        while si < len(segs):
+        for si in range(first, len(segs)):
             seg = segs[si]
-            bi = bisect_right(seg.bases, offset) - 1
-            if bi < 0:  # (max(0, ...) without the builtin call: this is every log read)
-                bi = 0
+            start = bisect_right(seg.bases, offset) - 1
+            if start < 0:  # (max(0, ...) without the builtin call: this is every log read)
+                start = 0
             batches = seg.batches
-            while bi < len(batches):
+            for bi in range(start, len(batches)):
                 b = batches[bi]
-                bi += 1
                 if b.last_offset < offset:
                     continue
                 if b.next_offset > upto:  # never hand out a batch that crosses the limit (the HW)
                     return out
-                if out and total + b.wire_bytes > max_bytes:
+                wire = b.wire_bytes
+                if out and total + wire > max_bytes:
                     return out
                 out.append(b)
-                total += b.wire_bytes
-            si += 1
+                total += wire
         return out
 
     def batches(self):

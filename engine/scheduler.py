@@ -202,9 +202,12 @@ class Watchdog:
 
     def start(self, token: Any, delay_ms: int, *args: Any) -> None:
         """A request went out: `fn(*args)` unless stop(token) comes within `delay_ms`."""
-        self.pending.pop(token, None)  # a token started again goes to the back
-        key = self.scheduler.reserve(delay_ms)
-        self.pending[token] = (key, args)
+        pending = self.pending
+        pending.pop(token, None)  # a token started again goes to the back
+        sched = self.scheduler
+        sched._seq += 1  # (Scheduler.reserve inline: a watchdog starts for every request)
+        key = (sched.now_ms + (delay_ms if delay_ms >= 0 else 0), sched._seq)
+        pending[token] = (key, args)
         if self.armed is None:
             self._arm(key)
 
