@@ -884,10 +884,16 @@ class Producer:
                         and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout
                     ):
                         continue
-                    waiting = 0  # batches not in flight
-                    for b in batches[(topic, p)]:
-                        if b.state != "in_flight":
-                            waiting += 1
+                    # batches not in flight (Kafka's deque.size(): drained batches leave its deque, ours stay).
+                    # _drain only sends a partition's first batch not in flight (_next_to_send) and batches join
+                    # at the end or leave, so those ever sent (attempts >= 1) are a prefix: stop after it
+                    dq = batches[(topic, p)]
+                    waiting = len(dq)
+                    for b in dq:
+                        if not b.attempts:
+                            break
+                        if b.state == "in_flight":
+                            waiting -= 1
                     ids.append(p)
                     sizes.append(waiting)
                 # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
