@@ -325,11 +325,14 @@ class Producer:
         self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int], deque[ProducerBatch]]]] = {}
         self._sizes_by_key_len: dict[int, dict[int, int]] = {}
         self._keyless_sizes: dict[int, int] = {}  # value length -> size of a keyless record without headers
-        # the last headers send() took, checked, and the keyless record sizes with them (see send)
-        # (as a tuple or None, their keyless record sizes by value length, as a list for send() to compare with)
-        self._headers: tuple[tuple | None, dict[int, int], list | None] = (None, self._keyless_sizes, None)
-        # topic -> (its BuiltInPartitioner, the sticky partition, that partition's batches) for keyless sends
-        self._sticky: dict[str, tuple[BuiltInPartitioner, int, deque[ProducerBatch], int]] = {}
+        # the last headers send() took, checked (see send): as a tuple or None, their keyless record sizes by value
+        # length, and as a list for send() to compare the next record's with
+        self._headers: tuple | None = None
+        self._header_sizes: dict[int, int] = self._keyless_sizes
+        self._headers_list: list | None = None
+        # topic -> (its BuiltInPartitioner, its sticky partition's batches, twice stickyBatchSize) for keyless sends;
+        # dropped whenever that partitioner switches (set again by _place)
+        self._sticky: dict[str, tuple[BuiltInPartitioner, deque[ProducerBatch], int]] = {}
         self._future: RecordMetadataFuture | None = (
             None  # the last future send() returned (RecordMetadataFuture)
         )
@@ -438,7 +441,7 @@ class Producer:
             or not self._fast
         ):
             return self._send(topic, value, key, partition, timestamp_ms, headers)
-        if key.__class__ is bytes and headers is None:
+        if headers is None and key.__class__ is bytes:
             # A bytes key (DefaultPartitioner: murmur2 of the key). Cached per topic and key: its partition, that
             # partition's batches and the record sizes by value length for its key length.
             try:
@@ -454,21 +457,20 @@ class Producer:
                 and (used := self.buffer_used + size) <= self._buffer_memory
             ):
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
-        elif key is None and (headers is None or headers.__class__ is list and headers == self._headers[2]):
+        elif key is None and (headers is None or headers.__class__ is list and headers == self._headers_list):
             # No key (KIP-480/794): the topic's sticky partition while no switch is due. With its batch still
             # open, BuiltInPartitioner.updatePartitionInfo only counts the bytes (allBatchesFull is false, so
             # the switch waits for twice stickyBatchSize). Headers equal to the last record's (KafkaProducer.send
             # copies them, new RecordHeaders(headers)) were checked and sized then, and share that checked tuple.
             try:
-                sticky, p, dq, switch_bytes = self._sticky[topic]
-                size = (self._keyless_sizes if headers is None else self._headers[1])[len(value)]
+                sticky, dq, switch_bytes = self._sticky[topic]
+                size = (self._keyless_sizes if headers is None else self._header_sizes)[len(value)]
                 b = dq[-1]
             except (KeyError, IndexError, TypeError):  # no sticky partition or batch yet, a new value length
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
             if not (
                 b.state == "open"
                 and b.sent_at is None
-                and sticky.current == p
                 and (filled := b.size + size) <= self._batch_size
                 and (produced := sticky.produced_bytes + size) < switch_bytes
                 and (used := self.buffer_used + size) <= self._buffer_memory
@@ -476,7 +478,7 @@ class Producer:
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
             sticky.produced_bytes = produced
             if headers is not None:
-                headers = self._headers[0]
+                headers = self._headers
         else:
             return self._send(topic, value, key, partition, timestamp_ms, headers)
         keys = b.keys
@@ -533,9 +535,9 @@ class Producer:
             # sized when they differ from the last record's (a producer usually sends the same few on every
             # record); headers equal to the last checked ones are stored as that one tuple
             hs = tuple(headers) if headers.__class__ is list or headers.__class__ is tuple else None
-            if hs is None or hs != self._headers[0]:
-                self._headers = self._check_headers(headers)
-            headers = self._headers[0]  # None when there are none
+            if hs is None or hs != self._headers:
+                self._headers, self._header_sizes, self._headers_list = self._check_headers(headers)
+            headers = self._headers  # None when there are none
         if self._fast and partition is None and headers is None and key is not None:
             # The keyed hot path of every bulk run (a bytes key and value, nothing else): one lookup gives the
             # key's partition, that partition's batches and a record-size table for the key's length
@@ -595,7 +597,8 @@ class Producer:
         """RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo(enableSwitch=allBatchesFull) for a
         keyless record send()'s shortcut did not take: the batch that took it is still open, so allBatchesFull
         is false and the switch waits for twice stickyBatchSize (or for the batch to close: _sticky_partition)."""
-        sticky.update_partition_info(appended, self.metadata[topic], False)
+        if sticky.update_partition_info(appended, self.metadata[topic], False):
+            self._sticky.pop(topic, None)  # switched: send()'s shortcut waits for _place to set the new one
 
     def _place(
         self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
@@ -631,7 +634,7 @@ class Producer:
         if (
             kb is None and keyless and vb is not None
         ):  # send()'s keyless shortcut reads it from the table then
-            (self._headers[1] if headers else self._keyless_sizes)[vlen] = size
+            (self._header_sizes if headers else self._keyless_sizes)[vlen] = size
         if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
             return self._buffer_exhausted(topic, -1 if keyless else tp[1], kb, vb)
         if keyless:  # chosen only now: the BuiltInPartitioner needs the record's size and a buffer
@@ -645,7 +648,7 @@ class Producer:
             dq = self.batches[tp] = deque()
         if sticky is not None:
             # send()'s keyless shortcut, while this stays sticky: twice stickyBatchSize is the forced switch
-            self._sticky[topic] = (sticky, tp[1], dq, 2 * sticky.sticky_batch_size)
+            self._sticky[topic] = (sticky, dq, 2 * sticky.sticky_batch_size)
         return tp, size, sticky, dq
 
     def _serialize(
