@@ -68,11 +68,11 @@ def _refcount_works() -> bool:
     if getrefcount is None:
         return False
 
-    class Holder:
-        __slots__ = ("attr",)
+    class Holder:  # (an attribute in an instance's dict, as the producer's `_future`)
+        pass
 
     h = Holder()
-    h.attr = object.__new__(RecordMetadataFuture)
+    h.attr = RecordMetadataFuture()
     alone = getrefcount(h.attr)
     other = h.attr
     held = getrefcount(h.attr)
@@ -85,16 +85,13 @@ class RecordMetadataFuture:
     Its batch and its index in the batch, nothing else: topic, key and value are read from the batch. send() is
     the hot path of every bulk run, and most callers drop the future at once, so send() keeps the last one it
     returned and, when `sys.getrefcount` shows that nobody else holds it, points it at the new record instead
-    of making another (~a tenth of a keyed send()). Nobody can see the change: a future anyone still holds (a
-    variable, a list, a chained `.partition` being read) has more references and is never reused, and with no
-    `__weakref__` slot nothing can watch one weakly. This relies on CPython's reference counting
-    (`_REUSE_FUTURES` is checked once at import; without it every send() makes a new future)."""
+    of making another (~a tenth of a keyed send(); a caller that keeps every future pays ~2% more than a tuple
+    would). Nobody can see the change: a future anyone still holds (a variable, a list, a chained `.partition`
+    being read) has more references and is never reused, and with no `__weakref__` slot nothing can watch one
+    weakly. This relies on CPython's reference counting (`_REUSE_FUTURES` is checked once at import; without it
+    every send() makes a new future)."""
 
-    __slots__ = ("_batch", "_index")
-
-    def __init__(self, batch: ProducerBatch, index: int) -> None:
-        self._batch = batch
-        self._index = index
+    __slots__ = ("_batch", "_index")  # (no __init__: send() sets both, and a class without one is made in C)
 
     @property
     def topic(self) -> str:
@@ -153,6 +150,14 @@ class RecordMetadataFuture:
 
 _REUSE_FUTURES = _refcount_works()
 _refcount = sys.getrefcount if _REUSE_FUTURES else lambda _obj: 0  # (0: never reuse)
+
+
+def _future(b: ProducerBatch, idx: int) -> RecordMetadataFuture:
+    """A new future for record `idx` of batch `b` (send() reuses its last one instead when it can)."""
+    f = RecordMetadataFuture()
+    f._batch = b
+    f._index = idx
+    return f
 
 
 class ProducerBatch:
@@ -497,14 +502,12 @@ class Producer:
             b.state = "ready"
             _close_columns(b)
             self._wake(now)
-        if (
-            _refcount(self._future) == 2
-        ):  # nobody but the producer holds the last future (see RecordMetadataFuture)
-            f = self._future
-            f._batch = b
-            f._index = idx
-            return f
-        f = self._future = RecordMetadataFuture(b, idx)
+        # the last future, unless anyone besides the producer still holds it (see RecordMetadataFuture)
+        if _refcount(self._future) != 2:
+            self._future = RecordMetadataFuture()
+        f = self._future
+        f._batch = b
+        f._index = idx
         return f
 
     def _send(
@@ -591,7 +594,7 @@ class Producer:
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
-        return RecordMetadataFuture(b, idx)
+        return _future(b, idx)
 
     def _sticky_appended(self, sticky: BuiltInPartitioner, topic: str, appended: int) -> None:
         """RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo(enableSwitch=allBatchesFull) for a
@@ -1388,4 +1391,4 @@ class Producer:
             error=err.name,
             records=1,
         )
-        return RecordMetadataFuture(b, 0)
+        return _future(b, 0)
