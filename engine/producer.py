@@ -10,6 +10,7 @@ sequence numbers so a retried batch is never written twice.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -58,50 +59,74 @@ _REFRESH_METADATA_ON = frozenset(
 )
 
 
-class RecordMetadataFuture(tuple):
+def _refcount_works() -> bool:
+    """True when `sys.getrefcount(holder.attr)` is 2 for an object only `holder` holds and 3 once another name
+    holds it too, as send()'s reuse of its last future expects (CPython's reference counting; any other count,
+    or another Python, and send() never reuses a future)."""
+    getrefcount = getattr(sys, "getrefcount", None)
+    if getrefcount is None:
+        return False
+
+    class Holder:  # (an attribute in an instance's dict, as the producer's `_future`)
+        pass
+
+    h = Holder()
+    h.attr = RecordMetadataFuture()
+    alone = getrefcount(h.attr)
+    other = h.attr
+    held = getrefcount(h.attr)
+    return alone == 2 and held == 3 and other is h.attr
+
+
+class RecordMetadataFuture:
     """What send() returns: `done`, `partition`, `offset`, `error` (Kafka's Future<RecordMetadata>).
 
-    A 2-tuple (its batch, its index in the batch) and nothing else: topic, key and value are read from the
-    batch, so the one object per send costs what a small tuple costs (send() is the hot path of every bulk
-    run). Made with `RecordMetadataFuture((batch, index))`."""
+    Its batch and its index in the batch, nothing else: topic, key and value are read from the batch. send() is
+    the hot path of every bulk run, and most callers drop the future at once, so send() keeps the last one it
+    returned and, when `sys.getrefcount` shows that nobody else holds it, points it at the new record instead
+    of making another (~a tenth of a keyed send(); a caller that keeps every future pays ~2% more than a tuple
+    would). Nobody can see the change: a future anyone still holds (a variable, a list, a chained `.partition`
+    being read) has more references and is never reused, and with no `__weakref__` slot nothing can watch one
+    weakly. This relies on CPython's reference counting (`_REUSE_FUTURES` is checked once at import; without it
+    every send() makes a new future)."""
 
-    __slots__ = ()
+    __slots__ = ("_batch", "_index")  # (no __init__: send() sets both, and a class without one is made in C)
 
     @property
     def topic(self) -> str:
-        return self[0].tp[0]
+        return self._batch.tp[0]
 
     @property
     def partition(self) -> int:
-        return self[0].tp[1]
+        return self._batch.tp[1]
 
     @property
     def key(self) -> bytes | None:
-        return self[0].keys[self[1]]
+        return self._batch.keys[self._index]
 
     @property
     def value(self) -> bytes | None:
-        return self[0].values[self[1]]
+        return self._batch.values[self._index]
 
     @property
     def done(self) -> bool:
-        return self[0].done
+        return self._batch.done
 
     @property
     def error(self) -> KafkaError | None:
-        return self[0].error
+        return self._batch.error
 
     @property
     def offset(self) -> int | None:
         """The record's offset once acknowledged; -1 with acks=0 (the producer never learns it)."""
-        b = self[0]
+        b = self._batch
         if not b.done or b.error is not None:
             return None
-        return -1 if b.base_offset < 0 else b.base_offset + self[1]
+        return -1 if b.base_offset < 0 else b.base_offset + self._index
 
     @property
     def succeeded(self) -> bool:
-        b = self[0]
+        b = self._batch
         return b.done and b.error is None
 
     def result(self):
@@ -120,6 +145,18 @@ class RecordMetadataFuture(tuple):
             else f"offset={self.offset}"
         )
         return f"<send {self.topic}-{self.partition} {state}>"
+
+
+_REUSE_FUTURES = _refcount_works()
+_refcount = sys.getrefcount if _REUSE_FUTURES else lambda _obj: 0  # (0: never reuse)
+
+
+def _future(b: ProducerBatch, idx: int) -> RecordMetadataFuture:
+    """A new future for record `idx` of batch `b` (send() reuses its last one instead when it can)."""
+    f = RecordMetadataFuture()
+    f._batch = b
+    f._index = idx
+    return f
 
 
 class ProducerBatch:
@@ -301,11 +338,17 @@ class Producer:
         self.key_cache: dict[str, dict[bytes, tuple[TP, dict[int, int], deque[ProducerBatch]]]] = {}
         self._sizes_by_key_len: dict[int, dict[int, int]] = {}
         self._keyless_sizes: dict[int, int] = {}  # value length -> size of a keyless record without headers
-        # the last headers send() took, checked, and the keyless record sizes with them (see send)
-        # (as a tuple or None, their keyless record sizes by value length, as a list for send() to compare with)
-        self._headers: tuple[tuple | None, dict[int, int], list | None] = (None, self._keyless_sizes, None)
-        # topic -> (its BuiltInPartitioner, the sticky partition, that partition's batches) for keyless sends
-        self._sticky: dict[str, tuple[BuiltInPartitioner, int, deque[ProducerBatch], int]] = {}
+        # the last headers send() took, checked (see send): as a tuple or None, their keyless record sizes by value
+        # length, and as a list for send() to compare the next record's with
+        self._headers: tuple | None = None
+        self._header_sizes: dict[int, int] = self._keyless_sizes
+        self._headers_list: list | None = None
+        # topic -> (its BuiltInPartitioner, its sticky partition's batches, twice stickyBatchSize) for keyless sends;
+        # dropped whenever that partitioner switches (set again by _place)
+        self._sticky: dict[str, tuple[BuiltInPartitioner, deque[ProducerBatch], int]] = {}
+        self._future: RecordMetadataFuture | None = (
+            None  # the last future send() returned (RecordMetadataFuture)
+        )
         self.linger_timer = None
         self.wake_at: int | None = None
         self.flushing = False
@@ -411,7 +454,7 @@ class Producer:
             or not self._fast
         ):
             return self._send(topic, value, key, partition, timestamp_ms, headers)
-        if key.__class__ is bytes and headers is None:
+        if headers is None and key.__class__ is bytes:
             # A bytes key (DefaultPartitioner: murmur2 of the key). Cached per topic and key: its partition, that
             # partition's batches and the record sizes by value length for its key length.
             try:
@@ -427,21 +470,20 @@ class Producer:
                 and (used := self.buffer_used + size) <= self._buffer_memory
             ):
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
-        elif key is None and (headers is None or headers.__class__ is list and headers == self._headers[2]):
+        elif key is None and (headers is None or headers.__class__ is list and headers == self._headers_list):
             # No key (KIP-480/794): the topic's sticky partition while no switch is due. With its batch still
             # open, BuiltInPartitioner.updatePartitionInfo only counts the bytes (allBatchesFull is false, so
             # the switch waits for twice stickyBatchSize). Headers equal to the last record's (KafkaProducer.send
             # copies them, new RecordHeaders(headers)) were checked and sized then, and share that checked tuple.
             try:
-                sticky, p, dq, switch_bytes = self._sticky[topic]
-                size = (self._keyless_sizes if headers is None else self._headers[1])[len(value)]
+                sticky, dq, switch_bytes = self._sticky[topic]
+                size = (self._keyless_sizes if headers is None else self._header_sizes)[len(value)]
                 b = dq[-1]
             except (KeyError, IndexError, TypeError):  # no sticky partition or batch yet, a new value length
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
             if not (
                 b.state == "open"
                 and b.sent_at is None
-                and sticky.current == p
                 and (filled := b.size + size) <= self._batch_size
                 and (produced := sticky.produced_bytes + size) < switch_bytes
                 and (used := self.buffer_used + size) <= self._buffer_memory
@@ -449,7 +491,7 @@ class Producer:
                 return self._send(topic, value, key, partition, timestamp_ms, headers)
             sticky.produced_bytes = produced
             if headers is not None:
-                headers = self._headers[0]
+                headers = self._headers
         else:
             return self._send(topic, value, key, partition, timestamp_ms, headers)
         keys = b.keys
@@ -468,7 +510,13 @@ class Producer:
             b.state = "ready"
             _close_columns(b)
             self._wake(now)
-        return RecordMetadataFuture((b, idx))
+        # the last future, unless anyone besides the producer still holds it (see RecordMetadataFuture)
+        if _refcount(self._future) != 2:
+            self._future = RecordMetadataFuture()
+        f = self._future
+        f._batch = b
+        f._index = idx
+        return f
 
     def _send(
         self,
@@ -498,9 +546,9 @@ class Producer:
             # sized when they differ from the last record's (a producer usually sends the same few on every
             # record); headers equal to the last checked ones are stored as that one tuple
             hs = tuple(headers) if headers.__class__ is list or headers.__class__ is tuple else None
-            if hs is None or hs != self._headers[0]:
-                self._headers = self._check_headers(headers)
-            headers = self._headers[0]  # None when there are none
+            if hs is None or hs != self._headers:
+                self._headers, self._header_sizes, self._headers_list = self._check_headers(headers)
+            headers = self._headers  # None when there are none
         if self._fast and partition is None and headers is None and key is not None:
             # The keyed hot path of every bulk run (a bytes key and value, nothing else): one lookup gives the
             # key's partition, that partition's batches and a record-size table for the key's length
@@ -554,13 +602,14 @@ class Producer:
             self._wake(now)
         elif new_batch:
             self._wake(now if len(dq) > 1 else now + self.config.linger_ms)
-        return RecordMetadataFuture((b, idx))
+        return _future(b, idx)
 
     def _sticky_appended(self, sticky: BuiltInPartitioner, topic: str, appended: int) -> None:
         """RecordAccumulator.append -> BuiltInPartitioner.updatePartitionInfo(enableSwitch=allBatchesFull) for a
         keyless record send()'s shortcut did not take: the batch that took it is still open, so allBatchesFull
         is false and the switch waits for twice stickyBatchSize (or for the batch to close: _sticky_partition)."""
-        sticky.update_partition_info(appended, self.metadata[topic], False)
+        if sticky.update_partition_info(appended, self.metadata[topic], False):
+            self._sticky.pop(topic, None)  # switched: send()'s shortcut waits for _place to set the new one
 
     def _place(
         self, topic: str, kb: bytes | None, vb: bytes | None, partition: int | None, headers: Any
@@ -596,7 +645,7 @@ class Producer:
         if (
             kb is None and keyless and vb is not None
         ):  # send()'s keyless shortcut reads it from the table then
-            (self._headers[1] if headers else self._keyless_sizes)[vlen] = size
+            (self._header_sizes if headers else self._keyless_sizes)[vlen] = size
         if self.buffer_used + size > self._buffer_memory and not self._wait_for_buffer(size):
             return self._buffer_exhausted(topic, -1 if keyless else tp[1], kb, vb)
         if keyless:  # chosen only now: the BuiltInPartitioner needs the record's size and a buffer
@@ -610,7 +659,7 @@ class Producer:
             dq = self.batches[tp] = deque()
         if sticky is not None:
             # send()'s keyless shortcut, while this stays sticky: twice stickyBatchSize is the forced switch
-            self._sticky[topic] = (sticky, tp[1], dq, 2 * sticky.sticky_batch_size)
+            self._sticky[topic] = (sticky, dq, 2 * sticky.sticky_batch_size)
         return tp, size, sticky, dq
 
     def _serialize(
@@ -892,10 +941,16 @@ class Producer:
                         and self._node_ready_ms.get(leader, 0) - self._node_drain_ms.get(leader, 0) > timeout
                     ):
                         continue
-                    waiting = 0  # batches not in flight
-                    for b in batches[(topic, p)]:
-                        if b.state != "in_flight":
-                            waiting += 1
+                    # batches not in flight (Kafka's deque.size(): drained batches leave its deque, ours stay).
+                    # _drain only sends a partition's first batch not in flight (_next_to_send) and batches join
+                    # at the end or leave, so those ever sent (attempts >= 1) are a prefix: stop after it
+                    dq = batches[(topic, p)]
+                    waiting = len(dq)
+                    for b in dq:
+                        if not b.attempts:
+                            break
+                        if b.state == "in_flight":
+                            waiting -= 1
                     ids.append(p)
                     sizes.append(waiting)
                 # Kafka's arrays span every partition; leaderless or excluded ones shorten the logical length
@@ -1335,4 +1390,4 @@ class Producer:
             error=err.name,
             records=1,
         )
-        return RecordMetadataFuture((b, 0))
+        return _future(b, 0)
