@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from itertools import repeat
+from itertools import repeat, starmap
 from typing import TYPE_CHECKING, Any
 
 from . import args
@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 TP = tuple[str, int]
 HISTORY = 2000  # records kept per consumer for views and tests (oldest dropped)
 _tuple_new = tuple.__new__
+# endless repeats hold no state (no count): every _records zip shares them, ended by the slice's own columns
+_RECORD_CLASS = repeat(ConsumerRecord)
+_NO_HEADERS = repeat(())
 
 
 class Consumer:
@@ -383,9 +386,9 @@ class Consumer:
         return out
 
     def _drain(self, limit: int) -> list[ConsumerRecord]:
-        """Hand out up to `limit` buffered records, a batch slice at a time: the records are built in C (map and
-        zip over the slice's columns), and the bookkeeping (positions, duplicates, the send -> poll latency, the
-        event's ranges) is done once per slice, never per record (offsets ascend within a slice)."""
+        """Hand out up to `limit` buffered records, a batch slice at a time: the records are built in C (starmap
+        and zip over the slice's columns), and the bookkeeping (positions, duplicates, the send -> poll latency,
+        the event's ranges) is done once per slice, never per record (offsets ascend within a slice)."""
         out: list[ConsumerRecord] = []
         buf = self.buffer
         if not buf:
@@ -1279,23 +1282,26 @@ class Consumer:
 def _records(tp: TP, b: RecordBatch, i: int, take: int):
     """The ConsumerRecords of batch `b`'s records i..take-1 (0 <= i < take <= count), built in C: tuple.__new__(
     ConsumerRecord, fields) per record over a zip of the slice's columns (no partial, no strict check: every
-    column is the same slice of one batch)."""
+    column is the same slice of one batch). starmap hands each (ConsumerRecord, fields) pair from the outer zip
+    to tuple.__new__ as its argument tuple; map would pack the two into a new tuple per record."""
     k = take - i
     offs = b.offsets
     base = b.base_offset
     hdrs = b.headers
-    return map(
+    return starmap(
         _tuple_new,
-        repeat(ConsumerRecord, k),
         zip(  # noqa: B905
-            repeat(tp[0], k),
-            repeat(tp[1], k),
-            range(base + i, base + take) if offs is None else offs[i:take],
-            b.keys[i:take],
-            b.values[i:take],
-            timestamps_between(b.timestamps, i, take),
-            hdrs[i:take] if hdrs else repeat((), k),
-            repeat(b.leader_epoch, k),
+            _RECORD_CLASS,
+            zip(  # noqa: B905
+                repeat(tp[0], k),
+                repeat(tp[1], k),
+                range(base + i, base + take) if offs is None else offs[i:take],
+                b.keys[i:take],
+                b.values[i:take],
+                timestamps_between(b.timestamps, i, take),
+                hdrs[i:take] if hdrs else _NO_HEADERS,
+                repeat(b.leader_epoch, k),
+            ),
         ),
     )
 
