@@ -346,7 +346,7 @@ class Consumer:
         if epoch != self._hb_epoch or not self.alive or self.auto_interval is None:
             return
         try:
-            self._poll_once(None)
+            self._poll_once(None, build=False)  # its poll loop only counts the records: none are built
         except NoOffsetForPartitionError as exc:
             # the simulated application does not catch it: its poll loop ends and it closes the consumer
             self.cluster.emit(
@@ -361,7 +361,7 @@ class Consumer:
             return
         self.cluster.scheduler.after(self.auto_interval, self._auto_poll, epoch)
 
-    def _poll_once(self, max_records: int | None) -> list[ConsumerRecord]:
+    def _poll_once(self, max_records: int | None, build: bool = True) -> list[ConsumerRecord]:
         if self.poll_error is not None:
             err, self.poll_error = self.poll_error, None
             raise err
@@ -381,14 +381,15 @@ class Consumer:
             offs = {tp: self.positions[tp] for tp in self.assignment if tp in self.positions}
             if offs:
                 self._send_commit(offs)
-        out = self._drain(max_records or self.config.max_poll_records)
+        out = self._drain(max_records or self.config.max_poll_records, build)
         self._maybe_fetch()
         return out
 
-    def _drain(self, limit: int) -> list[ConsumerRecord]:
+    def _drain(self, limit: int, build: bool = True) -> list[ConsumerRecord]:
         """Hand out up to `limit` buffered records, a batch slice at a time: the records are built in C (starmap
         and zip over the slice's columns), and the bookkeeping (positions, duplicates, the send -> poll latency,
-        the event's ranges) is done once per slice, never per record (offsets ascend within a slice)."""
+        the event's ranges) is done once per slice, never per record (offsets ascend within a slice).
+        build=False: the same bookkeeping, but no ConsumerRecord objects (for a caller that drops them)."""
         out: list[ConsumerRecord] = []
         buf = self.buffer
         if not buf:
@@ -427,7 +428,8 @@ class Consumer:
             if take > i:
                 k = take - i
                 ts = b.timestamps
-                out.extend(_records(tp, b, i, take))
+                if build:
+                    out.extend(_records(tp, b, i, take))
                 chunks.append((tp, b, i, take))
                 got += k
                 if offs is None:
