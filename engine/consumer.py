@@ -485,16 +485,22 @@ class Consumer:
         c.on_delivered(self, got, latency)
         if dups:
             self.duplicates += dups
-        ranges = ", ".join(f"{t}-{p}@{first[(t, p)]}..{last[(t, p)]}" for (t, p) in first)
+        ranges: dict[str, list[int]] = {}
+        said = []
+        for tp, lo in first.items():
+            hi = last[tp]
+            name = f"{tp[0]}-{tp[1]}"
+            ranges[name] = [lo, hi]
+            said.append(f"{name}@{lo}..{hi}")
         dup = f" ({dups} already seen before: delivered again after a rebalance)" if dups else ""
         c.emit(
             "records_polled",
-            f"{self.id} poll() returned {got} record(s): {ranges}{dup}",
+            f"{self.id} poll() returned {got} record(s): {', '.join(said)}{dup}",
             actors=(self.id,),
             group=self.group_id,
             records=got,
             duplicates=dups,
-            ranges={f"{t}-{p}": [first[(t, p)], last[(t, p)]] for (t, p) in first},
+            ranges=ranges,
         )
 
     def _drop_buffered(self, tp: TP) -> None:
