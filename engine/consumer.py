@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from itertools import repeat
+from itertools import repeat, starmap
 from typing import TYPE_CHECKING, Any
 
 from . import args
@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 TP = tuple[str, int]
 HISTORY = 2000  # records kept per consumer for views and tests (oldest dropped)
 _tuple_new = tuple.__new__
+# endless repeats hold no state (no count): every _records zip shares them, ended by the slice's own columns
+_RECORD_CLASS = repeat(ConsumerRecord)
+_NO_HEADERS = repeat(())
 
 
 class Consumer:
@@ -343,7 +346,7 @@ class Consumer:
         if epoch != self._hb_epoch or not self.alive or self.auto_interval is None:
             return
         try:
-            self._poll_once(None)
+            self._poll_once(None, build=False)  # its poll loop only counts the records: none are built
         except NoOffsetForPartitionError as exc:
             # the simulated application does not catch it: its poll loop ends and it closes the consumer
             self.cluster.emit(
@@ -358,7 +361,7 @@ class Consumer:
             return
         self.cluster.scheduler.after(self.auto_interval, self._auto_poll, epoch)
 
-    def _poll_once(self, max_records: int | None) -> list[ConsumerRecord]:
+    def _poll_once(self, max_records: int | None, build: bool = True) -> list[ConsumerRecord]:
         if self.poll_error is not None:
             err, self.poll_error = self.poll_error, None
             raise err
@@ -378,14 +381,15 @@ class Consumer:
             offs = {tp: self.positions[tp] for tp in self.assignment if tp in self.positions}
             if offs:
                 self._send_commit(offs)
-        out = self._drain(max_records or self.config.max_poll_records)
+        out = self._drain(max_records or self.config.max_poll_records, build)
         self._maybe_fetch()
         return out
 
-    def _drain(self, limit: int) -> list[ConsumerRecord]:
-        """Hand out up to `limit` buffered records, a batch slice at a time: the records are built in C (map and
-        zip over the slice's columns), and the bookkeeping (positions, duplicates, the send -> poll latency, the
-        event's ranges) is done once per slice, never per record (offsets ascend within a slice)."""
+    def _drain(self, limit: int, build: bool = True) -> list[ConsumerRecord]:
+        """Hand out up to `limit` buffered records, a batch slice at a time: the records are built in C (starmap
+        and zip over the slice's columns), and the bookkeeping (positions, duplicates, the send -> poll latency,
+        the event's ranges) is done once per slice, never per record (offsets ascend within a slice).
+        build=False: the same bookkeeping, but no ConsumerRecord objects (for a caller that drops them)."""
         out: list[ConsumerRecord] = []
         buf = self.buffer
         if not buf:
@@ -424,7 +428,8 @@ class Consumer:
             if take > i:
                 k = take - i
                 ts = b.timestamps
-                out.extend(_records(tp, b, i, take))
+                if build:
+                    out.extend(_records(tp, b, i, take))
                 chunks.append((tp, b, i, take))
                 got += k
                 if offs is None:
@@ -480,16 +485,22 @@ class Consumer:
         c.on_delivered(self, got, latency)
         if dups:
             self.duplicates += dups
-        ranges = ", ".join(f"{t}-{p}@{first[(t, p)]}..{last[(t, p)]}" for (t, p) in first)
+        ranges: dict[str, list[int]] = {}
+        said = []
+        for tp, lo in first.items():
+            hi = last[tp]
+            name = f"{tp[0]}-{tp[1]}"
+            ranges[name] = [lo, hi]
+            said.append(f"{name}@{lo}..{hi}")
         dup = f" ({dups} already seen before: delivered again after a rebalance)" if dups else ""
         c.emit(
             "records_polled",
-            f"{self.id} poll() returned {got} record(s): {ranges}{dup}",
+            f"{self.id} poll() returned {got} record(s): {', '.join(said)}{dup}",
             actors=(self.id,),
             group=self.group_id,
             records=got,
             duplicates=dups,
-            ranges={f"{t}-{p}": [first[(t, p)], last[(t, p)]] for (t, p) in first},
+            ranges=ranges,
         )
 
     def _drop_buffered(self, tp: TP) -> None:
@@ -1279,23 +1290,26 @@ class Consumer:
 def _records(tp: TP, b: RecordBatch, i: int, take: int):
     """The ConsumerRecords of batch `b`'s records i..take-1 (0 <= i < take <= count), built in C: tuple.__new__(
     ConsumerRecord, fields) per record over a zip of the slice's columns (no partial, no strict check: every
-    column is the same slice of one batch)."""
+    column is the same slice of one batch). starmap hands each (ConsumerRecord, fields) pair from the outer zip
+    to tuple.__new__ as its argument tuple; map would pack the two into a new tuple per record."""
     k = take - i
     offs = b.offsets
     base = b.base_offset
     hdrs = b.headers
-    return map(
+    return starmap(
         _tuple_new,
-        repeat(ConsumerRecord, k),
         zip(  # noqa: B905
-            repeat(tp[0], k),
-            repeat(tp[1], k),
-            range(base + i, base + take) if offs is None else offs[i:take],
-            b.keys[i:take],
-            b.values[i:take],
-            timestamps_between(b.timestamps, i, take),
-            hdrs[i:take] if hdrs else repeat((), k),
-            repeat(b.leader_epoch, k),
+            _RECORD_CLASS,
+            zip(  # noqa: B905
+                repeat(tp[0], k),
+                repeat(tp[1], k),
+                range(base + i, base + take) if offs is None else offs[i:take],
+                b.keys[i:take],
+                b.values[i:take],
+                timestamps_between(b.timestamps, i, take),
+                hdrs[i:take] if hdrs else _NO_HEADERS,
+                repeat(b.leader_epoch, k),
+            ),
         ),
     )
 
