@@ -68,7 +68,7 @@ def _refcount_works() -> bool:
         return False
 
     class Holder:  # (an attribute in an instance's dict, as the producer's `_future`)
-        pass
+        attr: RecordMetadataFuture
 
     h = Holder()
     h.attr = RecordMetadataFuture()
@@ -91,6 +91,8 @@ class RecordMetadataFuture:
     every send() makes a new future)."""
 
     __slots__ = ("_batch", "_index")  # (no __init__: send() sets both, and a class without one is made in C)
+    _batch: ProducerBatch
+    _index: int
 
     @property
     def topic(self) -> str:
@@ -346,9 +348,7 @@ class Producer:
         # topic -> (its BuiltInPartitioner, its sticky partition's batches, twice stickyBatchSize) for keyless sends;
         # dropped whenever that partitioner switches (set again by _place)
         self._sticky: dict[str, tuple[BuiltInPartitioner, deque[ProducerBatch], int]] = {}
-        self._future: RecordMetadataFuture | None = (
-            None  # the last future send() returned (RecordMetadataFuture)
-        )
+        self._future = RecordMetadataFuture()  # the last future send() returned (set before it is returned)
         self.linger_timer = None
         self.wake_at: int | None = None
         self.flushing = False
