@@ -415,23 +415,6 @@ class Cluster:
             return self._internal_event(kind, topic, partition, data)
         return self.events.add(self.scheduler.now_ms, kind, summary, actors, topic, partition, data)
 
-    def emit_lazy(
-        self,
-        kind: str,
-        template: str,
-        args: tuple,
-        *,
-        actors: tuple[str, ...] = (),
-        topic: str | None = None,
-        partition: int | None = None,
-        **data: Any,
-    ) -> None:
-        """emit() with the sentence as `template.format(*args)`, formatted when first read (EventLog.add_lazy)."""
-        if topic is not None and topic.startswith("__"):
-            self._internal_event(kind, topic, partition, data)
-            return
-        self.events.add_lazy(self.scheduler.now_ms, kind, template, args, actors, topic, partition, data)
-
     def _internal_event(self, kind: str, topic: str, partition: int | None, data: dict) -> Event | None:
         """Internal partitions (50 of __consumer_offsets) stay quiet, except a group coordinator moving."""
         if kind != "leader_elected" or topic != OFFSETS_TOPIC:

@@ -138,17 +138,6 @@ class World(Protocol):
         partition: int | None = None,
         **data: Any,
     ) -> Event | None: ...
-    def emit_lazy(
-        self,
-        kind: str,
-        template: str,
-        args: tuple[Any, ...],
-        *,
-        actors: tuple[str, ...] = (),
-        topic: str | None = None,
-        partition: int | None = None,
-        **data: Any,
-    ) -> None: ...
 
     # config and metadata lookups
     @property

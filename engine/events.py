@@ -169,34 +169,6 @@ def _event(
 _new_object = object.__new__
 
 
-def _formatted(
-    template: str,
-    args: tuple,
-    actors: tuple[str, ...],
-    topic: str | None,
-    partition: int | None,
-    data: dict[str, Any],
-) -> tuple[str, tuple[str, ...], str | None, int | None, dict[str, Any]]:
-    """The builder of an add_lazy() event: its sentence is `template.format(*args)`."""
-    return template.format(*args), actors, topic, partition, data
-
-
-class Later:
-    """An argument of a lazy event sentence that is itself built only when the sentence is: `Later(fn, *args)`
-    formats as `fn(*args)`."""
-
-    __slots__ = ("fn", "args")
-
-    def __init__(self, fn: Any, *args: Any) -> None:
-        self.fn, self.args = fn, args
-
-    def __format__(self, spec: str) -> str:
-        return format(self.fn(*self.args), spec)
-
-    def __deepcopy__(self, memo: dict) -> Later:
-        return self
-
-
 class EventLog:
     """Append-only list of events with a monotonically increasing seq. It keeps the newest `max_events`:
     beyond that the oldest are trimmed (seqs never change, so `since()` still works) and a note says so."""
@@ -256,22 +228,6 @@ class EventLog:
         if len(self._events) > self.max_events:
             self._trim(time_ms)
         return ev
-
-    def add_lazy(
-        self,
-        time_ms: int,
-        kind: str,
-        template: str,
-        args: tuple,
-        actors: tuple[str, ...],
-        topic: str | None,
-        partition: int | None,
-        data: dict[str, Any],
-    ) -> None:
-        """add() whose sentence is `template.format(*args)`, formatted when the event is first read: the
-        engine's hot paths (a batch appended, replicated, acknowledged) say what happened without paying for
-        the words in bulk runs nobody reads."""
-        self.add_built((time_ms, kind, _formatted, template, args, actors, topic, partition, data))
 
     def add_built(self, entry: tuple) -> None:
         """An event as `(time_ms, kind, build, *args)`: `build(*args)` returns its (summary, actors, topic,

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import copy
 
-from engine.events import Event, EventLog, Later
+from engine.events import Event, EventLog
 
 
-def test_a_lazy_event_reads_exactly_like_an_eager_one():
+def _hw_words(topic: str, partition: int, old: int, hw: int, isr: list) -> tuple:
+    return (
+        f"High watermark of {topic}-{partition} moved {old} -> {hw} on {isr}",
+        ("broker-1",),
+        topic,
+        partition,
+        {"hw": hw},
+    )
+
+
+def test_an_event_kept_as_raw_values_reads_exactly_like_an_eager_one():
     log = EventLog()
     log.add(5, "note", "eager", (), None, None, {})
-    log.add_lazy(
-        7,
-        "high_watermark",
-        "High watermark of {}-{} moved {} -> {} on {}",
-        ("orders", 0, 3, 5, [1, 2]),
-        ("broker-1",),
-        "orders",
-        0,
-        {"hw": 5},
-    )
+    log.add_built((7, "high_watermark", _hw_words, "orders", 0, 3, 5, [1, 2]))
     first, second = log.events
     assert second == Event(
         2,
@@ -34,30 +35,24 @@ def test_a_lazy_event_reads_exactly_like_an_eager_one():
     assert log.since(1) == [second] and len(log) == 2 and log.seq == 2
 
 
+_built: list[int] = []
+
+
+def _sent_words(n: int) -> tuple:
+    _built.append(n)
+    return f"sent batch {n}", (), None, None, {}
+
+
 def test_words_nobody_reads_are_never_built():
-    built = []
-
-    def words(n: int) -> str:
-        built.append(n)
-        return f"batch {n}"
-
+    _built.clear()
     log = EventLog(max_events=10)
     for n in range(30):
-        log.add_lazy(n, "batch_sent", "sent {}", (Later(words, n),), (), None, None, {})
-    assert built == []  # bulk work: nothing formatted yet, the oldest already trimmed
+        log.add_built((n, "batch_sent", _sent_words, n))
+    assert _built == []  # bulk work: nothing built yet, the oldest already trimmed
     evs = log.events
-    assert [e.summary for e in evs if e.kind == "batch_sent"] == [f"sent batch {n}" for n in built]
-    assert built and min(built) > 0  # only the kept ones were built
+    assert [e.summary for e in evs if e.kind == "batch_sent"] == [f"sent batch {n}" for n in _built]
+    assert _built and min(_built) > 0  # only the kept ones were built
     assert log.since(evs[-1].seq - 1) == evs[-1:]
-
-
-def test_checkpoints_share_pending_events_and_read_them_the_same():
-    log = EventLog()
-    log.add_lazy(1, "batch_acked", "{} got {}", ("p1", 3), ("p1",), "t", 0, {})
-    twin = copy.deepcopy(log)
-    log.add_lazy(2, "batch_acked", "{} got {}", ("p1", 4), ("p1",), "t", 0, {})
-    assert [e.summary for e in twin.events] == ["p1 got 3"]
-    assert [e.summary for e in log.events] == ["p1 got 3", "p1 got 4"]
 
 
 def _acked_words(pid: str, count: int) -> tuple:
