@@ -106,8 +106,8 @@ def test_on_cpython_a_dropped_future_is_reused_and_its_record_is_the_newest():
     assert producer_module._REUSE_FUTURES
     c = make_cluster(partitions=1)
     p = c.producer("p1", {"linger.ms": 5})
-    p.send("orders", key=b"k", value=b"zero")  # a new key and batch: the full path, a new future
-    first = id(p.send("orders", key=b"k", value=b"one"))
-    assert id(p.send("orders", key=b"k", value=b"two")) == first
-    f = p.send("orders", key=b"k", value=b"three")
-    assert id(f) == first and f.value == b"three"
+    p.send("orders", key=b"k", value=b"v0")  # a new key, batch and size: the full path, a new future
+    first = id(p.send("orders", key=b"k", value=b"v1"))
+    assert id(p.send("orders", key=b"k", value=b"v2")) == first
+    f = p.send("orders", key=b"k", value=b"v3")
+    assert id(f) == first and f.value == b"v3"
