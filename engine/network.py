@@ -15,23 +15,17 @@ from .scheduler import Scheduler
 class Message:
     __slots__ = ("id", "kind", "src", "dst", "sent_ms", "arrive_ms", "handler", "args", "topic", "partition")
 
-    def __init__(
-        self,
-        id: int,
-        kind: str,
-        src: str,
-        dst: str,
-        sent_ms: int,
-        arrive_ms: int,
-        handler: Callable[..., Any],
-        args: tuple,
-        topic: str | None,
-        partition: int | None,
-    ) -> None:
-        self.id, self.kind, self.src, self.dst = id, kind, src, dst
-        self.sent_ms, self.arrive_ms = sent_ms, arrive_ms
-        self.handler, self.args = handler, args
-        self.topic, self.partition = topic, partition
+    # (no __init__: Network.send sets every slot; a Python __init__ call was half of a message's cost)
+    id: int
+    kind: str
+    src: str
+    dst: str
+    sent_ms: int
+    arrive_ms: int
+    handler: Callable[..., Any]
+    args: tuple
+    topic: str | None
+    partition: int | None
 
 
 _new_message = object.__new__
@@ -104,8 +98,7 @@ class Network:
             arrive = self._last_arrival[(src, dst)] = last if last > arrive else arrive
         else:
             arrive = now + self.latency_ms
-        # (Message.__init__ inline: a Python __init__ call is half of a message's construction cost; every
-        # request and response of the simulation goes through here)
+        # (the one place a Message is made: every request and response of the simulation goes through here)
         msg = _new_message(Message)
         msg.id = mid
         msg.kind = kind

@@ -170,13 +170,9 @@ class Scheduler:
         self._seq += 1
         heapq.heappush(self._heap, (time_ms, self._seq, None, fn, args))
 
-    def reserve(self, delay_ms: int) -> tuple[int, int]:
-        """The (time, sequence) key an action `delay_ms` from now would get, without scheduling it yet."""
-        self._seq += 1
-        return (self.now_ms + (delay_ms if delay_ms >= 0 else 0), self._seq)
-
     def push_keyed(self, key: tuple[int, int], fn: Callable[..., Any], args: tuple) -> None:
-        """Schedule with a key from reserve(): it runs exactly where it would have run if pushed back then."""
+        """Schedule with a key reserved earlier (Watchdog.start takes the next sequence number for it): it runs
+        exactly where it would have run if pushed back then."""
         heapq.heappush(self._heap, (key[0], key[1], None, fn, args))
 
     def __len__(self) -> int:
@@ -205,7 +201,9 @@ class Watchdog:
         pending = self.pending
         pending.pop(token, None)  # a token started again goes to the back
         sched = self.scheduler
-        sched._seq += 1  # (Scheduler.reserve inline: a watchdog starts for every request)
+        sched._seq += (
+            1  # the key its own timer would have had (at() takes the next sequence number the same way)
+        )
         key = (sched.now_ms + (delay_ms if delay_ms >= 0 else 0), sched._seq)
         pending[token] = (key, args)
         if self.armed is None:
