@@ -133,8 +133,8 @@ class Broker:
         # wait on the session's quiet partitions). Follower side: per leader with an open session, the
         # partitions whose fetch offset moved since the last request (the next incremental request's parts).
         self.fetch_sessions: dict[int, FetchSession] = {}
-        # per partition, how many fetch sessions here it is quiet in (at least; kept by FetchSession, never reset:
-        # a session dropped whole, as on a crash, leaves it high, which only costs a look)
+        # per partition, how many fetch sessions here it is quiet in (at least; kept by FetchSession and emptied
+        # with the sessions on a crash: a session replaced whole leaves it high, which only costs a look)
         self.quiet_counts: dict[TP, int] = {}
         self.parked_replica_fetches: list[DelayedFetch] = []
         self._park_seq = 0
@@ -164,6 +164,7 @@ class Broker:
         self._fetch_order.clear()
         self.fetch_in_flight.clear()
         self.fetch_sessions.clear()
+        self.quiet_counts.clear()
         self.parked_replica_fetches = []
         self.session_dirty.clear()
         self.leader_epoch_waits.clear()
