@@ -139,6 +139,20 @@ def _broker_id(actor: str) -> int | None:
 
 # The builders of the per-batch routine events (EventLog.add_built): called when an event is first read, they
 # return its (summary, actors, topic, partition, data).
+def _sent_event(pid: str, n: int, leader: int, retry: str, broker: str, sealed: dict, request: int) -> tuple:
+    """The batch_sent event's (summary, actors, topic, partition, data), built when the event is first read
+    (EventLog.add_built); `sealed` is the request's immutable {tp: RecordBatch}."""
+    topic, partition = next(iter(sealed))
+    detail = ", ".join(f"{t}-{p} ({rb.count} rec, {rb.wire_bytes} B)" for (t, p), rb in sealed.items())
+    return (
+        f"{pid} sent {n} record(s) to broker {leader}{retry}: {detail}",
+        (pid, broker),
+        topic,
+        partition if len(sealed) == 1 else None,
+        {"records": n, "broker": leader, "partitions": [list(tp) for tp in sealed], "request": request},
+    )
+
+
 def _appended(bid, count, producer_id, topic, partition, base, last, leo, acks, request):
     return (
         f"Leader broker {bid} appended {count} record(s) from {producer_id} to {topic}-{partition} at offsets "
@@ -937,12 +951,31 @@ class Cluster:
     # (EventLog.add_built); the sentence, actors and data are built by the module-level `_appended`, ... when the
     # event is first read. Internal topics get none of these kinds (what emit() would drop); `topic[0] == "_"` is
     # tested first because str.startswith parses its arguments (~450 instructions a call).
+    def on_batch_sent(
+        self,
+        now: int,
+        topic: str,
+        pid: str,
+        n: int,
+        leader: int,
+        retry: str,
+        broker: str,
+        sealed: dict,
+        request: int,
+    ) -> None:
+        """A produce request went out (`topic`: its first partition's); the batch_sent event."""
+        if not self.narrate_batches or (topic[0] == "_" and topic.startswith("__")):
+            return
+        self.events.add_built(
+            (now, "batch_sent", _sent_event, pid, n, leader, retry, broker, sealed, request)
+        )
+
     def on_appended(self, r, placed, producer_id: str, acks: int, request: int | None = None) -> None:
         now = self.scheduler.now_ms
         count = placed.count
         self.metrics.on_appended(now, count)
         topic = r.topic
-        if (topic[0] == "_" and topic.startswith("__")) or not self.narrate_batches:
+        if not self.narrate_batches or (topic[0] == "_" and topic.startswith("__")):
             return
         self.events.add_built(
             (
@@ -964,7 +997,7 @@ class Cluster:
 
     def on_high_watermark(self, r, old: int) -> None:
         topic = r.topic
-        if (topic[0] == "_" and topic.startswith("__")) or not self.narrate_batches:
+        if not self.narrate_batches or (topic[0] == "_" and topic.startswith("__")):
             return
         self.events.add_built(
             (
@@ -982,7 +1015,7 @@ class Cluster:
 
     def on_replicated(self, r, leader_id: int, count: int, batches) -> None:
         topic = r.topic
-        if (topic[0] == "_" and topic.startswith("__")) or not self.narrate_batches:
+        if not self.narrate_batches or (topic[0] == "_" and topic.startswith("__")):
             return
         self.events.add_built(
             (
@@ -1039,7 +1072,7 @@ class Cluster:
         self.losses.record_ack(tp, base, sealed.keys, sealed.values, producer.acks, now, pid)
         self.metrics.on_acked(now, b.timestamps if b.sent_at is None else b.sent_at)
         topic = tp[0]
-        if (topic[0] == "_" and topic.startswith("__")) or not self.narrate_batches:
+        if not self.narrate_batches or (topic[0] == "_" and topic.startswith("__")):
             return
         self.events.add_built(
             (now, "batch_acked", _acked, pid, sealed.count, topic, tp[1], base, producer.config.acks)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .config import BrokerConfig, PlainValues, TopicConfig
     from .controller import Controller
     from .errors import KafkaError
-    from .events import Event, EventLog
+    from .events import Event
     from .group import Group
     from .losses import LossLedger
     from .network import Network
@@ -125,8 +125,6 @@ class World(Protocol):
 
     # the event log
     @property
-    def events(self) -> EventLog: ...  # add_built() for the per-batch routine events
-    @property
     def narrate_batches(self) -> bool: ...  # False: no per-batch routine events (a bulk run nobody reads)
     def emit(
         self,
@@ -168,6 +166,18 @@ class World(Protocol):
     def any_reachable_broker(self, client: str) -> Broker | None: ...
 
     # hooks: what the loss ledger, the metrics and the event log learn from the actors
+    def on_batch_sent(
+        self,
+        now: int,
+        topic: str,
+        pid: str,
+        n: int,
+        leader: int,
+        retry: str,
+        broker: str,
+        sealed: dict[TP, RecordBatch],
+        request: int,
+    ) -> None: ...
     def on_appended(
         self, r: Replica, placed: RecordBatch, producer_id: str, acks: int, request: int | None = None
     ) -> None: ...

@@ -257,20 +257,6 @@ def _own_timestamp(b: ProducerBatch, idx: int, timestamp_ms: int | None, now: in
     b.sent_at.append(now)
 
 
-def _sent_event(pid: str, n: int, leader: int, retry: str, broker: str, sealed: dict, request: int) -> tuple:
-    """The batch_sent event's (summary, actors, topic, partition, data), built when the event is first read
-    (EventLog.add_built); `sealed` is the request's immutable {tp: RecordBatch}."""
-    topic, partition = next(iter(sealed))
-    detail = ", ".join(f"{t}-{p} ({rb.count} rec, {rb.wire_bytes} B)" for (t, p), rb in sealed.items())
-    return (
-        f"{pid} sent {n} record(s) to broker {leader}{retry}: {detail}",
-        (pid, broker),
-        topic,
-        partition if len(sealed) == 1 else None,
-        {"records": n, "broker": leader, "partitions": [list(tp) for tp in sealed], "request": request},
-    )
-
-
 def _to_bytes(v: Any, what: str) -> bytes | None:
     """StringSerializer / ByteArraySerializer: str is UTF-8 encoded, bytes pass through, None stays null."""
     if v is None or isinstance(v, bytes):
@@ -1045,9 +1031,7 @@ class Producer:
         name = broker.name
         first = next(iter(parts))
         topic = first[0]
-        # (no event for an internal topic, as emit() drops them; topic[0] first: str.startswith is the slow test)
-        if c.narrate_batches and not (topic[0] == "_" and topic.startswith("__")):
-            c.events.add_built((now, "batch_sent", _sent_event, self.id, n, leader, retry, name, sealed, rid))
+        c.on_batch_sent(now, topic, self.id, n, leader, retry, name, sealed, rid)
         c.network.send(
             self.id,
             name,
