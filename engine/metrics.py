@@ -4,7 +4,7 @@ latency histogram (send() -> ack) and end-to-end latency samples."""
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .records import RunTimestamps, SameTimestamps
 
@@ -37,10 +37,14 @@ class Metrics:
         """A batch was acknowledged: each record's latency runs from its own send() (Kafka's
         record-queue-time + request latency), not from the batch's creation. `send_times` may be a sealed
         batch's column (SameTimestamps; RunTimestamps, read as its runs) or any sequence."""
-        if isinstance(send_times, RunTimestamps):
-            self._acked_runs(now, send_times)
-            return
-        if isinstance(send_times, SameTimestamps):
+        runs: Iterable[tuple[int, int]] | None = None
+        if isinstance(
+            send_times, RunTimestamps
+        ):  # ascending runs: (value, length) as Counter would count them
+            n = send_times.count
+            first, last = send_times.values[0], send_times.values[-1]
+            runs = zip(send_times.values, send_times.run_lengths(), strict=True)
+        elif isinstance(send_times, SameTimestamps):
             n = send_times.count
             first = last = send_times.value
         else:
@@ -55,22 +59,10 @@ class Metrics:
             b[2] += (now - first) * n
             hist[now - first] = hist.get(now - first, 0) + n
             return
+        if runs is None:
+            runs = Counter(send_times).items()  # counted in C: one step per distinct send ms
         total = 0
-        for t, k in Counter(send_times).items():  # counted in C: one step per distinct send ms
-            total += (now - t) * k
-            hist[now - t] = hist.get(now - t, 0) + k
-        b[2] += total
-
-    def _acked_runs(self, now: int, runs: RunTimestamps) -> None:
-        """on_acked() for send times kept as runs (a batch sent over a few ms: ascending, each value in one
-        run): one step per run, in the order Counter gives them."""
-        starts = runs.starts
-        b = self._bucket(now)
-        b[1] += runs.count
-        hist = self.ack_histogram
-        total = 0
-        for t, start, end in zip(runs.values, starts, (*starts[1:], runs.count), strict=True):
-            k = end - start
+        for t, k in runs:
             total += (now - t) * k
             hist[now - t] = hist.get(now - t, 0) + k
         b[2] += total

@@ -196,12 +196,13 @@ class RunTimestamps:
     def __len__(self) -> int:
         return self.count
 
-    def _lengths(self):
+    def run_lengths(self):
+        """How many records each run holds."""
         starts = self.starts
         return map(int.__sub__, (*starts[1:], self.count), starts)
 
     def __iter__(self):
-        return chain.from_iterable(map(repeat, self.values, self._lengths()))
+        return chain.from_iterable(map(repeat, self.values, self.run_lengths()))
 
     def __getitem__(self, i):
         if i.__class__ is slice:
