@@ -101,23 +101,20 @@ class LoadGenerator:
                     value = (fmt % i)[:cut]
                     key = names[draw(count)]
                     send(topic, value, key)
-        except BufferExhaustedError:
+        except BaseException as exc:
             self.sent = i + 1
-            self._block(generation, key, value)
+            if isinstance(exc, BufferExhaustedError):
+                self._block(generation, key, value)
+            elif isinstance(exc, KafkaError):  # e.g. the topic was deleted: stop quietly, say why
+                self._stop(exc)
+            else:
+                raise
             return
-        except KafkaError as exc:  # e.g. the topic was deleted: stop quietly, say why
-            self.sent = i + 1
-            self._stop(exc)
-            return
-        except BaseException:
-            self.sent = i + 1
-            raise
         if end > n:
             self.sent = end
         sched = c.scheduler
-        interval = int(1000 / self.rate_per_s)  # _interval(), inline: once per tick
         # (Scheduler.after, without its Timer and keyword handling)
-        sched.push(sched.now_ms + (interval if interval > 1 else 1), self._tick, (generation,))
+        sched.push(sched.now_ms + self._interval(), self._tick, (generation,))
 
     def _stop(self, exc: KafkaError) -> None:
         """send() raised (e.g. the topic was deleted): the stream stops quietly, and the event log says why."""
